@@ -1,0 +1,121 @@
+/** Command-line parsing for `gradc`: strict, with a suggestion for unknown options. */
+import { GradcError } from '../errors.ts';
+
+export type Command =
+  | { name: 'help'; text: string }
+  | { name: 'version' }
+  | { name: 'build'; files: string[]; out: string; targets: string[]; forwardOnly: boolean; check: boolean }
+  | { name: 'inspect'; file: string; forwardOnly: boolean };
+
+export const HELP = {
+  main: `gradc — compile a static neural-network graph into specialized JS (and WGSL) modules
+
+Usage:
+  gradc build <graph-file...> --out <dir> [--target js] [--forward-only] [--check]
+  gradc inspect <graph-file> [--forward-only]
+  gradc --help | --version
+
+Commands:
+  build     differentiate, optimize and emit <dir>/<name>.ts, .js and .d.ts for each graph
+  inspect   print the forward IR, the optimized forward+backward IR and the kernels
+
+Options:
+  --verbose  print stack traces for errors
+
+Examples:
+  gradc build samples/housing/housing.graph.ts --out generated
+  gradc inspect samples/housing/housing.graph.ts
+`,
+  build: `Usage: gradc build <graph-file...> --out <dir> [options]
+
+Each graph file is a TS or JS module whose default export is graph('name', g => …).
+Writes <dir>/<name>.ts, <dir>/<name>.js and <dir>/<name>.d.ts; nothing is written unless
+every graph builds.
+
+Options:
+  --out <dir>        output folder (required)
+  --target <list>    comma-separated targets (default: js)
+  --forward-only     emit forward only; the graph needs no loss
+  --check            write nothing; exit 1 if the files in <dir> differ from a fresh build
+  --verbose          print stack traces for errors
+
+Example:
+  gradc build samples/*/*.graph.ts --out samples/.gen
+`,
+  inspect: `Usage: gradc inspect <graph-file> [--forward-only]
+
+Prints the forward IR (with source locations), the optimized forward+backward IR and the
+fused kernels.
+
+Example:
+  gradc inspect samples/housing/housing.graph.ts
+`,
+};
+
+const OPTIONS: Record<string, readonly string[]> = {
+  build: ['--out', '--target', '--forward-only', '--check', '--help'],
+  inspect: ['--forward-only', '--help'],
+};
+
+export function parseArgs(argv: readonly string[], targets: readonly string[]): Command {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') return { name: 'help', text: HELP.main };
+  if (name === '--version' || name === '-v') return { name: 'version' };
+  if (!(name in OPTIONS)) {
+    throw new GradcError('', `unknown command ${JSON.stringify(name)}${suggest(name, Object.keys(OPTIONS))}; run gradc --help`);
+  }
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    if (!arg.startsWith('-')) {
+      positional.push(arg);
+      continue;
+    }
+    const [key, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    if (!OPTIONS[name].includes(key)) {
+      throw new GradcError('', `unknown option ${key}${suggest(key, OPTIONS[name])}; run gradc ${name} --help`);
+    }
+    if (key === '--out' || key === '--target') {
+      const value = inline ?? rest[++i];
+      if (value === undefined || value.startsWith('--')) throw new GradcError(`gradc ${name}`, `${key} needs a value`);
+      flags.set(key, value);
+    } else {
+      flags.set(key, true);
+    }
+  }
+  if (flags.has('--help')) return { name: 'help', text: HELP[name as 'build' | 'inspect'] };
+  if (name === 'inspect') {
+    if (positional.length !== 1) throw new GradcError('gradc inspect', `takes one graph file, got ${positional.length}`);
+    return { name, file: positional[0], forwardOnly: flags.has('--forward-only') };
+  }
+  if (positional.length === 0) throw new GradcError('gradc build', 'no graph file given; usage: gradc build <graph-file...> --out <dir>');
+  const out = flags.get('--out');
+  if (typeof out !== 'string') throw new GradcError('gradc build', '--out <dir> is required');
+  const list = String(flags.get('--target') ?? 'js').split(',').map((t) => t.trim()).filter(Boolean);
+  for (const t of list) {
+    if (!targets.includes(t)) throw new GradcError('gradc build', `unknown target ${JSON.stringify(t)}${suggest(t, targets)}; targets: ${targets.join(', ')}`);
+  }
+  return { name, files: positional, out, targets: list, forwardOnly: flags.has('--forward-only'), check: flags.has('--check') };
+}
+
+/** `; did you mean --out?` when some known word is close. */
+export function suggest(word: string, known: readonly string[]): string {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const k of known) {
+    const d = editDistance(word, k);
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(best.length / 3)) ? ` (did you mean ${best}?)` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}

@@ -1,0 +1,76 @@
+/**
+ * Loads graph files: bundles each with esbuild (so it may import helpers and packages, and be
+ * TypeScript), resolving `'gradc'` to this installation, then imports the bundle with source
+ * maps on, so DSL errors point at the user's file and line.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build, type Message } from 'esbuild';
+import { GradcError, isGradcError, oneLine } from '../errors.ts';
+import { isGraphDef, type GraphDef } from '../dsl/graph.ts';
+
+/** gradc's public entry, for graph files' `import … from 'gradc'`. */
+function gradcEntry(): string {
+  const here = import.meta.url;
+  return here.endsWith('.ts') ? new URL('../index.ts', here).href : new URL('./index.js', here).href;
+}
+
+export interface LoadedGraph {
+  readonly file: string;
+  readonly def: GraphDef;
+}
+
+export async function loadGraph(file: string): Promise<LoadedGraph> {
+  const path = resolve(file);
+  const dir = mkdtempSync(join(tmpdir(), 'gradc-'));
+  const bundled = join(dir, 'graph.mjs');
+  process.setSourceMapsEnabled(true);
+  let mod: Record<string, unknown>;
+  try {
+    writeFileSync(bundled, await bundle(path, bundled, file));
+    mod = await import(pathToFileURL(bundled).href);
+  } catch (e) {
+    if (isGradcError(e)) throw e;
+    throw new GradcError(file, `the graph file threw while loading: ${oneLine(e instanceof Error ? e.message : String(e))}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const def = mod.default;
+  if (!isGraphDef(def)) {
+    const what = def === undefined ? 'has no default export' : `exports ${typeof def} by default`;
+    throw new GradcError(file, `${what}; a graph file must \`export default graph('name', (g) => { … })\``);
+  }
+  return { file, def };
+}
+
+async function bundle(path: string, outfile: string, shown: string): Promise<string> {
+  try {
+    const result = await build({
+      entryPoints: [path],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      sourcemap: 'inline',
+      sourcesContent: false,
+      logLevel: 'silent',
+      outfile,
+      plugins: [{
+        name: 'gradc-self',
+        setup(b) {
+          b.onResolve({ filter: /^gradc$/ }, () => ({ path: gradcEntry(), external: true }));
+        },
+      }],
+    });
+    return result.outputFiles[0].text;
+  } catch (e) {
+    const errors = (e as { errors?: Message[] }).errors;
+    const first = errors?.[0];
+    if (!first) throw e;
+    const where = first.location ? `${first.location.file}:${first.location.line}:${first.location.column + 1}` : shown;
+    throw new GradcError(where, first.text);
+  }
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+/**
+ * The `gradc` command. Any error the user can fix is printed as one line, with no stack
+ * trace unless --verbose, and the exit code is non-zero.
+ */
+import { GradcError, isGradcError } from '../errors.ts';
+import { compile, TARGETS, type OutputFile, type Target } from '../compile.ts';
+import { printGraph } from '../ir/print.ts';
+import { describeKernel } from '../codegen/describe.ts';
+import { VERSION } from '../version.ts';
+import { loadGraph } from './load-graph.ts';
+import { parseArgs, type Command } from './args.ts';
+import { differing, writeAll } from './write-output.ts';
+
+async function run(cmd: Command): Promise<number> {
+  switch (cmd.name) {
+    case 'help':
+      process.stdout.write(cmd.text);
+      return 0;
+    case 'version':
+      process.stdout.write(`gradc ${VERSION}\n`);
+      return 0;
+    case 'build': {
+      const files: OutputFile[] = [];
+      const seen = new Map<string, string>();
+      for (const file of cmd.files) {
+        const { def } = await loadGraph(file);
+        const other = seen.get(def.name);
+        if (other) throw new GradcError(file, `defines graph '${def.name}', which ${other} defines too; output files would collide`);
+        seen.set(def.name, file);
+        files.push(...compile(def, { targets: cmd.targets as Target[], forwardOnly: cmd.forwardOnly, sourceFile: file }).files);
+      }
+      if (cmd.check) {
+        const stale = differing(cmd.out, files);
+        for (const f of stale) process.stderr.write(`gradc: ${f} differs from what the graph generates now\n`);
+        if (stale.length) return 1;
+        process.stdout.write(`gradc: ${files.length} files up to date in ${cmd.out}\n`);
+        return 0;
+      }
+      writeAll(cmd.out, files);
+      process.stdout.write(`gradc: wrote ${files.map((f) => f.name).join(', ')} to ${cmd.out}\n`);
+      return 0;
+    }
+    case 'inspect': {
+      const { def } = await loadGraph(cmd.file);
+      const { plan } = compile(def, { forwardOnly: cmd.forwardOnly });
+      const lines = [
+        '# forward IR', printGraph(plan.forwardIR, { locations: true }), '',
+        '# optimized forward + backward IR', printGraph(plan.graph), '',
+        `# kernels (${plan.schedule.kernels.length})`,
+        ...plan.schedule.kernels.flatMap((k, i) => [`k${i} ${k.name}: ${describeKernel(k, plan.graph).join('\n')}`]),
+      ];
+      process.stdout.write(lines.join('\n') + '\n');
+      return 0;
+    }
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const verbose = argv.includes('--verbose');
+  try {
+    const cmd = parseArgs(argv.filter((a) => a !== '--verbose'), TARGETS);
+    process.exitCode = await run(cmd);
+  } catch (e) {
+    if (verbose || !isGradcError(e)) {
+      process.stderr.write(`gradc: ${e instanceof Error ? (verbose ? e.stack : e.message) : String(e)}\n`);
+    } else {
+      process.stderr.write(`gradc: ${e.message}\n`);
+    }
+    process.exitCode = 1;
+  }
+}
+
+await main(process.argv.slice(2));

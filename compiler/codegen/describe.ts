@@ -1,0 +1,28 @@
+/** One-line descriptions of kernels, for comments in generated code and `gradc inspect`. */
+import type { Graph, Node } from '../ir/graph.ts';
+import { numberKey } from '../ir/scalar.ts';
+import type { Kernel } from '../kernels/kernel.ts';
+import { shapeLabel } from './text.ts';
+
+function operand(g: Graph, id: number): string {
+  const n = g.nodes[id];
+  return n.op === 'const' ? numberKey(n.attrs.value!) : n.name;
+}
+
+/** `z = add(xw, b1)`, or `xw = x·W1ᵀ` for products. */
+export function describeNode(g: Graph, n: Node): string {
+  if (n.op === 'matmul') {
+    const [a, b] = n.inputs.map((i) => operand(g, i));
+    return `${n.name} = ${a}${n.attrs.transA ? 'ᵀ' : ''}·${b}${n.attrs.transB ? 'ᵀ' : ''}`;
+  }
+  return `${n.name} = ${n.op}(${n.inputs.map((i) => operand(g, i)).join(', ')})`;
+}
+
+export function describeKernel(k: Kernel, g: Graph): string[] {
+  const stored = new Set(k.stores.map((s) => s.node));
+  const shape = k.kind === 'matmul' ? `[${k.m},${k.n}], k = ${k.k}` : k.kind === 'map' ? shapeLabel(k.shape) : `over ${shapeLabel(k.over)}, ${k.axis === 'all' ? 'to a scalar' : 'down the rows'}`;
+  return [
+    `${k.kind} ${shape}:`,
+    ...k.nodes.map((id) => `  ${describeNode(g, g.nodes[id])}${stored.has(id) ? '' : '  (not stored)'}`),
+  ];
+}

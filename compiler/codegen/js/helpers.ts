@@ -1,0 +1,69 @@
+/**
+ * The few helper functions every generated JS module carries: argument checks and the
+ * seeded generator behind `initParams`. They are text, embedded verbatim.
+ */
+
+export const HELPER_NAMES = ['checkRecord', 'checkRate', 'checkSeed', 'describe', 'makeRng', 'fillNormal', 'PARAMS', 'FORWARD_INPUTS', 'TRAIN_INPUTS', 'INPUT_NAMES', 'meta', 'initParams', 'forward', 'loss', 'gradient', 'trainStep'];
+
+export const HELPERS_TS = `
+type Spec = readonly (readonly [name: string, length: number, shape: string])[];
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+  return (value as object).constructor?.name ?? 'object';
+}
+
+/** Throws unless every name in \`spec\` is a Float32Array of its length; rejects unknown names. */
+function checkRecord(fn: string, what: string, record: unknown, spec: Spec, known: ReadonlySet<string> | null): void {
+  if (typeof record !== 'object' || record === null) {
+    throw new TypeError(\`\${fn}: \${what} must be an object of Float32Arrays, got \${describe(record)}\`);
+  }
+  const values = record as Record<string, unknown>;
+  for (const [name, length, shape] of spec) {
+    const v = Object.prototype.hasOwnProperty.call(values, name) ? values[name] : undefined;
+    if (!(v instanceof Float32Array)) {
+      throw new TypeError(\`\${fn}: \${what}.\${name} must be a Float32Array of shape \${shape} (\${length} values), got \${v === undefined ? 'nothing' : describe(v)}\`);
+    }
+    if (v.length !== length) {
+      throw new RangeError(\`\${fn}: \${what}.\${name} must have shape \${shape} (\${length} values), got \${v.length} values\`);
+    }
+  }
+  for (const name in values) {
+    if (known ? !known.has(name) : !spec.some((s) => s[0] === name)) {
+      throw new TypeError(\`\${fn}: unknown \${what.replace(/s$/, '')} \${JSON.stringify(name)}; expected \${spec.map((s) => s[0]).join(', ')}\`);
+    }
+  }
+}
+
+function checkRate(learningRate: unknown): void {
+  if (typeof learningRate !== 'number' || !Number.isFinite(learningRate) || learningRate <= 0) {
+    throw new RangeError(\`trainStep: learningRate must be a finite number > 0, got \${String(learningRate)}\`);
+  }
+}
+
+function checkSeed(seed: unknown): void {
+  if (typeof seed !== 'number' || !Number.isInteger(seed)) {
+    throw new TypeError(\`initParams: seed must be an integer, got \${String(seed)}\`);
+  }
+}
+
+/** A 32-bit xorshift generator, seeded through an integer hash; returns values in (0, 1). */
+function makeRng(seed: number): () => number {
+  let x = Math.imul(seed ^ 0x5bd1e995, 0x2c1b3c6d) ^ 0x68e31da4;
+  x = Math.imul(x ^ (x >>> 16), 0x297a2d39) | 0;
+  if (x === 0) x = 0x1234567;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
+}
+
+/** Normal(0, std²) samples by the Box–Muller transform. */
+function fillNormal(out: Float32Array, next: () => number, std: number): void {
+  for (let i = 0; i < out.length; i++) {
+    out[i] = std * Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next());
+  }
+}`.trim();

@@ -1,0 +1,52 @@
+/**
+ * What a generated module contains, independent of the backend: the optimized graph, its
+ * kernels, and which kernels and inputs each entry point (forward, loss, gradient) needs.
+ */
+import { differentiate } from '../autodiff/backward.ts';
+import type { GraphDef } from '../dsl/graph.ts';
+import type { Graph } from '../ir/graph.ts';
+import { reachable } from '../ir/graph.ts';
+import type { Schedule } from '../kernels/kernel.ts';
+import { schedule } from '../kernels/schedule.ts';
+import { optimize } from '../passes/pipeline.ts';
+
+export interface Entry {
+  /** Kernel indices, in execution order. */
+  readonly kernels: readonly number[];
+  /** Names of the inputs the entry reads. */
+  readonly inputs: readonly string[];
+}
+
+export interface ModulePlan {
+  readonly forwardIR: Graph;
+  /** Forward and backward, optimized. */
+  readonly graph: Graph;
+  readonly schedule: Schedule;
+  readonly forward: Entry;
+  /** Absent when built forward-only. */
+  readonly loss?: Entry;
+  readonly gradient?: Entry;
+}
+
+export interface PlanOptions {
+  /** Emit only `forward` (no loss needed). */
+  readonly forwardOnly?: boolean;
+}
+
+export function planModule(def: GraphDef, options: PlanOptions = {}): ModulePlan {
+  const forwardIR = def.ir;
+  const full = options.forwardOnly ? forwardIR : differentiate(forwardIR);
+  const graph = optimize(full);
+  const sched = schedule(graph);
+  const entry = (rootIds: number[]): Entry => {
+    const needed = new Set(reachable(graph, rootIds));
+    const kernels = sched.kernels.flatMap((k, i) => (k.nodes.some((id) => needed.has(id)) ? [i] : []));
+    const inputs = graph.inputs.filter((r) => needed.has(r.id)).map((r) => r.name);
+    return { kernels, inputs };
+  };
+  const forward = entry(graph.outputs.map((o) => o.id));
+  if (options.forwardOnly || graph.loss === undefined) return { forwardIR, graph, schedule: sched, forward };
+  const loss = entry([graph.loss]);
+  const gradient = entry([graph.loss, ...(graph.grads ?? []).map((r) => r.id)]);
+  return { forwardIR, graph, schedule: sched, forward, loss, gradient };
+}

@@ -1,0 +1,49 @@
+/**
+ * Text helpers shared by the backends. Everything that puts a user-influenced string into
+ * generated code goes through here: identifiers are checked, comments are escaped.
+ */
+import { numberKey } from '../ir/scalar.ts';
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Allocates identifiers that are unique within one generated file. */
+export class Namer {
+  private readonly used = new Set<string>();
+  constructor(reserved: Iterable<string> = []) {
+    for (const r of reserved) this.used.add(r);
+  }
+  /** `prefix + base`, made an identifier and unique (`_2`, `_3`, … on collision). */
+  take(prefix: string, base: string): string {
+    const cleaned = base.replace(/[^A-Za-z0-9_]/g, '_');
+    const stem = `${prefix}${cleaned}`;
+    if (!IDENT.test(stem)) throw new Error(`internal: ${JSON.stringify(stem)} is not an identifier`);
+    let name = stem;
+    for (let k = 2; this.used.has(name); k++) name = `${stem}_${k}`;
+    this.used.add(name);
+    return name;
+  }
+}
+
+/** Text safe inside a `//` comment: one line, no control characters. */
+export function commentText(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, ' ');
+}
+
+/** A record key: bare when it is an identifier, else a JSON string literal. */
+export function propertyKey(name: string): string {
+  return IDENT.test(name) ? name : JSON.stringify(name);
+}
+
+/** `obj.name` or `obj["name"]`. */
+export function property(obj: string, name: string): string {
+  return IDENT.test(name) ? `${obj}.${name}` : `${obj}[${JSON.stringify(name)}]`;
+}
+
+/** A finite number as a literal that reads back to the same double. */
+export function numberLiteral(v: number): string {
+  if (!Number.isFinite(v)) throw new Error(`internal: non-finite constant ${v}`);
+  return numberKey(v);
+}
+
+/** A shape as `[64,4]`, for comments and messages. */
+export const shapeLabel = (shape: readonly number[]): string => `[${shape.join(',')}]`;

@@ -1,0 +1,154 @@
+/**
+ * `graph(name, g => …)`: the entry point of the DSL. The builder function declares inputs
+ * and params, applies ops, and names outputs and the loss; `graph` checks the result and
+ * returns it as forward IR.
+ */
+import { GradcError, quote } from '../errors.ts';
+import type { Graph, InitKind, Node, Shape, SourceLoc } from '../ir/graph.ts';
+import { reachable, shapeText } from '../ir/graph.ts';
+import { formatLoc } from './location.ts';
+import { nameProblem, sanitize } from './names.ts';
+import { GraphScope, UserCall, scopeOf } from './scope.ts';
+import { Tensor } from './tensor.ts';
+
+export const GRAPH_BRAND = Symbol.for('gradc.graph');
+
+/** What `graph()` returns and a graph file exports by default. */
+export interface GraphDef {
+  readonly [GRAPH_BRAND]: true;
+  readonly name: string;
+  /** The forward graph, checked. */
+  readonly ir: Graph;
+}
+
+export interface ParamOptions {
+  /**
+   * `he` (N(0, 2/in)), `xavier` (N(0, 2/(in+out))), `normal` (N(0, 0.01²)) or `zeros`.
+   * Default: zeros for rank 0–1 params (biases); for a weight, `he` when the layer it feeds
+   * goes into a ReLU, else `xavier`.
+   */
+  readonly init?: InitKind;
+}
+
+export interface GraphContext {
+  /** Data given at each call, e.g. `[batch, features]`: one example per row. */
+  input(name: string, shape: Shape): Tensor;
+  /** A trained parameter: `[in, out]` for a weight, `[out]` for a bias. */
+  param(name: string, shape: Shape, options?: ParamOptions): Tensor;
+  /** Names a tensor as an output of `forward`. */
+  output(name: string, value: Tensor): void;
+  /** The scalar loss J that `loss`, `gradient` and `trainStep` use. */
+  loss(value: Tensor): void;
+}
+
+const INITS: readonly InitKind[] = ['he', 'xavier', 'normal', 'zeros'];
+const MAX_RANK = 2;
+
+export function isGraphDef(value: unknown): value is GraphDef {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[GRAPH_BRAND] === true;
+}
+
+export function graph(name: string, build: (g: GraphContext) => void): GraphDef {
+  const call = new UserCall('graph');
+  const problem = nameProblem(name);
+  if (problem) throw new GradcError(`graph ${quote(String(name))}`, problem, call.loc);
+  if (typeof build !== 'function') throw new GradcError(`graph '${name}'`, 'the second argument must be a function (g) => { … }', call.loc);
+  const scope = new GraphScope(name);
+  const result: unknown = build(context(scope));
+  scope.open = false;
+  if (result instanceof Promise) throw new GradcError(`graph '${name}'`, 'the builder function must be synchronous', call.loc);
+  return Object.freeze({ [GRAPH_BRAND]: true as const, name, ir: finish(scope, call.loc) });
+}
+
+function context(scope: GraphScope): GraphContext {
+  const declare = (call: UserCall, kind: string, name: unknown): string => {
+    if (!scope.open) call.fail([String(name)], `graph '${scope.name}' is already built`);
+    const problem = nameProblem(name);
+    if (problem) throw new GradcError(`${kind} ${quote(String(name))}`, problem, call.loc);
+    const n = name as string;
+    for (const [other, prev] of scope.declared) {
+      if (other === n || sanitize(other) === sanitize(n)) {
+        const how = other === n ? 'is already used' : `collides with ${quote(other)} once '-' and '.' become '_'`;
+        throw new GradcError(`${kind} '${n}'`, `the name ${how} by the ${prev.kind} declared at ${formatLoc(prev.loc)}`, call.loc);
+      }
+    }
+    scope.declared.set(n, { kind, loc: call.loc });
+    return n;
+  };
+  const leaf = (callee: string, kind: 'input' | 'param', name: unknown, shape: unknown, init?: InitKind): Tensor => {
+    const call = new UserCall(callee);
+    const n = declare(call, kind, name);
+    const checked = checkShape(shape, `${kind} '${n}'`, call.loc);
+    const id = scope.list.push({ op: kind, inputs: [], attrs: { leaf: n, init }, shape: checked, name: n, loc: call.loc });
+    scope[kind === 'input' ? 'inputs' : 'params'].push({ name: n, id });
+    return new Tensor(scope, id);
+  };
+  return {
+    input: (name, shape) => leaf('input', 'input', name, shape),
+    param: (name, shape, options) => {
+      const init = options?.init;
+      if (init !== undefined && !INITS.includes(init)) {
+        throw new GradcError(`param ${quote(String(name))}`, `init ${quote(String(init))} is not one of ${INITS.join(', ')}`, new UserCall('param').loc);
+      }
+      return leaf('param', 'param', name, shape, init);
+    },
+    output: (name, value) => {
+      const call = new UserCall('output');
+      const n = declare(call, 'output', name);
+      scopeOf(call, [value]);
+      scope.outputs.push({ name: n, id: value.id });
+    },
+    loss: (value) => {
+      const call = new UserCall('loss');
+      scopeOf(call, [value]);
+      if (scope.loss) call.fail([value.name], `graph '${scope.name}' already has a loss, set at ${formatLoc(scope.loss.loc)}`);
+      if (value.shape.length !== 0) {
+        call.fail([value.name], `the loss must be a scalar but ${call.argText(0, value.name)} is ${shapeText(value.shape)}; reduce it with squaredLoss, sum or mean`);
+      }
+      scope.loss = { id: value.id, loc: call.loc };
+    },
+  };
+}
+
+function checkShape(shape: unknown, subject: string, loc: SourceLoc | undefined): number[] {
+  const fail = (detail: string): never => {
+    throw new GradcError(subject, detail, loc);
+  };
+  if (!Array.isArray(shape)) fail(`the shape must be an array of dimensions, got ${shape === null ? 'null' : typeof shape}`);
+  const dims = shape as unknown[];
+  if (dims.length > MAX_RANK) fail(`the shape [${dims.join(',')}] has rank ${dims.length}; gradc supports ranks 0 to ${MAX_RANK}`);
+  dims.forEach((d) => {
+    if (typeof d !== 'number' || !Number.isInteger(d) || d <= 0) {
+      fail(`the shape [${dims.join(',')}] has dimension ${typeof d === 'number' ? d : quote(String(d))}; dimensions must be positive integers`);
+    }
+    if ((d as number) > 2 ** 30) fail(`dimension ${d} exceeds gradc's limit of 2^30`);
+  });
+  return dims as number[];
+}
+
+/** Checks what only the whole graph shows, and settles default initializers. */
+function finish(scope: GraphScope, loc: SourceLoc | undefined): Graph {
+  const subject = `graph '${scope.name}'`;
+  if (scope.outputs.length === 0 && !scope.loss) {
+    throw new GradcError(subject, 'declares no output and no loss; call g.output(name, t) or g.loss(t)', loc);
+  }
+  const draft: Graph = { name: scope.name, nodes: scope.list.nodes, inputs: scope.inputs, params: scope.params, outputs: scope.outputs, loss: scope.loss?.id, loc };
+  const used = new Set(reachable(draft, [...scope.outputs.map((o) => o.id), ...(scope.loss ? [scope.loss.id] : [])]));
+  for (const [kind, list] of [['input', scope.inputs], ['param', scope.params]] as const) {
+    for (const { name, id } of list) {
+      if (!used.has(id)) {
+        throw new GradcError(`${kind} '${name}'`, 'is declared but affects no output and not the loss; remove it or use it', scope.list.nodes[id].loc);
+      }
+    }
+  }
+  const nodes = scope.list.nodes.map((n) => (n.op === 'param' && !n.attrs.init ? { ...n, attrs: { ...n.attrs, init: defaultInit(n, scope.list.nodes) } } : n));
+  return { ...draft, nodes };
+}
+
+function defaultInit(param: Node, nodes: readonly Node[]): InitKind {
+  if (param.shape.length < 2) return 'zeros';
+  const consumers = (id: number) => nodes.filter((n) => n.inputs.includes(id));
+  // weight → matmul → bias add → activation
+  const feedsRelu = consumers(param.id).some((mm) => consumers(mm.id).some((z) => z.op === 'relu' || consumers(z.id).some((a) => a.op === 'relu')));
+  return feedsRelu ? 'he' : 'xavier';
+}

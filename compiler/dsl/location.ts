@@ -1,0 +1,129 @@
+/**
+ * Where in the user's file a DSL call was made, and what the user wrote there.
+ * The location is the first stack frame outside gradc's own code; the call text is read
+ * back from the file, so errors can quote `affine(h, W2, b2)` and name `h`, not `%7`.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SourceLoc } from '../ir/graph.ts';
+
+/** gradc's own code lives under `compiler/` (sources) or `dist/` (the built package). */
+const OWN_ROOT = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let d = dir; d !== dirname(d); d = dirname(d)) {
+    const base = d.slice(d.lastIndexOf(sep) + 1);
+    if (base === 'compiler' || base === 'dist') return d + sep;
+  }
+  return dir + sep;
+})();
+
+const FRAME = /\(?((?:file:\/\/)?[^\s()]+?):(\d+):(\d+)\)?$/;
+
+export function captureLoc(): SourceLoc | undefined {
+  const stack = new Error().stack ?? '';
+  for (const line of stack.split('\n').slice(1)) {
+    const m = FRAME.exec(line.trim());
+    if (!m) continue;
+    let file = m[1];
+    if (file.startsWith('file://')) file = fileURLToPath(file);
+    if (file.startsWith('node:') || file.startsWith(OWN_ROOT) || !file.includes('/')) continue;
+    if (file.includes(`${sep}node_modules${sep}`)) continue;
+    return { file, line: Number(m[2]), column: Number(m[3]) };
+  }
+  return undefined;
+}
+
+/** `file:line`, with the file relative to the working directory when it is inside it. */
+export function formatLoc(loc: SourceLoc | undefined): string {
+  if (!loc) return '<unknown location>';
+  const rel = relative(process.cwd(), loc.file);
+  const shown = rel && !rel.startsWith('..') ? rel : loc.file;
+  return `${shown}:${loc.line}`;
+}
+
+const sourceCache = new Map<string, string[] | null>();
+function sourceLines(file: string): string[] | null {
+  if (!sourceCache.has(file)) {
+    let lines: string[] | null = null;
+    try {
+      lines = readFileSync(file, 'utf8').split(/\r?\n/);
+    } catch {
+      lines = null;
+    }
+    sourceCache.set(file, lines);
+  }
+  return sourceCache.get(file)!;
+}
+
+/** Forget cached sources (watch mode rereads files that changed). */
+export function clearSourceCache(): void {
+  sourceCache.clear();
+}
+
+export interface CallText {
+  /** The whole call as written, e.g. `affine(h, W2, b2)`. */
+  readonly text: string;
+  /** Each argument as written. */
+  readonly args: readonly string[];
+  /** `x` in `const x = relu(…)` when this call is the whole right-hand side. */
+  readonly assignedTo?: string;
+  /** The variable the enclosing statement assigns, e.g. `h` for an inner call in `const h = relu(affine(…))`. */
+  readonly statementVar?: string;
+}
+
+/**
+ * Reads the call that starts at `loc` (V8 points at the callee name). Returns undefined
+ * when the file cannot be read or the text there is not a simple call of `callee`.
+ */
+export function readCall(loc: SourceLoc | undefined, callee: string): CallText | undefined {
+  if (!loc) return undefined;
+  const lines = sourceLines(loc.file);
+  if (!lines) return undefined;
+  const lineText = lines[loc.line - 1];
+  if (lineText === undefined) return undefined;
+  const rest = lines.slice(loc.line - 1).join('\n').slice(loc.column - 1);
+  // V8 points at the function name, or at a member access (`g.input`): find the callee.
+  const start = rest.indexOf(callee + '(');
+  if (start < 0 || start > 64) return undefined;
+  const args: string[] = [];
+  let depth = 0;
+  let current = '';
+  let end = -1;
+  let quote: string | null = null;
+  for (let i = start + callee.length; i < rest.length && i < 4096; i++) {
+    const c = rest[i];
+    if (quote) {
+      current += c;
+      if (c === quote && rest[i - 1] !== '\\') quote = null;
+      continue;
+    }
+    if (c === '"' || c === "'" || c === '`') {
+      quote = c;
+      current += c;
+      continue;
+    }
+    if (c === '(' || c === '[' || c === '{') {
+      depth++;
+      if (depth === 1) continue;
+    } else if (c === ')' || c === ']' || c === '}') {
+      depth--;
+      if (depth === 0) {
+        end = i;
+        break;
+      }
+    } else if (c === ',' && depth === 1) {
+      args.push(current.trim());
+      current = '';
+      continue;
+    }
+    current += c;
+  }
+  if (end < 0) return undefined;
+  if (current.trim()) args.push(current.trim());
+  const text = rest.slice(start, end + 1).replace(/\s+/g, ' ');
+  const before = lineText.slice(0, loc.column - 1);
+  const direct = /(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=\s*(?:[\w$]+\.)?$/.exec(before);
+  const stmt = /(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=/.exec(before);
+  return { text, args, assignedTo: direct?.[1], statementVar: stmt?.[1] };
+}

@@ -1,0 +1,13 @@
+/**
+ * gradc's public API: what graph files import from 'gradc'.
+ */
+import './ops/all.ts';
+export { graph, isGraphDef, type GraphContext, type GraphDef, type ParamOptions } from './dsl/graph.ts';
+export { Tensor } from './dsl/tensor.ts';
+export { add, sub, mul } from './ops/arithmetic.ts';
+export { matmul, affine } from './ops/linalg.ts';
+export { sum, mean } from './ops/reductions.ts';
+export { squaredLoss } from './ops/loss.ts';
+export * from './ops/activations.ts';
+export { GradcError } from './errors.ts';
+export type { Shape, InitKind } from './ir/graph.ts';

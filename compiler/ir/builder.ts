@@ -1,0 +1,57 @@
+/**
+ * Appends nodes to an SSA list, inferring each shape from the op table. Used by the DSL,
+ * by autodiff and by the passes that rebuild a graph.
+ */
+import { opDef } from '../ops/registry.ts';
+import type { Attrs, Node, Shape, SourceLoc } from './graph.ts';
+import { shapeText } from './graph.ts';
+
+export function inferShape(op: string, inputs: readonly Shape[], attrs: Attrs): Shape | { error: string } {
+  const def = opDef(op);
+  if (inputs.length !== def.arity) return { error: `${op} takes ${def.arity} inputs, got ${inputs.length}` };
+  return def.shape(inputs, attrs);
+}
+
+export class NodeList {
+  readonly nodes: Node[] = [];
+  private readonly names = new Set<string>();
+
+  /** A name not yet used in this list: `base`, else `base_2`, `base_3`, … */
+  uniqueName(base: string): string {
+    let name = base;
+    for (let k = 2; this.names.has(name); k++) name = `${base}_${k}`;
+    return name;
+  }
+
+  /** Renames a node, keeping names unique (no-op when `base` is its name already). */
+  rename(id: number, base: string): void {
+    const old = this.nodes[id];
+    if (old.name === base) return;
+    this.names.delete(old.name);
+    const name = this.uniqueName(base);
+    this.names.add(name);
+    this.nodes[id] = { ...old, name };
+  }
+
+  /** Adds a node whose inputs are already known to fit; a misfit here is a compiler bug. */
+  add(op: string, inputs: readonly number[], attrs: Attrs, name: string, loc?: SourceLoc): number {
+    const shapes = inputs.map((i) => this.nodes[i].shape);
+    const shape = inferShape(op, shapes, attrs);
+    if ('error' in shape) {
+      const filled = shape.error.replace(/\{(\d+)\}/g, (_, i) => this.nodes[inputs[Number(i)]].name);
+      throw new Error(`internal: ${op}(${inputs.map((i) => this.nodes[i].name).join(', ')}): ${filled}`);
+    }
+    return this.push({ op, inputs, attrs, name, loc, shape });
+  }
+
+  /** Adds a node with a shape the caller has already checked. */
+  push(n: Omit<Node, 'id' | 'name'> & { name: string }): number {
+    const id = this.nodes.length;
+    const name = this.uniqueName(n.name);
+    this.names.add(name);
+    this.nodes.push({ ...n, id, name, shape: [...n.shape] });
+    return id;
+  }
+}
+
+export { shapeText };

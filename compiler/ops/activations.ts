@@ -1,0 +1,45 @@
+/**
+ * Activations. Each is one `defineActivation` call: its forward element, and its backward
+ * element `g ⊙ act'(·)` written in terms of the input z or, where cheaper, the output a.
+ * Adding an activation means adding one entry here (and its tests).
+ *
+ * Forms are chosen to be finite for every finite input on every backend: sigmoid and tanh
+ * are sign-split around exp(−|x|), which never overflows (WGSL's built-in tanh is NaN for
+ * |x| ≳ 89 on some implementations).
+ */
+import { s } from '../ir/scalar.ts';
+import { defineActivation } from './define-activation.ts';
+
+/**
+ * max(z, 0). Its derivative at exactly 0 is taken as 1, the notes' 1{z ≥ 0} (Algorithm 3),
+ * so a unit initialised at zero still learns.
+ */
+export const relu = defineActivation({
+  name: 'relu',
+  forward: (z) => s.max(z, 0),
+  backwardFrom: 'input',
+  backward: (g, z) => s.ifGe(z, 0, g, 0),
+});
+
+/** 1 / (1 + e^−z), computed as 1/(1+e) or e/(1+e) with e = exp(−|z|). Derivative a(1 − a). */
+export const sigmoid = defineActivation({
+  name: 'sigmoid',
+  forward: (z) => {
+    const e = s.exp(s.neg(s.abs(z)));
+    return s.ifGe(z, 0, s.div(1, s.add(1, e)), s.div(e, s.add(1, e)));
+  },
+  backwardFrom: 'output',
+  backward: (g, a) => s.mul(g, s.mul(a, s.sub(1, a))),
+});
+
+/** tanh z = sign(z)·(1 − e)/(1 + e) with e = exp(−2|z|). Derivative 1 − a². */
+export const tanh = defineActivation({
+  name: 'tanh',
+  forward: (z) => {
+    const e = s.exp(s.mul(-2, s.abs(z)));
+    const t = s.div(s.sub(1, e), s.add(1, e));
+    return s.ifGe(z, 0, t, s.neg(t));
+  },
+  backwardFrom: 'output',
+  backward: (g, a) => s.mul(g, s.sub(1, s.mul(a, a))),
+});

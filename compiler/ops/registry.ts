@@ -1,0 +1,95 @@
+/**
+ * The op table. Each op is defined exactly once, by an `OpDef` in one of the files beside
+ * this one: its shape rule, what it computes (a scalar tree for elementwise work and
+ * reductions; a kind the backends know for matmul and transpose) and its pullback.
+ */
+import type { Attrs, Node, Shape } from '../ir/graph.ts';
+import type { ScalarExpr } from '../ir/scalar.ts';
+
+export type OpKind = 'leaf' | 'elementwise' | 'reduce' | 'matmul' | 'transpose';
+
+/**
+ * A shape rule returns the output shape, or a message about the inputs in which `{0}`,
+ * `{1}`, … stand for the inputs (the DSL fills in what the user wrote, the IR the node names).
+ */
+export type ShapeRule = (inputs: readonly Shape[], attrs: Attrs) => Shape | { error: string };
+
+/** What a pullback may do: build nodes in the backward graph. */
+export interface VjpContext {
+  readonly node: Node;
+  /** Shapes of the node's inputs. */
+  readonly inputShapes: readonly Shape[];
+  /** dJ/d(node), already of the node's shape. */
+  readonly grad: number;
+  emit(op: string, inputs: readonly number[], attrs?: Attrs): number;
+  constant(value: number): number;
+}
+
+export interface OpDef {
+  readonly name: string;
+  readonly kind: OpKind;
+  readonly arity: number;
+  readonly shape: ShapeRule;
+  /**
+   * elementwise: the value of one output element from its (broadcast) input elements.
+   * reduce: the term summed for each output element.
+   */
+  readonly scalar?: ScalarExpr;
+  /** reduce: over all elements to a scalar, or down the rows to one value per column. */
+  readonly reduceAxis?: 'all' | 'rows';
+  /** reduce: the constant the sum is multiplied by, from the input shapes. */
+  readonly reduceScale?: (inputs: readonly Shape[]) => number;
+  /**
+   * The pullback: dJ/d(input i) for each input, given dJ/d(node). Elementwise results may
+   * have the output's shape even where an input was broadcast; autodiff sums them back.
+   * Absent for ops that only appear in backward graphs (no second derivatives).
+   */
+  readonly vjp?: (ctx: VjpContext) => readonly (number | null)[];
+  /** One line for spec/ and `gradc inspect`. */
+  readonly doc: string;
+}
+
+const table = new Map<string, OpDef>();
+
+export function defineOp(def: OpDef): OpDef {
+  if (table.has(def.name)) throw new Error(`op '${def.name}' is defined twice`);
+  table.set(def.name, def);
+  return def;
+}
+
+export function opDef(name: string): OpDef {
+  const def = table.get(name);
+  if (!def) throw new Error(`unknown op '${name}'`);
+  return def;
+}
+
+export function allOps(): OpDef[] {
+  return [...table.values()];
+}
+
+/**
+ * Elementwise broadcasting: the output takes the shape of the highest-rank input; every
+ * other input has that shape, is a scalar, or is a row vector `[n]` repeated over the rows
+ * of an `[m,n]` output (the bias of `XW + b`, notes §4).
+ */
+export function broadcastShape(inputs: readonly Shape[]): Shape | { error: string } {
+  let out = inputs[0];
+  for (const s of inputs) if (s.length > out.length) out = s;
+  for (let i = 0; i < inputs.length; i++) {
+    if (broadcastKind(inputs[i], out) === undefined) {
+      const j = inputs.indexOf(out);
+      return { error: `{${i}} is [${inputs[i].join(',')}] but {${j}} is [${out.join(',')}]; shapes must match, or one must be a scalar or a row [${out[out.length - 1]}]` };
+    }
+  }
+  return out;
+}
+
+export type BroadcastKind = 'same' | 'scalar' | 'row';
+
+/** How an input of shape `s` is read for an output of shape `out`. */
+export function broadcastKind(s: Shape, out: Shape): BroadcastKind | undefined {
+  if (s.length === out.length && s.every((d, i) => d === out[i])) return 'same';
+  if (s.length === 0) return 'scalar';
+  if (s.length === 1 && out.length === 2 && s[0] === out[1]) return 'row';
+  return undefined;
+}

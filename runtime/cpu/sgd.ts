@@ -1,0 +1,150 @@
+/**
+ * The optimizers of the deep-learning notes §1, driving a generated module's `trainStep`:
+ * Algorithm 1 (SGD, one example per update) and Algorithm 2 (mini-batch SGD, B examples
+ * drawn without replacement per update). The per-example loss J^(j) and its average over
+ * a batch are whatever the graph's loss defines; `trainStep` applies θ := θ − α∇J on the
+ * batch it is given.
+ *
+ * Batch buffers are allocated once per call; the loops themselves allocate nothing.
+ */
+import { checkCallback, checkCount, checkLearningRate, checkParams, checkSeed, modelBatching } from './checks.ts';
+import { BatchIterator, takeRows, type Dataset } from './data.ts';
+import type { Model, Tensors } from './model.ts';
+import { Rng } from './rng.ts';
+
+export interface SgdOptions {
+  /** α > 0. */
+  readonly learningRate: number;
+  /** n_iter ≥ 1: the number of updates. */
+  readonly iterations: number;
+  /** Seeds the choice of examples; default 0. */
+  readonly seed?: number;
+  /** Called after each update with the 1-based iteration and the loss before it; return false to stop. */
+  readonly onStep?: (iteration: number, loss: number) => void | boolean;
+}
+
+export interface SgdResult {
+  /** Updates made (fewer than asked if `onStep` stopped the run). */
+  readonly iterations: number;
+  /** Mean of the pre-update losses over the run. */
+  readonly meanLoss: number;
+  /** The loss before the last update. */
+  readonly lastLoss: number;
+}
+
+/**
+ * Algorithm 1: for i = 1 … n_iter, sample j uniformly from the n examples and update
+ * θ := θ − α∇J^(j)(θ). Updates `params` in place.
+ *
+ * Each update sees exactly one example, so the model must be built with batch size 1;
+ * for a model with a larger static batch use `minibatchSgd` (Algorithm 2) rather than
+ * resampling B examples with replacement and calling that SGD.
+ */
+export function sgd(model: Model, params: Tensors, data: Dataset, options: SgdOptions): SgdResult {
+  const fn = 'sgd';
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${fn}: options { learningRate, iterations } are required`);
+  const learningRate = checkLearningRate(fn, options.learningRate);
+  const iterations = checkCount(fn, 'iterations', options.iterations);
+  const rng = new Rng(checkSeed(fn, options.seed));
+  const onStep = checkCallback(fn, 'onStep', options.onStep);
+  checkParams(fn, model, params);
+  const { batchSize, names } = modelBatching(fn, model, data);
+  if (batchSize !== 1) {
+    throw new Error(
+      `${fn}: Algorithm 1 updates on one example at a time, but model '${model.meta.name}' has a static batch of ${batchSize}; ` +
+        `use minibatchSgd (Algorithm 2) for B > 1, or build the graph with batch size 1`,
+    );
+  }
+  const batch: Tensors = {};
+  for (const name of names) batch[name] = new Float32Array(data.inputs[name].length / data.count);
+  const index = new Int32Array(1);
+  let total = 0;
+  let last = Number.NaN;
+  let done = 0;
+  while (done < iterations) {
+    index[0] = rng.int(data.count);
+    takeRows(data, index, batch);
+    last = model.trainStep(params, batch, learningRate);
+    done++;
+    if (!Number.isFinite(last)) throw diverged(fn, model, last, `iteration ${done}`, learningRate);
+    total += last;
+    if (onStep && onStep(done, last) === false) break;
+  }
+  return { iterations: done, meanLoss: total / done, lastLoss: last };
+}
+
+export interface MinibatchSgdOptions {
+  /** α > 0. */
+  readonly learningRate: number;
+  /** Passes over the data, ≥ 1; each is ⌊n/B⌋ updates (`drop`) or ⌈n/B⌉ (`wrap`). */
+  readonly epochs: number;
+  /** Seeds the per-epoch shuffles; default 0. */
+  readonly seed?: number;
+  /** The last n mod B examples of an epoch: `drop` (default) or `wrap`; see PartialBatchPolicy. */
+  readonly partial?: 'drop' | 'wrap';
+  /**
+   * Called after each epoch with the 1-based epoch and the mean of that epoch's batch
+   * losses, each taken before its update (a running estimate, not a re-evaluation after
+   * the epoch); return false to stop.
+   */
+  readonly onEpoch?: (epoch: number, meanLoss: number) => void | boolean;
+}
+
+export interface MinibatchSgdResult {
+  /** Epochs run (fewer than asked if `onEpoch` stopped the run). */
+  readonly epochs: number;
+  /** Updates made. */
+  readonly steps: number;
+  /** Per epoch, the mean pre-update batch loss, as passed to `onEpoch`. */
+  readonly epochLosses: Float64Array;
+}
+
+/**
+ * Algorithm 2 with B the model's static batch size: each epoch draws a fresh uniformly
+ * random order of the n examples and steps through it B at a time, so every batch holds B
+ * distinct examples (sampled without replacement) and each update is
+ * θ := θ − (α/B) Σ_k ∇J^(j_k)(θ) (the graph's loss averages over the batch). Updates
+ * `params` in place.
+ */
+export function minibatchSgd(model: Model, params: Tensors, data: Dataset, options: MinibatchSgdOptions): MinibatchSgdResult {
+  const fn = 'minibatchSgd';
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${fn}: options { learningRate, epochs } are required`);
+  const learningRate = checkLearningRate(fn, options.learningRate);
+  const epochs = checkCount(fn, 'epochs', options.epochs);
+  const rng = new Rng(checkSeed(fn, options.seed));
+  const onEpoch = checkCallback(fn, 'onEpoch', options.onEpoch);
+  const partial = options.partial ?? 'drop';
+  if (partial !== 'drop' && partial !== 'wrap') throw new RangeError(`${fn}: partial must be 'drop' or 'wrap', got ${String(partial)}`);
+  checkParams(fn, model, params);
+  const { batchSize, names } = modelBatching(fn, model, data);
+  if (data.count < batchSize) {
+    throw new Error(
+      `${fn}: the dataset has ${data.count} examples but model '${model.meta.name}' takes batches of ${batchSize}; ` +
+        `Algorithm 2 samples a batch without replacement, so it needs at least ${batchSize} examples`,
+    );
+  }
+  const batches = new BatchIterator(data, { batchSize, partial, names });
+  const epochLosses = new Float64Array(epochs);
+  let steps = 0;
+  let epoch = 0;
+  while (epoch < epochs) {
+    batches.startEpoch(rng);
+    let total = 0;
+    let count = 0;
+    while (batches.next()) {
+      const loss = model.trainStep(params, batches.batch, learningRate);
+      steps++;
+      if (!Number.isFinite(loss)) throw diverged(fn, model, loss, `epoch ${epoch + 1}, step ${count + 1}`, learningRate);
+      total += loss;
+      count++;
+    }
+    epochLosses[epoch] = total / count;
+    epoch++;
+    if (onEpoch && onEpoch(epoch, epochLosses[epoch - 1]) === false) break;
+  }
+  return { epochs: epoch, steps, epochLosses: epochLosses.subarray(0, epoch) };
+}
+
+function diverged(fn: string, model: Model, loss: number, where: string, learningRate: number): Error {
+  return new Error(`${fn}: the loss of model '${model.meta.name}' became ${loss} at ${where}; training diverged — try a learning rate below ${learningRate}`);
+}

@@ -1,0 +1,9 @@
+// Builds the package: dist/index.js (the DSL graph files import as 'gradc') and dist/cli.js
+// (the gradc command). esbuild and ts-morph stay external: they are runtime dependencies.
+import { build } from 'esbuild';
+import { chmodSync } from 'node:fs';
+
+const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' };
+await build({ ...common, entryPoints: ['compiler/index.ts'], outfile: 'dist/index.js' });
+await build({ ...common, entryPoints: ['compiler/cli/main.ts'], outfile: 'dist/cli.js' });
+chmodSync('dist/cli.js', 0o755);
