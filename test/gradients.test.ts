@@ -1,0 +1,128 @@
+/**
+ * Gradients, checked two ways against float64 central differences of the reference
+ * interpreter: the symbolic backward graph itself (evaluated in float64, tight tolerance),
+ * and the generated JS module (float32 storage, looser tolerance). One graph per op.
+ */
+import { describe, expect, it } from 'vitest';
+import { add, affine, graph, matmul, mean, mul, relu, sigmoid, squaredLoss, sub, sum, tanh, type GraphDef } from '../compiler/index.ts';
+import { differentiate } from '../compiler/autodiff/backward.ts';
+import { evaluate } from '../compiler/ir/interpret.ts';
+import { optimize } from '../compiler/passes/pipeline.ts';
+import { finiteDifferenceGradient, referenceLoss, referenceOutputs, worstError } from './support/finite-differences.ts';
+import { buildModule, randomArray, randomInputs, type Arrays } from './support/module.ts';
+import kink from '../samples/kink/kink.graph.ts';
+import housing from '../samples/housing/housing.graph.ts';
+import iris from '../samples/iris/iris.graph.ts';
+
+const B = 5;
+const layer = (act: (t: ReturnType<typeof relu>) => ReturnType<typeof relu>, name: string) =>
+  graph(name, (g) => {
+    const x = g.input('x', [B, 3]);
+    const y = g.input('y', [B, 2]);
+    const h = act(affine(x, g.param('W', [3, 4]), g.param('b', [4])));
+    const o = affine(h, g.param('V', [4, 2]), g.param('c', [2]));
+    g.output('o', o);
+    g.loss(squaredLoss(o, y));
+  });
+
+const cases: Record<string, GraphDef> = {
+  relu: layer(relu, 'relu_net'),
+  sigmoid: layer(sigmoid, 'sigmoid_net'),
+  tanh: layer(tanh, 'tanh_net'),
+  'matmul, no bias': graph('mm', (g) => {
+    const x = g.input('x', [B, 3]);
+    const o = matmul(relu(matmul(x, g.param('W', [3, 4]))), g.param('V', [4, 1]));
+    g.output('o', o);
+    g.loss(squaredLoss(o, g.input('y', [B, 1])));
+  }),
+  'add, sub, mul with row and scalar broadcast': graph('arith', (g) => {
+    const x = g.input('x', [B, 3]);
+    const a = add(matmul(x, g.param('W', [3, 3])), g.param('b', [3]));
+    const m = mul(sub(a, x), add(tanh(a), 0.5));
+    const o = mul(add(m, g.param('s', [])), 2);
+    g.output('o', o);
+    g.loss(squaredLoss(o, g.input('y', [B, 3])));
+  }),
+  'sum and mean as losses': graph('sums', (g) => {
+    const x = g.input('x', [B, 3]);
+    const h = sigmoid(affine(x, g.param('W', [3, 2]), g.param('b', [2])));
+    const sq = mul(h, h);
+    g.output('h', h);
+    g.loss(add(mean(sq), mul(sum(h), 0.25)));
+  }),
+  'a weight used twice': graph('shared', (g) => {
+    const x = g.input('x', [B, 3]);
+    const W = g.param('W', [3, 3]);
+    const o = matmul(tanh(matmul(x, W)), W);
+    g.output('o', o);
+    g.loss(squaredLoss(o, g.input('y', [B, 3])));
+  }),
+  'a param that reaches an output but not the loss': graph('side', (g) => {
+    const x = g.input('x', [B, 3]);
+    const h = affine(x, g.param('W', [3, 2]), g.param('b', [2]));
+    g.output('side', matmul(h, g.param('P', [2, 2])));
+    g.loss(squaredLoss(h, g.input('y', [B, 2])));
+  }),
+  'single example (batch 1)': graph('one', (g) => {
+    const x = g.input('x', [1, 2]);
+    const o = sigmoid(affine(x, g.param('W', [2, 1]), g.param('b', [1])));
+    g.output('o', o);
+    g.loss(squaredLoss(o, g.input('y', [1, 1])));
+  }),
+  'kink sample': kink,
+  'housing sample': housing,
+  'iris sample': iris,
+};
+
+/** Params with nonzero biases, so no unit sits exactly on a kink. */
+function params(def: GraphDef, seed: number): Arrays {
+  return Object.fromEntries(def.ir.params.map(({ name, id }, i) => {
+    const shape = def.ir.nodes[id].shape;
+    return [name, randomArray(shape.reduce((a, b) => a * b, 1), seed * 7 + i, 0.8)];
+  }));
+}
+
+describe.each(Object.entries(cases))('%s', (_, def) => {
+  it('the symbolic backward graph matches central differences (float64)', () => {
+    const leaves = { ...randomInputs(metaOf(def), 3), ...params(def, 4) };
+    const fd = finiteDifferenceGradient(def.ir, leaves);
+    const full = optimize(differentiate(def.ir));
+    const values = evaluate(full, leaves, full.grads!.map((r) => r.id));
+    for (const r of full.grads!) {
+      expect(worstError(values.get(r.id)!, fd[r.name], 1e-7, 1e-5), `d${r.name}`).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('the generated module computes the same forward, loss and gradient', async () => {
+    const mod = await buildModule(def);
+    const inputs = randomInputs(mod.meta, 5);
+    const p = params(def, 6);
+    const leaves = { ...inputs, ...p };
+    const fd = finiteDifferenceGradient(def.ir, leaves);
+    const ref = referenceOutputs(def.ir, leaves);
+    const out = mod.forward(p, inputs);
+    for (const name of Object.keys(ref)) expect(worstError(out[name], ref[name], 1e-5, 1e-4), name).toBeLessThanOrEqual(1);
+    const J = referenceLoss(def.ir, leaves);
+    expect(mod.loss(p, inputs)).toBeCloseTo(J, 5);
+    const { loss, grads } = mod.gradient(p, inputs);
+    expect(loss).toBeCloseTo(J, 5);
+    for (const name of Object.keys(fd)) {
+      expect(worstError(grads[name], fd[name], 1e-5, 1e-3), `d${name}`).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('a small SGD step lowers the loss', async () => {
+    const mod = await buildModule(def);
+    const inputs = randomInputs(mod.meta, 8);
+    const p = params(def, 9);
+    const before = mod.loss(p, inputs);
+    const returned = mod.trainStep(p, inputs, 1e-3);
+    expect(returned).toBe(before);
+    expect(mod.loss(p, inputs)).toBeLessThan(before);
+  });
+});
+
+function metaOf(def: GraphDef) {
+  const shapes = (list: readonly { name: string; id: number }[]) => Object.fromEntries(list.map((r) => [r.name, [...def.ir.nodes[r.id].shape]]));
+  return { name: def.name, inputs: shapes(def.ir.inputs), params: shapes(def.ir.params), outputs: shapes(def.ir.outputs) };
+}
