@@ -58,12 +58,13 @@ const OPTIONS: Record<string, readonly string[]> = {
 };
 
 export function parseArgs(argv: readonly string[], targets: readonly string[]): Command {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') return { name: 'help', text: HELP.main };
-  if (name === '--version' || name === '-v') return { name: 'version' };
-  if (!(name in OPTIONS)) {
-    throw new GradcError('', `unknown command ${JSON.stringify(name)}${suggest(name, Object.keys(OPTIONS))}; run gradc --help`);
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') return { name: 'help', text: HELP.main };
+  if (first === '--version' || first === '-v') return { name: 'version' };
+  if (!(first in OPTIONS)) {
+    throw new GradcError('', `unknown command ${JSON.stringify(first)}${suggest(first, Object.keys(OPTIONS))}; run gradc --help`);
   }
+  const name = first as 'build' | 'inspect';
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
   for (let i = 0; i < rest.length; i++) {
@@ -84,7 +85,7 @@ export function parseArgs(argv: readonly string[], targets: readonly string[]): 
       flags.set(key, true);
     }
   }
-  if (flags.has('--help')) return { name: 'help', text: HELP[name as 'build' | 'inspect'] };
+  if (flags.has('--help')) return { name: 'help', text: HELP[name] };
   if (name === 'inspect') {
     if (positional.length !== 1) throw new GradcError('gradc inspect', `takes one graph file, got ${positional.length}`);
     return { name, file: positional[0], forwardOnly: flags.has('--forward-only') };

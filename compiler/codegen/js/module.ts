@@ -4,15 +4,16 @@
  * load, and every loop bound in it is a constant.
  */
 import {
-  IndentationText, Project, QuoteKind, StructureKind, VariableDeclarationKind,
-  type FunctionDeclarationStructure, type InterfaceDeclarationStructure, type OptionalKind,
-  type ParameterDeclarationStructure, type StatementStructures, type VariableStatementStructure,
+  StructureKind,
+  type FunctionDeclarationStructure, type OptionalKind,
+  type ParameterDeclarationStructure, type VariableStatementStructure,
 } from 'ts-morph';
 import type { Graph, InitKind, Node } from '../../ir/graph.ts';
 import { sizeOf } from '../../ir/graph.ts';
 import type { Kernel } from '../../kernels/kernel.ts';
 import type { Entry, ModulePlan } from '../plan.ts';
 import { Namer, commentText, numberLiteral, property, propertyKey, shapeLabel } from '../text.ts';
+import { constant, declaration, doc, interfaces, metaStatement, print, type Statement } from '../ts-module.ts';
 import { renderKernel } from './kernels.ts';
 import { HELPERS_TS, HELPER_NAMES } from './helpers.ts';
 import { describeKernel } from '../describe.ts';
@@ -29,27 +30,6 @@ export interface EmittedModule {
   readonly ts: string;
   readonly dts: string;
 }
-
-type Statement = string | StatementStructures;
-
-let sharedProject: Project | undefined;
-function project(): Project {
-  sharedProject ??= new Project({
-    useInMemoryFileSystem: true,
-    manipulationSettings: { indentationText: IndentationText.TwoSpaces, quoteKind: QuoteKind.Single },
-  });
-  return sharedProject;
-}
-
-function print(fileName: string, statements: Statement[]): string {
-  const file = project().createSourceFile(fileName, { statements }, { overwrite: true });
-  const text = file.getFullText();
-  project().removeSourceFile(file);
-  return text;
-}
-
-/** JSDoc text that cannot close its comment. */
-const doc = (text: string): string => text.split('\n').map((line) => commentText(line).replace(/\*\//g, '* /')).join('\n');
 
 export function emitJsModule(plan: ModulePlan, info: ModuleInfo): EmittedModule {
   const { graph: g } = plan;
@@ -99,57 +79,6 @@ export function emitJsModule(plan: ModulePlan, info: ModuleInfo): EmittedModule 
     ...entries.map((e) => declaration(e.structure)),
   ]);
   return { ts, dts };
-}
-
-function constant(name: string, initializer: string, comment?: string, exported = false): VariableStatementStructure {
-  return {
-    kind: StructureKind.VariableStatement,
-    declarationKind: VariableDeclarationKind.Const,
-    isExported: exported,
-    docs: comment ? [doc(comment)] : undefined,
-    declarations: [{ name, initializer }],
-  };
-}
-
-function metaStatement(g: Graph, declare: boolean): string {
-  const record = (list: readonly { name: string; id: number }[], asType: boolean) =>
-    `{ ${list.map((r) => `${asType ? 'readonly ' : ''}${propertyKey(r.name)}: ${asType ? 'readonly ' : ''}[${g.nodes[r.id].shape.join(', ')}]`).join(asType ? '; ' : ', ')} }`;
-  const fields = (asType: boolean) => [
-    `name: ${JSON.stringify(g.name)}`,
-    `inputs: ${record(g.inputs, asType)}`,
-    `params: ${record(g.params, asType)}`,
-    `outputs: ${record(g.outputs, asType)}`,
-  ];
-  const docs = "/** The graph's name and the shape of every input, param and output (row-major). */";
-  return declare
-    ? `${docs}\nexport declare const meta: {\n${fields(true).map((f) => `  readonly ${f};`).join('\n')}\n};`
-    : `${docs}\nexport const meta = {\n${fields(false).map((f) => `  ${f},`).join('\n')}\n} as const;`;
-}
-
-function interfaces(plan: ModulePlan): InterfaceDeclarationStructure[] {
-  const g = plan.graph;
-  const field = (r: { name: string; id: number }, what: string) => ({
-    name: propertyKey(r.name),
-    type: 'Float32Array',
-    docs: [doc(`${what} ${shapeLabel(g.nodes[r.id].shape)}${g.nodes[r.id].attrs.init ? `, initialized ${g.nodes[r.id].attrs.init}` : ''}.`)],
-  });
-  const pick = (names: readonly string[]) => g.inputs.filter((r) => names.includes(r.name)).map((r) => field(r, 'Input'));
-  const make = (name: string, docs: string, properties: OptionalKind<import('ts-morph').PropertySignatureStructure>[]): InterfaceDeclarationStructure => ({
-    kind: StructureKind.Interface, name, isExported: true, docs: [doc(docs)], properties,
-  });
-  const out = [
-    make('Params', 'The trained parameters, one Float32Array each.', g.params.map((r) => field(r, 'Param'))),
-    make('ForwardInputs', 'What `forward` reads.', pick(plan.forward.inputs)),
-    make('Outputs', 'What `forward` returns: fresh arrays.', g.outputs.map((r) => ({ name: propertyKey(r.name), type: 'Float32Array', docs: [doc(`Output ${shapeLabel(g.nodes[r.id].shape)}.`)] }))),
-  ];
-  if (plan.gradient) {
-    out.push(make('TrainInputs', 'What `loss`, `gradient` and `trainStep` read.', pick(plan.gradient.inputs)));
-    out.push(make('Gradient', 'The loss and dJ/dparam for every param.', [
-      { name: 'loss', type: 'number', docs: ['J at the given params and inputs.'] },
-      { name: 'grads', type: 'Params', docs: ['dJ/dparam, fresh arrays of the params\' shapes.'] },
-    ]));
-  }
-  return out;
 }
 
 function recordSpecs(plan: ModulePlan): Statement[] {
@@ -300,15 +229,6 @@ function initParamsFn(g: Graph): EntryFn {
 
 function entryFn(name: string, description: string, parameters: OptionalKind<ParameterDeclarationStructure>[], returnType: string, statements: string[]): EntryFn {
   return { structure: { kind: StructureKind.Function, name, isExported: true, docs: [doc(description)], parameters, returnType, statements: [statements.join('\n')] } };
-}
-
-function declaration(f: FunctionDeclarationStructure): FunctionDeclarationStructure {
-  return {
-    ...f,
-    hasDeclareKeyword: true,
-    statements: undefined,
-    parameters: f.parameters?.map((p) => (p.initializer ? { ...p, initializer: undefined, hasQuestionToken: true } : p)),
-  };
 }
 
 function list(refs: readonly { name: string; id: number }[], g: Graph): string {
