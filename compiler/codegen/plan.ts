@@ -5,6 +5,7 @@
 import { differentiate } from '../autodiff/backward.ts';
 import type { GraphDef } from '../dsl/graph.ts';
 import type { Graph } from '../ir/graph.ts';
+import { NodeList } from '../ir/builder.ts';
 import { reachable } from '../ir/graph.ts';
 import type { Schedule } from '../kernels/kernel.ts';
 import { schedule } from '../kernels/schedule.ts';
@@ -36,7 +37,7 @@ export interface PlanOptions {
 export function planModule(def: GraphDef, options: PlanOptions = {}): ModulePlan {
   const forwardIR = def.ir;
   const full = options.forwardOnly ? forwardIR : differentiate(forwardIR);
-  const graph = optimize(full);
+  const graph = materializeConstantGradients(optimize(full));
   const sched = schedule(graph);
   const entry = (rootIds: number[]): Entry => {
     const needed = new Set(reachable(graph, rootIds));
@@ -49,4 +50,21 @@ export function planModule(def: GraphDef, options: PlanOptions = {}): ModulePlan
   const loss = entry([graph.loss]);
   const gradient = entry([graph.loss, ...(graph.grads ?? []).map((r) => r.id)]);
   return { forwardIR, graph, schedule: sched, forward, loss, gradient };
+}
+
+/**
+ * A gradient that simplified to a constant (a param the loss is linear in) still needs a
+ * buffer of the param's shape, so backends can treat every gradient alike.
+ */
+function materializeConstantGradients(g: Graph): Graph {
+  if (!(g.grads ?? []).some((r) => g.nodes[r.id].op === 'const')) return g;
+  const list = new NodeList();
+  for (const n of g.nodes) list.push(n);
+  const grads = g.grads!.map((r) => {
+    const n = g.nodes[r.id];
+    if (n.op !== 'const') return r;
+    const shape = g.nodes[g.params.find((p) => p.name === r.name)!.id].shape;
+    return { ...r, id: list.add('broadcast', [r.id], { to: shape }, `d_${r.name}`) };
+  });
+  return { ...g, nodes: list.nodes, grads };
 }

@@ -5,8 +5,9 @@
 
 export const HELPER_NAMES = ['checkRecord', 'checkRate', 'checkSeed', 'describe', 'makeRng', 'fillNormal', 'PARAMS', 'FORWARD_INPUTS', 'TRAIN_INPUTS', 'INPUT_NAMES', 'meta', 'initParams', 'forward', 'loss', 'gradient', 'trainStep'];
 
-export const HELPERS_TS = `
-type Spec = readonly (readonly [name: string, length: number, shape: string])[];
+/** Argument checks, shared with the WebGPU host module. */
+export const CHECK_HELPERS_TS = `
+type Spec = readonly (readonly [name: string, length: number, shape: string, ...rest: number[]])[];
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -46,8 +47,10 @@ function checkSeed(seed: unknown): void {
   if (typeof seed !== 'number' || !Number.isInteger(seed)) {
     throw new TypeError(\`initParams: seed must be an integer, got \${String(seed)}\`);
   }
-}
+}`.trim();
 
+/** The seeded generator behind initParams. */
+export const RNG_HELPERS_TS = `
 /** A 32-bit xorshift generator, seeded through an integer hash; returns values in (0, 1). */
 function makeRng(seed: number): () => number {
   let x = Math.imul(seed ^ 0x5bd1e995, 0x2c1b3c6d) ^ 0x68e31da4;
@@ -67,3 +70,5 @@ function fillNormal(out: Float32Array, next: () => number, std: number): void {
     out[i] = std * Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next());
   }
 }`.trim();
+
+export const HELPERS_TS = `${CHECK_HELPERS_TS}\n\n${RNG_HELPERS_TS}`;

@@ -152,14 +152,13 @@ function prologue(fn: string, plan: ModulePlan, entry: Entry, inputsSpec: string
   ];
 }
 
-/** A fresh copy of a node's value (a constant gradient has no buffer). */
+/** A fresh copy of a stored node's value. */
 function copyOf(n: Node, arrays: Map<number, string>): string {
-  if (n.op === 'const') return `new Float32Array(${sizeOf(n.shape)}).fill(${numberLiteral(n.attrs.value!)})`;
   return `${arrays.get(n.id)}.slice()`;
 }
 
 function scalarOf(n: Node, arrays: Map<number, string>): string {
-  return n.op === 'const' ? numberLiteral(n.attrs.value!) : `${arrays.get(n.id)}[0]`;
+  return `${arrays.get(n.id)}[0]`;
 }
 
 function forwardFn(plan: ModulePlan, arrays: Map<number, string>, kernels: readonly KernelFn[]): EntryFn {
@@ -189,9 +188,7 @@ function trainStepFn(plan: ModulePlan, entry: Entry, arrays: Map<number, string>
   const updates = (g.grads ?? []).flatMap((r) => {
     const p = arrays.get(g.params.find((q) => q.name === r.name)!.id)!;
     const d = g.nodes[r.id];
-    const size = sizeOf(d.shape);
-    if (d.op === 'const') return d.attrs.value === 0 ? [] : [`for (let i = 0; i < ${size}; i++) ${p}[i] -= learningRate * ${numberLiteral(d.attrs.value!)};`];
-    return [`for (let i = 0; i < ${size}; i++) ${p}[i] -= learningRate * ${arrays.get(d.id)}[i];`];
+    return [`for (let i = 0; i < ${sizeOf(d.shape)}; i++) ${p}[i] -= learningRate * ${arrays.get(d.id)}[i];`];
   });
   return entryFn('trainStep', 'One SGD step in place (notes eq. 1.3: θ := θ − α∇θJ). Every gradient is computed before any param changes, so a failed call changes nothing. Returns the loss before the update.',
     [PARAMS_PARAM, { name: 'inputs', type: 'TrainInputs' }, { name: 'learningRate', type: 'number' }], 'number', [

@@ -1,0 +1,1 @@
+export { requestDevice, NoAdapterError, type DeviceOptions } from './device.ts';
