@@ -4,7 +4,7 @@
  * the function and the option, not as NaNs or out-of-range reads later.
  */
 import { checkDataset, type Dataset } from './data.ts';
-import { batchLayout, type Model } from './model.ts';
+import { batchLayout, type ModelMeta } from './model.ts';
 
 export function checkLearningRate(fn: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
@@ -33,11 +33,11 @@ export function checkCallback<F>(fn: string, key: string, value: F | undefined):
   return value;
 }
 
-export function checkParams(fn: string, model: Model, params: unknown): void {
+export function checkParams(fn: string, meta: ModelMeta, params: unknown): void {
   if (typeof params !== 'object' || params === null) throw new TypeError(`${fn}: params must be the record initParams returned`);
-  for (const name of Object.keys(model.meta.params)) {
+  for (const name of Object.keys(meta.params)) {
     if (!((params as Record<string, unknown>)[name] instanceof Float32Array)) {
-      throw new TypeError(`${fn}: params has no Float32Array '${name}' (model '${model.meta.name}' declares it)`);
+      throw new TypeError(`${fn}: params has no Float32Array '${name}' (model '${meta.name}' declares it)`);
     }
   }
 }
@@ -47,20 +47,20 @@ export function checkParams(fn: string, model: Model, params: unknown): void {
  * every model input (or, with `optional`, any subset of them) with the row width the model
  * declares.
  */
-export function modelBatching(fn: string, model: Model, data: Dataset, optional = false): { batchSize: number; names: string[] } {
+export function modelBatching(fn: string, meta: ModelMeta, data: Dataset, optional = false): { batchSize: number; names: string[] } {
   checkDataset(data, `${fn}: dataset`);
-  const { batchSize, rowWidths } = batchLayout(model.meta);
+  const { batchSize, rowWidths } = batchLayout(meta);
   const names: string[] = [];
   for (const [name, width] of Object.entries(rowWidths)) {
     const values = data.inputs[name];
     if (values === undefined) {
       if (optional) continue;
       const has = Object.keys(data.inputs).map((n) => `'${n}'`).join(', ') || 'none';
-      throw new Error(`${fn}: model '${model.meta.name}' needs input '${name}', which the dataset lacks (it has ${has})`);
+      throw new Error(`${fn}: model '${meta.name}' needs input '${name}', which the dataset lacks (it has ${has})`);
     }
     const got = values.length / data.count;
     if (got !== width) {
-      throw new Error(`${fn}: input '${name}' of model '${model.meta.name}' has ${width} value(s) per example but the dataset has ${got}`);
+      throw new Error(`${fn}: input '${name}' of model '${meta.name}' has ${width} value(s) per example but the dataset has ${got}`);
     }
     names.push(name);
   }

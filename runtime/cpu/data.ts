@@ -90,13 +90,16 @@ export function takeRows(
     if (dst.length !== length * width) {
       throw new RangeError(`takeRows: the buffer for '${name}' has ${dst.length} elements but ${length} rows of ${width} need ${length * width}`);
     }
-    gather(dataset.inputs[name], dst, width, indices, start, length);
+    gatherRows(dataset.inputs[name], dst, width, indices, start, length);
   }
   return out;
 }
 
-/** dst row k := src row indices[start + k], for k < length. No checks, no allocation. */
-function gather(src: Float32Array, dst: Float32Array, width: number, indices: ArrayLike<number>, start: number, length: number): void {
+/**
+ * dst row k := src row indices[start + k], for k < length, rows being `width` wide. No
+ * checks and no allocation: for loops that checked their arguments once up front.
+ */
+export function gatherRows(src: Float32Array, dst: Float32Array, width: number, indices: ArrayLike<number>, start: number, length: number): void {
   if (width === 1) {
     for (let k = 0; k < length; k++) dst[k] = src[indices[start + k]];
     return;
@@ -246,7 +249,7 @@ export class BatchIterator {
     this.offset = this.cursor;
     this.cursor += fresh;
     this.fresh = fresh;
-    for (let a = 0; a < this.sources.length; a++) gather(this.sources[a], this.targets[a], this.widths[a], indices, 0, batchSize);
+    for (let a = 0; a < this.sources.length; a++) gatherRows(this.sources[a], this.targets[a], this.widths[a], indices, 0, batchSize);
     return true;
   }
 }

@@ -8,7 +8,7 @@
  */
 import { checkParams, modelBatching } from './checks.ts';
 import { BatchIterator, takeRows, type Dataset } from './data.ts';
-import { sizeOfShape, type Model, type Tensors } from './model.ts';
+import { sizeOfShape, type Model, type TensorRecord } from './model.ts';
 
 /**
  * The mean per-example loss over all `data.count` rows.
@@ -17,10 +17,10 @@ import { sizeOfShape, type Model, type Tensors } from './model.ts';
  * L = (Σ_real ℓ_i + (B − r) ℓ_p) / B; a batch of B copies of p has loss ℓ_p, so the real
  * rows contribute B·L − (B − r)·ℓ_p.
  */
-export function evaluate(model: Model, params: Tensors, data: Dataset): number {
+export function evaluate<P extends TensorRecord>(model: Model<P>, params: P, data: Dataset): number {
   const fn = 'evaluate';
-  checkParams(fn, model, params);
-  const { batchSize, names } = modelBatching(fn, model, data);
+  checkParams(fn, model.meta, params);
+  const { batchSize, names } = modelBatching(fn, model.meta, data);
   const batches = new BatchIterator(data, { batchSize, partial: 'pad', names });
   let total = 0;
   while (batches.next()) {
@@ -43,15 +43,15 @@ export function evaluate(model: Model, params: Tensors, data: Dataset): number {
  * output's row width, row i belonging to dataset row i. Only the model inputs the dataset
  * holds are passed to `forward` (targets may be left out if the output does not need them).
  */
-export function predict(model: Model, params: Tensors, data: Dataset, outputName: string): Float32Array {
+export function predict<P extends TensorRecord>(model: Model<P>, params: P, data: Dataset, outputName: string): Float32Array {
   const fn = 'predict';
   const shape = model.meta.outputs[outputName];
   if (shape === undefined) {
     const has = Object.keys(model.meta.outputs).map((n) => `'${n}'`).join(', ') || 'none';
     throw new Error(`${fn}: model '${model.meta.name}' has no output '${outputName}' (its outputs: ${has})`);
   }
-  checkParams(fn, model, params);
-  const { batchSize, names } = modelBatching(fn, model, data, true);
+  checkParams(fn, model.meta, params);
+  const { batchSize, names } = modelBatching(fn, model.meta, data, true);
   if (names.length === 0) throw new Error(`${fn}: the dataset holds none of the inputs of model '${model.meta.name}'`);
   if (shape.length === 0 || shape[0] !== batchSize) {
     throw new Error(`${fn}: output '${outputName}' has shape [${shape.join(', ')}], not one row per example of the batch of ${batchSize}`);
@@ -60,7 +60,7 @@ export function predict(model: Model, params: Tensors, data: Dataset, outputName
   const result = new Float32Array(data.count * width);
   const batches = new BatchIterator(data, { batchSize, partial: 'pad', names });
   while (batches.next()) {
-    const out = model.forward(params, batches.batch)[outputName];
+    const out = (model.forward(params, batches.batch) as Record<string, unknown>)[outputName];
     if (!(out instanceof Float32Array) || out.length !== batchSize * width) {
       throw new Error(`${fn}: forward did not return a Float32Array of ${batchSize * width} elements for '${outputName}'`);
     }

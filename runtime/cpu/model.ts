@@ -10,6 +10,14 @@
 /** Named tensors: params, inputs or outputs. */
 export type Tensors = Record<string, Float32Array>;
 
+/**
+ * A record of named Float32Arrays as a generated module's typed declarations (`<name>.d.ts`)
+ * describe it: a per-graph interface such as `{ x: Float32Array; y: Float32Array }`, which
+ * has no index signature and so is not a `Tensors`. The ABI types inputs and outputs this
+ * loosely so that a statically imported, typed module satisfies `Model` as it is.
+ */
+export type TensorRecord = object;
+
 export interface ModelMeta {
   readonly name: string;
   /** Input shapes; the first dimension of each is the batch size. */
@@ -20,20 +28,26 @@ export interface ModelMeta {
 
 export interface GradientResult {
   readonly loss: number;
-  readonly grads: Tensors;
+  /** dJ/dparam for every param, of the params' shapes. */
+  readonly grads: TensorRecord;
 }
 
-export interface Model {
+/**
+ * A generated module. `P` is its params record: `Tensors` for a module loaded dynamically
+ * (see `assertModel`), the module's own `Params` interface when it is imported statically,
+ * in which case the runtime functions infer it and keep params typed.
+ */
+export interface Model<P extends TensorRecord = Tensors> {
   readonly meta: ModelMeta;
   /** Fresh parameters, initialised deterministically from `seed`. */
-  initParams(seed?: number): Tensors;
-  /** The named outputs for one batch; `inputs` may hold extra names (e.g. targets). */
-  forward(params: Tensors, inputs: Tensors): Tensors;
+  initParams(seed?: number): P;
+  /** The named outputs for one batch; `inputs` may hold extra model inputs (e.g. targets). */
+  forward(params: P, inputs: TensorRecord): TensorRecord;
   /** The scalar loss J on one batch. */
-  loss(params: Tensors, inputs: Tensors): number;
-  gradient(params: Tensors, inputs: Tensors): GradientResult;
+  loss(params: P, inputs: TensorRecord): number;
+  gradient(params: P, inputs: TensorRecord): GradientResult;
   /** One SGD step θ := θ − α∇J on one batch, in place; returns J before the update. */
-  trainStep(params: Tensors, inputs: Tensors, learningRate: number): number;
+  trainStep(params: P, inputs: TensorRecord, learningRate: number): number;
 }
 
 const FUNCTIONS = ['initParams', 'forward', 'loss', 'gradient', 'trainStep'] as const;

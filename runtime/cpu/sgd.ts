@@ -8,8 +8,8 @@
  * Batch buffers are allocated once per call; the loops themselves allocate nothing.
  */
 import { checkCallback, checkCount, checkLearningRate, checkParams, checkSeed, modelBatching } from './checks.ts';
-import { BatchIterator, takeRows, type Dataset } from './data.ts';
-import type { Model, Tensors } from './model.ts';
+import { BatchIterator, gatherRows, type Dataset } from './data.ts';
+import type { Model, ModelMeta, TensorRecord, Tensors } from './model.ts';
 import { Rng } from './rng.ts';
 
 export interface SgdOptions {
@@ -40,15 +40,15 @@ export interface SgdResult {
  * for a model with a larger static batch use `minibatchSgd` (Algorithm 2) rather than
  * resampling B examples with replacement and calling that SGD.
  */
-export function sgd(model: Model, params: Tensors, data: Dataset, options: SgdOptions): SgdResult {
+export function sgd<P extends TensorRecord>(model: Model<P>, params: P, data: Dataset, options: SgdOptions): SgdResult {
   const fn = 'sgd';
   if (typeof options !== 'object' || options === null) throw new TypeError(`${fn}: options { learningRate, iterations } are required`);
   const learningRate = checkLearningRate(fn, options.learningRate);
   const iterations = checkCount(fn, 'iterations', options.iterations);
   const rng = new Rng(checkSeed(fn, options.seed));
   const onStep = checkCallback(fn, 'onStep', options.onStep);
-  checkParams(fn, model, params);
-  const { batchSize, names } = modelBatching(fn, model, data);
+  checkParams(fn, model.meta, params);
+  const { batchSize, names } = modelBatching(fn, model.meta, data);
   if (batchSize !== 1) {
     throw new Error(
       `${fn}: Algorithm 1 updates on one example at a time, but model '${model.meta.name}' has a static batch of ${batchSize}; ` +
@@ -56,14 +56,19 @@ export function sgd(model: Model, params: Tensors, data: Dataset, options: SgdOp
     );
   }
   const batch: Tensors = {};
-  for (const name of names) batch[name] = new Float32Array(data.inputs[name].length / data.count);
+  const sources: Float32Array[] = [];
+  const targets: Float32Array[] = [];
+  for (const name of names) {
+    sources.push(data.inputs[name]);
+    targets.push((batch[name] = new Float32Array(data.inputs[name].length / data.count)));
+  }
   const index = new Int32Array(1);
   let total = 0;
   let last = Number.NaN;
   let done = 0;
   while (done < iterations) {
     index[0] = rng.int(data.count);
-    takeRows(data, index, batch);
+    for (let a = 0; a < sources.length; a++) gatherRows(sources[a], targets[a], targets[a].length, index, 0, 1);
     last = model.trainStep(params, batch, learningRate);
     done++;
     if (!Number.isFinite(last)) throw diverged(fn, model, last, `iteration ${done}`, learningRate);
@@ -106,7 +111,7 @@ export interface MinibatchSgdResult {
  * θ := θ − (α/B) Σ_k ∇J^(j_k)(θ) (the graph's loss averages over the batch). Updates
  * `params` in place.
  */
-export function minibatchSgd(model: Model, params: Tensors, data: Dataset, options: MinibatchSgdOptions): MinibatchSgdResult {
+export function minibatchSgd<P extends TensorRecord>(model: Model<P>, params: P, data: Dataset, options: MinibatchSgdOptions): MinibatchSgdResult {
   const fn = 'minibatchSgd';
   if (typeof options !== 'object' || options === null) throw new TypeError(`${fn}: options { learningRate, epochs } are required`);
   const learningRate = checkLearningRate(fn, options.learningRate);
@@ -115,8 +120,8 @@ export function minibatchSgd(model: Model, params: Tensors, data: Dataset, optio
   const onEpoch = checkCallback(fn, 'onEpoch', options.onEpoch);
   const partial = options.partial ?? 'drop';
   if (partial !== 'drop' && partial !== 'wrap') throw new RangeError(`${fn}: partial must be 'drop' or 'wrap', got ${String(partial)}`);
-  checkParams(fn, model, params);
-  const { batchSize, names } = modelBatching(fn, model, data);
+  checkParams(fn, model.meta, params);
+  const { batchSize, names } = modelBatching(fn, model.meta, data);
   if (data.count < batchSize) {
     throw new Error(
       `${fn}: the dataset has ${data.count} examples but model '${model.meta.name}' takes batches of ${batchSize}; ` +
@@ -145,6 +150,6 @@ export function minibatchSgd(model: Model, params: Tensors, data: Dataset, optio
   return { epochs: epoch, steps, epochLosses: epochLosses.subarray(0, epoch) };
 }
 
-function diverged(fn: string, model: Model, loss: number, where: string, learningRate: number): Error {
+function diverged(fn: string, model: { readonly meta: ModelMeta }, loss: number, where: string, learningRate: number): Error {
   return new Error(`${fn}: the loss of model '${model.meta.name}' became ${loss} at ${where}; training diverged — try a learning rate below ${learningRate}`);
 }
