@@ -8,15 +8,16 @@ export type Command =
   | { name: 'inspect'; file: string; forwardOnly: boolean };
 
 export const HELP = {
-  main: `gradc — compile a static neural-network graph into specialized JS (and WGSL) modules
+  main: `gradc — compile a static neural-network graph into specialized JS and WGSL modules
 
 Usage:
-  gradc build <graph-file...> --out <dir> [--target js] [--forward-only] [--check]
+  gradc build <graph-file...> --out <dir> [--target js,wgsl] [--forward-only] [--check]
   gradc inspect <graph-file> [--forward-only]
   gradc --help | --version
 
 Commands:
   build     differentiate, optimize and emit <dir>/<name>.ts, .js and .d.ts for each graph
+            (with --target wgsl also <name>.wgsl and the WebGPU host <name>.gpu.ts/.js/.d.ts)
   inspect   print the forward IR, the optimized forward+backward IR and the kernels
 
 Options:
@@ -34,13 +35,15 @@ every graph builds.
 
 Options:
   --out <dir>        output folder (required)
-  --target <list>    comma-separated targets (default: js)
+  --target <list>    comma-separated targets: js, wgsl (default: js)
   --forward-only     emit forward only; the graph needs no loss
   --check            write nothing; exit 1 if the files in <dir> differ from a fresh build
   --verbose          print stack traces for errors
 
-Example:
+Examples:
   gradc build samples/*/*.graph.ts --out samples/.gen
+  gradc build model.graph.ts --out generated --target js,wgsl
+  gradc build model.graph.ts --out generated --check
 `,
   inspect: `Usage: gradc inspect <graph-file> [--forward-only]
 
@@ -79,23 +82,24 @@ export function parseArgs(argv: readonly string[], targets: readonly string[]): 
     }
     if (key === '--out' || key === '--target') {
       const value = inline ?? rest[++i];
-      if (value === undefined || value.startsWith('--')) throw new GradcError(`gradc ${name}`, `${key} needs a value`);
+      if (value === undefined || value.startsWith('--')) throw new GradcError('', `${key} needs a value`);
       flags.set(key, value);
     } else {
+      if (inline !== undefined) throw new GradcError('', `${key} takes no value`);
       flags.set(key, true);
     }
   }
   if (flags.has('--help')) return { name: 'help', text: HELP[name] };
   if (name === 'inspect') {
-    if (positional.length !== 1) throw new GradcError('gradc inspect', `takes one graph file, got ${positional.length}`);
+    if (positional.length !== 1) throw new GradcError('', `inspect takes one graph file, got ${positional.length}`);
     return { name, file: positional[0], forwardOnly: flags.has('--forward-only') };
   }
-  if (positional.length === 0) throw new GradcError('gradc build', 'no graph file given; usage: gradc build <graph-file...> --out <dir>');
+  if (positional.length === 0) throw new GradcError('', 'no graph file given; usage: gradc build <graph-file...> --out <dir>');
   const out = flags.get('--out');
-  if (typeof out !== 'string') throw new GradcError('gradc build', '--out <dir> is required');
+  if (typeof out !== 'string') throw new GradcError('', '--out <dir> is required');
   const list = String(flags.get('--target') ?? 'js').split(',').map((t) => t.trim()).filter(Boolean);
   for (const t of list) {
-    if (!targets.includes(t)) throw new GradcError('gradc build', `unknown target ${JSON.stringify(t)}${suggest(t, targets)}; targets: ${targets.join(', ')}`);
+    if (!targets.includes(t)) throw new GradcError('', `unknown target ${JSON.stringify(t)}${suggest(t, targets)}; targets: ${targets.join(', ')}`);
   }
   return { name, files: positional, out, targets: list, forwardOnly: flags.has('--forward-only'), check: flags.has('--check') };
 }

@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { build, type Message } from 'esbuild';
 import { GradcError, isGradcError, oneLine } from '../errors.ts';
 import { isGraphDef, type GraphDef } from '../dsl/graph.ts';
+import { formatLoc } from '../dsl/location.ts';
 
 /** gradc's public entry, for graph files' `import … from 'gradc'`. */
 function gradcEntry(): string {
@@ -33,7 +34,7 @@ export async function loadGraph(file: string): Promise<LoadedGraph> {
     mod = await import(pathToFileURL(bundled).href);
   } catch (e) {
     if (isGradcError(e)) throw e;
-    throw new GradcError(file, `the graph file threw while loading: ${oneLine(e instanceof Error ? e.message : String(e))}`);
+    throw new GradcError(throwSite(e, path) ?? file, `the graph file threw while loading: ${oneLine(e instanceof Error ? e.message : String(e))}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -43,6 +44,18 @@ export async function loadGraph(file: string): Promise<LoadedGraph> {
     throw new GradcError(file, `${what}; a graph file must \`export default graph('name', (g) => { … })\``);
   }
   return { file, def };
+}
+
+/** `file:line` of the first stack frame in the graph file (the stack is source-mapped). */
+function throwSite(e: unknown, path: string): string | undefined {
+  const stack = e instanceof Error ? e.stack ?? '' : '';
+  for (const line of stack.split('\n')) {
+    const at = line.indexOf(path + ':');
+    if (at < 0) continue;
+    const m = /^:(\d+):\d+/.exec(line.slice(at + path.length));
+    if (m) return formatLoc({ file: path, line: Number(m[1]), column: 0 });
+  }
+  return undefined;
 }
 
 async function bundle(path: string, outfile: string, shown: string): Promise<string> {

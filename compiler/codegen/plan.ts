@@ -36,7 +36,8 @@ export interface PlanOptions {
 
 export function planModule(def: GraphDef, options: PlanOptions = {}): ModulePlan {
   const forwardIR = def.ir;
-  const full = options.forwardOnly ? forwardIR : differentiate(forwardIR);
+  // Forward-only: the loss is not a root, so nothing computes it.
+  const full = options.forwardOnly ? { ...forwardIR, loss: undefined } : differentiate(forwardIR);
   const graph = materializeConstantGradients(optimize(full));
   const sched = schedule(graph);
   const entry = (rootIds: number[]): Entry => {

@@ -8,7 +8,7 @@ import type { Graph, InitKind, Node, Shape, SourceLoc } from '../ir/graph.ts';
 import { reachable, shapeText } from '../ir/graph.ts';
 import { formatLoc } from './location.ts';
 import { nameProblem, sanitize } from './names.ts';
-import { GraphScope, UserCall, scopeOf } from './scope.ts';
+import { GraphScope, UserCall } from './scope.ts';
 import { Tensor } from './tensor.ts';
 
 export const GRAPH_BRAND = Symbol.for('gradc.graph');
@@ -56,7 +56,11 @@ export function graph(name: string, build: (g: GraphContext) => void): GraphDef 
   const scope = new GraphScope(name);
   const result: unknown = build(context(scope));
   scope.open = false;
-  if (result instanceof Promise) throw new GradcError(`graph '${name}'`, 'the builder function must be synchronous', call.loc);
+  if (result instanceof Promise) {
+    // The builder may go on after an await and throw; that is not the error to report.
+    result.catch(() => undefined);
+    throw new GradcError(`graph '${name}'`, 'the builder function must be synchronous', call.loc);
+  }
   return Object.freeze({ [GRAPH_BRAND]: true as const, name, ir: finish(scope, call.loc) });
 }
 
@@ -75,32 +79,39 @@ function context(scope: GraphScope): GraphContext {
     scope.declared.set(n, { kind, loc: call.loc });
     return n;
   };
-  const leaf = (callee: string, kind: 'input' | 'param', name: unknown, shape: unknown, init?: InitKind): Tensor => {
+  const leaf = (callee: string, kind: 'input' | 'param', name: unknown, shape: unknown, init?: unknown): Tensor => {
     const call = new UserCall(callee);
     const n = declare(call, kind, name);
     const checked = checkShape(shape, `${kind} '${n}'`, call.loc);
-    const id = scope.list.push({ op: kind, inputs: [], attrs: { leaf: n, init }, shape: checked, name: n, loc: call.loc });
+    if (init !== undefined && !INITS.includes(init as InitKind)) {
+      throw new GradcError(`param '${n}'`, `init ${quote(String(init))} is not one of ${INITS.join(', ')}`, call.loc);
+    }
+    const id = scope.list.push({ op: kind, inputs: [], attrs: { leaf: n, init: init as InitKind | undefined }, shape: checked, name: n, loc: call.loc });
     scope[kind === 'input' ? 'inputs' : 'params'].push({ name: n, id });
     return new Tensor(scope, id);
   };
+  /** The tensor argument of output/loss: a tensor of this very graph. */
+  const ownTensor = (call: UserCall, value: unknown, index: number): Tensor => {
+    const shown = call.argText(index, 'value');
+    if (!scope.open) call.fail([shown], `graph '${scope.name}' is already built`);
+    if (!(value instanceof Tensor)) {
+      const what = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+      call.fail([shown], `${shown} is ${what}, expected a tensor of graph '${scope.name}'`);
+    }
+    if (value.scope !== scope) call.fail([shown], `${shown} belongs to graph '${value.scope.name}', not to '${scope.name}'`);
+    return value;
+  };
   return {
     input: (name, shape) => leaf('input', 'input', name, shape),
-    param: (name, shape, options) => {
-      const init = options?.init;
-      if (init !== undefined && !INITS.includes(init)) {
-        throw new GradcError(`param ${quote(String(name))}`, `init ${quote(String(init))} is not one of ${INITS.join(', ')}`, new UserCall('param').loc);
-      }
-      return leaf('param', 'param', name, shape, init);
-    },
+    param: (name, shape, options) => leaf('param', 'param', name, shape, options?.init),
     output: (name, value) => {
       const call = new UserCall('output');
       const n = declare(call, 'output', name);
-      scopeOf(call, [value]);
-      scope.outputs.push({ name: n, id: value.id });
+      scope.outputs.push({ name: n, id: ownTensor(call, value, 1).id });
     },
     loss: (value) => {
       const call = new UserCall('loss');
-      scopeOf(call, [value]);
+      ownTensor(call, value, 0);
       if (scope.loss) call.fail([value.name], `graph '${scope.name}' already has a loss, set at ${formatLoc(scope.loss.loc)}`);
       if (value.shape.length !== 0) {
         call.fail([value.name], `the loss must be a scalar but ${call.argText(0, value.name)} is ${shapeText(value.shape)}; reduce it with squaredLoss, sum or mean`);

@@ -50,9 +50,11 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
  */
 export function affine(x: Tensor, W: Tensor, b: Tensor): Tensor {
   const call = new UserCall('affine');
-  const scope = scopeOf(call, [x, W, b]);
-  void scope;
-  const names = [x, W, b].map((t) => t.name);
+  scopeOf(call, [x, W, b]);
+  const names = [x, W, b].map((t, i) => (t instanceof Tensor ? t.name : String(t ?? `arg${i}`)));
+  [x, W, b].forEach((t, i) => {
+    if (!(t instanceof Tensor)) call.fail(names, `argument ${i + 1} (${call.argText(i, names[i])}) is ${typeof t}, expected a tensor: affine takes the input, a weight param and a bias param`);
+  });
   const arg = (i: number) => call.argText(i, names[i]);
   const fail = (detail: string) => call.fail(names, detail);
   const rank = (t: Tensor, i: number, r: number, what: string) => {

@@ -60,8 +60,8 @@ const FORWARD_INPUTS = [["x", 60, "[15,4]"]] as const;
 /** The inputs loss, gradient and trainStep read. */
 const TRAIN_INPUTS = [["x", 60, "[15,4]"], ["y", 45, "[15,3]"]] as const;
 /** Every declared input: others are rejected as misspellings. */
-const INPUT_NAMES = new Set<string>(["x", "y"]);
-type Spec = readonly (readonly [name: string, length: number, shape: string])[];
+const ALL_INPUTS = [["x", 60, "[15,4]"], ["y", 45, "[15,3]"]] as const;
+type Spec = readonly (readonly [name: string, length: number, shape: string, ...rest: number[]])[];
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -69,37 +69,50 @@ function describe(value: unknown): string {
   return (value as object).constructor?.name ?? 'object';
 }
 
-/** Throws unless every name in `spec` is a Float32Array of its length; rejects unknown names. */
-function checkRecord(fn: string, what: string, record: unknown, spec: Spec, known: ReadonlySet<string> | null): void {
+/** A rejected value as it was: strings quoted, so '0.1' does not read as 0.1. */
+function show(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+function checkArray(fn: string, what: string, name: string, v: unknown, length: number, shape: string): void {
+  if (!(v instanceof Float32Array)) {
+    throw new TypeError(`${fn}: ${what}.${name} must be a Float32Array of shape ${shape} (${length} values), got ${v === undefined ? 'nothing' : describe(v)}`);
+  }
+  if (v.length !== length) {
+    throw new RangeError(`${fn}: ${what}.${name} must have shape ${shape} (${length} values), got ${v.length} values`);
+  }
+}
+
+/**
+ * Throws unless every name in `required` is present, and every name given is one of
+ * `allowed` holding a Float32Array of its declared length.
+ */
+function checkRecord(fn: string, what: string, record: unknown, required: Spec, allowed: Spec): void {
   if (typeof record !== 'object' || record === null) {
     throw new TypeError(`${fn}: ${what} must be an object of Float32Arrays, got ${describe(record)}`);
   }
   const values = record as Record<string, unknown>;
-  for (const [name, length, shape] of spec) {
-    const v = Object.prototype.hasOwnProperty.call(values, name) ? values[name] : undefined;
-    if (!(v instanceof Float32Array)) {
-      throw new TypeError(`${fn}: ${what}.${name} must be a Float32Array of shape ${shape} (${length} values), got ${v === undefined ? 'nothing' : describe(v)}`);
-    }
-    if (v.length !== length) {
-      throw new RangeError(`${fn}: ${what}.${name} must have shape ${shape} (${length} values), got ${v.length} values`);
-    }
+  for (const [name, length, shape] of required) {
+    checkArray(fn, what, name, Object.prototype.hasOwnProperty.call(values, name) ? values[name] : undefined, length, shape);
   }
   for (const name in values) {
-    if (known ? !known.has(name) : !spec.some((s) => s[0] === name)) {
-      throw new TypeError(`${fn}: unknown ${what.replace(/s$/, '')} ${JSON.stringify(name)}; expected ${spec.map((s) => s[0]).join(', ')}`);
+    const spec = allowed.find((s) => s[0] === name);
+    if (!spec) {
+      throw new TypeError(`${fn}: unknown ${what.replace(/s$/, '')} ${JSON.stringify(name)}; expected ${allowed.map((s) => s[0]).join(', ')}`);
     }
+    checkArray(fn, what, name, values[name], spec[1], spec[2]);
   }
 }
 
 function checkRate(learningRate: unknown): void {
   if (typeof learningRate !== 'number' || !Number.isFinite(learningRate) || learningRate <= 0) {
-    throw new RangeError(`trainStep: learningRate must be a finite number > 0, got ${String(learningRate)}`);
+    throw new RangeError(`trainStep: learningRate must be a finite number > 0, got ${show(learningRate)}`);
   }
 }
 
 function checkSeed(seed: unknown): void {
   if (typeof seed !== 'number' || !Number.isInteger(seed)) {
-    throw new TypeError(`initParams: seed must be an integer, got ${String(seed)}`);
+    throw new TypeError(`initParams: seed must be an integer, got ${show(seed)}`);
   }
 }
 
@@ -131,7 +144,7 @@ const t_h2 = new Float32Array(120);
 /** scores [15,3] */
 const t_scores = new Float32Array(45);
 /** squared_loss [] */
-const t_squared_loss = new Float64Array(1);
+const t_squared_loss = new Float32Array(1);
 /** d_scores_affine [15,3] */
 const t_d_scores_affine = new Float32Array(45);
 /** d_b3 [3] */
@@ -454,8 +467,8 @@ export function initParams(seed: number = 0): Params {
 
 /** Evaluates the outputs (scores [15,3]) for one batch. Returns fresh arrays. */
 export function forward(params: Params, inputs: ForwardInputs): Outputs {
-  checkRecord("forward", 'params', params, PARAMS, null);
-  checkRecord("forward", 'inputs', inputs, FORWARD_INPUTS, INPUT_NAMES);
+  checkRecord("forward", 'params', params, PARAMS, PARAMS);
+  checkRecord("forward", 'inputs', inputs, FORWARD_INPUTS, ALL_INPUTS);
   const p_W1 = params.W1;
   const p_b1 = params.b1;
   const p_W2 = params.W2;
@@ -471,8 +484,8 @@ export function forward(params: Params, inputs: ForwardInputs): Outputs {
 
 /** The loss J for one batch. */
 export function loss(params: Params, inputs: TrainInputs): number {
-  checkRecord("loss", 'params', params, PARAMS, null);
-  checkRecord("loss", 'inputs', inputs, TRAIN_INPUTS, INPUT_NAMES);
+  checkRecord("loss", 'params', params, PARAMS, PARAMS);
+  checkRecord("loss", 'inputs', inputs, TRAIN_INPUTS, ALL_INPUTS);
   const p_W1 = params.W1;
   const p_b1 = params.b1;
   const p_W2 = params.W2;
@@ -490,8 +503,8 @@ export function loss(params: Params, inputs: TrainInputs): number {
 
 /** The loss J and its exact gradient dJ/dparam for every param (backpropagation, notes Algorithm 4). Returns fresh arrays. */
 export function gradient(params: Params, inputs: TrainInputs): Gradient {
-  checkRecord("gradient", 'params', params, PARAMS, null);
-  checkRecord("gradient", 'inputs', inputs, TRAIN_INPUTS, INPUT_NAMES);
+  checkRecord("gradient", 'params', params, PARAMS, PARAMS);
+  checkRecord("gradient", 'inputs', inputs, TRAIN_INPUTS, ALL_INPUTS);
   const p_W1 = params.W1;
   const p_b1 = params.b1;
   const p_W2 = params.W2;
@@ -519,8 +532,8 @@ export function gradient(params: Params, inputs: TrainInputs): Gradient {
 /** One SGD step in place (notes eq. 1.3: θ := θ − α∇θJ). Every gradient is computed before any param changes, so a failed call changes nothing. Returns the loss before the update. */
 export function trainStep(params: Params, inputs: TrainInputs, learningRate: number): number {
   checkRate(learningRate);
-  checkRecord("trainStep", 'params', params, PARAMS, null);
-  checkRecord("trainStep", 'inputs', inputs, TRAIN_INPUTS, INPUT_NAMES);
+  checkRecord("trainStep", 'params', params, PARAMS, PARAMS);
+  checkRecord("trainStep", 'inputs', inputs, TRAIN_INPUTS, ALL_INPUTS);
   const p_W1 = params.W1;
   const p_b1 = params.b1;
   const p_W2 = params.W2;

@@ -3,7 +3,7 @@
  * seeded generator behind `initParams`. They are text, embedded verbatim.
  */
 
-export const HELPER_NAMES = ['checkRecord', 'checkRate', 'checkSeed', 'describe', 'makeRng', 'fillNormal', 'PARAMS', 'FORWARD_INPUTS', 'TRAIN_INPUTS', 'INPUT_NAMES', 'meta', 'initParams', 'forward', 'loss', 'gradient', 'trainStep'];
+export const HELPER_NAMES = ['checkRecord', 'checkArray', 'checkRate', 'checkSeed', 'describe', 'show', 'makeRng', 'fillNormal', 'PARAMS', 'FORWARD_INPUTS', 'TRAIN_INPUTS', 'ALL_INPUTS', 'meta', 'initParams', 'forward', 'loss', 'gradient', 'trainStep'];
 
 /** Argument checks, shared with the WebGPU host module. */
 export const CHECK_HELPERS_TS = `
@@ -15,37 +15,50 @@ function describe(value: unknown): string {
   return (value as object).constructor?.name ?? 'object';
 }
 
-/** Throws unless every name in \`spec\` is a Float32Array of its length; rejects unknown names. */
-function checkRecord(fn: string, what: string, record: unknown, spec: Spec, known: ReadonlySet<string> | null): void {
+/** A rejected value as it was: strings quoted, so '0.1' does not read as 0.1. */
+function show(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+function checkArray(fn: string, what: string, name: string, v: unknown, length: number, shape: string): void {
+  if (!(v instanceof Float32Array)) {
+    throw new TypeError(\`\${fn}: \${what}.\${name} must be a Float32Array of shape \${shape} (\${length} values), got \${v === undefined ? 'nothing' : describe(v)}\`);
+  }
+  if (v.length !== length) {
+    throw new RangeError(\`\${fn}: \${what}.\${name} must have shape \${shape} (\${length} values), got \${v.length} values\`);
+  }
+}
+
+/**
+ * Throws unless every name in \`required\` is present, and every name given is one of
+ * \`allowed\` holding a Float32Array of its declared length.
+ */
+function checkRecord(fn: string, what: string, record: unknown, required: Spec, allowed: Spec): void {
   if (typeof record !== 'object' || record === null) {
     throw new TypeError(\`\${fn}: \${what} must be an object of Float32Arrays, got \${describe(record)}\`);
   }
   const values = record as Record<string, unknown>;
-  for (const [name, length, shape] of spec) {
-    const v = Object.prototype.hasOwnProperty.call(values, name) ? values[name] : undefined;
-    if (!(v instanceof Float32Array)) {
-      throw new TypeError(\`\${fn}: \${what}.\${name} must be a Float32Array of shape \${shape} (\${length} values), got \${v === undefined ? 'nothing' : describe(v)}\`);
-    }
-    if (v.length !== length) {
-      throw new RangeError(\`\${fn}: \${what}.\${name} must have shape \${shape} (\${length} values), got \${v.length} values\`);
-    }
+  for (const [name, length, shape] of required) {
+    checkArray(fn, what, name, Object.prototype.hasOwnProperty.call(values, name) ? values[name] : undefined, length, shape);
   }
   for (const name in values) {
-    if (known ? !known.has(name) : !spec.some((s) => s[0] === name)) {
-      throw new TypeError(\`\${fn}: unknown \${what.replace(/s$/, '')} \${JSON.stringify(name)}; expected \${spec.map((s) => s[0]).join(', ')}\`);
+    const spec = allowed.find((s) => s[0] === name);
+    if (!spec) {
+      throw new TypeError(\`\${fn}: unknown \${what.replace(/s$/, '')} \${JSON.stringify(name)}; expected \${allowed.map((s) => s[0]).join(', ')}\`);
     }
+    checkArray(fn, what, name, values[name], spec[1], spec[2]);
   }
 }
 
 function checkRate(learningRate: unknown): void {
   if (typeof learningRate !== 'number' || !Number.isFinite(learningRate) || learningRate <= 0) {
-    throw new RangeError(\`trainStep: learningRate must be a finite number > 0, got \${String(learningRate)}\`);
+    throw new RangeError(\`trainStep: learningRate must be a finite number > 0, got \${show(learningRate)}\`);
   }
 }
 
 function checkSeed(seed: unknown): void {
   if (typeof seed !== 'number' || !Number.isInteger(seed)) {
-    throw new TypeError(\`initParams: seed must be an integer, got \${String(seed)}\`);
+    throw new TypeError(\`initParams: seed must be an integer, got \${show(seed)}\`);
   }
 }`.trim();
 

@@ -72,7 +72,7 @@ export async function createModel(device: GPUDevice): Promise<GpuModel> {
     return next;
   };
   const upload = (spec: Spec, record: Record<string, Float32Array>) => {
-    for (const [name, , , offset] of spec) device.queue.writeBuffer(arena, offset * 4, record[name]);
+    for (const [name, , , offset] of spec) device.queue.writeBuffer(arena, offset * 4, record[name] as unknown as GPUAllowSharedBufferSource);
   };
   const dispatch = (pass: GPUComputePassEncoder, kernels: readonly number[]) => {
     for (const k of kernels) {
@@ -114,7 +114,7 @@ export async function createModel(device: GPUDevice): Promise<GpuModel> {
   const regions = (spec: Spec) => spec.map((s) => [s[3], s[1]] as const);
   const run = async (fn: string, inputs: unknown, spec: Spec, kernels: readonly number[], reads: readonly (readonly [number, number])[]) => {
     alive(fn);
-    checkRecord(fn, 'inputs', inputs, spec, INPUT_NAMES);
+    checkRecord(fn, 'inputs', inputs, spec, ALL_INPUTS);
     upload(spec, inputs as Record<string, Float32Array>);
     const encoder = device.createCommandEncoder();
     compute(encoder, kernels);
@@ -124,7 +124,7 @@ export async function createModel(device: GPUDevice): Promise<GpuModel> {
   return {
     setParams(params) {
       alive('setParams');
-      checkRecord('setParams', 'params', params, PARAMS, null);
+      checkRecord('setParams', 'params', params, PARAMS, PARAMS);
       const copy = Object.fromEntries(PARAMS.map(([name]) => [name, (params as unknown as Record<string, Float32Array>)[name].slice()]));
       return serial(async () => {
         alive('setParams');
@@ -166,7 +166,7 @@ export async function createModel(device: GPUDevice): Promise<GpuModel> {
         buffers.push([device.createBuffer({ size: v.byteLength, usage: COPY_SRC | COPY_DST, label: \`\${meta.name} dataset \${name}\` }), offset, width]);
       }
       if (rows < BATCH) throw new RangeError(\`createDataset: \${rows} rows is fewer than one batch of \${BATCH}\`);
-      TRAIN_INPUTS.forEach(([name], i) => device.queue.writeBuffer(buffers[i][0], 0, record[name] as Float32Array));
+      TRAIN_INPUTS.forEach(([name], i) => device.queue.writeBuffer(buffers[i][0], 0, record[name] as unknown as GPUAllowSharedBufferSource));
       let freed = false;
       const dataset = {
         rows,

@@ -1,0 +1,61 @@
+/** One WebGPU device per test file (Dawn over SwiftShader on CPU-only machines). */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { compile } from '../../compiler/compile.ts';
+import type { GraphDef } from '../../compiler/index.ts';
+import { requestDevice } from '../../runtime/webgpu/index.ts';
+import type { Arrays, GeneratedModule } from './module.ts';
+
+export interface GpuModelLike {
+  setParams(p: Arrays): Promise<void>;
+  getParams(): Promise<Arrays>;
+  forward(inputs: Arrays): Promise<Arrays>;
+  loss(inputs: Arrays): Promise<number>;
+  gradient(inputs: Arrays): Promise<{ loss: number; grads: Arrays }>;
+  trainStep(inputs: Arrays, learningRate: number): Promise<number>;
+  createDataset(inputs: Arrays): { rows: number; destroy(): void };
+  trainSteps(dataset: { rows: number }, options: { firstRow: number; steps?: number; learningRate: number }): Promise<number>;
+  destroy(): void;
+}
+
+export interface GpuHostModule {
+  WGSL: string;
+  createModel(device: GPUDevice): Promise<GpuModelLike>;
+}
+
+let device: Promise<GPUDevice> | undefined;
+export function gpuDevice(): Promise<GPUDevice> {
+  device ??= requestDevice().then((d) => {
+    d.addEventListener('uncapturederror', (e) => {
+      throw new Error(`uncaptured WebGPU error: ${(e as GPUUncapturedErrorEvent).error.message}`);
+    });
+    return d;
+  });
+  return device;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'gradc-gpu-test-'));
+let counter = 0;
+
+/** Builds both targets and imports both modules. */
+export async function buildBoth(def: GraphDef): Promise<{ js: GeneratedModule; gpu: GpuHostModule }> {
+  const { files } = compile(def, { targets: ['js', 'wgsl'] });
+  const prefix = join(dir, String(counter++));
+  const load = async (name: string) => {
+    const f = files.find((x) => x.name === name)!;
+    writeFileSync(`${prefix}-${name}`, f.contents);
+    return import(pathToFileURL(`${prefix}-${name}`).href);
+  };
+  return { js: await load(`${def.name}.js`), gpu: await load(`${def.name}.gpu.js`) };
+}
+
+/** Compilation errors of WGSL text as Dawn (Tint) reports them. */
+export async function wgslErrors(text: string): Promise<string[]> {
+  const d = await gpuDevice();
+  d.pushErrorScope('validation');
+  const info = await d.createShaderModule({ code: text }).getCompilationInfo();
+  await d.popErrorScope();
+  return info.messages.filter((m) => m.type === 'error').map((m) => `${m.lineNum}:${m.linePos} ${m.message}`);
+}
