@@ -7,3 +7,5 @@ const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20'
 await build({ ...common, entryPoints: ['compiler/index.ts'], outfile: 'dist/index.js' });
 await build({ ...common, entryPoints: ['compiler/cli/main.ts'], outfile: 'dist/cli.js' });
 chmodSync('dist/cli.js', 0o755);
+await build({ ...common, entryPoints: ['runtime/cpu/index.ts'], outfile: 'dist/runtime-cpu.js' });
+await build({ ...common, entryPoints: ['runtime/webgpu/index.ts'], outfile: 'dist/runtime-webgpu.js' });
