@@ -111,6 +111,16 @@ describe.each(Object.entries(cases))('%s', (_, def) => {
     }
   });
 
+  it('trainStep applies θ − α·∇J from gradient() to every param, and returns the loss before', async () => {
+    const mod = await buildModule(def);
+    const inputs = randomInputs(mod.meta, 12);
+    const p = params(def, 13);
+    const { loss, grads } = mod.gradient(p, inputs);
+    const expected = Object.fromEntries(Object.entries(p).map(([name, v]) => [name, v.map((x, i) => x - 0.1 * grads[name][i])]));
+    expect(mod.trainStep(p, inputs, 0.1)).toBe(loss);
+    for (const name of Object.keys(expected)) expect(worstError(p[name], expected[name], 1e-6, 1e-5), name).toBeLessThanOrEqual(1);
+  });
+
   it('a small SGD step lowers the loss', async () => {
     const mod = await buildModule(def);
     const inputs = randomInputs(mod.meta, 8);

@@ -7,6 +7,7 @@ import { GradcError, isGradcError } from '../errors.ts';
 import { compile, TARGETS, type OutputFile, type Target } from '../compile.ts';
 import { printGraph } from '../ir/print.ts';
 import { describeKernel } from '../codegen/describe.ts';
+import { entriesOf } from '../codegen/plan.ts';
 import { VERSION } from '../version.ts';
 import { loadGraph } from './load-graph.ts';
 import { parseArgs, type Command } from './args.ts';
@@ -47,8 +48,11 @@ async function run(cmd: Command): Promise<number> {
       const lines = [
         '# forward IR', printGraph(plan.forwardIR, { locations: true }), '',
         '# optimized forward + backward IR', printGraph(plan.graph), '',
-        `# kernels (${plan.schedule.kernels.length})`,
-        ...plan.schedule.kernels.flatMap((k, i) => [`k${i} ${k.name}: ${describeKernel(k, plan.graph).join('\n')}`]),
+        ...entriesOf(plan).flatMap((e) => [
+          `# ${e.name}: ${e.kernels.length} kernels`,
+          ...e.kernels.map((k, i) => `k${i} ${k.name}: ${describeKernel(k, plan.graph).join('\n')}`),
+          '',
+        ]),
       ];
       process.stdout.write(lines.join('\n') + '\n');
       return 0;

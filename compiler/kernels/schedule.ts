@@ -1,24 +1,45 @@
 /**
- * Groups an optimized graph into kernels (elementwise fusion). Every matmul, reduction and
- * elementwise node starts a kernel, except that an elementwise node of the same shape as an
- * earlier matmul or map kernel joins it as epilogue when all its inputs are ready there:
- * `relu(x·W + b)` is one kernel, as is `(delta·W^T) ⊙ relu'(z)`. A node is stored only when
- * something outside its kernel reads it. Nodes only join kernels of the same entry points.
+ * Groups what one entry point needs into kernels (fusion):
+ * - every matmul, elementwise node and reduction starts a kernel, except that
+ * - an elementwise node of the same shape as an earlier matmul or map kernel joins it as
+ *   epilogue when all its inputs are ready there: `relu(x·W + b)` is one kernel, as is
+ *   `(δ·Wᵀ) ⊙ relu′(z)`;
+ * - with `reductionEpilogues`, a reduction over such a kernel's iteration space is summed
+ *   on the way: the bias gradient (column sums of δ) where δ is made, the loss where the
+ *   output delta is made;
+ * - with `updates` (a train step), a gradient is applied to its param where it is made,
+ *   when nothing later reads the param; otherwise one update kernel per param runs last.
+ * A node is stored only when something outside its kernel reads it, or it is a root.
  */
 import type { Graph, Node } from '../ir/graph.ts';
-import { reachable, roots, sameShape } from '../ir/graph.ts';
+import { reachable, sameShape } from '../ir/graph.ts';
 import { s, substitute, type ScalarExpr } from '../ir/scalar.ts';
 import { broadcastKind, opDef } from '../ops/registry.ts';
-import type { Kernel, KernelArg, Schedule } from './kernel.ts';
+import type { Kernel, KernelArg, KernelReduction, KernelStore, Schedule } from './kernel.ts';
+import { readNodes, writtenNodes } from './kernel.ts';
 
-interface Group {
-  head: Node;
-  members: Node[];
+/** What an entry point computes: its roots in the graph. */
+export interface EntryRoots {
+  readonly values: readonly number[];
+  /** Train step: gradients to apply to their params, by param node. */
+  readonly updates?: readonly { readonly param: number; readonly grad: number }[];
 }
 
-export function schedule(g: Graph): Schedule {
-  const live = new Set(reachable(g, roots(g)));
-  const phase = phases(g);
+export interface ScheduleOptions {
+  /** Sum reductions inside the kernel that makes their input (the JS backend does). */
+  readonly reductionEpilogues: boolean;
+}
+
+interface Group {
+  readonly head: Node;
+  readonly members: Node[];
+  readonly reductions: Node[];
+}
+
+export function schedule(g: Graph, entry: EntryRoots, options: ScheduleOptions): Schedule {
+  const updateOf = new Map((entry.updates ?? []).map((u) => [u.grad, u.param]));
+  const rootIds = [...entry.values, ...updateOf.keys()];
+  const live = new Set(reachable(g, rootIds));
   const groups: Group[] = [];
   const groupOf = new Map<number, number>();
   for (const n of g.nodes) {
@@ -26,71 +47,65 @@ export function schedule(g: Graph): Schedule {
     const kind = opDef(n.op).kind;
     if (kind === 'leaf') continue;
     if (kind === 'transpose') throw new Error(`internal: unfolded transpose ${n.name}`);
-    const host = kind === 'elementwise' ? epilogueHost(n, groups, groupOf, phase) : undefined;
+    const host = kind === 'elementwise' ? hostFor(n, n.shape, groups, groupOf)
+      : kind === 'reduce' && options.reductionEpilogues ? hostFor(n, g.nodes[n.inputs[0]].shape, groups, groupOf) : undefined;
     if (host !== undefined) {
-      groups[host].members.push(n);
+      (kind === 'reduce' ? groups[host].reductions : groups[host].members).push(n);
       groupOf.set(n.id, host);
     } else {
       groupOf.set(n.id, groups.length);
-      groups.push({ head: n, members: [n] });
+      groups.push(kind === 'reduce' ? { head: n, members: [], reductions: [n] } : { head: n, members: [n], reductions: [] });
     }
   }
 
-  const rootIds = new Set([...g.outputs, ...(g.grads ?? [])].map((r) => r.id).concat(g.loss === undefined ? [] : [g.loss]));
   const readOutside = new Set<number>();
   for (const n of g.nodes) {
     if (!live.has(n.id)) continue;
-    for (const i of n.inputs) if (groupOf.get(i) !== groupOf.get(n.id) || opDef(n.op).kind !== 'elementwise') readOutside.add(i);
+    const fused = opDef(n.op).kind !== 'matmul';
+    for (const i of n.inputs) if (groupOf.get(i) !== groupOf.get(n.id) || !fused) readOutside.add(i);
   }
-  const stored = (id: number) => rootIds.has(id) || readOutside.has(id);
-  const kernels = groups.map((grp) => buildKernel(g, grp, stored));
-  return { kernels, buffers: kernels.flatMap((k) => k.stores.map((st) => st.node)) };
+  const rootSet = new Set(rootIds);
+  const needed = (id: number) => rootSet.has(id) || readOutside.has(id);
+  const kernels = groups.map((grp) => buildKernel(g, grp, needed));
+  const applied = applyUpdates(g, kernels, updateOf, readOutside);
+  return { kernels: applied, buffers: [...new Set(applied.flatMap(writtenNodes))] };
 }
 
 /**
- * Which entry points need each node (bit 1 forward, 2 loss, 4 gradient). Only nodes needed
- * by the same entries share a kernel, so `forward` never runs backward work.
- */
-function phases(g: Graph): Uint8Array {
-  const mask = new Uint8Array(g.nodes.length);
-  const mark = (ids: number[], bit: number) => {
-    for (const id of reachable(g, ids)) mask[id] |= bit;
-  };
-  mark(g.outputs.map((o) => o.id), 1);
-  if (g.loss !== undefined) mark([g.loss], 2);
-  mark((g.grads ?? []).map((r) => r.id), 4);
-  return mask;
-}
-
-/**
- * The group an elementwise node can join: one whose shape it has, computing one of its
+ * The group a node can join: one whose iteration space is `domain`, computing one of its
  * inputs, with every other input either a leaf, a node of that group, or ready before it.
  */
-function epilogueHost(n: Node, groups: Group[], groupOf: Map<number, number>, phase: Uint8Array): number | undefined {
+function hostFor(n: Node, domain: readonly number[], groups: Group[], groupOf: Map<number, number>): number | undefined {
   const candidates = n.inputs.map((i) => groupOf.get(i)).filter((k): k is number => k !== undefined);
   for (const k of candidates.sort((a, b) => a - b)) {
     const { head } = groups[k];
     const headKind = opDef(head.op).kind;
     if (headKind !== 'matmul' && headKind !== 'elementwise') continue;
-    if (!sameShape(head.shape, n.shape) || phase[head.id] !== phase[n.id]) continue;
+    if (!sameShape(head.shape, domain)) continue;
     const ready = n.inputs.every((i) => {
       const at = groupOf.get(i);
-      return at === undefined ? true : at <= k;
+      return at === undefined || at < k || (at === k && !isReductionOf(groups[k], i));
     });
     if (ready) return k;
   }
   return undefined;
 }
 
-function buildKernel(g: Graph, grp: Group, stored: (id: number) => boolean): Kernel {
+/** A reduction's value exists only after its kernel has finished: nothing in that kernel can read it. */
+function isReductionOf(grp: Group, id: number): boolean {
+  return grp.reductions.some((r) => r.id === id);
+}
+
+function buildKernel(g: Graph, grp: Group, needed: (id: number) => boolean): Kernel {
   const args: KernelArg[] = [];
   const argIndex = new Map<number, number>();
   const exprs = new Map<number, ScalarExpr>();
   const head = grp.head;
-  const headDef = opDef(head.op);
+  const headKind = opDef(head.op).kind;
+  const isMatmul = headKind === 'matmul';
   // Matmul epilogues number their buffer arguments from 1: arg 0 is the accumulator.
-  const firstArg = headDef.kind === 'matmul' ? 1 : 0;
-  const domain = headDef.kind === 'reduce' ? g.nodes[head.inputs[0]].shape : head.shape;
+  const firstArg = isMatmul ? 1 : 0;
+  const domain = headKind === 'reduce' ? g.nodes[head.inputs[0]].shape : head.shape;
 
   const operand = (id: number): ScalarExpr => {
     const inside = exprs.get(id);
@@ -108,23 +123,68 @@ function buildKernel(g: Graph, grp: Group, stored: (id: number) => boolean): Ker
     return s.arg(index + firstArg);
   };
 
-  const members = grp.members;
-  const name = members.findLast((m) => stored(m.id))?.name ?? head.name;
-  if (headDef.kind === 'matmul') exprs.set(head.id, s.arg(0));
-  for (const m of members) {
-    if (m === head && headDef.kind !== 'elementwise') continue;
+  if (isMatmul) exprs.set(head.id, s.arg(0));
+  for (const m of grp.members) {
+    if (m === head && isMatmul) continue;
     exprs.set(m.id, substitute(opDef(m.op).scalar!, m.inputs.map(operand)));
   }
-  if (headDef.kind === 'reduce') {
-    const term = substitute(headDef.scalar!, head.inputs.map(operand));
-    const scale = headDef.reduceScale ? headDef.reduceScale(head.inputs.map((i) => g.nodes[i].shape)) : 1;
-    return { kind: 'reduce', name, nodes: [head.id], args, stores: [{ node: head.id, expr: term }], axis: headDef.reduceAxis!, over: domain, scale };
-  }
-  const stores = members.filter((m) => stored(m.id)).map((m) => ({ node: m.id, expr: exprs.get(m.id)! }));
-  const nodes = members.map((m) => m.id);
-  if (headDef.kind === 'elementwise') return { kind: 'map', name, nodes, args, stores, shape: head.shape };
+  const reductions: KernelReduction[] = grp.reductions.map((r) => {
+    const def = opDef(r.op);
+    return {
+      node: r.id,
+      expr: substitute(def.scalar!, r.inputs.map(operand)),
+      axis: def.reduceAxis!,
+      scale: def.reduceScale ? def.reduceScale(r.inputs.map((i) => g.nodes[i].shape)) : 1,
+    };
+  });
+  const stores: KernelStore[] = grp.members.filter((m) => needed(m.id)).map((m) => ({ node: m.id, expr: exprs.get(m.id)! }));
+  const nodes = [...grp.members, ...grp.reductions].map((m) => m.id);
+  const name = [...grp.members, ...grp.reductions].findLast((m) => needed(m.id))?.name ?? head.name;
+  const base = { name, nodes, args, stores, reductions };
+  if (headKind === 'reduce') return { ...base, kind: 'reduce', over: domain };
+  if (headKind === 'elementwise') return { ...base, kind: 'map', shape: head.shape };
   const [a, b] = head.inputs.map((i) => g.nodes[i]);
   const { transA = false, transB = false } = head.attrs;
   const [m, n] = head.shape;
-  return { kind: 'matmul', name, nodes, args, stores, a: a.id, b: b.id, transA, transB, m, n, k: transA ? a.shape[0] : a.shape[1] };
+  return { ...base, kind: 'matmul', a: a.id, b: b.id, transA, transB, m, n, k: transA ? a.shape[0] : a.shape[1] };
 }
+
+/**
+ * Turns the gradient stores of a train step into updates. A gradient is applied where it
+ * is made when no later kernel reads its param (or the gradient), and its own kernel reads
+ * the param at most at the same element; otherwise it stays stored and an update kernel
+ * at the end applies it.
+ */
+function applyUpdates(g: Graph, kernels: Kernel[], updateOf: ReadonlyMap<number, number>, readOutside: ReadonlySet<number>): Kernel[] {
+  if (updateOf.size === 0) return kernels;
+  const lastRead = new Map<number, number>();
+  kernels.forEach((k, i) => readNodes(k).forEach((id) => lastRead.set(id, i)));
+  const late: Kernel[] = [];
+  const out = kernels.map((k, i) => {
+    const fold = (w: { node: number }, afterLoops: boolean) => {
+      const param = updateOf.get(w.node);
+      if (param === undefined) return undefined;
+      // A reduction is applied after the kernel's loops, so the kernel may read the param
+      // anywhere; a store is applied per element, so only at that element.
+      const readsParamElsewhere = !afterLoops && ((k.kind === 'matmul' && (k.a === param || k.b === param)) || k.args.some((a) => a.node === param && a.read !== 'same'));
+      const safe = (lastRead.get(param) ?? -1) <= i && !readsParamElsewhere && !readOutside.has(w.node);
+      if (!safe) late.push(updateKernel(g, w.node, param));
+      return safe ? param : undefined;
+    };
+    const withUpdate = (afterLoops: boolean) => <T extends { node: number }>(w: T): T => {
+      const update = fold(w, afterLoops);
+      return update === undefined ? w : { ...w, update };
+    };
+    return { ...k, stores: k.stores.map(withUpdate(false)), reductions: k.reductions.map(withUpdate(true)) };
+  });
+  return [...out, ...late];
+}
+
+function updateKernel(g: Graph, grad: number, param: number): Kernel {
+  const p = g.nodes[param];
+  return {
+    kind: 'map', name: `sgd_${p.name}`, shape: p.shape, nodes: [], args: [{ node: grad, read: 'same' }],
+    stores: [{ node: grad, expr: s.arg(0), update: param }], reductions: [],
+  };
+}
+

@@ -56,5 +56,5 @@ export declare function forward(params: Params, inputs: ForwardInputs): Outputs;
 export declare function loss(params: Params, inputs: TrainInputs): number;
 /** The loss J and its exact gradient dJ/dparam for every param (backpropagation, notes Algorithm 4). Returns fresh arrays. */
 export declare function gradient(params: Params, inputs: TrainInputs): Gradient;
-/** One SGD step in place (notes eq. 1.3: θ := θ − α∇θJ). Every gradient is computed before any param changes, so a failed call changes nothing. Returns the loss before the update. */
+/** One SGD step in place (notes eq. 1.3: θ := θ − α∇θJ), each update applied where its gradient is made once nothing later reads the param. Arguments are checked before anything runs, so a failed call changes nothing. Returns the loss before the update. */
 export declare function trainStep(params: Params, inputs: TrainInputs, learningRate: number): number;

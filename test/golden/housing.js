@@ -68,144 +68,598 @@ function fillNormal(out, next, std) {
     out[i] = std * Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next());
   }
 }
-const t_h_affine = new Float32Array(192);
-const t_h = new Float32Array(192);
-const t_o = new Float32Array(64);
-const t_squared_loss = new Float32Array(1);
-const t_d_o = new Float32Array(64);
-const t_d_b2 = new Float32Array(1);
-const t_d_h_affine = new Float32Array(192);
-const t_d_W2 = new Float32Array(3);
-const t_d_b1 = new Float32Array(3);
-const t_d_W1 = new Float32Array(12);
-const acc_h = new Float64Array(3);
-const acc_o = new Float64Array(1);
-const acc_d_b2 = new Float64Array(1);
-const acc_d_W2 = new Float64Array(3);
-const acc_d_b1 = new Float64Array(3);
-const acc_d_W1 = new Float64Array(12);
-function k_h(in_x, p_W1, p_b1) {
-  for (let i = 0; i < 64; i++) {
-    acc_h.fill(0);
-    for (let p = 0; p < 4; p++) {
-      const a = in_x[i * 4 + p];
-      const bRow = p * 3;
-      for (let j = 0; j < 3; j++) {
-        acc_h[j] += a * p_W1[bRow + j];
+const arena = new Float32Array(688);
+const fw_h = arena.subarray(0, 192);
+const fw_o = arena.subarray(192, 256);
+const ls_squared_loss = arena.subarray(192, 193);
+const gr_h_affine = arena.subarray(0, 192);
+const gr_h = arena.subarray(192, 384);
+const gr_d_o = arena.subarray(384, 448);
+const gr_squared_loss = arena.subarray(448, 449);
+const gr_d_b2 = arena.subarray(464, 465);
+const gr_d_h_affine = arena.subarray(480, 672);
+const gr_d_b1 = arena.subarray(672, 675);
+const gr_d_W2 = arena.subarray(0, 3);
+const gr_d_W1 = arena.subarray(16, 28);
+const tr_d_h_affine = arena.subarray(464, 656);
+const k_h_acc0 = new Float64Array(16);
+const k_o_acc0 = new Float64Array(16);
+const k_squared_loss_acc0 = new Float64Array(16);
+const k_h_2_acc0 = new Float64Array(16);
+const k_d_b2_acc0 = new Float64Array(1);
+const k_d_b2_acc1 = new Float64Array(16);
+const k_d_b1_acc0 = new Float64Array(3);
+const k_d_b1_acc1 = new Float64Array(16);
+const k_d_W2_acc0 = new Float64Array(16);
+const k_d_W1_acc0 = new Float64Array(16);
+const k_d_b2_2_acc0 = new Float64Array(1);
+const k_d_b2_2_acc1 = new Float64Array(16);
+const k_d_b1_2_acc0 = new Float64Array(3);
+const k_d_b1_2_acc1 = new Float64Array(16);
+const k_d_W2_2_acc0 = new Float64Array(16);
+const k_d_W1_2_acc0 = new Float64Array(16);
+function k_h(in_x, p_W1, p_b1, t_h) {
+  for (let i0 = 0; i0 < 64; i0 += 4) {
+    for (let j0 = 0; j0 < 3; j0 += 3) {
+      const a0o = (i0 + 0) * 4;
+      const a1o = (i0 + 1) * 4;
+      const a2o = (i0 + 2) * 4;
+      const a3o = (i0 + 3) * 4;
+      let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0, c30 = 0, c31 = 0, c32 = 0;
+      for (let p = 0; p < 4; p++) {
+        const bp = p * 3 + j0;
+        const a0 = in_x[a0o + p];
+        const a1 = in_x[a1o + p];
+        const a2 = in_x[a2o + p];
+        const a3 = in_x[a3o + p];
+        const b0 = p_W1[bp + 0];
+        const b1 = p_W1[bp + 1];
+        const b2 = p_W1[bp + 2];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+      }
+      k_h_acc0[0] = c00;
+      k_h_acc0[1] = c01;
+      k_h_acc0[2] = c02;
+      k_h_acc0[3] = c10;
+      k_h_acc0[4] = c11;
+      k_h_acc0[5] = c12;
+      k_h_acc0[6] = c20;
+      k_h_acc0[7] = c21;
+      k_h_acc0[8] = c22;
+      k_h_acc0[9] = c30;
+      k_h_acc0[10] = c31;
+      k_h_acc0[11] = c32;
+      for (let r = 0; r < 4; r++) {
+        const rowStart = (i0 + r) * 3;
+        for (let c = 0; c < 3; c++) {
+          const acc = k_h_acc0[r * 3 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          t_h[i] = Math.max(acc + p_b1[j], 0);
+        }
       }
     }
-    const row = i * 3;
-    for (let j = 0; j < 3; j++) {
-      const e0 = acc_h[j] + p_b1[j];
-      t_h_affine[row + j] = e0;
-      t_h[row + j] = Math.max(e0, 0);
-    }
   }
 }
-function k_o(p_W2, p_b2) {
-  for (let i = 0; i < 64; i++) {
-    acc_o.fill(0);
-    for (let p = 0; p < 3; p++) {
-      const a = t_h[i * 3 + p];
-      const bRow = p * 1;
-      for (let j = 0; j < 1; j++) {
-        acc_o[j] += a * p_W2[bRow + j];
+function k_o(t_h, p_W2, p_b2, t_o) {
+  for (let i0 = 0; i0 < 64; i0 += 4) {
+    for (let j0 = 0; j0 < 1; j0 += 1) {
+      const a0o = (i0 + 0) * 3;
+      const a1o = (i0 + 1) * 3;
+      const a2o = (i0 + 2) * 3;
+      const a3o = (i0 + 3) * 3;
+      let c00 = 0, c10 = 0, c20 = 0, c30 = 0;
+      for (let p = 0; p < 3; p++) {
+        const bp = p * 1 + j0;
+        const a0 = t_h[a0o + p];
+        const a1 = t_h[a1o + p];
+        const a2 = t_h[a2o + p];
+        const a3 = t_h[a3o + p];
+        const b0 = p_W2[bp + 0];
+        c00 += a0 * b0;
+        c10 += a1 * b0;
+        c20 += a2 * b0;
+        c30 += a3 * b0;
+      }
+      k_o_acc0[0] = c00;
+      k_o_acc0[1] = c10;
+      k_o_acc0[2] = c20;
+      k_o_acc0[3] = c30;
+      for (let r = 0; r < 4; r++) {
+        const rowStart = (i0 + r) * 1;
+        for (let c = 0; c < 1; c++) {
+          const acc = k_o_acc0[r * 1 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          t_o[i] = acc + p_b2[j];
+        }
       }
     }
-    const row = i * 1;
-    for (let j = 0; j < 1; j++) {
-      t_o[row + j] = acc_o[j] + p_b2[j];
+  }
+}
+function k_squared_loss(t_h, p_W2, p_b2, in_y, t_squared_loss) {
+  let sum0 = 0;
+  for (let i0 = 0; i0 < 64; i0 += 4) {
+    for (let j0 = 0; j0 < 1; j0 += 1) {
+      const a0o = (i0 + 0) * 3;
+      const a1o = (i0 + 1) * 3;
+      const a2o = (i0 + 2) * 3;
+      const a3o = (i0 + 3) * 3;
+      let c00 = 0, c10 = 0, c20 = 0, c30 = 0;
+      for (let p = 0; p < 3; p++) {
+        const bp = p * 1 + j0;
+        const a0 = t_h[a0o + p];
+        const a1 = t_h[a1o + p];
+        const a2 = t_h[a2o + p];
+        const a3 = t_h[a3o + p];
+        const b0 = p_W2[bp + 0];
+        c00 += a0 * b0;
+        c10 += a1 * b0;
+        c20 += a2 * b0;
+        c30 += a3 * b0;
+      }
+      k_squared_loss_acc0[0] = c00;
+      k_squared_loss_acc0[1] = c10;
+      k_squared_loss_acc0[2] = c20;
+      k_squared_loss_acc0[3] = c30;
+      for (let r = 0; r < 4; r++) {
+        const rowStart = (i0 + r) * 1;
+        for (let c = 0; c < 1; c++) {
+          const acc = k_squared_loss_acc0[r * 1 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          const e0 = acc + p_b2[j] - in_y[i];
+          sum0 += e0 * e0 * 0.5;
+        }
+      }
+    }
+  }
+  t_squared_loss[0] = sum0 * 0.015625;
+}
+function k_h_2(in_x, p_W1, p_b1, t_h_affine, t_h) {
+  for (let i0 = 0; i0 < 64; i0 += 4) {
+    for (let j0 = 0; j0 < 3; j0 += 3) {
+      const a0o = (i0 + 0) * 4;
+      const a1o = (i0 + 1) * 4;
+      const a2o = (i0 + 2) * 4;
+      const a3o = (i0 + 3) * 4;
+      let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0, c30 = 0, c31 = 0, c32 = 0;
+      for (let p = 0; p < 4; p++) {
+        const bp = p * 3 + j0;
+        const a0 = in_x[a0o + p];
+        const a1 = in_x[a1o + p];
+        const a2 = in_x[a2o + p];
+        const a3 = in_x[a3o + p];
+        const b0 = p_W1[bp + 0];
+        const b1 = p_W1[bp + 1];
+        const b2 = p_W1[bp + 2];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+      }
+      k_h_2_acc0[0] = c00;
+      k_h_2_acc0[1] = c01;
+      k_h_2_acc0[2] = c02;
+      k_h_2_acc0[3] = c10;
+      k_h_2_acc0[4] = c11;
+      k_h_2_acc0[5] = c12;
+      k_h_2_acc0[6] = c20;
+      k_h_2_acc0[7] = c21;
+      k_h_2_acc0[8] = c22;
+      k_h_2_acc0[9] = c30;
+      k_h_2_acc0[10] = c31;
+      k_h_2_acc0[11] = c32;
+      for (let r = 0; r < 4; r++) {
+        const rowStart = (i0 + r) * 3;
+        for (let c = 0; c < 3; c++) {
+          const acc = k_h_2_acc0[r * 3 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          const e0 = acc + p_b1[j];
+          t_h_affine[i] = e0;
+          t_h[i] = Math.max(e0, 0);
+        }
+      }
     }
   }
 }
-function k_squared_loss(in_y) {
-  let acc = 0;
-  for (let i = 0; i < 64; i++) {
-    const e0 = t_o[i] - in_y[i];
-    acc += e0 * e0 * 0.5;
-  }
-  t_squared_loss[0] = acc * 0.015625;
-}
-function k_d_o(in_y) {
-  for (let i = 0; i < 64; i++) {
-    t_d_o[i] = (t_o[i] - in_y[i]) * 0.015625;
-  }
-}
-function k_d_b2() {
-  acc_d_b2.fill(0);
-  for (let r = 0; r < 64; r++) {
-    const row = r * 1;
-    for (let c = 0; c < 1; c++) {
-      acc_d_b2[c] += t_d_o[row + c];
+function k_d_b2(t_h, p_W2, p_b2, in_y, t_d_o, t_squared_loss, t_d_b2) {
+  let sum0 = 0;
+  k_d_b2_acc0.fill(0);
+  for (let i0 = 0; i0 < 64; i0 += 4) {
+    for (let j0 = 0; j0 < 1; j0 += 1) {
+      const a0o = (i0 + 0) * 3;
+      const a1o = (i0 + 1) * 3;
+      const a2o = (i0 + 2) * 3;
+      const a3o = (i0 + 3) * 3;
+      let c00 = 0, c10 = 0, c20 = 0, c30 = 0;
+      for (let p = 0; p < 3; p++) {
+        const bp = p * 1 + j0;
+        const a0 = t_h[a0o + p];
+        const a1 = t_h[a1o + p];
+        const a2 = t_h[a2o + p];
+        const a3 = t_h[a3o + p];
+        const b0 = p_W2[bp + 0];
+        c00 += a0 * b0;
+        c10 += a1 * b0;
+        c20 += a2 * b0;
+        c30 += a3 * b0;
+      }
+      k_d_b2_acc1[0] = c00;
+      k_d_b2_acc1[1] = c10;
+      k_d_b2_acc1[2] = c20;
+      k_d_b2_acc1[3] = c30;
+      for (let r = 0; r < 4; r++) {
+        const rowStart = (i0 + r) * 1;
+        for (let c = 0; c < 1; c++) {
+          const acc = k_d_b2_acc1[r * 1 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          const e0 = acc + p_b2[j];
+          const e1 = (e0 - in_y[i]) * 0.015625;
+          const e2 = e0 - in_y[i];
+          t_d_o[i] = e1;
+          sum0 += e2 * e2 * 0.5;
+          k_d_b2_acc0[j] += e1;
+        }
+      }
     }
   }
+  t_squared_loss[0] = sum0 * 0.015625;
   for (let c = 0; c < 1; c++) {
-    t_d_b2[c] = acc_d_b2[c];
+    t_d_b2[c] = k_d_b2_acc0[c];
   }
 }
-function k_d_h_affine(p_W2) {
-  for (let i = 0; i < 64; i++) {
-    const aRow = i * 1;
-    const row = i * 3;
-    for (let j = 0; j < 3; j++) {
-      const bRow = j * 1;
-      let acc = 0;
+function k_d_b1(t_d_o, p_W2, t_h_affine, t_d_h_affine, t_d_b1) {
+  k_d_b1_acc0.fill(0);
+  for (let i0 = 0; i0 < 64; i0 += 4) {
+    for (let j0 = 0; j0 < 3; j0 += 3) {
+      const a0o = (i0 + 0) * 1;
+      const a1o = (i0 + 1) * 1;
+      const a2o = (i0 + 2) * 1;
+      const a3o = (i0 + 3) * 1;
+      const b0o = (j0 + 0) * 1;
+      const b1o = (j0 + 1) * 1;
+      const b2o = (j0 + 2) * 1;
+      let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0, c30 = 0, c31 = 0, c32 = 0;
       for (let p = 0; p < 1; p++) {
-        acc += t_d_o[aRow + p] * p_W2[bRow + p];
+        const a0 = t_d_o[a0o + p];
+        const a1 = t_d_o[a1o + p];
+        const a2 = t_d_o[a2o + p];
+        const a3 = t_d_o[a3o + p];
+        const b0 = p_W2[b0o + p];
+        const b1 = p_W2[b1o + p];
+        const b2 = p_W2[b2o + p];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
       }
-      t_d_h_affine[row + j] = t_h_affine[row + j] >= 0 ? acc : 0;
-    }
-  }
-}
-function k_d_W2() {
-  acc_d_W2.fill(0);
-  for (let p = 0; p < 64; p++) {
-    const aRow = p * 3;
-    const bRow = p * 1;
-    for (let i = 0; i < 3; i++) {
-      const a = t_h[aRow + i];
-      const cRow = i * 1;
-      for (let j = 0; j < 1; j++) {
-        acc_d_W2[cRow + j] += a * t_d_o[bRow + j];
+      k_d_b1_acc1[0] = c00;
+      k_d_b1_acc1[1] = c01;
+      k_d_b1_acc1[2] = c02;
+      k_d_b1_acc1[3] = c10;
+      k_d_b1_acc1[4] = c11;
+      k_d_b1_acc1[5] = c12;
+      k_d_b1_acc1[6] = c20;
+      k_d_b1_acc1[7] = c21;
+      k_d_b1_acc1[8] = c22;
+      k_d_b1_acc1[9] = c30;
+      k_d_b1_acc1[10] = c31;
+      k_d_b1_acc1[11] = c32;
+      for (let r = 0; r < 4; r++) {
+        const rowStart = (i0 + r) * 3;
+        for (let c = 0; c < 3; c++) {
+          const acc = k_d_b1_acc1[r * 3 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          const e0 = t_h_affine[i] >= 0 ? acc : 0;
+          t_d_h_affine[i] = e0;
+          k_d_b1_acc0[j] += e0;
+        }
       }
-    }
-  }
-  for (let r = 0; r < 3; r++) {
-    for (let j = 0; j < 1; j++) {
-      const i = r * 1 + j;
-      t_d_W2[i] = acc_d_W2[i];
-    }
-  }
-}
-function k_d_b1() {
-  acc_d_b1.fill(0);
-  for (let r = 0; r < 64; r++) {
-    const row = r * 3;
-    for (let c = 0; c < 3; c++) {
-      acc_d_b1[c] += t_d_h_affine[row + c];
     }
   }
   for (let c = 0; c < 3; c++) {
-    t_d_b1[c] = acc_d_b1[c];
+    t_d_b1[c] = k_d_b1_acc0[c];
   }
 }
-function k_d_W1(in_x) {
-  acc_d_W1.fill(0);
-  for (let p = 0; p < 64; p++) {
-    const aRow = p * 4;
-    const bRow = p * 3;
-    for (let i = 0; i < 4; i++) {
-      const a = in_x[aRow + i];
-      const cRow = i * 3;
-      for (let j = 0; j < 3; j++) {
-        acc_d_W1[cRow + j] += a * t_d_h_affine[bRow + j];
+function k_d_W2(t_h, t_d_o, t_d_W2) {
+  for (let i0 = 0; i0 < 3; i0 += 3) {
+    for (let j0 = 0; j0 < 1; j0 += 1) {
+      let c00 = 0, c10 = 0, c20 = 0;
+      for (let p = 0; p < 64; p++) {
+        const ap = p * 3 + i0;
+        const bp = p * 1 + j0;
+        const a0 = t_h[ap + 0];
+        const a1 = t_h[ap + 1];
+        const a2 = t_h[ap + 2];
+        const b0 = t_d_o[bp + 0];
+        c00 += a0 * b0;
+        c10 += a1 * b0;
+        c20 += a2 * b0;
+      }
+      k_d_W2_acc0[0] = c00;
+      k_d_W2_acc0[1] = c10;
+      k_d_W2_acc0[2] = c20;
+      for (let r = 0; r < 3; r++) {
+        const rowStart = (i0 + r) * 1;
+        for (let c = 0; c < 1; c++) {
+          const acc = k_d_W2_acc0[r * 1 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          t_d_W2[i] = acc;
+        }
       }
     }
   }
-  for (let r = 0; r < 4; r++) {
-    for (let j = 0; j < 3; j++) {
-      const i = r * 3 + j;
-      t_d_W1[i] = acc_d_W1[i];
+}
+function k_d_W1(in_x, t_d_h_affine, t_d_W1) {
+  for (let i0 = 0; i0 < 4; i0 += 4) {
+    for (let j0 = 0; j0 < 3; j0 += 3) {
+      let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0, c30 = 0, c31 = 0, c32 = 0;
+      for (let p = 0; p < 64; p++) {
+        const ap = p * 4 + i0;
+        const bp = p * 3 + j0;
+        const a0 = in_x[ap + 0];
+        const a1 = in_x[ap + 1];
+        const a2 = in_x[ap + 2];
+        const a3 = in_x[ap + 3];
+        const b0 = t_d_h_affine[bp + 0];
+        const b1 = t_d_h_affine[bp + 1];
+        const b2 = t_d_h_affine[bp + 2];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+      }
+      k_d_W1_acc0[0] = c00;
+      k_d_W1_acc0[1] = c01;
+      k_d_W1_acc0[2] = c02;
+      k_d_W1_acc0[3] = c10;
+      k_d_W1_acc0[4] = c11;
+      k_d_W1_acc0[5] = c12;
+      k_d_W1_acc0[6] = c20;
+      k_d_W1_acc0[7] = c21;
+      k_d_W1_acc0[8] = c22;
+      k_d_W1_acc0[9] = c30;
+      k_d_W1_acc0[10] = c31;
+      k_d_W1_acc0[11] = c32;
+      for (let r = 0; r < 4; r++) {
+        const rowStart = (i0 + r) * 3;
+        for (let c = 0; c < 3; c++) {
+          const acc = k_d_W1_acc0[r * 3 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          t_d_W1[i] = acc;
+        }
+      }
+    }
+  }
+}
+function k_d_b2_2(t_h, p_W2, p_b2, in_y, t_d_o, t_squared_loss, lr) {
+  let sum0 = 0;
+  k_d_b2_2_acc0.fill(0);
+  for (let i0 = 0; i0 < 64; i0 += 4) {
+    for (let j0 = 0; j0 < 1; j0 += 1) {
+      const a0o = (i0 + 0) * 3;
+      const a1o = (i0 + 1) * 3;
+      const a2o = (i0 + 2) * 3;
+      const a3o = (i0 + 3) * 3;
+      let c00 = 0, c10 = 0, c20 = 0, c30 = 0;
+      for (let p = 0; p < 3; p++) {
+        const bp = p * 1 + j0;
+        const a0 = t_h[a0o + p];
+        const a1 = t_h[a1o + p];
+        const a2 = t_h[a2o + p];
+        const a3 = t_h[a3o + p];
+        const b0 = p_W2[bp + 0];
+        c00 += a0 * b0;
+        c10 += a1 * b0;
+        c20 += a2 * b0;
+        c30 += a3 * b0;
+      }
+      k_d_b2_2_acc1[0] = c00;
+      k_d_b2_2_acc1[1] = c10;
+      k_d_b2_2_acc1[2] = c20;
+      k_d_b2_2_acc1[3] = c30;
+      for (let r = 0; r < 4; r++) {
+        const rowStart = (i0 + r) * 1;
+        for (let c = 0; c < 1; c++) {
+          const acc = k_d_b2_2_acc1[r * 1 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          const e0 = acc + p_b2[j];
+          const e1 = (e0 - in_y[i]) * 0.015625;
+          const e2 = e0 - in_y[i];
+          t_d_o[i] = e1;
+          sum0 += e2 * e2 * 0.5;
+          k_d_b2_2_acc0[j] += e1;
+        }
+      }
+    }
+  }
+  t_squared_loss[0] = sum0 * 0.015625;
+  for (let c = 0; c < 1; c++) {
+    p_b2[c] -= lr * k_d_b2_2_acc0[c];
+  }
+}
+function k_d_b1_2(t_d_o, p_W2, t_h_affine, p_b1, t_d_h_affine, lr) {
+  k_d_b1_2_acc0.fill(0);
+  for (let i0 = 0; i0 < 64; i0 += 4) {
+    for (let j0 = 0; j0 < 3; j0 += 3) {
+      const a0o = (i0 + 0) * 1;
+      const a1o = (i0 + 1) * 1;
+      const a2o = (i0 + 2) * 1;
+      const a3o = (i0 + 3) * 1;
+      const b0o = (j0 + 0) * 1;
+      const b1o = (j0 + 1) * 1;
+      const b2o = (j0 + 2) * 1;
+      let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0, c30 = 0, c31 = 0, c32 = 0;
+      for (let p = 0; p < 1; p++) {
+        const a0 = t_d_o[a0o + p];
+        const a1 = t_d_o[a1o + p];
+        const a2 = t_d_o[a2o + p];
+        const a3 = t_d_o[a3o + p];
+        const b0 = p_W2[b0o + p];
+        const b1 = p_W2[b1o + p];
+        const b2 = p_W2[b2o + p];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+      }
+      k_d_b1_2_acc1[0] = c00;
+      k_d_b1_2_acc1[1] = c01;
+      k_d_b1_2_acc1[2] = c02;
+      k_d_b1_2_acc1[3] = c10;
+      k_d_b1_2_acc1[4] = c11;
+      k_d_b1_2_acc1[5] = c12;
+      k_d_b1_2_acc1[6] = c20;
+      k_d_b1_2_acc1[7] = c21;
+      k_d_b1_2_acc1[8] = c22;
+      k_d_b1_2_acc1[9] = c30;
+      k_d_b1_2_acc1[10] = c31;
+      k_d_b1_2_acc1[11] = c32;
+      for (let r = 0; r < 4; r++) {
+        const rowStart = (i0 + r) * 3;
+        for (let c = 0; c < 3; c++) {
+          const acc = k_d_b1_2_acc1[r * 3 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          const e0 = t_h_affine[i] >= 0 ? acc : 0;
+          t_d_h_affine[i] = e0;
+          k_d_b1_2_acc0[j] += e0;
+        }
+      }
+    }
+  }
+  for (let c = 0; c < 3; c++) {
+    p_b1[c] -= lr * k_d_b1_2_acc0[c];
+  }
+}
+function k_d_W2_2(t_h, t_d_o, p_W2, lr) {
+  for (let i0 = 0; i0 < 3; i0 += 3) {
+    for (let j0 = 0; j0 < 1; j0 += 1) {
+      let c00 = 0, c10 = 0, c20 = 0;
+      for (let p = 0; p < 64; p++) {
+        const ap = p * 3 + i0;
+        const bp = p * 1 + j0;
+        const a0 = t_h[ap + 0];
+        const a1 = t_h[ap + 1];
+        const a2 = t_h[ap + 2];
+        const b0 = t_d_o[bp + 0];
+        c00 += a0 * b0;
+        c10 += a1 * b0;
+        c20 += a2 * b0;
+      }
+      k_d_W2_2_acc0[0] = c00;
+      k_d_W2_2_acc0[1] = c10;
+      k_d_W2_2_acc0[2] = c20;
+      for (let r = 0; r < 3; r++) {
+        const rowStart = (i0 + r) * 1;
+        for (let c = 0; c < 1; c++) {
+          const acc = k_d_W2_2_acc0[r * 1 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          p_W2[i] -= lr * acc;
+        }
+      }
+    }
+  }
+}
+function k_d_W1_2(in_x, t_d_h_affine, p_W1, lr) {
+  for (let i0 = 0; i0 < 4; i0 += 4) {
+    for (let j0 = 0; j0 < 3; j0 += 3) {
+      let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0, c30 = 0, c31 = 0, c32 = 0;
+      for (let p = 0; p < 64; p++) {
+        const ap = p * 4 + i0;
+        const bp = p * 3 + j0;
+        const a0 = in_x[ap + 0];
+        const a1 = in_x[ap + 1];
+        const a2 = in_x[ap + 2];
+        const a3 = in_x[ap + 3];
+        const b0 = t_d_h_affine[bp + 0];
+        const b1 = t_d_h_affine[bp + 1];
+        const b2 = t_d_h_affine[bp + 2];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+      }
+      k_d_W1_2_acc0[0] = c00;
+      k_d_W1_2_acc0[1] = c01;
+      k_d_W1_2_acc0[2] = c02;
+      k_d_W1_2_acc0[3] = c10;
+      k_d_W1_2_acc0[4] = c11;
+      k_d_W1_2_acc0[5] = c12;
+      k_d_W1_2_acc0[6] = c20;
+      k_d_W1_2_acc0[7] = c21;
+      k_d_W1_2_acc0[8] = c22;
+      k_d_W1_2_acc0[9] = c30;
+      k_d_W1_2_acc0[10] = c31;
+      k_d_W1_2_acc0[11] = c32;
+      for (let r = 0; r < 4; r++) {
+        const rowStart = (i0 + r) * 3;
+        for (let c = 0; c < 3; c++) {
+          const acc = k_d_W1_2_acc0[r * 3 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          p_W1[i] -= lr * acc;
+        }
+      }
     }
   }
 }
@@ -228,9 +682,9 @@ function forward(params, inputs) {
   const p_W2 = params.W2;
   const p_b2 = params.b2;
   const in_x = inputs.x;
-  k_h(in_x, p_W1, p_b1);
-  k_o(p_W2, p_b2);
-  return { price: t_o.slice() };
+  k_h(in_x, p_W1, p_b1, fw_h);
+  k_o(fw_h, p_W2, p_b2, fw_o);
+  return { price: fw_o.slice() };
 }
 function loss(params, inputs) {
   checkRecord("loss", "params", params, PARAMS, PARAMS);
@@ -241,10 +695,9 @@ function loss(params, inputs) {
   const p_b2 = params.b2;
   const in_x = inputs.x;
   const in_y = inputs.y;
-  k_h(in_x, p_W1, p_b1);
-  k_o(p_W2, p_b2);
-  k_squared_loss(in_y);
-  return t_squared_loss[0];
+  k_h(in_x, p_W1, p_b1, fw_h);
+  k_squared_loss(fw_h, p_W2, p_b2, in_y, ls_squared_loss);
+  return ls_squared_loss[0];
 }
 function gradient(params, inputs) {
   checkRecord("gradient", "params", params, PARAMS, PARAMS);
@@ -255,16 +708,12 @@ function gradient(params, inputs) {
   const p_b2 = params.b2;
   const in_x = inputs.x;
   const in_y = inputs.y;
-  k_h(in_x, p_W1, p_b1);
-  k_o(p_W2, p_b2);
-  k_squared_loss(in_y);
-  k_d_o(in_y);
-  k_d_b2();
-  k_d_h_affine(p_W2);
-  k_d_W2();
-  k_d_b1();
-  k_d_W1(in_x);
-  return { loss: t_squared_loss[0], grads: { W1: t_d_W1.slice(), b1: t_d_b1.slice(), W2: t_d_W2.slice(), b2: t_d_b2.slice() } };
+  k_h_2(in_x, p_W1, p_b1, gr_h_affine, gr_h);
+  k_d_b2(gr_h, p_W2, p_b2, in_y, gr_d_o, gr_squared_loss, gr_d_b2);
+  k_d_b1(gr_d_o, p_W2, gr_h_affine, gr_d_h_affine, gr_d_b1);
+  k_d_W2(gr_h, gr_d_o, gr_d_W2);
+  k_d_W1(in_x, gr_d_h_affine, gr_d_W1);
+  return { loss: gr_squared_loss[0], grads: { W1: gr_d_W1.slice(), b1: gr_d_b1.slice(), W2: gr_d_W2.slice(), b2: gr_d_b2.slice() } };
 }
 function trainStep(params, inputs, learningRate) {
   checkRate(learningRate);
@@ -276,20 +725,12 @@ function trainStep(params, inputs, learningRate) {
   const p_b2 = params.b2;
   const in_x = inputs.x;
   const in_y = inputs.y;
-  k_h(in_x, p_W1, p_b1);
-  k_o(p_W2, p_b2);
-  k_squared_loss(in_y);
-  k_d_o(in_y);
-  k_d_b2();
-  k_d_h_affine(p_W2);
-  k_d_W2();
-  k_d_b1();
-  k_d_W1(in_x);
-  for (let i = 0; i < 12; i++) p_W1[i] -= learningRate * t_d_W1[i];
-  for (let i = 0; i < 3; i++) p_b1[i] -= learningRate * t_d_b1[i];
-  for (let i = 0; i < 3; i++) p_W2[i] -= learningRate * t_d_W2[i];
-  for (let i = 0; i < 1; i++) p_b2[i] -= learningRate * t_d_b2[i];
-  return t_squared_loss[0];
+  k_h_2(in_x, p_W1, p_b1, gr_h_affine, gr_h);
+  k_d_b2_2(gr_h, p_W2, p_b2, in_y, gr_d_o, gr_squared_loss, learningRate);
+  k_d_b1_2(gr_d_o, p_W2, gr_h_affine, p_b1, tr_d_h_affine, learningRate);
+  k_d_W2_2(gr_h, gr_d_o, p_W2, learningRate);
+  k_d_W1_2(in_x, tr_d_h_affine, p_W1, learningRate);
+  return gr_squared_loss[0];
 }
 export {
   forward,

@@ -6,10 +6,10 @@
 //        192  b2 [1]
 //        256  x [64,4]
 //        512  y [64,1]
-//        576  h_affine [64,3]
-//        768  h [64,3]
-//        960  o [64,1]
-//       1024  squared_loss []
+//        576  h [64,3]
+//        768  o [64,1]
+//        832  squared_loss []
+//        896  h_affine [64,3]
 //       1088  d_o [64,1]
 //       1152  d_b2 [1]
 //       1216  d_h_affine [64,3]
@@ -25,7 +25,7 @@ var<workgroup> partial: array<f32, 256>;
 
 // matmul [64,3], k = 4:
 //   h_affine_xw = x·W1  (not stored)
-//   h_affine = add(h_affine_xw, b1)
+//   h_affine = add(h_affine_xw, b1)  (not stored)
 //   h = relu(h_affine)
 // dispatch (1, 4, 1)
 @compute @workgroup_size(16, 16)
@@ -49,9 +49,7 @@ fn k_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3
   if (row >= 64u || col >= 3u) { return; }
   let i = row * 3u + col;
   let c = col;
-  let e0 = (acc + data[64u + c]);
-  data[576u + i] = e0;
-  data[768u + i] = max(e0, 0f);
+  data[576u + i] = max((acc + data[64u + c]), 0f);
 }
 
 // matmul [64,1], k = 3:
@@ -66,7 +64,7 @@ fn k_o(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3
   for (var t = 0u; t < 3u; t += 16u) {
     let ak = t + lid.x;
     var av = 0.0f;
-    if (row < 64u && ak < 3u) { av = data[768u + row * 3u + ak]; }
+    if (row < 64u && ak < 3u) { av = data[576u + row * 3u + ak]; }
     tileA[lid.y * 16u + lid.x] = av;
     let bk = t + lid.y;
     var bv = 0.0f;
@@ -79,17 +77,17 @@ fn k_o(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3
   if (row >= 64u || col >= 1u) { return; }
   let i = row * 1u + col;
   let c = col;
-  data[960u + i] = (acc + data[192u + c]);
+  data[768u + i] = (acc + data[192u + c]);
 }
 
-// reduce over [64,1], to a scalar:
-//   squared_loss = squared_loss(o, y)
+// reduce [64,1]:
+//   squared_loss = squared_loss(o, y)  (summed to a scalar)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_squared_loss(@builtin(local_invocation_id) lid: vec3u) {
   var acc = 0.0f;
   for (var i = lid.x; i < 64u; i += 256u) {
-    let e0 = (data[960u + i] - data[512u + i]);
+    let e0 = (data[768u + i] - data[512u + i]);
     acc += ((e0 * e0) * 0.5f);
   }
   partial[lid.x] = acc;
@@ -98,21 +96,73 @@ fn k_squared_loss(@builtin(local_invocation_id) lid: vec3u) {
     if (lid.x < s) { partial[lid.x] += partial[lid.x + s]; }
     workgroupBarrier();
   }
-  if (lid.x == 0u) { data[1024u] = partial[0] * 0.015625f; }
+  if (lid.x == 0u) { data[832u] = partial[0] * 0.015625f; }
 }
 
-// map [64,1]:
+// matmul [64,3], k = 4:
+//   h_affine_xw = x·W1  (not stored)
+//   h_affine = add(h_affine_xw, b1)
+//   h = relu(h_affine)
+// dispatch (1, 4, 1)
+@compute @workgroup_size(16, 16)
+fn k_h_2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let row = wg.y * 16u + lid.y;
+  let col = wg.x * 16u + lid.x;
+  var acc = 0.0f;
+  for (var t = 0u; t < 4u; t += 16u) {
+    let ak = t + lid.x;
+    var av = 0.0f;
+    if (row < 64u && ak < 4u) { av = data[256u + row * 4u + ak]; }
+    tileA[lid.y * 16u + lid.x] = av;
+    let bk = t + lid.y;
+    var bv = 0.0f;
+    if (bk < 4u && col < 3u) { bv = data[0u + bk * 3u + col]; }
+    tileB[lid.y * 16u + lid.x] = bv;
+    workgroupBarrier();
+    for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
+    workgroupBarrier();
+  }
+  if (row >= 64u || col >= 3u) { return; }
+  let i = row * 3u + col;
+  let c = col;
+  let e0 = (acc + data[64u + c]);
+  data[896u + i] = e0;
+  data[576u + i] = max(e0, 0f);
+}
+
+// matmul [64,1], k = 3:
+//   o_xw = h·W2  (not stored)
+//   o = add(o_xw, b2)
 //   d_o = squared_loss_grad(o, y, 0.015625)
-// dispatch (1, 1, 1)
-@compute @workgroup_size(256)
+// dispatch (1, 4, 1)
+@compute @workgroup_size(16, 16)
 fn k_d_o(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = (wg.y * 1u + wg.x) * 256u + lid.x;
-  if (i >= 64u) { return; }
-  data[1088u + i] = ((data[960u + i] - data[512u + i]) * 0.015625f);
+  let row = wg.y * 16u + lid.y;
+  let col = wg.x * 16u + lid.x;
+  var acc = 0.0f;
+  for (var t = 0u; t < 3u; t += 16u) {
+    let ak = t + lid.x;
+    var av = 0.0f;
+    if (row < 64u && ak < 3u) { av = data[576u + row * 3u + ak]; }
+    tileA[lid.y * 16u + lid.x] = av;
+    let bk = t + lid.y;
+    var bv = 0.0f;
+    if (bk < 3u && col < 1u) { bv = data[128u + bk * 1u + col]; }
+    tileB[lid.y * 16u + lid.x] = bv;
+    workgroupBarrier();
+    for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
+    workgroupBarrier();
+  }
+  if (row >= 64u || col >= 1u) { return; }
+  let i = row * 1u + col;
+  let c = col;
+  let e0 = (acc + data[192u + c]);
+  data[768u + i] = e0;
+  data[1088u + i] = ((e0 - data[512u + i]) * 0.015625f);
 }
 
-// reduce over [64,1], down the rows:
-//   d_b2 = sum_rows(d_o)
+// reduce [64,1]:
+//   d_b2 = sum_rows(d_o)  (summed down the rows)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_d_b2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -157,7 +207,7 @@ fn k_d_h_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
   }
   if (row >= 64u || col >= 3u) { return; }
   let i = row * 3u + col;
-  data[1216u + i] = select(0f, acc, data[576u + i] >= 0f);
+  data[1216u + i] = select(0f, acc, data[896u + i] >= 0f);
 }
 
 // matmul [3,1], k = 64:
@@ -171,7 +221,7 @@ fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
   for (var t = 0u; t < 64u; t += 16u) {
     let ak = t + lid.x;
     var av = 0.0f;
-    if (row < 3u && ak < 64u) { av = data[768u + ak * 3u + row]; }
+    if (row < 3u && ak < 64u) { av = data[576u + ak * 3u + row]; }
     tileA[lid.y * 16u + lid.x] = av;
     let bk = t + lid.y;
     var bv = 0.0f;
@@ -186,8 +236,8 @@ fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
   data[1408u + i] = acc;
 }
 
-// reduce over [64,3], down the rows:
-//   d_b1 = sum_rows(d_h_affine)
+// reduce [64,3]:
+//   d_b1 = sum_rows(d_h_affine)  (summed down the rows)
 // dispatch (3, 1, 1)
 @compute @workgroup_size(256)
 fn k_d_b1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {

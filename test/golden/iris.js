@@ -68,218 +68,1590 @@ function fillNormal(out, next, std) {
     out[i] = std * Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next());
   }
 }
-const t_h1 = new Float32Array(240);
-const t_h2 = new Float32Array(120);
-const t_scores = new Float32Array(45);
-const t_squared_loss = new Float32Array(1);
-const t_d_scores_affine = new Float32Array(45);
-const t_d_b3 = new Float32Array(3);
-const t_d_h2_affine = new Float32Array(120);
-const t_d_W3 = new Float32Array(24);
-const t_d_b2 = new Float32Array(8);
-const t_d_h1_affine = new Float32Array(240);
-const t_d_W2 = new Float32Array(128);
-const t_d_b1 = new Float32Array(16);
-const t_d_W1 = new Float32Array(64);
-const acc_h1 = new Float64Array(16);
-const acc_h2 = new Float64Array(8);
-const acc_scores = new Float64Array(3);
-const acc_d_b3 = new Float64Array(3);
-const acc_d_W3 = new Float64Array(24);
-const acc_d_b2 = new Float64Array(8);
-const acc_d_W2 = new Float64Array(128);
-const acc_d_b1 = new Float64Array(16);
-const acc_d_W1 = new Float64Array(64);
-function k_h1(in_x, p_W1, p_b1) {
-  for (let i = 0; i < 15; i++) {
-    acc_h1.fill(0);
-    for (let p = 0; p < 4; p++) {
-      const a = in_x[i * 4 + p];
-      const bRow = p * 16;
-      for (let j = 0; j < 16; j++) {
-        acc_h1[j] += a * p_W1[bRow + j];
+const arena = new Float32Array(864);
+const fw_h1 = arena.subarray(0, 240);
+const fw_h2 = arena.subarray(240, 360);
+const fw_scores = arena.subarray(0, 45);
+const ls_squared_loss = arena.subarray(0, 1);
+const gr_d_scores_affine = arena.subarray(368, 413);
+const gr_squared_loss = arena.subarray(416, 417);
+const gr_d_b3 = arena.subarray(432, 435);
+const gr_d_h2_affine = arena.subarray(448, 568);
+const gr_d_b2 = arena.subarray(576, 584);
+const gr_d_W3 = arena.subarray(592, 616);
+const gr_d_h1_affine = arena.subarray(624, 864);
+const gr_d_b1 = arena.subarray(240, 256);
+const gr_d_W2 = arena.subarray(256, 384);
+const gr_d_W1 = arena.subarray(0, 64);
+const tr_d_h2_affine = arena.subarray(432, 552);
+const tr_d_h1_affine = arena.subarray(560, 800);
+const k_h1_acc0 = new Float64Array(16);
+const k_h2_acc0 = new Float64Array(16);
+const k_scores_acc0 = new Float64Array(16);
+const k_squared_loss_acc0 = new Float64Array(16);
+const k_d_b3_acc0 = new Float64Array(3);
+const k_d_b3_acc1 = new Float64Array(16);
+const k_d_b2_acc0 = new Float64Array(8);
+const k_d_b2_acc1 = new Float64Array(16);
+const k_d_W3_acc0 = new Float64Array(16);
+const k_d_b1_acc0 = new Float64Array(16);
+const k_d_b1_acc1 = new Float64Array(16);
+const k_d_W2_acc0 = new Float64Array(16);
+const k_d_W1_acc0 = new Float64Array(16);
+const k_d_b3_2_acc0 = new Float64Array(3);
+const k_d_b3_2_acc1 = new Float64Array(16);
+const k_d_b2_2_acc0 = new Float64Array(8);
+const k_d_b2_2_acc1 = new Float64Array(16);
+const k_d_W3_2_acc0 = new Float64Array(16);
+const k_d_b1_2_acc0 = new Float64Array(16);
+const k_d_b1_2_acc1 = new Float64Array(16);
+const k_d_W2_2_acc0 = new Float64Array(16);
+const k_d_W1_2_acc0 = new Float64Array(16);
+function k_h1(in_x, p_W1, p_b1, t_h1) {
+  for (let i0 = 0; i0 < 12; i0 += 4) {
+    for (let j0 = 0; j0 < 16; j0 += 4) {
+      const a0o = (i0 + 0) * 4;
+      const a1o = (i0 + 1) * 4;
+      const a2o = (i0 + 2) * 4;
+      const a3o = (i0 + 3) * 4;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let p = 0; p < 4; p++) {
+        const bp = p * 16 + j0;
+        const a0 = in_x[a0o + p];
+        const a1 = in_x[a1o + p];
+        const a2 = in_x[a2o + p];
+        const a3 = in_x[a3o + p];
+        const b0 = p_W1[bp + 0];
+        const b1 = p_W1[bp + 1];
+        const b2 = p_W1[bp + 2];
+        const b3 = p_W1[bp + 3];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c03 += a0 * b3;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c13 += a1 * b3;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c23 += a2 * b3;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+        c33 += a3 * b3;
+      }
+      k_h1_acc0[0] = c00;
+      k_h1_acc0[1] = c01;
+      k_h1_acc0[2] = c02;
+      k_h1_acc0[3] = c03;
+      k_h1_acc0[4] = c10;
+      k_h1_acc0[5] = c11;
+      k_h1_acc0[6] = c12;
+      k_h1_acc0[7] = c13;
+      k_h1_acc0[8] = c20;
+      k_h1_acc0[9] = c21;
+      k_h1_acc0[10] = c22;
+      k_h1_acc0[11] = c23;
+      k_h1_acc0[12] = c30;
+      k_h1_acc0[13] = c31;
+      k_h1_acc0[14] = c32;
+      k_h1_acc0[15] = c33;
+      for (let r = 0; r < 4; r++) {
+        const rowStart = (i0 + r) * 16;
+        for (let c = 0; c < 4; c++) {
+          const acc = k_h1_acc0[r * 4 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          const e0 = acc + p_b1[j];
+          const e1 = Math.exp(-2 * Math.abs(e0));
+          const e2 = (1 - e1) / (1 + e1);
+          t_h1[i] = e0 >= 0 ? e2 : -e2;
+        }
       }
     }
-    const row = i * 16;
-    for (let j = 0; j < 16; j++) {
-      const e0 = acc_h1[j] + p_b1[j];
-      const e1 = Math.exp(-2 * Math.abs(e0));
-      const e2 = (1 - e1) / (1 + e1);
-      t_h1[row + j] = e0 >= 0 ? e2 : -e2;
-    }
   }
-}
-function k_h2(p_W2, p_b2) {
-  for (let i = 0; i < 15; i++) {
-    acc_h2.fill(0);
-    for (let p = 0; p < 16; p++) {
-      const a = t_h1[i * 16 + p];
-      const bRow = p * 8;
-      for (let j = 0; j < 8; j++) {
-        acc_h2[j] += a * p_W2[bRow + j];
+  {
+    const i0 = 12;
+    for (let j0 = 0; j0 < 16; j0 += 4) {
+      const a0o = (i0 + 0) * 4;
+      const a1o = (i0 + 1) * 4;
+      const a2o = (i0 + 2) * 4;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+      for (let p = 0; p < 4; p++) {
+        const bp = p * 16 + j0;
+        const a0 = in_x[a0o + p];
+        const a1 = in_x[a1o + p];
+        const a2 = in_x[a2o + p];
+        const b0 = p_W1[bp + 0];
+        const b1 = p_W1[bp + 1];
+        const b2 = p_W1[bp + 2];
+        const b3 = p_W1[bp + 3];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c03 += a0 * b3;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c13 += a1 * b3;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c23 += a2 * b3;
+      }
+      k_h1_acc0[0] = c00;
+      k_h1_acc0[1] = c01;
+      k_h1_acc0[2] = c02;
+      k_h1_acc0[3] = c03;
+      k_h1_acc0[4] = c10;
+      k_h1_acc0[5] = c11;
+      k_h1_acc0[6] = c12;
+      k_h1_acc0[7] = c13;
+      k_h1_acc0[8] = c20;
+      k_h1_acc0[9] = c21;
+      k_h1_acc0[10] = c22;
+      k_h1_acc0[11] = c23;
+      for (let r = 0; r < 3; r++) {
+        const rowStart = (i0 + r) * 16;
+        for (let c = 0; c < 4; c++) {
+          const acc = k_h1_acc0[r * 4 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          const e0 = acc + p_b1[j];
+          const e1 = Math.exp(-2 * Math.abs(e0));
+          const e2 = (1 - e1) / (1 + e1);
+          t_h1[i] = e0 >= 0 ? e2 : -e2;
+        }
       }
     }
-    const row = i * 8;
-    for (let j = 0; j < 8; j++) {
-      const e0 = acc_h2[j] + p_b2[j];
-      const e1 = Math.exp(-2 * Math.abs(e0));
-      const e2 = (1 - e1) / (1 + e1);
-      t_h2[row + j] = e0 >= 0 ? e2 : -e2;
-    }
   }
 }
-function k_scores(p_W3, p_b3) {
-  for (let i = 0; i < 15; i++) {
-    acc_scores.fill(0);
-    for (let p = 0; p < 8; p++) {
-      const a = t_h2[i * 8 + p];
-      const bRow = p * 3;
-      for (let j = 0; j < 3; j++) {
-        acc_scores[j] += a * p_W3[bRow + j];
+function k_h2(t_h1, p_W2, p_b2, t_h2) {
+  for (let i0 = 0; i0 < 12; i0 += 4) {
+    for (let j0 = 0; j0 < 8; j0 += 4) {
+      const a0o = (i0 + 0) * 16;
+      const a1o = (i0 + 1) * 16;
+      const a2o = (i0 + 2) * 16;
+      const a3o = (i0 + 3) * 16;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let p = 0; p < 16; p++) {
+        const bp = p * 8 + j0;
+        const a0 = t_h1[a0o + p];
+        const a1 = t_h1[a1o + p];
+        const a2 = t_h1[a2o + p];
+        const a3 = t_h1[a3o + p];
+        const b0 = p_W2[bp + 0];
+        const b1 = p_W2[bp + 1];
+        const b2 = p_W2[bp + 2];
+        const b3 = p_W2[bp + 3];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c03 += a0 * b3;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c13 += a1 * b3;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c23 += a2 * b3;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+        c33 += a3 * b3;
+      }
+      k_h2_acc0[0] = c00;
+      k_h2_acc0[1] = c01;
+      k_h2_acc0[2] = c02;
+      k_h2_acc0[3] = c03;
+      k_h2_acc0[4] = c10;
+      k_h2_acc0[5] = c11;
+      k_h2_acc0[6] = c12;
+      k_h2_acc0[7] = c13;
+      k_h2_acc0[8] = c20;
+      k_h2_acc0[9] = c21;
+      k_h2_acc0[10] = c22;
+      k_h2_acc0[11] = c23;
+      k_h2_acc0[12] = c30;
+      k_h2_acc0[13] = c31;
+      k_h2_acc0[14] = c32;
+      k_h2_acc0[15] = c33;
+      for (let r = 0; r < 4; r++) {
+        const rowStart = (i0 + r) * 8;
+        for (let c = 0; c < 4; c++) {
+          const acc = k_h2_acc0[r * 4 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          const e0 = acc + p_b2[j];
+          const e1 = Math.exp(-2 * Math.abs(e0));
+          const e2 = (1 - e1) / (1 + e1);
+          t_h2[i] = e0 >= 0 ? e2 : -e2;
+        }
       }
     }
-    const row = i * 3;
-    for (let j = 0; j < 3; j++) {
-      const e0 = acc_scores[j] + p_b3[j];
-      const e1 = Math.exp(-Math.abs(e0));
-      t_scores[row + j] = e0 >= 0 ? 1 / (1 + e1) : e1 / (1 + e1);
+  }
+  {
+    const i0 = 12;
+    for (let j0 = 0; j0 < 8; j0 += 4) {
+      const a0o = (i0 + 0) * 16;
+      const a1o = (i0 + 1) * 16;
+      const a2o = (i0 + 2) * 16;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+      for (let p = 0; p < 16; p++) {
+        const bp = p * 8 + j0;
+        const a0 = t_h1[a0o + p];
+        const a1 = t_h1[a1o + p];
+        const a2 = t_h1[a2o + p];
+        const b0 = p_W2[bp + 0];
+        const b1 = p_W2[bp + 1];
+        const b2 = p_W2[bp + 2];
+        const b3 = p_W2[bp + 3];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c03 += a0 * b3;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c13 += a1 * b3;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c23 += a2 * b3;
+      }
+      k_h2_acc0[0] = c00;
+      k_h2_acc0[1] = c01;
+      k_h2_acc0[2] = c02;
+      k_h2_acc0[3] = c03;
+      k_h2_acc0[4] = c10;
+      k_h2_acc0[5] = c11;
+      k_h2_acc0[6] = c12;
+      k_h2_acc0[7] = c13;
+      k_h2_acc0[8] = c20;
+      k_h2_acc0[9] = c21;
+      k_h2_acc0[10] = c22;
+      k_h2_acc0[11] = c23;
+      for (let r = 0; r < 3; r++) {
+        const rowStart = (i0 + r) * 8;
+        for (let c = 0; c < 4; c++) {
+          const acc = k_h2_acc0[r * 4 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          const e0 = acc + p_b2[j];
+          const e1 = Math.exp(-2 * Math.abs(e0));
+          const e2 = (1 - e1) / (1 + e1);
+          t_h2[i] = e0 >= 0 ? e2 : -e2;
+        }
+      }
     }
   }
 }
-function k_squared_loss(in_y) {
-  let acc = 0;
-  for (let i = 0; i < 45; i++) {
-    const e0 = t_scores[i] - in_y[i];
-    acc += e0 * e0 * 0.5;
-  }
-  t_squared_loss[0] = acc * 0.06666666666666667;
-}
-function k_d_scores_affine(in_y) {
-  for (let i = 0; i < 45; i++) {
-    t_d_scores_affine[i] = (t_scores[i] - in_y[i]) * 0.06666666666666667 * (t_scores[i] * (1 - t_scores[i]));
-  }
-}
-function k_d_b3() {
-  acc_d_b3.fill(0);
-  for (let r = 0; r < 15; r++) {
-    const row = r * 3;
-    for (let c = 0; c < 3; c++) {
-      acc_d_b3[c] += t_d_scores_affine[row + c];
+function k_scores(t_h2, p_W3, p_b3, t_scores) {
+  for (let i0 = 0; i0 < 12; i0 += 4) {
+    for (let j0 = 0; j0 < 3; j0 += 3) {
+      const a0o = (i0 + 0) * 8;
+      const a1o = (i0 + 1) * 8;
+      const a2o = (i0 + 2) * 8;
+      const a3o = (i0 + 3) * 8;
+      let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0, c30 = 0, c31 = 0, c32 = 0;
+      for (let p = 0; p < 8; p++) {
+        const bp = p * 3 + j0;
+        const a0 = t_h2[a0o + p];
+        const a1 = t_h2[a1o + p];
+        const a2 = t_h2[a2o + p];
+        const a3 = t_h2[a3o + p];
+        const b0 = p_W3[bp + 0];
+        const b1 = p_W3[bp + 1];
+        const b2 = p_W3[bp + 2];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+      }
+      k_scores_acc0[0] = c00;
+      k_scores_acc0[1] = c01;
+      k_scores_acc0[2] = c02;
+      k_scores_acc0[3] = c10;
+      k_scores_acc0[4] = c11;
+      k_scores_acc0[5] = c12;
+      k_scores_acc0[6] = c20;
+      k_scores_acc0[7] = c21;
+      k_scores_acc0[8] = c22;
+      k_scores_acc0[9] = c30;
+      k_scores_acc0[10] = c31;
+      k_scores_acc0[11] = c32;
+      for (let r = 0; r < 4; r++) {
+        const rowStart = (i0 + r) * 3;
+        for (let c = 0; c < 3; c++) {
+          const acc = k_scores_acc0[r * 3 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          const e0 = acc + p_b3[j];
+          const e1 = Math.exp(-Math.abs(e0));
+          t_scores[i] = e0 >= 0 ? 1 / (1 + e1) : e1 / (1 + e1);
+        }
+      }
     }
   }
+  {
+    const i0 = 12;
+    for (let j0 = 0; j0 < 3; j0 += 3) {
+      const a0o = (i0 + 0) * 8;
+      const a1o = (i0 + 1) * 8;
+      const a2o = (i0 + 2) * 8;
+      let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0;
+      for (let p = 0; p < 8; p++) {
+        const bp = p * 3 + j0;
+        const a0 = t_h2[a0o + p];
+        const a1 = t_h2[a1o + p];
+        const a2 = t_h2[a2o + p];
+        const b0 = p_W3[bp + 0];
+        const b1 = p_W3[bp + 1];
+        const b2 = p_W3[bp + 2];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+      }
+      k_scores_acc0[0] = c00;
+      k_scores_acc0[1] = c01;
+      k_scores_acc0[2] = c02;
+      k_scores_acc0[3] = c10;
+      k_scores_acc0[4] = c11;
+      k_scores_acc0[5] = c12;
+      k_scores_acc0[6] = c20;
+      k_scores_acc0[7] = c21;
+      k_scores_acc0[8] = c22;
+      for (let r = 0; r < 3; r++) {
+        const rowStart = (i0 + r) * 3;
+        for (let c = 0; c < 3; c++) {
+          const acc = k_scores_acc0[r * 3 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          const e0 = acc + p_b3[j];
+          const e1 = Math.exp(-Math.abs(e0));
+          t_scores[i] = e0 >= 0 ? 1 / (1 + e1) : e1 / (1 + e1);
+        }
+      }
+    }
+  }
+}
+function k_squared_loss(t_h2, p_W3, p_b3, in_y, t_squared_loss) {
+  let sum0 = 0;
+  for (let i0 = 0; i0 < 12; i0 += 4) {
+    for (let j0 = 0; j0 < 3; j0 += 3) {
+      const a0o = (i0 + 0) * 8;
+      const a1o = (i0 + 1) * 8;
+      const a2o = (i0 + 2) * 8;
+      const a3o = (i0 + 3) * 8;
+      let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0, c30 = 0, c31 = 0, c32 = 0;
+      for (let p = 0; p < 8; p++) {
+        const bp = p * 3 + j0;
+        const a0 = t_h2[a0o + p];
+        const a1 = t_h2[a1o + p];
+        const a2 = t_h2[a2o + p];
+        const a3 = t_h2[a3o + p];
+        const b0 = p_W3[bp + 0];
+        const b1 = p_W3[bp + 1];
+        const b2 = p_W3[bp + 2];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+      }
+      k_squared_loss_acc0[0] = c00;
+      k_squared_loss_acc0[1] = c01;
+      k_squared_loss_acc0[2] = c02;
+      k_squared_loss_acc0[3] = c10;
+      k_squared_loss_acc0[4] = c11;
+      k_squared_loss_acc0[5] = c12;
+      k_squared_loss_acc0[6] = c20;
+      k_squared_loss_acc0[7] = c21;
+      k_squared_loss_acc0[8] = c22;
+      k_squared_loss_acc0[9] = c30;
+      k_squared_loss_acc0[10] = c31;
+      k_squared_loss_acc0[11] = c32;
+      for (let r = 0; r < 4; r++) {
+        const rowStart = (i0 + r) * 3;
+        for (let c = 0; c < 3; c++) {
+          const acc = k_squared_loss_acc0[r * 3 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          const e0 = acc + p_b3[j];
+          const e1 = Math.exp(-Math.abs(e0));
+          const e2 = (e0 >= 0 ? 1 / (1 + e1) : e1 / (1 + e1)) - in_y[i];
+          sum0 += e2 * e2 * 0.5;
+        }
+      }
+    }
+  }
+  {
+    const i0 = 12;
+    for (let j0 = 0; j0 < 3; j0 += 3) {
+      const a0o = (i0 + 0) * 8;
+      const a1o = (i0 + 1) * 8;
+      const a2o = (i0 + 2) * 8;
+      let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0;
+      for (let p = 0; p < 8; p++) {
+        const bp = p * 3 + j0;
+        const a0 = t_h2[a0o + p];
+        const a1 = t_h2[a1o + p];
+        const a2 = t_h2[a2o + p];
+        const b0 = p_W3[bp + 0];
+        const b1 = p_W3[bp + 1];
+        const b2 = p_W3[bp + 2];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+      }
+      k_squared_loss_acc0[0] = c00;
+      k_squared_loss_acc0[1] = c01;
+      k_squared_loss_acc0[2] = c02;
+      k_squared_loss_acc0[3] = c10;
+      k_squared_loss_acc0[4] = c11;
+      k_squared_loss_acc0[5] = c12;
+      k_squared_loss_acc0[6] = c20;
+      k_squared_loss_acc0[7] = c21;
+      k_squared_loss_acc0[8] = c22;
+      for (let r = 0; r < 3; r++) {
+        const rowStart = (i0 + r) * 3;
+        for (let c = 0; c < 3; c++) {
+          const acc = k_squared_loss_acc0[r * 3 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          const e0 = acc + p_b3[j];
+          const e1 = Math.exp(-Math.abs(e0));
+          const e2 = (e0 >= 0 ? 1 / (1 + e1) : e1 / (1 + e1)) - in_y[i];
+          sum0 += e2 * e2 * 0.5;
+        }
+      }
+    }
+  }
+  t_squared_loss[0] = sum0 * 0.06666666666666667;
+}
+function k_d_b3(t_h2, p_W3, p_b3, in_y, t_d_scores_affine, t_squared_loss, t_d_b3) {
+  let sum0 = 0;
+  k_d_b3_acc0.fill(0);
+  for (let i0 = 0; i0 < 12; i0 += 4) {
+    for (let j0 = 0; j0 < 3; j0 += 3) {
+      const a0o = (i0 + 0) * 8;
+      const a1o = (i0 + 1) * 8;
+      const a2o = (i0 + 2) * 8;
+      const a3o = (i0 + 3) * 8;
+      let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0, c30 = 0, c31 = 0, c32 = 0;
+      for (let p = 0; p < 8; p++) {
+        const bp = p * 3 + j0;
+        const a0 = t_h2[a0o + p];
+        const a1 = t_h2[a1o + p];
+        const a2 = t_h2[a2o + p];
+        const a3 = t_h2[a3o + p];
+        const b0 = p_W3[bp + 0];
+        const b1 = p_W3[bp + 1];
+        const b2 = p_W3[bp + 2];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+      }
+      k_d_b3_acc1[0] = c00;
+      k_d_b3_acc1[1] = c01;
+      k_d_b3_acc1[2] = c02;
+      k_d_b3_acc1[3] = c10;
+      k_d_b3_acc1[4] = c11;
+      k_d_b3_acc1[5] = c12;
+      k_d_b3_acc1[6] = c20;
+      k_d_b3_acc1[7] = c21;
+      k_d_b3_acc1[8] = c22;
+      k_d_b3_acc1[9] = c30;
+      k_d_b3_acc1[10] = c31;
+      k_d_b3_acc1[11] = c32;
+      for (let r = 0; r < 4; r++) {
+        const rowStart = (i0 + r) * 3;
+        for (let c = 0; c < 3; c++) {
+          const acc = k_d_b3_acc1[r * 3 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          const e0 = acc + p_b3[j];
+          const e1 = Math.exp(-Math.abs(e0));
+          const e2 = e0 >= 0 ? 1 / (1 + e1) : e1 / (1 + e1);
+          const e3 = (e2 - in_y[i]) * 0.06666666666666667 * (e2 * (1 - e2));
+          const e4 = e2 - in_y[i];
+          t_d_scores_affine[i] = e3;
+          sum0 += e4 * e4 * 0.5;
+          k_d_b3_acc0[j] += e3;
+        }
+      }
+    }
+  }
+  {
+    const i0 = 12;
+    for (let j0 = 0; j0 < 3; j0 += 3) {
+      const a0o = (i0 + 0) * 8;
+      const a1o = (i0 + 1) * 8;
+      const a2o = (i0 + 2) * 8;
+      let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0;
+      for (let p = 0; p < 8; p++) {
+        const bp = p * 3 + j0;
+        const a0 = t_h2[a0o + p];
+        const a1 = t_h2[a1o + p];
+        const a2 = t_h2[a2o + p];
+        const b0 = p_W3[bp + 0];
+        const b1 = p_W3[bp + 1];
+        const b2 = p_W3[bp + 2];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+      }
+      k_d_b3_acc1[0] = c00;
+      k_d_b3_acc1[1] = c01;
+      k_d_b3_acc1[2] = c02;
+      k_d_b3_acc1[3] = c10;
+      k_d_b3_acc1[4] = c11;
+      k_d_b3_acc1[5] = c12;
+      k_d_b3_acc1[6] = c20;
+      k_d_b3_acc1[7] = c21;
+      k_d_b3_acc1[8] = c22;
+      for (let r = 0; r < 3; r++) {
+        const rowStart = (i0 + r) * 3;
+        for (let c = 0; c < 3; c++) {
+          const acc = k_d_b3_acc1[r * 3 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          const e0 = acc + p_b3[j];
+          const e1 = Math.exp(-Math.abs(e0));
+          const e2 = e0 >= 0 ? 1 / (1 + e1) : e1 / (1 + e1);
+          const e3 = (e2 - in_y[i]) * 0.06666666666666667 * (e2 * (1 - e2));
+          const e4 = e2 - in_y[i];
+          t_d_scores_affine[i] = e3;
+          sum0 += e4 * e4 * 0.5;
+          k_d_b3_acc0[j] += e3;
+        }
+      }
+    }
+  }
+  t_squared_loss[0] = sum0 * 0.06666666666666667;
   for (let c = 0; c < 3; c++) {
-    t_d_b3[c] = acc_d_b3[c];
+    t_d_b3[c] = k_d_b3_acc0[c];
   }
 }
-function k_d_h2_affine(p_W3) {
-  for (let i = 0; i < 15; i++) {
-    const aRow = i * 3;
-    const row = i * 8;
-    for (let j = 0; j < 8; j++) {
-      const bRow = j * 3;
-      let acc = 0;
+function k_d_b2(t_d_scores_affine, p_W3, t_h2, t_d_h2_affine, t_d_b2) {
+  k_d_b2_acc0.fill(0);
+  for (let i0 = 0; i0 < 12; i0 += 4) {
+    for (let j0 = 0; j0 < 8; j0 += 4) {
+      const a0o = (i0 + 0) * 3;
+      const a1o = (i0 + 1) * 3;
+      const a2o = (i0 + 2) * 3;
+      const a3o = (i0 + 3) * 3;
+      const b0o = (j0 + 0) * 3;
+      const b1o = (j0 + 1) * 3;
+      const b2o = (j0 + 2) * 3;
+      const b3o = (j0 + 3) * 3;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
       for (let p = 0; p < 3; p++) {
-        acc += t_d_scores_affine[aRow + p] * p_W3[bRow + p];
+        const a0 = t_d_scores_affine[a0o + p];
+        const a1 = t_d_scores_affine[a1o + p];
+        const a2 = t_d_scores_affine[a2o + p];
+        const a3 = t_d_scores_affine[a3o + p];
+        const b0 = p_W3[b0o + p];
+        const b1 = p_W3[b1o + p];
+        const b2 = p_W3[b2o + p];
+        const b3 = p_W3[b3o + p];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c03 += a0 * b3;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c13 += a1 * b3;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c23 += a2 * b3;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+        c33 += a3 * b3;
       }
-      t_d_h2_affine[row + j] = acc * (1 - t_h2[row + j] * t_h2[row + j]);
-    }
-  }
-}
-function k_d_W3() {
-  acc_d_W3.fill(0);
-  for (let p = 0; p < 15; p++) {
-    const aRow = p * 8;
-    const bRow = p * 3;
-    for (let i = 0; i < 8; i++) {
-      const a = t_h2[aRow + i];
-      const cRow = i * 3;
-      for (let j = 0; j < 3; j++) {
-        acc_d_W3[cRow + j] += a * t_d_scores_affine[bRow + j];
+      k_d_b2_acc1[0] = c00;
+      k_d_b2_acc1[1] = c01;
+      k_d_b2_acc1[2] = c02;
+      k_d_b2_acc1[3] = c03;
+      k_d_b2_acc1[4] = c10;
+      k_d_b2_acc1[5] = c11;
+      k_d_b2_acc1[6] = c12;
+      k_d_b2_acc1[7] = c13;
+      k_d_b2_acc1[8] = c20;
+      k_d_b2_acc1[9] = c21;
+      k_d_b2_acc1[10] = c22;
+      k_d_b2_acc1[11] = c23;
+      k_d_b2_acc1[12] = c30;
+      k_d_b2_acc1[13] = c31;
+      k_d_b2_acc1[14] = c32;
+      k_d_b2_acc1[15] = c33;
+      for (let r = 0; r < 4; r++) {
+        const rowStart = (i0 + r) * 8;
+        for (let c = 0; c < 4; c++) {
+          const acc = k_d_b2_acc1[r * 4 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          const e0 = acc * (1 - t_h2[i] * t_h2[i]);
+          t_d_h2_affine[i] = e0;
+          k_d_b2_acc0[j] += e0;
+        }
       }
     }
   }
-  for (let r = 0; r < 8; r++) {
-    for (let j = 0; j < 3; j++) {
-      const i = r * 3 + j;
-      t_d_W3[i] = acc_d_W3[i];
-    }
-  }
-}
-function k_d_b2() {
-  acc_d_b2.fill(0);
-  for (let r = 0; r < 15; r++) {
-    const row = r * 8;
-    for (let c = 0; c < 8; c++) {
-      acc_d_b2[c] += t_d_h2_affine[row + c];
+  {
+    const i0 = 12;
+    for (let j0 = 0; j0 < 8; j0 += 4) {
+      const a0o = (i0 + 0) * 3;
+      const a1o = (i0 + 1) * 3;
+      const a2o = (i0 + 2) * 3;
+      const b0o = (j0 + 0) * 3;
+      const b1o = (j0 + 1) * 3;
+      const b2o = (j0 + 2) * 3;
+      const b3o = (j0 + 3) * 3;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+      for (let p = 0; p < 3; p++) {
+        const a0 = t_d_scores_affine[a0o + p];
+        const a1 = t_d_scores_affine[a1o + p];
+        const a2 = t_d_scores_affine[a2o + p];
+        const b0 = p_W3[b0o + p];
+        const b1 = p_W3[b1o + p];
+        const b2 = p_W3[b2o + p];
+        const b3 = p_W3[b3o + p];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c03 += a0 * b3;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c13 += a1 * b3;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c23 += a2 * b3;
+      }
+      k_d_b2_acc1[0] = c00;
+      k_d_b2_acc1[1] = c01;
+      k_d_b2_acc1[2] = c02;
+      k_d_b2_acc1[3] = c03;
+      k_d_b2_acc1[4] = c10;
+      k_d_b2_acc1[5] = c11;
+      k_d_b2_acc1[6] = c12;
+      k_d_b2_acc1[7] = c13;
+      k_d_b2_acc1[8] = c20;
+      k_d_b2_acc1[9] = c21;
+      k_d_b2_acc1[10] = c22;
+      k_d_b2_acc1[11] = c23;
+      for (let r = 0; r < 3; r++) {
+        const rowStart = (i0 + r) * 8;
+        for (let c = 0; c < 4; c++) {
+          const acc = k_d_b2_acc1[r * 4 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          const e0 = acc * (1 - t_h2[i] * t_h2[i]);
+          t_d_h2_affine[i] = e0;
+          k_d_b2_acc0[j] += e0;
+        }
+      }
     }
   }
   for (let c = 0; c < 8; c++) {
-    t_d_b2[c] = acc_d_b2[c];
+    t_d_b2[c] = k_d_b2_acc0[c];
   }
 }
-function k_d_h1_affine(p_W2) {
-  for (let i = 0; i < 15; i++) {
-    const aRow = i * 8;
-    const row = i * 16;
-    for (let j = 0; j < 16; j++) {
-      const bRow = j * 8;
-      let acc = 0;
+function k_d_W3(t_h2, t_d_scores_affine, t_d_W3) {
+  for (let i0 = 0; i0 < 8; i0 += 4) {
+    for (let j0 = 0; j0 < 3; j0 += 3) {
+      let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0, c30 = 0, c31 = 0, c32 = 0;
+      for (let p = 0; p < 15; p++) {
+        const ap = p * 8 + i0;
+        const bp = p * 3 + j0;
+        const a0 = t_h2[ap + 0];
+        const a1 = t_h2[ap + 1];
+        const a2 = t_h2[ap + 2];
+        const a3 = t_h2[ap + 3];
+        const b0 = t_d_scores_affine[bp + 0];
+        const b1 = t_d_scores_affine[bp + 1];
+        const b2 = t_d_scores_affine[bp + 2];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+      }
+      k_d_W3_acc0[0] = c00;
+      k_d_W3_acc0[1] = c01;
+      k_d_W3_acc0[2] = c02;
+      k_d_W3_acc0[3] = c10;
+      k_d_W3_acc0[4] = c11;
+      k_d_W3_acc0[5] = c12;
+      k_d_W3_acc0[6] = c20;
+      k_d_W3_acc0[7] = c21;
+      k_d_W3_acc0[8] = c22;
+      k_d_W3_acc0[9] = c30;
+      k_d_W3_acc0[10] = c31;
+      k_d_W3_acc0[11] = c32;
+      for (let r = 0; r < 4; r++) {
+        const rowStart = (i0 + r) * 3;
+        for (let c = 0; c < 3; c++) {
+          const acc = k_d_W3_acc0[r * 3 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          t_d_W3[i] = acc;
+        }
+      }
+    }
+  }
+}
+function k_d_b1(t_d_h2_affine, p_W2, t_h1, t_d_h1_affine, t_d_b1) {
+  k_d_b1_acc0.fill(0);
+  for (let i0 = 0; i0 < 12; i0 += 4) {
+    for (let j0 = 0; j0 < 16; j0 += 4) {
+      const a0o = (i0 + 0) * 8;
+      const a1o = (i0 + 1) * 8;
+      const a2o = (i0 + 2) * 8;
+      const a3o = (i0 + 3) * 8;
+      const b0o = (j0 + 0) * 8;
+      const b1o = (j0 + 1) * 8;
+      const b2o = (j0 + 2) * 8;
+      const b3o = (j0 + 3) * 8;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
       for (let p = 0; p < 8; p++) {
-        acc += t_d_h2_affine[aRow + p] * p_W2[bRow + p];
+        const a0 = t_d_h2_affine[a0o + p];
+        const a1 = t_d_h2_affine[a1o + p];
+        const a2 = t_d_h2_affine[a2o + p];
+        const a3 = t_d_h2_affine[a3o + p];
+        const b0 = p_W2[b0o + p];
+        const b1 = p_W2[b1o + p];
+        const b2 = p_W2[b2o + p];
+        const b3 = p_W2[b3o + p];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c03 += a0 * b3;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c13 += a1 * b3;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c23 += a2 * b3;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+        c33 += a3 * b3;
       }
-      t_d_h1_affine[row + j] = acc * (1 - t_h1[row + j] * t_h1[row + j]);
-    }
-  }
-}
-function k_d_W2() {
-  acc_d_W2.fill(0);
-  for (let p = 0; p < 15; p++) {
-    const aRow = p * 16;
-    const bRow = p * 8;
-    for (let i = 0; i < 16; i++) {
-      const a = t_h1[aRow + i];
-      const cRow = i * 8;
-      for (let j = 0; j < 8; j++) {
-        acc_d_W2[cRow + j] += a * t_d_h2_affine[bRow + j];
+      k_d_b1_acc1[0] = c00;
+      k_d_b1_acc1[1] = c01;
+      k_d_b1_acc1[2] = c02;
+      k_d_b1_acc1[3] = c03;
+      k_d_b1_acc1[4] = c10;
+      k_d_b1_acc1[5] = c11;
+      k_d_b1_acc1[6] = c12;
+      k_d_b1_acc1[7] = c13;
+      k_d_b1_acc1[8] = c20;
+      k_d_b1_acc1[9] = c21;
+      k_d_b1_acc1[10] = c22;
+      k_d_b1_acc1[11] = c23;
+      k_d_b1_acc1[12] = c30;
+      k_d_b1_acc1[13] = c31;
+      k_d_b1_acc1[14] = c32;
+      k_d_b1_acc1[15] = c33;
+      for (let r = 0; r < 4; r++) {
+        const rowStart = (i0 + r) * 16;
+        for (let c = 0; c < 4; c++) {
+          const acc = k_d_b1_acc1[r * 4 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          const e0 = acc * (1 - t_h1[i] * t_h1[i]);
+          t_d_h1_affine[i] = e0;
+          k_d_b1_acc0[j] += e0;
+        }
       }
     }
   }
-  for (let r = 0; r < 16; r++) {
-    for (let j = 0; j < 8; j++) {
-      const i = r * 8 + j;
-      t_d_W2[i] = acc_d_W2[i];
-    }
-  }
-}
-function k_d_b1() {
-  acc_d_b1.fill(0);
-  for (let r = 0; r < 15; r++) {
-    const row = r * 16;
-    for (let c = 0; c < 16; c++) {
-      acc_d_b1[c] += t_d_h1_affine[row + c];
+  {
+    const i0 = 12;
+    for (let j0 = 0; j0 < 16; j0 += 4) {
+      const a0o = (i0 + 0) * 8;
+      const a1o = (i0 + 1) * 8;
+      const a2o = (i0 + 2) * 8;
+      const b0o = (j0 + 0) * 8;
+      const b1o = (j0 + 1) * 8;
+      const b2o = (j0 + 2) * 8;
+      const b3o = (j0 + 3) * 8;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+      for (let p = 0; p < 8; p++) {
+        const a0 = t_d_h2_affine[a0o + p];
+        const a1 = t_d_h2_affine[a1o + p];
+        const a2 = t_d_h2_affine[a2o + p];
+        const b0 = p_W2[b0o + p];
+        const b1 = p_W2[b1o + p];
+        const b2 = p_W2[b2o + p];
+        const b3 = p_W2[b3o + p];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c03 += a0 * b3;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c13 += a1 * b3;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c23 += a2 * b3;
+      }
+      k_d_b1_acc1[0] = c00;
+      k_d_b1_acc1[1] = c01;
+      k_d_b1_acc1[2] = c02;
+      k_d_b1_acc1[3] = c03;
+      k_d_b1_acc1[4] = c10;
+      k_d_b1_acc1[5] = c11;
+      k_d_b1_acc1[6] = c12;
+      k_d_b1_acc1[7] = c13;
+      k_d_b1_acc1[8] = c20;
+      k_d_b1_acc1[9] = c21;
+      k_d_b1_acc1[10] = c22;
+      k_d_b1_acc1[11] = c23;
+      for (let r = 0; r < 3; r++) {
+        const rowStart = (i0 + r) * 16;
+        for (let c = 0; c < 4; c++) {
+          const acc = k_d_b1_acc1[r * 4 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          const e0 = acc * (1 - t_h1[i] * t_h1[i]);
+          t_d_h1_affine[i] = e0;
+          k_d_b1_acc0[j] += e0;
+        }
+      }
     }
   }
   for (let c = 0; c < 16; c++) {
-    t_d_b1[c] = acc_d_b1[c];
+    t_d_b1[c] = k_d_b1_acc0[c];
   }
 }
-function k_d_W1(in_x) {
-  acc_d_W1.fill(0);
-  for (let p = 0; p < 15; p++) {
-    const aRow = p * 4;
-    const bRow = p * 16;
-    for (let i = 0; i < 4; i++) {
-      const a = in_x[aRow + i];
-      const cRow = i * 16;
-      for (let j = 0; j < 16; j++) {
-        acc_d_W1[cRow + j] += a * t_d_h1_affine[bRow + j];
+function k_d_W2(t_h1, t_d_h2_affine, t_d_W2) {
+  for (let i0 = 0; i0 < 16; i0 += 4) {
+    for (let j0 = 0; j0 < 8; j0 += 4) {
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let p = 0; p < 15; p++) {
+        const ap = p * 16 + i0;
+        const bp = p * 8 + j0;
+        const a0 = t_h1[ap + 0];
+        const a1 = t_h1[ap + 1];
+        const a2 = t_h1[ap + 2];
+        const a3 = t_h1[ap + 3];
+        const b0 = t_d_h2_affine[bp + 0];
+        const b1 = t_d_h2_affine[bp + 1];
+        const b2 = t_d_h2_affine[bp + 2];
+        const b3 = t_d_h2_affine[bp + 3];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c03 += a0 * b3;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c13 += a1 * b3;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c23 += a2 * b3;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+        c33 += a3 * b3;
+      }
+      k_d_W2_acc0[0] = c00;
+      k_d_W2_acc0[1] = c01;
+      k_d_W2_acc0[2] = c02;
+      k_d_W2_acc0[3] = c03;
+      k_d_W2_acc0[4] = c10;
+      k_d_W2_acc0[5] = c11;
+      k_d_W2_acc0[6] = c12;
+      k_d_W2_acc0[7] = c13;
+      k_d_W2_acc0[8] = c20;
+      k_d_W2_acc0[9] = c21;
+      k_d_W2_acc0[10] = c22;
+      k_d_W2_acc0[11] = c23;
+      k_d_W2_acc0[12] = c30;
+      k_d_W2_acc0[13] = c31;
+      k_d_W2_acc0[14] = c32;
+      k_d_W2_acc0[15] = c33;
+      for (let r = 0; r < 4; r++) {
+        const rowStart = (i0 + r) * 8;
+        for (let c = 0; c < 4; c++) {
+          const acc = k_d_W2_acc0[r * 4 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          t_d_W2[i] = acc;
+        }
       }
     }
   }
-  for (let r = 0; r < 4; r++) {
-    for (let j = 0; j < 16; j++) {
-      const i = r * 16 + j;
-      t_d_W1[i] = acc_d_W1[i];
+}
+function k_d_W1(in_x, t_d_h1_affine, t_d_W1) {
+  for (let i0 = 0; i0 < 4; i0 += 4) {
+    for (let j0 = 0; j0 < 16; j0 += 4) {
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let p = 0; p < 15; p++) {
+        const ap = p * 4 + i0;
+        const bp = p * 16 + j0;
+        const a0 = in_x[ap + 0];
+        const a1 = in_x[ap + 1];
+        const a2 = in_x[ap + 2];
+        const a3 = in_x[ap + 3];
+        const b0 = t_d_h1_affine[bp + 0];
+        const b1 = t_d_h1_affine[bp + 1];
+        const b2 = t_d_h1_affine[bp + 2];
+        const b3 = t_d_h1_affine[bp + 3];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c03 += a0 * b3;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c13 += a1 * b3;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c23 += a2 * b3;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+        c33 += a3 * b3;
+      }
+      k_d_W1_acc0[0] = c00;
+      k_d_W1_acc0[1] = c01;
+      k_d_W1_acc0[2] = c02;
+      k_d_W1_acc0[3] = c03;
+      k_d_W1_acc0[4] = c10;
+      k_d_W1_acc0[5] = c11;
+      k_d_W1_acc0[6] = c12;
+      k_d_W1_acc0[7] = c13;
+      k_d_W1_acc0[8] = c20;
+      k_d_W1_acc0[9] = c21;
+      k_d_W1_acc0[10] = c22;
+      k_d_W1_acc0[11] = c23;
+      k_d_W1_acc0[12] = c30;
+      k_d_W1_acc0[13] = c31;
+      k_d_W1_acc0[14] = c32;
+      k_d_W1_acc0[15] = c33;
+      for (let r = 0; r < 4; r++) {
+        const rowStart = (i0 + r) * 16;
+        for (let c = 0; c < 4; c++) {
+          const acc = k_d_W1_acc0[r * 4 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          t_d_W1[i] = acc;
+        }
+      }
+    }
+  }
+}
+function k_d_b3_2(t_h2, p_W3, p_b3, in_y, t_d_scores_affine, t_squared_loss, lr) {
+  let sum0 = 0;
+  k_d_b3_2_acc0.fill(0);
+  for (let i0 = 0; i0 < 12; i0 += 4) {
+    for (let j0 = 0; j0 < 3; j0 += 3) {
+      const a0o = (i0 + 0) * 8;
+      const a1o = (i0 + 1) * 8;
+      const a2o = (i0 + 2) * 8;
+      const a3o = (i0 + 3) * 8;
+      let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0, c30 = 0, c31 = 0, c32 = 0;
+      for (let p = 0; p < 8; p++) {
+        const bp = p * 3 + j0;
+        const a0 = t_h2[a0o + p];
+        const a1 = t_h2[a1o + p];
+        const a2 = t_h2[a2o + p];
+        const a3 = t_h2[a3o + p];
+        const b0 = p_W3[bp + 0];
+        const b1 = p_W3[bp + 1];
+        const b2 = p_W3[bp + 2];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+      }
+      k_d_b3_2_acc1[0] = c00;
+      k_d_b3_2_acc1[1] = c01;
+      k_d_b3_2_acc1[2] = c02;
+      k_d_b3_2_acc1[3] = c10;
+      k_d_b3_2_acc1[4] = c11;
+      k_d_b3_2_acc1[5] = c12;
+      k_d_b3_2_acc1[6] = c20;
+      k_d_b3_2_acc1[7] = c21;
+      k_d_b3_2_acc1[8] = c22;
+      k_d_b3_2_acc1[9] = c30;
+      k_d_b3_2_acc1[10] = c31;
+      k_d_b3_2_acc1[11] = c32;
+      for (let r = 0; r < 4; r++) {
+        const rowStart = (i0 + r) * 3;
+        for (let c = 0; c < 3; c++) {
+          const acc = k_d_b3_2_acc1[r * 3 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          const e0 = acc + p_b3[j];
+          const e1 = Math.exp(-Math.abs(e0));
+          const e2 = e0 >= 0 ? 1 / (1 + e1) : e1 / (1 + e1);
+          const e3 = (e2 - in_y[i]) * 0.06666666666666667 * (e2 * (1 - e2));
+          const e4 = e2 - in_y[i];
+          t_d_scores_affine[i] = e3;
+          sum0 += e4 * e4 * 0.5;
+          k_d_b3_2_acc0[j] += e3;
+        }
+      }
+    }
+  }
+  {
+    const i0 = 12;
+    for (let j0 = 0; j0 < 3; j0 += 3) {
+      const a0o = (i0 + 0) * 8;
+      const a1o = (i0 + 1) * 8;
+      const a2o = (i0 + 2) * 8;
+      let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0;
+      for (let p = 0; p < 8; p++) {
+        const bp = p * 3 + j0;
+        const a0 = t_h2[a0o + p];
+        const a1 = t_h2[a1o + p];
+        const a2 = t_h2[a2o + p];
+        const b0 = p_W3[bp + 0];
+        const b1 = p_W3[bp + 1];
+        const b2 = p_W3[bp + 2];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+      }
+      k_d_b3_2_acc1[0] = c00;
+      k_d_b3_2_acc1[1] = c01;
+      k_d_b3_2_acc1[2] = c02;
+      k_d_b3_2_acc1[3] = c10;
+      k_d_b3_2_acc1[4] = c11;
+      k_d_b3_2_acc1[5] = c12;
+      k_d_b3_2_acc1[6] = c20;
+      k_d_b3_2_acc1[7] = c21;
+      k_d_b3_2_acc1[8] = c22;
+      for (let r = 0; r < 3; r++) {
+        const rowStart = (i0 + r) * 3;
+        for (let c = 0; c < 3; c++) {
+          const acc = k_d_b3_2_acc1[r * 3 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          const e0 = acc + p_b3[j];
+          const e1 = Math.exp(-Math.abs(e0));
+          const e2 = e0 >= 0 ? 1 / (1 + e1) : e1 / (1 + e1);
+          const e3 = (e2 - in_y[i]) * 0.06666666666666667 * (e2 * (1 - e2));
+          const e4 = e2 - in_y[i];
+          t_d_scores_affine[i] = e3;
+          sum0 += e4 * e4 * 0.5;
+          k_d_b3_2_acc0[j] += e3;
+        }
+      }
+    }
+  }
+  t_squared_loss[0] = sum0 * 0.06666666666666667;
+  for (let c = 0; c < 3; c++) {
+    p_b3[c] -= lr * k_d_b3_2_acc0[c];
+  }
+}
+function k_d_b2_2(t_d_scores_affine, p_W3, t_h2, p_b2, t_d_h2_affine, lr) {
+  k_d_b2_2_acc0.fill(0);
+  for (let i0 = 0; i0 < 12; i0 += 4) {
+    for (let j0 = 0; j0 < 8; j0 += 4) {
+      const a0o = (i0 + 0) * 3;
+      const a1o = (i0 + 1) * 3;
+      const a2o = (i0 + 2) * 3;
+      const a3o = (i0 + 3) * 3;
+      const b0o = (j0 + 0) * 3;
+      const b1o = (j0 + 1) * 3;
+      const b2o = (j0 + 2) * 3;
+      const b3o = (j0 + 3) * 3;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let p = 0; p < 3; p++) {
+        const a0 = t_d_scores_affine[a0o + p];
+        const a1 = t_d_scores_affine[a1o + p];
+        const a2 = t_d_scores_affine[a2o + p];
+        const a3 = t_d_scores_affine[a3o + p];
+        const b0 = p_W3[b0o + p];
+        const b1 = p_W3[b1o + p];
+        const b2 = p_W3[b2o + p];
+        const b3 = p_W3[b3o + p];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c03 += a0 * b3;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c13 += a1 * b3;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c23 += a2 * b3;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+        c33 += a3 * b3;
+      }
+      k_d_b2_2_acc1[0] = c00;
+      k_d_b2_2_acc1[1] = c01;
+      k_d_b2_2_acc1[2] = c02;
+      k_d_b2_2_acc1[3] = c03;
+      k_d_b2_2_acc1[4] = c10;
+      k_d_b2_2_acc1[5] = c11;
+      k_d_b2_2_acc1[6] = c12;
+      k_d_b2_2_acc1[7] = c13;
+      k_d_b2_2_acc1[8] = c20;
+      k_d_b2_2_acc1[9] = c21;
+      k_d_b2_2_acc1[10] = c22;
+      k_d_b2_2_acc1[11] = c23;
+      k_d_b2_2_acc1[12] = c30;
+      k_d_b2_2_acc1[13] = c31;
+      k_d_b2_2_acc1[14] = c32;
+      k_d_b2_2_acc1[15] = c33;
+      for (let r = 0; r < 4; r++) {
+        const rowStart = (i0 + r) * 8;
+        for (let c = 0; c < 4; c++) {
+          const acc = k_d_b2_2_acc1[r * 4 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          const e0 = acc * (1 - t_h2[i] * t_h2[i]);
+          t_d_h2_affine[i] = e0;
+          k_d_b2_2_acc0[j] += e0;
+        }
+      }
+    }
+  }
+  {
+    const i0 = 12;
+    for (let j0 = 0; j0 < 8; j0 += 4) {
+      const a0o = (i0 + 0) * 3;
+      const a1o = (i0 + 1) * 3;
+      const a2o = (i0 + 2) * 3;
+      const b0o = (j0 + 0) * 3;
+      const b1o = (j0 + 1) * 3;
+      const b2o = (j0 + 2) * 3;
+      const b3o = (j0 + 3) * 3;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+      for (let p = 0; p < 3; p++) {
+        const a0 = t_d_scores_affine[a0o + p];
+        const a1 = t_d_scores_affine[a1o + p];
+        const a2 = t_d_scores_affine[a2o + p];
+        const b0 = p_W3[b0o + p];
+        const b1 = p_W3[b1o + p];
+        const b2 = p_W3[b2o + p];
+        const b3 = p_W3[b3o + p];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c03 += a0 * b3;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c13 += a1 * b3;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c23 += a2 * b3;
+      }
+      k_d_b2_2_acc1[0] = c00;
+      k_d_b2_2_acc1[1] = c01;
+      k_d_b2_2_acc1[2] = c02;
+      k_d_b2_2_acc1[3] = c03;
+      k_d_b2_2_acc1[4] = c10;
+      k_d_b2_2_acc1[5] = c11;
+      k_d_b2_2_acc1[6] = c12;
+      k_d_b2_2_acc1[7] = c13;
+      k_d_b2_2_acc1[8] = c20;
+      k_d_b2_2_acc1[9] = c21;
+      k_d_b2_2_acc1[10] = c22;
+      k_d_b2_2_acc1[11] = c23;
+      for (let r = 0; r < 3; r++) {
+        const rowStart = (i0 + r) * 8;
+        for (let c = 0; c < 4; c++) {
+          const acc = k_d_b2_2_acc1[r * 4 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          const e0 = acc * (1 - t_h2[i] * t_h2[i]);
+          t_d_h2_affine[i] = e0;
+          k_d_b2_2_acc0[j] += e0;
+        }
+      }
+    }
+  }
+  for (let c = 0; c < 8; c++) {
+    p_b2[c] -= lr * k_d_b2_2_acc0[c];
+  }
+}
+function k_d_W3_2(t_h2, t_d_scores_affine, p_W3, lr) {
+  for (let i0 = 0; i0 < 8; i0 += 4) {
+    for (let j0 = 0; j0 < 3; j0 += 3) {
+      let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0, c30 = 0, c31 = 0, c32 = 0;
+      for (let p = 0; p < 15; p++) {
+        const ap = p * 8 + i0;
+        const bp = p * 3 + j0;
+        const a0 = t_h2[ap + 0];
+        const a1 = t_h2[ap + 1];
+        const a2 = t_h2[ap + 2];
+        const a3 = t_h2[ap + 3];
+        const b0 = t_d_scores_affine[bp + 0];
+        const b1 = t_d_scores_affine[bp + 1];
+        const b2 = t_d_scores_affine[bp + 2];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+      }
+      k_d_W3_2_acc0[0] = c00;
+      k_d_W3_2_acc0[1] = c01;
+      k_d_W3_2_acc0[2] = c02;
+      k_d_W3_2_acc0[3] = c10;
+      k_d_W3_2_acc0[4] = c11;
+      k_d_W3_2_acc0[5] = c12;
+      k_d_W3_2_acc0[6] = c20;
+      k_d_W3_2_acc0[7] = c21;
+      k_d_W3_2_acc0[8] = c22;
+      k_d_W3_2_acc0[9] = c30;
+      k_d_W3_2_acc0[10] = c31;
+      k_d_W3_2_acc0[11] = c32;
+      for (let r = 0; r < 4; r++) {
+        const rowStart = (i0 + r) * 3;
+        for (let c = 0; c < 3; c++) {
+          const acc = k_d_W3_2_acc0[r * 3 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          p_W3[i] -= lr * acc;
+        }
+      }
+    }
+  }
+}
+function k_d_b1_2(t_d_h2_affine, p_W2, t_h1, p_b1, t_d_h1_affine, lr) {
+  k_d_b1_2_acc0.fill(0);
+  for (let i0 = 0; i0 < 12; i0 += 4) {
+    for (let j0 = 0; j0 < 16; j0 += 4) {
+      const a0o = (i0 + 0) * 8;
+      const a1o = (i0 + 1) * 8;
+      const a2o = (i0 + 2) * 8;
+      const a3o = (i0 + 3) * 8;
+      const b0o = (j0 + 0) * 8;
+      const b1o = (j0 + 1) * 8;
+      const b2o = (j0 + 2) * 8;
+      const b3o = (j0 + 3) * 8;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let p = 0; p < 8; p++) {
+        const a0 = t_d_h2_affine[a0o + p];
+        const a1 = t_d_h2_affine[a1o + p];
+        const a2 = t_d_h2_affine[a2o + p];
+        const a3 = t_d_h2_affine[a3o + p];
+        const b0 = p_W2[b0o + p];
+        const b1 = p_W2[b1o + p];
+        const b2 = p_W2[b2o + p];
+        const b3 = p_W2[b3o + p];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c03 += a0 * b3;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c13 += a1 * b3;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c23 += a2 * b3;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+        c33 += a3 * b3;
+      }
+      k_d_b1_2_acc1[0] = c00;
+      k_d_b1_2_acc1[1] = c01;
+      k_d_b1_2_acc1[2] = c02;
+      k_d_b1_2_acc1[3] = c03;
+      k_d_b1_2_acc1[4] = c10;
+      k_d_b1_2_acc1[5] = c11;
+      k_d_b1_2_acc1[6] = c12;
+      k_d_b1_2_acc1[7] = c13;
+      k_d_b1_2_acc1[8] = c20;
+      k_d_b1_2_acc1[9] = c21;
+      k_d_b1_2_acc1[10] = c22;
+      k_d_b1_2_acc1[11] = c23;
+      k_d_b1_2_acc1[12] = c30;
+      k_d_b1_2_acc1[13] = c31;
+      k_d_b1_2_acc1[14] = c32;
+      k_d_b1_2_acc1[15] = c33;
+      for (let r = 0; r < 4; r++) {
+        const rowStart = (i0 + r) * 16;
+        for (let c = 0; c < 4; c++) {
+          const acc = k_d_b1_2_acc1[r * 4 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          const e0 = acc * (1 - t_h1[i] * t_h1[i]);
+          t_d_h1_affine[i] = e0;
+          k_d_b1_2_acc0[j] += e0;
+        }
+      }
+    }
+  }
+  {
+    const i0 = 12;
+    for (let j0 = 0; j0 < 16; j0 += 4) {
+      const a0o = (i0 + 0) * 8;
+      const a1o = (i0 + 1) * 8;
+      const a2o = (i0 + 2) * 8;
+      const b0o = (j0 + 0) * 8;
+      const b1o = (j0 + 1) * 8;
+      const b2o = (j0 + 2) * 8;
+      const b3o = (j0 + 3) * 8;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+      for (let p = 0; p < 8; p++) {
+        const a0 = t_d_h2_affine[a0o + p];
+        const a1 = t_d_h2_affine[a1o + p];
+        const a2 = t_d_h2_affine[a2o + p];
+        const b0 = p_W2[b0o + p];
+        const b1 = p_W2[b1o + p];
+        const b2 = p_W2[b2o + p];
+        const b3 = p_W2[b3o + p];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c03 += a0 * b3;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c13 += a1 * b3;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c23 += a2 * b3;
+      }
+      k_d_b1_2_acc1[0] = c00;
+      k_d_b1_2_acc1[1] = c01;
+      k_d_b1_2_acc1[2] = c02;
+      k_d_b1_2_acc1[3] = c03;
+      k_d_b1_2_acc1[4] = c10;
+      k_d_b1_2_acc1[5] = c11;
+      k_d_b1_2_acc1[6] = c12;
+      k_d_b1_2_acc1[7] = c13;
+      k_d_b1_2_acc1[8] = c20;
+      k_d_b1_2_acc1[9] = c21;
+      k_d_b1_2_acc1[10] = c22;
+      k_d_b1_2_acc1[11] = c23;
+      for (let r = 0; r < 3; r++) {
+        const rowStart = (i0 + r) * 16;
+        for (let c = 0; c < 4; c++) {
+          const acc = k_d_b1_2_acc1[r * 4 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          const e0 = acc * (1 - t_h1[i] * t_h1[i]);
+          t_d_h1_affine[i] = e0;
+          k_d_b1_2_acc0[j] += e0;
+        }
+      }
+    }
+  }
+  for (let c = 0; c < 16; c++) {
+    p_b1[c] -= lr * k_d_b1_2_acc0[c];
+  }
+}
+function k_d_W2_2(t_h1, t_d_h2_affine, p_W2, lr) {
+  for (let i0 = 0; i0 < 16; i0 += 4) {
+    for (let j0 = 0; j0 < 8; j0 += 4) {
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let p = 0; p < 15; p++) {
+        const ap = p * 16 + i0;
+        const bp = p * 8 + j0;
+        const a0 = t_h1[ap + 0];
+        const a1 = t_h1[ap + 1];
+        const a2 = t_h1[ap + 2];
+        const a3 = t_h1[ap + 3];
+        const b0 = t_d_h2_affine[bp + 0];
+        const b1 = t_d_h2_affine[bp + 1];
+        const b2 = t_d_h2_affine[bp + 2];
+        const b3 = t_d_h2_affine[bp + 3];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c03 += a0 * b3;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c13 += a1 * b3;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c23 += a2 * b3;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+        c33 += a3 * b3;
+      }
+      k_d_W2_2_acc0[0] = c00;
+      k_d_W2_2_acc0[1] = c01;
+      k_d_W2_2_acc0[2] = c02;
+      k_d_W2_2_acc0[3] = c03;
+      k_d_W2_2_acc0[4] = c10;
+      k_d_W2_2_acc0[5] = c11;
+      k_d_W2_2_acc0[6] = c12;
+      k_d_W2_2_acc0[7] = c13;
+      k_d_W2_2_acc0[8] = c20;
+      k_d_W2_2_acc0[9] = c21;
+      k_d_W2_2_acc0[10] = c22;
+      k_d_W2_2_acc0[11] = c23;
+      k_d_W2_2_acc0[12] = c30;
+      k_d_W2_2_acc0[13] = c31;
+      k_d_W2_2_acc0[14] = c32;
+      k_d_W2_2_acc0[15] = c33;
+      for (let r = 0; r < 4; r++) {
+        const rowStart = (i0 + r) * 8;
+        for (let c = 0; c < 4; c++) {
+          const acc = k_d_W2_2_acc0[r * 4 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          p_W2[i] -= lr * acc;
+        }
+      }
+    }
+  }
+}
+function k_d_W1_2(in_x, t_d_h1_affine, p_W1, lr) {
+  for (let i0 = 0; i0 < 4; i0 += 4) {
+    for (let j0 = 0; j0 < 16; j0 += 4) {
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let p = 0; p < 15; p++) {
+        const ap = p * 4 + i0;
+        const bp = p * 16 + j0;
+        const a0 = in_x[ap + 0];
+        const a1 = in_x[ap + 1];
+        const a2 = in_x[ap + 2];
+        const a3 = in_x[ap + 3];
+        const b0 = t_d_h1_affine[bp + 0];
+        const b1 = t_d_h1_affine[bp + 1];
+        const b2 = t_d_h1_affine[bp + 2];
+        const b3 = t_d_h1_affine[bp + 3];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c03 += a0 * b3;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c13 += a1 * b3;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c23 += a2 * b3;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+        c33 += a3 * b3;
+      }
+      k_d_W1_2_acc0[0] = c00;
+      k_d_W1_2_acc0[1] = c01;
+      k_d_W1_2_acc0[2] = c02;
+      k_d_W1_2_acc0[3] = c03;
+      k_d_W1_2_acc0[4] = c10;
+      k_d_W1_2_acc0[5] = c11;
+      k_d_W1_2_acc0[6] = c12;
+      k_d_W1_2_acc0[7] = c13;
+      k_d_W1_2_acc0[8] = c20;
+      k_d_W1_2_acc0[9] = c21;
+      k_d_W1_2_acc0[10] = c22;
+      k_d_W1_2_acc0[11] = c23;
+      k_d_W1_2_acc0[12] = c30;
+      k_d_W1_2_acc0[13] = c31;
+      k_d_W1_2_acc0[14] = c32;
+      k_d_W1_2_acc0[15] = c33;
+      for (let r = 0; r < 4; r++) {
+        const rowStart = (i0 + r) * 16;
+        for (let c = 0; c < 4; c++) {
+          const acc = k_d_W1_2_acc0[r * 4 + c];
+          const j = j0 + c;
+          const i = rowStart + j;
+          p_W1[i] -= lr * acc;
+        }
+      }
     }
   }
 }
@@ -307,10 +1679,10 @@ function forward(params, inputs) {
   const p_W3 = params.W3;
   const p_b3 = params.b3;
   const in_x = inputs.x;
-  k_h1(in_x, p_W1, p_b1);
-  k_h2(p_W2, p_b2);
-  k_scores(p_W3, p_b3);
-  return { scores: t_scores.slice() };
+  k_h1(in_x, p_W1, p_b1, fw_h1);
+  k_h2(fw_h1, p_W2, p_b2, fw_h2);
+  k_scores(fw_h2, p_W3, p_b3, fw_scores);
+  return { scores: fw_scores.slice() };
 }
 function loss(params, inputs) {
   checkRecord("loss", "params", params, PARAMS, PARAMS);
@@ -323,11 +1695,10 @@ function loss(params, inputs) {
   const p_b3 = params.b3;
   const in_x = inputs.x;
   const in_y = inputs.y;
-  k_h1(in_x, p_W1, p_b1);
-  k_h2(p_W2, p_b2);
-  k_scores(p_W3, p_b3);
-  k_squared_loss(in_y);
-  return t_squared_loss[0];
+  k_h1(in_x, p_W1, p_b1, fw_h1);
+  k_h2(fw_h1, p_W2, p_b2, fw_h2);
+  k_squared_loss(fw_h2, p_W3, p_b3, in_y, ls_squared_loss);
+  return ls_squared_loss[0];
 }
 function gradient(params, inputs) {
   checkRecord("gradient", "params", params, PARAMS, PARAMS);
@@ -340,20 +1711,15 @@ function gradient(params, inputs) {
   const p_b3 = params.b3;
   const in_x = inputs.x;
   const in_y = inputs.y;
-  k_h1(in_x, p_W1, p_b1);
-  k_h2(p_W2, p_b2);
-  k_scores(p_W3, p_b3);
-  k_squared_loss(in_y);
-  k_d_scores_affine(in_y);
-  k_d_b3();
-  k_d_h2_affine(p_W3);
-  k_d_W3();
-  k_d_b2();
-  k_d_h1_affine(p_W2);
-  k_d_W2();
-  k_d_b1();
-  k_d_W1(in_x);
-  return { loss: t_squared_loss[0], grads: { W1: t_d_W1.slice(), b1: t_d_b1.slice(), W2: t_d_W2.slice(), b2: t_d_b2.slice(), W3: t_d_W3.slice(), b3: t_d_b3.slice() } };
+  k_h1(in_x, p_W1, p_b1, fw_h1);
+  k_h2(fw_h1, p_W2, p_b2, fw_h2);
+  k_d_b3(fw_h2, p_W3, p_b3, in_y, gr_d_scores_affine, gr_squared_loss, gr_d_b3);
+  k_d_b2(gr_d_scores_affine, p_W3, fw_h2, gr_d_h2_affine, gr_d_b2);
+  k_d_W3(fw_h2, gr_d_scores_affine, gr_d_W3);
+  k_d_b1(gr_d_h2_affine, p_W2, fw_h1, gr_d_h1_affine, gr_d_b1);
+  k_d_W2(fw_h1, gr_d_h2_affine, gr_d_W2);
+  k_d_W1(in_x, gr_d_h1_affine, gr_d_W1);
+  return { loss: gr_squared_loss[0], grads: { W1: gr_d_W1.slice(), b1: gr_d_b1.slice(), W2: gr_d_W2.slice(), b2: gr_d_b2.slice(), W3: gr_d_W3.slice(), b3: gr_d_b3.slice() } };
 }
 function trainStep(params, inputs, learningRate) {
   checkRate(learningRate);
@@ -367,26 +1733,15 @@ function trainStep(params, inputs, learningRate) {
   const p_b3 = params.b3;
   const in_x = inputs.x;
   const in_y = inputs.y;
-  k_h1(in_x, p_W1, p_b1);
-  k_h2(p_W2, p_b2);
-  k_scores(p_W3, p_b3);
-  k_squared_loss(in_y);
-  k_d_scores_affine(in_y);
-  k_d_b3();
-  k_d_h2_affine(p_W3);
-  k_d_W3();
-  k_d_b2();
-  k_d_h1_affine(p_W2);
-  k_d_W2();
-  k_d_b1();
-  k_d_W1(in_x);
-  for (let i = 0; i < 64; i++) p_W1[i] -= learningRate * t_d_W1[i];
-  for (let i = 0; i < 16; i++) p_b1[i] -= learningRate * t_d_b1[i];
-  for (let i = 0; i < 128; i++) p_W2[i] -= learningRate * t_d_W2[i];
-  for (let i = 0; i < 8; i++) p_b2[i] -= learningRate * t_d_b2[i];
-  for (let i = 0; i < 24; i++) p_W3[i] -= learningRate * t_d_W3[i];
-  for (let i = 0; i < 3; i++) p_b3[i] -= learningRate * t_d_b3[i];
-  return t_squared_loss[0];
+  k_h1(in_x, p_W1, p_b1, fw_h1);
+  k_h2(fw_h1, p_W2, p_b2, fw_h2);
+  k_d_b3_2(fw_h2, p_W3, p_b3, in_y, gr_d_scores_affine, gr_squared_loss, learningRate);
+  k_d_b2_2(gr_d_scores_affine, p_W3, fw_h2, p_b2, tr_d_h2_affine, learningRate);
+  k_d_W3_2(fw_h2, gr_d_scores_affine, p_W3, learningRate);
+  k_d_b1_2(tr_d_h2_affine, p_W2, fw_h1, p_b1, tr_d_h1_affine, learningRate);
+  k_d_W2_2(fw_h1, tr_d_h2_affine, p_W2, learningRate);
+  k_d_W1_2(in_x, tr_d_h1_affine, p_W1, learningRate);
+  return gr_squared_loss[0];
 }
 export {
   forward,

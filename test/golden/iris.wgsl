@@ -123,8 +123,8 @@ fn k_scores(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid:
   data[960u + i] = select((e1 / (1f + e1)), (1f / (1f + e1)), e0 >= 0f);
 }
 
-// reduce over [15,3], to a scalar:
-//   squared_loss = squared_loss(scores, y)
+// reduce [15,3]:
+//   squared_loss = squared_loss(scores, y)  (summed to a scalar)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_squared_loss(@builtin(local_invocation_id) lid: vec3u) {
@@ -142,19 +142,43 @@ fn k_squared_loss(@builtin(local_invocation_id) lid: vec3u) {
   if (lid.x == 0u) { data[1024u] = partial[0] * 0.06666666666666667f; }
 }
 
-// map [15,3]:
+// matmul [15,3], k = 8:
+//   scores_affine_xw = h2·W3  (not stored)
+//   scores_affine = add(scores_affine_xw, b3)  (not stored)
+//   scores = sigmoid(scores_affine)
 //   d_scores = squared_loss_grad(scores, y, 0.06666666666666667)  (not stored)
 //   d_scores_affine = sigmoid_grad(d_scores, scores)
 // dispatch (1, 1, 1)
-@compute @workgroup_size(256)
+@compute @workgroup_size(16, 16)
 fn k_d_scores_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = (wg.y * 1u + wg.x) * 256u + lid.x;
-  if (i >= 45u) { return; }
-  data[1088u + i] = (((data[960u + i] - data[512u + i]) * 0.06666666666666667f) * (data[960u + i] * (1f - data[960u + i])));
+  let row = wg.y * 16u + lid.y;
+  let col = wg.x * 16u + lid.x;
+  var acc = 0.0f;
+  for (var t = 0u; t < 8u; t += 16u) {
+    let ak = t + lid.x;
+    var av = 0.0f;
+    if (row < 15u && ak < 8u) { av = data[832u + row * 8u + ak]; }
+    tileA[lid.y * 16u + lid.x] = av;
+    let bk = t + lid.y;
+    var bv = 0.0f;
+    if (bk < 8u && col < 3u) { bv = data[320u + bk * 3u + col]; }
+    tileB[lid.y * 16u + lid.x] = bv;
+    workgroupBarrier();
+    for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
+    workgroupBarrier();
+  }
+  if (row >= 15u || col >= 3u) { return; }
+  let i = row * 3u + col;
+  let c = col;
+  let e0 = (acc + data[384u + c]);
+  let e1 = exp((-abs(e0)));
+  let e2 = select((e1 / (1f + e1)), (1f / (1f + e1)), e0 >= 0f);
+  data[960u + i] = e2;
+  data[1088u + i] = (((e2 - data[512u + i]) * 0.06666666666666667f) * (e2 * (1f - e2)));
 }
 
-// reduce over [15,3], down the rows:
-//   d_b3 = sum_rows(d_scores_affine)
+// reduce [15,3]:
+//   d_b3 = sum_rows(d_scores_affine)  (summed down the rows)
 // dispatch (3, 1, 1)
 @compute @workgroup_size(256)
 fn k_d_b3(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -228,8 +252,8 @@ fn k_d_W3(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
   data[1344u + i] = acc;
 }
 
-// reduce over [15,8], down the rows:
-//   d_b2 = sum_rows(d_h2_affine)
+// reduce [15,8]:
+//   d_b2 = sum_rows(d_h2_affine)  (summed down the rows)
 // dispatch (8, 1, 1)
 @compute @workgroup_size(256)
 fn k_d_b2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -303,8 +327,8 @@ fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
   data[1728u + i] = acc;
 }
 
-// reduce over [15,16], down the rows:
-//   d_b1 = sum_rows(d_h1_affine)
+// reduce [15,16]:
+//   d_b1 = sum_rows(d_h1_affine)  (summed down the rows)
 // dispatch (16, 1, 1)
 @compute @workgroup_size(256)
 fn k_d_b1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {

@@ -1,22 +1,27 @@
 /**
  * Assembles the generated TypeScript module (and its .d.ts) from a module plan, as ts-morph
- * structures built in one go. The module imports nothing, allocates its workspace once at
- * load, and every loop bound in it is a constant.
+ * structures built in one go. The module imports nothing and allocates one arena at load;
+ * each entry point's buffers are views into it, placed by the memory plan so that buffers
+ * whose lifetimes do not overlap share space. Kernel functions take every array they touch
+ * as a parameter, so entry points with identical kernels share one function. Every loop
+ * bound is a constant.
  */
 import {
   StructureKind,
   type FunctionDeclarationStructure, type OptionalKind,
   type ParameterDeclarationStructure, type VariableStatementStructure,
 } from 'ts-morph';
-import type { Graph, InitKind, Node } from '../../ir/graph.ts';
+import type { Graph, InitKind } from '../../ir/graph.ts';
 import { sizeOf } from '../../ir/graph.ts';
 import type { Kernel } from '../../kernels/kernel.ts';
-import type { Entry, ModulePlan } from '../plan.ts';
+import { readNodes, updatedParams, writtenNodes } from '../../kernels/kernel.ts';
+import { planMemory, type MemoryPlan } from '../../kernels/memory.ts';
+import { describeKernel } from '../describe.ts';
+import { entriesOf, type Entry, type EntryName, type ModulePlan } from '../plan.ts';
 import { Namer, commentText, numberLiteral, property, propertyKey, shapeLabel } from '../text.ts';
 import { constant, declaration, doc, interfaces, metaStatement, print, type Statement } from '../ts-module.ts';
-import { renderKernel } from './kernels.ts';
 import { HELPERS_TS, HELPER_NAMES } from './helpers.ts';
-import { describeKernel } from '../describe.ts';
+import { renderKernel } from './kernels.ts';
 
 export interface ModuleInfo {
   readonly version: string;
@@ -29,52 +34,112 @@ export interface ModuleInfo {
 export interface EmittedModule {
   readonly ts: string;
   readonly dts: string;
+  /** Each entry's memory plan, for `gradc inspect` and tests. */
+  readonly memory: ReadonlyMap<EntryName, MemoryPlan>;
+  /** Floats in the arena (the largest entry's plan). */
+  readonly arenaSize: number;
+}
+
+const ENTRY_TAG: Record<EntryName, string> = { forward: 'fw', loss: 'ls', gradient: 'gr', train: 'tr' };
+
+/** One kernel function, shared by every entry whose kernel renders to the same text. */
+interface KernelFn {
+  readonly name: string;
+  /** The node ids passed as array arguments, in order. */
+  readonly arrays: readonly number[];
+  readonly usesRate: boolean;
+  readonly structure: FunctionDeclarationStructure;
 }
 
 export function emitJsModule(plan: ModulePlan, info: ModuleInfo): EmittedModule {
-  const { graph: g } = plan;
+  const g = plan.graph;
   const names = new Namer(HELPER_NAMES);
-  const arrays = new Map<number, string>();
-  const leafName = (n: Node) => names.take(n.op === 'param' ? 'p_' : 'in_', n.attrs.leaf!);
-  for (const r of [...g.params, ...g.inputs]) arrays.set(r.id, leafName(g.nodes[r.id]));
-  const workspace: VariableStatementStructure[] = [];
-  for (const id of plan.schedule.buffers) {
-    const n = g.nodes[id];
-    const name = names.take('t_', n.name);
-    arrays.set(id, name);
-    workspace.push(constant(name, `new Float32Array(${sizeOf(n.shape)})`, `${n.name} ${shapeLabel(n.shape)}`));
-  }
+  const leafName = new Map<number, string>();
+  // User names are identifiers once sanitized and never collide (the DSL checks), so the
+  // prefixes keep them apart from each other and from everything else here.
+  for (const r of g.params) leafName.set(r.id, `p_${sanitizedLocal(r.name)}`);
+  for (const r of g.inputs) leafName.set(r.id, `in_${sanitizedLocal(r.name)}`);
+  const scratch: VariableStatementStructure[] = [];
+  const fns = new Map<string, KernelFn>();
+  const kernelFn = (k: Kernel): KernelFn => {
+    const made = kernelFunction(k, g, leafName);
+    const key = JSON.stringify([made.arrays, made.body]);
+    const existing = fns.get(key);
+    if (existing) return existing;
+    const name = names.take('k_', k.name);
+    made.scratch.forEach((length, i) => scratch.push(constant(`${name}_acc${i}`, `new Float64Array(${length})`, `Float64 accumulator of ${name}.`)));
+    const fn = made.finish(name);
+    fns.set(key, fn);
+    return fn;
+  };
 
-  const kernelFns = plan.schedule.kernels.map((k) => kernelFunction(k, g, names, arrays, workspace));
-  const parts = interfaces(plan);
-  const entries = [
+  const entries = entriesOf(plan);
+  const memory = new Map<EntryName, MemoryPlan>();
+  const views: VariableStatementStructure[] = [];
+  const viewNames = new Map<string, string>();
+  const calls = new Map<EntryName, { fn: KernelFn; args: string[] }[]>();
+  const arrayOf = new Map<EntryName, Map<number, string>>();
+  for (const e of entries) {
+    const mem = planMemory(g, e.kernels, e.roots);
+    memory.set(e.name, mem);
+    const arrays = new Map(leafName);
+    for (const id of e.buffers) {
+      const n = g.nodes[id];
+      const [offset, length] = [mem.offsets.get(id)!, sizeOf(n.shape)];
+      const key = `${n.name}@${offset}:${length}`;
+      let view = viewNames.get(key);
+      if (!view) {
+        view = names.take(`${ENTRY_TAG[e.name]}_`, n.name);
+        viewNames.set(key, view);
+        views.push(constant(view, `arena.subarray(${offset}, ${offset + length})`, `${n.name} ${shapeLabel(n.shape)}`));
+      }
+      arrays.set(id, view);
+    }
+    arrayOf.set(e.name, arrays);
+    calls.set(e.name, e.kernels.map((k) => {
+      const fn = kernelFn(k);
+      return { fn, args: fn.arrays.map((id) => arrays.get(id)!) };
+    }));
+  }
+  const arenaSize = Math.max(0, ...[...memory.values()].map((m) => m.size));
+
+  const entryFns = [
     initParamsFn(g),
-    forwardFn(plan, arrays, kernelFns),
-    ...(plan.loss ? [lossFn(plan, plan.loss, arrays, kernelFns)] : []),
-    ...(plan.gradient ? [gradientFn(plan, plan.gradient, arrays, kernelFns), trainStepFn(plan, plan.gradient, arrays, kernelFns)] : []),
+    forwardFn(plan, calls.get('forward')!, arrayOf.get('forward')!),
+    ...(plan.loss ? [lossFn(plan, plan.loss, calls.get('loss')!, arrayOf.get('loss')!)] : []),
+    ...(plan.gradient ? [gradientFn(plan, plan.gradient, calls.get('gradient')!, arrayOf.get('gradient')!)] : []),
+    ...(plan.train ? [trainStepFn(plan, plan.train, calls.get('train')!, arrayOf.get('train')!)] : []),
   ];
 
   const header = jsHeader(g, info);
-  const specs = recordSpecs(plan);
+  const unshared = Math.max(0, ...[...memory.values()].map((m) => m.unshared));
   const ts = print(`${g.name}.ts`, [
     header,
     metaStatement(g, false),
-    ...parts,
+    ...interfaces(plan),
     '// Shapes the entry points check their arguments against: [name, length, shape].',
-    ...specs,
+    ...recordSpecs(plan),
     HELPERS_TS,
-    `// Workspace: every intermediate that some kernel stores, allocated once.`,
-    ...workspace,
-    ...kernelFns.map((k) => k.structure),
-    ...entries.map((e) => e.structure),
+    `// Workspace: one arena of ${arenaSize} floats (${kib(arenaSize)}; ${kib(unshared)} without sharing), allocated once.`,
+    '// Each entry point\'s buffers are views into it; buffers whose lifetimes do not overlap share space.',
+    constant('arena', `new Float32Array(${arenaSize})`),
+    ...views,
+    ...scratch,
+    ...[...fns.values()].map((f) => f.structure),
+    ...entryFns,
   ]);
-  const dts = print(`${g.name}.d.ts`, [
-    header,
-    metaStatement(g, true),
-    ...parts,
-    ...entries.map((e) => declaration(e.structure)),
-  ]);
-  return { ts, dts };
+  const dts = print(`${g.name}.d.ts`, [header, metaStatement(g, true), ...interfaces(plan), ...entryFns.map(declaration)]);
+  return { ts, dts, memory, arenaSize };
+}
+
+const kib = (floats: number) => `${(floats * 4 / 1024).toFixed(1)} KiB`;
+
+/** The first lines of every generated JS/TS file: what it is, where from, which gradc. */
+export function jsHeader(g: Graph, info: ModuleInfo): string {
+  return [
+    `// ${commentText(`${g.name}.ts — generated by gradc ${info.version} from ${info.source} (graph ${g.name}, hash ${info.hash}).`)}`,
+    '// Do not edit: regenerate with `gradc build`. Every shape is fixed at build time; the module imports nothing.',
+  ].join('\n');
 }
 
 function recordSpecs(plan: ModulePlan): Statement[] {
@@ -92,107 +157,94 @@ function recordSpecs(plan: ModulePlan): Statement[] {
   ];
 }
 
-interface KernelFn {
-  readonly name: string;
-  /** Leaf node ids passed as arguments, in order. */
-  readonly leaves: readonly number[];
-  readonly structure: FunctionDeclarationStructure;
-}
-
-function kernelFunction(k: Kernel, g: Graph, names: Namer, arrays: Map<number, string>, workspace: VariableStatementStructure[]): KernelFn {
-  const fn = names.take('k_', k.name);
-  let scratchCount = 0;
-  const body = renderKernel(k, g, {
+/**
+ * Renders a kernel with canonical parameter names (the arrays it reads and writes, in
+ * first-use order), so identical kernels of different entries render identically.
+ */
+function kernelFunction(k: Kernel, g: Graph, leafName: ReadonlyMap<number, string>) {
+  const arrays = [...new Set([...readNodes(k), ...updatedParams(k), ...writtenNodes(k)])];
+  const local = new Namer(['lr']);
+  const param = new Map<number, string>();
+  for (const id of arrays) param.set(id, leafName.get(id) ?? local.take('t_', g.nodes[id].name));
+  const scratchLengths: number[] = [];
+  const body = renderKernel(k, {
     array: (id) => {
-      const name = arrays.get(id);
+      const name = param.get(id);
       if (!name) throw new Error(`internal: no array for ${g.nodes[id].name} in kernel ${k.name}`);
       return name;
     },
     scratch: (length) => {
-      const name = names.take('acc_', `${k.name}${scratchCount++ ? `_${scratchCount}` : ''}`);
-      workspace.push(constant(name, `new Float64Array(${length})`, `Float64 accumulator of kernel ${fn}.`));
-      return name;
+      scratchLengths.push(length);
+      return `$scratch${scratchLengths.length - 1}$`;
     },
   });
-  const reads = k.kind === 'matmul' ? [k.a, k.b, ...k.args.map((a) => a.node)] : k.args.map((a) => a.node);
-  const leaves = [...new Set(reads.filter((id) => g.nodes[id].op === 'param' || g.nodes[id].op === 'input'))];
+  const usesRate = updatedParams(k).length > 0;
   return {
-    name: fn,
-    leaves,
-    structure: {
-      kind: StructureKind.Function,
-      name: fn,
-      docs: [doc(describeKernel(k, g).join('\n'))],
-      parameters: leaves.map((id) => ({ name: arrays.get(id)!, type: 'Float32Array' })),
-      returnType: 'void',
-      statements: [body.join('\n')],
-    },
+    arrays,
+    body,
+    scratch: scratchLengths,
+    finish: (name: string): KernelFn => ({
+      name,
+      arrays,
+      usesRate,
+      structure: {
+        kind: StructureKind.Function,
+        name,
+        docs: [doc(describeKernel(k, g).join('\n'))],
+        parameters: [
+          ...arrays.map((id) => ({ name: param.get(id)!, type: 'Float32Array' })),
+          ...(usesRate ? [{ name: 'lr', type: 'number' }] : []),
+        ],
+        returnType: 'void',
+        statements: [body.join('\n').replace(/\$scratch(\d+)\$/g, (_, i) => `${name}_acc${i}`)],
+      },
+    }),
   };
-}
-
-interface EntryFn {
-  readonly structure: FunctionDeclarationStructure;
 }
 
 const PARAMS_PARAM: OptionalKind<ParameterDeclarationStructure> = { name: 'params', type: 'Params' };
 
-/** Argument checks, then each leaf bound to a local, then the entry's kernels in order. */
-function prologue(fn: string, plan: ModulePlan, entry: Entry, inputsSpec: string, arrays: Map<number, string>, kernels: readonly KernelFn[]): string[] {
+/** Argument checks, each leaf bound to a local, then the entry's kernels in order. */
+function prologue(fn: string, plan: ModulePlan, entry: Entry, inputsSpec: string, calls: readonly { fn: KernelFn; args: string[] }[]): string[] {
   const g = plan.graph;
   return [
     `checkRecord(${JSON.stringify(fn)}, 'params', params, PARAMS, PARAMS);`,
     `checkRecord(${JSON.stringify(fn)}, 'inputs', inputs, ${inputsSpec}, ALL_INPUTS);`,
-    ...g.params.map((r) => `const ${arrays.get(r.id)} = ${property('params', r.name)};`),
-    ...g.inputs.filter((r) => entry.inputs.includes(r.name)).map((r) => `const ${arrays.get(r.id)} = ${property('inputs', r.name)};`),
-    ...entry.kernels.map((i) => `${kernels[i].name}(${kernels[i].leaves.map((id) => arrays.get(id)).join(', ')});`),
+    ...g.params.map((r) => `const p_${sanitizedLocal(r.name)} = ${property('params', r.name)};`),
+    ...g.inputs.filter((r) => entry.inputs.includes(r.name)).map((r) => `const in_${sanitizedLocal(r.name)} = ${property('inputs', r.name)};`),
+    ...calls.map(({ fn, args }) => `${fn.name}(${[...args, ...(fn.usesRate ? ['learningRate'] : [])].join(', ')});`),
   ];
 }
 
-/** A fresh copy of a stored node's value. */
-function copyOf(n: Node, arrays: Map<number, string>): string {
-  return `${arrays.get(n.id)}.slice()`;
-}
+const sanitizedLocal = (name: string) => name.replace(/[^A-Za-z0-9_]/g, '_');
 
-function scalarOf(n: Node, arrays: Map<number, string>): string {
-  return `${arrays.get(n.id)}[0]`;
-}
-
-function forwardFn(plan: ModulePlan, arrays: Map<number, string>, kernels: readonly KernelFn[]): EntryFn {
+function forwardFn(plan: ModulePlan, calls: { fn: KernelFn; args: string[] }[], arrays: Map<number, string>): FunctionDeclarationStructure {
   const g = plan.graph;
-  const outs = g.outputs.map((r) => `${propertyKey(r.name)}: ${copyOf(g.nodes[r.id], arrays)}`);
+  const outs = g.outputs.map((r) => `${propertyKey(r.name)}: ${arrays.get(r.id)}.slice()`);
   return entryFn('forward', `Evaluates the outputs (${list(g.outputs, g)}) for one batch. Returns fresh arrays.`,
     [PARAMS_PARAM, { name: 'inputs', type: 'ForwardInputs' }], 'Outputs',
-    [...prologue('forward', plan, plan.forward, 'FORWARD_INPUTS', arrays, kernels), `return { ${outs.join(', ')} };`]);
+    [...prologue('forward', plan, plan.forward, 'FORWARD_INPUTS', calls), `return { ${outs.join(', ')} };`]);
 }
 
-function lossFn(plan: ModulePlan, entry: Entry, arrays: Map<number, string>, kernels: readonly KernelFn[]): EntryFn {
-  const g = plan.graph;
+function lossFn(plan: ModulePlan, entry: Entry, calls: { fn: KernelFn; args: string[] }[], arrays: Map<number, string>): FunctionDeclarationStructure {
   return entryFn('loss', 'The loss J for one batch.', [PARAMS_PARAM, { name: 'inputs', type: 'TrainInputs' }], 'number',
-    [...prologue('loss', plan, entry, 'TRAIN_INPUTS', arrays, kernels), `return ${scalarOf(g.nodes[g.loss!], arrays)};`]);
+    [...prologue('loss', plan, entry, 'TRAIN_INPUTS', calls), `return ${arrays.get(plan.graph.loss!)}[0];`]);
 }
 
-function gradientFn(plan: ModulePlan, entry: Entry, arrays: Map<number, string>, kernels: readonly KernelFn[]): EntryFn {
+function gradientFn(plan: ModulePlan, entry: Entry, calls: { fn: KernelFn; args: string[] }[], arrays: Map<number, string>): FunctionDeclarationStructure {
   const g = plan.graph;
-  const grads = (g.grads ?? []).map((r) => `${propertyKey(r.name)}: ${copyOf(g.nodes[r.id], arrays)}`);
+  const grads = (g.grads ?? []).map((r) => `${propertyKey(r.name)}: ${arrays.get(r.id)}.slice()`);
   return entryFn('gradient', 'The loss J and its exact gradient dJ/dparam for every param (backpropagation, notes Algorithm 4). Returns fresh arrays.',
     [PARAMS_PARAM, { name: 'inputs', type: 'TrainInputs' }], 'Gradient',
-    [...prologue('gradient', plan, entry, 'TRAIN_INPUTS', arrays, kernels), `return { loss: ${scalarOf(g.nodes[g.loss!], arrays)}, grads: { ${grads.join(', ')} } };`]);
+    [...prologue('gradient', plan, entry, 'TRAIN_INPUTS', calls), `return { loss: ${arrays.get(g.loss!)}[0], grads: { ${grads.join(', ')} } };`]);
 }
 
-function trainStepFn(plan: ModulePlan, entry: Entry, arrays: Map<number, string>, kernels: readonly KernelFn[]): EntryFn {
-  const g = plan.graph;
-  const updates = (g.grads ?? []).flatMap((r) => {
-    const p = arrays.get(g.params.find((q) => q.name === r.name)!.id)!;
-    const d = g.nodes[r.id];
-    return [`for (let i = 0; i < ${sizeOf(d.shape)}; i++) ${p}[i] -= learningRate * ${arrays.get(d.id)}[i];`];
-  });
-  return entryFn('trainStep', 'One SGD step in place (notes eq. 1.3: θ := θ − α∇θJ). Every gradient is computed before any param changes, so a failed call changes nothing. Returns the loss before the update.',
+function trainStepFn(plan: ModulePlan, entry: Entry, calls: { fn: KernelFn; args: string[] }[], arrays: Map<number, string>): FunctionDeclarationStructure {
+  return entryFn('trainStep', 'One SGD step in place (notes eq. 1.3: θ := θ − α∇θJ), each update applied where its gradient is made once nothing later reads the param. Arguments are checked before anything runs, so a failed call changes nothing. Returns the loss before the update.',
     [PARAMS_PARAM, { name: 'inputs', type: 'TrainInputs' }, { name: 'learningRate', type: 'number' }], 'number', [
-      `checkRate(learningRate);`,
-      ...prologue('trainStep', plan, entry, 'TRAIN_INPUTS', arrays, kernels),
-      '// θ := θ − α·dJ/dθ',
-      ...updates,
-      `return ${scalarOf(g.nodes[g.loss!], arrays)};`,
+      'checkRate(learningRate);',
+      ...prologue('trainStep', plan, entry, 'TRAIN_INPUTS', calls),
+      `return ${arrays.get(plan.graph.loss!)}[0];`,
     ]);
 }
 
@@ -203,7 +255,7 @@ const STD: Record<InitKind, (fanIn: number, fanOut: number) => number> = {
   zeros: () => 0,
 };
 
-function initParamsFn(g: Graph): EntryFn {
+function initParamsFn(g: Graph): FunctionDeclarationStructure {
   const lines = ['checkSeed(seed);', 'const next = makeRng(seed);'];
   const fields: string[] = [];
   g.params.forEach((r, i) => {
@@ -220,18 +272,10 @@ function initParamsFn(g: Graph): EntryFn {
     [{ name: 'seed', type: 'number', initializer: '0' }], 'Params', lines);
 }
 
-function entryFn(name: string, description: string, parameters: OptionalKind<ParameterDeclarationStructure>[], returnType: string, statements: string[]): EntryFn {
-  return { structure: { kind: StructureKind.Function, name, isExported: true, docs: [doc(description)], parameters, returnType, statements: [statements.join('\n')] } };
+function entryFn(name: string, description: string, parameters: OptionalKind<ParameterDeclarationStructure>[], returnType: string, statements: string[]): FunctionDeclarationStructure {
+  return { kind: StructureKind.Function, name, isExported: true, docs: [doc(description)], parameters, returnType, statements: [statements.join('\n')] };
 }
 
 function list(refs: readonly { name: string; id: number }[], g: Graph): string {
   return refs.map((r) => `${r.name} ${shapeLabel(g.nodes[r.id].shape)}`).join(', ');
-}
-
-/** The first lines of every generated JS/TS file: what it is, where from, which gradc. */
-export function jsHeader(g: Graph, info: ModuleInfo): string {
-  return [
-    `// ${commentText(`${g.name}.ts — generated by gradc ${info.version} from ${info.source} (graph ${g.name}, hash ${info.hash}).`)}`,
-    '// Do not edit: regenerate with `gradc build`. Every shape is fixed at build time; the module imports nothing.',
-  ].join('\n');
 }

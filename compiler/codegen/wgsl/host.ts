@@ -31,7 +31,6 @@ export function emitGpuHost(plan: ModulePlan, wgsl: WgslModule, header: string):
   };
   const inputsOf = (names: readonly string[]) => g.inputs.filter((r) => names.includes(r.name));
   const kernelRows = wgsl.kernels.map((k) => `[${JSON.stringify(k.entry)}, ${k.dispatch.join(', ')}]`);
-  const train = [...plan.gradient.kernels, wgsl.sgd];
   const statements: Statement[] = [
     header,
     '/// <reference types="@webgpu/types" />',
@@ -49,7 +48,7 @@ export function emitGpuHost(plan: ModulePlan, wgsl: WgslModule, header: string):
     constant('LEARNING_RATE', String(layout.learningRate), 'Offset of the learning-rate slot.'),
     constant('BATCH', `${batchOf(g)} as number`, 'Rows per batch, shared by every input (0 if they differ).'),
     constant('KERNELS', `[\n${kernelRows.map((r) => `  ${r},`).join('\n')}\n] as const`, 'Entry points and their dispatch sizes (workgroups in x, y, z).'),
-    constant('ENTRIES', `{ forward: [${plan.forward.kernels.join(', ')}], loss: [${plan.loss.kernels.join(', ')}], gradient: [${plan.gradient.kernels.join(', ')}], train: [${train.join(', ')}] }`, 'The kernels each entry point runs, in order (indices into KERNELS).'),
+    constant('ENTRIES', `{ forward: [${wgsl.entries.forward.join(', ')}], loss: [${wgsl.entries.loss.join(', ')}], gradient: [${wgsl.entries.gradient.join(', ')}], train: [${wgsl.entries.train.join(', ')}] }`, 'The kernels each entry point runs, in order (indices into KERNELS).'),
     constant('WGSL', templateLiteral(wgsl.text), 'Every kernel of the graph (also written to the .wgsl file).', true),
     CHECK_HELPERS_TS,
     HOST_HELPERS_TS,

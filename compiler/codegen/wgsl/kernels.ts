@@ -58,6 +58,10 @@ function header(k: Kernel, g: Graph, dispatch: readonly number[]): string[] {
 }
 
 export function renderWgslKernel(k: Kernel, g: Graph, entry: string, layout: ArenaLayout): WgslKernel {
+  const fused = k.kind === 'reduce' ? k.reductions.length !== 1 : k.reductions.length > 0;
+  if (fused || [...k.stores, ...k.reductions].some((w) => w.update !== undefined)) {
+    throw new Error(`internal: kernel ${k.name} was scheduled with fusions the WGSL backend does not take`);
+  }
   const access: Access = {
     offset: (node) => {
       const r = layout.regions.get(node);
@@ -123,12 +127,13 @@ export function renderWgslKernel(k: Kernel, g: Graph, entry: string, layout: Are
       };
     }
     case 'reduce': {
-      const out = access.offset(k.stores[0].node);
+      const red = k.reductions[0];
+      const out = access.offset(red.node);
       const size = sizeOf(k.over);
       const n = k.over.length === 2 ? k.over[1] : size;
-      const { temps, results } = linearize([k.stores[0].expr], wgslRenderer((i) => argRead(k.args[i], access)), 'e');
+      const { temps, results } = linearize([red.expr], wgslRenderer((i) => argRead(k.args[i], access)), 'e');
       const term = [...temps.map((t) => `let ${t.name} = ${t.expr};`), `acc += ${results[0]};`];
-      const scale = k.scale === 1 ? '' : ` * ${f32Literal(k.scale)}`;
+      const scale = red.scale === 1 ? '' : ` * ${f32Literal(red.scale)}`;
       const tree = [
         'partial[lid.x] = acc;',
         'workgroupBarrier();',
@@ -137,7 +142,7 @@ export function renderWgslKernel(k: Kernel, g: Graph, entry: string, layout: Are
         '  workgroupBarrier();',
         '}',
       ];
-      if (k.axis === 'all') {
+      if (red.axis === 'all') {
         const dispatch: [number, number, number] = [1, 1, 1];
         const body = [
           'var acc = 0.0f;',
@@ -155,7 +160,7 @@ export function renderWgslKernel(k: Kernel, g: Graph, entry: string, layout: Are
       }
       // Column sums: one workgroup per column, its invocations striding down the rows.
       const m = k.over[0];
-      const dispatch = foldDispatch(g, k.stores[0].node, n);
+      const dispatch = foldDispatch(g, red.node, n);
       const body = [
         `let c = wg.y * ${u(dispatch[0])} + wg.x;`,
         'var acc = 0.0f;',

@@ -8,7 +8,7 @@
 import { GradcError } from '../../errors.ts';
 import type { Graph } from '../../ir/graph.ts';
 import { sizeOf } from '../../ir/graph.ts';
-import type { ModulePlan } from '../plan.ts';
+import { entriesOf, type ModulePlan } from '../plan.ts';
 
 /** WebGPU's default limits: what every conforming device offers. */
 export const LIMITS = {
@@ -44,7 +44,7 @@ export function layoutArena(plan: ModulePlan): ArenaLayout {
     next += Math.ceil(length / ALIGN) * ALIGN;
     return offset;
   };
-  const ids = [...g.params.map((r) => r.id), ...g.inputs.map((r) => r.id), ...plan.schedule.buffers];
+  const ids = [...g.params.map((r) => r.id), ...g.inputs.map((r) => r.id), ...entriesOf(plan).flatMap((e) => e.buffers)];
   for (const id of ids) {
     if (regions.has(id)) continue;
     const length = sizeOf(g.nodes[id].shape);
