@@ -1,0 +1,52 @@
+/**
+ * The fusion design, pinned: for an MLP of L affine layers, forward is L kernels (bias and
+ * activation in each matmul's epilogue), the loss adds no kernel (summed in the last
+ * matmul), the gradient is 3L − 1 (each δ kernel also sums its bias gradient; one Aᵀ·δ
+ * per weight), and the train step is the same 3L − 1 with every SGD update folded in.
+ * Memory planning shares space between buffers whose lifetimes do not overlap.
+ */
+import { describe, expect, it } from 'vitest';
+import { compile } from '../compiler/compile.ts';
+import type { GraphDef } from '../compiler/index.ts';
+import { entriesOf } from '../compiler/codegen/plan.ts';
+import { updatedParams, writtenNodes } from '../compiler/kernels/kernel.ts';
+import housing from '../samples/housing/housing.graph.ts';
+import iris from '../samples/iris/iris.graph.ts';
+import kink from '../samples/kink/kink.graph.ts';
+import { buildGraph } from './support/random-graph.ts';
+
+const counts = (def: GraphDef) => Object.fromEntries(entriesOf(compile(def).plan).map((e) => [e.name, e.kernels.length]));
+
+describe('kernel counts', () => {
+  it.each([
+    ['housing (L = 2)', housing, { forward: 2, loss: 2, gradient: 5, train: 5 }],
+    ['iris (L = 3)', iris, { forward: 3, loss: 3, gradient: 8, train: 8 }],
+    // One neuron with a ReLU on the output: loss, delta, act' and db all fuse into the forward kernel.
+    ['kink (L = 1)', kink, { forward: 1, loss: 1, gradient: 2, train: 2 }],
+    ['a 5-layer random MLP', buildGraph({ batch: 33, widths: [7, 17, 16, 3, 31, 2], activations: ['tanh', 'relu', 'sigmoid', 'relu'] }), { forward: 5, loss: 5, gradient: 14, train: 14 }],
+  ] as const)('%s', (_, def, expected) => {
+    expect(counts(def)).toEqual(expected);
+  });
+
+  it('the train step stores no gradient: every update is applied where its gradient is made', () => {
+    for (const def of [housing, iris, kink]) {
+      const { plan } = compile(def);
+      const train = plan.train!;
+      const grads = new Set(plan.graph.grads!.map((r) => r.id));
+      expect(train.kernels.flatMap(writtenNodes).filter((id) => grads.has(id))).toEqual([]);
+      expect(new Set(train.kernels.flatMap(updatedParams)).size).toBe(plan.graph.params.length);
+    }
+  });
+});
+
+describe('memory plan', () => {
+  it.each([
+    ['housing', housing],
+    ['iris', iris],
+    ['a 784-256-128-10 network', buildGraph({ batch: 256, widths: [784, 256, 128, 10], activations: ['relu', 'relu'] })],
+  ] as const)('%s: the arena is smaller than the sum of its buffers', (_, def) => {
+    const { memory } = compile(def);
+    expect(memory!.arena).toBeGreaterThan(0);
+    expect(memory!.arena).toBeLessThan(memory!.unshared);
+  });
+});
