@@ -5,9 +5,7 @@
  */
 import { GradcError, isGradcError } from '../errors.ts';
 import { compile, TARGETS, type OutputFile, type Target } from '../compile.ts';
-import { printGraph } from '../ir/print.ts';
-import { describeKernel } from '../codegen/describe.ts';
-import { entriesOf } from '../codegen/plan.ts';
+import { inspectText } from './inspect.ts';
 import { VERSION } from '../version.ts';
 import { loadGraph } from './load-graph.ts';
 import { parseArgs, type Command } from './args.ts';
@@ -45,16 +43,7 @@ async function run(cmd: Command): Promise<number> {
     case 'inspect': {
       const { def } = await loadGraph(cmd.file);
       const { plan } = compile(def, { forwardOnly: cmd.forwardOnly });
-      const lines = [
-        '# forward IR', printGraph(plan.forwardIR, { locations: true }), '',
-        '# optimized forward + backward IR', printGraph(plan.graph), '',
-        ...entriesOf(plan).flatMap((e) => [
-          `# ${e.name}: ${e.kernels.length} kernels`,
-          ...e.kernels.map((k, i) => `k${i} ${k.name}: ${describeKernel(k, plan.graph).join('\n')}`),
-          '',
-        ]),
-      ];
-      process.stdout.write(lines.join('\n') + '\n');
+      process.stdout.write(inspectText(plan) + '\n');
       return 0;
     }
   }
