@@ -2,10 +2,11 @@
  * TypeScript printing shared by the generated modules (JS and WebGPU host): one in-memory
  * ts-morph project, file printing from structures, and the typed records every module uses.
  */
-import {
-  IndentationText, Project, QuoteKind, StructureKind, VariableDeclarationKind,
-  type FunctionDeclarationStructure, type InterfaceDeclarationStructure, type OptionalKind,
-  type PropertySignatureStructure, type StatementStructures, type VariableStatementStructure,
+import { createRequire } from 'node:module';
+import type * as TsMorph from 'ts-morph';
+import type {
+  FunctionDeclarationStructure, InterfaceDeclarationStructure, OptionalKind, Project,
+  PropertySignatureStructure, StatementStructures, VariableStatementStructure,
 } from 'ts-morph';
 import type { Graph } from '../ir/graph.ts';
 import type { ModulePlan } from './plan.ts';
@@ -13,8 +14,19 @@ import { commentText, propertyKey, shapeLabel } from './text.ts';
 
 export type Statement = string | StatementStructures;
 
+let loaded: typeof TsMorph | undefined;
+/**
+ * ts-morph, loaded on first use through require: imported as ESM, Node would first scan its
+ * CommonJS source for export names, about a third of a second of every build.
+ */
+export function tsMorph(): typeof TsMorph {
+  loaded ??= createRequire(import.meta.url)('ts-morph') as typeof TsMorph;
+  return loaded;
+}
+
 let sharedProject: Project | undefined;
 function project(): Project {
+  const { Project, IndentationText, QuoteKind } = tsMorph();
   sharedProject ??= new Project({
     useInMemoryFileSystem: true,
     manipulationSettings: { indentationText: IndentationText.TwoSpaces, quoteKind: QuoteKind.Single },
@@ -34,8 +46,8 @@ export const doc = (text: string): string => text.split('\n').map((line) => comm
 
 export function constant(name: string, initializer: string, comment?: string, exported = false): VariableStatementStructure {
   return {
-    kind: StructureKind.VariableStatement,
-    declarationKind: VariableDeclarationKind.Const,
+    kind: tsMorph().StructureKind.VariableStatement,
+    declarationKind: tsMorph().VariableDeclarationKind.Const,
     isExported: exported,
     docs: comment ? [doc(comment)] : undefined,
     declarations: [{ name, initializer }],
@@ -66,7 +78,7 @@ export function interfaces(plan: ModulePlan): InterfaceDeclarationStructure[] {
   });
   const pick = (names: readonly string[]) => g.inputs.filter((r) => names.includes(r.name)).map((r) => field(r, 'Input'));
   const make = (name: string, docs: string, properties: OptionalKind<PropertySignatureStructure>[]): InterfaceDeclarationStructure => ({
-    kind: StructureKind.Interface, name, isExported: true, docs: [doc(docs)], properties,
+    kind: tsMorph().StructureKind.Interface, name, isExported: true, docs: [doc(docs)], properties,
   });
   const out = [
     make('Params', 'The trained parameters, one Float32Array each.', g.params.map((r) => field(r, 'Param'))),

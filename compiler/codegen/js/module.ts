@@ -6,10 +6,8 @@
  * as a parameter, so entry points with identical kernels share one function. Every loop
  * bound is a constant.
  */
-import {
-  StructureKind,
-  type FunctionDeclarationStructure, type OptionalKind,
-  type ParameterDeclarationStructure, type VariableStatementStructure,
+import type {
+  FunctionDeclarationStructure, OptionalKind, ParameterDeclarationStructure, VariableStatementStructure,
 } from 'ts-morph';
 import type { Graph, InitKind } from '../../ir/graph.ts';
 import { sizeOf } from '../../ir/graph.ts';
@@ -19,7 +17,7 @@ import { planMemory, type MemoryPlan } from '../../kernels/memory.ts';
 import { describeKernel } from '../describe.ts';
 import { entriesOf, type Entry, type EntryName, type ModulePlan } from '../plan.ts';
 import { Namer, commentText, numberLiteral, property, propertyKey, shapeLabel } from '../text.ts';
-import { constant, declaration, doc, interfaces, metaStatement, print, type Statement } from '../ts-module.ts';
+import { constant, declaration, doc, interfaces, metaStatement, print, tsMorph, type Statement } from '../ts-module.ts';
 import { HELPERS_TS, HELPER_NAMES } from './helpers.ts';
 import { renderKernel } from './kernels.ts';
 
@@ -188,7 +186,7 @@ function kernelFunction(k: Kernel, g: Graph, leafName: ReadonlyMap<number, strin
       arrays,
       usesRate,
       structure: {
-        kind: StructureKind.Function,
+        kind: tsMorph().StructureKind.Function,
         name,
         docs: [doc(describeKernel(k, g).join('\n'))],
         parameters: [
@@ -273,7 +271,7 @@ function initParamsFn(g: Graph): FunctionDeclarationStructure {
 }
 
 function entryFn(name: string, description: string, parameters: OptionalKind<ParameterDeclarationStructure>[], returnType: string, statements: string[]): FunctionDeclarationStructure {
-  return { kind: StructureKind.Function, name, isExported: true, docs: [doc(description)], parameters, returnType, statements: [statements.join('\n')] };
+  return { kind: tsMorph().StructureKind.Function, name, isExported: true, docs: [doc(description)], parameters, returnType, statements: [statements.join('\n')] };
 }
 
 function list(refs: readonly { name: string; id: number }[], g: Graph): string {
