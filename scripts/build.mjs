@@ -9,3 +9,4 @@ await build({ ...common, entryPoints: ['compiler/cli/main.ts'], outfile: 'dist/c
 chmodSync('dist/cli.js', 0o755);
 await build({ ...common, entryPoints: ['runtime/cpu/index.ts'], outfile: 'dist/runtime-cpu.js' });
 await build({ ...common, entryPoints: ['runtime/webgpu/index.ts'], outfile: 'dist/runtime-webgpu.js' });
+await build({ ...common, entryPoints: ['compiler/esbuild/plugin.ts'], outfile: 'dist/esbuild.js' });

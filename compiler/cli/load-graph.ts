@@ -21,6 +21,8 @@ function gradcEntry(): string {
 export interface LoadedGraph {
   readonly file: string;
   readonly def: GraphDef;
+  /** Absolute paths of the graph file and every local file it imports (for watching). */
+  readonly inputs: readonly string[];
 }
 
 export async function loadGraph(file: string): Promise<LoadedGraph> {
@@ -29,8 +31,11 @@ export async function loadGraph(file: string): Promise<LoadedGraph> {
   const bundled = join(dir, 'graph.mjs');
   process.setSourceMapsEnabled(true);
   let mod: Record<string, unknown>;
+  let inputs: string[] = [path];
   try {
-    writeFileSync(bundled, await bundle(path, bundled, file));
+    const out = await bundle(path, bundled, file);
+    inputs = out.inputs;
+    writeFileSync(bundled, out.code);
     mod = await import(pathToFileURL(bundled).href);
   } catch (e) {
     if (isGradcError(e)) throw e;
@@ -43,7 +48,7 @@ export async function loadGraph(file: string): Promise<LoadedGraph> {
     const what = def === undefined ? 'has no default export' : `exports ${typeof def} by default`;
     throw new GradcError(file, `${what}; a graph file must \`export default graph('name', (g) => { … })\``);
   }
-  return { file, def };
+  return { file, def, inputs };
 }
 
 /** `file:line` of the first stack frame in the graph file (the stack is source-mapped). */
@@ -58,7 +63,7 @@ function throwSite(e: unknown, path: string): string | undefined {
   return undefined;
 }
 
-async function bundle(path: string, outfile: string, shown: string): Promise<string> {
+async function bundle(path: string, outfile: string, shown: string): Promise<{ code: string; inputs: string[] }> {
   try {
     const result = await build({
       entryPoints: [path],
@@ -71,6 +76,7 @@ async function bundle(path: string, outfile: string, shown: string): Promise<str
       sourcesContent: false,
       logLevel: 'silent',
       outfile,
+      metafile: true,
       plugins: [{
         name: 'gradc-self',
         setup(b) {
@@ -78,7 +84,8 @@ async function bundle(path: string, outfile: string, shown: string): Promise<str
         },
       }],
     });
-    return result.outputFiles[0].text;
+    const inputs = Object.keys(result.metafile.inputs).filter((f) => !f.includes('node_modules')).map((f) => resolve(f));
+    return { code: result.outputFiles[0].text, inputs };
   } catch (e) {
     const errors = (e as { errors?: Message[] }).errors;
     const first = errors?.[0];
