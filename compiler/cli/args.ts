@@ -4,14 +4,14 @@ import { GradcError } from '../errors.ts';
 export type Command =
   | { name: 'help'; text: string }
   | { name: 'version' }
-  | { name: 'build'; files: string[]; out: string; targets: string[]; forwardOnly: boolean; check: boolean }
+  | { name: 'build'; files: string[]; out: string; targets: string[]; forwardOnly: boolean; check: boolean; watch: boolean }
   | { name: 'inspect'; file: string; forwardOnly: boolean };
 
 export const HELP = {
   main: `gradc — compile a static neural-network graph into specialized JS and WGSL modules
 
 Usage:
-  gradc build <graph-file...> --out <dir> [--target js,wgsl] [--forward-only] [--check]
+  gradc build <graph-file...> --out <dir> [--target js,wgsl] [--forward-only] [--check | --watch]
   gradc inspect <graph-file> [--forward-only]
   gradc --help | --version
 
@@ -38,12 +38,14 @@ Options:
   --target <list>    comma-separated targets: js, wgsl (default: js)
   --forward-only     emit forward only; the graph needs no loss
   --check            write nothing; exit 1 if the files in <dir> differ from a fresh build
+  --watch            rebuild when a graph file or anything it imports changes; keeps going after errors
   --verbose          print stack traces for errors
 
 Examples:
   gradc build samples/*/*.graph.ts --out samples/.gen
   gradc build model.graph.ts --out generated --target js,wgsl
   gradc build model.graph.ts --out generated --check
+  gradc build model.graph.ts --out generated --watch
 `,
   inspect: `Usage: gradc inspect <graph-file> [--forward-only]
 
@@ -56,7 +58,7 @@ Example:
 };
 
 const OPTIONS: Record<string, readonly string[]> = {
-  build: ['--out', '--target', '--forward-only', '--check', '--help'],
+  build: ['--out', '--target', '--forward-only', '--check', '--watch', '--help'],
   inspect: ['--forward-only', '--help'],
 };
 
@@ -101,7 +103,8 @@ export function parseArgs(argv: readonly string[], targets: readonly string[]): 
   for (const t of list) {
     if (!targets.includes(t)) throw new GradcError('', `unknown target ${JSON.stringify(t)}${suggest(t, targets)}; targets: ${targets.join(', ')}`);
   }
-  return { name, files: positional, out, targets: list, forwardOnly: flags.has('--forward-only'), check: flags.has('--check') };
+  if (flags.has('--watch') && flags.has('--check')) throw new GradcError('', '--watch and --check cannot be combined');
+  return { name, files: positional, out, targets: list, forwardOnly: flags.has('--forward-only'), check: flags.has('--check'), watch: flags.has('--watch') };
 }
 
 /** `; did you mean --out?` when some known word is close. */

@@ -10,6 +10,7 @@ import { VERSION } from '../version.ts';
 import { loadGraph } from './load-graph.ts';
 import { parseArgs, type Command } from './args.ts';
 import { differing, writeAll } from './write-output.ts';
+import { watchBuild } from './watch.ts';
 
 async function run(cmd: Command): Promise<number> {
   switch (cmd.name) {
@@ -20,24 +21,16 @@ async function run(cmd: Command): Promise<number> {
       process.stdout.write(`gradc ${VERSION}\n`);
       return 0;
     case 'build': {
-      const files: OutputFile[] = [];
-      const seen = new Map<string, string>();
-      for (const file of cmd.files) {
-        const { def } = await loadGraph(file);
-        const other = seen.get(def.name);
-        if (other) throw new GradcError(file, `defines graph '${def.name}', which ${other} defines too; output files would collide`);
-        seen.set(def.name, file);
-        files.push(...compile(def, { targets: cmd.targets as Target[], forwardOnly: cmd.forwardOnly, sourceFile: file }).files);
-      }
+      if (cmd.watch) return watchBuild(cmd.files, () => buildAll(cmd), (built) => writeBuild(cmd, built.files));
+      const built = await buildAll(cmd);
       if (cmd.check) {
-        const stale = differing(cmd.out, files);
+        const stale = differing(cmd.out, built.files);
         for (const f of stale) process.stderr.write(`gradc: ${f} differs from what the graph generates now\n`);
         if (stale.length) return 1;
-        process.stdout.write(`gradc: ${files.length} files up to date in ${cmd.out}\n`);
+        process.stdout.write(`gradc: ${built.files.length} files up to date in ${cmd.out}\n`);
         return 0;
       }
-      writeAll(cmd.out, files);
-      process.stdout.write(`gradc: wrote ${files.map((f) => f.name).join(', ')} to ${cmd.out}\n`);
+      writeBuild(cmd, built.files);
       return 0;
     }
     case 'inspect': {
@@ -47,6 +40,30 @@ async function run(cmd: Command): Promise<number> {
       return 0;
     }
   }
+}
+
+type BuildCommand = Extract<Command, { name: 'build' }>;
+
+/** Every graph of a build, compiled in memory: nothing is written unless all succeed. */
+async function buildAll(cmd: BuildCommand): Promise<{ files: OutputFile[]; inputs: string[] }> {
+  const files: OutputFile[] = [];
+  const inputs: string[] = [];
+  const seen = new Map<string, string>();
+  for (const file of cmd.files) {
+    const loaded = await loadGraph(file);
+    const { def } = loaded;
+    const other = seen.get(def.name);
+    if (other) throw new GradcError(file, `defines graph '${def.name}', which ${other} defines too; output files would collide`);
+    seen.set(def.name, file);
+    inputs.push(...loaded.inputs);
+    files.push(...compile(def, { targets: cmd.targets as Target[], forwardOnly: cmd.forwardOnly, sourceFile: file }).files);
+  }
+  return { files, inputs };
+}
+
+function writeBuild(cmd: BuildCommand, files: readonly OutputFile[]): void {
+  writeAll(cmd.out, files);
+  process.stdout.write(`gradc: wrote ${files.map((f) => f.name).join(', ')} to ${cmd.out}\n`);
 }
 
 async function main(argv: string[]): Promise<void> {

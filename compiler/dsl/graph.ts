@@ -6,7 +6,7 @@
 import { GradcError, quote } from '../errors.ts';
 import type { Graph, InitKind, Node, Shape, SourceLoc } from '../ir/graph.ts';
 import { reachable, shapeText } from '../ir/graph.ts';
-import { formatLoc } from './location.ts';
+import { clearSourceCache, formatLoc } from './location.ts';
 import { nameProblem, sanitize } from './names.ts';
 import { GraphScope, UserCall } from './scope.ts';
 import { Tensor } from './tensor.ts';
@@ -49,6 +49,8 @@ export function isGraphDef(value: unknown): value is GraphDef {
 }
 
 export function graph(name: string, build: (g: GraphContext) => void): GraphDef {
+  // Sources are cached for quoting calls; a new graph may come from an edited file (watch mode).
+  clearSourceCache();
   const call = new UserCall('graph');
   const problem = nameProblem(name);
   if (problem) throw new GradcError(`graph ${quote(String(name))}`, problem, call.loc);
