@@ -10,7 +10,9 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { assertModel, evaluate, minibatchSgd, predict, type Dataset, type Model, type Tensors } from '../runtime/cpu/index.ts';
+import { writeFileSync } from 'node:fs';
+import { assertModel, evaluate, formatRate, minibatchSgd, predict, progressBar, type Dataset, type Model, type Tensors } from '../runtime/cpu/index.ts';
+import { scatterSvg } from './plot.ts';
 import { housingData } from './housing/data.ts';
 import { accuracy, irisData } from './iris/data.ts';
 import { KINK_TRUTH, kinkData, toOriginalUnits } from './kink/data.ts';
@@ -45,15 +47,19 @@ function train(
   options: { learningRate: number; epochs: number; seed: number; every: number },
 ): { before: number; after: number } {
   const before = evaluate(model, params, data);
-  console.log(`  epoch    0  loss ${fmt(before)}  (B=${model.meta.inputs.x[0]}, α=${options.learningRate}, ${data.count} examples)`);
-  minibatchSgd(model, params, data, {
+  const batch = model.meta.inputs.x[0];
+  console.log(`  epoch    0  loss ${fmt(before)}  (B=${batch}, α=${options.learningRate}, ${data.count} examples)`);
+  const bar = progressBar({ label: model.meta.name, total: options.epochs });
+  const { steps } = minibatchSgd(model, params, data, {
     learningRate: options.learningRate,
     epochs: options.epochs,
     seed: options.seed,
     onEpoch: (epoch, meanLoss) => {
-      if (epoch === 1 || epoch % options.every === 0 || epoch === options.epochs) console.log(`  epoch ${String(epoch).padStart(4)}  loss ${fmt(meanLoss)}`);
+      if (epoch === 1 || epoch % options.every === 0 || epoch === options.epochs) bar.log(`  epoch ${String(epoch).padStart(4)}  loss ${fmt(meanLoss)}`);
+      bar.update(epoch, meanLoss, epoch * Math.floor(data.count / batch));
     },
   });
+  console.log(`  ${steps} SGD steps at ${formatRate(bar.finish())} steps/s`);
   return { before, after: evaluate(model, params, data) };
 }
 
@@ -76,6 +82,16 @@ async function kink(): Promise<Outcome> {
   const fit = toOriginalUnits(data, w, b);
   console.log(`  learned w = ${fmt(w)}, b = ${fmt(b)} (standardized size → scaled price)`);
   console.log(`  slope ${fmt(fit.slope, 3)} $k/sq ft (true ${KINK_TRUTH.slope}); kink at ${fmt(fit.kinkSize, 4)} sq ft (true ${KINK_TRUTH.kinkSize})`);
+  const { x, y } = data.dataset.inputs;
+  const points = Array.from(x, (xi, i) => [xi * data.sizeStd + data.sizeMean, y[i] * data.priceScale] as const);
+  const svg = join(genDir, 'kink.svg');
+  writeFileSync(svg, scatterSvg({
+    title: 'House prices with a kink, and the single ReLU neuron fitted by SGD',
+    xLabel: 'size (square feet)', yLabel: 'price ($1000s)', points,
+    curve: (size) => Math.max(0, fit.slope * (size - fit.kinkSize)),
+    marker: { x: KINK_TRUTH.kinkSize, label: `true kink ${KINK_TRUTH.kinkSize} sq ft` },
+  }));
+  console.log(`  plot: ${svg}`);
   if (!(Math.abs(fit.kinkSize - KINK_TRUTH.kinkSize) <= 150)) failures.push(`kink at ${fmt(fit.kinkSize)} sq ft, more than 150 from ${KINK_TRUTH.kinkSize}`);
   if (!(Math.abs(fit.slope / KINK_TRUTH.slope - 1) <= 0.15)) failures.push(`slope ${fmt(fit.slope)} is more than 15% off ${KINK_TRUTH.slope}`);
   return { name: 'kink', failures };

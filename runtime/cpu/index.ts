@@ -12,3 +12,4 @@ export type { ColumnStats } from './normalize.ts';
 export { minibatchSgd, sgd } from './sgd.ts';
 export type { MinibatchSgdOptions, MinibatchSgdResult, SgdOptions, SgdResult } from './sgd.ts';
 export { evaluate, predict } from './evaluate.ts';
+export { progressBar, formatRate, type Progress, type ProgressOptions } from './progress.ts';
