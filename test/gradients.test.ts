@@ -63,6 +63,13 @@ const cases: Record<string, GraphDef> = {
     g.output('side', matmul(h, g.param('P', [2, 2])));
     g.loss(squaredLoss(h, g.input('y', [B, 2])));
   }),
+  // CSE merges d_b1 and d_b2 into one node: both params must still get their update.
+  'two biases with one gradient': graph('twobias', (g) => {
+    const x = g.input('x', [B, 3]);
+    const o = add(add(matmul(x, g.param('W', [3, 2])), g.param('b1', [2])), g.param('b2', [2]));
+    g.output('o', o);
+    g.loss(squaredLoss(o, g.input('y', [B, 2])));
+  }),
   'single example (batch 1)': graph('one', (g) => {
     const x = g.input('x', [1, 2]);
     const o = sigmoid(affine(x, g.param('W', [2, 1]), g.param('b', [1])));

@@ -30,8 +30,9 @@ Examples:
   build: `Usage: gradc build <graph-file...> --out <dir> [options]
 
 Each graph file is a TS or JS module whose default export is graph('name', g => …).
-Writes <dir>/<name>.ts, <dir>/<name>.js and <dir>/<name>.d.ts; nothing is written unless
-every graph builds.
+Writes <dir>/<name>.ts, <dir>/<name>.js and <dir>/<name>.d.ts (target js), and
+<dir>/<name>.wgsl with the WebGPU host <dir>/<name>.gpu.ts, .gpu.js, .gpu.d.ts (target
+wgsl); nothing is written unless every graph builds.
 
 Options:
   --out <dir>        output folder (required)
@@ -100,6 +101,7 @@ export function parseArgs(argv: readonly string[], targets: readonly string[]): 
   const out = flags.get('--out');
   if (typeof out !== 'string') throw new GradcError('', '--out <dir> is required');
   const list = String(flags.get('--target') ?? 'js').split(',').map((t) => t.trim()).filter(Boolean);
+  if (list.length === 0) throw new GradcError('', `--target needs at least one of ${targets.join(', ')}`);
   for (const t of list) {
     if (!targets.includes(t)) throw new GradcError('', `unknown target ${JSON.stringify(t)}${suggest(t, targets)}; targets: ${targets.join(', ')}`);
   }

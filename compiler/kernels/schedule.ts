@@ -37,8 +37,8 @@ interface Group {
 }
 
 export function schedule(g: Graph, entry: EntryRoots, options: ScheduleOptions): Schedule {
-  const updateOf = new Map((entry.updates ?? []).map((u) => [u.grad, u.param]));
-  const rootIds = [...entry.values, ...updateOf.keys()];
+  const updates = entry.updates ?? [];
+  const rootIds = [...entry.values, ...updates.map((u) => u.grad)];
   const live = new Set(reachable(g, rootIds));
   const groups: Group[] = [];
   const groupOf = new Map<number, number>();
@@ -67,7 +67,7 @@ export function schedule(g: Graph, entry: EntryRoots, options: ScheduleOptions):
   const rootSet = new Set(rootIds);
   const needed = (id: number) => rootSet.has(id) || readOutside.has(id);
   const kernels = groups.map((grp) => buildKernel(g, grp, needed));
-  const applied = applyUpdates(g, kernels, updateOf, readOutside);
+  const applied = applyUpdates(g, kernels, updates, readOutside);
   return { kernels: applied, buffers: [...new Set(applied.flatMap(writtenNodes))] };
 }
 
@@ -155,11 +155,16 @@ function buildKernel(g: Graph, grp: Group, needed: (id: number) => boolean): Ker
  * the param at most at the same element; otherwise it stays stored and an update kernel
  * at the end applies it.
  */
-function applyUpdates(g: Graph, kernels: Kernel[], updateOf: ReadonlyMap<number, number>, readOutside: ReadonlySet<number>): Kernel[] {
-  if (updateOf.size === 0) return kernels;
+function applyUpdates(g: Graph, kernels: Kernel[], updates: EntryRoots['updates'] & object, readOutside: ReadonlySet<number>): Kernel[] {
+  if (updates.length === 0) return kernels;
+  // CSE may make two params share one gradient node (b1 and b2 in (xW + b1) + b2): such a
+  // gradient is stored, and each param gets an update kernel of its own.
+  const sharers = new Map<number, number[]>();
+  for (const u of updates) sharers.set(u.grad, [...(sharers.get(u.grad) ?? []), u.param]);
+  const updateOf = new Map([...sharers].filter(([, params]) => params.length === 1).map(([grad, [param]]) => [grad, param]));
+  const late: Kernel[] = [...sharers].filter(([, params]) => params.length > 1).flatMap(([grad, params]) => params.map((p) => updateKernel(g, grad, p)));
   const lastRead = new Map<number, number>();
   kernels.forEach((k, i) => readNodes(k).forEach((id) => lastRead.set(id, i)));
-  const late: Kernel[] = [];
   const out = kernels.map((k, i) => {
     const fold = (w: { node: number }, afterLoops: boolean) => {
       const param = updateOf.get(w.node);
