@@ -10,3 +10,4 @@ chmodSync('dist/cli.js', 0o755);
 await build({ ...common, entryPoints: ['runtime/cpu/index.ts'], outfile: 'dist/runtime-cpu.js' });
 await build({ ...common, entryPoints: ['runtime/webgpu/index.ts'], outfile: 'dist/runtime-webgpu.js' });
 await build({ ...common, entryPoints: ['compiler/esbuild/plugin.ts'], outfile: 'dist/esbuild.js' });
+await build({ ...common, platform: 'browser', entryPoints: ['runtime/webgpu/browser.ts'], outfile: 'dist/runtime-webgpu-browser.js' });

@@ -6,8 +6,7 @@
  * Dawn).
  */
 import { existsSync, readdirSync } from 'node:fs';
-import type { DeviceOptions } from './device.ts';
-import { NoAdapterError } from './device.ts';
+import { NoAdapterError, type DeviceOptions } from './device-browser.ts';
 
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 

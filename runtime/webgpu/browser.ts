@@ -1,0 +1,13 @@
+/**
+ * The browser build of runtime/webgpu: `navigator.gpu` only, so bundlers never see the Node
+ * path (Dawn, node:fs). Package consumers get it through the `browser` export condition.
+ */
+import { NoAdapterError, requestBrowserDevice, type DeviceOptions } from './device-browser.ts';
+
+export { NoAdapterError, type DeviceOptions };
+
+export async function requestDevice(options: DeviceOptions = {}): Promise<GPUDevice> {
+  const device = await requestBrowserDevice(options);
+  if (!device) throw new NoAdapterError('this browser has no WebGPU (navigator.gpu is undefined); use the JS module instead');
+  return device;
+}

@@ -1,0 +1,3 @@
+import { housingGraph } from './networks.ts';
+
+export default housingGraph(256);

@@ -1,0 +1,3 @@
+import { kinkGraph } from './networks.ts';
+
+export default kinkGraph(256);
