@@ -44,7 +44,8 @@ export function gradc(options: GradcPluginOptions = {}): Plugin {
           return {
             errors: [{
               text: e.message,
-              location: loc ? { file: loc.file, line: loc.line, column: Math.max(0, loc.column - 1) } : { file: args.path },
+              // Without a location the message itself names the file.
+              location: loc ? { file: loc.file, line: loc.line, column: Math.max(0, loc.column - 1) } : null,
             }],
             watchFiles: [args.path],
           };
