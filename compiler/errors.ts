@@ -18,15 +18,24 @@ export class GradcError extends Error {
   }
 }
 
+/**
+ * Characters a terminal or editor may take as a line break or a control sequence, or that
+ * reorder the text shown: DEL and the C1 controls (U+009B starts an ANSI sequence), the
+ * Unicode line and paragraph separators, and the bidirectional overrides and isolates.
+ * JSON.stringify escapes C0 controls but leaves these raw.
+ */
+const UNSAFE = /[\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const escapeUnsafe = (text: string) => text.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 /** Messages stay on one line even when they quote user strings containing newlines. */
 export function oneLine(text: string): string {
-  return text.replace(/\r?\n/g, '\\n');
+  return escapeUnsafe(text.replace(/\r?\n/g, '\\n').replace(/\r/g, '\\r'));
 }
 
 /** A user string shown in a message: quoted, escaped, and cut short. */
 export function quote(text: string): string {
   const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
-  return JSON.stringify(shown);
+  return escapeUnsafe(JSON.stringify(shown));
 }
 
 /**

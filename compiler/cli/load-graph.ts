@@ -3,7 +3,7 @@
  * TypeScript), resolving `'gradc'` to this installation, then imports the bundle with source
  * maps on, so DSL errors point at the user's file and line.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -63,10 +63,17 @@ function throwSite(e: unknown, path: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The entry point's name as esbuild sees it. esbuild expands `*` in entry points as a glob,
+ * so a graph file named `a*b.graph.ts` would bundle every match (or fail); a plugin maps
+ * this name to the real path instead, which esbuild then loads as it would any file.
+ */
+const ENTRY = 'gradc:graph-file';
+
 async function bundle(path: string, outfile: string, shown: string): Promise<{ code: string; inputs: string[] }> {
   try {
     const result = await build({
-      entryPoints: [path],
+      entryPoints: [ENTRY],
       bundle: true,
       write: false,
       format: 'esm',
@@ -80,6 +87,10 @@ async function bundle(path: string, outfile: string, shown: string): Promise<{ c
       plugins: [{
         name: 'gradc-self',
         setup(b) {
+          b.onResolve({ filter: /^gradc:graph-file$/ }, (args) => {
+            if (args.kind !== 'entry-point') return undefined;
+            return existsSync(path) ? { path } : { errors: [{ text: `Could not resolve ${JSON.stringify(path)}` }] };
+          });
           b.onResolve({ filter: /^gradc$/ }, () => ({ path: gradcEntry(), external: true }));
         },
       }],

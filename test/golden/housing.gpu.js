@@ -359,10 +359,23 @@ function checkRecord(fn, what, record, required, allowed) {
     }
     checkArray(fn, what, name, values[name], spec[1], spec[2]);
   }
+  if (fn === "trainStep" && what === "params") checkFinite(fn, what, values, required);
 }
-function checkRate(learningRate) {
+function checkFinite(fn, what, record, spec) {
+  let poison = 0;
+  for (let k = 0; k < spec.length; k++) {
+    const v = record[spec[k][0]];
+    for (let i = 0; i < v.length; i++) poison += v[i] * 0;
+  }
+  if (poison === 0) return;
+  for (const [name] of spec) {
+    const i = record[name].findIndex((e) => !Number.isFinite(e));
+    if (i >= 0) throw new RangeError(`${fn}: ${what}.${name}[${i}] is ${record[name][i]}; params must be finite (NaN or \xB1Infinity would spread to every param in one step)`);
+  }
+}
+function checkRate(learningRate, fn = "trainStep") {
   if (typeof learningRate !== "number" || !Number.isFinite(learningRate) || learningRate <= 0) {
-    throw new RangeError(`trainStep: learningRate must be a finite number > 0, got ${show(learningRate)}`);
+    throw new RangeError(`${fn}: learningRate must be a finite number > 0, got ${show(learningRate)}`);
   }
 }
 function checkSeed(seed) {
@@ -387,6 +400,7 @@ async function createModel(device) {
   const stagingFloats = Math.max(1, ...[PARAMS, OUTPUTS, GRADS].map((spec) => spec.reduce((n, s) => n + s[1], 1)));
   const staging = device.createBuffer({ size: stagingFloats * 4, usage: MAP_READ | COPY_DST, label: `${meta.name} staging` });
   const bindGroup = device.createBindGroup({ layout, entries: [{ binding: 0, resource: { buffer: arena } }] });
+  if (lostReason !== null) throw new Error(`createModel: the GPU device was lost (${lostReason}); create a new device`);
   const rate = new Float32Array(1);
   let destroyed = false;
   let chain = Promise.resolve();
@@ -415,7 +429,7 @@ async function createModel(device) {
     dispatch(pass, kernels);
     pass.end();
   };
-  const finish = async (encoder, regions2) => {
+  const finish = async (fn, encoder, regions2) => {
     let at = 0;
     for (const [offset, length] of regions2) {
       encoder.copyBufferToBuffer(arena, offset * 4, staging, at * 4, length * 4);
@@ -423,10 +437,16 @@ async function createModel(device) {
     }
     device.queue.submit([encoder.finish()]);
     if (at === 0) return new Float32Array(0);
-    await staging.mapAsync(MAP_MODE_READ, 0, at * 4);
+    try {
+      await staging.mapAsync(MAP_MODE_READ, 0, at * 4);
+    } catch (e) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      alive(fn);
+      throw new Error(`${fn}: reading the results back from the GPU failed (${e instanceof Error ? e.name + (e.message ? ": " + e.message : "") : String(e)})`);
+    }
     const values = new Float32Array(staging.getMappedRange(0, at * 4).slice(0));
     staging.unmap();
-    if (lostReason !== null) throw new Error(`the GPU device was lost (${lostReason})`);
+    alive(fn);
     return values;
   };
   const unpack = (spec, values, from = 0) => {
@@ -445,12 +465,14 @@ async function createModel(device) {
     upload(spec, inputs);
     const encoder = device.createCommandEncoder();
     compute(encoder, kernels);
-    return finish(encoder, reads);
+    return finish(fn, encoder, reads);
   };
   return {
-    setParams(params) {
+    // async: a bad argument rejects the promise, like every other call, instead of throwing.
+    async setParams(params) {
       alive("setParams");
       checkRecord("setParams", "params", params, PARAMS, PARAMS);
+      checkFinite("setParams", "params", params, PARAMS);
       const copy = Object.fromEntries(PARAMS.map(([name]) => [name, params[name].slice()]));
       return serial(async () => {
         alive("setParams");
@@ -459,7 +481,7 @@ async function createModel(device) {
     },
     getParams: () => serial(async () => {
       alive("getParams");
-      return unpack(PARAMS, await finish(device.createCommandEncoder(), regions(PARAMS)));
+      return unpack(PARAMS, await finish("getParams", device.createCommandEncoder(), regions(PARAMS)));
     }),
     forward: (inputs) => serial(async () => unpack(OUTPUTS, await run("forward", inputs, FORWARD_INPUTS, ENTRIES.forward, regions(OUTPUTS)))),
     loss: (inputs) => serial(async () => (await run("loss", inputs, TRAIN_INPUTS, ENTRIES.loss, [[LOSS, 1]]))[0]),
@@ -511,7 +533,7 @@ async function createModel(device) {
       const buffers = datasets.get(dataset);
       if (!buffers) throw new TypeError("trainSteps: dataset was not created by this model's createDataset");
       const { firstRow, steps = 1, learningRate } = options ?? {};
-      checkRate(learningRate);
+      checkRate(learningRate, "trainSteps");
       if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`trainSteps: steps must be an integer \u2265 1, got ${String(steps)}`);
       if (!Number.isInteger(firstRow) || firstRow < 0 || firstRow + steps * BATCH > dataset.rows) {
         throw new RangeError(`trainSteps: rows ${String(firstRow)} to ${firstRow + steps * BATCH - 1} are outside the dataset's ${dataset.rows} rows`);
@@ -524,7 +546,7 @@ async function createModel(device) {
         for (const [buffer, offset, width] of buffers) encoder.copyBufferToBuffer(buffer, row * width * 4, arena, offset * 4, BATCH * width * 4);
         compute(encoder, ENTRIES.train);
       }
-      return (await finish(encoder, [[LOSS, 1]]))[0];
+      return (await finish("trainSteps", encoder, [[LOSS, 1]]))[0];
     }),
     destroy() {
       if (destroyed) return;

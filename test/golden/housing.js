@@ -41,10 +41,23 @@ function checkRecord(fn, what, record, required, allowed) {
     }
     checkArray(fn, what, name, values[name], spec[1], spec[2]);
   }
+  if (fn === "trainStep" && what === "params") checkFinite(fn, what, values, required);
 }
-function checkRate(learningRate) {
+function checkFinite(fn, what, record, spec) {
+  let poison = 0;
+  for (let k = 0; k < spec.length; k++) {
+    const v = record[spec[k][0]];
+    for (let i = 0; i < v.length; i++) poison += v[i] * 0;
+  }
+  if (poison === 0) return;
+  for (const [name] of spec) {
+    const i = record[name].findIndex((e) => !Number.isFinite(e));
+    if (i >= 0) throw new RangeError(`${fn}: ${what}.${name}[${i}] is ${record[name][i]}; params must be finite (NaN or \xB1Infinity would spread to every param in one step)`);
+  }
+}
+function checkRate(learningRate, fn = "trainStep") {
   if (typeof learningRate !== "number" || !Number.isFinite(learningRate) || learningRate <= 0) {
-    throw new RangeError(`trainStep: learningRate must be a finite number > 0, got ${show(learningRate)}`);
+    throw new RangeError(`${fn}: learningRate must be a finite number > 0, got ${show(learningRate)}`);
   }
 }
 function checkSeed(seed) {
@@ -82,39 +95,33 @@ const gr_d_b1 = arena.subarray(672, 675);
 const gr_d_W2 = arena.subarray(0, 3);
 const gr_d_W1 = arena.subarray(16, 28);
 const tr_d_h_affine = arena.subarray(464, 656);
-const k_h_acc0 = new Float64Array(16);
-const k_o_acc0 = new Float64Array(16);
-const k_squared_loss_acc0 = new Float64Array(16);
-const k_h_2_acc0 = new Float64Array(16);
+const tile = new Float64Array(16);
 const k_d_b2_acc0 = new Float64Array(1);
-const k_d_b2_acc1 = new Float64Array(16);
 const k_d_b1_acc0 = new Float64Array(3);
-const k_d_b1_acc1 = new Float64Array(16);
-const k_d_W2_acc0 = new Float64Array(16);
-const k_d_W1_acc0 = new Float64Array(16);
 const k_d_b2_2_acc0 = new Float64Array(1);
-const k_d_b2_2_acc1 = new Float64Array(16);
 const k_d_b1_2_acc0 = new Float64Array(3);
-const k_d_b1_2_acc1 = new Float64Array(16);
-const k_d_W2_2_acc0 = new Float64Array(16);
-const k_d_W1_2_acc0 = new Float64Array(16);
 function k_h(in_x, p_W1, p_b1, t_h) {
-  for (let i0 = 0; i0 < 64; i0 += 4) {
-    for (let j0 = 0; j0 < 3; j0 += 3) {
-      const a0o = (i0 + 0) * 4;
-      const a1o = (i0 + 1) * 4;
-      const a2o = (i0 + 2) * 4;
-      const a3o = (i0 + 3) * 4;
+  for (let j0 = 0; j0 < 3; j0 += 3) {
+    const cols = j0 + 3 <= 3 ? 3 : 3 - j0;
+    const jc0 = j0;
+    const jc1 = j0 + 1 < 3 ? j0 + 1 : 2;
+    const jc2 = j0 + 2 < 3 ? j0 + 2 : 2;
+    for (let i0 = 0; i0 < 64; i0 += 4) {
+      const rows = i0 + 4 <= 64 ? 4 : 64 - i0;
+      const a0o = i0 * 4;
+      const a1o = (i0 + 1 < 64 ? i0 + 1 : 63) * 4;
+      const a2o = (i0 + 2 < 64 ? i0 + 2 : 63) * 4;
+      const a3o = (i0 + 3 < 64 ? i0 + 3 : 63) * 4;
       let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0, c30 = 0, c31 = 0, c32 = 0;
       for (let p = 0; p < 4; p++) {
-        const bp = p * 3 + j0;
+        const bp = p * 3;
         const a0 = in_x[a0o + p];
         const a1 = in_x[a1o + p];
         const a2 = in_x[a2o + p];
         const a3 = in_x[a3o + p];
-        const b0 = p_W1[bp + 0];
-        const b1 = p_W1[bp + 1];
-        const b2 = p_W1[bp + 2];
+        const b0 = p_W1[bp + jc0];
+        const b1 = p_W1[bp + jc1];
+        const b2 = p_W1[bp + jc2];
         c00 += a0 * b0;
         c01 += a0 * b1;
         c02 += a0 * b2;
@@ -128,22 +135,22 @@ function k_h(in_x, p_W1, p_b1, t_h) {
         c31 += a3 * b1;
         c32 += a3 * b2;
       }
-      k_h_acc0[0] = c00;
-      k_h_acc0[1] = c01;
-      k_h_acc0[2] = c02;
-      k_h_acc0[3] = c10;
-      k_h_acc0[4] = c11;
-      k_h_acc0[5] = c12;
-      k_h_acc0[6] = c20;
-      k_h_acc0[7] = c21;
-      k_h_acc0[8] = c22;
-      k_h_acc0[9] = c30;
-      k_h_acc0[10] = c31;
-      k_h_acc0[11] = c32;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c01;
+      tile[2] = c02;
+      tile[3] = c10;
+      tile[4] = c11;
+      tile[5] = c12;
+      tile[6] = c20;
+      tile[7] = c21;
+      tile[8] = c22;
+      tile[9] = c30;
+      tile[10] = c31;
+      tile[11] = c32;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 3;
-        for (let c = 0; c < 3; c++) {
-          const acc = k_h_acc0[r * 3 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 3 + c];
           const j = j0 + c;
           const i = rowStart + j;
           t_h[i] = Math.max(acc + p_b1[j], 0);
@@ -153,33 +160,36 @@ function k_h(in_x, p_W1, p_b1, t_h) {
   }
 }
 function k_o(t_h, p_W2, p_b2, t_o) {
-  for (let i0 = 0; i0 < 64; i0 += 4) {
-    for (let j0 = 0; j0 < 1; j0 += 1) {
-      const a0o = (i0 + 0) * 3;
-      const a1o = (i0 + 1) * 3;
-      const a2o = (i0 + 2) * 3;
-      const a3o = (i0 + 3) * 3;
+  for (let j0 = 0; j0 < 1; j0 += 1) {
+    const cols = j0 + 1 <= 1 ? 1 : 1 - j0;
+    const jc0 = j0;
+    for (let i0 = 0; i0 < 64; i0 += 4) {
+      const rows = i0 + 4 <= 64 ? 4 : 64 - i0;
+      const a0o = i0 * 3;
+      const a1o = (i0 + 1 < 64 ? i0 + 1 : 63) * 3;
+      const a2o = (i0 + 2 < 64 ? i0 + 2 : 63) * 3;
+      const a3o = (i0 + 3 < 64 ? i0 + 3 : 63) * 3;
       let c00 = 0, c10 = 0, c20 = 0, c30 = 0;
       for (let p = 0; p < 3; p++) {
-        const bp = p * 1 + j0;
+        const bp = p * 1;
         const a0 = t_h[a0o + p];
         const a1 = t_h[a1o + p];
         const a2 = t_h[a2o + p];
         const a3 = t_h[a3o + p];
-        const b0 = p_W2[bp + 0];
+        const b0 = p_W2[bp + jc0];
         c00 += a0 * b0;
         c10 += a1 * b0;
         c20 += a2 * b0;
         c30 += a3 * b0;
       }
-      k_o_acc0[0] = c00;
-      k_o_acc0[1] = c10;
-      k_o_acc0[2] = c20;
-      k_o_acc0[3] = c30;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c10;
+      tile[2] = c20;
+      tile[3] = c30;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 1;
-        for (let c = 0; c < 1; c++) {
-          const acc = k_o_acc0[r * 1 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 1 + c];
           const j = j0 + c;
           const i = rowStart + j;
           t_o[i] = acc + p_b2[j];
@@ -190,33 +200,36 @@ function k_o(t_h, p_W2, p_b2, t_o) {
 }
 function k_squared_loss(t_h, p_W2, p_b2, in_y, t_squared_loss) {
   let sum0 = 0;
-  for (let i0 = 0; i0 < 64; i0 += 4) {
-    for (let j0 = 0; j0 < 1; j0 += 1) {
-      const a0o = (i0 + 0) * 3;
-      const a1o = (i0 + 1) * 3;
-      const a2o = (i0 + 2) * 3;
-      const a3o = (i0 + 3) * 3;
+  for (let j0 = 0; j0 < 1; j0 += 1) {
+    const cols = j0 + 1 <= 1 ? 1 : 1 - j0;
+    const jc0 = j0;
+    for (let i0 = 0; i0 < 64; i0 += 4) {
+      const rows = i0 + 4 <= 64 ? 4 : 64 - i0;
+      const a0o = i0 * 3;
+      const a1o = (i0 + 1 < 64 ? i0 + 1 : 63) * 3;
+      const a2o = (i0 + 2 < 64 ? i0 + 2 : 63) * 3;
+      const a3o = (i0 + 3 < 64 ? i0 + 3 : 63) * 3;
       let c00 = 0, c10 = 0, c20 = 0, c30 = 0;
       for (let p = 0; p < 3; p++) {
-        const bp = p * 1 + j0;
+        const bp = p * 1;
         const a0 = t_h[a0o + p];
         const a1 = t_h[a1o + p];
         const a2 = t_h[a2o + p];
         const a3 = t_h[a3o + p];
-        const b0 = p_W2[bp + 0];
+        const b0 = p_W2[bp + jc0];
         c00 += a0 * b0;
         c10 += a1 * b0;
         c20 += a2 * b0;
         c30 += a3 * b0;
       }
-      k_squared_loss_acc0[0] = c00;
-      k_squared_loss_acc0[1] = c10;
-      k_squared_loss_acc0[2] = c20;
-      k_squared_loss_acc0[3] = c30;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c10;
+      tile[2] = c20;
+      tile[3] = c30;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 1;
-        for (let c = 0; c < 1; c++) {
-          const acc = k_squared_loss_acc0[r * 1 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 1 + c];
           const j = j0 + c;
           const i = rowStart + j;
           const e0 = acc + p_b2[j] - in_y[i];
@@ -228,22 +241,27 @@ function k_squared_loss(t_h, p_W2, p_b2, in_y, t_squared_loss) {
   t_squared_loss[0] = sum0 * 0.015625;
 }
 function k_h_2(in_x, p_W1, p_b1, t_h_affine, t_h) {
-  for (let i0 = 0; i0 < 64; i0 += 4) {
-    for (let j0 = 0; j0 < 3; j0 += 3) {
-      const a0o = (i0 + 0) * 4;
-      const a1o = (i0 + 1) * 4;
-      const a2o = (i0 + 2) * 4;
-      const a3o = (i0 + 3) * 4;
+  for (let j0 = 0; j0 < 3; j0 += 3) {
+    const cols = j0 + 3 <= 3 ? 3 : 3 - j0;
+    const jc0 = j0;
+    const jc1 = j0 + 1 < 3 ? j0 + 1 : 2;
+    const jc2 = j0 + 2 < 3 ? j0 + 2 : 2;
+    for (let i0 = 0; i0 < 64; i0 += 4) {
+      const rows = i0 + 4 <= 64 ? 4 : 64 - i0;
+      const a0o = i0 * 4;
+      const a1o = (i0 + 1 < 64 ? i0 + 1 : 63) * 4;
+      const a2o = (i0 + 2 < 64 ? i0 + 2 : 63) * 4;
+      const a3o = (i0 + 3 < 64 ? i0 + 3 : 63) * 4;
       let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0, c30 = 0, c31 = 0, c32 = 0;
       for (let p = 0; p < 4; p++) {
-        const bp = p * 3 + j0;
+        const bp = p * 3;
         const a0 = in_x[a0o + p];
         const a1 = in_x[a1o + p];
         const a2 = in_x[a2o + p];
         const a3 = in_x[a3o + p];
-        const b0 = p_W1[bp + 0];
-        const b1 = p_W1[bp + 1];
-        const b2 = p_W1[bp + 2];
+        const b0 = p_W1[bp + jc0];
+        const b1 = p_W1[bp + jc1];
+        const b2 = p_W1[bp + jc2];
         c00 += a0 * b0;
         c01 += a0 * b1;
         c02 += a0 * b2;
@@ -257,22 +275,22 @@ function k_h_2(in_x, p_W1, p_b1, t_h_affine, t_h) {
         c31 += a3 * b1;
         c32 += a3 * b2;
       }
-      k_h_2_acc0[0] = c00;
-      k_h_2_acc0[1] = c01;
-      k_h_2_acc0[2] = c02;
-      k_h_2_acc0[3] = c10;
-      k_h_2_acc0[4] = c11;
-      k_h_2_acc0[5] = c12;
-      k_h_2_acc0[6] = c20;
-      k_h_2_acc0[7] = c21;
-      k_h_2_acc0[8] = c22;
-      k_h_2_acc0[9] = c30;
-      k_h_2_acc0[10] = c31;
-      k_h_2_acc0[11] = c32;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c01;
+      tile[2] = c02;
+      tile[3] = c10;
+      tile[4] = c11;
+      tile[5] = c12;
+      tile[6] = c20;
+      tile[7] = c21;
+      tile[8] = c22;
+      tile[9] = c30;
+      tile[10] = c31;
+      tile[11] = c32;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 3;
-        for (let c = 0; c < 3; c++) {
-          const acc = k_h_2_acc0[r * 3 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 3 + c];
           const j = j0 + c;
           const i = rowStart + j;
           const e0 = acc + p_b1[j];
@@ -286,33 +304,36 @@ function k_h_2(in_x, p_W1, p_b1, t_h_affine, t_h) {
 function k_d_b2(t_h, p_W2, p_b2, in_y, t_d_o, t_squared_loss, t_d_b2) {
   let sum0 = 0;
   k_d_b2_acc0.fill(0);
-  for (let i0 = 0; i0 < 64; i0 += 4) {
-    for (let j0 = 0; j0 < 1; j0 += 1) {
-      const a0o = (i0 + 0) * 3;
-      const a1o = (i0 + 1) * 3;
-      const a2o = (i0 + 2) * 3;
-      const a3o = (i0 + 3) * 3;
+  for (let j0 = 0; j0 < 1; j0 += 1) {
+    const cols = j0 + 1 <= 1 ? 1 : 1 - j0;
+    const jc0 = j0;
+    for (let i0 = 0; i0 < 64; i0 += 4) {
+      const rows = i0 + 4 <= 64 ? 4 : 64 - i0;
+      const a0o = i0 * 3;
+      const a1o = (i0 + 1 < 64 ? i0 + 1 : 63) * 3;
+      const a2o = (i0 + 2 < 64 ? i0 + 2 : 63) * 3;
+      const a3o = (i0 + 3 < 64 ? i0 + 3 : 63) * 3;
       let c00 = 0, c10 = 0, c20 = 0, c30 = 0;
       for (let p = 0; p < 3; p++) {
-        const bp = p * 1 + j0;
+        const bp = p * 1;
         const a0 = t_h[a0o + p];
         const a1 = t_h[a1o + p];
         const a2 = t_h[a2o + p];
         const a3 = t_h[a3o + p];
-        const b0 = p_W2[bp + 0];
+        const b0 = p_W2[bp + jc0];
         c00 += a0 * b0;
         c10 += a1 * b0;
         c20 += a2 * b0;
         c30 += a3 * b0;
       }
-      k_d_b2_acc1[0] = c00;
-      k_d_b2_acc1[1] = c10;
-      k_d_b2_acc1[2] = c20;
-      k_d_b2_acc1[3] = c30;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c10;
+      tile[2] = c20;
+      tile[3] = c30;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 1;
-        for (let c = 0; c < 1; c++) {
-          const acc = k_d_b2_acc1[r * 1 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 1 + c];
           const j = j0 + c;
           const i = rowStart + j;
           const e0 = acc + p_b2[j];
@@ -332,15 +353,17 @@ function k_d_b2(t_h, p_W2, p_b2, in_y, t_d_o, t_squared_loss, t_d_b2) {
 }
 function k_d_b1(t_d_o, p_W2, t_h_affine, t_d_h_affine, t_d_b1) {
   k_d_b1_acc0.fill(0);
-  for (let i0 = 0; i0 < 64; i0 += 4) {
-    for (let j0 = 0; j0 < 3; j0 += 3) {
-      const a0o = (i0 + 0) * 1;
-      const a1o = (i0 + 1) * 1;
-      const a2o = (i0 + 2) * 1;
-      const a3o = (i0 + 3) * 1;
-      const b0o = (j0 + 0) * 1;
-      const b1o = (j0 + 1) * 1;
-      const b2o = (j0 + 2) * 1;
+  for (let j0 = 0; j0 < 3; j0 += 3) {
+    const cols = j0 + 3 <= 3 ? 3 : 3 - j0;
+    const b0o = j0 * 1;
+    const b1o = (j0 + 1 < 3 ? j0 + 1 : 2) * 1;
+    const b2o = (j0 + 2 < 3 ? j0 + 2 : 2) * 1;
+    for (let i0 = 0; i0 < 64; i0 += 4) {
+      const rows = i0 + 4 <= 64 ? 4 : 64 - i0;
+      const a0o = i0 * 1;
+      const a1o = (i0 + 1 < 64 ? i0 + 1 : 63) * 1;
+      const a2o = (i0 + 2 < 64 ? i0 + 2 : 63) * 1;
+      const a3o = (i0 + 3 < 64 ? i0 + 3 : 63) * 1;
       let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0, c30 = 0, c31 = 0, c32 = 0;
       for (let p = 0; p < 1; p++) {
         const a0 = t_d_o[a0o + p];
@@ -363,22 +386,22 @@ function k_d_b1(t_d_o, p_W2, t_h_affine, t_d_h_affine, t_d_b1) {
         c31 += a3 * b1;
         c32 += a3 * b2;
       }
-      k_d_b1_acc1[0] = c00;
-      k_d_b1_acc1[1] = c01;
-      k_d_b1_acc1[2] = c02;
-      k_d_b1_acc1[3] = c10;
-      k_d_b1_acc1[4] = c11;
-      k_d_b1_acc1[5] = c12;
-      k_d_b1_acc1[6] = c20;
-      k_d_b1_acc1[7] = c21;
-      k_d_b1_acc1[8] = c22;
-      k_d_b1_acc1[9] = c30;
-      k_d_b1_acc1[10] = c31;
-      k_d_b1_acc1[11] = c32;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c01;
+      tile[2] = c02;
+      tile[3] = c10;
+      tile[4] = c11;
+      tile[5] = c12;
+      tile[6] = c20;
+      tile[7] = c21;
+      tile[8] = c22;
+      tile[9] = c30;
+      tile[10] = c31;
+      tile[11] = c32;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 3;
-        for (let c = 0; c < 3; c++) {
-          const acc = k_d_b1_acc1[r * 3 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 3 + c];
           const j = j0 + c;
           const i = rowStart + j;
           const e0 = t_h_affine[i] >= 0 ? acc : 0;
@@ -393,27 +416,33 @@ function k_d_b1(t_d_o, p_W2, t_h_affine, t_d_h_affine, t_d_b1) {
   }
 }
 function k_d_W2(t_h, t_d_o, t_d_W2) {
-  for (let i0 = 0; i0 < 3; i0 += 3) {
-    for (let j0 = 0; j0 < 1; j0 += 1) {
+  for (let j0 = 0; j0 < 1; j0 += 1) {
+    const cols = j0 + 1 <= 1 ? 1 : 1 - j0;
+    const jc0 = j0;
+    for (let i0 = 0; i0 < 3; i0 += 3) {
+      const rows = i0 + 3 <= 3 ? 3 : 3 - i0;
+      const ir0 = i0;
+      const ir1 = i0 + 1 < 3 ? i0 + 1 : 2;
+      const ir2 = i0 + 2 < 3 ? i0 + 2 : 2;
       let c00 = 0, c10 = 0, c20 = 0;
       for (let p = 0; p < 64; p++) {
-        const ap = p * 3 + i0;
-        const bp = p * 1 + j0;
-        const a0 = t_h[ap + 0];
-        const a1 = t_h[ap + 1];
-        const a2 = t_h[ap + 2];
-        const b0 = t_d_o[bp + 0];
+        const ap = p * 3;
+        const bp = p * 1;
+        const a0 = t_h[ap + ir0];
+        const a1 = t_h[ap + ir1];
+        const a2 = t_h[ap + ir2];
+        const b0 = t_d_o[bp + jc0];
         c00 += a0 * b0;
         c10 += a1 * b0;
         c20 += a2 * b0;
       }
-      k_d_W2_acc0[0] = c00;
-      k_d_W2_acc0[1] = c10;
-      k_d_W2_acc0[2] = c20;
-      for (let r = 0; r < 3; r++) {
+      tile[0] = c00;
+      tile[1] = c10;
+      tile[2] = c20;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 1;
-        for (let c = 0; c < 1; c++) {
-          const acc = k_d_W2_acc0[r * 1 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 1 + c];
           const j = j0 + c;
           const i = rowStart + j;
           t_d_W2[i] = acc;
@@ -423,19 +452,28 @@ function k_d_W2(t_h, t_d_o, t_d_W2) {
   }
 }
 function k_d_W1(in_x, t_d_h_affine, t_d_W1) {
-  for (let i0 = 0; i0 < 4; i0 += 4) {
-    for (let j0 = 0; j0 < 3; j0 += 3) {
+  for (let j0 = 0; j0 < 3; j0 += 3) {
+    const cols = j0 + 3 <= 3 ? 3 : 3 - j0;
+    const jc0 = j0;
+    const jc1 = j0 + 1 < 3 ? j0 + 1 : 2;
+    const jc2 = j0 + 2 < 3 ? j0 + 2 : 2;
+    for (let i0 = 0; i0 < 4; i0 += 4) {
+      const rows = i0 + 4 <= 4 ? 4 : 4 - i0;
+      const ir0 = i0;
+      const ir1 = i0 + 1 < 4 ? i0 + 1 : 3;
+      const ir2 = i0 + 2 < 4 ? i0 + 2 : 3;
+      const ir3 = i0 + 3 < 4 ? i0 + 3 : 3;
       let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0, c30 = 0, c31 = 0, c32 = 0;
       for (let p = 0; p < 64; p++) {
-        const ap = p * 4 + i0;
-        const bp = p * 3 + j0;
-        const a0 = in_x[ap + 0];
-        const a1 = in_x[ap + 1];
-        const a2 = in_x[ap + 2];
-        const a3 = in_x[ap + 3];
-        const b0 = t_d_h_affine[bp + 0];
-        const b1 = t_d_h_affine[bp + 1];
-        const b2 = t_d_h_affine[bp + 2];
+        const ap = p * 4;
+        const bp = p * 3;
+        const a0 = in_x[ap + ir0];
+        const a1 = in_x[ap + ir1];
+        const a2 = in_x[ap + ir2];
+        const a3 = in_x[ap + ir3];
+        const b0 = t_d_h_affine[bp + jc0];
+        const b1 = t_d_h_affine[bp + jc1];
+        const b2 = t_d_h_affine[bp + jc2];
         c00 += a0 * b0;
         c01 += a0 * b1;
         c02 += a0 * b2;
@@ -449,22 +487,22 @@ function k_d_W1(in_x, t_d_h_affine, t_d_W1) {
         c31 += a3 * b1;
         c32 += a3 * b2;
       }
-      k_d_W1_acc0[0] = c00;
-      k_d_W1_acc0[1] = c01;
-      k_d_W1_acc0[2] = c02;
-      k_d_W1_acc0[3] = c10;
-      k_d_W1_acc0[4] = c11;
-      k_d_W1_acc0[5] = c12;
-      k_d_W1_acc0[6] = c20;
-      k_d_W1_acc0[7] = c21;
-      k_d_W1_acc0[8] = c22;
-      k_d_W1_acc0[9] = c30;
-      k_d_W1_acc0[10] = c31;
-      k_d_W1_acc0[11] = c32;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c01;
+      tile[2] = c02;
+      tile[3] = c10;
+      tile[4] = c11;
+      tile[5] = c12;
+      tile[6] = c20;
+      tile[7] = c21;
+      tile[8] = c22;
+      tile[9] = c30;
+      tile[10] = c31;
+      tile[11] = c32;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 3;
-        for (let c = 0; c < 3; c++) {
-          const acc = k_d_W1_acc0[r * 3 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 3 + c];
           const j = j0 + c;
           const i = rowStart + j;
           t_d_W1[i] = acc;
@@ -476,33 +514,36 @@ function k_d_W1(in_x, t_d_h_affine, t_d_W1) {
 function k_d_b2_2(t_h, p_W2, p_b2, in_y, t_d_o, t_squared_loss, lr) {
   let sum0 = 0;
   k_d_b2_2_acc0.fill(0);
-  for (let i0 = 0; i0 < 64; i0 += 4) {
-    for (let j0 = 0; j0 < 1; j0 += 1) {
-      const a0o = (i0 + 0) * 3;
-      const a1o = (i0 + 1) * 3;
-      const a2o = (i0 + 2) * 3;
-      const a3o = (i0 + 3) * 3;
+  for (let j0 = 0; j0 < 1; j0 += 1) {
+    const cols = j0 + 1 <= 1 ? 1 : 1 - j0;
+    const jc0 = j0;
+    for (let i0 = 0; i0 < 64; i0 += 4) {
+      const rows = i0 + 4 <= 64 ? 4 : 64 - i0;
+      const a0o = i0 * 3;
+      const a1o = (i0 + 1 < 64 ? i0 + 1 : 63) * 3;
+      const a2o = (i0 + 2 < 64 ? i0 + 2 : 63) * 3;
+      const a3o = (i0 + 3 < 64 ? i0 + 3 : 63) * 3;
       let c00 = 0, c10 = 0, c20 = 0, c30 = 0;
       for (let p = 0; p < 3; p++) {
-        const bp = p * 1 + j0;
+        const bp = p * 1;
         const a0 = t_h[a0o + p];
         const a1 = t_h[a1o + p];
         const a2 = t_h[a2o + p];
         const a3 = t_h[a3o + p];
-        const b0 = p_W2[bp + 0];
+        const b0 = p_W2[bp + jc0];
         c00 += a0 * b0;
         c10 += a1 * b0;
         c20 += a2 * b0;
         c30 += a3 * b0;
       }
-      k_d_b2_2_acc1[0] = c00;
-      k_d_b2_2_acc1[1] = c10;
-      k_d_b2_2_acc1[2] = c20;
-      k_d_b2_2_acc1[3] = c30;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c10;
+      tile[2] = c20;
+      tile[3] = c30;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 1;
-        for (let c = 0; c < 1; c++) {
-          const acc = k_d_b2_2_acc1[r * 1 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 1 + c];
           const j = j0 + c;
           const i = rowStart + j;
           const e0 = acc + p_b2[j];
@@ -522,15 +563,17 @@ function k_d_b2_2(t_h, p_W2, p_b2, in_y, t_d_o, t_squared_loss, lr) {
 }
 function k_d_b1_2(t_d_o, p_W2, t_h_affine, p_b1, t_d_h_affine, lr) {
   k_d_b1_2_acc0.fill(0);
-  for (let i0 = 0; i0 < 64; i0 += 4) {
-    for (let j0 = 0; j0 < 3; j0 += 3) {
-      const a0o = (i0 + 0) * 1;
-      const a1o = (i0 + 1) * 1;
-      const a2o = (i0 + 2) * 1;
-      const a3o = (i0 + 3) * 1;
-      const b0o = (j0 + 0) * 1;
-      const b1o = (j0 + 1) * 1;
-      const b2o = (j0 + 2) * 1;
+  for (let j0 = 0; j0 < 3; j0 += 3) {
+    const cols = j0 + 3 <= 3 ? 3 : 3 - j0;
+    const b0o = j0 * 1;
+    const b1o = (j0 + 1 < 3 ? j0 + 1 : 2) * 1;
+    const b2o = (j0 + 2 < 3 ? j0 + 2 : 2) * 1;
+    for (let i0 = 0; i0 < 64; i0 += 4) {
+      const rows = i0 + 4 <= 64 ? 4 : 64 - i0;
+      const a0o = i0 * 1;
+      const a1o = (i0 + 1 < 64 ? i0 + 1 : 63) * 1;
+      const a2o = (i0 + 2 < 64 ? i0 + 2 : 63) * 1;
+      const a3o = (i0 + 3 < 64 ? i0 + 3 : 63) * 1;
       let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0, c30 = 0, c31 = 0, c32 = 0;
       for (let p = 0; p < 1; p++) {
         const a0 = t_d_o[a0o + p];
@@ -553,22 +596,22 @@ function k_d_b1_2(t_d_o, p_W2, t_h_affine, p_b1, t_d_h_affine, lr) {
         c31 += a3 * b1;
         c32 += a3 * b2;
       }
-      k_d_b1_2_acc1[0] = c00;
-      k_d_b1_2_acc1[1] = c01;
-      k_d_b1_2_acc1[2] = c02;
-      k_d_b1_2_acc1[3] = c10;
-      k_d_b1_2_acc1[4] = c11;
-      k_d_b1_2_acc1[5] = c12;
-      k_d_b1_2_acc1[6] = c20;
-      k_d_b1_2_acc1[7] = c21;
-      k_d_b1_2_acc1[8] = c22;
-      k_d_b1_2_acc1[9] = c30;
-      k_d_b1_2_acc1[10] = c31;
-      k_d_b1_2_acc1[11] = c32;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c01;
+      tile[2] = c02;
+      tile[3] = c10;
+      tile[4] = c11;
+      tile[5] = c12;
+      tile[6] = c20;
+      tile[7] = c21;
+      tile[8] = c22;
+      tile[9] = c30;
+      tile[10] = c31;
+      tile[11] = c32;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 3;
-        for (let c = 0; c < 3; c++) {
-          const acc = k_d_b1_2_acc1[r * 3 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 3 + c];
           const j = j0 + c;
           const i = rowStart + j;
           const e0 = t_h_affine[i] >= 0 ? acc : 0;
@@ -583,27 +626,33 @@ function k_d_b1_2(t_d_o, p_W2, t_h_affine, p_b1, t_d_h_affine, lr) {
   }
 }
 function k_d_W2_2(t_h, t_d_o, p_W2, lr) {
-  for (let i0 = 0; i0 < 3; i0 += 3) {
-    for (let j0 = 0; j0 < 1; j0 += 1) {
+  for (let j0 = 0; j0 < 1; j0 += 1) {
+    const cols = j0 + 1 <= 1 ? 1 : 1 - j0;
+    const jc0 = j0;
+    for (let i0 = 0; i0 < 3; i0 += 3) {
+      const rows = i0 + 3 <= 3 ? 3 : 3 - i0;
+      const ir0 = i0;
+      const ir1 = i0 + 1 < 3 ? i0 + 1 : 2;
+      const ir2 = i0 + 2 < 3 ? i0 + 2 : 2;
       let c00 = 0, c10 = 0, c20 = 0;
       for (let p = 0; p < 64; p++) {
-        const ap = p * 3 + i0;
-        const bp = p * 1 + j0;
-        const a0 = t_h[ap + 0];
-        const a1 = t_h[ap + 1];
-        const a2 = t_h[ap + 2];
-        const b0 = t_d_o[bp + 0];
+        const ap = p * 3;
+        const bp = p * 1;
+        const a0 = t_h[ap + ir0];
+        const a1 = t_h[ap + ir1];
+        const a2 = t_h[ap + ir2];
+        const b0 = t_d_o[bp + jc0];
         c00 += a0 * b0;
         c10 += a1 * b0;
         c20 += a2 * b0;
       }
-      k_d_W2_2_acc0[0] = c00;
-      k_d_W2_2_acc0[1] = c10;
-      k_d_W2_2_acc0[2] = c20;
-      for (let r = 0; r < 3; r++) {
+      tile[0] = c00;
+      tile[1] = c10;
+      tile[2] = c20;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 1;
-        for (let c = 0; c < 1; c++) {
-          const acc = k_d_W2_2_acc0[r * 1 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 1 + c];
           const j = j0 + c;
           const i = rowStart + j;
           p_W2[i] -= lr * acc;
@@ -613,19 +662,28 @@ function k_d_W2_2(t_h, t_d_o, p_W2, lr) {
   }
 }
 function k_d_W1_2(in_x, t_d_h_affine, p_W1, lr) {
-  for (let i0 = 0; i0 < 4; i0 += 4) {
-    for (let j0 = 0; j0 < 3; j0 += 3) {
+  for (let j0 = 0; j0 < 3; j0 += 3) {
+    const cols = j0 + 3 <= 3 ? 3 : 3 - j0;
+    const jc0 = j0;
+    const jc1 = j0 + 1 < 3 ? j0 + 1 : 2;
+    const jc2 = j0 + 2 < 3 ? j0 + 2 : 2;
+    for (let i0 = 0; i0 < 4; i0 += 4) {
+      const rows = i0 + 4 <= 4 ? 4 : 4 - i0;
+      const ir0 = i0;
+      const ir1 = i0 + 1 < 4 ? i0 + 1 : 3;
+      const ir2 = i0 + 2 < 4 ? i0 + 2 : 3;
+      const ir3 = i0 + 3 < 4 ? i0 + 3 : 3;
       let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0, c30 = 0, c31 = 0, c32 = 0;
       for (let p = 0; p < 64; p++) {
-        const ap = p * 4 + i0;
-        const bp = p * 3 + j0;
-        const a0 = in_x[ap + 0];
-        const a1 = in_x[ap + 1];
-        const a2 = in_x[ap + 2];
-        const a3 = in_x[ap + 3];
-        const b0 = t_d_h_affine[bp + 0];
-        const b1 = t_d_h_affine[bp + 1];
-        const b2 = t_d_h_affine[bp + 2];
+        const ap = p * 4;
+        const bp = p * 3;
+        const a0 = in_x[ap + ir0];
+        const a1 = in_x[ap + ir1];
+        const a2 = in_x[ap + ir2];
+        const a3 = in_x[ap + ir3];
+        const b0 = t_d_h_affine[bp + jc0];
+        const b1 = t_d_h_affine[bp + jc1];
+        const b2 = t_d_h_affine[bp + jc2];
         c00 += a0 * b0;
         c01 += a0 * b1;
         c02 += a0 * b2;
@@ -639,22 +697,22 @@ function k_d_W1_2(in_x, t_d_h_affine, p_W1, lr) {
         c31 += a3 * b1;
         c32 += a3 * b2;
       }
-      k_d_W1_2_acc0[0] = c00;
-      k_d_W1_2_acc0[1] = c01;
-      k_d_W1_2_acc0[2] = c02;
-      k_d_W1_2_acc0[3] = c10;
-      k_d_W1_2_acc0[4] = c11;
-      k_d_W1_2_acc0[5] = c12;
-      k_d_W1_2_acc0[6] = c20;
-      k_d_W1_2_acc0[7] = c21;
-      k_d_W1_2_acc0[8] = c22;
-      k_d_W1_2_acc0[9] = c30;
-      k_d_W1_2_acc0[10] = c31;
-      k_d_W1_2_acc0[11] = c32;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c01;
+      tile[2] = c02;
+      tile[3] = c10;
+      tile[4] = c11;
+      tile[5] = c12;
+      tile[6] = c20;
+      tile[7] = c21;
+      tile[8] = c22;
+      tile[9] = c30;
+      tile[10] = c31;
+      tile[11] = c32;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 3;
-        for (let c = 0; c < 3; c++) {
-          const acc = k_d_W1_2_acc0[r * 3 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 3 + c];
           const j = j0 + c;
           const i = rowStart + j;
           p_W1[i] -= lr * acc;

@@ -41,10 +41,23 @@ function checkRecord(fn, what, record, required, allowed) {
     }
     checkArray(fn, what, name, values[name], spec[1], spec[2]);
   }
+  if (fn === "trainStep" && what === "params") checkFinite(fn, what, values, required);
 }
-function checkRate(learningRate) {
+function checkFinite(fn, what, record, spec) {
+  let poison = 0;
+  for (let k = 0; k < spec.length; k++) {
+    const v = record[spec[k][0]];
+    for (let i = 0; i < v.length; i++) poison += v[i] * 0;
+  }
+  if (poison === 0) return;
+  for (const [name] of spec) {
+    const i = record[name].findIndex((e) => !Number.isFinite(e));
+    if (i >= 0) throw new RangeError(`${fn}: ${what}.${name}[${i}] is ${record[name][i]}; params must be finite (NaN or \xB1Infinity would spread to every param in one step)`);
+  }
+}
+function checkRate(learningRate, fn = "trainStep") {
   if (typeof learningRate !== "number" || !Number.isFinite(learningRate) || learningRate <= 0) {
-    throw new RangeError(`trainStep: learningRate must be a finite number > 0, got ${show(learningRate)}`);
+    throw new RangeError(`${fn}: learningRate must be a finite number > 0, got ${show(learningRate)}`);
   }
 }
 function checkSeed(seed) {
@@ -85,46 +98,37 @@ const gr_d_W2 = arena.subarray(256, 384);
 const gr_d_W1 = arena.subarray(0, 64);
 const tr_d_h2_affine = arena.subarray(432, 552);
 const tr_d_h1_affine = arena.subarray(560, 800);
-const k_h1_acc0 = new Float64Array(16);
-const k_h2_acc0 = new Float64Array(16);
-const k_scores_acc0 = new Float64Array(16);
-const k_squared_loss_acc0 = new Float64Array(16);
+const tile = new Float64Array(16);
 const k_d_b3_acc0 = new Float64Array(3);
-const k_d_b3_acc1 = new Float64Array(16);
 const k_d_b2_acc0 = new Float64Array(8);
-const k_d_b2_acc1 = new Float64Array(16);
-const k_d_W3_acc0 = new Float64Array(16);
 const k_d_b1_acc0 = new Float64Array(16);
-const k_d_b1_acc1 = new Float64Array(16);
-const k_d_W2_acc0 = new Float64Array(16);
-const k_d_W1_acc0 = new Float64Array(16);
 const k_d_b3_2_acc0 = new Float64Array(3);
-const k_d_b3_2_acc1 = new Float64Array(16);
 const k_d_b2_2_acc0 = new Float64Array(8);
-const k_d_b2_2_acc1 = new Float64Array(16);
-const k_d_W3_2_acc0 = new Float64Array(16);
 const k_d_b1_2_acc0 = new Float64Array(16);
-const k_d_b1_2_acc1 = new Float64Array(16);
-const k_d_W2_2_acc0 = new Float64Array(16);
-const k_d_W1_2_acc0 = new Float64Array(16);
 function k_h1(in_x, p_W1, p_b1, t_h1) {
-  for (let i0 = 0; i0 < 12; i0 += 4) {
-    for (let j0 = 0; j0 < 16; j0 += 4) {
-      const a0o = (i0 + 0) * 4;
-      const a1o = (i0 + 1) * 4;
-      const a2o = (i0 + 2) * 4;
-      const a3o = (i0 + 3) * 4;
+  for (let j0 = 0; j0 < 16; j0 += 4) {
+    const cols = j0 + 4 <= 16 ? 4 : 16 - j0;
+    const jc0 = j0;
+    const jc1 = j0 + 1 < 16 ? j0 + 1 : 15;
+    const jc2 = j0 + 2 < 16 ? j0 + 2 : 15;
+    const jc3 = j0 + 3 < 16 ? j0 + 3 : 15;
+    for (let i0 = 0; i0 < 15; i0 += 4) {
+      const rows = i0 + 4 <= 15 ? 4 : 15 - i0;
+      const a0o = i0 * 4;
+      const a1o = (i0 + 1 < 15 ? i0 + 1 : 14) * 4;
+      const a2o = (i0 + 2 < 15 ? i0 + 2 : 14) * 4;
+      const a3o = (i0 + 3 < 15 ? i0 + 3 : 14) * 4;
       let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
       for (let p = 0; p < 4; p++) {
-        const bp = p * 16 + j0;
+        const bp = p * 16;
         const a0 = in_x[a0o + p];
         const a1 = in_x[a1o + p];
         const a2 = in_x[a2o + p];
         const a3 = in_x[a3o + p];
-        const b0 = p_W1[bp + 0];
-        const b1 = p_W1[bp + 1];
-        const b2 = p_W1[bp + 2];
-        const b3 = p_W1[bp + 3];
+        const b0 = p_W1[bp + jc0];
+        const b1 = p_W1[bp + jc1];
+        const b2 = p_W1[bp + jc2];
+        const b3 = p_W1[bp + jc3];
         c00 += a0 * b0;
         c01 += a0 * b1;
         c02 += a0 * b2;
@@ -142,81 +146,26 @@ function k_h1(in_x, p_W1, p_b1, t_h1) {
         c32 += a3 * b2;
         c33 += a3 * b3;
       }
-      k_h1_acc0[0] = c00;
-      k_h1_acc0[1] = c01;
-      k_h1_acc0[2] = c02;
-      k_h1_acc0[3] = c03;
-      k_h1_acc0[4] = c10;
-      k_h1_acc0[5] = c11;
-      k_h1_acc0[6] = c12;
-      k_h1_acc0[7] = c13;
-      k_h1_acc0[8] = c20;
-      k_h1_acc0[9] = c21;
-      k_h1_acc0[10] = c22;
-      k_h1_acc0[11] = c23;
-      k_h1_acc0[12] = c30;
-      k_h1_acc0[13] = c31;
-      k_h1_acc0[14] = c32;
-      k_h1_acc0[15] = c33;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c01;
+      tile[2] = c02;
+      tile[3] = c03;
+      tile[4] = c10;
+      tile[5] = c11;
+      tile[6] = c12;
+      tile[7] = c13;
+      tile[8] = c20;
+      tile[9] = c21;
+      tile[10] = c22;
+      tile[11] = c23;
+      tile[12] = c30;
+      tile[13] = c31;
+      tile[14] = c32;
+      tile[15] = c33;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 16;
-        for (let c = 0; c < 4; c++) {
-          const acc = k_h1_acc0[r * 4 + c];
-          const j = j0 + c;
-          const i = rowStart + j;
-          const e0 = acc + p_b1[j];
-          const e1 = Math.exp(-2 * Math.abs(e0));
-          const e2 = (1 - e1) / (1 + e1);
-          t_h1[i] = e0 >= 0 ? e2 : -e2;
-        }
-      }
-    }
-  }
-  {
-    const i0 = 12;
-    for (let j0 = 0; j0 < 16; j0 += 4) {
-      const a0o = (i0 + 0) * 4;
-      const a1o = (i0 + 1) * 4;
-      const a2o = (i0 + 2) * 4;
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-      for (let p = 0; p < 4; p++) {
-        const bp = p * 16 + j0;
-        const a0 = in_x[a0o + p];
-        const a1 = in_x[a1o + p];
-        const a2 = in_x[a2o + p];
-        const b0 = p_W1[bp + 0];
-        const b1 = p_W1[bp + 1];
-        const b2 = p_W1[bp + 2];
-        const b3 = p_W1[bp + 3];
-        c00 += a0 * b0;
-        c01 += a0 * b1;
-        c02 += a0 * b2;
-        c03 += a0 * b3;
-        c10 += a1 * b0;
-        c11 += a1 * b1;
-        c12 += a1 * b2;
-        c13 += a1 * b3;
-        c20 += a2 * b0;
-        c21 += a2 * b1;
-        c22 += a2 * b2;
-        c23 += a2 * b3;
-      }
-      k_h1_acc0[0] = c00;
-      k_h1_acc0[1] = c01;
-      k_h1_acc0[2] = c02;
-      k_h1_acc0[3] = c03;
-      k_h1_acc0[4] = c10;
-      k_h1_acc0[5] = c11;
-      k_h1_acc0[6] = c12;
-      k_h1_acc0[7] = c13;
-      k_h1_acc0[8] = c20;
-      k_h1_acc0[9] = c21;
-      k_h1_acc0[10] = c22;
-      k_h1_acc0[11] = c23;
-      for (let r = 0; r < 3; r++) {
-        const rowStart = (i0 + r) * 16;
-        for (let c = 0; c < 4; c++) {
-          const acc = k_h1_acc0[r * 4 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 4 + c];
           const j = j0 + c;
           const i = rowStart + j;
           const e0 = acc + p_b1[j];
@@ -229,23 +178,29 @@ function k_h1(in_x, p_W1, p_b1, t_h1) {
   }
 }
 function k_h2(t_h1, p_W2, p_b2, t_h2) {
-  for (let i0 = 0; i0 < 12; i0 += 4) {
-    for (let j0 = 0; j0 < 8; j0 += 4) {
-      const a0o = (i0 + 0) * 16;
-      const a1o = (i0 + 1) * 16;
-      const a2o = (i0 + 2) * 16;
-      const a3o = (i0 + 3) * 16;
+  for (let j0 = 0; j0 < 8; j0 += 4) {
+    const cols = j0 + 4 <= 8 ? 4 : 8 - j0;
+    const jc0 = j0;
+    const jc1 = j0 + 1 < 8 ? j0 + 1 : 7;
+    const jc2 = j0 + 2 < 8 ? j0 + 2 : 7;
+    const jc3 = j0 + 3 < 8 ? j0 + 3 : 7;
+    for (let i0 = 0; i0 < 15; i0 += 4) {
+      const rows = i0 + 4 <= 15 ? 4 : 15 - i0;
+      const a0o = i0 * 16;
+      const a1o = (i0 + 1 < 15 ? i0 + 1 : 14) * 16;
+      const a2o = (i0 + 2 < 15 ? i0 + 2 : 14) * 16;
+      const a3o = (i0 + 3 < 15 ? i0 + 3 : 14) * 16;
       let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
       for (let p = 0; p < 16; p++) {
-        const bp = p * 8 + j0;
+        const bp = p * 8;
         const a0 = t_h1[a0o + p];
         const a1 = t_h1[a1o + p];
         const a2 = t_h1[a2o + p];
         const a3 = t_h1[a3o + p];
-        const b0 = p_W2[bp + 0];
-        const b1 = p_W2[bp + 1];
-        const b2 = p_W2[bp + 2];
-        const b3 = p_W2[bp + 3];
+        const b0 = p_W2[bp + jc0];
+        const b1 = p_W2[bp + jc1];
+        const b2 = p_W2[bp + jc2];
+        const b3 = p_W2[bp + jc3];
         c00 += a0 * b0;
         c01 += a0 * b1;
         c02 += a0 * b2;
@@ -263,81 +218,26 @@ function k_h2(t_h1, p_W2, p_b2, t_h2) {
         c32 += a3 * b2;
         c33 += a3 * b3;
       }
-      k_h2_acc0[0] = c00;
-      k_h2_acc0[1] = c01;
-      k_h2_acc0[2] = c02;
-      k_h2_acc0[3] = c03;
-      k_h2_acc0[4] = c10;
-      k_h2_acc0[5] = c11;
-      k_h2_acc0[6] = c12;
-      k_h2_acc0[7] = c13;
-      k_h2_acc0[8] = c20;
-      k_h2_acc0[9] = c21;
-      k_h2_acc0[10] = c22;
-      k_h2_acc0[11] = c23;
-      k_h2_acc0[12] = c30;
-      k_h2_acc0[13] = c31;
-      k_h2_acc0[14] = c32;
-      k_h2_acc0[15] = c33;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c01;
+      tile[2] = c02;
+      tile[3] = c03;
+      tile[4] = c10;
+      tile[5] = c11;
+      tile[6] = c12;
+      tile[7] = c13;
+      tile[8] = c20;
+      tile[9] = c21;
+      tile[10] = c22;
+      tile[11] = c23;
+      tile[12] = c30;
+      tile[13] = c31;
+      tile[14] = c32;
+      tile[15] = c33;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 8;
-        for (let c = 0; c < 4; c++) {
-          const acc = k_h2_acc0[r * 4 + c];
-          const j = j0 + c;
-          const i = rowStart + j;
-          const e0 = acc + p_b2[j];
-          const e1 = Math.exp(-2 * Math.abs(e0));
-          const e2 = (1 - e1) / (1 + e1);
-          t_h2[i] = e0 >= 0 ? e2 : -e2;
-        }
-      }
-    }
-  }
-  {
-    const i0 = 12;
-    for (let j0 = 0; j0 < 8; j0 += 4) {
-      const a0o = (i0 + 0) * 16;
-      const a1o = (i0 + 1) * 16;
-      const a2o = (i0 + 2) * 16;
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-      for (let p = 0; p < 16; p++) {
-        const bp = p * 8 + j0;
-        const a0 = t_h1[a0o + p];
-        const a1 = t_h1[a1o + p];
-        const a2 = t_h1[a2o + p];
-        const b0 = p_W2[bp + 0];
-        const b1 = p_W2[bp + 1];
-        const b2 = p_W2[bp + 2];
-        const b3 = p_W2[bp + 3];
-        c00 += a0 * b0;
-        c01 += a0 * b1;
-        c02 += a0 * b2;
-        c03 += a0 * b3;
-        c10 += a1 * b0;
-        c11 += a1 * b1;
-        c12 += a1 * b2;
-        c13 += a1 * b3;
-        c20 += a2 * b0;
-        c21 += a2 * b1;
-        c22 += a2 * b2;
-        c23 += a2 * b3;
-      }
-      k_h2_acc0[0] = c00;
-      k_h2_acc0[1] = c01;
-      k_h2_acc0[2] = c02;
-      k_h2_acc0[3] = c03;
-      k_h2_acc0[4] = c10;
-      k_h2_acc0[5] = c11;
-      k_h2_acc0[6] = c12;
-      k_h2_acc0[7] = c13;
-      k_h2_acc0[8] = c20;
-      k_h2_acc0[9] = c21;
-      k_h2_acc0[10] = c22;
-      k_h2_acc0[11] = c23;
-      for (let r = 0; r < 3; r++) {
-        const rowStart = (i0 + r) * 8;
-        for (let c = 0; c < 4; c++) {
-          const acc = k_h2_acc0[r * 4 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 4 + c];
           const j = j0 + c;
           const i = rowStart + j;
           const e0 = acc + p_b2[j];
@@ -350,22 +250,27 @@ function k_h2(t_h1, p_W2, p_b2, t_h2) {
   }
 }
 function k_scores(t_h2, p_W3, p_b3, t_scores) {
-  for (let i0 = 0; i0 < 12; i0 += 4) {
-    for (let j0 = 0; j0 < 3; j0 += 3) {
-      const a0o = (i0 + 0) * 8;
-      const a1o = (i0 + 1) * 8;
-      const a2o = (i0 + 2) * 8;
-      const a3o = (i0 + 3) * 8;
+  for (let j0 = 0; j0 < 3; j0 += 3) {
+    const cols = j0 + 3 <= 3 ? 3 : 3 - j0;
+    const jc0 = j0;
+    const jc1 = j0 + 1 < 3 ? j0 + 1 : 2;
+    const jc2 = j0 + 2 < 3 ? j0 + 2 : 2;
+    for (let i0 = 0; i0 < 15; i0 += 4) {
+      const rows = i0 + 4 <= 15 ? 4 : 15 - i0;
+      const a0o = i0 * 8;
+      const a1o = (i0 + 1 < 15 ? i0 + 1 : 14) * 8;
+      const a2o = (i0 + 2 < 15 ? i0 + 2 : 14) * 8;
+      const a3o = (i0 + 3 < 15 ? i0 + 3 : 14) * 8;
       let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0, c30 = 0, c31 = 0, c32 = 0;
       for (let p = 0; p < 8; p++) {
-        const bp = p * 3 + j0;
+        const bp = p * 3;
         const a0 = t_h2[a0o + p];
         const a1 = t_h2[a1o + p];
         const a2 = t_h2[a2o + p];
         const a3 = t_h2[a3o + p];
-        const b0 = p_W3[bp + 0];
-        const b1 = p_W3[bp + 1];
-        const b2 = p_W3[bp + 2];
+        const b0 = p_W3[bp + jc0];
+        const b1 = p_W3[bp + jc1];
+        const b2 = p_W3[bp + jc2];
         c00 += a0 * b0;
         c01 += a0 * b1;
         c02 += a0 * b2;
@@ -379,69 +284,22 @@ function k_scores(t_h2, p_W3, p_b3, t_scores) {
         c31 += a3 * b1;
         c32 += a3 * b2;
       }
-      k_scores_acc0[0] = c00;
-      k_scores_acc0[1] = c01;
-      k_scores_acc0[2] = c02;
-      k_scores_acc0[3] = c10;
-      k_scores_acc0[4] = c11;
-      k_scores_acc0[5] = c12;
-      k_scores_acc0[6] = c20;
-      k_scores_acc0[7] = c21;
-      k_scores_acc0[8] = c22;
-      k_scores_acc0[9] = c30;
-      k_scores_acc0[10] = c31;
-      k_scores_acc0[11] = c32;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c01;
+      tile[2] = c02;
+      tile[3] = c10;
+      tile[4] = c11;
+      tile[5] = c12;
+      tile[6] = c20;
+      tile[7] = c21;
+      tile[8] = c22;
+      tile[9] = c30;
+      tile[10] = c31;
+      tile[11] = c32;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 3;
-        for (let c = 0; c < 3; c++) {
-          const acc = k_scores_acc0[r * 3 + c];
-          const j = j0 + c;
-          const i = rowStart + j;
-          const e0 = acc + p_b3[j];
-          const e1 = Math.exp(-Math.abs(e0));
-          t_scores[i] = e0 >= 0 ? 1 / (1 + e1) : e1 / (1 + e1);
-        }
-      }
-    }
-  }
-  {
-    const i0 = 12;
-    for (let j0 = 0; j0 < 3; j0 += 3) {
-      const a0o = (i0 + 0) * 8;
-      const a1o = (i0 + 1) * 8;
-      const a2o = (i0 + 2) * 8;
-      let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0;
-      for (let p = 0; p < 8; p++) {
-        const bp = p * 3 + j0;
-        const a0 = t_h2[a0o + p];
-        const a1 = t_h2[a1o + p];
-        const a2 = t_h2[a2o + p];
-        const b0 = p_W3[bp + 0];
-        const b1 = p_W3[bp + 1];
-        const b2 = p_W3[bp + 2];
-        c00 += a0 * b0;
-        c01 += a0 * b1;
-        c02 += a0 * b2;
-        c10 += a1 * b0;
-        c11 += a1 * b1;
-        c12 += a1 * b2;
-        c20 += a2 * b0;
-        c21 += a2 * b1;
-        c22 += a2 * b2;
-      }
-      k_scores_acc0[0] = c00;
-      k_scores_acc0[1] = c01;
-      k_scores_acc0[2] = c02;
-      k_scores_acc0[3] = c10;
-      k_scores_acc0[4] = c11;
-      k_scores_acc0[5] = c12;
-      k_scores_acc0[6] = c20;
-      k_scores_acc0[7] = c21;
-      k_scores_acc0[8] = c22;
-      for (let r = 0; r < 3; r++) {
-        const rowStart = (i0 + r) * 3;
-        for (let c = 0; c < 3; c++) {
-          const acc = k_scores_acc0[r * 3 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 3 + c];
           const j = j0 + c;
           const i = rowStart + j;
           const e0 = acc + p_b3[j];
@@ -454,22 +312,27 @@ function k_scores(t_h2, p_W3, p_b3, t_scores) {
 }
 function k_squared_loss(t_h2, p_W3, p_b3, in_y, t_squared_loss) {
   let sum0 = 0;
-  for (let i0 = 0; i0 < 12; i0 += 4) {
-    for (let j0 = 0; j0 < 3; j0 += 3) {
-      const a0o = (i0 + 0) * 8;
-      const a1o = (i0 + 1) * 8;
-      const a2o = (i0 + 2) * 8;
-      const a3o = (i0 + 3) * 8;
+  for (let j0 = 0; j0 < 3; j0 += 3) {
+    const cols = j0 + 3 <= 3 ? 3 : 3 - j0;
+    const jc0 = j0;
+    const jc1 = j0 + 1 < 3 ? j0 + 1 : 2;
+    const jc2 = j0 + 2 < 3 ? j0 + 2 : 2;
+    for (let i0 = 0; i0 < 15; i0 += 4) {
+      const rows = i0 + 4 <= 15 ? 4 : 15 - i0;
+      const a0o = i0 * 8;
+      const a1o = (i0 + 1 < 15 ? i0 + 1 : 14) * 8;
+      const a2o = (i0 + 2 < 15 ? i0 + 2 : 14) * 8;
+      const a3o = (i0 + 3 < 15 ? i0 + 3 : 14) * 8;
       let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0, c30 = 0, c31 = 0, c32 = 0;
       for (let p = 0; p < 8; p++) {
-        const bp = p * 3 + j0;
+        const bp = p * 3;
         const a0 = t_h2[a0o + p];
         const a1 = t_h2[a1o + p];
         const a2 = t_h2[a2o + p];
         const a3 = t_h2[a3o + p];
-        const b0 = p_W3[bp + 0];
-        const b1 = p_W3[bp + 1];
-        const b2 = p_W3[bp + 2];
+        const b0 = p_W3[bp + jc0];
+        const b1 = p_W3[bp + jc1];
+        const b2 = p_W3[bp + jc2];
         c00 += a0 * b0;
         c01 += a0 * b1;
         c02 += a0 * b2;
@@ -483,70 +346,22 @@ function k_squared_loss(t_h2, p_W3, p_b3, in_y, t_squared_loss) {
         c31 += a3 * b1;
         c32 += a3 * b2;
       }
-      k_squared_loss_acc0[0] = c00;
-      k_squared_loss_acc0[1] = c01;
-      k_squared_loss_acc0[2] = c02;
-      k_squared_loss_acc0[3] = c10;
-      k_squared_loss_acc0[4] = c11;
-      k_squared_loss_acc0[5] = c12;
-      k_squared_loss_acc0[6] = c20;
-      k_squared_loss_acc0[7] = c21;
-      k_squared_loss_acc0[8] = c22;
-      k_squared_loss_acc0[9] = c30;
-      k_squared_loss_acc0[10] = c31;
-      k_squared_loss_acc0[11] = c32;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c01;
+      tile[2] = c02;
+      tile[3] = c10;
+      tile[4] = c11;
+      tile[5] = c12;
+      tile[6] = c20;
+      tile[7] = c21;
+      tile[8] = c22;
+      tile[9] = c30;
+      tile[10] = c31;
+      tile[11] = c32;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 3;
-        for (let c = 0; c < 3; c++) {
-          const acc = k_squared_loss_acc0[r * 3 + c];
-          const j = j0 + c;
-          const i = rowStart + j;
-          const e0 = acc + p_b3[j];
-          const e1 = Math.exp(-Math.abs(e0));
-          const e2 = (e0 >= 0 ? 1 / (1 + e1) : e1 / (1 + e1)) - in_y[i];
-          sum0 += e2 * e2 * 0.5;
-        }
-      }
-    }
-  }
-  {
-    const i0 = 12;
-    for (let j0 = 0; j0 < 3; j0 += 3) {
-      const a0o = (i0 + 0) * 8;
-      const a1o = (i0 + 1) * 8;
-      const a2o = (i0 + 2) * 8;
-      let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0;
-      for (let p = 0; p < 8; p++) {
-        const bp = p * 3 + j0;
-        const a0 = t_h2[a0o + p];
-        const a1 = t_h2[a1o + p];
-        const a2 = t_h2[a2o + p];
-        const b0 = p_W3[bp + 0];
-        const b1 = p_W3[bp + 1];
-        const b2 = p_W3[bp + 2];
-        c00 += a0 * b0;
-        c01 += a0 * b1;
-        c02 += a0 * b2;
-        c10 += a1 * b0;
-        c11 += a1 * b1;
-        c12 += a1 * b2;
-        c20 += a2 * b0;
-        c21 += a2 * b1;
-        c22 += a2 * b2;
-      }
-      k_squared_loss_acc0[0] = c00;
-      k_squared_loss_acc0[1] = c01;
-      k_squared_loss_acc0[2] = c02;
-      k_squared_loss_acc0[3] = c10;
-      k_squared_loss_acc0[4] = c11;
-      k_squared_loss_acc0[5] = c12;
-      k_squared_loss_acc0[6] = c20;
-      k_squared_loss_acc0[7] = c21;
-      k_squared_loss_acc0[8] = c22;
-      for (let r = 0; r < 3; r++) {
-        const rowStart = (i0 + r) * 3;
-        for (let c = 0; c < 3; c++) {
-          const acc = k_squared_loss_acc0[r * 3 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 3 + c];
           const j = j0 + c;
           const i = rowStart + j;
           const e0 = acc + p_b3[j];
@@ -562,22 +377,27 @@ function k_squared_loss(t_h2, p_W3, p_b3, in_y, t_squared_loss) {
 function k_d_b3(t_h2, p_W3, p_b3, in_y, t_d_scores_affine, t_squared_loss, t_d_b3) {
   let sum0 = 0;
   k_d_b3_acc0.fill(0);
-  for (let i0 = 0; i0 < 12; i0 += 4) {
-    for (let j0 = 0; j0 < 3; j0 += 3) {
-      const a0o = (i0 + 0) * 8;
-      const a1o = (i0 + 1) * 8;
-      const a2o = (i0 + 2) * 8;
-      const a3o = (i0 + 3) * 8;
+  for (let j0 = 0; j0 < 3; j0 += 3) {
+    const cols = j0 + 3 <= 3 ? 3 : 3 - j0;
+    const jc0 = j0;
+    const jc1 = j0 + 1 < 3 ? j0 + 1 : 2;
+    const jc2 = j0 + 2 < 3 ? j0 + 2 : 2;
+    for (let i0 = 0; i0 < 15; i0 += 4) {
+      const rows = i0 + 4 <= 15 ? 4 : 15 - i0;
+      const a0o = i0 * 8;
+      const a1o = (i0 + 1 < 15 ? i0 + 1 : 14) * 8;
+      const a2o = (i0 + 2 < 15 ? i0 + 2 : 14) * 8;
+      const a3o = (i0 + 3 < 15 ? i0 + 3 : 14) * 8;
       let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0, c30 = 0, c31 = 0, c32 = 0;
       for (let p = 0; p < 8; p++) {
-        const bp = p * 3 + j0;
+        const bp = p * 3;
         const a0 = t_h2[a0o + p];
         const a1 = t_h2[a1o + p];
         const a2 = t_h2[a2o + p];
         const a3 = t_h2[a3o + p];
-        const b0 = p_W3[bp + 0];
-        const b1 = p_W3[bp + 1];
-        const b2 = p_W3[bp + 2];
+        const b0 = p_W3[bp + jc0];
+        const b1 = p_W3[bp + jc1];
+        const b2 = p_W3[bp + jc2];
         c00 += a0 * b0;
         c01 += a0 * b1;
         c02 += a0 * b2;
@@ -591,74 +411,22 @@ function k_d_b3(t_h2, p_W3, p_b3, in_y, t_d_scores_affine, t_squared_loss, t_d_b
         c31 += a3 * b1;
         c32 += a3 * b2;
       }
-      k_d_b3_acc1[0] = c00;
-      k_d_b3_acc1[1] = c01;
-      k_d_b3_acc1[2] = c02;
-      k_d_b3_acc1[3] = c10;
-      k_d_b3_acc1[4] = c11;
-      k_d_b3_acc1[5] = c12;
-      k_d_b3_acc1[6] = c20;
-      k_d_b3_acc1[7] = c21;
-      k_d_b3_acc1[8] = c22;
-      k_d_b3_acc1[9] = c30;
-      k_d_b3_acc1[10] = c31;
-      k_d_b3_acc1[11] = c32;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c01;
+      tile[2] = c02;
+      tile[3] = c10;
+      tile[4] = c11;
+      tile[5] = c12;
+      tile[6] = c20;
+      tile[7] = c21;
+      tile[8] = c22;
+      tile[9] = c30;
+      tile[10] = c31;
+      tile[11] = c32;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 3;
-        for (let c = 0; c < 3; c++) {
-          const acc = k_d_b3_acc1[r * 3 + c];
-          const j = j0 + c;
-          const i = rowStart + j;
-          const e0 = acc + p_b3[j];
-          const e1 = Math.exp(-Math.abs(e0));
-          const e2 = e0 >= 0 ? 1 / (1 + e1) : e1 / (1 + e1);
-          const e3 = (e2 - in_y[i]) * 0.06666666666666667 * (e2 * (1 - e2));
-          const e4 = e2 - in_y[i];
-          t_d_scores_affine[i] = e3;
-          sum0 += e4 * e4 * 0.5;
-          k_d_b3_acc0[j] += e3;
-        }
-      }
-    }
-  }
-  {
-    const i0 = 12;
-    for (let j0 = 0; j0 < 3; j0 += 3) {
-      const a0o = (i0 + 0) * 8;
-      const a1o = (i0 + 1) * 8;
-      const a2o = (i0 + 2) * 8;
-      let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0;
-      for (let p = 0; p < 8; p++) {
-        const bp = p * 3 + j0;
-        const a0 = t_h2[a0o + p];
-        const a1 = t_h2[a1o + p];
-        const a2 = t_h2[a2o + p];
-        const b0 = p_W3[bp + 0];
-        const b1 = p_W3[bp + 1];
-        const b2 = p_W3[bp + 2];
-        c00 += a0 * b0;
-        c01 += a0 * b1;
-        c02 += a0 * b2;
-        c10 += a1 * b0;
-        c11 += a1 * b1;
-        c12 += a1 * b2;
-        c20 += a2 * b0;
-        c21 += a2 * b1;
-        c22 += a2 * b2;
-      }
-      k_d_b3_acc1[0] = c00;
-      k_d_b3_acc1[1] = c01;
-      k_d_b3_acc1[2] = c02;
-      k_d_b3_acc1[3] = c10;
-      k_d_b3_acc1[4] = c11;
-      k_d_b3_acc1[5] = c12;
-      k_d_b3_acc1[6] = c20;
-      k_d_b3_acc1[7] = c21;
-      k_d_b3_acc1[8] = c22;
-      for (let r = 0; r < 3; r++) {
-        const rowStart = (i0 + r) * 3;
-        for (let c = 0; c < 3; c++) {
-          const acc = k_d_b3_acc1[r * 3 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 3 + c];
           const j = j0 + c;
           const i = rowStart + j;
           const e0 = acc + p_b3[j];
@@ -680,16 +448,18 @@ function k_d_b3(t_h2, p_W3, p_b3, in_y, t_d_scores_affine, t_squared_loss, t_d_b
 }
 function k_d_b2(t_d_scores_affine, p_W3, t_h2, t_d_h2_affine, t_d_b2) {
   k_d_b2_acc0.fill(0);
-  for (let i0 = 0; i0 < 12; i0 += 4) {
-    for (let j0 = 0; j0 < 8; j0 += 4) {
-      const a0o = (i0 + 0) * 3;
-      const a1o = (i0 + 1) * 3;
-      const a2o = (i0 + 2) * 3;
-      const a3o = (i0 + 3) * 3;
-      const b0o = (j0 + 0) * 3;
-      const b1o = (j0 + 1) * 3;
-      const b2o = (j0 + 2) * 3;
-      const b3o = (j0 + 3) * 3;
+  for (let j0 = 0; j0 < 8; j0 += 4) {
+    const cols = j0 + 4 <= 8 ? 4 : 8 - j0;
+    const b0o = j0 * 3;
+    const b1o = (j0 + 1 < 8 ? j0 + 1 : 7) * 3;
+    const b2o = (j0 + 2 < 8 ? j0 + 2 : 7) * 3;
+    const b3o = (j0 + 3 < 8 ? j0 + 3 : 7) * 3;
+    for (let i0 = 0; i0 < 15; i0 += 4) {
+      const rows = i0 + 4 <= 15 ? 4 : 15 - i0;
+      const a0o = i0 * 3;
+      const a1o = (i0 + 1 < 15 ? i0 + 1 : 14) * 3;
+      const a2o = (i0 + 2 < 15 ? i0 + 2 : 14) * 3;
+      const a3o = (i0 + 3 < 15 ? i0 + 3 : 14) * 3;
       let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
       for (let p = 0; p < 3; p++) {
         const a0 = t_d_scores_affine[a0o + p];
@@ -717,83 +487,26 @@ function k_d_b2(t_d_scores_affine, p_W3, t_h2, t_d_h2_affine, t_d_b2) {
         c32 += a3 * b2;
         c33 += a3 * b3;
       }
-      k_d_b2_acc1[0] = c00;
-      k_d_b2_acc1[1] = c01;
-      k_d_b2_acc1[2] = c02;
-      k_d_b2_acc1[3] = c03;
-      k_d_b2_acc1[4] = c10;
-      k_d_b2_acc1[5] = c11;
-      k_d_b2_acc1[6] = c12;
-      k_d_b2_acc1[7] = c13;
-      k_d_b2_acc1[8] = c20;
-      k_d_b2_acc1[9] = c21;
-      k_d_b2_acc1[10] = c22;
-      k_d_b2_acc1[11] = c23;
-      k_d_b2_acc1[12] = c30;
-      k_d_b2_acc1[13] = c31;
-      k_d_b2_acc1[14] = c32;
-      k_d_b2_acc1[15] = c33;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c01;
+      tile[2] = c02;
+      tile[3] = c03;
+      tile[4] = c10;
+      tile[5] = c11;
+      tile[6] = c12;
+      tile[7] = c13;
+      tile[8] = c20;
+      tile[9] = c21;
+      tile[10] = c22;
+      tile[11] = c23;
+      tile[12] = c30;
+      tile[13] = c31;
+      tile[14] = c32;
+      tile[15] = c33;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 8;
-        for (let c = 0; c < 4; c++) {
-          const acc = k_d_b2_acc1[r * 4 + c];
-          const j = j0 + c;
-          const i = rowStart + j;
-          const e0 = acc * (1 - t_h2[i] * t_h2[i]);
-          t_d_h2_affine[i] = e0;
-          k_d_b2_acc0[j] += e0;
-        }
-      }
-    }
-  }
-  {
-    const i0 = 12;
-    for (let j0 = 0; j0 < 8; j0 += 4) {
-      const a0o = (i0 + 0) * 3;
-      const a1o = (i0 + 1) * 3;
-      const a2o = (i0 + 2) * 3;
-      const b0o = (j0 + 0) * 3;
-      const b1o = (j0 + 1) * 3;
-      const b2o = (j0 + 2) * 3;
-      const b3o = (j0 + 3) * 3;
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-      for (let p = 0; p < 3; p++) {
-        const a0 = t_d_scores_affine[a0o + p];
-        const a1 = t_d_scores_affine[a1o + p];
-        const a2 = t_d_scores_affine[a2o + p];
-        const b0 = p_W3[b0o + p];
-        const b1 = p_W3[b1o + p];
-        const b2 = p_W3[b2o + p];
-        const b3 = p_W3[b3o + p];
-        c00 += a0 * b0;
-        c01 += a0 * b1;
-        c02 += a0 * b2;
-        c03 += a0 * b3;
-        c10 += a1 * b0;
-        c11 += a1 * b1;
-        c12 += a1 * b2;
-        c13 += a1 * b3;
-        c20 += a2 * b0;
-        c21 += a2 * b1;
-        c22 += a2 * b2;
-        c23 += a2 * b3;
-      }
-      k_d_b2_acc1[0] = c00;
-      k_d_b2_acc1[1] = c01;
-      k_d_b2_acc1[2] = c02;
-      k_d_b2_acc1[3] = c03;
-      k_d_b2_acc1[4] = c10;
-      k_d_b2_acc1[5] = c11;
-      k_d_b2_acc1[6] = c12;
-      k_d_b2_acc1[7] = c13;
-      k_d_b2_acc1[8] = c20;
-      k_d_b2_acc1[9] = c21;
-      k_d_b2_acc1[10] = c22;
-      k_d_b2_acc1[11] = c23;
-      for (let r = 0; r < 3; r++) {
-        const rowStart = (i0 + r) * 8;
-        for (let c = 0; c < 4; c++) {
-          const acc = k_d_b2_acc1[r * 4 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 4 + c];
           const j = j0 + c;
           const i = rowStart + j;
           const e0 = acc * (1 - t_h2[i] * t_h2[i]);
@@ -808,19 +521,28 @@ function k_d_b2(t_d_scores_affine, p_W3, t_h2, t_d_h2_affine, t_d_b2) {
   }
 }
 function k_d_W3(t_h2, t_d_scores_affine, t_d_W3) {
-  for (let i0 = 0; i0 < 8; i0 += 4) {
-    for (let j0 = 0; j0 < 3; j0 += 3) {
+  for (let j0 = 0; j0 < 3; j0 += 3) {
+    const cols = j0 + 3 <= 3 ? 3 : 3 - j0;
+    const jc0 = j0;
+    const jc1 = j0 + 1 < 3 ? j0 + 1 : 2;
+    const jc2 = j0 + 2 < 3 ? j0 + 2 : 2;
+    for (let i0 = 0; i0 < 8; i0 += 4) {
+      const rows = i0 + 4 <= 8 ? 4 : 8 - i0;
+      const ir0 = i0;
+      const ir1 = i0 + 1 < 8 ? i0 + 1 : 7;
+      const ir2 = i0 + 2 < 8 ? i0 + 2 : 7;
+      const ir3 = i0 + 3 < 8 ? i0 + 3 : 7;
       let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0, c30 = 0, c31 = 0, c32 = 0;
       for (let p = 0; p < 15; p++) {
-        const ap = p * 8 + i0;
-        const bp = p * 3 + j0;
-        const a0 = t_h2[ap + 0];
-        const a1 = t_h2[ap + 1];
-        const a2 = t_h2[ap + 2];
-        const a3 = t_h2[ap + 3];
-        const b0 = t_d_scores_affine[bp + 0];
-        const b1 = t_d_scores_affine[bp + 1];
-        const b2 = t_d_scores_affine[bp + 2];
+        const ap = p * 8;
+        const bp = p * 3;
+        const a0 = t_h2[ap + ir0];
+        const a1 = t_h2[ap + ir1];
+        const a2 = t_h2[ap + ir2];
+        const a3 = t_h2[ap + ir3];
+        const b0 = t_d_scores_affine[bp + jc0];
+        const b1 = t_d_scores_affine[bp + jc1];
+        const b2 = t_d_scores_affine[bp + jc2];
         c00 += a0 * b0;
         c01 += a0 * b1;
         c02 += a0 * b2;
@@ -834,22 +556,22 @@ function k_d_W3(t_h2, t_d_scores_affine, t_d_W3) {
         c31 += a3 * b1;
         c32 += a3 * b2;
       }
-      k_d_W3_acc0[0] = c00;
-      k_d_W3_acc0[1] = c01;
-      k_d_W3_acc0[2] = c02;
-      k_d_W3_acc0[3] = c10;
-      k_d_W3_acc0[4] = c11;
-      k_d_W3_acc0[5] = c12;
-      k_d_W3_acc0[6] = c20;
-      k_d_W3_acc0[7] = c21;
-      k_d_W3_acc0[8] = c22;
-      k_d_W3_acc0[9] = c30;
-      k_d_W3_acc0[10] = c31;
-      k_d_W3_acc0[11] = c32;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c01;
+      tile[2] = c02;
+      tile[3] = c10;
+      tile[4] = c11;
+      tile[5] = c12;
+      tile[6] = c20;
+      tile[7] = c21;
+      tile[8] = c22;
+      tile[9] = c30;
+      tile[10] = c31;
+      tile[11] = c32;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 3;
-        for (let c = 0; c < 3; c++) {
-          const acc = k_d_W3_acc0[r * 3 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 3 + c];
           const j = j0 + c;
           const i = rowStart + j;
           t_d_W3[i] = acc;
@@ -860,16 +582,18 @@ function k_d_W3(t_h2, t_d_scores_affine, t_d_W3) {
 }
 function k_d_b1(t_d_h2_affine, p_W2, t_h1, t_d_h1_affine, t_d_b1) {
   k_d_b1_acc0.fill(0);
-  for (let i0 = 0; i0 < 12; i0 += 4) {
-    for (let j0 = 0; j0 < 16; j0 += 4) {
-      const a0o = (i0 + 0) * 8;
-      const a1o = (i0 + 1) * 8;
-      const a2o = (i0 + 2) * 8;
-      const a3o = (i0 + 3) * 8;
-      const b0o = (j0 + 0) * 8;
-      const b1o = (j0 + 1) * 8;
-      const b2o = (j0 + 2) * 8;
-      const b3o = (j0 + 3) * 8;
+  for (let j0 = 0; j0 < 16; j0 += 4) {
+    const cols = j0 + 4 <= 16 ? 4 : 16 - j0;
+    const b0o = j0 * 8;
+    const b1o = (j0 + 1 < 16 ? j0 + 1 : 15) * 8;
+    const b2o = (j0 + 2 < 16 ? j0 + 2 : 15) * 8;
+    const b3o = (j0 + 3 < 16 ? j0 + 3 : 15) * 8;
+    for (let i0 = 0; i0 < 15; i0 += 4) {
+      const rows = i0 + 4 <= 15 ? 4 : 15 - i0;
+      const a0o = i0 * 8;
+      const a1o = (i0 + 1 < 15 ? i0 + 1 : 14) * 8;
+      const a2o = (i0 + 2 < 15 ? i0 + 2 : 14) * 8;
+      const a3o = (i0 + 3 < 15 ? i0 + 3 : 14) * 8;
       let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
       for (let p = 0; p < 8; p++) {
         const a0 = t_d_h2_affine[a0o + p];
@@ -897,83 +621,26 @@ function k_d_b1(t_d_h2_affine, p_W2, t_h1, t_d_h1_affine, t_d_b1) {
         c32 += a3 * b2;
         c33 += a3 * b3;
       }
-      k_d_b1_acc1[0] = c00;
-      k_d_b1_acc1[1] = c01;
-      k_d_b1_acc1[2] = c02;
-      k_d_b1_acc1[3] = c03;
-      k_d_b1_acc1[4] = c10;
-      k_d_b1_acc1[5] = c11;
-      k_d_b1_acc1[6] = c12;
-      k_d_b1_acc1[7] = c13;
-      k_d_b1_acc1[8] = c20;
-      k_d_b1_acc1[9] = c21;
-      k_d_b1_acc1[10] = c22;
-      k_d_b1_acc1[11] = c23;
-      k_d_b1_acc1[12] = c30;
-      k_d_b1_acc1[13] = c31;
-      k_d_b1_acc1[14] = c32;
-      k_d_b1_acc1[15] = c33;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c01;
+      tile[2] = c02;
+      tile[3] = c03;
+      tile[4] = c10;
+      tile[5] = c11;
+      tile[6] = c12;
+      tile[7] = c13;
+      tile[8] = c20;
+      tile[9] = c21;
+      tile[10] = c22;
+      tile[11] = c23;
+      tile[12] = c30;
+      tile[13] = c31;
+      tile[14] = c32;
+      tile[15] = c33;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 16;
-        for (let c = 0; c < 4; c++) {
-          const acc = k_d_b1_acc1[r * 4 + c];
-          const j = j0 + c;
-          const i = rowStart + j;
-          const e0 = acc * (1 - t_h1[i] * t_h1[i]);
-          t_d_h1_affine[i] = e0;
-          k_d_b1_acc0[j] += e0;
-        }
-      }
-    }
-  }
-  {
-    const i0 = 12;
-    for (let j0 = 0; j0 < 16; j0 += 4) {
-      const a0o = (i0 + 0) * 8;
-      const a1o = (i0 + 1) * 8;
-      const a2o = (i0 + 2) * 8;
-      const b0o = (j0 + 0) * 8;
-      const b1o = (j0 + 1) * 8;
-      const b2o = (j0 + 2) * 8;
-      const b3o = (j0 + 3) * 8;
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-      for (let p = 0; p < 8; p++) {
-        const a0 = t_d_h2_affine[a0o + p];
-        const a1 = t_d_h2_affine[a1o + p];
-        const a2 = t_d_h2_affine[a2o + p];
-        const b0 = p_W2[b0o + p];
-        const b1 = p_W2[b1o + p];
-        const b2 = p_W2[b2o + p];
-        const b3 = p_W2[b3o + p];
-        c00 += a0 * b0;
-        c01 += a0 * b1;
-        c02 += a0 * b2;
-        c03 += a0 * b3;
-        c10 += a1 * b0;
-        c11 += a1 * b1;
-        c12 += a1 * b2;
-        c13 += a1 * b3;
-        c20 += a2 * b0;
-        c21 += a2 * b1;
-        c22 += a2 * b2;
-        c23 += a2 * b3;
-      }
-      k_d_b1_acc1[0] = c00;
-      k_d_b1_acc1[1] = c01;
-      k_d_b1_acc1[2] = c02;
-      k_d_b1_acc1[3] = c03;
-      k_d_b1_acc1[4] = c10;
-      k_d_b1_acc1[5] = c11;
-      k_d_b1_acc1[6] = c12;
-      k_d_b1_acc1[7] = c13;
-      k_d_b1_acc1[8] = c20;
-      k_d_b1_acc1[9] = c21;
-      k_d_b1_acc1[10] = c22;
-      k_d_b1_acc1[11] = c23;
-      for (let r = 0; r < 3; r++) {
-        const rowStart = (i0 + r) * 16;
-        for (let c = 0; c < 4; c++) {
-          const acc = k_d_b1_acc1[r * 4 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 4 + c];
           const j = j0 + c;
           const i = rowStart + j;
           const e0 = acc * (1 - t_h1[i] * t_h1[i]);
@@ -988,20 +655,30 @@ function k_d_b1(t_d_h2_affine, p_W2, t_h1, t_d_h1_affine, t_d_b1) {
   }
 }
 function k_d_W2(t_h1, t_d_h2_affine, t_d_W2) {
-  for (let i0 = 0; i0 < 16; i0 += 4) {
-    for (let j0 = 0; j0 < 8; j0 += 4) {
+  for (let j0 = 0; j0 < 8; j0 += 4) {
+    const cols = j0 + 4 <= 8 ? 4 : 8 - j0;
+    const jc0 = j0;
+    const jc1 = j0 + 1 < 8 ? j0 + 1 : 7;
+    const jc2 = j0 + 2 < 8 ? j0 + 2 : 7;
+    const jc3 = j0 + 3 < 8 ? j0 + 3 : 7;
+    for (let i0 = 0; i0 < 16; i0 += 4) {
+      const rows = i0 + 4 <= 16 ? 4 : 16 - i0;
+      const ir0 = i0;
+      const ir1 = i0 + 1 < 16 ? i0 + 1 : 15;
+      const ir2 = i0 + 2 < 16 ? i0 + 2 : 15;
+      const ir3 = i0 + 3 < 16 ? i0 + 3 : 15;
       let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
       for (let p = 0; p < 15; p++) {
-        const ap = p * 16 + i0;
-        const bp = p * 8 + j0;
-        const a0 = t_h1[ap + 0];
-        const a1 = t_h1[ap + 1];
-        const a2 = t_h1[ap + 2];
-        const a3 = t_h1[ap + 3];
-        const b0 = t_d_h2_affine[bp + 0];
-        const b1 = t_d_h2_affine[bp + 1];
-        const b2 = t_d_h2_affine[bp + 2];
-        const b3 = t_d_h2_affine[bp + 3];
+        const ap = p * 16;
+        const bp = p * 8;
+        const a0 = t_h1[ap + ir0];
+        const a1 = t_h1[ap + ir1];
+        const a2 = t_h1[ap + ir2];
+        const a3 = t_h1[ap + ir3];
+        const b0 = t_d_h2_affine[bp + jc0];
+        const b1 = t_d_h2_affine[bp + jc1];
+        const b2 = t_d_h2_affine[bp + jc2];
+        const b3 = t_d_h2_affine[bp + jc3];
         c00 += a0 * b0;
         c01 += a0 * b1;
         c02 += a0 * b2;
@@ -1019,26 +696,26 @@ function k_d_W2(t_h1, t_d_h2_affine, t_d_W2) {
         c32 += a3 * b2;
         c33 += a3 * b3;
       }
-      k_d_W2_acc0[0] = c00;
-      k_d_W2_acc0[1] = c01;
-      k_d_W2_acc0[2] = c02;
-      k_d_W2_acc0[3] = c03;
-      k_d_W2_acc0[4] = c10;
-      k_d_W2_acc0[5] = c11;
-      k_d_W2_acc0[6] = c12;
-      k_d_W2_acc0[7] = c13;
-      k_d_W2_acc0[8] = c20;
-      k_d_W2_acc0[9] = c21;
-      k_d_W2_acc0[10] = c22;
-      k_d_W2_acc0[11] = c23;
-      k_d_W2_acc0[12] = c30;
-      k_d_W2_acc0[13] = c31;
-      k_d_W2_acc0[14] = c32;
-      k_d_W2_acc0[15] = c33;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c01;
+      tile[2] = c02;
+      tile[3] = c03;
+      tile[4] = c10;
+      tile[5] = c11;
+      tile[6] = c12;
+      tile[7] = c13;
+      tile[8] = c20;
+      tile[9] = c21;
+      tile[10] = c22;
+      tile[11] = c23;
+      tile[12] = c30;
+      tile[13] = c31;
+      tile[14] = c32;
+      tile[15] = c33;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 8;
-        for (let c = 0; c < 4; c++) {
-          const acc = k_d_W2_acc0[r * 4 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 4 + c];
           const j = j0 + c;
           const i = rowStart + j;
           t_d_W2[i] = acc;
@@ -1048,20 +725,30 @@ function k_d_W2(t_h1, t_d_h2_affine, t_d_W2) {
   }
 }
 function k_d_W1(in_x, t_d_h1_affine, t_d_W1) {
-  for (let i0 = 0; i0 < 4; i0 += 4) {
-    for (let j0 = 0; j0 < 16; j0 += 4) {
+  for (let j0 = 0; j0 < 16; j0 += 4) {
+    const cols = j0 + 4 <= 16 ? 4 : 16 - j0;
+    const jc0 = j0;
+    const jc1 = j0 + 1 < 16 ? j0 + 1 : 15;
+    const jc2 = j0 + 2 < 16 ? j0 + 2 : 15;
+    const jc3 = j0 + 3 < 16 ? j0 + 3 : 15;
+    for (let i0 = 0; i0 < 4; i0 += 4) {
+      const rows = i0 + 4 <= 4 ? 4 : 4 - i0;
+      const ir0 = i0;
+      const ir1 = i0 + 1 < 4 ? i0 + 1 : 3;
+      const ir2 = i0 + 2 < 4 ? i0 + 2 : 3;
+      const ir3 = i0 + 3 < 4 ? i0 + 3 : 3;
       let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
       for (let p = 0; p < 15; p++) {
-        const ap = p * 4 + i0;
-        const bp = p * 16 + j0;
-        const a0 = in_x[ap + 0];
-        const a1 = in_x[ap + 1];
-        const a2 = in_x[ap + 2];
-        const a3 = in_x[ap + 3];
-        const b0 = t_d_h1_affine[bp + 0];
-        const b1 = t_d_h1_affine[bp + 1];
-        const b2 = t_d_h1_affine[bp + 2];
-        const b3 = t_d_h1_affine[bp + 3];
+        const ap = p * 4;
+        const bp = p * 16;
+        const a0 = in_x[ap + ir0];
+        const a1 = in_x[ap + ir1];
+        const a2 = in_x[ap + ir2];
+        const a3 = in_x[ap + ir3];
+        const b0 = t_d_h1_affine[bp + jc0];
+        const b1 = t_d_h1_affine[bp + jc1];
+        const b2 = t_d_h1_affine[bp + jc2];
+        const b3 = t_d_h1_affine[bp + jc3];
         c00 += a0 * b0;
         c01 += a0 * b1;
         c02 += a0 * b2;
@@ -1079,26 +766,26 @@ function k_d_W1(in_x, t_d_h1_affine, t_d_W1) {
         c32 += a3 * b2;
         c33 += a3 * b3;
       }
-      k_d_W1_acc0[0] = c00;
-      k_d_W1_acc0[1] = c01;
-      k_d_W1_acc0[2] = c02;
-      k_d_W1_acc0[3] = c03;
-      k_d_W1_acc0[4] = c10;
-      k_d_W1_acc0[5] = c11;
-      k_d_W1_acc0[6] = c12;
-      k_d_W1_acc0[7] = c13;
-      k_d_W1_acc0[8] = c20;
-      k_d_W1_acc0[9] = c21;
-      k_d_W1_acc0[10] = c22;
-      k_d_W1_acc0[11] = c23;
-      k_d_W1_acc0[12] = c30;
-      k_d_W1_acc0[13] = c31;
-      k_d_W1_acc0[14] = c32;
-      k_d_W1_acc0[15] = c33;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c01;
+      tile[2] = c02;
+      tile[3] = c03;
+      tile[4] = c10;
+      tile[5] = c11;
+      tile[6] = c12;
+      tile[7] = c13;
+      tile[8] = c20;
+      tile[9] = c21;
+      tile[10] = c22;
+      tile[11] = c23;
+      tile[12] = c30;
+      tile[13] = c31;
+      tile[14] = c32;
+      tile[15] = c33;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 16;
-        for (let c = 0; c < 4; c++) {
-          const acc = k_d_W1_acc0[r * 4 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 4 + c];
           const j = j0 + c;
           const i = rowStart + j;
           t_d_W1[i] = acc;
@@ -1110,22 +797,27 @@ function k_d_W1(in_x, t_d_h1_affine, t_d_W1) {
 function k_d_b3_2(t_h2, p_W3, p_b3, in_y, t_d_scores_affine, t_squared_loss, lr) {
   let sum0 = 0;
   k_d_b3_2_acc0.fill(0);
-  for (let i0 = 0; i0 < 12; i0 += 4) {
-    for (let j0 = 0; j0 < 3; j0 += 3) {
-      const a0o = (i0 + 0) * 8;
-      const a1o = (i0 + 1) * 8;
-      const a2o = (i0 + 2) * 8;
-      const a3o = (i0 + 3) * 8;
+  for (let j0 = 0; j0 < 3; j0 += 3) {
+    const cols = j0 + 3 <= 3 ? 3 : 3 - j0;
+    const jc0 = j0;
+    const jc1 = j0 + 1 < 3 ? j0 + 1 : 2;
+    const jc2 = j0 + 2 < 3 ? j0 + 2 : 2;
+    for (let i0 = 0; i0 < 15; i0 += 4) {
+      const rows = i0 + 4 <= 15 ? 4 : 15 - i0;
+      const a0o = i0 * 8;
+      const a1o = (i0 + 1 < 15 ? i0 + 1 : 14) * 8;
+      const a2o = (i0 + 2 < 15 ? i0 + 2 : 14) * 8;
+      const a3o = (i0 + 3 < 15 ? i0 + 3 : 14) * 8;
       let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0, c30 = 0, c31 = 0, c32 = 0;
       for (let p = 0; p < 8; p++) {
-        const bp = p * 3 + j0;
+        const bp = p * 3;
         const a0 = t_h2[a0o + p];
         const a1 = t_h2[a1o + p];
         const a2 = t_h2[a2o + p];
         const a3 = t_h2[a3o + p];
-        const b0 = p_W3[bp + 0];
-        const b1 = p_W3[bp + 1];
-        const b2 = p_W3[bp + 2];
+        const b0 = p_W3[bp + jc0];
+        const b1 = p_W3[bp + jc1];
+        const b2 = p_W3[bp + jc2];
         c00 += a0 * b0;
         c01 += a0 * b1;
         c02 += a0 * b2;
@@ -1139,74 +831,22 @@ function k_d_b3_2(t_h2, p_W3, p_b3, in_y, t_d_scores_affine, t_squared_loss, lr)
         c31 += a3 * b1;
         c32 += a3 * b2;
       }
-      k_d_b3_2_acc1[0] = c00;
-      k_d_b3_2_acc1[1] = c01;
-      k_d_b3_2_acc1[2] = c02;
-      k_d_b3_2_acc1[3] = c10;
-      k_d_b3_2_acc1[4] = c11;
-      k_d_b3_2_acc1[5] = c12;
-      k_d_b3_2_acc1[6] = c20;
-      k_d_b3_2_acc1[7] = c21;
-      k_d_b3_2_acc1[8] = c22;
-      k_d_b3_2_acc1[9] = c30;
-      k_d_b3_2_acc1[10] = c31;
-      k_d_b3_2_acc1[11] = c32;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c01;
+      tile[2] = c02;
+      tile[3] = c10;
+      tile[4] = c11;
+      tile[5] = c12;
+      tile[6] = c20;
+      tile[7] = c21;
+      tile[8] = c22;
+      tile[9] = c30;
+      tile[10] = c31;
+      tile[11] = c32;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 3;
-        for (let c = 0; c < 3; c++) {
-          const acc = k_d_b3_2_acc1[r * 3 + c];
-          const j = j0 + c;
-          const i = rowStart + j;
-          const e0 = acc + p_b3[j];
-          const e1 = Math.exp(-Math.abs(e0));
-          const e2 = e0 >= 0 ? 1 / (1 + e1) : e1 / (1 + e1);
-          const e3 = (e2 - in_y[i]) * 0.06666666666666667 * (e2 * (1 - e2));
-          const e4 = e2 - in_y[i];
-          t_d_scores_affine[i] = e3;
-          sum0 += e4 * e4 * 0.5;
-          k_d_b3_2_acc0[j] += e3;
-        }
-      }
-    }
-  }
-  {
-    const i0 = 12;
-    for (let j0 = 0; j0 < 3; j0 += 3) {
-      const a0o = (i0 + 0) * 8;
-      const a1o = (i0 + 1) * 8;
-      const a2o = (i0 + 2) * 8;
-      let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0;
-      for (let p = 0; p < 8; p++) {
-        const bp = p * 3 + j0;
-        const a0 = t_h2[a0o + p];
-        const a1 = t_h2[a1o + p];
-        const a2 = t_h2[a2o + p];
-        const b0 = p_W3[bp + 0];
-        const b1 = p_W3[bp + 1];
-        const b2 = p_W3[bp + 2];
-        c00 += a0 * b0;
-        c01 += a0 * b1;
-        c02 += a0 * b2;
-        c10 += a1 * b0;
-        c11 += a1 * b1;
-        c12 += a1 * b2;
-        c20 += a2 * b0;
-        c21 += a2 * b1;
-        c22 += a2 * b2;
-      }
-      k_d_b3_2_acc1[0] = c00;
-      k_d_b3_2_acc1[1] = c01;
-      k_d_b3_2_acc1[2] = c02;
-      k_d_b3_2_acc1[3] = c10;
-      k_d_b3_2_acc1[4] = c11;
-      k_d_b3_2_acc1[5] = c12;
-      k_d_b3_2_acc1[6] = c20;
-      k_d_b3_2_acc1[7] = c21;
-      k_d_b3_2_acc1[8] = c22;
-      for (let r = 0; r < 3; r++) {
-        const rowStart = (i0 + r) * 3;
-        for (let c = 0; c < 3; c++) {
-          const acc = k_d_b3_2_acc1[r * 3 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 3 + c];
           const j = j0 + c;
           const i = rowStart + j;
           const e0 = acc + p_b3[j];
@@ -1228,16 +868,18 @@ function k_d_b3_2(t_h2, p_W3, p_b3, in_y, t_d_scores_affine, t_squared_loss, lr)
 }
 function k_d_b2_2(t_d_scores_affine, p_W3, t_h2, p_b2, t_d_h2_affine, lr) {
   k_d_b2_2_acc0.fill(0);
-  for (let i0 = 0; i0 < 12; i0 += 4) {
-    for (let j0 = 0; j0 < 8; j0 += 4) {
-      const a0o = (i0 + 0) * 3;
-      const a1o = (i0 + 1) * 3;
-      const a2o = (i0 + 2) * 3;
-      const a3o = (i0 + 3) * 3;
-      const b0o = (j0 + 0) * 3;
-      const b1o = (j0 + 1) * 3;
-      const b2o = (j0 + 2) * 3;
-      const b3o = (j0 + 3) * 3;
+  for (let j0 = 0; j0 < 8; j0 += 4) {
+    const cols = j0 + 4 <= 8 ? 4 : 8 - j0;
+    const b0o = j0 * 3;
+    const b1o = (j0 + 1 < 8 ? j0 + 1 : 7) * 3;
+    const b2o = (j0 + 2 < 8 ? j0 + 2 : 7) * 3;
+    const b3o = (j0 + 3 < 8 ? j0 + 3 : 7) * 3;
+    for (let i0 = 0; i0 < 15; i0 += 4) {
+      const rows = i0 + 4 <= 15 ? 4 : 15 - i0;
+      const a0o = i0 * 3;
+      const a1o = (i0 + 1 < 15 ? i0 + 1 : 14) * 3;
+      const a2o = (i0 + 2 < 15 ? i0 + 2 : 14) * 3;
+      const a3o = (i0 + 3 < 15 ? i0 + 3 : 14) * 3;
       let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
       for (let p = 0; p < 3; p++) {
         const a0 = t_d_scores_affine[a0o + p];
@@ -1265,83 +907,26 @@ function k_d_b2_2(t_d_scores_affine, p_W3, t_h2, p_b2, t_d_h2_affine, lr) {
         c32 += a3 * b2;
         c33 += a3 * b3;
       }
-      k_d_b2_2_acc1[0] = c00;
-      k_d_b2_2_acc1[1] = c01;
-      k_d_b2_2_acc1[2] = c02;
-      k_d_b2_2_acc1[3] = c03;
-      k_d_b2_2_acc1[4] = c10;
-      k_d_b2_2_acc1[5] = c11;
-      k_d_b2_2_acc1[6] = c12;
-      k_d_b2_2_acc1[7] = c13;
-      k_d_b2_2_acc1[8] = c20;
-      k_d_b2_2_acc1[9] = c21;
-      k_d_b2_2_acc1[10] = c22;
-      k_d_b2_2_acc1[11] = c23;
-      k_d_b2_2_acc1[12] = c30;
-      k_d_b2_2_acc1[13] = c31;
-      k_d_b2_2_acc1[14] = c32;
-      k_d_b2_2_acc1[15] = c33;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c01;
+      tile[2] = c02;
+      tile[3] = c03;
+      tile[4] = c10;
+      tile[5] = c11;
+      tile[6] = c12;
+      tile[7] = c13;
+      tile[8] = c20;
+      tile[9] = c21;
+      tile[10] = c22;
+      tile[11] = c23;
+      tile[12] = c30;
+      tile[13] = c31;
+      tile[14] = c32;
+      tile[15] = c33;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 8;
-        for (let c = 0; c < 4; c++) {
-          const acc = k_d_b2_2_acc1[r * 4 + c];
-          const j = j0 + c;
-          const i = rowStart + j;
-          const e0 = acc * (1 - t_h2[i] * t_h2[i]);
-          t_d_h2_affine[i] = e0;
-          k_d_b2_2_acc0[j] += e0;
-        }
-      }
-    }
-  }
-  {
-    const i0 = 12;
-    for (let j0 = 0; j0 < 8; j0 += 4) {
-      const a0o = (i0 + 0) * 3;
-      const a1o = (i0 + 1) * 3;
-      const a2o = (i0 + 2) * 3;
-      const b0o = (j0 + 0) * 3;
-      const b1o = (j0 + 1) * 3;
-      const b2o = (j0 + 2) * 3;
-      const b3o = (j0 + 3) * 3;
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-      for (let p = 0; p < 3; p++) {
-        const a0 = t_d_scores_affine[a0o + p];
-        const a1 = t_d_scores_affine[a1o + p];
-        const a2 = t_d_scores_affine[a2o + p];
-        const b0 = p_W3[b0o + p];
-        const b1 = p_W3[b1o + p];
-        const b2 = p_W3[b2o + p];
-        const b3 = p_W3[b3o + p];
-        c00 += a0 * b0;
-        c01 += a0 * b1;
-        c02 += a0 * b2;
-        c03 += a0 * b3;
-        c10 += a1 * b0;
-        c11 += a1 * b1;
-        c12 += a1 * b2;
-        c13 += a1 * b3;
-        c20 += a2 * b0;
-        c21 += a2 * b1;
-        c22 += a2 * b2;
-        c23 += a2 * b3;
-      }
-      k_d_b2_2_acc1[0] = c00;
-      k_d_b2_2_acc1[1] = c01;
-      k_d_b2_2_acc1[2] = c02;
-      k_d_b2_2_acc1[3] = c03;
-      k_d_b2_2_acc1[4] = c10;
-      k_d_b2_2_acc1[5] = c11;
-      k_d_b2_2_acc1[6] = c12;
-      k_d_b2_2_acc1[7] = c13;
-      k_d_b2_2_acc1[8] = c20;
-      k_d_b2_2_acc1[9] = c21;
-      k_d_b2_2_acc1[10] = c22;
-      k_d_b2_2_acc1[11] = c23;
-      for (let r = 0; r < 3; r++) {
-        const rowStart = (i0 + r) * 8;
-        for (let c = 0; c < 4; c++) {
-          const acc = k_d_b2_2_acc1[r * 4 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 4 + c];
           const j = j0 + c;
           const i = rowStart + j;
           const e0 = acc * (1 - t_h2[i] * t_h2[i]);
@@ -1356,19 +941,28 @@ function k_d_b2_2(t_d_scores_affine, p_W3, t_h2, p_b2, t_d_h2_affine, lr) {
   }
 }
 function k_d_W3_2(t_h2, t_d_scores_affine, p_W3, lr) {
-  for (let i0 = 0; i0 < 8; i0 += 4) {
-    for (let j0 = 0; j0 < 3; j0 += 3) {
+  for (let j0 = 0; j0 < 3; j0 += 3) {
+    const cols = j0 + 3 <= 3 ? 3 : 3 - j0;
+    const jc0 = j0;
+    const jc1 = j0 + 1 < 3 ? j0 + 1 : 2;
+    const jc2 = j0 + 2 < 3 ? j0 + 2 : 2;
+    for (let i0 = 0; i0 < 8; i0 += 4) {
+      const rows = i0 + 4 <= 8 ? 4 : 8 - i0;
+      const ir0 = i0;
+      const ir1 = i0 + 1 < 8 ? i0 + 1 : 7;
+      const ir2 = i0 + 2 < 8 ? i0 + 2 : 7;
+      const ir3 = i0 + 3 < 8 ? i0 + 3 : 7;
       let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0, c30 = 0, c31 = 0, c32 = 0;
       for (let p = 0; p < 15; p++) {
-        const ap = p * 8 + i0;
-        const bp = p * 3 + j0;
-        const a0 = t_h2[ap + 0];
-        const a1 = t_h2[ap + 1];
-        const a2 = t_h2[ap + 2];
-        const a3 = t_h2[ap + 3];
-        const b0 = t_d_scores_affine[bp + 0];
-        const b1 = t_d_scores_affine[bp + 1];
-        const b2 = t_d_scores_affine[bp + 2];
+        const ap = p * 8;
+        const bp = p * 3;
+        const a0 = t_h2[ap + ir0];
+        const a1 = t_h2[ap + ir1];
+        const a2 = t_h2[ap + ir2];
+        const a3 = t_h2[ap + ir3];
+        const b0 = t_d_scores_affine[bp + jc0];
+        const b1 = t_d_scores_affine[bp + jc1];
+        const b2 = t_d_scores_affine[bp + jc2];
         c00 += a0 * b0;
         c01 += a0 * b1;
         c02 += a0 * b2;
@@ -1382,22 +976,22 @@ function k_d_W3_2(t_h2, t_d_scores_affine, p_W3, lr) {
         c31 += a3 * b1;
         c32 += a3 * b2;
       }
-      k_d_W3_2_acc0[0] = c00;
-      k_d_W3_2_acc0[1] = c01;
-      k_d_W3_2_acc0[2] = c02;
-      k_d_W3_2_acc0[3] = c10;
-      k_d_W3_2_acc0[4] = c11;
-      k_d_W3_2_acc0[5] = c12;
-      k_d_W3_2_acc0[6] = c20;
-      k_d_W3_2_acc0[7] = c21;
-      k_d_W3_2_acc0[8] = c22;
-      k_d_W3_2_acc0[9] = c30;
-      k_d_W3_2_acc0[10] = c31;
-      k_d_W3_2_acc0[11] = c32;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c01;
+      tile[2] = c02;
+      tile[3] = c10;
+      tile[4] = c11;
+      tile[5] = c12;
+      tile[6] = c20;
+      tile[7] = c21;
+      tile[8] = c22;
+      tile[9] = c30;
+      tile[10] = c31;
+      tile[11] = c32;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 3;
-        for (let c = 0; c < 3; c++) {
-          const acc = k_d_W3_2_acc0[r * 3 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 3 + c];
           const j = j0 + c;
           const i = rowStart + j;
           p_W3[i] -= lr * acc;
@@ -1408,16 +1002,18 @@ function k_d_W3_2(t_h2, t_d_scores_affine, p_W3, lr) {
 }
 function k_d_b1_2(t_d_h2_affine, p_W2, t_h1, p_b1, t_d_h1_affine, lr) {
   k_d_b1_2_acc0.fill(0);
-  for (let i0 = 0; i0 < 12; i0 += 4) {
-    for (let j0 = 0; j0 < 16; j0 += 4) {
-      const a0o = (i0 + 0) * 8;
-      const a1o = (i0 + 1) * 8;
-      const a2o = (i0 + 2) * 8;
-      const a3o = (i0 + 3) * 8;
-      const b0o = (j0 + 0) * 8;
-      const b1o = (j0 + 1) * 8;
-      const b2o = (j0 + 2) * 8;
-      const b3o = (j0 + 3) * 8;
+  for (let j0 = 0; j0 < 16; j0 += 4) {
+    const cols = j0 + 4 <= 16 ? 4 : 16 - j0;
+    const b0o = j0 * 8;
+    const b1o = (j0 + 1 < 16 ? j0 + 1 : 15) * 8;
+    const b2o = (j0 + 2 < 16 ? j0 + 2 : 15) * 8;
+    const b3o = (j0 + 3 < 16 ? j0 + 3 : 15) * 8;
+    for (let i0 = 0; i0 < 15; i0 += 4) {
+      const rows = i0 + 4 <= 15 ? 4 : 15 - i0;
+      const a0o = i0 * 8;
+      const a1o = (i0 + 1 < 15 ? i0 + 1 : 14) * 8;
+      const a2o = (i0 + 2 < 15 ? i0 + 2 : 14) * 8;
+      const a3o = (i0 + 3 < 15 ? i0 + 3 : 14) * 8;
       let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
       for (let p = 0; p < 8; p++) {
         const a0 = t_d_h2_affine[a0o + p];
@@ -1445,83 +1041,26 @@ function k_d_b1_2(t_d_h2_affine, p_W2, t_h1, p_b1, t_d_h1_affine, lr) {
         c32 += a3 * b2;
         c33 += a3 * b3;
       }
-      k_d_b1_2_acc1[0] = c00;
-      k_d_b1_2_acc1[1] = c01;
-      k_d_b1_2_acc1[2] = c02;
-      k_d_b1_2_acc1[3] = c03;
-      k_d_b1_2_acc1[4] = c10;
-      k_d_b1_2_acc1[5] = c11;
-      k_d_b1_2_acc1[6] = c12;
-      k_d_b1_2_acc1[7] = c13;
-      k_d_b1_2_acc1[8] = c20;
-      k_d_b1_2_acc1[9] = c21;
-      k_d_b1_2_acc1[10] = c22;
-      k_d_b1_2_acc1[11] = c23;
-      k_d_b1_2_acc1[12] = c30;
-      k_d_b1_2_acc1[13] = c31;
-      k_d_b1_2_acc1[14] = c32;
-      k_d_b1_2_acc1[15] = c33;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c01;
+      tile[2] = c02;
+      tile[3] = c03;
+      tile[4] = c10;
+      tile[5] = c11;
+      tile[6] = c12;
+      tile[7] = c13;
+      tile[8] = c20;
+      tile[9] = c21;
+      tile[10] = c22;
+      tile[11] = c23;
+      tile[12] = c30;
+      tile[13] = c31;
+      tile[14] = c32;
+      tile[15] = c33;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 16;
-        for (let c = 0; c < 4; c++) {
-          const acc = k_d_b1_2_acc1[r * 4 + c];
-          const j = j0 + c;
-          const i = rowStart + j;
-          const e0 = acc * (1 - t_h1[i] * t_h1[i]);
-          t_d_h1_affine[i] = e0;
-          k_d_b1_2_acc0[j] += e0;
-        }
-      }
-    }
-  }
-  {
-    const i0 = 12;
-    for (let j0 = 0; j0 < 16; j0 += 4) {
-      const a0o = (i0 + 0) * 8;
-      const a1o = (i0 + 1) * 8;
-      const a2o = (i0 + 2) * 8;
-      const b0o = (j0 + 0) * 8;
-      const b1o = (j0 + 1) * 8;
-      const b2o = (j0 + 2) * 8;
-      const b3o = (j0 + 3) * 8;
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-      for (let p = 0; p < 8; p++) {
-        const a0 = t_d_h2_affine[a0o + p];
-        const a1 = t_d_h2_affine[a1o + p];
-        const a2 = t_d_h2_affine[a2o + p];
-        const b0 = p_W2[b0o + p];
-        const b1 = p_W2[b1o + p];
-        const b2 = p_W2[b2o + p];
-        const b3 = p_W2[b3o + p];
-        c00 += a0 * b0;
-        c01 += a0 * b1;
-        c02 += a0 * b2;
-        c03 += a0 * b3;
-        c10 += a1 * b0;
-        c11 += a1 * b1;
-        c12 += a1 * b2;
-        c13 += a1 * b3;
-        c20 += a2 * b0;
-        c21 += a2 * b1;
-        c22 += a2 * b2;
-        c23 += a2 * b3;
-      }
-      k_d_b1_2_acc1[0] = c00;
-      k_d_b1_2_acc1[1] = c01;
-      k_d_b1_2_acc1[2] = c02;
-      k_d_b1_2_acc1[3] = c03;
-      k_d_b1_2_acc1[4] = c10;
-      k_d_b1_2_acc1[5] = c11;
-      k_d_b1_2_acc1[6] = c12;
-      k_d_b1_2_acc1[7] = c13;
-      k_d_b1_2_acc1[8] = c20;
-      k_d_b1_2_acc1[9] = c21;
-      k_d_b1_2_acc1[10] = c22;
-      k_d_b1_2_acc1[11] = c23;
-      for (let r = 0; r < 3; r++) {
-        const rowStart = (i0 + r) * 16;
-        for (let c = 0; c < 4; c++) {
-          const acc = k_d_b1_2_acc1[r * 4 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 4 + c];
           const j = j0 + c;
           const i = rowStart + j;
           const e0 = acc * (1 - t_h1[i] * t_h1[i]);
@@ -1536,20 +1075,30 @@ function k_d_b1_2(t_d_h2_affine, p_W2, t_h1, p_b1, t_d_h1_affine, lr) {
   }
 }
 function k_d_W2_2(t_h1, t_d_h2_affine, p_W2, lr) {
-  for (let i0 = 0; i0 < 16; i0 += 4) {
-    for (let j0 = 0; j0 < 8; j0 += 4) {
+  for (let j0 = 0; j0 < 8; j0 += 4) {
+    const cols = j0 + 4 <= 8 ? 4 : 8 - j0;
+    const jc0 = j0;
+    const jc1 = j0 + 1 < 8 ? j0 + 1 : 7;
+    const jc2 = j0 + 2 < 8 ? j0 + 2 : 7;
+    const jc3 = j0 + 3 < 8 ? j0 + 3 : 7;
+    for (let i0 = 0; i0 < 16; i0 += 4) {
+      const rows = i0 + 4 <= 16 ? 4 : 16 - i0;
+      const ir0 = i0;
+      const ir1 = i0 + 1 < 16 ? i0 + 1 : 15;
+      const ir2 = i0 + 2 < 16 ? i0 + 2 : 15;
+      const ir3 = i0 + 3 < 16 ? i0 + 3 : 15;
       let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
       for (let p = 0; p < 15; p++) {
-        const ap = p * 16 + i0;
-        const bp = p * 8 + j0;
-        const a0 = t_h1[ap + 0];
-        const a1 = t_h1[ap + 1];
-        const a2 = t_h1[ap + 2];
-        const a3 = t_h1[ap + 3];
-        const b0 = t_d_h2_affine[bp + 0];
-        const b1 = t_d_h2_affine[bp + 1];
-        const b2 = t_d_h2_affine[bp + 2];
-        const b3 = t_d_h2_affine[bp + 3];
+        const ap = p * 16;
+        const bp = p * 8;
+        const a0 = t_h1[ap + ir0];
+        const a1 = t_h1[ap + ir1];
+        const a2 = t_h1[ap + ir2];
+        const a3 = t_h1[ap + ir3];
+        const b0 = t_d_h2_affine[bp + jc0];
+        const b1 = t_d_h2_affine[bp + jc1];
+        const b2 = t_d_h2_affine[bp + jc2];
+        const b3 = t_d_h2_affine[bp + jc3];
         c00 += a0 * b0;
         c01 += a0 * b1;
         c02 += a0 * b2;
@@ -1567,26 +1116,26 @@ function k_d_W2_2(t_h1, t_d_h2_affine, p_W2, lr) {
         c32 += a3 * b2;
         c33 += a3 * b3;
       }
-      k_d_W2_2_acc0[0] = c00;
-      k_d_W2_2_acc0[1] = c01;
-      k_d_W2_2_acc0[2] = c02;
-      k_d_W2_2_acc0[3] = c03;
-      k_d_W2_2_acc0[4] = c10;
-      k_d_W2_2_acc0[5] = c11;
-      k_d_W2_2_acc0[6] = c12;
-      k_d_W2_2_acc0[7] = c13;
-      k_d_W2_2_acc0[8] = c20;
-      k_d_W2_2_acc0[9] = c21;
-      k_d_W2_2_acc0[10] = c22;
-      k_d_W2_2_acc0[11] = c23;
-      k_d_W2_2_acc0[12] = c30;
-      k_d_W2_2_acc0[13] = c31;
-      k_d_W2_2_acc0[14] = c32;
-      k_d_W2_2_acc0[15] = c33;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c01;
+      tile[2] = c02;
+      tile[3] = c03;
+      tile[4] = c10;
+      tile[5] = c11;
+      tile[6] = c12;
+      tile[7] = c13;
+      tile[8] = c20;
+      tile[9] = c21;
+      tile[10] = c22;
+      tile[11] = c23;
+      tile[12] = c30;
+      tile[13] = c31;
+      tile[14] = c32;
+      tile[15] = c33;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 8;
-        for (let c = 0; c < 4; c++) {
-          const acc = k_d_W2_2_acc0[r * 4 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 4 + c];
           const j = j0 + c;
           const i = rowStart + j;
           p_W2[i] -= lr * acc;
@@ -1596,20 +1145,30 @@ function k_d_W2_2(t_h1, t_d_h2_affine, p_W2, lr) {
   }
 }
 function k_d_W1_2(in_x, t_d_h1_affine, p_W1, lr) {
-  for (let i0 = 0; i0 < 4; i0 += 4) {
-    for (let j0 = 0; j0 < 16; j0 += 4) {
+  for (let j0 = 0; j0 < 16; j0 += 4) {
+    const cols = j0 + 4 <= 16 ? 4 : 16 - j0;
+    const jc0 = j0;
+    const jc1 = j0 + 1 < 16 ? j0 + 1 : 15;
+    const jc2 = j0 + 2 < 16 ? j0 + 2 : 15;
+    const jc3 = j0 + 3 < 16 ? j0 + 3 : 15;
+    for (let i0 = 0; i0 < 4; i0 += 4) {
+      const rows = i0 + 4 <= 4 ? 4 : 4 - i0;
+      const ir0 = i0;
+      const ir1 = i0 + 1 < 4 ? i0 + 1 : 3;
+      const ir2 = i0 + 2 < 4 ? i0 + 2 : 3;
+      const ir3 = i0 + 3 < 4 ? i0 + 3 : 3;
       let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
       for (let p = 0; p < 15; p++) {
-        const ap = p * 4 + i0;
-        const bp = p * 16 + j0;
-        const a0 = in_x[ap + 0];
-        const a1 = in_x[ap + 1];
-        const a2 = in_x[ap + 2];
-        const a3 = in_x[ap + 3];
-        const b0 = t_d_h1_affine[bp + 0];
-        const b1 = t_d_h1_affine[bp + 1];
-        const b2 = t_d_h1_affine[bp + 2];
-        const b3 = t_d_h1_affine[bp + 3];
+        const ap = p * 4;
+        const bp = p * 16;
+        const a0 = in_x[ap + ir0];
+        const a1 = in_x[ap + ir1];
+        const a2 = in_x[ap + ir2];
+        const a3 = in_x[ap + ir3];
+        const b0 = t_d_h1_affine[bp + jc0];
+        const b1 = t_d_h1_affine[bp + jc1];
+        const b2 = t_d_h1_affine[bp + jc2];
+        const b3 = t_d_h1_affine[bp + jc3];
         c00 += a0 * b0;
         c01 += a0 * b1;
         c02 += a0 * b2;
@@ -1627,26 +1186,26 @@ function k_d_W1_2(in_x, t_d_h1_affine, p_W1, lr) {
         c32 += a3 * b2;
         c33 += a3 * b3;
       }
-      k_d_W1_2_acc0[0] = c00;
-      k_d_W1_2_acc0[1] = c01;
-      k_d_W1_2_acc0[2] = c02;
-      k_d_W1_2_acc0[3] = c03;
-      k_d_W1_2_acc0[4] = c10;
-      k_d_W1_2_acc0[5] = c11;
-      k_d_W1_2_acc0[6] = c12;
-      k_d_W1_2_acc0[7] = c13;
-      k_d_W1_2_acc0[8] = c20;
-      k_d_W1_2_acc0[9] = c21;
-      k_d_W1_2_acc0[10] = c22;
-      k_d_W1_2_acc0[11] = c23;
-      k_d_W1_2_acc0[12] = c30;
-      k_d_W1_2_acc0[13] = c31;
-      k_d_W1_2_acc0[14] = c32;
-      k_d_W1_2_acc0[15] = c33;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c01;
+      tile[2] = c02;
+      tile[3] = c03;
+      tile[4] = c10;
+      tile[5] = c11;
+      tile[6] = c12;
+      tile[7] = c13;
+      tile[8] = c20;
+      tile[9] = c21;
+      tile[10] = c22;
+      tile[11] = c23;
+      tile[12] = c30;
+      tile[13] = c31;
+      tile[14] = c32;
+      tile[15] = c33;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 16;
-        for (let c = 0; c < 4; c++) {
-          const acc = k_d_W1_2_acc0[r * 4 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 4 + c];
           const j = j0 + c;
           const i = rowStart + j;
           p_W1[i] -= lr * acc;

@@ -277,11 +277,30 @@ function checkRecord(fn: string, what: string, record: unknown, required: Spec, 
     }
     checkArray(fn, what, name, values[name], spec[1], spec[2]);
   }
+  if (fn === 'trainStep' && what === 'params') checkFinite(fn, what, values as Record<string, Float32Array>, required);
 }
 
-function checkRate(learningRate: unknown): void {
+/**
+ * Throws unless every value is finite: a NaN or infinite param would spread to every param
+ * in one step. One multiply-add per value (x·0 is 0 only for finite x), so it costs far
+ * less than the step; only trainStep, which writes params, runs it.
+ */
+function checkFinite(fn: string, what: string, record: Record<string, Float32Array>, spec: Spec): void {
+  let poison = 0;
+  for (let k = 0; k < spec.length; k++) {
+    const v = record[spec[k][0]];
+    for (let i = 0; i < v.length; i++) poison += v[i] * 0;
+  }
+  if (poison === 0) return;
+  for (const [name] of spec) {
+    const i = record[name].findIndex((e) => !Number.isFinite(e));
+    if (i >= 0) throw new RangeError(`${fn}: ${what}.${name}[${i}] is ${record[name][i]}; params must be finite (NaN or ±Infinity would spread to every param in one step)`);
+  }
+}
+
+function checkRate(learningRate: unknown, fn = 'trainStep'): void {
   if (typeof learningRate !== 'number' || !Number.isFinite(learningRate) || learningRate <= 0) {
-    throw new RangeError(`trainStep: learningRate must be a finite number > 0, got ${show(learningRate)}`);
+    throw new RangeError(`${fn}: learningRate must be a finite number > 0, got ${show(learningRate)}`);
   }
 }
 
@@ -339,6 +358,8 @@ export async function createModel(device: GPUDevice): Promise<GpuModel> {
   const stagingFloats = Math.max(1, ...[PARAMS, OUTPUTS, GRADS].map((spec) => spec.reduce((n, s) => n + s[1], 1)));
   const staging = device.createBuffer({ size: stagingFloats * 4, usage: MAP_READ | COPY_DST, label: `${meta.name} staging` });
   const bindGroup = device.createBindGroup({ layout, entries: [{ binding: 0, resource: { buffer: arena } }] });
+  // A device lost before or while the pipelines compiled leaves every object invalid.
+  if (lostReason !== null) throw new Error(`createModel: the GPU device was lost (${lostReason}); create a new device`);
   const rate = new Float32Array(1);
   let destroyed = false;
   let chain: Promise<unknown> = Promise.resolve();
@@ -370,7 +391,7 @@ export async function createModel(device: GPUDevice): Promise<GpuModel> {
     pass.end();
   };
   /** Copies arena regions into the staging buffer, submits, and reads them back. */
-  const finish = async (encoder: GPUCommandEncoder, regions: readonly (readonly [number, number])[]): Promise<Float32Array> => {
+  const finish = async (fn: string, encoder: GPUCommandEncoder, regions: readonly (readonly [number, number])[]): Promise<Float32Array> => {
     let at = 0;
     for (const [offset, length] of regions) {
       encoder.copyBufferToBuffer(arena, offset * 4, staging, at * 4, length * 4);
@@ -378,10 +399,18 @@ export async function createModel(device: GPUDevice): Promise<GpuModel> {
     }
     device.queue.submit([encoder.finish()]);
     if (at === 0) return new Float32Array(0);
-    await staging.mapAsync(MAP_MODE_READ, 0, at * 4);
+    try {
+      await staging.mapAsync(MAP_MODE_READ, 0, at * 4);
+    } catch (e) {
+      // A lost device or a destroyed model aborts the read; the device's lost promise may
+      // settle just after, so give it a turn, then say which it was.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      alive(fn);
+      throw new Error(`${fn}: reading the results back from the GPU failed (${e instanceof Error ? e.name + (e.message ? ': ' + e.message : '') : String(e)})`);
+    }
     const values = new Float32Array(staging.getMappedRange(0, at * 4).slice(0));
     staging.unmap();
-    if (lostReason !== null) throw new Error(`the GPU device was lost (${lostReason})`);
+    alive(fn);
     return values;
   };
   const unpack = (spec: Spec, values: Float32Array, from = 0) => {
@@ -400,13 +429,15 @@ export async function createModel(device: GPUDevice): Promise<GpuModel> {
     upload(spec, inputs as Record<string, Float32Array>);
     const encoder = device.createCommandEncoder();
     compute(encoder, kernels);
-    return finish(encoder, reads);
+    return finish(fn, encoder, reads);
   };
 
   return {
-    setParams(params) {
+    // async: a bad argument rejects the promise, like every other call, instead of throwing.
+    async setParams(params) {
       alive('setParams');
       checkRecord('setParams', 'params', params, PARAMS, PARAMS);
+      checkFinite('setParams', 'params', params as unknown as Record<string, Float32Array>, PARAMS);
       const copy = Object.fromEntries(PARAMS.map(([name]) => [name, (params as unknown as Record<string, Float32Array>)[name].slice()]));
       return serial(async () => {
         alive('setParams');
@@ -415,7 +446,7 @@ export async function createModel(device: GPUDevice): Promise<GpuModel> {
     },
     getParams: () => serial(async () => {
       alive('getParams');
-      return unpack(PARAMS, await finish(device.createCommandEncoder(), regions(PARAMS))) as unknown as Params;
+      return unpack(PARAMS, await finish('getParams', device.createCommandEncoder(), regions(PARAMS))) as unknown as Params;
     }),
     forward: (inputs) => serial(async () => unpack(OUTPUTS, await run('forward', inputs, FORWARD_INPUTS, ENTRIES.forward, regions(OUTPUTS))) as unknown as Outputs),
     loss: (inputs) => serial(async () => (await run('loss', inputs, TRAIN_INPUTS, ENTRIES.loss, [[LOSS, 1]]))[0]),
@@ -462,7 +493,7 @@ export async function createModel(device: GPUDevice): Promise<GpuModel> {
       const buffers = datasets.get(dataset);
       if (!buffers) throw new TypeError('trainSteps: dataset was not created by this model\'s createDataset');
       const { firstRow, steps = 1, learningRate } = options ?? ({} as never);
-      checkRate(learningRate);
+      checkRate(learningRate, 'trainSteps');
       if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`trainSteps: steps must be an integer ≥ 1, got ${String(steps)}`);
       if (!Number.isInteger(firstRow) || firstRow < 0 || firstRow + steps * BATCH > dataset.rows) {
         throw new RangeError(`trainSteps: rows ${String(firstRow)} to ${firstRow + steps * BATCH - 1} are outside the dataset's ${dataset.rows} rows`);
@@ -475,7 +506,7 @@ export async function createModel(device: GPUDevice): Promise<GpuModel> {
         for (const [buffer, offset, width] of buffers) encoder.copyBufferToBuffer(buffer, row * width * 4, arena, offset * 4, BATCH * width * 4);
         compute(encoder, ENTRIES.train);
       }
-      return (await finish(encoder, [[LOSS, 1]]))[0];
+      return (await finish('trainSteps', encoder, [[LOSS, 1]]))[0];
     }),
     destroy() {
       if (destroyed) return;

@@ -94,11 +94,30 @@ function checkRecord(fn: string, what: string, record: unknown, required: Spec, 
     }
     checkArray(fn, what, name, values[name], spec[1], spec[2]);
   }
+  if (fn === 'trainStep' && what === 'params') checkFinite(fn, what, values as Record<string, Float32Array>, required);
 }
 
-function checkRate(learningRate: unknown): void {
+/**
+ * Throws unless every value is finite: a NaN or infinite param would spread to every param
+ * in one step. One multiply-add per value (x·0 is 0 only for finite x), so it costs far
+ * less than the step; only trainStep, which writes params, runs it.
+ */
+function checkFinite(fn: string, what: string, record: Record<string, Float32Array>, spec: Spec): void {
+  let poison = 0;
+  for (let k = 0; k < spec.length; k++) {
+    const v = record[spec[k][0]];
+    for (let i = 0; i < v.length; i++) poison += v[i] * 0;
+  }
+  if (poison === 0) return;
+  for (const [name] of spec) {
+    const i = record[name].findIndex((e) => !Number.isFinite(e));
+    if (i >= 0) throw new RangeError(`${fn}: ${what}.${name}[${i}] is ${record[name][i]}; params must be finite (NaN or ±Infinity would spread to every param in one step)`);
+  }
+}
+
+function checkRate(learningRate: unknown, fn = 'trainStep'): void {
   if (typeof learningRate !== 'number' || !Number.isFinite(learningRate) || learningRate <= 0) {
-    throw new RangeError(`trainStep: learningRate must be a finite number > 0, got ${show(learningRate)}`);
+    throw new RangeError(`${fn}: learningRate must be a finite number > 0, got ${show(learningRate)}`);
   }
 }
 
@@ -143,22 +162,12 @@ const gr_squared_loss = arena.subarray(16, 17);
 const gr_d_b = arena.subarray(32, 33);
 /** d_w [1,1] */
 const gr_d_w = arena.subarray(48, 49);
-/** Float64 accumulator of k_price. */
-const k_price_acc0 = new Float64Array(16);
-/** Float64 accumulator of k_squared_loss. */
-const k_squared_loss_acc0 = new Float64Array(16);
+/** A finished 4×4 matmul tile, in float64. */
+const tile = new Float64Array(16);
 /** Float64 accumulator of k_d_b. */
 const k_d_b_acc0 = new Float64Array(1);
-/** Float64 accumulator of k_d_b. */
-const k_d_b_acc1 = new Float64Array(16);
-/** Float64 accumulator of k_d_w. */
-const k_d_w_acc0 = new Float64Array(16);
 /** Float64 accumulator of k_d_b_2. */
 const k_d_b_2_acc0 = new Float64Array(1);
-/** Float64 accumulator of k_d_b_2. */
-const k_d_b_2_acc1 = new Float64Array(16);
-/** Float64 accumulator of k_d_w_2. */
-const k_d_w_2_acc0 = new Float64Array(16);
 
 /**
  * matmul [16,1], k = 1:
@@ -167,33 +176,36 @@ const k_d_w_2_acc0 = new Float64Array(16);
  *   price = relu(price_affine)
  */
 function k_price(in_x: Float32Array, p_w: Float32Array, p_b: Float32Array, t_price: Float32Array): void {
-  for (let i0 = 0; i0 < 16; i0 += 4) {
-    for (let j0 = 0; j0 < 1; j0 += 1) {
-      const a0o = (i0 + 0) * 1;
-      const a1o = (i0 + 1) * 1;
-      const a2o = (i0 + 2) * 1;
-      const a3o = (i0 + 3) * 1;
+  for (let j0 = 0; j0 < 1; j0 += 1) {
+    const cols = j0 + 1 <= 1 ? 1 : 1 - j0;
+    const jc0 = j0;
+    for (let i0 = 0; i0 < 16; i0 += 4) {
+      const rows = i0 + 4 <= 16 ? 4 : 16 - i0;
+      const a0o = i0 * 1;
+      const a1o = (i0 + 1 < 16 ? i0 + 1 : 15) * 1;
+      const a2o = (i0 + 2 < 16 ? i0 + 2 : 15) * 1;
+      const a3o = (i0 + 3 < 16 ? i0 + 3 : 15) * 1;
       let c00 = 0, c10 = 0, c20 = 0, c30 = 0;
       for (let p = 0; p < 1; p++) {
-        const bp = p * 1 + j0;
+        const bp = p * 1;
         const a0 = in_x[a0o + p];
         const a1 = in_x[a1o + p];
         const a2 = in_x[a2o + p];
         const a3 = in_x[a3o + p];
-        const b0 = p_w[bp + 0];
+        const b0 = p_w[bp + jc0];
         c00 += a0 * b0;
         c10 += a1 * b0;
         c20 += a2 * b0;
         c30 += a3 * b0;
       }
-      k_price_acc0[0] = c00;
-      k_price_acc0[1] = c10;
-      k_price_acc0[2] = c20;
-      k_price_acc0[3] = c30;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c10;
+      tile[2] = c20;
+      tile[3] = c30;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 1;
-        for (let c = 0; c < 1; c++) {
-          const acc = k_price_acc0[r * 1 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 1 + c];
           const j = j0 + c;
           const i = rowStart + j;
           t_price[i] = Math.max((acc + p_b[j]), 0);
@@ -212,33 +224,36 @@ function k_price(in_x: Float32Array, p_w: Float32Array, p_b: Float32Array, t_pri
  */
 function k_squared_loss(in_x: Float32Array, p_w: Float32Array, p_b: Float32Array, in_y: Float32Array, t_squared_loss: Float32Array): void {
   let sum0 = 0;
-  for (let i0 = 0; i0 < 16; i0 += 4) {
-    for (let j0 = 0; j0 < 1; j0 += 1) {
-      const a0o = (i0 + 0) * 1;
-      const a1o = (i0 + 1) * 1;
-      const a2o = (i0 + 2) * 1;
-      const a3o = (i0 + 3) * 1;
+  for (let j0 = 0; j0 < 1; j0 += 1) {
+    const cols = j0 + 1 <= 1 ? 1 : 1 - j0;
+    const jc0 = j0;
+    for (let i0 = 0; i0 < 16; i0 += 4) {
+      const rows = i0 + 4 <= 16 ? 4 : 16 - i0;
+      const a0o = i0 * 1;
+      const a1o = (i0 + 1 < 16 ? i0 + 1 : 15) * 1;
+      const a2o = (i0 + 2 < 16 ? i0 + 2 : 15) * 1;
+      const a3o = (i0 + 3 < 16 ? i0 + 3 : 15) * 1;
       let c00 = 0, c10 = 0, c20 = 0, c30 = 0;
       for (let p = 0; p < 1; p++) {
-        const bp = p * 1 + j0;
+        const bp = p * 1;
         const a0 = in_x[a0o + p];
         const a1 = in_x[a1o + p];
         const a2 = in_x[a2o + p];
         const a3 = in_x[a3o + p];
-        const b0 = p_w[bp + 0];
+        const b0 = p_w[bp + jc0];
         c00 += a0 * b0;
         c10 += a1 * b0;
         c20 += a2 * b0;
         c30 += a3 * b0;
       }
-      k_squared_loss_acc0[0] = c00;
-      k_squared_loss_acc0[1] = c10;
-      k_squared_loss_acc0[2] = c20;
-      k_squared_loss_acc0[3] = c30;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c10;
+      tile[2] = c20;
+      tile[3] = c30;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 1;
-        for (let c = 0; c < 1; c++) {
-          const acc = k_squared_loss_acc0[r * 1 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 1 + c];
           const j = j0 + c;
           const i = rowStart + j;
           const e0 = (Math.max((acc + p_b[j]), 0) - in_y[i]);
@@ -263,33 +278,36 @@ function k_squared_loss(in_x: Float32Array, p_w: Float32Array, p_b: Float32Array
 function k_d_b(in_x: Float32Array, p_w: Float32Array, p_b: Float32Array, in_y: Float32Array, t_d_price_affine: Float32Array, t_squared_loss: Float32Array, t_d_b: Float32Array): void {
   let sum0 = 0;
   k_d_b_acc0.fill(0);
-  for (let i0 = 0; i0 < 16; i0 += 4) {
-    for (let j0 = 0; j0 < 1; j0 += 1) {
-      const a0o = (i0 + 0) * 1;
-      const a1o = (i0 + 1) * 1;
-      const a2o = (i0 + 2) * 1;
-      const a3o = (i0 + 3) * 1;
+  for (let j0 = 0; j0 < 1; j0 += 1) {
+    const cols = j0 + 1 <= 1 ? 1 : 1 - j0;
+    const jc0 = j0;
+    for (let i0 = 0; i0 < 16; i0 += 4) {
+      const rows = i0 + 4 <= 16 ? 4 : 16 - i0;
+      const a0o = i0 * 1;
+      const a1o = (i0 + 1 < 16 ? i0 + 1 : 15) * 1;
+      const a2o = (i0 + 2 < 16 ? i0 + 2 : 15) * 1;
+      const a3o = (i0 + 3 < 16 ? i0 + 3 : 15) * 1;
       let c00 = 0, c10 = 0, c20 = 0, c30 = 0;
       for (let p = 0; p < 1; p++) {
-        const bp = p * 1 + j0;
+        const bp = p * 1;
         const a0 = in_x[a0o + p];
         const a1 = in_x[a1o + p];
         const a2 = in_x[a2o + p];
         const a3 = in_x[a3o + p];
-        const b0 = p_w[bp + 0];
+        const b0 = p_w[bp + jc0];
         c00 += a0 * b0;
         c10 += a1 * b0;
         c20 += a2 * b0;
         c30 += a3 * b0;
       }
-      k_d_b_acc1[0] = c00;
-      k_d_b_acc1[1] = c10;
-      k_d_b_acc1[2] = c20;
-      k_d_b_acc1[3] = c30;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c10;
+      tile[2] = c20;
+      tile[3] = c30;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 1;
-        for (let c = 0; c < 1; c++) {
-          const acc = k_d_b_acc1[r * 1 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 1 + c];
           const j = j0 + c;
           const i = rowStart + j;
           const e0 = (acc + p_b[j]);
@@ -314,21 +332,25 @@ function k_d_b(in_x: Float32Array, p_w: Float32Array, p_b: Float32Array, in_y: F
  *   d_w = xᵀ·d_price_affine
  */
 function k_d_w(in_x: Float32Array, t_d_price_affine: Float32Array, t_d_w: Float32Array): void {
-  for (let i0 = 0; i0 < 1; i0 += 1) {
-    for (let j0 = 0; j0 < 1; j0 += 1) {
+  for (let j0 = 0; j0 < 1; j0 += 1) {
+    const cols = j0 + 1 <= 1 ? 1 : 1 - j0;
+    const jc0 = j0;
+    for (let i0 = 0; i0 < 1; i0 += 1) {
+      const rows = i0 + 1 <= 1 ? 1 : 1 - i0;
+      const ir0 = i0;
       let c00 = 0;
       for (let p = 0; p < 16; p++) {
-        const ap = p * 1 + i0;
-        const bp = p * 1 + j0;
-        const a0 = in_x[ap + 0];
-        const b0 = t_d_price_affine[bp + 0];
+        const ap = p * 1;
+        const bp = p * 1;
+        const a0 = in_x[ap + ir0];
+        const b0 = t_d_price_affine[bp + jc0];
         c00 += a0 * b0;
       }
-      k_d_w_acc0[0] = c00;
-      for (let r = 0; r < 1; r++) {
+      tile[0] = c00;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 1;
-        for (let c = 0; c < 1; c++) {
-          const acc = k_d_w_acc0[r * 1 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 1 + c];
           const j = j0 + c;
           const i = rowStart + j;
           t_d_w[i] = acc;
@@ -351,33 +373,36 @@ function k_d_w(in_x: Float32Array, t_d_price_affine: Float32Array, t_d_w: Float3
 function k_d_b_2(in_x: Float32Array, p_w: Float32Array, p_b: Float32Array, in_y: Float32Array, t_d_price_affine: Float32Array, t_squared_loss: Float32Array, lr: number): void {
   let sum0 = 0;
   k_d_b_2_acc0.fill(0);
-  for (let i0 = 0; i0 < 16; i0 += 4) {
-    for (let j0 = 0; j0 < 1; j0 += 1) {
-      const a0o = (i0 + 0) * 1;
-      const a1o = (i0 + 1) * 1;
-      const a2o = (i0 + 2) * 1;
-      const a3o = (i0 + 3) * 1;
+  for (let j0 = 0; j0 < 1; j0 += 1) {
+    const cols = j0 + 1 <= 1 ? 1 : 1 - j0;
+    const jc0 = j0;
+    for (let i0 = 0; i0 < 16; i0 += 4) {
+      const rows = i0 + 4 <= 16 ? 4 : 16 - i0;
+      const a0o = i0 * 1;
+      const a1o = (i0 + 1 < 16 ? i0 + 1 : 15) * 1;
+      const a2o = (i0 + 2 < 16 ? i0 + 2 : 15) * 1;
+      const a3o = (i0 + 3 < 16 ? i0 + 3 : 15) * 1;
       let c00 = 0, c10 = 0, c20 = 0, c30 = 0;
       for (let p = 0; p < 1; p++) {
-        const bp = p * 1 + j0;
+        const bp = p * 1;
         const a0 = in_x[a0o + p];
         const a1 = in_x[a1o + p];
         const a2 = in_x[a2o + p];
         const a3 = in_x[a3o + p];
-        const b0 = p_w[bp + 0];
+        const b0 = p_w[bp + jc0];
         c00 += a0 * b0;
         c10 += a1 * b0;
         c20 += a2 * b0;
         c30 += a3 * b0;
       }
-      k_d_b_2_acc1[0] = c00;
-      k_d_b_2_acc1[1] = c10;
-      k_d_b_2_acc1[2] = c20;
-      k_d_b_2_acc1[3] = c30;
-      for (let r = 0; r < 4; r++) {
+      tile[0] = c00;
+      tile[1] = c10;
+      tile[2] = c20;
+      tile[3] = c30;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 1;
-        for (let c = 0; c < 1; c++) {
-          const acc = k_d_b_2_acc1[r * 1 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 1 + c];
           const j = j0 + c;
           const i = rowStart + j;
           const e0 = (acc + p_b[j]);
@@ -402,21 +427,25 @@ function k_d_b_2(in_x: Float32Array, p_w: Float32Array, p_b: Float32Array, in_y:
  *   d_w = xᵀ·d_price_affine  (applied: w -= lr·d_w)
  */
 function k_d_w_2(in_x: Float32Array, t_d_price_affine: Float32Array, p_w: Float32Array, lr: number): void {
-  for (let i0 = 0; i0 < 1; i0 += 1) {
-    for (let j0 = 0; j0 < 1; j0 += 1) {
+  for (let j0 = 0; j0 < 1; j0 += 1) {
+    const cols = j0 + 1 <= 1 ? 1 : 1 - j0;
+    const jc0 = j0;
+    for (let i0 = 0; i0 < 1; i0 += 1) {
+      const rows = i0 + 1 <= 1 ? 1 : 1 - i0;
+      const ir0 = i0;
       let c00 = 0;
       for (let p = 0; p < 16; p++) {
-        const ap = p * 1 + i0;
-        const bp = p * 1 + j0;
-        const a0 = in_x[ap + 0];
-        const b0 = t_d_price_affine[bp + 0];
+        const ap = p * 1;
+        const bp = p * 1;
+        const a0 = in_x[ap + ir0];
+        const b0 = t_d_price_affine[bp + jc0];
         c00 += a0 * b0;
       }
-      k_d_w_2_acc0[0] = c00;
-      for (let r = 0; r < 1; r++) {
+      tile[0] = c00;
+      for (let r = 0; r < rows; r++) {
         const rowStart = (i0 + r) * 1;
-        for (let c = 0; c < 1; c++) {
-          const acc = k_d_w_2_acc0[r * 1 + c];
+        for (let c = 0; c < cols; c++) {
+          const acc = tile[r * 1 + c];
           const j = j0 + c;
           const i = rowStart + j;
           p_w[i] -= lr * acc;

@@ -3,7 +3,7 @@
  * seeded generator behind `initParams`. They are text, embedded verbatim.
  */
 
-export const HELPER_NAMES = ['checkRecord', 'checkArray', 'checkRate', 'checkSeed', 'describe', 'show', 'makeRng', 'fillNormal', 'PARAMS', 'FORWARD_INPUTS', 'TRAIN_INPUTS', 'ALL_INPUTS', 'meta', 'initParams', 'forward', 'loss', 'gradient', 'trainStep'];
+export const HELPER_NAMES = ['arena', 'tile', 'panelB', 'panelsA', 'checkRecord', 'checkArray', 'checkFinite', 'checkRate', 'checkSeed', 'describe', 'show', 'makeRng', 'fillNormal', 'PARAMS', 'FORWARD_INPUTS', 'TRAIN_INPUTS', 'ALL_INPUTS', 'meta', 'initParams', 'forward', 'loss', 'gradient', 'trainStep'];
 
 /** Argument checks, shared with the WebGPU host module. */
 export const CHECK_HELPERS_TS = `
@@ -48,11 +48,30 @@ function checkRecord(fn: string, what: string, record: unknown, required: Spec, 
     }
     checkArray(fn, what, name, values[name], spec[1], spec[2]);
   }
+  if (fn === 'trainStep' && what === 'params') checkFinite(fn, what, values as Record<string, Float32Array>, required);
 }
 
-function checkRate(learningRate: unknown): void {
+/**
+ * Throws unless every value is finite: a NaN or infinite param would spread to every param
+ * in one step. One multiply-add per value (x·0 is 0 only for finite x), so it costs far
+ * less than the step; only trainStep, which writes params, runs it.
+ */
+function checkFinite(fn: string, what: string, record: Record<string, Float32Array>, spec: Spec): void {
+  let poison = 0;
+  for (let k = 0; k < spec.length; k++) {
+    const v = record[spec[k][0]];
+    for (let i = 0; i < v.length; i++) poison += v[i] * 0;
+  }
+  if (poison === 0) return;
+  for (const [name] of spec) {
+    const i = record[name].findIndex((e) => !Number.isFinite(e));
+    if (i >= 0) throw new RangeError(\`\${fn}: \${what}.\${name}[\${i}] is \${record[name][i]}; params must be finite (NaN or ±Infinity would spread to every param in one step)\`);
+  }
+}
+
+function checkRate(learningRate: unknown, fn = 'trainStep'): void {
   if (typeof learningRate !== 'number' || !Number.isFinite(learningRate) || learningRate <= 0) {
-    throw new RangeError(\`trainStep: learningRate must be a finite number > 0, got \${show(learningRate)}\`);
+    throw new RangeError(\`\${fn}: learningRate must be a finite number > 0, got \${show(learningRate)}\`);
   }
 }
 

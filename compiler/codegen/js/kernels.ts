@@ -8,7 +8,7 @@ import { linearize } from '../../ir/scalar.ts';
 import type { Kernel, KernelArg, KernelReduction, MatmulKernel } from '../../kernels/kernel.ts';
 import { domainOf } from '../../kernels/kernel.ts';
 import { numberLiteral } from '../text.ts';
-import { DEFAULT_TILE, renderTiledMatmul } from './matmul.ts';
+import { TILE, packing, renderTiledMatmul } from './matmul.ts';
 import { jsRenderer } from './scalar.ts';
 
 export interface KernelNames {
@@ -16,7 +16,12 @@ export interface KernelNames {
   array(node: number): string;
   /** Declares a module-level Float64Array scratch of `length`; returns its name. */
   scratch(length: number): string;
+  /** A module-level buffer shared by all kernels (they never run at once), at least `length` long. */
+  shared(kind: SharedBuffer, length: number): string;
 }
+
+/** The shared buffers: a finished matmul tile (float64) and the packed panels (float32). */
+export type SharedBuffer = 'tile' | 'panelB' | 'panelsA';
 
 /** Index expressions for one element: `flat` into same-shaped arrays, `col` into rows. */
 interface Element {
@@ -104,8 +109,15 @@ function renderMatmul(k: MatmulKernel, names: KernelNames, acc: Accumulators): s
   const { lines, read } = hoistScalars(k.args, names, 1);
   const e = { flat: 'i', col: 'j' };
   const epilogue = elementBody(k, names, e, (i) => (i === 0 ? 'acc' : read(i - 1, e)), acc);
-  const tile = names.scratch(DEFAULT_TILE.mr * DEFAULT_TILE.nr);
-  return [...lines, ...renderTiledMatmul(k, { A: names.array(k.a), B: names.array(k.b), tile, epilogue })];
+  const panels = packing(k);
+  return [...lines, ...renderTiledMatmul(k, {
+    A: names.array(k.a),
+    B: names.array(k.b),
+    tile: names.shared('tile', TILE * TILE),
+    panelB: panels.b > 0 ? names.shared('panelB', panels.b) : undefined,
+    panelsA: panels.a > 0 ? names.shared('panelsA', panels.a) : undefined,
+    epilogue,
+  })];
 }
 
 /** Maps and reductions: one pass over the iteration space, nested when columns matter. */

@@ -19,7 +19,7 @@ import { entriesOf, type Entry, type EntryName, type ModulePlan } from '../plan.
 import { Namer, commentText, numberLiteral, property, propertyKey, shapeLabel } from '../text.ts';
 import { constant, declaration, doc, interfaces, metaStatement, print, tsMorph, type Statement } from '../ts-module.ts';
 import { HELPERS_TS, HELPER_NAMES } from './helpers.ts';
-import { renderKernel } from './kernels.ts';
+import { renderKernel, type SharedBuffer } from './kernels.ts';
 
 export interface ModuleInfo {
   readonly version: string;
@@ -58,9 +58,10 @@ export function emitJsModule(plan: ModulePlan, info: ModuleInfo): EmittedModule 
   for (const r of g.params) leafName.set(r.id, `p_${sanitizedLocal(r.name)}`);
   for (const r of g.inputs) leafName.set(r.id, `in_${sanitizedLocal(r.name)}`);
   const scratch: VariableStatementStructure[] = [];
+  const sharedSize: Record<SharedBuffer, number> = { tile: 0, panelB: 0, panelsA: 0 };
   const fns = new Map<string, KernelFn>();
   const kernelFn = (k: Kernel): KernelFn => {
-    const made = kernelFunction(k, g, leafName);
+    const made = kernelFunction(k, g, leafName, sharedSize);
     const key = JSON.stringify([made.arrays, made.body]);
     const existing = fns.get(key);
     if (existing) return existing;
@@ -132,6 +133,9 @@ export function emitJsModule(plan: ModulePlan, info: ModuleInfo): EmittedModule 
     '// Each entry point\'s buffers are views into it; buffers whose lifetimes do not overlap share space.',
     constant('arena', `new Float32Array(${arenaSize})`),
     ...views,
+    ...(sharedSize.tile ? [constant('tile', `new Float64Array(${sharedSize.tile})`, 'A finished 4×4 matmul tile, in float64.')] : []),
+    ...(sharedSize.panelB ? [constant('panelB', `new Float32Array(${sharedSize.panelB})`, 'Four columns of op(B), packed along k.')] : []),
+    ...(sharedSize.panelsA ? [constant('panelsA', `new Float32Array(${sharedSize.panelsA})`, 'The columns of A, packed four at a time along k (for Aᵀ·B).')] : []),
     ...scratch,
     ...[...fns.values()].map((f) => f.structure),
     ...described,
@@ -169,7 +173,7 @@ function recordSpecs(plan: ModulePlan): Statement[] {
  * Renders a kernel with canonical parameter names (the arrays it reads and writes, in
  * first-use order), so identical kernels of different entries render identically.
  */
-function kernelFunction(k: Kernel, g: Graph, leafName: ReadonlyMap<number, string>) {
+function kernelFunction(k: Kernel, g: Graph, leafName: ReadonlyMap<number, string>, sharedSize: Record<SharedBuffer, number>) {
   const arrays = [...new Set([...readNodes(k), ...updatedParams(k), ...writtenNodes(k)])];
   const local = new Namer(['lr']);
   const param = new Map<number, string>();
@@ -184,6 +188,10 @@ function kernelFunction(k: Kernel, g: Graph, leafName: ReadonlyMap<number, strin
     scratch: (length) => {
       scratchLengths.push(length);
       return `$scratch${scratchLengths.length - 1}$`;
+    },
+    shared: (kind, length) => {
+      sharedSize[kind] = Math.max(sharedSize[kind], length);
+      return kind;
     },
   });
   const usesRate = updatedParams(k).length > 0;
