@@ -1,0 +1,377 @@
+/**
+ * `npm run bench`: gradc's generated JS against TensorFlow.js (CPU backend) and a
+ * hand-written Float32Array implementation, on the networks of bench/networks.ts, for a
+ * train step (forward + backward + SGD) and for forward only. Also times a whole-process
+ * `gradc build` of S2.
+ *
+ *   npm run bench                        # everything
+ *   npm run bench -- S1 S2               # some networks
+ *   npm run bench -- --quick             # fewer, shorter rounds (development)
+ *   npm run bench -- --readme            # also update README.md's results section
+ *
+ * Prints a table and writes bench/results.md. A benchmark, never a timed test: it fails
+ * only when a contender computes something different from gradc.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { HandMlp } from './handwritten.ts';
+import { measure, type Contender, type Timing, type TimingOptions } from './measure.ts';
+import { NETWORKS, describe, flops, mlpGraph, paramNames, type NetSpec } from './networks.ts';
+import { buildModule, checkAgreement, cloneArrays, DisagreementError, median, randomArray, removeTempDir, type Arrays, type GeneratedModule } from './support.ts';
+import { TfMlp, initTfjs, tfMemory } from './tfjs.ts';
+import { ROOT, RESULTS_FILE, readmeSection, updateReadme } from './update-readme.ts';
+
+const SEED = 1;
+const LEARNING_RATE = 1e-3;
+/** Agreement tolerance, relative to the largest magnitude of each compared array (float32). */
+const RTOL = 1e-3;
+const CONTENDERS = ['gradc', 'tfjs', 'hand'] as const;
+type Name = (typeof CONTENDERS)[number];
+type Mode = 'train' | 'forward';
+
+const FULL: TimingOptions = { roundMs: 100, maxRounds: 11, minSamples: 5, slowBudgetMs: 2000, warmupMs: 300, maxWarmupMs: 3000, skipWarmupAboveMs: 2000 };
+const QUICK: TimingOptions = { roundMs: 40, maxRounds: 5, minSamples: 3, slowBudgetMs: 300, warmupMs: 100, maxWarmupMs: 1000, skipWarmupAboveMs: 300 };
+
+interface Row {
+  readonly spec: NetSpec;
+  readonly mode: Mode;
+  readonly t: Record<Name, Timing>;
+}
+
+interface BuildTime {
+  readonly runsMs: number[];
+  readonly medianMs: number;
+}
+
+interface Target {
+  readonly what: string;
+  readonly goal: string;
+  readonly measured: string;
+  readonly met: boolean;
+}
+
+const USAGE = 'usage: npm run bench -- [S1 S2 S3 S4] [--quick] [--readme]';
+
+function parseArgs(argv: readonly string[]): { specs: NetSpec[]; quick: boolean; readme: boolean } {
+  let quick = false;
+  let readme = false;
+  const ids: string[] = [];
+  for (const a of argv) {
+    if (a === '--quick') quick = true;
+    else if (a === '--readme') readme = true;
+    else if (a === '--help' || a === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else if (!a.startsWith('-') && NETWORKS.some((n) => n.id === a.toUpperCase())) ids.push(a.toUpperCase());
+    else {
+      console.error(`bench: unknown argument ${JSON.stringify(a)}\n${USAGE}`);
+      process.exit(2);
+    }
+  }
+  const specs = ids.length ? NETWORKS.filter((n) => ids.includes(n.id)) : [...NETWORKS];
+  return { specs, quick, readme };
+}
+
+// ---- formatting ---------------------------------------------------------------------------
+
+const us = (ms: number): string => {
+  const v = ms * 1000;
+  if (v < 100) return v.toFixed(2);
+  if (v < 1000) return v.toFixed(1);
+  return Math.round(v).toLocaleString('en-US');
+};
+const ratio = (x: number): string => `${x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2)}×`;
+const gflops = (spec: NetSpec, mode: Mode, ms: number): string => {
+  const v = flops(spec, mode) / (ms * 1e6);
+  return v >= 0.1 ? v.toFixed(2) : v.toPrecision(2);
+};
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+
+function table(header: readonly string[], rows: readonly (readonly string[])[], align: readonly ('l' | 'r')[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: readonly string[]): string =>
+    `| ${cells.map((c, i) => (align[i] === 'r' ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`;
+  const rule = `| ${widths.map((w, i) => (align[i] === 'r' ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+function resultsTable(rows: readonly Row[]): string {
+  return table(
+    ['network', 'mode', 'gradc µs', 'tfjs µs', 'hand µs', 'gradc GFLOP/s', '×tfjs', '×hand'],
+    rows.map((r) => [
+      `${r.spec.id} ${r.spec.widths.join('-')} ${r.spec.activation} B=${r.spec.batch}`,
+      r.mode,
+      us(r.t.gradc.medianMs),
+      us(r.t.tfjs.medianMs),
+      us(r.t.hand.medianMs),
+      gflops(r.spec, r.mode, r.t.gradc.medianMs),
+      ratio(r.t.tfjs.medianMs / r.t.gradc.medianMs),
+      ratio(r.t.hand.medianMs / r.t.gradc.medianMs),
+    ]),
+    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
+  );
+}
+
+function detailTable(rows: readonly Row[]): string {
+  return table(
+    ['network', 'mode', 'contender', 'samples × steps', 'median µs', 'min µs', 'spread (MAD)', 'GFLOP/s'],
+    rows.flatMap((r) =>
+      CONTENDERS.map((c) => [r.spec.id, r.mode, c, `${r.t[c].samples.length} × ${r.t[c].stepsPerSample}`, us(r.t[c].medianMs), us(r.t[c].minMs), pct(r.t[c].relSpread), gflops(r.spec, r.mode, r.t[c].medianMs)]),
+    ),
+    ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r'],
+  );
+}
+
+function targets(rows: readonly Row[], build: BuildTime | undefined): Target[] {
+  const out: Target[] = [];
+  for (const r of rows.filter((x) => x.mode === 'train')) {
+    const first = r.spec.id === 'S1';
+    const vsTf = r.t.tfjs.medianMs / r.t.gradc.medianMs;
+    const vsHand = r.t.hand.medianMs / r.t.gradc.medianMs;
+    const tfGoal = first ? 25 : 5;
+    const handGoal = first ? 1 : 3;
+    out.push({ what: `${r.spec.id} train step vs tfjs`, goal: `≥ ${tfGoal}×`, measured: ratio(vsTf), met: vsTf >= tfGoal });
+    out.push({ what: `${r.spec.id} train step vs hand-written`, goal: first ? '≥ 1× (not slower)' : `≥ ${handGoal}×`, measured: ratio(vsHand), met: vsHand >= handGoal });
+  }
+  if (build) out.push({ what: 'S2 `gradc build` (whole process)', goal: '< 1 s', measured: `${(build.medianMs / 1000).toFixed(2)} s`, met: build.medianMs < 1000 });
+  return out;
+}
+
+function targetsTable(ts: readonly Target[]): string {
+  return table(['target', 'goal', 'measured', ''], ts.map((t) => [t.what, t.goal, t.measured, t.met ? 'met' : 'MISSED']), ['l', 'l', 'r', 'l']);
+}
+
+// ---- measurements -------------------------------------------------------------------------
+
+/**
+ * `node dist/cli.js build bench/graphs/s2.graph.ts --out <tmp>`, timed as a whole process.
+ * The module it writes must be the same network as S2 of bench/networks.ts (same shapes, same
+ * initial params, same loss); node names may differ, so the graph hashes may too.
+ */
+async function measureBuild(runs: number): Promise<BuildTime> {
+  const cli = join(ROOT, 'dist', 'cli.js');
+  if (!existsSync(cli)) throw new Error(`bench: ${cli} is missing; run node scripts/build.mjs first (npm run bench does)`);
+  const out = mkdtempSync(join(tmpdir(), 'gradc-bench-build-'));
+  try {
+    const runsMs: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      const r = spawnSync(process.execPath, [cli, 'build', 'bench/graphs/s2.graph.ts', '--out', out], { cwd: ROOT, encoding: 'utf8' });
+      runsMs.push(performance.now() - t0);
+      if (r.status !== 0) throw new Error(`bench: gradc build of bench/graphs/s2.graph.ts failed (exit ${r.status}): ${(r.stderr || r.stdout).trim()}`);
+    }
+    const s2 = NETWORKS.find((n) => n.id === 'S2')!;
+    const built = (await import(pathToFileURL(join(out, `${s2.name}.js`)).href)) as GeneratedModule;
+    const ref = (await buildModule(mlpGraph(s2), false)).module;
+    const same = (what: string, ok: boolean): void => {
+      if (!ok) throw new Error(`bench: bench/graphs/s2.graph.ts is not the same network as S2 of bench/networks.ts: its ${what} differ`);
+    };
+    const shapes = (m: GeneratedModule): string => JSON.stringify([m.meta.inputs, m.meta.params, m.meta.outputs]);
+    same('shapes', shapes(built) === shapes(ref));
+    const p = built.initParams(SEED);
+    const q = ref.initParams(SEED);
+    same('initial params', Object.keys(q).every((k) => p[k]?.length === q[k].length && p[k].every((v, i) => v === q[k][i])));
+    const inputs = { x: randomArray(s2.batch * s2.widths[0], 7), y: randomArray(s2.batch * s2.widths[s2.widths.length - 1], 8) };
+    const a = built.loss(p, inputs);
+    const b = ref.loss(q, inputs);
+    same('losses', Math.abs(a - b) <= 1e-6 * Math.abs(b));
+    return { runsMs, medianMs: median(runsMs) };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+function split(spec: NetSpec, p: Arrays): { W: Float32Array[]; b: Float32Array[] } {
+  const W: Float32Array[] = [];
+  const b: Float32Array[] = [];
+  for (let l = 1; l < spec.widths.length; l++) {
+    W.push(p[`W${l}`]);
+    b.push(p[`b${l}`]);
+  }
+  return { W, b };
+}
+
+const elapsed = <T>(f: () => T): [T, number] => {
+  const t0 = performance.now();
+  const v = f();
+  return [v, performance.now() - t0];
+};
+
+async function benchNetwork(spec: NetSpec, options: TimingOptions): Promise<Row[]> {
+  const def = mlpGraph(spec);
+  const train = await buildModule(def, false);
+  const fwd = await buildModule(def, true);
+  console.log(`${spec.id} ${describe(spec)}: compiled in ${train.compileMs.toFixed(0)} ms (forward-only build ${fwd.compileMs.toFixed(0)} ms)`);
+
+  const params0 = train.module.initParams(SEED);
+  const names = paramNames(spec);
+  if (Object.keys(params0).join() !== names.join()) throw new Error(`bench: ${spec.id}: gradc params are ${Object.keys(params0).join(', ')}, expected ${names.join(', ')}`);
+  const x = randomArray(spec.batch * spec.widths[0], 2 * SEED + 1);
+  const y = randomArray(spec.batch * spec.widths[spec.widths.length - 1], 2 * SEED + 2);
+  const inputs = { x, y };
+  const forwardInputs = { x };
+
+  // Every contender starts from gradc's initParams(SEED), each on its own copy.
+  const gp = cloneArrays(params0);
+  const tfm = new TfMlp(spec, params0, x, y, LEARNING_RATE);
+  const hp = cloneArrays(params0);
+  const { W, b } = split(spec, hp);
+  const hand = new HandMlp(spec.batch, spec.widths, spec.activation, W, b);
+
+  try {
+    // ---- agreement, on the initial params (it also warms up every code path) ----
+    const [ref, gradcGradMs] = elapsed(() => train.module.gradient(gp, inputs));
+    const [tg, tfGradMs] = elapsed(() => tfm.gradient());
+    const [handLoss, handGradMs] = elapsed(() => hand.gradient(x, y));
+    const handGrads: Arrays = {};
+    W.forEach((_, l) => {
+      handGrads[`W${l + 1}`] = hand.dW[l];
+      handGrads[`b${l + 1}`] = hand.db[l];
+    });
+    const pairs = (loss: number, grads: Arrays) => [{ name: 'loss', got: [loss], want: [ref.loss] }, ...names.map((n) => ({ name: `d${n}`, got: grads[n], want: ref.grads[n] }))];
+    const errTf = checkAgreement(`${spec.id} gradient`, 'tfjs', pairs(tg.loss, tg.grads), RTOL);
+    const errHand = checkAgreement(`${spec.id} gradient`, 'hand-written', pairs(handLoss, handGrads), RTOL);
+
+    const [gradcOut, gradcFwdMs] = elapsed(() => fwd.module.forward(gp, forwardInputs).o);
+    const [tfOut, tfFwdMs] = elapsed(() => tfm.forward().slice());
+    const [handOut, handFwdMs] = elapsed(() => hand.forward(x).slice());
+    const errTfF = checkAgreement(`${spec.id} forward`, 'tfjs', [{ name: 'o', got: tfOut, want: gradcOut }], RTOL);
+    const errHandF = checkAgreement(`${spec.id} forward`, 'hand-written', [{ name: 'o', got: handOut, want: gradcOut }], RTOL);
+    console.log(
+      `${spec.id}: peers agree with gradc (loss ${ref.loss.toPrecision(6)}; worst relative error: gradient tfjs ${errTf.toExponential(1)}, hand ${errHand.toExponential(1)}; forward tfjs ${errTfF.toExponential(1)}, hand ${errHandF.toExponential(1)})`,
+    );
+
+    // ---- timing ----
+    const lastLoss: Record<Name, number> = { gradc: NaN, tfjs: NaN, hand: NaN };
+    const trainSteps: Contender[] = [
+      { name: 'gradc', estimateMs: gradcGradMs, step: () => void (lastLoss.gradc = train.module.trainStep(gp, inputs, LEARNING_RATE)) },
+      { name: 'tfjs', estimateMs: tfGradMs, step: () => void (lastLoss.tfjs = tfm.trainStep()) },
+      { name: 'hand', estimateMs: handGradMs, step: () => void (lastLoss.hand = hand.trainStep(x, y, LEARNING_RATE)) },
+    ];
+    let sink = 0;
+    const forwardSteps: Contender[] = [
+      { name: 'gradc', estimateMs: gradcFwdMs, step: () => void (sink += fwd.module.forward(gp, forwardInputs).o[0]) },
+      { name: 'tfjs', estimateMs: tfFwdMs, step: () => void (sink += tfm.forward()[0]) },
+      { name: 'hand', estimateMs: handFwdMs, step: () => void (sink += hand.forward(x)[0]) },
+    ];
+
+    const rows: Row[] = [];
+    for (const [mode, contenders] of [['train', trainSteps], ['forward', forwardSteps]] as const) {
+      const before = tfMemory().numTensors;
+      const t0 = performance.now();
+      const timings = measure(contenders, options);
+      const after = tfMemory().numTensors;
+      if (after !== before) throw new Error(`bench: ${spec.id} ${mode}: tfjs leaks tensors (${before} before timing, ${after} after)`);
+      const t = Object.fromEntries(timings.map((x) => [x.name, x])) as Record<Name, Timing>;
+      rows.push({ spec, mode, t });
+      console.log(
+        `${spec.id} ${mode.padEnd(7)} ${CONTENDERS.map((c) => `${c} ${us(t[c].medianMs)} µs (${t[c].samples.length}×${t[c].stepsPerSample}, ±${pct(t[c].relSpread)})`).join('  ')}  [${((performance.now() - t0) / 1000).toFixed(1)} s]`,
+      );
+    }
+    for (const c of CONTENDERS) {
+      if (!Number.isFinite(lastLoss[c])) throw new Error(`bench: ${spec.id}: ${c}'s loss became ${lastLoss[c]} while training`);
+    }
+    if (Number.isNaN(sink)) console.warn(`bench: ${spec.id}: a forward output was NaN`);
+    return rows;
+  } finally {
+    tfm.dispose();
+  }
+}
+
+// ---- main ---------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const { specs, quick, readme } = parseArgs(process.argv.slice(2));
+  const options = quick ? QUICK : FULL;
+  const tf = await initTfjs();
+  const cpu = cpus();
+  const when = new Date();
+  const env = {
+    date: `${when.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    node: process.version,
+    cpu: `${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores`,
+    tfjs: `TensorFlow.js ${tf.version} (${tf.backend} backend)`,
+  };
+  console.log(`gradc bench${quick ? ' --quick' : ''}: ${specs.map((s) => s.id).join(' ')}; ${env.date}; Node ${env.node}; ${env.cpu}; ${env.tfjs}`);
+  const started = performance.now();
+  const loadStart = loadavg()[0];
+  if (loadStart > cpu.length * 0.5) console.warn(`bench: warning: the machine is busy (load average ${loadStart.toFixed(2)} on ${cpu.length} cores); timings will be noisy`);
+
+  let build: BuildTime | undefined;
+  if (specs.some((s) => s.id === 'S2')) {
+    build = await measureBuild(3);
+    console.log(`S2 build: gradc build bench/graphs/s2.graph.ts as a whole process: median ${(build.medianMs / 1000).toFixed(2)} s (runs ${build.runsMs.map((m) => (m / 1000).toFixed(2)).join(', ')} s)`);
+  }
+
+  const rows: Row[] = [];
+  for (const spec of specs) rows.push(...(await benchNetwork(spec, options)));
+  removeTempDir();
+  const total = (performance.now() - started) / 1000;
+  const loadEnd = loadavg()[0];
+  const busy = Math.max(loadStart, loadEnd) > cpu.length * 0.75;
+  const loadText = `load average (1 min) ${loadStart.toFixed(2)} at the start, ${loadEnd.toFixed(2)} at the end, on ${cpu.length} cores`;
+
+  const ts = targets(rows, build);
+  const results = resultsTable(rows);
+  const targetText = targetsTable(ts);
+  console.log(`\n${results}\n\n${targetText}\n\nTotal ${total.toFixed(0)} s; ${loadText}${busy ? ': the machine was busy, so timings are noisy' : ''}.`);
+
+  const partial = specs.length < NETWORKS.length;
+  const md = [
+    '# gradc benchmark results',
+    '',
+    `Measured ${env.date} with \`npm run bench${quick ? ' -- --quick' : ''}${partial ? ` ${specs.map((s) => s.id).join(' ')}` : ''}\`` +
+      ` on ${env.cpu}, Node ${env.node}, ${env.tfjs}.` +
+      (quick ? ' **Quick run (fewer, shorter rounds): for development, not for quoting.**' : '') +
+      ` Total ${total.toFixed(0)} s; ${loadText}${busy ? ' (**busy machine: noisy timings**)' : ''}.`,
+    '',
+    'Median time per step (µs) of a train step (forward + backward + SGD update) and of a forward pass,',
+    'f32, row-major, squared loss J = (1/B) Σᵢ ½‖oᵢ − yᵢ‖². GFLOP/s counts 2·m·n·k per matmul (a train',
+    'step adds dW for every layer and dA for every layer but the first). ×tfjs and ×hand are the peer\'s',
+    'time over gradc\'s: above 1× gradc is faster.',
+    '',
+    results,
+    '',
+    ...(build ? [`S2 build: \`gradc build bench/graphs/s2.graph.ts\` as a whole process (\`node dist/cli.js\`), median of ${build.runsMs.length}: **${(build.medianMs / 1000).toFixed(2)} s**.`, ''] : []),
+    'Targets:',
+    '',
+    targetText,
+    '',
+    '<details><summary>Method and per-contender detail</summary>',
+    '',
+    '- **gradc**: each network is built in process from `bench/networks.ts` with `compile()`, and the',
+    '  emitted `<name>.js` is imported from a temp folder; `trainStep(params, {x, y}, lr)`, and `forward(params, {x})`',
+    '  of the network\'s `--forward-only` build.',
+    `- **tfjs**: ${env.tfjs}, \`tf.variable\` params, \`tf.train.sgd(lr).minimize(f, true)\` (the loss is read back), and a`,
+    '  tidied forward read back with `dataSync()`.',
+    '- **hand**: `bench/handwritten.ts`, preallocated buffers, i-k-j matmuls, transposed products by index arithmetic.',
+    `- All start from gradc's \`initParams(${SEED})\`; before timing, each peer's loss, gradients and forward output must`,
+    `  match gradc's \`gradient()\` / \`forward()\` within a relative error of ${RTOL} (max-norm), or the bench aborts.`,
+    `- Round-robin rounds (rotating order) after a warm-up; each round runs a batch of steps of ~${options.roundMs} ms per`,
+    `  contender and gives one sample; up to ${options.maxRounds} rounds, at least ${options.minSamples} samples for slow contenders.`,
+    '',
+    detailTable(rows),
+    '',
+    '</details>',
+    '',
+  ].join('\n');
+  writeFileSync(RESULTS_FILE, md);
+  console.log(`Wrote ${RESULTS_FILE}.`);
+  if (readme) {
+    if (quick || partial) console.warn('bench: note: updating README.md with a quick or partial run');
+    updateReadme(readmeSection(md));
+  }
+}
+
+main().catch((e: unknown) => {
+  removeTempDir();
+  if (e instanceof DisagreementError) {
+    console.error(`\nbench: ABORTED, results would be meaningless: ${e.message}`);
+  } else {
+    console.error(e instanceof Error ? (e.message.startsWith('bench:') ? e.message : e.stack) : e);
+  }
+  process.exit(1);
+});
