@@ -4,9 +4,10 @@
  * trace unless --verbose, and the exit code is non-zero.
  */
 import { GradcError, isGradcError } from '../errors.ts';
-import { compile, TARGETS, type OutputFile, type Target } from '../compile.ts';
+import { compile, compileAsync, TARGETS, type OutputFile, type Target } from '../compile.ts';
 import { inspectText } from './inspect.ts';
 import { VERSION } from '../version.ts';
+import { defaultCacheDir, enableCompileCache } from './compile-cache.ts';
 import { loadGraph } from './load-graph.ts';
 import { parseArgs, type Command } from './args.ts';
 import { differing, writeAll } from './write-output.ts';
@@ -56,7 +57,7 @@ async function buildAll(cmd: BuildCommand): Promise<{ files: OutputFile[]; input
     if (other) throw new GradcError(file, `defines graph '${def.name}', which ${other} defines too; output files would collide`);
     seen.set(def.name, file);
     inputs.push(...loaded.inputs);
-    files.push(...compile(def, { targets: cmd.targets as Target[], forwardOnly: cmd.forwardOnly, sourceFile: file }).files);
+    files.push(...(await compileAsync(def, { targets: cmd.targets as Target[], forwardOnly: cmd.forwardOnly, sourceFile: file })).files);
   }
   return { files, inputs };
 }
@@ -67,6 +68,7 @@ function writeBuild(cmd: BuildCommand, files: readonly OutputFile[]): void {
 }
 
 async function main(argv: string[]): Promise<void> {
+  if (!process.env.GRADC_NO_COMPILE_CACHE) enableCompileCache(defaultCacheDir());
   const verbose = argv.includes('--verbose');
   try {
     const cmd = parseArgs(argv.filter((a) => a !== '--verbose'), TARGETS);

@@ -5,7 +5,8 @@
  */
 import { GradcError, quote } from '../errors.ts';
 import type { Graph, InitKind, Node, Shape, SourceLoc } from '../ir/graph.ts';
-import { reachable, shapeText } from '../ir/graph.ts';
+import { reachable, shapeText, sizeOf } from '../ir/graph.ts';
+import { MAX_ARRAY_ELEMENTS, elementsProblem } from './limits.ts';
 import { clearSourceCache, formatLoc } from './location.ts';
 import { nameProblem, sanitize } from './names.ts';
 import { GraphScope, UserCall } from './scope.ts';
@@ -136,6 +137,8 @@ function checkShape(shape: unknown, subject: string, loc: SourceLoc | undefined)
     }
     if ((d as number) > 2 ** 30) fail(`dimension ${d} exceeds gradc's limit of 2^30`);
   });
+  const tooMany = elementsProblem(dims as number[]);
+  if (tooMany) fail(`the shape ${tooMany}`);
   return dims as number[];
 }
 
@@ -146,6 +149,13 @@ function finish(scope: GraphScope, loc: SourceLoc | undefined): Graph {
     throw new GradcError(subject, 'declares no output and no loss; call g.output(name, t) or g.loss(t)', loc);
   }
   const draft: Graph = { name: scope.name, nodes: scope.list.nodes, inputs: scope.inputs, params: scope.params, outputs: scope.outputs, loss: scope.loss?.id, loc };
+  // forward returns every output at once, so the JS arena holds them all together: a lower
+  // bound on its size, known already (the exact size comes with the memory plan).
+  const outputFloats = [...new Set(scope.outputs.map((o) => o.id))].filter((id) => scope.list.nodes[id].inputs.length > 0)
+    .reduce((n, id) => n + sizeOf(scope.list.nodes[id].shape), 0);
+  if (outputFloats > MAX_ARRAY_ELEMENTS) {
+    throw new GradcError(subject, `its outputs hold ${outputFloats} floats together, and forward keeps them in one arena, but a Float32Array holds at most 2^32 = ${MAX_ARRAY_ELEMENTS} in Node`, loc);
+  }
   const used = new Set(reachable(draft, [...scope.outputs.map((o) => o.id), ...(scope.loss ? [scope.loss.id] : [])]));
   for (const [kind, list] of [['input', scope.inputs], ['param', scope.params]] as const) {
     for (const { name, id } of list) {

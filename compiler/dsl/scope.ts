@@ -6,6 +6,7 @@ import { GradcError } from '../errors.ts';
 import { NodeList, inferShape } from '../ir/builder.ts';
 import type { Attrs, Shape, SourceLoc } from '../ir/graph.ts';
 import { shapeText } from '../ir/graph.ts';
+import { elementsProblem } from './limits.ts';
 import { captureLoc, readCall, type CallText } from './location.ts';
 import { Tensor } from './tensor.ts';
 
@@ -95,6 +96,8 @@ export function applyOp(call: UserCall, op: string, args: readonly unknown[], at
     const detail = shape.error.replace(/\{(\d+)\}/g, (_, i) => call.argText(Number(i), fallback[Number(i)]));
     call.fail(fallback, detail);
   }
+  const tooMany = elementsProblem(shape);
+  if (tooMany) call.fail(ids.map((id) => scope.list.nodes[id].name), `the result ${tooMany}`);
   const id = scope.list.push({ op, inputs: ids, attrs, shape, name: name ?? call.nodeName(op), loc: call.loc });
   return new Tensor(scope, id);
 }

@@ -9,7 +9,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import type { Plugin } from 'esbuild';
-import { compile } from '../compile.ts';
+import { compileAsync } from '../compile.ts';
 import { loadGraph } from '../cli/load-graph.ts';
 import { isGradcError } from '../errors.ts';
 import type { SourceLoc } from '../ir/graph.ts';
@@ -35,7 +35,7 @@ export function gradc(options: GradcPluginOptions = {}): Plugin {
         const gpu = (args.pluginData as { gpu: boolean } | undefined)?.gpu ?? args.suffix === '?gradc-gpu';
         try {
           const { def, inputs } = await loadGraph(args.path);
-          const { files } = compile(def, { targets: [gpu ? 'wgsl' : 'js'], forwardOnly: options.forwardOnly, sourceFile: args.path });
+          const { files } = await compileAsync(def, { targets: [gpu ? 'wgsl' : 'js'], forwardOnly: options.forwardOnly, sourceFile: args.path });
           const ts = files.find((f) => f.name === `${def.name}${gpu ? '.gpu' : ''}.ts`)!;
           return { contents: ts.contents, loader: 'ts', resolveDir: dirname(args.path), watchFiles: [...inputs] };
         } catch (e) {
