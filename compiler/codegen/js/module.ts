@@ -20,6 +20,7 @@ import { Namer, commentText, numberLiteral, property, propertyKey, shapeLabel } 
 import { constant, declaration, doc, interfaces, metaStatement, print, tsMorph, type Statement } from '../ts-module.ts';
 import { HELPERS_TS, HELPER_NAMES } from './helpers.ts';
 import { renderKernel, type SharedBuffer } from './kernels.ts';
+import { checkJsArena } from '../../dsl/limits.ts';
 
 export interface ModuleInfo {
   readonly version: string;
@@ -101,6 +102,7 @@ export function emitJsModule(plan: ModulePlan, info: ModuleInfo): EmittedModule 
     }));
   }
   const arenaSize = Math.max(0, ...[...memory.values()].map((m) => m.size));
+  checkJsArena(g, arenaSize, entries.flatMap((e) => e.buffers));
 
   const entryFns = [
     initParamsFn(g),

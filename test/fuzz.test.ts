@@ -1,0 +1,167 @@
+/**
+ * Property-based fuzzing (fast-check): random graphs of depth 1–6, widths 1–300 and batches
+ * 1–513 (weighted toward 1, primes and sizes around the GPU tile 16 and workgroup 256), any
+ * mix of affine/matmul layers, relu/sigmoid/tanh, add/sub/mul with row, scalar, constant,
+ * self and skip operands, a weight used twice, and squared/sum/mean losses. For each graph:
+ *
+ *   (a) the JS module's loss and gradient agree with float64 central differences of the
+ *       reference interpreter (on random directions and on single elements);
+ *   (b) the WGSL backend agrees with the JS backend (forward, loss, gradient, a train step);
+ *   (c) trainStep returns the loss before, applies θ − α·∇J, and lowers the loss for a small
+ *       enough α.
+ *
+ * A failure is shrunk and printed as a graph file a person can rerun. `npm test` runs a
+ * handful of graphs; `npm run fuzz` runs many (see test/FUZZ-RESULTS.md). Environment:
+ *   GRADC_FUZZ_RUNS       JS graphs (default 6)
+ *   GRADC_FUZZ_GPU_RUNS   graphs also run on WebGPU (default 1; Dawn on SwiftShader spends
+ *                         seconds compiling each kernel)
+ *   GRADC_FUZZ_TIME_S     stop each property after this many seconds (default: no limit)
+ *   GRADC_FUZZ_SEED, GRADC_FUZZ_PATH   replay a reported counterexample
+ *   GRADC_FUZZ_SPEC       check just this spec (the JSON on a repro file's `// spec:` line)
+ *   GRADC_FUZZ_REPORT     write a JSON summary of the run to this file
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadGraph } from '../compiler/cli/load-graph.ts';
+import { printGraph } from '../compiler/ir/print.ts';
+import {
+  build, checkGpuAgainstJs, checkJsAgainstFiniteDifferences, checkTrainStep, reference, reportCounterexample, stats,
+} from './support/fuzz-checks.ts';
+import { buildFuzzGraph, forwardCost, fromMlpSpec, fuzzGraphFileText, fuzzSpecArb, type FuzzSpec } from './support/fuzz-graph.ts';
+import { gpuDevice } from './support/gpu.ts';
+import { buildGraph, randomSpec } from './support/random-graph.ts';
+
+const env = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
+const RUNS = env('GRADC_FUZZ_RUNS', 6);
+const GPU_RUNS = env('GRADC_FUZZ_GPU_RUNS', 1);
+const TIME_S = env('GRADC_FUZZ_TIME_S', 0);
+const LONG = RUNS > 50;
+const replay = process.env.GRADC_FUZZ_SEED
+  ? { seed: Number(process.env.GRADC_FUZZ_SEED), path: process.env.GRADC_FUZZ_PATH, endOnFailure: true }
+  : {};
+
+/** Multiply-adds one reference forward may cost: the FD check runs dozens of them. */
+const MAX_FD_COST = LONG ? 2e7 : 3e6;
+
+const summary: Record<string, unknown> = {};
+afterAll(() => {
+  const line = { ...summary, ...stats };
+  console.log(`gradc fuzz: ${JSON.stringify(line)}`);
+  if (process.env.GRADC_FUZZ_REPORT) writeFileSync(process.env.GRADC_FUZZ_REPORT, JSON.stringify(line, null, 2) + '\n');
+});
+
+const only = process.env.GRADC_FUZZ_SPEC ? (JSON.parse(process.env.GRADC_FUZZ_SPEC) as FuzzSpec) : undefined;
+
+async function run(what: string, arb: fc.Arbitrary<FuzzSpec>, runs: number, check: (spec: FuzzSpec) => Promise<void>): Promise<void> {
+  const details = await fc.check(fc.asyncProperty(only ? fc.constant(only) : arb, check), {
+    numRuns: only ? 1 : runs,
+    ...(TIME_S > 0 ? { interruptAfterTimeLimit: TIME_S * 1000, markInterruptAsFailure: false } : {}),
+    ...replay,
+  });
+  summary[what] = { graphs: details.numRuns, skipped: details.numSkips, failed: details.failed, seed: details.seed, interrupted: details.interrupted };
+  if (details.failed) throw new Error(reportCounterexample(details as fc.RunDetails<[FuzzSpec]>, what));
+  expect(details.numRuns).toBeGreaterThan(0);
+}
+
+const perGraphMs = LONG ? 60_000 : 10_000;
+
+describe('fuzzed graphs', () => {
+  it('JS module vs float64 central differences, and train steps', async () => {
+    const arb = fuzzSpecArb().filter((s) => forwardCost(s) <= MAX_FD_COST);
+    await run('JS module vs float64 central differences, and train steps', arb, RUNS, async (spec) => {
+      const b = build(spec);
+      stats.graphs++;
+      const ref = reference(b);
+      if (!ref) stats.discarded++;
+      fc.pre(ref !== undefined);
+      checkJsAgainstFiniteDifferences(b, ref);
+      checkTrainStep(b, ref);
+    });
+  }, 60_000 + RUNS * perGraphMs);
+
+  it('WGSL backend vs JS backend', async () => {
+    const device = await gpuDevice();
+    // Deep graphs compile one pipeline per kernel; on SwiftShader that is seconds each.
+    const arb = fuzzSpecArb({ maxDepth: LONG ? 6 : 2 }).filter((s) => forwardCost(s) <= 5e7);
+    await run('WGSL backend vs JS backend', arb, GPU_RUNS, async (spec) => {
+      const b = build(spec, ['js', 'wgsl']);
+      stats.gpuGraphs++;
+      const ref = reference(b);
+      if (!ref) stats.discarded++;
+      fc.pre(ref !== undefined);
+      await checkGpuAgainstJs(b, ref, device);
+    });
+  }, 60_000 + GPU_RUNS * (LONG ? 120_000 : 40_000));
+});
+
+describe('the fuzzer itself', () => {
+  const sample = fc.sample(fuzzSpecArb(), { numRuns: 200, seed: 1 });
+
+  it('draws every kind of layer, activation, extra op and loss, and the edge sizes', () => {
+    const layers = sample.flatMap((s) => s.layers);
+    expect(new Set(layers.map((l) => l.kind))).toEqual(new Set(['affine', 'matmul', 'twice']));
+    expect(new Set(layers.map((l) => l.act))).toEqual(new Set(['relu', 'sigmoid', 'tanh', 'none']));
+    expect(new Set(layers.flatMap((l) => (l.extra ? [l.extra.op] : [])))).toEqual(new Set(['add', 'sub', 'mul']));
+    expect(new Set(layers.flatMap((l) => (l.extra ? [l.extra.operand] : [])))).toEqual(new Set(['row', 'scalar', 'const', 'self', 'skip']));
+    expect(new Set(sample.map((s) => s.loss))).toEqual(new Set(['squared', 'sum', 'mean', 'meanSquare']));
+    expect(new Set(sample.map((s) => s.layers.length))).toEqual(new Set([1, 2, 3, 4, 5, 6]));
+    const widths = new Set(layers.map((l) => l.width));
+    for (const w of [1, 15, 16, 17]) expect(widths.has(w), `width ${w}`).toBe(true);
+    expect(Math.max(...widths)).toBeGreaterThan(250);
+    expect(Math.max(...sample.map((s) => s.batch))).toBeGreaterThan(256);
+  });
+
+  it('the builder and the repro graph file make the same graph', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradc-fuzz-file-'));
+    const structure = (text: string) => text.replace(/\s+#.*$/gm, '');
+    for (const [i, spec] of sample.slice(0, 6).entries()) {
+      const file = join(dir, `repro${i}.graph.ts`);
+      writeFileSync(file, fuzzGraphFileText(spec, 'fuzz'));
+      const fromFile = (await loadGraph(file)).def;
+      expect(structure(printGraph(fromFile.ir)), file).toBe(structure(printGraph(buildFuzzGraph(spec).ir)));
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the MLP specs of random-graph.ts convert to the same graph', () => {
+    const structure = (text: string) => text.replace(/\s+#.*$/gm, '');
+    for (const seed of [1, 2, 3]) {
+      const spec = randomSpec(seed);
+      expect(structure(printGraph(buildFuzzGraph(fromMlpSpec(spec), 'random').ir))).toBe(structure(printGraph(buildGraph(spec).ir)));
+    }
+  });
+
+  it('a wrong gradient is caught, shrunk, and printed as a graph file', async () => {
+    // A "compiler" whose gradient of any bias is off by 1%: the property must fail, and
+    // the report must be a graph file with a replay line.
+    const details = await fc.check(fc.asyncProperty(fuzzSpecArb({ maxDepth: 3, maxWidth: 20, maxBatch: 20 }), async (spec) => {
+      const b = build(spec);
+      const ref = reference(b);
+      fc.pre(ref !== undefined);
+      const gradient = b.js.gradient;
+      const broken = {
+        ...b.js,
+        gradient: (p: Record<string, Float32Array>, x: Record<string, Float32Array>) => {
+          const r = gradient(p, x);
+          for (const [name, g] of Object.entries(r.grads)) if (name.startsWith('b')) g.forEach((v, i) => (g[i] = v * 1.01 + 1e-3));
+          return r;
+        },
+      };
+      checkJsAgainstFiniteDifferences({ ...b, js: broken }, ref);
+    }), { numRuns: 40, seed: 5 });
+    expect(details.failed).toBe(true);
+    const report = reportCounterexample(details as fc.RunDetails<[FuzzSpec]>, 'self-test');
+    expect(report).toMatch(/export default graph\('repro', \(g\) => \{/);
+    expect(report).toMatch(/g\.param\('b1'/);
+    expect(report).toMatch(/Replay: GRADC_FUZZ_SEED=\d+ GRADC_FUZZ_PATH=\S+/);
+    expect(report).toMatch(/gradient: db1\[\d+\]|along a random/);
+    // Shrinking reached a tiny graph (how many layers depends on which data seed still fails).
+    const [small] = details.counterexample!;
+    expect(small.batch).toBe(1);
+    expect(small.layers.length).toBeLessThanOrEqual(2);
+    expect([small.inputWidth, ...small.layers.map((l) => l.width)].every((w) => w === 1)).toBe(true);
+  }, 60_000);
+});

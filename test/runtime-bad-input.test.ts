@@ -1,0 +1,194 @@
+/**
+ * Bad input at run time, in the generated JS module and the WebGPU host module: NaN or
+ * ±Infinity in params, bad learning rates, a model used after destroy(), a GPU device lost
+ * mid-run. Each gets a clear error before anything is computed, and a failed train step
+ * never leaves the params half-updated.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requestDevice } from '../runtime/webgpu/index.ts';
+import housing from '../samples/housing/housing.graph.ts';
+import { buildBoth, gpuDevice, type GpuHostModule, type GpuModelLike } from './support/gpu.ts';
+import { randomArray, randomInputs, type Arrays, type GeneratedModule } from './support/module.ts';
+
+let js: GeneratedModule;
+let gpu: GpuHostModule;
+beforeAll(async () => {
+  ({ js, gpu } = await buildBoth(housing));
+});
+
+const copy = (p: Arrays): Arrays => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v.slice()]));
+/** Params with no zeros, so a step changes every one of them. */
+const params = (): Arrays => Object.fromEntries(Object.entries(js.initParams(3)).map(([k, v], i) => [k, randomArray(v.length, i + 1, 0.5)]));
+const inputs = () => randomInputs(js.meta, 4);
+
+function expectUnchanged(p: Arrays, before: Arrays): void {
+  for (const [k, v] of Object.entries(before)) expect(Array.from(p[k]), `params.${k}`).toEqual(Array.from(v));
+}
+
+const POISON: [string, number, string][] = [['NaN', NaN, 'NaN'], ['Infinity', Infinity, 'Infinity'], ['-Infinity', -Infinity, '-Infinity']];
+
+describe('JS: non-finite params', () => {
+  // The last element of the last param: a check made while updating would already have
+  // changed every other param by then.
+  const spots = (p: Arrays): [string, number][] => [['W1', 0], ['W1', p.W1.length - 1], ['b1', 1], ['b2', 0]];
+
+  it.each(POISON)('%s in any param: trainStep throws a RangeError naming it, and changes nothing', (_, bad, shown) => {
+    for (const [name, index] of spots(params())) {
+      const p = params();
+      p[name][index] = bad;
+      const before = copy(p);
+      expect(() => js.trainStep(p, inputs(), 0.1)).toThrow(new RangeError(
+        `trainStep: params.${name}[${index}] is ${shown}; params must be finite (NaN or ±Infinity would spread to every param in one step)`));
+      expectUnchanged(p, before);
+    }
+  });
+
+  it('the check is not fooled by values that are merely large or tiny, or by -0', () => {
+    const p = params();
+    p.W1[0] = 3.4e38;
+    p.W1[1] = -3.4e38;
+    p.b1[0] = 1e-45;
+    p.b1[1] = -0;
+    expect(() => js.trainStep(p, inputs(), 1e-30)).not.toThrow();
+  });
+
+  it('after a rejected step, fixing the param lets training go on', () => {
+    const p = params();
+    p.W2[1] = NaN;
+    expect(() => js.trainStep(p, inputs(), 0.1)).toThrow(/params\.W2\[1\] is NaN/);
+    p.W2[1] = 0.25;
+    const before = copy(p);
+    expect(Number.isFinite(js.trainStep(p, inputs(), 0.1))).toBe(true);
+    for (const k of Object.keys(before)) expect(Array.from(p[k]), k).not.toEqual(Array.from(before[k]));
+  });
+
+  it('forward, loss and gradient do not write params, and pass NaN through instead of checking', () => {
+    const p = params();
+    p.b2[0] = NaN;
+    expect(Number.isNaN(js.forward(p, { x: inputs().x }).price[0])).toBe(true);
+    expect(Number.isNaN(js.loss(p, inputs()))).toBe(true);
+  });
+
+  it('a step whose inputs are NaN is computed (inputs are not scanned): the NaN reaches the params, and the next step says so', () => {
+    const p = params();
+    const x = inputs();
+    x.x[0] = NaN;
+    expect(Number.isNaN(js.trainStep(p, x, 0.1))).toBe(true);
+    expect(() => js.trainStep(p, inputs(), 0.1)).toThrow(/trainStep: params\.\w+\[\d+\] is NaN/);
+  });
+});
+
+describe('JS: a failed train step changes nothing', () => {
+  const failing: [string, (p: Arrays) => unknown][] = [
+    ['NaN in the last param', (p) => js.trainStep({ ...p, b2: new Float32Array([NaN]) }, inputs(), 0.1)],
+    ['learning rate 0', (p) => js.trainStep(p, inputs(), 0)],
+    ['learning rate NaN', (p) => js.trainStep(p, inputs(), NaN)],
+    ['a missing input', (p) => js.trainStep(p, { x: inputs().x }, 0.1)],
+    ['the last input too short', (p) => js.trainStep(p, { ...inputs(), y: new Float32Array(3) }, 0.1)],
+    ['the last param too long', (p) => js.trainStep({ ...p, b2: new Float32Array(2) }, inputs(), 0.1)],
+    ['an unknown input', (p) => js.trainStep(p, { ...inputs(), z: new Float32Array(1) }, 0.1)],
+    ['params null', () => js.trainStep(null as unknown as Arrays, inputs(), 0.1)],
+  ];
+  it.each(failing)('%s', (_, step) => {
+    const p = params();
+    const before = copy(p);
+    expect(() => step(p)).toThrow();
+    expectUnchanged(p, before);
+  });
+});
+
+describe('WebGPU: bad input', () => {
+  let model: GpuModelLike;
+  let start: Arrays;
+  beforeAll(async () => {
+    start = params();
+    model = await gpu.createModel(await gpuDevice());
+    await model.setParams(start);
+  }, 60_000);
+  afterAll(() => model?.destroy());
+
+  it.each(POISON)('setParams with %s rejects (a rejected promise, not a throw) and keeps the params on the GPU', async (_, bad, shown) => {
+    const p = params();
+    p.b2[0] = bad;
+    const call = model.setParams(p);
+    expect(call).toBeInstanceOf(Promise);
+    await expect(call).rejects.toThrow(new RangeError(`setParams: params.b2[0] is ${shown}; params must be finite (NaN or ±Infinity would spread to every param in one step)`));
+    expectUnchanged(await model.getParams(), start);
+  });
+
+  it('setParams with a wrong array rejects too', async () => {
+    await expect(model.setParams({ ...params(), W1: new Float32Array(3) })).rejects.toThrow('setParams: params.W1 must have shape [4,3] (12 values), got 3 values');
+    expectUnchanged(await model.getParams(), start);
+  });
+
+  it.each([0, -1, NaN, Infinity, '0.1', undefined])('trainStep with learning rate %s rejects and changes nothing', async (rate) => {
+    await expect(model.trainStep(inputs(), rate as number)).rejects.toThrow(/^trainStep: learningRate must be a finite number > 0, got /);
+    expectUnchanged(await model.getParams(), start);
+  });
+
+  it('trainStep with bad inputs rejects and changes nothing', async () => {
+    await expect(model.trainStep({ x: inputs().x }, 0.1)).rejects.toThrow('trainStep: inputs.y must be a Float32Array of shape [64,1] (64 values), got nothing');
+    await expect(model.trainStep({ ...inputs(), y: new Float64Array(64) as unknown as Float32Array }, 0.1)).rejects.toThrow(/inputs\.y must be a Float32Array/);
+    expectUnchanged(await model.getParams(), start);
+  });
+
+  it('trainSteps with a bad learning rate or range rejects and changes nothing', async () => {
+    const data = { x: randomArray(64 * 4 * 2, 1), y: randomArray(64 * 2, 2) };
+    const ds = model.createDataset(data);
+    await expect(model.trainSteps(ds, { firstRow: 0, steps: 2, learningRate: -1 })).rejects.toThrow(/trainSteps: learningRate must be a finite number > 0, got -1/);
+    await expect(model.trainSteps(ds, { firstRow: 64, steps: 2, learningRate: 0.1 })).rejects.toThrow(/outside the dataset's 128 rows/);
+    await expect(model.trainSteps(ds, { firstRow: 0, steps: 0, learningRate: 0.1 })).rejects.toThrow(/steps must be an integer ≥ 1/);
+    expectUnchanged(await model.getParams(), start);
+    ds.destroy();
+  });
+
+  it('a good step afterwards does change them (so the checks above can fail)', async () => {
+    const other = await gpu.createModel(await gpuDevice());
+    await other.setParams(start);
+    await other.trainStep(inputs(), 0.1);
+    const after = await other.getParams();
+    expect(Object.keys(start).some((k) => Array.from(after[k]).some((v, i) => v !== start[k][i]))).toBe(true);
+    other.destroy();
+    // Used after destroy(): every call rejects (or, for the synchronous createDataset, throws).
+    const calls: [string, () => unknown][] = [
+      ['setParams', () => other.setParams(start)],
+      ['getParams', () => other.getParams()],
+      ['forward', () => other.forward({ x: inputs().x })],
+      ['loss', () => other.loss(inputs())],
+      ['gradient', () => other.gradient(inputs())],
+      ['trainStep', () => other.trainStep(inputs(), 0.1)],
+      ['trainSteps', () => other.trainSteps({ rows: 64 }, { firstRow: 0, learningRate: 0.1 })],
+    ];
+    for (const [fn, call] of calls) await expect(call(), fn).rejects.toThrow(`${fn}: the model was destroyed; create a new one`);
+    expect(() => other.createDataset(inputs())).toThrow('createDataset: the model was destroyed; create a new one');
+    other.destroy(); // twice is fine
+  }, 60_000);
+});
+
+describe('WebGPU: the device is lost mid-run', () => {
+  it('calls in flight and later calls reject with a clear message; a new model on the lost device is refused', async () => {
+    // A device of its own: destroying it must not disturb the other tests' device.
+    const device = await requestDevice();
+    const model = await gpu.createModel(device);
+    await model.setParams(params());
+    const rows = 64 * 50;
+    const ds = model.createDataset({ x: randomArray(rows * 4, 5), y: randomArray(rows, 6) });
+    const running = model.trainSteps(ds, { firstRow: 0, steps: 50, learningRate: 0.01 });
+    const queued = model.gradient(inputs());
+    device.destroy();
+    const lost = /^(trainSteps|gradient): the GPU device was lost \(.+\); create a new device and model$/;
+    await expect(running).rejects.toThrow(lost);
+    await expect(queued).rejects.toThrow(lost);
+    for (const [fn, call] of [
+      ['loss', () => model.loss(inputs())],
+      ['forward', () => model.forward({ x: inputs().x })],
+      ['getParams', () => model.getParams()],
+      ['setParams', () => model.setParams(params())],
+      ['trainStep', () => model.trainStep(inputs(), 0.1)],
+    ] as const) {
+      await expect(call(), fn).rejects.toThrow(new RegExp(`^${fn}: the GPU device was lost \\(.+\\); create a new device and model$`));
+    }
+    await expect(gpu.createModel(device)).rejects.toThrow(/^createModel: the GPU device was lost \(.+\); create a new device$/);
+    model.destroy();
+  }, 60_000);
+});
