@@ -4,8 +4,7 @@
  */
 import { GradcError } from '../errors.ts';
 import { NodeList, inferShape } from '../ir/builder.ts';
-import type { Attrs, Shape, SourceLoc } from '../ir/graph.ts';
-import { shapeText } from '../ir/graph.ts';
+import type { Attrs, SourceLoc } from '../ir/graph.ts';
 import { elementsProblem } from './limits.ts';
 import { captureLoc, readCall, type CallText } from './location.ts';
 import { Tensor } from './tensor.ts';
@@ -100,8 +99,4 @@ export function applyOp(call: UserCall, op: string, args: readonly unknown[], at
   if (tooMany) call.fail(ids.map((id) => scope.list.nodes[id].name), `the result ${tooMany}`);
   const id = scope.list.push({ op, inputs: ids, attrs, shape, name: name ?? call.nodeName(op), loc: call.loc });
   return new Tensor(scope, id);
-}
-
-export function describeShape(shape: Shape): string {
-  return shapeText(shape);
 }

@@ -4,7 +4,6 @@
  */
 import { opDef } from '../ops/registry.ts';
 import type { Attrs, Node, Shape, SourceLoc } from './graph.ts';
-import { shapeText } from './graph.ts';
 
 export function inferShape(op: string, inputs: readonly Shape[], attrs: Attrs): Shape | { error: string } {
   const def = opDef(op);
@@ -54,4 +53,3 @@ export class NodeList {
   }
 }
 
-export { shapeText };

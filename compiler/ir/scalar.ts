@@ -176,14 +176,3 @@ function children(x: ScalarExpr): ScalarExpr[] {
     case 'select': return [x.a, x.b, x.then, x.otherwise];
   }
 }
-
-/** Which argument indices a tree reads. */
-export function argsUsed(e: ScalarExpr): Set<number> {
-  const out = new Set<number>();
-  const go = (x: ScalarExpr): void => {
-    if (x.k === 'arg') out.add(x.index);
-    for (const c of children(x)) go(c);
-  };
-  go(e);
-  return out;
-}

@@ -378,11 +378,6 @@ function checkRate(learningRate, fn = "trainStep") {
     throw new RangeError(`${fn}: learningRate must be a finite number > 0, got ${show(learningRate)}`);
   }
 }
-function checkSeed(seed) {
-  if (typeof seed !== "number" || !Number.isInteger(seed)) {
-    throw new TypeError(`initParams: seed must be an integer, got ${show(seed)}`);
-  }
-}
 const STORAGE = 128, COPY_SRC = 4, COPY_DST = 8, MAP_READ = 1, MAP_MODE_READ = 1;
 async function createModel(device) {
   if (!device || typeof device.createShaderModule !== "function") {

@@ -553,12 +553,6 @@ function checkRate(learningRate: unknown, fn = 'trainStep'): void {
   }
 }
 
-function checkSeed(seed: unknown): void {
-  if (typeof seed !== 'number' || !Number.isInteger(seed)) {
-    throw new TypeError(`initParams: seed must be an integer, got ${show(seed)}`);
-  }
-}
-
 // WebGPU flag values (spec constants), so the module needs no globals beyond the device.
 const STORAGE = 0x80, COPY_SRC = 0x04, COPY_DST = 0x08, MAP_READ = 0x01, MAP_MODE_READ = 0x1;
 

@@ -65,22 +65,6 @@ function checkSeed(seed) {
     throw new TypeError(`initParams: seed must be an integer, got ${show(seed)}`);
   }
 }
-function makeRng(seed) {
-  let x = Math.imul(seed ^ 1540483477, 739982445) ^ 1759714724;
-  x = Math.imul(x ^ x >>> 16, 695872825) | 0;
-  if (x === 0) x = 19088743;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
-}
-function fillNormal(out, next, std) {
-  for (let i = 0; i < out.length; i++) {
-    out[i] = std * Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next());
-  }
-}
 const arena = new Float32Array(64);
 const fw_price = arena.subarray(0, 16);
 const ls_squared_loss = arena.subarray(0, 1);
@@ -332,7 +316,6 @@ function k_d_w_2(in_x, t_d_price_affine, p_w, lr) {
 }
 function initParams(seed = 0) {
   checkSeed(seed);
-  const next = makeRng(seed);
   const v0 = new Float32Array(1);
   const v1 = new Float32Array(1);
   return { w: v0, b: v1 };

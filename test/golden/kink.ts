@@ -127,26 +127,6 @@ function checkSeed(seed: unknown): void {
   }
 }
 
-/** A 32-bit xorshift generator, seeded through an integer hash; returns values in (0, 1). */
-function makeRng(seed: number): () => number {
-  let x = Math.imul(seed ^ 0x5bd1e995, 0x2c1b3c6d) ^ 0x68e31da4;
-  x = Math.imul(x ^ (x >>> 16), 0x297a2d39) | 0;
-  if (x === 0) x = 0x1234567;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
-}
-
-/** Normal(0, std²) samples by the Box–Muller transform. */
-function fillNormal(out: Float32Array, next: () => number, std: number): void {
-  for (let i = 0; i < out.length; i++) {
-    out[i] = std * Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next());
-  }
-}
-
 // Workspace: one arena of 64 floats (0.3 KiB; 0.3 KiB without sharing), allocated once.
 // Each entry point's buffers are views into it; buffers whose lifetimes do not overlap share space.
 const arena = new Float32Array(64);
@@ -462,7 +442,6 @@ function k_d_w_2(in_x: Float32Array, t_d_price_affine: Float32Array, p_w: Float3
  */
 export function initParams(seed: number = 0): Params {
   checkSeed(seed);
-  const next = makeRng(seed);
   const v0 = new Float32Array(1); // w: zeros
   const v1 = new Float32Array(1); // b: zeros
   return { w: v0, b: v1 };

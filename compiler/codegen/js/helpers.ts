@@ -73,15 +73,17 @@ function checkRate(learningRate: unknown, fn = 'trainStep'): void {
   if (typeof learningRate !== 'number' || !Number.isFinite(learningRate) || learningRate <= 0) {
     throw new RangeError(\`\${fn}: learningRate must be a finite number > 0, got \${show(learningRate)}\`);
   }
-}
+}`.trim();
 
+/** initParams' seed check (JS module only). */
+export const SEED_HELPERS_TS = `
 function checkSeed(seed: unknown): void {
   if (typeof seed !== 'number' || !Number.isInteger(seed)) {
     throw new TypeError(\`initParams: seed must be an integer, got \${show(seed)}\`);
   }
 }`.trim();
 
-/** The seeded generator behind initParams. */
+/** The seeded generator behind initParams, carried only when some param is not zeros. */
 export const RNG_HELPERS_TS = `
 /** A 32-bit xorshift generator, seeded through an integer hash; returns values in (0, 1). */
 function makeRng(seed: number): () => number {
@@ -103,4 +105,7 @@ function fillNormal(out: Float32Array, next: () => number, std: number): void {
   }
 }`.trim();
 
-export const HELPERS_TS = `${CHECK_HELPERS_TS}\n\n${RNG_HELPERS_TS}`;
+/** What a JS module carries: the checks, and the generator where some param draws from it. */
+export function jsHelpers(needsRng: boolean): string {
+  return [CHECK_HELPERS_TS, SEED_HELPERS_TS, ...(needsRng ? [RNG_HELPERS_TS] : [])].join('\n\n');
+}

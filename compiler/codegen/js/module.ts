@@ -18,7 +18,7 @@ import { describeKernel } from '../describe.ts';
 import { entriesOf, type Entry, type EntryName, type ModulePlan } from '../plan.ts';
 import { Namer, commentText, numberLiteral, property, propertyKey, shapeLabel } from '../text.ts';
 import { constant, declaration, doc, interfaces, metaStatement, print, tsMorph, type Statement } from '../ts-module.ts';
-import { HELPERS_TS, HELPER_NAMES } from './helpers.ts';
+import { HELPER_NAMES, jsHelpers } from './helpers.ts';
 import { renderKernel, type SharedBuffer } from './kernels.ts';
 import { checkJsArena } from '../../dsl/limits.ts';
 
@@ -130,7 +130,7 @@ export function emitJsModule(plan: ModulePlan, info: ModuleInfo): EmittedModule 
     ...interfaces(plan),
     '// Shapes the entry points check their arguments against: [name, length, shape].',
     ...recordSpecs(plan),
-    HELPERS_TS,
+    jsHelpers(g.params.some((r) => (g.nodes[r.id].attrs.init ?? 'zeros') !== 'zeros')),
     `// Workspace: one arena of ${arenaSize} floats (${kib(arenaSize)}; ${kib(unshared)} without sharing), allocated once.`,
     '// Each entry point\'s buffers are views into it; buffers whose lifetimes do not overlap share space.',
     constant('arena', `new Float32Array(${arenaSize})`),
@@ -274,7 +274,8 @@ const STD: Record<InitKind, (fanIn: number, fanOut: number) => number> = {
 };
 
 function initParamsFn(g: Graph): FunctionDeclarationStructure {
-  const lines = ['checkSeed(seed);', 'const next = makeRng(seed);'];
+  const random = g.params.some((r) => (g.nodes[r.id].attrs.init ?? 'zeros') !== 'zeros');
+  const lines = ['checkSeed(seed);', ...(random ? ['const next = makeRng(seed);'] : [])];
   const fields: string[] = [];
   g.params.forEach((r, i) => {
     const n = g.nodes[r.id];
