@@ -166,7 +166,11 @@ describe('GPU-resident datasets', () => {
     expect(Math.abs(gpuLoss - jsLoss)).toBeLessThanOrEqual(ATOL + RTOL * jsLoss);
     expectClose(await model.getParams(), params, 'params after 3 steps');
     await expect(model.trainSteps(dataset, { firstRow: B, steps: 3, learningRate: 0.05 })).rejects.toThrow(/outside the dataset's 192 rows/);
+    const other = await gpu.createModel(await gpuDevice());
+    await expect(other.trainSteps(dataset, { firstRow: 0, learningRate: 0.05 })).rejects.toThrow(/not created by this model/);
+    other.destroy();
     dataset.destroy();
+    await expect(model.trainSteps(dataset, { firstRow: 0, learningRate: 0.05 })).rejects.toThrow(/the dataset was destroyed/);
     model.destroy();
     await expect(model.loss(data)).rejects.toThrow(/destroyed/);
   });

@@ -398,6 +398,7 @@ async function createModel(device) {
   if (lostReason !== null) throw new Error(`createModel: the GPU device was lost (${lostReason}); create a new device`);
   const rate = new Float32Array(1);
   let destroyed = false;
+  const datasets = /* @__PURE__ */ new WeakMap();
   let chain = Promise.resolve();
   const alive = (fn) => {
     if (destroyed) throw new Error(`${fn}: the model was destroyed; create a new one`);
@@ -516,6 +517,7 @@ async function createModel(device) {
         destroy() {
           if (!freed) {
             freed = true;
+            datasets.delete(dataset);
             for (const [b] of buffers) b.destroy();
           }
         }
@@ -526,7 +528,7 @@ async function createModel(device) {
     trainSteps: (dataset, options) => serial(async () => {
       alive("trainSteps");
       const buffers = datasets.get(dataset);
-      if (!buffers) throw new TypeError("trainSteps: dataset was not created by this model's createDataset");
+      if (!buffers) throw new TypeError("trainSteps: the dataset was destroyed, or was not created by this model's createDataset");
       const { firstRow, steps = 1, learningRate } = options ?? {};
       checkRate(learningRate, "trainSteps");
       if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`trainSteps: steps must be an integer \u2265 1, got ${String(steps)}`);
@@ -551,7 +553,6 @@ async function createModel(device) {
     }
   };
 }
-const datasets = /* @__PURE__ */ new WeakMap();
 export {
   WGSL,
   createModel,

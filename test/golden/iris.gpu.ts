@@ -605,6 +605,8 @@ export async function createModel(device: GPUDevice): Promise<GpuModel> {
   if (lostReason !== null) throw new Error(`createModel: the GPU device was lost (${lostReason}); create a new device`);
   const rate = new Float32Array(1);
   let destroyed = false;
+  /** This model's live datasets: one from another model, or destroyed, is refused. */
+  const datasets = new WeakMap<object, [GPUBuffer, number, number][]>();
   let chain: Promise<unknown> = Promise.resolve();
 
   const alive = (fn: string) => {
@@ -726,7 +728,7 @@ export async function createModel(device: GPUDevice): Promise<GpuModel> {
       let freed = false;
       const dataset = {
         rows,
-        destroy() { if (!freed) { freed = true; for (const [b] of buffers) b.destroy(); } },
+        destroy() { if (!freed) { freed = true; datasets.delete(dataset); for (const [b] of buffers) b.destroy(); } },
       };
       datasets.set(dataset, buffers);
       return dataset;
@@ -734,7 +736,7 @@ export async function createModel(device: GPUDevice): Promise<GpuModel> {
     trainSteps: (dataset, options) => serial(async () => {
       alive('trainSteps');
       const buffers = datasets.get(dataset);
-      if (!buffers) throw new TypeError('trainSteps: dataset was not created by this model\'s createDataset');
+      if (!buffers) throw new TypeError('trainSteps: the dataset was destroyed, or was not created by this model\'s createDataset');
       const { firstRow, steps = 1, learningRate } = options ?? ({} as never);
       checkRate(learningRate, 'trainSteps');
       if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`trainSteps: steps must be an integer ≥ 1, got ${String(steps)}`);
@@ -759,5 +761,3 @@ export async function createModel(device: GPUDevice): Promise<GpuModel> {
     },
   };
 }
-
-const datasets = new WeakMap<object, [GPUBuffer, number, number][]>();
