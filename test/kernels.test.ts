@@ -50,3 +50,14 @@ describe('memory plan', () => {
     expect(memory!.arena).toBeLessThan(memory!.unshared);
   });
 });
+
+describe('gradc inspect', () => {
+  it('prints the IR, each op with its definition, and every entry with kernels, costs and memory', async () => {
+    const { inspectText } = await import('../compiler/cli/inspect.ts');
+    const text = inspectText(compile(housing).plan);
+    for (const section of ['# forward IR', '# optimized forward + backward IR', '# ops', '# forward: 2 kernels', '# train: 5 kernels']) expect(text).toContain(section);
+    expect(text).toMatch(/relu_grad +g ⊙ relu'\(z\), from z/);
+    expect(text).toMatch(/memory: arena \d+ floats/);
+    expect(text).toMatch(/FLOP, .*B moved/);
+  });
+});

@@ -9,12 +9,14 @@ import { printGraph } from '../ir/print.ts';
 import { sizeOf } from '../ir/graph.ts';
 import { humanCount, kernelCost } from '../kernels/cost.ts';
 import { planMemory } from '../kernels/memory.ts';
+import { opDef } from '../ops/registry.ts';
 
 export function inspectText(plan: ModulePlan): string {
   const g = plan.graph;
   const lines = [
     '# forward IR', printGraph(plan.forwardIR, { locations: true }), '',
     '# optimized forward + backward IR', printGraph(g), '',
+    '# ops', ...[...new Set(g.nodes.map((n) => n.op))].map((op) => `  ${op.padEnd(18)} ${opDef(op).doc}`), '',
   ];
   for (const e of entriesOf(plan)) {
     const costs = e.kernels.map((k) => kernelCost(k, g));
