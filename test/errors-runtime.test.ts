@@ -155,8 +155,14 @@ describe('arrays: missing, wrong type, wrong length', () => {
   });
 
   it.each(fns)('%s: params and inputs swapped', (fn) => {
+    // The first name that is not a param is named, with the names that are.
     const e = thrown(() => call(fn, { x: X(), y: Y() }, params()));
-    expect(e.message).toMatch(new RegExp(`^${fn}: params\\.W1 must be a Float32Array of shape \\[4,3\\]`));
+    expect(e.message).toBe(`${fn}: unknown param "x"; expected W1, b1, W2, b2`);
+  });
+
+  it.each(fns)('%s: inputs named in the wrong case', (fn) => {
+    const e = thrown(() => call(fn, params(), { X: X(), Y: Y() }));
+    expect(e.message).toBe(`${fn}: unknown input "X"; expected x, y`);
   });
 
   it.each(fns)('%s: an unknown extra input name', (fn) => {

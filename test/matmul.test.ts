@@ -10,7 +10,8 @@ import { differentiate } from '../compiler/autodiff/backward.ts';
 import { affine, graph, squaredLoss, tanh } from '../compiler/index.ts';
 import { evaluate } from '../compiler/ir/interpret.ts';
 import { optimize } from '../compiler/passes/pipeline.ts';
-import { PACK_ROWS } from '../compiler/codegen/js/matmul.ts';
+import { JS_LOWERING } from '../compiler/backends/js/module.ts';
+const PACK_ROWS = JS_LOWERING.packRows;
 import { worstError } from './support/finite-differences.ts';
 import { buildModule, randomArray, randomInputs } from './support/module.ts';
 

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { add, affine, graph, relu, sigmoid, squaredLoss, sum, tanh } from '../compiler/index.ts';
-import { planGraph } from '../compiler/codegen/plan.ts';
+import { planGraph } from '../compiler/kernels/plan.ts';
 import { evaluate } from '../compiler/ir/interpret.ts';
 import { buildBoth, gpuDevice, type GpuModelLike } from './support/gpu.ts';
 import type { Arrays, GeneratedModule } from './support/module.ts';

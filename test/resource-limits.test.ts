@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { affine, graph, matmul, relu, sigmoid, squaredLoss, sum, tanh } from '../compiler/index.ts';
 import { compile } from '../compiler/compile.ts';
-import { planModule } from '../compiler/codegen/plan.ts';
+import { planModule } from '../compiler/kernels/plan.ts';
 import { checkJsArena, MAX_ARRAY_ELEMENTS } from '../compiler/dsl/limits.ts';
 
 const HERE = 'test/resource-limits.test.ts';
@@ -80,15 +80,15 @@ describe('arenas', () => {
       g.output('o', o);
       g.loss(squaredLoss(o, g.input('y', [4, 2])));
     });
-    const plan = planModule(def, { reductionEpilogues: true, trainEntry: true });
-    const buffers = plan.gradient!.buffers;
+    const plan = planModule(def);
+    const buffers = [...plan.memory.place.keys()];
     expect(() => checkJsArena(plan.graph, 1000, buffers)).not.toThrow();
     expect(() => checkJsArena(plan.graph, 2 ** 32, buffers)).not.toThrow();
     const e = error(() => checkJsArena(plan.graph, 2 ** 32 + 16, buffers));
     expect(e.message).toMatch(/^graph 'arena' at .*: the JS arena needs 4294967312 floats, but a Float32Array holds at most 2\^32 = 4294967296 in Node .*; largest buffers: \w+ \[4,5\], /);
   });
 
-  it('a WGSL arena past the 128 MiB storage binding is rejected with the figure; the JS target still builds', () => {
+  it('a WGSL buffer past the 128 MiB storage binding is rejected with the figure; the JS target still builds', () => {
     const def = graph('gpuwide', (g) => {
       const x = g.input('x', [4096, 8200]);
       const o = affine(x, g.param('W', [8200, 1]), g.param('b', [1]));
@@ -96,7 +96,7 @@ describe('arenas', () => {
       g.loss(squaredLoss(o, g.input('y', [4096, 1])));
     });
     const e = error(() => compile(def, { targets: ['wgsl'] }));
-    expect(e.message).toMatch(/^graph 'gpuwide' at .*: the WGSL arena needs 128\.\d MiB but a WebGPU storage binding holds at most 128 MiB by default \(maxStorageBufferBindingSize\); largest buffers: x 128\.1 MiB/);
+    expect(e.message).toMatch(/^graph 'gpuwide' at .*: the WGSL inputs buffer needs 128\.\d MiB but a WebGPU storage binding holds at most 128 MiB by default \(maxStorageBufferBindingSize\); largest values: x 128\.1 MiB/);
     expect(() => compile(def, { targets: ['js'] })).not.toThrow();
   });
 });

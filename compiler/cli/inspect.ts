@@ -1,14 +1,13 @@
 /**
- * `gradc inspect`: the forward IR, the optimized forward+backward IR, and for each entry
- * point its fused kernels (with FLOPs and bytes moved) and its memory plan.
+ * `gradc inspect`: the forward IR, the optimized forward+backward IR, the ops used, and for
+ * each entry point its kernels (with FLOPs and bytes moved), then the memory plan every
+ * target shares.
  */
-import { describeKernel } from '../codegen/describe.ts';
-import { entriesOf, type ModulePlan } from '../codegen/plan.ts';
-import { shapeLabel } from '../codegen/text.ts';
+import { shapeLabel } from '../backends/common/text.ts';
 import { printGraph } from '../ir/print.ts';
-import { sizeOf } from '../ir/graph.ts';
-import { humanCount, kernelCost } from '../kernels/cost.ts';
-import { planMemory } from '../kernels/memory.ts';
+import { humanCount, kernelCost, updateCost } from '../kernels/cost.ts';
+import type { ModulePlan } from '../kernels/plan.ts';
+import { describeKernel } from '../lowering/describe.ts';
 import { opDef } from '../ops/registry.ts';
 
 export function inspectText(plan: ModulePlan): string {
@@ -18,22 +17,29 @@ export function inspectText(plan: ModulePlan): string {
     '# optimized forward + backward IR', printGraph(g), '',
     '# ops', ...[...new Set(g.nodes.map((n) => n.op))].map((op) => `  ${op.padEnd(18)} ${opDef(op).doc}`), '',
   ];
-  for (const e of entriesOf(plan)) {
-    const costs = e.kernels.map((k) => kernelCost(k, g));
+  for (const e of plan.entries) {
+    const costs = e.steps.map((s) => (s.kind === 'kernel' ? kernelCost(plan.kernels[s.kernel], g) : updateCost(g, plan.optimizer!)));
     const flops = costs.reduce((n, c) => n + c.flops, 0);
     const bytes = costs.reduce((n, c) => n + c.bytes, 0);
-    lines.push(`# ${e.name}: ${e.kernels.length} kernels, ${humanCount(flops)}FLOP, ${humanCount(bytes)}B moved`);
-    e.kernels.forEach((k, i) => {
+    lines.push(`# ${e.name}: ${e.steps.length} kernels, ${humanCount(flops)}FLOP, ${humanCount(bytes)}B moved`);
+    e.steps.forEach((s, i) => {
+      const cost = `${humanCount(costs[i].flops)}FLOP, ${humanCount(costs[i].bytes)}B`;
+      if (s.kind === 'update') {
+        lines.push(`  ${plan.optimizer!.name} update of every param: ${plan.optimizer!.doc}  ${cost}`);
+        return;
+      }
+      const k = plan.kernels[s.kernel];
       const [head, ...rest] = describeKernel(k, g);
-      lines.push(`k${i} ${k.name}: ${head}  ${humanCount(costs[i].flops)}FLOP, ${humanCount(costs[i].bytes)}B`, ...rest);
+      lines.push(`  ${k.name}: ${head}  ${cost}`, ...rest.map((l) => `  ${l}`));
     });
-    const mem = planMemory(g, e.kernels, e.roots);
-    lines.push(`  memory: arena ${mem.size} floats (${(mem.size / 256).toFixed(1)} KiB), ${mem.unshared} without sharing`);
-    for (const id of e.buffers) {
-      const n = g.nodes[id];
-      lines.push(`    ${String(mem.offsets.get(id)).padStart(9)}  ${n.name} ${shapeLabel(n.shape)} (${sizeOf(n.shape)})`);
-    }
     lines.push('');
+  }
+  const { sizes, unshared } = plan.memory;
+  lines.push(`# memory: arena ${sizes.arena} floats (${(sizes.arena / 256).toFixed(1)} KiB), ${unshared} without sharing; gradients ${sizes.grad} floats`);
+  for (const [id, at] of plan.memory.place) {
+    if (at.region !== 'arena') continue;
+    const n = g.nodes[id];
+    lines.push(`  ${String(at.offset).padStart(9)}  ${n.name} ${shapeLabel(n.shape)} (${at.length})`);
   }
   return lines.join('\n');
 }

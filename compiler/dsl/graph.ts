@@ -5,6 +5,7 @@
  */
 import { GradcError, quote } from '../errors.ts';
 import type { Graph, InitKind, Node, Shape, SourceLoc } from '../ir/graph.ts';
+import type { OptimizerDef } from '../ops/optimizers.ts';
 import { reachable, shapeText, sizeOf } from '../ir/graph.ts';
 import { MAX_ARRAY_ELEMENTS, elementsProblem } from './limits.ts';
 import { clearSourceCache, formatLoc } from './location.ts';
@@ -20,6 +21,8 @@ export interface GraphDef {
   readonly name: string;
   /** The forward graph, checked. */
   readonly ir: Graph;
+  /** How train steps update params (default: plain SGD). */
+  readonly optimizer?: OptimizerDef;
 }
 
 export interface ParamOptions {

@@ -2,7 +2,7 @@
  * The float64 reference evaluator of the IR: the semantics every backend is tested
  * against, and the function finite differences are taken of. Written for clarity, not speed.
  */
-import { broadcastKind, opDef } from '../ops/registry.ts';
+import { COMBINES, broadcastKind, opDef } from '../ops/registry.ts';
 import type { Graph, Node } from './graph.ts';
 import { reachable, sizeOf } from './graph.ts';
 import { evalScalar } from './scalar.ts';
@@ -45,10 +45,14 @@ function evalNode(n: Node, ins: Float64Array[], g: Graph, leaves: Values): Float
       const total = sizeOf(inShape);
       const inCols = inShape.length === 2 ? inShape[1] : total;
       const scale = def.reduceScale ? def.reduceScale(n.inputs.map((i) => g.nodes[i].shape)) : 1;
+      const { axis, combine } = def.reduce!;
+      const slot = (i: number) => (axis === 'overRows' ? i % inCols : axis === 'withinRows' ? Math.floor(i / inCols) : 0);
+      const join = combine === 'sum' ? (a: number, b: number) => a + b : Math.max;
+      out.fill(COMBINES[combine].identity);
       const args = new Float64Array(ins.length);
       for (let i = 0; i < total; i++) {
         for (let k = 0; k < ins.length; k++) args[k] = ins[k][i];
-        out[def.reduceAxis === 'rows' ? i % inCols : 0] += evalScalar(def.scalar!, args);
+        out[slot(i)] = join(out[slot(i)], evalScalar(def.scalar!, args));
       }
       for (let i = 0; i < size; i++) out[i] *= scale;
       return out;

@@ -8,7 +8,8 @@ import type { Graph } from '../ir/graph.ts';
 import { sizeOf } from '../ir/graph.ts';
 import type { ScalarExpr } from '../ir/scalar.ts';
 import type { Kernel } from './kernel.ts';
-import { domainOf, readNodes, updatedParams, writtenNodes } from './kernel.ts';
+import { domainOf, readNodes, writtenNodes } from './kernel.ts';
+import type { OptimizerDef } from '../ops/optimizers.ts';
 
 export interface KernelCost {
   readonly flops: number;
@@ -29,11 +30,21 @@ export function kernelCost(k: Kernel, g: Graph): KernelCost {
   const elements = sizeOf(domainOf(k));
   const seen = new Set<ScalarExpr>();
   const perElement = [...k.stores, ...k.reductions].reduce((n, w) => n + operations(w.expr, seen) + (k.reductions.includes(w as never) ? 1 : 0), 0);
-  const updates = updatedParams(k).reduce((n, p) => n + 2 * sizeOf(g.nodes[p].shape), 0);
-  const flops = (k.kind === 'matmul' ? 2 * k.m * k.n * k.k : 0) + perElement * elements + updates;
-  const values = [...readNodes(k), ...writtenNodes(k)].reduce((n, id) => n + sizeOf(g.nodes[id].shape), 0)
-    + updatedParams(k).reduce((n, p) => n + 2 * sizeOf(g.nodes[p].shape), 0);
+  const flops = (k.kind === 'matmul' ? 2 * k.m * k.n * k.k : 0) + perElement * elements;
+  const values = [...readNodes(k), ...writtenNodes(k)].reduce((n, id) => n + sizeOf(g.nodes[id].shape), 0);
   return { flops, bytes: values * 4 };
+}
+
+/**
+ * The optimizer's update of every param: the operations of its formulas per element, and the
+ * param, gradient and state read and the param and state written.
+ */
+export function updateCost(g: Graph, optimizer: OptimizerDef): KernelCost {
+  const elements = g.params.reduce((n, r) => n + sizeOf(g.nodes[r.id].shape), 0);
+  const seen = new Set<ScalarExpr>();
+  const perElement = [optimizer.param, ...optimizer.state].reduce((n, e) => n + operations(e, seen), 0);
+  const slots = optimizer.slots.length;
+  return { flops: perElement * elements, bytes: elements * (2 + slots + 1 + slots) * 4 };
 }
 
 /** 1234567 → "1.23 M". */

@@ -1,13 +1,13 @@
 /**
- * Kernels: the unit both backends emit. A kernel is one loop nest over one iteration space:
- * a matrix product (with an elementwise epilogue), an elementwise map, or a reduction. Each
- * writes some IR nodes to buffers ("stored"), computes others only in registers, may sum
- * values over its iteration space on the way ("reductions"), and in a train step may apply
- * the SGD update to a param instead of storing its gradient.
+ * Kernels: the unit of fusion, before lowering. A kernel is one iteration space: a matrix
+ * product (with an elementwise epilogue), an elementwise map, or a reduction. It writes some
+ * IR nodes to buffers ("stores"), computes others only in registers, and may combine values
+ * over its iteration space on the way ("reductions"). A train step's parameter update is a
+ * kernel of its own kind, rendered from the graph's optimizer definition.
  */
 import type { Shape } from '../ir/graph.ts';
 import type { ScalarExpr } from '../ir/scalar.ts';
-import type { BroadcastKind } from '../ops/registry.ts';
+import type { BroadcastKind, Combine, ReduceAxis } from '../ops/registry.ts';
 
 /** A buffer the kernel reads elementwise, with how it broadcasts over the kernel's shape. */
 export interface KernelArg {
@@ -19,25 +19,22 @@ export interface KernelArg {
 export interface KernelStore {
   readonly node: number;
   readonly expr: ScalarExpr;
-  /** Train step: instead of storing, `param := param − α·value` (notes eq. 1.3). */
-  readonly update?: number;
 }
 
 /**
- * A node the kernel sums over its iteration space: over every element (axis 'all', a scalar)
- * or down the rows (axis 'rows', one value per column), then scales.
+ * A node the kernel combines over its iteration space (see `ReduceAxis`): `expr` per element,
+ * joined by `combine` from its identity, then multiplied by `scale`.
  */
 export interface KernelReduction {
   readonly node: number;
   readonly expr: ScalarExpr;
-  readonly axis: 'all' | 'rows';
+  readonly axis: ReduceAxis;
+  readonly combine: Combine;
   readonly scale: number;
-  /** Train step: instead of storing, `param := param − α·value`. */
-  readonly update?: number;
 }
 
 interface KernelBase {
-  /** Named after the main node it computes. */
+  /** Unique within a module; named after the main node it computes. */
   readonly name: string;
   /** Every IR node computed inside, in order (stored or not). */
   readonly nodes: readonly number[];
@@ -80,24 +77,12 @@ export function domainOf(k: Kernel): Shape {
   return k.kind === 'matmul' ? [k.m, k.n] : k.kind === 'map' ? k.shape : k.over;
 }
 
-/** Every node a kernel writes to a buffer of its own (not updates). */
+/** Every node a kernel writes to a buffer. */
 export function writtenNodes(k: Kernel): number[] {
-  return [...k.stores, ...k.reductions].filter((w) => w.update === undefined).map((w) => w.node);
+  return [...k.stores, ...k.reductions].map((w) => w.node);
 }
 
 /** Every node whose buffer a kernel reads. */
 export function readNodes(k: Kernel): number[] {
   return [...(k.kind === 'matmul' ? [k.a, k.b] : []), ...k.args.map((a) => a.node)];
-}
-
-/** Params a kernel updates in place. */
-export function updatedParams(k: Kernel): number[] {
-  return [...k.stores, ...k.reductions].flatMap((w) => (w.update === undefined ? [] : [w.update]));
-}
-
-/** The kernels of one entry point in execution order, and which nodes live in buffers. */
-export interface Schedule {
-  readonly kernels: readonly Kernel[];
-  /** Node ids with a buffer of their own (written by some kernel), in first-write order. */
-  readonly buffers: readonly number[];
 }

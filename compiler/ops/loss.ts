@@ -15,7 +15,7 @@ const [p, y, g] = [s.arg(0), s.arg(1), s.arg(2)];
 const diff = s.sub(p, y);
 
 defineOp({
-  name: 'squared_loss', kind: 'reduce', arity: 2, reduceAxis: 'all',
+  name: 'squared_loss', kind: 'reduce', arity: 2, reduce: { axis: 'all', combine: 'sum' },
   scalar: s.mul(s.mul(diff, diff), 0.5),
   reduceScale: ([pred]) => 1 / batchOf(pred),
   shape: ([a, b]) => (sameShape(a, b) ? [] : { error: `{0} is ${shapeText(a)} but {1} is ${shapeText(b)}` }),

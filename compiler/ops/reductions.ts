@@ -6,14 +6,14 @@ import { s } from '../ir/scalar.ts';
 import { broadcastKind, defineOp } from './registry.ts';
 
 defineOp({
-  name: 'sum', kind: 'reduce', arity: 1, reduceAxis: 'all', scalar: s.arg(0),
+  name: 'sum', kind: 'reduce', arity: 1, reduce: { axis: 'all', combine: 'sum' }, scalar: s.arg(0),
   shape: () => [],
   vjp: ({ grad, emit, inputShapes }) => [emit('broadcast', [grad], { to: inputShapes[0] })],
   doc: 'the sum of all elements (a scalar)',
 });
 
 defineOp({
-  name: 'sum_rows', kind: 'reduce', arity: 1, reduceAxis: 'rows', scalar: s.arg(0),
+  name: 'sum_rows', kind: 'reduce', arity: 1, reduce: { axis: 'overRows', combine: 'sum' }, scalar: s.arg(0),
   shape: ([a]) => (a.length === 2 ? [a[1]] : { error: `{0} is ${shapeText(a)} but column sums need rank 2` }),
   vjp: ({ grad, emit, inputShapes }) => [emit('broadcast', [grad], { to: inputShapes[0] })],
   doc: 'column sums: [m,n] → [n] (the bias gradient, `db`)',

@@ -9,6 +9,32 @@ import type { ScalarExpr } from '../ir/scalar.ts';
 export type OpKind = 'leaf' | 'elementwise' | 'reduce' | 'matmul' | 'transpose';
 
 /**
+ * Which elements of a `[m,n]` input a reduction combines: all of them (a scalar), those of
+ * each column down the rows (`[n]`: column sums, the bias gradient), or those within each row
+ * (`[m]`: a per-row max or log-sum-exp). A rank-0 or rank-1 input counts as one row.
+ */
+export type ReduceAxis = 'all' | 'overRows' | 'withinRows';
+
+/** How a reduction combines two values, and the value it starts from. */
+export const COMBINES = {
+  sum: { identity: 0 },
+  max: { identity: -Infinity },
+} as const;
+export type Combine = keyof typeof COMBINES;
+
+export interface Reduction {
+  readonly axis: ReduceAxis;
+  readonly combine: Combine;
+}
+
+/** The shape a reduction over `axis` leaves of an input of shape `input`. */
+export function reducedShape(input: Shape, axis: ReduceAxis): Shape {
+  if (axis === 'all') return [];
+  if (input.length < 2) return axis === 'overRows' ? [input[0] ?? 1] : [1];
+  return axis === 'overRows' ? [input[1]] : [input[0]];
+}
+
+/**
  * A shape rule returns the output shape, or a message about the inputs in which `{0}`,
  * `{1}`, … stand for the inputs (the DSL fills in what the user wrote, the IR the node names).
  */
@@ -35,9 +61,9 @@ export interface OpDef {
    * reduce: the term summed for each output element.
    */
   readonly scalar?: ScalarExpr;
-  /** reduce: over all elements to a scalar, or down the rows to one value per column. */
-  readonly reduceAxis?: 'all' | 'rows';
-  /** reduce: the constant the sum is multiplied by, from the input shapes. */
+  /** reduce: which elements are combined, and how (see `Reduction`). */
+  readonly reduce?: Reduction;
+  /** reduce: the constant the combined value is multiplied by, from the input shapes. */
   readonly reduceScale?: (inputs: readonly Shape[]) => number;
   /**
    * The pullback: dJ/d(input i) for each input, given dJ/d(node). Elementwise results may

@@ -3,7 +3,6 @@ import type { Graph, Node } from '../ir/graph.ts';
 import { numberKey } from '../ir/scalar.ts';
 import type { Kernel } from '../kernels/kernel.ts';
 import { domainOf } from '../kernels/kernel.ts';
-import { shapeLabel } from './text.ts';
 
 function operand(g: Graph, id: number): string {
   const n = g.nodes[id];
@@ -19,18 +18,16 @@ export function describeNode(g: Graph, n: Node): string {
   return `${n.name} = ${n.op}(${n.inputs.map((i) => operand(g, i)).join(', ')})`;
 }
 
+const AXIS_TEXT = { all: 'to a scalar', overRows: 'down the rows', withinRows: 'within each row' } as const;
+
 export function describeKernel(k: Kernel, g: Graph): string[] {
-  const stored = new Set(k.stores.filter((s) => s.update === undefined).map((s) => s.node));
-  const updates = new Map([...k.stores, ...k.reductions].flatMap((w) => (w.update === undefined ? [] : [[w.node, w.update] as const])));
+  const stored = new Set(k.stores.map((s) => s.node));
   const reductions = new Map(k.reductions.map((r) => [r.node, r]));
-  const shape = k.kind === 'matmul' ? `[${k.m},${k.n}], k = ${k.k}` : shapeLabel(domainOf(k));
+  const shape = k.kind === 'matmul' ? `[${k.m},${k.n}], k = ${k.k}` : `[${domainOf(k).join(',')}]`;
   const note = (id: number) => {
-    const u = updates.get(id);
-    if (u !== undefined) return `  (applied: ${g.nodes[u].name} -= lr·${g.nodes[id].name})`;
-    if (reductions.has(id)) return `  (summed ${reductions.get(id)!.axis === 'all' ? 'to a scalar' : 'down the rows'})`;
+    const r = reductions.get(id);
+    if (r) return `  (${r.combine === 'sum' ? 'summed' : 'maximum'} ${AXIS_TEXT[r.axis]})`;
     return stored.has(id) ? '' : '  (not stored)';
   };
-  const lines = k.nodes.length > 0 ? k.nodes.map((id) => `  ${describeNode(g, g.nodes[id])}${note(id)}`)
-    : [...updates].map(([id, p]) => `  ${g.nodes[p].name} -= lr·${g.nodes[id].name}`);
-  return [`${k.kind} ${shape}:`, ...lines];
+  return [`${k.kind} ${shape}:`, ...k.nodes.map((id) => `  ${describeNode(g, g.nodes[id])}${note(id)}`)];
 }

@@ -2,7 +2,7 @@
  * Text helpers shared by the backends. Everything that puts a user-influenced string into
  * generated code goes through here: identifiers are checked, comments are escaped.
  */
-import { numberKey } from '../ir/scalar.ts';
+import { numberKey } from '../../ir/scalar.ts';
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

@@ -1,0 +1,151 @@
+/**
+ * The JS target: a TypeScript module (and its .js and .d.ts) that imports nothing. It
+ * allocates at load one arena for the values kernels store (placed by the shared memory
+ * plan) and one block for the gradients; kernels are functions taking the arrays they touch,
+ * so every entry point that runs a kernel calls the same function. Params and inputs are the
+ * caller's arrays, read once and checked before anything runs.
+ */
+import { checkJsArena } from '../../dsl/limits.ts';
+import type { Slot } from '../../lowering/lir.ts';
+import { fromScalar, ref } from '../../lowering/lir.ts';
+import type { Launch, LaunchScalar, LoweredModule, LoweringParams } from '../../lowering/lower.ts';
+import { entryOf, type EntryName } from '../../kernels/plan.ts';
+import type { Backend, EmittedFile } from '../backend.ts';
+import {
+  CHECK_HELPERS, HOST_NAMES, apiTypes, entryDoc, header, initHelpers, initParamsFunction, metaText, specTables, type ModuleInfo,
+} from '../common/host.ts';
+import { Namer, propertyKey, shapeLabel } from '../common/text.ts';
+import { constText, functionText, joinBlocks, type FunctionSpec } from '../common/ts.ts';
+import { printExpr } from '../common/cstyle.ts';
+import { JS_SYNTAX, renderJsKernel } from './render.ts';
+
+/** Register tiles of 4×4 float64 accumulators; rows of 512 floats and more are packed. */
+export const JS_LOWERING: LoweringParams = { parallel: 'serial', tile: { rows: 4, cols: 4 }, packRows: 512, contiguousParams: false };
+
+export const jsBackend: Backend<string[]> = {
+  target: 'js',
+  lowering: JS_LOWERING,
+  renderKernel: renderJsKernel,
+  renderModule: (module, kernels, names, info) => emitJsModule(module, kernels, names, info),
+};
+
+const kib = (floats: number) => `${(floats * 4 / 1024).toFixed(1)} KiB`;
+
+function emitJsModule(module: LoweredModule, kernels: readonly string[][], names: readonly string[], info: ModuleInfo): EmittedFile[] {
+  const { plan } = module;
+  const g = plan.graph;
+  const { memory } = plan;
+  checkJsArena(g, memory.sizes.arena, memory.place.keys());
+  const namer = new Namer([...HOST_NAMES, ...names, 'arena', 'grads', 'learningRate', 'seed', 'params', 'inputs']);
+  const local = (prefix: string, name: string) => `${prefix}${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
+  const paramLocal = new Map(g.params.map((r) => [r.id, local('p_', r.name)]));
+  const inputLocal = new Map(g.inputs.map((r) => [r.id, local('in_', r.name)]));
+
+  // One view per stored value, named after its node, into the arena or the gradients' block.
+  const views = new Map<number, string>();
+  const viewLines: string[] = [];
+  for (const [id, at] of [...memory.place].filter(([, p]) => p.region === 'arena' || p.region === 'grad')) {
+    const name = namer.take('t_', g.nodes[id].name);
+    views.set(id, name);
+    viewLines.push(`const ${name} = ${at.region === 'arena' ? 'arena' : 'grads'}.subarray(${at.offset}, ${at.offset + at.length}); // ${shapeLabel(g.nodes[id].shape)}`);
+  }
+  const scratch = new Map<string, { length: number; accumulate: boolean }>();
+  for (const k of module.kernels) {
+    for (const s of k.scratch) scratch.set(s.name, { length: Math.max(s.length, scratch.get(s.name)?.length ?? 0), accumulate: s.accumulate });
+  }
+
+  const arrayFor = (slot: Slot): string => {
+    if (slot.region === 'state') throw new Error('internal: optimizer state is not supported by the JS target yet');
+    const id = slot.node!;
+    return paramLocal.get(id) ?? inputLocal.get(id) ?? views.get(id) ?? fail(`no array for ${g.nodes[id].name}`);
+  };
+  const scalarFor = (s: LaunchScalar): string => (s.k === 'const' ? String(s.value) : stepScalar(module, s.name));
+  const call = (l: Launch) => `${names[l.kernel]}(${[...l.bind.map(arrayFor), ...l.scalars.map(scalarFor)].join(', ')});`;
+  const launches = (name: EntryName) => module.entries.find((e) => e.name === name)!.launches;
+
+  /** Reads and checks params and inputs once, binding what the entry uses to locals. */
+  const prologue = (fn: string, entry: EntryName, inputsSpec: string, checkParams = false): string[] => {
+    const used = new Set(launches(entry).flatMap((l) => l.bind.flatMap((s) => (s.node === undefined ? [] : [s.node]))));
+    const bind = (ids: readonly number[], locals: Map<number, string>) => ids.map((id) => (used.has(id) || checkParams ? locals.get(id)! : '')).join(', ');
+    const paramNames = bind(g.params.map((r) => r.id), paramLocal);
+    const inputs = g.inputs.filter((r) => entryOf(plan, entry)!.inputs.includes(r.name));
+    return [
+      `const [${paramNames}] = take('${fn}', 'params', params, PARAMS, PARAMS);`,
+      ...(checkParams ? [`checkFinite('${fn}', 'params', [${paramNames}], PARAMS);`] : []),
+      `const [${bind(inputs.map((r) => r.id), inputLocal)}] = take('${fn}', 'inputs', inputs, ${inputsSpec}, ALL_INPUTS);`,
+      ...launches(entry).map(call),
+    ];
+  };
+  const fresh = (id: number) => `${views.get(id)}.slice()`;
+  const lossValue = () => `${views.get(g.loss!)}[0]!`;
+  const paramsArg = { name: 'params', type: 'Params' };
+  const reads = (e: EntryName) => entryOf(plan, e)?.inputs ?? [];
+
+  const entryFns: FunctionSpec[] = [{
+    name: 'forward', exported: true, params: [paramsArg, { name: 'inputs', type: 'ForwardInputs' }], returns: 'Outputs',
+    doc: entryDoc(plan, info, `Evaluates the outputs (${g.outputs.map((o) => o.name).join(', ')}) for one batch. Returns fresh arrays.`, reads('forward')),
+    body: [...prologue('forward', 'forward', 'FORWARD_INPUTS'), `return { ${g.outputs.map((o) => `${propertyKey(o.name)}: ${fresh(o.id)}`).join(', ')} };`],
+  }];
+  if (plan.optimizer) {
+    const train = { name: 'inputs', type: 'TrainInputs' };
+    entryFns.push(
+      {
+        name: 'loss', exported: true, params: [paramsArg, train], returns: 'number',
+        doc: entryDoc(plan, info, 'The loss J for one batch.', reads('loss')),
+        body: [...prologue('loss', 'loss', 'TRAIN_INPUTS'), `return ${lossValue()};`],
+      },
+      {
+        name: 'gradient', exported: true, params: [paramsArg, train], returns: 'Gradient',
+        doc: entryDoc(plan, info, 'The loss J and its gradient dJ/dparam for every param, by backpropagation. Returns fresh arrays.', reads('gradient')),
+        body: [
+          ...prologue('gradient', 'gradient', 'TRAIN_INPUTS'),
+          `return { loss: ${lossValue()}, grads: { ${(g.grads ?? []).map((r) => `${propertyKey(r.name)}: ${fresh(r.id)}`).join(', ')} } };`,
+        ],
+      },
+      {
+        name: 'trainStep', exported: true, params: [paramsArg, train, { name: 'learningRate', type: 'number' }], returns: 'number',
+        doc: entryDoc(plan, info, `One ${plan.optimizer.name} step in place (${plan.optimizer.doc}, α the learning rate): the gradient's kernels, then the update of every param. Arguments are checked before anything runs, so a failed call changes nothing. Returns the loss before the update.`, reads('train')),
+        body: ['checkRate(learningRate);', ...prologue('trainStep', 'train', 'TRAIN_INPUTS', true), `return ${lossValue()};`],
+      },
+    );
+  }
+
+  const top = header(`${g.name}.ts`, g, info, 'the JS module');
+  const memoryLines = [
+    `// Memory: one arena of ${memory.sizes.arena} floats (${kib(memory.sizes.arena)}; ${kib(memory.unshared)} without sharing) for the values`,
+    '// kernels store, placed so that values whose lifetimes never overlap share space' + (memory.sizes.grad ? ', and one block for the gradients.' : '.'),
+    ...constText('arena', `new Float32Array(${memory.sizes.arena})`),
+    ...(memory.sizes.grad ? constText('grads', `new Float32Array(${memory.sizes.grad})`) : []),
+    ...viewLines,
+    ...[...scratch].map(([name, s]) => `const ${name} = new ${s.accumulate ? 'Float64Array' : 'Float32Array'}(${s.length}); // kernel scratch`),
+  ];
+  const ts = joinBlocks([
+    top,
+    metaText(g, false),
+    ...apiTypes(plan),
+    specTables(plan),
+    [CHECK_HELPERS],
+    [initHelpers(g)],
+    memoryLines,
+    ...kernels,
+    initParamsFunction(plan, info),
+    ...entryFns.map((f) => functionText(f)),
+  ]);
+  const dts = joinBlocks([top, metaText(g, true), ...apiTypes(plan), initParamsFunction(plan, info, true), ...entryFns.map((f) => functionText(f, true))]);
+  return [
+    { name: `${g.name}.ts`, contents: ts },
+    // esbuild drops comments: the header goes back on as a banner; the .ts keeps the docs.
+    { name: `${g.name}.js`, ts: { source: ts, banner: top.join('\n') } },
+    { name: `${g.name}.d.ts`, contents: dts },
+  ];
+}
+
+/** The JS expression of an optimizer's per-step scalar, from `learningRate` (and the step count). */
+function stepScalar(module: LoweredModule, name: string): string {
+  const def = module.plan.optimizer!.scalars.find((s) => s.name === name)!;
+  return printExpr(fromScalar(def.expr, [ref('learningRate', 'f32'), ref('t', 'f32')]), JS_SYNTAX);
+}
+
+function fail(message: string): never {
+  throw new Error(`internal: ${message}`);
+}

@@ -1,0 +1,228 @@
+/**
+ * The WGSL target: `<name>.wgsl` (every kernel, as compute entry points over storage buffers
+ * bound by role) and the WebGPU host module `<name>.gpu.ts` (with .js and .d.ts), which
+ * embeds the shader, the tables the driver reads, and the driver itself. It imports nothing.
+ *
+ * Buffers by role, each at a fixed binding: params (read-only, except to the update kernel),
+ * inputs (read-only), the arena of stored values and the gradients (read-write, placed by
+ * the shared memory plan), scratch for partial reductions, the optimizer's state, and a
+ * uniform with the optimizer's per-step scalars.
+ */
+import { GradcError } from '../../errors.ts';
+import type { Graph } from '../../ir/graph.ts';
+import type { BufferParam, LoweredKernel } from '../../lowering/lir.ts';
+import type { LoweredModule, LoweringParams } from '../../lowering/lower.ts';
+import { fromScalar, ref } from '../../lowering/lir.ts';
+import { ALIGN, type MemoryPlan, type Region } from '../../kernels/memory.ts';
+import type { Backend, EmittedFile } from '../backend.ts';
+import { printExpr } from '../common/cstyle.ts';
+import { CHECK_HELPERS, apiTypes, header, metaText, specTables, type ModuleInfo } from '../common/host.ts';
+import { commentText, shapeLabel } from '../common/text.ts';
+import { constText, joinBlocks } from '../common/ts.ts';
+import { JS_SYNTAX } from '../js/render.ts';
+import { DRIVER, DRIVER_TYPES } from './driver.ts';
+import { renderWgslKernel, type Placement } from './render.ts';
+
+/** WebGPU's default limits: what every conforming device offers. */
+export const LIMITS = {
+  maxStorageBufferBindingSize: 134_217_728,
+  maxComputeWorkgroupsPerDimension: 65_535,
+  maxComputeWorkgroupStorageSize: 16_384,
+  maxComputeInvocationsPerWorkgroup: 256,
+} as const;
+
+export const WGSL_LOWERING: LoweringParams = {
+  parallel: 'gpu',
+  tile: { rows: 4, cols: 4 },
+  packRows: 512,
+  contiguousParams: true,
+  gpu: { workgroup: 256, tile: 16, maxWorkgroupsPerDimension: LIMITS.maxComputeWorkgroupsPerDimension },
+};
+
+/** The storage buffers by binding: the WGSL variable, the GPU buffer behind it, its access. */
+const BINDINGS = [
+  { variable: 'params', buffer: 'params', access: 'read' },
+  { variable: 'inputs', buffer: 'inputs', access: 'read' },
+  { variable: 'arena', buffer: 'arena', access: 'read_write' },
+  { variable: 'grads', buffer: 'grads', access: 'read_write' },
+  { variable: 'scratch', buffer: 'scratch', access: 'read_write' },
+  { variable: 'params_rw', buffer: 'params', access: 'read_write' },
+  { variable: 'hyper', buffer: 'hyper', access: 'uniform' },
+] as const;
+
+function variableOf(b: BufferParam): string {
+  const slot = b.slot!;
+  switch (slot.region) {
+    case 'param': return b.access === 'read' ? 'params' : 'params_rw';
+    case 'input': return 'inputs';
+    case 'arena': return 'arena';
+    case 'grad': return 'grads';
+    case 'state': return `state${slot.stateSlot}`;
+  }
+}
+
+/** Where scratch arrays live in the scratch buffer: by name, the largest any kernel needs. */
+function scratchLayout(kernels: readonly LoweredKernel[]): { offsets: Map<string, number>; size: number } {
+  const lengths = new Map<string, number>();
+  for (const k of kernels) for (const s of k.scratch) lengths.set(s.name, Math.max(s.length, lengths.get(s.name) ?? 0));
+  const offsets = new Map<string, number>();
+  let size = 0;
+  for (const [name, length] of lengths) {
+    offsets.set(name, size);
+    size += Math.ceil(length / ALIGN) * ALIGN;
+  }
+  return { offsets, size };
+}
+
+const layouts = new WeakMap<LoweredModule, ReturnType<typeof scratchLayout>>();
+const scratchOf = (m: LoweredModule) => {
+  let l = layouts.get(m);
+  if (!l) layouts.set(m, (l = scratchLayout(m.kernels)));
+  return l;
+};
+
+/** The bindings a kernel uses. */
+function bindingsOf(k: LoweredKernel, stateSlots: number): number[] {
+  const variables = new Set<string>(k.buffers.map(variableOf));
+  if (k.scratch.length) variables.add('scratch');
+  if (k.scalars.length) variables.add('hyper');
+  const all = [...BINDINGS.map((b) => b.variable as string), ...Array.from({ length: stateSlots }, (_, s) => `state${s}`)];
+  return all.flatMap((v, i) => (variables.has(v) ? [i] : []));
+}
+
+export const wgslBackend: Backend<string> = {
+  target: 'wgsl',
+  lowering: WGSL_LOWERING,
+  renderKernel: (k, name, module) => {
+    const { offsets } = scratchOf(module);
+    const place: Placement = { variable: variableOf, scratchOffset: (s) => offsets.get(s)! };
+    return renderWgslKernel(k, name, place);
+  },
+  renderModule: emitWgslModule,
+};
+
+function emitWgslModule(module: LoweredModule, kernels: readonly string[], names: readonly string[], info: ModuleInfo): EmittedFile[] {
+  const { plan } = module;
+  const g = plan.graph;
+  if (!plan.optimizer || g.loss === undefined) {
+    throw new GradcError(`graph '${g.name}'`, 'the wgsl target needs a loss: forward-only GPU modules are not supported yet; build with --target js', g.loc);
+  }
+  const opt = plan.optimizer;
+  const { sizes } = plan.memory;
+  const scratch = scratchOf(module);
+  checkBufferSizes(g, plan.memory, scratch.size);
+  const stateSlots = opt.slots.length;
+  if (opt.scalars.length > 4) throw new Error(`internal: optimizer ${opt.name} has more than 4 per-step scalars`);
+
+  const shared = new Map<string, number>();
+  for (const k of module.kernels) for (const s of k.grid!.shared) shared.set(s.name, Math.max(s.length, shared.get(s.name) ?? 0));
+  const used = new Set(module.kernels.flatMap((k) => bindingsOf(k, stateSlots)));
+  const declarations = [...BINDINGS, ...opt.slots.map((_, s) => ({ variable: `state${s}`, buffer: `state${s}`, access: 'read_write' }))]
+    .flatMap((b, i) => {
+      if (!used.has(i)) return [];
+      if (b.access === 'uniform') return [`struct Hyper { ${opt.scalars.map((sc) => `${sc.name}: f32`).join(', ')} }`, `@group(0) @binding(${i}) var<uniform> hyper: Hyper;`];
+      return [`@group(0) @binding(${i}) var<storage, ${b.access}> ${b.variable}: array<f32>;`];
+    });
+  const regionLines = [...plan.memory.place].filter(([, p]) => p.region === 'arena')
+    .map(([id, p]) => `//   ${String(p.offset).padStart(8)}  ${commentText(g.nodes[id].name)} ${shapeLabel(g.nodes[id].shape)}`);
+  const wgslHeader = `// ${g.name}.wgsl — WGSL kernels generated by gradc ${info.version} from ${info.source} (graph ${g.name}, hash ${info.hash}). Do not edit.`;
+  const shaderBody = [
+    ...declarations,
+    ...[...shared].map(([name, length]) => `var<workgroup> ${name}: array<f32, ${length}>;`),
+    '',
+    kernels.join('\n\n'),
+    '',
+  ];
+  const wgsl = [
+    wgslHeader,
+    `// Params, inputs and gradients are in blocks of their own; the arena (${sizes.arena} f32) holds what kernels store:`,
+    ...regionLines,
+    ...shaderBody,
+  ].join('\n');
+
+  const entry = (name: string) => module.entries.find((e) => e.name === name)!.launches.map((l) => l.kernel);
+  const spec = (name: string, list: readonly { name: string; id: number }[], comment: string) => {
+    const rows = list.map((r) => {
+      const at = plan.memory.place.get(r.id)!;
+      return `[${JSON.stringify(r.name)}, ${at.length}, ${JSON.stringify(shapeLabel(g.nodes[r.id].shape))}, ${at.offset}]`;
+    });
+    return constText(name, `[${rows.join(', ')}] as const`, comment);
+  };
+  const buffers = { params: sizes.param, inputs: sizes.input, arena: sizes.arena, grads: sizes.grad, scratch: scratch.size, hyper: 4, ...Object.fromEntries(opt.slots.map((_, s) => [`state${s}`, sizes.param])) };
+  const bindingBuffers = [...BINDINGS.map((b) => b.buffer), ...opt.slots.map((_, s) => `state${s}`)];
+  const kernelRows = module.kernels.map((k, i) => `  [${JSON.stringify(names[i])}, ${k.grid!.workgroups.join(', ')}, [${bindingsOf(k, stateSlots).join(', ')}]],`);
+  const scalarArgs = [ref('learningRate', 'f32'), ref('t', 'f32')];
+  const hostHeader = header(`${g.name}.gpu.ts`, g, info, 'the WebGPU host module');
+  const ts = joinBlocks([
+    [...hostHeader, '/// <reference types="@webgpu/types" />'],
+    metaText(g, false),
+    ...apiTypes(plan),
+    specTables(plan),
+    [
+      '// Where the results live: [name, length, shape, offset] in the arena (outputs) or the gradients.',
+      ...spec('OUTPUTS', g.outputs, 'What forward reads back.'),
+      ...spec('GRADS', g.grads!, 'What gradient reads back: dJ/dparam.'),
+      ...constText('LOSS', String(plan.memory.place.get(g.loss)!.offset), 'Offset of the loss in the arena.'),
+      ...constText('BATCH', `${batchOf(g)} as number`, 'Rows per batch, shared by every input (0 if they differ).'),
+    ],
+    [
+      ...constText('BUFFERS', `{ ${Object.entries(buffers).map(([k, v]) => `${k}: ${v}`).join(', ')} } as const`, 'The GPU buffers and their floats.'),
+      ...constText('BINDINGS', `[${bindingBuffers.map((b) => JSON.stringify(b)).join(', ')}] as const`, 'The buffer behind each binding.'),
+      ...constText('KERNELS', `[\n${kernelRows.join('\n')}\n] as const`, 'Entry points: dispatch size (workgroups in x, y, z) and bindings.'),
+      ...constText('ENTRIES', `{ ${['forward', 'loss', 'gradient', 'train'].map((e) => `${e}: [${entry(e).join(', ')}]`).join(', ')} }`, 'The kernels each entry point runs, in order (indices into KERNELS).'),
+      `/** The ${opt.name} optimizer's per-step scalars (${opt.scalars.map((sc) => sc.name).join(', ')}) for step t. */`,
+      `function stepScalars(learningRate: number, t: number): number[] {`,
+      `  void t;`,
+      `  return [${opt.scalars.map((sc) => printExpr(fromScalar(sc.expr, scalarArgs), JS_SYNTAX)).join(', ')}];`,
+      '}',
+    ],
+    constText('WGSL', templateLiteral(withoutComments(wgsl)), 'Every kernel of the graph (the .wgsl file, without its comments).', true),
+    [CHECK_HELPERS],
+    [DRIVER_TYPES],
+    [DRIVER],
+  ]);
+  const dts = joinBlocks([
+    [...hostHeader, '/// <reference types="@webgpu/types" />'],
+    metaText(g, true),
+    ...apiTypes(plan),
+    ['/** Every kernel of the graph (the .wgsl file, without its comments). */', 'export declare const WGSL: string;'],
+    [DRIVER_TYPES],
+    ['/** Compiles the kernels (pipelines created asynchronously) and allocates the buffers. */', 'export declare function createModel(device: GPUDevice): Promise<GpuModel>;'],
+  ]);
+  return [
+    { name: `${g.name}.wgsl`, contents: wgsl },
+    { name: `${g.name}.gpu.ts`, contents: ts },
+    { name: `${g.name}.gpu.js`, ts: { source: ts, banner: hostHeader.join('\n') } },
+    { name: `${g.name}.gpu.d.ts`, contents: dts },
+  ];
+}
+
+/** The WGSL text without its comment lines: what the host module embeds. */
+export function withoutComments(wgsl: string): string {
+  return wgsl.split('\n').filter((l) => !l.startsWith('//')).join('\n');
+}
+
+/** The WGSL text as a template literal that reads back exactly. */
+function templateLiteral(text: string): string {
+  return '`' + text.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${') + '`';
+}
+
+function batchOf(g: Graph): number {
+  const firsts = g.inputs.map((r) => g.nodes[r.id].shape).map((s) => (s.length === 2 ? s[0] : -1));
+  return firsts.length > 0 && firsts.every((b) => b === firsts[0] && b > 0) ? firsts[0] : 0;
+}
+
+/** Every storage buffer against WebGPU's default binding limit, naming its largest values. */
+function checkBufferSizes(g: Graph, memory: MemoryPlan, scratchFloats: number): void {
+  const buffers: [string, number, Region | undefined][] = [
+    ['params', memory.sizes.param, 'param'], ['inputs', memory.sizes.input, 'input'], ['arena', memory.sizes.arena, 'arena'],
+    ['gradients', memory.sizes.grad, 'grad'], ['scratch', scratchFloats, undefined],
+  ];
+  for (const [name, floats, region] of buffers) {
+    const bytes = floats * 4;
+    if (bytes <= LIMITS.maxStorageBufferBindingSize) continue;
+    const largest = [...memory.place].filter(([, p]) => p.region === region).sort((a, b) => b[1].length - a[1].length).slice(0, 3)
+      .map(([id, p]) => `${g.nodes[id].name} ${(p.length * 4 / 2 ** 20).toFixed(1)} MiB`).join(', ');
+    throw new GradcError(`graph '${g.name}'`, `the WGSL ${name} buffer needs ${(bytes / 2 ** 20).toFixed(1)} MiB but a WebGPU storage binding holds at most 128 MiB by default (maxStorageBufferBindingSize)${largest ? `; largest values: ${largest}` : ''}. Use a smaller batch or narrower layers`, g.loc);
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Lowered kernels as WGSL compute entry points. Syntax only, plus the one mapping WGSL
+ * needs: each buffer param of a kernel is a place in one of the module's storage buffers
+ * (bound by role), so a load becomes `arena[i + 192u]`, and each kernel scalar is a field of
+ * the per-step uniform `hyper`. Indices are u32.
+ */
+import { GradcError } from '../../errors.ts';
+import { numberKey } from '../../ir/scalar.ts';
+import type { BufferParam, Expr, LoweredKernel, Stmt } from '../../lowering/lir.ts';
+import { add, int, mapExpr } from '../../lowering/lir.ts';
+import { simplifyExpr } from '../../lowering/simplify.ts';
+import { printStmts, type Syntax } from '../common/cstyle.ts';
+import { commentText } from '../common/text.ts';
+
+const F32_MAX = 3.4028234663852886e38;
+
+/** An f32 literal (`0.5f`); infinities through their bit patterns (WGSL has no literal for them). */
+export function f32Literal(v: number): string {
+  if (v === Infinity) return 'bitcast<f32>(0x7f800000u)';
+  if (v === -Infinity) return 'bitcast<f32>(0xff800000u)';
+  if (!Number.isFinite(v) || Math.abs(v) > F32_MAX) throw new GradcError('wgsl', `the constant ${v} is not representable as f32`);
+  const text = `${numberKey(Math.abs(v))}f`;
+  return v < 0 || Object.is(v, -0) ? `-${text}` : text;
+}
+
+const BUILTINS: Record<string, string> = {
+  'workgroup.x': 'wg.x', 'workgroup.y': 'wg.y', 'workgroup.z': 'wg.z', 'local.x': 'lid.x', 'local.y': 'lid.y', 'local.z': 'lid.z',
+};
+
+export const WGSL_SYNTAX: Syntax = {
+  num: (e) => (e.type === 'i32' ? `${e.value}u` : f32Literal(e.value)),
+  load: (buf, index) => `${buf}[${index}]`,
+  element: (buf, index) => `${buf}[${index}]`,
+  builtin: (e) => BUILTINS[e.name],
+  call: { exp: 'exp', log: 'log', sqrt: 'sqrt', abs: 'abs', max: 'max', min: 'min' },
+  select: (cond, then, otherwise) => ({ text: `select(${otherwise}, ${then}, ${cond})`, prec: 20 }),
+  let: (name, value) => `let ${name} = ${value};`,
+  var: (name, value) => `var ${name} = ${value};`,
+  loop: (i, start, end, step) => `for (var ${i} = ${start}; ${i} < ${end}; ${step === 1 ? `${i}++` : `${i} += ${step}u`}) {`,
+  barrier: 'workgroupBarrier();',
+};
+
+/** Where the module keeps each buffer param: the storage variable and the offset in it. */
+export interface Placement {
+  variable(b: BufferParam): string;
+  /** Offset of a scratch array in the scratch buffer. */
+  scratchOffset(name: string): number;
+}
+
+export function renderWgslKernel(k: LoweredKernel, name: string, place: Placement): string {
+  const grid = k.grid;
+  if (!grid) throw new Error(`internal: kernel ${k.name} was not lowered for a GPU`);
+  const buffers = new Map(k.buffers.map((b) => [b.name, { variable: place.variable(b), offset: b.slot!.offset }]));
+  for (const s of k.scratch) buffers.set(s.name, { variable: 'scratch', offset: place.scratchOffset(s.name) });
+  const scalars = new Set(k.scalars.map((s) => s.name));
+  const body = relocate(k.body, buffers, scalars);
+  return [
+    ...k.doc.map((l) => `// ${commentText(l)}`),
+    `// dispatch (${grid.workgroups.join(', ')})`,
+    `@compute @workgroup_size(${grid.workgroupSize.filter((d, i) => i === 0 || d > 1).join(', ')})`,
+    `fn ${name}(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {`,
+    ...printStmts(body, WGSL_SYNTAX, '  '),
+    '}',
+  ].join('\n');
+}
+
+/** Loads and stores of buffer params into their storage variables, at their offsets; scalars from `hyper`. */
+function relocate(body: readonly Stmt[], buffers: ReadonlyMap<string, { variable: string; offset: number }>, scalars: ReadonlySet<string>): Stmt[] {
+  const at = (buf: string, index: Expr) => {
+    const b = buffers.get(buf);
+    return b ? { buf: b.variable, index: simplifyExpr(add(index, int(b.offset))) } : { buf, index };
+  };
+  const expr = (e: Expr) => mapExpr(e, (x) => {
+    if (x.k === 'load') return { ...x, ...at(x.buf, x.index) };
+    if (x.k === 'ref' && scalars.has(x.name)) return { ...x, name: `hyper.${x.name}` };
+    return x;
+  });
+  return body.map((st): Stmt => {
+    switch (st.k) {
+      case 'let': case 'var': case 'assign': return { ...st, value: expr(st.value) };
+      case 'store': {
+        const target = at(st.buf, expr(st.index));
+        return { ...st, buf: target.buf, index: target.index, value: expr(st.value) };
+      }
+      case 'loop': return { ...st, start: expr(st.start), end: expr(st.end), body: relocate(st.body, buffers, scalars) };
+      case 'if': return { ...st, cond: expr(st.cond), then: relocate(st.then, buffers, scalars), otherwise: relocate(st.otherwise, buffers, scalars) };
+      case 'block': case 'group': return { ...st, body: relocate(st.body, buffers, scalars) };
+      case 'barrier': case 'comment': return st;
+    }
+  });
+}

@@ -1,0 +1,223 @@
+/**
+ * Lowering: every kernel of a module plan, and the optimizer's update, into the lowered form
+ * (`lir.ts`), for one backend's `LoweringParams`. The strategies (serial loop nests with
+ * register-tiled products in `serial.ts`; workgroups in `gpu.ts`; the update in
+ * `update.ts`) share what this file defines: how a kernel names its buffers and how one
+ * element's epilogue (stores and reduction terms) is built from the kernel's expressions.
+ * Backends choose parameters, never loops.
+ */
+import type { Graph } from '../ir/graph.ts';
+import { sizeOf } from '../ir/graph.ts';
+import type { Kernel } from '../kernels/kernel.ts';
+import type { MemoryPlan } from '../kernels/memory.ts';
+import type { EntryName, ModulePlan } from '../kernels/plan.ts';
+import type { Combine } from '../ops/registry.ts';
+import { COMBINES } from '../ops/registry.ts';
+import { describeKernel } from './describe.ts';
+import type { BufferParam, Expr, Grid, LoweredKernel, ScalarParam, Scratch, Slot, Stmt } from './lir.ts';
+import { float, fromScalar, let_, load, mul, ref, shareSubtrees, store } from './lir.ts';
+import { simplifyBody } from './simplify.ts';
+import { lowerGpuKernel, type GpuParams } from './gpu.ts';
+import { lowerSerialKernel } from './serial.ts';
+import { lowerUpdate } from './update.ts';
+
+export interface LoweringParams {
+  /** `serial`: one thread runs each kernel's loops (JS, wasm). `gpu`: workgroups of invocations. */
+  readonly parallel: 'serial' | 'gpu';
+  /** Serial matrix products: the register tile, in rows × columns of accumulators. */
+  readonly tile: { readonly rows: number; readonly cols: number };
+  /** Serial matrix products: an operand read across rows at least this long is packed first. */
+  readonly packRows: number;
+  /**
+   * Params, their gradients and the optimizer's state are one block each, so one update
+   * launch covers every param (wasm, GPU); otherwise each param is its own array (JS).
+   */
+  readonly contiguousParams: boolean;
+  readonly gpu?: GpuParams;
+}
+
+/** A per-launch value of a kernel scalar: a constant, or a per-step scalar of the optimizer. */
+export type LaunchScalar = { readonly k: 'const'; readonly value: number } | { readonly k: 'step'; readonly name: string };
+
+export interface Launch {
+  /** Index into `LoweredModule.kernels`. */
+  readonly kernel: number;
+  /** Where each buffer param of the kernel lives for this launch (its fixed slot where it has one). */
+  readonly bind: readonly Slot[];
+  readonly scalars: readonly LaunchScalar[];
+}
+
+export interface LoweredModule {
+  readonly plan: ModulePlan;
+  readonly params: LoweringParams;
+  /** Every distinct lowered kernel, in first-use order. */
+  readonly kernels: readonly LoweredKernel[];
+  readonly entries: readonly { readonly name: EntryName; readonly launches: readonly Launch[] }[];
+}
+
+export function lowerModule(plan: ModulePlan, params: LoweringParams): LoweredModule {
+  const kernels: LoweredKernel[] = [];
+  const indexOf = new Map<string, number>();
+  const intern = (k: LoweredKernel): number => {
+    const key = JSON.stringify(k);
+    let index = indexOf.get(key);
+    if (index === undefined) {
+      index = kernels.length;
+      kernels.push(k);
+      indexOf.set(key, index);
+    }
+    return index;
+  };
+  const fixed = (k: LoweredKernel): Launch => ({ kernel: intern(k), bind: k.buffers.map((b) => b.slot!), scalars: [] });
+  const lowered = plan.kernels.map((k) => lowerKernel(k, plan, params));
+  const update = plan.optimizer ? lowerUpdate(plan, params) : undefined;
+  const entries = plan.entries.map((e) => ({
+    name: e.name,
+    launches: e.steps.flatMap((step): Launch[] => (step.kind === 'kernel' ? lowered[step.kernel].map(fixed) : update!.launches(intern))),
+  }));
+  return { plan, params, kernels, entries };
+}
+
+function lowerKernel(k: Kernel, plan: ModulePlan, params: LoweringParams): LoweredKernel[] {
+  const made = params.parallel === 'gpu' ? lowerGpuKernel(k, plan, params) : [lowerSerialKernel(k, plan, params)];
+  return made.map((lk: LoweredKernel) => ({ ...lk, body: simplifyBody(lk.body) }));
+}
+
+/**
+ * Collects what a kernel touches as it is lowered: buffer params named after their nodes
+ * (`p_W1` a param, `in_x` an input, `t_h` any other value), scalars and scratch arrays.
+ */
+export class KernelBuilder {
+  private readonly buffers: BufferParam[] = [];
+  private readonly byNode = new Map<number, number>();
+  private readonly used = new Set<string>();
+  private readonly scratch = new Map<string, Scratch>();
+  private readonly scalars: ScalarParam[] = [];
+  /** Lets hoisted to the top of the body: scalar-broadcast reads. */
+  readonly hoisted: Stmt[] = [];
+  private readonly hoistedOf = new Map<number, Expr>();
+
+  constructor(readonly g: Graph, readonly memory: MemoryPlan) {}
+
+  /** The name of a node's buffer in this kernel, registering the access. */
+  buffer(node: number, access: 'read' | 'write'): string {
+    const at = this.byNode.get(node);
+    if (at !== undefined) {
+      const b = this.buffers[at];
+      if (b.access !== access) this.buffers[at] = { ...b, access: 'read_write' };
+      return b.name;
+    }
+    const n = this.g.nodes[node];
+    const place = this.memory.place.get(node);
+    if (!place) throw new Error(`internal: ${n.name} has no buffer`);
+    const prefix = n.op === 'param' ? 'p_' : n.op === 'input' ? 'in_' : 't_';
+    const name = this.fresh(`${prefix}${n.name.replace(/[^A-Za-z0-9_]/g, '_')}`);
+    this.byNode.set(node, this.buffers.length);
+    this.buffers.push({ name, access, slot: { ...place, node } });
+    return name;
+  }
+
+  /** A buffer param bound per launch, or to a whole region. */
+  region(base: string, access: BufferParam['access'], slot?: Slot): string {
+    const name = this.fresh(base);
+    this.buffers.push({ name, access, ...(slot ? { slot } : {}) });
+    return name;
+  }
+
+  /** A read of a node's value that is the same for every element, hoisted: `const s0 = t_c[0]`. */
+  scalarRead(node: number): Expr {
+    let r = this.hoistedOf.get(node);
+    if (!r) {
+      const name = `s${this.hoistedOf.size}`;
+      this.hoisted.push(let_(name, load(this.buffer(node, 'read'), { k: 'num', type: 'i32', value: 0 })));
+      r = ref(name, 'f32');
+      this.hoistedOf.set(node, r);
+    }
+    return r;
+  }
+
+  /** Module-level working storage of at least `length` values. */
+  scratchArray(name: string, length: number, accumulate: boolean): string {
+    const had = this.scratch.get(name);
+    this.scratch.set(name, { name, length: Math.max(length, had?.length ?? 0), accumulate });
+    return name;
+  }
+
+  /** A value passed at each launch (each name once). */
+  scalar(name: string, type: 'f32' | 'i32'): Expr {
+    if (!this.scalars.some((s) => s.name === name)) {
+      if (this.used.has(name)) throw new Error(`internal: kernel scalar ${name} is taken`);
+      this.used.add(name);
+      this.scalars.push({ name, type });
+    }
+    return ref(name, type);
+  }
+
+  /** A name for a temporary, unique in the kernel: e0, e1, … */
+  temp(): string {
+    return this.fresh(`e${this.temps++}`);
+  }
+  private temps = 0;
+
+  fresh(base: string): string {
+    let name = base;
+    for (let i = 2; this.used.has(name); i++) name = `${base}_${i}`;
+    this.used.add(name);
+    return name;
+  }
+
+  /** GPU: the dispatch shape set by the strategy (`setGrid`), if any. */
+  grid(): Partial<LoweredKernel> {
+    return this.gridShape ? { grid: this.gridShape } : {};
+  }
+  gridShape?: Grid;
+
+  finish(name: string, doc: readonly string[], body: readonly Stmt[], extra: Partial<LoweredKernel> = {}): LoweredKernel {
+    return { name, doc, buffers: this.buffers, scalars: this.scalars, scratch: [...this.scratch.values()], ...extra, body: [...this.hoisted, ...body] };
+  }
+}
+
+/** Index expressions of one element of a kernel's iteration space. */
+export interface Element {
+  /** Into buffers of the kernel's shape. */
+  readonly flat: Expr;
+  readonly row: Expr;
+  readonly col: Expr;
+}
+
+/**
+ * One element of a kernel: lets for shared subexpressions, the stores, and each reduction's
+ * term (for the strategy to combine). `acc` is the matmul accumulator (arg 0 of a product's
+ * epilogue).
+ */
+export function elementBody(k: Kernel, kb: KernelBuilder, el: Element, acc?: Expr): { stmts: Stmt[]; terms: Expr[] } {
+  const args: Expr[] = k.args.map((a) => {
+    if (a.read === 'scalar') return kb.scalarRead(a.node);
+    return load(kb.buffer(a.node, 'read'), a.read === 'row' ? el.col : el.flat);
+  });
+  const operands = k.kind === 'matmul' ? [acc!, ...args] : args;
+  const exprs = [...k.stores, ...k.reductions].map((w) => fromScalar(w.expr, operands));
+  const shared = shareSubtrees(exprs, () => kb.temp());
+  const stores = k.stores.map((st, i) => store(kb.buffer(st.node, 'write'), el.flat, shared.exprs[i]));
+  return { stmts: [...shared.lets, ...stores], terms: shared.exprs.slice(k.stores.length) };
+}
+
+/** `a ⊕ b` for a reduction's combine. */
+export function combine(c: Combine, a: Expr, b: Expr): Expr {
+  return { k: 'binary', fn: c === 'sum' ? 'add' : 'max', a, b, type: a.type };
+}
+
+export const identityOf = (c: Combine): Expr => float(COMBINES[c].identity);
+
+/** A reduction's finished value: times its scale (folded away when 1). */
+export const scaled = (value: Expr, scale: number): Expr => (scale === 1 ? value : mul(value, float(scale)));
+
+/** Floats in a kernel's iteration space and its [rows, columns] (a rank-0/1 space is one row). */
+export function rowsAndColumns(shape: readonly number[]): [number, number] {
+  return shape.length === 2 ? [shape[0], shape[1]] : [1, sizeOf(shape)];
+}
+
+/** Comment lines describing a plan kernel (its nodes, what is stored or reduced). */
+export function kernelDoc(k: Kernel, plan: ModulePlan): string[] {
+  return describeKernel(k, plan.graph);
+}
