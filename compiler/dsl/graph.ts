@@ -10,6 +10,7 @@ import { MAX_ARRAY_ELEMENTS, elementsProblem } from './limits.ts';
 import { clearSourceCache, formatLoc } from './location.ts';
 import { nameProblem, sanitize } from './names.ts';
 import { GraphScope, UserCall } from './scope.ts';
+import { closest } from '../suggest.ts';
 import { Tensor } from './tensor.ts';
 
 export const GRAPH_BRAND = Symbol.for('gradc.graph');
@@ -57,7 +58,7 @@ export function graph(name: string, build: (g: GraphContext) => void): GraphDef 
   if (problem) throw new GradcError(`graph ${quote(String(name))}`, problem, call.loc);
   if (typeof build !== 'function') throw new GradcError(`graph '${name}'`, 'the second argument must be a function (g) => { … }', call.loc);
   const scope = new GraphScope(name);
-  const result: unknown = build(context(scope));
+  const result: unknown = build(strictContext(context(scope)));
   scope.open = false;
   if (result instanceof Promise) {
     // The builder may go on after an await and throw; that is not the error to report.
@@ -122,6 +123,28 @@ function context(scope: GraphScope): GraphContext {
       scope.loss = { id: value.id, loc: call.loc };
     },
   };
+}
+
+/**
+ * Names read from an object by tools that probe it (await, JSON, test matchers, React's
+ * element check): reading them from the context is no typo.
+ */
+const PROBED = new Set(['then', 'toJSON', 'asymmetricMatch', '$$typeof', 'nodeType']);
+
+/**
+ * The context the builder gets: reading a name it does not have (`g.parm`) throws a
+ * GradcError at that line with the closest method, instead of `g.parm is not a function`.
+ */
+function strictContext(ctx: GraphContext): GraphContext {
+  const methods = Object.keys(ctx);
+  return new Proxy(ctx, {
+    get(target, key, receiver) {
+      if (typeof key !== 'string' || key in target || PROBED.has(key)) return Reflect.get(target, key, receiver);
+      const hint = closest(key, methods);
+      const call = new UserCall(key);
+      call.fail([], `the graph context has no method '${key}'${hint ? `; did you mean g.${hint}?` : ''} (its methods: ${methods.join(', ')})`);
+    },
+  });
 }
 
 function checkShape(shape: unknown, subject: string, loc: SourceLoc | undefined): number[] {

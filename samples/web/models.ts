@@ -4,7 +4,7 @@
  * produced by the gradc esbuild plugin while the page is bundled. Also their data, and how
  * to draw what each has learned.
  */
-/// <reference path="../../compiler/esbuild/modules.d.ts" />
+/// <reference path="../../compiler/bundler/modules.d.ts" />
 import { predict, type Dataset, type Tensors } from '../../runtime/cpu/index.ts';
 import { housingData } from '../housing/data.ts';
 import { KINK_TRUTH, kinkData, toOriginalUnits } from '../kink/data.ts';
