@@ -22,6 +22,8 @@ const NAME = 'gradc';
 
 const factory: UnpluginFactory<GradcPluginOptions | undefined, false> = (options = {}, meta) => {
   if (meta.framework === 'esbuild') return { name: NAME, esbuild: { setup: (build) => setupEsbuild(build, options) } };
+  /** Per graph module, the files its last build read. */
+  const watched = new Map<string, readonly string[]>();
   return {
     name: NAME,
     enforce: 'pre',
@@ -44,9 +46,22 @@ const factory: UnpluginFactory<GradcPluginOptions | undefined, false> = (options
         const graph = parseGraphImport(id);
         if (!graph) return null;
         const built = await buildGraphModule(graph.file, graph.query, options);
+        watched.set(id, built.watchFiles);
         for (const f of built.watchFiles) this.addWatchFile(f);
         if (!built.ok) throw bundlerError(built.diagnostics[0], graph.file);
         return built.code;
+      },
+    },
+    vite: {
+      // Vite's dev server drops files added while loading a module it has not seen yet; added
+      // again while transforming, they become the module's imports, and a change to any of
+      // them reloads it.
+      transform: {
+        filter: { id: QUERY_PATTERN },
+        handler(_code, id) {
+          for (const f of watched.get(id) ?? []) this.addWatchFile(f);
+          return null;
+        },
       },
     },
   };
@@ -65,6 +80,8 @@ function bundlerError(d: Diagnostic | undefined, file: string): Error {
   if (d?.location) error.loc = { file: d.location.file, line: d.location.line, column: d.location.column - 1 };
   const frame = d && codeFrame(d);
   if (frame) error.frame = frame;
+  // Bundlers print the stack when there is one; gradc's own frames would only bury the message.
+  error.stack = `Error: ${error.message}`;
   return error;
 }
 
