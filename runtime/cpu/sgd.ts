@@ -93,11 +93,20 @@ export interface MinibatchSgdOptions {
    * the epoch); return false to stop.
    */
   readonly onEpoch?: (epoch: number, meanLoss: number) => void | boolean;
+  /**
+   * Called after each update with the 1-based step (counted over the whole run), the loss
+   * before it and the 1-based epoch; return false to stop at once. The epoch it stops in
+   * counts in the result (its mean loss over the steps it ran), and `onEpoch` is not called
+   * for it.
+   */
+  readonly onStep?: (step: number, loss: number, epoch: number) => void | boolean;
 }
 
 export interface MinibatchSgdResult {
-  /** Epochs run (fewer than asked if `onEpoch` stopped the run). */
+  /** Epochs run, the last perhaps in part (fewer than asked if a callback stopped the run). */
   readonly epochs: number;
+  /** Whether `onEpoch` or `onStep` stopped the run. */
+  readonly stopped: boolean;
   /** Updates made. */
   readonly steps: number;
   /** Per epoch, the mean pre-update batch loss, as passed to `onEpoch`. */
@@ -118,6 +127,7 @@ export function minibatchSgd<P extends TensorRecord>(model: Model<P>, params: P,
   const epochs = checkCount(fn, 'epochs', options.epochs);
   const rng = new Rng(checkSeed(fn, options.seed));
   const onEpoch = checkCallback(fn, 'onEpoch', options.onEpoch);
+  const onStep = checkCallback(fn, 'onStep', options.onStep);
   const partial = options.partial ?? 'drop';
   if (partial !== 'drop' && partial !== 'wrap') throw new RangeError(`${fn}: partial must be 'drop' or 'wrap', got ${String(partial)}`);
   checkParams(fn, model.meta, params);
@@ -132,7 +142,8 @@ export function minibatchSgd<P extends TensorRecord>(model: Model<P>, params: P,
   const epochLosses = new Float64Array(epochs);
   let steps = 0;
   let epoch = 0;
-  while (epoch < epochs) {
+  let stopped = false;
+  while (epoch < epochs && !stopped) {
     batches.startEpoch(rng);
     let total = 0;
     let count = 0;
@@ -142,12 +153,16 @@ export function minibatchSgd<P extends TensorRecord>(model: Model<P>, params: P,
       if (!Number.isFinite(loss)) throw diverged(fn, model, loss, `epoch ${epoch + 1}, step ${count + 1}`, learningRate);
       total += loss;
       count++;
+      if (onStep && onStep(steps, loss, epoch + 1) === false) {
+        stopped = true;
+        break;
+      }
     }
     epochLosses[epoch] = total / count;
     epoch++;
-    if (onEpoch && onEpoch(epoch, epochLosses[epoch - 1]) === false) break;
+    if (!stopped && onEpoch && onEpoch(epoch, epochLosses[epoch - 1]) === false) stopped = true;
   }
-  return { epochs: epoch, steps, epochLosses: epochLosses.subarray(0, epoch) };
+  return { epochs: epoch, steps, stopped, epochLosses: epochLosses.subarray(0, epoch) };
 }
 
 function diverged(fn: string, model: { readonly meta: ModelMeta }, loss: number, where: string, learningRate: number): Error {
