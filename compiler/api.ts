@@ -107,7 +107,7 @@ function locationOf(e: Error): DiagnosticLocation | undefined {
   const { loc, subject } = e as { loc?: SourceLoc; subject?: string };
   let at: SourceLoc | undefined = loc;
   if (!at && typeof subject === 'string') {
-    const m = /^(.+):(\d+)(?::(\d+))?$/.exec(subject);
+    const m = /^(.+?):(\d+)(?::(\d+))?$/.exec(subject);
     if (m) at = { file: m[1], line: Number(m[2]), column: Number(m[3] ?? 1) };
   }
   if (!at) return undefined;

@@ -65,7 +65,29 @@ export function graph(name: string, build: (g: GraphContext) => void): GraphDef 
     result.catch(() => undefined);
     throw new GradcError(`graph '${name}'`, 'the builder function must be synchronous', call.loc);
   }
-  return Object.freeze({ [GRAPH_BRAND]: true as const, name, ir: finish(scope, call.loc) });
+  return notAModule(Object.freeze({ [GRAPH_BRAND]: true as const, name, ir: finish(scope, call.loc) }));
+}
+
+/** What a generated module exports: looked for on a graph definition, they mean a missing plugin. */
+const MODULE_EXPORTS = new Set(['meta', 'initParams', 'forward', 'loss', 'gradient', 'trainStep', 'createModel', 'WGSL']);
+
+/**
+ * A graph definition that says what went wrong when it is used as the compiled module: an
+ * app that imports a graph file without gradc's bundler plugin gets the definition, and
+ * `housing.trainStep(…)` would otherwise fail as `undefined is not a function`.
+ */
+function notAModule(def: GraphDef): GraphDef {
+  return new Proxy(def, {
+    get(target, key, receiver) {
+      if (typeof key === 'string' && MODULE_EXPORTS.has(key) && !(key in target)) {
+        throw new GradcError(
+          `graph '${target.name}'`,
+          `is a graph definition, not a compiled module, so it has no '${key}': import the graph file with '?gradc' through gradc's plugin for your bundler (gradc/vite, gradc/rollup, gradc/webpack or gradc/esbuild), or build it with \`gradc build\` and import the generated module`,
+        );
+      }
+      return Reflect.get(target, key, receiver);
+    },
+  });
 }
 
 function context(scope: GraphScope): GraphContext {
