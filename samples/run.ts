@@ -1,5 +1,5 @@
 /**
- * Trains every sample with mini-batch SGD (notes Algorithm 2) on the CPU runtime and checks
+ * Trains every sample with mini-batch SGD on the CPU runtime and checks
  * that it learned: exits non-zero if any sample fails to cut its loss by the required
  * factor or misses its sample-specific target (kink location and slope, iris accuracy).
  *

@@ -585,7 +585,7 @@ describe('oneHot, argmax, accuracy', () => {
   });
 });
 
-describe('sgd (Algorithm 1)', () => {
+describe('sgd (one example per update)', () => {
   it('reduces the loss with single-example updates and samples rows uniformly', () => {
     const data = linearData(40, 17);
     const model = linearModel(1);
