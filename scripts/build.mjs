@@ -1,11 +1,12 @@
-// Builds the package into dist/: one ESM bundle per package entry (esbuild), and with
-// `--types` (the default; `--no-types` skips it) the entries' declarations (tsc, into
-// dist/types). Dependencies stay external: they are installed with the package.
+// Builds the package into dist/: one ESM file per package entry (esbuild), the code they
+// share (the compiler, for the CLI, the API and every plugin) in dist/shared-*.js chunks
+// beside them, and, unless `--no-types`, the entries' declarations (tsc, into dist/types).
+// Dependencies stay external: they are installed with the package.
 import { build } from 'esbuild';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 /** Each bundle: its source and where it goes (package.json's exports point at these). */
 export const ENTRIES = [
@@ -21,8 +22,11 @@ export const ENTRIES = [
 ];
 
 const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' };
+for (const file of readdirSync('dist', { withFileTypes: true })) if (file.name.startsWith('shared-')) rmSync(join('dist', file.name));
 await Promise.all([
-  ...ENTRIES.map(([entry, outfile]) => build({ ...common, entryPoints: [entry], outfile })),
+  // Chunks sit beside the entries: code that finds gradc's files relative to itself
+  // (dist/index.js for graph files, dist/ as gradc's own stack frames) works from either.
+  build({ ...common, entryPoints: Object.fromEntries(ENTRIES.map(([entry, outfile]) => [basename(outfile, '.js'), entry])), outdir: 'dist', splitting: true, chunkNames: 'shared-[hash]' }),
   build({ ...common, platform: 'browser', entryPoints: ['runtime/webgpu/browser.ts'], outfile: 'dist/runtime-webgpu-browser.js' }),
 ]);
 chmodSync('dist/cli.js', 0o755);
