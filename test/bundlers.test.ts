@@ -186,6 +186,27 @@ describe('without the plugin', () => {
     expect(run.stderr).toContain("gradc: graph() ran in the browser: a graph file was bundled as plain code. Import it as './model.graph.ts?gradc' (or ?gradc-gpu) and add gradc's plugin for your bundler (gradc/vite, gradc/rollup, gradc/webpack or gradc/esbuild)");
     expect(run.stderr).not.toMatch(/is not a function/);
   });
+
+  it('Node importing a graph file with the query stops at the graph() call', () => {
+    const bare = project();
+    writeFileSync(join(bare, 'plain.graph.mjs'), "import { graph, relu } from 'gradc';\nexport default graph('plain', (g) => g.output('o', relu(g.input('x', [1, 1]))));\n");
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', "await import('./plain.graph.mjs?gradc')"], { cwd: bare, encoding: 'utf8' });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain(`GradcError: ${pathToFileURL(join(bare, 'plain.graph.mjs')).href}?gradc: was imported as plain code: no gradc plugin compiled it. Import the graph file with '?gradc' through gradc's plugin`);
+  });
+
+  it("Vite's SSR, which runs the graph file itself, stops at the graph() call with the same advice", async () => {
+    const bare = project();
+    const server = await createServer({ root: bare, configFile: false, logLevel: 'silent', server: { middlewareMode: true, hmr: false } });
+    try {
+      const error = (await server.ssrLoadModule('/app.js').then(() => undefined, (e: unknown) => e)) as Error | undefined;
+      expect(error?.message).toBe(
+        `${join(bare, 'housing.graph.ts')}?gradc: was imported as plain code: no gradc plugin compiled it. Import the graph file with '?gradc' through gradc's plugin for your bundler (gradc/vite, gradc/rollup, gradc/webpack or gradc/esbuild), or build it with \`gradc build\` and import the generated module`,
+      );
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 describe('typed imports', () => {

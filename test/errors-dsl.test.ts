@@ -873,7 +873,7 @@ describe('a graph definition used as a compiled module', () => {
     const def = graph('housing', (g) => g.output('o', relu(X(g))));
     const module = def as unknown as { trainStep: (...a: unknown[]) => number; meta: unknown };
     expect(() => module.trainStep({}, {}, 0.1)).toThrow(
-      "graph 'housing': is a graph definition, not a compiled module, so it has no 'trainStep': import the graph file with '?gradc' through gradc's plugin for your bundler (gradc/vite, gradc/rollup, gradc/webpack or gradc/esbuild), or build it with `gradc build` and import the generated module",
+      "graph 'housing': is a graph definition, not a compiled module, so it has no 'trainStep'. Import the graph file with '?gradc' through gradc's plugin for your bundler (gradc/vite, gradc/rollup, gradc/webpack or gradc/esbuild), or build it with `gradc build` and import the generated module",
     );
     expect(() => module.meta).toThrow(/no 'meta'/);
     expect(def.name).toBe('housing');

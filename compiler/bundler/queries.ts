@@ -18,8 +18,17 @@ export const QUERIES: readonly GraphQuery[] = [
   { query: 'gradc-gpu', target: 'wgsl', suffix: '.gpu' },
 ];
 
+/** `\?(?:gradc|gradc\-gpu)`: any of the queries, as a regular expression. */
+const ANY_QUERY = `\\?(?:${QUERIES.map((q) => q.query.replace(/[-]/g, '\\-')).join('|')})`;
+
 /** Matches an import of a graph file with any of the queries: `…?gradc`, `…?gradc-gpu`. */
-export const QUERY_PATTERN = new RegExp(`\\?(?:${QUERIES.map((q) => q.query.replace(/[-]/g, '\\-')).join('|')})$`);
+export const QUERY_PATTERN = new RegExp(`${ANY_QUERY}$`);
+
+/**
+ * A stack frame in a module imported with a query (`/a/b.graph.ts?gradc:12:5`): the graph
+ * file is running as plain code because no plugin compiled it (Vite's SSR, Node).
+ */
+export const QUERY_FRAME = new RegExp(`([^\\s(]+${ANY_QUERY}):\\d+:\\d+`);
 
 /** `/a/b.graph.ts?gradc-gpu` → the file and its query's row; undefined for any other id. */
 export function parseGraphImport(id: string): { file: string; query: GraphQuery } | undefined {

@@ -11,6 +11,7 @@ import { clearSourceCache, formatLoc } from './location.ts';
 import { nameProblem, sanitize } from './names.ts';
 import { GraphScope, UserCall } from './scope.ts';
 import { closest } from '../suggest.ts';
+import { QUERY_FRAME } from '../bundler/queries.ts';
 import { Tensor } from './tensor.ts';
 
 export const GRAPH_BRAND = Symbol.for('gradc.graph');
@@ -54,6 +55,8 @@ export function graph(name: string, build: (g: GraphContext) => void): GraphDef 
   // Sources are cached for quoting calls; a new graph may come from an edited file (watch mode).
   clearSourceCache();
   const call = new UserCall('graph');
+  const plain = QUERY_FRAME.exec(new Error().stack ?? '')?.[1];
+  if (plain) throw new GradcError(plain, `was imported as plain code: no gradc plugin compiled it. ${ADD_PLUGIN}`);
   const problem = nameProblem(name);
   if (problem) throw new GradcError(`graph ${quote(String(name))}`, problem, call.loc);
   if (typeof build !== 'function') throw new GradcError(`graph '${name}'`, 'the second argument must be a function (g) => { … }', call.loc);
@@ -67,6 +70,8 @@ export function graph(name: string, build: (g: GraphContext) => void): GraphDef 
   }
   return notAModule(Object.freeze({ [GRAPH_BRAND]: true as const, name, ir: finish(scope, call.loc) }));
 }
+
+const ADD_PLUGIN = "Import the graph file with '?gradc' through gradc's plugin for your bundler (gradc/vite, gradc/rollup, gradc/webpack or gradc/esbuild), or build it with `gradc build` and import the generated module";
 
 /** What a generated module exports: looked for on a graph definition, they mean a missing plugin. */
 const MODULE_EXPORTS = new Set(['meta', 'initParams', 'forward', 'loss', 'gradient', 'trainStep', 'createModel', 'WGSL']);
@@ -82,7 +87,7 @@ function notAModule(def: GraphDef): GraphDef {
       if (typeof key === 'string' && MODULE_EXPORTS.has(key) && !(key in target)) {
         throw new GradcError(
           `graph '${target.name}'`,
-          `is a graph definition, not a compiled module, so it has no '${key}': import the graph file with '?gradc' through gradc's plugin for your bundler (gradc/vite, gradc/rollup, gradc/webpack or gradc/esbuild), or build it with \`gradc build\` and import the generated module`,
+          `is a graph definition, not a compiled module, so it has no '${key}'. ${ADD_PLUGIN}`,
         );
       }
       return Reflect.get(target, key, receiver);
