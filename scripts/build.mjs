@@ -22,7 +22,9 @@ export const ENTRIES = [
 ];
 
 const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' };
-for (const file of readdirSync('dist', { withFileTypes: true })) if (file.name.startsWith('shared-')) rmSync(join('dist', file.name));
+// Chunks are named by their content: the ones of an earlier build go first.
+mkdirSync('dist', { recursive: true });
+for (const file of readdirSync('dist')) if (file.startsWith('shared-')) rmSync(join('dist', file));
 await Promise.all([
   // Chunks sit beside the entries: code that finds gradc's files relative to itself
   // (dist/index.js for graph files, dist/ as gradc's own stack frames) works from either.
