@@ -6,7 +6,7 @@
  * the graph file, and what an app bundled without the plugin says.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,7 +15,7 @@ import { rollup } from 'rollup';
 import ts from 'typescript';
 import { build as viteBuild, createServer } from 'vite';
 import webpack from 'webpack';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '..');
 const dist = (name: string) => pathToFileURL(join(root, 'dist', name)).href;
@@ -29,8 +29,14 @@ const plugins = {
 type Result = { name: string; losses: number[] };
 
 /** A project folder: the app and its training code, the housing sample, `gradc` installed as a link. */
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
 function project(): string {
   const dir = mkdtempSync(join(tmpdir(), 'gradc-bundlers-'));
+  made.push(dir);
   for (const f of ['app.js', 'train.js']) copyFileSync(join(root, 'test', 'fixtures', 'app', f), join(dir, f));
   copyFileSync(join(root, 'samples', 'housing', 'housing.graph.ts'), join(dir, 'housing.graph.ts'));
   mkdirSync(join(dir, 'node_modules'));

@@ -2,11 +2,11 @@
  * `gradc/compiler` (dist/compiler.js), as a user calls it: a graph definition or a graph
  * file in, files or diagnostics out, nothing written.
  */
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { affine, graph, relu, squaredLoss } from '../compiler/index.ts';
 import { compile as internalCompile } from '../compiler/compile.ts';
 
@@ -20,8 +20,14 @@ const tiny = graph('tiny', (g) => {
   g.loss(squaredLoss(o, g.input('y', [4, 1])));
 });
 
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
 function graphFile(text: string, name = 'net.graph.ts'): string {
   const dir = mkdtempSync(join(tmpdir(), 'gradc-api-'));
+  made.push(dir);
   writeFileSync(join(dir, name), text);
   return join(dir, name);
 }

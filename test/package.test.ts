@@ -13,7 +13,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -33,8 +33,12 @@ const STRICT = {
   noEmit: true,
 };
 
+let work = '';
 let app = '';
 let packed: string[] = [];
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
 
 /** tsc over `files` in the app, with the strict options; its output and exit status. */
 function typecheck(name: string, files: string[]): { status: number | null; output: string } {
@@ -44,7 +48,7 @@ function typecheck(name: string, files: string[]): { status: number | null; outp
 }
 
 beforeAll(() => {
-  const work = mkdtempSync(join(tmpdir(), 'gradc-package-'));
+  work = mkdtempSync(join(tmpdir(), 'gradc-package-'));
   // dist/ is built by the test setup (the `prepare` script's build); packing it must not run it again.
   const [report] = JSON.parse(execFileSync(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: root, encoding: 'utf8' })) as { filename: string; files: { path: string }[] }[];
   packed = report.files.map((f) => f.path);
