@@ -1,6 +1,6 @@
 /**
- * A small SVG scatter plot with a fitted curve, for the kink sample's picture (notes Fig. 1:
- * house prices against size, with the ReLU fit). Plain SVG text, no dependencies.
+ * A small SVG scatter plot with a fitted curve, for the kink sample's picture (house
+ * prices against size, with the ReLU fit). Plain SVG text, no dependencies.
  */
 
 export interface PlotOptions {

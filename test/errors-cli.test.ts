@@ -202,6 +202,30 @@ describe('graph files that do not load', () => {
     expect(line).toMatch(/^gradc: dep\.graph\.ts:2:\d+: .*no-such-helper/);
   });
 
+  it('a misspelt import from gradc: at the import, with the closest export', async () => {
+    const dir = workdir();
+    writeFileSync(
+      join(dir, 'typo.graph.ts'),
+      ["import { graph, affine,", "  tahn, squaredLoss } from 'gradc';", '', "export default graph('typo', (g) => {", "  g.loss(squaredLoss(tahn(affine(g.input('x', [2, 2]), g.param('W', [2, 1]), g.param('b', [1]))), g.input('y', [2, 1])));", '});', ''].join('\n'),
+    );
+    const line = expectOneLineError(await gradc(['build', 'typo.graph.ts', '--out', 'out'], dir));
+    expect(line).toBe(`gradc: import { tahn } from 'gradc' at typo.graph.ts:2: 'gradc' has no export "tahn"; did you mean tanh?`);
+    writeFileSync(join(dir, 'far.graph.ts'), "import { graph, convolve } from 'gradc';\nexport default graph('far', (g) => { g.output('o', convolve(g.input('x', [1, 1]))); });\n");
+    const far = expectOneLineError(await gradc(['build', 'far.graph.ts', '--out', 'out'], dir));
+    expect(far).toMatch(/^gradc: import \{ convolve \} from 'gradc' at far\.graph\.ts:1: 'gradc' has no export "convolve"; it exports .*\baffine\b.*\btanh\b/);
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+  });
+
+  it('a misspelt method of the graph context: at its line, with the closest method', async () => {
+    const dir = workdir();
+    writeFileSync(
+      join(dir, 'parm.graph.ts'),
+      ["import { graph, affine, relu } from 'gradc';", '', "export default graph('parm', (g) => {", "  const x = g.input('x', [2, 2]);", "  g.output('o', relu(affine(x, g.parm('W', [2, 1]), g.param('b', [1]))));", '});', ''].join('\n'),
+    );
+    const line = expectOneLineError(await gradc(['build', 'parm.graph.ts', '--out', 'out'], dir));
+    expect(line).toBe("gradc: parm('W', [2, 1]) at parm.graph.ts:5: the graph context has no method 'parm'; did you mean g.param? (its methods: input, param, output, loss)");
+  });
+
   it('inspect reports the same one-line error', async () => {
     const dir = workdir({ 'net.graph.ts': 'bad/shape.graph.ts' });
     const line = expectOneLineError(await gradc(['inspect', 'net.graph.ts'], dir));

@@ -834,3 +834,48 @@ describe('the builder function', () => {
     expect(caught).toBe(mine);
   });
 });
+
+describe('names the user mistyped', () => {
+  it('a method the graph context does not have: at its line, with the closest one', () => {
+    const e = buildError(() =>
+      graph('typo', (g) => {
+        const x = X(g);
+        const W = (g as unknown as Record<string, (n: string, s: number[]) => Tensor>).parm('W', [4, 1]); // @parm
+        g.output('o', matmul(x, W));
+      }),
+    );
+    expectHead(e, "parm('W', [4, 1])", 'parm');
+    expect(e.message).toMatch(/the graph context has no method 'parm'; did you mean g\.param\? \(its methods: input, param, output, loss\)$/);
+  });
+
+  it('a name far from every method gets the list only', () => {
+    const e = buildError(() =>
+      graph('typo', (g) => {
+        (g as unknown as Record<string, () => void>).convolution(); // @far
+      }),
+    );
+    expectHead(e, 'convolution()', 'far');
+    expect(e.message).toMatch(/has no method 'convolution' \(its methods: input, param, output, loss\)$/);
+  });
+
+  it('probing the context as tools do is no error', async () => {
+    graph('probed', (g) => {
+      expect((g as unknown as { then?: unknown }).then).toBeUndefined();
+      expect(JSON.stringify(g)).toBe('{}');
+      expect(String(g)).toBe('[object Object]');
+      g.output('o', relu(X(g)));
+    });
+  });
+});
+
+describe('a graph definition used as a compiled module', () => {
+  it('says to import it through the plugin, naming what was read', () => {
+    const def = graph('housing', (g) => g.output('o', relu(X(g))));
+    const module = def as unknown as { trainStep: (...a: unknown[]) => number; meta: unknown };
+    expect(() => module.trainStep({}, {}, 0.1)).toThrow(
+      "graph 'housing': is a graph definition, not a compiled module, so it has no 'trainStep'. Import the graph file with '?gradc' through gradc's plugin for your bundler (gradc/vite, gradc/rollup, gradc/webpack or gradc/esbuild), or build it with `gradc build` and import the generated module",
+    );
+    expect(() => module.meta).toThrow(/no 'meta'/);
+    expect(def.name).toBe('housing');
+  });
+});

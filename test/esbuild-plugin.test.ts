@@ -12,7 +12,7 @@ import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '..');
-const { gradc } = (await import(pathToFileURL(join(root, 'dist', 'esbuild.js')).href)) as typeof import('../compiler/esbuild/plugin.ts');
+const { gradc } = (await import(pathToFileURL(join(root, 'dist', 'esbuild.js')).href)) as typeof import('../compiler/bundler/esbuild.ts');
 
 const GRAPH = `import { graph, affine, relu, squaredLoss } from 'gradc';
 export default graph('tiny', (g) => {

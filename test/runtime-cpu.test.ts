@@ -2,12 +2,15 @@ import { describe, expect, it } from 'vitest';
 import {
   BatchIterator,
   Rng,
+  accuracy,
+  argmax,
   assertModel,
   batchLayout,
   checkDataset,
   columnStats,
   evaluate,
   minibatchSgd,
+  oneHot,
   permutation,
   predict,
   sgd,
@@ -15,7 +18,9 @@ import {
   splitHoldout,
   standardizeColumns,
   takeRows,
+  train,
   type Dataset,
+  type EpochReport,
   type Model,
   type Tensors,
 } from '../runtime/cpu/index.ts';
@@ -467,7 +472,120 @@ describe('minibatchSgd', () => {
   });
 });
 
-describe('sgd (Algorithm 1)', () => {
+describe('minibatchSgd onStep', () => {
+  it('reports every step with its loss and epoch, and stops at once when it returns false', () => {
+    const data = linearData(20, 17);
+    const model = linearModel(5);
+    const seen: [number, number, number][] = [];
+    const epochs: number[] = [];
+    const result = minibatchSgd(model, model.initParams(), data, {
+      learningRate: 0.05, epochs: 10,
+      onStep: (step, loss, epoch) => {
+        seen.push([step, loss, epoch]);
+        return step < 6;
+      },
+      onEpoch: (e) => void epochs.push(e),
+    });
+    // 4 steps per epoch; step 6 is the second of epoch 2, and the run ends there.
+    expect(seen.map(([step, , epoch]) => [step, epoch])).toEqual([[1, 1], [2, 1], [3, 1], [4, 1], [5, 2], [6, 2]]);
+    expect(result).toMatchObject({ epochs: 2, steps: 6, stopped: true });
+    expect(epochs).toEqual([1]);
+    expect(result.epochLosses[0]).toBeCloseTo((seen[0][1] + seen[1][1] + seen[2][1] + seen[3][1]) / 4, 12);
+    expect(result.epochLosses[1]).toBeCloseTo((seen[4][1] + seen[5][1]) / 2, 12);
+    expect(model.seen.length).toBe(6);
+  });
+
+  it('runs to the end when no callback stops it, and rejects an onStep that is not a function', () => {
+    const model = linearModel(5);
+    const result = minibatchSgd(model, model.initParams(), linearData(20), { learningRate: 0.05, epochs: 3, onStep: () => undefined });
+    expect(result).toMatchObject({ epochs: 3, steps: 12, stopped: false });
+    expect(() => minibatchSgd(model, model.initParams(), linearData(20), { learningRate: 0.05, epochs: 1, onStep: 1 as never })).toThrow(/onStep must be a function/);
+  });
+});
+
+describe('train', () => {
+  it('reports each epoch with the held-out loss after it, and stops when onEpoch returns false', () => {
+    const data = linearData(40, 18);
+    const holdout = linearData(9, 19);
+    const model = linearModel(5);
+    const params = model.initParams();
+    const measured: number[] = [];
+    const reports: EpochReport[] = [];
+    const result = train(model, params, data, {
+      learningRate: 0.1, epochs: 50, seed: 4, validation: holdout,
+      onEpoch: (report) => {
+        reports.push(report);
+        measured.push(directMeanLoss(params, holdout));
+        return report.epoch < 3;
+      },
+    });
+    expect(result).toMatchObject({ epochs: 3, steps: 24, stopped: true });
+    expect(result.history).toEqual(reports);
+    expect(reports.map((r) => [r.epoch, r.steps])).toEqual([[1, 8], [2, 16], [3, 24]]);
+    reports.forEach((r, i) => {
+      expect(r.validationLoss).toBeCloseTo(measured[i], 5);
+      expect(r.loss).toBe(result.epochLosses[i]);
+    });
+    expect(reports[2].validationLoss!).toBeLessThan(reports[0].validationLoss!);
+  });
+
+  it('passes step reports, stops on onStep, and without validation reports no validation loss', () => {
+    const model = linearModel(5);
+    const steps: string[] = [];
+    const result = train(model, model.initParams(), linearData(20), {
+      learningRate: 0.05, epochs: 4,
+      onStep: ({ step, epoch, loss }) => {
+        steps.push(`${step}/${epoch}`);
+        expect(Number.isFinite(loss)).toBe(true);
+        return step !== 7;
+      },
+    });
+    expect(steps).toEqual(['1/1', '2/1', '3/1', '4/1', '5/2', '6/2', '7/2']);
+    expect(result).toMatchObject({ epochs: 2, steps: 7, stopped: true });
+    expect(result.history).toHaveLength(1);
+    expect('validationLoss' in result.history[0]).toBe(false);
+  });
+
+  it('gives the same params as minibatchSgd with the same options', () => {
+    const data = linearData(30, 20);
+    const a = linearModel(5);
+    const b = linearModel(5);
+    const pa = a.initParams();
+    const pb = b.initParams();
+    train(a, pa, data, { learningRate: 0.05, epochs: 3, seed: 9, partial: 'wrap' });
+    minibatchSgd(b, pb, data, { learningRate: 0.05, epochs: 3, seed: 9, partial: 'wrap' });
+    expect([...pa.W, ...pa.b]).toEqual([...pb.W, ...pb.b]);
+    expect(() => train(a, pa, data, undefined as never)).toThrow(/train: options/);
+    expect(() => train(a, pa, data, { learningRate: 0.05, epochs: 1, onEpoch: 'x' as never })).toThrow(/train: onEpoch must be a function/);
+  });
+});
+
+describe('oneHot, argmax, accuracy', () => {
+  it('oneHot puts a 1 in each row at its label', () => {
+    expect([...oneHot([2, 0, 1], 3)]).toEqual([0, 0, 1, 1, 0, 0, 0, 1, 0]);
+    expect([...oneHot(Int32Array.of(0), 1)]).toEqual([1]);
+    expect(oneHot([], 4).length).toBe(0);
+    for (const bad of [3, -1, 1.5, Number.NaN]) expect(() => oneHot([0, bad], 3)).toThrow(new RegExp(`oneHot: labels\\[1\\] is ${bad}, not a class index in \\[0, 3\\)`));
+    expect(() => oneHot([0], 0)).toThrow(/oneHot: classes must be an integer ≥ 1, got 0/);
+  });
+
+  it('argmax takes the first largest value of each row; NaN never wins', () => {
+    expect([...argmax(Float32Array.of(0.1, 0.7, 0.2, 5, 5, -1, -2, -3, -1), 3)]).toEqual([1, 0, 2]);
+    expect([...argmax([Number.NaN, 1, 0, -Infinity, -Infinity, Number.NaN, Number.NaN, Number.NaN, Number.NaN], 3)]).toEqual([1, 0, -1]);
+    expect([...argmax([4, 2], 1)]).toEqual([0, 0]);
+    expect(() => argmax(new Float32Array(5), 2)).toThrow(/argmax: 5 values are not whole rows of width 2/);
+    expect(() => argmax(new Float32Array(4), 0)).toThrow(/argmax: width must be an integer ≥ 1/);
+  });
+
+  it('accuracy is the fraction of predictions equal to their labels', () => {
+    expect(accuracy([0, 1, 2, 2], Int32Array.of(0, 1, 1, 2))).toBe(0.75);
+    expect(accuracy(argmax(oneHot([1, 2, 0], 3), 3), [1, 2, 0])).toBe(1);
+    expect(() => accuracy([0, 1], [0])).toThrow(/accuracy: 2 predictions but 1 labels/);
+    expect(() => accuracy([], [])).toThrow(/accuracy: no predictions/);
+  });
+});
+
+describe('sgd (one example per update)', () => {
   it('reduces the loss with single-example updates and samples rows uniformly', () => {
     const data = linearData(40, 17);
     const model = linearModel(1);

@@ -1,5 +1,5 @@
 /**
- * Symbolic reverse-mode differentiation (notes §3, Algorithm 4). Appends to the forward
+ * Symbolic reverse-mode differentiation (backpropagation). Appends to the forward
  * graph, in the same IR, the nodes that compute dJ/dparam for every param: walking the
  * forward nodes from the loss back to the leaves, each op's pullback (its `vjp`, defined
  * beside the op) turns dJ/d(node) into dJ/d(input). Nothing is evaluated.

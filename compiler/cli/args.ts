@@ -1,5 +1,6 @@
 /** Command-line parsing for `gradc`: strict, with a suggestion for unknown options. */
 import { GradcError } from '../errors.ts';
+import { closest } from '../suggest.ts';
 
 export type Command =
   | { name: 'help'; text: string }
@@ -111,21 +112,6 @@ export function parseArgs(argv: readonly string[], targets: readonly string[]): 
 
 /** `; did you mean --out?` when some known word is close. */
 export function suggest(word: string, known: readonly string[]): string {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const k of known) {
-    const d = editDistance(word, k);
-    if (d < bestDistance) [best, bestDistance] = [k, d];
-  }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(best.length / 3)) ? ` (did you mean ${best}?)` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
+  const best = closest(word, known);
+  return best === undefined ? '' : ` (did you mean ${best}?)`;
 }

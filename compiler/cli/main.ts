@@ -8,7 +8,7 @@ import { compile, compileAsync, TARGETS, type OutputFile, type Target } from '..
 import { inspectText } from './inspect.ts';
 import { VERSION } from '../version.ts';
 import { defaultCacheDir, enableCompileCache } from './compile-cache.ts';
-import { loadGraph } from './load-graph.ts';
+import { loadGraphFile as loadGraph } from './load-checked.ts';
 import { parseArgs, type Command } from './args.ts';
 import { differing, writeAll } from './write-output.ts';
 import { watchBuild } from './watch.ts';

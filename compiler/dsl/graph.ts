@@ -11,6 +11,8 @@ import { MAX_ARRAY_ELEMENTS, elementsProblem } from './limits.ts';
 import { clearSourceCache, formatLoc } from './location.ts';
 import { nameProblem, sanitize } from './names.ts';
 import { GraphScope, UserCall } from './scope.ts';
+import { closest } from '../suggest.ts';
+import { QUERY_FRAME } from '../bundler/queries.ts';
 import { Tensor } from './tensor.ts';
 
 export const GRAPH_BRAND = Symbol.for('gradc.graph');
@@ -56,18 +58,44 @@ export function graph(name: string, build: (g: GraphContext) => void): GraphDef 
   // Sources are cached for quoting calls; a new graph may come from an edited file (watch mode).
   clearSourceCache();
   const call = new UserCall('graph');
+  const plain = QUERY_FRAME.exec(new Error().stack ?? '')?.[1];
+  if (plain) throw new GradcError(plain, `was imported as plain code: no gradc plugin compiled it. ${ADD_PLUGIN}`);
   const problem = nameProblem(name);
   if (problem) throw new GradcError(`graph ${quote(String(name))}`, problem, call.loc);
   if (typeof build !== 'function') throw new GradcError(`graph '${name}'`, 'the second argument must be a function (g) => { … }', call.loc);
   const scope = new GraphScope(name);
-  const result: unknown = build(context(scope));
+  const result: unknown = build(strictContext(context(scope)));
   scope.open = false;
   if (result instanceof Promise) {
     // The builder may go on after an await and throw; that is not the error to report.
     result.catch(() => undefined);
     throw new GradcError(`graph '${name}'`, 'the builder function must be synchronous', call.loc);
   }
-  return Object.freeze({ [GRAPH_BRAND]: true as const, name, ir: finish(scope, call.loc) });
+  return notAModule(Object.freeze({ [GRAPH_BRAND]: true as const, name, ir: finish(scope, call.loc) }));
+}
+
+const ADD_PLUGIN = "Import the graph file with '?gradc' through gradc's plugin for your bundler (gradc/vite, gradc/rollup, gradc/webpack or gradc/esbuild), or build it with `gradc build` and import the generated module";
+
+/** What a generated module exports: looked for on a graph definition, they mean a missing plugin. */
+const MODULE_EXPORTS = new Set(['meta', 'initParams', 'forward', 'loss', 'gradient', 'trainStep', 'createModel', 'WGSL']);
+
+/**
+ * A graph definition that says what went wrong when it is used as the compiled module: an
+ * app that imports a graph file without gradc's bundler plugin gets the definition, and
+ * `housing.trainStep(…)` would otherwise fail as `undefined is not a function`.
+ */
+function notAModule(def: GraphDef): GraphDef {
+  return new Proxy(def, {
+    get(target, key, receiver) {
+      if (typeof key === 'string' && MODULE_EXPORTS.has(key) && !(key in target)) {
+        throw new GradcError(
+          `graph '${target.name}'`,
+          `is a graph definition, not a compiled module, so it has no '${key}'. ${ADD_PLUGIN}`,
+        );
+      }
+      return Reflect.get(target, key, receiver);
+    },
+  });
 }
 
 function context(scope: GraphScope): GraphContext {
@@ -125,6 +153,28 @@ function context(scope: GraphScope): GraphContext {
       scope.loss = { id: value.id, loc: call.loc };
     },
   };
+}
+
+/**
+ * Names read from an object by tools that probe it (await, JSON, test matchers, React's
+ * element check): reading them from the context is no typo.
+ */
+const PROBED = new Set(['then', 'toJSON', 'asymmetricMatch', '$$typeof', 'nodeType']);
+
+/**
+ * The context the builder gets: reading a name it does not have (`g.parm`) throws a
+ * GradcError at that line with the closest method, instead of `g.parm is not a function`.
+ */
+function strictContext(ctx: GraphContext): GraphContext {
+  const methods = Object.keys(ctx);
+  return new Proxy(ctx, {
+    get(target, key, receiver) {
+      if (typeof key !== 'string' || key in target || PROBED.has(key)) return Reflect.get(target, key, receiver);
+      const hint = closest(key, methods);
+      const call = new UserCall(key);
+      call.fail([], `the graph context has no method '${key}'${hint ? `; did you mean g.${hint}?` : ''} (its methods: ${methods.join(', ')})`);
+    },
+  });
 }
 
 function checkShape(shape: unknown, subject: string, loc: SourceLoc | undefined): number[] {

@@ -11,8 +11,8 @@ import { s } from '../ir/scalar.ts';
 import { defineActivation } from './define-activation.ts';
 
 /**
- * max(z, 0). Its derivative at exactly 0 is taken as 1, the notes' 1{z ≥ 0} (Algorithm 3),
- * so a unit initialised at zero still learns.
+ * max(z, 0). Its derivative at exactly 0 is taken as 1 (relu′(z) = 1 for z ≥ 0, else 0), so a
+ * unit initialised at zero still learns.
  */
 export const relu = defineActivation({
   name: 'relu',

@@ -45,7 +45,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 }
 
 /**
- * An affine layer `Z = XW + b` (notes eq. 4.4, row-major): `x` is `[batch,in]`, `W` is
+ * An affine layer `Z = XW + b` (row-major: one example per row): `x` is `[batch,in]`, `W` is
  * `[in,out]`, `b` is `[out]`, added to every row.
  */
 export function affine(x: Tensor, W: Tensor, b: Tensor): Tensor {

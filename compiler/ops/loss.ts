@@ -1,5 +1,5 @@
 /**
- * The squared loss of notes eq. 1.1–1.2 over a batch in rows:
+ * The squared loss over a batch in rows:
  * J = (1/B) Σ_i ½‖pred_i − target_i‖², summed over output columns, B the number of rows.
  */
 import { UserCall, applyOp } from '../dsl/scope.ts';
@@ -19,7 +19,7 @@ defineOp({
   scalar: s.mul(s.mul(diff, diff), 0.5),
   reduceScale: ([pred]) => 1 / batchOf(pred),
   shape: ([a, b]) => (sameShape(a, b) ? [] : { error: `{0} is ${shapeText(a)} but {1} is ${shapeText(b)}` }),
-  // dJ/dpred = (pred − target)/B: the output delta of Algorithm 4.
+  // dJ/dpred = (pred − target)/B: the output layer's delta, where backpropagation starts.
   vjp: ({ node, grad, emit, constant, inputShapes }) => {
     const scaled = emit('mul', [grad, constant(1 / batchOf(inputShapes[0]))]);
     const dPred = emit('squared_loss_grad', [node.inputs[0], node.inputs[1], scaled]);
@@ -34,7 +34,7 @@ defineOp({
   doc: '(pred − target)·g: the output delta, g = dJ/dloss / B',
 });
 
-/** Mean squared loss over the batch (notes eq. 1.1–1.2): a scalar. */
+/** Mean squared loss over the batch, J = (1/B) Σᵢ ½‖predᵢ − targetᵢ‖²: a scalar. */
 export function squaredLoss(pred: Tensor, target: Tensor): Tensor {
   return applyOp(new UserCall('squaredLoss'), 'squared_loss', [pred, target]);
 }

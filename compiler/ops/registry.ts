@@ -96,7 +96,7 @@ export function allOps(): OpDef[] {
 /**
  * Elementwise broadcasting: the output takes the shape of the highest-rank input; every
  * other input has that shape, is a scalar, or is a row vector `[n]` repeated over the rows
- * of an `[m,n]` output (the bias of `XW + b`, notes §4).
+ * of an `[m,n]` output (the bias `b` of `XW + b`, added to every row).
  */
 export function broadcastShape(inputs: readonly Shape[]): Shape | { error: string } {
   let out = inputs[0];

@@ -1,6 +1,7 @@
 /**
- * gradc's CPU runtime: drives generated modules (see model.ts for the ABI) over datasets
- * with the optimizers of the deep-learning notes. Zero dependencies.
+ * gradc's CPU runtime: drives generated modules (see model.ts for the ABI) over datasets —
+ * SGD and mini-batch SGD, a training loop with callbacks, evaluation, batching, one-hot
+ * targets and accuracy. Zero dependencies.
  */
 export { Rng } from './rng.ts';
 export { assertModel, batchLayout, sizeOfShape } from './model.ts';
@@ -12,4 +13,7 @@ export type { ColumnStats } from './normalize.ts';
 export { minibatchSgd, sgd } from './sgd.ts';
 export type { MinibatchSgdOptions, MinibatchSgdResult, SgdOptions, SgdResult } from './sgd.ts';
 export { evaluate, predict } from './evaluate.ts';
+export { train } from './train.ts';
+export type { EpochReport, StepReport, TrainOptions, TrainResult } from './train.ts';
+export { accuracy, argmax, oneHot } from './classify.ts';
 export { progressBar, formatRate, type Progress, type ProgressOptions } from './progress.ts';

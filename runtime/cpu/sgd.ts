@@ -1,7 +1,6 @@
 /**
- * The optimizers of the deep-learning notes §1, driving a generated module's `trainStep`:
- * Algorithm 1 (SGD, one example per update) and Algorithm 2 (mini-batch SGD, B examples
- * drawn without replacement per update). The per-example loss J^(j) and its average over
+ * Stochastic gradient descent driving a generated module's `trainStep`: `sgd` (one example
+ * per update) and `minibatchSgd` (B examples drawn without replacement per update). The per-example loss J^(j) and its average over
  * a batch are whatever the graph's loss defines; `trainStep` applies θ := θ − α∇J on the
  * batch it is given.
  *
@@ -33,11 +32,11 @@ export interface SgdResult {
 }
 
 /**
- * Algorithm 1: for i = 1 … n_iter, sample j uniformly from the n examples and update
+ * SGD: for i = 1 … n_iter, sample j uniformly from the n examples and update
  * θ := θ − α∇J^(j)(θ). Updates `params` in place.
  *
  * Each update sees exactly one example, so the model must be built with batch size 1;
- * for a model with a larger static batch use `minibatchSgd` (Algorithm 2) rather than
+ * for a model with a larger static batch use `minibatchSgd` rather than
  * resampling B examples with replacement and calling that SGD.
  */
 export function sgd<P extends TensorRecord>(model: Model<P>, params: P, data: Dataset, options: SgdOptions): SgdResult {
@@ -51,8 +50,8 @@ export function sgd<P extends TensorRecord>(model: Model<P>, params: P, data: Da
   const { batchSize, names } = modelBatching(fn, model.meta, data);
   if (batchSize !== 1) {
     throw new Error(
-      `${fn}: Algorithm 1 updates on one example at a time, but model '${model.meta.name}' has a static batch of ${batchSize}; ` +
-        `use minibatchSgd (Algorithm 2) for B > 1, or build the graph with batch size 1`,
+      `${fn}: sgd updates on one example at a time, but model '${model.meta.name}' has a static batch of ${batchSize}; ` +
+        `use minibatchSgd for B > 1, or build the graph with batch size 1`,
     );
   }
   const batch: Tensors = {};
@@ -93,11 +92,20 @@ export interface MinibatchSgdOptions {
    * the epoch); return false to stop.
    */
   readonly onEpoch?: (epoch: number, meanLoss: number) => void | boolean;
+  /**
+   * Called after each update with the 1-based step (counted over the whole run), the loss
+   * before it and the 1-based epoch; return false to stop at once. The epoch it stops in
+   * counts in the result (its mean loss over the steps it ran), and `onEpoch` is not called
+   * for it.
+   */
+  readonly onStep?: (step: number, loss: number, epoch: number) => void | boolean;
 }
 
 export interface MinibatchSgdResult {
-  /** Epochs run (fewer than asked if `onEpoch` stopped the run). */
+  /** Epochs run, the last perhaps in part (fewer than asked if a callback stopped the run). */
   readonly epochs: number;
+  /** Whether `onEpoch` or `onStep` stopped the run. */
+  readonly stopped: boolean;
   /** Updates made. */
   readonly steps: number;
   /** Per epoch, the mean pre-update batch loss, as passed to `onEpoch`. */
@@ -105,7 +113,7 @@ export interface MinibatchSgdResult {
 }
 
 /**
- * Algorithm 2 with B the model's static batch size: each epoch draws a fresh uniformly
+ * Mini-batch SGD with B the model's static batch size: each epoch draws a fresh uniformly
  * random order of the n examples and steps through it B at a time, so every batch holds B
  * distinct examples (sampled without replacement) and each update is
  * θ := θ − (α/B) Σ_k ∇J^(j_k)(θ) (the graph's loss averages over the batch). Updates
@@ -118,6 +126,7 @@ export function minibatchSgd<P extends TensorRecord>(model: Model<P>, params: P,
   const epochs = checkCount(fn, 'epochs', options.epochs);
   const rng = new Rng(checkSeed(fn, options.seed));
   const onEpoch = checkCallback(fn, 'onEpoch', options.onEpoch);
+  const onStep = checkCallback(fn, 'onStep', options.onStep);
   const partial = options.partial ?? 'drop';
   if (partial !== 'drop' && partial !== 'wrap') throw new RangeError(`${fn}: partial must be 'drop' or 'wrap', got ${String(partial)}`);
   checkParams(fn, model.meta, params);
@@ -125,14 +134,15 @@ export function minibatchSgd<P extends TensorRecord>(model: Model<P>, params: P,
   if (data.count < batchSize) {
     throw new Error(
       `${fn}: the dataset has ${data.count} examples but model '${model.meta.name}' takes batches of ${batchSize}; ` +
-        `Algorithm 2 samples a batch without replacement, so it needs at least ${batchSize} examples`,
+        `each batch is drawn without replacement, so it needs at least ${batchSize} examples`,
     );
   }
   const batches = new BatchIterator(data, { batchSize, partial, names });
   const epochLosses = new Float64Array(epochs);
   let steps = 0;
   let epoch = 0;
-  while (epoch < epochs) {
+  let stopped = false;
+  while (epoch < epochs && !stopped) {
     batches.startEpoch(rng);
     let total = 0;
     let count = 0;
@@ -142,12 +152,16 @@ export function minibatchSgd<P extends TensorRecord>(model: Model<P>, params: P,
       if (!Number.isFinite(loss)) throw diverged(fn, model, loss, `epoch ${epoch + 1}, step ${count + 1}`, learningRate);
       total += loss;
       count++;
+      if (onStep && onStep(steps, loss, epoch + 1) === false) {
+        stopped = true;
+        break;
+      }
     }
     epochLosses[epoch] = total / count;
     epoch++;
-    if (onEpoch && onEpoch(epoch, epochLosses[epoch - 1]) === false) break;
+    if (!stopped && onEpoch && onEpoch(epoch, epochLosses[epoch - 1]) === false) stopped = true;
   }
-  return { epochs: epoch, steps, epochLosses: epochLosses.subarray(0, epoch) };
+  return { epochs: epoch, steps, stopped, epochLosses: epochLosses.subarray(0, epoch) };
 }
 
 function diverged(fn: string, model: { readonly meta: ModelMeta }, loss: number, where: string, learningRate: number): Error {

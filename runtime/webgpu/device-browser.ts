@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * The browser-safe half of runtime/webgpu: options, the error type, and `navigator.gpu`.
  */

@@ -1,5 +1,5 @@
 /**
- * Synthetic housing data drawn from a teacher with the structure of notes §2, eq. 2.3: the
+ * Synthetic housing data drawn from a teacher network with hidden ReLU units: the
  * price depends on three derived quantities, each a single ReLU neuron of some features,
  *
  *   family size    a1 = ReLU(0.0016·size + 0.6·bedrooms − 2.2)

@@ -1,5 +1,5 @@
 /**
- * The two-layer fully connected housing network of notes §2 (eqs. 2.4–2.6): four features
+ * A two-layer fully connected housing network, price = relu(x·W1 + b1)·W2 + b2: four features
  * (size, bedrooms, the zip code's walkability, neighbourhood wealth) → three ReLU hidden
  * units → a linear price.
  */

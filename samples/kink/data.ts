@@ -1,5 +1,5 @@
 /**
- * Synthetic house prices with a kink (notes Fig. 1): below a threshold size the price is
+ * Synthetic house prices with a kink: below a threshold size the price is
  * zero, above it the price rises linearly, plus a little noise:
  *
  *   price = max(0, slope · (size − kinkSize)) + ε,   ε ~ N(0, noise²)

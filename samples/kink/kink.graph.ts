@@ -1,5 +1,5 @@
 /**
- * The single neuron of notes eq. 2.1 and Fig. 1: price = ReLU(w·size + b), a line with a
+ * A single neuron: price = ReLU(w·size + b), a line with a
  * kink at size −b/w below which the price is zero.
  *
  * w starts at zero, not at a random draw: with sizes standardized, a negative initial w

@@ -4,7 +4,7 @@
  * produced by the gradc esbuild plugin while the page is bundled. Also their data, and how
  * to draw what each has learned.
  */
-/// <reference path="../../compiler/esbuild/modules.d.ts" />
+/// <reference path="../../compiler/bundler/modules.d.ts" />
 import { predict, type Dataset, type Tensors } from '../../runtime/cpu/index.ts';
 import { housingData } from '../housing/data.ts';
 import { KINK_TRUTH, kinkData, toOriginalUnits } from '../kink/data.ts';
@@ -84,7 +84,7 @@ function kinkDemo(): Demo {
   return {
     id: 'kink',
     label: 'Single neuron: the kink',
-    about: 'price = ReLU(w · size + b): one neuron learns the size below which a house is worth nothing (notes Fig. 1). 256 synthetic houses.',
+    about: 'price = ReLU(w · size + b): one neuron learns the size below which a house is worth nothing. 256 synthetic houses.',
     variants: bySize([variant(kink4, kink4Gpu), variant(kink16, kink16Gpu), variant(kink64, kink64Gpu), variant(kink256, kink256Gpu)]),
     defaults: { batch: 16, learningRate: 0.1, stepsPerFrame: 2 },
     train: data.dataset,
@@ -130,7 +130,7 @@ function housingDemo(): Demo {
   return {
     id: 'housing',
     label: 'Two-layer network: 4 → 3 → 1',
-    about: 'Size, bedrooms, the zip code’s walkability and wealth → 3 ReLU units → price (notes §2). 1,024 houses to train on, 256 held out.',
+    about: 'Size, bedrooms, the zip code’s walkability and wealth → 3 ReLU units → price. 1,024 houses to train on, 256 held out.',
     variants: bySize([variant(housing16, housing16Gpu), variant(housing64, housing64Gpu), variant(housing256, housing256Gpu)]),
     defaults: { batch: 64, learningRate: 0.05, stepsPerFrame: 8 },
     train: data.train,

@@ -1,5 +1,5 @@
 /**
- * Mini-batch SGD (notes Algorithm 2) on either backend, behind one interface: the generated
+ * Mini-batch SGD on either backend, behind one interface: the generated
  * JS module's `trainStep` on Float32Arrays, or the WebGPU host module's `trainSteps`, which
  * runs many steps in one submission over a training set kept on the GPU. Both shuffle the
  * rows once per epoch with the same seeded generator, so the two backends take the same

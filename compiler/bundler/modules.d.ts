@@ -1,8 +1,9 @@
 /**
- * Types for graph imports through the esbuild plugin. Reference them once in your project:
+ * Loose types for graph imports through gradc's bundler plugins, for any graph. Reference
+ * them once in your project:
  *   /// <reference types="gradc/modules" />
- * The generated `.d.ts` next to a built module is exact (named params and inputs); these are
- * the shapes every generated module shares.
+ * The plugins also write `<graph file>.gradc.d.ts` beside each graph file they compile with
+ * that graph's exact types (named params and inputs), which take precedence over these.
  */
 declare module '*?gradc' {
   type Arrays = Record<string, Float32Array>;
