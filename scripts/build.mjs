@@ -21,7 +21,9 @@ export const ENTRIES = [
   ['compiler/bundler/webpack.ts', 'dist/webpack.js'],
 ];
 
-const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' };
+// The runtime code generated modules embed, inlined (compiler/backends/common/runtime-source.ts).
+const define = { GRADC_RUNTIME_CHECKS: JSON.stringify(readFileSync('runtime/checks.ts', 'utf8')) };
+const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning', define };
 // Chunks are named by their content: the ones of an earlier build go first.
 mkdirSync('dist', { recursive: true });
 for (const file of readdirSync('dist')) if (file.startsWith('shared-')) rmSync(join('dist', file));

@@ -4,7 +4,7 @@
  * at the graph file's line.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -24,8 +24,11 @@ export default graph('tiny', (g) => {
 });
 `;
 
+/** A user's project: gradc installed (the WebGPU host module imports its driver), a graph, an app. */
 function project(graph: string, app: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'gradc-esbuild-'));
+  mkdirSync(join(dir, 'node_modules'));
+  symlinkSync(root, join(dir, 'node_modules', 'gradc'), 'dir');
   writeFileSync(join(dir, 'tiny.graph.ts'), graph);
   writeFileSync(join(dir, 'app.ts'), app);
   return dir;

@@ -12,6 +12,7 @@ import { reachable } from '../ir/graph.ts';
 import { sgd, type OptimizerDef } from '../ops/optimizers.ts';
 import { optimize } from '../passes/pipeline.ts';
 import type { Kernel } from './kernel.ts';
+import { writtenNodes } from './kernel.ts';
 import { planMemory, type MemoryPlan } from './memory.ts';
 import { schedule } from './schedule.ts';
 
@@ -80,8 +81,15 @@ export function planModule(def: GraphDef, options: PlanOptions = {}): ModulePlan
   if (!options.forwardOnly && graph.loss !== undefined) {
     const gradRoots = [graph.loss, ...(graph.grads ?? []).map((r) => r.id)];
     const gradient = entry('gradient', gradRoots);
+    // The loss is the gradient's first kernels, up to the one that makes the loss (which also
+    // makes the output delta): one kernel less to emit, and loss and gradient agree exactly.
+    const makesLoss = gradient.steps.findIndex((st) => st.kind === 'kernel' && writtenNodes(kernels[st.kernel]).includes(graph.loss!));
     // The train step runs the gradient's kernels, then the optimizer's update.
-    entries.push(entry('loss', [graph.loss]), gradient, entry('train', [graph.loss], [...gradient.steps, { kind: 'update' }]));
+    entries.push(
+      entry('loss', [graph.loss], gradient.steps.slice(0, makesLoss + 1)),
+      gradient,
+      entry('train', [graph.loss], [...gradient.steps, { kind: 'update' }]),
+    );
   }
   const memory = planMemory(graph, kernels, entries);
   const trainable = entries.some((e) => e.name === 'train');

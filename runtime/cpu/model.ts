@@ -7,48 +7,30 @@
  * batched: the first dimension of every input is the batch size B, fixed at build time.
  */
 
-/** Named tensors: params, inputs or outputs. */
-export type Tensors = Record<string, Float32Array>;
+import type { CpuModule, Gradient, ModuleMeta, Tensors } from '../module.ts';
+
+export type { Tensors };
 
 /**
  * A record of named Float32Arrays as a generated module's typed declarations (`<name>.d.ts`)
  * describe it: a per-graph interface such as `{ x: Float32Array; y: Float32Array }`, which
- * has no index signature and so is not a `Tensors`. The ABI types inputs and outputs this
+ * has no index signature and so is not a `Tensors`. The runtime types inputs and outputs this
  * loosely so that a statically imported, typed module satisfies `Model` as it is.
  */
 export type TensorRecord = object;
 
-export interface ModelMeta {
-  readonly name: string;
-  /** Input shapes; the first dimension of each is the batch size. */
-  readonly inputs: Readonly<Record<string, readonly number[]>>;
-  readonly params: Readonly<Record<string, readonly number[]>>;
-  readonly outputs: Readonly<Record<string, readonly number[]>>;
-}
+/** A module's `meta` (gradc/module's `ModuleMeta`). */
+export type ModelMeta = ModuleMeta;
 
-export interface GradientResult {
-  readonly loss: number;
-  /** dJ/dparam for every param, of the params' shapes. */
-  readonly grads: TensorRecord;
-}
+export type GradientResult = Gradient<TensorRecord>;
 
 /**
- * A generated module. `P` is its params record: `Tensors` for a module loaded dynamically
- * (see `assertModel`), the module's own `Params` interface when it is imported statically,
- * in which case the runtime functions infer it and keep params typed.
+ * A generated module as the CPU runtime drives it: gradc/module's `CpuModule`, with inputs
+ * and outputs typed loosely. `P` is its params record: `Tensors` for a module loaded
+ * dynamically (see `assertModel`), the module's own `Params` interface when it is imported
+ * statically, in which case the runtime functions infer it and keep params typed.
  */
-export interface Model<P extends TensorRecord = Tensors> {
-  readonly meta: ModelMeta;
-  /** Fresh parameters, initialised deterministically from `seed`. */
-  initParams(seed?: number): P;
-  /** The named outputs for one batch; `inputs` may hold extra model inputs (e.g. targets). */
-  forward(params: P, inputs: TensorRecord): TensorRecord;
-  /** The scalar loss J on one batch. */
-  loss(params: P, inputs: TensorRecord): number;
-  gradient(params: P, inputs: TensorRecord): GradientResult;
-  /** One SGD step θ := θ − α∇J on one batch, in place; returns J before the update. */
-  trainStep(params: P, inputs: TensorRecord, learningRate: number): number;
-}
+export type Model<P extends TensorRecord = Tensors> = CpuModule<P, TensorRecord, TensorRecord, TensorRecord>;
 
 const FUNCTIONS = ['initParams', 'forward', 'loss', 'gradient', 'trainStep'] as const;
 

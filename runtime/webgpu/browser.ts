@@ -11,3 +11,4 @@ export async function requestDevice(options: DeviceOptions = {}): Promise<GPUDev
   if (!device) throw new NoAdapterError('this browser has no WebGPU (navigator.gpu is undefined); use the JS module instead');
   return device;
 }
+export { createGpuModel } from './driver.ts';

@@ -1,1 +1,2 @@
 export { requestDevice, NoAdapterError, type DeviceOptions } from './device.ts';
+export { createGpuModel } from './driver.ts';

@@ -15,7 +15,8 @@ const show = (v) => typeof v === "string" ? JSON.stringify(v) : String(v);
 const has = (record, name) => Object.prototype.hasOwnProperty.call(record, name);
 const named = (spec, name) => spec.some((s) => s[0] === name);
 function checkArray(fn, what, [name, length, shape], v) {
-  const wanted = `${fn}: ${what}.${name} must ${v instanceof Float32Array ? "have" : "be a Float32Array of"} shape ${shape} (${length} values)`;
+  const verb = v instanceof Float32Array ? "have" : "be a Float32Array of";
+  const wanted = `${fn}: ${what}.${name} must ${verb} shape ${shape} (${length} values)`;
   if (!(v instanceof Float32Array)) throw new TypeError(`${wanted}, got ${v === void 0 ? "nothing" : describe(v)}`);
   if (v.length !== length) throw new RangeError(`${wanted}, got ${v.length} values`);
   return v;
@@ -44,7 +45,8 @@ function checkFinite(fn, what, arrays, spec) {
   if (poison === 0) return;
   arrays.forEach((v, k) => {
     const i = v.findIndex((e) => !Number.isFinite(e));
-    if (i >= 0) throw new RangeError(`${fn}: ${what}.${spec[k][0]}[${i}] is ${v[i]}; params must be finite (NaN or \xB1Infinity would spread to every param in one step)`);
+    const why = "params must be finite (NaN or Infinity would spread to every param in one step)";
+    if (i >= 0) throw new RangeError(`${fn}: ${what}.${spec[k][0]}[${i}] is ${v[i]}; ${why}`);
   });
 }
 function checkRate(learningRate, fn = "trainStep") {
@@ -74,9 +76,9 @@ const t_d_W2 = grads.subarray(32, 35);
 const t_d_b2 = grads.subarray(48, 49);
 const t_h = arena.subarray(0, 192);
 const t_o = arena.subarray(192, 256);
-const t_squared_loss = arena.subarray(192, 193);
-const t_h_affine = arena.subarray(208, 400);
-const t_d_o = arena.subarray(400, 464);
+const t_h_affine = arena.subarray(192, 384);
+const t_d_o = arena.subarray(384, 448);
+const t_squared_loss = arena.subarray(448, 449);
 const t_d_h_affine = arena.subarray(464, 656);
 const tile = new Float64Array(12);
 const acc1 = new Float64Array(1);
@@ -141,29 +143,6 @@ function k_o(t_h2, p_W2, p_b2, t_o2) {
       t_o2[i0 + r] = tile[r] + p_b2[0];
     }
   }
-}
-function k_squared_loss(t_h2, p_W2, p_b2, in_y, t_squared_loss2) {
-  let r0 = 0;
-  for (let i0 = 0; i0 < 64; i0 += 4) {
-    let c00 = 0, c10 = 0, c20 = 0, c30 = 0;
-    for (let p = 0; p < 3; p++) {
-      const a0 = t_h2[i0 * 3 + p], a1 = t_h2[i0 * 3 + p + 3], a2 = t_h2[i0 * 3 + p + 6], a3 = t_h2[i0 * 3 + p + 9];
-      const b0 = p_W2[p];
-      c00 += a0 * b0;
-      c10 += a1 * b0;
-      c20 += a2 * b0;
-      c30 += a3 * b0;
-    }
-    tile[0] = c00;
-    tile[1] = c10;
-    tile[2] = c20;
-    tile[3] = c30;
-    for (let r = 0; r < 4; r++) {
-      const e1 = tile[r] + p_b2[0] - in_y[i0 + r];
-      r0 += e1 * e1 * 0.5;
-    }
-  }
-  t_squared_loss2[0] = r0 * 0.015625;
 }
 function k_h_affine_h(in_x, p_W1, p_b1, t_h_affine2, t_h2) {
   for (let i0 = 0; i0 < 64; i0 += 4) {
@@ -366,8 +345,8 @@ function forward(params, inputs) {
 function loss(params, inputs) {
   const [p_W1, p_b1, p_W2, p_b2] = take("loss", "params", params, PARAMS, PARAMS);
   const [in_x, in_y] = take("loss", "inputs", inputs, TRAIN_INPUTS, ALL_INPUTS);
-  k_h(in_x, p_W1, p_b1, t_h);
-  k_squared_loss(t_h, p_W2, p_b2, in_y, t_squared_loss);
+  k_h_affine_h(in_x, p_W1, p_b1, t_h_affine, t_h);
+  k_d_o(t_h, p_W2, p_b2, in_y, t_d_o, t_squared_loss, t_d_b2);
   return t_squared_loss[0];
 }
 function gradient(params, inputs) {

@@ -10,7 +10,7 @@ export const meta = {
 } as const;
 
 /** The trained parameters, one Float32Array each. */
-export interface Params {
+export type Params = {
   /** Param [4,3], initialized he. */
   W1: Float32Array;
   /** Param [3], initialized zeros. */
@@ -19,35 +19,35 @@ export interface Params {
   W2: Float32Array;
   /** Param [1], initialized zeros. */
   b2: Float32Array;
-}
+};
 
 /** What `forward` reads. */
-export interface ForwardInputs {
+export type ForwardInputs = {
   /** Input [64,4]. */
   x: Float32Array;
-}
+};
 
 /** What `forward` returns: fresh arrays. */
-export interface Outputs {
+export type Outputs = {
   /** Output [64,1]. */
   price: Float32Array;
-}
+};
 
 /** What `loss`, `gradient` and `trainStep` read. */
-export interface TrainInputs {
+export type TrainInputs = {
   /** Input [64,4]. */
   x: Float32Array;
   /** Input [64,1]. */
   y: Float32Array;
-}
+};
 
 /** The loss and dJ/dparam for every param. */
-export interface Gradient {
+export type Gradient = {
   /** J at the given params and inputs. */
   loss: number;
   /** dJ/dparam, fresh arrays of the params' shapes. */
   grads: Params;
-}
+};
 
 // What the entry points check their arguments against: [name, length, shape, offset in its block].
 /** Every param. */
@@ -59,16 +59,22 @@ const TRAIN_INPUTS = [["x", 256, "[64,4]", 0], ["y", 64, "[64,1]", 256]] as cons
 /** Every declared input: others are rejected as misspellings. */
 const ALL_INPUTS = [["x", 256, "[64,4]", 0], ["y", 64, "[64,1]", 256]] as const;
 
+/** Where an argument lives: [name, floats, shape as text, offset in its buffer]. */
 type Spec = readonly (readonly [name: string, length: number, shape: string, offset: number])[];
 
-/** What a rejected value is, for messages: its class, or its type; strings quoted (so '0.1' does not read as 0.1). */
-const describe = (v: unknown): string => (v === null ? 'null' : typeof v === 'object' ? (v as object).constructor?.name ?? 'object' : typeof v);
+/** What a rejected value is, for messages: its class, or its type. */
+const describe = (v: unknown): string =>
+  (v === null ? 'null' : typeof v === 'object' ? (v as object).constructor?.name ?? 'object' : typeof v);
+
+/** A rejected value as it was: strings quoted, so '0.1' does not read as 0.1. */
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+
 const has = (record: object, name: string) => Object.prototype.hasOwnProperty.call(record, name);
 const named = (spec: Spec, name: string) => spec.some((s) => s[0] === name);
 
 function checkArray(fn: string, what: string, [name, length, shape]: Spec[number], v: unknown): Float32Array {
-  const wanted = `${fn}: ${what}.${name} must ${v instanceof Float32Array ? 'have' : 'be a Float32Array of'} shape ${shape} (${length} values)`;
+  const verb = v instanceof Float32Array ? 'have' : 'be a Float32Array of';
+  const wanted = `${fn}: ${what}.${name} must ${verb} shape ${shape} (${length} values)`;
   if (!(v instanceof Float32Array)) throw new TypeError(`${wanted}, got ${v === undefined ? 'nothing' : describe(v)}`);
   if (v.length !== length) throw new RangeError(`${wanted}, got ${v.length} values`);
   return v;
@@ -91,18 +97,21 @@ function take<S extends Spec>(fn: string, what: string, record: unknown, require
     names++;
   }
   const out = required.map((spec) => checkArray(fn, what, spec, has(given, spec[0]) ? given[spec[0]] : undefined));
-  if (names > required.length) for (const s of allowed) if (!named(required, s[0]) && has(given, s[0])) checkArray(fn, what, s, given[s[0]]);
+  if (names > required.length) {
+    for (const s of allowed) if (!named(required, s[0]) && has(given, s[0])) checkArray(fn, what, s, given[s[0]]);
+  }
   return out as { [K in keyof S]: Float32Array };
 }
 
-/** Params must be finite, or one step spreads NaN everywhere; x·0 is 0 only for finite x, so this is one multiply-add a value. */
+/** Params must be finite, or one step spreads NaN everywhere; x·0 is 0 only for finite x: one multiply-add a value. */
 function checkFinite(fn: string, what: string, arrays: readonly Float32Array[], spec: Spec): void {
   let poison = 0;
   for (const v of arrays) for (let i = 0; i < v.length; i++) poison += v[i]! * 0;
   if (poison === 0) return;
   arrays.forEach((v, k) => {
     const i = v.findIndex((e) => !Number.isFinite(e));
-    if (i >= 0) throw new RangeError(`${fn}: ${what}.${spec[k]![0]}[${i}] is ${v[i]}; params must be finite (NaN or ±Infinity would spread to every param in one step)`);
+    const why = 'params must be finite (NaN or Infinity would spread to every param in one step)';
+    if (i >= 0) throw new RangeError(`${fn}: ${what}.${spec[k]![0]}[${i}] is ${v[i]}; ${why}`);
   });
 }
 
@@ -141,9 +150,9 @@ const t_d_W2 = grads.subarray(32, 35); // [3,1]
 const t_d_b2 = grads.subarray(48, 49); // [1]
 const t_h = arena.subarray(0, 192); // [64,3]
 const t_o = arena.subarray(192, 256); // [64,1]
-const t_squared_loss = arena.subarray(192, 193); // []
-const t_h_affine = arena.subarray(208, 400); // [64,3]
-const t_d_o = arena.subarray(400, 464); // [64,1]
+const t_h_affine = arena.subarray(192, 384); // [64,3]
+const t_d_o = arena.subarray(384, 448); // [64,1]
+const t_squared_loss = arena.subarray(448, 449); // []
 const t_d_h_affine = arena.subarray(464, 656); // [64,3]
 const tile = new Float64Array(12); // kernel scratch
 const acc1 = new Float64Array(1); // kernel scratch
@@ -174,9 +183,7 @@ function k_h(in_x: Float32Array, p_W1: Float32Array, p_b1: Float32Array, t_h: Fl
     tile[6] = c20; tile[7] = c21; tile[8] = c22;
     tile[9] = c30; tile[10] = c31; tile[11] = c32;
     for (let r = 0; r < 4; r++) {
-      for (let c = 0; c < 3; c++) {
-        t_h[i0 * 3 + r * 3 + c] = Math.max(tile[r * 3 + c]! + p_b1[c]!, 0);
-      }
+      for (let c = 0; c < 3; c++) { t_h[i0 * 3 + r * 3 + c] = Math.max(tile[r * 3 + c]! + p_b1[c]!, 0); }
     }
   }
 }
@@ -195,34 +202,8 @@ function k_o(t_h: Float32Array, p_W2: Float32Array, p_b2: Float32Array, t_o: Flo
       c00 += a0 * b0; c10 += a1 * b0; c20 += a2 * b0; c30 += a3 * b0;
     }
     tile[0] = c00; tile[1] = c10; tile[2] = c20; tile[3] = c30;
-    for (let r = 0; r < 4; r++) {
-      t_o[i0 + r] = tile[r]! + p_b2[0]!;
-    }
+    for (let r = 0; r < 4; r++) { t_o[i0 + r] = tile[r]! + p_b2[0]!; }
   }
-}
-
-/**
- * matmul [64,1], k = 3:
- *   o_xw = h·W2  (not stored)
- *   o = add(o_xw, b2)  (not stored)
- *   squared_loss = squared_loss(o, y)  (summed to a scalar)
- */
-function k_squared_loss(t_h: Float32Array, p_W2: Float32Array, p_b2: Float32Array, in_y: Float32Array, t_squared_loss: Float32Array): void {
-  let r0 = 0;
-  for (let i0 = 0; i0 < 64; i0 += 4) {
-    let c00 = 0, c10 = 0, c20 = 0, c30 = 0;
-    for (let p = 0; p < 3; p++) {
-      const a0 = t_h[i0 * 3 + p]!, a1 = t_h[i0 * 3 + p + 3]!, a2 = t_h[i0 * 3 + p + 6]!, a3 = t_h[i0 * 3 + p + 9]!;
-      const b0 = p_W2[p]!;
-      c00 += a0 * b0; c10 += a1 * b0; c20 += a2 * b0; c30 += a3 * b0;
-    }
-    tile[0] = c00; tile[1] = c10; tile[2] = c20; tile[3] = c30;
-    for (let r = 0; r < 4; r++) {
-      const e1 = tile[r]! + p_b2[0]! - in_y[i0 + r]!;
-      r0 += e1 * e1 * 0.5;
-    }
-  }
-  t_squared_loss[0] = r0 * 0.015625;
 }
 
 /**
@@ -268,12 +249,7 @@ function k_h_affine_h(in_x: Float32Array, p_W1: Float32Array, p_b1: Float32Array
  *   d_b2 = sum_rows(d_o)  (summed down the rows)
  */
 function k_d_o(
-  t_h: Float32Array,
-  p_W2: Float32Array,
-  p_b2: Float32Array,
-  in_y: Float32Array,
-  t_d_o: Float32Array,
-  t_squared_loss: Float32Array,
+  t_h: Float32Array, p_W2: Float32Array, p_b2: Float32Array, in_y: Float32Array, t_d_o: Float32Array, t_squared_loss: Float32Array,
   t_d_b2: Float32Array,
 ): void {
   let r0 = 0;
@@ -291,7 +267,7 @@ function k_d_o(
       const e2 = e1 * 0.015625;
       t_d_o[i0 + r] = e2;
       r0 += e1 * e1 * 0.5;
-      acc1[0] += e2;
+      acc1[0]! += e2;
     }
   }
   t_squared_loss[0] = r0 * 0.015625;
@@ -305,15 +281,9 @@ function k_d_o(
  *   d_b1 = sum_rows(d_h_affine)  (summed down the rows)
  */
 function k_d_h_affine(
-  t_d_o: Float32Array,
-  p_W2: Float32Array,
-  t_h_affine: Float32Array,
-  t_d_h_affine: Float32Array,
-  t_d_b1: Float32Array,
+  t_d_o: Float32Array, p_W2: Float32Array, t_h_affine: Float32Array, t_d_h_affine: Float32Array, t_d_b1: Float32Array,
 ): void {
-  for (let z0 = 0; z0 < 3; z0++) {
-    acc0[z0] = 0;
-  }
+  for (let z0 = 0; z0 < 3; z0++) { acc0[z0] = 0; }
   for (let i0 = 0; i0 < 64; i0 += 4) {
     let c00 = 0, c01 = 0, c02 = 0;
     let c10 = 0, c11 = 0, c12 = 0;
@@ -333,13 +303,11 @@ function k_d_h_affine(
       for (let c = 0; c < 3; c++) {
         const e0 = t_h_affine[i0 * 3 + r * 3 + c]! >= 0 ? tile[r * 3 + c]! : 0;
         t_d_h_affine[i0 * 3 + r * 3 + c] = e0;
-        acc0[c] += e0;
+        acc0[c]! += e0;
       }
     }
   }
-  for (let z0 = 0; z0 < 3; z0++) {
-    t_d_b1[z0] = acc0[z0]!;
-  }
+  for (let z0 = 0; z0 < 3; z0++) { t_d_b1[z0] = acc0[z0]!; }
 }
 
 /**
@@ -354,9 +322,7 @@ function k_d_W2(t_h: Float32Array, t_d_o: Float32Array, t_d_W2: Float32Array): v
     c00 += a0 * b0; c10 += a1 * b0; c20 += a2 * b0;
   }
   tile[0] = c00; tile[1] = c10; tile[2] = c20;
-  for (let r = 0; r < 3; r++) {
-    t_d_W2[r] = tile[r]!;
-  }
+  for (let r = 0; r < 3; r++) { t_d_W2[r] = tile[r]!; }
 }
 
 /**
@@ -381,9 +347,7 @@ function k_d_W1(in_x: Float32Array, t_d_h_affine: Float32Array, t_d_W1: Float32A
   tile[6] = c20; tile[7] = c21; tile[8] = c22;
   tile[9] = c30; tile[10] = c31; tile[11] = c32;
   for (let r = 0; r < 4; r++) {
-    for (let c = 0; c < 3; c++) {
-      t_d_W1[r * 3 + c] = tile[r * 3 + c]!;
-    }
+    for (let c = 0; c < 3; c++) { t_d_W1[r * 3 + c] = tile[r * 3 + c]!; }
   }
 }
 
@@ -416,8 +380,7 @@ export function initParams(seed: number = 0): Params {
 /**
  * Evaluates the outputs (price) for one batch. Returns fresh arrays.
  *
- * Params: W1 [4,3], b1 [3], W2 [3,1], b2 [1].
- * Inputs: x [64,4].
+ * Reads params W1 [4,3], b1 [3], W2 [3,1], b2 [1]; inputs x [64,4].
  * Generated by gradc 0.1.0 from graph housing (hash 19818e5f9d96).
  */
 export function forward(params: Params, inputs: ForwardInputs): Outputs {
@@ -431,23 +394,21 @@ export function forward(params: Params, inputs: ForwardInputs): Outputs {
 /**
  * The loss J for one batch.
  *
- * Params: W1 [4,3], b1 [3], W2 [3,1], b2 [1].
- * Inputs: x [64,4], y [64,1].
+ * Reads params W1 [4,3], b1 [3], W2 [3,1], b2 [1]; inputs x [64,4], y [64,1].
  * Generated by gradc 0.1.0 from graph housing (hash 19818e5f9d96).
  */
 export function loss(params: Params, inputs: TrainInputs): number {
   const [p_W1, p_b1, p_W2, p_b2] = take('loss', 'params', params, PARAMS, PARAMS);
   const [in_x, in_y] = take('loss', 'inputs', inputs, TRAIN_INPUTS, ALL_INPUTS);
-  k_h(in_x, p_W1, p_b1, t_h);
-  k_squared_loss(t_h, p_W2, p_b2, in_y, t_squared_loss);
+  k_h_affine_h(in_x, p_W1, p_b1, t_h_affine, t_h);
+  k_d_o(t_h, p_W2, p_b2, in_y, t_d_o, t_squared_loss, t_d_b2);
   return t_squared_loss[0]!;
 }
 
 /**
  * The loss J and its gradient dJ/dparam for every param, by backpropagation. Returns fresh arrays.
  *
- * Params: W1 [4,3], b1 [3], W2 [3,1], b2 [1].
- * Inputs: x [64,4], y [64,1].
+ * Reads params W1 [4,3], b1 [3], W2 [3,1], b2 [1]; inputs x [64,4], y [64,1].
  * Generated by gradc 0.1.0 from graph housing (hash 19818e5f9d96).
  */
 export function gradient(params: Params, inputs: TrainInputs): Gradient {
@@ -462,10 +423,11 @@ export function gradient(params: Params, inputs: TrainInputs): Gradient {
 }
 
 /**
- * One sgd step in place (θ := θ − α·g, α the learning rate): the gradient's kernels, then the update of every param. Arguments are checked before anything runs, so a failed call changes nothing. Returns the loss before the update.
+ * One sgd step in place (θ := θ − α·g, α the learning rate): the gradient's kernels, then the
+ * update of every param. Arguments are checked before anything runs, so a failed call changes
+ * nothing. Returns the loss before the update.
  *
- * Params: W1 [4,3], b1 [3], W2 [3,1], b2 [1].
- * Inputs: x [64,4], y [64,1].
+ * Reads params W1 [4,3], b1 [3], W2 [3,1], b2 [1]; inputs x [64,4], y [64,1].
  * Generated by gradc 0.1.0 from graph housing (hash 19818e5f9d96).
  */
 export function trainStep(params: Params, inputs: TrainInputs, learningRate: number): number {

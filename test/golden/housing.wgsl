@@ -2,9 +2,9 @@
 // Params, inputs and gradients are in blocks of their own; the arena (656 f32) holds what kernels store:
 //          0  h [64,3]
 //        192  o [64,1]
-//        192  squared_loss []
-//        208  h_affine [64,3]
-//        400  d_o [64,1]
+//        192  h_affine [64,3]
+//        384  d_o [64,1]
+//        448  squared_loss []
 //        464  d_h_affine [64,3]
 @group(0) @binding(0) var<storage, read> params: array<f32>;
 @group(0) @binding(1) var<storage, read> inputs: array<f32>;
@@ -40,9 +40,7 @@ fn k_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3
   }
   tileB[lid.y * 16u + lid.x] = bv;
   workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) {
-    acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x];
-  }
+  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
   workgroupBarrier();
   if (valid) {
     arena[row * 3u + col] = max(acc + params[col + 16u], 0f);
@@ -70,78 +68,10 @@ fn k_o(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3
   }
   tileB[lid.y * 16u + lid.x] = bv;
   workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) {
-    acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x];
-  }
+  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
   workgroupBarrier();
   if (valid) {
     arena[row + col + 192u] = acc + params[col + 48u];
-  }
-}
-
-// matmul [64,1], k = 3:
-//   o_xw = h·W2  (not stored)
-//   o = add(o_xw, b2)  (not stored)
-//   squared_loss = squared_loss(o, y)  (summed to a scalar)
-// dispatch (1, 4, 1)
-@compute @workgroup_size(16, 16)
-fn k_squared_loss(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row = wg.y * 16u + lid.y;
-  let col = wg.x * 16u + lid.x;
-  let valid = row < 64u && col < 1u;
-  var acc = 0f;
-  var av = 0f;
-  if (row < 64u && lid.x < 3u) {
-    av = arena[row * 3u + lid.x];
-  }
-  tileA[lid.y * 16u + lid.x] = av;
-  var bv = 0f;
-  if (lid.y < 3u && col < 1u) {
-    bv = params[lid.y + col + 32u];
-  }
-  tileB[lid.y * 16u + lid.x] = bv;
-  workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) {
-    acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x];
-  }
-  workgroupBarrier();
-  var t0 = 0f;
-  if (valid) {
-    let e0 = acc + params[col + 48u] - inputs[row + col + 256u];
-    t0 = e0 * e0 * 0.5f;
-  }
-  part[lid.y * 16u + lid.x] = t0;
-  workgroupBarrier();
-  for (var h = 0u; h < 4u; h++) {
-    let s = 8u >> h;
-    if (lid.y < s) {
-      part[lid.y * 16u + lid.x] += part[lid.y * 16u + lid.x + s * 16u];
-    }
-    workgroupBarrier();
-  }
-  for (var h = 0u; h < 4u; h++) {
-    let s = 8u >> h;
-    if (lid.x < s) {
-      part[lid.y * 16u + lid.x] += part[lid.y * 16u + lid.x + s];
-    }
-    workgroupBarrier();
-  }
-  if (lid.y == 0u && lid.x == 0u) {
-    scratch[wg.y + wg.x] = part[0u];
-  }
-}
-
-// finishes squared_loss: combines 4 partial results and scales by 0.015625
-// dispatch (1, 1, 1)
-@compute @workgroup_size(256)
-fn k_squared_loss_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.y * 256u + wg.x * 256u + lid.x;
-  if (i < 1u) {
-    var v = 0f;
-    for (var b = 0u; b < 4u; b++) {
-      v += scratch[b + i];
-    }
-    arena[i + 192u] = v * 0.015625f;
   }
 }
 
@@ -167,13 +97,11 @@ fn k_h_affine_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
   }
   tileB[lid.y * 16u + lid.x] = bv;
   workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) {
-    acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x];
-  }
+  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
   workgroupBarrier();
   if (valid) {
     let e0 = acc + params[col + 16u];
-    arena[row * 3u + col + 208u] = e0;
+    arena[row * 3u + col + 192u] = e0;
     arena[row * 3u + col] = max(e0, 0f);
   }
 }
@@ -202,16 +130,14 @@ fn k_d_o(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: ve
   }
   tileB[lid.y * 16u + lid.x] = bv;
   workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) {
-    acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x];
-  }
+  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
   workgroupBarrier();
   var t0 = 0f;
   var t1 = 0f;
   if (valid) {
     let e0 = acc + params[col + 48u] - inputs[row + col + 256u];
     let e1 = e0 * 0.015625f;
-    arena[row + col + 400u] = e1;
+    arena[row + col + 384u] = e1;
     t0 = e0 * e0 * 0.5f;
     t1 = e1;
   }
@@ -255,10 +181,8 @@ fn k_d_o_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
   let i = wg.y * 256u + wg.x * 256u + lid.x;
   if (i < 1u) {
     var v = 0f;
-    for (var b = 0u; b < 4u; b++) {
-      v += scratch[b + i];
-    }
-    arena[i + 192u] = v * 0.015625f;
+    for (var b = 0u; b < 4u; b++) { v += scratch[b + i]; }
+    arena[i + 448u] = v * 0.015625f;
   }
 }
 
@@ -269,9 +193,7 @@ fn k_d_o_1_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id
   let i = wg.y * 256u + wg.x * 256u + lid.x;
   if (i < 1u) {
     var v = 0f;
-    for (var b = 0u; b < 4u; b++) {
-      v += scratch[b + i + 16u];
-    }
+    for (var b = 0u; b < 4u; b++) { v += scratch[b + i + 16u]; }
     grads[i + 48u] = v;
   }
 }
@@ -289,7 +211,7 @@ fn k_d_h_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
   var acc = 0f;
   var av = 0f;
   if (row < 64u && lid.x < 1u) {
-    av = arena[row + lid.x + 400u];
+    av = arena[row + lid.x + 384u];
   }
   tileA[lid.y * 16u + lid.x] = av;
   var bv = 0f;
@@ -298,13 +220,11 @@ fn k_d_h_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
   }
   tileB[lid.y * 16u + lid.x] = bv;
   workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) {
-    acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x];
-  }
+  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
   workgroupBarrier();
   var t0 = 0f;
   if (valid) {
-    let e0 = select(0f, acc, arena[row * 3u + col + 208u] >= 0f);
+    let e0 = select(0f, acc, arena[row * 3u + col + 192u] >= 0f);
     arena[row * 3u + col + 464u] = e0;
     t0 = e0;
   }
@@ -329,9 +249,7 @@ fn k_d_h_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocati
   let i = wg.y * 256u + wg.x * 256u + lid.x;
   if (i < 3u) {
     var v = 0f;
-    for (var b = 0u; b < 4u; b++) {
-      v += scratch[b * 3u + i];
-    }
+    for (var b = 0u; b < 4u; b++) { v += scratch[b * 3u + i]; }
     grads[i + 16u] = v;
   }
 }
@@ -355,13 +273,11 @@ fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
     let bk = t + lid.y;
     var bv = 0f;
     if (bk < 64u && col < 1u) {
-      bv = arena[bk + col + 400u];
+      bv = arena[bk + col + 384u];
     }
     tileB[lid.y * 16u + lid.x] = bv;
     workgroupBarrier();
-    for (var p = 0u; p < 16u; p++) {
-      acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x];
-    }
+    for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
     workgroupBarrier();
   }
   if (valid) {
@@ -392,9 +308,7 @@ fn k_d_W1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
     }
     tileB[lid.y * 16u + lid.x] = bv;
     workgroupBarrier();
-    for (var p = 0u; p < 16u; p++) {
-      acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x];
-    }
+    for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
     workgroupBarrier();
   }
   if (valid) {

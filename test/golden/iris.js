@@ -6,7 +6,14 @@ const meta = {
   params: { W1: [4, 16], b1: [16], W2: [16, 8], b2: [8], W3: [8, 3], b3: [3] },
   outputs: { scores: [15, 3] }
 };
-const PARAMS = [["W1", 64, "[4,16]", 0], ["b1", 16, "[16]", 64], ["W2", 128, "[16,8]", 80], ["b2", 8, "[8]", 208], ["W3", 24, "[8,3]", 224], ["b3", 3, "[3]", 256]];
+const PARAMS = [
+  ["W1", 64, "[4,16]", 0],
+  ["b1", 16, "[16]", 64],
+  ["W2", 128, "[16,8]", 80],
+  ["b2", 8, "[8]", 208],
+  ["W3", 24, "[8,3]", 224],
+  ["b3", 3, "[3]", 256]
+];
 const FORWARD_INPUTS = [["x", 60, "[15,4]", 0]];
 const TRAIN_INPUTS = [["x", 60, "[15,4]", 0], ["y", 45, "[15,3]", 64]];
 const ALL_INPUTS = [["x", 60, "[15,4]", 0], ["y", 45, "[15,3]", 64]];
@@ -15,7 +22,8 @@ const show = (v) => typeof v === "string" ? JSON.stringify(v) : String(v);
 const has = (record, name) => Object.prototype.hasOwnProperty.call(record, name);
 const named = (spec, name) => spec.some((s) => s[0] === name);
 function checkArray(fn, what, [name, length, shape], v) {
-  const wanted = `${fn}: ${what}.${name} must ${v instanceof Float32Array ? "have" : "be a Float32Array of"} shape ${shape} (${length} values)`;
+  const verb = v instanceof Float32Array ? "have" : "be a Float32Array of";
+  const wanted = `${fn}: ${what}.${name} must ${verb} shape ${shape} (${length} values)`;
   if (!(v instanceof Float32Array)) throw new TypeError(`${wanted}, got ${v === void 0 ? "nothing" : describe(v)}`);
   if (v.length !== length) throw new RangeError(`${wanted}, got ${v.length} values`);
   return v;
@@ -44,7 +52,8 @@ function checkFinite(fn, what, arrays, spec) {
   if (poison === 0) return;
   arrays.forEach((v, k) => {
     const i = v.findIndex((e) => !Number.isFinite(e));
-    if (i >= 0) throw new RangeError(`${fn}: ${what}.${spec[k][0]}[${i}] is ${v[i]}; params must be finite (NaN or \xB1Infinity would spread to every param in one step)`);
+    const why = "params must be finite (NaN or Infinity would spread to every param in one step)";
+    if (i >= 0) throw new RangeError(`${fn}: ${what}.${spec[k][0]}[${i}] is ${v[i]}; ${why}`);
   });
 }
 function checkRate(learningRate, fn = "trainStep") {
@@ -77,8 +86,8 @@ const t_d_b3 = grads.subarray(256, 259);
 const t_h1 = arena.subarray(0, 240);
 const t_h2 = arena.subarray(240, 360);
 const t_scores = arena.subarray(0, 45);
-const t_squared_loss = arena.subarray(368, 369);
-const t_d_scores_affine = arena.subarray(384, 429);
+const t_d_scores_affine = arena.subarray(368, 413);
+const t_squared_loss = arena.subarray(416, 417);
 const t_d_h2_affine = arena.subarray(432, 552);
 const t_d_h1_affine = arena.subarray(560, 800);
 const tile = new Float64Array(16);
@@ -305,73 +314,6 @@ function k_scores(t_h22, p_W3, p_b3, t_scores2) {
       t_scores2[i0 * 3 + c] = e3 >= 0 ? 1 / e5 : e4 / e5;
     }
   }
-}
-function k_squared_loss(t_h22, p_W3, p_b3, in_y, t_squared_loss2) {
-  let r0 = 0;
-  for (let i0 = 0; i0 < 12; i0 += 4) {
-    let c00 = 0, c01 = 0, c02 = 0;
-    let c10 = 0, c11 = 0, c12 = 0;
-    let c20 = 0, c21 = 0, c22 = 0;
-    let c30 = 0, c31 = 0, c32 = 0;
-    for (let p = 0; p < 8; p++) {
-      const a0 = t_h22[i0 * 8 + p], a1 = t_h22[i0 * 8 + p + 8], a2 = t_h22[i0 * 8 + p + 16], a3 = t_h22[i0 * 8 + p + 24];
-      const b0 = p_W3[p * 3], b1 = p_W3[p * 3 + 1], b2 = p_W3[p * 3 + 2];
-      c00 += a0 * b0;
-      c01 += a0 * b1;
-      c02 += a0 * b2;
-      c10 += a1 * b0;
-      c11 += a1 * b1;
-      c12 += a1 * b2;
-      c20 += a2 * b0;
-      c21 += a2 * b1;
-      c22 += a2 * b2;
-      c30 += a3 * b0;
-      c31 += a3 * b1;
-      c32 += a3 * b2;
-    }
-    tile[0] = c00;
-    tile[1] = c01;
-    tile[2] = c02;
-    tile[3] = c10;
-    tile[4] = c11;
-    tile[5] = c12;
-    tile[6] = c20;
-    tile[7] = c21;
-    tile[8] = c22;
-    tile[9] = c30;
-    tile[10] = c31;
-    tile[11] = c32;
-    for (let r = 0; r < 4; r++) {
-      for (let c = 0; c < 3; c++) {
-        const e1 = tile[r * 3 + c] + p_b3[c];
-        const e2 = Math.exp(-Math.abs(e1));
-        const e3 = 1 + e2;
-        const e4 = (e1 >= 0 ? 1 / e3 : e2 / e3) - in_y[i0 * 3 + r * 3 + c];
-        r0 += e4 * e4 * 0.5;
-      }
-    }
-  }
-  for (let i0 = 12; i0 < 15; i0++) {
-    let c00 = 0, c01 = 0, c02 = 0;
-    for (let p = 0; p < 8; p++) {
-      const a0 = t_h22[i0 * 8 + p];
-      const b0 = p_W3[p * 3], b1 = p_W3[p * 3 + 1], b2 = p_W3[p * 3 + 2];
-      c00 += a0 * b0;
-      c01 += a0 * b1;
-      c02 += a0 * b2;
-    }
-    tile[0] = c00;
-    tile[1] = c01;
-    tile[2] = c02;
-    for (let c = 0; c < 3; c++) {
-      const e6 = tile[c] + p_b3[c];
-      const e7 = Math.exp(-Math.abs(e6));
-      const e8 = 1 + e7;
-      const e9 = (e6 >= 0 ? 1 / e8 : e7 / e8) - in_y[i0 * 3 + c];
-      r0 += e9 * e9 * 0.5;
-    }
-  }
-  t_squared_loss2[0] = r0 * 0.06666666666666667;
 }
 function k_d_scores_affine(t_h22, p_W3, p_b3, in_y, t_d_scores_affine2, t_squared_loss2, t_d_b32) {
   let r0 = 0;
@@ -812,7 +754,7 @@ function loss(params, inputs) {
   const [in_x, in_y] = take("loss", "inputs", inputs, TRAIN_INPUTS, ALL_INPUTS);
   k_h1(in_x, p_W1, p_b1, t_h1);
   k_h2(t_h1, p_W2, p_b2, t_h2);
-  k_squared_loss(t_h2, p_W3, p_b3, in_y, t_squared_loss);
+  k_d_scores_affine(t_h2, p_W3, p_b3, in_y, t_d_scores_affine, t_squared_loss, t_d_b3);
   return t_squared_loss[0];
 }
 function gradient(params, inputs) {
@@ -826,7 +768,14 @@ function gradient(params, inputs) {
   k_d_h1_affine(t_d_h2_affine, p_W2, t_h1, t_d_h1_affine, t_d_b1);
   k_d_W2(t_h1, t_d_h2_affine, t_d_W2);
   k_d_W1(in_x, t_d_h1_affine, t_d_W1);
-  return { loss: t_squared_loss[0], grads: { W1: t_d_W1.slice(), b1: t_d_b1.slice(), W2: t_d_W2.slice(), b2: t_d_b2.slice(), W3: t_d_W3.slice(), b3: t_d_b3.slice() } };
+  return { loss: t_squared_loss[0], grads: {
+    W1: t_d_W1.slice(),
+    b1: t_d_b1.slice(),
+    W2: t_d_W2.slice(),
+    b2: t_d_b2.slice(),
+    W3: t_d_W3.slice(),
+    b3: t_d_b3.slice()
+  } };
 }
 function trainStep(params, inputs, learningRate) {
   checkRate(learningRate);

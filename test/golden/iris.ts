@@ -10,7 +10,7 @@ export const meta = {
 } as const;
 
 /** The trained parameters, one Float32Array each. */
-export interface Params {
+export type Params = {
   /** Param [4,16], initialized xavier. */
   W1: Float32Array;
   /** Param [16], initialized zeros. */
@@ -23,39 +23,46 @@ export interface Params {
   W3: Float32Array;
   /** Param [3], initialized zeros. */
   b3: Float32Array;
-}
+};
 
 /** What `forward` reads. */
-export interface ForwardInputs {
+export type ForwardInputs = {
   /** Input [15,4]. */
   x: Float32Array;
-}
+};
 
 /** What `forward` returns: fresh arrays. */
-export interface Outputs {
+export type Outputs = {
   /** Output [15,3]. */
   scores: Float32Array;
-}
+};
 
 /** What `loss`, `gradient` and `trainStep` read. */
-export interface TrainInputs {
+export type TrainInputs = {
   /** Input [15,4]. */
   x: Float32Array;
   /** Input [15,3]. */
   y: Float32Array;
-}
+};
 
 /** The loss and dJ/dparam for every param. */
-export interface Gradient {
+export type Gradient = {
   /** J at the given params and inputs. */
   loss: number;
   /** dJ/dparam, fresh arrays of the params' shapes. */
   grads: Params;
-}
+};
 
 // What the entry points check their arguments against: [name, length, shape, offset in its block].
 /** Every param. */
-const PARAMS = [["W1", 64, "[4,16]", 0], ["b1", 16, "[16]", 64], ["W2", 128, "[16,8]", 80], ["b2", 8, "[8]", 208], ["W3", 24, "[8,3]", 224], ["b3", 3, "[3]", 256]] as const;
+const PARAMS = [
+  ["W1", 64, "[4,16]", 0],
+  ["b1", 16, "[16]", 64],
+  ["W2", 128, "[16,8]", 80],
+  ["b2", 8, "[8]", 208],
+  ["W3", 24, "[8,3]", 224],
+  ["b3", 3, "[3]", 256],
+] as const;
 /** The inputs forward reads. */
 const FORWARD_INPUTS = [["x", 60, "[15,4]", 0]] as const;
 /** The inputs loss, gradient and trainStep read. */
@@ -63,16 +70,22 @@ const TRAIN_INPUTS = [["x", 60, "[15,4]", 0], ["y", 45, "[15,3]", 64]] as const;
 /** Every declared input: others are rejected as misspellings. */
 const ALL_INPUTS = [["x", 60, "[15,4]", 0], ["y", 45, "[15,3]", 64]] as const;
 
+/** Where an argument lives: [name, floats, shape as text, offset in its buffer]. */
 type Spec = readonly (readonly [name: string, length: number, shape: string, offset: number])[];
 
-/** What a rejected value is, for messages: its class, or its type; strings quoted (so '0.1' does not read as 0.1). */
-const describe = (v: unknown): string => (v === null ? 'null' : typeof v === 'object' ? (v as object).constructor?.name ?? 'object' : typeof v);
+/** What a rejected value is, for messages: its class, or its type. */
+const describe = (v: unknown): string =>
+  (v === null ? 'null' : typeof v === 'object' ? (v as object).constructor?.name ?? 'object' : typeof v);
+
+/** A rejected value as it was: strings quoted, so '0.1' does not read as 0.1. */
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+
 const has = (record: object, name: string) => Object.prototype.hasOwnProperty.call(record, name);
 const named = (spec: Spec, name: string) => spec.some((s) => s[0] === name);
 
 function checkArray(fn: string, what: string, [name, length, shape]: Spec[number], v: unknown): Float32Array {
-  const wanted = `${fn}: ${what}.${name} must ${v instanceof Float32Array ? 'have' : 'be a Float32Array of'} shape ${shape} (${length} values)`;
+  const verb = v instanceof Float32Array ? 'have' : 'be a Float32Array of';
+  const wanted = `${fn}: ${what}.${name} must ${verb} shape ${shape} (${length} values)`;
   if (!(v instanceof Float32Array)) throw new TypeError(`${wanted}, got ${v === undefined ? 'nothing' : describe(v)}`);
   if (v.length !== length) throw new RangeError(`${wanted}, got ${v.length} values`);
   return v;
@@ -95,18 +108,21 @@ function take<S extends Spec>(fn: string, what: string, record: unknown, require
     names++;
   }
   const out = required.map((spec) => checkArray(fn, what, spec, has(given, spec[0]) ? given[spec[0]] : undefined));
-  if (names > required.length) for (const s of allowed) if (!named(required, s[0]) && has(given, s[0])) checkArray(fn, what, s, given[s[0]]);
+  if (names > required.length) {
+    for (const s of allowed) if (!named(required, s[0]) && has(given, s[0])) checkArray(fn, what, s, given[s[0]]);
+  }
   return out as { [K in keyof S]: Float32Array };
 }
 
-/** Params must be finite, or one step spreads NaN everywhere; x·0 is 0 only for finite x, so this is one multiply-add a value. */
+/** Params must be finite, or one step spreads NaN everywhere; x·0 is 0 only for finite x: one multiply-add a value. */
 function checkFinite(fn: string, what: string, arrays: readonly Float32Array[], spec: Spec): void {
   let poison = 0;
   for (const v of arrays) for (let i = 0; i < v.length; i++) poison += v[i]! * 0;
   if (poison === 0) return;
   arrays.forEach((v, k) => {
     const i = v.findIndex((e) => !Number.isFinite(e));
-    if (i >= 0) throw new RangeError(`${fn}: ${what}.${spec[k]![0]}[${i}] is ${v[i]}; params must be finite (NaN or ±Infinity would spread to every param in one step)`);
+    const why = 'params must be finite (NaN or Infinity would spread to every param in one step)';
+    if (i >= 0) throw new RangeError(`${fn}: ${what}.${spec[k]![0]}[${i}] is ${v[i]}; ${why}`);
   });
 }
 
@@ -148,8 +164,8 @@ const t_d_b3 = grads.subarray(256, 259); // [3]
 const t_h1 = arena.subarray(0, 240); // [15,16]
 const t_h2 = arena.subarray(240, 360); // [15,8]
 const t_scores = arena.subarray(0, 45); // [15,3]
-const t_squared_loss = arena.subarray(368, 369); // []
-const t_d_scores_affine = arena.subarray(384, 429); // [15,3]
+const t_d_scores_affine = arena.subarray(368, 413); // [15,3]
+const t_squared_loss = arena.subarray(416, 417); // []
 const t_d_h2_affine = arena.subarray(432, 552); // [15,8]
 const t_d_h1_affine = arena.subarray(560, 800); // [15,16]
 const tile = new Float64Array(16); // kernel scratch
@@ -324,85 +340,17 @@ function k_scores(t_h2: Float32Array, p_W3: Float32Array, p_b3: Float32Array, t_
  *   scores_affine_xw = h2·W3  (not stored)
  *   scores_affine = add(scores_affine_xw, b3)  (not stored)
  *   scores = sigmoid(scores_affine)  (not stored)
- *   squared_loss = squared_loss(scores, y)  (summed to a scalar)
- */
-function k_squared_loss(
-  t_h2: Float32Array,
-  p_W3: Float32Array,
-  p_b3: Float32Array,
-  in_y: Float32Array,
-  t_squared_loss: Float32Array,
-): void {
-  let r0 = 0;
-  for (let i0 = 0; i0 < 12; i0 += 4) {
-    let c00 = 0, c01 = 0, c02 = 0;
-    let c10 = 0, c11 = 0, c12 = 0;
-    let c20 = 0, c21 = 0, c22 = 0;
-    let c30 = 0, c31 = 0, c32 = 0;
-    for (let p = 0; p < 8; p++) {
-      const a0 = t_h2[i0 * 8 + p]!, a1 = t_h2[i0 * 8 + p + 8]!, a2 = t_h2[i0 * 8 + p + 16]!, a3 = t_h2[i0 * 8 + p + 24]!;
-      const b0 = p_W3[p * 3]!, b1 = p_W3[p * 3 + 1]!, b2 = p_W3[p * 3 + 2]!;
-      c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2;
-      c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2;
-      c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2;
-      c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2;
-    }
-    tile[0] = c00; tile[1] = c01; tile[2] = c02;
-    tile[3] = c10; tile[4] = c11; tile[5] = c12;
-    tile[6] = c20; tile[7] = c21; tile[8] = c22;
-    tile[9] = c30; tile[10] = c31; tile[11] = c32;
-    for (let r = 0; r < 4; r++) {
-      for (let c = 0; c < 3; c++) {
-        const e1 = tile[r * 3 + c]! + p_b3[c]!;
-        const e2 = Math.exp(-Math.abs(e1));
-        const e3 = 1 + e2;
-        const e4 = (e1 >= 0 ? 1 / e3 : e2 / e3) - in_y[i0 * 3 + r * 3 + c]!;
-        r0 += e4 * e4 * 0.5;
-      }
-    }
-  }
-  for (let i0 = 12; i0 < 15; i0++) {
-    let c00 = 0, c01 = 0, c02 = 0;
-    for (let p = 0; p < 8; p++) {
-      const a0 = t_h2[i0 * 8 + p]!;
-      const b0 = p_W3[p * 3]!, b1 = p_W3[p * 3 + 1]!, b2 = p_W3[p * 3 + 2]!;
-      c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2;
-    }
-    tile[0] = c00; tile[1] = c01; tile[2] = c02;
-    for (let c = 0; c < 3; c++) {
-      const e6 = tile[c]! + p_b3[c]!;
-      const e7 = Math.exp(-Math.abs(e6));
-      const e8 = 1 + e7;
-      const e9 = (e6 >= 0 ? 1 / e8 : e7 / e8) - in_y[i0 * 3 + c]!;
-      r0 += e9 * e9 * 0.5;
-    }
-  }
-  t_squared_loss[0] = r0 * 0.06666666666666667;
-}
-
-/**
- * matmul [15,3], k = 8:
- *   scores_affine_xw = h2·W3  (not stored)
- *   scores_affine = add(scores_affine_xw, b3)  (not stored)
- *   scores = sigmoid(scores_affine)  (not stored)
  *   d_scores = squared_loss_grad(scores, y, 0.06666666666666667)  (not stored)
  *   d_scores_affine = sigmoid_grad(d_scores, scores)
  *   squared_loss = squared_loss(scores, y)  (summed to a scalar)
  *   d_b3 = sum_rows(d_scores_affine)  (summed down the rows)
  */
 function k_d_scores_affine(
-  t_h2: Float32Array,
-  p_W3: Float32Array,
-  p_b3: Float32Array,
-  in_y: Float32Array,
-  t_d_scores_affine: Float32Array,
-  t_squared_loss: Float32Array,
-  t_d_b3: Float32Array,
+  t_h2: Float32Array, p_W3: Float32Array, p_b3: Float32Array, in_y: Float32Array, t_d_scores_affine: Float32Array,
+  t_squared_loss: Float32Array, t_d_b3: Float32Array,
 ): void {
   let r0 = 0;
-  for (let z1 = 0; z1 < 3; z1++) {
-    acc1[z1] = 0;
-  }
+  for (let z1 = 0; z1 < 3; z1++) { acc1[z1] = 0; }
   for (let i0 = 0; i0 < 12; i0 += 4) {
     let c00 = 0, c01 = 0, c02 = 0;
     let c10 = 0, c11 = 0, c12 = 0;
@@ -430,7 +378,7 @@ function k_d_scores_affine(
         const e6 = e5 * 0.06666666666666667 * (e4 * (1 - e4));
         t_d_scores_affine[i0 * 3 + r * 3 + c] = e6;
         r0 += e5 * e5 * 0.5;
-        acc1[c] += e6;
+        acc1[c]! += e6;
       }
     }
   }
@@ -451,13 +399,11 @@ function k_d_scores_affine(
       const e13 = e12 * 0.06666666666666667 * (e11 * (1 - e11));
       t_d_scores_affine[i0 * 3 + c] = e13;
       r0 += e12 * e12 * 0.5;
-      acc1[c] += e13;
+      acc1[c]! += e13;
     }
   }
   t_squared_loss[0] = r0 * 0.06666666666666667;
-  for (let z1 = 0; z1 < 3; z1++) {
-    t_d_b3[z1] = acc1[z1]!;
-  }
+  for (let z1 = 0; z1 < 3; z1++) { t_d_b3[z1] = acc1[z1]!; }
 }
 
 /**
@@ -467,15 +413,9 @@ function k_d_scores_affine(
  *   d_b2 = sum_rows(d_h2_affine)  (summed down the rows)
  */
 function k_d_h2_affine(
-  t_d_scores_affine: Float32Array,
-  p_W3: Float32Array,
-  t_h2: Float32Array,
-  t_d_h2_affine: Float32Array,
-  t_d_b2: Float32Array,
+  t_d_scores_affine: Float32Array, p_W3: Float32Array, t_h2: Float32Array, t_d_h2_affine: Float32Array, t_d_b2: Float32Array,
 ): void {
-  for (let z0 = 0; z0 < 8; z0++) {
-    acc0[z0] = 0;
-  }
+  for (let z0 = 0; z0 < 8; z0++) { acc0[z0] = 0; }
   for (let j0 = 0; j0 < 8; j0 += 4) {
     for (let i0 = 0; i0 < 12; i0 += 4) {
       let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
@@ -502,7 +442,7 @@ function k_d_h2_affine(
           const e0 = t_h2[i0 * 8 + r * 8 + j0 + c]!;
           const e1 = tile[r * 4 + c]! * (1 - e0 * e0);
           t_d_h2_affine[i0 * 8 + r * 8 + j0 + c] = e1;
-          acc0[j0 + c] += e1;
+          acc0[j0 + c]! += e1;
         }
       }
     }
@@ -518,13 +458,11 @@ function k_d_h2_affine(
         const e2 = t_h2[i0 * 8 + j0 + c]!;
         const e3 = tile[c]! * (1 - e2 * e2);
         t_d_h2_affine[i0 * 8 + j0 + c] = e3;
-        acc0[j0 + c] += e3;
+        acc0[j0 + c]! += e3;
       }
     }
   }
-  for (let z0 = 0; z0 < 8; z0++) {
-    t_d_b2[z0] = acc0[z0]!;
-  }
+  for (let z0 = 0; z0 < 8; z0++) { t_d_b2[z0] = acc0[z0]!; }
 }
 
 /**
@@ -550,9 +488,7 @@ function k_d_W3(t_h2: Float32Array, t_d_scores_affine: Float32Array, t_d_W3: Flo
     tile[6] = c20; tile[7] = c21; tile[8] = c22;
     tile[9] = c30; tile[10] = c31; tile[11] = c32;
     for (let r = 0; r < 4; r++) {
-      for (let c = 0; c < 3; c++) {
-        t_d_W3[i0 * 3 + r * 3 + c] = tile[r * 3 + c]!;
-      }
+      for (let c = 0; c < 3; c++) { t_d_W3[i0 * 3 + r * 3 + c] = tile[r * 3 + c]!; }
     }
   }
 }
@@ -564,15 +500,9 @@ function k_d_W3(t_h2: Float32Array, t_d_scores_affine: Float32Array, t_d_W3: Flo
  *   d_b1 = sum_rows(d_h1_affine)  (summed down the rows)
  */
 function k_d_h1_affine(
-  t_d_h2_affine: Float32Array,
-  p_W2: Float32Array,
-  t_h1: Float32Array,
-  t_d_h1_affine: Float32Array,
-  t_d_b1: Float32Array,
+  t_d_h2_affine: Float32Array, p_W2: Float32Array, t_h1: Float32Array, t_d_h1_affine: Float32Array, t_d_b1: Float32Array,
 ): void {
-  for (let z0 = 0; z0 < 16; z0++) {
-    acc0[z0] = 0;
-  }
+  for (let z0 = 0; z0 < 16; z0++) { acc0[z0] = 0; }
   for (let j0 = 0; j0 < 16; j0 += 4) {
     for (let i0 = 0; i0 < 12; i0 += 4) {
       let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
@@ -602,7 +532,7 @@ function k_d_h1_affine(
           const e0 = t_h1[i0 * 16 + r * 16 + j0 + c]!;
           const e1 = tile[r * 4 + c]! * (1 - e0 * e0);
           t_d_h1_affine[i0 * 16 + r * 16 + j0 + c] = e1;
-          acc0[j0 + c] += e1;
+          acc0[j0 + c]! += e1;
         }
       }
     }
@@ -621,13 +551,11 @@ function k_d_h1_affine(
         const e2 = t_h1[i0 * 16 + j0 + c]!;
         const e3 = tile[c]! * (1 - e2 * e2);
         t_d_h1_affine[i0 * 16 + j0 + c] = e3;
-        acc0[j0 + c] += e3;
+        acc0[j0 + c]! += e3;
       }
     }
   }
-  for (let z0 = 0; z0 < 16; z0++) {
-    t_d_b1[z0] = acc0[z0]!;
-  }
+  for (let z0 = 0; z0 < 16; z0++) { t_d_b1[z0] = acc0[z0]!; }
 }
 
 /**
@@ -660,9 +588,7 @@ function k_d_W2(t_h1: Float32Array, t_d_h2_affine: Float32Array, t_d_W2: Float32
       tile[8] = c20; tile[9] = c21; tile[10] = c22; tile[11] = c23;
       tile[12] = c30; tile[13] = c31; tile[14] = c32; tile[15] = c33;
       for (let r = 0; r < 4; r++) {
-        for (let c = 0; c < 4; c++) {
-          t_d_W2[i0 * 8 + r * 8 + j0 + c] = tile[r * 4 + c]!;
-        }
+        for (let c = 0; c < 4; c++) { t_d_W2[i0 * 8 + r * 8 + j0 + c] = tile[r * 4 + c]!; }
       }
     }
   }
@@ -694,9 +620,7 @@ function k_d_W1(in_x: Float32Array, t_d_h1_affine: Float32Array, t_d_W1: Float32
     tile[8] = c20; tile[9] = c21; tile[10] = c22; tile[11] = c23;
     tile[12] = c30; tile[13] = c31; tile[14] = c32; tile[15] = c33;
     for (let r = 0; r < 4; r++) {
-      for (let c = 0; c < 4; c++) {
-        t_d_W1[r * 16 + j0 + c] = tile[r * 4 + c]!;
-      }
+      for (let c = 0; c < 4; c++) { t_d_W1[r * 16 + j0 + c] = tile[r * 4 + c]!; }
     }
   }
 }
@@ -733,8 +657,7 @@ export function initParams(seed: number = 0): Params {
 /**
  * Evaluates the outputs (scores) for one batch. Returns fresh arrays.
  *
- * Params: W1 [4,16], b1 [16], W2 [16,8], b2 [8], W3 [8,3], b3 [3].
- * Inputs: x [15,4].
+ * Reads params W1 [4,16], b1 [16], W2 [16,8], b2 [8], W3 [8,3], b3 [3]; inputs x [15,4].
  * Generated by gradc 0.1.0 from graph iris (hash 8217ca43d791).
  */
 export function forward(params: Params, inputs: ForwardInputs): Outputs {
@@ -749,8 +672,7 @@ export function forward(params: Params, inputs: ForwardInputs): Outputs {
 /**
  * The loss J for one batch.
  *
- * Params: W1 [4,16], b1 [16], W2 [16,8], b2 [8], W3 [8,3], b3 [3].
- * Inputs: x [15,4], y [15,3].
+ * Reads params W1 [4,16], b1 [16], W2 [16,8], b2 [8], W3 [8,3], b3 [3]; inputs x [15,4], y [15,3].
  * Generated by gradc 0.1.0 from graph iris (hash 8217ca43d791).
  */
 export function loss(params: Params, inputs: TrainInputs): number {
@@ -758,15 +680,14 @@ export function loss(params: Params, inputs: TrainInputs): number {
   const [in_x, in_y] = take('loss', 'inputs', inputs, TRAIN_INPUTS, ALL_INPUTS);
   k_h1(in_x, p_W1, p_b1, t_h1);
   k_h2(t_h1, p_W2, p_b2, t_h2);
-  k_squared_loss(t_h2, p_W3, p_b3, in_y, t_squared_loss);
+  k_d_scores_affine(t_h2, p_W3, p_b3, in_y, t_d_scores_affine, t_squared_loss, t_d_b3);
   return t_squared_loss[0]!;
 }
 
 /**
  * The loss J and its gradient dJ/dparam for every param, by backpropagation. Returns fresh arrays.
  *
- * Params: W1 [4,16], b1 [16], W2 [16,8], b2 [8], W3 [8,3], b3 [3].
- * Inputs: x [15,4], y [15,3].
+ * Reads params W1 [4,16], b1 [16], W2 [16,8], b2 [8], W3 [8,3], b3 [3]; inputs x [15,4], y [15,3].
  * Generated by gradc 0.1.0 from graph iris (hash 8217ca43d791).
  */
 export function gradient(params: Params, inputs: TrainInputs): Gradient {
@@ -780,14 +701,22 @@ export function gradient(params: Params, inputs: TrainInputs): Gradient {
   k_d_h1_affine(t_d_h2_affine, p_W2, t_h1, t_d_h1_affine, t_d_b1);
   k_d_W2(t_h1, t_d_h2_affine, t_d_W2);
   k_d_W1(in_x, t_d_h1_affine, t_d_W1);
-  return { loss: t_squared_loss[0]!, grads: { W1: t_d_W1.slice(), b1: t_d_b1.slice(), W2: t_d_W2.slice(), b2: t_d_b2.slice(), W3: t_d_W3.slice(), b3: t_d_b3.slice() } };
+  return { loss: t_squared_loss[0]!, grads: {
+    W1: t_d_W1.slice(),
+    b1: t_d_b1.slice(),
+    W2: t_d_W2.slice(),
+    b2: t_d_b2.slice(),
+    W3: t_d_W3.slice(),
+    b3: t_d_b3.slice(),
+  } };
 }
 
 /**
- * One sgd step in place (θ := θ − α·g, α the learning rate): the gradient's kernels, then the update of every param. Arguments are checked before anything runs, so a failed call changes nothing. Returns the loss before the update.
+ * One sgd step in place (θ := θ − α·g, α the learning rate): the gradient's kernels, then the
+ * update of every param. Arguments are checked before anything runs, so a failed call changes
+ * nothing. Returns the loss before the update.
  *
- * Params: W1 [4,16], b1 [16], W2 [16,8], b2 [8], W3 [8,3], b3 [3].
- * Inputs: x [15,4], y [15,3].
+ * Reads params W1 [4,16], b1 [16], W2 [16,8], b2 [8], W3 [8,3], b3 [3]; inputs x [15,4], y [15,3].
  * Generated by gradc 0.1.0 from graph iris (hash 8217ca43d791).
  */
 export function trainStep(params: Params, inputs: TrainInputs, learningRate: number): number {

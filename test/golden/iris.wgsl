@@ -3,8 +3,8 @@
 //          0  h1 [15,16]
 //        240  h2 [15,8]
 //          0  scores [15,3]
-//        368  squared_loss []
-//        384  d_scores_affine [15,3]
+//        368  d_scores_affine [15,3]
+//        416  squared_loss []
 //        432  d_h2_affine [15,8]
 //        560  d_h1_affine [15,16]
 @group(0) @binding(0) var<storage, read> params: array<f32>;
@@ -41,9 +41,7 @@ fn k_h1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   }
   tileB[lid.y * 16u + lid.x] = bv;
   workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) {
-    acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x];
-  }
+  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
   workgroupBarrier();
   if (valid) {
     let e0 = acc + params[col + 64u];
@@ -75,9 +73,7 @@ fn k_h2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   }
   tileB[lid.y * 16u + lid.x] = bv;
   workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) {
-    acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x];
-  }
+  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
   workgroupBarrier();
   if (valid) {
     let e0 = acc + params[col + 208u];
@@ -109,83 +105,13 @@ fn k_scores(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid:
   }
   tileB[lid.y * 16u + lid.x] = bv;
   workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) {
-    acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x];
-  }
+  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
   workgroupBarrier();
   if (valid) {
     let e0 = acc + params[col + 256u];
     let e1 = exp(-abs(e0));
     let e2 = 1f + e1;
     arena[row * 3u + col] = select(e1 / e2, 1f / e2, e0 >= 0f);
-  }
-}
-
-// matmul [15,3], k = 8:
-//   scores_affine_xw = h2·W3  (not stored)
-//   scores_affine = add(scores_affine_xw, b3)  (not stored)
-//   scores = sigmoid(scores_affine)  (not stored)
-//   squared_loss = squared_loss(scores, y)  (summed to a scalar)
-// dispatch (1, 1, 1)
-@compute @workgroup_size(16, 16)
-fn k_squared_loss(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row = wg.y * 16u + lid.y;
-  let col = wg.x * 16u + lid.x;
-  let valid = row < 15u && col < 3u;
-  var acc = 0f;
-  var av = 0f;
-  if (row < 15u && lid.x < 8u) {
-    av = arena[row * 8u + lid.x + 240u];
-  }
-  tileA[lid.y * 16u + lid.x] = av;
-  var bv = 0f;
-  if (lid.y < 8u && col < 3u) {
-    bv = params[lid.y * 3u + col + 224u];
-  }
-  tileB[lid.y * 16u + lid.x] = bv;
-  workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) {
-    acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x];
-  }
-  workgroupBarrier();
-  var t0 = 0f;
-  if (valid) {
-    let e0 = acc + params[col + 256u];
-    let e1 = exp(-abs(e0));
-    let e2 = 1f + e1;
-    let e3 = select(e1 / e2, 1f / e2, e0 >= 0f) - inputs[row * 3u + col + 64u];
-    t0 = e3 * e3 * 0.5f;
-  }
-  part[lid.y * 16u + lid.x] = t0;
-  workgroupBarrier();
-  for (var h = 0u; h < 4u; h++) {
-    let s = 8u >> h;
-    if (lid.y < s) {
-      part[lid.y * 16u + lid.x] += part[lid.y * 16u + lid.x + s * 16u];
-    }
-    workgroupBarrier();
-  }
-  for (var h = 0u; h < 4u; h++) {
-    let s = 8u >> h;
-    if (lid.x < s) {
-      part[lid.y * 16u + lid.x] += part[lid.y * 16u + lid.x + s];
-    }
-    workgroupBarrier();
-  }
-  if (lid.y == 0u && lid.x == 0u) {
-    scratch[wg.y + wg.x] = part[0u];
-  }
-}
-
-// finishes squared_loss: combines 1 partial results and scales by 0.06666666666666667
-// dispatch (1, 1, 1)
-@compute @workgroup_size(256)
-fn k_squared_loss_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.y * 256u + wg.x * 256u + lid.x;
-  if (i < 1u) {
-    var v = 0f;
-    v += scratch[i];
-    arena[i + 368u] = v * 0.06666666666666667f;
   }
 }
 
@@ -215,9 +141,7 @@ fn k_d_scores_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation
   }
   tileB[lid.y * 16u + lid.x] = bv;
   workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) {
-    acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x];
-  }
+  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
   workgroupBarrier();
   var t0 = 0f;
   var t1 = 0f;
@@ -228,7 +152,7 @@ fn k_d_scores_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation
     let e3 = select(e1 / e2, 1f / e2, e0 >= 0f);
     let e4 = e3 - inputs[row * 3u + col + 64u];
     let e5 = e4 * 0.06666666666666667f * (e3 * (1f - e3));
-    arena[row * 3u + col + 384u] = e5;
+    arena[row * 3u + col + 368u] = e5;
     t0 = e4 * e4 * 0.5f;
     t1 = e5;
   }
@@ -273,7 +197,7 @@ fn k_d_scores_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_inv
   if (i < 1u) {
     var v = 0f;
     v += scratch[i];
-    arena[i + 368u] = v * 0.06666666666666667f;
+    arena[i + 416u] = v * 0.06666666666666667f;
   }
 }
 
@@ -302,7 +226,7 @@ fn k_d_h2_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id)
   var acc = 0f;
   var av = 0f;
   if (row < 15u && lid.x < 3u) {
-    av = arena[row * 3u + lid.x + 384u];
+    av = arena[row * 3u + lid.x + 368u];
   }
   tileA[lid.y * 16u + lid.x] = av;
   var bv = 0f;
@@ -311,9 +235,7 @@ fn k_d_h2_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id)
   }
   tileB[lid.y * 16u + lid.x] = bv;
   workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) {
-    acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x];
-  }
+  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
   workgroupBarrier();
   var t0 = 0f;
   if (valid) {
@@ -364,13 +286,11 @@ fn k_d_W3(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
   tileA[lid.y * 16u + lid.x] = av;
   var bv = 0f;
   if (lid.y < 15u && col < 3u) {
-    bv = arena[lid.y * 3u + col + 384u];
+    bv = arena[lid.y * 3u + col + 368u];
   }
   tileB[lid.y * 16u + lid.x] = bv;
   workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) {
-    acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x];
-  }
+  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
   workgroupBarrier();
   if (valid) {
     grads[row * 3u + col + 224u] = acc;
@@ -399,9 +319,7 @@ fn k_d_h1_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id)
   }
   tileB[lid.y * 16u + lid.x] = bv;
   workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) {
-    acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x];
-  }
+  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
   workgroupBarrier();
   var t0 = 0f;
   if (valid) {
@@ -456,9 +374,7 @@ fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
   }
   tileB[lid.y * 16u + lid.x] = bv;
   workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) {
-    acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x];
-  }
+  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
   workgroupBarrier();
   if (valid) {
     grads[row * 8u + col + 80u] = acc;
@@ -485,9 +401,7 @@ fn k_d_W1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
   }
   tileB[lid.y * 16u + lid.x] = bv;
   workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) {
-    acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x];
-  }
+  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
   workgroupBarrier();
   if (valid) {
     grads[row * 16u + col] = acc;

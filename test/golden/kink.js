@@ -15,7 +15,8 @@ const show = (v) => typeof v === "string" ? JSON.stringify(v) : String(v);
 const has = (record, name) => Object.prototype.hasOwnProperty.call(record, name);
 const named = (spec, name) => spec.some((s) => s[0] === name);
 function checkArray(fn, what, [name, length, shape], v) {
-  const wanted = `${fn}: ${what}.${name} must ${v instanceof Float32Array ? "have" : "be a Float32Array of"} shape ${shape} (${length} values)`;
+  const verb = v instanceof Float32Array ? "have" : "be a Float32Array of";
+  const wanted = `${fn}: ${what}.${name} must ${verb} shape ${shape} (${length} values)`;
   if (!(v instanceof Float32Array)) throw new TypeError(`${wanted}, got ${v === void 0 ? "nothing" : describe(v)}`);
   if (v.length !== length) throw new RangeError(`${wanted}, got ${v.length} values`);
   return v;
@@ -44,7 +45,8 @@ function checkFinite(fn, what, arrays, spec) {
   if (poison === 0) return;
   arrays.forEach((v, k) => {
     const i = v.findIndex((e) => !Number.isFinite(e));
-    if (i >= 0) throw new RangeError(`${fn}: ${what}.${spec[k][0]}[${i}] is ${v[i]}; params must be finite (NaN or \xB1Infinity would spread to every param in one step)`);
+    const why = "params must be finite (NaN or Infinity would spread to every param in one step)";
+    if (i >= 0) throw new RangeError(`${fn}: ${what}.${spec[k][0]}[${i}] is ${v[i]}; ${why}`);
   });
 }
 function checkRate(learningRate, fn = "trainStep") {
@@ -60,8 +62,8 @@ const grads = new Float32Array(32);
 const t_d_w = grads.subarray(0, 1);
 const t_d_b = grads.subarray(16, 17);
 const t_price = arena.subarray(0, 16);
-const t_squared_loss = arena.subarray(0, 1);
-const t_d_price_affine = arena.subarray(16, 32);
+const t_d_price_affine = arena.subarray(0, 16);
+const t_squared_loss = arena.subarray(16, 17);
 const tile = new Float64Array(4);
 const acc1 = new Float64Array(1);
 function k_price(in_x, p_w, p_b, t_price2) {
@@ -81,27 +83,6 @@ function k_price(in_x, p_w, p_b, t_price2) {
       t_price2[i0 + r] = Math.max(tile[r] + p_b[0], 0);
     }
   }
-}
-function k_squared_loss(in_x, p_w, p_b, in_y, t_squared_loss2) {
-  let r0 = 0;
-  for (let i0 = 0; i0 < 16; i0 += 4) {
-    let c00 = 0, c10 = 0, c20 = 0, c30 = 0;
-    const a0 = in_x[i0], a1 = in_x[i0 + 1], a2 = in_x[i0 + 2], a3 = in_x[i0 + 3];
-    const b0 = p_w[0];
-    c00 += a0 * b0;
-    c10 += a1 * b0;
-    c20 += a2 * b0;
-    c30 += a3 * b0;
-    tile[0] = c00;
-    tile[1] = c10;
-    tile[2] = c20;
-    tile[3] = c30;
-    for (let r = 0; r < 4; r++) {
-      const e1 = Math.max(tile[r] + p_b[0], 0) - in_y[i0 + r];
-      r0 += e1 * e1 * 0.5;
-    }
-  }
-  t_squared_loss2[0] = r0 * 0.0625;
 }
 function k_d_price_affine(in_x, p_w, p_b, in_y, t_d_price_affine2, t_squared_loss2, t_d_b2) {
   let r0 = 0;
@@ -162,7 +143,7 @@ function forward(params, inputs) {
 function loss(params, inputs) {
   const [p_w, p_b] = take("loss", "params", params, PARAMS, PARAMS);
   const [in_x, in_y] = take("loss", "inputs", inputs, TRAIN_INPUTS, ALL_INPUTS);
-  k_squared_loss(in_x, p_w, p_b, in_y, t_squared_loss);
+  k_d_price_affine(in_x, p_w, p_b, in_y, t_d_price_affine, t_squared_loss, t_d_b);
   return t_squared_loss[0];
 }
 function gradient(params, inputs) {

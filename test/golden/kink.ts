@@ -10,40 +10,40 @@ export const meta = {
 } as const;
 
 /** The trained parameters, one Float32Array each. */
-export interface Params {
+export type Params = {
   /** Param [1,1], initialized zeros. */
   w: Float32Array;
   /** Param [1], initialized zeros. */
   b: Float32Array;
-}
+};
 
 /** What `forward` reads. */
-export interface ForwardInputs {
+export type ForwardInputs = {
   /** Input [16,1]. */
   x: Float32Array;
-}
+};
 
 /** What `forward` returns: fresh arrays. */
-export interface Outputs {
+export type Outputs = {
   /** Output [16,1]. */
   price: Float32Array;
-}
+};
 
 /** What `loss`, `gradient` and `trainStep` read. */
-export interface TrainInputs {
+export type TrainInputs = {
   /** Input [16,1]. */
   x: Float32Array;
   /** Input [16,1]. */
   y: Float32Array;
-}
+};
 
 /** The loss and dJ/dparam for every param. */
-export interface Gradient {
+export type Gradient = {
   /** J at the given params and inputs. */
   loss: number;
   /** dJ/dparam, fresh arrays of the params' shapes. */
   grads: Params;
-}
+};
 
 // What the entry points check their arguments against: [name, length, shape, offset in its block].
 /** Every param. */
@@ -55,16 +55,22 @@ const TRAIN_INPUTS = [["x", 16, "[16,1]", 0], ["y", 16, "[16,1]", 16]] as const;
 /** Every declared input: others are rejected as misspellings. */
 const ALL_INPUTS = [["x", 16, "[16,1]", 0], ["y", 16, "[16,1]", 16]] as const;
 
+/** Where an argument lives: [name, floats, shape as text, offset in its buffer]. */
 type Spec = readonly (readonly [name: string, length: number, shape: string, offset: number])[];
 
-/** What a rejected value is, for messages: its class, or its type; strings quoted (so '0.1' does not read as 0.1). */
-const describe = (v: unknown): string => (v === null ? 'null' : typeof v === 'object' ? (v as object).constructor?.name ?? 'object' : typeof v);
+/** What a rejected value is, for messages: its class, or its type. */
+const describe = (v: unknown): string =>
+  (v === null ? 'null' : typeof v === 'object' ? (v as object).constructor?.name ?? 'object' : typeof v);
+
+/** A rejected value as it was: strings quoted, so '0.1' does not read as 0.1. */
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+
 const has = (record: object, name: string) => Object.prototype.hasOwnProperty.call(record, name);
 const named = (spec: Spec, name: string) => spec.some((s) => s[0] === name);
 
 function checkArray(fn: string, what: string, [name, length, shape]: Spec[number], v: unknown): Float32Array {
-  const wanted = `${fn}: ${what}.${name} must ${v instanceof Float32Array ? 'have' : 'be a Float32Array of'} shape ${shape} (${length} values)`;
+  const verb = v instanceof Float32Array ? 'have' : 'be a Float32Array of';
+  const wanted = `${fn}: ${what}.${name} must ${verb} shape ${shape} (${length} values)`;
   if (!(v instanceof Float32Array)) throw new TypeError(`${wanted}, got ${v === undefined ? 'nothing' : describe(v)}`);
   if (v.length !== length) throw new RangeError(`${wanted}, got ${v.length} values`);
   return v;
@@ -87,18 +93,21 @@ function take<S extends Spec>(fn: string, what: string, record: unknown, require
     names++;
   }
   const out = required.map((spec) => checkArray(fn, what, spec, has(given, spec[0]) ? given[spec[0]] : undefined));
-  if (names > required.length) for (const s of allowed) if (!named(required, s[0]) && has(given, s[0])) checkArray(fn, what, s, given[s[0]]);
+  if (names > required.length) {
+    for (const s of allowed) if (!named(required, s[0]) && has(given, s[0])) checkArray(fn, what, s, given[s[0]]);
+  }
   return out as { [K in keyof S]: Float32Array };
 }
 
-/** Params must be finite, or one step spreads NaN everywhere; x·0 is 0 only for finite x, so this is one multiply-add a value. */
+/** Params must be finite, or one step spreads NaN everywhere; x·0 is 0 only for finite x: one multiply-add a value. */
 function checkFinite(fn: string, what: string, arrays: readonly Float32Array[], spec: Spec): void {
   let poison = 0;
   for (const v of arrays) for (let i = 0; i < v.length; i++) poison += v[i]! * 0;
   if (poison === 0) return;
   arrays.forEach((v, k) => {
     const i = v.findIndex((e) => !Number.isFinite(e));
-    if (i >= 0) throw new RangeError(`${fn}: ${what}.${spec[k]![0]}[${i}] is ${v[i]}; params must be finite (NaN or ±Infinity would spread to every param in one step)`);
+    const why = 'params must be finite (NaN or Infinity would spread to every param in one step)';
+    if (i >= 0) throw new RangeError(`${fn}: ${what}.${spec[k]![0]}[${i}] is ${v[i]}; ${why}`);
   });
 }
 
@@ -119,8 +128,8 @@ const grads = new Float32Array(32);
 const t_d_w = grads.subarray(0, 1); // [1,1]
 const t_d_b = grads.subarray(16, 17); // [1]
 const t_price = arena.subarray(0, 16); // [16,1]
-const t_squared_loss = arena.subarray(0, 1); // []
-const t_d_price_affine = arena.subarray(16, 32); // [16,1]
+const t_d_price_affine = arena.subarray(0, 16); // [16,1]
+const t_squared_loss = arena.subarray(16, 17); // []
 const tile = new Float64Array(4); // kernel scratch
 const acc1 = new Float64Array(1); // kernel scratch
 
@@ -137,33 +146,8 @@ function k_price(in_x: Float32Array, p_w: Float32Array, p_b: Float32Array, t_pri
     const b0 = p_w[0]!;
     c00 += a0 * b0; c10 += a1 * b0; c20 += a2 * b0; c30 += a3 * b0;
     tile[0] = c00; tile[1] = c10; tile[2] = c20; tile[3] = c30;
-    for (let r = 0; r < 4; r++) {
-      t_price[i0 + r] = Math.max(tile[r]! + p_b[0]!, 0);
-    }
+    for (let r = 0; r < 4; r++) { t_price[i0 + r] = Math.max(tile[r]! + p_b[0]!, 0); }
   }
-}
-
-/**
- * matmul [16,1], k = 1:
- *   price_affine_xw = x·w  (not stored)
- *   price_affine = add(price_affine_xw, b)  (not stored)
- *   price = relu(price_affine)  (not stored)
- *   squared_loss = squared_loss(price, y)  (summed to a scalar)
- */
-function k_squared_loss(in_x: Float32Array, p_w: Float32Array, p_b: Float32Array, in_y: Float32Array, t_squared_loss: Float32Array): void {
-  let r0 = 0;
-  for (let i0 = 0; i0 < 16; i0 += 4) {
-    let c00 = 0, c10 = 0, c20 = 0, c30 = 0;
-    const a0 = in_x[i0]!, a1 = in_x[i0 + 1]!, a2 = in_x[i0 + 2]!, a3 = in_x[i0 + 3]!;
-    const b0 = p_w[0]!;
-    c00 += a0 * b0; c10 += a1 * b0; c20 += a2 * b0; c30 += a3 * b0;
-    tile[0] = c00; tile[1] = c10; tile[2] = c20; tile[3] = c30;
-    for (let r = 0; r < 4; r++) {
-      const e1 = Math.max(tile[r]! + p_b[0]!, 0) - in_y[i0 + r]!;
-      r0 += e1 * e1 * 0.5;
-    }
-  }
-  t_squared_loss[0] = r0 * 0.0625;
 }
 
 /**
@@ -177,13 +161,8 @@ function k_squared_loss(in_x: Float32Array, p_w: Float32Array, p_b: Float32Array
  *   d_b = sum_rows(d_price_affine)  (summed down the rows)
  */
 function k_d_price_affine(
-  in_x: Float32Array,
-  p_w: Float32Array,
-  p_b: Float32Array,
-  in_y: Float32Array,
-  t_d_price_affine: Float32Array,
-  t_squared_loss: Float32Array,
-  t_d_b: Float32Array,
+  in_x: Float32Array, p_w: Float32Array, p_b: Float32Array, in_y: Float32Array, t_d_price_affine: Float32Array,
+  t_squared_loss: Float32Array, t_d_b: Float32Array,
 ): void {
   let r0 = 0;
   acc1[0] = 0;
@@ -199,7 +178,7 @@ function k_d_price_affine(
       const e3 = e1 >= 0 ? e2 * 0.0625 : 0;
       t_d_price_affine[i0 + r] = e3;
       r0 += e2 * e2 * 0.5;
-      acc1[0] += e3;
+      acc1[0]! += e3;
     }
   }
   t_squared_loss[0] = r0 * 0.0625;
@@ -245,8 +224,7 @@ export function initParams(seed: number = 0): Params {
 /**
  * Evaluates the outputs (price) for one batch. Returns fresh arrays.
  *
- * Params: w [1,1], b [1].
- * Inputs: x [16,1].
+ * Reads params w [1,1], b [1]; inputs x [16,1].
  * Generated by gradc 0.1.0 from graph kink (hash a3d14cd673a0).
  */
 export function forward(params: Params, inputs: ForwardInputs): Outputs {
@@ -259,22 +237,20 @@ export function forward(params: Params, inputs: ForwardInputs): Outputs {
 /**
  * The loss J for one batch.
  *
- * Params: w [1,1], b [1].
- * Inputs: x [16,1], y [16,1].
+ * Reads params w [1,1], b [1]; inputs x [16,1], y [16,1].
  * Generated by gradc 0.1.0 from graph kink (hash a3d14cd673a0).
  */
 export function loss(params: Params, inputs: TrainInputs): number {
   const [p_w, p_b] = take('loss', 'params', params, PARAMS, PARAMS);
   const [in_x, in_y] = take('loss', 'inputs', inputs, TRAIN_INPUTS, ALL_INPUTS);
-  k_squared_loss(in_x, p_w, p_b, in_y, t_squared_loss);
+  k_d_price_affine(in_x, p_w, p_b, in_y, t_d_price_affine, t_squared_loss, t_d_b);
   return t_squared_loss[0]!;
 }
 
 /**
  * The loss J and its gradient dJ/dparam for every param, by backpropagation. Returns fresh arrays.
  *
- * Params: w [1,1], b [1].
- * Inputs: x [16,1], y [16,1].
+ * Reads params w [1,1], b [1]; inputs x [16,1], y [16,1].
  * Generated by gradc 0.1.0 from graph kink (hash a3d14cd673a0).
  */
 export function gradient(params: Params, inputs: TrainInputs): Gradient {
@@ -286,10 +262,11 @@ export function gradient(params: Params, inputs: TrainInputs): Gradient {
 }
 
 /**
- * One sgd step in place (θ := θ − α·g, α the learning rate): the gradient's kernels, then the update of every param. Arguments are checked before anything runs, so a failed call changes nothing. Returns the loss before the update.
+ * One sgd step in place (θ := θ − α·g, α the learning rate): the gradient's kernels, then the
+ * update of every param. Arguments are checked before anything runs, so a failed call changes
+ * nothing. Returns the loss before the update.
  *
- * Params: w [1,1], b [1].
- * Inputs: x [16,1], y [16,1].
+ * Reads params w [1,1], b [1]; inputs x [16,1], y [16,1].
  * Generated by gradc 0.1.0 from graph kink (hash a3d14cd673a0).
  */
 export function trainStep(params: Params, inputs: TrainInputs, learningRate: number): number {

@@ -13,6 +13,7 @@ import type { GraphDef } from '../../compiler/index.ts';
 import { evaluate } from '../../compiler/ir/interpret.ts';
 import { buildFuzzGraph, forwardCost, fuzzData, fuzzGraphFileText, type FuzzSpec } from './fuzz-graph.ts';
 import type { GpuHostModule } from './gpu.ts';
+import * as webgpuRuntime from '../../runtime/webgpu/index.ts';
 import type { Arrays, GeneratedModule } from './module.ts';
 
 /** Running totals, for the summary a fuzz run prints. */
@@ -37,7 +38,12 @@ export const stats = {
 export function loadGenerated<T>(code: string): T {
   const cjs = transformSync(code, { format: 'cjs', loader: 'js', target: 'es2022' }).code;
   const module = { exports: {} as Record<string, unknown> };
-  new Function('module', 'exports', cjs)(module, module.exports);
+  // A WebGPU host module imports its driver; nothing else may be imported.
+  const require = (id: string) => {
+    if (id === 'gradc/runtime/webgpu') return webgpuRuntime;
+    throw new Error(`a generated module imports ${JSON.stringify(id)}`);
+  };
+  new Function('module', 'exports', 'require', cjs)(module, module.exports, require);
   return module.exports as T;
 }
 

@@ -6,24 +6,12 @@ import { pathToFileURL } from 'node:url';
 import { compile } from '../../compiler/compile.ts';
 import type { GraphDef } from '../../compiler/index.ts';
 import { requestDevice } from '../../runtime/webgpu/index.ts';
-import type { Arrays, GeneratedModule } from './module.ts';
+import type { GeneratedModule } from './module.ts';
+import type { GpuModel, GpuModule } from '../../runtime/module.ts';
 
-export interface GpuModelLike {
-  setParams(p: Arrays): Promise<void>;
-  getParams(): Promise<Arrays>;
-  forward(inputs: Arrays): Promise<Arrays>;
-  loss(inputs: Arrays): Promise<number>;
-  gradient(inputs: Arrays): Promise<{ loss: number; grads: Arrays }>;
-  trainStep(inputs: Arrays, learningRate: number): Promise<number>;
-  createDataset(inputs: Arrays): { rows: number; destroy(): void };
-  trainSteps(dataset: { rows: number }, options: { firstRow: number; steps?: number; learningRate: number }): Promise<number>;
-  destroy(): void;
-}
-
-export interface GpuHostModule {
-  WGSL: string;
-  createModel(device: GPUDevice): Promise<GpuModelLike>;
-}
+/** A GPU model and the WebGPU host module: gradc/module's declared types. */
+export type GpuModelLike = GpuModel;
+export type GpuHostModule = GpuModule;
 
 let device: Promise<GPUDevice> | undefined;
 export function gpuDevice(): Promise<GPUDevice> {

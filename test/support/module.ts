@@ -5,18 +5,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { compile, type CompileOptions } from '../../compiler/compile.ts';
 import type { GraphDef } from '../../compiler/index.ts';
+import type { CpuModule } from '../../runtime/module.ts';
 
 export type Arrays = Record<string, Float32Array>;
 
-/** The generated module's exports (the ABI in spec/abi.md). */
-export interface GeneratedModule {
-  meta: { name: string; inputs: Record<string, number[]>; params: Record<string, number[]>; outputs: Record<string, number[]> };
-  initParams(seed?: number): Arrays;
-  forward(params: Arrays, inputs: Arrays): Arrays;
-  loss(params: Arrays, inputs: Arrays): number;
-  gradient(params: Arrays, inputs: Arrays): { loss: number; grads: Arrays };
-  trainStep(params: Arrays, inputs: Arrays, learningRate: number): number;
-}
+/** The generated module's exports: gradc/module's declared type. */
+export type GeneratedModule = CpuModule;
 
 let counter = 0;
 const dir = mkdtempSync(join(tmpdir(), 'gradc-test-'));

@@ -13,6 +13,8 @@ export interface Syntax {
   load(buf: string, index: string, e: Extract<Expr, { k: 'load' }>): string;
   /** The place a store writes: `buf[index]`. */
   element(buf: string, index: string): string;
+  /** The place a compound store (`+=`) reads and writes (TypeScript asserts it is in range). */
+  compoundElement?(buf: string, index: string): string;
   builtin(e: Extract<Expr, { k: 'builtin' }>): string;
   /** Functions (exp, max, …) as calls: the callee for an operation. */
   call: Readonly<Record<string, string>>;
@@ -95,11 +97,18 @@ export function printStmts(body: readonly Stmt[], syn: Syntax, indent = '', widt
         const v = st.value;
         const self = (x: Expr) => x.k === 'load' && x.buf === st.buf && key(x.index) === key(st.index);
         if (v.k === 'binary' && (v.fn === 'add' || v.fn === 'sub') && self(v.a)) {
-          return [`${indent}${target} ${v.fn === 'add' ? '+=' : '-='} ${print(v.b, syn).text};`];
+          const place = syn.compoundElement?.(st.buf, ex(st.index)) ?? target;
+          return [`${indent}${place} ${v.fn === 'add' ? '+=' : '-='} ${print(v.b, syn).text};`];
         }
         return [`${indent}${target} = ${ex(v)};`];
       }
-      case 'loop': return [indent + syn.loop(st.index, ex(st.start), ex(st.end), st.step), ...printStmts(st.body, syn, indent + '  ', width), `${indent}}`];
+      case 'loop': {
+        const head = indent + syn.loop(st.index, ex(st.start), ex(st.end), st.step);
+        const body = printStmts(st.body, syn, indent + '  ', width);
+        // A loop of one short statement reads best on one line.
+        const one = body.length === 1 && st.body[0].k !== 'loop' ? `${head} ${body[0].trim()} }` : undefined;
+        return one && one.length <= width ? [one] : [head, ...body, `${indent}}`];
+      }
       case 'if': {
         const head = [`${indent}if (${ex(st.cond)}) {`, ...printStmts(st.then, syn, indent + '  ', width)];
         const tail = st.otherwise.length ? [`${indent}} else {`, ...printStmts(st.otherwise, syn, indent + '  ', width)] : [];

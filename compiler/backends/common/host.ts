@@ -6,10 +6,10 @@
  */
 import type { Graph, InitKind } from '../../ir/graph.ts';
 import { sizeOf } from '../../ir/graph.ts';
-import type { Placement } from '../../kernels/memory.ts';
 import { entryOf, type ModulePlan } from '../../kernels/plan.ts';
 import { commentText, numberLiteral, propertyKey, shapeLabel } from './text.ts';
-import { constText, functionText, interfaceText, type FunctionSpec } from './ts.ts';
+import { docBlock, functionText, recordTypeText, listText, type FunctionSpec } from './ts.ts';
+import { embeddedChecks } from './runtime-source.ts';
 
 export interface ModuleInfo {
   readonly version: string;
@@ -28,18 +28,20 @@ export function header(file: string, g: Graph, info: ModuleInfo, what: string): 
 }
 
 export function metaText(g: Graph, declare: boolean): string[] {
-  const record = (list: readonly { name: string; id: number }[], asType: boolean) =>
-    `{ ${list.map((r) => `${asType ? 'readonly ' : ''}${propertyKey(r.name)}: ${asType ? 'readonly ' : ''}[${g.nodes[r.id].shape.join(', ')}]`).join(asType ? '; ' : ', ')} }`;
-  const fields = (asType: boolean) => [
-    `name: ${JSON.stringify(g.name)}`,
-    `inputs: ${record(g.inputs, asType)}`,
-    `params: ${record(g.params, asType)}`,
-    `outputs: ${record(g.outputs, asType)}`,
-  ];
+  const ro = declare ? 'readonly ' : '';
+  const sep = declare ? ';' : ',';
+  const record = (key: string, list: readonly { name: string; id: number }[]) =>
+    listText(`${ro}${key}: { `, list.map((r) => `${ro}${propertyKey(r.name)}: ${ro}[${g.nodes[r.id].shape.join(', ')}]`), ` }${sep}`, '  ', sep);
   const docs = "/** The graph's name and the shape of every input, param and output (row-major). */";
-  return declare
-    ? [docs, 'export declare const meta: {', ...fields(true).map((f) => `  readonly ${f};`), '};']
-    : [docs, 'export const meta = {', ...fields(false).map((f) => `  ${f},`), '} as const;'];
+  return [
+    docs,
+    declare ? 'export declare const meta: {' : 'export const meta = {',
+    `  ${ro}name: ${JSON.stringify(g.name)}${sep}`,
+    ...record('inputs', g.inputs),
+    ...record('params', g.params),
+    ...record('outputs', g.outputs),
+    declare ? '};' : '} as const;',
+  ];
 }
 
 /** `x [64,4]`, for docs. */
@@ -54,15 +56,15 @@ export function apiTypes(plan: ModulePlan): string[][] {
   };
   const pick = (names: readonly string[]) => g.inputs.filter((r) => names.includes(r.name)).map((r) => field(r, 'Input'));
   const out = [
-    interfaceText('Params', 'The trained parameters, one Float32Array each.', g.params.map((r) => field(r, 'Param'))),
-    interfaceText('ForwardInputs', 'What `forward` reads.', pick(entryOf(plan, 'forward')!.inputs)),
-    interfaceText('Outputs', 'What `forward` returns: fresh arrays.', g.outputs.map((r) => ({ name: propertyKey(r.name), type: 'Float32Array', doc: `Output ${shapeLabel(g.nodes[r.id].shape)}.` }))),
+    recordTypeText('Params', 'The trained parameters, one Float32Array each.', g.params.map((r) => field(r, 'Param'))),
+    recordTypeText('ForwardInputs', 'What `forward` reads.', pick(entryOf(plan, 'forward')!.inputs)),
+    recordTypeText('Outputs', 'What `forward` returns: fresh arrays.', g.outputs.map((r) => ({ name: propertyKey(r.name), type: 'Float32Array', doc: `Output ${shapeLabel(g.nodes[r.id].shape)}.` }))),
   ];
   const gradient = entryOf(plan, 'gradient');
   if (gradient) {
     out.push(
-      interfaceText('TrainInputs', 'What `loss`, `gradient` and `trainStep` read.', pick(gradient.inputs)),
-      interfaceText('Gradient', 'The loss and dJ/dparam for every param.', [
+      recordTypeText('TrainInputs', 'What `loss`, `gradient` and `trainStep` read.', pick(gradient.inputs)),
+      recordTypeText('Gradient', 'The loss and dJ/dparam for every param.', [
         { name: 'loss', type: 'number', doc: 'J at the given params and inputs.' },
         { name: 'grads', type: 'Params', doc: "dJ/dparam, fresh arrays of the params' shapes." },
       ]),
@@ -78,10 +80,8 @@ export function apiTypes(plan: ModulePlan): string[][] {
  */
 export function specTables(plan: ModulePlan): string[] {
   const g = plan.graph;
-  const place = (id: number): Placement => plan.memory.place.get(id)!;
   const spec = (name: string, list: readonly { name: string; id: number }[], comment: string) => {
-    const rows = list.map((r) => `[${JSON.stringify(r.name)}, ${sizeOf(g.nodes[r.id].shape)}, ${JSON.stringify(shapeLabel(g.nodes[r.id].shape))}, ${place(r.id).offset}]`);
-    return constText(name, `[${rows.join(', ')}] as const`, comment);
+    return [...docBlock(comment), ...listText(`const ${name} = [`, specRows(plan, list), '] as const;')];
   };
   const inputsOf = (names: readonly string[]) => g.inputs.filter((r) => names.includes(r.name));
   const gradient = entryOf(plan, 'gradient');
@@ -94,13 +94,22 @@ export function specTables(plan: ModulePlan): string[] {
   ];
 }
 
+/** `[name, length, shape, offset]` of each value, for the tables the checks and drivers read. */
+export function specRows(plan: ModulePlan, list: readonly { name: string; id: number }[]): string[] {
+  const g = plan.graph;
+  return list.map((r) => {
+    const at = plan.memory.place.get(r.id)!;
+    return `[${JSON.stringify(r.name)}, ${sizeOf(g.nodes[r.id].shape)}, ${JSON.stringify(shapeLabel(g.nodes[r.id].shape))}, ${at.offset}]`;
+  });
+}
+
 /** The doc lines every exported entry function ends with: what it reads, which build made it. */
 export function entryDoc(plan: ModulePlan, info: ModuleInfo, description: string, reads?: readonly string[]): string[] {
   const g = plan.graph;
   return [
     description,
     '',
-    ...(reads ? [`Params: ${listed(g, g.params)}.`, `Inputs: ${listed(g, g.inputs.filter((r) => reads.includes(r.name)))}.`] : []),
+    ...(reads ? [`Reads params ${listed(g, g.params)}; inputs ${listed(g, g.inputs.filter((r) => reads.includes(r.name)))}.`] : []),
     `Generated by gradc ${info.version} from graph ${g.name} (hash ${info.hash}).`,
   ];
 }
@@ -133,60 +142,8 @@ export function initParamsFunction(plan: ModulePlan, info: ModuleInfo, declare =
   return functionText(spec, declare);
 }
 
-/** Argument checks: every record is read once, its names checked, its arrays validated. */
-export const CHECK_HELPERS = `
-type Spec = readonly (readonly [name: string, length: number, shape: string, offset: number])[];
-
-/** What a rejected value is, for messages: its class, or its type; strings quoted (so '0.1' does not read as 0.1). */
-const describe = (v: unknown): string => (v === null ? 'null' : typeof v === 'object' ? (v as object).constructor?.name ?? 'object' : typeof v);
-const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
-const has = (record: object, name: string) => Object.prototype.hasOwnProperty.call(record, name);
-const named = (spec: Spec, name: string) => spec.some((s) => s[0] === name);
-
-function checkArray(fn: string, what: string, [name, length, shape]: Spec[number], v: unknown): Float32Array {
-  const wanted = \`\${fn}: \${what}.\${name} must \${v instanceof Float32Array ? 'have' : 'be a Float32Array of'} shape \${shape} (\${length} values)\`;
-  if (!(v instanceof Float32Array)) throw new TypeError(\`\${wanted}, got \${v === undefined ? 'nothing' : describe(v)}\`);
-  if (v.length !== length) throw new RangeError(\`\${wanted}, got \${v.length} values\`);
-  return v;
-}
-
-/**
- * The arrays \`required\` names, read from \`record\` once each and checked, in spec order.
- * A name \`allowed\` does not list is a misspelling; other allowed names given are checked too.
- */
-function take<S extends Spec>(fn: string, what: string, record: unknown, required: S, allowed: Spec): { [K in keyof S]: Float32Array } {
-  if (typeof record !== 'object' || record === null || Array.isArray(record) || ArrayBuffer.isView(record)) {
-    throw new TypeError(\`\${fn}: \${what} must be an object of Float32Arrays, got \${describe(record)}\`);
-  }
-  const given = record as Record<string, unknown>;
-  let names = 0;
-  for (const name in given) {
-    if (!named(allowed, name) && has(given, name)) {
-      throw new TypeError(\`\${fn}: unknown \${what.slice(0, -1)} \${JSON.stringify(name)}; expected \${allowed.map((s) => s[0]).join(', ')}\`);
-    }
-    names++;
-  }
-  const out = required.map((spec) => checkArray(fn, what, spec, has(given, spec[0]) ? given[spec[0]] : undefined));
-  if (names > required.length) for (const s of allowed) if (!named(required, s[0]) && has(given, s[0])) checkArray(fn, what, s, given[s[0]]);
-  return out as { [K in keyof S]: Float32Array };
-}
-
-/** Params must be finite, or one step spreads NaN everywhere; x·0 is 0 only for finite x, so this is one multiply-add a value. */
-function checkFinite(fn: string, what: string, arrays: readonly Float32Array[], spec: Spec): void {
-  let poison = 0;
-  for (const v of arrays) for (let i = 0; i < v.length; i++) poison += v[i]! * 0;
-  if (poison === 0) return;
-  arrays.forEach((v, k) => {
-    const i = v.findIndex((e) => !Number.isFinite(e));
-    if (i >= 0) throw new RangeError(\`\${fn}: \${what}.\${spec[k]![0]}[\${i}] is \${v[i]}; params must be finite (NaN or ±Infinity would spread to every param in one step)\`);
-  });
-}
-
-function checkRate(learningRate: unknown, fn = 'trainStep'): void {
-  if (typeof learningRate !== 'number' || !Number.isFinite(learningRate) || learningRate <= 0) {
-    throw new RangeError(\`\${fn}: learningRate must be a finite number > 0, got \${show(learningRate)}\`);
-  }
-}`.trim();
+/** Argument checks (runtime/checks.ts): every record is read once, its names checked, its arrays validated. */
+export const CHECK_HELPERS = embeddedChecks();
 
 /** initParams' seed check and, where some param draws from it, the seeded generator. */
 export function initHelpers(g: Graph): string {
@@ -210,6 +167,40 @@ function fillNormal(out: Float32Array, next: () => number, std: number): void {
   for (let i = 0; i < out.length; i++) out[i] = std * Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next());
 }`.trim();
   return drawsRandom(g) ? `${seed}\n\n${rng}` : seed;
+}
+
+/**
+ * The top-level declarations of `helpers` that `code` uses, directly or through each other,
+ * in their order: a module carries no helper it never calls (forward-only modules check no
+ * learning rate). Declarations start at column 0 with their doc comment, if any.
+ */
+export function usedHelpers(helpers: string, code: string): string {
+  const items: { name: string; text: string[] }[] = [];
+  let depth = 0;
+  let inDoc = false;
+  for (const line of helpers.split('\n')) {
+    const starts = depth === 0 && !inDoc && /^(\/\*\*|type |const |function |let )/.test(line);
+    const last = items.at(-1);
+    const named = /^(?:type|const|function|let) (\w+)/.exec(line)?.[1];
+    if (starts && (!last || last.name !== '' || !named)) items.push({ name: named ?? '', text: [line] });
+    else if (last) {
+      last.text.push(line);
+      if (last.name === '' && named && depth === 0 && !inDoc) last.name = named;
+    }
+    if (line.startsWith('/**')) inDoc = !line.includes('*/');
+    else if (inDoc && line.includes('*/')) inDoc = false;
+    if (!inDoc) depth += (line.match(/\{/g) ?? []).length - (line.match(/\}/g) ?? []).length;
+  }
+  const uses = (text: string, name: string) => new RegExp(`\\b${name}\\b`).test(text);
+  const kept = new Set<string>();
+  for (let changed = true; changed;) {
+    changed = false;
+    const live = [code, ...items.filter((it) => kept.has(it.name)).map((it) => it.text.join('\n'))].join('\n');
+    for (const it of items) if (!kept.has(it.name) && uses(live, it.name)) changed = kept.add(it.name) !== undefined;
+  }
+  const texts = items.filter((it) => kept.has(it.name)).map((it) => it.text.join('\n').trim());
+  // One-line declarations stay together; the others get a blank line around them.
+  return texts.map((t, i) => (i === 0 ? '' : t.includes('\n') || texts[i - 1].includes('\n') ? '\n\n' : '\n') + t).join('');
 }
 
 /** Identifiers the shared host code declares: generated names must avoid them. */

@@ -8,9 +8,45 @@ import { commentText } from './text.ts';
 /** Generated lines stay within this many characters. */
 export const WIDTH = 140;
 
-/** A JSDoc block, its text unable to close the comment. */
+/** Words of `text` in lines of at most `width` characters (a longer word stays whole). */
+export function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, line];
+}
+
+/**
+ * `open item, item, … close` on one line at `indent` when it fits, else one item per line
+ * (each followed by `sep`): tables and records of any length stay within the line width.
+ */
+export function listText(open: string, items: readonly string[], close: string, indent = '', sep = ','): string[] {
+  const flat = `${indent}${open}${items.join(`${sep} `)}${close}`;
+  if (flat.length <= WIDTH) return [flat];
+  return [`${indent}${open.trimEnd()}`, ...items.map((it) => `${indent}  ${it}${sep}`), `${indent}${close.trimStart()}`];
+}
+
+/** Items joined by spaces into as few lines (at `indent`) as fit the width. */
+export function packed(items: readonly string[], indent: string): string[] {
+  const lines: string[] = [];
+  for (const item of items) {
+    const last = lines.at(-1);
+    if (last !== undefined && last.length + 1 + item.length <= WIDTH) lines[lines.length - 1] = `${last} ${item}`;
+    else lines.push(indent + item);
+  }
+  return lines;
+}
+
+/** A JSDoc block, its text unable to close the comment, wrapped to the line width. */
 export function docBlock(text: string | readonly string[], indent = ''): string[] {
-  const lines = (typeof text === 'string' ? text.split('\n') : text.flatMap((t) => t.split('\n'))).map((l) => commentText(l).replace(/\*\//g, '* /'));
+  const lines = (typeof text === 'string' ? text.split('\n') : text.flatMap((t) => t.split('\n')))
+    .map((l) => commentText(l).replace(/\*\//g, '* /'))
+    .flatMap((l) => (l.length + indent.length + 3 > 100 ? wrapWords(l, 100 - indent.length - 3) : [l]));
   if (lines.length === 1 && indent.length + lines[0].length + 7 <= WIDTH) return [`${indent}/** ${lines[0]} */`];
   return [`${indent}/**`, ...lines.map((l) => (l ? `${indent} * ${l}` : `${indent} *`)), `${indent} */`];
 }
@@ -38,7 +74,8 @@ export function functionText(f: FunctionSpec, declare = false): string[] {
   const param = (p: Param) => (declare && p.init !== undefined ? `${p.name}?: ${p.type}` : `${p.name}: ${p.type}${p.init !== undefined ? ` = ${p.init}` : ''}`);
   const end = `): ${f.returns}${declare ? ';' : ' {'}`;
   const flat = `${head}(${f.params.map(param).join(', ')}${end}`;
-  const signature = flat.length <= WIDTH ? [flat] : [`${head}(`, ...f.params.map((p) => `  ${param(p)},`), end];
+  // Too long for one line: the parameters in as few lines as fit.
+  const signature = flat.length <= WIDTH ? [flat] : [`${head}(`, ...packed(f.params.map((p) => `${param(p)},`), '  '), end];
   const docs = f.doc ? docBlock(f.doc) : [];
   if (declare) return [...docs, ...signature];
   return [...docs, ...signature, ...(f.body ?? []).map((l) => (l ? `  ${l}` : l)), '}'];
@@ -51,12 +88,16 @@ export interface Property {
   readonly optional?: boolean;
 }
 
-export function interfaceText(name: string, doc: string, props: readonly Property[], exported = true): string[] {
+/**
+ * A record type, as a type alias rather than an interface: an object type alias fits an index
+ * signature, so a module's own `Params` is also a `Record<string, Float32Array>`.
+ */
+export function recordTypeText(name: string, doc: string, props: readonly Property[], exported = true): string[] {
   return [
     ...docBlock(doc),
-    `${exported ? 'export ' : ''}interface ${name} {`,
+    `${exported ? 'export ' : ''}type ${name} = {`,
     ...props.flatMap((p) => [...(p.doc ? docBlock(p.doc, '  ') : []), `  ${p.name}${p.optional ? '?' : ''}: ${p.type};`]),
-    '}',
+    '};',
   ];
 }
 

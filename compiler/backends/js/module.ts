@@ -12,10 +12,10 @@ import type { Launch, LaunchScalar, LoweredModule, LoweringParams } from '../../
 import { entryOf, type EntryName } from '../../kernels/plan.ts';
 import type { Backend, EmittedFile } from '../backend.ts';
 import {
-  CHECK_HELPERS, HOST_NAMES, apiTypes, entryDoc, header, initHelpers, initParamsFunction, metaText, specTables, type ModuleInfo,
+  CHECK_HELPERS, HOST_NAMES, apiTypes, entryDoc, header, initHelpers, initParamsFunction, metaText, specTables, usedHelpers, type ModuleInfo,
 } from '../common/host.ts';
 import { Namer, propertyKey, shapeLabel } from '../common/text.ts';
-import { constText, functionText, joinBlocks, type FunctionSpec } from '../common/ts.ts';
+import { constText, functionText, joinBlocks, listText, type FunctionSpec } from '../common/ts.ts';
 import { printExpr } from '../common/cstyle.ts';
 import { JS_SYNTAX, renderJsKernel } from './render.ts';
 
@@ -84,7 +84,7 @@ function emitJsModule(module: LoweredModule, kernels: readonly string[][], names
   const entryFns: FunctionSpec[] = [{
     name: 'forward', exported: true, params: [paramsArg, { name: 'inputs', type: 'ForwardInputs' }], returns: 'Outputs',
     doc: entryDoc(plan, info, `Evaluates the outputs (${g.outputs.map((o) => o.name).join(', ')}) for one batch. Returns fresh arrays.`, reads('forward')),
-    body: [...prologue('forward', 'forward', 'FORWARD_INPUTS'), `return { ${g.outputs.map((o) => `${propertyKey(o.name)}: ${fresh(o.id)}`).join(', ')} };`],
+    body: [...prologue('forward', 'forward', 'FORWARD_INPUTS'), ...listText('return { ', g.outputs.map((o) => `${propertyKey(o.name)}: ${fresh(o.id)}`), ' };')],
   }];
   if (plan.optimizer) {
     const train = { name: 'inputs', type: 'TrainInputs' };
@@ -99,7 +99,7 @@ function emitJsModule(module: LoweredModule, kernels: readonly string[][], names
         doc: entryDoc(plan, info, 'The loss J and its gradient dJ/dparam for every param, by backpropagation. Returns fresh arrays.', reads('gradient')),
         body: [
           ...prologue('gradient', 'gradient', 'TRAIN_INPUTS'),
-          `return { loss: ${lossValue()}, grads: { ${(g.grads ?? []).map((r) => `${propertyKey(r.name)}: ${fresh(r.id)}`).join(', ')} } };`,
+          ...listText(`return { loss: ${lossValue()}, grads: { `, (g.grads ?? []).map((r) => `${propertyKey(r.name)}: ${fresh(r.id)}`), ' } };'),
         ],
       },
       {
@@ -119,17 +119,14 @@ function emitJsModule(module: LoweredModule, kernels: readonly string[][], names
     ...viewLines,
     ...[...scratch].map(([name, s]) => `const ${name} = new ${s.accumulate ? 'Float64Array' : 'Float32Array'}(${s.length}); // kernel scratch`),
   ];
+  const code = [memoryLines, ...kernels, initParamsFunction(plan, info), ...entryFns.map((f) => functionText(f))];
   const ts = joinBlocks([
     top,
     metaText(g, false),
     ...apiTypes(plan),
     specTables(plan),
-    [CHECK_HELPERS],
-    [initHelpers(g)],
-    memoryLines,
-    ...kernels,
-    initParamsFunction(plan, info),
-    ...entryFns.map((f) => functionText(f)),
+    [usedHelpers(`${CHECK_HELPERS}\n\n${initHelpers(g)}`, code.flat().join('\n'))],
+    ...code,
   ]);
   const dts = joinBlocks([top, metaText(g, true), ...apiTypes(plan), initParamsFunction(plan, info, true), ...entryFns.map((f) => functionText(f, true))]);
   return [

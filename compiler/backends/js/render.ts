@@ -13,6 +13,7 @@ export const JS_SYNTAX: Syntax = {
   // `!`: an index the lowering made is in range (strict `noUncheckedIndexedAccess` cannot know).
   load: (buf, index) => `${buf}[${index}]!`,
   element: (buf, index) => `${buf}[${index}]`,
+  compoundElement: (buf, index) => `${buf}[${index}]!`,
   builtin: (e) => {
     throw new Error(`internal: the JS target has no ${e.name}`);
   },

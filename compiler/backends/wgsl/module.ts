@@ -16,11 +16,11 @@ import { fromScalar, ref } from '../../lowering/lir.ts';
 import { ALIGN, type MemoryPlan, type Region } from '../../kernels/memory.ts';
 import type { Backend, EmittedFile } from '../backend.ts';
 import { printExpr } from '../common/cstyle.ts';
-import { CHECK_HELPERS, apiTypes, header, metaText, specTables, type ModuleInfo } from '../common/host.ts';
+import { apiTypes, header, metaText, specRows, type ModuleInfo } from '../common/host.ts';
+import { entryOf } from '../../kernels/plan.ts';
 import { commentText, shapeLabel } from '../common/text.ts';
-import { constText, joinBlocks } from '../common/ts.ts';
+import { constText, joinBlocks, listText } from '../common/ts.ts';
 import { JS_SYNTAX } from '../js/render.ts';
-import { DRIVER, DRIVER_TYPES } from './driver.ts';
 import { renderWgslKernel, type Placement } from './render.ts';
 
 /** WebGPU's default limits: what every conforming device offers. */
@@ -141,58 +141,73 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
   ].join('\n');
 
   const entry = (name: string) => module.entries.find((e) => e.name === name)!.launches.map((l) => l.kernel);
-  const spec = (name: string, list: readonly { name: string; id: number }[], comment: string) => {
-    const rows = list.map((r) => {
-      const at = plan.memory.place.get(r.id)!;
-      return `[${JSON.stringify(r.name)}, ${at.length}, ${JSON.stringify(shapeLabel(g.nodes[r.id].shape))}, ${at.offset}]`;
-    });
-    return constText(name, `[${rows.join(', ')}] as const`, comment);
-  };
+  const spec = (key: string, list: readonly { name: string; id: number }[]) => listText(`${key}: [`, specRows(plan, list), '],', '  ');
+  const inputsOf = (names: readonly string[]) => g.inputs.filter((r) => names.includes(r.name));
   const buffers = { params: sizes.param, inputs: sizes.input, arena: sizes.arena, grads: sizes.grad, scratch: scratch.size, hyper: 4, ...Object.fromEntries(opt.slots.map((_, s) => [`state${s}`, sizes.param])) };
   const bindingBuffers = [...BINDINGS.map((b) => b.buffer), ...opt.slots.map((_, s) => `state${s}`)];
-  const kernelRows = module.kernels.map((k, i) => `  [${JSON.stringify(names[i])}, ${k.grid!.workgroups.join(', ')}, [${bindingsOf(k, stateSlots).join(', ')}]],`);
   const scalarArgs = [ref('learningRate', 'f32'), ref('t', 'f32')];
+  const stepScalars = opt.scalars.map((sc) => printExpr(fromScalar(sc.expr, scalarArgs), JS_SYNTAX));
+  const tables = [
+    '/**',
+    ' * What the WebGPU driver (gradc/runtime/webgpu) reads: the GPU buffers (floats) and the buffer of each binding, every',
+    ' * kernel (dispatch size in workgroups, bindings), the kernels of each entry point, and where each value lives:',
+    ' * [name, floats, shape, offset] in params, inputs, the arena (outputs, loss) and the gradients.',
+    ' */',
+    'const TABLES: GpuModuleTables = {',
+    '  meta,',
+    '  WGSL,',
+    `  buffers: { ${Object.entries(buffers).map(([k, v]) => `${k}: ${v}`).join(', ')} },`,
+    `  bindings: [${bindingBuffers.map((b) => JSON.stringify(b)).join(', ')}],`,
+    '  kernels: [',
+    ...module.kernels.map((k, i) => `    [${JSON.stringify(names[i])}, ${k.grid!.workgroups.join(', ')}, [${bindingsOf(k, stateSlots).join(', ')}]],`),
+    '  ],',
+    ...listText('entries: { ', ['forward', 'loss', 'gradient', 'train'].map((e) => `${e}: [${entry(e).join(', ')}]`), ' },', '  '),
+    ...spec('params', g.params),
+    ...spec('forwardInputs', inputsOf(entryOf(plan, 'forward')!.inputs)),
+    ...spec('trainInputs', inputsOf(entryOf(plan, 'gradient')!.inputs)),
+    ...spec('allInputs', g.inputs),
+    ...spec('outputs', g.outputs),
+    ...spec('grads', g.grads!),
+    `  loss: ${plan.memory.place.get(g.loss)!.offset},`,
+    `  batch: ${batchOf(g)},`,
+    `  // The ${opt.name} optimizer's per-step scalars (${opt.scalars.map((sc) => sc.name).join(', ')}) for step t.`,
+    `  stepScalars: (learningRate, ${stepScalars.some((x) => /\bt\b/.test(x)) ? 't' : '_t'}) => [${stepScalars.join(', ')}],`,
+    '};',
+  ];
   const hostHeader = header(`${g.name}.gpu.ts`, g, info, 'the WebGPU host module');
+  const modelType = ['/** The graph on one GPUDevice (see gradc/module). */', 'export type GpuModel = Model<Params, ForwardInputs, TrainInputs, Outputs>;'];
+  const create = (declare: boolean) => [
+    '/** Compiles the kernels (pipelines created asynchronously) and allocates the buffers. */',
+    declare ? 'export declare function createModel(device: GPUDevice): Promise<GpuModel>;'
+      : 'export function createModel(device: GPUDevice): Promise<GpuModel> {\n  return createGpuModel(device, TABLES);\n}',
+  ];
   const ts = joinBlocks([
-    [...hostHeader, '/// <reference types="@webgpu/types" />'],
+    [
+      ...hostHeader.slice(0, 1),
+      '// Do not edit: regenerate with `gradc build`. Every shape is fixed at build time; the WebGPU driver is gradc/runtime/webgpu.',
+      '/// <reference types="@webgpu/types" />',
+      "import { createGpuModel } from 'gradc/runtime/webgpu';",
+      "import type { GpuModel as Model, GpuModuleTables } from 'gradc/module';",
+    ],
     metaText(g, false),
     ...apiTypes(plan),
-    specTables(plan),
-    [
-      '// Where the results live: [name, length, shape, offset] in the arena (outputs) or the gradients.',
-      ...spec('OUTPUTS', g.outputs, 'What forward reads back.'),
-      ...spec('GRADS', g.grads!, 'What gradient reads back: dJ/dparam.'),
-      ...constText('LOSS', String(plan.memory.place.get(g.loss)!.offset), 'Offset of the loss in the arena.'),
-      ...constText('BATCH', `${batchOf(g)} as number`, 'Rows per batch, shared by every input (0 if they differ).'),
-    ],
-    [
-      ...constText('BUFFERS', `{ ${Object.entries(buffers).map(([k, v]) => `${k}: ${v}`).join(', ')} } as const`, 'The GPU buffers and their floats.'),
-      ...constText('BINDINGS', `[${bindingBuffers.map((b) => JSON.stringify(b)).join(', ')}] as const`, 'The buffer behind each binding.'),
-      ...constText('KERNELS', `[\n${kernelRows.join('\n')}\n] as const`, 'Entry points: dispatch size (workgroups in x, y, z) and bindings.'),
-      ...constText('ENTRIES', `{ ${['forward', 'loss', 'gradient', 'train'].map((e) => `${e}: [${entry(e).join(', ')}]`).join(', ')} }`, 'The kernels each entry point runs, in order (indices into KERNELS).'),
-      `/** The ${opt.name} optimizer's per-step scalars (${opt.scalars.map((sc) => sc.name).join(', ')}) for step t. */`,
-      `function stepScalars(learningRate: number, t: number): number[] {`,
-      `  void t;`,
-      `  return [${opt.scalars.map((sc) => printExpr(fromScalar(sc.expr, scalarArgs), JS_SYNTAX)).join(', ')}];`,
-      '}',
-    ],
+    modelType,
     constText('WGSL', templateLiteral(withoutComments(wgsl)), 'Every kernel of the graph (the .wgsl file, without its comments).', true),
-    [CHECK_HELPERS],
-    [DRIVER_TYPES],
-    [DRIVER],
+    tables,
+    create(false),
   ]);
   const dts = joinBlocks([
-    [...hostHeader, '/// <reference types="@webgpu/types" />'],
+    [...hostHeader.slice(0, 1), '/// <reference types="@webgpu/types" />'],
     metaText(g, true),
     ...apiTypes(plan),
+    ['/** The graph on one GPUDevice (see gradc/module). */', "export type GpuModel = import('gradc/module').GpuModel<Params, ForwardInputs, TrainInputs, Outputs>;"],
     ['/** Every kernel of the graph (the .wgsl file, without its comments). */', 'export declare const WGSL: string;'],
-    [DRIVER_TYPES],
-    ['/** Compiles the kernels (pipelines created asynchronously) and allocates the buffers. */', 'export declare function createModel(device: GPUDevice): Promise<GpuModel>;'],
+    create(true),
   ]);
   return [
     { name: `${g.name}.wgsl`, contents: wgsl },
     { name: `${g.name}.gpu.ts`, contents: ts },
-    { name: `${g.name}.gpu.js`, ts: { source: ts, banner: hostHeader.join('\n') } },
+    { name: `${g.name}.gpu.js`, ts: { source: ts, banner: hostHeader[0] } },
     { name: `${g.name}.gpu.d.ts`, contents: dts },
   ];
 }

@@ -1,0 +1,112 @@
+/**
+ * The generated modules' API, declared once (`gradc/module`): what `gradc build` emits in
+ * `<name>.js` (a `CpuModule`) and `<name>.gpu.js` (a `GpuModule`, whose `createModel` gives
+ * a `GpuModel`). The type parameters are a module's own records (`Params`, `ForwardInputs`,
+ * `TrainInputs`, `Outputs`); with the defaults, any module of that kind fits. The runtime,
+ * the bundler typings and the tests all use these types; every generated module's
+ * declarations are checked against them.
+ */
+
+/** Named tensors: params, inputs or outputs, each a row-major Float32Array. */
+export type Tensors = Record<string, Float32Array>;
+
+export interface ModuleMeta {
+  readonly name: string;
+  /** Input shapes; the first dimension of each is the batch size. */
+  readonly inputs: Readonly<Record<string, readonly number[]>>;
+  readonly params: Readonly<Record<string, readonly number[]>>;
+  readonly outputs: Readonly<Record<string, readonly number[]>>;
+}
+
+/** The loss and dJ/dparam for every param (fresh arrays of the params' shapes). */
+export interface Gradient<P = Tensors> {
+  readonly loss: number;
+  readonly grads: P;
+}
+
+/** A generated JS (or wasm) module. */
+export interface CpuModule<P = Tensors, FI = Tensors, TI = Tensors, O = Tensors> {
+  readonly meta: ModuleMeta;
+  /** Fresh params, drawn from a seeded generator: the same seed gives the same params. */
+  initParams(seed?: number): P;
+  /** The outputs for one batch: fresh arrays. */
+  forward(params: P, inputs: FI): O;
+  /** The loss J for one batch. */
+  loss(params: P, inputs: TI): number;
+  /** The loss and its gradient with respect to every param. */
+  gradient(params: P, inputs: TI): Gradient<P>;
+  /** One optimizer step on one batch, params updated in place; returns J before the update. */
+  trainStep(params: P, inputs: TI, learningRate: number): number;
+}
+
+/** Rows of a dataset kept on the GPU; `trainSteps` copies mini-batches out of it by offset. */
+export interface GpuDataset {
+  /** Examples (rows) in the dataset. */
+  readonly rows: number;
+  /** Frees the dataset's GPU buffers. */
+  destroy(): void;
+}
+
+/** A graph on one GPUDevice. Reads resolve to fresh Float32Arrays shaped as in the JS module. */
+export interface GpuModel<P = Tensors, FI = Tensors, TI = Tensors, O = Tensors> {
+  /** Uploads params (validated as the JS module's; applied after calls made before it). */
+  setParams(params: P): Promise<void>;
+  getParams(): Promise<P>;
+  forward(inputs: FI): Promise<O>;
+  loss(inputs: TI): Promise<number>;
+  gradient(inputs: TI): Promise<Gradient<P>>;
+  /** One train step on the GPU; resolves to the loss before the update. */
+  trainStep(inputs: TI, learningRate: number): Promise<number>;
+  /** Uploads whole training inputs once: `rows` examples of every train input. */
+  createDataset(inputs: TI): GpuDataset;
+  /**
+   * `steps` train steps over consecutive mini-batches of a GPU dataset, starting at row
+   * `firstRow`, in one submission; resolves to the loss before the last step.
+   */
+  trainSteps(dataset: GpuDataset, options: { firstRow: number; steps?: number; learningRate: number }): Promise<number>;
+  /** Frees the model's GPU buffers; any later call throws. */
+  destroy(): void;
+}
+
+/** A generated WebGPU host module. */
+export interface GpuModule<P = Tensors, FI = Tensors, TI = Tensors, O = Tensors> {
+  readonly meta: ModuleMeta;
+  /** Every kernel of the graph (the .wgsl file, without its comments). */
+  readonly WGSL: string;
+  /** Compiles the kernels (pipelines created asynchronously) and allocates the buffers. */
+  createModel(device: GPUDevice): Promise<GpuModel<P, FI, TI, O>>;
+}
+
+/** Where an argument lives: [name, floats, shape as text, offset in its buffer]. */
+export type Spec = readonly (readonly [name: string, length: number, shape: string, offset: number])[];
+
+/**
+ * What the WebGPU driver (`createGpuModel` in `gradc/runtime/webgpu`) reads from a generated
+ * host module: the shader, its buffers and bindings, its kernels, and where values live.
+ */
+export interface GpuModuleTables {
+  readonly meta: ModuleMeta;
+  readonly WGSL: string;
+  /** Floats of each GPU buffer; `hyper` is the uniform of per-step scalars. */
+  readonly buffers: Readonly<Record<string, number>>;
+  /** The buffer behind each binding. */
+  readonly bindings: readonly string[];
+  /** Each entry point: [name, workgroups x, y, z, bindings it uses]. */
+  readonly kernels: readonly (readonly [string, number, number, number, readonly number[]])[];
+  /** The kernels of each entry point, in order (indices into `kernels`). */
+  readonly entries: { readonly forward: readonly number[]; readonly loss: readonly number[]; readonly gradient: readonly number[]; readonly train: readonly number[] };
+  readonly params: Spec;
+  readonly forwardInputs: Spec;
+  readonly trainInputs: Spec;
+  readonly allInputs: Spec;
+  /** Offsets in the arena. */
+  readonly outputs: Spec;
+  /** Offsets in the gradients' buffer. */
+  readonly grads: Spec;
+  /** The loss's offset in the arena. */
+  readonly loss: number;
+  /** Rows per batch, shared by every input (0 if they differ). */
+  readonly batch: number;
+  /** The optimizer's per-step scalars (at most four) for step t ≥ 1. */
+  stepScalars(learningRate: number, t: number): readonly number[];
+}

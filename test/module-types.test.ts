@@ -1,0 +1,28 @@
+/**
+ * gradc/module declares the generated modules' API once: every golden module satisfies it
+ * with its own records (checked by tsc, which `npm test` runs first), and has exactly the
+ * declared members at run time.
+ */
+import { describe, expect, it } from 'vitest';
+import type { CpuModule, GpuModule } from '../runtime/module.ts';
+import * as housing from './golden/housing.ts';
+import * as housingGpu from './golden/housing.gpu.ts';
+import * as iris from './golden/iris.ts';
+import * as kink from './golden/kink.ts';
+
+const cpu: CpuModule<housing.Params, housing.ForwardInputs, housing.TrainInputs, housing.Outputs> = housing;
+const gpu: GpuModule<housing.Params, housing.ForwardInputs, housing.TrainInputs, housing.Outputs> = housingGpu;
+const loose: CpuModule[] = [iris, kink];
+
+describe('gradc/module', () => {
+  it('the JS modules export exactly the declared functions and meta', () => {
+    for (const m of [cpu, ...loose]) {
+      expect(Object.keys(m).sort()).toEqual(['forward', 'gradient', 'initParams', 'loss', 'meta', 'trainStep']);
+    }
+  });
+
+  it('the WebGPU host module exports meta, WGSL and createModel', () => {
+    expect(Object.keys(gpu).sort()).toEqual(['WGSL', 'createModel', 'meta']);
+    expect(gpu.WGSL).toContain('@compute');
+  });
+});
