@@ -1,25 +1,38 @@
 /**
- * GPU lowering: kernels as workgroups of invocations (the WGSL target).
+ * GPU lowering: kernels as workgroups of invocations (the WGSL target). The tile plan is the
+ * backend's `GpuParams`; what a kernel needs decides which shape it takes:
  *
- * - Maps without reductions: one invocation per element, in workgroups of `workgroup`
- *   invocations (the dispatch folded into two dimensions past the per-dimension limit).
- * - Matrix products, and maps and reductions with reductions: tiles of `tile × tile`
- *   invocations, one output element each. A product stages `tile`-wide slices of both
- *   operands in workgroup memory, a barrier on each side of their use.
- * - Reductions run in parallel in two launches: each workgroup combines its tile's terms in
- *   workgroup memory (down its rows, within its rows, or all) into a partial result in
- *   scratch; a finishing launch combines the partials of every output element and scales.
+ * - Maps without reductions: one invocation per element, `workgroup` invocations a group
+ *   (the grid folded into y past the per-dimension limit).
+ * - Everything else is tiled: each invocation owns a register tile of `perThread × perThread`
+ *   outputs (or one row of a narrow output, below), a workgroup `threads × threads` of them.
+ *   A matrix product accumulates its tile in registers over the inner dimension:
+ *   - staged: `depth`-deep slices of both operands are loaded into workgroup memory by all
+ *     invocations together, each reading consecutive addresses (for transposed operands too),
+ *     then each invocation reads its 4 rows of A and 4 columns of B as two vec4 per step:
+ *     two barriers per `depth` steps of 16 multiply-adds;
+ *   - direct, for a short inner dimension (≤ `directDepth`, e.g. the 4 inputs of a small
+ *     network, or δ·Wᵀ with 10 classes): read straight from memory, no staging, no padding;
+ *   - narrow (≤ `skinnyWidth` columns, e.g. an output layer): one invocation per row, all
+ *     columns in registers, a vector–matrix product;
+ *   - split-K, where the output has too few tiles to occupy the GPU and the inner dimension
+ *     is long (dW = Aᵀ·δ over the batch): slices of the inner dimension in parallel into
+ *     scratch, then a launch that sums them and runs the epilogue.
+ *   Loads past the edges are harmless (WebGPU's robust access) except along the inner
+ *   dimension, where they are zeros; stores and reduction terms past the edges are guarded,
+ *   and guards that cannot trigger are not emitted.
+ * - Reductions run without barriers: each invocation combines the terms of its tile (per
+ *   column, per row or all) into one partial result in scratch; a finishing launch per
+ *   kernel combines the partials of every output value and scales them.
  */
 import { GradcError } from '../errors.ts';
 import type { Graph } from '../ir/graph.ts';
-import { sizeOf } from '../ir/graph.ts';
 import type { Kernel, MatmulKernel } from '../kernels/kernel.ts';
 import { domainOf } from '../kernels/kernel.ts';
 import type { ModulePlan } from '../kernels/plan.ts';
-import type { Combine, ReduceAxis } from '../ops/registry.ts';
 import type { Expr, LoweredKernel, Stmt } from './lir.ts';
 import {
-  add, and, assign, barrier, builtin, compare, div, float, int, let_, load, loop, mul, ref, rem, shr, store, var_, when,
+  add, and, assign, barrier, builtin, compare, div, float, int, lane, let_, load, loop, mul, ref, rem, store, var_, when,
 } from './lir.ts';
 import type { Element, KernelBuilder, LoweringParams } from './lower.ts';
 import { KernelBuilder as Builder, combine, elementBody, identityOf, kernelDoc, rowsAndColumns, scaled } from './lower.ts';
@@ -27,8 +40,18 @@ import { KernelBuilder as Builder, combine, elementBody, identityOf, kernelDoc, 
 export interface GpuParams {
   /** Invocations per workgroup of elementwise kernels. */
   readonly workgroup: number;
-  /** Outputs per side of a tiled workgroup (matrix products, kernels with reductions). */
-  readonly tile: number;
+  /** Invocations per side of a tiled workgroup. */
+  readonly threads: number;
+  /** Outputs per side of an invocation's register tile. */
+  readonly perThread: number;
+  /** Inner-dimension values a staged product loads into workgroup memory per step. */
+  readonly depth: number;
+  /** A product whose inner dimension is at most this reads its operands directly. */
+  readonly directDepth: number;
+  /** A product at most this many columns wide runs one invocation per row. */
+  readonly skinnyWidth: number;
+  /** A product whose tiles give fewer workgroups than this splits its inner dimension. */
+  readonly minWorkgroups: number;
   readonly maxWorkgroupsPerDimension: number;
 }
 
@@ -41,7 +64,7 @@ export function lowerGpuKernel(k: Kernel, plan: ModulePlan, params: LoweringPara
       elementBody(k, kb, { flat: i, row: div(i, cols), col: rem(i, cols) }).stmts, k.stores[0]?.node);
     return [kb.finish(k.name, doc, body, kb.grid())];
   }
-  return tiled(k, kb, params, doc, plan);
+  return tiledKernel(k, kb, plan, params, doc);
 }
 
 /** The workgroup grid for `groups` workgroups, folded into y past the per-dimension limit. */
@@ -74,116 +97,269 @@ export function elementLoop(params: LoweringParams, kb: KernelBuilder, n: Expr, 
   return [let_('i', i), when(compare('lt', ref('i'), n), body(ref('i')))];
 }
 
-/** Tiled kernels: one invocation per element of a `tile × tile` block of the iteration space. */
-function tiled(k: Kernel, kb: KernelBuilder, params: LoweringParams, doc: readonly string[], plan: ModulePlan): LoweredKernel[] {
-  const gpu = params.gpu!;
-  const T = gpu.tile;
-  const [rows, cols] = rowsAndColumns(domainOf(k));
-  const node = k.stores[0]?.node ?? k.reductions[0]?.node;
-  const blocks: [number, number] = [Math.ceil(cols / T), Math.ceil(rows / T)];
-  const grid: [number, number, number] = [
-    checkWorkgroups(kb.g, node, blocks[0], 'the tile grid (columns)', gpu),
-    checkWorkgroups(kb.g, node, blocks[1], 'the tile grid (rows)', gpu),
-    1,
-  ];
-  const shared: { name: string; length: number }[] = [];
-  const row = ref('row');
-  const col = ref('col');
-  const valid = ref('valid', 'bool');
-  const el: Element = { flat: add(mul(row, cols), col), row, col };
-  const body: Stmt[] = [
-    let_('row', add(mul(builtin('workgroup.y'), T), builtin('local.y'))),
-    let_('col', add(mul(builtin('workgroup.x'), T), builtin('local.x'))),
-    let_('valid', and(compare('lt', row, rows), compare('lt', col, cols))),
-  ];
-  if (k.kind === 'matmul') body.push(...stagedProduct(k, kb, T, shared));
-  const acc = k.kind === 'matmul' ? ref('acc', 'f32') : undefined;
-  const { stmts, terms } = elementBody(k, kb, el, acc);
-  // Each reduction's term, the combine's identity where the element is outside the space.
-  body.push(...k.reductions.map((r, i) => var_(`t${i}`, identityOf(r.combine))));
-  body.push(when(valid, [...stmts, ...terms.map((t, i) => assign(`t${i}`, t))]));
-
-  const finishers: LoweredKernel[] = [];
-  if (k.reductions.length) {
-    shared.push({ name: 'part', length: T * T });
-    k.reductions.forEach((r, i) => {
-      const width = r.axis === 'overRows' ? cols : r.axis === 'withinRows' ? rows : 1;
-      const count = r.axis === 'overRows' ? blocks[1] : r.axis === 'withinRows' ? blocks[0] : blocks[0] * blocks[1];
-      const partials = kb.scratchArray(`part${i}`, count * width, false);
-      body.push(...tileReduction(r.axis, r.combine, ref(`t${i}`, 'f32'), T, partials, width, rows, cols, blocks));
-      finishers.push(finishReduction(plan, params, r.node, r.combine, r.scale, partials, count, width, `${k.name}_${i === 0 ? '' : `${i}_`}finish`));
-    });
-  }
-  const main = kb.finish(k.name, doc, body, { grid: { workgroupSize: [T, T, 1], workgroups: grid, shared } });
-  return [main, ...finishers];
+/**
+ * How a tiled kernel covers its [rows, cols] iteration space: `tx × ty` invocations a
+ * workgroup, each owning `tm` rows and `tn` columns from (row0, col0).
+ */
+interface Cover {
+  readonly rows: number;
+  readonly cols: number;
+  readonly tx: number;
+  readonly ty: number;
+  readonly tm: number;
+  readonly tn: number;
+  readonly grid: [number, number, number];
 }
 
-/** acc = Σ_p op(A)[row][p]·op(B)[p][col], through `tile`-wide slices staged in workgroup memory. */
-function stagedProduct(k: MatmulKernel, kb: KernelBuilder, T: number, shared: { name: string; length: number }[]): Stmt[] {
-  const { m, n, k: depth, transA, transB } = k;
-  const [A, B] = [kb.buffer(k.a, 'read'), kb.buffer(k.b, 'read')];
-  shared.push({ name: 'tileA', length: T * T }, { name: 'tileB', length: T * T });
-  const [row, col, t] = [ref('row'), ref('col'), ref('t')];
-  const [ly, lx] = [builtin('local.y'), builtin('local.x')];
-  const ak = ref('ak');
-  const bk = ref('bk');
-  const aAt = transA ? add(mul(ak, m), row) : add(mul(row, depth), ak);
-  const bAt = transB ? add(mul(col, depth), bk) : add(mul(bk, n), col);
-  const at = add(mul(ly, T), lx);
+function cover(rows: number, cols: number, gpu: GpuParams, skinny: boolean, splits = 1): Cover {
+  const [tx, tn] = skinny ? [1, cols] : [gpu.threads, gpu.perThread];
+  const [ty, tm] = skinny ? [gpu.threads * gpu.threads, 1] : [gpu.threads, gpu.perThread];
+  return { rows, cols, tx, ty, tm, tn, grid: [Math.ceil(cols / (tx * tn)), Math.ceil(rows / (ty * tm)), splits] };
+}
+
+const [wgX, wgY, wgZ, lx, ly] = [builtin('workgroup.x'), builtin('workgroup.y'), builtin('workgroup.z'), builtin('local.x'), builtin('local.y')];
+
+/** The lets every tiled kernel starts with: its tile's first row and column. */
+function origin(c: Cover): Stmt[] {
   return [
-    var_('acc', float(0)),
-    loop('t', depth, [
-      let_('ak', add(t, lx)),
-      var_('av', float(0)),
-      when(and(compare('lt', row, m), compare('lt', ak, depth)), [assign('av', load(A, aAt))]),
-      store('tileA', at, ref('av', 'f32')),
-      let_('bk', add(t, ly)),
-      var_('bv', float(0)),
-      when(and(compare('lt', bk, depth), compare('lt', col, n)), [assign('bv', load(B, bAt))]),
-      store('tileB', at, ref('bv', 'f32')),
-      barrier,
-      loop('p', T, [assign('acc', add(ref('acc', 'f32'), mul(load('tileA', add(mul(ly, T), ref('p'))), load('tileB', add(mul(ref('p'), T), lx)))))]),
-      barrier,
-    ], { step: T }),
+    let_('row0', add(mul(wgY, c.ty * c.tm), mul(ly, c.tm))),
+    let_('col0', add(mul(wgX, c.tx * c.tn), mul(lx, c.tn))),
+  ];
+}
+
+/** `cond` for the tile element at (row, col), or nothing where no tile reaches past the edge. */
+function inside(c: Cover, row: Expr, col: Expr): Expr | undefined {
+  const conds = [
+    ...(c.rows % (c.ty * c.tm) ? [compare('lt', row, c.rows)] : []),
+    ...(c.cols % (c.tx * c.tn) ? [compare('lt', col, c.cols)] : []),
+  ];
+  return conds.length === 0 ? undefined : conds.reduce((a, b) => and(a, b));
+}
+const guarded = (cond: Expr | undefined, body: Stmt[]): Stmt[] => (cond ? [when(cond, body)] : body);
+
+function tiledKernel(k: Kernel, kb: KernelBuilder, plan: ModulePlan, params: LoweringParams, doc: readonly string[]): LoweredKernel[] {
+  const gpu = params.gpu!;
+  const [rows, cols] = rowsAndColumns(domainOf(k));
+  const node = k.stores[0]?.node ?? k.reductions[0]?.node;
+  if (k.kind !== 'matmul') {
+    const c = cover(rows, cols, gpu, false);
+    const main = withGrid(kb, k, c, node, gpu, doc, [...origin(c), ...tileEpilogue(k, kb, c)]);
+    return [main, ...finishReductions(k, plan, params, c)];
+  }
+  const skinny = cols <= gpu.skinnyWidth;
+  const staged = !skinny && k.k > gpu.directDepth;
+  const splits = splitCount(k, cover(rows, cols, gpu, skinny), gpu, staged);
+  const c = cover(rows, cols, gpu, skinny, splits);
+  const [kStart, kSteps] = splits > 1 ? [mul(wgZ, k.k / splits), k.k / splits] : [int(0), k.k];
+  const accumulate = staged ? stagedProduct(k, kb, c, gpu, kStart, kSteps) : directProduct(k, kb, c, kStart, kSteps);
+  if (splits === 1) {
+    const main = withGrid(kb, k, c, node, gpu, doc, [...origin(c), ...accumulate, ...tileEpilogue(k, kb, c, { from: 'registers' })]);
+    return [main, ...finishReductions(k, plan, params, c)];
+  }
+  // Split-K: each slice's partial product to scratch; then a launch sums them and runs the epilogue.
+  const part = kb.scratchArray('splitk', splits * rows * cols, false);
+  const partialStores = tileCells(c, (r, col, rowE, colE) => {
+    const at = add(mul(wgZ, rows * cols), add(mul(rowE, cols), colE));
+    return guarded(inside(c, rowE, colE), [store(part, at, cell(r, col))]);
+  });
+  const main = withGrid(kb, k, c, node, gpu, [...doc, `(inner dimension split ${splits} ways; the next launch sums the slices)`], [...origin(c), ...accumulate, ...partialStores]);
+  const eb = new Builder(plan.graph, plan.memory);
+  eb.scratchArray(part, splits * rows * cols, false);
+  const ec = cover(rows, cols, gpu, false);
+  const sum = (row: Expr, col: Expr): Expr => {
+    let acc: Expr = load(part, add(mul(row, cols), col));
+    for (let s = 1; s < splits; s++) acc = add(acc, load(part, add(int(s * rows * cols), add(mul(row, cols), col))));
+    return acc;
+  };
+  const epilogue = withGrid(eb, k, ec, node, gpu, [`sums the ${splits} slices of ${k.name}, then its epilogue`], [...origin(ec), ...tileEpilogue(k, eb, ec, { from: 'memory', at: sum })], `${k.name}_sum`);
+  return [main, epilogue, ...finishReductions(k, plan, params, ec)];
+}
+
+/** Splits of the inner dimension that give the grid at least `minWorkgroups` workgroups, if any divide it. */
+function splitCount(k: MatmulKernel, c: Cover, gpu: GpuParams, staged: boolean): number {
+  const tiles = c.grid[0] * c.grid[1];
+  let splits = 1;
+  while (tiles * splits < gpu.minWorkgroups) {
+    const next = splits * 2;
+    const slice = k.k / next;
+    if (!Number.isInteger(slice) || slice < (staged ? gpu.depth : 16) || (staged && slice % gpu.depth !== 0)) break;
+    splits = next;
+  }
+  return splits;
+}
+
+function withGrid(kb: KernelBuilder, k: Kernel, c: Cover, node: number | undefined, gpu: GpuParams, doc: readonly string[], body: Stmt[], name = k.name): LoweredKernel {
+  const grid: [number, number, number] = [
+    checkWorkgroups(kb.g, node, c.grid[0], 'the tile grid (columns)', gpu),
+    checkWorkgroups(kb.g, node, c.grid[1], 'the tile grid (rows)', gpu),
+    c.grid[2],
+  ];
+  return kb.finish(name, doc, body, { grid: { workgroupSize: [c.tx, c.ty, 1], workgroups: grid, shared: kb.sharedArrays } });
+}
+
+const cell = (r: number, c: number) => ref(`c${r}_${c}`, 'f32');
+
+/** For each cell of the tile: (row, col) in the tile and in the iteration space. */
+function tileCells(c: Cover, f: (r: number, col: number, row: Expr, colE: Expr) => Stmt[]): Stmt[] {
+  const out: Stmt[] = [];
+  for (let r = 0; r < c.tm; r++) for (let j = 0; j < c.tn; j++) out.push(...f(r, j, add(ref('row0'), r), add(ref('col0'), j)));
+  return out;
+}
+
+const zeroCells = (c: Cover): Stmt[] => tileCells(c, (r, j) => [var_(`c${r}_${j}`, float(0))]);
+
+/** op(A)[row][p] and op(B)[p][col]. */
+function operands(k: MatmulKernel, kb: KernelBuilder) {
+  const [A, B] = [kb.buffer(k.a, 'read'), kb.buffer(k.b, 'read')];
+  const { m, n, k: depth, transA, transB } = k;
+  return {
+    a: (row: Expr, p: Expr) => load(A, transA ? add(mul(p, m), row) : add(mul(row, depth), p)),
+    b: (p: Expr, col: Expr) => load(B, transB ? add(mul(col, depth), p) : add(mul(p, n), col)),
+  };
+}
+
+/** The tile's products accumulated straight from memory over `steps` inner values from `start`. */
+function directProduct(k: MatmulKernel, kb: KernelBuilder, c: Cover, start: Expr, steps: number): Stmt[] {
+  const { a, b } = operands(k, kb);
+  const p = add(start, ref('p'));
+  return [
+    ...zeroCells(c),
+    loop('p', steps, [
+      ...Array.from({ length: c.tm }, (_, r) => let_(`a${r}`, a(add(ref('row0'), r), p))),
+      ...Array.from({ length: c.tn }, (_, j) => let_(`b${j}`, b(p, add(ref('col0'), j)))),
+      ...tileCells(c, (r, j) => [assign(`c${r}_${j}`, add(cell(r, j), mul(ref(`a${r}`, 'f32'), ref(`b${j}`, 'f32'))))]),
+    ]),
   ];
 }
 
 /**
- * Combines one term per invocation across the tile in workgroup memory (`part`), by halving
- * strides, and writes the tile's partial result: per column, per row, or one value.
+ * The tile's products over `steps` inner values from `start`, `depth` at a time through
+ * workgroup memory: `As[kk][r]` and `Bs[kk][c]` for the workgroup's rows and columns, filled
+ * by consecutive invocations from consecutive addresses, read back as one vec4 per operand
+ * per step.
  */
-function tileReduction(axis: ReduceAxis, how: Combine, term: Expr, T: number, partials: string, width: number, rows: number, cols: number, blocks: [number, number]): Stmt[] {
-  const [ly, lx] = [builtin('local.y'), builtin('local.x')];
-  const at = add(mul(ly, T), lx);
-  // Halving strides: after step h, lanes below T/2^(h+1) hold the combination of twice as many.
-  const halve = (lane: Expr, stride: number): Stmt => loop('h', Math.log2(T), [
-    let_('s', shr(T / 2, ref('h'))),
-    when(compare('lt', lane, ref('s')), [store('part', at, combine(how, load('part', at), load('part', add(at, mul(ref('s'), stride)))))]),
-    barrier,
-  ]);
-  const steps: Stmt[] = [store('part', at, term), barrier];
-  if (axis === 'overRows' || axis === 'all') steps.push(halve(ly, T));
-  if (axis === 'withinRows' || axis === 'all') steps.push(halve(lx, 1));
-  const [wy, wx] = [builtin('workgroup.y'), builtin('workgroup.x')];
-  const write = axis === 'overRows'
-    ? when(and(compare('eq', ly, 0), compare('lt', ref('col'), cols)), [store(partials, add(mul(wy, width), ref('col')), load('part', lx))])
-    : axis === 'withinRows'
-      ? when(and(compare('eq', lx, 0), compare('lt', ref('row'), rows)), [store(partials, add(mul(wx, width), ref('row')), load('part', mul(ly, T)))])
-      : when(and(compare('eq', ly, 0), compare('eq', lx, 0)), [store(partials, add(mul(wy, blocks[0]), wx), load('part', int(0)))]);
-  return [...steps, write];
+function stagedProduct(k: MatmulKernel, kb: KernelBuilder, c: Cover, gpu: GpuParams, start: Expr, steps: number): Stmt[] {
+  const { a, b } = operands(k, kb);
+  const D = Math.min(gpu.depth, steps);
+  const [BM, BN] = [c.ty * c.tm, c.tx * c.tn];
+  const threads = c.tx * c.ty;
+  const As = kb.sharedArray('As', D * BM, 4);
+  const Bs = kb.sharedArray('Bs', D * BN, 4);
+  const [rowBase, colBase] = [mul(wgY, BM), mul(wgX, BN)];
+  const k0 = ref('k0');
+  const tid = add(mul(ly, c.tx), lx);
+  // A zero where the last slice runs past the inner dimension (only when it can).
+  const kTail = (kk: Expr, value: Expr): Expr => (steps % D === 0 ? value
+    : { k: 'select', cond: compare('lt', add(add(start, k0), kk), add(start, int(steps))), then: value, otherwise: float(0), type: 'f32' });
+  // Every invocation fills ⌈count / threads⌉ values, the last ones only where they exist.
+  const fill = (tile: string, count: number, at: (e: Expr) => { kk: Expr; i: Expr; value: (kk: Expr, i: Expr) => Expr }, width: number): Stmt => {
+    const { kk, i, value } = at(ref('e'));
+    const put = store(tile, add(mul(kk, width), i), kTail(kk, value(kk, i)));
+    return loop('l', Math.ceil(count / threads), [
+      let_('e', add(mul(ref('l'), threads), tid)),
+      ...guarded(count % threads ? compare('lt', ref('e'), count) : undefined, [put]),
+    ]);
+  };
+  const p = (kk: Expr) => add(add(start, k0), kk);
+  const fillA = fill(As, D * BM, (e) => (k.transA
+    ? { kk: div(e, BM), i: rem(e, BM), value: (kk, i) => a(add(rowBase, i), p(kk)) }
+    : { kk: rem(e, D), i: div(e, D), value: (kk, i) => a(add(rowBase, i), p(kk)) }), BM);
+  const fillB = fill(Bs, D * BN, (e) => (k.transB
+    ? { kk: rem(e, D), i: div(e, D), value: (kk, i) => b(p(kk), add(colBase, i)) }
+    : { kk: div(e, BN), i: rem(e, BN), value: (kk, i) => b(p(kk), add(colBase, i)) }), BN);
+  const kk = ref('kk');
+  return [
+    ...zeroCells(c),
+    loop('k0', steps, [
+      fillA,
+      fillB,
+      barrier,
+      loop('kk', D, [
+        let_('av', load(As, add(mul(kk, BM), mul(ly, c.tm)), 'f32x4')),
+        let_('bv', load(Bs, add(mul(kk, BN), mul(lx, c.tn)), 'f32x4')),
+        ...tileCells(c, (r, j) => [assign(`c${r}_${j}`, add(cell(r, j), mul(lane(ref('av', 'f32x4'), r), lane(ref('bv', 'f32x4'), j))))]),
+      ]),
+      barrier,
+    ], { step: D }),
+  ];
 }
 
-/** out[j] = scale · (partials[0][j] ⊕ partials[1][j] ⊕ …), one invocation per output element. */
-function finishReduction(plan: ModulePlan, params: LoweringParams, node: number, how: Combine, scale: number, partials: string, count: number, width: number, name: string): LoweredKernel {
-  const g = plan.graph;
-  const kb = new Builder(g, plan.memory);
-  kb.scratchArray(partials, count * width, false);
-  const out = kb.buffer(node, 'write');
-  const body = elementLoop(params, kb, int(width), width, (j) => [
-    var_('v', identityOf(how)),
-    loop('b', count, [assign('v', combine(how, ref('v', 'f32'), load(partials, add(mul(ref('b'), width), j))))]),
-    store(out, j, scaled(ref('v', 'f32'), scale)),
-  ], node);
-  const what = sizeOf(g.nodes[node].shape) === 1 ? g.nodes[node].name : `each of ${width} values of ${g.nodes[node].name}`;
-  return kb.finish(name, [`finishes ${what}: combines ${count} partial results${scale === 1 ? '' : ` and scales by ${scale}`}`], body, kb.grid());
+/**
+ * Where a product's value comes from in the epilogue: the invocation's register tile, or a
+ * sum read from memory (split-K).
+ */
+type Product = { readonly from: 'registers' } | { readonly from: 'memory'; readonly at: (row: Expr, col: Expr) => Expr };
+
+/**
+ * The epilogue of every element of the invocation's tile, and its reduction terms combined
+ * into per-invocation partial results in scratch (see `finishReductions`).
+ */
+function tileEpilogue(k: Kernel, kb: KernelBuilder, c: Cover, product?: Product): Stmt[] {
+  const out: Stmt[] = [];
+  const [r, j] = [ref('r'), ref('j')];
+  const row = add(ref('row0'), r);
+  const col = add(ref('col0'), j);
+  let acc: Expr | undefined;
+  if (product?.from === 'registers') {
+    // The register tile goes to the invocation's tile array, so the epilogue can loop over it.
+    const tile = kb.scratchArray('tile', c.tm * c.tn, true, 'invocation');
+    out.push(...tileCells(c, (ri, ji) => [store(tile, int(ri * c.tn + ji), cell(ri, ji))]));
+    acc = load(tile, add(mul(r, c.tn), j));
+  } else if (product) acc = product.at(row, col);
+  const el: Element = { flat: add(mul(row, c.cols), col), row, col };
+  const { stmts, terms } = elementBody(k, kb, el, acc);
+  // Per-invocation accumulators: one value (all), one per tile column (overRows) or row (withinRows).
+  const accName = (i: number) => `t${i}`;
+  const slots = k.reductions.map((red, i) => {
+    const n = red.axis === 'all' ? 1 : red.axis === 'overRows' ? c.tn : c.tm;
+    const name = kb.scratchArray(accName(i), n, true, 'invocation');
+    const at = red.axis === 'all' ? int(0) : red.axis === 'overRows' ? j : r;
+    return { red, name, n, at };
+  });
+  out.push(...slots.map((s) => loop(`z${s.name}`, s.n, [store(s.name, ref(`z${s.name}`), identityOf(s.red.combine))])));
+  const adds = slots.map((s, i) => store(s.name, s.at, combine(s.red.combine, load(s.name, s.at), terms[i])));
+  const cond = inside(c, row, col);
+  out.push(loop('r', c.tm, [loop('j', c.tn, guarded(cond, [...stmts, ...adds]))]));
+  // Each invocation's partials: [invocation row or column of the whole grid][output value].
+  slots.forEach((s, i) => {
+    const part = kb.scratchArray(`part${i}`, partialsOf(s.red.axis, c).count * partialsOf(s.red.axis, c).width, false);
+    const { slot, width } = partialsOf(s.red.axis, c);
+    const index = (v: Expr) => add(mul(slot, width), v);
+    if (s.red.axis === 'all') out.push(store(part, index(int(0)), load(s.name, int(0))));
+    else {
+      const pos = s.red.axis === 'overRows' ? add(ref('col0'), ref('v')) : add(ref('row0'), ref('v'));
+      const edge = s.red.axis === 'overRows' ? (c.cols % (c.tx * c.tn) ? compare('lt', pos, c.cols) : undefined) : (c.rows % (c.ty * c.tm) ? compare('lt', pos, c.rows) : undefined);
+      out.push(loop('v', s.n, guarded(edge, [store(part, index(pos), load(s.name, ref('v')))])));
+    }
+  });
+  return out;
+}
+
+/** Where the invocations' partial results of a reduction go: `count` rows of `width` values. */
+function partialsOf(axis: 'all' | 'overRows' | 'withinRows', c: Cover): { count: number; width: number; slot: Expr } {
+  const [gx, gy] = c.grid;
+  if (axis === 'overRows') return { count: gy * c.ty, width: c.cols, slot: add(mul(wgY, c.ty), ly) };
+  if (axis === 'withinRows') return { count: gx * c.tx, width: c.rows, slot: add(mul(wgX, c.tx), lx) };
+  const threads = c.tx * c.ty;
+  return { count: gx * gy * threads, width: 1, slot: add(mul(add(mul(wgY, gx), wgX), threads), add(mul(ly, c.tx), lx)) };
+}
+
+/** One launch finishing every reduction of a kernel: out[v] = scale · (partial₀[v] ⊕ partial₁[v] ⊕ …). */
+function finishReductions(k: Kernel, plan: ModulePlan, params: LoweringParams, c: Cover): LoweredKernel[] {
+  if (k.reductions.length === 0) return [];
+  const kb = new Builder(plan.graph, plan.memory);
+  const parts = k.reductions.map((red, i) => ({ red, i, ...partialsOf(red.axis, c) }));
+  const widest = Math.max(...parts.map((p) => p.width));
+  const body = elementLoop(params, kb, int(widest), widest, (v) => parts.flatMap(({ red, i, count, width }) => {
+    const part = kb.scratchArray(`part${i}`, count * width, false);
+    const out = kb.buffer(red.node, 'write');
+    const finish = [
+      var_(`s${i}`, identityOf(red.combine)),
+      loop('b', count, [assign(`s${i}`, combine(red.combine, ref(`s${i}`, 'f32'), load(part, add(mul(ref('b'), width), v))))]),
+      store(out, v, scaled(ref(`s${i}`, 'f32'), red.scale)),
+    ];
+    return width === widest ? finish : [when(compare('lt', v, width), finish)];
+  }), k.reductions[0].node);
+  const names = k.reductions.map((r) => plan.graph.nodes[r.node].name).join(', ');
+  return [kb.finish(`${k.name}_finish`, [`finishes ${names}: combines the partial results of ${k.name}`], body, kb.grid())];
 }

@@ -37,7 +37,9 @@ export type Expr =
   | { readonly k: 'select'; readonly cond: Expr; readonly then: Expr; readonly otherwise: Expr; readonly type: Type }
   | { readonly k: 'builtin'; readonly name: Builtin; readonly type: 'i32' }
   /** An f32 repeated in every lane of an f32x4. */
-  | { readonly k: 'splat'; readonly a: Expr; readonly type: 'f32x4' };
+  | { readonly k: 'splat'; readonly a: Expr; readonly type: 'f32x4' }
+  /** Lane `lane` (0–3) of an f32x4. */
+  | { readonly k: 'lane'; readonly a: Expr; readonly lane: number; readonly type: 'f32' };
 
 export type Stmt =
   | { readonly k: 'let'; readonly name: string; readonly value: Expr }
@@ -92,13 +94,19 @@ export interface Scratch {
   readonly name: string;
   readonly length: number;
   readonly accumulate: boolean;
+  /**
+   * `invocation`: private to each invocation of a GPU kernel (a register tile's values);
+   * serial targets keep it module-level like any scratch. Absent: shared by the launches.
+   */
+  readonly scope?: 'invocation';
 }
 
 /** GPU: the dispatch shape and the workgroup arrays. */
 export interface Grid {
   readonly workgroupSize: readonly [number, number, number];
   readonly workgroups: readonly [number, number, number];
-  readonly shared: readonly { readonly name: string; readonly length: number }[];
+  /** Workgroup arrays; `vector: 4` ones are read and written four floats at a time where aligned. */
+  readonly shared: readonly { readonly name: string; readonly length: number; readonly vector?: 4 }[];
 }
 
 export interface LoweredKernel {
@@ -120,6 +128,7 @@ export const float = (value: number): Expr => ({ k: 'num', type: 'f32', value })
 export const ref = (name: string, type: Type = 'i32'): Expr => ({ k: 'ref', name, type });
 export const load = (buf: string, index: Expr, type: 'f32' | 'f32x4' = 'f32'): Expr => ({ k: 'load', buf, index, type });
 export const builtin = (name: Builtin): Expr => ({ k: 'builtin', name, type: 'i32' });
+export const lane = (a: Expr, i: number): Expr => ({ k: 'lane', a, lane: i, type: 'f32' });
 
 const binary = (fn: BinaryFn | IntFn | LogicFn) => (a: Expr | number, b: Expr | number): Expr => {
   const [x, y] = [lift(a), lift(b)];
@@ -179,7 +188,7 @@ export function children(e: Expr): Expr[] {
   switch (e.k) {
     case 'num': case 'ref': case 'builtin': return [];
     case 'load': return [e.index];
-    case 'unary': case 'splat': return [e.a];
+    case 'unary': case 'splat': case 'lane': return [e.a];
     case 'binary': case 'compare': return [e.a, e.b];
     case 'select': return [e.cond, e.then, e.otherwise];
   }
@@ -217,6 +226,7 @@ export function exprKey(e: Expr): string {
     case 'load': return `${e.buf}[${exprKey(e.index)}]${e.type === 'f32x4' ? 'x4' : ''}`;
     case 'unary': return `${e.fn}(${exprKey(e.a)})`;
     case 'splat': return `splat(${exprKey(e.a)})`;
+    case 'lane': return `${exprKey(e.a)}.${e.lane}`;
     case 'binary': return `${e.fn}(${exprKey(e.a)},${exprKey(e.b)})`;
     case 'compare': return `${e.cmp}(${exprKey(e.a)},${exprKey(e.b)})`;
     case 'select': return `(${exprKey(e.cond)}?${exprKey(e.then)}:${exprKey(e.otherwise)})`;
@@ -268,7 +278,7 @@ export function mapChildren(e: Expr, f: (x: Expr) => Expr): Expr {
   switch (e.k) {
     case 'num': case 'ref': case 'builtin': return e;
     case 'load': return { ...e, index: f(e.index) };
-    case 'unary': case 'splat': return { ...e, a: f(e.a) } as Expr;
+    case 'unary': case 'splat': case 'lane': return { ...e, a: f(e.a) } as Expr;
     case 'binary': case 'compare': return { ...e, a: f(e.a), b: f(e.b) } as Expr;
     case 'select': return { ...e, cond: f(e.cond), then: f(e.then), otherwise: f(e.otherwise) };
   }

@@ -136,12 +136,19 @@ export class KernelBuilder {
     return r;
   }
 
-  /** Module-level working storage of at least `length` values. */
-  scratchArray(name: string, length: number, accumulate: boolean): string {
+  /** Working storage of at least `length` values (see `Scratch`). */
+  scratchArray(name: string, length: number, accumulate: boolean, scope?: 'invocation'): string {
     const had = this.scratch.get(name);
-    this.scratch.set(name, { name, length: Math.max(length, had?.length ?? 0), accumulate });
+    this.scratch.set(name, { name, length: Math.max(length, had?.length ?? 0), accumulate, ...(scope ? { scope } : {}) });
     return name;
   }
+
+  /** GPU: a workgroup array of `length` floats, read `vector` lanes at a time where it is. */
+  sharedArray(name: string, length: number, vector: 1 | 4 = 1): string {
+    if (!this.sharedArrays.some((s) => s.name === name)) this.sharedArrays.push({ name, length, ...(vector === 4 ? { vector } : {}) });
+    return name;
+  }
+  readonly sharedArrays: { name: string; length: number; vector?: 4 }[] = [];
 
   /** A value passed at each launch (each name once). */
   scalar(name: string, type: 'f32' | 'i32'): Expr {

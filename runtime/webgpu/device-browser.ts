@@ -8,6 +8,24 @@ export interface DeviceOptions {
   readonly label?: string;
   /** Node only: flags for Dawn's `create()`, e.g. `['backend=null']` to validate without running. */
   readonly flags?: string[];
+  /**
+   * `adapter` (the default): the device gets the adapter's own buffer and binding limits, so
+   * models past WebGPU's defaults (128 MiB a binding, 256 MiB a buffer) run where the GPU
+   * allows them. `default`: WebGPU's default limits, the same on every device.
+   */
+  readonly limits?: 'adapter' | 'default';
+}
+
+/** The limits a gradc model needs beyond WebGPU's defaults, as far as the adapter offers them. */
+const RAISED = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension'] as const;
+
+/** The descriptor gradc requests a device with: its label, and the adapter's limits unless told otherwise. */
+export function deviceDescriptor(adapter: GPUAdapter, options: DeviceOptions): GPUDeviceDescriptor {
+  const limits = options.limits ?? 'adapter';
+  return {
+    label: options.label ?? 'gradc',
+    ...(limits === 'adapter' ? { requiredLimits: Object.fromEntries(RAISED.map((k) => [k, adapter.limits[k]])) } : {}),
+  };
 }
 
 export class NoAdapterError extends Error {
@@ -22,6 +40,6 @@ export async function requestBrowserDevice(options: DeviceOptions = {}): Promise
   if (!adapter) {
     throw new NoAdapterError('navigator.gpu returned no adapter: WebGPU may be disabled (in Chromium try --enable-unsafe-webgpu) or unsupported by this GPU');
   }
-  return adapter.requestDevice({ label: options.label ?? 'gradc' });
+  return adapter.requestDevice(deviceDescriptor(adapter, options));
 }
 

@@ -6,7 +6,7 @@
  * Dawn).
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { NoAdapterError, type DeviceOptions } from './device-browser.ts';
+import { NoAdapterError, deviceDescriptor, type DeviceOptions } from './device-browser.ts';
 
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
@@ -19,7 +19,12 @@ function hasGpuDeviceNode(): boolean {
   return dri || existsSync('/dev/nvidia0');
 }
 
-export async function requestNodeDevice(options: DeviceOptions = {}): Promise<GPUDevice> {
+/**
+ * Dawn's `GPU` object (what `navigator.gpu` is in a browser), kept alive for the life of the
+ * process. SwiftShader is chosen where the machine has no GPU (see above). Also what a
+ * program uses to give another WebGPU library (TensorFlow.js) the same adapters.
+ */
+export async function nodeGpu(flags: readonly string[] = []): Promise<GPU> {
   if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD) && !hasGpuDeviceNode()) {
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   }
@@ -30,8 +35,13 @@ export async function requestNodeDevice(options: DeviceOptions = {}): Promise<GP
   } catch (e) {
     throw new NoAdapterError(`the npm package 'webgpu' is not installed (npm install webgpu): ${(e as Error).message}`);
   }
-  const gpu = webgpu.create(options.flags ?? []);
+  const gpu = webgpu.create([...flags]);
   instances.push(gpu);
+  return gpu;
+}
+
+export async function requestNodeDevice(options: DeviceOptions = {}): Promise<GPUDevice> {
+  const gpu = await nodeGpu(options.flags);
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference });
   if (!adapter) {
     throw new NoAdapterError(
@@ -40,5 +50,5 @@ export async function requestNodeDevice(options: DeviceOptions = {}): Promise<GP
       (process.env.VK_ICD_FILENAMES ? ` (VK_ICD_FILENAMES is ${process.env.VK_ICD_FILENAMES})` : ''),
     );
   }
-  return adapter.requestDevice({ label: options.label ?? 'gradc' });
+  return adapter.requestDevice(deviceDescriptor(adapter, options));
 }

@@ -14,95 +14,83 @@
 @group(0) @binding(5) var<storage, read_write> params_rw: array<f32>;
 struct Hyper { lr: f32 }
 @group(0) @binding(6) var<uniform> hyper: Hyper;
-var<workgroup> tileA: array<f32, 256>;
-var<workgroup> tileB: array<f32, 256>;
-var<workgroup> part: array<f32, 256>;
 
 // matmul [64,3], k = 4:
 //   h_affine_xw = x·W1  (not stored)
 //   h_affine = add(h_affine_xw, b1)  (not stored)
 //   h = relu(h_affine)
-// dispatch (1, 4, 1)
-@compute @workgroup_size(16, 16)
+// dispatch (1, 1, 1)
+@compute @workgroup_size(1, 64)
 fn k_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row = wg.y * 16u + lid.y;
-  let col = wg.x * 16u + lid.x;
-  let valid = row < 64u && col < 3u;
-  var acc = 0f;
-  var av = 0f;
-  if (row < 64u && lid.x < 4u) {
-    av = inputs[row * 4u + lid.x];
+  var tile: array<f32, 3>;
+  let row0 = wg.y * 64u + lid.y;
+  let col0 = wg.x * 3u + lid.x * 3u;
+  var c0_0 = 0f;
+  var c0_1 = 0f;
+  var c0_2 = 0f;
+  for (var p = 0u; p < 4u; p++) {
+    let a0 = inputs[row0 * 4u + p];
+    let b0 = params[p * 3u + col0];
+    let b1 = params[p * 3u + col0 + 1u];
+    let b2 = params[p * 3u + col0 + 2u];
+    c0_0 += a0 * b0;
+    c0_1 += a0 * b1;
+    c0_2 += a0 * b2;
   }
-  tileA[lid.y * 16u + lid.x] = av;
-  var bv = 0f;
-  if (lid.y < 4u && col < 3u) {
-    bv = params[lid.y * 3u + col];
-  }
-  tileB[lid.y * 16u + lid.x] = bv;
-  workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
-  workgroupBarrier();
-  if (valid) {
-    arena[row * 3u + col] = max(acc + params[col + 16u], 0f);
-  }
+  tile[0u] = c0_0;
+  tile[1u] = c0_1;
+  tile[2u] = c0_2;
+  for (var j = 0u; j < 3u; j++) { arena[row0 * 3u + col0 + j] = max(tile[j] + params[col0 + j + 16u], 0f); }
 }
 
 // matmul [64,1], k = 3:
 //   o_xw = h·W2  (not stored)
 //   o = add(o_xw, b2)
-// dispatch (1, 4, 1)
-@compute @workgroup_size(16, 16)
+// dispatch (1, 1, 1)
+@compute @workgroup_size(1, 64)
 fn k_o(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row = wg.y * 16u + lid.y;
-  let col = wg.x * 16u + lid.x;
-  let valid = row < 64u && col < 1u;
-  var acc = 0f;
-  var av = 0f;
-  if (row < 64u && lid.x < 3u) {
-    av = arena[row * 3u + lid.x];
+  var tile: array<f32, 1>;
+  let row0 = wg.y * 64u + lid.y;
+  let col0 = wg.x + lid.x;
+  var c0_0 = 0f;
+  for (var p = 0u; p < 3u; p++) {
+    let a0 = arena[row0 * 3u + p];
+    let b0 = params[p + col0 + 32u];
+    c0_0 += a0 * b0;
   }
-  tileA[lid.y * 16u + lid.x] = av;
-  var bv = 0f;
-  if (lid.y < 3u && col < 1u) {
-    bv = params[lid.y + col + 32u];
-  }
-  tileB[lid.y * 16u + lid.x] = bv;
-  workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
-  workgroupBarrier();
-  if (valid) {
-    arena[row + col + 192u] = acc + params[col + 48u];
-  }
+  tile[0u] = c0_0;
+  arena[row0 + col0 + 192u] = tile[0u] + params[col0 + 48u];
 }
 
 // matmul [64,3], k = 4:
 //   h_affine_xw = x·W1  (not stored)
 //   h_affine = add(h_affine_xw, b1)
 //   h = relu(h_affine)
-// dispatch (1, 4, 1)
-@compute @workgroup_size(16, 16)
+// dispatch (1, 1, 1)
+@compute @workgroup_size(1, 64)
 fn k_h_affine_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row = wg.y * 16u + lid.y;
-  let col = wg.x * 16u + lid.x;
-  let valid = row < 64u && col < 3u;
-  var acc = 0f;
-  var av = 0f;
-  if (row < 64u && lid.x < 4u) {
-    av = inputs[row * 4u + lid.x];
+  var tile: array<f32, 3>;
+  let row0 = wg.y * 64u + lid.y;
+  let col0 = wg.x * 3u + lid.x * 3u;
+  var c0_0 = 0f;
+  var c0_1 = 0f;
+  var c0_2 = 0f;
+  for (var p = 0u; p < 4u; p++) {
+    let a0 = inputs[row0 * 4u + p];
+    let b0 = params[p * 3u + col0];
+    let b1 = params[p * 3u + col0 + 1u];
+    let b2 = params[p * 3u + col0 + 2u];
+    c0_0 += a0 * b0;
+    c0_1 += a0 * b1;
+    c0_2 += a0 * b2;
   }
-  tileA[lid.y * 16u + lid.x] = av;
-  var bv = 0f;
-  if (lid.y < 4u && col < 3u) {
-    bv = params[lid.y * 3u + col];
-  }
-  tileB[lid.y * 16u + lid.x] = bv;
-  workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
-  workgroupBarrier();
-  if (valid) {
-    let e0 = acc + params[col + 16u];
-    arena[row * 3u + col + 192u] = e0;
-    arena[row * 3u + col] = max(e0, 0f);
+  tile[0u] = c0_0;
+  tile[1u] = c0_1;
+  tile[2u] = c0_2;
+  for (var j = 0u; j < 3u; j++) {
+    let e0 = tile[j] + params[col0 + j + 16u];
+    arena[row0 * 3u + col0 + j + 192u] = e0;
+    arena[row0 * 3u + col0 + j] = max(e0, 0f);
   }
 }
 
@@ -112,89 +100,44 @@ fn k_h_affine_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
 //   d_o = squared_loss_grad(o, y, 0.015625)
 //   squared_loss = squared_loss(o, y)  (summed to a scalar)
 //   d_b2 = sum_rows(d_o)  (summed down the rows)
-// dispatch (1, 4, 1)
-@compute @workgroup_size(16, 16)
+// dispatch (1, 1, 1)
+@compute @workgroup_size(1, 64)
 fn k_d_o(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row = wg.y * 16u + lid.y;
-  let col = wg.x * 16u + lid.x;
-  let valid = row < 64u && col < 1u;
-  var acc = 0f;
-  var av = 0f;
-  if (row < 64u && lid.x < 3u) {
-    av = arena[row * 3u + lid.x];
+  var tile: array<f32, 1>;
+  var t0: array<f32, 1>;
+  var t1: array<f32, 1>;
+  let row0 = wg.y * 64u + lid.y;
+  let col0 = wg.x + lid.x;
+  var c0_0 = 0f;
+  for (var p = 0u; p < 3u; p++) {
+    let a0 = arena[row0 * 3u + p];
+    let b0 = params[p + col0 + 32u];
+    c0_0 += a0 * b0;
   }
-  tileA[lid.y * 16u + lid.x] = av;
-  var bv = 0f;
-  if (lid.y < 3u && col < 1u) {
-    bv = params[lid.y + col + 32u];
-  }
-  tileB[lid.y * 16u + lid.x] = bv;
-  workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
-  workgroupBarrier();
-  var t0 = 0f;
-  var t1 = 0f;
-  if (valid) {
-    let e0 = acc + params[col + 48u] - inputs[row + col + 256u];
-    let e1 = e0 * 0.015625f;
-    arena[row + col + 384u] = e1;
-    t0 = e0 * e0 * 0.5f;
-    t1 = e1;
-  }
-  part[lid.y * 16u + lid.x] = t0;
-  workgroupBarrier();
-  for (var h = 0u; h < 4u; h++) {
-    let s = 8u >> h;
-    if (lid.y < s) {
-      part[lid.y * 16u + lid.x] += part[lid.y * 16u + lid.x + s * 16u];
-    }
-    workgroupBarrier();
-  }
-  for (var h = 0u; h < 4u; h++) {
-    let s = 8u >> h;
-    if (lid.x < s) {
-      part[lid.y * 16u + lid.x] += part[lid.y * 16u + lid.x + s];
-    }
-    workgroupBarrier();
-  }
-  if (lid.y == 0u && lid.x == 0u) {
-    scratch[wg.y + wg.x] = part[0u];
-  }
-  part[lid.y * 16u + lid.x] = t1;
-  workgroupBarrier();
-  for (var h = 0u; h < 4u; h++) {
-    let s = 8u >> h;
-    if (lid.y < s) {
-      part[lid.y * 16u + lid.x] += part[lid.y * 16u + lid.x + s * 16u];
-    }
-    workgroupBarrier();
-  }
-  if (lid.y == 0u && col < 1u) {
-    scratch[wg.y + col + 16u] = part[lid.x];
-  }
+  tile[0u] = c0_0;
+  t0[0u] = 0f;
+  t1[0u] = 0f;
+  let e1 = tile[0u] + params[col0 + 48u] - inputs[row0 + col0 + 256u];
+  let e2 = e1 * 0.015625f;
+  arena[row0 + col0 + 384u] = e2;
+  t0[0u] += e1 * e1 * 0.5f;
+  t1[0u] += e2;
+  scratch[wg.y * 64u + wg.x * 64u + lid.y + lid.x] = t0[0u];
+  scratch[wg.y * 64u + lid.y + col0 + 192u] = t1[0u];
 }
 
-// finishes squared_loss: combines 4 partial results and scales by 0.015625
+// finishes squared_loss, d_b2: combines the partial results of d_o
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_d_o_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = wg.y * 256u + wg.x * 256u + lid.x;
   if (i < 1u) {
-    var v = 0f;
-    for (var b = 0u; b < 4u; b++) { v += scratch[b + i]; }
-    arena[i + 448u] = v * 0.015625f;
-  }
-}
-
-// finishes d_b2: combines 4 partial results
-// dispatch (1, 1, 1)
-@compute @workgroup_size(256)
-fn k_d_o_1_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.y * 256u + wg.x * 256u + lid.x;
-  if (i < 1u) {
-    var v = 0f;
-    for (var b = 0u; b < 4u; b++) { v += scratch[b + i + 16u]; }
-    grads[i + 48u] = v;
+    var s0 = 0f;
+    for (var b = 0u; b < 64u; b++) { s0 += scratch[b + i]; }
+    arena[i + 448u] = s0 * 0.015625f;
+    var s1 = 0f;
+    for (var b = 0u; b < 64u; b++) { s1 += scratch[b + i + 192u]; }
+    grads[i + 48u] = s1;
   }
 }
 
@@ -202,117 +145,126 @@ fn k_d_o_1_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id
 //   d_h = d_o·W2ᵀ  (not stored)
 //   d_h_affine = relu_grad(d_h, h_affine)
 //   d_b1 = sum_rows(d_h_affine)  (summed down the rows)
-// dispatch (1, 4, 1)
-@compute @workgroup_size(16, 16)
+// dispatch (1, 1, 1)
+@compute @workgroup_size(1, 64)
 fn k_d_h_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row = wg.y * 16u + lid.y;
-  let col = wg.x * 16u + lid.x;
-  let valid = row < 64u && col < 3u;
-  var acc = 0f;
-  var av = 0f;
-  if (row < 64u && lid.x < 1u) {
-    av = arena[row + lid.x + 384u];
+  var tile: array<f32, 3>;
+  var t0: array<f32, 3>;
+  let row0 = wg.y * 64u + lid.y;
+  let col0 = wg.x * 3u + lid.x * 3u;
+  var c0_0 = 0f;
+  var c0_1 = 0f;
+  var c0_2 = 0f;
+  let a0 = arena[row0 + 384u];
+  let b0 = params[col0 + 32u];
+  let b1 = params[col0 + 33u];
+  let b2 = params[col0 + 34u];
+  c0_0 += a0 * b0;
+  c0_1 += a0 * b1;
+  c0_2 += a0 * b2;
+  tile[0u] = c0_0;
+  tile[1u] = c0_1;
+  tile[2u] = c0_2;
+  for (var zt0 = 0u; zt0 < 3u; zt0++) { t0[zt0] = 0f; }
+  for (var j = 0u; j < 3u; j++) {
+    let e0 = select(0f, tile[j], arena[row0 * 3u + col0 + j + 192u] >= 0f);
+    arena[row0 * 3u + col0 + j + 464u] = e0;
+    t0[j] += e0;
   }
-  tileA[lid.y * 16u + lid.x] = av;
-  var bv = 0f;
-  if (lid.y < 1u && col < 3u) {
-    bv = params[col + lid.y + 32u];
-  }
-  tileB[lid.y * 16u + lid.x] = bv;
-  workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
-  workgroupBarrier();
-  var t0 = 0f;
-  if (valid) {
-    let e0 = select(0f, acc, arena[row * 3u + col + 192u] >= 0f);
-    arena[row * 3u + col + 464u] = e0;
-    t0 = e0;
-  }
-  part[lid.y * 16u + lid.x] = t0;
-  workgroupBarrier();
-  for (var h = 0u; h < 4u; h++) {
-    let s = 8u >> h;
-    if (lid.y < s) {
-      part[lid.y * 16u + lid.x] += part[lid.y * 16u + lid.x + s * 16u];
-    }
-    workgroupBarrier();
-  }
-  if (lid.y == 0u && col < 3u) {
-    scratch[wg.y * 3u + col] = part[lid.x];
-  }
+  for (var v = 0u; v < 3u; v++) { scratch[wg.y * 192u + lid.y * 3u + col0 + v] = t0[v]; }
 }
 
-// finishes each of 3 values of d_b1: combines 4 partial results
+// finishes d_b1: combines the partial results of d_h_affine
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_d_h_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = wg.y * 256u + wg.x * 256u + lid.x;
   if (i < 3u) {
-    var v = 0f;
-    for (var b = 0u; b < 4u; b++) { v += scratch[b * 3u + i]; }
-    grads[i + 16u] = v;
+    var s0 = 0f;
+    for (var b = 0u; b < 64u; b++) { s0 += scratch[b * 3u + i]; }
+    grads[i + 16u] = s0;
   }
 }
 
 // matmul [3,1], k = 64:
 //   d_W2 = hᵀ·d_o
-// dispatch (1, 1, 1)
-@compute @workgroup_size(16, 16)
+// (inner dimension split 4 ways; the next launch sums the slices)
+// dispatch (1, 1, 4)
+@compute @workgroup_size(1, 64)
 fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row = wg.y * 16u + lid.y;
-  let col = wg.x * 16u + lid.x;
-  let valid = row < 3u && col < 1u;
-  var acc = 0f;
-  for (var t = 0u; t < 64u; t += 16u) {
-    let ak = t + lid.x;
-    var av = 0f;
-    if (row < 3u && ak < 64u) {
-      av = arena[ak * 3u + row];
-    }
-    tileA[lid.y * 16u + lid.x] = av;
-    let bk = t + lid.y;
-    var bv = 0f;
-    if (bk < 64u && col < 1u) {
-      bv = arena[bk + col + 384u];
-    }
-    tileB[lid.y * 16u + lid.x] = bv;
-    workgroupBarrier();
-    for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
-    workgroupBarrier();
+  let row0 = wg.y * 64u + lid.y;
+  let col0 = wg.x + lid.x;
+  var c0_0 = 0f;
+  for (var p = 0u; p < 16u; p++) {
+    let a0 = arena[wg.z * 48u + p * 3u + row0];
+    let b0 = arena[wg.z * 16u + p + col0 + 384u];
+    c0_0 += a0 * b0;
   }
-  if (valid) {
-    grads[row + col + 32u] = acc;
+  if (row0 < 3u) {
+    scratch[wg.z * 3u + row0 + col0 + 256u] = c0_0;
+  }
+}
+
+// sums the 4 slices of d_W2, then its epilogue
+// dispatch (1, 1, 1)
+@compute @workgroup_size(8, 8)
+fn k_d_W2_sum(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let row0 = wg.y * 32u + lid.y * 4u;
+  let col0 = wg.x * 32u + lid.x * 4u;
+  for (var r = 0u; r < 4u; r++) {
+    for (var j = 0u; j < 4u; j++) {
+      if (row0 + r < 3u && col0 + j < 1u) {
+        let e0 = row0 + r + col0 + j;
+        grads[row0 + r + col0 + j + 32u] = scratch[e0 + 256u] + scratch[e0 + 259u] + scratch[e0 + 262u] + scratch[e0 + 265u];
+      }
+    }
   }
 }
 
 // matmul [4,3], k = 64:
 //   d_W1 = xᵀ·d_h_affine
-// dispatch (1, 1, 1)
-@compute @workgroup_size(16, 16)
+// (inner dimension split 4 ways; the next launch sums the slices)
+// dispatch (1, 1, 4)
+@compute @workgroup_size(1, 64)
 fn k_d_W1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row = wg.y * 16u + lid.y;
-  let col = wg.x * 16u + lid.x;
-  let valid = row < 4u && col < 3u;
-  var acc = 0f;
-  for (var t = 0u; t < 64u; t += 16u) {
-    let ak = t + lid.x;
-    var av = 0f;
-    if (row < 4u && ak < 64u) {
-      av = inputs[ak * 4u + row];
-    }
-    tileA[lid.y * 16u + lid.x] = av;
-    let bk = t + lid.y;
-    var bv = 0f;
-    if (bk < 64u && col < 3u) {
-      bv = arena[bk * 3u + col + 464u];
-    }
-    tileB[lid.y * 16u + lid.x] = bv;
-    workgroupBarrier();
-    for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
-    workgroupBarrier();
+  let row0 = wg.y * 64u + lid.y;
+  let col0 = wg.x * 3u + lid.x * 3u;
+  var c0_0 = 0f;
+  var c0_1 = 0f;
+  var c0_2 = 0f;
+  for (var p = 0u; p < 16u; p++) {
+    let a0 = inputs[wg.z * 64u + p * 4u + row0];
+    let b0 = arena[wg.z * 48u + p * 3u + col0 + 464u];
+    let b1 = arena[wg.z * 48u + p * 3u + col0 + 465u];
+    let b2 = arena[wg.z * 48u + p * 3u + col0 + 466u];
+    c0_0 += a0 * b0;
+    c0_1 += a0 * b1;
+    c0_2 += a0 * b2;
   }
-  if (valid) {
-    grads[row * 3u + col] = acc;
+  if (row0 < 4u) {
+    scratch[wg.z * 12u + row0 * 3u + col0 + 256u] = c0_0;
+  }
+  if (row0 < 4u) {
+    scratch[wg.z * 12u + row0 * 3u + col0 + 257u] = c0_1;
+  }
+  if (row0 < 4u) {
+    scratch[wg.z * 12u + row0 * 3u + col0 + 258u] = c0_2;
+  }
+}
+
+// sums the 4 slices of d_W1, then its epilogue
+// dispatch (1, 1, 1)
+@compute @workgroup_size(8, 8)
+fn k_d_W1_sum(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let row0 = wg.y * 32u + lid.y * 4u;
+  let col0 = wg.x * 32u + lid.x * 4u;
+  for (var r = 0u; r < 4u; r++) {
+    for (var j = 0u; j < 4u; j++) {
+      if (row0 + r < 4u && col0 + j < 3u) {
+        let e0 = row0 * 3u + r * 3u + col0 + j;
+        grads[row0 * 3u + r * 3u + col0 + j] = scratch[e0 + 256u] + scratch[e0 + 268u] + scratch[e0 + 280u] + scratch[e0 + 292u];
+      }
+    }
   }
 }
 

@@ -68,213 +68,323 @@ export const WGSL = `@group(0) @binding(0) var<storage, read> params: array<f32>
 @group(0) @binding(5) var<storage, read_write> params_rw: array<f32>;
 struct Hyper { lr: f32 }
 @group(0) @binding(6) var<uniform> hyper: Hyper;
-var<workgroup> tileA: array<f32, 256>;
-var<workgroup> tileB: array<f32, 256>;
-var<workgroup> part: array<f32, 256>;
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(8, 8)
 fn k_h1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row = wg.y * 16u + lid.y;
-  let col = wg.x * 16u + lid.x;
-  let valid = row < 15u && col < 16u;
-  var acc = 0f;
-  var av = 0f;
-  if (row < 15u && lid.x < 4u) {
-    av = inputs[row * 4u + lid.x];
+  var tile: array<f32, 16>;
+  let row0 = wg.y * 32u + lid.y * 4u;
+  let col0 = wg.x * 32u + lid.x * 4u;
+  var c0_0 = 0f;
+  var c0_1 = 0f;
+  var c0_2 = 0f;
+  var c0_3 = 0f;
+  var c1_0 = 0f;
+  var c1_1 = 0f;
+  var c1_2 = 0f;
+  var c1_3 = 0f;
+  var c2_0 = 0f;
+  var c2_1 = 0f;
+  var c2_2 = 0f;
+  var c2_3 = 0f;
+  var c3_0 = 0f;
+  var c3_1 = 0f;
+  var c3_2 = 0f;
+  var c3_3 = 0f;
+  for (var p = 0u; p < 4u; p++) {
+    let a0 = inputs[row0 * 4u + p];
+    let a1 = inputs[row0 * 4u + p + 4u];
+    let a2 = inputs[row0 * 4u + p + 8u];
+    let a3 = inputs[row0 * 4u + p + 12u];
+    let b0 = params[p * 16u + col0];
+    let b1 = params[p * 16u + col0 + 1u];
+    let b2 = params[p * 16u + col0 + 2u];
+    let b3 = params[p * 16u + col0 + 3u];
+    c0_0 += a0 * b0;
+    c0_1 += a0 * b1;
+    c0_2 += a0 * b2;
+    c0_3 += a0 * b3;
+    c1_0 += a1 * b0;
+    c1_1 += a1 * b1;
+    c1_2 += a1 * b2;
+    c1_3 += a1 * b3;
+    c2_0 += a2 * b0;
+    c2_1 += a2 * b1;
+    c2_2 += a2 * b2;
+    c2_3 += a2 * b3;
+    c3_0 += a3 * b0;
+    c3_1 += a3 * b1;
+    c3_2 += a3 * b2;
+    c3_3 += a3 * b3;
   }
-  tileA[lid.y * 16u + lid.x] = av;
-  var bv = 0f;
-  if (lid.y < 4u && col < 16u) {
-    bv = params[lid.y * 16u + col];
-  }
-  tileB[lid.y * 16u + lid.x] = bv;
-  workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
-  workgroupBarrier();
-  if (valid) {
-    let e0 = acc + params[col + 64u];
-    let e1 = exp(-2f * abs(e0));
-    let e2 = (1f - e1) / (1f + e1);
-    arena[row * 16u + col] = select(-e2, e2, e0 >= 0f);
+  tile[0u] = c0_0;
+  tile[1u] = c0_1;
+  tile[2u] = c0_2;
+  tile[3u] = c0_3;
+  tile[4u] = c1_0;
+  tile[5u] = c1_1;
+  tile[6u] = c1_2;
+  tile[7u] = c1_3;
+  tile[8u] = c2_0;
+  tile[9u] = c2_1;
+  tile[10u] = c2_2;
+  tile[11u] = c2_3;
+  tile[12u] = c3_0;
+  tile[13u] = c3_1;
+  tile[14u] = c3_2;
+  tile[15u] = c3_3;
+  for (var r = 0u; r < 4u; r++) {
+    for (var j = 0u; j < 4u; j++) {
+      if (row0 + r < 15u && col0 + j < 16u) {
+        let e0 = tile[r * 4u + j] + params[col0 + j + 64u];
+        let e1 = exp(-2f * abs(e0));
+        let e2 = (1f - e1) / (1f + e1);
+        arena[row0 * 16u + r * 16u + col0 + j] = select(-e2, e2, e0 >= 0f);
+      }
+    }
   }
 }
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(8, 8)
 fn k_h2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row = wg.y * 16u + lid.y;
-  let col = wg.x * 16u + lid.x;
-  let valid = row < 15u && col < 8u;
-  var acc = 0f;
-  var av = 0f;
-  if (row < 15u && lid.x < 16u) {
-    av = arena[row * 16u + lid.x];
+  var tile: array<f32, 16>;
+  let row0 = wg.y * 32u + lid.y * 4u;
+  let col0 = wg.x * 32u + lid.x * 4u;
+  var c0_0 = 0f;
+  var c0_1 = 0f;
+  var c0_2 = 0f;
+  var c0_3 = 0f;
+  var c1_0 = 0f;
+  var c1_1 = 0f;
+  var c1_2 = 0f;
+  var c1_3 = 0f;
+  var c2_0 = 0f;
+  var c2_1 = 0f;
+  var c2_2 = 0f;
+  var c2_3 = 0f;
+  var c3_0 = 0f;
+  var c3_1 = 0f;
+  var c3_2 = 0f;
+  var c3_3 = 0f;
+  for (var p = 0u; p < 16u; p++) {
+    let a0 = arena[row0 * 16u + p];
+    let a1 = arena[row0 * 16u + p + 16u];
+    let a2 = arena[row0 * 16u + p + 32u];
+    let a3 = arena[row0 * 16u + p + 48u];
+    let b0 = params[p * 8u + col0 + 80u];
+    let b1 = params[p * 8u + col0 + 81u];
+    let b2 = params[p * 8u + col0 + 82u];
+    let b3 = params[p * 8u + col0 + 83u];
+    c0_0 += a0 * b0;
+    c0_1 += a0 * b1;
+    c0_2 += a0 * b2;
+    c0_3 += a0 * b3;
+    c1_0 += a1 * b0;
+    c1_1 += a1 * b1;
+    c1_2 += a1 * b2;
+    c1_3 += a1 * b3;
+    c2_0 += a2 * b0;
+    c2_1 += a2 * b1;
+    c2_2 += a2 * b2;
+    c2_3 += a2 * b3;
+    c3_0 += a3 * b0;
+    c3_1 += a3 * b1;
+    c3_2 += a3 * b2;
+    c3_3 += a3 * b3;
   }
-  tileA[lid.y * 16u + lid.x] = av;
-  var bv = 0f;
-  if (lid.y < 16u && col < 8u) {
-    bv = params[lid.y * 8u + col + 80u];
-  }
-  tileB[lid.y * 16u + lid.x] = bv;
-  workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
-  workgroupBarrier();
-  if (valid) {
-    let e0 = acc + params[col + 208u];
-    let e1 = exp(-2f * abs(e0));
-    let e2 = (1f - e1) / (1f + e1);
-    arena[row * 8u + col + 240u] = select(-e2, e2, e0 >= 0f);
+  tile[0u] = c0_0;
+  tile[1u] = c0_1;
+  tile[2u] = c0_2;
+  tile[3u] = c0_3;
+  tile[4u] = c1_0;
+  tile[5u] = c1_1;
+  tile[6u] = c1_2;
+  tile[7u] = c1_3;
+  tile[8u] = c2_0;
+  tile[9u] = c2_1;
+  tile[10u] = c2_2;
+  tile[11u] = c2_3;
+  tile[12u] = c3_0;
+  tile[13u] = c3_1;
+  tile[14u] = c3_2;
+  tile[15u] = c3_3;
+  for (var r = 0u; r < 4u; r++) {
+    for (var j = 0u; j < 4u; j++) {
+      if (row0 + r < 15u && col0 + j < 8u) {
+        let e0 = tile[r * 4u + j] + params[col0 + j + 208u];
+        let e1 = exp(-2f * abs(e0));
+        let e2 = (1f - e1) / (1f + e1);
+        arena[row0 * 8u + r * 8u + col0 + j + 240u] = select(-e2, e2, e0 >= 0f);
+      }
+    }
   }
 }
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(1, 64)
 fn k_scores(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row = wg.y * 16u + lid.y;
-  let col = wg.x * 16u + lid.x;
-  let valid = row < 15u && col < 3u;
-  var acc = 0f;
-  var av = 0f;
-  if (row < 15u && lid.x < 8u) {
-    av = arena[row * 8u + lid.x + 240u];
+  var tile: array<f32, 3>;
+  let row0 = wg.y * 64u + lid.y;
+  let col0 = wg.x * 3u + lid.x * 3u;
+  var c0_0 = 0f;
+  var c0_1 = 0f;
+  var c0_2 = 0f;
+  for (var p = 0u; p < 8u; p++) {
+    let a0 = arena[row0 * 8u + p + 240u];
+    let b0 = params[p * 3u + col0 + 224u];
+    let b1 = params[p * 3u + col0 + 225u];
+    let b2 = params[p * 3u + col0 + 226u];
+    c0_0 += a0 * b0;
+    c0_1 += a0 * b1;
+    c0_2 += a0 * b2;
   }
-  tileA[lid.y * 16u + lid.x] = av;
-  var bv = 0f;
-  if (lid.y < 8u && col < 3u) {
-    bv = params[lid.y * 3u + col + 224u];
-  }
-  tileB[lid.y * 16u + lid.x] = bv;
-  workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
-  workgroupBarrier();
-  if (valid) {
-    let e0 = acc + params[col + 256u];
-    let e1 = exp(-abs(e0));
-    let e2 = 1f + e1;
-    arena[row * 3u + col] = select(e1 / e2, 1f / e2, e0 >= 0f);
+  tile[0u] = c0_0;
+  tile[1u] = c0_1;
+  tile[2u] = c0_2;
+  for (var j = 0u; j < 3u; j++) {
+    if (row0 < 15u) {
+      let e0 = tile[j] + params[col0 + j + 256u];
+      let e1 = exp(-abs(e0));
+      let e2 = 1f + e1;
+      arena[row0 * 3u + col0 + j] = select(e1 / e2, 1f / e2, e0 >= 0f);
+    }
   }
 }
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(1, 64)
 fn k_d_scores_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row = wg.y * 16u + lid.y;
-  let col = wg.x * 16u + lid.x;
-  let valid = row < 15u && col < 3u;
-  var acc = 0f;
-  var av = 0f;
-  if (row < 15u && lid.x < 8u) {
-    av = arena[row * 8u + lid.x + 240u];
+  var tile: array<f32, 3>;
+  var t0: array<f32, 1>;
+  var t1: array<f32, 3>;
+  let row0 = wg.y * 64u + lid.y;
+  let col0 = wg.x * 3u + lid.x * 3u;
+  var c0_0 = 0f;
+  var c0_1 = 0f;
+  var c0_2 = 0f;
+  for (var p = 0u; p < 8u; p++) {
+    let a0 = arena[row0 * 8u + p + 240u];
+    let b0 = params[p * 3u + col0 + 224u];
+    let b1 = params[p * 3u + col0 + 225u];
+    let b2 = params[p * 3u + col0 + 226u];
+    c0_0 += a0 * b0;
+    c0_1 += a0 * b1;
+    c0_2 += a0 * b2;
   }
-  tileA[lid.y * 16u + lid.x] = av;
-  var bv = 0f;
-  if (lid.y < 8u && col < 3u) {
-    bv = params[lid.y * 3u + col + 224u];
-  }
-  tileB[lid.y * 16u + lid.x] = bv;
-  workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
-  workgroupBarrier();
-  var t0 = 0f;
-  var t1 = 0f;
-  if (valid) {
-    let e0 = acc + params[col + 256u];
-    let e1 = exp(-abs(e0));
-    let e2 = 1f + e1;
-    let e3 = select(e1 / e2, 1f / e2, e0 >= 0f);
-    let e4 = e3 - inputs[row * 3u + col + 64u];
-    let e5 = e4 * 0.06666666666666667f * (e3 * (1f - e3));
-    arena[row * 3u + col + 368u] = e5;
-    t0 = e4 * e4 * 0.5f;
-    t1 = e5;
-  }
-  part[lid.y * 16u + lid.x] = t0;
-  workgroupBarrier();
-  for (var h = 0u; h < 4u; h++) {
-    let s = 8u >> h;
-    if (lid.y < s) {
-      part[lid.y * 16u + lid.x] += part[lid.y * 16u + lid.x + s * 16u];
+  tile[0u] = c0_0;
+  tile[1u] = c0_1;
+  tile[2u] = c0_2;
+  t0[0u] = 0f;
+  for (var zt1 = 0u; zt1 < 3u; zt1++) { t1[zt1] = 0f; }
+  for (var j = 0u; j < 3u; j++) {
+    if (row0 < 15u) {
+      let e0 = col0 + j;
+      let e1 = tile[j] + params[e0 + 256u];
+      let e2 = exp(-abs(e1));
+      let e3 = 1f + e2;
+      let e4 = select(e2 / e3, 1f / e3, e1 >= 0f);
+      let e5 = e4 - inputs[row0 * 3u + e0 + 64u];
+      let e6 = e5 * 0.06666666666666667f * (e4 * (1f - e4));
+      arena[row0 * 3u + col0 + j + 368u] = e6;
+      t0[0u] += e5 * e5 * 0.5f;
+      t1[j] += e6;
     }
-    workgroupBarrier();
   }
-  for (var h = 0u; h < 4u; h++) {
-    let s = 8u >> h;
-    if (lid.x < s) {
-      part[lid.y * 16u + lid.x] += part[lid.y * 16u + lid.x + s];
-    }
-    workgroupBarrier();
-  }
-  if (lid.y == 0u && lid.x == 0u) {
-    scratch[wg.y + wg.x] = part[0u];
-  }
-  part[lid.y * 16u + lid.x] = t1;
-  workgroupBarrier();
-  for (var h = 0u; h < 4u; h++) {
-    let s = 8u >> h;
-    if (lid.y < s) {
-      part[lid.y * 16u + lid.x] += part[lid.y * 16u + lid.x + s * 16u];
-    }
-    workgroupBarrier();
-  }
-  if (lid.y == 0u && col < 3u) {
-    scratch[wg.y * 3u + col + 16u] = part[lid.x];
-  }
+  scratch[wg.y * 64u + wg.x * 64u + lid.y + lid.x] = t0[0u];
+  for (var v = 0u; v < 3u; v++) { scratch[wg.y * 192u + lid.y * 3u + col0 + v + 128u] = t1[v]; }
 }
 
 @compute @workgroup_size(256)
 fn k_d_scores_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = wg.y * 256u + wg.x * 256u + lid.x;
-  if (i < 1u) {
-    var v = 0f;
-    v += scratch[i];
-    arena[i + 416u] = v * 0.06666666666666667f;
-  }
-}
-
-@compute @workgroup_size(256)
-fn k_d_scores_affine_1_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.y * 256u + wg.x * 256u + lid.x;
   if (i < 3u) {
-    var v = 0f;
-    v += scratch[i + 16u];
-    grads[i + 256u] = v;
+    if (i < 1u) {
+      var s0 = 0f;
+      for (var b = 0u; b < 64u; b++) { s0 += scratch[b + i]; }
+      arena[i + 416u] = s0 * 0.06666666666666667f;
+    }
+    var s1 = 0f;
+    for (var b = 0u; b < 64u; b++) { s1 += scratch[b * 3u + i + 128u]; }
+    grads[i + 256u] = s1;
   }
 }
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(8, 8)
 fn k_d_h2_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row = wg.y * 16u + lid.y;
-  let col = wg.x * 16u + lid.x;
-  let valid = row < 15u && col < 8u;
-  var acc = 0f;
-  var av = 0f;
-  if (row < 15u && lid.x < 3u) {
-    av = arena[row * 3u + lid.x + 368u];
+  var tile: array<f32, 16>;
+  var t0: array<f32, 4>;
+  let row0 = wg.y * 32u + lid.y * 4u;
+  let col0 = wg.x * 32u + lid.x * 4u;
+  var c0_0 = 0f;
+  var c0_1 = 0f;
+  var c0_2 = 0f;
+  var c0_3 = 0f;
+  var c1_0 = 0f;
+  var c1_1 = 0f;
+  var c1_2 = 0f;
+  var c1_3 = 0f;
+  var c2_0 = 0f;
+  var c2_1 = 0f;
+  var c2_2 = 0f;
+  var c2_3 = 0f;
+  var c3_0 = 0f;
+  var c3_1 = 0f;
+  var c3_2 = 0f;
+  var c3_3 = 0f;
+  for (var p = 0u; p < 3u; p++) {
+    let a0 = arena[row0 * 3u + p + 368u];
+    let a1 = arena[row0 * 3u + p + 371u];
+    let a2 = arena[row0 * 3u + p + 374u];
+    let a3 = arena[row0 * 3u + p + 377u];
+    let b0 = params[col0 * 3u + p + 224u];
+    let b1 = params[col0 * 3u + p + 227u];
+    let b2 = params[col0 * 3u + p + 230u];
+    let b3 = params[col0 * 3u + p + 233u];
+    c0_0 += a0 * b0;
+    c0_1 += a0 * b1;
+    c0_2 += a0 * b2;
+    c0_3 += a0 * b3;
+    c1_0 += a1 * b0;
+    c1_1 += a1 * b1;
+    c1_2 += a1 * b2;
+    c1_3 += a1 * b3;
+    c2_0 += a2 * b0;
+    c2_1 += a2 * b1;
+    c2_2 += a2 * b2;
+    c2_3 += a2 * b3;
+    c3_0 += a3 * b0;
+    c3_1 += a3 * b1;
+    c3_2 += a3 * b2;
+    c3_3 += a3 * b3;
   }
-  tileA[lid.y * 16u + lid.x] = av;
-  var bv = 0f;
-  if (lid.y < 3u && col < 8u) {
-    bv = params[col * 3u + lid.y + 224u];
-  }
-  tileB[lid.y * 16u + lid.x] = bv;
-  workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
-  workgroupBarrier();
-  var t0 = 0f;
-  if (valid) {
-    let e0 = arena[row * 8u + col + 240u];
-    let e1 = acc * (1f - e0 * e0);
-    arena[row * 8u + col + 432u] = e1;
-    t0 = e1;
-  }
-  part[lid.y * 16u + lid.x] = t0;
-  workgroupBarrier();
-  for (var h = 0u; h < 4u; h++) {
-    let s = 8u >> h;
-    if (lid.y < s) {
-      part[lid.y * 16u + lid.x] += part[lid.y * 16u + lid.x + s * 16u];
+  tile[0u] = c0_0;
+  tile[1u] = c0_1;
+  tile[2u] = c0_2;
+  tile[3u] = c0_3;
+  tile[4u] = c1_0;
+  tile[5u] = c1_1;
+  tile[6u] = c1_2;
+  tile[7u] = c1_3;
+  tile[8u] = c2_0;
+  tile[9u] = c2_1;
+  tile[10u] = c2_2;
+  tile[11u] = c2_3;
+  tile[12u] = c3_0;
+  tile[13u] = c3_1;
+  tile[14u] = c3_2;
+  tile[15u] = c3_3;
+  for (var zt0 = 0u; zt0 < 4u; zt0++) { t0[zt0] = 0f; }
+  for (var r = 0u; r < 4u; r++) {
+    for (var j = 0u; j < 4u; j++) {
+      if (row0 + r < 15u && col0 + j < 8u) {
+        let e0 = arena[row0 * 8u + r * 8u + col0 + j + 240u];
+        let e1 = tile[r * 4u + j] * (1f - e0 * e0);
+        arena[row0 * 8u + r * 8u + col0 + j + 432u] = e1;
+        t0[j] += e1;
+      }
     }
-    workgroupBarrier();
   }
-  if (lid.y == 0u && col < 8u) {
-    scratch[wg.y * 8u + col] = part[lid.x];
+  for (var v = 0u; v < 4u; v++) {
+    if (col0 + v < 8u) {
+      scratch[wg.y * 64u + lid.y * 8u + col0 + v] = t0[v];
+    }
   }
 }
 
@@ -282,73 +392,118 @@ fn k_d_h2_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id)
 fn k_d_h2_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = wg.y * 256u + wg.x * 256u + lid.x;
   if (i < 8u) {
-    var v = 0f;
-    v += scratch[i];
-    grads[i + 208u] = v;
+    var s0 = 0f;
+    for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 8u + i]; }
+    grads[i + 208u] = s0;
   }
 }
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(1, 64)
 fn k_d_W3(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row = wg.y * 16u + lid.y;
-  let col = wg.x * 16u + lid.x;
-  let valid = row < 8u && col < 3u;
-  var acc = 0f;
-  var av = 0f;
-  if (row < 8u && lid.x < 15u) {
-    av = arena[lid.x * 8u + row + 240u];
+  var tile: array<f32, 3>;
+  let row0 = wg.y * 64u + lid.y;
+  let col0 = wg.x * 3u + lid.x * 3u;
+  var c0_0 = 0f;
+  var c0_1 = 0f;
+  var c0_2 = 0f;
+  for (var p = 0u; p < 15u; p++) {
+    let a0 = arena[p * 8u + row0 + 240u];
+    let b0 = arena[p * 3u + col0 + 368u];
+    let b1 = arena[p * 3u + col0 + 369u];
+    let b2 = arena[p * 3u + col0 + 370u];
+    c0_0 += a0 * b0;
+    c0_1 += a0 * b1;
+    c0_2 += a0 * b2;
   }
-  tileA[lid.y * 16u + lid.x] = av;
-  var bv = 0f;
-  if (lid.y < 15u && col < 3u) {
-    bv = arena[lid.y * 3u + col + 368u];
-  }
-  tileB[lid.y * 16u + lid.x] = bv;
-  workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
-  workgroupBarrier();
-  if (valid) {
-    grads[row * 3u + col + 224u] = acc;
+  tile[0u] = c0_0;
+  tile[1u] = c0_1;
+  tile[2u] = c0_2;
+  for (var j = 0u; j < 3u; j++) {
+    if (row0 < 8u) {
+      grads[row0 * 3u + col0 + j + 224u] = tile[j];
+    }
   }
 }
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(8, 8)
 fn k_d_h1_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row = wg.y * 16u + lid.y;
-  let col = wg.x * 16u + lid.x;
-  let valid = row < 15u && col < 16u;
-  var acc = 0f;
-  var av = 0f;
-  if (row < 15u && lid.x < 8u) {
-    av = arena[row * 8u + lid.x + 432u];
+  var tile: array<f32, 16>;
+  var t0: array<f32, 4>;
+  let row0 = wg.y * 32u + lid.y * 4u;
+  let col0 = wg.x * 32u + lid.x * 4u;
+  var c0_0 = 0f;
+  var c0_1 = 0f;
+  var c0_2 = 0f;
+  var c0_3 = 0f;
+  var c1_0 = 0f;
+  var c1_1 = 0f;
+  var c1_2 = 0f;
+  var c1_3 = 0f;
+  var c2_0 = 0f;
+  var c2_1 = 0f;
+  var c2_2 = 0f;
+  var c2_3 = 0f;
+  var c3_0 = 0f;
+  var c3_1 = 0f;
+  var c3_2 = 0f;
+  var c3_3 = 0f;
+  for (var p = 0u; p < 8u; p++) {
+    let a0 = arena[row0 * 8u + p + 432u];
+    let a1 = arena[row0 * 8u + p + 440u];
+    let a2 = arena[row0 * 8u + p + 448u];
+    let a3 = arena[row0 * 8u + p + 456u];
+    let b0 = params[col0 * 8u + p + 80u];
+    let b1 = params[col0 * 8u + p + 88u];
+    let b2 = params[col0 * 8u + p + 96u];
+    let b3 = params[col0 * 8u + p + 104u];
+    c0_0 += a0 * b0;
+    c0_1 += a0 * b1;
+    c0_2 += a0 * b2;
+    c0_3 += a0 * b3;
+    c1_0 += a1 * b0;
+    c1_1 += a1 * b1;
+    c1_2 += a1 * b2;
+    c1_3 += a1 * b3;
+    c2_0 += a2 * b0;
+    c2_1 += a2 * b1;
+    c2_2 += a2 * b2;
+    c2_3 += a2 * b3;
+    c3_0 += a3 * b0;
+    c3_1 += a3 * b1;
+    c3_2 += a3 * b2;
+    c3_3 += a3 * b3;
   }
-  tileA[lid.y * 16u + lid.x] = av;
-  var bv = 0f;
-  if (lid.y < 8u && col < 16u) {
-    bv = params[col * 8u + lid.y + 80u];
-  }
-  tileB[lid.y * 16u + lid.x] = bv;
-  workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
-  workgroupBarrier();
-  var t0 = 0f;
-  if (valid) {
-    let e0 = arena[row * 16u + col];
-    let e1 = acc * (1f - e0 * e0);
-    arena[row * 16u + col + 560u] = e1;
-    t0 = e1;
-  }
-  part[lid.y * 16u + lid.x] = t0;
-  workgroupBarrier();
-  for (var h = 0u; h < 4u; h++) {
-    let s = 8u >> h;
-    if (lid.y < s) {
-      part[lid.y * 16u + lid.x] += part[lid.y * 16u + lid.x + s * 16u];
+  tile[0u] = c0_0;
+  tile[1u] = c0_1;
+  tile[2u] = c0_2;
+  tile[3u] = c0_3;
+  tile[4u] = c1_0;
+  tile[5u] = c1_1;
+  tile[6u] = c1_2;
+  tile[7u] = c1_3;
+  tile[8u] = c2_0;
+  tile[9u] = c2_1;
+  tile[10u] = c2_2;
+  tile[11u] = c2_3;
+  tile[12u] = c3_0;
+  tile[13u] = c3_1;
+  tile[14u] = c3_2;
+  tile[15u] = c3_3;
+  for (var zt0 = 0u; zt0 < 4u; zt0++) { t0[zt0] = 0f; }
+  for (var r = 0u; r < 4u; r++) {
+    for (var j = 0u; j < 4u; j++) {
+      if (row0 + r < 15u && col0 + j < 16u) {
+        let e0 = arena[row0 * 16u + r * 16u + col0 + j];
+        let e1 = tile[r * 4u + j] * (1f - e0 * e0);
+        arena[row0 * 16u + r * 16u + col0 + j + 560u] = e1;
+        t0[j] += e1;
+      }
     }
-    workgroupBarrier();
   }
-  if (lid.y == 0u && col < 16u) {
-    scratch[wg.y * 16u + col] = part[lid.x];
+  for (var v = 0u; v < 4u; v++) {
+    if (col0 + v < 16u) {
+      scratch[wg.y * 128u + lid.y * 16u + col0 + v] = t0[v];
+    }
   }
 }
 
@@ -356,57 +511,153 @@ fn k_d_h1_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id)
 fn k_d_h1_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = wg.y * 256u + wg.x * 256u + lid.x;
   if (i < 16u) {
-    var v = 0f;
-    v += scratch[i];
-    grads[i + 64u] = v;
+    var s0 = 0f;
+    for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 16u + i]; }
+    grads[i + 64u] = s0;
   }
 }
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(8, 8)
 fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row = wg.y * 16u + lid.y;
-  let col = wg.x * 16u + lid.x;
-  let valid = row < 16u && col < 8u;
-  var acc = 0f;
-  var av = 0f;
-  if (row < 16u && lid.x < 15u) {
-    av = arena[lid.x * 16u + row];
+  var tile: array<f32, 16>;
+  let row0 = wg.y * 32u + lid.y * 4u;
+  let col0 = wg.x * 32u + lid.x * 4u;
+  var c0_0 = 0f;
+  var c0_1 = 0f;
+  var c0_2 = 0f;
+  var c0_3 = 0f;
+  var c1_0 = 0f;
+  var c1_1 = 0f;
+  var c1_2 = 0f;
+  var c1_3 = 0f;
+  var c2_0 = 0f;
+  var c2_1 = 0f;
+  var c2_2 = 0f;
+  var c2_3 = 0f;
+  var c3_0 = 0f;
+  var c3_1 = 0f;
+  var c3_2 = 0f;
+  var c3_3 = 0f;
+  for (var p = 0u; p < 15u; p++) {
+    let a0 = arena[p * 16u + row0];
+    let a1 = arena[p * 16u + row0 + 1u];
+    let a2 = arena[p * 16u + row0 + 2u];
+    let a3 = arena[p * 16u + row0 + 3u];
+    let b0 = arena[p * 8u + col0 + 432u];
+    let b1 = arena[p * 8u + col0 + 433u];
+    let b2 = arena[p * 8u + col0 + 434u];
+    let b3 = arena[p * 8u + col0 + 435u];
+    c0_0 += a0 * b0;
+    c0_1 += a0 * b1;
+    c0_2 += a0 * b2;
+    c0_3 += a0 * b3;
+    c1_0 += a1 * b0;
+    c1_1 += a1 * b1;
+    c1_2 += a1 * b2;
+    c1_3 += a1 * b3;
+    c2_0 += a2 * b0;
+    c2_1 += a2 * b1;
+    c2_2 += a2 * b2;
+    c2_3 += a2 * b3;
+    c3_0 += a3 * b0;
+    c3_1 += a3 * b1;
+    c3_2 += a3 * b2;
+    c3_3 += a3 * b3;
   }
-  tileA[lid.y * 16u + lid.x] = av;
-  var bv = 0f;
-  if (lid.y < 15u && col < 8u) {
-    bv = arena[lid.y * 8u + col + 432u];
-  }
-  tileB[lid.y * 16u + lid.x] = bv;
-  workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
-  workgroupBarrier();
-  if (valid) {
-    grads[row * 8u + col + 80u] = acc;
+  tile[0u] = c0_0;
+  tile[1u] = c0_1;
+  tile[2u] = c0_2;
+  tile[3u] = c0_3;
+  tile[4u] = c1_0;
+  tile[5u] = c1_1;
+  tile[6u] = c1_2;
+  tile[7u] = c1_3;
+  tile[8u] = c2_0;
+  tile[9u] = c2_1;
+  tile[10u] = c2_2;
+  tile[11u] = c2_3;
+  tile[12u] = c3_0;
+  tile[13u] = c3_1;
+  tile[14u] = c3_2;
+  tile[15u] = c3_3;
+  for (var r = 0u; r < 4u; r++) {
+    for (var j = 0u; j < 4u; j++) {
+      if (row0 + r < 16u && col0 + j < 8u) {
+        grads[row0 * 8u + r * 8u + col0 + j + 80u] = tile[r * 4u + j];
+      }
+    }
   }
 }
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(8, 8)
 fn k_d_W1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row = wg.y * 16u + lid.y;
-  let col = wg.x * 16u + lid.x;
-  let valid = row < 4u && col < 16u;
-  var acc = 0f;
-  var av = 0f;
-  if (row < 4u && lid.x < 15u) {
-    av = inputs[lid.x * 4u + row];
+  var tile: array<f32, 16>;
+  let row0 = wg.y * 32u + lid.y * 4u;
+  let col0 = wg.x * 32u + lid.x * 4u;
+  var c0_0 = 0f;
+  var c0_1 = 0f;
+  var c0_2 = 0f;
+  var c0_3 = 0f;
+  var c1_0 = 0f;
+  var c1_1 = 0f;
+  var c1_2 = 0f;
+  var c1_3 = 0f;
+  var c2_0 = 0f;
+  var c2_1 = 0f;
+  var c2_2 = 0f;
+  var c2_3 = 0f;
+  var c3_0 = 0f;
+  var c3_1 = 0f;
+  var c3_2 = 0f;
+  var c3_3 = 0f;
+  for (var p = 0u; p < 15u; p++) {
+    let a0 = inputs[p * 4u + row0];
+    let a1 = inputs[p * 4u + row0 + 1u];
+    let a2 = inputs[p * 4u + row0 + 2u];
+    let a3 = inputs[p * 4u + row0 + 3u];
+    let b0 = arena[p * 16u + col0 + 560u];
+    let b1 = arena[p * 16u + col0 + 561u];
+    let b2 = arena[p * 16u + col0 + 562u];
+    let b3 = arena[p * 16u + col0 + 563u];
+    c0_0 += a0 * b0;
+    c0_1 += a0 * b1;
+    c0_2 += a0 * b2;
+    c0_3 += a0 * b3;
+    c1_0 += a1 * b0;
+    c1_1 += a1 * b1;
+    c1_2 += a1 * b2;
+    c1_3 += a1 * b3;
+    c2_0 += a2 * b0;
+    c2_1 += a2 * b1;
+    c2_2 += a2 * b2;
+    c2_3 += a2 * b3;
+    c3_0 += a3 * b0;
+    c3_1 += a3 * b1;
+    c3_2 += a3 * b2;
+    c3_3 += a3 * b3;
   }
-  tileA[lid.y * 16u + lid.x] = av;
-  var bv = 0f;
-  if (lid.y < 15u && col < 16u) {
-    bv = arena[lid.y * 16u + col + 560u];
-  }
-  tileB[lid.y * 16u + lid.x] = bv;
-  workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
-  workgroupBarrier();
-  if (valid) {
-    grads[row * 16u + col] = acc;
+  tile[0u] = c0_0;
+  tile[1u] = c0_1;
+  tile[2u] = c0_2;
+  tile[3u] = c0_3;
+  tile[4u] = c1_0;
+  tile[5u] = c1_1;
+  tile[6u] = c1_2;
+  tile[7u] = c1_3;
+  tile[8u] = c2_0;
+  tile[9u] = c2_1;
+  tile[10u] = c2_2;
+  tile[11u] = c2_3;
+  tile[12u] = c3_0;
+  tile[13u] = c3_1;
+  tile[14u] = c3_2;
+  tile[15u] = c3_3;
+  for (var r = 0u; r < 4u; r++) {
+    for (var j = 0u; j < 4u; j++) {
+      if (row0 + r < 4u && col0 + j < 16u) {
+        grads[row0 * 16u + r * 16u + col0 + j] = tile[r * 4u + j];
+      }
+    }
   }
 }
 
@@ -429,15 +680,14 @@ fn k_sgd(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: ve
 const TABLES: GpuModuleTables = {
   meta,
   WGSL,
-  buffers: { params: 272, inputs: 112, arena: 800, grads: 272, scratch: 32, hyper: 4 },
+  buffers: { params: 272, inputs: 112, arena: 800, grads: 272, scratch: 320, hyper: 4 },
   bindings: ["params", "inputs", "arena", "grads", "scratch", "params", "hyper"],
   kernels: [
     ["k_h1", 1, 1, 1, [0, 1, 2]],
     ["k_h2", 1, 1, 1, [0, 2]],
     ["k_scores", 1, 1, 1, [0, 2]],
     ["k_d_scores_affine", 1, 1, 1, [0, 1, 2, 4]],
-    ["k_d_scores_affine_finish", 1, 1, 1, [2, 4]],
-    ["k_d_scores_affine_1_finish", 1, 1, 1, [3, 4]],
+    ["k_d_scores_affine_finish", 1, 1, 1, [2, 3, 4]],
     ["k_d_h2_affine", 1, 1, 1, [0, 2, 4]],
     ["k_d_h2_affine_finish", 1, 1, 1, [3, 4]],
     ["k_d_W3", 1, 1, 1, [2, 3]],
@@ -449,9 +699,9 @@ const TABLES: GpuModuleTables = {
   ],
   entries: {
     forward: [0, 1, 2],
-    loss: [0, 1, 3, 4, 5],
-    gradient: [0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
-    train: [0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13],
+    loss: [0, 1, 3, 4],
+    gradient: [0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+    train: [0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
   },
   params: [
     ["W1", 64, "[4,16]", 0],

@@ -14,137 +14,75 @@ const WGSL = `@group(0) @binding(0) var<storage, read> params: array<f32>;
 @group(0) @binding(5) var<storage, read_write> params_rw: array<f32>;
 struct Hyper { lr: f32 }
 @group(0) @binding(6) var<uniform> hyper: Hyper;
-var<workgroup> tileA: array<f32, 256>;
-var<workgroup> tileB: array<f32, 256>;
-var<workgroup> part: array<f32, 256>;
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(1, 64)
 fn k_price(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row = wg.y * 16u + lid.y;
-  let col = wg.x * 16u + lid.x;
-  let valid = row < 16u && col < 1u;
-  var acc = 0f;
-  var av = 0f;
-  if (row < 16u && lid.x < 1u) {
-    av = inputs[row + lid.x];
-  }
-  tileA[lid.y * 16u + lid.x] = av;
-  var bv = 0f;
-  if (lid.y < 1u && col < 1u) {
-    bv = params[lid.y + col];
-  }
-  tileB[lid.y * 16u + lid.x] = bv;
-  workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
-  workgroupBarrier();
-  if (valid) {
-    arena[row + col] = max(acc + params[col + 16u], 0f);
+  var tile: array<f32, 1>;
+  let row0 = wg.y * 64u + lid.y;
+  let col0 = wg.x + lid.x;
+  var c0_0 = 0f;
+  let a0 = inputs[row0];
+  let b0 = params[col0];
+  c0_0 += a0 * b0;
+  tile[0u] = c0_0;
+  if (row0 < 16u) {
+    arena[row0 + col0] = max(tile[0u] + params[col0 + 16u], 0f);
   }
 }
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(1, 64)
 fn k_d_price_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row = wg.y * 16u + lid.y;
-  let col = wg.x * 16u + lid.x;
-  let valid = row < 16u && col < 1u;
-  var acc = 0f;
-  var av = 0f;
-  if (row < 16u && lid.x < 1u) {
-    av = inputs[row + lid.x];
+  var tile: array<f32, 1>;
+  var t0: array<f32, 1>;
+  var t1: array<f32, 1>;
+  let row0 = wg.y * 64u + lid.y;
+  let col0 = wg.x + lid.x;
+  var c0_0 = 0f;
+  let a0 = inputs[row0];
+  let b0 = params[col0];
+  c0_0 += a0 * b0;
+  tile[0u] = c0_0;
+  t0[0u] = 0f;
+  t1[0u] = 0f;
+  if (row0 < 16u) {
+    let e1 = tile[0u] + params[col0 + 16u];
+    let e2 = max(e1, 0f) - inputs[row0 + col0 + 16u];
+    let e3 = select(0f, e2 * 0.0625f, e1 >= 0f);
+    arena[row0 + col0] = e3;
+    t0[0u] += e2 * e2 * 0.5f;
+    t1[0u] += e3;
   }
-  tileA[lid.y * 16u + lid.x] = av;
-  var bv = 0f;
-  if (lid.y < 1u && col < 1u) {
-    bv = params[lid.y + col];
-  }
-  tileB[lid.y * 16u + lid.x] = bv;
-  workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
-  workgroupBarrier();
-  var t0 = 0f;
-  var t1 = 0f;
-  if (valid) {
-    let e0 = acc + params[col + 16u];
-    let e1 = max(e0, 0f) - inputs[row + col + 16u];
-    let e2 = select(0f, e1 * 0.0625f, e0 >= 0f);
-    arena[row + col] = e2;
-    t0 = e1 * e1 * 0.5f;
-    t1 = e2;
-  }
-  part[lid.y * 16u + lid.x] = t0;
-  workgroupBarrier();
-  for (var h = 0u; h < 4u; h++) {
-    let s = 8u >> h;
-    if (lid.y < s) {
-      part[lid.y * 16u + lid.x] += part[lid.y * 16u + lid.x + s * 16u];
-    }
-    workgroupBarrier();
-  }
-  for (var h = 0u; h < 4u; h++) {
-    let s = 8u >> h;
-    if (lid.x < s) {
-      part[lid.y * 16u + lid.x] += part[lid.y * 16u + lid.x + s];
-    }
-    workgroupBarrier();
-  }
-  if (lid.y == 0u && lid.x == 0u) {
-    scratch[wg.y + wg.x] = part[0u];
-  }
-  part[lid.y * 16u + lid.x] = t1;
-  workgroupBarrier();
-  for (var h = 0u; h < 4u; h++) {
-    let s = 8u >> h;
-    if (lid.y < s) {
-      part[lid.y * 16u + lid.x] += part[lid.y * 16u + lid.x + s * 16u];
-    }
-    workgroupBarrier();
-  }
-  if (lid.y == 0u && col < 1u) {
-    scratch[wg.y + col + 16u] = part[lid.x];
-  }
+  scratch[wg.y * 64u + wg.x * 64u + lid.y + lid.x] = t0[0u];
+  scratch[wg.y * 64u + lid.y + col0 + 64u] = t1[0u];
 }
 
 @compute @workgroup_size(256)
 fn k_d_price_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = wg.y * 256u + wg.x * 256u + lid.x;
   if (i < 1u) {
-    var v = 0f;
-    v += scratch[i];
-    arena[i + 16u] = v * 0.0625f;
+    var s0 = 0f;
+    for (var b = 0u; b < 64u; b++) { s0 += scratch[b + i]; }
+    arena[i + 16u] = s0 * 0.0625f;
+    var s1 = 0f;
+    for (var b = 0u; b < 64u; b++) { s1 += scratch[b + i + 64u]; }
+    grads[i + 16u] = s1;
   }
 }
 
-@compute @workgroup_size(256)
-fn k_d_price_affine_1_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.y * 256u + wg.x * 256u + lid.x;
-  if (i < 1u) {
-    var v = 0f;
-    v += scratch[i + 16u];
-    grads[i + 16u] = v;
-  }
-}
-
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(1, 64)
 fn k_d_w(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row = wg.y * 16u + lid.y;
-  let col = wg.x * 16u + lid.x;
-  let valid = row < 1u && col < 1u;
-  var acc = 0f;
-  var av = 0f;
-  if (row < 1u && lid.x < 16u) {
-    av = inputs[lid.x + row];
+  var tile: array<f32, 1>;
+  let row0 = wg.y * 64u + lid.y;
+  let col0 = wg.x + lid.x;
+  var c0_0 = 0f;
+  for (var p = 0u; p < 16u; p++) {
+    let a0 = inputs[p + row0];
+    let b0 = arena[p + col0];
+    c0_0 += a0 * b0;
   }
-  tileA[lid.y * 16u + lid.x] = av;
-  var bv = 0f;
-  if (lid.y < 16u && col < 1u) {
-    bv = arena[lid.y + col];
-  }
-  tileB[lid.y * 16u + lid.x] = bv;
-  workgroupBarrier();
-  for (var p = 0u; p < 16u; p++) { acc += tileA[lid.y * 16u + p] * tileB[p * 16u + lid.x]; }
-  workgroupBarrier();
-  if (valid) {
-    grads[row + col] = acc;
+  tile[0u] = c0_0;
+  if (row0 < 1u) {
+    grads[row0 + col0] = tile[0u];
   }
 }
 
@@ -161,17 +99,16 @@ fn k_sgd(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: ve
 const TABLES = {
   meta,
   WGSL,
-  buffers: { params: 32, inputs: 32, arena: 32, grads: 32, scratch: 32, hyper: 4 },
+  buffers: { params: 32, inputs: 32, arena: 32, grads: 32, scratch: 128, hyper: 4 },
   bindings: ["params", "inputs", "arena", "grads", "scratch", "params", "hyper"],
   kernels: [
     ["k_price", 1, 1, 1, [0, 1, 2]],
     ["k_d_price_affine", 1, 1, 1, [0, 1, 2, 4]],
-    ["k_d_price_affine_finish", 1, 1, 1, [2, 4]],
-    ["k_d_price_affine_1_finish", 1, 1, 1, [3, 4]],
+    ["k_d_price_affine_finish", 1, 1, 1, [2, 3, 4]],
     ["k_d_w", 1, 1, 1, [1, 2, 3]],
     ["k_sgd", 1, 1, 1, [3, 5, 6]]
   ],
-  entries: { forward: [0], loss: [1, 2, 3], gradient: [1, 2, 3, 4], train: [1, 2, 3, 4, 5] },
+  entries: { forward: [0], loss: [1, 2], gradient: [1, 2, 3], train: [1, 2, 3, 4] },
   params: [["w", 1, "[1,1]", 0], ["b", 1, "[1]", 16]],
   forwardInputs: [["x", 16, "[16,1]", 0]],
   trainInputs: [["x", 16, "[16,1]", 0], ["y", 16, "[16,1]", 16]],

@@ -35,7 +35,8 @@ export interface Syntax {
 const INFIX: Record<string, { op: string; prec: number }> = {
   mul: { op: '*', prec: 13 }, div: { op: '/', prec: 13 }, rem: { op: '%', prec: 13 },
   add: { op: '+', prec: 12 }, sub: { op: '-', prec: 12 },
-  shr: { op: '>>', prec: 11 },
+  // WGSL takes no other operator beside a shift without parentheses: its operands are atoms.
+  shr: { op: '>>', prec: 19 },
   lt: { op: '<', prec: 10 }, gt: { op: '>', prec: 10 }, ge: { op: '>=', prec: 10 },
   eq: { op: '==', prec: 9 },
   and: { op: '&&', prec: 5 },
@@ -61,6 +62,7 @@ function print(e: Expr, syn: Syntax): { text: string; prec: number } {
     case 'builtin': return { text: syn.builtin(e), prec: ATOM };
     case 'load': return { text: syn.load(e.buf, print(e.index, syn).text, e), prec: ATOM };
     case 'splat': return { text: `${syn.call.splat}(${print(e.a, syn).text})`, prec: ATOM };
+    case 'lane': return { text: `${wrap(e.a, ATOM)}.${'xyzw'[e.lane]}`, prec: ATOM };
     case 'unary':
       if (e.fn === 'neg') return { text: `-${wrap(e.a, PREFIX + 1)}`, prec: PREFIX };
       return { text: `${syn.call[e.fn]}(${print(e.a, syn).text})`, prec: ATOM };

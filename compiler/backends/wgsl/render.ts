@@ -32,7 +32,7 @@ export const WGSL_SYNTAX: Syntax = {
   load: (buf, index) => `${buf}[${index}]`,
   element: (buf, index) => `${buf}[${index}]`,
   builtin: (e) => BUILTINS[e.name],
-  call: { exp: 'exp', log: 'log', sqrt: 'sqrt', abs: 'abs', max: 'max', min: 'min' },
+  call: { exp: 'exp', log: 'log', sqrt: 'sqrt', abs: 'abs', max: 'max', min: 'min', splat: 'vec4<f32>' },
   select: (cond, then, otherwise) => ({ text: `select(${otherwise}, ${then}, ${cond})`, prec: 20 }),
   let: (name, value) => `let ${name} = ${value};`,
   var: (name, value) => `var ${name} = ${value};`,
@@ -51,15 +51,25 @@ export function renderWgslKernel(k: LoweredKernel, name: string, place: Placemen
   const grid = k.grid;
   if (!grid) throw new Error(`internal: kernel ${k.name} was not lowered for a GPU`);
   const buffers = new Map(k.buffers.map((b) => [b.name, { variable: place.variable(b), offset: b.slot!.offset }]));
-  for (const s of k.scratch) buffers.set(s.name, { variable: 'scratch', offset: place.scratchOffset(s.name) });
+  for (const s of k.scratch) if (!s.scope) buffers.set(s.name, { variable: 'scratch', offset: place.scratchOffset(s.name) });
   const scalars = new Set(k.scalars.map((s) => s.name));
   const body = relocate(k.body, buffers, scalars);
+  // Workgroup arrays of vec4: an index in floats picks the vector, then the lane.
+  const vectors = new Set(grid.shared.filter((s) => s.vector).map((s) => s.name));
+  const element = (buf: string, index: string) => (vectors.has(buf) ? `${buf}[(${index}) >> 2u][(${index}) & 3u]` : `${buf}[${index}]`);
+  const syntax: Syntax = {
+    ...WGSL_SYNTAX,
+    load: (buf, index, e) => (vectors.has(buf) && e.type === 'f32x4' ? `${buf}[(${index}) >> 2u]` : element(buf, index)),
+    element,
+  };
+  const locals = k.scratch.filter((s) => s.scope === 'invocation').map((s) => `  var ${s.name}: array<f32, ${s.length}>;`);
   return [
     ...k.doc.map((l) => `// ${commentText(l)}`),
     `// dispatch (${grid.workgroups.join(', ')})`,
     `@compute @workgroup_size(${grid.workgroupSize.filter((d, i) => i === 0 || d > 1).join(', ')})`,
     `fn ${name}(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {`,
-    ...printStmts(body, WGSL_SYNTAX, '  '),
+    ...locals,
+    ...printStmts(body, syntax, '  '),
     '}',
   ].join('\n');
 }
