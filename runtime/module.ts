@@ -47,12 +47,32 @@ export interface GpuDataset {
   destroy(): void;
 }
 
-/** A graph on one GPUDevice. Reads resolve to fresh Float32Arrays shaped as in the JS module. */
-export interface GpuModel<P = Tensors, FI = Tensors, TI = Tensors, O = Tensors> {
+/** What every GPU model does, a forward-only one too. Reads resolve to fresh Float32Arrays shaped as in the JS module. */
+export interface GpuForwardModel<P = Tensors, FI = Tensors, O = Tensors> {
   /** Uploads params (validated as the JS module's; applied after calls made before it). */
   setParams(params: P): Promise<void>;
   getParams(): Promise<P>;
   forward(inputs: FI): Promise<O>;
+  /** Frees the model's GPU buffers; any later call throws. */
+  destroy(): void;
+}
+
+/** Options of `trainSteps`. */
+export interface TrainStepsOptions {
+  /** The dataset row the first step's mini-batch starts at. */
+  readonly firstRow: number;
+  /** Steps, each on the next mini-batch (default 1). */
+  readonly steps?: number;
+  readonly learningRate: number;
+  /**
+   * Read the last step's loss back (the default), or not: then the promise resolves as soon as
+   * the steps are submitted, and a training loop never waits for the GPU.
+   */
+  readonly readLoss?: boolean;
+}
+
+/** A trainable graph on one GPUDevice. */
+export interface GpuModel<P = Tensors, FI = Tensors, TI = Tensors, O = Tensors> extends GpuForwardModel<P, FI, O> {
   loss(inputs: TI): Promise<number>;
   gradient(inputs: TI): Promise<Gradient<P>>;
   /** One train step on the GPU; resolves to the loss before the update. */
@@ -61,20 +81,19 @@ export interface GpuModel<P = Tensors, FI = Tensors, TI = Tensors, O = Tensors> 
   createDataset(inputs: TI): GpuDataset;
   /**
    * `steps` train steps over consecutive mini-batches of a GPU dataset, starting at row
-   * `firstRow`, in one submission; resolves to the loss before the last step.
+   * `firstRow`, in one submission; resolves to the loss before the last step (NaN when
+   * `readLoss` is false).
    */
-  trainSteps(dataset: GpuDataset, options: { firstRow: number; steps?: number; learningRate: number }): Promise<number>;
-  /** Frees the model's GPU buffers; any later call throws. */
-  destroy(): void;
+  trainSteps(dataset: GpuDataset, options: TrainStepsOptions): Promise<number>;
 }
 
-/** A generated WebGPU host module. */
-export interface GpuModule<P = Tensors, FI = Tensors, TI = Tensors, O = Tensors> {
+/** A generated WebGPU host module; `M` is its model (`GpuForwardModel` when built forward-only). */
+export interface GpuModule<M = GpuModel> {
   readonly meta: ModuleMeta;
   /** Every kernel of the graph (the .wgsl file, without its comments). */
   readonly WGSL: string;
   /** Compiles the kernels (pipelines created asynchronously) and allocates the buffers. */
-  createModel(device: GPUDevice): Promise<GpuModel<P, FI, TI, O>>;
+  createModel(device: GPUDevice): Promise<M>;
 }
 
 /** Where an argument lives: [name, floats, shape as text, offset in its buffer]. */
@@ -93,14 +112,21 @@ export interface GpuModuleTables {
   readonly bindings: readonly string[];
   /** Each entry point: [name, workgroups x, y, z, bindings it uses]. */
   readonly kernels: readonly (readonly [string, number, number, number, readonly number[]])[];
-  /** The kernels of each entry point, in order (indices into `kernels`). */
-  readonly entries: { readonly forward: readonly number[]; readonly loss: readonly number[]; readonly gradient: readonly number[]; readonly train: readonly number[] };
+  /** The kernels `forward` runs, in order (indices into `kernels`). */
+  readonly forward: readonly number[];
   readonly params: Spec;
   readonly forwardInputs: Spec;
-  readonly trainInputs: Spec;
   readonly allInputs: Spec;
   /** Offsets in the arena. */
   readonly outputs: Spec;
+  /** Absent when built forward-only. */
+  readonly training?: GpuTrainingTables;
+}
+
+export interface GpuTrainingTables {
+  /** The kernels of each entry point, in order. */
+  readonly entries: { readonly loss: readonly number[]; readonly gradient: readonly number[]; readonly train: readonly number[] };
+  readonly trainInputs: Spec;
   /** Offsets in the gradients' buffer. */
   readonly grads: Spec;
   /** The loss's offset in the arena. */

@@ -4,14 +4,14 @@
  * declared members at run time.
  */
 import { describe, expect, it } from 'vitest';
-import type { CpuModule, GpuModule } from '../runtime/module.ts';
+import type { CpuModule, GpuModel, GpuModule } from '../runtime/module.ts';
 import * as housing from './golden/housing.ts';
 import * as housingGpu from './golden/housing.gpu.ts';
 import * as iris from './golden/iris.ts';
 import * as kink from './golden/kink.ts';
 
 const cpu: CpuModule<housing.Params, housing.ForwardInputs, housing.TrainInputs, housing.Outputs> = housing;
-const gpu: GpuModule<housing.Params, housing.ForwardInputs, housing.TrainInputs, housing.Outputs> = housingGpu;
+const gpu: GpuModule<GpuModel<housing.Params, housing.ForwardInputs, housing.TrainInputs, housing.Outputs>> = housingGpu;
 const loose: CpuModule[] = [iris, kink];
 
 describe('gradc/module', () => {

@@ -9,9 +9,11 @@ import { compile } from '../compiler/compile.ts';
 import type { GraphDef } from '../compiler/index.ts';
 import { worstError } from './support/finite-differences.ts';
 import { buildBoth, gpuDevice, wgslErrors } from './support/gpu.ts';
+import { requestDevice } from '../runtime/webgpu/index.ts';
 import { foldedGrid } from '../compiler/lowering/gpu.ts';
 import { WGSL_LOWERING } from '../compiler/backends/wgsl/module.ts';
-import { randomArray, randomInputs, type Arrays } from './support/module.ts';
+import { randomArray, randomInputs, type Arrays, type GeneratedModule } from './support/module.ts';
+import type { GpuForwardModel } from '../runtime/module.ts';
 import { buildGraph, randomSpec } from './support/random-graph.ts';
 import kink from '../samples/kink/kink.graph.ts';
 import housing from '../samples/housing/housing.graph.ts';
@@ -26,7 +28,7 @@ const RTOL = 1e-3;
 
 function expectClose(gpu: Arrays, js: Arrays, what: string): void {
   for (const name of Object.keys(js)) {
-    const scale = Math.max(1e-3, ...Array.from(js[name], Math.abs));
+    const scale = js[name].reduce((m, v) => Math.max(m, Math.abs(v)), 1e-3);
     expect(worstError(gpu[name], js[name], ATOL * scale, RTOL), `${what} ${name}`).toBeLessThanOrEqual(1);
   }
 }
@@ -126,14 +128,19 @@ describe('device limits at build time', () => {
     expect(() => compile(huge, { targets: ['js'] })).not.toThrow();
   });
 
-  it('rejects a buffer over the 128 MiB storage binding, with the figure', () => {
+  it("refuses a model past a device's binding limit when it is created, naming the buffer, the figure and what to do", async () => {
     const wide = graph('wide', (g) => {
-      const x = g.input('x', [8192, 4096]);
+      const x = g.input('x', [8200, 4096]);
       const o = affine(x, g.param('W', [4096, 1]), g.param('b', [1]));
       g.output('o', o);
-      g.loss(squaredLoss(o, g.input('y', [8192, 1])));
+      g.loss(squaredLoss(o, g.input('y', [8200, 1])));
     });
-    expect(() => compile(wide, { targets: ['wgsl'] })).toThrow(/inputs buffer needs 1\d\d\.\d MiB.*128 MiB.*maxStorageBufferBindingSize.*largest values: x 128\.0 MiB/);
+    const { gpu } = await buildBoth(wide);
+    const small = await requestDevice({ limits: 'default' });
+    await expect(gpu.createModel(small)).rejects.toThrow(
+      /^createModel: the inputs buffer needs 128\.\d MiB but this device's maxStorageBufferBindingSize is 128\.0 MiB; request a device with the adapter's limits/,
+    );
+    small.destroy();
   });
 
   it('folds a dispatch over more than 65,535 workgroups into two dimensions', () => {
@@ -175,5 +182,80 @@ describe('GPU-resident datasets', () => {
     await expect(model.trainSteps(dataset, { firstRow: 0, learningRate: 0.05 })).rejects.toThrow(/the dataset was destroyed/);
     model.destroy();
     await expect(model.loss(data)).rejects.toThrow(/destroyed/);
+  });
+});
+
+describe('models past 128 MiB', () => {
+  it('two 4096×4096 weights (params alone over 128 MiB) train on the GPU and agree with JS', async () => {
+    const big = graph('big', (g) => {
+      const x = g.input('x', [8, 4096]);
+      const h = tanh(affine(x, g.param('W1', [4096, 4096]), g.param('b1', [4096])));
+      const o = affine(h, g.param('W2', [4096, 4096]), g.param('b2', [4096]));
+      g.output('o', o);
+      g.loss(squaredLoss(o, g.input('y', [8, 4096])));
+    });
+    const { js, gpu } = await buildBoth(big);
+    const params = js.initParams(3);
+    const bytes = Object.values(params).reduce((n, p) => n + p.byteLength, 0);
+    expect(bytes).toBeGreaterThan(128 * 2 ** 20);
+    const inputs = { x: randomArray(8 * 4096, 1), y: randomArray(8 * 4096, 2, 0.5) };
+    const model = await gpu.createModel(await gpuDevice());
+    await model.setParams(params);
+    const gpuLoss = await model.trainStep(inputs, 0.1);
+    const jsLoss = js.trainStep(params, inputs, 0.1);
+    expect(Math.abs(gpuLoss - jsLoss)).toBeLessThanOrEqual(1e-4 * Math.abs(jsLoss));
+    expectClose(await model.getParams(), params, 'params after one step');
+    model.destroy();
+  }, 300_000);
+});
+
+describe('the WebGPU host module', () => {
+  it('reads its arguments when a call is made: inputs changed right after trainStep and forward do not change their results', async () => {
+    const { js, gpu } = await buildBoth(housing);
+    const model = await gpu.createModel(await gpuDevice());
+    const params = js.initParams(4);
+    await model.setParams(params);
+    const inputs = randomInputs(js.meta, 5);
+    const kept = { x: inputs.x.slice(), y: inputs.y.slice() };
+    const trained = model.trainStep(inputs, 0.05);
+    const predicted = model.forward(inputs);
+    inputs.x.fill(1e6);
+    inputs.y.fill(-1e6);
+    const jsParams = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v.slice()]));
+    expect(await trained).toBeCloseTo(js.trainStep(jsParams, kept, 0.05), 5);
+    expectClose(await predicted, js.forward(jsParams, { x: kept.x }), 'forward after the step');
+    model.destroy();
+  });
+
+  it('trainSteps can skip reading the loss back, and later reads see every step', async () => {
+    const { js, gpu } = await buildBoth(housing);
+    const model = await gpu.createModel(await gpuDevice());
+    const params = js.initParams(6);
+    await model.setParams(params);
+    const inputs = randomInputs(js.meta, 7);
+    const thrice = (a: Float32Array) => Float32Array.from({ length: 3 * a.length }, (_, i) => a[i % a.length]);
+    const dataset = model.createDataset({ x: thrice(inputs.x), y: thrice(inputs.y) });
+    expect(await model.trainSteps(dataset, { firstRow: 0, steps: 3, learningRate: 0.05, readLoss: false })).toBeNaN();
+    for (let s = 0; s < 3; s++) js.trainStep(params, inputs, 0.05);
+    expectClose(await model.getParams(), params, 'params after three unread steps');
+    dataset.destroy();
+    model.destroy();
+  });
+
+  it('a forward-only graph builds and runs on WebGPU, with only the forward API', async () => {
+    const { files } = compile(housing, { targets: ['js', 'wgsl'], forwardOnly: true });
+    expect(files.map((f) => f.name)).toContain('housing.gpu.js');
+    const dts = files.find((f) => f.name === 'housing.gpu.d.ts')!.contents;
+    expect(dts).toContain("export type GpuModel = import('gradc/module').GpuForwardModel<Params, ForwardInputs, Outputs>;");
+    const { loadGenerated } = await import('./support/fuzz-checks.ts');
+    const jsModule = loadGenerated<GeneratedModule>(files.find((f) => f.name === 'housing.js')!.contents);
+    const gpuModule = loadGenerated<{ createModel(d: GPUDevice): Promise<GpuForwardModel> }>(files.find((f) => f.name === 'housing.gpu.js')!.contents);
+    const model = await gpuModule.createModel(await gpuDevice());
+    expect(Object.keys(model).sort()).toEqual(['destroy', 'forward', 'getParams', 'setParams']);
+    const params = jsModule.initParams(8);
+    await model.setParams(params);
+    const x = randomArray(64 * 4, 9);
+    expectClose(await model.forward({ x }), jsModule.forward(params, { x }), 'forward-only outputs');
+    model.destroy();
   });
 });

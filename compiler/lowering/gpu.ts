@@ -50,8 +50,12 @@ export interface GpuParams {
   readonly directDepth: number;
   /** A product at most this many columns wide runs one invocation per row. */
   readonly skinnyWidth: number;
-  /** A product whose tiles give fewer workgroups than this splits its inner dimension. */
+  /**
+   * A product whose tiles give fewer workgroups than this, and with at least `splitWork`
+   * multiply-adds, splits its inner dimension (below that, the extra launch costs more).
+   */
   readonly minWorkgroups: number;
+  readonly splitWork: number;
   readonly maxWorkgroupsPerDimension: number;
 }
 
@@ -179,6 +183,7 @@ function tiledKernel(k: Kernel, kb: KernelBuilder, plan: ModulePlan, params: Low
 function splitCount(k: MatmulKernel, c: Cover, gpu: GpuParams, staged: boolean): number {
   const tiles = c.grid[0] * c.grid[1];
   let splits = 1;
+  if (k.m * k.n * k.k < gpu.splitWork) return splits;
   while (tiles * splits < gpu.minWorkgroups) {
     const next = splits * 2;
     const slice = k.k / next;

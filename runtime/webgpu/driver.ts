@@ -3,30 +3,28 @@
  * `<name>.gpu.js` passes its tables (buffers and bindings, kernels with their dispatch sizes,
  * the kernels of each entry point, where values live) to `createGpuModel`. Pipelines, buffers
  * and bind groups are made once; each call records one command encoder. Calls are serialized,
- * and each reads and copies its arguments when it is made.
+ * and each reads and copies its arguments when it is made, so changing an array after the call
+ * cannot change what the call computes.
  */
-import type { GpuModel, GpuModuleTables, Spec, Tensors } from '../module.ts';
+import type { GpuDataset, GpuForwardModel, GpuModel, GpuModuleTables, GpuTrainingTables, Spec, Tensors } from '../module.ts';
 import { checkFinite, checkRate, describe, take } from '../checks.ts';
 
-
-// WebGPU flag values (spec constants), so the module needs no globals beyond the device.
+// WebGPU flag values (spec constants), so the driver needs no globals beyond the device.
 const STORAGE = 0x80, UNIFORM = 0x40, COPY_SRC = 0x04, COPY_DST = 0x08, MAP_READ = 0x01;
 /** A range of a GPU buffer, in floats: [buffer, offset, length]. */
 type Range = readonly [GPUBuffer, number, number];
 
-/**
- * A generated host module's graph on `device`: compiles its kernels (pipelines created
- * asynchronously) and allocates its buffers. Generated modules call this from `createModel`.
- */
-export async function createGpuModel<P = Tensors, FI = Tensors, TI = Tensors, O = Tensors>(device: GPUDevice, t: GpuModuleTables): Promise<GpuModel<P, FI, TI, O>> {
+/** A generated host module's graph on `device`: compiles its kernels (pipelines created asynchronously) and allocates its buffers. */
+export async function createGpuModel<P = Tensors, FI = Tensors, TI = Tensors, O = Tensors>(device: GPUDevice, t: GpuModuleTables & { training: GpuTrainingTables }): Promise<GpuModel<P, FI, TI, O>>;
+export async function createGpuModel<P = Tensors, FI = Tensors, O = Tensors>(device: GPUDevice, t: GpuModuleTables): Promise<GpuForwardModel<P, FI, O>>;
+export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Promise<GpuForwardModel | GpuModel> {
   if (typeof (device as { createShaderModule?: unknown } | null)?.createShaderModule !== 'function') {
     throw new TypeError(`createModel: expected a GPUDevice, got ${describe(device)}`);
   }
+  checkLimits(device, t);
   let lost: string | null = null;
   let destroyed = false;
-  let steps = 0;
   let chain: Promise<unknown> = Promise.resolve();
-  let stepTable: GPUBuffer | undefined;
   device.lost?.then((info) => { lost = info.message || String(info.reason); });
   const alive = (fn: string) => {
     if (destroyed) throw new Error(`${fn}: the model was destroyed; create a new one`);
@@ -41,10 +39,11 @@ export async function createGpuModel<P = Tensors, FI = Tensors, TI = Tensors, O 
     [name, make(name, floats * 4, name === 'hyper' ? UNIFORM | COPY_DST : STORAGE | COPY_SRC | COPY_DST)])) as Record<string, GPUBuffer>;
   const bindGroups = t.kernels.map(([, , , , bindings], k) => device.createBindGroup({
     layout: pipelines[k]!.getBindGroupLayout(0),
-    entries: bindings.map((b) => ({ binding: b, resource: { buffer: buffers[t.bindings[b]!] } })),
+    entries: bindings.map((b) => ({ binding: b, resource: { buffer: buffers[t.bindings[b]!]! } })),
   }));
-  const staging = make('staging', 4 * Math.max(...[t.params, t.outputs, t.grads].map((spec) => spec.reduce((n, s) => n + s[1], 1))), MAP_READ | COPY_DST);
-  const datasets = new WeakMap<object, Range[]>();
+  const readable = [t.params, t.outputs, ...(t.training ? [t.training.grads] : [])];
+  const staging = make('staging', 4 * Math.max(...readable.map((spec) => spec.reduce((n, s) => n + s[1], 1))), MAP_READ | COPY_DST);
+  const owned: GPUBuffer[] = [...Object.values(buffers), staging];
   // A device lost before or while the pipelines compiled leaves every object invalid.
   alive('createModel');
 
@@ -68,17 +67,21 @@ export async function createGpuModel<P = Tensors, FI = Tensors, TI = Tensors, O 
   /** Submits the encoder with copies of `reads` into the staging buffer, and reads them back. */
   const submit = async (fn: string, encoder: GPUCommandEncoder, reads: readonly Range[]): Promise<Float32Array> => {
     let at = 0;
-    for (const [buffer, offset, length] of reads) encoder.copyBufferToBuffer(buffer, offset * 4, staging, (at += length) * 4 - length * 4, length * 4);
+    for (const [buffer, offset, length] of reads) {
+      encoder.copyBufferToBuffer(buffer, offset * 4, staging, at * 4, length * 4);
+      at += length;
+    }
     device.queue.submit([encoder.finish()]);
+    if (at === 0) return new Float32Array(0);
     try {
-      await staging.mapAsync(1 /* READ */, 0, Math.max(at, 1) * 4);
+      await staging.mapAsync(1 /* READ */, 0, at * 4);
     } catch (e) {
       // A lost device or a destroyed model aborts the read; the lost promise may settle just after.
       await new Promise((resolve) => setTimeout(resolve, 0));
       alive(fn);
       throw new Error(`${fn}: reading the results back from the GPU failed (${e instanceof Error ? e.name + (e.message ? ': ' + e.message : '') : String(e)})`);
     }
-    const values = new Float32Array(staging.getMappedRange(0, Math.max(at, 1) * 4).slice(0));
+    const values = new Float32Array(staging.getMappedRange(0, at * 4).slice(0));
     staging.unmap();
     alive(fn);
     return values;
@@ -86,13 +89,6 @@ export async function createGpuModel<P = Tensors, FI = Tensors, TI = Tensors, O 
   const unpack = (spec: Spec, values: Float32Array, from = 0): Record<string, Float32Array> =>
     Object.fromEntries(spec.map(([name, length]) => [name, values.slice(from, (from += length))]));
   const ranges = (buffer: GPUBuffer, spec: Spec) => spec.map((s): Range => [buffer, s[3], s[1]]);
-  const lossRange: Range = [buffers.arena, t.loss, 1];
-  /** The optimizer's per-step scalars of the next `count` steps, 16 bytes a step. */
-  const nextSteps = (learningRate: number, count: number) => {
-    const values = new Float32Array(count * 4);
-    for (let s = 0; s < count; s++) values.set(t.stepScalars(learningRate, ++steps), s * 4);
-    return values;
-  };
   /** Checks and copies the inputs when the call is made; the call runs when the calls before it are done. */
   const call = <T>(fn: string, inputs: unknown, spec: Spec, kernels: readonly number[], reads: readonly Range[], done: (v: Float32Array) => T, before?: () => void) => {
     alive(fn);
@@ -100,94 +96,127 @@ export async function createGpuModel<P = Tensors, FI = Tensors, TI = Tensors, O 
     return serial(async () => {
       alive(fn);
       before?.();
-      upload(buffers.inputs, spec, arrays);
+      upload(buffers.inputs!, spec, arrays);
       const encoder = device.createCommandEncoder();
       dispatch(encoder, kernels);
       return done(await submit(fn, encoder, reads));
     });
   };
 
-  return {
+  const model: GpuForwardModel = {
     // async: a bad argument rejects the promise, like every other call, instead of throwing.
     async setParams(params) {
       alive('setParams');
       const arrays = take('setParams', 'params', params, t.params, t.params);
       checkFinite('setParams', 'params', arrays, t.params);
       const copies = arrays.map((a) => a.slice());
-      return serial(async () => (alive('setParams'), upload(buffers.params, t.params, copies)));
+      return serial(async () => (alive('setParams'), upload(buffers.params!, t.params, copies)));
     },
     getParams: () => serial(async () => {
       alive('getParams');
-      return unpack(t.params, await submit('getParams', device.createCommandEncoder(), ranges(buffers.params, t.params))) as unknown as P;
+      return unpack(t.params, await submit('getParams', device.createCommandEncoder(), ranges(buffers.params!, t.params)));
     }),
-    forward: async (inputs) => call('forward', inputs, t.forwardInputs, t.entries.forward, ranges(buffers.arena, t.outputs), (v) => unpack(t.outputs, v) as unknown as O),
-    loss: async (inputs) => call('loss', inputs, t.trainInputs, t.entries.loss, [lossRange], (v) => v[0]!),
-    gradient: async (inputs) => call('gradient', inputs, t.trainInputs, t.entries.gradient, [lossRange, ...ranges(buffers.grads, t.grads)],
-      (v) => ({ loss: v[0]!, grads: unpack(t.grads, v, 1) as unknown as P })),
-    async trainStep(inputs, learningRate) {
-      checkRate(learningRate);
-      return call('trainStep', inputs, t.trainInputs, t.entries.train, [lossRange], (v) => v[0]!,
-        () => device.queue.writeBuffer(buffers.hyper, 0, nextSteps(learningRate, 1)));
-    },
-    createDataset(inputs) {
-      alive('createDataset');
-      if (t.batch === 0) throw new TypeError('createDataset: the inputs of this graph do not share a batch dimension');
-      if (typeof inputs !== 'object' || inputs === null) throw new TypeError(`createDataset: inputs must be an object of Float32Arrays, got ${describe(inputs)}`);
-      const record = inputs as unknown as Record<string, unknown>;
-      const rows = t.trainInputs.map(([name, length, shape]) => {
-        const v = record[name];
-        const width = length / t.batch;
-        if (!(v instanceof Float32Array) || v.length === 0 || v.length % width !== 0) {
-          throw new TypeError(`createDataset: inputs.${name} must be a Float32Array of rows of ${width} values (shape ${shape} per batch), got ${v instanceof Float32Array ? v.length + ' values' : describe(v)}`);
-        }
-        return v.length / width;
-      });
-      const count = rows[0]!;
-      rows.forEach((r, k) => {
-        if (r !== count) throw new RangeError(`createDataset: inputs.${t.trainInputs[k]![0]} has ${r} rows, other inputs have ${count}`);
-      });
-      if (count < t.batch) throw new RangeError(`createDataset: ${count} rows is fewer than one batch of ${t.batch}`);
-      const made = t.trainInputs.map(([name, length, , offset]): Range => {
-        const b = make(`dataset ${name}`, count * (length / t.batch) * 4, COPY_SRC | COPY_DST);
-        device.queue.writeBuffer(b, 0, record[name] as GPUAllowSharedBufferSource);
-        return [b, offset, length / t.batch];
-      });
-      const dataset = {
-        rows: count,
-        destroy() { if (datasets.delete(dataset)) for (const [b] of made) b.destroy(); },
-      };
-      datasets.set(dataset, made);
-      return dataset;
-    },
-    trainSteps: (dataset, options) => serial(async () => {
-      alive('trainSteps');
-      const made = datasets.get(dataset);
-      if (!made) throw new TypeError('trainSteps: the dataset was destroyed, or was not created by this model\'s createDataset');
-      const { firstRow, steps: count = 1, learningRate } = options ?? ({} as never);
-      checkRate(learningRate, 'trainSteps');
-      if (!Number.isInteger(count) || count < 1) throw new RangeError(`trainSteps: steps must be an integer ≥ 1, got ${String(count)}`);
-      if (!Number.isInteger(firstRow) || firstRow < 0 || firstRow + count * t.batch > dataset.rows) {
-        throw new RangeError(`trainSteps: rows ${String(firstRow)} to ${firstRow + count * t.batch - 1} are outside the dataset's ${dataset.rows} rows`);
-      }
-      // Every step's scalars go up at once; each step copies its own into `hyper`, in order.
-      const table = nextSteps(learningRate, count);
-      if (!stepTable || stepTable.size < table.byteLength) {
-        stepTable?.destroy();
-        stepTable = make('step scalars', table.byteLength, COPY_SRC | COPY_DST);
-      }
-      device.queue.writeBuffer(stepTable, 0, table);
-      const encoder = device.createCommandEncoder();
-      for (let s = 0; s < count; s++) {
-        encoder.copyBufferToBuffer(stepTable, s * 16, buffers.hyper, 0, 16);
-        for (const [b, offset, width] of made) encoder.copyBufferToBuffer(b, (firstRow + s * t.batch) * width * 4, buffers.inputs, offset * 4, t.batch * width * 4);
-        dispatch(encoder, t.entries.train);
-      }
-      return (await submit('trainSteps', encoder, [lossRange]))[0]!;
-    }),
+    forward: async (inputs) => call('forward', inputs, t.forwardInputs, t.forward, ranges(buffers.arena!, t.outputs), (v) => unpack(t.outputs, v)),
     destroy() {
       if (destroyed) return;
       destroyed = true;
-      for (const b of [...Object.values(buffers), staging, ...(stepTable ? [stepTable] : [])]) b.destroy();
+      for (const b of owned) b.destroy();
     },
   };
+  return t.training ? { ...model, ...training(t.training) } : model;
+
+  /** What a trainable graph adds: loss, gradient, train steps, GPU-resident datasets. */
+  function training(tr: GpuTrainingTables): Omit<GpuModel, keyof GpuForwardModel> {
+    let steps = 0;
+    let stepTable: GPUBuffer | undefined;
+    const datasets = new WeakMap<object, Range[]>();
+    const lossRange: Range = [buffers.arena!, tr.loss, 1];
+    /** The optimizer's per-step scalars of the next `count` steps, 16 bytes a step. */
+    const nextSteps = (learningRate: number, count: number) => {
+      const values = new Float32Array(count * 4);
+      for (let s = 0; s < count; s++) values.set(tr.stepScalars(learningRate, ++steps), s * 4);
+      return values;
+    };
+    return {
+      loss: async (inputs) => call('loss', inputs, tr.trainInputs, tr.entries.loss, [lossRange], (v) => v[0]!),
+      gradient: async (inputs) => call('gradient', inputs, tr.trainInputs, tr.entries.gradient, [lossRange, ...ranges(buffers.grads!, tr.grads)],
+        (v) => ({ loss: v[0]!, grads: unpack(tr.grads, v, 1) })),
+      async trainStep(inputs, learningRate) {
+        checkRate(learningRate);
+        return call('trainStep', inputs, tr.trainInputs, tr.entries.train, [lossRange], (v) => v[0]!,
+          () => device.queue.writeBuffer(buffers.hyper!, 0, nextSteps(learningRate, 1)));
+      },
+      createDataset(inputs): GpuDataset {
+        alive('createDataset');
+        if (tr.batch === 0) throw new TypeError('createDataset: the inputs of this graph do not share a batch dimension');
+        if (typeof inputs !== 'object' || inputs === null) throw new TypeError(`createDataset: inputs must be an object of Float32Arrays, got ${describe(inputs)}`);
+        const record = inputs as Record<string, unknown>;
+        const rows = tr.trainInputs.map(([name, length, shape]) => {
+          const v = record[name];
+          const width = length / tr.batch;
+          if (!(v instanceof Float32Array) || v.length === 0 || v.length % width !== 0) {
+            const got = v instanceof Float32Array ? `${v.length} values` : describe(v);
+            throw new TypeError(`createDataset: inputs.${name} must be a Float32Array of rows of ${width} values (shape ${shape} per batch), got ${got}`);
+          }
+          return v.length / width;
+        });
+        const count = rows[0]!;
+        rows.forEach((r, k) => {
+          if (r !== count) throw new RangeError(`createDataset: inputs.${tr.trainInputs[k]![0]} has ${r} rows, other inputs have ${count}`);
+        });
+        if (count < tr.batch) throw new RangeError(`createDataset: ${count} rows is fewer than one batch of ${tr.batch}`);
+        const made = tr.trainInputs.map(([name, length, , offset]): Range => {
+          const b = make(`dataset ${name}`, count * (length / tr.batch) * 4, COPY_SRC | COPY_DST);
+          device.queue.writeBuffer(b, 0, record[name] as GPUAllowSharedBufferSource);
+          return [b, offset, length / tr.batch];
+        });
+        const dataset = {
+          rows: count,
+          destroy() { if (datasets.delete(dataset)) for (const [b] of made) b.destroy(); },
+        };
+        datasets.set(dataset, made);
+        return dataset;
+      },
+      trainSteps: (dataset, options) => serial(async () => {
+        alive('trainSteps');
+        const made = datasets.get(dataset);
+        if (!made) throw new TypeError('trainSteps: the dataset was destroyed, or was not created by this model\'s createDataset');
+        const { firstRow, steps: count = 1, learningRate, readLoss = true } = options ?? ({} as never);
+        checkRate(learningRate, 'trainSteps');
+        if (!Number.isInteger(count) || count < 1) throw new RangeError(`trainSteps: steps must be an integer ≥ 1, got ${String(count)}`);
+        if (!Number.isInteger(firstRow) || firstRow < 0 || firstRow + count * tr.batch > dataset.rows) {
+          throw new RangeError(`trainSteps: rows ${String(firstRow)} to ${firstRow + count * tr.batch - 1} are outside the dataset's ${dataset.rows} rows`);
+        }
+        // Every step's scalars go up at once; each step copies its own into `hyper`, in order.
+        const table = nextSteps(learningRate, count);
+        if (!stepTable || stepTable.size < table.byteLength) {
+          stepTable?.destroy();
+          stepTable = make('step scalars', table.byteLength, COPY_SRC | COPY_DST);
+          owned.push(stepTable);
+        }
+        device.queue.writeBuffer(stepTable, 0, table);
+        const encoder = device.createCommandEncoder();
+        for (let s = 0; s < count; s++) {
+          encoder.copyBufferToBuffer(stepTable, s * 16, buffers.hyper!, 0, 16);
+          for (const [b, offset, width] of made) encoder.copyBufferToBuffer(b, (firstRow + s * tr.batch) * width * 4, buffers.inputs!, offset * 4, tr.batch * width * 4);
+          dispatch(encoder, tr.entries.train);
+        }
+        return (await submit('trainSteps', encoder, readLoss ? [lossRange] : []))[0] ?? NaN;
+      }),
+    };
+  }
+}
+
+/** Every buffer against the device's limits, with what to do when one is past them. */
+function checkLimits(device: GPUDevice, t: GpuModuleTables): void {
+  const binding = device.limits.maxStorageBufferBindingSize;
+  const buffer = device.limits.maxBufferSize;
+  const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+  for (const [name, floats] of Object.entries(t.buffers)) {
+    const bytes = floats * 4;
+    const limit = Math.min(binding, buffer);
+    if (bytes <= limit) continue;
+    const which = binding <= buffer ? `maxStorageBufferBindingSize is ${mib(binding)}` : `maxBufferSize is ${mib(buffer)}`;
+    throw new RangeError(`createModel: the ${name} buffer needs ${mib(bytes)} but this device's ${which}; request a device with the adapter's limits (requestDevice from gradc/runtime/webgpu does), or use a smaller batch or narrower layers`);
+  }
 }

@@ -188,82 +188,50 @@ fn k_d_h_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocati
 
 // matmul [3,1], k = 64:
 //   d_W2 = hᵀ·d_o
-// (inner dimension split 4 ways; the next launch sums the slices)
-// dispatch (1, 1, 4)
+// dispatch (1, 1, 1)
 @compute @workgroup_size(1, 64)
 fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  var tile: array<f32, 1>;
   let row0 = wg.y * 64u + lid.y;
   let col0 = wg.x + lid.x;
   var c0_0 = 0f;
-  for (var p = 0u; p < 16u; p++) {
-    let a0 = arena[wg.z * 48u + p * 3u + row0];
-    let b0 = arena[wg.z * 16u + p + col0 + 384u];
+  for (var p = 0u; p < 64u; p++) {
+    let a0 = arena[p * 3u + row0];
+    let b0 = arena[p + col0 + 384u];
     c0_0 += a0 * b0;
   }
+  tile[0u] = c0_0;
   if (row0 < 3u) {
-    scratch[wg.z * 3u + row0 + col0 + 256u] = c0_0;
-  }
-}
-
-// sums the 4 slices of d_W2, then its epilogue
-// dispatch (1, 1, 1)
-@compute @workgroup_size(8, 8)
-fn k_d_W2_sum(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row0 = wg.y * 32u + lid.y * 4u;
-  let col0 = wg.x * 32u + lid.x * 4u;
-  for (var r = 0u; r < 4u; r++) {
-    for (var j = 0u; j < 4u; j++) {
-      if (row0 + r < 3u && col0 + j < 1u) {
-        let e0 = row0 + r + col0 + j;
-        grads[row0 + r + col0 + j + 32u] = scratch[e0 + 256u] + scratch[e0 + 259u] + scratch[e0 + 262u] + scratch[e0 + 265u];
-      }
-    }
+    grads[row0 + col0 + 32u] = tile[0u];
   }
 }
 
 // matmul [4,3], k = 64:
 //   d_W1 = xᵀ·d_h_affine
-// (inner dimension split 4 ways; the next launch sums the slices)
-// dispatch (1, 1, 4)
+// dispatch (1, 1, 1)
 @compute @workgroup_size(1, 64)
 fn k_d_W1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  var tile: array<f32, 3>;
   let row0 = wg.y * 64u + lid.y;
   let col0 = wg.x * 3u + lid.x * 3u;
   var c0_0 = 0f;
   var c0_1 = 0f;
   var c0_2 = 0f;
-  for (var p = 0u; p < 16u; p++) {
-    let a0 = inputs[wg.z * 64u + p * 4u + row0];
-    let b0 = arena[wg.z * 48u + p * 3u + col0 + 464u];
-    let b1 = arena[wg.z * 48u + p * 3u + col0 + 465u];
-    let b2 = arena[wg.z * 48u + p * 3u + col0 + 466u];
+  for (var p = 0u; p < 64u; p++) {
+    let a0 = inputs[p * 4u + row0];
+    let b0 = arena[p * 3u + col0 + 464u];
+    let b1 = arena[p * 3u + col0 + 465u];
+    let b2 = arena[p * 3u + col0 + 466u];
     c0_0 += a0 * b0;
     c0_1 += a0 * b1;
     c0_2 += a0 * b2;
   }
-  if (row0 < 4u) {
-    scratch[wg.z * 12u + row0 * 3u + col0 + 256u] = c0_0;
-  }
-  if (row0 < 4u) {
-    scratch[wg.z * 12u + row0 * 3u + col0 + 257u] = c0_1;
-  }
-  if (row0 < 4u) {
-    scratch[wg.z * 12u + row0 * 3u + col0 + 258u] = c0_2;
-  }
-}
-
-// sums the 4 slices of d_W1, then its epilogue
-// dispatch (1, 1, 1)
-@compute @workgroup_size(8, 8)
-fn k_d_W1_sum(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row0 = wg.y * 32u + lid.y * 4u;
-  let col0 = wg.x * 32u + lid.x * 4u;
-  for (var r = 0u; r < 4u; r++) {
-    for (var j = 0u; j < 4u; j++) {
-      if (row0 + r < 4u && col0 + j < 3u) {
-        let e0 = row0 * 3u + r * 3u + col0 + j;
-        grads[row0 * 3u + r * 3u + col0 + j] = scratch[e0 + 256u] + scratch[e0 + 268u] + scratch[e0 + 280u] + scratch[e0 + 292u];
-      }
+  tile[0u] = c0_0;
+  tile[1u] = c0_1;
+  tile[2u] = c0_2;
+  for (var j = 0u; j < 3u; j++) {
+    if (row0 < 4u) {
+      grads[row0 * 3u + col0 + j] = tile[j];
     }
   }
 }

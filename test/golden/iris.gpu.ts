@@ -677,7 +677,7 @@ fn k_sgd(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: ve
  * kernel (dispatch size in workgroups, bindings), the kernels of each entry point, and where each value lives:
  * [name, floats, shape, offset] in params, inputs, the arena (outputs, loss) and the gradients.
  */
-const TABLES: GpuModuleTables = {
+const TABLES = {
   meta,
   WGSL,
   buffers: { params: 272, inputs: 112, arena: 800, grads: 272, scratch: 320, hyper: 4 },
@@ -697,12 +697,7 @@ const TABLES: GpuModuleTables = {
     ["k_d_W1", 1, 1, 1, [1, 2, 3]],
     ["k_sgd", 2, 1, 1, [3, 5, 6]],
   ],
-  entries: {
-    forward: [0, 1, 2],
-    loss: [0, 1, 3, 4],
-    gradient: [0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11],
-    train: [0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
-  },
+  forward: [0, 1, 2],
   params: [
     ["W1", 64, "[4,16]", 0],
     ["b1", 16, "[16]", 64],
@@ -712,22 +707,25 @@ const TABLES: GpuModuleTables = {
     ["b3", 3, "[3]", 256],
   ],
   forwardInputs: [["x", 60, "[15,4]", 0]],
-  trainInputs: [["x", 60, "[15,4]", 0], ["y", 45, "[15,3]", 64]],
   allInputs: [["x", 60, "[15,4]", 0], ["y", 45, "[15,3]", 64]],
   outputs: [["scores", 45, "[15,3]", 0]],
-  grads: [
-    ["W1", 64, "[4,16]", 0],
-    ["b1", 16, "[16]", 64],
-    ["W2", 128, "[16,8]", 80],
-    ["b2", 8, "[8]", 208],
-    ["W3", 24, "[8,3]", 224],
-    ["b3", 3, "[3]", 256],
-  ],
-  loss: 416,
-  batch: 15,
-  // The sgd optimizer's per-step scalars (lr) for step t.
-  stepScalars: (learningRate, _t) => [learningRate],
-};
+  training: {
+    entries: { loss: [0, 1, 3, 4], gradient: [0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11], train: [0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] },
+    trainInputs: [["x", 60, "[15,4]", 0], ["y", 45, "[15,3]", 64]],
+    grads: [
+      ["W1", 64, "[4,16]", 0],
+      ["b1", 16, "[16]", 64],
+      ["W2", 128, "[16,8]", 80],
+      ["b2", 8, "[8]", 208],
+      ["W3", 24, "[8,3]", 224],
+      ["b3", 3, "[3]", 256],
+    ],
+    loss: 416,
+    batch: 15,
+    // The sgd optimizer's per-step scalars (lr) for step t.
+    stepScalars: (learningRate, _t) => [learningRate],
+  },
+} satisfies GpuModuleTables;
 
 /** Compiles the kernels (pipelines created asynchronously) and allocates the buffers. */
 export function createModel(device: GPUDevice): Promise<GpuModel> {

@@ -108,17 +108,20 @@ const TABLES = {
     ["k_d_w", 1, 1, 1, [1, 2, 3]],
     ["k_sgd", 1, 1, 1, [3, 5, 6]]
   ],
-  entries: { forward: [0], loss: [1, 2], gradient: [1, 2, 3], train: [1, 2, 3, 4] },
+  forward: [0],
   params: [["w", 1, "[1,1]", 0], ["b", 1, "[1]", 16]],
   forwardInputs: [["x", 16, "[16,1]", 0]],
-  trainInputs: [["x", 16, "[16,1]", 0], ["y", 16, "[16,1]", 16]],
   allInputs: [["x", 16, "[16,1]", 0], ["y", 16, "[16,1]", 16]],
   outputs: [["price", 16, "[16,1]", 0]],
-  grads: [["w", 1, "[1,1]", 0], ["b", 1, "[1]", 16]],
-  loss: 16,
-  batch: 16,
-  // The sgd optimizer's per-step scalars (lr) for step t.
-  stepScalars: (learningRate, _t) => [learningRate]
+  training: {
+    entries: { loss: [1, 2], gradient: [1, 2, 3], train: [1, 2, 3, 4] },
+    trainInputs: [["x", 16, "[16,1]", 0], ["y", 16, "[16,1]", 16]],
+    grads: [["w", 1, "[1,1]", 0], ["b", 1, "[1]", 16]],
+    loss: 16,
+    batch: 16,
+    // The sgd optimizer's per-step scalars (lr) for step t.
+    stepScalars: (learningRate, _t) => [learningRate]
+  }
 };
 function createModel(device) {
   return createGpuModel(device, TABLES);

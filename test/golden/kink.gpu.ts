@@ -148,7 +148,7 @@ fn k_sgd(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: ve
  * kernel (dispatch size in workgroups, bindings), the kernels of each entry point, and where each value lives:
  * [name, floats, shape, offset] in params, inputs, the arena (outputs, loss) and the gradients.
  */
-const TABLES: GpuModuleTables = {
+const TABLES = {
   meta,
   WGSL,
   buffers: { params: 32, inputs: 32, arena: 32, grads: 32, scratch: 128, hyper: 4 },
@@ -160,18 +160,21 @@ const TABLES: GpuModuleTables = {
     ["k_d_w", 1, 1, 1, [1, 2, 3]],
     ["k_sgd", 1, 1, 1, [3, 5, 6]],
   ],
-  entries: { forward: [0], loss: [1, 2], gradient: [1, 2, 3], train: [1, 2, 3, 4] },
+  forward: [0],
   params: [["w", 1, "[1,1]", 0], ["b", 1, "[1]", 16]],
   forwardInputs: [["x", 16, "[16,1]", 0]],
-  trainInputs: [["x", 16, "[16,1]", 0], ["y", 16, "[16,1]", 16]],
   allInputs: [["x", 16, "[16,1]", 0], ["y", 16, "[16,1]", 16]],
   outputs: [["price", 16, "[16,1]", 0]],
-  grads: [["w", 1, "[1,1]", 0], ["b", 1, "[1]", 16]],
-  loss: 16,
-  batch: 16,
-  // The sgd optimizer's per-step scalars (lr) for step t.
-  stepScalars: (learningRate, _t) => [learningRate],
-};
+  training: {
+    entries: { loss: [1, 2], gradient: [1, 2, 3], train: [1, 2, 3, 4] },
+    trainInputs: [["x", 16, "[16,1]", 0], ["y", 16, "[16,1]", 16]],
+    grads: [["w", 1, "[1,1]", 0], ["b", 1, "[1]", 16]],
+    loss: 16,
+    batch: 16,
+    // The sgd optimizer's per-step scalars (lr) for step t.
+    stepScalars: (learningRate, _t) => [learningRate],
+  },
+} satisfies GpuModuleTables;
 
 /** Compiles the kernels (pipelines created asynchronously) and allocates the buffers. */
 export function createModel(device: GPUDevice): Promise<GpuModel> {

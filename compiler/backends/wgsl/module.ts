@@ -38,7 +38,7 @@ export const WGSL_LOWERING: LoweringParams = {
   contiguousParams: true,
   // 8×8 invocations of 4×4 outputs (32×32 a workgroup), 32-deep slices through workgroup memory.
   gpu: {
-    workgroup: 256, threads: 8, perThread: 4, depth: 32, directDepth: 16, skinnyWidth: 4, minWorkgroups: 16,
+    workgroup: 256, threads: 8, perThread: 4, depth: 32, directDepth: 16, skinnyWidth: 4, minWorkgroups: 16, splitWork: 1 << 22,
     maxWorkgroupsPerDimension: LIMITS.maxComputeWorkgroupsPerDimension,
   },
 };
@@ -108,25 +108,23 @@ export const wgslBackend: Backend<string> = {
 function emitWgslModule(module: LoweredModule, kernels: readonly string[], names: readonly string[], info: ModuleInfo): EmittedFile[] {
   const { plan } = module;
   const g = plan.graph;
-  if (!plan.optimizer || g.loss === undefined) {
-    throw new GradcError(`graph '${g.name}'`, 'the wgsl target needs a loss: forward-only GPU modules are not supported yet; build with --target js', g.loc);
-  }
   const opt = plan.optimizer;
   const { sizes } = plan.memory;
   const scratch = scratchOf(module);
   checkBufferSizes(g, plan.memory, scratch.size);
-  const stateSlots = opt.slots.length;
-  if (opt.scalars.length > 4) throw new Error(`internal: optimizer ${opt.name} has more than 4 per-step scalars`);
+  const slots = opt?.slots ?? [];
+  const stateSlots = slots.length;
+  if (opt && opt.scalars.length > 4) throw new Error(`internal: optimizer ${opt.name} has more than 4 per-step scalars`);
 
   const shared = new Map<string, { length: number; vector?: 4 }>();
   for (const k of module.kernels) {
     for (const s of k.grid!.shared) shared.set(s.name, { length: Math.max(s.length, shared.get(s.name)?.length ?? 0), vector: s.vector });
   }
   const used = new Set(module.kernels.flatMap((k) => bindingsOf(k, stateSlots)));
-  const declarations = [...BINDINGS, ...opt.slots.map((_, s) => ({ variable: `state${s}`, buffer: `state${s}`, access: 'read_write' }))]
+  const declarations = [...BINDINGS, ...slots.map((_, s) => ({ variable: `state${s}`, buffer: `state${s}`, access: 'read_write' }))]
     .flatMap((b, i) => {
       if (!used.has(i)) return [];
-      if (b.access === 'uniform') return [`struct Hyper { ${opt.scalars.map((sc) => `${sc.name}: f32`).join(', ')} }`, `@group(0) @binding(${i}) var<uniform> hyper: Hyper;`];
+      if (b.access === 'uniform') return [`struct Hyper { ${opt!.scalars.map((sc) => `${sc.name}: f32`).join(', ')} }`, `@group(0) @binding(${i}) var<uniform> hyper: Hyper;`];
       return [`@group(0) @binding(${i}) var<storage, ${b.access}> ${b.variable}: array<f32>;`];
     });
   const regionLines = [...plan.memory.place].filter(([, p]) => p.region === 'arena')
@@ -147,19 +145,34 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
   ].join('\n');
 
   const entry = (name: string) => module.entries.find((e) => e.name === name)!.launches.map((l) => l.kernel);
-  const spec = (key: string, list: readonly { name: string; id: number }[]) => listText(`${key}: [`, specRows(plan, list), '],', '  ');
+  const spec = (key: string, list: readonly { name: string; id: number }[], indent = '  ') => listText(`${key}: [`, specRows(plan, list), '],', indent);
   const inputsOf = (names: readonly string[]) => g.inputs.filter((r) => names.includes(r.name));
-  const buffers = { params: sizes.param, inputs: sizes.input, arena: sizes.arena, grads: sizes.grad, scratch: scratch.size, hyper: 4, ...Object.fromEntries(opt.slots.map((_, s) => [`state${s}`, sizes.param])) };
-  const bindingBuffers = [...BINDINGS.map((b) => b.buffer), ...opt.slots.map((_, s) => `state${s}`)];
-  const scalarArgs = [ref('learningRate', 'f32'), ref('t', 'f32')];
-  const stepScalars = opt.scalars.map((sc) => printExpr(fromScalar(sc.expr, scalarArgs), JS_SYNTAX));
+  const regions = { params: sizes.param, inputs: sizes.input, arena: sizes.arena, grads: sizes.grad, scratch: scratch.size };
+  const buffers = { ...regions, ...(opt ? { hyper: 4 } : {}), ...Object.fromEntries(slots.map((_, s) => [`state${s}`, sizes.param])) };
+  const bindingBuffers = [...BINDINGS.map((b) => b.buffer), ...slots.map((_, s) => `state${s}`)];
+  const training = (): string[] => {
+    if (!opt || g.loss === undefined) return [];
+    const scalarArgs = [ref('learningRate', 'f32'), ref('t', 'f32')];
+    const stepScalars = opt.scalars.map((sc) => printExpr(fromScalar(sc.expr, scalarArgs), JS_SYNTAX));
+    return [
+      '  training: {',
+      ...listText('entries: { ', ['loss', 'gradient', 'train'].map((e) => `${e}: [${entry(e).join(', ')}]`), ' },', '    '),
+      ...spec('trainInputs', inputsOf(entryOf(plan, 'gradient')!.inputs), '    '),
+      ...spec('grads', g.grads!, '    '),
+      `    loss: ${plan.memory.place.get(g.loss)!.offset},`,
+      `    batch: ${batchOf(g)},`,
+      `    // The ${opt.name} optimizer's per-step scalars (${opt.scalars.map((sc) => sc.name).join(', ')}) for step t.`,
+      `    stepScalars: (learningRate, ${stepScalars.some((x) => /\bt\b/.test(x)) ? 't' : '_t'}) => [${stepScalars.join(', ')}],`,
+      '  },',
+    ];
+  };
   const tables = [
     '/**',
     ' * What the WebGPU driver (gradc/runtime/webgpu) reads: the GPU buffers (floats) and the buffer of each binding, every',
     ' * kernel (dispatch size in workgroups, bindings), the kernels of each entry point, and where each value lives:',
     ' * [name, floats, shape, offset] in params, inputs, the arena (outputs, loss) and the gradients.',
     ' */',
-    'const TABLES: GpuModuleTables = {',
+    `const TABLES = {`,
     '  meta,',
     '  WGSL,',
     `  buffers: { ${Object.entries(buffers).map(([k, v]) => `${k}: ${v}`).join(', ')} },`,
@@ -167,21 +180,21 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
     '  kernels: [',
     ...module.kernels.map((k, i) => `    [${JSON.stringify(names[i])}, ${k.grid!.workgroups.join(', ')}, [${bindingsOf(k, stateSlots).join(', ')}]],`),
     '  ],',
-    ...listText('entries: { ', ['forward', 'loss', 'gradient', 'train'].map((e) => `${e}: [${entry(e).join(', ')}]`), ' },', '  '),
+    `  forward: [${entry('forward').join(', ')}],`,
     ...spec('params', g.params),
     ...spec('forwardInputs', inputsOf(entryOf(plan, 'forward')!.inputs)),
-    ...spec('trainInputs', inputsOf(entryOf(plan, 'gradient')!.inputs)),
     ...spec('allInputs', g.inputs),
     ...spec('outputs', g.outputs),
-    ...spec('grads', g.grads!),
-    `  loss: ${plan.memory.place.get(g.loss)!.offset},`,
-    `  batch: ${batchOf(g)},`,
-    `  // The ${opt.name} optimizer's per-step scalars (${opt.scalars.map((sc) => sc.name).join(', ')}) for step t.`,
-    `  stepScalars: (learningRate, ${stepScalars.some((x) => /\bt\b/.test(x)) ? 't' : '_t'}) => [${stepScalars.join(', ')}],`,
-    '};',
+    ...training(),
+    `} satisfies GpuModuleTables;`,
   ];
   const hostHeader = header(`${g.name}.gpu.ts`, g, info, 'the WebGPU host module');
-  const modelType = ['/** The graph on one GPUDevice (see gradc/module). */', 'export type GpuModel = Model<Params, ForwardInputs, TrainInputs, Outputs>;'];
+  // The declared model type (gradc/module), with this graph's records.
+  const [declared, records] = opt ? ['GpuModel', 'Params, ForwardInputs, TrainInputs, Outputs'] : ['GpuForwardModel', 'Params, ForwardInputs, Outputs'];
+  const modelType = (declare: boolean) => [
+    '/** The graph on one GPUDevice (see gradc/module). */',
+    `export type GpuModel = ${declare ? `import('gradc/module').${declared}` : 'Model'}<${records}>;`,
+  ];
   const create = (declare: boolean) => [
     '/** Compiles the kernels (pipelines created asynchronously) and allocates the buffers. */',
     declare ? 'export declare function createModel(device: GPUDevice): Promise<GpuModel>;'
@@ -193,11 +206,11 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
       '// Do not edit: regenerate with `gradc build`. Every shape is fixed at build time; the WebGPU driver is gradc/runtime/webgpu.',
       '/// <reference types="@webgpu/types" />',
       "import { createGpuModel } from 'gradc/runtime/webgpu';",
-      "import type { GpuModel as Model, GpuModuleTables } from 'gradc/module';",
+      `import type { ${declared} as Model, GpuModuleTables } from 'gradc/module';`,
     ],
     metaText(g, false),
     ...apiTypes(plan),
-    modelType,
+    modelType(false),
     constText('WGSL', templateLiteral(withoutComments(wgsl)), 'Every kernel of the graph (the .wgsl file, without its comments).', true),
     tables,
     create(false),
@@ -206,7 +219,7 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
     [...hostHeader.slice(0, 1), '/// <reference types="@webgpu/types" />'],
     metaText(g, true),
     ...apiTypes(plan),
-    ['/** The graph on one GPUDevice (see gradc/module). */', "export type GpuModel = import('gradc/module').GpuModel<Params, ForwardInputs, TrainInputs, Outputs>;"],
+    modelType(true),
     ['/** Every kernel of the graph (the .wgsl file, without its comments). */', 'export declare const WGSL: string;'],
     create(true),
   ]);
@@ -233,7 +246,12 @@ function batchOf(g: Graph): number {
   return firsts.length > 0 && firsts.every((b) => b === firsts[0] && b > 0) ? firsts[0] : 0;
 }
 
-/** Every storage buffer against WebGPU's default binding limit, naming its largest values. */
+/**
+ * Every storage buffer against what WGSL can address at all (2^32 − 4 bytes: a u32 byte
+ * size). What a given device allows is checked when the model is created (the driver's
+ * `checkLimits`), since devices differ: WebGPU's default is 128 MiB a binding, and gradc's
+ * `requestDevice` asks for the adapter's own limits.
+ */
 function checkBufferSizes(g: Graph, memory: MemoryPlan, scratchFloats: number): void {
   const buffers: [string, number, Region | undefined][] = [
     ['params', memory.sizes.param, 'param'], ['inputs', memory.sizes.input, 'input'], ['arena', memory.sizes.arena, 'arena'],
@@ -241,9 +259,12 @@ function checkBufferSizes(g: Graph, memory: MemoryPlan, scratchFloats: number): 
   ];
   for (const [name, floats, region] of buffers) {
     const bytes = floats * 4;
-    if (bytes <= LIMITS.maxStorageBufferBindingSize) continue;
+    if (bytes <= MAX_BUFFER_BYTES) continue;
     const largest = [...memory.place].filter(([, p]) => p.region === region).sort((a, b) => b[1].length - a[1].length).slice(0, 3)
       .map(([id, p]) => `${g.nodes[id].name} ${(p.length * 4 / 2 ** 20).toFixed(1)} MiB`).join(', ');
-    throw new GradcError(`graph '${g.name}'`, `the WGSL ${name} buffer needs ${(bytes / 2 ** 20).toFixed(1)} MiB but a WebGPU storage binding holds at most 128 MiB by default (maxStorageBufferBindingSize)${largest ? `; largest values: ${largest}` : ''}. Use a smaller batch or narrower layers`, g.loc);
+    throw new GradcError(`graph '${g.name}'`, `the WGSL ${name} buffer needs ${(bytes / 2 ** 20).toFixed(1)} MiB but a WebGPU buffer binding can address at most 4 GiB${largest ? `; largest values: ${largest}` : ''}. Use a smaller batch or narrower layers`, g.loc);
   }
 }
+
+/** The largest storage binding WGSL can address: its size in bytes is a u32. */
+export const MAX_BUFFER_BYTES = 2 ** 32 - 4;
