@@ -73,13 +73,12 @@ function context(scope: GraphScope): GraphContext {
     const problem = nameProblem(name);
     if (problem) throw new GradcError(`${kind} ${quote(String(name))}`, problem, call.loc);
     const n = name as string;
-    for (const [other, prev] of scope.declared) {
-      if (other === n || sanitize(other) === sanitize(n)) {
-        const how = other === n ? 'is already used' : `collides with ${quote(other)} once '-' and '.' become '_'`;
-        throw new GradcError(`${kind} '${n}'`, `the name ${how} by the ${prev.kind} declared at ${formatLoc(prev.loc)}`, call.loc);
-      }
+    const prev = scope.declared.get(sanitize(n));
+    if (prev) {
+      const how = prev.name === n ? 'is already used' : `collides with ${quote(prev.name)} once '-' and '.' become '_'`;
+      throw new GradcError(`${kind} '${n}'`, `the name ${how} by the ${prev.kind} declared at ${formatLoc(prev.loc)}`, call.loc);
     }
-    scope.declared.set(n, { kind, loc: call.loc });
+    scope.declared.set(sanitize(n), { name: n, kind, loc: call.loc });
     return n;
   };
   const leaf = (callee: string, kind: 'input' | 'param', name: unknown, shape: unknown, init?: unknown): Tensor => {
@@ -164,14 +163,21 @@ function finish(scope: GraphScope, loc: SourceLoc | undefined): Graph {
       }
     }
   }
-  const nodes = scope.list.nodes.map((n) => (n.op === 'param' && !n.attrs.init ? { ...n, attrs: { ...n.attrs, init: defaultInit(n, scope.list.nodes) } } : n));
+  const consumers = consumersOf(scope.list.nodes);
+  const nodes = scope.list.nodes.map((n) => (n.op === 'param' && !n.attrs.init ? { ...n, attrs: { ...n.attrs, init: defaultInit(n, consumers) } } : n));
   return { ...draft, nodes };
 }
 
-function defaultInit(param: Node, nodes: readonly Node[]): InitKind {
+/** For each node id, the nodes that read it: built once, so settling every init is linear in the graph. */
+function consumersOf(nodes: readonly Node[]): readonly Node[][] {
+  const out: Node[][] = nodes.map(() => []);
+  for (const n of nodes) for (const i of new Set(n.inputs)) out[i].push(n);
+  return out;
+}
+
+function defaultInit(param: Node, consumers: readonly (readonly Node[])[]): InitKind {
   if (param.shape.length < 2) return 'zeros';
-  const consumers = (id: number) => nodes.filter((n) => n.inputs.includes(id));
   // weight → matmul → bias add → activation
-  const feedsRelu = consumers(param.id).some((mm) => consumers(mm.id).some((z) => z.op === 'relu' || consumers(z.id).some((a) => a.op === 'relu')));
+  const feedsRelu = consumers[param.id].some((mm) => consumers[mm.id].some((z) => z.op === 'relu' || consumers[z.id].some((a) => a.op === 'relu')));
   return feedsRelu ? 'he' : 'xavier';
 }

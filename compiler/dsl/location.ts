@@ -72,6 +72,19 @@ export interface CallText {
   readonly statementVar?: string;
 }
 
+/** How far past its start a call's text is read; a longer call is not quoted. */
+const MAX_CALL_TEXT = 4096;
+
+/**
+ * The lines from `first` on, joined, up to at least `chars` characters: only as much of the
+ * file as one call can span, so quoting every call of a long file stays linear in its length.
+ */
+function textFrom(lines: readonly string[], first: number, chars: number): string {
+  let end = first;
+  for (let length = 0; end < lines.length && length <= chars; end++) length += lines[end].length + 1;
+  return lines.slice(first, end).join('\n');
+}
+
 /**
  * Reads the call that starts at `loc` (V8 points at the callee name). Returns undefined
  * when the file cannot be read or the text there is not a simple call of `callee`.
@@ -82,7 +95,7 @@ export function readCall(loc: SourceLoc | undefined, callee: string): CallText |
   if (!lines) return undefined;
   const lineText = lines[loc.line - 1];
   if (lineText === undefined) return undefined;
-  const rest = lines.slice(loc.line - 1).join('\n').slice(loc.column - 1);
+  const rest = textFrom(lines, loc.line - 1, loc.column - 1 + MAX_CALL_TEXT).slice(loc.column - 1);
   // V8 points at the function name, or at a member access (`g.input`): find the callee.
   const start = rest.indexOf(callee + '(');
   if (start < 0 || start > 64) return undefined;
@@ -91,7 +104,7 @@ export function readCall(loc: SourceLoc | undefined, callee: string): CallText |
   let current = '';
   let end = -1;
   let quote: string | null = null;
-  for (let i = start + callee.length; i < rest.length && i < 4096; i++) {
+  for (let i = start + callee.length; i < rest.length && i < MAX_CALL_TEXT; i++) {
     const c = rest[i];
     if (quote) {
       current += c;
