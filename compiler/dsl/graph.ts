@@ -64,7 +64,12 @@ export function graph(name: string, build: (g: GraphContext) => void): GraphDef 
     result.catch(() => undefined);
     throw new GradcError(`graph '${name}'`, 'the builder function must be synchronous', call.loc);
   }
-  return Object.freeze({ [GRAPH_BRAND]: true as const, name, ir: finish(scope, call.loc) });
+  return brandGraph(name, finish(scope, call.loc));
+}
+
+/** The GraphDef for a checked forward graph (also how a graph loaded in a worker thread is rebuilt). */
+export function brandGraph(name: string, ir: Graph): GraphDef {
+  return Object.freeze({ [GRAPH_BRAND]: true as const, name, ir });
 }
 
 function context(scope: GraphScope): GraphContext {

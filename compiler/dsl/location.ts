@@ -8,30 +8,44 @@ import { dirname, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SourceLoc } from '../ir/graph.ts';
 
-/** gradc's own code lives under `compiler/` (sources) or `dist/` (the built package). */
-const OWN_ROOT = (() => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let d = dir; d !== dirname(d); d = dirname(d)) {
-    const base = d.slice(d.lastIndexOf(sep) + 1);
-    if (base === 'compiler' || base === 'dist') return d + sep;
-  }
-  return dir + sep;
-})();
-
 const FRAME = /\(?((?:file:\/\/)?[^\s()]+?):(\d+):(\d+)\)?$/;
 
-export function captureLoc(): SourceLoc | undefined {
-  const stack = new Error().stack ?? '';
-  for (const line of stack.split('\n').slice(1)) {
+/** The source locations of a stack trace's frames, innermost first (source-mapped where maps are on). */
+function frames(stack: string): SourceLoc[] {
+  return stack.split('\n').slice(1).flatMap((line) => {
     const m = FRAME.exec(line.trim());
-    if (!m) continue;
-    let file = m[1];
-    if (file.startsWith('file://')) file = fileURLToPath(file);
-    if (file.startsWith('node:') || file.startsWith(OWN_ROOT) || !file.includes('/')) continue;
-    if (file.includes(`${sep}node_modules${sep}`)) continue;
-    return { file, line: Number(m[2]), column: Number(m[3]) };
+    if (!m) return [];
+    const file = m[1].startsWith('file://') ? fileURLToPath(m[1]) : m[1];
+    return [{ file, line: Number(m[2]), column: Number(m[3]) }];
+  });
+}
+
+let ownRoot: string | undefined;
+
+/**
+ * gradc's own code: the `compiler/` (sources) or `dist/` (the built package) folder holding
+ * this file. It is found from this function's own stack frame, not from import.meta.url: a
+ * graph file is loaded as one bundle with gradc inlined, whose frames source maps lead back
+ * to gradc's files while import.meta.url names the bundle.
+ */
+function ownCodeRoot(): string {
+  if (ownRoot) return ownRoot;
+  const here = frames(new Error().stack ?? '')[0]?.file ?? fileURLToPath(import.meta.url);
+  ownRoot = dirname(here) + sep;
+  for (let d = dirname(here); d !== dirname(d); d = dirname(d)) {
+    const base = d.slice(d.lastIndexOf(sep) + 1);
+    if (base === 'compiler' || base === 'dist') {
+      ownRoot = d + sep;
+      break;
+    }
   }
-  return undefined;
+  return ownRoot;
+}
+
+export function captureLoc(): SourceLoc | undefined {
+  const own = ownCodeRoot();
+  return frames(new Error().stack ?? '').find(({ file }) =>
+    !file.startsWith('node:') && !file.startsWith(own) && file.includes('/') && !file.includes(`${sep}node_modules${sep}`));
 }
 
 /** `file:line`, with the file relative to the working directory when it is inside it. */
