@@ -74,9 +74,9 @@ async function run(what: string, arb: fc.Arbitrary<FuzzSpec>, runs: number, chec
 const perGraphMs = LONG ? 60_000 : 10_000;
 
 describe('fuzzed graphs', () => {
-  it('JS module vs float64 central differences, and train steps', async () => {
+  it('JS module vs the independent float64 reference, and train steps', async () => {
     const arb = fuzzSpecArb().filter((s) => forwardCost(s) <= MAX_FD_COST);
-    await run('JS module vs float64 central differences, and train steps', arb, RUNS, async (spec) => {
+    await run('JS module vs the independent float64 reference, and train steps', arb, RUNS, async (spec) => {
       const b = build(spec);
       stats.graphs++;
       const ref = reference(b);
