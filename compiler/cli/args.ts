@@ -33,13 +33,16 @@ Examples:
 Each graph file is a TS or JS module whose default export is graph('name', g => …).
 Writes <dir>/<name>.ts, <dir>/<name>.js and <dir>/<name>.d.ts (target js), and
 <dir>/<name>.wgsl with the WebGPU host <dir>/<name>.gpu.ts, .gpu.js, .gpu.d.ts (target
-wgsl); nothing is written unless every graph builds.
+wgsl), and <dir>/.gradc-manifest.json listing them. The folder changes as one unit:
+nothing is written unless every graph builds, and files of an earlier build that no
+graph generates now are removed. No graph file or file it imports is ever written over.
 
 Options:
   --out <dir>        output folder (required)
   --target <list>    comma-separated targets: js, wgsl (default: js)
   --forward-only     emit forward only; the graph needs no loss
-  --check            write nothing; exit 1 if the files in <dir> differ from a fresh build
+  --check            write nothing; exit 1 if the files in <dir> differ from a fresh build,
+                     are missing, or are left from an earlier build
   --watch            rebuild when a graph file or anything it imports changes; keeps going after errors
   --timeout <s>      seconds a graph file may take to load (default: ${DEFAULT_LOAD_TIMEOUT_S})
   --verbose          print stack traces for errors

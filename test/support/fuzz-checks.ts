@@ -209,9 +209,11 @@ export function checkJsAgainstReference(b: Built, ref: Reference): void {
 
 /**
  * (a′) The reference's own reverse mode against central differences of its forward pass, in
- * float64: ∇J·v on random ±1 directions through every param at once, and single elements.
- * The tolerance is what float64 rounding allows a central difference: the loss's terms carry
- * ~10⁻¹⁴ relative error, divided by the step h; plus 10⁻⁶ relative for the h² term.
+ * float64: ∇J·v on random ±1 directions through every param at once, and one element of
+ * each param. The tolerance is what float64 rounding allows a central difference (the
+ * loss's terms carry ~10⁻¹³ relative error, divided by the step h), plus 10⁻⁴ of the
+ * derivative's scale for the rest: the h² term, and ReLU kinks crossed within ±h, which a
+ * step through tens of thousands of params crosses by the hundred.
  */
 export function checkReferenceAgainstFiniteDifferences(b: Built, ref: Reference, options: ReferenceOptions = {}): void {
   const { def, params } = b;
@@ -229,7 +231,7 @@ export function checkReferenceAgainstFiniteDifferences(b: Built, ref: Reference,
   const next = stream(b.spec.seed);
   const compare = (what: string, set: (t: number) => void, want: number, magnitude: number) => {
     const fd = central(set, h);
-    const tol = 1e-6 * (Math.abs(fd) + magnitude) + rounding;
+    const tol = 1e-4 * (Math.abs(fd) + magnitude) + rounding;
     // A disagreement counts only where the estimate is stable: with a ReLU kink within ±h,
     // central differences with h and h/4 differ, and the reference's slope is one side's.
     if (!(Math.abs(want - fd) <= tol) && Math.abs(fd - central(set, h / 4)) > tol) {
