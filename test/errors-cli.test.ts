@@ -495,6 +495,18 @@ describe('the output folder holds one build', () => {
     expect((await gradc(['build', 'a.graph.ts', '--out', 'out', '--check'], dir)).code).toBe(0);
   });
 
+  it('a file of a dropped graph that was edited since is kept, with a warning', async () => {
+    const dir = workdir({ 'a.graph.ts': 'good/net.graph.ts' });
+    put(dir, 'b.graph.ts', netGraph('other'));
+    expect((await gradc(['build', 'a.graph.ts', 'b.graph.ts', '--out', 'out'], dir)).code).toBe(0);
+    writeFileSync(join(dir, 'out', 'other.ts'), '// mine now\n');
+    const r = await gradc(['build', 'a.graph.ts', '--out', 'out'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('gradc: removed other.d.ts, other.js from out');
+    expect(r.stderr).toBe(`gradc: warning: kept ${join('out', 'other.ts')}: an earlier build wrote it and no graph generates it now, but it has changed since (or is an input of this build); delete it if it is not needed\n`);
+    expect(readFileSync(join(dir, 'out', 'other.ts'), 'utf8')).toBe('// mine now\n');
+  });
+
   it('--check reports a build that was stopped part-way instead of comparing a mix', async () => {
     const dir = workdir({ 'net.graph.ts': 'good/net.graph.ts' });
     expect((await gradc(['build', 'net.graph.ts', '--out', 'out'], dir)).code).toBe(0);

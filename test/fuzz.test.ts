@@ -181,30 +181,40 @@ describe('the fuzzer itself', () => {
       expect(table[name].changed, `${name}: too few graphs where it matters`).toBeGreaterThanOrEqual(5);
       expect(table[name].caught, name).toBe(table[name].changed);
     }
+    // The reference's own check, central differences, sees a wrong derivative wherever it matters.
+    for (const name of ['sigmoid′ × 1.02', 'sigmoid′ = a']) expect(table[name].byDifferences, name).toBe(table[name].changed);
   }, 120_000);
 });
 
 /**
  * For each planted error: in how many graphs it changes the reference's loss or gradient at
- * all (beyond float64 rounding), and in how many of those the JS module's check then fails.
+ * all (beyond float64 rounding); in how many of those the JS module's check then fails; and
+ * in how many central differences of the (planted) reference's forward pass disagree with its
+ * reverse mode — which a rule wrong in both directions, like the dropped 1/B, cannot show.
  */
-function plantedCatchRates(graphs: readonly Built[]): Record<string, { changed: number; caught: number }> {
-  const table: Record<string, { changed: number; caught: number }> = {};
+function plantedCatchRates(graphs: readonly Built[]): Record<string, { changed: number; caught: number; byDifferences: number }> {
+  const table: Record<string, { changed: number; caught: number; byDifferences: number }> = {};
+  const fails = (check: () => void) => {
+    try {
+      check();
+      return false;
+    } catch {
+      return true;
+    }
+  };
   for (const [name, change] of Object.entries(PLANTS)) {
-    const row = { changed: 0, caught: 0 };
+    const row = { changed: 0, caught: 0, byDifferences: 0 };
+    const rules = plant(change);
     for (const b of graphs) {
       const exact = reference(b);
-      const planted = reference(b, { rules: plant(change) });
+      const planted = reference(b, { rules });
       if (!exact || !planted) continue;
       const differs = Math.abs(planted.loss - exact.loss) > 1e-9 * exact.lossScale
         || Object.entries(exact.grads).some(([p, g]) => g.some((v, i) => Math.abs(planted.grads[p][i] - v) > 1e-9 * (Math.abs(v) + 1e-30)));
       if (!differs) continue;
       row.changed++;
-      try {
-        checkJsAgainstReference(b, planted);
-      } catch {
-        row.caught++;
-      }
+      if (fails(() => checkJsAgainstReference(b, planted))) row.caught++;
+      if (fails(() => checkReferenceAgainstFiniteDifferences(b, planted, { rules }))) row.byDifferences++;
     }
     table[name] = row;
   }

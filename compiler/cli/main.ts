@@ -72,7 +72,7 @@ function writeBuild(cmd: BuildCommand, built: Built): void {
   const { removed, kept } = writeAll(cmd.out, built.files, { inputs: built.inputs });
   process.stdout.write(`gradc: wrote ${built.files.map((f) => f.name).join(', ')} to ${cmd.out}\n`);
   if (removed.length) process.stdout.write(`gradc: removed ${removed.join(', ')} from ${cmd.out}: no graph generates them any more\n`);
-  for (const name of kept) process.stderr.write(`gradc: warning: kept ${join(cmd.out, name)}: an earlier build wrote it and none generates it now, but it was edited since; delete it if it is not needed\n`);
+  for (const name of kept) process.stderr.write(`gradc: warning: kept ${join(cmd.out, name)}: an earlier build wrote it and no graph generates it now, but it has changed since (or is an input of this build); delete it if it is not needed\n`);
 }
 
 /** `--check`: exit 1, naming each file, unless the folder holds exactly what a build would write. */

@@ -182,7 +182,8 @@ export interface Options {
   readonly float32Storage?: boolean;
 }
 
-function forwardValues(g: Graph, leaves: Values, options: Options): Float64Array[] {
+/** Every node's value, by id. */
+export function forwardValues(g: Graph, leaves: Values, options: Options = {}): Float64Array[] {
   const rules = options.rules ?? RULES;
   const store = options.float32Storage ? (v: Float64Array) => v.map(Math.fround) : (v: Float64Array) => v;
   const values: Float64Array[] = [];
