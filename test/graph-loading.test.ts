@@ -69,6 +69,11 @@ describe('loadGraph', () => {
     ['process.exit() in a promise callback', 'await Promise.resolve().then(() => process.exit(3));', /called process\.exit\(3\) while loading/],
     ['a pending immediate callback that re-arms itself', 'const again = () => setImmediate(again); again();', /left an immediate callback running/],
     ['a default export that is a hand-made object with the graph brand', '', /carries gradc's graph brand but was not made by graph\(\)/],
+    ['a thrown symbol', "throw Symbol('nope');", /: the graph file threw while loading: Symbol\(nope\)$/],
+    ['a thrown object whose toString throws', "throw { toString() { throw new Error('again'); }, code: 7 };", /: the graph file threw while loading: \{"code":7\}$/],
+    // Node itself may stumble on the Proxy and report what its trap threw instead.
+    ['a thrown Proxy that throws on every access', 'throw new Proxy({}, { get() { throw 1; }, getPrototypeOf() { throw 1; }, ownKeys() { throw 1; } });', /: the graph file threw while loading: (a value that cannot be shown|1)$/],
+    ['throw undefined', 'throw undefined;', /: the graph file threw while loading: undefined$/],
   ])('%s: an error naming the file', async (what, code, message) => {
     const text = what.includes('brand')
       ? `export default { [Symbol.for('gradc.graph')]: true, name: 'fake', ir: { nodes: [{ id: 5 }] } };\n`
