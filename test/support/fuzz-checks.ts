@@ -205,11 +205,14 @@ export function checkJsAgainstReference(b: Built, ref: Reference): void {
 /**
  * (a′) The reference's own reverse mode against central differences of its forward pass, in
  * float64: ∇J·v on random ±1 directions through every param at once, and one element of
- * each param. A difference quotient means something only where no ReLU changes sides within
- * the step, which is checked exactly (the sign of every ReLU input at θ ± h); where one does,
- * a 100× smaller step is tried, and if that crosses too the check is skipped ("nonsmooth").
- * The tolerance is what float64 rounding allows a central difference (the loss's terms carry
- * ~10⁻¹² relative error, divided by h), plus 10⁻⁵ of the derivative's scale for the h² term.
+ * each param. Differences with steps h and h/2 are combined (Richardson: (4·D(h/2) − D(h))/3)
+ * to cancel the h² term, large along a direction that moves every weight of a deep graph at
+ * once. A difference counts only where no ReLU changes sides within the step, which is
+ * checked exactly (the sign of every ReLU input at θ ± h); where one does, steps 100× smaller
+ * are tried, and if those cross too the check is skipped ("nonsmooth"). The tolerance: 10⁻⁵
+ * of the derivative's scale, what float64 rounding allows (the loss's terms carry ~10⁻¹²
+ * relative error, divided by h, three times over in the combination), and a tenth of
+ * |D(h) − D(h/2)| for what the combination leaves of higher orders.
  */
 export function checkReferenceAgainstFiniteDifferences(b: Built, ref: Reference, options: ReferenceOptions = {}): void {
   const { def, params } = b;
@@ -232,12 +235,13 @@ export function checkReferenceAgainstFiniteDifferences(b: Built, ref: Reference,
   const next = stream(b.spec.seed);
   const compare = (what: string, set: (t: number) => void, want: number, magnitude: number) => {
     for (const h of [1e-5, 1e-7]) {
-      const fd = central(set, h);
-      if (fd === undefined) continue;
-      const tol = 1e-5 * (Math.abs(fd) + magnitude) + (1e-12 * ref.lossScale) / h;
+      const [coarse, fine] = [central(set, h), central(set, h / 2)];
+      if (coarse === undefined || fine === undefined) continue;
+      const fd = (4 * fine - coarse) / 3;
+      const tol = 1e-5 * (Math.abs(fd) + magnitude) + (3e-12 * ref.lossScale) / h + 0.1 * Math.abs(coarse - fine);
       stats.fdChecks++;
       if (!(Math.abs(want - fd) <= tol)) {
-        throw new Error(`reference: ${what} is ${want} by its reverse mode but central differences of its forward pass give ${fd} (h = ${h}, tolerance ${tol.toExponential(2)})`);
+        throw new Error(`reference: ${what} is ${want} by its reverse mode but central differences of its forward pass give ${fd} (h = ${h} and ${h / 2}, tolerance ${tol.toExponential(2)})`);
       }
       return;
     }
