@@ -214,6 +214,20 @@ describe('the lock', () => {
     expectClean(parent, out);
   });
 
+  it('drops the staging folders that earlier gradc versions left beside or inside the folder, never moving them in', () => {
+    const { parent, out } = fresh();
+    writeAll(out, OLD);
+    const gone = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+    for (const stage of [`${out}.gradc-tmp-${gone}`, join(out, `.gradc-tmp-${gone}`)]) {
+      mkdirSync(stage);
+      writeFileSync(join(stage, 'net.ts'), 'a failed build');
+      writeFileSync(join(stage, '.complete'), 'net.ts');
+    }
+    writeAll(out, NEW);
+    expect(state(out)).toBe('new');
+    expectClean(parent, out);
+  });
+
   it('two builds into one folder at once: each writes a whole build, one after the other', async () => {
     const { parent, out } = fresh();
     writeAll(out, OLD);

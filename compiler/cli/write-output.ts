@@ -28,7 +28,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { OutputFile } from '../compile.ts';
 import { GradcError } from '../errors.ts';
 import { VERSION } from '../version.ts';
@@ -208,10 +208,15 @@ function readPlan(path: string): Plan | undefined {
 /** A build killed part-way left `.gradc-build/`: roll it back (the caller holds the lock). */
 function rollBackUnfinished(out: string): void {
   if (existsSync(join(out, WORK))) rollBack(out, join(out, WORK));
-  // Lock folders being made by processes killed before they could take the lock.
-  for (const name of list(out)) {
-    const pid = Number(/^\.gradc-lock-(\d+)-/.exec(name)?.[1]);
-    if (pid && pid !== process.pid && !alive(pid)) rmSync(join(out, name), { recursive: true, force: true });
+  // Folders of processes that are gone: lock folders being made when they were killed, and
+  // the staging folders of the writer this one replaced (`<out>.gradc-tmp-<pid>` beside the
+  // output folder, or `.gradc-tmp-<pid>` in it), which are dropped, never moved in.
+  const leftovers = [
+    ...list(out).map((name) => ({ path: join(out, name), pid: /^\.gradc-(?:lock|tmp)-(\d+)/.exec(name)?.[1] })),
+    ...list(dirname(out)).map((name) => ({ path: join(dirname(out), name), pid: name.startsWith(`${basename(out)}.gradc-tmp-`) ? /(\d+)$/.exec(name)?.[1] : undefined })),
+  ];
+  for (const { path, pid } of leftovers) {
+    if (pid && Number(pid) !== process.pid && !alive(Number(pid))) rmSync(path, { recursive: true, force: true });
   }
 }
 
