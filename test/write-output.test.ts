@@ -72,6 +72,9 @@ const failing = (what: keyof WriteIo, n: number): WriteIo => {
   };
 };
 
+/** The pid of a process that has ended. */
+const deadPid = () => Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+
 /** How many calls of each kind a build of NEW over OLD makes. */
 function operations(): { writeFile: number; rename: number } {
   const { out } = fresh();
@@ -202,12 +205,11 @@ describe('the lock', () => {
     expect(state(out)).toBe('old');
   });
 
-  it('breaks the lock of a build that is gone, rolling back what it left', () => {
+  it('breaks the lock of a build that is gone, and drops the lock folders such builds were making', () => {
     const { parent, out } = fresh();
     writeAll(out, OLD);
-    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     mkdirSync(join(out, '.gradc-lock'));
-    writeFileSync(join(out, '.gradc-lock', 'owner.json'), JSON.stringify({ pid: Number(gone.stdout), host: hostname(), token: 'y' }));
+    writeFileSync(join(out, '.gradc-lock', 'owner.json'), JSON.stringify({ pid: deadPid(), host: hostname(), token: 'y' }));
     mkdirSync(join(out, '.gradc-lock-999999999-abc'));
     writeAll(out, OTHER);
     expect(state(out)).toBe('other');
@@ -217,7 +219,7 @@ describe('the lock', () => {
   it('drops the staging folders that earlier gradc versions left beside or inside the folder, never moving them in', () => {
     const { parent, out } = fresh();
     writeAll(out, OLD);
-    const gone = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+    const gone = deadPid();
     for (const stage of [`${out}.gradc-tmp-${gone}`, join(out, `.gradc-tmp-${gone}`)]) {
       mkdirSync(stage);
       writeFileSync(join(stage, 'net.ts'), 'a failed build');
