@@ -27,9 +27,22 @@ export class GradcError extends Error {
 const UNSAFE = /[\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 const escapeUnsafe = (text: string) => text.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
-/** Messages stay on one line even when they quote user strings containing newlines. */
+/**
+ * ANSI escape sequences: CSI (colours, cursor moves, erasing: ESC [ … or U+009B …), OSC
+ * (window titles, links: ESC ] … BEL or ESC \) and the two-character ones. A message that
+ * quotes text from a graph file must not restyle or rewrite the user's terminal.
+ */
+const ANSI = /(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[@-Z\\-_]/g;
+/** C0 controls other than tab, newline and carriage return (which become `\n`, `\r`). */
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g;
+
+/**
+ * Messages stay on one line even when they quote user strings containing newlines, and
+ * carry no terminal escape sequences (stripped) or other control characters (escaped).
+ */
 export function oneLine(text: string): string {
-  return escapeUnsafe(text.replace(/\r?\n/g, '\\n').replace(/\r/g, '\\r'));
+  const plain = text.replace(ANSI, '').replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escapeUnsafe(plain.replace(/\r?\n/g, '\\n').replace(/\r/g, '\\r'));
 }
 
 /** A user string shown in a message: quoted, escaped, and cut short. */

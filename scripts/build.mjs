@@ -32,6 +32,8 @@ await Promise.all([
   // (dist/index.js for graph files, dist/ as gradc's own stack frames) works from either.
   build({ ...common, entryPoints: Object.fromEntries(ENTRIES.map(([entry, outfile]) => [basename(outfile, '.js'), entry])), outdir: 'dist', splitting: true, chunkNames: 'shared-[hash]' }),
   build({ ...common, platform: 'browser', entryPoints: ['runtime/webgpu/browser.ts'], outfile: 'dist/runtime-webgpu-browser.js' }),
+  // The worker's side of loading a graph file; load-graph.ts bundles it with each graph file.
+  build({ ...common, entryPoints: ['compiler/cli/graph-worker.ts'], outfile: 'dist/graph-worker.js', external: ['gradc'] }),
 ]);
 chmodSync('dist/cli.js', 0o755);
 writeFileSync('dist/index-browser.js', await browserStub());

@@ -8,7 +8,7 @@
  * in messages are short and nothing is written into the repository.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -114,7 +114,7 @@ describe('a graph file with a shape error', () => {
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
     const before = snapshot(join(dir, 'out'));
-    expect(Object.keys(before).sort()).toEqual(['net.d.ts', 'net.js', 'net.ts']);
+    expect(Object.keys(before).sort()).toEqual(['.gradc-manifest.json', 'net.d.ts', 'net.js', 'net.ts']);
 
     copyFileSync(fixture('bad/shape.graph.ts'), join(dir, 'net.graph.ts'));
     const r = await gradc(['build', 'net.graph.ts', '--out', 'out'], dir);
@@ -323,7 +323,7 @@ describe('graphs the build cannot accept as given', () => {
     const r = await gradc(['build', 'fwd.graph.ts', '--out', 'out', '--forward-only'], dir);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['fwd.d.ts', 'fwd.js', 'fwd.ts']);
+    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['.gradc-manifest.json', 'fwd.d.ts', 'fwd.js', 'fwd.ts']);
     const mod = (await import(pathToFileURL(join(dir, 'out', 'fwd.js')).href)) as Record<string, unknown>;
     expect(typeof mod.forward).toBe('function');
     expect(typeof mod.initParams).toBe('function');
@@ -449,5 +449,131 @@ describe('help', () => {
     const r = await gradc(['--version'], workdir());
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^gradc \d+\.\d+\.\d+/);
+  });
+});
+
+/** A graph file of the given name and text in `dir` (made with `workdir`). */
+function put(dir: string, name: string, text: string): string {
+  mkdirSync(join(dir, name, '..'), { recursive: true });
+  writeFileSync(join(dir, name), text);
+  return name;
+}
+
+/** The small valid graph of good/net.graph.ts under another name, with extra lines before its export. */
+const netGraph = (name: string, before = '') => readFileSync(fixture('good/net.graph.ts'), 'utf8')
+  .replace("graph('net'", `graph('${name}'`)
+  .replace('export default', `${before}\nexport default`);
+
+describe('a build never writes over its own inputs', () => {
+  it('a graph file in the output folder with the name of an output: one line, the file untouched', async () => {
+    const dir = workdir();
+    const source = netGraph('mlp');
+    put(dir, 'src/mlp.ts', source);
+    const line = expectOneLineError(await gradc(['build', 'src/mlp.ts', '--out', 'src'], dir));
+    expect(line).toBe(`gradc: ${join('src', 'mlp.ts')}: is an input of this build (a graph file or a file one imports); the build would write mlp.ts over it — choose another --out folder or rename the graph`);
+    expect(readFileSync(join(dir, 'src', 'mlp.ts'), 'utf8')).toBe(source);
+    expect(readdirSync(join(dir, 'src'))).toEqual(['mlp.ts']);
+  });
+
+  it('a file the graph imports, reached through a linked output folder', async () => {
+    const dir = workdir();
+    put(dir, 'lib/sizes.js', 'export const hidden = 3;\n');
+    put(dir, 'net.graph.ts', netGraph('sizes', "import { hidden } from './lib/sizes.js';\nvoid hidden;"));
+    symlinkSync(join(dir, 'lib'), join(dir, 'out'));
+    const line = expectOneLineError(await gradc(['build', 'net.graph.ts', '--out', 'out'], dir));
+    expect(line).toMatch(/^gradc: out\/sizes\.js: is an input of this build/);
+    expect(readFileSync(join(dir, 'lib', 'sizes.js'), 'utf8')).toBe('export const hidden = 3;\n');
+    expect(readdirSync(join(dir, 'lib'))).toEqual(['sizes.js']);
+  });
+});
+
+describe('graphs whose output files collide', () => {
+  it.each([
+    ['net', 'net.d', 'js', 'net.d.ts'],
+    ['net', 'net.gpu', 'js,wgsl', 'net.gpu.ts'],
+    ['Net', 'net', 'js', 'net.ts'],
+  ])('graphs %s and %s (--target %s): one line naming the file and both graphs, nothing written', async (a, b, targets, file) => {
+    const dir = workdir();
+    put(dir, 'a.graph.ts', netGraph(a));
+    put(dir, 'b.graph.ts', netGraph(b));
+    const line = expectOneLineError(await gradc(['build', 'a.graph.ts', 'b.graph.ts', '--out', 'out', '--target', targets], dir));
+    expect(line).toMatch(new RegExp(`^gradc: b\\.graph\\.ts: graph '${b.replace('.', '\\.')}' writes [^ ]+, which graph '${a}' of a\\.graph\\.ts writes too; rename one of the graphs$`));
+    expect(line.toLowerCase()).toContain(`writes ${file.toLowerCase()},`);
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+  });
+});
+
+describe('the output folder holds one build', () => {
+  it('a rebuild without a graph removes its files; --check names them until then', async () => {
+    const dir = workdir({ 'a.graph.ts': 'good/net.graph.ts' });
+    put(dir, 'b.graph.ts', netGraph('other'));
+    expect((await gradc(['build', 'a.graph.ts', 'b.graph.ts', '--out', 'out'], dir)).code).toBe(0);
+    const check = await gradc(['build', 'a.graph.ts', '--out', 'out', '--check'], dir);
+    expect(check.code).toBe(1);
+    const lines = check.stderr.trimEnd().split('\n');
+    expect(lines).toContain(`gradc: ${join('out', 'other.ts')} is left from an earlier build: no graph generates it now (a build removes it)`);
+    expect(lines).toContain(`gradc: ${join('out', '.gradc-manifest.json')} differs from what the graph generates now`);
+    const rebuilt = await gradc(['build', 'a.graph.ts', '--out', 'out'], dir);
+    expect(rebuilt.stdout).toContain('gradc: removed other.d.ts, other.js, other.ts from out: no graph generates them any more');
+    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['.gradc-manifest.json', 'net.d.ts', 'net.js', 'net.ts']);
+    expect((await gradc(['build', 'a.graph.ts', '--out', 'out', '--check'], dir)).code).toBe(0);
+  });
+
+  it('a file of a dropped graph that was edited since is kept, with a warning', async () => {
+    const dir = workdir({ 'a.graph.ts': 'good/net.graph.ts' });
+    put(dir, 'b.graph.ts', netGraph('other'));
+    expect((await gradc(['build', 'a.graph.ts', 'b.graph.ts', '--out', 'out'], dir)).code).toBe(0);
+    writeFileSync(join(dir, 'out', 'other.ts'), '// mine now\n');
+    const r = await gradc(['build', 'a.graph.ts', '--out', 'out'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('gradc: removed other.d.ts, other.js from out');
+    expect(r.stderr).toBe(`gradc: warning: kept ${join('out', 'other.ts')}: an earlier build wrote it and no graph generates it now, but it has changed since (or is an input of this build); delete it if it is not needed\n`);
+    expect(readFileSync(join(dir, 'out', 'other.ts'), 'utf8')).toBe('// mine now\n');
+  });
+
+  it('--check reports a build that was stopped part-way instead of comparing a mix', async () => {
+    const dir = workdir({ 'net.graph.ts': 'good/net.graph.ts' });
+    expect((await gradc(['build', 'net.graph.ts', '--out', 'out'], dir)).code).toBe(0);
+    mkdirSync(join(dir, 'out', '.gradc-build'));
+    const line = expectOneLineError(await gradc(['build', 'net.graph.ts', '--out', 'out', '--check'], dir));
+    expect(line).toBe('gradc: out: holds a build that was stopped part-way; run gradc build to roll it back');
+    expect((await gradc(['build', 'net.graph.ts', '--out', 'out'], dir)).code).toBe(0);
+    expect(existsSync(join(dir, 'out', '.gradc-build'))).toBe(false);
+  });
+});
+
+/** The CLI's side of misbehaving graph files; every kind of thrown value is in graph-loading.test.ts. */
+describe('graph files that misbehave while loading', () => {
+  const graphAfter = (before: string) => netGraph('net', before);
+
+  it.each([
+    ['an endless loop', 'while (Date.now() > 0) {}', /^gradc: net\.graph\.ts: did not finish loading within 1 s: an endless loop, or a wait that never ends\? \(the limit is set by --timeout <seconds>\)$/],
+    ['a top-level await that never settles', 'await new Promise(() => {});', /^gradc: net\.graph\.ts: stopped before its graph was ready, with nothing left to wait for: a top-level await that never settles\?$/],
+    ['a timer left running', 'setInterval(() => {}, 1000);', /^gradc: net\.graph\.ts: left a timer running after it loaded, which would keep the build from ending; a graph file must not start timers or open handles$/],
+    ['process.exit(0)', 'process.exit(0);', /^gradc: net\.graph\.ts: called process\.exit\(0\) while loading; a graph file must only build its graph, not end the process$/],
+    ['an Error with ANSI escapes', "throw new Error('\\u001b[31mred\\u001b[0m and \\u001b]0;title\\u0007done');", /^gradc: net\.graph\.ts:\d+: the graph file threw while loading: red and done$/],
+  ])('%s: one line naming the file, nothing written, and the command ends', async (_, code, message) => {
+    const dir = workdir();
+    put(dir, 'net.graph.ts', graphAfter(code));
+    const start = Date.now();
+    const r = await gradc(['build', 'net.graph.ts', '--out', 'out', '--timeout', '1'], dir);
+    expect(expectOneLineError(r)).toMatch(message);
+    expect(r.stderr).not.toContain('\u001b');
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+    expect(Date.now() - start).toBeLessThan(20_000);
+  });
+
+  it('process.exit(0) fails --check too', async () => {
+    const dir = workdir({ 'net.graph.ts': 'good/net.graph.ts' });
+    expect((await gradc(['build', 'net.graph.ts', '--out', 'out'], dir)).code).toBe(0);
+    put(dir, 'net.graph.ts', graphAfter('process.exit(0);'));
+    expect(expectOneLineError(await gradc(['build', 'net.graph.ts', '--out', 'out', '--check'], dir))).toMatch(/called process\.exit\(0\)/);
+  });
+
+  it('--timeout must be a positive number of seconds', async () => {
+    for (const value of ['0', '-1', 'soon']) {
+      const line = expectOneLineError(await gradc(['build', 'x.graph.ts', '--out', 'out', '--timeout', value], workdir()));
+      expect(line).toMatch(/^gradc: --timeout needs a number of seconds above 0/);
+    }
   });
 });

@@ -4,8 +4,10 @@
  * mix of affine/matmul layers, relu/sigmoid/tanh, add/sub/mul with row, scalar, constant,
  * self and skip operands, a weight used twice, and squared/sum/mean losses. For each graph:
  *
- *   (a) the JS module's loss and gradient agree with float64 central differences of the
- *       reference interpreter (on random directions and on single elements);
+ *   (a) the JS module's loss and every element of its gradient agree with an independent
+ *       float64 reference (test/support/reference64.ts: hand-written rules and reverse mode,
+ *       not the compiler's op table), within float32 rounding at each param's own scale; and
+ *       that reference's gradient agrees with central differences of its forward pass;
  *   (b) the WGSL backend agrees with the JS backend (forward, loss, gradient, a train step);
  *   (c) trainStep returns the loss before, applies θ − α·∇J, and lowers the loss for a small
  *       enough α.
@@ -28,8 +30,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadGraph } from '../compiler/cli/load-graph.ts';
 import { printGraph } from '../compiler/ir/print.ts';
 import {
-  build, checkGpuAgainstJs, checkJsAgainstFiniteDifferences, checkTrainStep, reference, reportCounterexample, stats,
+  build, checkGpuAgainstJs, checkJsAgainstReference, checkReferenceAgainstFiniteDifferences, checkTrainStep, reference, reportCounterexample, stats,
+  type Built,
 } from './support/fuzz-checks.ts';
+import { PLANTS } from './support/plants.ts';
+import { plant } from './support/reference64.ts';
 import { buildFuzzGraph, forwardCost, fromMlpSpec, fuzzGraphFileText, fuzzSpecArb, type FuzzSpec } from './support/fuzz-graph.ts';
 import { gpuDevice } from './support/gpu.ts';
 import { buildGraph, randomSpec } from './support/random-graph.ts';
@@ -43,7 +48,7 @@ const replay = process.env.GRADC_FUZZ_SEED
   ? { seed: Number(process.env.GRADC_FUZZ_SEED), path: process.env.GRADC_FUZZ_PATH, endOnFailure: true }
   : {};
 
-/** Multiply-adds one reference forward may cost: the FD check runs dozens of them. */
+/** Multiply-adds one reference forward may cost: the checks run a dozen or two of them. */
 const MAX_FD_COST = LONG ? 2e7 : 3e6;
 
 const summary: Record<string, unknown> = {};
@@ -69,15 +74,16 @@ async function run(what: string, arb: fc.Arbitrary<FuzzSpec>, runs: number, chec
 const perGraphMs = LONG ? 60_000 : 10_000;
 
 describe('fuzzed graphs', () => {
-  it('JS module vs float64 central differences, and train steps', async () => {
+  it('JS module vs the independent float64 reference, and train steps', async () => {
     const arb = fuzzSpecArb().filter((s) => forwardCost(s) <= MAX_FD_COST);
-    await run('JS module vs float64 central differences, and train steps', arb, RUNS, async (spec) => {
+    await run('JS module vs the independent float64 reference, and train steps', arb, RUNS, async (spec) => {
       const b = build(spec);
       stats.graphs++;
       const ref = reference(b);
       if (!ref) stats.discarded++;
       fc.pre(ref !== undefined);
-      checkJsAgainstFiniteDifferences(b, ref);
+      checkJsAgainstReference(b, ref);
+      checkReferenceAgainstFiniteDifferences(b, ref);
       checkTrainStep(b, ref);
     });
   }, 60_000 + RUNS * perGraphMs);
@@ -106,6 +112,8 @@ describe('the fuzzer itself', () => {
     expect(new Set(layers.map((l) => l.act))).toEqual(new Set(['relu', 'sigmoid', 'tanh', 'none']));
     expect(new Set(layers.flatMap((l) => (l.extra ? [l.extra.op] : [])))).toEqual(new Set(['add', 'sub', 'mul']));
     expect(new Set(layers.flatMap((l) => (l.extra ? [l.extra.operand] : [])))).toEqual(new Set(['row', 'scalar', 'const', 'self', 'skip']));
+    // z − z would zero every gradient upstream: a graph in which no gradient can be wrong.
+    expect(layers.filter((l) => l.extra?.op === 'sub' && l.extra.operand === 'self')).toEqual([]);
     expect(new Set(sample.map((s) => s.loss))).toEqual(new Set(['squared', 'sum', 'mean', 'meanSquare']));
     expect(new Set(sample.map((s) => s.layers.length))).toEqual(new Set([1, 2, 3, 4, 5, 6]));
     const widths = new Set(layers.map((l) => l.width));
@@ -146,22 +154,69 @@ describe('the fuzzer itself', () => {
         ...b.js,
         gradient: (p: Record<string, Float32Array>, x: Record<string, Float32Array>) => {
           const r = gradient(p, x);
-          for (const [name, g] of Object.entries(r.grads)) if (name.startsWith('b')) g.forEach((v, i) => (g[i] = v * 1.01 + 1e-3));
+          for (const [name, g] of Object.entries(r.grads)) if (name.startsWith('b')) g.forEach((v, i) => (g[i] = v * 1.01));
           return r;
         },
       };
-      checkJsAgainstFiniteDifferences({ ...b, js: broken }, ref);
+      checkJsAgainstReference({ ...b, js: broken }, ref);
     }), { numRuns: 40, seed: 5 });
     expect(details.failed).toBe(true);
     const report = reportCounterexample(details as fc.RunDetails<[FuzzSpec]>, 'self-test');
     expect(report).toMatch(/export default graph\('repro', \(g\) => \{/);
     expect(report).toMatch(/g\.param\('b1'/);
     expect(report).toMatch(/Replay: GRADC_FUZZ_SEED=\d+ GRADC_FUZZ_PATH=\S+/);
-    expect(report).toMatch(/gradient: db1\[\d+\]|along a random/);
+    expect(report).toMatch(/gradient: db1\[\d+\] is \S+ in the JS module but \S+ in the float64 reference/);
     // Shrinking reached a tiny graph (how many layers depends on which data seed still fails).
     const [small] = details.counterexample!;
     expect(small.batch).toBe(1);
     expect(small.layers.length).toBeLessThanOrEqual(2);
     expect([small.inputWidth, ...small.layers.map((l) => l.width)].every((w) => w === 1)).toBe(true);
   }, 60_000);
+
+  it('derivative errors planted into the reference are caught in every graph they change', () => {
+    const required = ['sigmoid′ × 1.02', "the squared loss's 1/B dropped, forward and backward"];
+    const table = plantedCatchRates(fc.sample(fuzzSpecArb({ maxDepth: 4, maxWidth: 24, maxBatch: 24 }), { numRuns: LONG ? 400 : 30, seed: 42 }).map((spec) => build(spec)));
+    summary['planted errors'] = table;
+    for (const name of required) {
+      expect(table[name].changed, `${name}: too few graphs where it matters`).toBeGreaterThanOrEqual(5);
+      expect(table[name].caught, name).toBe(table[name].changed);
+    }
+    // The reference's own check, central differences, sees a wrong derivative wherever it matters.
+    for (const name of ['sigmoid′ × 1.02', 'sigmoid′ = a']) expect(table[name].byDifferences, name).toBe(table[name].changed);
+  }, 120_000);
 });
+
+/**
+ * For each planted error: in how many graphs it changes the reference's loss or gradient at
+ * all (beyond float64 rounding); in how many of those the JS module's check then fails; and
+ * in how many central differences of the (planted) reference's forward pass disagree with its
+ * reverse mode — which a rule wrong in both directions, like the dropped 1/B, cannot show.
+ */
+function plantedCatchRates(graphs: readonly Built[]): Record<string, { changed: number; caught: number; byDifferences: number }> {
+  const table: Record<string, { changed: number; caught: number; byDifferences: number }> = {};
+  const fails = (check: () => void) => {
+    try {
+      check();
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  for (const [name, change] of Object.entries(PLANTS)) {
+    const row = { changed: 0, caught: 0, byDifferences: 0 };
+    const rules = plant(change);
+    for (const b of graphs) {
+      const exact = reference(b);
+      const planted = reference(b, { rules });
+      if (!exact || !planted) continue;
+      const differs = Math.abs(planted.loss - exact.loss) > 1e-9 * exact.lossScale
+        || Object.entries(exact.grads).some(([p, g]) => g.some((v, i) => Math.abs(planted.grads[p][i] - v) > 1e-9 * (Math.abs(v) + 1e-30)));
+      if (!differs) continue;
+      row.changed++;
+      if (fails(() => checkJsAgainstReference(b, planted))) row.caught++;
+      if (fails(() => checkReferenceAgainstFiniteDifferences(b, planted, { rules }))) row.byDifferences++;
+    }
+    table[name] = row;
+  }
+  return table;
+}

@@ -1,14 +1,19 @@
 /**
- * Gradients, checked two ways against float64 central differences of the reference
- * interpreter: the symbolic backward graph itself (evaluated in float64, tight tolerance),
- * and the generated JS module (float32 storage, looser tolerance). One graph per op.
+ * Gradients, one graph per op, against two references that share nothing with the
+ * compiler's op table: an independent float64 evaluator with hand-written derivatives and
+ * reverse mode of its own (support/reference64.ts, itself checked against central
+ * differences), and TensorFlow.js's `tf.valueAndGrads` (support/tfjs-reference.ts). Checked:
+ * the symbolic backward graph (evaluated in float64, tight tolerance) and the generated JS
+ * module (float32, looser tolerance).
  */
 import { describe, expect, it } from 'vitest';
 import { add, affine, graph, matmul, mean, mul, relu, sigmoid, squaredLoss, sub, sum, tanh, type GraphDef } from '../compiler/index.ts';
 import { differentiate } from '../compiler/autodiff/backward.ts';
 import { evaluate } from '../compiler/ir/interpret.ts';
 import { optimize } from '../compiler/passes/pipeline.ts';
-import { finiteDifferenceGradient, referenceLoss, referenceOutputs, worstError } from './support/finite-differences.ts';
+import { finiteDifferenceGradient, worstError } from './support/finite-differences.ts';
+import { reference64 } from './support/reference64.ts';
+import { tfjsGradient } from './support/tfjs-reference.ts';
 import { buildModule, randomArray, randomInputs, type Arrays } from './support/module.ts';
 import kink from '../samples/kink/kink.graph.ts';
 import housing from '../samples/housing/housing.graph.ts';
@@ -90,31 +95,48 @@ function params(def: GraphDef, seed: number): Arrays {
 }
 
 describe.each(Object.entries(cases))('%s', (_, def) => {
-  it('the symbolic backward graph matches central differences (float64)', () => {
+  it('the independent reference agrees with central differences of its own forward pass (float64)', () => {
     const leaves = { ...randomInputs(metaOf(def), 3), ...params(def, 4) };
+    const { grads } = reference64(def.ir, leaves);
     const fd = finiteDifferenceGradient(def.ir, leaves);
+    for (const name of Object.keys(grads)) expect(worstError(grads[name], fd[name], 1e-7, 1e-5), `d${name}`).toBeLessThanOrEqual(1);
+  });
+
+  it('the symbolic backward graph matches the independent reference (float64)', () => {
+    const leaves = { ...randomInputs(metaOf(def), 3), ...params(def, 4) };
+    const want = reference64(def.ir, leaves).grads;
     const full = optimize(differentiate(def.ir));
     const values = evaluate(full, leaves, full.grads!.map((r) => r.id));
     for (const r of full.grads!) {
-      expect(worstError(values.get(r.id)!, fd[r.name], 1e-7, 1e-5), `d${r.name}`).toBeLessThanOrEqual(1);
+      expect(worstError(values.get(r.id)!, want[r.name], 1e-12, 1e-9), `d${r.name}`).toBeLessThanOrEqual(1);
     }
   });
 
-  it('the generated module computes the same forward, loss and gradient', async () => {
+  it('the generated module computes the forward, loss and gradient of the independent reference', async () => {
     const mod = await buildModule(def);
     const inputs = randomInputs(mod.meta, 5);
     const p = params(def, 6);
-    const leaves = { ...inputs, ...p };
-    const fd = finiteDifferenceGradient(def.ir, leaves);
-    const ref = referenceOutputs(def.ir, leaves);
+    const ref = reference64(def.ir, { ...inputs, ...p });
     const out = mod.forward(p, inputs);
-    for (const name of Object.keys(ref)) expect(worstError(out[name], ref[name], 1e-5, 1e-4), name).toBeLessThanOrEqual(1);
-    const J = referenceLoss(def.ir, leaves);
-    expect(mod.loss(p, inputs)).toBeCloseTo(J, 5);
+    for (const name of Object.keys(ref.outputs)) expect(worstError(out[name], ref.outputs[name], 1e-5, 1e-4), name).toBeLessThanOrEqual(1);
+    expect(mod.loss(p, inputs)).toBeCloseTo(ref.loss, 5);
     const { loss, grads } = mod.gradient(p, inputs);
-    expect(loss).toBeCloseTo(J, 5);
-    for (const name of Object.keys(fd)) {
-      expect(worstError(grads[name], fd[name], 1e-5, 1e-3), `d${name}`).toBeLessThanOrEqual(1);
+    expect(loss).toBeCloseTo(ref.loss, 5);
+    for (const name of Object.keys(ref.grads)) {
+      expect(worstError(grads[name], ref.grads[name], 1e-5, 1e-3), `d${name}`).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it("the generated module's loss and gradient equal TensorFlow.js's (float32)", async () => {
+    const mod = await buildModule(def);
+    const inputs = randomInputs(mod.meta, 7);
+    const p = params(def, 8);
+    const tf = await tfjsGradient(def.ir, { ...inputs, ...p });
+    const { loss, grads } = mod.gradient(p, inputs);
+    expect(Math.abs(loss - tf.loss)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(tf.loss)));
+    for (const name of Object.keys(tf.grads)) {
+      const scale = Math.max(...Array.from(tf.grads[name], Math.abs));
+      expect(worstError(grads[name], tf.grads[name], 1e-5 * (1 + scale), 1e-3), `d${name}`).toBeLessThanOrEqual(1);
     }
   });
 

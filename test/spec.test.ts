@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import '../compiler/ops/all.ts';
 import { allOps } from '../compiler/ops/registry.ts';
 import { VERSION } from '../compiler/version.ts';
+import { HELP } from '../compiler/cli/args.ts';
 
 const root = resolve(import.meta.dirname, '..');
 
@@ -18,5 +19,10 @@ describe('spec', () => {
 
   it('generated files carry the package version', () => {
     expect(VERSION).toBe(JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')).version);
+  });
+
+  it('spec/abi.md shows every help text as the CLI prints it', () => {
+    const abi = readFileSync(resolve(root, 'spec/abi.md'), 'utf8');
+    for (const [command, text] of Object.entries(HELP)) expect(abi.includes(`\`\`\`\n${text}\`\`\``), command).toBe(true);
   });
 });

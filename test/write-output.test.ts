@@ -1,25 +1,35 @@
 /**
- * The atomic output folder (compiler/cli/write-output.ts): a build's files are staged in
- * `<out>.gradc-tmp-<pid>/`, committed by a manifest, then renamed into place. A failed write
- * leaves the old build byte for byte and no temporary files; a crash at any point leaves,
- * once gradc runs again, either all old or all new files.
+ * The output folder as one unit (compiler/cli/write-output.ts): a build's files and its
+ * manifest replace the previous build's under a lock, through a staging folder and a plan
+ * that a failure — or a kill at any file operation — rolls back. Whatever happens, the folder
+ * then holds all of the old build or all of the new one, nothing temporary, and never a file
+ * of a failed build.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildSync } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { recoverStaging, writeAll, type WriteIo } from '../compiler/cli/write-output.ts';
+import { MANIFEST, differing, manifestFor, readManifest, recoverOutput, unfinishedBuild, writeAll, type WriteIo } from '../compiler/cli/write-output.ts';
 import type { OutputFile } from '../compiler/compile.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const NAMES = ['net.ts', 'net.js', 'net.d.ts', 'net.wgsl', 'net.gpu.ts'];
-const build = (tag: string): OutputFile[] => NAMES.map((name) => ({ name, contents: `// ${tag} ${name}\n${tag.repeat(1000)}\n` }));
-const OLD = build('old');
-const NEW = build('new');
-
 const made: string[] = [];
+/** write-output.ts as plain JS, so child processes start in node alone (tsx would add ~0.3 s each). */
+const WRITER = (() => {
+  const dir = mkdtempSync(join(tmpdir(), 'gradc-writer-'));
+  made.push(dir);
+  buildSync({ entryPoints: [join(ROOT, 'compiler/cli/write-output.ts')], bundle: true, platform: 'node', format: 'esm', outfile: join(dir, 'writer.mjs'), logLevel: 'silent' });
+  return pathToFileURL(join(dir, 'writer.mjs')).href;
+})();
+const files = (tag: string, names: readonly string[]): OutputFile[] => names.map((name) => ({ name, contents: `// ${tag} ${name}\n${tag.repeat(1000)}\n` }));
+/** The previous build, and a new one that drops two of its files and adds one. */
+const OLD = files('old', ['net.ts', 'net.js', 'net.d.ts', 'net.wgsl', 'net.gpu.ts']);
+const NEW = files('new', ['net.ts', 'net.js', 'net.d.ts', 'extra.ts']);
+const OTHER = files('other', ['net.ts', 'net.js', 'net.d.ts']);
+
 afterAll(() => {
   for (const d of made) rmSync(d, { recursive: true, force: true });
 });
@@ -30,19 +40,25 @@ function fresh(): { parent: string; out: string } {
   return { parent, out: join(parent, 'out') };
 }
 
-/** The output folder's gradc files: 'old', 'new', or 'mixed'. */
+/** Which build the folder holds, exactly ('old', 'new', 'other'), or what is wrong with it. */
 function state(out: string): string {
-  const tags = NAMES.map((n) => readFileSync(join(out, n), 'utf8').split(' ')[1]);
-  return tags.every((t) => t === tags[0]) ? tags[0] : `mixed (${tags.join(', ')})`;
+  const present = readdirSync(out).filter((n) => n !== 'README.md').sort();
+  for (const [tag, build] of Object.entries({ old: OLD, new: NEW, other: OTHER })) {
+    const names = [...build.map((f) => f.name), MANIFEST].sort();
+    if (JSON.stringify(present) !== JSON.stringify(names)) continue;
+    const same = [...build, manifestFor(build)].every((f) => readFileSync(join(out, f.name), 'utf8') === f.contents);
+    return same ? tag : `${tag}'s names with other contents`;
+  }
+  return `a mix: ${present.join(', ')}`;
 }
 
-/** Nothing temporary anywhere: no staging folders, no .tmp files. */
+/** Nothing temporary anywhere: no staging, lock or plan left beside or inside the output folder. */
 function expectClean(parent: string, out: string): void {
-  expect(readdirSync(parent)).toEqual(['out']);
-  expect(readdirSync(out).filter((n) => n.startsWith('.') || n.endsWith('.tmp'))).toEqual([]);
+  expect(readdirSync(parent).filter((n) => n !== 'child.mjs')).toEqual(['out']);
+  expect(readdirSync(out).filter((n) => n.startsWith('.') && n !== MANIFEST)).toEqual([]);
 }
 
-const failingAfter = (n: number, what: keyof WriteIo): WriteIo => {
+const failing = (what: keyof WriteIo, n: number): WriteIo => {
   let calls = 0;
   return {
     writeFile: (path, contents) => {
@@ -50,127 +66,253 @@ const failingAfter = (n: number, what: keyof WriteIo): WriteIo => {
       writeFileSync(path, contents);
     },
     rename: (from, to) => {
-      if (what === 'rename' && calls++ === n) throw new Error('rename failed');
+      if (what === 'rename' && calls++ === n) throw new Error(`EIO: i/o error, rename '${from}'`);
       renameSync(from, to);
     },
   };
 };
 
+/** The pid of a process that has ended. */
+const deadPid = () => Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+
+/** How many calls of each kind a build of NEW over OLD makes. */
+function operations(): { writeFile: number; rename: number } {
+  const { out } = fresh();
+  writeAll(out, OLD);
+  const count = { writeFile: 0, rename: 0 };
+  writeAll(out, NEW, {
+    io: {
+      writeFile: (p, c) => (count.writeFile++, writeFileSync(p, c)),
+      rename: (a, b) => (count.rename++, renameSync(a, b)),
+    },
+  });
+  return count;
+}
+const OPS = operations();
+
 describe('writeAll', () => {
-  it('writes every file into a new folder (creating it) and leaves nothing temporary', () => {
+  it('writes every file and a manifest of them into a new folder, and leaves nothing temporary', () => {
     const { parent, out } = fresh();
     writeAll(out, NEW);
-    expect(readdirSync(out).sort()).toEqual([...NAMES].sort());
     expect(state(out)).toBe('new');
+    expect(Object.keys(readManifest(out)!.files)).toEqual(NEW.map((f) => f.name).sort());
     expectClean(parent, out);
   });
 
-  it('replaces an old build and keeps files it does not write', () => {
+  it('replaces an old build, removes the files it no longer generates, and keeps files that are not its own', () => {
     const { parent, out } = fresh();
     writeAll(out, OLD);
     writeFileSync(join(out, 'README.md'), 'mine');
-    writeAll(out, NEW);
+    expect(writeAll(out, NEW)).toEqual({ removed: ['net.gpu.ts', 'net.wgsl'], kept: [] });
     expect(state(out)).toBe('new');
     expect(readFileSync(join(out, 'README.md'), 'utf8')).toBe('mine');
     expectClean(parent, out);
   });
 
-  it('stages next to the output folder, not inside it', () => {
-    const { parent, out } = fresh();
-    const seen: string[] = [];
-    writeAll(out, NEW, {
-      writeFile: (path, contents) => {
-        seen.push(path);
-        writeFileSync(path, contents);
-      },
-      rename: (from, to) => renameSync(from, to),
-    });
-    expect(seen).toHaveLength(NAMES.length + 1);
-    for (const p of seen) expect(p.startsWith(`${out}.gradc-tmp-${process.pid}/`), p).toBe(true);
-    expect(seen.at(-1)).toBe(`${out}.gradc-tmp-${process.pid}/.complete`);
-    expectClean(parent, out);
+  it('keeps a file of the previous build that was edited since, and says so', () => {
+    const { out } = fresh();
+    writeAll(out, OLD);
+    writeFileSync(join(out, 'net.wgsl'), 'edited by hand');
+    expect(writeAll(out, NEW)).toEqual({ removed: ['net.gpu.ts'], kept: ['net.wgsl'] });
+    expect(readFileSync(join(out, 'net.wgsl'), 'utf8')).toBe('edited by hand');
+    expect(existsSync(join(out, 'net.gpu.ts'))).toBe(false);
   });
 
-  it.each([0, 1, 2, 4])('a write that fails after %i files keeps the old build byte for byte and cleans up', (n) => {
+  it.each(Array.from({ length: OPS.writeFile }, (_, k) => k))('a write that fails at call %i keeps the old build byte for byte', (k) => {
     const { parent, out } = fresh();
     writeAll(out, OLD);
-    const before = NAMES.map((f) => readFileSync(join(out, f)));
-    expect(() => writeAll(out, NEW, failingAfter(n, 'writeFile'))).toThrow(/ENOSPC/);
-    expect(NAMES.map((f) => readFileSync(join(out, f)))).toEqual(before);
-    expectClean(parent, out);
-  });
-
-  it('a failure writing the manifest (the commit point) keeps the old build', () => {
-    const { parent, out } = fresh();
-    writeAll(out, OLD);
-    expect(() => writeAll(out, NEW, failingAfter(NAMES.length, 'writeFile'))).toThrow(/ENOSPC/);
+    expect(() => writeAll(out, NEW, { io: failing('writeFile', k) })).toThrow(/^.*out: the build could not be written, and the folder is as it was: ENOSPC/);
     expect(state(out)).toBe('old');
     expectClean(parent, out);
   });
 
-  it('a failed first build creates no files in the new output folder', () => {
+  it.each(Array.from({ length: OPS.rename }, (_, k) => k))('a move that fails at call %i is rolled back: the old build byte for byte', (k) => {
     const { parent, out } = fresh();
-    expect(() => writeAll(out, NEW, failingAfter(2, 'writeFile'))).toThrow(/ENOSPC/);
+    writeAll(out, OLD);
+    expect(() => writeAll(out, NEW, { io: failing('rename', k) })).toThrow(/the folder is as it was: EIO/);
+    expect(state(out)).toBe('old');
+    expectClean(parent, out);
+  });
+
+  it('a failed first build leaves the new folder empty', () => {
+    const { parent, out } = fresh();
+    expect(() => writeAll(out, NEW, { io: failing('rename', 2) })).toThrow(/EIO/);
     expect(readdirSync(out)).toEqual([]);
     expectClean(parent, out);
   });
 
-  it('a rename that fails part-way is finished by the next build into the folder', () => {
+  it('a failed build is never moved in by a later, unrelated build', () => {
     const { parent, out } = fresh();
     writeAll(out, OLD);
-    expect(() => writeAll(out, NEW, failingAfter(2, 'rename'))).toThrow(/rename failed/);
-    // Two files were moved; the committed rest stays staged for the next run to finish.
-    expect(state(out)).toMatch(/^mixed/);
-    const stage = `${out}.gradc-tmp-${process.pid}`;
-    expect(readFileSync(join(stage, '.complete'), 'utf8').split('\n')).toEqual(NAMES);
-    writeAll(out, NEW);
-    expect(state(out)).toBe('new');
-    expect(readdirSync(parent).sort()).toEqual(['out']);
+    expect(() => writeAll(out, NEW, { io: failing('rename', 3) })).toThrow(/EIO/);
+    writeAll(out, OTHER);
+    expect(state(out)).toBe('other');
+    expectClean(parent, out);
   });
 
-  it("leaves a live process's staging folder alone", () => {
+  it('a folder where a file goes: one line naming it, and nothing is changed', () => {
     const { parent, out } = fresh();
-    mkdirSync(out);
-    const other = `${out}.gradc-tmp-1`; // pid 1 is alive
-    mkdirSync(other);
-    writeFileSync(join(other, 'net.ts'), 'theirs');
-    writeAll(out, NEW);
-    expect(readFileSync(join(other, 'net.ts'), 'utf8')).toBe('theirs');
-    expect(readdirSync(parent).sort()).toEqual(['out', 'out.gradc-tmp-1']);
+    writeAll(out, OLD);
+    mkdirSync(join(out, 'extra.ts'));
+    expect(() => writeAll(out, NEW)).toThrow(/out\/extra\.ts: is in the way of a generated file \(a folder or a link, not a file\)/);
+    rmSync(join(out, 'extra.ts'), { recursive: true });
+    expect(state(out)).toBe('old');
+    expectClean(parent, out);
+  });
+
+  describe('never writes over an input of the build', () => {
+    it('by the same name', () => {
+      const { out } = fresh();
+      mkdirSync(out);
+      writeFileSync(join(out, 'net.ts'), 'export default graph(…)');
+      expect(() => writeAll(out, NEW, { inputs: [join(out, 'net.ts')] })).toThrow(/out\/net\.ts: is an input of this build .*; the build would write net\.ts over it/);
+      expect(readdirSync(out)).toEqual(['net.ts']);
+      expect(readFileSync(join(out, 'net.ts'), 'utf8')).toBe('export default graph(…)');
+    });
+
+    it('through a symbolic link to its folder, or a hard link to the file', () => {
+      const { parent, out } = fresh();
+      const src = join(parent, 'src');
+      mkdirSync(src);
+      writeFileSync(join(src, 'net.js'), 'helper');
+      symlinkSync(src, join(parent, 'linked'));
+      expect(() => writeAll(join(parent, 'linked'), NEW, { inputs: [join(src, 'net.js')] })).toThrow(/is an input of this build/);
+      mkdirSync(out);
+      linkSync(join(src, 'net.js'), join(out, 'net.js'));
+      expect(() => writeAll(out, NEW, { inputs: [join(src, 'net.js')] })).toThrow(/out\/net\.js: is an input/);
+      expect(readFileSync(join(src, 'net.js'), 'utf8')).toBe('helper');
+    });
+
+    it('nor removes one that the previous manifest lists', () => {
+      const { out } = fresh();
+      writeAll(out, OLD);
+      expect(writeAll(out, NEW, { inputs: [join(out, 'net.wgsl')] }).kept).toEqual(['net.wgsl']);
+      expect(existsSync(join(out, 'net.wgsl'))).toBe(true);
+    });
   });
 });
 
-describe('a crash mid-write', () => {
+describe('the lock', () => {
+  it('waits for a live build holding it, then gives up with one line naming it', () => {
+    const { out } = fresh();
+    writeAll(out, OLD);
+    mkdirSync(join(out, '.gradc-lock'));
+    writeFileSync(join(out, '.gradc-lock', 'owner.json'), JSON.stringify({ pid: 1, host: hostname(), token: 'x' }));
+    const start = Date.now();
+    expect(() => writeAll(out, NEW, { lockWaitMs: 300 })).toThrow(/out: another gradc build \(pid 1\) has been writing it for over 0 s; if none is running, remove .*\.gradc-lock$/);
+    expect(Date.now() - start).toBeGreaterThanOrEqual(300);
+    rmSync(join(out, '.gradc-lock'), { recursive: true });
+    expect(state(out)).toBe('old');
+  });
+
+  it('breaks the lock of a build that is gone, and drops the lock folders such builds were making', () => {
+    const { parent, out } = fresh();
+    writeAll(out, OLD);
+    mkdirSync(join(out, '.gradc-lock'));
+    writeFileSync(join(out, '.gradc-lock', 'owner.json'), JSON.stringify({ pid: deadPid(), host: hostname(), token: 'y' }));
+    mkdirSync(join(out, '.gradc-lock-999999999-abc'));
+    writeAll(out, OTHER);
+    expect(state(out)).toBe('other');
+    expectClean(parent, out);
+  });
+
+  it('drops the staging folders that earlier gradc versions left beside or inside the folder, never moving them in', () => {
+    const { parent, out } = fresh();
+    writeAll(out, OLD);
+    const gone = deadPid();
+    for (const stage of [`${out}.gradc-tmp-${gone}`, join(out, `.gradc-tmp-${gone}`)]) {
+      mkdirSync(stage);
+      writeFileSync(join(stage, 'net.ts'), 'a failed build');
+      writeFileSync(join(stage, '.complete'), 'net.ts');
+    }
+    writeAll(out, NEW);
+    expect(state(out)).toBe('new');
+    expectClean(parent, out);
+  });
+
+  it('two builds into one folder at once: each writes a whole build, one after the other', async () => {
+    const { parent, out } = fresh();
+    writeAll(out, OLD);
+    // Each build sleeps at every file operation, so without the lock their moves interleave.
+    const child = (build: OutputFile[]) => `
+      import { writeFileSync, renameSync } from 'node:fs';
+      import { writeAll } from ${JSON.stringify(WRITER)};
+      const nap = () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 15);
+      writeAll(${JSON.stringify(out)}, ${JSON.stringify(build)}, {
+        io: { writeFile: (p, c) => { nap(); writeFileSync(p, c); }, rename: (a, b) => { nap(); renameSync(a, b); } },
+      });
+      process.stdout.write(String(Date.now()));
+    `;
+    const run = (name: string, build: OutputFile[]) => new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+      const script = join(parent, `${name}.mjs`);
+      writeFileSync(script, child(build));
+      const p = spawn(process.execPath, [script], { cwd: ROOT });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d) => (stdout += d));
+      p.stderr.on('data', (d) => (stderr += d));
+      p.on('close', (code) => done({ code, stdout, stderr }));
+    });
+    const [a, b] = await Promise.all([run('a', NEW), run('b', OTHER)]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    // The build that finished last is what the folder holds, whole.
+    expect(state(out)).toBe(Number(a.stdout) > Number(b.stdout) ? 'new' : 'other');
+    for (const n of ['a.mjs', 'b.mjs']) rmSync(join(parent, n));
+    expectClean(parent, out);
+  }, 60_000);
+});
+
+describe('a build killed at any file operation', () => {
   /**
-   * A child process writes NEW over OLD and is killed (SIGKILL, no cleanup) at its k-th file
-   * operation: each staged write, the manifest, each rename. Whatever k, the folder then
-   * holds all old or all new files once the next gradc run has recovered it.
+   * A child process writes NEW over OLD and is killed (SIGKILL, no cleanup) before its k-th
+   * file operation: each staged write, each mark, the plan, each move, the commit. Until
+   * recovery the folder reports an unfinished build; after it (what the next build or
+   * recoverOutput does first), it holds the old build — or the new one once the commit was
+   * made — and nothing temporary.
    */
   const child = (out: string, k: number) => `
     import { writeFileSync, renameSync } from 'node:fs';
-    import { writeAll } from ${JSON.stringify(pathToFileURL(join(ROOT, 'compiler/cli/write-output.ts')).href)};
+    import { writeAll } from ${JSON.stringify(WRITER)};
     let ops = 0;
     const step = () => { if (ops++ === ${k}) process.kill(process.pid, 'SIGKILL'); };
     writeAll(${JSON.stringify(out)}, ${JSON.stringify(NEW)}, {
-      writeFile: (p, c) => { step(); writeFileSync(p, c); },
-      rename: (a, b) => { step(); renameSync(a, b); },
+      io: { writeFile: (p, c) => { step(); writeFileSync(p, c); }, rename: (a, b) => { step(); renameSync(a, b); } },
     });
   `;
-  const operations = 2 * NAMES.length + 1;
+  const total = OPS.writeFile + OPS.rename;
 
-  it.each(Array.from({ length: operations + 1 }, (_, k) => k))('killed at operation %i: all old or all new after recovery', (k) => {
+  it.each(Array.from({ length: total + 1 }, (_, k) => k))('killed before operation %i: all old (or all new after the commit) once recovered', (k) => {
     const { parent, out } = fresh();
     writeAll(out, OLD);
-    const script = join(parent, 'child.mts');
+    const script = join(parent, 'child.mjs');
     writeFileSync(script, child(out, k));
-    const r = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, encoding: 'utf8' });
-    if (k < operations) expect(r.signal, r.stderr).toBe('SIGKILL');
-    else expect(r.status, r.stderr).toBe(0);
-    // Before the manifest is written the old build is untouched, even before recovery.
-    if (k <= NAMES.length) expect(state(out)).toBe('old');
-    recoverStaging(out);
-    expect(state(out)).toBe(k <= NAMES.length ? 'old' : 'new');
-    expect(readdirSync(parent).filter((n) => n !== 'child.mts')).toEqual(['out']);
-    expect(existsSync(join(out, '.complete'))).toBe(false);
+    const r = spawnSync(process.execPath, [script], { cwd: ROOT, encoding: 'utf8' });
+    if (k < total) {
+      expect(r.signal, r.stderr).toBe('SIGKILL');
+      expect(unfinishedBuild(out)).toMatch(/stopped part-way; run gradc build to roll it back/);
+    } else {
+      expect(r.status, r.stderr).toBe(0);
+    }
+    recoverOutput(out);
+    // The last operation is the commit: killed before it, the build never happened.
+    expect(state(out)).toBe(k < total ? 'old' : 'new');
+    expectClean(parent, out);
+    expect(unfinishedBuild(out)).toBeUndefined();
+  });
+});
+
+describe('--check support', () => {
+  it('names changed, missing and leftover files against the manifest', () => {
+    const { out } = fresh();
+    writeAll(out, OLD);
+    writeFileSync(join(out, 'net.js'), 'edited');
+    rmSync(join(out, 'net.d.ts'));
+    const report = differing(out, NEW);
+    expect(report.changed.sort()).toEqual([join(out, MANIFEST), join(out, 'net.js'), join(out, 'net.ts')].sort());
+    expect(report.missing.sort()).toEqual([join(out, 'extra.ts'), join(out, 'net.d.ts')].sort());
+    expect(report.stale.sort()).toEqual([join(out, 'net.gpu.ts'), join(out, 'net.wgsl')].sort());
+    writeAll(out, NEW);
+    expect(differing(out, NEW)).toEqual({ changed: [], missing: [], stale: [] });
   });
 });

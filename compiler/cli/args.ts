@@ -1,19 +1,20 @@
 /** Command-line parsing for `gradc`: strict, with a suggestion for unknown options. */
 import { GradcError } from '../errors.ts';
 import { closest } from '../suggest.ts';
+import { DEFAULT_LOAD_TIMEOUT_S } from './load-graph.ts';
 
 export type Command =
   | { name: 'help'; text: string }
   | { name: 'version' }
-  | { name: 'build'; files: string[]; out: string; targets: string[]; forwardOnly: boolean; check: boolean; watch: boolean }
-  | { name: 'inspect'; file: string; forwardOnly: boolean };
+  | { name: 'build'; files: string[]; out: string; targets: string[]; forwardOnly: boolean; check: boolean; watch: boolean; timeout: number }
+  | { name: 'inspect'; file: string; forwardOnly: boolean; timeout: number };
 
 export const HELP = {
   main: `gradc — compile a static neural-network graph into specialized JS and WGSL modules
 
 Usage:
-  gradc build <graph-file...> --out <dir> [--target js,wgsl] [--forward-only] [--check | --watch]
-  gradc inspect <graph-file> [--forward-only]
+  gradc build <graph-file...> --out <dir> [--target js,wgsl] [--forward-only] [--check | --watch] [--timeout <s>]
+  gradc inspect <graph-file> [--forward-only] [--timeout <s>]
   gradc --help | --version
 
 Commands:
@@ -33,14 +34,18 @@ Examples:
 Each graph file is a TS or JS module whose default export is graph('name', g => …).
 Writes <dir>/<name>.ts, <dir>/<name>.js and <dir>/<name>.d.ts (target js), and
 <dir>/<name>.wgsl with the WebGPU host <dir>/<name>.gpu.ts, .gpu.js, .gpu.d.ts (target
-wgsl); nothing is written unless every graph builds.
+wgsl), and <dir>/.gradc-manifest.json listing them. The folder changes as one unit:
+nothing is written unless every graph builds, and files of an earlier build that no
+graph generates now are removed. No graph file or file it imports is ever written over.
 
 Options:
   --out <dir>        output folder (required)
   --target <list>    comma-separated targets: js, wgsl (default: js)
   --forward-only     emit forward only; the graph needs no loss
-  --check            write nothing; exit 1 if the files in <dir> differ from a fresh build
+  --check            write nothing; exit 1 if the files in <dir> differ from a fresh build,
+                     are missing, or are left from an earlier build
   --watch            rebuild when a graph file or anything it imports changes; keeps going after errors
+  --timeout <s>      seconds a graph file may take to load (default: ${DEFAULT_LOAD_TIMEOUT_S})
   --verbose          print stack traces for errors
 
 Examples:
@@ -49,10 +54,10 @@ Examples:
   gradc build model.graph.ts --out generated --check
   gradc build model.graph.ts --out generated --watch
 `,
-  inspect: `Usage: gradc inspect <graph-file> [--forward-only]
+  inspect: `Usage: gradc inspect <graph-file> [--forward-only] [--timeout <s>]
 
 Prints the forward IR (with source locations), the optimized forward+backward IR and the
-fused kernels.
+fused kernels. --timeout: seconds the graph file may take to load (default: ${DEFAULT_LOAD_TIMEOUT_S}).
 
 Example:
   gradc inspect samples/housing/housing.graph.ts
@@ -60,9 +65,12 @@ Example:
 };
 
 const OPTIONS: Record<string, readonly string[]> = {
-  build: ['--out', '--target', '--forward-only', '--check', '--watch', '--help'],
-  inspect: ['--forward-only', '--help'],
+  build: ['--out', '--target', '--forward-only', '--check', '--watch', '--timeout', '--help'],
+  inspect: ['--forward-only', '--timeout', '--help'],
 };
+
+/** Options that take a value. */
+const VALUED = new Set(['--out', '--target', '--timeout']);
 
 export function parseArgs(argv: readonly string[], targets: readonly string[]): Command {
   const [first, ...rest] = argv;
@@ -84,7 +92,7 @@ export function parseArgs(argv: readonly string[], targets: readonly string[]): 
     if (!OPTIONS[name].includes(key)) {
       throw new GradcError('', `unknown option ${key}${suggest(key, OPTIONS[name])}; run gradc ${name} --help`);
     }
-    if (key === '--out' || key === '--target') {
+    if (VALUED.has(key)) {
       const value = inline ?? rest[++i];
       if (value === undefined || value.startsWith('--')) throw new GradcError('', `${key} needs a value`);
       flags.set(key, value);
@@ -94,9 +102,10 @@ export function parseArgs(argv: readonly string[], targets: readonly string[]): 
     }
   }
   if (flags.has('--help')) return { name: 'help', text: HELP[name] };
+  const timeout = timeoutOf(flags.get('--timeout'));
   if (name === 'inspect') {
     if (positional.length !== 1) throw new GradcError('', `inspect takes one graph file, got ${positional.length}`);
-    return { name, file: positional[0], forwardOnly: flags.has('--forward-only') };
+    return { name, file: positional[0], forwardOnly: flags.has('--forward-only'), timeout };
   }
   if (positional.length === 0) throw new GradcError('', 'no graph file given; usage: gradc build <graph-file...> --out <dir>');
   const out = flags.get('--out');
@@ -107,7 +116,15 @@ export function parseArgs(argv: readonly string[], targets: readonly string[]): 
     if (!targets.includes(t)) throw new GradcError('', `unknown target ${JSON.stringify(t)}${suggest(t, targets)}; targets: ${targets.join(', ')}`);
   }
   if (flags.has('--watch') && flags.has('--check')) throw new GradcError('', '--watch and --check cannot be combined');
-  return { name, files: positional, out, targets: list, forwardOnly: flags.has('--forward-only'), check: flags.has('--check'), watch: flags.has('--watch') };
+  return { name, files: positional, out, targets: list, forwardOnly: flags.has('--forward-only'), check: flags.has('--check'), watch: flags.has('--watch'), timeout };
+}
+
+/** `--timeout <seconds>`: a positive number, at most a day. */
+function timeoutOf(value: string | true | undefined): number {
+  if (value === undefined) return DEFAULT_LOAD_TIMEOUT_S;
+  const seconds = Number(value);
+  if (!(seconds > 0 && seconds <= 86_400)) throw new GradcError('', `--timeout needs a number of seconds above 0 (at most 86400), got ${JSON.stringify(value)}`);
+  return seconds;
 }
 
 /** `; did you mean --out?` when some known word is close. */

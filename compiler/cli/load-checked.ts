@@ -11,11 +11,11 @@ import * as api from '../index.ts';
 import { GradcError, isGradcError, quote } from '../errors.ts';
 import type { SourceLoc } from '../ir/graph.ts';
 import { closest } from '../suggest.ts';
-import { loadGraph, type LoadedGraph } from './load-graph.ts';
+import { loadGraph, type LoadedGraph, type LoadOptions } from './load-graph.ts';
 
-export async function loadGraphFile(file: string): Promise<LoadedGraph> {
+export async function loadGraphFile(file: string, options: LoadOptions = {}): Promise<LoadedGraph> {
   try {
-    return await loadGraph(file);
+    return await loadGraph(file, options);
   } catch (e) {
     throw explainLoadError(e, file);
   }

@@ -3,6 +3,7 @@
  * The `gradc` command. Any error the user can fix is printed as one line, with no stack
  * trace unless --verbose, and the exit code is non-zero.
  */
+import { join, resolve } from 'node:path';
 import { GradcError, isGradcError } from '../errors.ts';
 import { compile, compileAsync, TARGETS, type OutputFile, type Target } from '../compile.ts';
 import { inspectText } from './inspect.ts';
@@ -10,7 +11,7 @@ import { VERSION } from '../version.ts';
 import { defaultCacheDir, enableCompileCache } from './compile-cache.ts';
 import { loadGraphFile as loadGraph } from './load-checked.ts';
 import { parseArgs, type Command } from './args.ts';
-import { differing, writeAll } from './write-output.ts';
+import { differing, unfinishedBuild, writeAll } from './write-output.ts';
 import { watchBuild } from './watch.ts';
 
 async function run(cmd: Command): Promise<number> {
@@ -22,20 +23,14 @@ async function run(cmd: Command): Promise<number> {
       process.stdout.write(`gradc ${VERSION}\n`);
       return 0;
     case 'build': {
-      if (cmd.watch) return watchBuild(cmd.files, () => buildAll(cmd), (built) => writeBuild(cmd, built.files));
+      if (cmd.watch) return watchBuild(cmd.files, () => buildAll(cmd), (built) => writeBuild(cmd, built));
       const built = await buildAll(cmd);
-      if (cmd.check) {
-        const stale = differing(cmd.out, built.files);
-        for (const f of stale) process.stderr.write(`gradc: ${f} differs from what the graph generates now\n`);
-        if (stale.length) return 1;
-        process.stdout.write(`gradc: ${built.files.length} files up to date in ${cmd.out}\n`);
-        return 0;
-      }
-      writeBuild(cmd, built.files);
+      if (cmd.check) return check(cmd.out, built.files);
+      writeBuild(cmd, built);
       return 0;
     }
     case 'inspect': {
-      const { def } = await loadGraph(cmd.file);
+      const { def } = await loadGraph(cmd.file, { timeoutSeconds: cmd.timeout });
       const { plan } = compile(def, { forwardOnly: cmd.forwardOnly });
       process.stdout.write(inspectText(plan) + '\n');
       return 0;
@@ -46,25 +41,54 @@ async function run(cmd: Command): Promise<number> {
 type BuildCommand = Extract<Command, { name: 'build' }>;
 
 /** Every graph of a build, compiled in memory: nothing is written unless all succeed. */
-async function buildAll(cmd: BuildCommand): Promise<{ files: OutputFile[]; inputs: string[] }> {
+async function buildAll(cmd: BuildCommand): Promise<Built> {
   const files: OutputFile[] = [];
   const inputs: string[] = [];
-  const seen = new Map<string, string>();
+  /** Who writes each output file, by the name it has on a case-insensitive file system. */
+  const writers = new Map<string, { graph: string; file: string }>();
   for (const file of cmd.files) {
-    const loaded = await loadGraph(file);
+    const loaded = await loadGraph(file, { timeoutSeconds: cmd.timeout });
     const { def } = loaded;
-    const other = seen.get(def.name);
-    if (other) throw new GradcError(file, `defines graph '${def.name}', which ${other} defines too; output files would collide`);
-    seen.set(def.name, file);
     inputs.push(...loaded.inputs);
-    files.push(...(await compileAsync(def, { targets: cmd.targets as Target[], forwardOnly: cmd.forwardOnly, sourceFile: file })).files);
+    const compiled = await compileAsync(def, { targets: cmd.targets as Target[], forwardOnly: cmd.forwardOnly, sourceFile: file });
+    for (const f of compiled.files) {
+      const key = f.name.normalize('NFC').toLowerCase();
+      const other = writers.get(key);
+      if (other?.graph === def.name) throw new GradcError(file, `defines graph '${def.name}', which ${other.file} defines too; output files would collide`);
+      if (other) throw new GradcError(file, `graph '${def.name}' writes ${f.name}, which graph '${other.graph}' of ${other.file} writes too; rename one of the graphs`);
+      writers.set(key, { graph: def.name, file });
+    }
+    files.push(...compiled.files);
   }
   return { files, inputs };
 }
 
-function writeBuild(cmd: BuildCommand, files: readonly OutputFile[]): void {
-  writeAll(cmd.out, files);
-  process.stdout.write(`gradc: wrote ${files.map((f) => f.name).join(', ')} to ${cmd.out}\n`);
+interface Built {
+  readonly files: readonly OutputFile[];
+  readonly inputs: readonly string[];
+}
+
+function writeBuild(cmd: BuildCommand, built: Built): void {
+  const { removed, kept } = writeAll(cmd.out, built.files, { inputs: built.inputs });
+  process.stdout.write(`gradc: wrote ${built.files.map((f) => f.name).join(', ')} to ${cmd.out}\n`);
+  if (removed.length) process.stdout.write(`gradc: removed ${removed.join(', ')} from ${cmd.out}: no graph generates them any more\n`);
+  for (const name of kept) process.stderr.write(`gradc: warning: kept ${join(cmd.out, name)}: an earlier build wrote it and no graph generates it now, but it has changed since (or is an input of this build); delete it if it is not needed\n`);
+}
+
+/** `--check`: exit 1, naming each file, unless the folder holds exactly what a build would write. */
+function check(out: string, files: readonly OutputFile[]): number {
+  const unfinished = unfinishedBuild(resolve(out));
+  if (unfinished) {
+    process.stderr.write(`gradc: ${out}: ${unfinished}\n`);
+    return 1;
+  }
+  const { changed, missing, stale } = differing(out, files);
+  for (const f of changed) process.stderr.write(`gradc: ${f} differs from what the graph generates now\n`);
+  for (const f of missing) process.stderr.write(`gradc: ${f} is missing: the graph generates it now\n`);
+  for (const f of stale) process.stderr.write(`gradc: ${f} is left from an earlier build: no graph generates it now (a build removes it)\n`);
+  if (changed.length || missing.length || stale.length) return 1;
+  process.stdout.write(`gradc: ${files.length} files up to date in ${out}\n`);
+  return 0;
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -1,30 +1,46 @@
 /**
- * Writes a build's files so that an old good build survives a failed one, and a crash never
- * leaves a mix of old and new files once gradc runs again:
+ * Writes one build's files into the output folder as one unit: after any failure — a full
+ * disk, a folder where a file goes, a `kill -9` at any moment — the folder holds either
+ * every file of the previous build or every file of the new one, never a mix. How:
  *
- * 1. Every file is written into a staging folder next to the output folder,
- *    `<out>.gradc-tmp-<pid>/`. If any write fails, the staging folder is deleted and the
- *    output folder is untouched.
- * 2. Then a manifest, `.complete`, listing the files: the commit point. A staging folder
- *    without it is an unfinished build, thrown away; with it, a finished one.
- * 3. Each file is renamed over its final name (one atomic rename per file), and the staging
- *    folder is removed.
+ * 1. **Lock.** One build at a time per output folder: `.gradc-lock/` is created by renaming
+ *    a folder holding the owner (pid, host) onto that name, which only one process can do.
+ *    Another build waits for it; a lock whose owner is gone is broken.
+ * 2. **Stage.** The lock holder writes every new file, and the manifest, into
+ *    `.gradc-build/new/`. Nothing in the output folder has changed yet.
+ * 3. **Plan.** `.gradc-build/plan.json` lists the files to replace and those to remove (files
+ *    of the previous manifest that this build no longer generates).
+ * 4. **Swap.** Each old file is moved into `.gradc-build/old/`, each new one into place.
+ * 5. **Commit.** The plan is renamed to `committed.json`; then `.gradc-build/` and the lock
+ *    are removed.
  *
- * A crash in step 1 or 2 leaves the old files; a crash in step 3 leaves a staging folder
- * with its manifest, which the next `writeAll` into the same folder finishes first (rolls
- * forward), so the outputs become all new. Staging folders of live processes (a concurrent
- * build) are left alone. Where the parent of the output folder is on another file system
- * (the output folder is a mount point) or not writable, the staging folder goes inside the
- * output folder instead, as `.gradc-tmp-<pid>/`.
+ * A failure in steps 2–4 rolls back at once: old files move back, new ones are deleted. A
+ * process killed in those steps leaves `.gradc-build/` behind; the next build into the folder
+ * (holding the lock) rolls it back first, the same way, so a killed build's files are never
+ * moved in by a later one. `--check` reports such an unfinished build instead of reading a
+ * mix.
+ *
+ * The manifest, `.gradc-manifest.json`, lists the files that belong together with a hash of
+ * each, so a later build removes the files it no longer generates — only those still as
+ * gradc wrote them — and `--check` reports them. No file that is an input of the build (a
+ * graph file or anything it imports) is ever written over, whatever its name or path.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { OutputFile } from '../compile.ts';
+import { GradcError } from '../errors.ts';
+import { VERSION } from '../version.ts';
 
-const STAGING = '.gradc-tmp-';
-const MANIFEST = '.complete';
+export const MANIFEST = '.gradc-manifest.json';
+const LOCK = '.gradc-lock';
+const WORK = '.gradc-build';
+const OWNER = 'owner.json';
+const PLAN = 'plan.json';
+const COMMITTED = 'committed.json';
 
-/** The file operations writeAll uses; tests replace them to fail or crash part-way. */
+/** The file operations a build's writes and moves go through; tests replace them to fail or crash part-way. */
 export interface WriteIo {
   writeFile(path: string, contents: string): void;
   rename(from: string, to: string): void;
@@ -35,72 +51,263 @@ const fsIo: WriteIo = {
   rename: (from, to) => renameSync(from, to),
 };
 
-export function writeAll(outDir: string, files: readonly OutputFile[], io: WriteIo = fsIo): void {
-  const out = resolve(outDir);
-  mkdirSync(out, { recursive: true });
-  recoverStaging(out, io);
-  const stage = stagingFolder(out);
-  rmSync(stage, { recursive: true, force: true });
-  mkdirSync(stage);
-  try {
-    for (const f of files) io.writeFile(join(stage, f.name), f.contents);
-    io.writeFile(join(stage, MANIFEST), files.map((f) => f.name).join('\n'));
-  } catch (e) {
-    rmSync(stage, { recursive: true, force: true });
-    throw e;
-  }
-  moveInto(stage, out, io);
+export interface WriteOptions {
+  /** Files the build read (graph files and their imports): never written over or removed. */
+  readonly inputs?: readonly string[];
+  readonly io?: WriteIo;
+  /** How long to wait for another build's lock on the folder (default 60 s). */
+  readonly lockWaitMs?: number;
 }
 
-/** Where this process stages: next to the output folder when it can rename from there. */
-function stagingFolder(out: string): string {
-  const parent = dirname(out);
-  const sibling = `${out}${STAGING}${process.pid}`;
-  if (parent === out) return join(out, `${STAGING}${process.pid}`);
+export interface WriteResult {
+  /** Files of the previous build that this one no longer generates, now removed. */
+  readonly removed: readonly string[];
+  /** Such files kept because they were edited since gradc wrote them (or are inputs). */
+  readonly kept: readonly string[];
+}
+
+interface Manifest {
+  readonly generator: string;
+  readonly files: Readonly<Record<string, string>>;
+}
+
+const hashOf = (contents: string | Buffer) => `sha256:${createHash('sha256').update(contents).digest('hex')}`;
+
+/** The manifest a build writes beside its files. */
+export function manifestFor(files: readonly OutputFile[]): OutputFile {
+  const entries = [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((f) => [f.name, hashOf(f.contents)]);
+  const manifest: Manifest = { generator: `gradc ${VERSION}`, files: Object.fromEntries(entries) };
+  return { name: MANIFEST, contents: `${JSON.stringify(manifest, null, 2)}\n` };
+}
+
+/** The manifest of the build now in `out`, if it has one that parses. */
+export function readManifest(out: string): Manifest | undefined {
   try {
-    mkdirSync(sibling, { recursive: true });
-    if (statSync(sibling).dev === statSync(out).dev) return sibling;
-    rmSync(sibling, { recursive: true, force: true });
+    const parsed = JSON.parse(readFileSync(join(out, MANIFEST), 'utf8')) as Manifest;
+    return typeof parsed?.files === 'object' && parsed.files !== null ? parsed : undefined;
   } catch {
-    // Not writable: stage inside the output folder.
+    return undefined;
   }
-  return join(out, `${STAGING}${process.pid}`);
 }
 
-/** Renames every file the manifest lists (and that is still staged) into `out`, then removes the staging folder. */
-function moveInto(stage: string, out: string, io: WriteIo): void {
-  const names = readFileSync(join(stage, MANIFEST), 'utf8').split('\n').filter(Boolean);
-  for (const name of names) {
-    const from = join(stage, name);
-    if (existsSync(from)) io.rename(from, join(out, name));
+export function writeAll(outDir: string, files: readonly OutputFile[], options: WriteOptions = {}): WriteResult {
+  const out = resolve(outDir);
+  const io = options.io ?? fsIo;
+  for (const f of files) {
+    if ([MANIFEST, LOCK, WORK].includes(f.name) || f.name.includes('/')) throw new Error(`internal: output file name ${JSON.stringify(f.name)}`);
   }
-  rmSync(stage, { recursive: true, force: true });
+  makeFolder(out, outDir);
+  const unlock = lock(out, outDir, options.lockWaitMs ?? 60_000);
+  try {
+    rollBackUnfinished(out);
+    return transact(out, outDir, [...files, manifestFor(files)], options.inputs ?? [], io);
+  } finally {
+    unlock();
+  }
+}
+
+/** Rolls back a build killed part-way in `outDir`, if there is one (holding the lock, as a build would). */
+export function recoverOutput(outDir: string, lockWaitMs = 60_000): void {
+  const out = resolve(outDir);
+  if (!existsSync(out)) return;
+  const unlock = lock(out, outDir, lockWaitMs);
+  try {
+    rollBackUnfinished(out);
+  } finally {
+    unlock();
+  }
+}
+
+function makeFolder(out: string, shown: string): void {
+  try {
+    mkdirSync(out, { recursive: true });
+  } catch (e) {
+    throw new GradcError(shown, `cannot be made the output folder: ${(e as NodeJS.ErrnoException).code === 'EEXIST' || (e as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'a file of that name is in the way' : (e as Error).message}`);
+  }
+  if (!statSync(out).isDirectory()) throw new GradcError(shown, 'is a file, not a folder; choose another --out');
+}
+
+/** Steps 2–5 for the lock holder. */
+function transact(out: string, shown: string, files: readonly OutputFile[], inputs: readonly string[], io: WriteIo): WriteResult {
+  const work = join(out, WORK);
+  const names = new Set(files.map((f) => f.name));
+  const inputIds = new Set(inputs.flatMap((f) => fileId(f) ?? []));
+  for (const name of names) {
+    const target = join(out, name);
+    const kind = kindOf(target);
+    if (kind === 'other') throw new GradcError(join(shown, name), 'is in the way of a generated file (a folder or a link, not a file); move it away or choose another --out');
+    if (kind === 'file' && inputIds.has(fileId(target)!)) {
+      throw new GradcError(join(shown, name), `is an input of this build (a graph file or a file one imports); the build would write ${name} over it — choose another --out folder or rename the graph`);
+    }
+  }
+  const previous = readManifest(out);
+  const removed: string[] = [];
+  const kept: string[] = [];
+  for (const [name, hash] of Object.entries(previous?.files ?? {})) {
+    if (names.has(name) || name.includes('/') || [MANIFEST, LOCK, WORK].includes(name)) continue;
+    const target = join(out, name);
+    if (kindOf(target) !== 'file') continue;
+    const unchanged = hashOf(readFileSync(target)) === hash && !inputIds.has(fileId(target)!);
+    (unchanged ? removed : kept).push(name);
+  }
+
+  mkdirSync(work);
+  for (const sub of ['new', 'old', 'absent']) mkdirSync(join(work, sub));
+  try {
+    for (const f of files) io.writeFile(join(work, 'new', f.name), f.contents);
+    // Names the build adds: a rollback deletes what it finds there.
+    for (const name of names) if (kindOf(join(out, name)) === 'none') io.writeFile(join(work, 'absent', name), '');
+    const plan: Plan = { replace: [...names], remove: removed };
+    io.writeFile(join(work, PLAN), JSON.stringify(plan));
+    for (const name of plan.replace) {
+      if (existsSync(join(out, name))) io.rename(join(out, name), join(work, 'old', name));
+      io.rename(join(work, 'new', name), join(out, name));
+    }
+    for (const name of plan.remove) io.rename(join(out, name), join(work, 'old', name));
+    io.rename(join(work, PLAN), join(work, COMMITTED));
+  } catch (e) {
+    rollBack(out, work);
+    throw e instanceof GradcError ? e : new GradcError(shown, `the build could not be written, and the folder is as it was: ${(e as Error).message}`);
+  }
+  rmSync(work, { recursive: true, force: true });
+  return { removed, kept };
+}
+
+interface Plan {
+  readonly replace: readonly string[];
+  readonly remove: readonly string[];
 }
 
 /**
- * Staging folders for `out` left by processes that are gone (a crash): finishes the complete
- * ones and drops the rest. writeAll does this first; it is exported for tests and tools.
+ * Undoes a swap that did not reach its commit: each file moved out to `old/` comes back, and
+ * each name marked in `absent/` (no file had it before) is cleared. Every step removes its own
+ * evidence, so a rollback cut short by a crash is finished correctly by the next one. Without
+ * a plan nothing was moved; with `committed.json` every move was made and the new build stands.
  */
-export function recoverStaging(outDir: string, io: WriteIo = fsIo): void {
-  const out = resolve(outDir);
-  const candidates = [
-    ...list(dirname(out)).filter((n) => n.startsWith(`${basename(out)}${STAGING}`)).map((n) => join(dirname(out), n)),
-    ...list(out).filter((n) => n.startsWith(STAGING)).map((n) => join(out, n)),
-  ];
-  for (const stage of candidates) {
-    const pid = Number(stage.slice(stage.lastIndexOf(STAGING) + STAGING.length));
-    if (!Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
-    if (existsSync(join(stage, MANIFEST))) moveInto(stage, out, io);
-    else rmSync(stage, { recursive: true, force: true });
+function rollBack(out: string, work: string): void {
+  const plan = existsSync(join(work, COMMITTED)) ? undefined : readPlan(join(work, PLAN));
+  for (const name of plan ? [...plan.replace, ...plan.remove] : []) {
+    if (existsSync(join(work, 'old', name))) {
+      renameSync(join(work, 'old', name), join(out, name));
+    } else if (existsSync(join(work, 'absent', name))) {
+      rmSync(join(out, name), { force: true });
+      rmSync(join(work, 'absent', name));
+    }
+  }
+  rmSync(work, { recursive: true, force: true });
+}
+
+function readPlan(path: string): Plan | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Plan;
+  } catch {
+    return undefined; // Not written, or cut short by a crash: nothing was moved yet.
   }
 }
 
-function list(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
+/** A build killed part-way left `.gradc-build/`: roll it back (the caller holds the lock). */
+function rollBackUnfinished(out: string): void {
+  if (existsSync(join(out, WORK))) rollBack(out, join(out, WORK));
+  // Folders of processes that are gone: lock folders being made when they were killed, and
+  // the staging folders of the writer this one replaced (`<out>.gradc-tmp-<pid>` beside the
+  // output folder, or `.gradc-tmp-<pid>` in it), which are dropped, never moved in.
+  const leftovers = [
+    ...list(out).map((name) => ({ path: join(out, name), pid: /^\.gradc-(?:lock|tmp)-(\d+)/.exec(name)?.[1] })),
+    ...list(dirname(out)).map((name) => ({ path: join(dirname(out), name), pid: name.startsWith(`${basename(out)}.gradc-tmp-`) ? /(\d+)$/.exec(name)?.[1] : undefined })),
+  ];
+  for (const { path, pid } of leftovers) {
+    if (pid && Number(pid) !== process.pid && !alive(Number(pid))) rmSync(path, { recursive: true, force: true });
   }
+}
+
+/** Why `out` does not hold one finished build, for `--check`; undefined when it does. */
+export function unfinishedBuild(out: string): string | undefined {
+  if (!existsSync(join(out, WORK))) return undefined;
+  const owner = readOwner(join(out, LOCK));
+  const running = owner && liveOwner(owner);
+  return running
+    ? `a gradc build (pid ${owner.pid}) is writing it now; check again when it is done`
+    : 'holds a build that was stopped part-way; run gradc build to roll it back';
+}
+
+// ── the lock ─────────────────────────────────────────────────────────────────
+
+interface Owner {
+  readonly pid: number;
+  readonly host: string;
+  readonly token: string;
+}
+
+/** Takes the folder's lock, waiting up to `waitMs` for another build; returns the release. */
+function lock(out: string, shown: string, waitMs: number): () => void {
+  const me: Owner = { pid: process.pid, host: hostname(), token: randomBytes(8).toString('hex') };
+  const path = join(out, LOCK);
+  const mine = join(out, `${LOCK}-${process.pid}-${me.token}`);
+  mkdirSync(mine);
+  writeFileSync(join(mine, OWNER), JSON.stringify(me));
+  const deadline = Date.now() + waitMs;
+  try {
+    for (;;) {
+      try {
+        renameSync(mine, path);
+        // Released only while still ours: a lock broken as stale is not taken from its new owner.
+        return () => {
+          if (readOwner(path)?.token === me.token) rmSync(path, { recursive: true, force: true });
+        };
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+      }
+      const owner = readOwner(path);
+      if (owner && !liveOwner(owner)) {
+        breakLock(out, path, owner);
+        continue;
+      }
+      if (Date.now() > deadline) {
+        const who = owner ? `another gradc build (pid ${owner.pid}${owner.host === me.host ? '' : ` on ${owner.host}`})` : 'another gradc build';
+        throw new GradcError(shown, `${who} has been writing it for over ${Math.round(waitMs / 1000)} s; if none is running, remove ${join(shown, LOCK)}`);
+      }
+      sleep(owner ? 50 : 5);
+    }
+  } finally {
+    rmSync(mine, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Moves a dead owner's lock aside (only one process can), then makes sure it was that lock:
+ * if another process broke and retook it meanwhile, its lock is put back.
+ */
+function breakLock(out: string, path: string, dead: Owner): void {
+  const aside = join(out, `${LOCK}-broken-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    renameSync(path, aside);
+  } catch {
+    return; // Someone else moved it first.
+  }
+  const moved = readOwner(aside);
+  if (moved && moved.token !== dead.token) {
+    try {
+      renameSync(aside, path);
+      return;
+    } catch {
+      // The folder has a new lock already; the one moved aside is lost to its owner, as it would be to a crash.
+    }
+  }
+  rmSync(aside, { recursive: true, force: true });
+}
+
+function readOwner(lockPath: string): Owner | undefined {
+  try {
+    return JSON.parse(readFileSync(join(lockPath, OWNER), 'utf8')) as Owner;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A lock of another host cannot be checked, so it counts as live. */
+function liveOwner(owner: Owner): boolean {
+  return owner.host !== hostname() || alive(owner.pid);
 }
 
 function alive(pid: number): boolean {
@@ -112,13 +319,61 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Which files differ from what is on disk (for `--check`). */
-export function differing(outDir: string, files: readonly OutputFile[]): string[] {
-  return files.filter((f) => {
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+function sleep(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
+}
+
+// ── file identity ────────────────────────────────────────────────────────────
+
+/** `device:inode` of a file, following links: equal for the same file under any name or path. */
+function fileId(path: string): string | undefined {
+  try {
+    const s = statSync(path);
+    return `${s.dev}:${s.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
+function kindOf(path: string): 'none' | 'file' | 'other' {
+  try {
+    return lstatSync(path).isFile() ? 'file' : 'other';
+  } catch {
+    return 'none';
+  }
+}
+
+function list(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+// ── --check ──────────────────────────────────────────────────────────────────
+
+/**
+ * What `--check` reports: files (the manifest included) that differ from a fresh build, those
+ * missing, and files of the manifest on disk that the build no longer generates. Paths are
+ * shown as `outDir/name`.
+ */
+export function differing(outDir: string, files: readonly OutputFile[]): { readonly changed: string[]; readonly missing: string[]; readonly stale: string[] } {
+  const all = [...files, manifestFor(files)];
+  const onDisk = (name: string) => {
     try {
-      return readFileSync(join(outDir, f.name), 'utf8') !== f.contents;
+      return readFileSync(join(outDir, name), 'utf8');
     } catch {
-      return true;
+      return undefined;
     }
-  }).map((f) => join(outDir, f.name));
+  };
+  const names = new Set(all.map((f) => f.name));
+  const stale = Object.keys(readManifest(resolve(outDir))?.files ?? {}).filter((n) => !names.has(n) && existsSync(join(outDir, n)));
+  const now = all.map((f) => ({ path: join(outDir, f.name), want: f.contents, have: onDisk(f.name) }));
+  return {
+    changed: now.filter((f) => f.have !== undefined && f.have !== f.want).map((f) => f.path),
+    missing: now.filter((f) => f.have === undefined).map((f) => f.path),
+    stale: stale.map((n) => join(outDir, n)),
+  };
 }

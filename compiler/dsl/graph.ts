@@ -71,7 +71,12 @@ export function graph(name: string, build: (g: GraphContext) => void): GraphDef 
     result.catch(() => undefined);
     throw new GradcError(`graph '${name}'`, 'the builder function must be synchronous', call.loc);
   }
-  return notAModule(Object.freeze({ [GRAPH_BRAND]: true as const, name, ir: finish(scope, call.loc) }));
+  return notAModule(brandGraph(name, finish(scope, call.loc)));
+}
+
+/** The GraphDef for a checked forward graph (also how a graph loaded in a worker thread is rebuilt). */
+export function brandGraph(name: string, ir: Graph): GraphDef {
+  return Object.freeze({ [GRAPH_BRAND]: true as const, name, ir });
 }
 
 const ADD_PLUGIN = "Import the graph file with '?gradc' through gradc's plugin for your bundler (gradc/vite, gradc/rollup, gradc/webpack or gradc/esbuild), or build it with `gradc build` and import the generated module";
@@ -104,13 +109,12 @@ function context(scope: GraphScope): GraphContext {
     const problem = nameProblem(name);
     if (problem) throw new GradcError(`${kind} ${quote(String(name))}`, problem, call.loc);
     const n = name as string;
-    for (const [other, prev] of scope.declared) {
-      if (other === n || sanitize(other) === sanitize(n)) {
-        const how = other === n ? 'is already used' : `collides with ${quote(other)} once '-' and '.' become '_'`;
-        throw new GradcError(`${kind} '${n}'`, `the name ${how} by the ${prev.kind} declared at ${formatLoc(prev.loc)}`, call.loc);
-      }
+    const prev = scope.declared.get(sanitize(n));
+    if (prev) {
+      const how = prev.name === n ? 'is already used' : `collides with ${quote(prev.name)} once '-' and '.' become '_'`;
+      throw new GradcError(`${kind} '${n}'`, `the name ${how} by the ${prev.kind} declared at ${formatLoc(prev.loc)}`, call.loc);
     }
-    scope.declared.set(n, { kind, loc: call.loc });
+    scope.declared.set(sanitize(n), { name: n, kind, loc: call.loc });
     return n;
   };
   const leaf = (callee: string, kind: 'input' | 'param', name: unknown, shape: unknown, init?: unknown): Tensor => {
@@ -217,14 +221,21 @@ function finish(scope: GraphScope, loc: SourceLoc | undefined): Graph {
       }
     }
   }
-  const nodes = scope.list.nodes.map((n) => (n.op === 'param' && !n.attrs.init ? { ...n, attrs: { ...n.attrs, init: defaultInit(n, scope.list.nodes) } } : n));
+  const consumers = consumersOf(scope.list.nodes);
+  const nodes = scope.list.nodes.map((n) => (n.op === 'param' && !n.attrs.init ? { ...n, attrs: { ...n.attrs, init: defaultInit(n, consumers) } } : n));
   return { ...draft, nodes };
 }
 
-function defaultInit(param: Node, nodes: readonly Node[]): InitKind {
+/** For each node id, the nodes that read it: built once, so settling every init is linear in the graph. */
+function consumersOf(nodes: readonly Node[]): readonly Node[][] {
+  const out: Node[][] = nodes.map(() => []);
+  for (const n of nodes) for (const i of new Set(n.inputs)) out[i].push(n);
+  return out;
+}
+
+function defaultInit(param: Node, consumers: readonly (readonly Node[])[]): InitKind {
   if (param.shape.length < 2) return 'zeros';
-  const consumers = (id: number) => nodes.filter((n) => n.inputs.includes(id));
   // weight → matmul → bias add → activation
-  const feedsRelu = consumers(param.id).some((mm) => consumers(mm.id).some((z) => z.op === 'relu' || consumers(z.id).some((a) => a.op === 'relu')));
+  const feedsRelu = consumers[param.id].some((mm) => consumers[mm.id].some((z) => z.op === 'relu' || consumers[z.id].some((a) => a.op === 'relu')));
   return feedsRelu ? 'he' : 'xavier';
 }

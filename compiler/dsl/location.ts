@@ -8,30 +8,44 @@ import { dirname, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SourceLoc } from '../ir/graph.ts';
 
-/** gradc's own code lives under `compiler/` (sources) or `dist/` (the built package). */
-const OWN_ROOT = (() => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let d = dir; d !== dirname(d); d = dirname(d)) {
-    const base = d.slice(d.lastIndexOf(sep) + 1);
-    if (base === 'compiler' || base === 'dist') return d + sep;
-  }
-  return dir + sep;
-})();
-
 const FRAME = /\(?((?:file:\/\/)?[^\s()]+?):(\d+):(\d+)\)?$/;
 
-export function captureLoc(): SourceLoc | undefined {
-  const stack = new Error().stack ?? '';
-  for (const line of stack.split('\n').slice(1)) {
+/** The source locations of a stack trace's frames, innermost first (source-mapped where maps are on). */
+function frames(stack: string): SourceLoc[] {
+  return stack.split('\n').slice(1).flatMap((line) => {
     const m = FRAME.exec(line.trim());
-    if (!m) continue;
-    let file = m[1];
-    if (file.startsWith('file://')) file = fileURLToPath(file);
-    if (file.startsWith('node:') || file.startsWith(OWN_ROOT) || !file.includes('/')) continue;
-    if (file.includes(`${sep}node_modules${sep}`)) continue;
-    return { file, line: Number(m[2]), column: Number(m[3]) };
+    if (!m) return [];
+    const file = m[1].startsWith('file://') ? fileURLToPath(m[1]) : m[1];
+    return [{ file, line: Number(m[2]), column: Number(m[3]) }];
+  });
+}
+
+let ownRoot: string | undefined;
+
+/**
+ * gradc's own code: the `compiler/` (sources) or `dist/` (the built package) folder holding
+ * this file. It is found from this function's own stack frame, not from import.meta.url: a
+ * graph file is loaded as one bundle with gradc inlined, whose frames source maps lead back
+ * to gradc's files while import.meta.url names the bundle.
+ */
+function ownCodeRoot(): string {
+  if (ownRoot) return ownRoot;
+  const here = frames(new Error().stack ?? '')[0]?.file ?? fileURLToPath(import.meta.url);
+  ownRoot = dirname(here) + sep;
+  for (let d = dirname(here); d !== dirname(d); d = dirname(d)) {
+    const base = d.slice(d.lastIndexOf(sep) + 1);
+    if (base === 'compiler' || base === 'dist') {
+      ownRoot = d + sep;
+      break;
+    }
   }
-  return undefined;
+  return ownRoot;
+}
+
+export function captureLoc(): SourceLoc | undefined {
+  const own = ownCodeRoot();
+  return frames(new Error().stack ?? '').find(({ file }) =>
+    !file.startsWith('node:') && !file.startsWith(own) && file.includes('/') && !file.includes(`${sep}node_modules${sep}`));
 }
 
 /** `file:line`, with the file relative to the working directory when it is inside it. */
@@ -72,6 +86,19 @@ export interface CallText {
   readonly statementVar?: string;
 }
 
+/** How far past its start a call's text is read; a longer call is not quoted. */
+const MAX_CALL_TEXT = 4096;
+
+/**
+ * The lines from `first` on, joined, up to at least `chars` characters: only as much of the
+ * file as one call can span, so quoting every call of a long file stays linear in its length.
+ */
+function textFrom(lines: readonly string[], first: number, chars: number): string {
+  let end = first;
+  for (let length = 0; end < lines.length && length <= chars; end++) length += lines[end].length + 1;
+  return lines.slice(first, end).join('\n');
+}
+
 /**
  * Reads the call that starts at `loc` (V8 points at the callee name). Returns undefined
  * when the file cannot be read or the text there is not a simple call of `callee`.
@@ -82,7 +109,7 @@ export function readCall(loc: SourceLoc | undefined, callee: string): CallText |
   if (!lines) return undefined;
   const lineText = lines[loc.line - 1];
   if (lineText === undefined) return undefined;
-  const rest = lines.slice(loc.line - 1).join('\n').slice(loc.column - 1);
+  const rest = textFrom(lines, loc.line - 1, loc.column - 1 + MAX_CALL_TEXT).slice(loc.column - 1);
   // V8 points at the function name, or at a member access (`g.input`): find the callee.
   const start = rest.indexOf(callee + '(');
   if (start < 0 || start > 64) return undefined;
@@ -91,7 +118,7 @@ export function readCall(loc: SourceLoc | undefined, callee: string): CallText |
   let current = '';
   let end = -1;
   let quote: string | null = null;
-  for (let i = start + callee.length; i < rest.length && i < 4096; i++) {
+  for (let i = start + callee.length; i < rest.length && i < MAX_CALL_TEXT; i++) {
     const c = rest[i];
     if (quote) {
       current += c;

@@ -11,8 +11,11 @@ import { Tensor } from './tensor.ts';
 
 export class GraphScope {
   readonly list = new NodeList();
-  /** Declared names (inputs, params, outputs) and where. */
-  readonly declared = new Map<string, { kind: string; loc?: SourceLoc }>();
+  /**
+   * Declared names (inputs, params, outputs) and where, keyed by the identifier each becomes
+   * in generated code (`sanitize`): two names that collide there share a key.
+   */
+  readonly declared = new Map<string, { name: string; kind: string; loc?: SourceLoc }>();
   readonly inputs: { name: string; id: number }[] = [];
   readonly params: { name: string; id: number }[] = [];
   readonly outputs: { name: string; id: number }[] = [];

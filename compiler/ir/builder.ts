@@ -14,22 +14,37 @@ export function inferShape(op: string, inputs: readonly Shape[], attrs: Attrs): 
 export class NodeList {
   readonly nodes: Node[] = [];
   private readonly names = new Set<string>();
+  /**
+   * Where the search for a free `base_k` starts: every `base_j` with 2 ≤ j < the hint is in
+   * use. Without it, a loop making n nodes of one name would cost O(n²) lookups.
+   */
+  private readonly suffixHint = new Map<string, number>();
 
-  /** A name not yet used in this list: `base`, else `base_2`, `base_3`, … */
+  /** A name not yet used in this list: `base`, else the smallest free `base_2`, `base_3`, … */
   uniqueName(base: string): string {
-    let name = base;
-    for (let k = 2; this.names.has(name); k++) name = `${base}_${k}`;
-    return name;
+    if (!this.names.has(base)) return base;
+    let k = this.suffixHint.get(base) ?? 2;
+    while (this.names.has(`${base}_${k}`)) k++;
+    this.suffixHint.set(base, k);
+    return `${base}_${k}`;
   }
 
   /** Renames a node, keeping names unique (no-op when `base` is its name already). */
   rename(id: number, base: string): void {
     const old = this.nodes[id];
     if (old.name === base) return;
-    this.names.delete(old.name);
+    this.forget(old.name);
     const name = this.uniqueName(base);
     this.names.add(name);
     this.nodes[id] = { ...old, name };
+  }
+
+  /** Frees a name; if it was some `base_k` below its base's hint, the hint moves back so k is reused. */
+  private forget(name: string): void {
+    this.names.delete(name);
+    const m = /^(.*)_(\d+)$/.exec(name);
+    const k = m ? Number(m[2]) : 0;
+    if (m && k >= 2 && (this.suffixHint.get(m[1]) ?? 2) > k) this.suffixHint.set(m[1], k);
   }
 
   /** Adds a node whose inputs are already known to fit; a misfit here is a compiler bug. */

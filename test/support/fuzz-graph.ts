@@ -54,12 +54,18 @@ const ref = (v: string): Expr => ({ ref: v });
 const call = (fn: string, ...args: Expr[]): Expr => ({ call: fn, args });
 const param = (name: string, shape: readonly number[]): Expr => ({ leaf: 'param', name, shape });
 
-/** The spec with what cannot apply made valid (a skip connection needs equal widths). */
+/**
+ * The spec with what cannot apply made valid (a skip connection needs equal widths), and
+ * without z − z, which zeroes every gradient upstream: a graph in which no gradient could be
+ * wrong tests nothing. It becomes z − c.
+ */
 export function normalize(spec: FuzzSpec): FuzzSpec {
   let width = spec.inputWidth;
   const layers = spec.layers.map((l) => {
     const out = l.kind === 'twice' ? width : l.width;
-    const extra = l.extra?.operand === 'skip' && out !== width ? { ...l.extra, operand: 'self' as const } : l.extra;
+    const self = l.extra?.operand === 'self' || (l.extra?.operand === 'skip' && out !== width);
+    const operand = self && l.extra?.op === 'sub' ? ('const' as const) : self ? ('self' as const) : l.extra?.operand;
+    const extra = l.extra && operand ? { ...l.extra, operand } : l.extra;
     width = out;
     return { ...l, width: out, ...(extra ? { extra } : {}) };
   });

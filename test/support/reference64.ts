@@ -1,0 +1,233 @@
+/**
+ * An independent float64 reference for forward graphs: the value and the derivative of every
+ * op written out here by hand — no op registry, no scalar expressions, no autodiff of the
+ * compiler — so a wrong formula in the compiler's op table is not repeated here (the
+ * compiler's own interpreter, compiler/ir/interpret.ts, evaluates that very table).
+ *
+ * `reference64` evaluates the graph and runs reverse mode of its own: adjoints flow from the
+ * loss back through each op's `backward` rule below. Its gradients are exact up to float64
+ * rounding; central differences of `lossAt` check them (fuzz-checks.ts, gradients.test.ts).
+ *
+ * The rules are a table, so a test can plant a wrong rule (`plant`) and check that the
+ * comparisons with the compiler catch the disagreement.
+ */
+import type { Attrs, Graph, Shape } from '../../compiler/ir/graph.ts';
+
+type Values = Readonly<Record<string, ArrayLike<number>>>;
+
+/** What a rule sees of one node: its inputs' shapes, its own shape and attributes. */
+export interface Site {
+  readonly inputs: readonly Shape[];
+  readonly shape: Shape;
+  readonly attrs: Attrs;
+}
+
+export interface Rule {
+  forward(x: readonly Float64Array[], site: Site): Float64Array;
+  /** dJ/d(each input), each of that input's shape, from dJ/d(output) `dy` and the forward values. */
+  backward(dy: Float64Array, x: readonly Float64Array[], y: Float64Array, site: Site): Float64Array[];
+}
+
+const size = (shape: Shape) => shape.reduce((a, b) => a * b, 1);
+
+/** Element i of an output of shape `out` reads this element of an input of shape `s`: equal shapes, a scalar, or a row repeated down the rows. */
+function source(s: Shape, out: Shape): (i: number) => number {
+  if (s.length === out.length && s.every((d, k) => d === out[k])) return (i) => i;
+  if (s.length === 0) return () => 0;
+  if (s.length === 1 && out.length === 2 && s[0] === out[1]) return (i) => i % s[0];
+  throw new Error(`reference64: [${s}] does not broadcast to [${out}]`);
+}
+
+/**
+ * An elementwise op of any arity: `f` gives the value, `df[k]` its partial derivative by
+ * argument k. A broadcast input's adjoint sums over the elements that read it.
+ */
+function elementwise(f: (...a: number[]) => number, df: ((...a: number[]) => number)[]): Rule {
+  return {
+    forward(x, site) {
+      const reads = site.inputs.map((s) => source(s, site.shape));
+      const out = new Float64Array(size(site.shape));
+      for (let i = 0; i < out.length; i++) out[i] = f(...x.map((v, k) => v[reads[k](i)]));
+      return out;
+    },
+    backward(dy, x, _y, site) {
+      const reads = site.inputs.map((s) => source(s, site.shape));
+      const dx = site.inputs.map((s) => new Float64Array(size(s)));
+      for (let i = 0; i < dy.length; i++) {
+        const args = x.map((v, k) => v[reads[k](i)]);
+        df.forEach((d, k) => (dx[k][reads[k](i)] += dy[i] * d(...args)));
+      }
+      return dx;
+    },
+  };
+}
+
+/** An activation with its derivative written from the input z and the output a. */
+function activation(f: (z: number) => number, df: (z: number, a: number) => number): Rule {
+  return {
+    forward: ([x]) => x.map(f),
+    backward: (dy, [x], y) => [dy.map((g, i) => g * df(x[i], y[i]))],
+  };
+}
+
+/** Rows of a batch: a single example (rank 0 or 1) is a batch of one. */
+const batchOf = (s: Shape) => (s.length === 2 ? s[0] : 1);
+
+/**
+ * C = op(A)·op(B), op(M) = Mᵀ where the flag says. Written once as index maps into A and B,
+ * used both ways: C[i,j] = Σ_p A(i,p)·B(p,j), and dA(i,p) += dC[i,j]·B(p,j), dB(p,j) += dC[i,j]·A(i,p).
+ */
+const matmul: Rule = {
+  forward: (x, site) => matmulLoops(x, site).c,
+  backward: (dy, x, _y, site) => {
+    const { da, db } = matmulLoops(x, site, dy);
+    return [da, db];
+  },
+};
+
+function matmulLoops([a, b]: readonly Float64Array[], site: Site, dc?: Float64Array) {
+  const [sa, sb] = site.inputs;
+  const { transA, transB } = site.attrs;
+  const [m, n] = site.shape;
+  const k = transA ? sa[0] : sa[1];
+  const ai = (i: number, p: number) => (transA ? p * sa[1] + i : i * sa[1] + p);
+  const bi = (p: number, j: number) => (transB ? j * sb[1] + p : p * sb[1] + j);
+  const c = new Float64Array(m * n);
+  const da = new Float64Array(a.length);
+  const db = new Float64Array(b.length);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let acc = 0;
+      for (let p = 0; p < k; p++) {
+        acc += a[ai(i, p)] * b[bi(p, j)];
+        if (dc) {
+          da[ai(i, p)] += dc[i * n + j] * b[bi(p, j)];
+          db[bi(p, j)] += dc[i * n + j] * a[ai(i, p)];
+        }
+      }
+      c[i * n + j] = acc;
+    }
+  }
+  return { c, da, db };
+}
+
+export const RULES: Readonly<Record<string, Rule>> = {
+  add: elementwise((a, b) => a + b, [() => 1, () => 1]),
+  sub: elementwise((a, b) => a - b, [() => 1, () => -1]),
+  mul: elementwise((a, b) => a * b, [(_, b) => b, (a) => a]),
+  neg: elementwise((a) => -a, [() => -1]),
+  broadcast: elementwise((a) => a, [() => 1]),
+  // relu′(0) = 1: the notes' 1{z ≥ 0} (spec/ops.md).
+  relu: activation((z) => (z > 0 ? z : 0), (z) => (z >= 0 ? 1 : 0)),
+  sigmoid: activation((z) => 1 / (1 + Math.exp(-z)), (_, a) => a * (1 - a)),
+  tanh: activation(Math.tanh, (_, a) => 1 - a * a),
+  matmul,
+  transpose: {
+    forward: ([x], { inputs: [[r, c]] }) => Float64Array.from({ length: r * c }, (_, o) => x[(o % r) * c + Math.floor(o / r)]),
+    backward: (dy, _x, _y, { inputs: [[r, c]] }) => [Float64Array.from({ length: r * c }, (_, i) => dy[(i % c) * r + Math.floor(i / c)])],
+  },
+  sum: {
+    forward: ([x]) => Float64Array.of(x.reduce((s, v) => s + v, 0)),
+    backward: (dy, [x]) => [new Float64Array(x.length).fill(dy[0])],
+  },
+  sum_rows: {
+    forward: ([x], { inputs: [[, n]] }) => {
+      const out = new Float64Array(n);
+      x.forEach((v, i) => (out[i % n] += v));
+      return out;
+    },
+    backward: (dy, [x], _y, { inputs: [[, n]] }) => [x.map((_, i) => dy[i % n])],
+  },
+  // J = (1/B) Σ ½‖p − t‖² over the rows of a batch (notes eq. 1.1–1.2); dJ/dp = (p − t)/B.
+  squared_loss: {
+    forward: ([p, t], { inputs: [s] }) => Float64Array.of(p.reduce((acc, v, i) => acc + 0.5 * (v - t[i]) ** 2, 0) / batchOf(s)),
+    backward: (dy, [p, t], _y, { inputs: [s] }) => {
+      const dp = p.map((v, i) => (dy[0] * (v - t[i])) / batchOf(s));
+      return [dp, dp.map((v) => -v)];
+    },
+  },
+};
+
+export interface Reference {
+  readonly loss: number;
+  readonly outputs: Record<string, Float64Array>;
+  /** dJ/dparam for every param, by name. */
+  readonly grads: Record<string, Float64Array>;
+  /** Every node's value, by id. */
+  readonly values: readonly Float64Array[];
+}
+
+function leafValue(g: Graph, id: number, leaves: Values): Float64Array {
+  const n = g.nodes[id];
+  if (n.op === 'const') return Float64Array.of(n.attrs.value!);
+  const given = leaves[n.attrs.leaf!];
+  if (!given || given.length !== size(n.shape)) throw new Error(`reference64: ${n.op} '${n.attrs.leaf}' needs ${size(n.shape)} values`);
+  return Float64Array.from(given);
+}
+
+const LEAVES = new Set(['input', 'param', 'const']);
+const siteOf = (g: Graph, id: number): Site => {
+  const n = g.nodes[id];
+  return { inputs: n.inputs.map((i) => g.nodes[i].shape), shape: n.shape, attrs: n.attrs };
+};
+
+export interface Options {
+  /** Replaced rules (see `plant`). */
+  readonly rules?: Readonly<Record<string, Rule>>;
+  /**
+   * Store every value as float32, as the generated modules do, while computing in float64:
+   * where a gradient is ill-conditioned in float32 (a saturated tanh, whose 1 − a² is 0 once
+   * a rounds to 1), the difference from the exact reference shows how much.
+   */
+  readonly float32Storage?: boolean;
+}
+
+/** Every node's value, by id. */
+export function forwardValues(g: Graph, leaves: Values, options: Options = {}): Float64Array[] {
+  const rules = options.rules ?? RULES;
+  const store = options.float32Storage ? (v: Float64Array) => v.map(Math.fround) : (v: Float64Array) => v;
+  const values: Float64Array[] = [];
+  for (const n of g.nodes) {
+    if (LEAVES.has(n.op)) values.push(store(leafValue(g, n.id, leaves)));
+    else values.push(store(ruleFor(rules, n.op).forward(n.inputs.map((i) => values[i]), siteOf(g, n.id))));
+  }
+  return values;
+}
+
+function ruleFor(rules: Readonly<Record<string, Rule>>, op: string): Rule {
+  const rule = rules[op];
+  if (!rule) throw new Error(`reference64: no rule for op '${op}'`);
+  return rule;
+}
+
+/** The graph's loss alone (for central differences). */
+export function lossAt(g: Graph, leaves: Values, options: Options = {}): number {
+  return forwardValues(g, leaves, options)[g.loss!][0];
+}
+
+/** Outputs, loss and dJ/dparam of a forward graph, in float64, by the rules above. */
+export function reference64(g: Graph, leaves: Values, options: Options = {}): Reference {
+  const rules = options.rules ?? RULES;
+  const values = forwardValues(g, leaves, options);
+  const outputs = Object.fromEntries(g.outputs.map((o) => [o.name, values[o.id]]));
+  if (g.loss === undefined) return { loss: NaN, outputs, grads: {}, values };
+  const adjoint: (Float64Array | undefined)[] = [];
+  adjoint[g.loss] = Float64Array.of(1);
+  for (let id = g.loss; id >= 0; id--) {
+    const n = g.nodes[id];
+    const dy = adjoint[id];
+    if (!dy || LEAVES.has(n.op)) continue;
+    const dx = ruleFor(rules, n.op).backward(dy, n.inputs.map((i) => values[i]), values[id], siteOf(g, id));
+    n.inputs.forEach((input, k) => {
+      const acc = (adjoint[input] ??= new Float64Array(values[input].length));
+      for (let i = 0; i < acc.length; i++) acc[i] += dx[k][i];
+    });
+  }
+  const grads = Object.fromEntries(g.params.map((p) => [p.name, adjoint[p.id] ?? new Float64Array(values[p.id].length)]));
+  return { loss: values[g.loss][0], outputs, grads, values };
+}
+
+/** The rules with some replaced: how a test plants a wrong formula. */
+export function plant(changes: Readonly<Record<string, Partial<Rule>>>, rules = RULES): Record<string, Rule> {
+  return { ...rules, ...Object.fromEntries(Object.entries(changes).map(([op, change]) => [op, { ...rules[op], ...change }])) };
+}

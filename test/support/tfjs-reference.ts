@@ -1,0 +1,54 @@
+/**
+ * A second independent reference: the forward graph rebuilt from TensorFlow.js 4.22 ops (cpu
+ * backend, float32) and differentiated by `tf.valueAndGrads` — TensorFlow.js's own
+ * derivatives, nothing of gradc's but the graph's structure. The squared loss is written
+ * from the notes' formula, J = (1/B) Σ ½‖p − t‖². The cpu backend is selected (and checked) as the bench does it (bench/tfjs.ts).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Graph } from '../../compiler/ir/graph.ts';
+import { initTfjs } from '../../bench/tfjs.ts';
+
+type Values = Readonly<Record<string, ArrayLike<number>>>;
+type Op = (x: tf.Tensor[], attrs: Graph['nodes'][number]['attrs']) => tf.Tensor;
+
+const OPS: Readonly<Record<string, Op>> = {
+  add: ([a, b]) => tf.add(a, b),
+  sub: ([a, b]) => tf.sub(a, b),
+  mul: ([a, b]) => tf.mul(a, b),
+  neg: ([a]) => tf.neg(a),
+  relu: ([a]) => tf.relu(a),
+  sigmoid: ([a]) => tf.sigmoid(a),
+  tanh: ([a]) => tf.tanh(a),
+  matmul: ([a, b], { transA, transB }) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, !!transA, !!transB),
+  transpose: ([a]) => tf.transpose(a),
+  sum: ([a]) => tf.sum(a),
+  sum_rows: ([a]) => tf.sum(a, 0),
+  broadcast: ([a], { to }) => tf.broadcastTo(a, [...to!]),
+  squared_loss: ([p, t]) => tf.div(tf.mul(tf.sum(tf.square(tf.sub(p, t))), 0.5), p.shape.length === 2 ? p.shape[0] : 1),
+};
+
+/** The loss and dJ/dparam of a forward graph by TensorFlow.js, in float32. */
+export async function tfjsGradient(g: Graph, leaves: Values): Promise<{ loss: number; grads: Record<string, Float32Array> }> {
+  await initTfjs();
+  const tensor = (id: number) => tf.tensor(Float32Array.from(leaves[g.nodes[id].attrs.leaf!]), [...g.nodes[id].shape]);
+  return tf.tidy(() => {
+    const params = g.params.map((p) => tensor(p.id));
+    const lossOf = (...ps: tf.Tensor[]): tf.Scalar => {
+      const values: tf.Tensor[] = [];
+      for (const n of g.nodes) {
+        const param = g.params.findIndex((p) => p.id === n.id);
+        if (param >= 0) values.push(ps[param]);
+        else if (n.op === 'input') values.push(tensor(n.id));
+        else if (n.op === 'const') values.push(tf.scalar(n.attrs.value!));
+        else values.push(OPS[n.op](n.inputs.map((i) => values[i]), n.attrs));
+      }
+      // Every param takes part, so those the loss does not reach get a zero gradient, not an error.
+      return ps.reduce((j, p) => tf.add(j, tf.mul(tf.sum(p), 0)), values[g.loss!]) as tf.Scalar;
+    };
+    const { value, grads } = tf.valueAndGrads(lossOf)(params);
+    return {
+      loss: value.dataSync()[0],
+      grads: Object.fromEntries(g.params.map((p, i) => [p.name, Float32Array.from(grads[i].dataSync())])),
+    };
+  });
+}
