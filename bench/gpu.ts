@@ -19,10 +19,9 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { compile } from '../compiler/compile.ts';
 import { nodeGpu } from '../runtime/webgpu/node.ts';
 import { deviceDescriptor } from '../runtime/webgpu/device-browser.ts';
-import type { GpuModel, GpuModule } from '../runtime/module.ts';
+import type { CpuModule, GpuModel, GpuModule } from '../runtime/module.ts';
 import { NETWORKS, flops, mlpGraph, type NetSpec } from './networks.ts';
 import { median, randomArray, type Arrays } from './support.ts';
 
@@ -32,7 +31,9 @@ const SEED = 1;
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const ids = args.filter((a) => !a.startsWith('-')).map((a) => a.toUpperCase());
+/** `--prebuilt <dir>`: the networks' modules built beforehand (`<name>.js`, `<name>.gpu.js`), for a machine without the compiler's dependencies. */
+const prebuilt = args.includes('--prebuilt') ? args[args.indexOf('--prebuilt') + 1] : undefined;
+const ids = args.filter((a, i) => !a.startsWith('-') && args[i - 1] !== '--prebuilt').map((a) => a.toUpperCase());
 const specs = ids.length ? NETWORKS.filter((n) => ids.includes(n.id)) : [...NETWORKS];
 const ROUNDS = quick ? 3 : 7;
 /** Steps per timed sample, by network (a sample should take ~100 ms or more). */
@@ -41,7 +42,7 @@ const STEPS: Record<string, number> = quick ? { S1: 20, S2: 4, S3: 1, S4: 10 } :
 // One GPU object for both: TensorFlow.js takes navigator.gpu; it must stay referenced.
 const gpu = await nodeGpu();
 (globalThis as { navigator?: unknown }).navigator = { gpu };
-const { globals } = (await import('webgpu')) as unknown as { globals: Record<string, unknown> };
+const { globals } = (await import('webgpu' as string)) as { globals: Record<string, unknown> };
 Object.assign(globalThis, globals);
 await import('@tensorflow/tfjs-backend-webgpu');
 if (!(await tf.setBackend('webgpu'))) throw new Error('bench:gpu: TensorFlow.js could not start its webgpu backend');
@@ -55,13 +56,20 @@ const genDir = join(ROOT, 'bench', '.gen');
 rmSync(genDir, { recursive: true, force: true });
 mkdirSync(genDir, { recursive: true });
 
-/** Builds the network's WebGPU host module where `gradc/runtime/webgpu` resolves (this package). */
-async function gradcModule(spec: NetSpec): Promise<GpuModule & { initParams?: never }> {
-  const { files } = compile(mlpGraph(spec), { targets: ['wgsl'] });
-  const f = files.find((x) => x.name === `${spec.name}.gpu.js`)!;
-  const path = join(genDir, f.name);
-  writeFileSync(path, f.contents);
-  return import(pathToFileURL(path).href);
+/** The network's JS module and WebGPU host module, built where `gradc/runtime/webgpu` resolves (this package). */
+async function gradcModules(spec: NetSpec): Promise<{ gpu: GpuModule; js: CpuModule }> {
+  if (prebuilt) {
+    const load = (name: string) => import(pathToFileURL(join(prebuilt, name)).href);
+    return { gpu: await load(`${spec.name}.gpu.js`), js: await load(`${spec.name}.js`) };
+  }
+  const { compile } = await import('../compiler/compile.ts');
+  const { files } = compile(mlpGraph(spec), { targets: ['js', 'wgsl'] });
+  const load = async (name: string) => {
+    const f = files.find((x) => x.name === name)!;
+    writeFileSync(join(genDir, f.name), f.contents);
+    return import(pathToFileURL(join(genDir, f.name)).href);
+  };
+  return { gpu: await load(`${spec.name}.gpu.js`), js: await load(`${spec.name}.js`) };
 }
 
 const ACT = { relu: tf.relu, tanh: tf.tanh, sigmoid: tf.sigmoid } as const;
@@ -151,10 +159,7 @@ for (const spec of specs) {
   const { batch, widths } = spec;
   const x = randomArray(batch * widths[0], 7);
   const y = randomArray(batch * widths[widths.length - 1], 8);
-  const mod = await gradcModule(spec);
-  const js = compile(mlpGraph(spec)).files.find((f) => f.name === `${spec.name}.js`)!;
-  writeFileSync(join(genDir, js.name), js.contents);
-  const jsModule = await import(pathToFileURL(join(genDir, js.name)).href);
+  const { gpu: mod, js: jsModule } = await gradcModules(spec);
   const params: Arrays = jsModule.initParams(SEED);
   const model: GpuModel = await mod.createModel(device);
   await model.setParams(params);

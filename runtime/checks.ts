@@ -5,13 +5,12 @@
  * the arrays read are what the entry point computes on.
  */
 
-/** Where an argument lives: [name, floats, shape as text, offset in its buffer]. */
+/** [name, floats, shape as text, offset in its buffer] of each argument. */
 export type Spec = readonly (readonly [name: string, length: number, shape: string, offset: number])[];
 
-/** What a rejected value is, for messages: its class, or its type. */
+/** A rejected value in a message: its class or type (`describe`), or itself, strings quoted (`show`). */
 export const describe = (v: unknown): string =>
   (v === null ? 'null' : typeof v === 'object' ? (v as object).constructor?.name ?? 'object' : typeof v);
-/** A rejected value as it was: strings quoted, so '0.1' does not read as 0.1. */
 export const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
 const has = (record: object, name: string) => Object.prototype.hasOwnProperty.call(record, name);
 const named = (spec: Spec, name: string) => spec.some((s) => s[0] === name);
@@ -24,10 +23,7 @@ function checkArray(fn: string, what: string, [name, length, shape]: Spec[number
   return v;
 }
 
-/**
- * The arrays `required` names, read from `record` once each and checked, in spec order.
- * A name `allowed` does not list is a misspelling; other allowed names given are checked too.
- */
+/** The arrays `required` names, each read from `record` once and checked; a name not `allowed` is a misspelling. */
 export function take<S extends Spec>(fn: string, what: string, record: unknown, required: S, allowed: Spec): { [K in keyof S]: Float32Array } {
   if (typeof record !== 'object' || record === null || Array.isArray(record) || ArrayBuffer.isView(record)) {
     throw new TypeError(`${fn}: ${what} must be an object of Float32Arrays, got ${describe(record)}`);

@@ -32,7 +32,7 @@ import { domainOf } from '../kernels/kernel.ts';
 import type { ModulePlan } from '../kernels/plan.ts';
 import type { Expr, LoweredKernel, Stmt } from './lir.ts';
 import {
-  add, and, assign, barrier, builtin, compare, div, float, int, lane, let_, load, loop, mul, ref, rem, store, var_, when,
+  add, and, assign, barrier, builtin, compare, div, float, group, int, lane, let_, load, loop, mul, ref, rem, splat, store, var_, vec, when,
 } from './lir.ts';
 import type { Element, KernelBuilder, LoweringParams } from './lower.ts';
 import { KernelBuilder as Builder, combine, elementBody, identityOf, kernelDoc, rowsAndColumns, scaled } from './lower.ts';
@@ -125,10 +125,10 @@ const [wgX, wgY, wgZ, lx, ly] = [builtin('workgroup.x'), builtin('workgroup.y'),
 
 /** The lets every tiled kernel starts with: its tile's first row and column. */
 function origin(c: Cover): Stmt[] {
-  return [
-    let_('row0', add(mul(wgY, c.ty * c.tm), mul(ly, c.tm))),
-    let_('col0', add(mul(wgX, c.tx * c.tn), mul(lx, c.tn))),
-  ];
+  // One workgroup and one invocation across: the tile starts at column 0 (likewise rows).
+  const start = (groups: number, threads: number, wg: Expr, l: Expr, per: number) =>
+    groups === 1 && threads === 1 ? int(0) : add(mul(wg, threads * per), mul(l, per));
+  return [let_('row0', start(c.grid[1], c.ty, wgY, ly, c.tm)), let_('col0', start(c.grid[0], c.tx, wgX, lx, c.tn))];
 }
 
 /** `cond` for the tile element at (row, col), or nothing where no tile reaches past the edge. */
@@ -155,16 +155,17 @@ function tiledKernel(k: Kernel, kb: KernelBuilder, plan: ModulePlan, params: Low
   const splits = splitCount(k, cover(rows, cols, gpu, skinny), gpu, staged);
   const c = cover(rows, cols, gpu, skinny, splits);
   const [kStart, kSteps] = splits > 1 ? [mul(wgZ, k.k / splits), k.k / splits] : [int(0), k.k];
-  const accumulate = staged ? stagedProduct(k, kb, c, gpu, kStart, kSteps) : directProduct(k, kb, c, kStart, kSteps);
+  const tile = registerTile(kb, c);
+  const accumulate = staged ? stagedProduct(k, kb, c, tile, gpu, kStart, kSteps) : directProduct(k, kb, c, tile, kStart, kSteps);
   if (splits === 1) {
-    const main = withGrid(kb, k, c, node, gpu, doc, [...origin(c), ...accumulate, ...tileEpilogue(k, kb, c, { from: 'registers' })]);
+    const main = withGrid(kb, k, c, node, gpu, doc, [...origin(c), ...accumulate, ...tileEpilogue(k, kb, c, { from: 'registers', tile })]);
     return [main, ...finishReductions(k, plan, params, c)];
   }
   // Split-K: each slice's partial product to scratch; then a launch sums them and runs the epilogue.
   const part = kb.scratchArray('splitk', splits * rows * cols, false);
-  const partialStores = tileCells(c, (r, col, rowE, colE) => {
+  const partialStores = tileCells(c, (r, j, rowE, colE) => {
     const at = add(mul(wgZ, rows * cols), add(mul(rowE, cols), colE));
-    return guarded(inside(c, rowE, colE), [store(part, at, cell(r, col))]);
+    return guarded(inside(c, rowE, colE), [store(part, at, c.tn === 4 ? tile.value(int(r), int(j)) : ref(`c${r}_${j}`, 'f32'))]);
   });
   const main = withGrid(kb, k, c, node, gpu, [...doc, `(inner dimension split ${splits} ways; the next launch sums the slices)`], [...origin(c), ...accumulate, ...partialStores]);
   const eb = new Builder(plan.graph, plan.memory);
@@ -202,8 +203,6 @@ function withGrid(kb: KernelBuilder, k: Kernel, c: Cover, node: number | undefin
   return kb.finish(name, doc, body, { grid: { workgroupSize: [c.tx, c.ty, 1], workgroups: grid, shared: kb.sharedArrays } });
 }
 
-const cell = (r: number, c: number) => ref(`c${r}_${c}`, 'f32');
-
 /** For each cell of the tile: (row, col) in the tile and in the iteration space. */
 function tileCells(c: Cover, f: (r: number, col: number, row: Expr, colE: Expr) => Stmt[]): Stmt[] {
   const out: Stmt[] = [];
@@ -211,7 +210,48 @@ function tileCells(c: Cover, f: (r: number, col: number, row: Expr, colE: Expr) 
   return out;
 }
 
-const zeroCells = (c: Cover): Stmt[] => tileCells(c, (r, j) => [var_(`c${r}_${j}`, float(0))]);
+/**
+ * The invocation's register tile: one vec4 of accumulators per row where the tile is 4 wide
+ * (`acc[r] += a_r · b`, four multiply-adds an instruction), else one scalar per cell.
+ */
+interface RegisterTile {
+  /** Adds a_r · b_j to every cell, given each row's a and the row of b (a vec4 or scalars). */
+  accumulate(a: (r: number) => Expr, b: Expr | ((j: number) => Expr)): Stmt[];
+  /** The accumulated value at tile cell (r, j). */
+  value(r: Expr, j: Expr): Expr;
+  /** Lets it starts with (scalar cells are declared; a vector tile starts zeroed). */
+  readonly start: Stmt[];
+}
+
+function registerTile(kb: KernelBuilder, c: Cover): RegisterTile {
+  if (c.tn === 4) {
+    const acc = kb.scratchArray('acc', c.tm * 4, true, 'invocation', 4);
+    const row = (r: number) => int(r * 4);
+    return {
+      start: [],
+      accumulate: (a, b) => {
+        const bv = typeof b === 'function' ? vec([0, 1, 2, 3].map(b)) : b;
+        return Array.from({ length: c.tm }, (_, r) => store(acc, row(r), add(load(acc, row(r), 'f32x4'), mul(splat(a(r)), bv))));
+      },
+      value: (r, j) => lane(load(acc, mul(r, 4), 'f32x4'), j),
+    };
+  }
+  const cellName = (r: number, j: number) => `c${r}_${j}`;
+  const tile = kb.scratchArray('tile', c.tm * c.tn, true, 'invocation');
+  return {
+    start: [group(tileCells(c, (r, j) => [var_(cellName(r, j), float(0))]))],
+    accumulate: (a, b) => tileCells(c, (r, j) => [assign(cellName(r, j), add(ref(cellName(r, j), 'f32'), mul(a(r), typeof b === 'function' ? b(j) : lane(b, j))))]),
+    // Scalar cells go through the tile array so the epilogue can loop over them (see tileEpilogue).
+    value: (r, j) => load(tile, add(mul(r, c.tn), j)),
+  };
+}
+
+/** Scalar cells into the tile array the epilogue reads (a vector tile is read in place). */
+function spill(kb: KernelBuilder, c: Cover): Stmt[] {
+  if (c.tn === 4) return [];
+  const tile = kb.scratchArray('tile', c.tm * c.tn, true, 'invocation');
+  return [group(tileCells(c, (r, j) => [store(tile, int(r * c.tn + j), ref(`c${r}_${j}`, 'f32'))]))];
+}
 
 /** op(A)[row][p] and op(B)[p][col]. */
 function operands(k: MatmulKernel, kb: KernelBuilder) {
@@ -224,15 +264,15 @@ function operands(k: MatmulKernel, kb: KernelBuilder) {
 }
 
 /** The tile's products accumulated straight from memory over `steps` inner values from `start`. */
-function directProduct(k: MatmulKernel, kb: KernelBuilder, c: Cover, start: Expr, steps: number): Stmt[] {
+function directProduct(k: MatmulKernel, kb: KernelBuilder, c: Cover, tile: RegisterTile, start: Expr, steps: number): Stmt[] {
   const { a, b } = operands(k, kb);
   const p = add(start, ref('p'));
   return [
-    ...zeroCells(c),
+    ...tile.start,
     loop('p', steps, [
-      ...Array.from({ length: c.tm }, (_, r) => let_(`a${r}`, a(add(ref('row0'), r), p))),
-      ...Array.from({ length: c.tn }, (_, j) => let_(`b${j}`, b(p, add(ref('col0'), j)))),
-      ...tileCells(c, (r, j) => [assign(`c${r}_${j}`, add(cell(r, j), mul(ref(`a${r}`, 'f32'), ref(`b${j}`, 'f32'))))]),
+      group(Array.from({ length: c.tm }, (_, r) => let_(`a${r}`, a(add(ref('row0'), r), p)))),
+      group(Array.from({ length: c.tn }, (_, j) => let_(`b${j}`, b(p, add(ref('col0'), j))))),
+      group(tile.accumulate((r) => ref(`a${r}`, 'f32'), (j) => ref(`b${j}`, 'f32'))),
     ]),
   ];
 }
@@ -243,7 +283,7 @@ function directProduct(k: MatmulKernel, kb: KernelBuilder, c: Cover, start: Expr
  * by consecutive invocations from consecutive addresses, read back as one vec4 per operand
  * per step.
  */
-function stagedProduct(k: MatmulKernel, kb: KernelBuilder, c: Cover, gpu: GpuParams, start: Expr, steps: number): Stmt[] {
+function stagedProduct(k: MatmulKernel, kb: KernelBuilder, c: Cover, tile: RegisterTile, gpu: GpuParams, start: Expr, steps: number): Stmt[] {
   const { a, b } = operands(k, kb);
   const D = Math.min(gpu.depth, steps);
   const [BM, BN] = [c.ty * c.tm, c.tx * c.tn];
@@ -259,10 +299,11 @@ function stagedProduct(k: MatmulKernel, kb: KernelBuilder, c: Cover, gpu: GpuPar
   // Every invocation fills ⌈count / threads⌉ values, the last ones only where they exist.
   const fill = (tile: string, count: number, at: (e: Expr) => { kk: Expr; i: Expr; value: (kk: Expr, i: Expr) => Expr }, width: number): Stmt => {
     const { kk, i, value } = at(ref('e'));
-    const put = store(tile, add(mul(kk, width), i), kTail(kk, value(kk, i)));
+    const [k_, i_] = [ref('kk'), ref('i')];
+    const put = [let_('kk', kk), let_('i', i), store(tile, add(mul(k_, width), i_), kTail(k_, value(k_, i_)))];
     return loop('l', Math.ceil(count / threads), [
       let_('e', add(mul(ref('l'), threads), tid)),
-      ...guarded(count % threads ? compare('lt', ref('e'), count) : undefined, [put]),
+      ...guarded(count % threads ? compare('lt', ref('e'), count) : undefined, put),
     ]);
   };
   const p = (kk: Expr) => add(add(start, k0), kk);
@@ -274,7 +315,7 @@ function stagedProduct(k: MatmulKernel, kb: KernelBuilder, c: Cover, gpu: GpuPar
     : { kk: div(e, BN), i: rem(e, BN), value: (kk, i) => b(p(kk), add(colBase, i)) }), BN);
   const kk = ref('kk');
   return [
-    ...zeroCells(c),
+    ...tile.start,
     loop('k0', steps, [
       fillA,
       fillB,
@@ -282,7 +323,7 @@ function stagedProduct(k: MatmulKernel, kb: KernelBuilder, c: Cover, gpu: GpuPar
       loop('kk', D, [
         let_('av', load(As, add(mul(kk, BM), mul(ly, c.tm)), 'f32x4')),
         let_('bv', load(Bs, add(mul(kk, BN), mul(lx, c.tn)), 'f32x4')),
-        ...tileCells(c, (r, j) => [assign(`c${r}_${j}`, add(cell(r, j), mul(lane(ref('av', 'f32x4'), r), lane(ref('bv', 'f32x4'), j))))]),
+        ...tile.accumulate((r) => lane(ref('av', 'f32x4'), r), ref('bv', 'f32x4')),
       ]),
       barrier,
     ], { step: D }),
@@ -293,7 +334,7 @@ function stagedProduct(k: MatmulKernel, kb: KernelBuilder, c: Cover, gpu: GpuPar
  * Where a product's value comes from in the epilogue: the invocation's register tile, or a
  * sum read from memory (split-K).
  */
-type Product = { readonly from: 'registers' } | { readonly from: 'memory'; readonly at: (row: Expr, col: Expr) => Expr };
+type Product = { readonly from: 'registers'; readonly tile: RegisterTile } | { readonly from: 'memory'; readonly at: (row: Expr, col: Expr) => Expr };
 
 /**
  * The epilogue of every element of the invocation's tile, and its reduction terms combined
@@ -306,10 +347,8 @@ function tileEpilogue(k: Kernel, kb: KernelBuilder, c: Cover, product?: Product)
   const col = add(ref('col0'), j);
   let acc: Expr | undefined;
   if (product?.from === 'registers') {
-    // The register tile goes to the invocation's tile array, so the epilogue can loop over it.
-    const tile = kb.scratchArray('tile', c.tm * c.tn, true, 'invocation');
-    out.push(...tileCells(c, (ri, ji) => [store(tile, int(ri * c.tn + ji), cell(ri, ji))]));
-    acc = load(tile, add(mul(r, c.tn), j));
+    out.push(...spill(kb, c));
+    acc = product.tile.value(r, j);
   } else if (product) acc = product.at(row, col);
   const el: Element = { flat: add(mul(row, c.cols), col), row, col };
   const { stmts, terms } = elementBody(k, kb, el, acc);

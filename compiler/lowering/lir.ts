@@ -38,8 +38,10 @@ export type Expr =
   | { readonly k: 'builtin'; readonly name: Builtin; readonly type: 'i32' }
   /** An f32 repeated in every lane of an f32x4. */
   | { readonly k: 'splat'; readonly a: Expr; readonly type: 'f32x4' }
-  /** Lane `lane` (0–3) of an f32x4. */
-  | { readonly k: 'lane'; readonly a: Expr; readonly lane: number; readonly type: 'f32' };
+  /** Lane `lane` (0–3, a constant or an index) of an f32x4. */
+  | { readonly k: 'lane'; readonly a: Expr; readonly lane: number | Expr; readonly type: 'f32' }
+  /** An f32x4 of four f32s. */
+  | { readonly k: 'vec'; readonly parts: readonly Expr[]; readonly type: 'f32x4' };
 
 export type Stmt =
   | { readonly k: 'let'; readonly name: string; readonly value: Expr }
@@ -97,8 +99,11 @@ export interface Scratch {
   /**
    * `invocation`: private to each invocation of a GPU kernel (a register tile's values);
    * serial targets keep it module-level like any scratch. Absent: shared by the launches.
+   * An invocation array starts at zero.
    */
   readonly scope?: 'invocation';
+  /** Read and written four floats at a time where aligned (a GPU register tile of vec4). */
+  readonly vector?: 4;
 }
 
 /** GPU: the dispatch shape and the workgroup arrays. */
@@ -128,7 +133,9 @@ export const float = (value: number): Expr => ({ k: 'num', type: 'f32', value })
 export const ref = (name: string, type: Type = 'i32'): Expr => ({ k: 'ref', name, type });
 export const load = (buf: string, index: Expr, type: 'f32' | 'f32x4' = 'f32'): Expr => ({ k: 'load', buf, index, type });
 export const builtin = (name: Builtin): Expr => ({ k: 'builtin', name, type: 'i32' });
-export const lane = (a: Expr, i: number): Expr => ({ k: 'lane', a, lane: i, type: 'f32' });
+export const lane = (a: Expr, i: number | Expr): Expr => ({ k: 'lane', a, lane: i, type: 'f32' });
+export const vec = (parts: readonly Expr[]): Expr => ({ k: 'vec', parts, type: 'f32x4' });
+export const splat = (a: Expr): Expr => ({ k: 'splat', a, type: 'f32x4' });
 
 const binary = (fn: BinaryFn | IntFn | LogicFn) => (a: Expr | number, b: Expr | number): Expr => {
   const [x, y] = [lift(a), lift(b)];
@@ -188,7 +195,9 @@ export function children(e: Expr): Expr[] {
   switch (e.k) {
     case 'num': case 'ref': case 'builtin': return [];
     case 'load': return [e.index];
-    case 'unary': case 'splat': case 'lane': return [e.a];
+    case 'unary': case 'splat': return [e.a];
+    case 'lane': return typeof e.lane === 'number' ? [e.a] : [e.a, e.lane];
+    case 'vec': return [...e.parts];
     case 'binary': case 'compare': return [e.a, e.b];
     case 'select': return [e.cond, e.then, e.otherwise];
   }
@@ -226,7 +235,8 @@ export function exprKey(e: Expr): string {
     case 'load': return `${e.buf}[${exprKey(e.index)}]${e.type === 'f32x4' ? 'x4' : ''}`;
     case 'unary': return `${e.fn}(${exprKey(e.a)})`;
     case 'splat': return `splat(${exprKey(e.a)})`;
-    case 'lane': return `${exprKey(e.a)}.${e.lane}`;
+    case 'lane': return `${exprKey(e.a)}.${typeof e.lane === 'number' ? e.lane : `[${exprKey(e.lane)}]`}`;
+    case 'vec': return `vec(${e.parts.map(exprKey).join(',')})`;
     case 'binary': return `${e.fn}(${exprKey(e.a)},${exprKey(e.b)})`;
     case 'compare': return `${e.cmp}(${exprKey(e.a)},${exprKey(e.b)})`;
     case 'select': return `(${exprKey(e.cond)}?${exprKey(e.then)}:${exprKey(e.otherwise)})`;
@@ -278,7 +288,9 @@ export function mapChildren(e: Expr, f: (x: Expr) => Expr): Expr {
   switch (e.k) {
     case 'num': case 'ref': case 'builtin': return e;
     case 'load': return { ...e, index: f(e.index) };
-    case 'unary': case 'splat': case 'lane': return { ...e, a: f(e.a) } as Expr;
+    case 'unary': case 'splat': return { ...e, a: f(e.a) } as Expr;
+    case 'lane': return { ...e, a: f(e.a), lane: typeof e.lane === 'number' ? e.lane : f(e.lane) };
+    case 'vec': return { ...e, parts: e.parts.map(f) };
     case 'binary': case 'compare': return { ...e, a: f(e.a), b: f(e.b) } as Expr;
     case 'select': return { ...e, cond: f(e.cond), then: f(e.then), otherwise: f(e.otherwise) };
   }

@@ -137,9 +137,9 @@ export class KernelBuilder {
   }
 
   /** Working storage of at least `length` values (see `Scratch`). */
-  scratchArray(name: string, length: number, accumulate: boolean, scope?: 'invocation'): string {
+  scratchArray(name: string, length: number, accumulate: boolean, scope?: 'invocation', vector?: 4): string {
     const had = this.scratch.get(name);
-    this.scratch.set(name, { name, length: Math.max(length, had?.length ?? 0), accumulate, ...(scope ? { scope } : {}) });
+    this.scratch.set(name, { name, length: Math.max(length, had?.length ?? 0), accumulate, ...(scope ? { scope } : {}), ...(vector ? { vector } : {}) });
     return name;
   }
 

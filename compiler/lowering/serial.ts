@@ -8,7 +8,8 @@
  * (the backend's parameter) runs the whole inner dimension, each step loading one value of
  * op(A) per tile row and one of op(B) per tile column. Full tiles cover ⌊m/rows⌋·rows rows
  * and ⌊n/cols⌋·cols columns; the rows and columns left over are peeled, one row (or column)
- * of accumulators at a time, so no index is ever clamped and edge code stays short. The three forms a train step needs (A·B, A·Bᵀ, Aᵀ·B) differ only in index
+ * of accumulators at a time, so no index is ever clamped and edge code stays short. Rows
+ * left over fill the same tile array as a full tile, so one epilogue serves both. The three forms a train step needs (A·B, A·Bᵀ, Aᵀ·B) differ only in index
  * arithmetic; no transpose is materialized. An operand read across its rows (B in A·B, A in
  * Aᵀ·B) whose rows are long is first packed into a contiguous panel (a new page per step
  * otherwise). The finished tile goes through a small scratch array to the epilogue, which
@@ -18,7 +19,7 @@ import type { Kernel, MapKernel, MatmulKernel, ReduceKernel } from '../kernels/k
 import { domainOf } from '../kernels/kernel.ts';
 import type { ModulePlan } from '../kernels/plan.ts';
 import type { Expr, LoweredKernel, Stmt } from './lir.ts';
-import { add, assign, group, int, load, loop, mul, ref, store, var_ } from './lir.ts';
+import { add, assign, compare, group, int, load, loop, mul, ref, store, var_, when } from './lir.ts';
 import type { Element, KernelBuilder, LoweringParams } from './lower.ts';
 import { KernelBuilder as Builder, combine, elementBody, identityOf, kernelDoc, rowsAndColumns, scaled } from './lower.ts';
 
@@ -92,12 +93,11 @@ function tiledMatmul(k: MatmulKernel, kb: KernelBuilder, params: LoweringParams)
   const bAt = (j0: Expr, C: number, c: number) =>
     PB ? load(PB, add(mul(p, C), c)) : transB ? load(B, add(mul(add(j0, c), depth), p)) : load(B, add(add(mul(p, n), j0), c));
 
-  const micro = (i0: Expr, R: number, j0: Expr, C: number): Stmt[] => {
+  // The products of an R×C tile at (i0, j0), into rows `row`… of the tile array.
+  const accumulate = (i0: Expr, R: number, j0: Expr, C: number, row: Expr = int(0)): Stmt[] => {
     const cell = (r: number, c: number) => `c${r}${c}`;
     const rowsOf = <T>(f: (r: number) => T) => Array.from({ length: R }, (_, r) => f(r));
     const colsOf = <T>(f: (c: number) => T) => Array.from({ length: C }, (_, c) => f(c));
-    const el = (r: Expr, c: Expr): Element => ({ flat: add(mul(add(i0, r), n), add(j0, c)), row: add(i0, r), col: add(j0, c) });
-    const { stmts, terms } = elementBody(k, kb, el(ref('r'), ref('c')), load(tile, add(mul(ref('r'), C), ref('c'))));
     // One line per tile row; a one-column tile is one line.
     const lines = (f: (r: number, c: number) => Stmt) => (C === 1 ? [group(rowsOf((r) => f(r, 0)))] : rowsOf((r) => group(colsOf((c) => f(r, c)))));
     return [
@@ -107,9 +107,24 @@ function tiledMatmul(k: MatmulKernel, kb: KernelBuilder, params: LoweringParams)
         group(colsOf((c) => ({ k: 'let', name: `b${c}`, value: bAt(j0, C, c) }))),
         ...lines((r, c) => assign(cell(r, c), add(ref(cell(r, c), 'f32'), mul(ref(`a${r}`, 'f32'), ref(`b${c}`, 'f32'))))),
       ]),
-      ...lines((r, c) => store(tile, int(r * C + c), ref(cell(r, c), 'f32'))),
-      loop('r', R, [loop('c', C, [...stmts, ...acc.add(terms, el(ref('r'), ref('c')))])]),
+      ...lines((r, c) => store(tile, add(mul(add(row, r), C), c), ref(cell(r, c), 'f32'))),
     ];
+  };
+  // The epilogue of the tile's first `rows` rows, once per element.
+  const epilogue = (i0: Expr, rows: Expr, j0: Expr, C: number): Stmt => {
+    const el = (r: Expr, c: Expr): Element => ({ flat: add(mul(add(i0, r), n), add(j0, c)), row: add(i0, r), col: add(j0, c) });
+    const { stmts, terms } = elementBody(k, kb, el(ref('r'), ref('c')), load(tile, add(mul(ref('r'), C), ref('c'))));
+    return loop('r', rows, [loop('c', C, [...stmts, ...acc.add(terms, el(ref('r'), ref('c')))])]);
+  };
+  // Row tiles of a column panel: the rows past the last full tile run one at a time into the
+  // same tile array, so every row shares one epilogue.
+  const rowTiles = (j0: Expr, C: number): Stmt[] => {
+    const i0 = ref('i0');
+    if (mFull === m) return [loop('i0', m, [...accumulate(i0, TR, j0, C), epilogue(i0, int(TR), j0, C)], { step: TR })];
+    const full = compare('lt', i0, mFull);
+    const rest = loop('rr', m - mFull, accumulate(add(i0, ref('rr')), 1, j0, C, ref('rr')));
+    const rows: Expr = { k: 'select', cond: full, then: int(TR), otherwise: int(m - mFull), type: 'i32' };
+    return [loop('i0', m, [when(full, accumulate(i0, TR, j0, C), [rest]), epilogue(i0, rows, j0, C)], { step: TR })];
   };
 
   const packA = (i0: Expr, R: number): Stmt =>
@@ -117,18 +132,11 @@ function tiledMatmul(k: MatmulKernel, kb: KernelBuilder, params: LoweringParams)
   const packB = (j0: Expr, C: number): Stmt =>
     loop('p', depth, [group(Array.from({ length: C }, (_, c) => store(PB!, add(mul(p, C), c), load(B, add(add(mul(p, n), j0), c)))))]);
 
-  // Rows past the last full tile run one at a time (a 1-row tile), columns likewise.
-  const rowTiles = (each: (i0: Expr, R: number) => Stmt[]): Stmt[] => [
-    loop('i0', mFull, each(ref('i0'), TR), { step: TR }),
-    loop('i0', m, each(ref('i0'), 1), { start: mFull }),
-  ];
-  const columnPanel = (j0: Expr, C: number): Stmt[] => [
-    ...(PB ? [packB(j0, C)] : []),
-    ...rowTiles((i0, R) => micro(i0, R, j0, C)),
-  ];
+  const columnPanel = (j0: Expr, C: number): Stmt[] => [...(PB ? [packB(j0, C)] : []), ...rowTiles(j0, C)];
+  // Columns past the last full panel run one at a time (a 1-column panel).
   return [
     ...acc.before,
-    ...(PA ? rowTiles((i0, R) => [packA(i0, R)]) : []),
+    ...(PA ? [loop('i0', mFull, [packA(ref('i0'), TR)], { step: TR }), loop('i0', m, [packA(ref('i0'), 1)], { start: mFull })] : []),
     loop('j0', nFull, columnPanel(ref('j0'), TC), { step: TC }),
     loop('j0', n, columnPanel(ref('j0'), 1), { start: nFull }),
     ...acc.after(),

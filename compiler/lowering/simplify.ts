@@ -83,6 +83,49 @@ function canonicalSum(e: Expr): Expr {
   return linear.constant === 0 ? out : { k: 'binary', fn: linear.constant < 0 ? 'sub' : 'add', a: out, b: int(Math.abs(linear.constant)), type: 'i32' };
 }
 
+/**
+ * `e / by` as an index expression when every term's coefficient and the constant are
+ * multiples of `by` (`kk * 32 + y * 4` by 4 is `kk * 8 + y`), else undefined.
+ */
+export function divideIndex(e: Expr, by: number): Expr | undefined {
+  const l = asLinear(e);
+  if (!l || l.constant % by !== 0 || [...l.terms.values()].some((t) => t.coef % by !== 0)) return undefined;
+  let out: Expr | undefined;
+  for (const { term, coef } of l.terms.values()) {
+    const q = coef / by;
+    if (q === 0) continue;
+    const scaled: Expr = q === 1 ? term : { k: 'binary', fn: 'mul', a: term, b: int(q), type: 'i32' };
+    out = out === undefined ? scaled : { k: 'binary', fn: 'add', a: out, b: scaled, type: 'i32' };
+  }
+  const c = l.constant / by;
+  if (out === undefined) return int(c);
+  return c === 0 ? out : { k: 'binary', fn: 'add', a: out, b: int(c), type: 'i32' };
+}
+
+/**
+ * `e` as `by·q + r` for an index (non-negative terms): `q` gathers the terms whose
+ * coefficient is a multiple of `by` (divided), `r` the rest (undefined when none), so a lane
+ * of an array of vectors is `[q + r / by][r % by]`.
+ */
+export function splitIndex(e: Expr, by: number): { q: Expr; r?: Expr } | undefined {
+  const l = asLinear(e);
+  if (!l) return undefined;
+  const whole: Linear = { terms: new Map([...l.terms].filter(([, t]) => t.coef % by === 0)), constant: l.constant - (l.constant % by) };
+  const rest: Linear = { terms: new Map([...l.terms].filter(([, t]) => t.coef % by !== 0)), constant: l.constant % by };
+  const q = divideIndex(fromLinear(whole), by)!;
+  return rest.terms.size === 0 && rest.constant === 0 ? { q } : { q, r: fromLinear(rest) };
+}
+
+function fromLinear(l: Linear): Expr {
+  let out: Expr | undefined;
+  for (const { term, coef } of l.terms.values()) {
+    const scaled: Expr = coef === 1 ? term : { k: 'binary', fn: 'mul', a: term, b: int(coef), type: 'i32' };
+    out = out === undefined ? scaled : { k: 'binary', fn: 'add', a: out, b: scaled, type: 'i32' };
+  }
+  if (out === undefined) return int(l.constant);
+  return l.constant === 0 ? out : { k: 'binary', fn: 'add', a: out, b: int(l.constant), type: 'i32' };
+}
+
 interface Linear {
   readonly terms: Map<string, { term: Expr; coef: number }>;
   readonly constant: number;

@@ -9,45 +9,11 @@ export declare const meta: {
   readonly outputs: { readonly price: readonly [64, 1] };
 };
 
-/** The trained parameters, one Float32Array each. */
-export type Params = {
-  /** Param [4,3], initialized he. */
-  W1: Float32Array;
-  /** Param [3], initialized zeros. */
-  b1: Float32Array;
-  /** Param [3,1], initialized xavier. */
-  W2: Float32Array;
-  /** Param [1], initialized zeros. */
-  b2: Float32Array;
-};
-
-/** What `forward` reads. */
-export type ForwardInputs = {
-  /** Input [64,4]. */
-  x: Float32Array;
-};
-
-/** What `forward` returns: fresh arrays. */
-export type Outputs = {
-  /** Output [64,1]. */
-  price: Float32Array;
-};
-
-/** What `loss`, `gradient` and `trainStep` read. */
-export type TrainInputs = {
-  /** Input [64,4]. */
-  x: Float32Array;
-  /** Input [64,1]. */
-  y: Float32Array;
-};
-
-/** The loss and dJ/dparam for every param. */
-export type Gradient = {
-  /** J at the given params and inputs. */
-  loss: number;
-  /** dJ/dparam, fresh arrays of the params' shapes. */
-  grads: Params;
-};
+/** The records of the API, as in the JS module: one Float32Array of the declared shape (`meta`) each. */
+export type Params = { W1: Float32Array; b1: Float32Array; W2: Float32Array; b2: Float32Array };
+export type ForwardInputs = { x: Float32Array };
+export type Outputs = { price: Float32Array };
+export type TrainInputs = { x: Float32Array; y: Float32Array };
 
 /** The graph on one GPUDevice (see gradc/module). */
 export type GpuModel = import('gradc/module').GpuModel<Params, ForwardInputs, TrainInputs, Outputs>;

@@ -12,45 +12,11 @@ export const meta = {
   outputs: { price: [64, 1] },
 } as const;
 
-/** The trained parameters, one Float32Array each. */
-export type Params = {
-  /** Param [4,3], initialized he. */
-  W1: Float32Array;
-  /** Param [3], initialized zeros. */
-  b1: Float32Array;
-  /** Param [3,1], initialized xavier. */
-  W2: Float32Array;
-  /** Param [1], initialized zeros. */
-  b2: Float32Array;
-};
-
-/** What `forward` reads. */
-export type ForwardInputs = {
-  /** Input [64,4]. */
-  x: Float32Array;
-};
-
-/** What `forward` returns: fresh arrays. */
-export type Outputs = {
-  /** Output [64,1]. */
-  price: Float32Array;
-};
-
-/** What `loss`, `gradient` and `trainStep` read. */
-export type TrainInputs = {
-  /** Input [64,4]. */
-  x: Float32Array;
-  /** Input [64,1]. */
-  y: Float32Array;
-};
-
-/** The loss and dJ/dparam for every param. */
-export type Gradient = {
-  /** J at the given params and inputs. */
-  loss: number;
-  /** dJ/dparam, fresh arrays of the params' shapes. */
-  grads: Params;
-};
+/** The records of the API, as in the JS module: one Float32Array of the declared shape (`meta`) each. */
+export type Params = { W1: Float32Array; b1: Float32Array; W2: Float32Array; b2: Float32Array };
+export type ForwardInputs = { x: Float32Array };
+export type Outputs = { price: Float32Array };
+export type TrainInputs = { x: Float32Array; y: Float32Array };
 
 /** The graph on one GPUDevice (see gradc/module). */
 export type GpuModel = Model<Params, ForwardInputs, TrainInputs, Outputs>;
@@ -64,202 +30,152 @@ export const WGSL = `@group(0) @binding(0) var<storage, read> params: array<f32>
 @group(0) @binding(5) var<storage, read_write> params_rw: array<f32>;
 struct Hyper { lr: f32 }
 @group(0) @binding(6) var<uniform> hyper: Hyper;
-
 @compute @workgroup_size(1, 64)
 fn k_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  var tile: array<f32, 3>;
-  let row0 = wg.y * 64u + lid.y;
-  let col0 = wg.x * 3u + lid.x * 3u;
-  var c0_0 = 0f;
-  var c0_1 = 0f;
-  var c0_2 = 0f;
-  for (var p = 0u; p < 4u; p++) {
-    let a0 = inputs[row0 * 4u + p];
-    let b0 = params[p * 3u + col0];
-    let b1 = params[p * 3u + col0 + 1u];
-    let b2 = params[p * 3u + col0 + 2u];
-    c0_0 += a0 * b0;
-    c0_1 += a0 * b1;
-    c0_2 += a0 * b2;
-  }
-  tile[0u] = c0_0;
-  tile[1u] = c0_1;
-  tile[2u] = c0_2;
-  for (var j = 0u; j < 3u; j++) { arena[row0 * 3u + col0 + j] = max(tile[j] + params[col0 + j + 16u], 0f); }
+var tile: array<f32, 3>;
+let row0 = wg.y * 64u + lid.y;
+var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
+for (var p = 0u; p < 4u; p++) {
+let a0 = inputs[row0 * 4u + p];
+let b0 = params[p * 3u]; let b1 = params[p * 3u + 1u]; let b2 = params[p * 3u + 2u];
+c0_0 += a0 * b0; c0_1 += a0 * b1; c0_2 += a0 * b2;
 }
-
+tile[0u] = c0_0; tile[1u] = c0_1; tile[2u] = c0_2;
+for (var j = 0u; j < 3u; j++) { arena[row0 * 3u + j] = max(tile[j] + params[j + 16u], 0f); }
+}
 @compute @workgroup_size(1, 64)
 fn k_o(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  var tile: array<f32, 1>;
-  let row0 = wg.y * 64u + lid.y;
-  let col0 = wg.x + lid.x;
-  var c0_0 = 0f;
-  for (var p = 0u; p < 3u; p++) {
-    let a0 = arena[row0 * 3u + p];
-    let b0 = params[p + col0 + 32u];
-    c0_0 += a0 * b0;
-  }
-  tile[0u] = c0_0;
-  arena[row0 + col0 + 192u] = tile[0u] + params[col0 + 48u];
+var tile: array<f32, 1>;
+let row0 = wg.y * 64u + lid.y;
+var c0_0 = 0f;
+for (var p = 0u; p < 3u; p++) {
+let a0 = arena[row0 * 3u + p];
+let b0 = params[p + 32u];
+c0_0 += a0 * b0;
 }
-
+tile[0u] = c0_0;
+arena[row0 + 192u] = tile[0u] + params[48u];
+}
 @compute @workgroup_size(1, 64)
 fn k_h_affine_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  var tile: array<f32, 3>;
-  let row0 = wg.y * 64u + lid.y;
-  let col0 = wg.x * 3u + lid.x * 3u;
-  var c0_0 = 0f;
-  var c0_1 = 0f;
-  var c0_2 = 0f;
-  for (var p = 0u; p < 4u; p++) {
-    let a0 = inputs[row0 * 4u + p];
-    let b0 = params[p * 3u + col0];
-    let b1 = params[p * 3u + col0 + 1u];
-    let b2 = params[p * 3u + col0 + 2u];
-    c0_0 += a0 * b0;
-    c0_1 += a0 * b1;
-    c0_2 += a0 * b2;
-  }
-  tile[0u] = c0_0;
-  tile[1u] = c0_1;
-  tile[2u] = c0_2;
-  for (var j = 0u; j < 3u; j++) {
-    let e0 = tile[j] + params[col0 + j + 16u];
-    arena[row0 * 3u + col0 + j + 192u] = e0;
-    arena[row0 * 3u + col0 + j] = max(e0, 0f);
-  }
+var tile: array<f32, 3>;
+let row0 = wg.y * 64u + lid.y;
+var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
+for (var p = 0u; p < 4u; p++) {
+let a0 = inputs[row0 * 4u + p];
+let b0 = params[p * 3u]; let b1 = params[p * 3u + 1u]; let b2 = params[p * 3u + 2u];
+c0_0 += a0 * b0; c0_1 += a0 * b1; c0_2 += a0 * b2;
 }
-
+tile[0u] = c0_0; tile[1u] = c0_1; tile[2u] = c0_2;
+for (var j = 0u; j < 3u; j++) {
+let e0 = tile[j] + params[j + 16u];
+arena[row0 * 3u + j + 192u] = e0;
+arena[row0 * 3u + j] = max(e0, 0f);
+}
+}
 @compute @workgroup_size(1, 64)
 fn k_d_o(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  var tile: array<f32, 1>;
-  var t0: array<f32, 1>;
-  var t1: array<f32, 1>;
-  let row0 = wg.y * 64u + lid.y;
-  let col0 = wg.x + lid.x;
-  var c0_0 = 0f;
-  for (var p = 0u; p < 3u; p++) {
-    let a0 = arena[row0 * 3u + p];
-    let b0 = params[p + col0 + 32u];
-    c0_0 += a0 * b0;
-  }
-  tile[0u] = c0_0;
-  t0[0u] = 0f;
-  t1[0u] = 0f;
-  let e1 = tile[0u] + params[col0 + 48u] - inputs[row0 + col0 + 256u];
-  let e2 = e1 * 0.015625f;
-  arena[row0 + col0 + 384u] = e2;
-  t0[0u] += e1 * e1 * 0.5f;
-  t1[0u] += e2;
-  scratch[wg.y * 64u + wg.x * 64u + lid.y + lid.x] = t0[0u];
-  scratch[wg.y * 64u + lid.y + col0 + 192u] = t1[0u];
+var tile: array<f32, 1>;
+var t0: array<f32, 1>;
+var t1: array<f32, 1>;
+let row0 = wg.y * 64u + lid.y;
+var c0_0 = 0f;
+for (var p = 0u; p < 3u; p++) {
+let a0 = arena[row0 * 3u + p];
+let b0 = params[p + 32u];
+c0_0 += a0 * b0;
 }
-
+tile[0u] = c0_0;
+t0[0u] = 0f;
+t1[0u] = 0f;
+let e1 = tile[0u] + params[48u] - inputs[row0 + 256u];
+let e2 = e1 * 0.015625f;
+arena[row0 + 384u] = e2;
+t0[0u] += e1 * e1 * 0.5f;
+t1[0u] += e2;
+scratch[wg.y * 64u + wg.x * 64u + lid.y + lid.x] = t0[0u];
+scratch[wg.y * 64u + lid.y + 192u] = t1[0u];
+}
 @compute @workgroup_size(256)
 fn k_d_o_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.y * 256u + wg.x * 256u + lid.x;
-  if (i < 1u) {
-    var s0 = 0f;
-    for (var b = 0u; b < 64u; b++) { s0 += scratch[b + i]; }
-    arena[i + 448u] = s0 * 0.015625f;
-    var s1 = 0f;
-    for (var b = 0u; b < 64u; b++) { s1 += scratch[b + i + 192u]; }
-    grads[i + 48u] = s1;
-  }
+let i = wg.y * 256u + wg.x * 256u + lid.x;
+if (i < 1u) {
+var s0 = 0f;
+for (var b = 0u; b < 64u; b++) { s0 += scratch[b + i]; }
+arena[i + 448u] = s0 * 0.015625f;
+var s1 = 0f;
+for (var b = 0u; b < 64u; b++) { s1 += scratch[b + i + 192u]; }
+grads[i + 48u] = s1;
 }
-
+}
 @compute @workgroup_size(1, 64)
 fn k_d_h_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  var tile: array<f32, 3>;
-  var t0: array<f32, 3>;
-  let row0 = wg.y * 64u + lid.y;
-  let col0 = wg.x * 3u + lid.x * 3u;
-  var c0_0 = 0f;
-  var c0_1 = 0f;
-  var c0_2 = 0f;
-  let a0 = arena[row0 + 384u];
-  let b0 = params[col0 + 32u];
-  let b1 = params[col0 + 33u];
-  let b2 = params[col0 + 34u];
-  c0_0 += a0 * b0;
-  c0_1 += a0 * b1;
-  c0_2 += a0 * b2;
-  tile[0u] = c0_0;
-  tile[1u] = c0_1;
-  tile[2u] = c0_2;
-  for (var zt0 = 0u; zt0 < 3u; zt0++) { t0[zt0] = 0f; }
-  for (var j = 0u; j < 3u; j++) {
-    let e0 = select(0f, tile[j], arena[row0 * 3u + col0 + j + 192u] >= 0f);
-    arena[row0 * 3u + col0 + j + 464u] = e0;
-    t0[j] += e0;
-  }
-  for (var v = 0u; v < 3u; v++) { scratch[wg.y * 192u + lid.y * 3u + col0 + v] = t0[v]; }
+var tile: array<f32, 3>;
+var t0: array<f32, 3>;
+let row0 = wg.y * 64u + lid.y;
+var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
+let a0 = arena[row0 + 384u];
+let b0 = params[32u]; let b1 = params[33u]; let b2 = params[34u];
+c0_0 += a0 * b0; c0_1 += a0 * b1; c0_2 += a0 * b2;
+tile[0u] = c0_0; tile[1u] = c0_1; tile[2u] = c0_2;
+for (var zt0 = 0u; zt0 < 3u; zt0++) { t0[zt0] = 0f; }
+for (var j = 0u; j < 3u; j++) {
+let e0 = select(0f, tile[j], arena[row0 * 3u + j + 192u] >= 0f);
+arena[row0 * 3u + j + 464u] = e0;
+t0[j] += e0;
 }
-
+for (var v = 0u; v < 3u; v++) { scratch[wg.y * 192u + lid.y * 3u + v] = t0[v]; }
+}
 @compute @workgroup_size(256)
 fn k_d_h_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.y * 256u + wg.x * 256u + lid.x;
-  if (i < 3u) {
-    var s0 = 0f;
-    for (var b = 0u; b < 64u; b++) { s0 += scratch[b * 3u + i]; }
-    grads[i + 16u] = s0;
-  }
+let i = wg.y * 256u + wg.x * 256u + lid.x;
+if (i < 3u) {
+var s0 = 0f;
+for (var b = 0u; b < 64u; b++) { s0 += scratch[b * 3u + i]; }
+grads[i + 16u] = s0;
 }
-
+}
 @compute @workgroup_size(1, 64)
 fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  var tile: array<f32, 1>;
-  let row0 = wg.y * 64u + lid.y;
-  let col0 = wg.x + lid.x;
-  var c0_0 = 0f;
-  for (var p = 0u; p < 64u; p++) {
-    let a0 = arena[p * 3u + row0];
-    let b0 = arena[p + col0 + 384u];
-    c0_0 += a0 * b0;
-  }
-  tile[0u] = c0_0;
-  if (row0 < 3u) {
-    grads[row0 + col0 + 32u] = tile[0u];
-  }
+var tile: array<f32, 1>;
+let row0 = wg.y * 64u + lid.y;
+var c0_0 = 0f;
+for (var p = 0u; p < 64u; p++) {
+let a0 = arena[p * 3u + row0];
+let b0 = arena[p + 384u];
+c0_0 += a0 * b0;
 }
-
+tile[0u] = c0_0;
+if (row0 < 3u) {
+grads[row0 + 32u] = tile[0u];
+}
+}
 @compute @workgroup_size(1, 64)
 fn k_d_W1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  var tile: array<f32, 3>;
-  let row0 = wg.y * 64u + lid.y;
-  let col0 = wg.x * 3u + lid.x * 3u;
-  var c0_0 = 0f;
-  var c0_1 = 0f;
-  var c0_2 = 0f;
-  for (var p = 0u; p < 64u; p++) {
-    let a0 = inputs[p * 4u + row0];
-    let b0 = arena[p * 3u + col0 + 464u];
-    let b1 = arena[p * 3u + col0 + 465u];
-    let b2 = arena[p * 3u + col0 + 466u];
-    c0_0 += a0 * b0;
-    c0_1 += a0 * b1;
-    c0_2 += a0 * b2;
-  }
-  tile[0u] = c0_0;
-  tile[1u] = c0_1;
-  tile[2u] = c0_2;
-  for (var j = 0u; j < 3u; j++) {
-    if (row0 < 4u) {
-      grads[row0 * 3u + col0 + j] = tile[j];
-    }
-  }
+var tile: array<f32, 3>;
+let row0 = wg.y * 64u + lid.y;
+var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
+for (var p = 0u; p < 64u; p++) {
+let a0 = inputs[p * 4u + row0];
+let b0 = arena[p * 3u + 464u]; let b1 = arena[p * 3u + 465u]; let b2 = arena[p * 3u + 466u];
+c0_0 += a0 * b0; c0_1 += a0 * b1; c0_2 += a0 * b2;
 }
-
+tile[0u] = c0_0; tile[1u] = c0_1; tile[2u] = c0_2;
+for (var j = 0u; j < 3u; j++) {
+if (row0 < 4u) {
+grads[row0 * 3u + j] = tile[j];
+}
+}
+}
 @compute @workgroup_size(256)
 fn k_sgd(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.y * 256u + wg.x * 256u + lid.x;
-  if (i < 64u) {
-    let v0 = params_rw[i];
-    let v1 = grads[i];
-    params_rw[i] = v0 - hyper.lr * v1;
-  }
+let i = wg.y * 256u + wg.x * 256u + lid.x;
+if (i < 64u) {
+let v0 = params_rw[i];
+let v1 = grads[i];
+params_rw[i] = v0 - hyper.lr * v1;
 }
-`;
+}`;
 
 /**
  * What the WebGPU driver (gradc/runtime/webgpu) reads: the GPU buffers (floats) and the buffer of each binding, every

@@ -24,23 +24,14 @@ struct Hyper { lr: f32 }
 fn k_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var tile: array<f32, 3>;
   let row0 = wg.y * 64u + lid.y;
-  let col0 = wg.x * 3u + lid.x * 3u;
-  var c0_0 = 0f;
-  var c0_1 = 0f;
-  var c0_2 = 0f;
+  var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
   for (var p = 0u; p < 4u; p++) {
     let a0 = inputs[row0 * 4u + p];
-    let b0 = params[p * 3u + col0];
-    let b1 = params[p * 3u + col0 + 1u];
-    let b2 = params[p * 3u + col0 + 2u];
-    c0_0 += a0 * b0;
-    c0_1 += a0 * b1;
-    c0_2 += a0 * b2;
+    let b0 = params[p * 3u]; let b1 = params[p * 3u + 1u]; let b2 = params[p * 3u + 2u];
+    c0_0 += a0 * b0; c0_1 += a0 * b1; c0_2 += a0 * b2;
   }
-  tile[0u] = c0_0;
-  tile[1u] = c0_1;
-  tile[2u] = c0_2;
-  for (var j = 0u; j < 3u; j++) { arena[row0 * 3u + col0 + j] = max(tile[j] + params[col0 + j + 16u], 0f); }
+  tile[0u] = c0_0; tile[1u] = c0_1; tile[2u] = c0_2;
+  for (var j = 0u; j < 3u; j++) { arena[row0 * 3u + j] = max(tile[j] + params[j + 16u], 0f); }
 }
 
 // matmul [64,1], k = 3:
@@ -51,15 +42,14 @@ fn k_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3
 fn k_o(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var tile: array<f32, 1>;
   let row0 = wg.y * 64u + lid.y;
-  let col0 = wg.x + lid.x;
   var c0_0 = 0f;
   for (var p = 0u; p < 3u; p++) {
     let a0 = arena[row0 * 3u + p];
-    let b0 = params[p + col0 + 32u];
+    let b0 = params[p + 32u];
     c0_0 += a0 * b0;
   }
   tile[0u] = c0_0;
-  arena[row0 + col0 + 192u] = tile[0u] + params[col0 + 48u];
+  arena[row0 + 192u] = tile[0u] + params[48u];
 }
 
 // matmul [64,3], k = 4:
@@ -71,26 +61,17 @@ fn k_o(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3
 fn k_h_affine_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var tile: array<f32, 3>;
   let row0 = wg.y * 64u + lid.y;
-  let col0 = wg.x * 3u + lid.x * 3u;
-  var c0_0 = 0f;
-  var c0_1 = 0f;
-  var c0_2 = 0f;
+  var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
   for (var p = 0u; p < 4u; p++) {
     let a0 = inputs[row0 * 4u + p];
-    let b0 = params[p * 3u + col0];
-    let b1 = params[p * 3u + col0 + 1u];
-    let b2 = params[p * 3u + col0 + 2u];
-    c0_0 += a0 * b0;
-    c0_1 += a0 * b1;
-    c0_2 += a0 * b2;
+    let b0 = params[p * 3u]; let b1 = params[p * 3u + 1u]; let b2 = params[p * 3u + 2u];
+    c0_0 += a0 * b0; c0_1 += a0 * b1; c0_2 += a0 * b2;
   }
-  tile[0u] = c0_0;
-  tile[1u] = c0_1;
-  tile[2u] = c0_2;
+  tile[0u] = c0_0; tile[1u] = c0_1; tile[2u] = c0_2;
   for (var j = 0u; j < 3u; j++) {
-    let e0 = tile[j] + params[col0 + j + 16u];
-    arena[row0 * 3u + col0 + j + 192u] = e0;
-    arena[row0 * 3u + col0 + j] = max(e0, 0f);
+    let e0 = tile[j] + params[j + 16u];
+    arena[row0 * 3u + j + 192u] = e0;
+    arena[row0 * 3u + j] = max(e0, 0f);
   }
 }
 
@@ -107,23 +88,22 @@ fn k_d_o(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: ve
   var t0: array<f32, 1>;
   var t1: array<f32, 1>;
   let row0 = wg.y * 64u + lid.y;
-  let col0 = wg.x + lid.x;
   var c0_0 = 0f;
   for (var p = 0u; p < 3u; p++) {
     let a0 = arena[row0 * 3u + p];
-    let b0 = params[p + col0 + 32u];
+    let b0 = params[p + 32u];
     c0_0 += a0 * b0;
   }
   tile[0u] = c0_0;
   t0[0u] = 0f;
   t1[0u] = 0f;
-  let e1 = tile[0u] + params[col0 + 48u] - inputs[row0 + col0 + 256u];
+  let e1 = tile[0u] + params[48u] - inputs[row0 + 256u];
   let e2 = e1 * 0.015625f;
-  arena[row0 + col0 + 384u] = e2;
+  arena[row0 + 384u] = e2;
   t0[0u] += e1 * e1 * 0.5f;
   t1[0u] += e2;
   scratch[wg.y * 64u + wg.x * 64u + lid.y + lid.x] = t0[0u];
-  scratch[wg.y * 64u + lid.y + col0 + 192u] = t1[0u];
+  scratch[wg.y * 64u + lid.y + 192u] = t1[0u];
 }
 
 // finishes squared_loss, d_b2: combines the partial results of d_o
@@ -151,27 +131,18 @@ fn k_d_h_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
   var tile: array<f32, 3>;
   var t0: array<f32, 3>;
   let row0 = wg.y * 64u + lid.y;
-  let col0 = wg.x * 3u + lid.x * 3u;
-  var c0_0 = 0f;
-  var c0_1 = 0f;
-  var c0_2 = 0f;
+  var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
   let a0 = arena[row0 + 384u];
-  let b0 = params[col0 + 32u];
-  let b1 = params[col0 + 33u];
-  let b2 = params[col0 + 34u];
-  c0_0 += a0 * b0;
-  c0_1 += a0 * b1;
-  c0_2 += a0 * b2;
-  tile[0u] = c0_0;
-  tile[1u] = c0_1;
-  tile[2u] = c0_2;
+  let b0 = params[32u]; let b1 = params[33u]; let b2 = params[34u];
+  c0_0 += a0 * b0; c0_1 += a0 * b1; c0_2 += a0 * b2;
+  tile[0u] = c0_0; tile[1u] = c0_1; tile[2u] = c0_2;
   for (var zt0 = 0u; zt0 < 3u; zt0++) { t0[zt0] = 0f; }
   for (var j = 0u; j < 3u; j++) {
-    let e0 = select(0f, tile[j], arena[row0 * 3u + col0 + j + 192u] >= 0f);
-    arena[row0 * 3u + col0 + j + 464u] = e0;
+    let e0 = select(0f, tile[j], arena[row0 * 3u + j + 192u] >= 0f);
+    arena[row0 * 3u + j + 464u] = e0;
     t0[j] += e0;
   }
-  for (var v = 0u; v < 3u; v++) { scratch[wg.y * 192u + lid.y * 3u + col0 + v] = t0[v]; }
+  for (var v = 0u; v < 3u; v++) { scratch[wg.y * 192u + lid.y * 3u + v] = t0[v]; }
 }
 
 // finishes d_b1: combines the partial results of d_h_affine
@@ -193,16 +164,15 @@ fn k_d_h_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocati
 fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var tile: array<f32, 1>;
   let row0 = wg.y * 64u + lid.y;
-  let col0 = wg.x + lid.x;
   var c0_0 = 0f;
   for (var p = 0u; p < 64u; p++) {
     let a0 = arena[p * 3u + row0];
-    let b0 = arena[p + col0 + 384u];
+    let b0 = arena[p + 384u];
     c0_0 += a0 * b0;
   }
   tile[0u] = c0_0;
   if (row0 < 3u) {
-    grads[row0 + col0 + 32u] = tile[0u];
+    grads[row0 + 32u] = tile[0u];
   }
 }
 
@@ -213,25 +183,16 @@ fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
 fn k_d_W1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var tile: array<f32, 3>;
   let row0 = wg.y * 64u + lid.y;
-  let col0 = wg.x * 3u + lid.x * 3u;
-  var c0_0 = 0f;
-  var c0_1 = 0f;
-  var c0_2 = 0f;
+  var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
   for (var p = 0u; p < 64u; p++) {
     let a0 = inputs[p * 4u + row0];
-    let b0 = arena[p * 3u + col0 + 464u];
-    let b1 = arena[p * 3u + col0 + 465u];
-    let b2 = arena[p * 3u + col0 + 466u];
-    c0_0 += a0 * b0;
-    c0_1 += a0 * b1;
-    c0_2 += a0 * b2;
+    let b0 = arena[p * 3u + 464u]; let b1 = arena[p * 3u + 465u]; let b2 = arena[p * 3u + 466u];
+    c0_0 += a0 * b0; c0_1 += a0 * b1; c0_2 += a0 * b2;
   }
-  tile[0u] = c0_0;
-  tile[1u] = c0_1;
-  tile[2u] = c0_2;
+  tile[0u] = c0_0; tile[1u] = c0_1; tile[2u] = c0_2;
   for (var j = 0u; j < 3u; j++) {
     if (row0 < 4u) {
-      grads[row0 * 3u + col0 + j] = tile[j];
+      grads[row0 * 3u + j] = tile[j];
     }
   }
 }

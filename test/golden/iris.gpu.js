@@ -14,609 +14,303 @@ const WGSL = `@group(0) @binding(0) var<storage, read> params: array<f32>;
 @group(0) @binding(5) var<storage, read_write> params_rw: array<f32>;
 struct Hyper { lr: f32 }
 @group(0) @binding(6) var<uniform> hyper: Hyper;
-
 @compute @workgroup_size(8, 8)
 fn k_h1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  var tile: array<f32, 16>;
-  let row0 = wg.y * 32u + lid.y * 4u;
-  let col0 = wg.x * 32u + lid.x * 4u;
-  var c0_0 = 0f;
-  var c0_1 = 0f;
-  var c0_2 = 0f;
-  var c0_3 = 0f;
-  var c1_0 = 0f;
-  var c1_1 = 0f;
-  var c1_2 = 0f;
-  var c1_3 = 0f;
-  var c2_0 = 0f;
-  var c2_1 = 0f;
-  var c2_2 = 0f;
-  var c2_3 = 0f;
-  var c3_0 = 0f;
-  var c3_1 = 0f;
-  var c3_2 = 0f;
-  var c3_3 = 0f;
-  for (var p = 0u; p < 4u; p++) {
-    let a0 = inputs[row0 * 4u + p];
-    let a1 = inputs[row0 * 4u + p + 4u];
-    let a2 = inputs[row0 * 4u + p + 8u];
-    let a3 = inputs[row0 * 4u + p + 12u];
-    let b0 = params[p * 16u + col0];
-    let b1 = params[p * 16u + col0 + 1u];
-    let b2 = params[p * 16u + col0 + 2u];
-    let b3 = params[p * 16u + col0 + 3u];
-    c0_0 += a0 * b0;
-    c0_1 += a0 * b1;
-    c0_2 += a0 * b2;
-    c0_3 += a0 * b3;
-    c1_0 += a1 * b0;
-    c1_1 += a1 * b1;
-    c1_2 += a1 * b2;
-    c1_3 += a1 * b3;
-    c2_0 += a2 * b0;
-    c2_1 += a2 * b1;
-    c2_2 += a2 * b2;
-    c2_3 += a2 * b3;
-    c3_0 += a3 * b0;
-    c3_1 += a3 * b1;
-    c3_2 += a3 * b2;
-    c3_3 += a3 * b3;
-  }
-  tile[0u] = c0_0;
-  tile[1u] = c0_1;
-  tile[2u] = c0_2;
-  tile[3u] = c0_3;
-  tile[4u] = c1_0;
-  tile[5u] = c1_1;
-  tile[6u] = c1_2;
-  tile[7u] = c1_3;
-  tile[8u] = c2_0;
-  tile[9u] = c2_1;
-  tile[10u] = c2_2;
-  tile[11u] = c2_3;
-  tile[12u] = c3_0;
-  tile[13u] = c3_1;
-  tile[14u] = c3_2;
-  tile[15u] = c3_3;
-  for (var r = 0u; r < 4u; r++) {
-    for (var j = 0u; j < 4u; j++) {
-      if (row0 + r < 15u && col0 + j < 16u) {
-        let e0 = tile[r * 4u + j] + params[col0 + j + 64u];
-        let e1 = exp(-2f * abs(e0));
-        let e2 = (1f - e1) / (1f + e1);
-        arena[row0 * 16u + r * 16u + col0 + j] = select(-e2, e2, e0 >= 0f);
-      }
-    }
-  }
+var acc: array<vec4<f32>, 4>;
+let row0 = wg.y * 32u + lid.y * 4u;
+let col0 = wg.x * 32u + lid.x * 4u;
+for (var p = 0u; p < 4u; p++) {
+let a0 = inputs[row0 * 4u + p];
+let a1 = inputs[row0 * 4u + p + 4u];
+let a2 = inputs[row0 * 4u + p + 8u];
+let a3 = inputs[row0 * 4u + p + 12u];
+let b0 = params[p * 16u + col0];
+let b1 = params[p * 16u + col0 + 1u];
+let b2 = params[p * 16u + col0 + 2u];
+let b3 = params[p * 16u + col0 + 3u];
+acc[0u] += vec4<f32>(a0) * vec4<f32>(b0, b1, b2, b3);
+acc[1u] += vec4<f32>(a1) * vec4<f32>(b0, b1, b2, b3);
+acc[2u] += vec4<f32>(a2) * vec4<f32>(b0, b1, b2, b3);
+acc[3u] += vec4<f32>(a3) * vec4<f32>(b0, b1, b2, b3);
 }
-
+for (var r = 0u; r < 4u; r++) {
+for (var j = 0u; j < 4u; j++) {
+if (row0 + r < 15u && col0 + j < 16u) {
+let e0 = acc[r][j] + params[col0 + j + 64u];
+let e1 = exp(-2f * abs(e0));
+let e2 = (1f - e1) / (1f + e1);
+arena[row0 * 16u + r * 16u + col0 + j] = select(-e2, e2, e0 >= 0f);
+}
+}
+}
+}
 @compute @workgroup_size(8, 8)
 fn k_h2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  var tile: array<f32, 16>;
-  let row0 = wg.y * 32u + lid.y * 4u;
-  let col0 = wg.x * 32u + lid.x * 4u;
-  var c0_0 = 0f;
-  var c0_1 = 0f;
-  var c0_2 = 0f;
-  var c0_3 = 0f;
-  var c1_0 = 0f;
-  var c1_1 = 0f;
-  var c1_2 = 0f;
-  var c1_3 = 0f;
-  var c2_0 = 0f;
-  var c2_1 = 0f;
-  var c2_2 = 0f;
-  var c2_3 = 0f;
-  var c3_0 = 0f;
-  var c3_1 = 0f;
-  var c3_2 = 0f;
-  var c3_3 = 0f;
-  for (var p = 0u; p < 16u; p++) {
-    let a0 = arena[row0 * 16u + p];
-    let a1 = arena[row0 * 16u + p + 16u];
-    let a2 = arena[row0 * 16u + p + 32u];
-    let a3 = arena[row0 * 16u + p + 48u];
-    let b0 = params[p * 8u + col0 + 80u];
-    let b1 = params[p * 8u + col0 + 81u];
-    let b2 = params[p * 8u + col0 + 82u];
-    let b3 = params[p * 8u + col0 + 83u];
-    c0_0 += a0 * b0;
-    c0_1 += a0 * b1;
-    c0_2 += a0 * b2;
-    c0_3 += a0 * b3;
-    c1_0 += a1 * b0;
-    c1_1 += a1 * b1;
-    c1_2 += a1 * b2;
-    c1_3 += a1 * b3;
-    c2_0 += a2 * b0;
-    c2_1 += a2 * b1;
-    c2_2 += a2 * b2;
-    c2_3 += a2 * b3;
-    c3_0 += a3 * b0;
-    c3_1 += a3 * b1;
-    c3_2 += a3 * b2;
-    c3_3 += a3 * b3;
-  }
-  tile[0u] = c0_0;
-  tile[1u] = c0_1;
-  tile[2u] = c0_2;
-  tile[3u] = c0_3;
-  tile[4u] = c1_0;
-  tile[5u] = c1_1;
-  tile[6u] = c1_2;
-  tile[7u] = c1_3;
-  tile[8u] = c2_0;
-  tile[9u] = c2_1;
-  tile[10u] = c2_2;
-  tile[11u] = c2_3;
-  tile[12u] = c3_0;
-  tile[13u] = c3_1;
-  tile[14u] = c3_2;
-  tile[15u] = c3_3;
-  for (var r = 0u; r < 4u; r++) {
-    for (var j = 0u; j < 4u; j++) {
-      if (row0 + r < 15u && col0 + j < 8u) {
-        let e0 = tile[r * 4u + j] + params[col0 + j + 208u];
-        let e1 = exp(-2f * abs(e0));
-        let e2 = (1f - e1) / (1f + e1);
-        arena[row0 * 8u + r * 8u + col0 + j + 240u] = select(-e2, e2, e0 >= 0f);
-      }
-    }
-  }
+var acc: array<vec4<f32>, 4>;
+let row0 = wg.y * 32u + lid.y * 4u;
+let col0 = wg.x * 32u + lid.x * 4u;
+for (var p = 0u; p < 16u; p++) {
+let a0 = arena[row0 * 16u + p];
+let a1 = arena[row0 * 16u + p + 16u];
+let a2 = arena[row0 * 16u + p + 32u];
+let a3 = arena[row0 * 16u + p + 48u];
+let b0 = params[p * 8u + col0 + 80u];
+let b1 = params[p * 8u + col0 + 81u];
+let b2 = params[p * 8u + col0 + 82u];
+let b3 = params[p * 8u + col0 + 83u];
+acc[0u] += vec4<f32>(a0) * vec4<f32>(b0, b1, b2, b3);
+acc[1u] += vec4<f32>(a1) * vec4<f32>(b0, b1, b2, b3);
+acc[2u] += vec4<f32>(a2) * vec4<f32>(b0, b1, b2, b3);
+acc[3u] += vec4<f32>(a3) * vec4<f32>(b0, b1, b2, b3);
 }
-
+for (var r = 0u; r < 4u; r++) {
+for (var j = 0u; j < 4u; j++) {
+if (row0 + r < 15u && col0 + j < 8u) {
+let e0 = acc[r][j] + params[col0 + j + 208u];
+let e1 = exp(-2f * abs(e0));
+let e2 = (1f - e1) / (1f + e1);
+arena[row0 * 8u + r * 8u + col0 + j + 240u] = select(-e2, e2, e0 >= 0f);
+}
+}
+}
+}
 @compute @workgroup_size(1, 64)
 fn k_scores(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  var tile: array<f32, 3>;
-  let row0 = wg.y * 64u + lid.y;
-  let col0 = wg.x * 3u + lid.x * 3u;
-  var c0_0 = 0f;
-  var c0_1 = 0f;
-  var c0_2 = 0f;
-  for (var p = 0u; p < 8u; p++) {
-    let a0 = arena[row0 * 8u + p + 240u];
-    let b0 = params[p * 3u + col0 + 224u];
-    let b1 = params[p * 3u + col0 + 225u];
-    let b2 = params[p * 3u + col0 + 226u];
-    c0_0 += a0 * b0;
-    c0_1 += a0 * b1;
-    c0_2 += a0 * b2;
-  }
-  tile[0u] = c0_0;
-  tile[1u] = c0_1;
-  tile[2u] = c0_2;
-  for (var j = 0u; j < 3u; j++) {
-    if (row0 < 15u) {
-      let e0 = tile[j] + params[col0 + j + 256u];
-      let e1 = exp(-abs(e0));
-      let e2 = 1f + e1;
-      arena[row0 * 3u + col0 + j] = select(e1 / e2, 1f / e2, e0 >= 0f);
-    }
-  }
+var tile: array<f32, 3>;
+let row0 = wg.y * 64u + lid.y;
+var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
+for (var p = 0u; p < 8u; p++) {
+let a0 = arena[row0 * 8u + p + 240u];
+let b0 = params[p * 3u + 224u]; let b1 = params[p * 3u + 225u]; let b2 = params[p * 3u + 226u];
+c0_0 += a0 * b0; c0_1 += a0 * b1; c0_2 += a0 * b2;
 }
-
+tile[0u] = c0_0; tile[1u] = c0_1; tile[2u] = c0_2;
+for (var j = 0u; j < 3u; j++) {
+if (row0 < 15u) {
+let e0 = tile[j] + params[j + 256u];
+let e1 = exp(-abs(e0));
+let e2 = 1f + e1;
+arena[row0 * 3u + j] = select(e1 / e2, 1f / e2, e0 >= 0f);
+}
+}
+}
 @compute @workgroup_size(1, 64)
 fn k_d_scores_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  var tile: array<f32, 3>;
-  var t0: array<f32, 1>;
-  var t1: array<f32, 3>;
-  let row0 = wg.y * 64u + lid.y;
-  let col0 = wg.x * 3u + lid.x * 3u;
-  var c0_0 = 0f;
-  var c0_1 = 0f;
-  var c0_2 = 0f;
-  for (var p = 0u; p < 8u; p++) {
-    let a0 = arena[row0 * 8u + p + 240u];
-    let b0 = params[p * 3u + col0 + 224u];
-    let b1 = params[p * 3u + col0 + 225u];
-    let b2 = params[p * 3u + col0 + 226u];
-    c0_0 += a0 * b0;
-    c0_1 += a0 * b1;
-    c0_2 += a0 * b2;
-  }
-  tile[0u] = c0_0;
-  tile[1u] = c0_1;
-  tile[2u] = c0_2;
-  t0[0u] = 0f;
-  for (var zt1 = 0u; zt1 < 3u; zt1++) { t1[zt1] = 0f; }
-  for (var j = 0u; j < 3u; j++) {
-    if (row0 < 15u) {
-      let e0 = col0 + j;
-      let e1 = tile[j] + params[e0 + 256u];
-      let e2 = exp(-abs(e1));
-      let e3 = 1f + e2;
-      let e4 = select(e2 / e3, 1f / e3, e1 >= 0f);
-      let e5 = e4 - inputs[row0 * 3u + e0 + 64u];
-      let e6 = e5 * 0.06666666666666667f * (e4 * (1f - e4));
-      arena[row0 * 3u + col0 + j + 368u] = e6;
-      t0[0u] += e5 * e5 * 0.5f;
-      t1[j] += e6;
-    }
-  }
-  scratch[wg.y * 64u + wg.x * 64u + lid.y + lid.x] = t0[0u];
-  for (var v = 0u; v < 3u; v++) { scratch[wg.y * 192u + lid.y * 3u + col0 + v + 128u] = t1[v]; }
+var tile: array<f32, 3>;
+var t0: array<f32, 1>;
+var t1: array<f32, 3>;
+let row0 = wg.y * 64u + lid.y;
+var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
+for (var p = 0u; p < 8u; p++) {
+let a0 = arena[row0 * 8u + p + 240u];
+let b0 = params[p * 3u + 224u]; let b1 = params[p * 3u + 225u]; let b2 = params[p * 3u + 226u];
+c0_0 += a0 * b0; c0_1 += a0 * b1; c0_2 += a0 * b2;
 }
-
+tile[0u] = c0_0; tile[1u] = c0_1; tile[2u] = c0_2;
+t0[0u] = 0f;
+for (var zt1 = 0u; zt1 < 3u; zt1++) { t1[zt1] = 0f; }
+for (var j = 0u; j < 3u; j++) {
+if (row0 < 15u) {
+let e1 = tile[j] + params[j + 256u];
+let e2 = exp(-abs(e1));
+let e3 = 1f + e2;
+let e4 = select(e2 / e3, 1f / e3, e1 >= 0f);
+let e5 = e4 - inputs[row0 * 3u + j + 64u];
+let e6 = e5 * 0.06666666666666667f * (e4 * (1f - e4));
+arena[row0 * 3u + j + 368u] = e6;
+t0[0u] += e5 * e5 * 0.5f;
+t1[j] += e6;
+}
+}
+scratch[wg.y * 64u + wg.x * 64u + lid.y + lid.x] = t0[0u];
+for (var v = 0u; v < 3u; v++) { scratch[wg.y * 192u + lid.y * 3u + v + 128u] = t1[v]; }
+}
 @compute @workgroup_size(256)
 fn k_d_scores_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.y * 256u + wg.x * 256u + lid.x;
-  if (i < 3u) {
-    if (i < 1u) {
-      var s0 = 0f;
-      for (var b = 0u; b < 64u; b++) { s0 += scratch[b + i]; }
-      arena[i + 416u] = s0 * 0.06666666666666667f;
-    }
-    var s1 = 0f;
-    for (var b = 0u; b < 64u; b++) { s1 += scratch[b * 3u + i + 128u]; }
-    grads[i + 256u] = s1;
-  }
+let i = wg.y * 256u + wg.x * 256u + lid.x;
+if (i < 3u) {
+if (i < 1u) {
+var s0 = 0f;
+for (var b = 0u; b < 64u; b++) { s0 += scratch[b + i]; }
+arena[i + 416u] = s0 * 0.06666666666666667f;
 }
-
+var s1 = 0f;
+for (var b = 0u; b < 64u; b++) { s1 += scratch[b * 3u + i + 128u]; }
+grads[i + 256u] = s1;
+}
+}
 @compute @workgroup_size(8, 8)
 fn k_d_h2_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  var tile: array<f32, 16>;
-  var t0: array<f32, 4>;
-  let row0 = wg.y * 32u + lid.y * 4u;
-  let col0 = wg.x * 32u + lid.x * 4u;
-  var c0_0 = 0f;
-  var c0_1 = 0f;
-  var c0_2 = 0f;
-  var c0_3 = 0f;
-  var c1_0 = 0f;
-  var c1_1 = 0f;
-  var c1_2 = 0f;
-  var c1_3 = 0f;
-  var c2_0 = 0f;
-  var c2_1 = 0f;
-  var c2_2 = 0f;
-  var c2_3 = 0f;
-  var c3_0 = 0f;
-  var c3_1 = 0f;
-  var c3_2 = 0f;
-  var c3_3 = 0f;
-  for (var p = 0u; p < 3u; p++) {
-    let a0 = arena[row0 * 3u + p + 368u];
-    let a1 = arena[row0 * 3u + p + 371u];
-    let a2 = arena[row0 * 3u + p + 374u];
-    let a3 = arena[row0 * 3u + p + 377u];
-    let b0 = params[col0 * 3u + p + 224u];
-    let b1 = params[col0 * 3u + p + 227u];
-    let b2 = params[col0 * 3u + p + 230u];
-    let b3 = params[col0 * 3u + p + 233u];
-    c0_0 += a0 * b0;
-    c0_1 += a0 * b1;
-    c0_2 += a0 * b2;
-    c0_3 += a0 * b3;
-    c1_0 += a1 * b0;
-    c1_1 += a1 * b1;
-    c1_2 += a1 * b2;
-    c1_3 += a1 * b3;
-    c2_0 += a2 * b0;
-    c2_1 += a2 * b1;
-    c2_2 += a2 * b2;
-    c2_3 += a2 * b3;
-    c3_0 += a3 * b0;
-    c3_1 += a3 * b1;
-    c3_2 += a3 * b2;
-    c3_3 += a3 * b3;
-  }
-  tile[0u] = c0_0;
-  tile[1u] = c0_1;
-  tile[2u] = c0_2;
-  tile[3u] = c0_3;
-  tile[4u] = c1_0;
-  tile[5u] = c1_1;
-  tile[6u] = c1_2;
-  tile[7u] = c1_3;
-  tile[8u] = c2_0;
-  tile[9u] = c2_1;
-  tile[10u] = c2_2;
-  tile[11u] = c2_3;
-  tile[12u] = c3_0;
-  tile[13u] = c3_1;
-  tile[14u] = c3_2;
-  tile[15u] = c3_3;
-  for (var zt0 = 0u; zt0 < 4u; zt0++) { t0[zt0] = 0f; }
-  for (var r = 0u; r < 4u; r++) {
-    for (var j = 0u; j < 4u; j++) {
-      if (row0 + r < 15u && col0 + j < 8u) {
-        let e0 = arena[row0 * 8u + r * 8u + col0 + j + 240u];
-        let e1 = tile[r * 4u + j] * (1f - e0 * e0);
-        arena[row0 * 8u + r * 8u + col0 + j + 432u] = e1;
-        t0[j] += e1;
-      }
-    }
-  }
-  for (var v = 0u; v < 4u; v++) {
-    if (col0 + v < 8u) {
-      scratch[wg.y * 64u + lid.y * 8u + col0 + v] = t0[v];
-    }
-  }
+var acc: array<vec4<f32>, 4>;
+var t0: array<f32, 4>;
+let row0 = wg.y * 32u + lid.y * 4u;
+let col0 = wg.x * 32u + lid.x * 4u;
+for (var p = 0u; p < 3u; p++) {
+let a0 = arena[row0 * 3u + p + 368u];
+let a1 = arena[row0 * 3u + p + 371u];
+let a2 = arena[row0 * 3u + p + 374u];
+let a3 = arena[row0 * 3u + p + 377u];
+let b0 = params[col0 * 3u + p + 224u];
+let b1 = params[col0 * 3u + p + 227u];
+let b2 = params[col0 * 3u + p + 230u];
+let b3 = params[col0 * 3u + p + 233u];
+acc[0u] += vec4<f32>(a0) * vec4<f32>(b0, b1, b2, b3);
+acc[1u] += vec4<f32>(a1) * vec4<f32>(b0, b1, b2, b3);
+acc[2u] += vec4<f32>(a2) * vec4<f32>(b0, b1, b2, b3);
+acc[3u] += vec4<f32>(a3) * vec4<f32>(b0, b1, b2, b3);
 }
-
+for (var zt0 = 0u; zt0 < 4u; zt0++) { t0[zt0] = 0f; }
+for (var r = 0u; r < 4u; r++) {
+for (var j = 0u; j < 4u; j++) {
+if (row0 + r < 15u && col0 + j < 8u) {
+let e0 = arena[row0 * 8u + r * 8u + col0 + j + 240u];
+let e1 = acc[r][j] * (1f - e0 * e0);
+arena[row0 * 8u + r * 8u + col0 + j + 432u] = e1;
+t0[j] += e1;
+}
+}
+}
+for (var v = 0u; v < 4u; v++) {
+if (col0 + v < 8u) {
+scratch[wg.y * 64u + lid.y * 8u + col0 + v] = t0[v];
+}
+}
+}
 @compute @workgroup_size(256)
 fn k_d_h2_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.y * 256u + wg.x * 256u + lid.x;
-  if (i < 8u) {
-    var s0 = 0f;
-    for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 8u + i]; }
-    grads[i + 208u] = s0;
-  }
+let i = wg.y * 256u + wg.x * 256u + lid.x;
+if (i < 8u) {
+var s0 = 0f;
+for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 8u + i]; }
+grads[i + 208u] = s0;
 }
-
+}
 @compute @workgroup_size(1, 64)
 fn k_d_W3(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  var tile: array<f32, 3>;
-  let row0 = wg.y * 64u + lid.y;
-  let col0 = wg.x * 3u + lid.x * 3u;
-  var c0_0 = 0f;
-  var c0_1 = 0f;
-  var c0_2 = 0f;
-  for (var p = 0u; p < 15u; p++) {
-    let a0 = arena[p * 8u + row0 + 240u];
-    let b0 = arena[p * 3u + col0 + 368u];
-    let b1 = arena[p * 3u + col0 + 369u];
-    let b2 = arena[p * 3u + col0 + 370u];
-    c0_0 += a0 * b0;
-    c0_1 += a0 * b1;
-    c0_2 += a0 * b2;
-  }
-  tile[0u] = c0_0;
-  tile[1u] = c0_1;
-  tile[2u] = c0_2;
-  for (var j = 0u; j < 3u; j++) {
-    if (row0 < 8u) {
-      grads[row0 * 3u + col0 + j + 224u] = tile[j];
-    }
-  }
+var tile: array<f32, 3>;
+let row0 = wg.y * 64u + lid.y;
+var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
+for (var p = 0u; p < 15u; p++) {
+let a0 = arena[p * 8u + row0 + 240u];
+let b0 = arena[p * 3u + 368u]; let b1 = arena[p * 3u + 369u]; let b2 = arena[p * 3u + 370u];
+c0_0 += a0 * b0; c0_1 += a0 * b1; c0_2 += a0 * b2;
 }
-
+tile[0u] = c0_0; tile[1u] = c0_1; tile[2u] = c0_2;
+for (var j = 0u; j < 3u; j++) {
+if (row0 < 8u) {
+grads[row0 * 3u + j + 224u] = tile[j];
+}
+}
+}
 @compute @workgroup_size(8, 8)
 fn k_d_h1_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  var tile: array<f32, 16>;
-  var t0: array<f32, 4>;
-  let row0 = wg.y * 32u + lid.y * 4u;
-  let col0 = wg.x * 32u + lid.x * 4u;
-  var c0_0 = 0f;
-  var c0_1 = 0f;
-  var c0_2 = 0f;
-  var c0_3 = 0f;
-  var c1_0 = 0f;
-  var c1_1 = 0f;
-  var c1_2 = 0f;
-  var c1_3 = 0f;
-  var c2_0 = 0f;
-  var c2_1 = 0f;
-  var c2_2 = 0f;
-  var c2_3 = 0f;
-  var c3_0 = 0f;
-  var c3_1 = 0f;
-  var c3_2 = 0f;
-  var c3_3 = 0f;
-  for (var p = 0u; p < 8u; p++) {
-    let a0 = arena[row0 * 8u + p + 432u];
-    let a1 = arena[row0 * 8u + p + 440u];
-    let a2 = arena[row0 * 8u + p + 448u];
-    let a3 = arena[row0 * 8u + p + 456u];
-    let b0 = params[col0 * 8u + p + 80u];
-    let b1 = params[col0 * 8u + p + 88u];
-    let b2 = params[col0 * 8u + p + 96u];
-    let b3 = params[col0 * 8u + p + 104u];
-    c0_0 += a0 * b0;
-    c0_1 += a0 * b1;
-    c0_2 += a0 * b2;
-    c0_3 += a0 * b3;
-    c1_0 += a1 * b0;
-    c1_1 += a1 * b1;
-    c1_2 += a1 * b2;
-    c1_3 += a1 * b3;
-    c2_0 += a2 * b0;
-    c2_1 += a2 * b1;
-    c2_2 += a2 * b2;
-    c2_3 += a2 * b3;
-    c3_0 += a3 * b0;
-    c3_1 += a3 * b1;
-    c3_2 += a3 * b2;
-    c3_3 += a3 * b3;
-  }
-  tile[0u] = c0_0;
-  tile[1u] = c0_1;
-  tile[2u] = c0_2;
-  tile[3u] = c0_3;
-  tile[4u] = c1_0;
-  tile[5u] = c1_1;
-  tile[6u] = c1_2;
-  tile[7u] = c1_3;
-  tile[8u] = c2_0;
-  tile[9u] = c2_1;
-  tile[10u] = c2_2;
-  tile[11u] = c2_3;
-  tile[12u] = c3_0;
-  tile[13u] = c3_1;
-  tile[14u] = c3_2;
-  tile[15u] = c3_3;
-  for (var zt0 = 0u; zt0 < 4u; zt0++) { t0[zt0] = 0f; }
-  for (var r = 0u; r < 4u; r++) {
-    for (var j = 0u; j < 4u; j++) {
-      if (row0 + r < 15u && col0 + j < 16u) {
-        let e0 = arena[row0 * 16u + r * 16u + col0 + j];
-        let e1 = tile[r * 4u + j] * (1f - e0 * e0);
-        arena[row0 * 16u + r * 16u + col0 + j + 560u] = e1;
-        t0[j] += e1;
-      }
-    }
-  }
-  for (var v = 0u; v < 4u; v++) {
-    if (col0 + v < 16u) {
-      scratch[wg.y * 128u + lid.y * 16u + col0 + v] = t0[v];
-    }
-  }
+var acc: array<vec4<f32>, 4>;
+var t0: array<f32, 4>;
+let row0 = wg.y * 32u + lid.y * 4u;
+let col0 = wg.x * 32u + lid.x * 4u;
+for (var p = 0u; p < 8u; p++) {
+let a0 = arena[row0 * 8u + p + 432u];
+let a1 = arena[row0 * 8u + p + 440u];
+let a2 = arena[row0 * 8u + p + 448u];
+let a3 = arena[row0 * 8u + p + 456u];
+let b0 = params[col0 * 8u + p + 80u];
+let b1 = params[col0 * 8u + p + 88u];
+let b2 = params[col0 * 8u + p + 96u];
+let b3 = params[col0 * 8u + p + 104u];
+acc[0u] += vec4<f32>(a0) * vec4<f32>(b0, b1, b2, b3);
+acc[1u] += vec4<f32>(a1) * vec4<f32>(b0, b1, b2, b3);
+acc[2u] += vec4<f32>(a2) * vec4<f32>(b0, b1, b2, b3);
+acc[3u] += vec4<f32>(a3) * vec4<f32>(b0, b1, b2, b3);
 }
-
+for (var zt0 = 0u; zt0 < 4u; zt0++) { t0[zt0] = 0f; }
+for (var r = 0u; r < 4u; r++) {
+for (var j = 0u; j < 4u; j++) {
+if (row0 + r < 15u && col0 + j < 16u) {
+let e0 = arena[row0 * 16u + r * 16u + col0 + j];
+let e1 = acc[r][j] * (1f - e0 * e0);
+arena[row0 * 16u + r * 16u + col0 + j + 560u] = e1;
+t0[j] += e1;
+}
+}
+}
+for (var v = 0u; v < 4u; v++) {
+if (col0 + v < 16u) {
+scratch[wg.y * 128u + lid.y * 16u + col0 + v] = t0[v];
+}
+}
+}
 @compute @workgroup_size(256)
 fn k_d_h1_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.y * 256u + wg.x * 256u + lid.x;
-  if (i < 16u) {
-    var s0 = 0f;
-    for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 16u + i]; }
-    grads[i + 64u] = s0;
-  }
+let i = wg.y * 256u + wg.x * 256u + lid.x;
+if (i < 16u) {
+var s0 = 0f;
+for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 16u + i]; }
+grads[i + 64u] = s0;
 }
-
+}
 @compute @workgroup_size(8, 8)
 fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  var tile: array<f32, 16>;
-  let row0 = wg.y * 32u + lid.y * 4u;
-  let col0 = wg.x * 32u + lid.x * 4u;
-  var c0_0 = 0f;
-  var c0_1 = 0f;
-  var c0_2 = 0f;
-  var c0_3 = 0f;
-  var c1_0 = 0f;
-  var c1_1 = 0f;
-  var c1_2 = 0f;
-  var c1_3 = 0f;
-  var c2_0 = 0f;
-  var c2_1 = 0f;
-  var c2_2 = 0f;
-  var c2_3 = 0f;
-  var c3_0 = 0f;
-  var c3_1 = 0f;
-  var c3_2 = 0f;
-  var c3_3 = 0f;
-  for (var p = 0u; p < 15u; p++) {
-    let a0 = arena[p * 16u + row0];
-    let a1 = arena[p * 16u + row0 + 1u];
-    let a2 = arena[p * 16u + row0 + 2u];
-    let a3 = arena[p * 16u + row0 + 3u];
-    let b0 = arena[p * 8u + col0 + 432u];
-    let b1 = arena[p * 8u + col0 + 433u];
-    let b2 = arena[p * 8u + col0 + 434u];
-    let b3 = arena[p * 8u + col0 + 435u];
-    c0_0 += a0 * b0;
-    c0_1 += a0 * b1;
-    c0_2 += a0 * b2;
-    c0_3 += a0 * b3;
-    c1_0 += a1 * b0;
-    c1_1 += a1 * b1;
-    c1_2 += a1 * b2;
-    c1_3 += a1 * b3;
-    c2_0 += a2 * b0;
-    c2_1 += a2 * b1;
-    c2_2 += a2 * b2;
-    c2_3 += a2 * b3;
-    c3_0 += a3 * b0;
-    c3_1 += a3 * b1;
-    c3_2 += a3 * b2;
-    c3_3 += a3 * b3;
-  }
-  tile[0u] = c0_0;
-  tile[1u] = c0_1;
-  tile[2u] = c0_2;
-  tile[3u] = c0_3;
-  tile[4u] = c1_0;
-  tile[5u] = c1_1;
-  tile[6u] = c1_2;
-  tile[7u] = c1_3;
-  tile[8u] = c2_0;
-  tile[9u] = c2_1;
-  tile[10u] = c2_2;
-  tile[11u] = c2_3;
-  tile[12u] = c3_0;
-  tile[13u] = c3_1;
-  tile[14u] = c3_2;
-  tile[15u] = c3_3;
-  for (var r = 0u; r < 4u; r++) {
-    for (var j = 0u; j < 4u; j++) {
-      if (row0 + r < 16u && col0 + j < 8u) {
-        grads[row0 * 8u + r * 8u + col0 + j + 80u] = tile[r * 4u + j];
-      }
-    }
-  }
+var acc: array<vec4<f32>, 4>;
+let row0 = wg.y * 32u + lid.y * 4u;
+let col0 = wg.x * 32u + lid.x * 4u;
+for (var p = 0u; p < 15u; p++) {
+let a0 = arena[p * 16u + row0];
+let a1 = arena[p * 16u + row0 + 1u];
+let a2 = arena[p * 16u + row0 + 2u];
+let a3 = arena[p * 16u + row0 + 3u];
+let b0 = arena[p * 8u + col0 + 432u];
+let b1 = arena[p * 8u + col0 + 433u];
+let b2 = arena[p * 8u + col0 + 434u];
+let b3 = arena[p * 8u + col0 + 435u];
+acc[0u] += vec4<f32>(a0) * vec4<f32>(b0, b1, b2, b3);
+acc[1u] += vec4<f32>(a1) * vec4<f32>(b0, b1, b2, b3);
+acc[2u] += vec4<f32>(a2) * vec4<f32>(b0, b1, b2, b3);
+acc[3u] += vec4<f32>(a3) * vec4<f32>(b0, b1, b2, b3);
 }
-
+for (var r = 0u; r < 4u; r++) {
+for (var j = 0u; j < 4u; j++) {
+if (row0 + r < 16u && col0 + j < 8u) {
+grads[row0 * 8u + r * 8u + col0 + j + 80u] = acc[r][j];
+}
+}
+}
+}
 @compute @workgroup_size(8, 8)
 fn k_d_W1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  var tile: array<f32, 16>;
-  let row0 = wg.y * 32u + lid.y * 4u;
-  let col0 = wg.x * 32u + lid.x * 4u;
-  var c0_0 = 0f;
-  var c0_1 = 0f;
-  var c0_2 = 0f;
-  var c0_3 = 0f;
-  var c1_0 = 0f;
-  var c1_1 = 0f;
-  var c1_2 = 0f;
-  var c1_3 = 0f;
-  var c2_0 = 0f;
-  var c2_1 = 0f;
-  var c2_2 = 0f;
-  var c2_3 = 0f;
-  var c3_0 = 0f;
-  var c3_1 = 0f;
-  var c3_2 = 0f;
-  var c3_3 = 0f;
-  for (var p = 0u; p < 15u; p++) {
-    let a0 = inputs[p * 4u + row0];
-    let a1 = inputs[p * 4u + row0 + 1u];
-    let a2 = inputs[p * 4u + row0 + 2u];
-    let a3 = inputs[p * 4u + row0 + 3u];
-    let b0 = arena[p * 16u + col0 + 560u];
-    let b1 = arena[p * 16u + col0 + 561u];
-    let b2 = arena[p * 16u + col0 + 562u];
-    let b3 = arena[p * 16u + col0 + 563u];
-    c0_0 += a0 * b0;
-    c0_1 += a0 * b1;
-    c0_2 += a0 * b2;
-    c0_3 += a0 * b3;
-    c1_0 += a1 * b0;
-    c1_1 += a1 * b1;
-    c1_2 += a1 * b2;
-    c1_3 += a1 * b3;
-    c2_0 += a2 * b0;
-    c2_1 += a2 * b1;
-    c2_2 += a2 * b2;
-    c2_3 += a2 * b3;
-    c3_0 += a3 * b0;
-    c3_1 += a3 * b1;
-    c3_2 += a3 * b2;
-    c3_3 += a3 * b3;
-  }
-  tile[0u] = c0_0;
-  tile[1u] = c0_1;
-  tile[2u] = c0_2;
-  tile[3u] = c0_3;
-  tile[4u] = c1_0;
-  tile[5u] = c1_1;
-  tile[6u] = c1_2;
-  tile[7u] = c1_3;
-  tile[8u] = c2_0;
-  tile[9u] = c2_1;
-  tile[10u] = c2_2;
-  tile[11u] = c2_3;
-  tile[12u] = c3_0;
-  tile[13u] = c3_1;
-  tile[14u] = c3_2;
-  tile[15u] = c3_3;
-  for (var r = 0u; r < 4u; r++) {
-    for (var j = 0u; j < 4u; j++) {
-      if (row0 + r < 4u && col0 + j < 16u) {
-        grads[row0 * 16u + r * 16u + col0 + j] = tile[r * 4u + j];
-      }
-    }
-  }
+var acc: array<vec4<f32>, 4>;
+let row0 = wg.y * 32u + lid.y * 4u;
+let col0 = wg.x * 32u + lid.x * 4u;
+for (var p = 0u; p < 15u; p++) {
+let a0 = inputs[p * 4u + row0];
+let a1 = inputs[p * 4u + row0 + 1u];
+let a2 = inputs[p * 4u + row0 + 2u];
+let a3 = inputs[p * 4u + row0 + 3u];
+let b0 = arena[p * 16u + col0 + 560u];
+let b1 = arena[p * 16u + col0 + 561u];
+let b2 = arena[p * 16u + col0 + 562u];
+let b3 = arena[p * 16u + col0 + 563u];
+acc[0u] += vec4<f32>(a0) * vec4<f32>(b0, b1, b2, b3);
+acc[1u] += vec4<f32>(a1) * vec4<f32>(b0, b1, b2, b3);
+acc[2u] += vec4<f32>(a2) * vec4<f32>(b0, b1, b2, b3);
+acc[3u] += vec4<f32>(a3) * vec4<f32>(b0, b1, b2, b3);
 }
-
+for (var r = 0u; r < 4u; r++) {
+for (var j = 0u; j < 4u; j++) {
+if (row0 + r < 4u && col0 + j < 16u) {
+grads[row0 * 16u + r * 16u + col0 + j] = acc[r][j];
+}
+}
+}
+}
 @compute @workgroup_size(256)
 fn k_sgd(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.y * 512u + wg.x * 256u + lid.x;
-  if (i < 272u) {
-    let v0 = params_rw[i];
-    let v1 = grads[i];
-    params_rw[i] = v0 - hyper.lr * v1;
-  }
+let i = wg.y * 512u + wg.x * 256u + lid.x;
+if (i < 272u) {
+let v0 = params_rw[i];
+let v1 = grads[i];
+params_rw[i] = v0 - hyper.lr * v1;
 }
-`;
+}`;
 const TABLES = {
   meta,
   WGSL,

@@ -95,51 +95,66 @@ const acc1 = new Float64Array(3);
 const acc0 = new Float64Array(16);
 function k_h1(in_x, p_W1, p_b1, t_h12) {
   for (let j0 = 0; j0 < 16; j0 += 4) {
-    for (let i0 = 0; i0 < 12; i0 += 4) {
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-      let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-      let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-      let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-      for (let p = 0; p < 4; p++) {
-        const a0 = in_x[i0 * 4 + p], a1 = in_x[i0 * 4 + p + 4], a2 = in_x[i0 * 4 + p + 8], a3 = in_x[i0 * 4 + p + 12];
-        const b0 = p_W1[p * 16 + j0];
-        const b1 = p_W1[p * 16 + j0 + 1];
-        const b2 = p_W1[p * 16 + j0 + 2];
-        const b3 = p_W1[p * 16 + j0 + 3];
-        c00 += a0 * b0;
-        c01 += a0 * b1;
-        c02 += a0 * b2;
-        c03 += a0 * b3;
-        c10 += a1 * b0;
-        c11 += a1 * b1;
-        c12 += a1 * b2;
-        c13 += a1 * b3;
-        c20 += a2 * b0;
-        c21 += a2 * b1;
-        c22 += a2 * b2;
-        c23 += a2 * b3;
-        c30 += a3 * b0;
-        c31 += a3 * b1;
-        c32 += a3 * b2;
-        c33 += a3 * b3;
+    for (let i0 = 0; i0 < 15; i0 += 4) {
+      if (i0 < 12) {
+        let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+        let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+        let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+        let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+        for (let p = 0; p < 4; p++) {
+          const a0 = in_x[i0 * 4 + p], a1 = in_x[i0 * 4 + p + 4], a2 = in_x[i0 * 4 + p + 8], a3 = in_x[i0 * 4 + p + 12];
+          const b0 = p_W1[p * 16 + j0], b1 = p_W1[p * 16 + j0 + 1], b2 = p_W1[p * 16 + j0 + 2], b3 = p_W1[p * 16 + j0 + 3];
+          c00 += a0 * b0;
+          c01 += a0 * b1;
+          c02 += a0 * b2;
+          c03 += a0 * b3;
+          c10 += a1 * b0;
+          c11 += a1 * b1;
+          c12 += a1 * b2;
+          c13 += a1 * b3;
+          c20 += a2 * b0;
+          c21 += a2 * b1;
+          c22 += a2 * b2;
+          c23 += a2 * b3;
+          c30 += a3 * b0;
+          c31 += a3 * b1;
+          c32 += a3 * b2;
+          c33 += a3 * b3;
+        }
+        tile[0] = c00;
+        tile[1] = c01;
+        tile[2] = c02;
+        tile[3] = c03;
+        tile[4] = c10;
+        tile[5] = c11;
+        tile[6] = c12;
+        tile[7] = c13;
+        tile[8] = c20;
+        tile[9] = c21;
+        tile[10] = c22;
+        tile[11] = c23;
+        tile[12] = c30;
+        tile[13] = c31;
+        tile[14] = c32;
+        tile[15] = c33;
+      } else {
+        for (let rr = 0; rr < 3; rr++) {
+          let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+          for (let p = 0; p < 4; p++) {
+            const a0 = in_x[i0 * 4 + rr * 4 + p];
+            const b0 = p_W1[p * 16 + j0], b1 = p_W1[p * 16 + j0 + 1], b2 = p_W1[p * 16 + j0 + 2], b3 = p_W1[p * 16 + j0 + 3];
+            c00 += a0 * b0;
+            c01 += a0 * b1;
+            c02 += a0 * b2;
+            c03 += a0 * b3;
+          }
+          tile[rr * 4] = c00;
+          tile[rr * 4 + 1] = c01;
+          tile[rr * 4 + 2] = c02;
+          tile[rr * 4 + 3] = c03;
+        }
       }
-      tile[0] = c00;
-      tile[1] = c01;
-      tile[2] = c02;
-      tile[3] = c03;
-      tile[4] = c10;
-      tile[5] = c11;
-      tile[6] = c12;
-      tile[7] = c13;
-      tile[8] = c20;
-      tile[9] = c21;
-      tile[10] = c22;
-      tile[11] = c23;
-      tile[12] = c30;
-      tile[13] = c31;
-      tile[14] = c32;
-      tile[15] = c33;
-      for (let r = 0; r < 4; r++) {
+      for (let r = 0; r < (i0 < 12 ? 4 : 3); r++) {
         for (let c = 0; c < 4; c++) {
           const e0 = tile[r * 4 + c] + p_b1[j0 + c];
           const e1 = Math.exp(-2 * Math.abs(e0));
@@ -148,79 +163,70 @@ function k_h1(in_x, p_W1, p_b1, t_h12) {
         }
       }
     }
-    for (let i0 = 12; i0 < 15; i0++) {
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-      for (let p = 0; p < 4; p++) {
-        const a0 = in_x[i0 * 4 + p];
-        const b0 = p_W1[p * 16 + j0];
-        const b1 = p_W1[p * 16 + j0 + 1];
-        const b2 = p_W1[p * 16 + j0 + 2];
-        const b3 = p_W1[p * 16 + j0 + 3];
-        c00 += a0 * b0;
-        c01 += a0 * b1;
-        c02 += a0 * b2;
-        c03 += a0 * b3;
-      }
-      tile[0] = c00;
-      tile[1] = c01;
-      tile[2] = c02;
-      tile[3] = c03;
-      for (let c = 0; c < 4; c++) {
-        const e3 = tile[c] + p_b1[j0 + c];
-        const e4 = Math.exp(-2 * Math.abs(e3));
-        const e5 = (1 - e4) / (1 + e4);
-        t_h12[i0 * 16 + j0 + c] = e3 >= 0 ? e5 : -e5;
-      }
-    }
   }
 }
 function k_h2(t_h12, p_W2, p_b2, t_h22) {
   for (let j0 = 0; j0 < 8; j0 += 4) {
-    for (let i0 = 0; i0 < 12; i0 += 4) {
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-      let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-      let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-      let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-      for (let p = 0; p < 16; p++) {
-        const a0 = t_h12[i0 * 16 + p];
-        const a1 = t_h12[i0 * 16 + p + 16];
-        const a2 = t_h12[i0 * 16 + p + 32];
-        const a3 = t_h12[i0 * 16 + p + 48];
-        const b0 = p_W2[p * 8 + j0], b1 = p_W2[p * 8 + j0 + 1], b2 = p_W2[p * 8 + j0 + 2], b3 = p_W2[p * 8 + j0 + 3];
-        c00 += a0 * b0;
-        c01 += a0 * b1;
-        c02 += a0 * b2;
-        c03 += a0 * b3;
-        c10 += a1 * b0;
-        c11 += a1 * b1;
-        c12 += a1 * b2;
-        c13 += a1 * b3;
-        c20 += a2 * b0;
-        c21 += a2 * b1;
-        c22 += a2 * b2;
-        c23 += a2 * b3;
-        c30 += a3 * b0;
-        c31 += a3 * b1;
-        c32 += a3 * b2;
-        c33 += a3 * b3;
+    for (let i0 = 0; i0 < 15; i0 += 4) {
+      if (i0 < 12) {
+        let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+        let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+        let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+        let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+        for (let p = 0; p < 16; p++) {
+          const a0 = t_h12[i0 * 16 + p], a1 = t_h12[i0 * 16 + p + 16], a2 = t_h12[i0 * 16 + p + 32], a3 = t_h12[i0 * 16 + p + 48];
+          const b0 = p_W2[p * 8 + j0], b1 = p_W2[p * 8 + j0 + 1], b2 = p_W2[p * 8 + j0 + 2], b3 = p_W2[p * 8 + j0 + 3];
+          c00 += a0 * b0;
+          c01 += a0 * b1;
+          c02 += a0 * b2;
+          c03 += a0 * b3;
+          c10 += a1 * b0;
+          c11 += a1 * b1;
+          c12 += a1 * b2;
+          c13 += a1 * b3;
+          c20 += a2 * b0;
+          c21 += a2 * b1;
+          c22 += a2 * b2;
+          c23 += a2 * b3;
+          c30 += a3 * b0;
+          c31 += a3 * b1;
+          c32 += a3 * b2;
+          c33 += a3 * b3;
+        }
+        tile[0] = c00;
+        tile[1] = c01;
+        tile[2] = c02;
+        tile[3] = c03;
+        tile[4] = c10;
+        tile[5] = c11;
+        tile[6] = c12;
+        tile[7] = c13;
+        tile[8] = c20;
+        tile[9] = c21;
+        tile[10] = c22;
+        tile[11] = c23;
+        tile[12] = c30;
+        tile[13] = c31;
+        tile[14] = c32;
+        tile[15] = c33;
+      } else {
+        for (let rr = 0; rr < 3; rr++) {
+          let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+          for (let p = 0; p < 16; p++) {
+            const a0 = t_h12[i0 * 16 + rr * 16 + p];
+            const b0 = p_W2[p * 8 + j0], b1 = p_W2[p * 8 + j0 + 1], b2 = p_W2[p * 8 + j0 + 2], b3 = p_W2[p * 8 + j0 + 3];
+            c00 += a0 * b0;
+            c01 += a0 * b1;
+            c02 += a0 * b2;
+            c03 += a0 * b3;
+          }
+          tile[rr * 4] = c00;
+          tile[rr * 4 + 1] = c01;
+          tile[rr * 4 + 2] = c02;
+          tile[rr * 4 + 3] = c03;
+        }
       }
-      tile[0] = c00;
-      tile[1] = c01;
-      tile[2] = c02;
-      tile[3] = c03;
-      tile[4] = c10;
-      tile[5] = c11;
-      tile[6] = c12;
-      tile[7] = c13;
-      tile[8] = c20;
-      tile[9] = c21;
-      tile[10] = c22;
-      tile[11] = c23;
-      tile[12] = c30;
-      tile[13] = c31;
-      tile[14] = c32;
-      tile[15] = c33;
-      for (let r = 0; r < 4; r++) {
+      for (let r = 0; r < (i0 < 12 ? 4 : 3); r++) {
         for (let c = 0; c < 4; c++) {
           const e0 = tile[r * 4 + c] + p_b2[j0 + c];
           const e1 = Math.exp(-2 * Math.abs(e0));
@@ -229,64 +235,59 @@ function k_h2(t_h12, p_W2, p_b2, t_h22) {
         }
       }
     }
-    for (let i0 = 12; i0 < 15; i0++) {
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-      for (let p = 0; p < 16; p++) {
-        const a0 = t_h12[i0 * 16 + p];
-        const b0 = p_W2[p * 8 + j0], b1 = p_W2[p * 8 + j0 + 1], b2 = p_W2[p * 8 + j0 + 2], b3 = p_W2[p * 8 + j0 + 3];
+  }
+}
+function k_scores(t_h22, p_W3, p_b3, t_scores2) {
+  for (let i0 = 0; i0 < 15; i0 += 4) {
+    if (i0 < 12) {
+      let c00 = 0, c01 = 0, c02 = 0;
+      let c10 = 0, c11 = 0, c12 = 0;
+      let c20 = 0, c21 = 0, c22 = 0;
+      let c30 = 0, c31 = 0, c32 = 0;
+      for (let p = 0; p < 8; p++) {
+        const a0 = t_h22[i0 * 8 + p], a1 = t_h22[i0 * 8 + p + 8], a2 = t_h22[i0 * 8 + p + 16], a3 = t_h22[i0 * 8 + p + 24];
+        const b0 = p_W3[p * 3], b1 = p_W3[p * 3 + 1], b2 = p_W3[p * 3 + 2];
         c00 += a0 * b0;
         c01 += a0 * b1;
         c02 += a0 * b2;
-        c03 += a0 * b3;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
       }
       tile[0] = c00;
       tile[1] = c01;
       tile[2] = c02;
-      tile[3] = c03;
-      for (let c = 0; c < 4; c++) {
-        const e3 = tile[c] + p_b2[j0 + c];
-        const e4 = Math.exp(-2 * Math.abs(e3));
-        const e5 = (1 - e4) / (1 + e4);
-        t_h22[i0 * 8 + j0 + c] = e3 >= 0 ? e5 : -e5;
+      tile[3] = c10;
+      tile[4] = c11;
+      tile[5] = c12;
+      tile[6] = c20;
+      tile[7] = c21;
+      tile[8] = c22;
+      tile[9] = c30;
+      tile[10] = c31;
+      tile[11] = c32;
+    } else {
+      for (let rr = 0; rr < 3; rr++) {
+        let c00 = 0, c01 = 0, c02 = 0;
+        for (let p = 0; p < 8; p++) {
+          const a0 = t_h22[i0 * 8 + rr * 8 + p];
+          const b0 = p_W3[p * 3], b1 = p_W3[p * 3 + 1], b2 = p_W3[p * 3 + 2];
+          c00 += a0 * b0;
+          c01 += a0 * b1;
+          c02 += a0 * b2;
+        }
+        tile[rr * 3] = c00;
+        tile[rr * 3 + 1] = c01;
+        tile[rr * 3 + 2] = c02;
       }
     }
-  }
-}
-function k_scores(t_h22, p_W3, p_b3, t_scores2) {
-  for (let i0 = 0; i0 < 12; i0 += 4) {
-    let c00 = 0, c01 = 0, c02 = 0;
-    let c10 = 0, c11 = 0, c12 = 0;
-    let c20 = 0, c21 = 0, c22 = 0;
-    let c30 = 0, c31 = 0, c32 = 0;
-    for (let p = 0; p < 8; p++) {
-      const a0 = t_h22[i0 * 8 + p], a1 = t_h22[i0 * 8 + p + 8], a2 = t_h22[i0 * 8 + p + 16], a3 = t_h22[i0 * 8 + p + 24];
-      const b0 = p_W3[p * 3], b1 = p_W3[p * 3 + 1], b2 = p_W3[p * 3 + 2];
-      c00 += a0 * b0;
-      c01 += a0 * b1;
-      c02 += a0 * b2;
-      c10 += a1 * b0;
-      c11 += a1 * b1;
-      c12 += a1 * b2;
-      c20 += a2 * b0;
-      c21 += a2 * b1;
-      c22 += a2 * b2;
-      c30 += a3 * b0;
-      c31 += a3 * b1;
-      c32 += a3 * b2;
-    }
-    tile[0] = c00;
-    tile[1] = c01;
-    tile[2] = c02;
-    tile[3] = c10;
-    tile[4] = c11;
-    tile[5] = c12;
-    tile[6] = c20;
-    tile[7] = c21;
-    tile[8] = c22;
-    tile[9] = c30;
-    tile[10] = c31;
-    tile[11] = c32;
-    for (let r = 0; r < 4; r++) {
+    for (let r = 0; r < (i0 < 12 ? 4 : 3); r++) {
       for (let c = 0; c < 3; c++) {
         const e0 = tile[r * 3 + c] + p_b3[c];
         const e1 = Math.exp(-Math.abs(e0));
@@ -295,65 +296,62 @@ function k_scores(t_h22, p_W3, p_b3, t_scores2) {
       }
     }
   }
-  for (let i0 = 12; i0 < 15; i0++) {
-    let c00 = 0, c01 = 0, c02 = 0;
-    for (let p = 0; p < 8; p++) {
-      const a0 = t_h22[i0 * 8 + p];
-      const b0 = p_W3[p * 3], b1 = p_W3[p * 3 + 1], b2 = p_W3[p * 3 + 2];
-      c00 += a0 * b0;
-      c01 += a0 * b1;
-      c02 += a0 * b2;
-    }
-    tile[0] = c00;
-    tile[1] = c01;
-    tile[2] = c02;
-    for (let c = 0; c < 3; c++) {
-      const e3 = tile[c] + p_b3[c];
-      const e4 = Math.exp(-Math.abs(e3));
-      const e5 = 1 + e4;
-      t_scores2[i0 * 3 + c] = e3 >= 0 ? 1 / e5 : e4 / e5;
-    }
-  }
 }
 function k_d_scores_affine(t_h22, p_W3, p_b3, in_y, t_d_scores_affine2, t_squared_loss2, t_d_b32) {
   let r0 = 0;
   for (let z1 = 0; z1 < 3; z1++) {
     acc1[z1] = 0;
   }
-  for (let i0 = 0; i0 < 12; i0 += 4) {
-    let c00 = 0, c01 = 0, c02 = 0;
-    let c10 = 0, c11 = 0, c12 = 0;
-    let c20 = 0, c21 = 0, c22 = 0;
-    let c30 = 0, c31 = 0, c32 = 0;
-    for (let p = 0; p < 8; p++) {
-      const a0 = t_h22[i0 * 8 + p], a1 = t_h22[i0 * 8 + p + 8], a2 = t_h22[i0 * 8 + p + 16], a3 = t_h22[i0 * 8 + p + 24];
-      const b0 = p_W3[p * 3], b1 = p_W3[p * 3 + 1], b2 = p_W3[p * 3 + 2];
-      c00 += a0 * b0;
-      c01 += a0 * b1;
-      c02 += a0 * b2;
-      c10 += a1 * b0;
-      c11 += a1 * b1;
-      c12 += a1 * b2;
-      c20 += a2 * b0;
-      c21 += a2 * b1;
-      c22 += a2 * b2;
-      c30 += a3 * b0;
-      c31 += a3 * b1;
-      c32 += a3 * b2;
+  for (let i0 = 0; i0 < 15; i0 += 4) {
+    if (i0 < 12) {
+      let c00 = 0, c01 = 0, c02 = 0;
+      let c10 = 0, c11 = 0, c12 = 0;
+      let c20 = 0, c21 = 0, c22 = 0;
+      let c30 = 0, c31 = 0, c32 = 0;
+      for (let p = 0; p < 8; p++) {
+        const a0 = t_h22[i0 * 8 + p], a1 = t_h22[i0 * 8 + p + 8], a2 = t_h22[i0 * 8 + p + 16], a3 = t_h22[i0 * 8 + p + 24];
+        const b0 = p_W3[p * 3], b1 = p_W3[p * 3 + 1], b2 = p_W3[p * 3 + 2];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+      }
+      tile[0] = c00;
+      tile[1] = c01;
+      tile[2] = c02;
+      tile[3] = c10;
+      tile[4] = c11;
+      tile[5] = c12;
+      tile[6] = c20;
+      tile[7] = c21;
+      tile[8] = c22;
+      tile[9] = c30;
+      tile[10] = c31;
+      tile[11] = c32;
+    } else {
+      for (let rr = 0; rr < 3; rr++) {
+        let c00 = 0, c01 = 0, c02 = 0;
+        for (let p = 0; p < 8; p++) {
+          const a0 = t_h22[i0 * 8 + rr * 8 + p];
+          const b0 = p_W3[p * 3], b1 = p_W3[p * 3 + 1], b2 = p_W3[p * 3 + 2];
+          c00 += a0 * b0;
+          c01 += a0 * b1;
+          c02 += a0 * b2;
+        }
+        tile[rr * 3] = c00;
+        tile[rr * 3 + 1] = c01;
+        tile[rr * 3 + 2] = c02;
+      }
     }
-    tile[0] = c00;
-    tile[1] = c01;
-    tile[2] = c02;
-    tile[3] = c10;
-    tile[4] = c11;
-    tile[5] = c12;
-    tile[6] = c20;
-    tile[7] = c21;
-    tile[8] = c22;
-    tile[9] = c30;
-    tile[10] = c31;
-    tile[11] = c32;
-    for (let r = 0; r < 4; r++) {
+    for (let r = 0; r < (i0 < 12 ? 4 : 3); r++) {
       for (let c = 0; c < 3; c++) {
         const e1 = tile[r * 3 + c] + p_b3[c];
         const e2 = Math.exp(-Math.abs(e1));
@@ -367,30 +365,6 @@ function k_d_scores_affine(t_h22, p_W3, p_b3, in_y, t_d_scores_affine2, t_square
       }
     }
   }
-  for (let i0 = 12; i0 < 15; i0++) {
-    let c00 = 0, c01 = 0, c02 = 0;
-    for (let p = 0; p < 8; p++) {
-      const a0 = t_h22[i0 * 8 + p];
-      const b0 = p_W3[p * 3], b1 = p_W3[p * 3 + 1], b2 = p_W3[p * 3 + 2];
-      c00 += a0 * b0;
-      c01 += a0 * b1;
-      c02 += a0 * b2;
-    }
-    tile[0] = c00;
-    tile[1] = c01;
-    tile[2] = c02;
-    for (let c = 0; c < 3; c++) {
-      const e8 = tile[c] + p_b3[c];
-      const e9 = Math.exp(-Math.abs(e8));
-      const e10 = 1 + e9;
-      const e11 = e8 >= 0 ? 1 / e10 : e9 / e10;
-      const e12 = e11 - in_y[i0 * 3 + c];
-      const e13 = e12 * 0.06666666666666667 * (e11 * (1 - e11));
-      t_d_scores_affine2[i0 * 3 + c] = e13;
-      r0 += e12 * e12 * 0.5;
-      acc1[c] += e13;
-    }
-  }
   t_squared_loss2[0] = r0 * 0.06666666666666667;
   for (let z1 = 0; z1 < 3; z1++) {
     t_d_b32[z1] = acc1[z1];
@@ -401,78 +375,75 @@ function k_d_h2_affine(t_d_scores_affine2, p_W3, t_h22, t_d_h2_affine2, t_d_b22)
     acc0[z0] = 0;
   }
   for (let j0 = 0; j0 < 8; j0 += 4) {
-    for (let i0 = 0; i0 < 12; i0 += 4) {
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-      let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-      let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-      let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-      for (let p = 0; p < 3; p++) {
-        const a0 = t_d_scores_affine2[i0 * 3 + p];
-        const a1 = t_d_scores_affine2[i0 * 3 + p + 3];
-        const a2 = t_d_scores_affine2[i0 * 3 + p + 6];
-        const a3 = t_d_scores_affine2[i0 * 3 + p + 9];
-        const b0 = p_W3[j0 * 3 + p], b1 = p_W3[j0 * 3 + p + 3], b2 = p_W3[j0 * 3 + p + 6], b3 = p_W3[j0 * 3 + p + 9];
-        c00 += a0 * b0;
-        c01 += a0 * b1;
-        c02 += a0 * b2;
-        c03 += a0 * b3;
-        c10 += a1 * b0;
-        c11 += a1 * b1;
-        c12 += a1 * b2;
-        c13 += a1 * b3;
-        c20 += a2 * b0;
-        c21 += a2 * b1;
-        c22 += a2 * b2;
-        c23 += a2 * b3;
-        c30 += a3 * b0;
-        c31 += a3 * b1;
-        c32 += a3 * b2;
-        c33 += a3 * b3;
+    for (let i0 = 0; i0 < 15; i0 += 4) {
+      if (i0 < 12) {
+        let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+        let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+        let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+        let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+        for (let p = 0; p < 3; p++) {
+          const a0 = t_d_scores_affine2[i0 * 3 + p];
+          const a1 = t_d_scores_affine2[i0 * 3 + p + 3];
+          const a2 = t_d_scores_affine2[i0 * 3 + p + 6];
+          const a3 = t_d_scores_affine2[i0 * 3 + p + 9];
+          const b0 = p_W3[j0 * 3 + p], b1 = p_W3[j0 * 3 + p + 3], b2 = p_W3[j0 * 3 + p + 6], b3 = p_W3[j0 * 3 + p + 9];
+          c00 += a0 * b0;
+          c01 += a0 * b1;
+          c02 += a0 * b2;
+          c03 += a0 * b3;
+          c10 += a1 * b0;
+          c11 += a1 * b1;
+          c12 += a1 * b2;
+          c13 += a1 * b3;
+          c20 += a2 * b0;
+          c21 += a2 * b1;
+          c22 += a2 * b2;
+          c23 += a2 * b3;
+          c30 += a3 * b0;
+          c31 += a3 * b1;
+          c32 += a3 * b2;
+          c33 += a3 * b3;
+        }
+        tile[0] = c00;
+        tile[1] = c01;
+        tile[2] = c02;
+        tile[3] = c03;
+        tile[4] = c10;
+        tile[5] = c11;
+        tile[6] = c12;
+        tile[7] = c13;
+        tile[8] = c20;
+        tile[9] = c21;
+        tile[10] = c22;
+        tile[11] = c23;
+        tile[12] = c30;
+        tile[13] = c31;
+        tile[14] = c32;
+        tile[15] = c33;
+      } else {
+        for (let rr = 0; rr < 3; rr++) {
+          let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+          for (let p = 0; p < 3; p++) {
+            const a0 = t_d_scores_affine2[i0 * 3 + rr * 3 + p];
+            const b0 = p_W3[j0 * 3 + p], b1 = p_W3[j0 * 3 + p + 3], b2 = p_W3[j0 * 3 + p + 6], b3 = p_W3[j0 * 3 + p + 9];
+            c00 += a0 * b0;
+            c01 += a0 * b1;
+            c02 += a0 * b2;
+            c03 += a0 * b3;
+          }
+          tile[rr * 4] = c00;
+          tile[rr * 4 + 1] = c01;
+          tile[rr * 4 + 2] = c02;
+          tile[rr * 4 + 3] = c03;
+        }
       }
-      tile[0] = c00;
-      tile[1] = c01;
-      tile[2] = c02;
-      tile[3] = c03;
-      tile[4] = c10;
-      tile[5] = c11;
-      tile[6] = c12;
-      tile[7] = c13;
-      tile[8] = c20;
-      tile[9] = c21;
-      tile[10] = c22;
-      tile[11] = c23;
-      tile[12] = c30;
-      tile[13] = c31;
-      tile[14] = c32;
-      tile[15] = c33;
-      for (let r = 0; r < 4; r++) {
+      for (let r = 0; r < (i0 < 12 ? 4 : 3); r++) {
         for (let c = 0; c < 4; c++) {
           const e0 = t_h22[i0 * 8 + r * 8 + j0 + c];
           const e1 = tile[r * 4 + c] * (1 - e0 * e0);
           t_d_h2_affine2[i0 * 8 + r * 8 + j0 + c] = e1;
           acc0[j0 + c] += e1;
         }
-      }
-    }
-    for (let i0 = 12; i0 < 15; i0++) {
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-      for (let p = 0; p < 3; p++) {
-        const a0 = t_d_scores_affine2[i0 * 3 + p];
-        const b0 = p_W3[j0 * 3 + p], b1 = p_W3[j0 * 3 + p + 3], b2 = p_W3[j0 * 3 + p + 6], b3 = p_W3[j0 * 3 + p + 9];
-        c00 += a0 * b0;
-        c01 += a0 * b1;
-        c02 += a0 * b2;
-        c03 += a0 * b3;
-      }
-      tile[0] = c00;
-      tile[1] = c01;
-      tile[2] = c02;
-      tile[3] = c03;
-      for (let c = 0; c < 4; c++) {
-        const e2 = t_h22[i0 * 8 + j0 + c];
-        const e3 = tile[c] * (1 - e2 * e2);
-        t_d_h2_affine2[i0 * 8 + j0 + c] = e3;
-        acc0[j0 + c] += e3;
       }
     }
   }
@@ -526,84 +497,75 @@ function k_d_h1_affine(t_d_h2_affine2, p_W2, t_h12, t_d_h1_affine2, t_d_b12) {
     acc0[z0] = 0;
   }
   for (let j0 = 0; j0 < 16; j0 += 4) {
-    for (let i0 = 0; i0 < 12; i0 += 4) {
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-      let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-      let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-      let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-      for (let p = 0; p < 8; p++) {
-        const a0 = t_d_h2_affine2[i0 * 8 + p];
-        const a1 = t_d_h2_affine2[i0 * 8 + p + 8];
-        const a2 = t_d_h2_affine2[i0 * 8 + p + 16];
-        const a3 = t_d_h2_affine2[i0 * 8 + p + 24];
-        const b0 = p_W2[j0 * 8 + p];
-        const b1 = p_W2[j0 * 8 + p + 8];
-        const b2 = p_W2[j0 * 8 + p + 16];
-        const b3 = p_W2[j0 * 8 + p + 24];
-        c00 += a0 * b0;
-        c01 += a0 * b1;
-        c02 += a0 * b2;
-        c03 += a0 * b3;
-        c10 += a1 * b0;
-        c11 += a1 * b1;
-        c12 += a1 * b2;
-        c13 += a1 * b3;
-        c20 += a2 * b0;
-        c21 += a2 * b1;
-        c22 += a2 * b2;
-        c23 += a2 * b3;
-        c30 += a3 * b0;
-        c31 += a3 * b1;
-        c32 += a3 * b2;
-        c33 += a3 * b3;
+    for (let i0 = 0; i0 < 15; i0 += 4) {
+      if (i0 < 12) {
+        let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+        let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+        let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+        let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+        for (let p = 0; p < 8; p++) {
+          const a0 = t_d_h2_affine2[i0 * 8 + p];
+          const a1 = t_d_h2_affine2[i0 * 8 + p + 8];
+          const a2 = t_d_h2_affine2[i0 * 8 + p + 16];
+          const a3 = t_d_h2_affine2[i0 * 8 + p + 24];
+          const b0 = p_W2[j0 * 8 + p], b1 = p_W2[j0 * 8 + p + 8], b2 = p_W2[j0 * 8 + p + 16], b3 = p_W2[j0 * 8 + p + 24];
+          c00 += a0 * b0;
+          c01 += a0 * b1;
+          c02 += a0 * b2;
+          c03 += a0 * b3;
+          c10 += a1 * b0;
+          c11 += a1 * b1;
+          c12 += a1 * b2;
+          c13 += a1 * b3;
+          c20 += a2 * b0;
+          c21 += a2 * b1;
+          c22 += a2 * b2;
+          c23 += a2 * b3;
+          c30 += a3 * b0;
+          c31 += a3 * b1;
+          c32 += a3 * b2;
+          c33 += a3 * b3;
+        }
+        tile[0] = c00;
+        tile[1] = c01;
+        tile[2] = c02;
+        tile[3] = c03;
+        tile[4] = c10;
+        tile[5] = c11;
+        tile[6] = c12;
+        tile[7] = c13;
+        tile[8] = c20;
+        tile[9] = c21;
+        tile[10] = c22;
+        tile[11] = c23;
+        tile[12] = c30;
+        tile[13] = c31;
+        tile[14] = c32;
+        tile[15] = c33;
+      } else {
+        for (let rr = 0; rr < 3; rr++) {
+          let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+          for (let p = 0; p < 8; p++) {
+            const a0 = t_d_h2_affine2[i0 * 8 + rr * 8 + p];
+            const b0 = p_W2[j0 * 8 + p], b1 = p_W2[j0 * 8 + p + 8], b2 = p_W2[j0 * 8 + p + 16], b3 = p_W2[j0 * 8 + p + 24];
+            c00 += a0 * b0;
+            c01 += a0 * b1;
+            c02 += a0 * b2;
+            c03 += a0 * b3;
+          }
+          tile[rr * 4] = c00;
+          tile[rr * 4 + 1] = c01;
+          tile[rr * 4 + 2] = c02;
+          tile[rr * 4 + 3] = c03;
+        }
       }
-      tile[0] = c00;
-      tile[1] = c01;
-      tile[2] = c02;
-      tile[3] = c03;
-      tile[4] = c10;
-      tile[5] = c11;
-      tile[6] = c12;
-      tile[7] = c13;
-      tile[8] = c20;
-      tile[9] = c21;
-      tile[10] = c22;
-      tile[11] = c23;
-      tile[12] = c30;
-      tile[13] = c31;
-      tile[14] = c32;
-      tile[15] = c33;
-      for (let r = 0; r < 4; r++) {
+      for (let r = 0; r < (i0 < 12 ? 4 : 3); r++) {
         for (let c = 0; c < 4; c++) {
           const e0 = t_h12[i0 * 16 + r * 16 + j0 + c];
           const e1 = tile[r * 4 + c] * (1 - e0 * e0);
           t_d_h1_affine2[i0 * 16 + r * 16 + j0 + c] = e1;
           acc0[j0 + c] += e1;
         }
-      }
-    }
-    for (let i0 = 12; i0 < 15; i0++) {
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-      for (let p = 0; p < 8; p++) {
-        const a0 = t_d_h2_affine2[i0 * 8 + p];
-        const b0 = p_W2[j0 * 8 + p];
-        const b1 = p_W2[j0 * 8 + p + 8];
-        const b2 = p_W2[j0 * 8 + p + 16];
-        const b3 = p_W2[j0 * 8 + p + 24];
-        c00 += a0 * b0;
-        c01 += a0 * b1;
-        c02 += a0 * b2;
-        c03 += a0 * b3;
-      }
-      tile[0] = c00;
-      tile[1] = c01;
-      tile[2] = c02;
-      tile[3] = c03;
-      for (let c = 0; c < 4; c++) {
-        const e2 = t_h12[i0 * 16 + j0 + c];
-        const e3 = tile[c] * (1 - e2 * e2);
-        t_d_h1_affine2[i0 * 16 + j0 + c] = e3;
-        acc0[j0 + c] += e3;
       }
     }
   }
@@ -619,10 +581,7 @@ function k_d_W2(t_h12, t_d_h2_affine2, t_d_W22) {
       let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
       let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
       for (let p = 0; p < 15; p++) {
-        const a0 = t_h12[p * 16 + i0];
-        const a1 = t_h12[p * 16 + i0 + 1];
-        const a2 = t_h12[p * 16 + i0 + 2];
-        const a3 = t_h12[p * 16 + i0 + 3];
+        const a0 = t_h12[p * 16 + i0], a1 = t_h12[p * 16 + i0 + 1], a2 = t_h12[p * 16 + i0 + 2], a3 = t_h12[p * 16 + i0 + 3];
         const b0 = t_d_h2_affine2[p * 8 + j0];
         const b1 = t_d_h2_affine2[p * 8 + j0 + 1];
         const b2 = t_d_h2_affine2[p * 8 + j0 + 2];

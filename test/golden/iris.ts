@@ -70,16 +70,14 @@ const TRAIN_INPUTS = [["x", 60, "[15,4]", 0], ["y", 45, "[15,3]", 64]] as const;
 /** Every declared input: others are rejected as misspellings. */
 const ALL_INPUTS = [["x", 60, "[15,4]", 0], ["y", 45, "[15,3]", 64]] as const;
 
-/** Where an argument lives: [name, floats, shape as text, offset in its buffer]. */
+/** [name, floats, shape as text, offset in its buffer] of each argument. */
 type Spec = readonly (readonly [name: string, length: number, shape: string, offset: number])[];
 
-/** What a rejected value is, for messages: its class, or its type. */
+/** A rejected value in a message: its class or type (`describe`), or itself, strings quoted (`show`). */
 const describe = (v: unknown): string =>
   (v === null ? 'null' : typeof v === 'object' ? (v as object).constructor?.name ?? 'object' : typeof v);
 
-/** A rejected value as it was: strings quoted, so '0.1' does not read as 0.1. */
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
-
 const has = (record: object, name: string) => Object.prototype.hasOwnProperty.call(record, name);
 const named = (spec: Spec, name: string) => spec.some((s) => s[0] === name);
 
@@ -91,10 +89,7 @@ function checkArray(fn: string, what: string, [name, length, shape]: Spec[number
   return v;
 }
 
-/**
- * The arrays `required` names, read from `record` once each and checked, in spec order.
- * A name `allowed` does not list is a misspelling; other allowed names given are checked too.
- */
+/** The arrays `required` names, each read from `record` once and checked; a name not `allowed` is a misspelling. */
 function take<S extends Spec>(fn: string, what: string, record: unknown, required: S, allowed: Spec): { [K in keyof S]: Float32Array } {
   if (typeof record !== 'object' || record === null || Array.isArray(record) || ArrayBuffer.isView(record)) {
     throw new TypeError(`${fn}: ${what} must be an object of Float32Arrays, got ${describe(record)}`);
@@ -180,51 +175,42 @@ const acc0 = new Float64Array(16); // kernel scratch
  */
 function k_h1(in_x: Float32Array, p_W1: Float32Array, p_b1: Float32Array, t_h1: Float32Array): void {
   for (let j0 = 0; j0 < 16; j0 += 4) {
-    for (let i0 = 0; i0 < 12; i0 += 4) {
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-      let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-      let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-      let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-      for (let p = 0; p < 4; p++) {
-        const a0 = in_x[i0 * 4 + p]!, a1 = in_x[i0 * 4 + p + 4]!, a2 = in_x[i0 * 4 + p + 8]!, a3 = in_x[i0 * 4 + p + 12]!;
-        const b0 = p_W1[p * 16 + j0]!;
-        const b1 = p_W1[p * 16 + j0 + 1]!;
-        const b2 = p_W1[p * 16 + j0 + 2]!;
-        const b3 = p_W1[p * 16 + j0 + 3]!;
-        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+    for (let i0 = 0; i0 < 15; i0 += 4) {
+      if (i0 < 12) {
+        let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+        let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+        let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+        let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+        for (let p = 0; p < 4; p++) {
+          const a0 = in_x[i0 * 4 + p]!, a1 = in_x[i0 * 4 + p + 4]!, a2 = in_x[i0 * 4 + p + 8]!, a3 = in_x[i0 * 4 + p + 12]!;
+          const b0 = p_W1[p * 16 + j0]!, b1 = p_W1[p * 16 + j0 + 1]!, b2 = p_W1[p * 16 + j0 + 2]!, b3 = p_W1[p * 16 + j0 + 3]!;
+          c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+          c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+          c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+          c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+        }
+        tile[0] = c00; tile[1] = c01; tile[2] = c02; tile[3] = c03;
+        tile[4] = c10; tile[5] = c11; tile[6] = c12; tile[7] = c13;
+        tile[8] = c20; tile[9] = c21; tile[10] = c22; tile[11] = c23;
+        tile[12] = c30; tile[13] = c31; tile[14] = c32; tile[15] = c33;
+      } else {
+        for (let rr = 0; rr < 3; rr++) {
+          let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+          for (let p = 0; p < 4; p++) {
+            const a0 = in_x[i0 * 4 + rr * 4 + p]!;
+            const b0 = p_W1[p * 16 + j0]!, b1 = p_W1[p * 16 + j0 + 1]!, b2 = p_W1[p * 16 + j0 + 2]!, b3 = p_W1[p * 16 + j0 + 3]!;
+            c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+          }
+          tile[rr * 4] = c00; tile[rr * 4 + 1] = c01; tile[rr * 4 + 2] = c02; tile[rr * 4 + 3] = c03;
+        }
       }
-      tile[0] = c00; tile[1] = c01; tile[2] = c02; tile[3] = c03;
-      tile[4] = c10; tile[5] = c11; tile[6] = c12; tile[7] = c13;
-      tile[8] = c20; tile[9] = c21; tile[10] = c22; tile[11] = c23;
-      tile[12] = c30; tile[13] = c31; tile[14] = c32; tile[15] = c33;
-      for (let r = 0; r < 4; r++) {
+      for (let r = 0; r < (i0 < 12 ? 4 : 3); r++) {
         for (let c = 0; c < 4; c++) {
           const e0 = tile[r * 4 + c]! + p_b1[j0 + c]!;
           const e1 = Math.exp(-2 * Math.abs(e0));
           const e2 = (1 - e1) / (1 + e1);
           t_h1[i0 * 16 + r * 16 + j0 + c] = e0 >= 0 ? e2 : -e2;
         }
-      }
-    }
-    for (let i0 = 12; i0 < 15; i0++) {
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-      for (let p = 0; p < 4; p++) {
-        const a0 = in_x[i0 * 4 + p]!;
-        const b0 = p_W1[p * 16 + j0]!;
-        const b1 = p_W1[p * 16 + j0 + 1]!;
-        const b2 = p_W1[p * 16 + j0 + 2]!;
-        const b3 = p_W1[p * 16 + j0 + 3]!;
-        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-      }
-      tile[0] = c00; tile[1] = c01; tile[2] = c02; tile[3] = c03;
-      for (let c = 0; c < 4; c++) {
-        const e3 = tile[c]! + p_b1[j0 + c]!;
-        const e4 = Math.exp(-2 * Math.abs(e3));
-        const e5 = (1 - e4) / (1 + e4);
-        t_h1[i0 * 16 + j0 + c] = e3 >= 0 ? e5 : -e5;
       }
     }
   }
@@ -238,48 +224,42 @@ function k_h1(in_x: Float32Array, p_W1: Float32Array, p_b1: Float32Array, t_h1: 
  */
 function k_h2(t_h1: Float32Array, p_W2: Float32Array, p_b2: Float32Array, t_h2: Float32Array): void {
   for (let j0 = 0; j0 < 8; j0 += 4) {
-    for (let i0 = 0; i0 < 12; i0 += 4) {
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-      let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-      let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-      let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-      for (let p = 0; p < 16; p++) {
-        const a0 = t_h1[i0 * 16 + p]!;
-        const a1 = t_h1[i0 * 16 + p + 16]!;
-        const a2 = t_h1[i0 * 16 + p + 32]!;
-        const a3 = t_h1[i0 * 16 + p + 48]!;
-        const b0 = p_W2[p * 8 + j0]!, b1 = p_W2[p * 8 + j0 + 1]!, b2 = p_W2[p * 8 + j0 + 2]!, b3 = p_W2[p * 8 + j0 + 3]!;
-        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+    for (let i0 = 0; i0 < 15; i0 += 4) {
+      if (i0 < 12) {
+        let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+        let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+        let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+        let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+        for (let p = 0; p < 16; p++) {
+          const a0 = t_h1[i0 * 16 + p]!, a1 = t_h1[i0 * 16 + p + 16]!, a2 = t_h1[i0 * 16 + p + 32]!, a3 = t_h1[i0 * 16 + p + 48]!;
+          const b0 = p_W2[p * 8 + j0]!, b1 = p_W2[p * 8 + j0 + 1]!, b2 = p_W2[p * 8 + j0 + 2]!, b3 = p_W2[p * 8 + j0 + 3]!;
+          c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+          c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+          c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+          c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+        }
+        tile[0] = c00; tile[1] = c01; tile[2] = c02; tile[3] = c03;
+        tile[4] = c10; tile[5] = c11; tile[6] = c12; tile[7] = c13;
+        tile[8] = c20; tile[9] = c21; tile[10] = c22; tile[11] = c23;
+        tile[12] = c30; tile[13] = c31; tile[14] = c32; tile[15] = c33;
+      } else {
+        for (let rr = 0; rr < 3; rr++) {
+          let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+          for (let p = 0; p < 16; p++) {
+            const a0 = t_h1[i0 * 16 + rr * 16 + p]!;
+            const b0 = p_W2[p * 8 + j0]!, b1 = p_W2[p * 8 + j0 + 1]!, b2 = p_W2[p * 8 + j0 + 2]!, b3 = p_W2[p * 8 + j0 + 3]!;
+            c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+          }
+          tile[rr * 4] = c00; tile[rr * 4 + 1] = c01; tile[rr * 4 + 2] = c02; tile[rr * 4 + 3] = c03;
+        }
       }
-      tile[0] = c00; tile[1] = c01; tile[2] = c02; tile[3] = c03;
-      tile[4] = c10; tile[5] = c11; tile[6] = c12; tile[7] = c13;
-      tile[8] = c20; tile[9] = c21; tile[10] = c22; tile[11] = c23;
-      tile[12] = c30; tile[13] = c31; tile[14] = c32; tile[15] = c33;
-      for (let r = 0; r < 4; r++) {
+      for (let r = 0; r < (i0 < 12 ? 4 : 3); r++) {
         for (let c = 0; c < 4; c++) {
           const e0 = tile[r * 4 + c]! + p_b2[j0 + c]!;
           const e1 = Math.exp(-2 * Math.abs(e0));
           const e2 = (1 - e1) / (1 + e1);
           t_h2[i0 * 8 + r * 8 + j0 + c] = e0 >= 0 ? e2 : -e2;
         }
-      }
-    }
-    for (let i0 = 12; i0 < 15; i0++) {
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-      for (let p = 0; p < 16; p++) {
-        const a0 = t_h1[i0 * 16 + p]!;
-        const b0 = p_W2[p * 8 + j0]!, b1 = p_W2[p * 8 + j0 + 1]!, b2 = p_W2[p * 8 + j0 + 2]!, b3 = p_W2[p * 8 + j0 + 3]!;
-        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-      }
-      tile[0] = c00; tile[1] = c01; tile[2] = c02; tile[3] = c03;
-      for (let c = 0; c < 4; c++) {
-        const e3 = tile[c]! + p_b2[j0 + c]!;
-        const e4 = Math.exp(-2 * Math.abs(e3));
-        const e5 = (1 - e4) / (1 + e4);
-        t_h2[i0 * 8 + j0 + c] = e3 >= 0 ? e5 : -e5;
       }
     }
   }
@@ -292,45 +272,42 @@ function k_h2(t_h1: Float32Array, p_W2: Float32Array, p_b2: Float32Array, t_h2: 
  *   scores = sigmoid(scores_affine)
  */
 function k_scores(t_h2: Float32Array, p_W3: Float32Array, p_b3: Float32Array, t_scores: Float32Array): void {
-  for (let i0 = 0; i0 < 12; i0 += 4) {
-    let c00 = 0, c01 = 0, c02 = 0;
-    let c10 = 0, c11 = 0, c12 = 0;
-    let c20 = 0, c21 = 0, c22 = 0;
-    let c30 = 0, c31 = 0, c32 = 0;
-    for (let p = 0; p < 8; p++) {
-      const a0 = t_h2[i0 * 8 + p]!, a1 = t_h2[i0 * 8 + p + 8]!, a2 = t_h2[i0 * 8 + p + 16]!, a3 = t_h2[i0 * 8 + p + 24]!;
-      const b0 = p_W3[p * 3]!, b1 = p_W3[p * 3 + 1]!, b2 = p_W3[p * 3 + 2]!;
-      c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2;
-      c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2;
-      c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2;
-      c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2;
+  for (let i0 = 0; i0 < 15; i0 += 4) {
+    if (i0 < 12) {
+      let c00 = 0, c01 = 0, c02 = 0;
+      let c10 = 0, c11 = 0, c12 = 0;
+      let c20 = 0, c21 = 0, c22 = 0;
+      let c30 = 0, c31 = 0, c32 = 0;
+      for (let p = 0; p < 8; p++) {
+        const a0 = t_h2[i0 * 8 + p]!, a1 = t_h2[i0 * 8 + p + 8]!, a2 = t_h2[i0 * 8 + p + 16]!, a3 = t_h2[i0 * 8 + p + 24]!;
+        const b0 = p_W3[p * 3]!, b1 = p_W3[p * 3 + 1]!, b2 = p_W3[p * 3 + 2]!;
+        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2;
+        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2;
+        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2;
+        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2;
+      }
+      tile[0] = c00; tile[1] = c01; tile[2] = c02;
+      tile[3] = c10; tile[4] = c11; tile[5] = c12;
+      tile[6] = c20; tile[7] = c21; tile[8] = c22;
+      tile[9] = c30; tile[10] = c31; tile[11] = c32;
+    } else {
+      for (let rr = 0; rr < 3; rr++) {
+        let c00 = 0, c01 = 0, c02 = 0;
+        for (let p = 0; p < 8; p++) {
+          const a0 = t_h2[i0 * 8 + rr * 8 + p]!;
+          const b0 = p_W3[p * 3]!, b1 = p_W3[p * 3 + 1]!, b2 = p_W3[p * 3 + 2]!;
+          c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2;
+        }
+        tile[rr * 3] = c00; tile[rr * 3 + 1] = c01; tile[rr * 3 + 2] = c02;
+      }
     }
-    tile[0] = c00; tile[1] = c01; tile[2] = c02;
-    tile[3] = c10; tile[4] = c11; tile[5] = c12;
-    tile[6] = c20; tile[7] = c21; tile[8] = c22;
-    tile[9] = c30; tile[10] = c31; tile[11] = c32;
-    for (let r = 0; r < 4; r++) {
+    for (let r = 0; r < (i0 < 12 ? 4 : 3); r++) {
       for (let c = 0; c < 3; c++) {
         const e0 = tile[r * 3 + c]! + p_b3[c]!;
         const e1 = Math.exp(-Math.abs(e0));
         const e2 = 1 + e1;
         t_scores[i0 * 3 + r * 3 + c] = e0 >= 0 ? 1 / e2 : e1 / e2;
       }
-    }
-  }
-  for (let i0 = 12; i0 < 15; i0++) {
-    let c00 = 0, c01 = 0, c02 = 0;
-    for (let p = 0; p < 8; p++) {
-      const a0 = t_h2[i0 * 8 + p]!;
-      const b0 = p_W3[p * 3]!, b1 = p_W3[p * 3 + 1]!, b2 = p_W3[p * 3 + 2]!;
-      c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2;
-    }
-    tile[0] = c00; tile[1] = c01; tile[2] = c02;
-    for (let c = 0; c < 3; c++) {
-      const e3 = tile[c]! + p_b3[c]!;
-      const e4 = Math.exp(-Math.abs(e3));
-      const e5 = 1 + e4;
-      t_scores[i0 * 3 + c] = e3 >= 0 ? 1 / e5 : e4 / e5;
     }
   }
 }
@@ -351,24 +328,36 @@ function k_d_scores_affine(
 ): void {
   let r0 = 0;
   for (let z1 = 0; z1 < 3; z1++) { acc1[z1] = 0; }
-  for (let i0 = 0; i0 < 12; i0 += 4) {
-    let c00 = 0, c01 = 0, c02 = 0;
-    let c10 = 0, c11 = 0, c12 = 0;
-    let c20 = 0, c21 = 0, c22 = 0;
-    let c30 = 0, c31 = 0, c32 = 0;
-    for (let p = 0; p < 8; p++) {
-      const a0 = t_h2[i0 * 8 + p]!, a1 = t_h2[i0 * 8 + p + 8]!, a2 = t_h2[i0 * 8 + p + 16]!, a3 = t_h2[i0 * 8 + p + 24]!;
-      const b0 = p_W3[p * 3]!, b1 = p_W3[p * 3 + 1]!, b2 = p_W3[p * 3 + 2]!;
-      c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2;
-      c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2;
-      c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2;
-      c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2;
+  for (let i0 = 0; i0 < 15; i0 += 4) {
+    if (i0 < 12) {
+      let c00 = 0, c01 = 0, c02 = 0;
+      let c10 = 0, c11 = 0, c12 = 0;
+      let c20 = 0, c21 = 0, c22 = 0;
+      let c30 = 0, c31 = 0, c32 = 0;
+      for (let p = 0; p < 8; p++) {
+        const a0 = t_h2[i0 * 8 + p]!, a1 = t_h2[i0 * 8 + p + 8]!, a2 = t_h2[i0 * 8 + p + 16]!, a3 = t_h2[i0 * 8 + p + 24]!;
+        const b0 = p_W3[p * 3]!, b1 = p_W3[p * 3 + 1]!, b2 = p_W3[p * 3 + 2]!;
+        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2;
+        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2;
+        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2;
+        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2;
+      }
+      tile[0] = c00; tile[1] = c01; tile[2] = c02;
+      tile[3] = c10; tile[4] = c11; tile[5] = c12;
+      tile[6] = c20; tile[7] = c21; tile[8] = c22;
+      tile[9] = c30; tile[10] = c31; tile[11] = c32;
+    } else {
+      for (let rr = 0; rr < 3; rr++) {
+        let c00 = 0, c01 = 0, c02 = 0;
+        for (let p = 0; p < 8; p++) {
+          const a0 = t_h2[i0 * 8 + rr * 8 + p]!;
+          const b0 = p_W3[p * 3]!, b1 = p_W3[p * 3 + 1]!, b2 = p_W3[p * 3 + 2]!;
+          c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2;
+        }
+        tile[rr * 3] = c00; tile[rr * 3 + 1] = c01; tile[rr * 3 + 2] = c02;
+      }
     }
-    tile[0] = c00; tile[1] = c01; tile[2] = c02;
-    tile[3] = c10; tile[4] = c11; tile[5] = c12;
-    tile[6] = c20; tile[7] = c21; tile[8] = c22;
-    tile[9] = c30; tile[10] = c31; tile[11] = c32;
-    for (let r = 0; r < 4; r++) {
+    for (let r = 0; r < (i0 < 12 ? 4 : 3); r++) {
       for (let c = 0; c < 3; c++) {
         const e1 = tile[r * 3 + c]! + p_b3[c]!;
         const e2 = Math.exp(-Math.abs(e1));
@@ -380,26 +369,6 @@ function k_d_scores_affine(
         r0 += e5 * e5 * 0.5;
         acc1[c]! += e6;
       }
-    }
-  }
-  for (let i0 = 12; i0 < 15; i0++) {
-    let c00 = 0, c01 = 0, c02 = 0;
-    for (let p = 0; p < 8; p++) {
-      const a0 = t_h2[i0 * 8 + p]!;
-      const b0 = p_W3[p * 3]!, b1 = p_W3[p * 3 + 1]!, b2 = p_W3[p * 3 + 2]!;
-      c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2;
-    }
-    tile[0] = c00; tile[1] = c01; tile[2] = c02;
-    for (let c = 0; c < 3; c++) {
-      const e8 = tile[c]! + p_b3[c]!;
-      const e9 = Math.exp(-Math.abs(e8));
-      const e10 = 1 + e9;
-      const e11 = e8 >= 0 ? 1 / e10 : e9 / e10;
-      const e12 = e11 - in_y[i0 * 3 + c]!;
-      const e13 = e12 * 0.06666666666666667 * (e11 * (1 - e11));
-      t_d_scores_affine[i0 * 3 + c] = e13;
-      r0 += e12 * e12 * 0.5;
-      acc1[c]! += e13;
     }
   }
   t_squared_loss[0] = r0 * 0.06666666666666667;
@@ -417,48 +386,45 @@ function k_d_h2_affine(
 ): void {
   for (let z0 = 0; z0 < 8; z0++) { acc0[z0] = 0; }
   for (let j0 = 0; j0 < 8; j0 += 4) {
-    for (let i0 = 0; i0 < 12; i0 += 4) {
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-      let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-      let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-      let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-      for (let p = 0; p < 3; p++) {
-        const a0 = t_d_scores_affine[i0 * 3 + p]!;
-        const a1 = t_d_scores_affine[i0 * 3 + p + 3]!;
-        const a2 = t_d_scores_affine[i0 * 3 + p + 6]!;
-        const a3 = t_d_scores_affine[i0 * 3 + p + 9]!;
-        const b0 = p_W3[j0 * 3 + p]!, b1 = p_W3[j0 * 3 + p + 3]!, b2 = p_W3[j0 * 3 + p + 6]!, b3 = p_W3[j0 * 3 + p + 9]!;
-        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+    for (let i0 = 0; i0 < 15; i0 += 4) {
+      if (i0 < 12) {
+        let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+        let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+        let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+        let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+        for (let p = 0; p < 3; p++) {
+          const a0 = t_d_scores_affine[i0 * 3 + p]!;
+          const a1 = t_d_scores_affine[i0 * 3 + p + 3]!;
+          const a2 = t_d_scores_affine[i0 * 3 + p + 6]!;
+          const a3 = t_d_scores_affine[i0 * 3 + p + 9]!;
+          const b0 = p_W3[j0 * 3 + p]!, b1 = p_W3[j0 * 3 + p + 3]!, b2 = p_W3[j0 * 3 + p + 6]!, b3 = p_W3[j0 * 3 + p + 9]!;
+          c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+          c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+          c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+          c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+        }
+        tile[0] = c00; tile[1] = c01; tile[2] = c02; tile[3] = c03;
+        tile[4] = c10; tile[5] = c11; tile[6] = c12; tile[7] = c13;
+        tile[8] = c20; tile[9] = c21; tile[10] = c22; tile[11] = c23;
+        tile[12] = c30; tile[13] = c31; tile[14] = c32; tile[15] = c33;
+      } else {
+        for (let rr = 0; rr < 3; rr++) {
+          let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+          for (let p = 0; p < 3; p++) {
+            const a0 = t_d_scores_affine[i0 * 3 + rr * 3 + p]!;
+            const b0 = p_W3[j0 * 3 + p]!, b1 = p_W3[j0 * 3 + p + 3]!, b2 = p_W3[j0 * 3 + p + 6]!, b3 = p_W3[j0 * 3 + p + 9]!;
+            c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+          }
+          tile[rr * 4] = c00; tile[rr * 4 + 1] = c01; tile[rr * 4 + 2] = c02; tile[rr * 4 + 3] = c03;
+        }
       }
-      tile[0] = c00; tile[1] = c01; tile[2] = c02; tile[3] = c03;
-      tile[4] = c10; tile[5] = c11; tile[6] = c12; tile[7] = c13;
-      tile[8] = c20; tile[9] = c21; tile[10] = c22; tile[11] = c23;
-      tile[12] = c30; tile[13] = c31; tile[14] = c32; tile[15] = c33;
-      for (let r = 0; r < 4; r++) {
+      for (let r = 0; r < (i0 < 12 ? 4 : 3); r++) {
         for (let c = 0; c < 4; c++) {
           const e0 = t_h2[i0 * 8 + r * 8 + j0 + c]!;
           const e1 = tile[r * 4 + c]! * (1 - e0 * e0);
           t_d_h2_affine[i0 * 8 + r * 8 + j0 + c] = e1;
           acc0[j0 + c]! += e1;
         }
-      }
-    }
-    for (let i0 = 12; i0 < 15; i0++) {
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-      for (let p = 0; p < 3; p++) {
-        const a0 = t_d_scores_affine[i0 * 3 + p]!;
-        const b0 = p_W3[j0 * 3 + p]!, b1 = p_W3[j0 * 3 + p + 3]!, b2 = p_W3[j0 * 3 + p + 6]!, b3 = p_W3[j0 * 3 + p + 9]!;
-        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-      }
-      tile[0] = c00; tile[1] = c01; tile[2] = c02; tile[3] = c03;
-      for (let c = 0; c < 4; c++) {
-        const e2 = t_h2[i0 * 8 + j0 + c]!;
-        const e3 = tile[c]! * (1 - e2 * e2);
-        t_d_h2_affine[i0 * 8 + j0 + c] = e3;
-        acc0[j0 + c]! += e3;
       }
     }
   }
@@ -504,54 +470,45 @@ function k_d_h1_affine(
 ): void {
   for (let z0 = 0; z0 < 16; z0++) { acc0[z0] = 0; }
   for (let j0 = 0; j0 < 16; j0 += 4) {
-    for (let i0 = 0; i0 < 12; i0 += 4) {
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-      let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-      let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-      let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-      for (let p = 0; p < 8; p++) {
-        const a0 = t_d_h2_affine[i0 * 8 + p]!;
-        const a1 = t_d_h2_affine[i0 * 8 + p + 8]!;
-        const a2 = t_d_h2_affine[i0 * 8 + p + 16]!;
-        const a3 = t_d_h2_affine[i0 * 8 + p + 24]!;
-        const b0 = p_W2[j0 * 8 + p]!;
-        const b1 = p_W2[j0 * 8 + p + 8]!;
-        const b2 = p_W2[j0 * 8 + p + 16]!;
-        const b3 = p_W2[j0 * 8 + p + 24]!;
-        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+    for (let i0 = 0; i0 < 15; i0 += 4) {
+      if (i0 < 12) {
+        let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+        let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+        let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+        let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+        for (let p = 0; p < 8; p++) {
+          const a0 = t_d_h2_affine[i0 * 8 + p]!;
+          const a1 = t_d_h2_affine[i0 * 8 + p + 8]!;
+          const a2 = t_d_h2_affine[i0 * 8 + p + 16]!;
+          const a3 = t_d_h2_affine[i0 * 8 + p + 24]!;
+          const b0 = p_W2[j0 * 8 + p]!, b1 = p_W2[j0 * 8 + p + 8]!, b2 = p_W2[j0 * 8 + p + 16]!, b3 = p_W2[j0 * 8 + p + 24]!;
+          c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+          c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+          c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+          c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+        }
+        tile[0] = c00; tile[1] = c01; tile[2] = c02; tile[3] = c03;
+        tile[4] = c10; tile[5] = c11; tile[6] = c12; tile[7] = c13;
+        tile[8] = c20; tile[9] = c21; tile[10] = c22; tile[11] = c23;
+        tile[12] = c30; tile[13] = c31; tile[14] = c32; tile[15] = c33;
+      } else {
+        for (let rr = 0; rr < 3; rr++) {
+          let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+          for (let p = 0; p < 8; p++) {
+            const a0 = t_d_h2_affine[i0 * 8 + rr * 8 + p]!;
+            const b0 = p_W2[j0 * 8 + p]!, b1 = p_W2[j0 * 8 + p + 8]!, b2 = p_W2[j0 * 8 + p + 16]!, b3 = p_W2[j0 * 8 + p + 24]!;
+            c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+          }
+          tile[rr * 4] = c00; tile[rr * 4 + 1] = c01; tile[rr * 4 + 2] = c02; tile[rr * 4 + 3] = c03;
+        }
       }
-      tile[0] = c00; tile[1] = c01; tile[2] = c02; tile[3] = c03;
-      tile[4] = c10; tile[5] = c11; tile[6] = c12; tile[7] = c13;
-      tile[8] = c20; tile[9] = c21; tile[10] = c22; tile[11] = c23;
-      tile[12] = c30; tile[13] = c31; tile[14] = c32; tile[15] = c33;
-      for (let r = 0; r < 4; r++) {
+      for (let r = 0; r < (i0 < 12 ? 4 : 3); r++) {
         for (let c = 0; c < 4; c++) {
           const e0 = t_h1[i0 * 16 + r * 16 + j0 + c]!;
           const e1 = tile[r * 4 + c]! * (1 - e0 * e0);
           t_d_h1_affine[i0 * 16 + r * 16 + j0 + c] = e1;
           acc0[j0 + c]! += e1;
         }
-      }
-    }
-    for (let i0 = 12; i0 < 15; i0++) {
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-      for (let p = 0; p < 8; p++) {
-        const a0 = t_d_h2_affine[i0 * 8 + p]!;
-        const b0 = p_W2[j0 * 8 + p]!;
-        const b1 = p_W2[j0 * 8 + p + 8]!;
-        const b2 = p_W2[j0 * 8 + p + 16]!;
-        const b3 = p_W2[j0 * 8 + p + 24]!;
-        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-      }
-      tile[0] = c00; tile[1] = c01; tile[2] = c02; tile[3] = c03;
-      for (let c = 0; c < 4; c++) {
-        const e2 = t_h1[i0 * 16 + j0 + c]!;
-        const e3 = tile[c]! * (1 - e2 * e2);
-        t_d_h1_affine[i0 * 16 + j0 + c] = e3;
-        acc0[j0 + c]! += e3;
       }
     }
   }
@@ -570,10 +527,7 @@ function k_d_W2(t_h1: Float32Array, t_d_h2_affine: Float32Array, t_d_W2: Float32
       let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
       let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
       for (let p = 0; p < 15; p++) {
-        const a0 = t_h1[p * 16 + i0]!;
-        const a1 = t_h1[p * 16 + i0 + 1]!;
-        const a2 = t_h1[p * 16 + i0 + 2]!;
-        const a3 = t_h1[p * 16 + i0 + 3]!;
+        const a0 = t_h1[p * 16 + i0]!, a1 = t_h1[p * 16 + i0 + 1]!, a2 = t_h1[p * 16 + i0 + 2]!, a3 = t_h1[p * 16 + i0 + 3]!;
         const b0 = t_d_h2_affine[p * 8 + j0]!;
         const b1 = t_d_h2_affine[p * 8 + j0 + 1]!;
         const b2 = t_d_h2_affine[p * 8 + j0 + 2]!;
@@ -637,7 +591,7 @@ function k_sgd(p: Float32Array, g: Float32Array, n: number, lr: number): void {
 /**
  * Fresh params, drawn from a seeded generator: the same seed gives the same params.
  *
- * Generated by gradc 0.1.0 from graph iris (hash 8217ca43d791).
+ * gradc 0.1.0, graph iris (hash 8217ca43d791).
  */
 export function initParams(seed: number = 0): Params {
   checkSeed(seed);
@@ -658,7 +612,7 @@ export function initParams(seed: number = 0): Params {
  * Evaluates the outputs (scores) for one batch. Returns fresh arrays.
  *
  * Reads params W1 [4,16], b1 [16], W2 [16,8], b2 [8], W3 [8,3], b3 [3]; inputs x [15,4].
- * Generated by gradc 0.1.0 from graph iris (hash 8217ca43d791).
+ * gradc 0.1.0, graph iris (hash 8217ca43d791).
  */
 export function forward(params: Params, inputs: ForwardInputs): Outputs {
   const [p_W1, p_b1, p_W2, p_b2, p_W3, p_b3] = take('forward', 'params', params, PARAMS, PARAMS);
@@ -673,7 +627,7 @@ export function forward(params: Params, inputs: ForwardInputs): Outputs {
  * The loss J for one batch.
  *
  * Reads params W1 [4,16], b1 [16], W2 [16,8], b2 [8], W3 [8,3], b3 [3]; inputs x [15,4], y [15,3].
- * Generated by gradc 0.1.0 from graph iris (hash 8217ca43d791).
+ * gradc 0.1.0, graph iris (hash 8217ca43d791).
  */
 export function loss(params: Params, inputs: TrainInputs): number {
   const [p_W1, p_b1, p_W2, p_b2, p_W3, p_b3] = take('loss', 'params', params, PARAMS, PARAMS);
@@ -688,7 +642,7 @@ export function loss(params: Params, inputs: TrainInputs): number {
  * The loss J and its gradient dJ/dparam for every param, by backpropagation. Returns fresh arrays.
  *
  * Reads params W1 [4,16], b1 [16], W2 [16,8], b2 [8], W3 [8,3], b3 [3]; inputs x [15,4], y [15,3].
- * Generated by gradc 0.1.0 from graph iris (hash 8217ca43d791).
+ * gradc 0.1.0, graph iris (hash 8217ca43d791).
  */
 export function gradient(params: Params, inputs: TrainInputs): Gradient {
   const [p_W1, p_b1, p_W2, p_b2, p_W3, p_b3] = take('gradient', 'params', params, PARAMS, PARAMS);
@@ -717,7 +671,7 @@ export function gradient(params: Params, inputs: TrainInputs): Gradient {
  * nothing. Returns the loss before the update.
  *
  * Reads params W1 [4,16], b1 [16], W2 [16,8], b2 [8], W3 [8,3], b3 [3]; inputs x [15,4], y [15,3].
- * Generated by gradc 0.1.0 from graph iris (hash 8217ca43d791).
+ * gradc 0.1.0, graph iris (hash 8217ca43d791).
  */
 export function trainStep(params: Params, inputs: TrainInputs, learningRate: number): number {
   checkRate(learningRate);

@@ -9,41 +9,11 @@ export declare const meta: {
   readonly outputs: { readonly price: readonly [16, 1] };
 };
 
-/** The trained parameters, one Float32Array each. */
-export type Params = {
-  /** Param [1,1], initialized zeros. */
-  w: Float32Array;
-  /** Param [1], initialized zeros. */
-  b: Float32Array;
-};
-
-/** What `forward` reads. */
-export type ForwardInputs = {
-  /** Input [16,1]. */
-  x: Float32Array;
-};
-
-/** What `forward` returns: fresh arrays. */
-export type Outputs = {
-  /** Output [16,1]. */
-  price: Float32Array;
-};
-
-/** What `loss`, `gradient` and `trainStep` read. */
-export type TrainInputs = {
-  /** Input [16,1]. */
-  x: Float32Array;
-  /** Input [16,1]. */
-  y: Float32Array;
-};
-
-/** The loss and dJ/dparam for every param. */
-export type Gradient = {
-  /** J at the given params and inputs. */
-  loss: number;
-  /** dJ/dparam, fresh arrays of the params' shapes. */
-  grads: Params;
-};
+/** The records of the API, as in the JS module: one Float32Array of the declared shape (`meta`) each. */
+export type Params = { w: Float32Array; b: Float32Array };
+export type ForwardInputs = { x: Float32Array };
+export type Outputs = { price: Float32Array };
+export type TrainInputs = { x: Float32Array; y: Float32Array };
 
 /** The graph on one GPUDevice (see gradc/module). */
 export type GpuModel = import('gradc/module').GpuModel<Params, ForwardInputs, TrainInputs, Outputs>;

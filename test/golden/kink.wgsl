@@ -21,14 +21,13 @@ struct Hyper { lr: f32 }
 fn k_price(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var tile: array<f32, 1>;
   let row0 = wg.y * 64u + lid.y;
-  let col0 = wg.x + lid.x;
   var c0_0 = 0f;
   let a0 = inputs[row0];
-  let b0 = params[col0];
+  let b0 = params[0u];
   c0_0 += a0 * b0;
   tile[0u] = c0_0;
   if (row0 < 16u) {
-    arena[row0 + col0] = max(tile[0u] + params[col0 + 16u], 0f);
+    arena[row0] = max(tile[0u] + params[16u], 0f);
   }
 }
 
@@ -47,24 +46,23 @@ fn k_d_price_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_
   var t0: array<f32, 1>;
   var t1: array<f32, 1>;
   let row0 = wg.y * 64u + lid.y;
-  let col0 = wg.x + lid.x;
   var c0_0 = 0f;
   let a0 = inputs[row0];
-  let b0 = params[col0];
+  let b0 = params[0u];
   c0_0 += a0 * b0;
   tile[0u] = c0_0;
   t0[0u] = 0f;
   t1[0u] = 0f;
   if (row0 < 16u) {
-    let e1 = tile[0u] + params[col0 + 16u];
-    let e2 = max(e1, 0f) - inputs[row0 + col0 + 16u];
+    let e1 = tile[0u] + params[16u];
+    let e2 = max(e1, 0f) - inputs[row0 + 16u];
     let e3 = select(0f, e2 * 0.0625f, e1 >= 0f);
-    arena[row0 + col0] = e3;
+    arena[row0] = e3;
     t0[0u] += e2 * e2 * 0.5f;
     t1[0u] += e3;
   }
   scratch[wg.y * 64u + wg.x * 64u + lid.y + lid.x] = t0[0u];
-  scratch[wg.y * 64u + lid.y + col0 + 64u] = t1[0u];
+  scratch[wg.y * 64u + lid.y + 64u] = t1[0u];
 }
 
 // finishes squared_loss, d_b: combines the partial results of d_price_affine
@@ -89,16 +87,15 @@ fn k_d_price_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invo
 fn k_d_w(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var tile: array<f32, 1>;
   let row0 = wg.y * 64u + lid.y;
-  let col0 = wg.x + lid.x;
   var c0_0 = 0f;
   for (var p = 0u; p < 16u; p++) {
     let a0 = inputs[p + row0];
-    let b0 = arena[p + col0];
+    let b0 = arena[p];
     c0_0 += a0 * b0;
   }
   tile[0u] = c0_0;
   if (row0 < 1u) {
-    grads[row0 + col0] = tile[0u];
+    grads[row0] = tile[0u];
   }
 }
 

@@ -11,10 +11,10 @@ export interface Syntax {
   /** A literal of the expression's type. */
   num(e: Extract<Expr, { k: 'num' }>): string;
   load(buf: string, index: string, e: Extract<Expr, { k: 'load' }>): string;
-  /** The place a store writes: `buf[index]`. */
-  element(buf: string, index: string): string;
+  /** The place a store writes: `buf[index]` (`st` has the index and value as lowered). */
+  element(buf: string, index: string, st: Extract<Stmt, { k: 'store' }>): string;
   /** The place a compound store (`+=`) reads and writes (TypeScript asserts it is in range). */
-  compoundElement?(buf: string, index: string): string;
+  compoundElement?(buf: string, index: string, st: Extract<Stmt, { k: 'store' }>): string;
   builtin(e: Extract<Expr, { k: 'builtin' }>): string;
   /** Functions (exp, max, …) as calls: the callee for an operation. */
   call: Readonly<Record<string, string>>;
@@ -62,7 +62,8 @@ function print(e: Expr, syn: Syntax): { text: string; prec: number } {
     case 'builtin': return { text: syn.builtin(e), prec: ATOM };
     case 'load': return { text: syn.load(e.buf, print(e.index, syn).text, e), prec: ATOM };
     case 'splat': return { text: `${syn.call.splat}(${print(e.a, syn).text})`, prec: ATOM };
-    case 'lane': return { text: `${wrap(e.a, ATOM)}.${'xyzw'[e.lane]}`, prec: ATOM };
+    case 'lane': return { text: typeof e.lane === 'number' ? `${wrap(e.a, ATOM)}.${'xyzw'[e.lane]}` : `${wrap(e.a, ATOM)}[${print(e.lane, syn).text}]`, prec: ATOM };
+    case 'vec': return { text: `${syn.call.vec}(${e.parts.map((x) => print(x, syn).text).join(', ')})`, prec: ATOM };
     case 'unary':
       if (e.fn === 'neg') return { text: `-${wrap(e.a, PREFIX + 1)}`, prec: PREFIX };
       return { text: `${syn.call[e.fn]}(${print(e.a, syn).text})`, prec: ATOM };
@@ -81,7 +82,7 @@ function print(e: Expr, syn: Syntax): { text: string; prec: number } {
 const key = (e: Expr) => JSON.stringify(e);
 
 /** Statements as lines of text, `indent` spaces deep, groups on one line up to `width`. */
-export function printStmts(body: readonly Stmt[], syn: Syntax, indent = '', width = 120): string[] {
+export function printStmts(body: readonly Stmt[], syn: Syntax, indent = '', width = 140): string[] {
   const ex = (e: Expr) => printExpr(e, syn);
   const one = (st: Stmt): string[] => {
     switch (st.k) {
@@ -95,17 +96,19 @@ export function printStmts(body: readonly Stmt[], syn: Syntax, indent = '', widt
         return [`${indent}${st.name} = ${ex(v)};`];
       }
       case 'store': {
-        const target = syn.element(st.buf, ex(st.index));
+        const target = syn.element(st.buf, ex(st.index), st);
         const v = st.value;
         const self = (x: Expr) => x.k === 'load' && x.buf === st.buf && key(x.index) === key(st.index);
         if (v.k === 'binary' && (v.fn === 'add' || v.fn === 'sub') && self(v.a)) {
-          const place = syn.compoundElement?.(st.buf, ex(st.index)) ?? target;
+          const place = syn.compoundElement?.(st.buf, ex(st.index), st) ?? target;
           return [`${indent}${place} ${v.fn === 'add' ? '+=' : '-='} ${print(v.b, syn).text};`];
         }
         return [`${indent}${target} = ${ex(v)};`];
       }
       case 'loop': {
-        const head = indent + syn.loop(st.index, ex(st.start), ex(st.end), st.step);
+        // The bound sits right of `<`: anything looser than `<` keeps its parentheses.
+        const end = print(st.end, syn);
+        const head = indent + syn.loop(st.index, ex(st.start), end.prec > 10 ? end.text : `(${end.text})`, st.step);
         const body = printStmts(st.body, syn, indent + '  ', width);
         // A loop of one short statement reads best on one line.
         const one = body.length === 1 && st.body[0].k !== 'loop' ? `${head} ${body[0].trim()} }` : undefined;

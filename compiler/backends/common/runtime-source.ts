@@ -10,7 +10,8 @@ declare const GRADC_RUNTIME_CHECKS: string | undefined;
 const checksFile = (): string => readFileSync(new URL('../../../runtime/checks.ts', import.meta.url), 'utf8');
 
 /** runtime/checks.ts as it goes into a generated module: without its header comment and exports. */
+let cached: string | undefined;
 export function embeddedChecks(): string {
-  const text = typeof GRADC_RUNTIME_CHECKS === 'string' ? GRADC_RUNTIME_CHECKS : checksFile();
+  const text = (cached ??= typeof GRADC_RUNTIME_CHECKS === 'string' ? GRADC_RUNTIME_CHECKS : checksFile());
   return text.replace(/^\/\*\*[\s\S]*?\*\/\n\n/, '').replace(/^export /gm, '').trim();
 }

@@ -12,7 +12,7 @@ import type { Launch, LaunchScalar, LoweredModule, LoweringParams } from '../../
 import { entryOf, type EntryName } from '../../kernels/plan.ts';
 import type { Backend, EmittedFile } from '../backend.ts';
 import {
-  CHECK_HELPERS, HOST_NAMES, apiTypes, entryDoc, header, initHelpers, initParamsFunction, metaText, specTables, usedHelpers, type ModuleInfo,
+  checkHelpers, HOST_NAMES, apiTypes, entryDoc, header, initHelpers, initParamsFunction, metaText, specTables, usedHelpers, type ModuleInfo,
 } from '../common/host.ts';
 import { Namer, propertyKey, shapeLabel } from '../common/text.ts';
 import { constText, functionText, joinBlocks, listText, type FunctionSpec } from '../common/ts.ts';
@@ -125,7 +125,7 @@ function emitJsModule(module: LoweredModule, kernels: readonly string[][], names
     metaText(g, false),
     ...apiTypes(plan),
     specTables(plan),
-    [usedHelpers(`${CHECK_HELPERS}\n\n${initHelpers(g)}`, code.flat().join('\n'))],
+    [usedHelpers(`${checkHelpers()}\n\n${initHelpers(g)}`, code.flat().join('\n'))],
     ...code,
   ]);
   const dts = joinBlocks([top, metaText(g, true), ...apiTypes(plan), initParamsFunction(plan, info, true), ...entryFns.map((f) => functionText(f, true))]);

@@ -209,7 +209,7 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
       `import type { ${declared} as Model, GpuModuleTables } from 'gradc/module';`,
     ],
     metaText(g, false),
-    ...apiTypes(plan),
+    ...apiTypes(plan, true),
     modelType(false),
     constText('WGSL', templateLiteral(withoutComments(wgsl)), 'Every kernel of the graph (the .wgsl file, without its comments).', true),
     tables,
@@ -218,7 +218,7 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
   const dts = joinBlocks([
     [...hostHeader.slice(0, 1), '/// <reference types="@webgpu/types" />'],
     metaText(g, true),
-    ...apiTypes(plan),
+    ...apiTypes(plan, true),
     modelType(true),
     ['/** Every kernel of the graph (the .wgsl file, without its comments). */', 'export declare const WGSL: string;'],
     create(true),
@@ -231,9 +231,12 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
   ];
 }
 
-/** The WGSL text without its comment lines: what the host module embeds. */
+/**
+ * What the host module embeds of the WGSL text: the code without comments, blank lines or
+ * indentation (the .wgsl file beside it is the copy to read).
+ */
 export function withoutComments(wgsl: string): string {
-  return wgsl.split('\n').filter((l) => !l.startsWith('//')).join('\n');
+  return wgsl.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('//')).join('\n');
 }
 
 /** The WGSL text as a template literal that reads back exactly. */

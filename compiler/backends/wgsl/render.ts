@@ -7,9 +7,9 @@
 import { GradcError } from '../../errors.ts';
 import { numberKey } from '../../ir/scalar.ts';
 import type { BufferParam, Expr, LoweredKernel, Stmt } from '../../lowering/lir.ts';
-import { add, int, mapExpr } from '../../lowering/lir.ts';
-import { simplifyExpr } from '../../lowering/simplify.ts';
-import { printStmts, type Syntax } from '../common/cstyle.ts';
+import { add, div, int, mapExpr, rem } from '../../lowering/lir.ts';
+import { divideIndex, simplifyExpr, splitIndex } from '../../lowering/simplify.ts';
+import { printExpr, printStmts, type Syntax } from '../common/cstyle.ts';
 import { commentText } from '../common/text.ts';
 
 const F32_MAX = 3.4028234663852886e38;
@@ -32,7 +32,7 @@ export const WGSL_SYNTAX: Syntax = {
   load: (buf, index) => `${buf}[${index}]`,
   element: (buf, index) => `${buf}[${index}]`,
   builtin: (e) => BUILTINS[e.name],
-  call: { exp: 'exp', log: 'log', sqrt: 'sqrt', abs: 'abs', max: 'max', min: 'min', splat: 'vec4<f32>' },
+  call: { exp: 'exp', log: 'log', sqrt: 'sqrt', abs: 'abs', max: 'max', min: 'min', splat: 'vec4<f32>', vec: 'vec4<f32>' },
   select: (cond, then, otherwise) => ({ text: `select(${otherwise}, ${then}, ${cond})`, prec: 20 }),
   let: (name, value) => `let ${name} = ${value};`,
   var: (name, value) => `var ${name} = ${value};`,
@@ -54,15 +54,15 @@ export function renderWgslKernel(k: LoweredKernel, name: string, place: Placemen
   for (const s of k.scratch) if (!s.scope) buffers.set(s.name, { variable: 'scratch', offset: place.scratchOffset(s.name) });
   const scalars = new Set(k.scalars.map((s) => s.name));
   const body = relocate(k.body, buffers, scalars);
-  // Workgroup arrays of vec4: an index in floats picks the vector, then the lane.
-  const vectors = new Set(grid.shared.filter((s) => s.vector).map((s) => s.name));
-  const element = (buf: string, index: string) => (vectors.has(buf) ? `${buf}[(${index}) >> 2u][(${index}) & 3u]` : `${buf}[${index}]`);
+  // Arrays of vec4 (workgroup tiles, register tiles): an index in floats picks the vector, then the lane.
+  const vectors = new Set([...grid.shared, ...k.scratch].filter((s) => s.vector).map((s) => s.name));
   const syntax: Syntax = {
     ...WGSL_SYNTAX,
-    load: (buf, index, e) => (vectors.has(buf) && e.type === 'f32x4' ? `${buf}[(${index}) >> 2u]` : element(buf, index)),
-    element,
+    load: (buf, index, e) => (vectors.has(buf) ? vectorElement(buf, e.index, e.type === 'f32x4', syntax) : `${buf}[${index}]`),
+    element: (buf, index, st) => (vectors.has(buf) ? vectorElement(buf, st.index, st.value.type === 'f32x4', syntax) : `${buf}[${index}]`),
   };
-  const locals = k.scratch.filter((s) => s.scope === 'invocation').map((s) => `  var ${s.name}: array<f32, ${s.length}>;`);
+  const locals = k.scratch.filter((s) => s.scope === 'invocation')
+    .map((s) => `  var ${s.name}: array<${s.vector ? 'vec4<f32>' : 'f32'}, ${s.vector ? s.length / 4 : s.length}>;`);
   return [
     ...k.doc.map((l) => `// ${commentText(l)}`),
     `// dispatch (${grid.workgroups.join(', ')})`,
@@ -72,6 +72,28 @@ export function renderWgslKernel(k: LoweredKernel, name: string, place: Placemen
     ...printStmts(body, syntax, '  '),
     '}',
   ].join('\n');
+}
+
+/**
+ * Element `index` (in floats) of an array of vec4: the vector (`whole`, at an index the
+ * lowering keeps a multiple of 4), or one lane: `As[kk * 8u + i / 4u][i % 4u]` where the index
+ * is `kk·32 + i` (a register tile's cell is read as a lane of its vector: `acc[r][j]`).
+ */
+function vectorElement(buf: string, index: Expr, whole: boolean, syntax: Syntax): string {
+  const text = (e: Expr) => printExpr(e, syntax);
+  if (whole) {
+    const q = divideIndex(index, 4);
+    return q ? `${buf}[${text(q)}]` : `${buf}[(${text(index)}) >> 2u]`;
+  }
+  const split = splitIndex(index, 4);
+  if (split && !split.r) return `${buf}[${text(split.q)}][0u]`;
+  if (split?.r) {
+    const r = split.r;
+    if (r.k === 'num') return `${buf}[${text(split.q)}][${r.value}u]`;
+    const q = simplifyExpr(add(split.q, div(r, 4)));
+    return `${buf}[${text(q)}][${text(rem(r, 4))}]`;
+  }
+  return `${buf}[(${text(index)}) >> 2u][(${text(index)}) & 3u]`;
 }
 
 /** Loads and stores of buffer params into their storage variables, at their offsets; scalars from `hyper`. */
