@@ -9,6 +9,8 @@ if [ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ]; then
 fi
 unxz() { xz -dc "$1" 2>/dev/null || python3 -c "import lzma,sys; sys.stdout.buffer.write(lzma.open(sys.argv[1]).read())" "$1"; }
 unxz .device/node.xz > /tmp/node && chmod +x /tmp/node
+# The bundle links esbuild (the compiler's), never calls it here: the modules are prebuilt.
+mkdir -p node_modules && [ -d node_modules/esbuild ] || cp -r .device/esbuild node_modules/esbuild
 mkdir -p node_modules/webgpu/dist/linux-x64
 cp .device/webgpu/package.json .device/webgpu/index.js node_modules/webgpu/
 unxz .device/webgpu/dawn.node.xz > node_modules/webgpu/dist/linux-x64/dawn.node

@@ -25,6 +25,8 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
   let lost: string | null = null;
   let destroyed = false;
   let chain: Promise<unknown> = Promise.resolve();
+  /** Calls made and not yet finished. */
+  let pending = 0;
   device.lost?.then((info) => { lost = info.message || String(info.reason); });
   const alive = (fn: string) => {
     if (destroyed) throw new Error(`${fn}: the model was destroyed; create a new one`);
@@ -49,7 +51,9 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
 
   /** Runs calls one after another, so staging reads never overlap. */
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const next = chain.then(fn, fn);
+    pending++;
+    const run = () => fn().finally(() => pending--);
+    const next = chain.then(run, run);
     chain = next.catch(() => undefined);
     return next;
   };
@@ -89,14 +93,21 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
   const unpack = (spec: Spec, values: Float32Array, from = 0): Record<string, Float32Array> =>
     Object.fromEntries(spec.map(([name, length]) => [name, values.slice(from, (from += length))]));
   const ranges = (buffer: GPUBuffer, spec: Spec) => spec.map((s): Range => [buffer, s[3], s[1]]);
-  /** Checks and copies the inputs when the call is made; the call runs when the calls before it are done. */
+  /**
+   * Checks the inputs when the call is made and takes their values then: uploaded at once
+   * (writeBuffer copies its data when called) when no earlier call is still to run, else
+   * copied, and uploaded when the call runs after the calls before it.
+   */
   const call = <T>(fn: string, inputs: unknown, spec: Spec, kernels: readonly number[], reads: readonly Range[], done: (v: Float32Array) => T, before?: () => void) => {
     alive(fn);
-    const arrays = take(fn, 'inputs', inputs, spec, t.allInputs).map((a) => a.slice());
+    const arrays = take(fn, 'inputs', inputs, spec, t.allInputs);
+    const now = pending === 0;
+    if (now) upload(buffers.inputs!, spec, arrays);
+    const later = now ? [] : arrays.map((a) => a.slice());
     return serial(async () => {
       alive(fn);
       before?.();
-      upload(buffers.inputs!, spec, arrays);
+      if (!now) upload(buffers.inputs!, spec, later);
       const encoder = device.createCommandEncoder();
       dispatch(encoder, kernels);
       return done(await submit(fn, encoder, reads));
