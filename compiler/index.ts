@@ -4,10 +4,11 @@
 import './ops/all.ts';
 export { graph, isGraphDef, type GraphContext, type GraphDef, type ParamOptions } from './dsl/graph.ts';
 export { Tensor } from './dsl/tensor.ts';
-export { add, sub, mul } from './ops/arithmetic.ts';
+export { add, sub, mul, div } from './ops/arithmetic.ts';
 export { matmul, affine } from './ops/linalg.ts';
 export { sum, mean } from './ops/reductions.ts';
-export { squaredLoss } from './ops/loss.ts';
+export { squaredLoss, softmaxCrossEntropy, sigmoidCrossEntropy } from './ops/loss.ts';
+export { rowSum, rowMax, softmax, stopGradient } from './ops/rows.ts';
 export * from './ops/activations.ts';
 export { GradcError } from './errors.ts';
 export type { Shape, InitKind } from './ir/graph.ts';

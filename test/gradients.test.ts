@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { add, affine, graph, matmul, mean, mul, relu, sigmoid, squaredLoss, sub, sum, tanh, type GraphDef } from '../compiler/index.ts';
+import { lossGraphs } from './support/loss-graphs.ts';
 import { differentiate } from '../compiler/autodiff/backward.ts';
 import { evaluate } from '../compiler/ir/interpret.ts';
 import { optimize } from '../compiler/passes/pipeline.ts';
@@ -81,6 +82,7 @@ const cases: Record<string, GraphDef> = {
     g.output('o', o);
     g.loss(squaredLoss(o, g.input('y', [1, 1])));
   }),
+  ...lossGraphs(B),
   'kink sample': kink,
   'housing sample': housing,
   'iris sample': iris,
@@ -96,14 +98,14 @@ function params(def: GraphDef, seed: number): Arrays {
 
 describe.each(Object.entries(cases))('%s', (_, def) => {
   it('the independent reference agrees with central differences of its own forward pass (float64)', () => {
-    const leaves = { ...randomInputs(metaOf(def), 3), ...params(def, 4) };
+    const leaves = { ...inputsFor(def, 3), ...params(def, 4) };
     const { grads } = reference64(def.ir, leaves);
     const fd = finiteDifferenceGradient(def.ir, leaves);
     for (const name of Object.keys(grads)) expect(worstError(grads[name], fd[name], 1e-7, 1e-5), `d${name}`).toBeLessThanOrEqual(1);
   });
 
   it('the symbolic backward graph matches the independent reference (float64)', () => {
-    const leaves = { ...randomInputs(metaOf(def), 3), ...params(def, 4) };
+    const leaves = { ...inputsFor(def, 3), ...params(def, 4) };
     const want = reference64(def.ir, leaves).grads;
     const full = optimize(differentiate(def.ir));
     const values = evaluate(full, leaves, full.grads!.map((r) => r.id));
@@ -114,7 +116,7 @@ describe.each(Object.entries(cases))('%s', (_, def) => {
 
   it('the generated module computes the forward, loss and gradient of the independent reference', async () => {
     const mod = await buildModule(def);
-    const inputs = randomInputs(mod.meta, 5);
+    const inputs = inputsFor(def, 5);
     const p = params(def, 6);
     const ref = reference64(def.ir, { ...inputs, ...p });
     const out = mod.forward(p, inputs);
@@ -129,7 +131,7 @@ describe.each(Object.entries(cases))('%s', (_, def) => {
 
   it("the generated module's loss and gradient equal TensorFlow.js's (float32)", async () => {
     const mod = await buildModule(def);
-    const inputs = randomInputs(mod.meta, 7);
+    const inputs = inputsFor(def, 7);
     const p = params(def, 8);
     const tf = await tfjsGradient(def.ir, { ...inputs, ...p });
     const { loss, grads } = mod.gradient(p, inputs);
@@ -142,7 +144,7 @@ describe.each(Object.entries(cases))('%s', (_, def) => {
 
   it('trainStep applies θ − α·∇J from gradient() to every param, and returns the loss before', async () => {
     const mod = await buildModule(def);
-    const inputs = randomInputs(mod.meta, 12);
+    const inputs = inputsFor(def, 12);
     const p = params(def, 13);
     const { loss, grads } = mod.gradient(p, inputs);
     const expected = Object.fromEntries(Object.entries(p).map(([name, v]) => [name, v.map((x, i) => x - 0.1 * grads[name][i])]));
@@ -152,7 +154,7 @@ describe.each(Object.entries(cases))('%s', (_, def) => {
 
   it('a small SGD step lowers the loss', async () => {
     const mod = await buildModule(def);
-    const inputs = randomInputs(mod.meta, 8);
+    const inputs = inputsFor(def, 8);
     const p = params(def, 9);
     const before = mod.loss(p, inputs);
     const returned = mod.trainStep(p, inputs, 1e-3);
@@ -160,6 +162,25 @@ describe.each(Object.entries(cases))('%s', (_, def) => {
     expect(mod.loss(p, inputs)).toBeLessThan(before);
   });
 });
+
+/**
+ * Random inputs, with labels a cross-entropy can take: rows of probabilities (positive,
+ * summing to 1) for the softmax one, values in [0, 1] for the sigmoid one.
+ */
+function inputsFor(def: GraphDef, seed: number): Arrays {
+  const inputs = randomInputs(metaOf(def), seed);
+  const y = inputs.y;
+  if (def.name === 'softmax_ce_net') {
+    const n = def.ir.nodes[def.ir.inputs.find((r) => r.name === 'y')!.id].shape[1];
+    for (let r = 0; r < y.length / n; r++) {
+      const row = y.subarray(r * n, (r + 1) * n).map((v) => Math.exp(2 * v));
+      const total = row.reduce((a, b) => a + b, 0);
+      y.set(row.map((v) => v / total), r * n);
+    }
+  }
+  if (def.name === 'sigmoid_ce_net') y.set(y.map((v) => (v + 1) / 2));
+  return inputs;
+}
 
 function metaOf(def: GraphDef) {
   const shapes = (list: readonly { name: string; id: number }[]) => Object.fromEntries(list.map((r) => [r.name, [...def.ir.nodes[r.id].shape]]));

@@ -15,6 +15,7 @@ import { WGSL_LOWERING } from '../compiler/backends/wgsl/module.ts';
 import { randomArray, randomInputs, type Arrays, type GeneratedModule } from './support/module.ts';
 import type { GpuForwardModel } from '../runtime/module.ts';
 import { buildGraph, randomSpec } from './support/random-graph.ts';
+import { lossGraphs } from './support/loss-graphs.ts';
 import kink from '../samples/kink/kink.graph.ts';
 import housing from '../samples/housing/housing.graph.ts';
 import iris from '../samples/iris/iris.graph.ts';
@@ -65,6 +66,10 @@ describe('WGSL agrees with JS', () => {
     const spec = randomSpec(seed);
     await crossCheck(buildGraph(spec, `random${seed}`), seed);
   });
+
+  it.each(Object.entries(lossGraphs(37)))('%s', async (_, def) => {
+    await crossCheck(def, 5);
+  });
 });
 
 describe('numerics', () => {
@@ -98,6 +103,26 @@ describe('numerics', () => {
     const g = await model.gradient({ x, y });
     const ref = js.gradient(params, { x, y });
     for (const grads of [g.grads, ref.grads]) for (const v of Object.values(grads)) expect(v.every(Number.isFinite)).toBe(true);
+    model.destroy();
+  });
+
+  // Logits of ±1e3 overflow e^z and e^−z in f32: the losses must be computed without either.
+  it.each(Object.entries(lossGraphs(9)).filter(([name]) => name.includes('cross-entropy')))('%s of logits of magnitude 1e3 is finite in either backend', async (_, def) => {
+    const { js, gpu } = await buildBoth(def);
+    const model = await gpu.createModel(await gpuDevice());
+    const params = js.initParams(3);
+    const inputs = randomInputs(js.meta, 4);
+    inputs.y = inputs.y.map((v) => (v < 0 ? 0 : 1));
+    for (const name of ['V', 'c']) params[name] = params[name].map((v) => v * 1e3);
+    await model.setParams(params);
+    const want = js.gradient(params, inputs);
+    const got = await model.gradient(inputs);
+    for (const result of [want, got]) {
+      expect(Number.isFinite(result.loss)).toBe(true);
+      expect(result.loss).toBeGreaterThan(1);
+      for (const [name, v] of Object.entries(result.grads)) expect(v.every(Number.isFinite), name).toBe(true);
+    }
+    expect(Math.abs(got.loss - want.loss)).toBeLessThanOrEqual(RTOL * want.loss);
     model.destroy();
   });
 });

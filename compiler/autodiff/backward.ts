@@ -78,7 +78,8 @@ function unbroadcast(list: NodeList, grad: number, input: Node): number {
   const shape = list.nodes[grad].shape;
   if (sameShape(shape, input.shape)) return grad;
   const kind = broadcastKind(input.shape, shape);
-  if (kind === 'row') return list.add('sum_rows', [grad], {}, `d_${input.name}`);
+  if (kind === 'row') return list.add('column_sums', [grad], {}, `d_${input.name}`);
+  if (kind === 'column') return list.add('row_sums', [grad], {}, `d_${input.name}`);
   if (kind === 'scalar') return list.add('sum', [grad], {}, `d_${input.name}`);
   throw new Error(`internal: gradient of shape [${shape}] for input ${input.name} [${input.shape}]`);
 }

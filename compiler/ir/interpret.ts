@@ -89,6 +89,7 @@ function reader(input: Node, out: Node, values: Float64Array, cols: number): (i:
     case 'same': return (i) => values[i];
     case 'scalar': return () => values[0];
     case 'row': return (i) => values[i % cols];
+    case 'column': return (i) => values[Math.floor(i / cols)];
     default: throw new Error(`reference: ${input.name} cannot be broadcast to ${out.name}`);
   }
 }

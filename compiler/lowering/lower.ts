@@ -200,7 +200,7 @@ export interface Element {
 export function elementBody(k: Kernel, kb: KernelBuilder, el: Element, acc?: Expr): { stmts: Stmt[]; terms: Expr[] } {
   const args: Expr[] = k.args.map((a) => {
     if (a.read === 'scalar') return kb.scalarRead(a.node);
-    return load(kb.buffer(a.node, 'read'), a.read === 'row' ? el.col : el.flat);
+    return load(kb.buffer(a.node, 'read'), a.read === 'row' ? el.col : a.read === 'column' ? el.row : el.flat);
   });
   const operands = k.kind === 'matmul' ? [acc!, ...args] : args;
   const exprs = [...k.stores, ...k.reductions].map((w) => fromScalar(w.expr, operands));

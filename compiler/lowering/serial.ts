@@ -69,7 +69,7 @@ function elementwise(k: MapKernel | ReduceKernel, kb: KernelBuilder): Stmt[] {
     const { stmts, terms } = elementBody(k, kb, el);
     return [...stmts, ...acc.add(terms, el)];
   };
-  const nested = shape.length === 2 && (k.args.some((a) => a.read === 'row') || k.reductions.some((r) => r.axis !== 'all'));
+  const nested = shape.length === 2 && (k.args.some((a) => a.read === 'row' || a.read === 'column') || k.reductions.some((r) => r.axis !== 'all'));
   const loops = nested
     ? loop('r', rows, [loop('c', cols, body({ flat: add(mul(ref('r'), cols), ref('c')), row: ref('r'), col: ref('c') }))])
     : loop('i', rows * cols, body({ flat: ref('i'), row: int(0), col: ref('i') }));

@@ -43,3 +43,19 @@ export const tanh = defineActivation({
   backwardFrom: 'output',
   backward: (g, a) => s.mul(g, s.sub(1, s.mul(a, a))),
 });
+
+/** e^z, elementwise. Derivative e^z, read from the output. */
+export const exp = defineActivation({
+  name: 'exp',
+  forward: (z) => s.exp(z),
+  backwardFrom: 'output',
+  backward: (g, a) => s.mul(g, a),
+});
+
+/** The natural logarithm, elementwise (−Infinity at 0, NaN below). Derivative 1/z. */
+export const log = defineActivation({
+  name: 'log',
+  forward: (z) => s.log(z),
+  backwardFrom: 'input',
+  backward: (g, z) => s.div(g, z),
+});

@@ -5,3 +5,4 @@ import './linalg.ts';
 import './reductions.ts';
 import './loss.ts';
 import './activations.ts';
+import './rows.ts';

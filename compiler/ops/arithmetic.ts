@@ -25,6 +25,16 @@ defineOp({
 });
 
 defineOp({
+  name: 'div', kind: 'elementwise', arity: 2, shape: broadcastShape, scalar: s.div(x, y),
+  // d(a/b) = g/b for a, −g·(a/b)/b for b (from the quotient itself, as every backend has it).
+  vjp: ({ node, grad, emit }) => {
+    const byB = emit('div', [grad, node.inputs[1]]);
+    return [byB, emit('neg', [emit('mul', [byB, node.id])])];
+  },
+  doc: 'a / b',
+});
+
+defineOp({
   name: 'neg', kind: 'elementwise', arity: 1, shape: broadcastShape, scalar: s.neg(x),
   vjp: ({ grad, emit }) => [emit('neg', [grad])],
   doc: '-a',
@@ -38,6 +48,11 @@ export function add(a: Arg, b: Arg): Tensor {
 /** `a - b`, broadcasting as `add`. */
 export function sub(a: Arg, b: Arg): Tensor {
   return applyOp(new UserCall('sub'), 'sub', [a, b]);
+}
+
+/** Elementwise quotient `a / b`, broadcasting as `add`. */
+export function div(a: Arg, b: Arg): Tensor {
+  return applyOp(new UserCall('div'), 'div', [a, b]);
 }
 
 /** Elementwise product `a ⊙ b`, broadcasting as `add`. */

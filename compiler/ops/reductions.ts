@@ -13,7 +13,7 @@ defineOp({
 });
 
 defineOp({
-  name: 'sum_rows', kind: 'reduce', arity: 1, reduce: { axis: 'overRows', combine: 'sum' }, scalar: s.arg(0),
+  name: 'column_sums', kind: 'reduce', arity: 1, reduce: { axis: 'overRows', combine: 'sum' }, scalar: s.arg(0),
   shape: ([a]) => (a.length === 2 ? [a[1]] : { error: `{0} is ${shapeText(a)} but column sums need rank 2` }),
   vjp: ({ grad, emit, inputShapes }) => [emit('broadcast', [grad], { to: inputShapes[0] })],
   doc: 'column sums: [m,n] → [n] (the bias gradient, `db`)',
@@ -24,7 +24,7 @@ defineOp({
   shape: ([a], { to }) =>
     to && broadcastKind(a, to) ? to : { error: `{0} is ${shapeText(a)} and cannot be broadcast to ${shapeText(to ?? [])}` },
   vjp: ({ grad }) => [grad],
-  doc: 'a scalar or a row repeated to the shape `to`',
+  doc: 'a scalar, a row or a column repeated to the shape `to`',
 });
 
 /** The sum of all elements of `x`, a scalar. */

@@ -11,7 +11,7 @@ export type OpKind = 'leaf' | 'elementwise' | 'reduce' | 'matmul' | 'transpose';
 /**
  * Which elements of a `[m,n]` input a reduction combines: all of them (a scalar), those of
  * each column down the rows (`[n]`: column sums, the bias gradient), or those within each row
- * (`[m]`: a per-row max or log-sum-exp). A rank-0 or rank-1 input counts as one row.
+ * (`[m,1]`, a column: a per-row max or log-sum-exp).
  */
 export type ReduceAxis = 'all' | 'overRows' | 'withinRows';
 
@@ -27,12 +27,6 @@ export interface Reduction {
   readonly combine: Combine;
 }
 
-/** The shape a reduction over `axis` leaves of an input of shape `input`. */
-export function reducedShape(input: Shape, axis: ReduceAxis): Shape {
-  if (axis === 'all') return [];
-  if (input.length < 2) return axis === 'overRows' ? [input[0] ?? 1] : [1];
-  return axis === 'overRows' ? [input[1]] : [input[0]];
-}
 
 /**
  * A shape rule returns the output shape, or a message about the inputs in which `{0}`,
@@ -95,8 +89,9 @@ export function allOps(): OpDef[] {
 
 /**
  * Elementwise broadcasting: the output takes the shape of the highest-rank input; every
- * other input has that shape, is a scalar, or is a row vector `[n]` repeated over the rows
- * of an `[m,n]` output (the bias `b` of `XW + b`, added to every row).
+ * other input has that shape, is a scalar, is a row vector `[n]` repeated over the rows of
+ * an `[m,n]` output (the bias `b` of `XW + b`, added to every row), or is a column `[m,1]`
+ * repeated across the columns (a per-row value: a row's maximum, its log-sum-exp).
  */
 export function broadcastShape(inputs: readonly Shape[]): Shape | { error: string } {
   let out = inputs[0];
@@ -104,18 +99,20 @@ export function broadcastShape(inputs: readonly Shape[]): Shape | { error: strin
   for (let i = 0; i < inputs.length; i++) {
     if (broadcastKind(inputs[i], out) === undefined) {
       const j = inputs.indexOf(out);
-      return { error: `{${i}} is [${inputs[i].join(',')}] but {${j}} is [${out.join(',')}]; shapes must match, or one must be a scalar or a row [${out[out.length - 1]}]` };
+      const column = out.length === 2 ? ` or a column [${out[0]},1]` : '';
+      return { error: `{${i}} is [${inputs[i].join(',')}] but {${j}} is [${out.join(',')}]; shapes must match, or one must be a scalar, a row [${out[out.length - 1]}]${column}` };
     }
   }
   return out;
 }
 
-export type BroadcastKind = 'same' | 'scalar' | 'row';
+export type BroadcastKind = 'same' | 'scalar' | 'row' | 'column';
 
 /** How an input of shape `s` is read for an output of shape `out`. */
 export function broadcastKind(s: Shape, out: Shape): BroadcastKind | undefined {
   if (s.length === out.length && s.every((d, i) => d === out[i])) return 'same';
   if (s.length === 0) return 'scalar';
   if (s.length === 1 && out.length === 2 && s[0] === out[1]) return 'row';
+  if (s.length === 2 && out.length === 2 && s[0] === out[0] && s[1] === 1) return 'column';
   return undefined;
 }

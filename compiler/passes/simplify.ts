@@ -1,5 +1,5 @@
 /**
- * Algebraic simplification: constant folding, identities (x·1, x+0, −(−x)), and reading a
+ * Algebraic simplification: constant folding, identities (x·1, x+0, −(−x), stop_gradient), and reading a
  * broadcast value directly where an elementwise op can broadcast it itself, so the
  * gradient of a sum is never materialized.
  */
@@ -21,6 +21,8 @@ export function simplify(g: Graph): Graph {
       return ctx.out.push({ op: 'const', inputs: [], attrs: { value }, shape: [], name: n.name, loc: n.loc });
     }
     if (n.op === 'broadcast' && sameShape(ins[0].shape, n.shape)) return inputs[0];
+    // Gradients are taken before the passes run: from here on, stop_gradient is the identity.
+    if (n.op === 'stop_gradient') return inputs[0];
     const passThrough = (keep: number) => (sameShape(ins[keep].shape, n.shape) ? inputs[keep] : undefined);
     if (n.op === 'mul' && constant(1) === 1) return passThrough(0);
     if (n.op === 'mul' && constant(0) === 1) return passThrough(1);

@@ -241,7 +241,7 @@ function k_h_affine_h(in_x: Float32Array, p_W1: Float32Array, p_b1: Float32Array
  *   o = add(o_xw, b2)  (not stored)
  *   d_o = squared_loss_grad(o, y, 0.015625)
  *   squared_loss = squared_loss(o, y)  (summed to a scalar)
- *   d_b2 = sum_rows(d_o)  (summed down the rows)
+ *   d_b2 = column_sums(d_o)  (summed down the rows)
  */
 function k_d_o(
   t_h: Float32Array, p_W2: Float32Array, p_b2: Float32Array, in_y: Float32Array, t_d_o: Float32Array, t_squared_loss: Float32Array,
@@ -273,7 +273,7 @@ function k_d_o(
  * matmul [64,3], k = 1:
  *   d_h = d_o·W2ᵀ  (not stored)
  *   d_h_affine = relu_grad(d_h, h_affine)
- *   d_b1 = sum_rows(d_h_affine)  (summed down the rows)
+ *   d_b1 = column_sums(d_h_affine)  (summed down the rows)
  */
 function k_d_h_affine(
   t_d_o: Float32Array, p_W2: Float32Array, t_h_affine: Float32Array, t_d_h_affine: Float32Array, t_d_b1: Float32Array,

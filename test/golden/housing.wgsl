@@ -80,7 +80,7 @@ fn k_h_affine_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
 //   o = add(o_xw, b2)  (not stored)
 //   d_o = squared_loss_grad(o, y, 0.015625)
 //   squared_loss = squared_loss(o, y)  (summed to a scalar)
-//   d_b2 = sum_rows(d_o)  (summed down the rows)
+//   d_b2 = column_sums(d_o)  (summed down the rows)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(1, 64)
 fn k_d_o(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -124,7 +124,7 @@ fn k_d_o_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
 // matmul [64,3], k = 1:
 //   d_h = d_o·W2ᵀ  (not stored)
 //   d_h_affine = relu_grad(d_h, h_affine)
-//   d_b1 = sum_rows(d_h_affine)  (summed down the rows)
+//   d_b1 = column_sums(d_h_affine)  (summed down the rows)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(1, 64)
 fn k_d_h_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {

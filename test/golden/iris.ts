@@ -320,7 +320,7 @@ function k_scores(t_h2: Float32Array, p_W3: Float32Array, p_b3: Float32Array, t_
  *   d_scores = squared_loss_grad(scores, y, 0.06666666666666667)  (not stored)
  *   d_scores_affine = sigmoid_grad(d_scores, scores)
  *   squared_loss = squared_loss(scores, y)  (summed to a scalar)
- *   d_b3 = sum_rows(d_scores_affine)  (summed down the rows)
+ *   d_b3 = column_sums(d_scores_affine)  (summed down the rows)
  */
 function k_d_scores_affine(
   t_h2: Float32Array, p_W3: Float32Array, p_b3: Float32Array, in_y: Float32Array, t_d_scores_affine: Float32Array,
@@ -379,7 +379,7 @@ function k_d_scores_affine(
  * matmul [15,8], k = 3:
  *   d_h2 = d_scores_affine·W3ᵀ  (not stored)
  *   d_h2_affine = tanh_grad(d_h2, h2)
- *   d_b2 = sum_rows(d_h2_affine)  (summed down the rows)
+ *   d_b2 = column_sums(d_h2_affine)  (summed down the rows)
  */
 function k_d_h2_affine(
   t_d_scores_affine: Float32Array, p_W3: Float32Array, t_h2: Float32Array, t_d_h2_affine: Float32Array, t_d_b2: Float32Array,
@@ -463,7 +463,7 @@ function k_d_W3(t_h2: Float32Array, t_d_scores_affine: Float32Array, t_d_W3: Flo
  * matmul [15,16], k = 8:
  *   d_h1 = d_h2_affine·W2ᵀ  (not stored)
  *   d_h1_affine = tanh_grad(d_h1, h1)
- *   d_b1 = sum_rows(d_h1_affine)  (summed down the rows)
+ *   d_b1 = column_sums(d_h1_affine)  (summed down the rows)
  */
 function k_d_h1_affine(
   t_d_h2_affine: Float32Array, p_W2: Float32Array, t_h1: Float32Array, t_d_h1_affine: Float32Array, t_d_b1: Float32Array,

@@ -121,7 +121,7 @@ fn k_scores(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid:
 //   d_scores = squared_loss_grad(scores, y, 0.06666666666666667)  (not stored)
 //   d_scores_affine = sigmoid_grad(d_scores, scores)
 //   squared_loss = squared_loss(scores, y)  (summed to a scalar)
-//   d_b3 = sum_rows(d_scores_affine)  (summed down the rows)
+//   d_b3 = column_sums(d_scores_affine)  (summed down the rows)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(1, 64)
 fn k_d_scores_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -175,7 +175,7 @@ fn k_d_scores_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_inv
 // matmul [15,8], k = 3:
 //   d_h2 = d_scores_affine·W3ᵀ  (not stored)
 //   d_h2_affine = tanh_grad(d_h2, h2)
-//   d_b2 = sum_rows(d_h2_affine)  (summed down the rows)
+//   d_b2 = column_sums(d_h2_affine)  (summed down the rows)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(8, 8)
 fn k_d_h2_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -251,7 +251,7 @@ fn k_d_W3(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
 // matmul [15,16], k = 8:
 //   d_h1 = d_h2_affine·W2ᵀ  (not stored)
 //   d_h1_affine = tanh_grad(d_h1, h1)
-//   d_b1 = sum_rows(d_h1_affine)  (summed down the rows)
+//   d_b1 = column_sums(d_h1_affine)  (summed down the rows)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(8, 8)
 fn k_d_h1_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {

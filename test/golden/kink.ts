@@ -153,7 +153,7 @@ function k_price(in_x: Float32Array, p_w: Float32Array, p_b: Float32Array, t_pri
  *   d_price = squared_loss_grad(price, y, 0.0625)  (not stored)
  *   d_price_affine = relu_grad(d_price, price_affine)
  *   squared_loss = squared_loss(price, y)  (summed to a scalar)
- *   d_b = sum_rows(d_price_affine)  (summed down the rows)
+ *   d_b = column_sums(d_price_affine)  (summed down the rows)
  */
 function k_d_price_affine(
   in_x: Float32Array, p_w: Float32Array, p_b: Float32Array, in_y: Float32Array, t_d_price_affine: Float32Array,

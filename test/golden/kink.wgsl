@@ -38,7 +38,7 @@ fn k_price(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: 
 //   d_price = squared_loss_grad(price, y, 0.0625)  (not stored)
 //   d_price_affine = relu_grad(d_price, price_affine)
 //   squared_loss = squared_loss(price, y)  (summed to a scalar)
-//   d_b = sum_rows(d_price_affine)  (summed down the rows)
+//   d_b = column_sums(d_price_affine)  (summed down the rows)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(1, 64)
 fn k_d_price_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {

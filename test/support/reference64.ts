@@ -35,6 +35,7 @@ function source(s: Shape, out: Shape): (i: number) => number {
   if (s.length === out.length && s.every((d, k) => d === out[k])) return (i) => i;
   if (s.length === 0) return () => 0;
   if (s.length === 1 && out.length === 2 && s[0] === out[1]) return (i) => i % s[0];
+  if (s.length === 2 && out.length === 2 && s[0] === out[0] && s[1] === 1) return (i) => Math.floor(i / out[1]);
   throw new Error(`reference64: [${s}] does not broadcast to [${out}]`);
 }
 
@@ -67,6 +68,19 @@ function activation(f: (z: number) => number, df: (z: number, a: number) => numb
   return {
     forward: ([x]) => x.map(f),
     backward: (dy, [x], y) => [dy.map((g, i) => g * df(x[i], y[i]))],
+  };
+}
+
+/** Each row of an [m,n] input combined into one value: [m,1]. `d` is ∂(row value)/∂x. */
+function perRow(combine: (row: Float64Array) => number, d: (x: number, y: number, row: Float64Array) => number): Rule {
+  const rows = (x: Float64Array, [m, n]: Shape) => Array.from({ length: m }, (_, r) => x.subarray(r * n, (r + 1) * n));
+  return {
+    forward: ([x], { inputs: [s] }) => Float64Array.from(rows(x, s), combine),
+    backward: (dy, [x], y, { inputs: [s] }) => {
+      const n = s[1];
+      const parts = rows(x, s);
+      return [x.map((v, i) => dy[Math.floor(i / n)] * d(v, y[Math.floor(i / n)], parts[Math.floor(i / n)]))];
+    },
   };
 }
 
@@ -130,13 +144,40 @@ export const RULES: Readonly<Record<string, Rule>> = {
     forward: ([x]) => Float64Array.of(x.reduce((s, v) => s + v, 0)),
     backward: (dy, [x]) => [new Float64Array(x.length).fill(dy[0])],
   },
-  sum_rows: {
+  column_sums: {
     forward: ([x], { inputs: [[, n]] }) => {
       const out = new Float64Array(n);
       x.forEach((v, i) => (out[i % n] += v));
       return out;
     },
     backward: (dy, [x], _y, { inputs: [[, n]] }) => [x.map((_, i) => dy[i % n])],
+  },
+  div: elementwise((a, b) => a / b, [(_, b) => 1 / b, (a, b) => -a / (b * b)]),
+  exp: activation(Math.exp, (_, a) => a),
+  log: activation(Math.log, (z) => 1 / z),
+  // No gradient flows through: what it stabilizes does not depend on it.
+  stop_gradient: { forward: ([x]) => x.slice(), backward: (dy) => [new Float64Array(dy.length)] },
+  row_sums: perRow((row) => row.reduce((a, b) => a + b, 0), () => 1),
+  // The derivative goes to every element equal to its row's maximum.
+  row_max: perRow((row) => row.reduce((a, b) => Math.max(a, b), -Infinity), (x, y) => (x === y ? 1 : 0)),
+  // J = (1/B) Σ_ij y_ij (lse_i − z_ij), lse given as a third input: each partial on its own
+  // (lse's dependence on z flows back through the ops that made it).
+  softmax_ce: {
+    forward: ([z, y, l], { inputs: [s] }) => Float64Array.of(z.reduce((acc, v, i) => acc + y[i] * (l[Math.floor(i / s[1])] - v), 0) / batchOf(s)),
+    backward: (dy, [z, y, l], _y, { inputs: [s] }) => {
+      const B = batchOf(s);
+      const dl = new Float64Array(l.length);
+      y.forEach((v, i) => (dl[Math.floor(i / s[1])] += (dy[0] * v) / B));
+      return [y.map((v) => (-dy[0] * v) / B), z.map((v, i) => (dy[0] * (l[Math.floor(i / s[1])] - v)) / B), dl];
+    },
+  },
+  // J = (1/B) Σ [z − z·y + log(1 + e^−z)] written plainly (log1p keeps it exact in float64).
+  sigmoid_ce: {
+    forward: ([z, y], { inputs: [s] }) => Float64Array.of(z.reduce((acc, v, i) => acc + Math.max(v, 0) - v * y[i] + Math.log1p(Math.exp(-Math.abs(v))), 0) / batchOf(s)),
+    backward: (dy, [z, y], _y, { inputs: [s] }) => [
+      z.map((v, i) => (dy[0] * (1 / (1 + Math.exp(-v)) - y[i])) / batchOf(s)),
+      z.map((v) => (-dy[0] * v) / batchOf(s)),
+    ],
   },
   // J = (1/B) Σ ½‖p − t‖² over the rows of a batch (notes eq. 1.1–1.2); dJ/dp = (p − t)/B.
   squared_loss: {

@@ -22,8 +22,18 @@ const OPS: Readonly<Record<string, Op>> = {
   matmul: ([a, b], { transA, transB }) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, !!transA, !!transB),
   transpose: ([a]) => tf.transpose(a),
   sum: ([a]) => tf.sum(a),
-  sum_rows: ([a]) => tf.sum(a, 0),
+  column_sums: ([a]) => tf.sum(a, 0),
   broadcast: ([a], { to }) => tf.broadcastTo(a, [...to!]),
+  div: ([a, b]) => tf.div(a, b),
+  exp: ([a]) => tf.exp(a),
+  log: ([a]) => tf.log(a),
+  // Only ever a stabilizer (a row's max): its gradient path contributes nothing analytically.
+  stop_gradient: ([a]) => a,
+  row_sums: ([a]) => tf.sum(a, 1, true),
+  row_max: ([a]) => tf.max(a, 1, true),
+  // TensorFlow.js's own softmax cross-entropy from the logits and labels (not gradc's log-sum-exp input).
+  softmax_ce: ([z, y]) => tf.losses.softmaxCrossEntropy(y, z, undefined, 0, tf.Reduction.MEAN),
+  sigmoid_ce: ([z, y]) => tf.mul(tf.losses.sigmoidCrossEntropy(y, z, undefined, 0, tf.Reduction.MEAN), z.shape[1] ?? 1),
   squared_loss: ([p, t]) => tf.div(tf.mul(tf.sum(tf.square(tf.sub(p, t))), 0.5), p.shape.length === 2 ? p.shape[0] : 1),
 };
 

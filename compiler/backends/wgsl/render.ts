@@ -14,10 +14,13 @@ import { commentText } from '../common/text.ts';
 
 const F32_MAX = 3.4028234663852886e38;
 
-/** An f32 literal (`0.5f`); infinities through their bit patterns (WGSL has no literal for them). */
+/**
+ * An f32 literal (`0.5f`). WGSL has no infinities: its constant evaluation rejects them, and a
+ * shader may assume none occur. ±Infinity (the identity of a max or min) becomes the largest
+ * finite f32 of its sign, which is the same identity for every finite value.
+ */
 export function f32Literal(v: number): string {
-  if (v === Infinity) return 'bitcast<f32>(0x7f800000u)';
-  if (v === -Infinity) return 'bitcast<f32>(0xff800000u)';
+  if (Math.abs(v) === Infinity) return f32Literal(Math.sign(v) * F32_MAX);
   if (!Number.isFinite(v) || Math.abs(v) > F32_MAX) throw new GradcError('wgsl', `the constant ${v} is not representable as f32`);
   const text = `${numberKey(Math.abs(v))}f`;
   return v < 0 || Object.is(v, -0) ? `-${text}` : text;

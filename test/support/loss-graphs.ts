@@ -1,0 +1,36 @@
+/**
+ * Graphs of the cross-entropy losses and the per-row ops (softmax, exp, log, div, row sums and
+ * maxima), shared by the gradient tests and the WGSL-vs-JS agreement tests.
+ */
+import {
+  add, affine, div, exp, graph, log, mul, relu, rowMax, rowSum, sigmoidCrossEntropy, softmax, softmaxCrossEntropy, squaredLoss, tanh,
+  type GraphDef,
+} from '../../compiler/index.ts';
+
+export function lossGraphs(B: number): Record<string, GraphDef> {
+  return {
+    'softmax cross-entropy': graph('softmax_ce_net', (g) => {
+      const x = g.input('x', [B, 3]);
+      const h = tanh(affine(x, g.param('W', [3, 4]), g.param('b', [4])));
+      const z = affine(h, g.param('V', [4, 3]), g.param('c', [3]));
+      g.output('probs', softmax(z));
+      g.loss(softmaxCrossEntropy(z, g.input('y', [B, 3])));
+    }),
+    'sigmoid cross-entropy': graph('sigmoid_ce_net', (g) => {
+      const x = g.input('x', [B, 3]);
+      const z = affine(relu(affine(x, g.param('W', [3, 4]), g.param('b', [4]))), g.param('V', [4, 2]), g.param('c', [2]));
+      g.output('z', z);
+      g.loss(sigmoidCrossEntropy(z, g.input('y', [B, 2])));
+    }),
+    'softmax outputs, exp, log, div and per-row sums composed by hand': graph('composed', (g) => {
+      const x = g.input('x', [B, 3]);
+      const z = affine(x, g.param('W', [3, 4]), g.param('b', [4]));
+      const p = softmax(z);
+      const e = exp(mul(z, 0.5));
+      const r = div(e, rowSum(e));
+      const o = add(mul(p, log(add(r, 1))), rowMax(z));
+      g.output('o', o);
+      g.loss(squaredLoss(o, g.input('y', [B, 4])));
+    }),
+  };
+}
