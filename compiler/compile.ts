@@ -44,9 +44,11 @@ export interface CompileResult {
   readonly files: readonly OutputFile[];
 }
 
-/** A short hash of the forward graph: equal graphs, equal hashes. */
+/** A short hash of the forward graph and its optimizer (when not the default): equal graphs, equal hashes. */
 export function graphHash(def: GraphDef): string {
-  return createHash('sha256').update(printGraph(def.ir)).digest('hex').slice(0, 12);
+  const choice = def.optimizer?.choice;
+  const optimizer = choice && choice.name !== 'sgd' ? `\noptimizer ${JSON.stringify(choice)}` : '';
+  return createHash('sha256').update(printGraph(def.ir) + optimizer).digest('hex').slice(0, 12);
 }
 
 const TS_OPTIONS = { loader: 'ts', format: 'esm', target: 'es2022' } as const;

@@ -32,7 +32,7 @@ export function take<S extends Spec>(fn: string, what: string, record: unknown, 
   let names = 0;
   for (const name in given) {
     if (!named(allowed, name) && has(given, name)) {
-      throw new TypeError(`${fn}: unknown ${what.slice(0, -1)} ${JSON.stringify(name)}; expected ${allowed.map((s) => s[0]).join(', ')}`);
+      throw new TypeError(`${fn}: unknown ${what.replace(/s$/, '')} ${JSON.stringify(name)}; expected ${allowed.map((s) => s[0]).join(', ')}`);
     }
     names++;
   }
@@ -43,16 +43,80 @@ export function take<S extends Spec>(fn: string, what: string, record: unknown, 
   return out as { [K in keyof S]: Float32Array };
 }
 
-/** Params must be finite, or one step spreads NaN everywhere; x·0 is 0 only for finite x: one multiply-add a value. */
-export function checkFinite(fn: string, what: string, arrays: readonly Float32Array[], spec: Spec): void {
+/** `what.name[i] is v` for the first element that is NaN or ±Infinity; x·0 is 0 only for finite x: one multiply-add a value. */
+function firstNonFinite(what: string, arrays: readonly Float32Array[], spec: Spec): string | undefined {
   let poison = 0;
   for (const v of arrays) for (let i = 0; i < v.length; i++) poison += v[i]! * 0;
-  if (poison === 0) return;
-  arrays.forEach((v, k) => {
+  if (poison === 0) return undefined;
+  for (let k = 0; k < arrays.length; k++) {
+    const v = arrays[k]!;
     const i = v.findIndex((e) => !Number.isFinite(e));
-    const why = 'params must be finite (NaN or Infinity would spread to every param in one step)';
-    if (i >= 0) throw new RangeError(`${fn}: ${what}.${spec[k]![0]}[${i}] is ${v[i]}; ${why}`);
+    if (i >= 0) return `${what}.${spec[k]![0]}[${i}] is ${v[i]}`;
+  }
+  return undefined;
+}
+
+/** Params (and optimizer state) must be finite, or one step spreads NaN everywhere. */
+export function checkFinite(fn: string, what: string, arrays: readonly Float32Array[], spec: Spec): void {
+  const bad = firstNonFinite(what, arrays, spec);
+  if (bad) throw new RangeError(`${fn}: ${bad}; ${what.split('.')[0]} must be finite (NaN or Infinity would spread to every param in one step)`);
+}
+
+/**
+ * The optimizer state's arrays, slot by slot (each a record like params), read once and
+ * checked, and the number of the step about to run.
+ */
+export function takeState(fn: string, state: unknown, slots: readonly string[], spec: Spec): { t: number; arrays: (readonly Float32Array[])[] } {
+  const kind = `an optimizer state { step, ${slots.join(', ')} } (see initOptimizerState)`;
+  if (typeof state !== 'object' || state === null || Array.isArray(state)) throw new TypeError(`${fn}: state must be ${kind}, got ${describe(state)}`);
+  const given = state as Record<string, unknown>;
+  const step = given.step;
+  if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0) throw new TypeError(`${fn}: state.step must be a whole number ≥ 0, got ${show(step)}`);
+  const arrays = slots.map((slot) => {
+    const arrays = take(fn, `state.${slot}`, has(given, slot) ? given[slot] : undefined, spec, spec);
+    checkFinite(fn, `state.${slot}`, arrays, spec);
+    return arrays;
   });
+  return { t: step + 1, arrays };
+}
+
+/**
+ * A train step writes params (and state) in place: no two of its arrays may share memory, or
+ * one write changes what another read sees. Arrays are grouped by their buffer and sorted by
+ * where they start, so the check is linear in their number (but for the sort).
+ */
+export function checkDisjoint(fn: string, groups: readonly (readonly [what: string, arrays: readonly Float32Array[], spec: Spec])[]): void {
+  const byBuffer = new Map<ArrayBufferLike, { start: number; end: number; label: string }[]>();
+  for (const [what, arrays, spec] of groups) {
+    arrays.forEach((a, k) => {
+      const list = byBuffer.get(a.buffer) ?? [];
+      if (list.length === 0) byBuffer.set(a.buffer, list);
+      list.push({ start: a.byteOffset, end: a.byteOffset + a.byteLength, label: `${what}.${spec[k]![0]}` });
+    });
+  }
+  for (const list of byBuffer.values()) {
+    if (list.length < 2) continue;
+    list.sort((a, b) => a.start - b.start);
+    for (let i = 1; i < list.length; i++) {
+      if (list[i]!.start < list[i - 1]!.end) {
+        throw new TypeError(`${fn}: ${list[i - 1]!.label} and ${list[i]!.label} share memory; a train step updates arrays in place, so pass separate arrays (copy one with .slice())`);
+      }
+    }
+  }
+}
+
+/**
+ * Why a train step was rejected (its new values were not all finite), for the error that says
+ * nothing changed: the first non-finite input element, else a gradient that is not finite,
+ * else the learning rate (`grads` undefined: the gradient was not read back, so either).
+ */
+export function rejectedStep(fn: string, t: number | undefined, inputs: readonly Float32Array[], spec: Spec, grads: Float32Array | undefined, learningRate: number): RangeError {
+  const diverged = 'the gradient is not finite (the loss overflowed: params or inputs too large, or training diverged)';
+  const cause = firstNonFinite('inputs', inputs, spec)
+    ?? (grads === undefined
+      ? `learningRate ${learningRate} is too large for this step, or ${diverged}`
+      : firstNonFinite('', [grads], [['', 0, '', 0]]) ? diverged : `learningRate ${learningRate} is too large for this step`);
+  return new RangeError(`${fn}: ${t === undefined ? 'the step' : `step ${t}`} was rejected, because it would make params or optimizer state NaN or ±Infinity: ${cause}. Nothing was changed`);
 }
 
 export function checkRate(learningRate: unknown, fn = 'trainStep'): void {

@@ -12,10 +12,16 @@ export type Tensors = Record<string, Float32Array>;
 
 export interface ModuleMeta {
   readonly name: string;
+  /** The graph's hash (of its nodes and optimizer): equal graphs, equal hashes. */
+  readonly hash?: string;
+  /** The gradc version that built the module. */
+  readonly version?: string;
   /** Input shapes; the first dimension of each is the batch size. */
   readonly inputs: Readonly<Record<string, readonly number[]>>;
   readonly params: Readonly<Record<string, readonly number[]>>;
   readonly outputs: Readonly<Record<string, readonly number[]>>;
+  /** A trainable graph's optimizer and the names of the state it keeps per param. */
+  readonly optimizer?: { readonly name: string; readonly slots: readonly string[] };
 }
 
 /** The loss and dJ/dparam for every param (fresh arrays of the params' shapes). */
@@ -24,8 +30,14 @@ export interface Gradient<P = Tensors> {
   readonly grads: P;
 }
 
+/**
+ * What an optimizer keeps between train steps: the number of steps taken, and per state slot
+ * (Adam's `m` and `v`, momentum's `velocity`) one array per param, of its shape.
+ */
+export type OptimizerState<P = Tensors> = { step: number } & { [slot: string]: P | number };
+
 /** A generated JS (or wasm) module. */
-export interface CpuModule<P = Tensors, FI = Tensors, TI = Tensors, O = Tensors> {
+export interface CpuModule<P = Tensors, FI = Tensors, TI = Tensors, O = Tensors, S = OptimizerState<P>> {
   readonly meta: ModuleMeta;
   /** Fresh params, drawn from a seeded generator: the same seed gives the same params. */
   initParams(seed?: number): P;
@@ -35,8 +47,14 @@ export interface CpuModule<P = Tensors, FI = Tensors, TI = Tensors, O = Tensors>
   loss(params: P, inputs: TI): number;
   /** The loss and its gradient with respect to every param. */
   gradient(params: P, inputs: TI): Gradient<P>;
-  /** One optimizer step on one batch, params updated in place; returns J before the update. */
-  trainStep(params: P, inputs: TI, learningRate: number): number;
+  /**
+   * One optimizer step on one batch, params (and `state`, which an optimizer with state
+   * needs) updated in place; returns J before the update. A step whose new values would not
+   * all be finite throws and changes nothing.
+   */
+  trainStep(params: P, inputs: TI, learningRate: number, state?: S): number;
+  /** The optimizer's state before the first step (only where the optimizer keeps state). */
+  initOptimizerState?(): S;
 }
 
 /** Rows of a dataset kept on the GPU; `trainSteps` copies mini-batches out of it by offset. */
@@ -72,17 +90,25 @@ export interface TrainStepsOptions {
 }
 
 /** A trainable graph on one GPUDevice. */
-export interface GpuModel<P = Tensors, FI = Tensors, TI = Tensors, O = Tensors> extends GpuForwardModel<P, FI, O> {
+export interface GpuModel<P = Tensors, FI = Tensors, TI = Tensors, O = Tensors, S = OptimizerState<P>> extends GpuForwardModel<P, FI, O> {
   loss(inputs: TI): Promise<number>;
   gradient(inputs: TI): Promise<Gradient<P>>;
-  /** One train step on the GPU; resolves to the loss before the update. */
+  /**
+   * One train step on the GPU; resolves to the loss before the update. A step whose new values
+   * would not all be finite changes nothing and rejects.
+   */
   trainStep(inputs: TI, learningRate: number): Promise<number>;
+  /** The optimizer's state, kept on the GPU: the steps taken and each state slot's arrays. */
+  getOptimizerState(): Promise<S>;
+  /** Replaces the optimizer's state (as `getOptimizerState` or the JS module's `initOptimizerState` give it). */
+  setOptimizerState(state: S): Promise<void>;
   /** Uploads whole training inputs once: `rows` examples of every train input. */
   createDataset(inputs: TI): GpuDataset;
   /**
    * `steps` train steps over consecutive mini-batches of a GPU dataset, starting at row
    * `firstRow`, in one submission; resolves to the loss before the last step (NaN when
-   * `readLoss` is false).
+   * `readLoss` is false). A step whose new values would not all be finite changes nothing, nor
+   * do the steps after it; the call that reads the loss back rejects, naming the step.
    */
   trainSteps(dataset: GpuDataset, options: TrainStepsOptions): Promise<number>;
 }
@@ -133,6 +159,8 @@ export interface GpuTrainingTables {
   readonly loss: number;
   /** Rows per batch, shared by every input (0 if they differ). */
   readonly batch: number;
-  /** The optimizer's per-step scalars (at most four) for step t ≥ 1. */
+  /** The optimizer's state slots, each a buffer laid out as the params. */
+  readonly slots: readonly string[];
+  /** The uniform of step t ≥ 1: the optimizer's per-step scalars, then t (at most four). */
   stepScalars(learningRate: number, t: number): readonly number[];
 }

@@ -56,6 +56,17 @@ describe('loadGraph', () => {
     expect([...inputs].sort()).toEqual([join(dir, 'sizes.ts'), join(dir, 'tiny.graph.ts')]);
   });
 
+  it("brings back the graph's optimizer, rebuilt from its name and options; none when it declares none", async () => {
+    const source = TINY().replace("import { graph, affine, relu, squaredLoss } from 'gradc';", "import { graph, affine, relu, squaredLoss, adam } from 'gradc';")
+      .replace("g.loss(squaredLoss(h, g.input('y', [4, width])));", "g.loss(squaredLoss(h, g.input('y', [4, width])));\n  g.optimizer(adam({ beta1: 0.8 }));");
+    const dir = folder({ 'tiny.graph.ts': source, 'sizes.ts': 'export const width = 3;\n' });
+    const { def } = await loadGraph(join(dir, 'tiny.graph.ts'));
+    expect(def.optimizer?.choice).toEqual({ name: 'adam', options: { beta1: 0.8, beta2: 0.999, epsilon: 1e-7 } });
+    expect(def.optimizer?.slots).toEqual(['m', 'v']);
+    const plain = folder({ 'tiny.graph.ts': TINY(), 'sizes.ts': 'export const width = 3;\n' });
+    expect((await loadGraph(join(plain, 'tiny.graph.ts'))).def.optimizer).toBeUndefined();
+  });
+
   it('stops an endless loop at the time limit', async () => {
     const dir = folder({ 'tiny.graph.ts': TINY('for (;;) {}'), 'sizes.ts': 'export const width = 3;\n' });
     const start = Date.now();

@@ -16,10 +16,11 @@ import { fileURLToPath } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import { isGraphDef } from 'gradc';
 import type { Graph, SourceLoc } from '../ir/graph.ts';
+import type { OptimizerChoice } from '../ops/optimizers.ts';
 
 /** What the worker sends back: exactly one of these per load. */
 export type WorkerReply =
-  | { readonly kind: 'graph'; readonly name: string; readonly ir: Graph }
+  | { readonly kind: 'graph'; readonly name: string; readonly ir: Graph; readonly optimizer?: OptimizerChoice }
   | { readonly kind: 'gradc-error'; readonly subject: string; readonly detail: string; readonly loc?: SourceLoc }
   | { readonly kind: 'threw'; readonly message: string; readonly site?: SourceLoc }
   | { readonly kind: 'exit'; readonly code: string }
@@ -152,5 +153,5 @@ export async function finish(graphFile: { readonly default?: unknown }): Promise
   const after = countHandles();
   const left = [...after].flatMap(([kind, n]) => Array<string>(Math.max(0, n - (before.get(kind) ?? 0))).fill(kind));
   if (left.length) reply({ kind: 'left-running', handles: left });
-  else reply({ kind: 'graph', name: graph.name, ir: graph.ir });
+  else reply({ kind: 'graph', name: graph.name, ir: graph.ir, optimizer: graph.optimizer?.choice });
 }

@@ -19,6 +19,7 @@ import { Worker } from 'node:worker_threads';
 import { build, type Message } from 'esbuild';
 import { GradcError } from '../errors.ts';
 import { brandGraph, type GraphDef } from '../dsl/graph.ts';
+import { optimizerFromChoice } from '../ops/optimizers.ts';
 import { formatLoc } from '../dsl/location.ts';
 import type { Graph, Node } from '../ir/graph.ts';
 import type { WorkerData, WorkerReply } from './graph-worker.ts';
@@ -81,8 +82,11 @@ const HANDLE_NAMES: Record<string, string> = { Timeout: 'a timer', Immediate: 'a
 /** The graph of a reply, or the error it reports. */
 function graphOf(reply: WorkerReply, file: string): GraphDef {
   switch (reply.kind) {
-    case 'graph':
-      return brandGraph(reply.name, checkedGraph(reply.ir, file));
+    case 'graph': {
+      const optimizer = reply.optimizer === undefined ? undefined : optimizerFromChoice(reply.optimizer);
+      if (typeof optimizer === 'string') throw new GradcError(file, `its graph's optimizer: ${optimizer}`);
+      return brandGraph(reply.name, checkedGraph(reply.ir, file), optimizer);
+    }
     case 'gradc-error':
       throw new GradcError(reply.subject, reply.detail, reply.loc);
     case 'threw':

@@ -5,7 +5,7 @@
  */
 import { GradcError, quote } from '../errors.ts';
 import type { Graph, InitKind, Node, Shape, SourceLoc } from '../ir/graph.ts';
-import type { OptimizerDef } from '../ops/optimizers.ts';
+import { optimizerFromChoice, type OptimizerDef } from '../ops/optimizers.ts';
 import { reachable, shapeText, sizeOf } from '../ir/graph.ts';
 import { MAX_ARRAY_ELEMENTS, elementsProblem } from './limits.ts';
 import { clearSourceCache, formatLoc } from './location.ts';
@@ -45,6 +45,11 @@ export interface GraphContext {
   output(name: string, value: Tensor): void;
   /** The scalar loss J that `loss`, `gradient` and `trainStep` use. */
   loss(value: Tensor): void;
+  /**
+   * How `trainStep` updates params: `sgd()` (the default), `momentum({ momentum })` or
+   * `adam({ beta1, beta2, epsilon })`. The learning rate stays an argument of each step.
+   */
+  optimizer(def: OptimizerDef): void;
 }
 
 const INITS: readonly InitKind[] = ['he', 'xavier', 'normal', 'zeros'];
@@ -71,12 +76,12 @@ export function graph(name: string, build: (g: GraphContext) => void): GraphDef 
     result.catch(() => undefined);
     throw new GradcError(`graph '${name}'`, 'the builder function must be synchronous', call.loc);
   }
-  return notAModule(brandGraph(name, finish(scope, call.loc)));
+  return notAModule(brandGraph(name, finish(scope, call.loc), scope.optimizer?.def));
 }
 
 /** The GraphDef for a checked forward graph (also how a graph loaded in a worker thread is rebuilt). */
-export function brandGraph(name: string, ir: Graph): GraphDef {
-  return Object.freeze({ [GRAPH_BRAND]: true as const, name, ir });
+export function brandGraph(name: string, ir: Graph, optimizer?: OptimizerDef): GraphDef {
+  return Object.freeze({ [GRAPH_BRAND]: true as const, name, ir, ...(optimizer ? { optimizer } : {}) });
 }
 
 const ADD_PLUGIN = "Import the graph file with '?gradc' through gradc's plugin for your bundler (gradc/vite, gradc/rollup, gradc/webpack or gradc/esbuild), or build it with `gradc build` and import the generated module";
@@ -156,6 +161,16 @@ function context(scope: GraphScope): GraphContext {
       }
       scope.loss = { id: value.id, loc: call.loc };
     },
+    optimizer: (def) => {
+      const call = new UserCall('optimizer');
+      const shown = call.argText(0, 'def');
+      if (!scope.open) call.fail([shown], `graph '${scope.name}' is already built`);
+      if (scope.optimizer) call.fail([shown], `graph '${scope.name}' already has an optimizer, set at ${formatLoc(scope.optimizer.loc)}`);
+      // Rebuilt from its name and options, so only gradc's own optimizers get in.
+      const made = optimizerFromChoice((def as Partial<OptimizerDef> | null)?.choice);
+      if (typeof made === 'string') return call.fail([shown], `${shown} is not an optimizer: ${made}`);
+      scope.optimizer = { def: made, loc: call.loc };
+    },
   };
 }
 
@@ -212,6 +227,9 @@ function finish(scope: GraphScope, loc: SourceLoc | undefined): Graph {
     .reduce((n, id) => n + sizeOf(scope.list.nodes[id].shape), 0);
   if (outputFloats > MAX_ARRAY_ELEMENTS) {
     throw new GradcError(subject, `its outputs hold ${outputFloats} floats together, and forward keeps them in one arena, but a Float32Array holds at most 2^32 = ${MAX_ARRAY_ELEMENTS} in Node`, loc);
+  }
+  if (scope.optimizer && !scope.loss) {
+    throw new GradcError(`optimizer(${scope.optimizer.def.name}())`, 'an optimizer needs a loss to minimize; call g.loss(t)', scope.optimizer.loc);
   }
   const used = new Set(reachable(draft, [...scope.outputs.map((o) => o.id), ...(scope.loss ? [scope.loss.id] : [])]));
   for (const [kind, list] of [['input', scope.inputs], ['param', scope.params]] as const) {

@@ -9,6 +9,8 @@ import { elementsProblem } from './limits.ts';
 import { captureLoc, readCall, type CallText } from './location.ts';
 import { Tensor } from './tensor.ts';
 
+import type { OptimizerDef } from '../ops/optimizers.ts';
+
 export class GraphScope {
   readonly list = new NodeList();
   /**
@@ -20,6 +22,7 @@ export class GraphScope {
   readonly params: { name: string; id: number }[] = [];
   readonly outputs: { name: string; id: number }[] = [];
   loss?: { id: number; loc?: SourceLoc };
+  optimizer?: { def: OptimizerDef; loc?: SourceLoc };
   open = true;
 
   constructor(readonly name: string) {}

@@ -9,7 +9,7 @@ import type { GraphDef } from '../dsl/graph.ts';
 import { NodeList } from '../ir/builder.ts';
 import type { Graph } from '../ir/graph.ts';
 import { reachable } from '../ir/graph.ts';
-import { sgd, type OptimizerDef } from '../ops/optimizers.ts';
+import { DEFAULT_OPTIMIZER, type OptimizerDef } from '../ops/optimizers.ts';
 import { optimize } from '../passes/pipeline.ts';
 import type { Kernel } from './kernel.ts';
 import { writtenNodes } from './kernel.ts';
@@ -93,7 +93,7 @@ export function planModule(def: GraphDef, options: PlanOptions = {}): ModulePlan
   }
   const memory = planMemory(graph, kernels, entries);
   const trainable = entries.some((e) => e.name === 'train');
-  return { forwardIR, graph, kernels, entries, memory, optimizer: trainable ? (def.optimizer ?? sgd()) : undefined };
+  return { forwardIR, graph, kernels, entries, memory, optimizer: trainable ? (def.optimizer ?? DEFAULT_OPTIMIZER()) : undefined };
 }
 
 /** The entry of a plan by name, if the plan has it. */

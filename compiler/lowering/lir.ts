@@ -62,10 +62,11 @@ export type Stmt =
 /**
  * A place in the module's memory: a buffer of one value (`node`), or a whole region (the
  * update kernel walks every param, gradient and state slot at once). Region `state` is the
- * optimizer's state slot `stateSlot`, laid out as the param region.
+ * optimizer's state slot `stateSlot`, laid out as the param region; `status` is one float the
+ * update's check sets when a step's new values are not finite (see update.ts).
  */
 export interface Slot {
-  readonly region: Region | 'state';
+  readonly region: Region | 'state' | 'status';
   readonly offset: number;
   readonly length: number;
   readonly node?: number;

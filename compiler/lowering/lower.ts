@@ -36,8 +36,11 @@ export interface LoweringParams {
   readonly gpu?: GpuParams;
 }
 
-/** A per-launch value of a kernel scalar: a constant, or a per-step scalar of the optimizer. */
-export type LaunchScalar = { readonly k: 'const'; readonly value: number } | { readonly k: 'step'; readonly name: string };
+/**
+ * A per-launch value of a kernel scalar: a constant, a per-step scalar of the optimizer, or
+ * `count`, the number of this step (1 for the first).
+ */
+export type LaunchScalar = { readonly k: 'const'; readonly value: number } | { readonly k: 'step'; readonly name: string } | { readonly k: 'count' };
 
 export interface Launch {
   /** Index into `LoweredModule.kernels`. */
@@ -52,7 +55,17 @@ export interface LoweredModule {
   readonly params: LoweringParams;
   /** Every distinct lowered kernel, in first-use order. */
   readonly kernels: readonly LoweredKernel[];
-  readonly entries: readonly { readonly name: EntryName; readonly launches: readonly Launch[] }[];
+  readonly entries: readonly LoweredEntry[];
+}
+
+export interface LoweredEntry {
+  readonly name: EntryName;
+  readonly launches: readonly Launch[];
+  /**
+   * The train step: how many launches run before a serial host reads the status (the update's
+   * check) and throws if it is set, so that the rest (the update's apply) never runs.
+   */
+  readonly verifyAfter?: number;
 }
 
 export function lowerModule(plan: ModulePlan, params: LoweringParams): LoweredModule {
@@ -71,10 +84,21 @@ export function lowerModule(plan: ModulePlan, params: LoweringParams): LoweredMo
   const fixed = (k: LoweredKernel): Launch => ({ kernel: intern(k), bind: k.buffers.map((b) => b.slot!), scalars: [] });
   const lowered = plan.kernels.map((k) => lowerKernel(k, plan, params));
   const update = plan.optimizer ? lowerUpdate(plan, params) : undefined;
-  const entries = plan.entries.map((e) => ({
-    name: e.name,
-    launches: e.steps.flatMap((step): Launch[] => (step.kind === 'kernel' ? lowered[step.kernel].map(fixed) : update!.launches(intern))),
-  }));
+  const entries = plan.entries.map((e): LoweredEntry => {
+    const launches: Launch[] = [];
+    let verifyAfter: number | undefined;
+    for (const step of e.steps) {
+      if (step.kind === 'kernel') {
+        launches.push(...lowered[step.kernel].map(fixed));
+        continue;
+      }
+      const { check, apply } = update!.launches(intern);
+      launches.push(...check);
+      verifyAfter = launches.length;
+      launches.push(...apply);
+    }
+    return { name: e.name, launches, ...(verifyAfter === undefined ? {} : { verifyAfter }) };
+  });
   return { plan, params, kernels, entries };
 }
 

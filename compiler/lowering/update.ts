@@ -1,62 +1,106 @@
 /**
- * The optimizer's update as a lowered kernel: for every element of a param, its new value
- * and its state's from the optimizer's formulas (`ops/optimizers.ts`), over the param, its
- * gradient, its state slots and the per-step scalars. Where params are one block (wasm, GPU)
- * a single launch walks every param at once (the alignment gaps hold zeros, which every
- * update keeps zero); where each param is its own array (JS) the kernel takes its length and
- * runs once per param.
+ * The optimizer's update as lowered kernels, in two passes over every param element, both
+ * from the optimizer's formulas (`ops/optimizers.ts`), over the param, its gradient, its
+ * state slots and the per-step scalars:
+ *
+ * - the check computes every new value (param and state) and stores nothing but, where one
+ *   is not a finite f32 (NaN, ±Infinity, or past the f32 range), the step number into the
+ *   one-float `status` buffer;
+ * - the apply computes them again and stores them.
+ *
+ * Between the two, a serial target's host reads the status and throws, so a step either
+ * updates every param to finite values or changes nothing. A GPU runs both without the host:
+ * there the apply (and the check) do nothing while the status is set, so a rejected step and
+ * every later step of the submission leave params and state as they were, and the host
+ * reports the step when it reads the status back.
+ *
+ * Where params are one block (wasm, GPU) a single launch walks every param at once (the
+ * alignment gaps hold zeros, which every update keeps zero); where each param is its own
+ * array (JS) the kernels take its length and run once per param.
  */
 import { sizeOf } from '../ir/graph.ts';
 import type { ModulePlan } from '../kernels/plan.ts';
-import type { LoweredKernel, Slot, Stmt } from './lir.ts';
-import { fromScalar, int, let_, load, ref, shareSubtrees, store } from './lir.ts';
+import type { OptimizerDef } from '../ops/optimizers.ts';
+import type { Expr, LoweredKernel, Slot, Stmt } from './lir.ts';
+import { add, compare, float, fromScalar, int, let_, load, ref, shareSubtrees, store, when } from './lir.ts';
 import type { Launch, LaunchScalar, LoweringParams } from './lower.ts';
 import { KernelBuilder } from './lower.ts';
 import { elementLoop } from './gpu.ts';
 import { simplifyBody } from './simplify.ts';
 
+/** The largest finite f32: a new value past it is stored as ±Infinity. */
+export const F32_MAX = 3.4028234663852886e38;
+
+/** The one-float status buffer: 0, or the number of the first step whose update was not finite. */
+export const STATUS_SLOT: Slot = { region: 'status', offset: 0, length: 1 };
+
 export interface LoweredUpdate {
-  /** The launches of one update step, given how to intern a kernel into the module. */
-  launches(intern: (k: LoweredKernel) => number): Launch[];
+  /** The check's launches, then the apply's, given how to intern a kernel into the module. */
+  launches(intern: (k: LoweredKernel) => number): { readonly check: Launch[]; readonly apply: Launch[] };
 }
 
 export function lowerUpdate(plan: ModulePlan, params: LoweringParams): LoweredUpdate {
   const opt = plan.optimizer!;
-  const g = plan.graph;
-  const kb = new KernelBuilder(g, plan.memory);
+  const whole = params.contiguousParams;
+  const check = updateKernel(plan, params, opt, 'check');
+  const apply = updateKernel(plan, params, opt, 'apply');
+  const stepScalars: LaunchScalar[] = opt.scalars.map((sc) => ({ k: 'step', name: sc.name }));
+  const scalarsOf = (k: LoweredKernel): LaunchScalar[] => k.scalars.filter((s) => s.name !== 'n').map((s) => (s.name === 't' ? { k: 'count' } : stepScalars.find((x) => x.k === 'step' && x.name === s.name)!));
+  return {
+    launches: (intern) => {
+      const launchesOf = (k: LoweredKernel): Launch[] => {
+        const index = intern(k);
+        if (whole) return [{ kernel: index, bind: k.buffers.map((b) => b.slot!), scalars: scalarsOf(k) }];
+        const g = plan.graph;
+        return g.params.map((r) => {
+          const at = plan.memory.place.get(r.id)!;
+          const gradId = g.grads!.find((d) => d.name === r.name)!.id;
+          const bind: Slot[] = [
+            { ...at, node: r.id },
+            { ...plan.memory.place.get(gradId)!, node: gradId },
+            ...opt.slots.map((_, s) => ({ region: 'state' as const, offset: at.offset, length: at.length, node: r.id, stateSlot: s })),
+            ...(k.buffers.length > 2 + opt.slots.length ? [STATUS_SLOT] : []),
+          ];
+          return { kernel: index, bind, scalars: [{ k: 'const', value: sizeOf(g.nodes[r.id].shape) }, ...scalarsOf(k)] };
+        });
+      };
+      return { check: launchesOf(check), apply: launchesOf(apply) };
+    },
+  };
+}
+
+function updateKernel(plan: ModulePlan, params: LoweringParams, opt: OptimizerDef, pass: 'check' | 'apply'): LoweredKernel {
+  const kb = new KernelBuilder(plan.graph, plan.memory);
   const whole = params.contiguousParams;
   const length = plan.memory.sizes.param;
   const regionSlot = (region: Slot['region'], stateSlot?: number): Slot | undefined =>
     whole ? { region, offset: 0, length, ...(stateSlot === undefined ? {} : { stateSlot }) } : undefined;
-  const p = kb.region('p', 'read_write', regionSlot('param'));
+  const p = kb.region('p', pass === 'apply' ? 'read_write' : 'read', regionSlot('param'));
   const grad = kb.region('g', 'read', regionSlot('grad'));
-  const state = opt.slots.map((name, i) => kb.region(`s_${name}`, 'read_write', regionSlot('state', i)));
+  const state = opt.slots.map((name, i) => kb.region(`s_${name}`, pass === 'apply' ? 'read_write' : 'read', regionSlot('state', i)));
+  // Serial hosts read the status between the passes; only a GPU's apply reads it itself.
+  const guarded = params.parallel === 'gpu';
+  const status = pass === 'check' || guarded ? kb.region('status', pass === 'check' ? 'read_write' : 'read', whole ? STATUS_SLOT : undefined) : undefined;
   const n = whole ? int(length) : kb.scalar('n', 'i32');
   const scalars = opt.scalars.map((sc) => kb.scalar(sc.name, 'f32'));
-  const body = elementLoop(params, kb, n, whole ? length : undefined, (i): Stmt[] => {
-    const values = [p, grad, ...state].map((buf, k) => ref(`v${k}`, 'f32'));
+  const t = pass === 'check' ? kb.scalar('t', 'f32') : undefined;
+  const element = (i: Expr): Stmt[] => {
+    const values = [p, grad, ...state].map((_, k) => ref(`v${k}`, 'f32'));
     const reads = [p, grad, ...state].map((buf, k) => let_(`v${k}`, load(buf, i)));
     const args = [...values, ...scalars];
     const shared = shareSubtrees([fromScalar(opt.param, args), ...opt.state.map((e) => fromScalar(e, args))], () => kb.temp());
-    return [...reads, ...shared.lets, ...[p, ...state].map((buf, k) => store(buf, i, shared.exprs[k]))];
-  });
-  const doc = [`${opt.name} update: ${opt.doc}, for ${whole ? 'every param at once' : 'one param'}${opt.slots.length ? ` (state: ${opt.slots.join(', ')})` : ''}`];
-  const kernel = kb.finish(opt.name, doc, simplifyBody(body), kb.grid());
-  const stepScalars: LaunchScalar[] = opt.scalars.map((sc) => ({ k: 'step', name: sc.name }));
-  return {
-    launches: (intern) => {
-      const index = intern(kernel);
-      if (whole) return [{ kernel: index, bind: kernel.buffers.map((b) => b.slot!), scalars: stepScalars }];
-      return g.params.map((r) => {
-        const at = plan.memory.place.get(r.id)!;
-        const gradId = g.grads!.find((d) => d.name === r.name)!.id;
-        const bind: Slot[] = [
-          { ...at, node: r.id },
-          { ...plan.memory.place.get(gradId)!, node: gradId },
-          ...opt.slots.map((_, s) => ({ region: 'state' as const, offset: at.offset, length: at.length, node: r.id, stateSlot: s })),
-        ];
-        return { kernel: index, bind, scalars: [{ k: 'const', value: sizeOf(g.nodes[r.id].shape) }, ...stepScalars] };
-      });
-    },
+    if (pass === 'apply') return [...reads, ...shared.lets, ...[p, ...state].map((buf, k) => store(buf, i, shared.exprs[k]))];
+    // F32_MAX ≥ |x| is false for NaN as well as for values past the f32 range.
+    const outside = shared.exprs.map((e): Expr => ({ k: 'select', cond: compare('ge', float(F32_MAX), { k: 'unary', fn: 'abs', a: e, type: 'f32' }), then: float(0), otherwise: float(1), type: 'f32' }));
+    const bad = outside.reduce((a, b) => add(a, b));
+    return [...reads, ...shared.lets, when(compare('gt', bad, float(0)), [store(status!, int(0), t!)])];
   };
+  const loopBody = elementLoop(params, kb, n, whole ? length : undefined, element);
+  const body = guarded ? [when(compare('eq', load(status!, int(0)), float(0)), loopBody)] : loopBody;
+  const what = pass === 'check' ? 'checks that every new value is a finite f32 (else stores the step number t in status)' : 'stores the new values';
+  const doc = [
+    `${opt.name} update, ${what}: ${opt.doc}, for ${whole ? 'every param at once' : 'one param'}${opt.slots.length ? ` (state: ${opt.slots.join(', ')})` : ''}`,
+    ...(guarded ? ['Does nothing while status is set: a rejected step leaves params and state as they were.'] : []),
+  ];
+  return kb.finish(pass === 'check' ? `${opt.name}_check` : opt.name, doc, simplifyBody(body), kb.grid());
 }

@@ -5,7 +5,7 @@
  */
 export { Rng } from './rng.ts';
 export { assertModel, batchLayout, sizeOfShape } from './model.ts';
-export type { BatchLayout, GradientResult, Model, ModelMeta, TensorRecord, Tensors } from './model.ts';
+export type { BatchLayout, GradientResult, Model, ModelMeta, ModelState, TensorRecord, Tensors } from './model.ts';
 export { BatchIterator, checkDataset, permutation, rowWidth, shuffle, splitHoldout, takeRows } from './data.ts';
 export type { BatchIteratorOptions, Dataset, HoldoutSplit, PartialBatchPolicy } from './data.ts';
 export { columnStats, standardizeColumns } from './normalize.ts';

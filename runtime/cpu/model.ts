@@ -7,7 +7,7 @@
  * batched: the first dimension of every input is the batch size B, fixed at build time.
  */
 
-import type { CpuModule, Gradient, ModuleMeta, Tensors } from '../module.ts';
+import type { CpuModule, Gradient, ModuleMeta, OptimizerState, Tensors } from '../module.ts';
 
 export type { Tensors };
 
@@ -30,7 +30,10 @@ export type GradientResult = Gradient<TensorRecord>;
  * dynamically (see `assertModel`), the module's own `Params` interface when it is imported
  * statically, in which case the runtime functions infer it and keep params typed.
  */
-export type Model<P extends TensorRecord = Tensors> = CpuModule<P, TensorRecord, TensorRecord, TensorRecord>;
+export type Model<P extends TensorRecord = Tensors> = CpuModule<P, TensorRecord, TensorRecord, TensorRecord, ModelState>;
+
+/** An optimizer's state as the runtime passes it through (gradc/module's `OptimizerState`). */
+export type ModelState = OptimizerState<TensorRecord>;
 
 const FUNCTIONS = ['initParams', 'forward', 'loss', 'gradient', 'trainStep'] as const;
 

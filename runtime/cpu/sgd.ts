@@ -8,7 +8,15 @@
  */
 import { checkCallback, checkCount, checkLearningRate, checkParams, checkSeed, modelBatching } from './checks.ts';
 import { BatchIterator, gatherRows, type Dataset } from './data.ts';
-import type { Model, ModelMeta, TensorRecord, Tensors } from './model.ts';
+import type { Model, ModelMeta, ModelState as OptimizerState, TensorRecord, Tensors } from './model.ts';
+
+/** The state a run updates: the caller's, or a fresh one where the model's optimizer keeps state. */
+function optimizerState<P extends TensorRecord>(fn: string, model: Model<P>, given: OptimizerState | undefined): OptimizerState | undefined {
+  if (given !== undefined) return given;
+  if (!model.meta.optimizer?.slots.length) return undefined;
+  if (typeof model.initOptimizerState !== 'function') throw new TypeError(`${fn}: model '${model.meta.name}' uses ${model.meta.optimizer.name} but has no initOptimizerState`);
+  return model.initOptimizerState();
+}
 import { Rng } from './rng.ts';
 
 export interface SgdOptions {
@@ -20,6 +28,11 @@ export interface SgdOptions {
   readonly seed?: number;
   /** Called after each update with the 1-based iteration and the loss before it; return false to stop. */
   readonly onStep?: (iteration: number, loss: number) => void | boolean;
+  /**
+   * The optimizer's state, for a graph whose optimizer keeps one (Adam, momentum), updated in
+   * place: pass it to continue a run. Default: a fresh `model.initOptimizerState()`.
+   */
+  readonly state?: OptimizerState;
 }
 
 export interface SgdResult {
@@ -29,6 +42,8 @@ export interface SgdResult {
   readonly meanLoss: number;
   /** The loss before the last update. */
   readonly lastLoss: number;
+  /** The optimizer's state after the run, where it keeps one. */
+  readonly state?: OptimizerState;
 }
 
 /**
@@ -47,6 +62,7 @@ export function sgd<P extends TensorRecord>(model: Model<P>, params: P, data: Da
   const rng = new Rng(checkSeed(fn, options.seed));
   const onStep = checkCallback(fn, 'onStep', options.onStep);
   checkParams(fn, model.meta, params);
+  const state = optimizerState(fn, model, options.state);
   const { batchSize, names } = modelBatching(fn, model.meta, data);
   if (batchSize !== 1) {
     throw new Error(
@@ -68,13 +84,13 @@ export function sgd<P extends TensorRecord>(model: Model<P>, params: P, data: Da
   while (done < iterations) {
     index[0] = rng.int(data.count);
     for (let a = 0; a < sources.length; a++) gatherRows(sources[a], targets[a], targets[a].length, index, 0, 1);
-    last = model.trainStep(params, batch, learningRate);
+    last = model.trainStep(params, batch, learningRate, state);
     done++;
     if (!Number.isFinite(last)) throw diverged(fn, model, last, `iteration ${done}`, learningRate);
     total += last;
     if (onStep && onStep(done, last) === false) break;
   }
-  return { iterations: done, meanLoss: total / done, lastLoss: last };
+  return { iterations: done, meanLoss: total / done, lastLoss: last, ...(state ? { state } : {}) };
 }
 
 export interface MinibatchSgdOptions {
@@ -99,6 +115,8 @@ export interface MinibatchSgdOptions {
    * for it.
    */
   readonly onStep?: (step: number, loss: number, epoch: number) => void | boolean;
+  /** As `SgdOptions.state`. */
+  readonly state?: OptimizerState;
 }
 
 export interface MinibatchSgdResult {
@@ -110,6 +128,8 @@ export interface MinibatchSgdResult {
   readonly steps: number;
   /** Per epoch, the mean pre-update batch loss, as passed to `onEpoch`. */
   readonly epochLosses: Float64Array;
+  /** The optimizer's state after the run, where it keeps one. */
+  readonly state?: OptimizerState;
 }
 
 /**
@@ -130,6 +150,7 @@ export function minibatchSgd<P extends TensorRecord>(model: Model<P>, params: P,
   const partial = options.partial ?? 'drop';
   if (partial !== 'drop' && partial !== 'wrap') throw new RangeError(`${fn}: partial must be 'drop' or 'wrap', got ${String(partial)}`);
   checkParams(fn, model.meta, params);
+  const state = optimizerState(fn, model, options.state);
   const { batchSize, names } = modelBatching(fn, model.meta, data);
   if (data.count < batchSize) {
     throw new Error(
@@ -147,7 +168,7 @@ export function minibatchSgd<P extends TensorRecord>(model: Model<P>, params: P,
     let total = 0;
     let count = 0;
     while (batches.next()) {
-      const loss = model.trainStep(params, batches.batch, learningRate);
+      const loss = model.trainStep(params, batches.batch, learningRate, state);
       steps++;
       if (!Number.isFinite(loss)) throw diverged(fn, model, loss, `epoch ${epoch + 1}, step ${count + 1}`, learningRate);
       total += loss;
@@ -161,7 +182,7 @@ export function minibatchSgd<P extends TensorRecord>(model: Model<P>, params: P,
     epoch++;
     if (!stopped && onEpoch && onEpoch(epoch, epochLosses[epoch - 1]) === false) stopped = true;
   }
-  return { epochs: epoch, steps, stopped, epochLosses: epochLosses.subarray(0, epoch) };
+  return { epochs: epoch, steps, stopped, epochLosses: epochLosses.subarray(0, epoch), ...(state ? { state } : {}) };
 }
 
 function diverged(fn: string, model: { readonly meta: ModelMeta }, loss: number, where: string, learningRate: number): Error {

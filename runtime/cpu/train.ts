@@ -65,6 +65,7 @@ export function train<P extends TensorRecord>(model: Model<P>, params: P, data: 
     epochs: options.epochs,
     ...(options.seed !== undefined && { seed: options.seed }),
     ...(options.partial !== undefined && { partial: options.partial }),
+    ...(options.state !== undefined && { state: options.state }),
     onStep: (step, loss, epoch) => {
       steps = step;
       return onStep?.({ step, epoch, loss });

@@ -7,7 +7,7 @@
  * cannot change what the call computes.
  */
 import type { GpuDataset, GpuForwardModel, GpuModel, GpuModuleTables, GpuTrainingTables, Spec, Tensors } from '../module.ts';
-import { checkFinite, checkRate, describe, take } from '../checks.ts';
+import { checkFinite, checkRate, describe, rejectedStep, take, takeState } from '../checks.ts';
 
 // WebGPU flag values (spec constants), so the driver needs no globals beyond the device.
 const STORAGE = 0x80, UNIFORM = 0x40, COPY_SRC = 0x04, COPY_DST = 0x08, MAP_READ = 0x01;
@@ -43,8 +43,10 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
     layout: pipelines[k]!.getBindGroupLayout(0),
     entries: bindings.map((b) => ({ binding: b, resource: { buffer: buffers[t.bindings[b]!]! } })),
   }));
-  const readable = [t.params, t.outputs, ...(t.training ? [t.training.grads] : [])];
-  const staging = make('staging', 4 * Math.max(...readable.map((spec) => spec.reduce((n, s) => n + s[1], 1))), MAP_READ | COPY_DST);
+  const floatsOf = (spec: Spec) => spec.reduce((n, s) => n + s[1], 0);
+  // The largest read: params, the outputs, the loss and gradients, or every state slot (each with the status).
+  const readable = [floatsOf(t.params), floatsOf(t.outputs), ...(t.training ? [1 + floatsOf(t.training.grads), floatsOf(t.params) * t.training.slots.length] : [])];
+  const staging = make('staging', 4 * (Math.max(...readable) + 1), MAP_READ | COPY_DST);
   const owned: GPUBuffer[] = [...Object.values(buffers), staging];
   // A device lost before or while the pipelines compiled leaves every object invalid.
   alive('createModel');
@@ -98,9 +100,10 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
    * (writeBuffer copies its data when called) when no earlier call is still to run, else
    * copied, and uploaded when the call runs after the calls before it.
    */
-  const call = <T>(fn: string, inputs: unknown, spec: Spec, kernels: readonly number[], reads: readonly Range[], done: (v: Float32Array) => T, before?: () => void) => {
+  const call = <T>(fn: string, inputs: unknown, spec: Spec, kernels: readonly number[], reads: readonly Range[], done: (v: Float32Array) => T, before?: () => void, taken?: Float32Array[]) => {
     alive(fn);
     const arrays = take(fn, 'inputs', inputs, spec, t.allInputs);
+    taken?.push(...arrays);
     const now = pending === 0;
     if (now) upload(buffers.inputs!, spec, arrays);
     const later = now ? [] : arrays.map((a) => a.slice());
@@ -138,15 +141,41 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
 
   /** What a trainable graph adds: loss, gradient, train steps, GPU-resident datasets. */
   function training(tr: GpuTrainingTables): Omit<GpuModel, keyof GpuForwardModel> {
+    /** Steps submitted so far (those a rejected step stopped are taken back when it is read). */
     let steps = 0;
     let stepTable: GPUBuffer | undefined;
     const datasets = new WeakMap<object, Range[]>();
     const lossRange: Range = [buffers.arena!, tr.loss, 1];
-    /** The optimizer's per-step scalars of the next `count` steps, 16 bytes a step. */
-    const nextSteps = (learningRate: number, count: number) => {
+    const statusRange: Range = [buffers.status!, 0, 1];
+    const stateBuffers = tr.slots.map((_, s) => buffers[`state${s}`]!);
+    /**
+     * The uniform of each of the next `count` steps, 16 bytes a step. Every value must survive
+     * f32: a learning rate that rounds to 0 or to Infinity there would silently not train.
+     */
+    const nextSteps = (fn: string, learningRate: number, count: number) => {
       const values = new Float32Array(count * 4);
-      for (let s = 0; s < count; s++) values.set(tr.stepScalars(learningRate, ++steps), s * 4);
+      for (let s = 0; s < count; s++) {
+        const scalars = tr.stepScalars(learningRate, steps + s + 1);
+        values.set(scalars, s * 4);
+        scalars.forEach((v, k) => {
+          const f = values[s * 4 + k]!;
+          if (!Number.isFinite(f) || (f === 0 && v !== 0)) {
+            throw new RangeError(`${fn}: learningRate ${learningRate} is ${f === 0 ? 'below' : 'beyond'} what the GPU's f32 holds (its step scalars round to ${f}); use a rate within about 1e-38 to 1e38`);
+          }
+        });
+      }
+      steps += count;
       return values;
+    };
+    /**
+     * A step the GPU rejected (the status holds its number): the steps from it on did nothing,
+     * so they are taken back, the status is cleared, and the error names the step.
+     */
+    const rejection = (fn: string, status: number, learningRate: number, inputs: readonly Float32Array[] = [], spec: Spec = []) => {
+      if (status === 0) return undefined;
+      steps = status - 1;
+      device.queue.writeBuffer(buffers.status!, 0, new Float32Array(1));
+      return rejectedStep(fn, status, inputs, spec, undefined, learningRate);
     };
     return {
       loss: async (inputs) => call('loss', inputs, tr.trainInputs, tr.entries.loss, [lossRange], (v) => v[0]!),
@@ -154,8 +183,31 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
         (v) => ({ loss: v[0]!, grads: unpack(tr.grads, v, 1) })),
       async trainStep(inputs, learningRate) {
         checkRate(learningRate);
-        return call('trainStep', inputs, tr.trainInputs, tr.entries.train, [lossRange], (v) => v[0]!,
-          () => device.queue.writeBuffer(buffers.hyper!, 0, nextSteps(learningRate, 1)));
+        const taken: Float32Array[] = [];
+        return call('trainStep', inputs, tr.trainInputs, tr.entries.train, [lossRange, statusRange], (v) => {
+          const rejected = rejection('trainStep', v[1]!, learningRate, taken, tr.trainInputs);
+          if (rejected) throw rejected;
+          return v[0]!;
+        }, () => device.queue.writeBuffer(buffers.hyper!, 0, nextSteps('trainStep', learningRate, 1)), taken);
+      },
+      getOptimizerState: () => serial(async () => {
+        alive('getOptimizerState');
+        const values = await submit('getOptimizerState', device.createCommandEncoder(), [statusRange, ...stateBuffers.flatMap((b) => ranges(b, t.params))]);
+        const status = values[0]!;
+        const step = status === 0 ? steps : status - 1;
+        const size = floatsOf(t.params);
+        return { step, ...Object.fromEntries(tr.slots.map((slot, s) => [slot, unpack(t.params, values, 1 + s * size)])) } as never;
+      }),
+      async setOptimizerState(state) {
+        alive('setOptimizerState');
+        const { t: next, arrays } = takeState('setOptimizerState', state, tr.slots, t.params);
+        const copies = arrays.map((list) => list.map((a) => a.slice()));
+        return serial(async () => {
+          alive('setOptimizerState');
+          copies.forEach((list, s) => upload(stateBuffers[s]!, t.params, list));
+          device.queue.writeBuffer(buffers.status!, 0, new Float32Array(1));
+          steps = next - 1;
+        });
       },
       createDataset(inputs): GpuDataset {
         alive('createDataset');
@@ -175,6 +227,9 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
         rows.forEach((r, k) => {
           if (r !== count) throw new RangeError(`createDataset: inputs.${tr.trainInputs[k]![0]} has ${r} rows, other inputs have ${count}`);
         });
+        // Checked once here, so that a rejected step of trainSteps can only mean the update itself.
+        const arrays = tr.trainInputs.map(([name]) => record[name] as Float32Array);
+        checkFinite('createDataset', 'inputs', arrays, tr.trainInputs);
         if (count < tr.batch) throw new RangeError(`createDataset: ${count} rows is fewer than one batch of ${tr.batch}`);
         const made = tr.trainInputs.map(([name, length, , offset]): Range => {
           const b = make(`dataset ${name}`, count * (length / tr.batch) * 4, COPY_SRC | COPY_DST);
@@ -199,7 +254,7 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
           throw new RangeError(`trainSteps: rows ${String(firstRow)} to ${firstRow + count * tr.batch - 1} are outside the dataset's ${dataset.rows} rows`);
         }
         // Every step's scalars go up at once; each step copies its own into `hyper`, in order.
-        const table = nextSteps(learningRate, count);
+        const table = nextSteps('trainSteps', learningRate, count);
         if (!stepTable || stepTable.size < table.byteLength) {
           stepTable?.destroy();
           stepTable = make('step scalars', table.byteLength, COPY_SRC | COPY_DST);
@@ -212,7 +267,11 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
           for (const [b, offset, width] of made) encoder.copyBufferToBuffer(b, (firstRow + s * tr.batch) * width * 4, buffers.inputs!, offset * 4, tr.batch * width * 4);
           dispatch(encoder, tr.entries.train);
         }
-        return (await submit('trainSteps', encoder, readLoss ? [lossRange] : []))[0] ?? NaN;
+        const values = await submit('trainSteps', encoder, readLoss ? [lossRange, statusRange] : []);
+        if (!readLoss) return NaN;
+        const rejected = rejection('trainSteps', values[1]!, learningRate);
+        if (rejected) throw rejected;
+        return values[0]!;
       }),
     };
   }

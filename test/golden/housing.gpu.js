@@ -2,9 +2,12 @@
 import { createGpuModel } from "gradc/runtime/webgpu";
 const meta = {
   name: "housing",
+  hash: "19818e5f9d96",
+  version: "0.1.0",
   inputs: { x: [64, 4], y: [64, 1] },
   params: { W1: [4, 3], b1: [3], W2: [3, 1], b2: [1] },
-  outputs: { price: [64, 1] }
+  outputs: { price: [64, 1] },
+  optimizer: { name: "sgd", slots: [] }
 };
 const WGSL = `@group(0) @binding(0) var<storage, read> params: array<f32>;
 @group(0) @binding(1) var<storage, read> inputs: array<f32>;
@@ -12,8 +15,9 @@ const WGSL = `@group(0) @binding(0) var<storage, read> params: array<f32>;
 @group(0) @binding(3) var<storage, read_write> grads: array<f32>;
 @group(0) @binding(4) var<storage, read_write> scratch: array<f32>;
 @group(0) @binding(5) var<storage, read_write> params_rw: array<f32>;
-struct Hyper { lr: f32 }
+struct Hyper { lr: f32, t: f32 }
 @group(0) @binding(6) var<uniform> hyper: Hyper;
+@group(0) @binding(7) var<storage, read_write> status: array<f32>;
 @compute @workgroup_size(1, 64)
 fn k_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 var tile: array<f32, 3>;
@@ -152,19 +156,34 @@ grads[row0 * 3u + j] = tile[j];
 }
 }
 @compute @workgroup_size(256)
+fn k_sgd_check(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+if (status[0u] == 0f) {
+let i = wg.y * 256u + wg.x * 256u + lid.x;
+if (i < 64u) {
+let v0 = params[i];
+let v1 = grads[i];
+if (select(1f, 0f, 3.4028234663852886e+38f >= abs(v0 - hyper.lr * v1)) > 0f) {
+status[0u] = hyper.t;
+}
+}
+}
+}
+@compute @workgroup_size(256)
 fn k_sgd(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+if (status[0u] == 0f) {
 let i = wg.y * 256u + wg.x * 256u + lid.x;
 if (i < 64u) {
 let v0 = params_rw[i];
 let v1 = grads[i];
 params_rw[i] = v0 - hyper.lr * v1;
 }
+}
 }`;
 const TABLES = {
   meta,
   WGSL,
-  buffers: { params: 64, inputs: 320, arena: 656, grads: 64, scratch: 256, hyper: 4 },
-  bindings: ["params", "inputs", "arena", "grads", "scratch", "params", "hyper"],
+  buffers: { params: 64, inputs: 320, arena: 656, grads: 64, scratch: 256, hyper: 4, status: 1 },
+  bindings: ["params", "inputs", "arena", "grads", "scratch", "params", "hyper", "status"],
   kernels: [
     ["k_h", 1, 1, 1, [0, 1, 2]],
     ["k_o", 1, 1, 1, [0, 2]],
@@ -175,7 +194,8 @@ const TABLES = {
     ["k_d_h_affine_finish", 1, 1, 1, [3, 4]],
     ["k_d_W2", 1, 1, 1, [2, 3]],
     ["k_d_W1", 1, 1, 1, [1, 2, 3]],
-    ["k_sgd", 1, 1, 1, [3, 5, 6]]
+    ["k_sgd_check", 1, 1, 1, [0, 3, 6, 7]],
+    ["k_sgd", 1, 1, 1, [3, 5, 6, 7]]
   ],
   forward: [0, 1],
   params: [["W1", 12, "[4,3]", 0], ["b1", 3, "[3]", 16], ["W2", 3, "[3,1]", 32], ["b2", 1, "[1]", 48]],
@@ -183,13 +203,14 @@ const TABLES = {
   allInputs: [["x", 256, "[64,4]", 0], ["y", 64, "[64,1]", 256]],
   outputs: [["price", 64, "[64,1]", 192]],
   training: {
-    entries: { loss: [2, 3, 4], gradient: [2, 3, 4, 5, 6, 7, 8], train: [2, 3, 4, 5, 6, 7, 8, 9] },
+    entries: { loss: [2, 3, 4], gradient: [2, 3, 4, 5, 6, 7, 8], train: [2, 3, 4, 5, 6, 7, 8, 9, 10] },
     trainInputs: [["x", 256, "[64,4]", 0], ["y", 64, "[64,1]", 256]],
     grads: [["W1", 12, "[4,3]", 0], ["b1", 3, "[3]", 16], ["W2", 3, "[3,1]", 32], ["b2", 1, "[1]", 48]],
     loss: 448,
     batch: 64,
-    // The sgd optimizer's per-step scalars (lr) for step t.
-    stepScalars: (learningRate, _t) => [learningRate]
+    slots: [],
+    // The sgd optimizer's per-step scalars (lr), then t, for step t.
+    stepScalars: (learningRate, t) => [learningRate, t]
   }
 };
 function createModel(device) {

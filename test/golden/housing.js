@@ -2,9 +2,12 @@
 // Do not edit: regenerate with `gradc build`. Every shape is fixed at build time; the module imports nothing.
 const meta = {
   name: "housing",
+  hash: "19818e5f9d96",
+  version: "0.1.0",
   inputs: { x: [64, 4], y: [64, 1] },
   params: { W1: [4, 3], b1: [3], W2: [3, 1], b2: [1] },
-  outputs: { price: [64, 1] }
+  outputs: { price: [64, 1] },
+  optimizer: { name: "sgd", slots: [] }
 };
 const PARAMS = [["W1", 12, "[4,3]", 0], ["b1", 3, "[3]", 16], ["W2", 3, "[3,1]", 32], ["b2", 1, "[1]", 48]];
 const FORWARD_INPUTS = [["x", 256, "[64,4]", 0]];
@@ -29,7 +32,7 @@ function take(fn, what, record, required, allowed) {
   let names = 0;
   for (const name in given) {
     if (!named(allowed, name) && has(given, name)) {
-      throw new TypeError(`${fn}: unknown ${what.slice(0, -1)} ${JSON.stringify(name)}; expected ${allowed.map((s) => s[0]).join(", ")}`);
+      throw new TypeError(`${fn}: unknown ${what.replace(/s$/, "")} ${JSON.stringify(name)}; expected ${allowed.map((s) => s[0]).join(", ")}`);
     }
     names++;
   }
@@ -39,15 +42,44 @@ function take(fn, what, record, required, allowed) {
   }
   return out;
 }
-function checkFinite(fn, what, arrays, spec) {
+function firstNonFinite(what, arrays, spec) {
   let poison = 0;
   for (const v of arrays) for (let i = 0; i < v.length; i++) poison += v[i] * 0;
-  if (poison === 0) return;
-  arrays.forEach((v, k) => {
+  if (poison === 0) return void 0;
+  for (let k = 0; k < arrays.length; k++) {
+    const v = arrays[k];
     const i = v.findIndex((e) => !Number.isFinite(e));
-    const why = "params must be finite (NaN or Infinity would spread to every param in one step)";
-    if (i >= 0) throw new RangeError(`${fn}: ${what}.${spec[k][0]}[${i}] is ${v[i]}; ${why}`);
-  });
+    if (i >= 0) return `${what}.${spec[k][0]}[${i}] is ${v[i]}`;
+  }
+  return void 0;
+}
+function checkFinite(fn, what, arrays, spec) {
+  const bad = firstNonFinite(what, arrays, spec);
+  if (bad) throw new RangeError(`${fn}: ${bad}; ${what.split(".")[0]} must be finite (NaN or Infinity would spread to every param in one step)`);
+}
+function checkDisjoint(fn, groups) {
+  const byBuffer = /* @__PURE__ */ new Map();
+  for (const [what, arrays, spec] of groups) {
+    arrays.forEach((a, k) => {
+      const list = byBuffer.get(a.buffer) ?? [];
+      if (list.length === 0) byBuffer.set(a.buffer, list);
+      list.push({ start: a.byteOffset, end: a.byteOffset + a.byteLength, label: `${what}.${spec[k][0]}` });
+    });
+  }
+  for (const list of byBuffer.values()) {
+    if (list.length < 2) continue;
+    list.sort((a, b) => a.start - b.start);
+    for (let i = 1; i < list.length; i++) {
+      if (list[i].start < list[i - 1].end) {
+        throw new TypeError(`${fn}: ${list[i - 1].label} and ${list[i].label} share memory; a train step updates arrays in place, so pass separate arrays (copy one with .slice())`);
+      }
+    }
+  }
+}
+function rejectedStep(fn, t, inputs, spec, grads2, learningRate) {
+  const diverged = "the gradient is not finite (the loss overflowed: params or inputs too large, or training diverged)";
+  const cause = firstNonFinite("inputs", inputs, spec) ?? (grads2 === void 0 ? `learningRate ${learningRate} is too large for this step, or ${diverged}` : firstNonFinite("", [grads2], [["", 0, "", 0]]) ? diverged : `learningRate ${learningRate} is too large for this step`);
+  return new RangeError(`${fn}: ${t === void 0 ? "the step" : `step ${t}`} was rejected, because it would make params or optimizer state NaN or \xB1Infinity: ${cause}. Nothing was changed`);
 }
 function checkRate(learningRate, fn = "trainStep") {
   if (typeof learningRate !== "number" || !Number.isFinite(learningRate) || learningRate <= 0) {
@@ -70,6 +102,7 @@ function fillNormal(out, next, std) {
 }
 const arena = new Float32Array(656);
 const grads = new Float32Array(64);
+const status = new Float32Array(1);
 const t_d_W1 = grads.subarray(0, 12);
 const t_d_b1 = grads.subarray(16, 19);
 const t_d_W2 = grads.subarray(32, 35);
@@ -317,6 +350,15 @@ function k_d_W1(in_x, t_d_h_affine2, t_d_W12) {
     }
   }
 }
+function k_sgd_check(p, g, status2, n, lr, t) {
+  for (let i = 0; i < n; i++) {
+    const v0 = p[i];
+    const v1 = g[i];
+    if ((34028234663852886e22 >= Math.abs(v0 - lr * v1) ? 0 : 1) > 0) {
+      status2[0] = t;
+    }
+  }
+}
 function k_sgd(p, g, n, lr) {
   for (let i = 0; i < n; i++) {
     const v0 = p[i];
@@ -364,11 +406,21 @@ function trainStep(params, inputs, learningRate) {
   const [p_W1, p_b1, p_W2, p_b2] = take("trainStep", "params", params, PARAMS, PARAMS);
   checkFinite("trainStep", "params", [p_W1, p_b1, p_W2, p_b2], PARAMS);
   const [in_x, in_y] = take("trainStep", "inputs", inputs, TRAIN_INPUTS, ALL_INPUTS);
+  checkDisjoint("trainStep", [["params", [p_W1, p_b1, p_W2, p_b2], PARAMS], ["inputs", [in_x, in_y], TRAIN_INPUTS]]);
+  const t = 1;
   k_h_affine_h(in_x, p_W1, p_b1, t_h_affine, t_h);
   k_d_o(t_h, p_W2, p_b2, in_y, t_d_o, t_squared_loss, t_d_b2);
   k_d_h_affine(t_d_o, p_W2, t_h_affine, t_d_h_affine, t_d_b1);
   k_d_W2(t_h, t_d_o, t_d_W2);
   k_d_W1(in_x, t_d_h_affine, t_d_W1);
+  k_sgd_check(p_W1, t_d_W1, status, 12, learningRate, t);
+  k_sgd_check(p_b1, t_d_b1, status, 3, learningRate, t);
+  k_sgd_check(p_W2, t_d_W2, status, 3, learningRate, t);
+  k_sgd_check(p_b2, t_d_b2, status, 1, learningRate, t);
+  if (status[0] !== 0) {
+    status[0] = 0;
+    throw rejectedStep("trainStep", void 0, [in_x, in_y], TRAIN_INPUTS, grads, learningRate);
+  }
   k_sgd(p_W1, t_d_W1, 12, learningRate);
   k_sgd(p_b1, t_d_b1, 3, learningRate);
   k_sgd(p_W2, t_d_W2, 3, learningRate);

@@ -4,12 +4,15 @@
 import { createGpuModel } from 'gradc/runtime/webgpu';
 import type { GpuModel as Model, GpuModuleTables } from 'gradc/module';
 
-/** The graph's name and the shape of every input, param and output (row-major). */
+/** The graph's name and hash, the gradc that built it, the shape of every input, param and output (row-major), and the optimizer. */
 export const meta = {
   name: "iris",
+  hash: "8217ca43d791",
+  version: "0.1.0",
   inputs: { x: [15, 4], y: [15, 3] },
   params: { W1: [4, 16], b1: [16], W2: [16, 8], b2: [8], W3: [8, 3], b3: [3] },
   outputs: { scores: [15, 3] },
+  optimizer: { name: "sgd", slots: [] },
 } as const;
 
 /** The records of the API, as in the JS module: one Float32Array of the declared shape (`meta`) each. */
@@ -17,9 +20,10 @@ export type Params = { W1: Float32Array; b1: Float32Array; W2: Float32Array; b2:
 export type ForwardInputs = { x: Float32Array };
 export type Outputs = { scores: Float32Array };
 export type TrainInputs = { x: Float32Array; y: Float32Array };
+export type OptimizerState = { step: number };
 
 /** The graph on one GPUDevice (see gradc/module). */
-export type GpuModel = Model<Params, ForwardInputs, TrainInputs, Outputs>;
+export type GpuModel = Model<Params, ForwardInputs, TrainInputs, Outputs, OptimizerState>;
 
 /** Every kernel of the graph (the .wgsl file, without its comments). */
 export const WGSL = `@group(0) @binding(0) var<storage, read> params: array<f32>;
@@ -28,8 +32,9 @@ export const WGSL = `@group(0) @binding(0) var<storage, read> params: array<f32>
 @group(0) @binding(3) var<storage, read_write> grads: array<f32>;
 @group(0) @binding(4) var<storage, read_write> scratch: array<f32>;
 @group(0) @binding(5) var<storage, read_write> params_rw: array<f32>;
-struct Hyper { lr: f32 }
+struct Hyper { lr: f32, t: f32 }
 @group(0) @binding(6) var<uniform> hyper: Hyper;
+@group(0) @binding(7) var<storage, read_write> status: array<f32>;
 @compute @workgroup_size(8, 8)
 fn k_h1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 var acc: array<vec4<f32>, 4>;
@@ -319,12 +324,27 @@ grads[row0 * 16u + r * 16u + col0 + j] = acc[r][j];
 }
 }
 @compute @workgroup_size(256)
+fn k_sgd_check(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+if (status[0u] == 0f) {
+let i = wg.y * 512u + wg.x * 256u + lid.x;
+if (i < 272u) {
+let v0 = params[i];
+let v1 = grads[i];
+if (select(1f, 0f, 3.4028234663852886e+38f >= abs(v0 - hyper.lr * v1)) > 0f) {
+status[0u] = hyper.t;
+}
+}
+}
+}
+@compute @workgroup_size(256)
 fn k_sgd(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+if (status[0u] == 0f) {
 let i = wg.y * 512u + wg.x * 256u + lid.x;
 if (i < 272u) {
 let v0 = params_rw[i];
 let v1 = grads[i];
 params_rw[i] = v0 - hyper.lr * v1;
+}
 }
 }`;
 
@@ -336,8 +356,8 @@ params_rw[i] = v0 - hyper.lr * v1;
 const TABLES = {
   meta,
   WGSL,
-  buffers: { params: 272, inputs: 112, arena: 800, grads: 272, scratch: 320, hyper: 4 },
-  bindings: ["params", "inputs", "arena", "grads", "scratch", "params", "hyper"],
+  buffers: { params: 272, inputs: 112, arena: 800, grads: 272, scratch: 320, hyper: 4, status: 1 },
+  bindings: ["params", "inputs", "arena", "grads", "scratch", "params", "hyper", "status"],
   kernels: [
     ["k_h1", 1, 1, 1, [0, 1, 2]],
     ["k_h2", 1, 1, 1, [0, 2]],
@@ -351,7 +371,8 @@ const TABLES = {
     ["k_d_h1_affine_finish", 1, 1, 1, [3, 4]],
     ["k_d_W2", 1, 1, 1, [2, 3]],
     ["k_d_W1", 1, 1, 1, [1, 2, 3]],
-    ["k_sgd", 2, 1, 1, [3, 5, 6]],
+    ["k_sgd_check", 2, 1, 1, [0, 3, 6, 7]],
+    ["k_sgd", 2, 1, 1, [3, 5, 6, 7]],
   ],
   forward: [0, 1, 2],
   params: [
@@ -366,7 +387,7 @@ const TABLES = {
   allInputs: [["x", 60, "[15,4]", 0], ["y", 45, "[15,3]", 64]],
   outputs: [["scores", 45, "[15,3]", 0]],
   training: {
-    entries: { loss: [0, 1, 3, 4], gradient: [0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11], train: [0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] },
+    entries: { loss: [0, 1, 3, 4], gradient: [0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11], train: [0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13] },
     trainInputs: [["x", 60, "[15,4]", 0], ["y", 45, "[15,3]", 64]],
     grads: [
       ["W1", 64, "[4,16]", 0],
@@ -378,8 +399,9 @@ const TABLES = {
     ],
     loss: 416,
     batch: 15,
-    // The sgd optimizer's per-step scalars (lr) for step t.
-    stepScalars: (learningRate, _t) => [learningRate],
+    slots: [],
+    // The sgd optimizer's per-step scalars (lr), then t, for step t.
+    stepScalars: (learningRate, t) => [learningRate, t],
   },
 } satisfies GpuModuleTables;
 

@@ -2,9 +2,12 @@
 import { createGpuModel } from "gradc/runtime/webgpu";
 const meta = {
   name: "kink",
+  hash: "a3d14cd673a0",
+  version: "0.1.0",
   inputs: { x: [16, 1], y: [16, 1] },
   params: { w: [1, 1], b: [1] },
-  outputs: { price: [16, 1] }
+  outputs: { price: [16, 1] },
+  optimizer: { name: "sgd", slots: [] }
 };
 const WGSL = `@group(0) @binding(0) var<storage, read> params: array<f32>;
 @group(0) @binding(1) var<storage, read> inputs: array<f32>;
@@ -12,8 +15,9 @@ const WGSL = `@group(0) @binding(0) var<storage, read> params: array<f32>;
 @group(0) @binding(3) var<storage, read_write> grads: array<f32>;
 @group(0) @binding(4) var<storage, read_write> scratch: array<f32>;
 @group(0) @binding(5) var<storage, read_write> params_rw: array<f32>;
-struct Hyper { lr: f32 }
+struct Hyper { lr: f32, t: f32 }
 @group(0) @binding(6) var<uniform> hyper: Hyper;
+@group(0) @binding(7) var<storage, read_write> status: array<f32>;
 @compute @workgroup_size(1, 64)
 fn k_price(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 var tile: array<f32, 1>;
@@ -79,25 +83,41 @@ grads[row0] = tile[0u];
 }
 }
 @compute @workgroup_size(256)
+fn k_sgd_check(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+if (status[0u] == 0f) {
+let i = wg.y * 256u + wg.x * 256u + lid.x;
+if (i < 32u) {
+let v0 = params[i];
+let v1 = grads[i];
+if (select(1f, 0f, 3.4028234663852886e+38f >= abs(v0 - hyper.lr * v1)) > 0f) {
+status[0u] = hyper.t;
+}
+}
+}
+}
+@compute @workgroup_size(256)
 fn k_sgd(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+if (status[0u] == 0f) {
 let i = wg.y * 256u + wg.x * 256u + lid.x;
 if (i < 32u) {
 let v0 = params_rw[i];
 let v1 = grads[i];
 params_rw[i] = v0 - hyper.lr * v1;
 }
+}
 }`;
 const TABLES = {
   meta,
   WGSL,
-  buffers: { params: 32, inputs: 32, arena: 32, grads: 32, scratch: 128, hyper: 4 },
-  bindings: ["params", "inputs", "arena", "grads", "scratch", "params", "hyper"],
+  buffers: { params: 32, inputs: 32, arena: 32, grads: 32, scratch: 128, hyper: 4, status: 1 },
+  bindings: ["params", "inputs", "arena", "grads", "scratch", "params", "hyper", "status"],
   kernels: [
     ["k_price", 1, 1, 1, [0, 1, 2]],
     ["k_d_price_affine", 1, 1, 1, [0, 1, 2, 4]],
     ["k_d_price_affine_finish", 1, 1, 1, [2, 3, 4]],
     ["k_d_w", 1, 1, 1, [1, 2, 3]],
-    ["k_sgd", 1, 1, 1, [3, 5, 6]]
+    ["k_sgd_check", 1, 1, 1, [0, 3, 6, 7]],
+    ["k_sgd", 1, 1, 1, [3, 5, 6, 7]]
   ],
   forward: [0],
   params: [["w", 1, "[1,1]", 0], ["b", 1, "[1]", 16]],
@@ -105,13 +125,14 @@ const TABLES = {
   allInputs: [["x", 16, "[16,1]", 0], ["y", 16, "[16,1]", 16]],
   outputs: [["price", 16, "[16,1]", 0]],
   training: {
-    entries: { loss: [1, 2], gradient: [1, 2, 3], train: [1, 2, 3, 4] },
+    entries: { loss: [1, 2], gradient: [1, 2, 3], train: [1, 2, 3, 4, 5] },
     trainInputs: [["x", 16, "[16,1]", 0], ["y", 16, "[16,1]", 16]],
     grads: [["w", 1, "[1,1]", 0], ["b", 1, "[1]", 16]],
     loss: 16,
     batch: 16,
-    // The sgd optimizer's per-step scalars (lr) for step t.
-    stepScalars: (learningRate, _t) => [learningRate]
+    slots: [],
+    // The sgd optimizer's per-step scalars (lr), then t, for step t.
+    stepScalars: (learningRate, t) => [learningRate, t]
   }
 };
 function createModel(device) {

@@ -9,8 +9,9 @@
 @group(0) @binding(3) var<storage, read_write> grads: array<f32>;
 @group(0) @binding(4) var<storage, read_write> scratch: array<f32>;
 @group(0) @binding(5) var<storage, read_write> params_rw: array<f32>;
-struct Hyper { lr: f32 }
+struct Hyper { lr: f32, t: f32 }
 @group(0) @binding(6) var<uniform> hyper: Hyper;
+@group(0) @binding(7) var<storage, read_write> status: array<f32>;
 
 // matmul [16,1], k = 1:
 //   price_affine_xw = x·w  (not stored)
@@ -99,14 +100,34 @@ fn k_d_w(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: ve
   }
 }
 
-// sgd update: θ := θ − α·g, for every param at once
+// sgd update, checks that every new value is a finite f32 (else stores the step number t in status): θ := θ − α·g, for every param at once
+// Does nothing while status is set: a rejected step leaves params and state as they were.
+// dispatch (1, 1, 1)
+@compute @workgroup_size(256)
+fn k_sgd_check(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  if (status[0u] == 0f) {
+    let i = wg.y * 256u + wg.x * 256u + lid.x;
+    if (i < 32u) {
+      let v0 = params[i];
+      let v1 = grads[i];
+      if (select(1f, 0f, 3.4028234663852886e+38f >= abs(v0 - hyper.lr * v1)) > 0f) {
+        status[0u] = hyper.t;
+      }
+    }
+  }
+}
+
+// sgd update, stores the new values: θ := θ − α·g, for every param at once
+// Does nothing while status is set: a rejected step leaves params and state as they were.
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_sgd(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.y * 256u + wg.x * 256u + lid.x;
-  if (i < 32u) {
-    let v0 = params_rw[i];
-    let v1 = grads[i];
-    params_rw[i] = v0 - hyper.lr * v1;
+  if (status[0u] == 0f) {
+    let i = wg.y * 256u + wg.x * 256u + lid.x;
+    if (i < 32u) {
+      let v0 = params_rw[i];
+      let v1 = grads[i];
+      params_rw[i] = v0 - hyper.lr * v1;
+    }
   }
 }

@@ -27,19 +27,24 @@ export function header(file: string, g: Graph, info: ModuleInfo, what: string): 
   ];
 }
 
-export function metaText(g: Graph, declare: boolean): string[] {
+export function metaText(plan: ModulePlan, info: ModuleInfo, declare: boolean): string[] {
+  const g = plan.graph;
   const ro = declare ? 'readonly ' : '';
   const sep = declare ? ';' : ',';
   const record = (key: string, list: readonly { name: string; id: number }[]) =>
     listText(`${ro}${key}: { `, list.map((r) => `${ro}${propertyKey(r.name)}: ${ro}[${g.nodes[r.id].shape.join(', ')}]`), ` }${sep}`, '  ', sep);
-  const docs = "/** The graph's name and the shape of every input, param and output (row-major). */";
+  const opt = plan.optimizer;
+  const docs = "/** The graph's name and hash, the gradc that built it, the shape of every input, param and output (row-major), and the optimizer. */";
   return [
     docs,
     declare ? 'export declare const meta: {' : 'export const meta = {',
     `  ${ro}name: ${JSON.stringify(g.name)}${sep}`,
+    `  ${ro}hash: ${JSON.stringify(info.hash)}${sep}`,
+    `  ${ro}version: ${JSON.stringify(info.version)}${sep}`,
     ...record('inputs', g.inputs),
     ...record('params', g.params),
     ...record('outputs', g.outputs),
+    ...(opt ? [`  ${ro}optimizer: { ${ro}name: ${JSON.stringify(opt.name)}${sep} ${ro}slots: ${ro}[${opt.slots.map((s) => JSON.stringify(s)).join(', ')}] }${sep}`] : []),
     declare ? '};' : '} as const;',
   ];
 }
@@ -54,6 +59,7 @@ const listed = (g: Graph, refs: readonly { name: string; id: number }[]) => refs
  */
 export function apiTypes(plan: ModulePlan, brief = false): string[][] {
   const g = plan.graph;
+  const slots = plan.optimizer?.slots ?? [];
   if (brief) {
     const record = (name: string, list: readonly { name: string }[]) =>
       listText(`export type ${name} = { `, list.map((r) => `${propertyKey(r.name)}: Float32Array`), ' };', '', ';');
@@ -65,6 +71,7 @@ export function apiTypes(plan: ModulePlan, brief = false): string[][] {
       ...record('ForwardInputs', inputs('forward')),
       ...record('Outputs', g.outputs),
       ...(gradient ? record('TrainInputs', inputs('gradient')) : []),
+      ...(gradient ? [`export type OptimizerState = { ${['step: number', ...slots.map((s) => `${propertyKey(s)}: Params`)].join('; ')} };`] : []),
     ]];
   }
   const field = (r: { name: string; id: number }, what: string) => {
@@ -86,6 +93,13 @@ export function apiTypes(plan: ModulePlan, brief = false): string[][] {
         { name: 'grads', type: 'Params', doc: "dJ/dparam, fresh arrays of the params' shapes." },
       ]),
     );
+  }
+  if (slots.length) {
+    const opt = plan.optimizer!;
+    out.push(recordTypeText('OptimizerState', `What the ${opt.name} optimizer keeps between train steps (see initOptimizerState).`, [
+      { name: 'step', type: 'number', doc: 'Train steps taken so far; each trainStep adds one.' },
+      ...slots.map((s) => ({ name: s, type: 'Params', doc: `The ${s} of every param, of its shape.` })),
+    ]));
   }
   return out;
 }
@@ -222,5 +236,6 @@ export function usedHelpers(helpers: string, code: string): string {
 
 /** Identifiers the shared host code declares: generated names must avoid them. */
 export const HOST_NAMES = ['Spec', 'describe', 'show', 'take', 'checkArray', 'has', 'named', 'checkFinite', 'checkRate', 'checkSeed', 'makeRng', 'fillNormal',
+  'firstNonFinite', 'takeState', 'checkDisjoint', 'rejectedStep', 'SLOTS', 'status',
   'PARAMS', 'FORWARD_INPUTS', 'TRAIN_INPUTS', 'ALL_INPUTS', 'meta', 'initParams', 'forward', 'loss', 'gradient', 'trainStep',
-  'Params', 'ForwardInputs', 'Outputs', 'TrainInputs', 'Gradient'];
+  'initOptimizerState', 'Params', 'ForwardInputs', 'Outputs', 'TrainInputs', 'Gradient', 'OptimizerState'];

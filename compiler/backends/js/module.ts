@@ -15,6 +15,7 @@ import {
   checkHelpers, HOST_NAMES, apiTypes, entryDoc, header, initHelpers, initParamsFunction, metaText, specTables, usedHelpers, type ModuleInfo,
 } from '../common/host.ts';
 import { Namer, propertyKey, shapeLabel } from '../common/text.ts';
+import { sizeOf } from '../../ir/graph.ts';
 import { constText, functionText, joinBlocks, listText, type FunctionSpec } from '../common/ts.ts';
 import { printExpr } from '../common/cstyle.ts';
 import { JS_SYNTAX, renderJsKernel } from './render.ts';
@@ -54,26 +55,61 @@ function emitJsModule(module: LoweredModule, kernels: readonly string[][], names
     for (const s of k.scratch) scratch.set(s.name, { length: Math.max(s.length, scratch.get(s.name)?.length ?? 0), accumulate: s.accumulate });
   }
 
+  const slots = plan.optimizer?.slots ?? [];
+  const stateLocal = slots.map((slot) => new Map(g.params.map((r) => [r.id, local(`s_${slot}_`, r.name)])));
   const arrayFor = (slot: Slot): string => {
-    if (slot.region === 'state') throw new Error('internal: optimizer state is not supported by the JS target yet');
+    if (slot.region === 'status') return 'status';
     const id = slot.node!;
+    if (slot.region === 'state') return stateLocal[slot.stateSlot!]!.get(id)!;
     return paramLocal.get(id) ?? inputLocal.get(id) ?? views.get(id) ?? fail(`no array for ${g.nodes[id].name}`);
   };
-  const scalarFor = (s: LaunchScalar): string => (s.k === 'const' ? String(s.value) : stepScalar(module, s.name));
+  // The optimizer's per-step scalars: the learning rate itself, or computed once a step.
+  const stepScalars = new Map((plan.optimizer?.scalars ?? []).map((sc) => {
+    const text = printExpr(fromScalar(sc.expr, [ref('learningRate', 'f32'), ref('t', 'f32')]), JS_SYNTAX);
+    return [sc.name, text === 'learningRate' ? { text } : { text: namer.take('step_', sc.name), init: text }];
+  }));
+  const scalarFor = (s: LaunchScalar): string => (s.k === 'const' ? String(s.value) : s.k === 'count' ? 't' : stepScalars.get(s.name)!.text);
   const call = (l: Launch) => `${names[l.kernel]}(${[...l.bind.map(arrayFor), ...l.scalars.map(scalarFor)].join(', ')});`;
-  const launches = (name: EntryName) => module.entries.find((e) => e.name === name)!.launches;
+  const entryOfModule = (name: EntryName) => module.entries.find((e) => e.name === name)!;
 
-  /** Reads and checks params and inputs once, binding what the entry uses to locals. */
-  const prologue = (fn: string, entry: EntryName, inputsSpec: string, checkParams = false): string[] => {
-    const used = new Set(launches(entry).flatMap((l) => l.bind.flatMap((s) => (s.node === undefined ? [] : [s.node]))));
-    const bind = (ids: readonly number[], locals: Map<number, string>) => ids.map((id) => (used.has(id) || checkParams ? locals.get(id)! : '')).join(', ');
+  /** Reads and checks params and inputs once, binding what the entry uses (every one, for a train step) to locals. */
+  const readArgs = (fn: string, entry: EntryName, inputsSpec: string, train = false) => {
+    const used = new Set(entryOfModule(entry).launches.flatMap((l) => l.bind.flatMap((s) => (s.node === undefined ? [] : [s.node]))));
+    const bind = (ids: readonly number[], locals: Map<number, string>) => ids.map((id) => (used.has(id) || train ? locals.get(id)! : '')).join(', ');
     const paramNames = bind(g.params.map((r) => r.id), paramLocal);
     const inputs = g.inputs.filter((r) => entryOf(plan, entry)!.inputs.includes(r.name));
+    const inputNames = bind(inputs.map((r) => r.id), inputLocal);
+    const stateNames = stateLocal.map((m) => `[${g.params.map((r) => m.get(r.id)!).join(', ')}]`);
     return [
       `const [${paramNames}] = take('${fn}', 'params', params, PARAMS, PARAMS);`,
-      ...(checkParams ? [`checkFinite('${fn}', 'params', [${paramNames}], PARAMS);`] : []),
-      `const [${bind(inputs.map((r) => r.id), inputLocal)}] = take('${fn}', 'inputs', inputs, ${inputsSpec}, ALL_INPUTS);`,
-      ...launches(entry).map(call),
+      ...(train ? [`checkFinite('${fn}', 'params', [${paramNames}], PARAMS);`] : []),
+      `const [${inputNames}] = take('${fn}', 'inputs', inputs, ${inputsSpec}, ALL_INPUTS);`,
+      ...(train && slots.length ? [`const { t, arrays: [${stateNames.join(', ')}] } = takeState('${fn}', state, SLOTS, PARAMS);`] : []),
+      ...(train ? [
+        ...listText(`checkDisjoint('${fn}', [`, [
+          `['params', [${paramNames}], PARAMS]`, `['inputs', [${inputNames}], ${inputsSpec}]`,
+          ...slots.map((slot, k) => `['state.${slot}', ${stateNames[k]}, PARAMS]`),
+        ], ']);'),
+        // Written before any kernel runs (a setter that calls back in finds nothing half-done).
+        ...(slots.length ? ['state.step = t;'] : ['const t = 1;']),
+        ...[...stepScalars.values()].flatMap((s) => (s.init ? [`const ${s.text} = ${s.init};`] : [])),
+      ] : []),
+    ];
+  };
+  /** The entry's launches; a train step's host reads the update's check before its apply. */
+  const run = (name: EntryName, train?: { inputs: string }) => {
+    const { launches, verifyAfter } = entryOfModule(name);
+    if (verifyAfter === undefined || !train) return launches.map(call);
+    const grads = memory.sizes.grad ? 'grads' : 'undefined';
+    return [
+      ...launches.slice(0, verifyAfter).map(call),
+      '// Nothing is written until every new value is known to be finite.',
+      'if (status[0] !== 0) {',
+      '  status[0] = 0;',
+      ...(slots.length ? ['  state.step = t - 1;'] : []),
+      `  throw rejectedStep('trainStep', ${slots.length ? 't' : 'undefined'}, ${train.inputs}, TRAIN_INPUTS, ${grads}, learningRate);`,
+      '}',
+      ...launches.slice(verifyAfter).map(call),
     ];
   };
   const fresh = (id: number) => `${views.get(id)}.slice()`;
@@ -84,28 +120,49 @@ function emitJsModule(module: LoweredModule, kernels: readonly string[][], names
   const entryFns: FunctionSpec[] = [{
     name: 'forward', exported: true, params: [paramsArg, { name: 'inputs', type: 'ForwardInputs' }], returns: 'Outputs',
     doc: entryDoc(plan, info, `Evaluates the outputs (${g.outputs.map((o) => o.name).join(', ')}) for one batch. Returns fresh arrays.`, reads('forward')),
-    body: [...prologue('forward', 'forward', 'FORWARD_INPUTS'), ...listText('return { ', g.outputs.map((o) => `${propertyKey(o.name)}: ${fresh(o.id)}`), ' };')],
+    body: [...readArgs('forward', 'forward', 'FORWARD_INPUTS'), ...run('forward'), ...listText('return { ', g.outputs.map((o) => `${propertyKey(o.name)}: ${fresh(o.id)}`), ' };')],
   }];
   if (plan.optimizer) {
+    const opt = plan.optimizer;
     const train = { name: 'inputs', type: 'TrainInputs' };
+    const trainInputs = `[${g.inputs.filter((r) => reads('train').includes(r.name)).map((r) => inputLocal.get(r.id)!).join(', ')}]`;
+    const stateful = slots.length > 0;
+    if (stateful) {
+      entryFns.push({
+        name: 'initOptimizerState', exported: true, params: [], returns: 'OptimizerState',
+        doc: [`The ${opt.name} optimizer's state before the first step: step 0 and zeros for ${slots.join(' and ')}. Pass it to every trainStep.`],
+        body: [
+          'const zeros = (): Params => ({',
+          ...g.params.map((r) => `  ${propertyKey(r.name)}: new Float32Array(${sizeOf(g.nodes[r.id].shape)}),`),
+          '});',
+          `return { step: 0, ${slots.map((s) => `${propertyKey(s)}: zeros()`).join(', ')} };`,
+        ],
+      });
+    }
     entryFns.push(
       {
         name: 'loss', exported: true, params: [paramsArg, train], returns: 'number',
         doc: entryDoc(plan, info, 'The loss J for one batch.', reads('loss')),
-        body: [...prologue('loss', 'loss', 'TRAIN_INPUTS'), `return ${lossValue()};`],
+        body: [...readArgs('loss', 'loss', 'TRAIN_INPUTS'), ...run('loss'), `return ${lossValue()};`],
       },
       {
         name: 'gradient', exported: true, params: [paramsArg, train], returns: 'Gradient',
         doc: entryDoc(plan, info, 'The loss J and its gradient dJ/dparam for every param, by backpropagation. Returns fresh arrays.', reads('gradient')),
         body: [
-          ...prologue('gradient', 'gradient', 'TRAIN_INPUTS'),
+          ...readArgs('gradient', 'gradient', 'TRAIN_INPUTS'), ...run('gradient'),
           ...listText(`return { loss: ${lossValue()}, grads: { `, (g.grads ?? []).map((r) => `${propertyKey(r.name)}: ${fresh(r.id)}`), ' } };'),
         ],
       },
       {
-        name: 'trainStep', exported: true, params: [paramsArg, train, { name: 'learningRate', type: 'number' }], returns: 'number',
-        doc: entryDoc(plan, info, `One ${plan.optimizer.name} step in place (${plan.optimizer.doc}, α the learning rate): the gradient's kernels, then the update of every param. Arguments are checked before anything runs, so a failed call changes nothing. Returns the loss before the update.`, reads('train')),
-        body: ['checkRate(learningRate);', ...prologue('trainStep', 'train', 'TRAIN_INPUTS', true), `return ${lossValue()};`],
+        name: 'trainStep', exported: true,
+        params: [paramsArg, train, { name: 'learningRate', type: 'number' }, ...(stateful ? [{ name: 'state', type: 'OptimizerState' }] : [])],
+        returns: 'number',
+        doc: entryDoc(plan, info, [
+          `One ${opt.name} step in place (${opt.doc}, α the learning rate${stateful ? `; state.${slots.join(' and state.')} updated too, and state.step` : ''}):`,
+          'the gradient\'s kernels, then the update of every param. Arguments are checked before anything runs, and the update only',
+          'runs when every new value is finite, so a failed call changes nothing. Returns the loss before the update.',
+        ].join(' '), reads('train')),
+        body: ['checkRate(learningRate);', ...readArgs('trainStep', 'train', 'TRAIN_INPUTS', true), ...run('train', { inputs: trainInputs }), `return ${lossValue()};`],
       },
     );
   }
@@ -116,31 +173,27 @@ function emitJsModule(module: LoweredModule, kernels: readonly string[][], names
     '// kernels store, placed so that values whose lifetimes never overlap share space' + (memory.sizes.grad ? ', and one block for the gradients.' : '.'),
     ...constText('arena', `new Float32Array(${memory.sizes.arena})`),
     ...(memory.sizes.grad ? constText('grads', `new Float32Array(${memory.sizes.grad})`) : []),
+    ...(plan.optimizer ? constText('status', 'new Float32Array(1)', "0, or the step a train step's check found a non-finite new value in (read, then cleared, before any param is written).") : []),
+    ...(slots.length ? constText('SLOTS', `[${slots.map((s) => JSON.stringify(s)).join(', ')}] as const`, "The optimizer's state slots: one array per param each.") : []),
     ...viewLines,
     ...[...scratch].map(([name, s]) => `const ${name} = new ${s.accumulate ? 'Float64Array' : 'Float32Array'}(${s.length}); // kernel scratch`),
   ];
   const code = [memoryLines, ...kernels, initParamsFunction(plan, info), ...entryFns.map((f) => functionText(f))];
   const ts = joinBlocks([
     top,
-    metaText(g, false),
+    metaText(plan, info, false),
     ...apiTypes(plan),
     specTables(plan),
     [usedHelpers(`${checkHelpers()}\n\n${initHelpers(g)}`, code.flat().join('\n'))],
     ...code,
   ]);
-  const dts = joinBlocks([top, metaText(g, true), ...apiTypes(plan), initParamsFunction(plan, info, true), ...entryFns.map((f) => functionText(f, true))]);
+  const dts = joinBlocks([top, metaText(plan, info, true), ...apiTypes(plan), initParamsFunction(plan, info, true), ...entryFns.map((f) => functionText(f, true))]);
   return [
     { name: `${g.name}.ts`, contents: ts },
     // esbuild drops comments: the header goes back on as a banner; the .ts keeps the docs.
     { name: `${g.name}.js`, ts: { source: ts, banner: top.join('\n') } },
     { name: `${g.name}.d.ts`, contents: dts },
   ];
-}
-
-/** The JS expression of an optimizer's per-step scalar, from `learningRate` (and the step count). */
-function stepScalar(module: LoweredModule, name: string): string {
-  const def = module.plan.optimizer!.scalars.find((s) => s.name === name)!;
-  return printExpr(fromScalar(def.expr, [ref('learningRate', 'f32'), ref('t', 'f32')]), JS_SYNTAX);
 }
 
 function fail(message: string): never {

@@ -52,6 +52,7 @@ const BINDINGS = [
   { variable: 'scratch', buffer: 'scratch', access: 'read_write' },
   { variable: 'params_rw', buffer: 'params', access: 'read_write' },
   { variable: 'hyper', buffer: 'hyper', access: 'uniform' },
+  { variable: 'status', buffer: 'status', access: 'read_write' },
 ] as const;
 
 function variableOf(b: BufferParam): string {
@@ -62,6 +63,7 @@ function variableOf(b: BufferParam): string {
     case 'arena': return 'arena';
     case 'grad': return 'grads';
     case 'state': return `state${slot.stateSlot}`;
+    case 'status': return 'status';
   }
 }
 
@@ -114,7 +116,9 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
   checkBufferSizes(g, plan.memory, scratch.size);
   const slots = opt?.slots ?? [];
   const stateSlots = slots.length;
-  if (opt && opt.scalars.length > 4) throw new Error(`internal: optimizer ${opt.name} has more than 4 per-step scalars`);
+  // The uniform holds the per-step scalars and t, the step's number: 16 bytes.
+  if (opt && opt.scalars.length > 3) throw new Error(`internal: optimizer ${opt.name} has more than 3 per-step scalars`);
+  const hyperFields = opt ? [...opt.scalars.map((sc) => sc.name), 't'] : [];
 
   const shared = new Map<string, { length: number; vector?: 4 }>();
   for (const k of module.kernels) {
@@ -124,7 +128,7 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
   const declarations = [...BINDINGS, ...slots.map((_, s) => ({ variable: `state${s}`, buffer: `state${s}`, access: 'read_write' }))]
     .flatMap((b, i) => {
       if (!used.has(i)) return [];
-      if (b.access === 'uniform') return [`struct Hyper { ${opt!.scalars.map((sc) => `${sc.name}: f32`).join(', ')} }`, `@group(0) @binding(${i}) var<uniform> hyper: Hyper;`];
+      if (b.access === 'uniform') return [`struct Hyper { ${hyperFields.map((name) => `${name}: f32`).join(', ')} }`, `@group(0) @binding(${i}) var<uniform> hyper: Hyper;`];
       return [`@group(0) @binding(${i}) var<storage, ${b.access}> ${b.variable}: array<f32>;`];
     });
   const regionLines = [...plan.memory.place].filter(([, p]) => p.region === 'arena')
@@ -148,7 +152,7 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
   const spec = (key: string, list: readonly { name: string; id: number }[], indent = '  ') => listText(`${key}: [`, specRows(plan, list), '],', indent);
   const inputsOf = (names: readonly string[]) => g.inputs.filter((r) => names.includes(r.name));
   const regions = { params: sizes.param, inputs: sizes.input, arena: sizes.arena, grads: sizes.grad, scratch: scratch.size };
-  const buffers = { ...regions, ...(opt ? { hyper: 4 } : {}), ...Object.fromEntries(slots.map((_, s) => [`state${s}`, sizes.param])) };
+  const buffers = { ...regions, ...(opt ? { hyper: 4, status: 1 } : {}), ...Object.fromEntries(slots.map((_, s) => [`state${s}`, sizes.param])) };
   const bindingBuffers = [...BINDINGS.map((b) => b.buffer), ...slots.map((_, s) => `state${s}`)];
   const training = (): string[] => {
     if (!opt || g.loss === undefined) return [];
@@ -161,8 +165,9 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
       ...spec('grads', g.grads!, '    '),
       `    loss: ${plan.memory.place.get(g.loss)!.offset},`,
       `    batch: ${batchOf(g)},`,
-      `    // The ${opt.name} optimizer's per-step scalars (${opt.scalars.map((sc) => sc.name).join(', ')}) for step t.`,
-      `    stepScalars: (learningRate, ${stepScalars.some((x) => /\bt\b/.test(x)) ? 't' : '_t'}) => [${stepScalars.join(', ')}],`,
+      `    slots: [${slots.map((s) => JSON.stringify(s)).join(', ')}],`,
+      `    // The ${opt.name} optimizer's per-step scalars (${opt.scalars.map((sc) => sc.name).join(', ')}), then t, for step t.`,
+      `    stepScalars: (learningRate, t) => [${[...stepScalars, 't'].join(', ')}],`,
       '  },',
     ];
   };
@@ -190,7 +195,7 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
   ];
   const hostHeader = header(`${g.name}.gpu.ts`, g, info, 'the WebGPU host module');
   // The declared model type (gradc/module), with this graph's records.
-  const [declared, records] = opt ? ['GpuModel', 'Params, ForwardInputs, TrainInputs, Outputs'] : ['GpuForwardModel', 'Params, ForwardInputs, Outputs'];
+  const [declared, records] = opt ? ['GpuModel', 'Params, ForwardInputs, TrainInputs, Outputs, OptimizerState'] : ['GpuForwardModel', 'Params, ForwardInputs, Outputs'];
   const modelType = (declare: boolean) => [
     '/** The graph on one GPUDevice (see gradc/module). */',
     `export type GpuModel = ${declare ? `import('gradc/module').${declared}` : 'Model'}<${records}>;`,
@@ -208,7 +213,7 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
       "import { createGpuModel } from 'gradc/runtime/webgpu';",
       `import type { ${declared} as Model, GpuModuleTables } from 'gradc/module';`,
     ],
-    metaText(g, false),
+    metaText(plan, info, false),
     ...apiTypes(plan, true),
     modelType(false),
     constText('WGSL', templateLiteral(withoutComments(wgsl)), 'Every kernel of the graph (the .wgsl file, without its comments).', true),
@@ -217,7 +222,7 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
   ]);
   const dts = joinBlocks([
     [...hostHeader.slice(0, 1), '/// <reference types="@webgpu/types" />'],
-    metaText(g, true),
+    metaText(plan, info, true),
     ...apiTypes(plan, true),
     modelType(true),
     ['/** Every kernel of the graph (the .wgsl file, without its comments). */', 'export declare const WGSL: string;'],
