@@ -82,26 +82,33 @@ export function takeState(fn: string, state: unknown, slots: readonly string[], 
 
 /**
  * A train step writes params (and state) in place: no two of its arrays may share memory, or
- * one write changes what another read sees. Arrays are grouped by their buffer and sorted by
- * where they start, so the check is linear in their number (but for the sort).
+ * one write changes what another read sees. `labels[i]` names `arrays[i]` in the error. A few
+ * arrays are compared pairwise (no allocation); many are grouped by buffer and sorted by
+ * where they start, so the check stays near-linear in their number.
  */
-export function checkDisjoint(fn: string, groups: readonly (readonly [what: string, arrays: readonly Float32Array[], spec: Spec])[]): void {
-  const byBuffer = new Map<ArrayBufferLike, { start: number; end: number; label: string }[]>();
-  for (const [what, arrays, spec] of groups) {
-    arrays.forEach((a, k) => {
-      const list = byBuffer.get(a.buffer) ?? [];
-      if (list.length === 0) byBuffer.set(a.buffer, list);
-      list.push({ start: a.byteOffset, end: a.byteOffset + a.byteLength, label: `${what}.${spec[k]![0]}` });
-    });
-  }
-  for (const list of byBuffer.values()) {
-    if (list.length < 2) continue;
-    list.sort((a, b) => a.start - b.start);
-    for (let i = 1; i < list.length; i++) {
-      if (list[i]!.start < list[i - 1]!.end) {
-        throw new TypeError(`${fn}: ${list[i - 1]!.label} and ${list[i]!.label} share memory; a train step updates arrays in place, so pass separate arrays (copy one with .slice())`);
-      }
+export function checkDisjoint(fn: string, arrays: readonly Float32Array[], labels: readonly string[]): void {
+  const n = arrays.length;
+  const buffers: ArrayBufferLike[] = [];
+  for (let i = 0; i < n; i++) buffers.push(arrays[i]!.buffer);
+  const check = (i: number, j: number) => {
+    const [a, b] = [arrays[i]!, arrays[j]!];
+    if (a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength) {
+      throw new TypeError(`${fn}: ${labels[Math.min(i, j)]} and ${labels[Math.max(i, j)]} share memory; a train step updates arrays in place, so pass separate arrays (copy one with .slice())`);
     }
+  };
+  if (n <= 32) {
+    for (let i = 1; i < n; i++) for (let j = 0; j < i; j++) if (buffers[i] === buffers[j]) check(i, j);
+    return;
+  }
+  const byBuffer = new Map<ArrayBufferLike, number[]>();
+  buffers.forEach((buffer, i) => {
+    const list = byBuffer.get(buffer);
+    if (list) list.push(i);
+    else byBuffer.set(buffer, [i]);
+  });
+  for (const list of byBuffer.values()) {
+    list.sort((i, j) => arrays[i]!.byteOffset - arrays[j]!.byteOffset);
+    for (let k = 1; k < list.length; k++) check(list[k]!, list[k - 1]!);
   }
 }
 

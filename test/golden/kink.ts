@@ -118,26 +118,33 @@ function checkFinite(fn: string, what: string, arrays: readonly Float32Array[], 
 
 /**
  * A train step writes params (and state) in place: no two of its arrays may share memory, or
- * one write changes what another read sees. Arrays are grouped by their buffer and sorted by
- * where they start, so the check is linear in their number (but for the sort).
+ * one write changes what another read sees. `labels[i]` names `arrays[i]` in the error. A few
+ * arrays are compared pairwise (no allocation); many are grouped by buffer and sorted by
+ * where they start, so the check stays near-linear in their number.
  */
-function checkDisjoint(fn: string, groups: readonly (readonly [what: string, arrays: readonly Float32Array[], spec: Spec])[]): void {
-  const byBuffer = new Map<ArrayBufferLike, { start: number; end: number; label: string }[]>();
-  for (const [what, arrays, spec] of groups) {
-    arrays.forEach((a, k) => {
-      const list = byBuffer.get(a.buffer) ?? [];
-      if (list.length === 0) byBuffer.set(a.buffer, list);
-      list.push({ start: a.byteOffset, end: a.byteOffset + a.byteLength, label: `${what}.${spec[k]![0]}` });
-    });
-  }
-  for (const list of byBuffer.values()) {
-    if (list.length < 2) continue;
-    list.sort((a, b) => a.start - b.start);
-    for (let i = 1; i < list.length; i++) {
-      if (list[i]!.start < list[i - 1]!.end) {
-        throw new TypeError(`${fn}: ${list[i - 1]!.label} and ${list[i]!.label} share memory; a train step updates arrays in place, so pass separate arrays (copy one with .slice())`);
-      }
+function checkDisjoint(fn: string, arrays: readonly Float32Array[], labels: readonly string[]): void {
+  const n = arrays.length;
+  const buffers: ArrayBufferLike[] = [];
+  for (let i = 0; i < n; i++) buffers.push(arrays[i]!.buffer);
+  const check = (i: number, j: number) => {
+    const [a, b] = [arrays[i]!, arrays[j]!];
+    if (a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength) {
+      throw new TypeError(`${fn}: ${labels[Math.min(i, j)]} and ${labels[Math.max(i, j)]} share memory; a train step updates arrays in place, so pass separate arrays (copy one with .slice())`);
     }
+  };
+  if (n <= 32) {
+    for (let i = 1; i < n; i++) for (let j = 0; j < i; j++) if (buffers[i] === buffers[j]) check(i, j);
+    return;
+  }
+  const byBuffer = new Map<ArrayBufferLike, number[]>();
+  buffers.forEach((buffer, i) => {
+    const list = byBuffer.get(buffer);
+    if (list) list.push(i);
+    else byBuffer.set(buffer, [i]);
+  });
+  for (const list of byBuffer.values()) {
+    list.sort((i, j) => arrays[i]!.byteOffset - arrays[j]!.byteOffset);
+    for (let k = 1; k < list.length; k++) check(list[k]!, list[k - 1]!);
   }
 }
 
@@ -174,6 +181,8 @@ const grads = new Float32Array(32);
  * any param is written).
  */
 const status = new Float32Array(1);
+/** What a train step's arrays are called when two share memory. */
+const DISJOINT = ["params.w", "params.b", "inputs.x", "inputs.y"];
 const t_d_w = grads.subarray(0, 1); // [1,1]
 const t_d_b = grads.subarray(16, 17); // [1]
 const t_price = arena.subarray(0, 16); // [16,1]
@@ -337,7 +346,7 @@ export function trainStep(params: Params, inputs: TrainInputs, learningRate: num
   const [p_w, p_b] = take('trainStep', 'params', params, PARAMS, PARAMS);
   checkFinite('trainStep', 'params', [p_w, p_b], PARAMS);
   const [in_x, in_y] = take('trainStep', 'inputs', inputs, TRAIN_INPUTS, ALL_INPUTS);
-  checkDisjoint('trainStep', [['params', [p_w, p_b], PARAMS], ['inputs', [in_x, in_y], TRAIN_INPUTS]]);
+  checkDisjoint('trainStep', [p_w, p_b, in_x, in_y], DISJOINT);
   const t = 1;
   k_d_price_affine(in_x, p_w, p_b, in_y, t_d_price_affine, t_squared_loss, t_d_b);
   k_d_w(in_x, t_d_price_affine, t_d_w);

@@ -236,6 +236,6 @@ export function usedHelpers(helpers: string, code: string): string {
 
 /** Identifiers the shared host code declares: generated names must avoid them. */
 export const HOST_NAMES = ['Spec', 'describe', 'show', 'take', 'checkArray', 'has', 'named', 'checkFinite', 'checkRate', 'checkSeed', 'makeRng', 'fillNormal',
-  'firstNonFinite', 'takeState', 'checkDisjoint', 'rejectedStep', 'SLOTS', 'status',
+  'firstNonFinite', 'takeState', 'checkDisjoint', 'rejectedStep', 'SLOTS', 'DISJOINT', 'status',
   'PARAMS', 'FORWARD_INPUTS', 'TRAIN_INPUTS', 'ALL_INPUTS', 'meta', 'initParams', 'forward', 'loss', 'gradient', 'trainStep',
   'initOptimizerState', 'Params', 'ForwardInputs', 'Outputs', 'TrainInputs', 'Gradient', 'OptimizerState'];

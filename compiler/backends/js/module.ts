@@ -9,7 +9,7 @@ import { checkJsArena } from '../../dsl/limits.ts';
 import type { Slot } from '../../lowering/lir.ts';
 import { fromScalar, ref } from '../../lowering/lir.ts';
 import type { Launch, LaunchScalar, LoweredModule, LoweringParams } from '../../lowering/lower.ts';
-import { entryOf, type EntryName } from '../../kernels/plan.ts';
+import { entryOf, type EntryName, type ModulePlan } from '../../kernels/plan.ts';
 import type { Backend, EmittedFile } from '../backend.ts';
 import {
   checkHelpers, HOST_NAMES, apiTypes, entryDoc, header, initHelpers, initParamsFunction, metaText, specTables, usedHelpers, type ModuleInfo,
@@ -86,10 +86,7 @@ function emitJsModule(module: LoweredModule, kernels: readonly string[][], names
       `const [${inputNames}] = take('${fn}', 'inputs', inputs, ${inputsSpec}, ALL_INPUTS);`,
       ...(train && slots.length ? [`const { t, arrays: [${stateNames.join(', ')}] } = takeState('${fn}', state, SLOTS, PARAMS);`] : []),
       ...(train ? [
-        ...listText(`checkDisjoint('${fn}', [`, [
-          `['params', [${paramNames}], PARAMS]`, `['inputs', [${inputNames}], ${inputsSpec}]`,
-          ...slots.map((slot, k) => `['state.${slot}', ${stateNames[k]}, PARAMS]`),
-        ], ']);'),
+        ...listText(`checkDisjoint('${fn}', [`, [paramNames, inputNames, ...stateNames.map((s) => s.slice(1, -1))], '], DISJOINT);'),
         // Written before any kernel runs (a setter that calls back in finds nothing half-done).
         ...(slots.length ? ['state.step = t;'] : ['const t = 1;']),
         ...[...stepScalars.values()].flatMap((s) => (s.init ? [`const ${s.text} = ${s.init};`] : [])),
@@ -174,6 +171,7 @@ function emitJsModule(module: LoweredModule, kernels: readonly string[][], names
     ...constText('arena', `new Float32Array(${memory.sizes.arena})`),
     ...(memory.sizes.grad ? constText('grads', `new Float32Array(${memory.sizes.grad})`) : []),
     ...(plan.optimizer ? constText('status', 'new Float32Array(1)', "0, or the step a train step's check found a non-finite new value in (read, then cleared, before any param is written).") : []),
+    ...(plan.optimizer ? constText('DISJOINT', `[${disjointLabels(plan).map((l) => JSON.stringify(l)).join(', ')}]`, "What a train step's arrays are called when two share memory.") : []),
     ...(slots.length ? constText('SLOTS', `[${slots.map((s) => JSON.stringify(s)).join(', ')}] as const`, "The optimizer's state slots: one array per param each.") : []),
     ...viewLines,
     ...[...scratch].map(([name, s]) => `const ${name} = new ${s.accumulate ? 'Float64Array' : 'Float32Array'}(${s.length}); // kernel scratch`),
@@ -193,6 +191,16 @@ function emitJsModule(module: LoweredModule, kernels: readonly string[][], names
     // esbuild drops comments: the header goes back on as a banner; the .ts keeps the docs.
     { name: `${g.name}.js`, ts: { source: ts, banner: top.join('\n') } },
     { name: `${g.name}.d.ts`, contents: dts },
+  ];
+}
+
+/** The train step's arrays, in the order it checks them: params, inputs, then each state slot's. */
+function disjointLabels(plan: ModulePlan): string[] {
+  const g = plan.graph;
+  const inputs = g.inputs.filter((r) => entryOf(plan, 'train')!.inputs.includes(r.name));
+  return [
+    ...g.params.map((r) => `params.${r.name}`), ...inputs.map((r) => `inputs.${r.name}`),
+    ...(plan.optimizer?.slots ?? []).flatMap((s) => g.params.map((r) => `state.${s}.${r.name}`)),
   ];
 }
 
