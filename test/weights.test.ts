@@ -18,6 +18,10 @@ import type { GpuModel, OptimizerState } from '../runtime/module.ts';
 import { buildBoth, gpuDevice, type GpuHostModule } from './support/gpu.ts';
 import { buildModule, randomArray, type Arrays, type GeneratedModule } from './support/module.ts';
 
+// Compile time only (npm run typecheck): for a typed module, loadParams gives its own Params.
+type TypedIris = typeof import('./golden/iris.js');
+export const typedLoad = (m: TypedIris, bytes: Uint8Array): ReturnType<TypedIris['initParams']> => loadParams(m, bytes).params;
+
 const B = 6;
 /** A 5-7-3 classifier: softmax cross-entropy, the given optimizer (none: SGD). */
 function classifier(name: string, optimizer?: OptimizerDef): GraphDef {
