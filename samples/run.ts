@@ -1,7 +1,8 @@
 /**
- * Trains every sample with mini-batch SGD on the CPU runtime and checks
+ * Trains every sample with mini-batch SGD (Adam for the digits) on the CPU runtime and checks
  * that it learned: exits non-zero if any sample fails to cut its loss by the required
- * factor or misses its sample-specific target (kink location and slope, iris accuracy).
+ * factor or misses its sample-specific target (kink location and slope, iris and digits
+ * accuracy, the digits' saved weights giving the same predictions in a fresh process).
  *
  * It builds nothing: it imports the generated modules from samples/.gen, which `npm run
  * sample` fills first by building every samples/<name>/<name>.graph.ts. The
@@ -11,9 +12,11 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { writeFileSync } from 'node:fs';
-import { accuracy, argmax, assertModel, evaluate, formatRate, minibatchSgd, predict, progressBar, type Dataset, type Model, type Tensors } from '../runtime/cpu/index.ts';
+import { accuracy, argmax, assertModel, evaluate, formatRate, minibatchSgd, predict, progressBar, saveParams, type Dataset, type Model, type Tensors } from '../runtime/cpu/index.ts';
 import { scatterSvg } from './plot.ts';
 import { housingData } from './housing/data.ts';
+import { digitsData } from './digits/data.ts';
+import { TRAINING, predictDigits, predictInFreshProcess, trainDigits } from './digits/train.ts';
 import { irisData } from './iris/data.ts';
 import { KINK_TRUTH, kinkData, toOriginalUnits } from './kink/data.ts';
 
@@ -132,10 +135,39 @@ async function iris(): Promise<Outcome> {
   return { name: 'iris', failures };
 }
 
+/**
+ * A 64-32-10 classifier of handwritten digits (softmax cross-entropy, Adam), judged by
+ * held-out accuracy; its weights are saved and loaded again in a fresh process, which must
+ * predict exactly the same.
+ */
+async function digits(): Promise<Outcome> {
+  const failures: string[] = [];
+  const model = await loadModel('digits');
+  const data = digitsData();
+  const t0 = performance.now();
+  console.log(`  ${data.train.count} training and ${data.holdout.count} held-out digits (B=${model.meta.inputs.x[0]}, Adam α=${TRAINING.learningRate})`);
+  const { params, state } = trainDigits(model, data, ({ epoch, loss, validationLoss }) => {
+    if (epoch === 1 || epoch % 5 === 0) console.log(`  epoch ${String(epoch).padStart(4)}  loss ${fmt(loss)}  held-out loss ${fmt(validationLoss!)}`);
+  });
+  console.log(`  ${state.step} Adam steps in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+  const { probs, digits: predicted } = predictDigits(model, params, data.holdout);
+  const acc = accuracy(predicted, data.holdoutLabels);
+  console.log(`  held-out accuracy ${fmt(100 * acc, 3)}% of ${data.holdout.count}`);
+  if (!(acc >= 0.9)) failures.push(`held-out accuracy ${fmt(100 * acc, 3)}% is below 90%`);
+
+  const weights = join(genDir, 'digits.safetensors');
+  writeFileSync(weights, saveParams(model, params, state));
+  const reloaded = predictInFreshProcess(join(genDir, 'digits.js'), weights);
+  const same = Buffer.from(reloaded.probs.buffer).equals(Buffer.from(probs.buffer)) && reloaded.digits.every((d, i) => d === predicted[i]);
+  console.log(`  saved ${weights}; a fresh process loaded it and predicted ${same ? 'the same' : 'DIFFERENT'} probabilities for all ${data.holdout.count}`);
+  if (!same) failures.push('the weights loaded in a fresh process predict differently');
+  return { name: 'digits', failures };
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const outcomes: Outcome[] = [];
-  for (const [name, sample] of [['kink', kink], ['housing', housing], ['iris', iris]] as const) {
+  for (const [name, sample] of [['kink', kink], ['housing', housing], ['iris', iris], ['digits', digits]] as const) {
     console.log(`\n== ${name}`);
     const t0 = performance.now();
     try {

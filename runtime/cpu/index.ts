@@ -17,3 +17,5 @@ export { train } from './train.ts';
 export type { EpochReport, StepReport, TrainOptions, TrainResult } from './train.ts';
 export { accuracy, argmax, oneHot } from './classify.ts';
 export { progressBar, formatRate, type Progress, type ProgressOptions } from './progress.ts';
+export { loadParams, saveParams } from './weights.ts';
+export type { LoadParamsOptions, LoadedWeights, WeightsModule } from './weights.ts';

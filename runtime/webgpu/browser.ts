@@ -12,3 +12,4 @@ export async function requestDevice(options: DeviceOptions = {}): Promise<GPUDev
   return device;
 }
 export { createGpuModel } from './driver.ts';
+export { loadModel, saveModel, type GpuWeightsModule } from './weights.ts';

@@ -6,7 +6,7 @@
  * and each reads and copies its arguments when it is made, so changing an array after the call
  * cannot change what the call computes.
  */
-import type { GpuDataset, GpuForwardModel, GpuModel, GpuModuleTables, GpuTrainingTables, Spec, Tensors } from '../module.ts';
+import type { GpuDataset, GpuForwardModel, GpuModel, GpuModuleTables, GpuTrainingTables, OptimizerState, Spec, Tensors } from '../module.ts';
 import { checkFinite, checkRate, describe, rejectedStep, take, takeState } from '../checks.ts';
 
 // WebGPU flag values (spec constants), so the driver needs no globals beyond the device.
@@ -15,7 +15,7 @@ const STORAGE = 0x80, UNIFORM = 0x40, COPY_SRC = 0x04, COPY_DST = 0x08, MAP_READ
 type Range = readonly [GPUBuffer, number, number];
 
 /** A generated host module's graph on `device`: compiles its kernels (pipelines created asynchronously) and allocates its buffers. */
-export async function createGpuModel<P = Tensors, FI = Tensors, TI = Tensors, O = Tensors>(device: GPUDevice, t: GpuModuleTables & { training: GpuTrainingTables }): Promise<GpuModel<P, FI, TI, O>>;
+export async function createGpuModel<P = Tensors, FI = Tensors, TI = Tensors, O = Tensors, S = OptimizerState<P>>(device: GPUDevice, t: GpuModuleTables & { training: GpuTrainingTables }): Promise<GpuModel<P, FI, TI, O, S>>;
 export async function createGpuModel<P = Tensors, FI = Tensors, O = Tensors>(device: GPUDevice, t: GpuModuleTables): Promise<GpuForwardModel<P, FI, O>>;
 export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Promise<GpuForwardModel | GpuModel> {
   if (typeof (device as { createShaderModule?: unknown } | null)?.createShaderModule !== 'function') {

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { compile } from '../../compiler/compile.ts';
+import { compile, type CompileOptions } from '../../compiler/compile.ts';
 import type { GraphDef } from '../../compiler/index.ts';
 import { requestDevice } from '../../runtime/webgpu/index.ts';
 import type { GeneratedModule } from './module.ts';
@@ -27,9 +27,9 @@ export function gpuDevice(): Promise<GPUDevice> {
 const dir = mkdtempSync(join(tmpdir(), 'gradc-gpu-test-'));
 let counter = 0;
 
-/** Builds both targets and imports both modules. */
-export async function buildBoth(def: GraphDef): Promise<{ js: GeneratedModule; gpu: GpuHostModule }> {
-  const { files } = compile(def, { targets: ['js', 'wgsl'] });
+/** Builds both targets (with `options`, e.g. forward-only) and imports both modules. */
+export async function buildBoth(def: GraphDef, options: Omit<CompileOptions, 'targets'> = {}): Promise<{ js: GeneratedModule; gpu: GpuHostModule }> {
+  const { files } = compile(def, { ...options, targets: ['js', 'wgsl'] });
   const prefix = join(dir, String(counter++));
   const load = async (name: string) => {
     const f = files.find((x) => x.name === name)!;
