@@ -3,7 +3,7 @@
  */
 import './ops/all.ts';
 export { graph, isGraphDef, type GraphContext, type GraphDef, type ParamOptions } from './dsl/graph.ts';
-export { Tensor } from './dsl/tensor.ts';
+export { BatchDim, Tensor } from './dsl/tensor.ts';
 export { add, sub, mul, div } from './ops/arithmetic.ts';
 export { matmul, affine } from './ops/linalg.ts';
 export { sum, mean } from './ops/reductions.ts';

@@ -5,8 +5,11 @@
  * the arrays read are what the entry point computes on.
  */
 
-/** [name, floats, shape as text, offset in its buffer] of each argument. */
-export type Spec = readonly (readonly [name: string, length: number, shape: string, offset: number])[];
+/**
+ * [name, floats, shape as text, offset in its buffer] of each argument; and for an input
+ * over a dynamic batch, its row width: it then holds any whole number of rows up to `floats`.
+ */
+export type Spec = readonly (readonly [name: string, length: number, shape: string, offset: number, width?: number])[];
 
 /** A rejected value in a message: its class or type (`describe`), or itself, strings quoted (`show`). */
 export const describe = (v: unknown): string =>
@@ -15,12 +18,25 @@ export const show = (v: unknown): string => (typeof v === 'string' ? JSON.string
 const has = (record: object, name: string) => Object.prototype.hasOwnProperty.call(record, name);
 const named = (spec: Spec, name: string) => spec.some((s) => s[0] === name);
 
-function checkArray(fn: string, what: string, [name, length, shape]: Spec[number], v: unknown): Float32Array {
+function checkArray(fn: string, what: string, [name, length, shape, , width]: Spec[number], v: unknown): Float32Array {
   const verb = v instanceof Float32Array ? 'have' : 'be a Float32Array of';
-  const wanted = `${fn}: ${what}.${name} must ${verb} shape ${shape} (${length} values)`;
+  const values = width ? `1 to ${length / width} rows of ${width} values` : `${length} values`;
+  const wanted = `${fn}: ${what}.${name} must ${verb} shape ${shape} (${values})`;
   if (!(v instanceof Float32Array)) throw new TypeError(`${wanted}, got ${v === undefined ? 'nothing' : describe(v)}`);
-  if (v.length !== length) throw new RangeError(`${wanted}, got ${v.length} values`);
+  if (width ? v.length % width !== 0 || v.length === 0 || v.length > length : v.length !== length) throw new RangeError(`${wanted}, got ${v.length} values`);
   return v;
+}
+
+/** The rows of a call on a dynamic batch: what its batch inputs hold, which must agree. */
+export function rowsOf(fn: string, arrays: readonly Float32Array[], spec: Spec): number {
+  let rows = 0;
+  spec.forEach(([name, , , , width], k) => {
+    if (!width) return;
+    const r = arrays[k]!.length / width;
+    if (rows && r !== rows) throw new RangeError(`${fn}: inputs.${name} has ${r} rows but the inputs before it have ${rows}; every batch input needs the same rows`);
+    rows = r;
+  });
+  return rows;
 }
 
 /** The arrays `required` names, each read from `record` once and checked; a name not `allowed` is a misspelling. */

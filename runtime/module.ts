@@ -22,6 +22,11 @@ export interface ModuleMeta {
   readonly outputs: Readonly<Record<string, readonly number[]>>;
   /** A trainable graph's optimizer and the names of the state it keeps per param. */
   readonly optimizer?: { readonly name: string; readonly slots: readonly string[] };
+  /**
+   * A dynamic batch (`g.batch(max)`): these inputs and outputs have any number of rows from 1
+   * to `max` at each call (their shapes above are the largest), the same for all of them.
+   */
+  readonly batch?: { readonly max: number; readonly inputs: readonly string[]; readonly outputs: readonly string[] };
 }
 
 /** The loss and dJ/dparam for every param (fresh arrays of the params' shapes). */
@@ -122,8 +127,11 @@ export interface GpuModule<M = GpuModel> {
   createModel(device: GPUDevice): Promise<M>;
 }
 
-/** Where an argument lives: [name, floats, shape as text, offset in its buffer]. */
-export type Spec = readonly (readonly [name: string, length: number, shape: string, offset: number])[];
+/**
+ * Where an argument lives: [name, floats, shape as text, offset in its buffer], and the row
+ * width of an input or output over a dynamic batch (its floats are then the largest batch's).
+ */
+export type Spec = readonly (readonly [name: string, length: number, shape: string, offset: number, width?: number])[];
 
 /**
  * What the WebGPU driver (`createGpuModel` in `gradc/runtime/webgpu`) reads from a generated
@@ -140,6 +148,8 @@ export interface GpuModuleTables {
   readonly kernels: readonly (readonly [string, number, number, number, readonly number[]])[];
   /** The kernels `forward` runs, in order (indices into `kernels`). */
   readonly forward: readonly number[];
+  /** A dynamic batch: its largest, and the float in `hyper` where each call's rows (u32) and 1/rows (f32) go. */
+  readonly rows?: { readonly max: number; readonly at: number };
   readonly params: Spec;
   readonly forwardInputs: Spec;
   readonly allInputs: Spec;

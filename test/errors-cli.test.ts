@@ -223,7 +223,7 @@ describe('graph files that do not load', () => {
       ["import { graph, affine, relu } from 'gradc';", '', "export default graph('parm', (g) => {", "  const x = g.input('x', [2, 2]);", "  g.output('o', relu(affine(x, g.parm('W', [2, 1]), g.param('b', [1]))));", '});', ''].join('\n'),
     );
     const line = expectOneLineError(await gradc(['build', 'parm.graph.ts', '--out', 'out'], dir));
-    expect(line).toBe("gradc: parm('W', [2, 1]) at parm.graph.ts:5: the graph context has no method 'parm'; did you mean g.param? (its methods: input, param, output, loss, optimizer)");
+    expect(line).toBe("gradc: parm('W', [2, 1]) at parm.graph.ts:5: the graph context has no method 'parm'; did you mean g.param? (its methods: input, param, output, loss, batch, optimizer)");
   });
 
   it('inspect reports the same one-line error', async () => {

@@ -845,7 +845,7 @@ describe('names the user mistyped', () => {
       }),
     );
     expectHead(e, "parm('W', [4, 1])", 'parm');
-    expect(e.message).toMatch(/the graph context has no method 'parm'; did you mean g\.param\? \(its methods: input, param, output, loss, optimizer\)$/);
+    expect(e.message).toMatch(/the graph context has no method 'parm'; did you mean g\.param\? \(its methods: input, param, output, loss, batch, optimizer\)$/);
   });
 
   it('a name far from every method gets the list only', () => {
@@ -855,7 +855,7 @@ describe('names the user mistyped', () => {
       }),
     );
     expectHead(e, 'convolution()', 'far');
-    expect(e.message).toMatch(/has no method 'convolution' \(its methods: input, param, output, loss, optimizer\)$/);
+    expect(e.message).toMatch(/has no method 'convolution' \(its methods: input, param, output, loss, batch, optimizer\)$/);
   });
 
   it('probing the context as tools do is no error', async () => {

@@ -360,7 +360,7 @@ describe('BatchIterator', () => {
   it('rejects bad options', () => {
     expect(() => new BatchIterator(data, { batchSize: 0 })).toThrow(/batchSize/);
     expect(() => new BatchIterator(data, { batchSize: 2.5 })).toThrow(/batchSize/);
-    expect(() => new BatchIterator(data, { batchSize: 2, partial: 'keep' as 'drop' })).toThrow(/partial/);
+    expect(() => new BatchIterator(data, { batchSize: 2, partial: 'cycle' as 'drop' })).toThrow(/partial/);
     expect(() => new BatchIterator(data, { batchSize: 2, names: ['nope'] })).toThrow(/'nope'/);
   });
 });
@@ -459,7 +459,8 @@ describe('minibatchSgd', () => {
     for (const lr of [0, -0.1, Number.NaN, Number.POSITIVE_INFINITY, '0.1']) expect(go({ learningRate: lr })).toThrow(/learningRate must be a finite number > 0/);
     for (const epochs of [0, -1, 1.5, Number.NaN, '2']) expect(go({ epochs })).toThrow(/epochs must be an integer ≥ 1/);
     expect(go({ seed: 0.5 })).toThrow(/seed/);
-    expect(go({ partial: 'pad' })).toThrow(/partial must be 'drop' or 'wrap'/);
+    expect(go({ partial: 'pad' })).toThrow(/partial must be 'drop', 'wrap' or 'keep'/);
+    expect(go({ partial: 'keep' })).toThrow(/partial 'keep' needs a model built with a dynamic batch \(g\.batch\(max\)\)/);
     expect(go({ onEpoch: 3 })).toThrow(/onEpoch must be a function/);
     expect(() => minibatchSgd(model, p, data, undefined as never)).toThrow(/options/);
     expect(() => minibatchSgd(linearModel(30), p, data, { learningRate: 0.1, epochs: 1 })).toThrow(/20 examples.*batches of 30/);

@@ -8,7 +8,7 @@ import { GradcError } from '../errors.ts';
 import { NodeList } from '../ir/builder.ts';
 import type { Graph, Node } from '../ir/graph.ts';
 import { reachable, sameShape } from '../ir/graph.ts';
-import { broadcastKind, opDef } from '../ops/registry.ts';
+import { broadcastKind, opDef, type Scale } from '../ops/registry.ts';
 
 export function differentiate(g: Graph): Graph {
   if (g.loss === undefined) {
@@ -31,7 +31,9 @@ export function differentiate(g: Graph): Graph {
     if (list) list.push(grad);
     else contributions.set(id, [grad]);
   };
-  const constant = (value: number) => list.push({ op: 'const', inputs: [], attrs: { value }, shape: [], name: 'c' });
+  const constant = (value: Scale) => (typeof value === 'number'
+    ? list.push({ op: 'const', inputs: [], attrs: { value }, shape: [], name: 'c' })
+    : list.push({ op: 'batch_scale', inputs: [], attrs: { value: value.perRows }, shape: [], name: 'per_row' }));
   contribute(g.loss, constant(1));
 
   const total = new Map<number, number>();

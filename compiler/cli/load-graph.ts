@@ -109,10 +109,14 @@ function graphOf(reply: WorkerReply, file: string): GraphDef {
 function checkedGraph(ir: Graph, file: string): Graph {
   const ids = (list: unknown, below: number) => Array.isArray(list) && list.every((id) => Number.isInteger(id) && id >= 0 && id < below);
   const roots = (list: unknown, n: number) => Array.isArray(list) && list.every((r) => typeof r?.name === 'string' && ids([r.id], n));
+  // A negative dimension is the batch dimension: only where the graph declares one, as −batch.
+  const batch = ir?.batch;
+  const batchOk = batch === undefined || (Number.isInteger(batch) && batch >= 1);
+  const dimOk = (d: number) => Number.isInteger(d) && (d > 0 || (batch !== undefined && d === -batch));
   const nodeOk = (node: Node, i: number) => node?.id === i && typeof node.op === 'string' && typeof node.name === 'string'
-    && ids(node.inputs, i) && Array.isArray(node.shape) && node.shape.every(Number.isInteger) && typeof node.attrs === 'object' && node.attrs !== null;
+    && ids(node.inputs, i) && Array.isArray(node.shape) && node.shape.every(dimOk) && typeof node.attrs === 'object' && node.attrs !== null;
   const n = Array.isArray(ir?.nodes) ? ir.nodes.length : -1;
-  const ok = n >= 0 && ir.nodes.every(nodeOk) && roots(ir.inputs, n) && roots(ir.params, n) && roots(ir.outputs, n) && (ir.loss === undefined || ids([ir.loss], n));
+  const ok = n >= 0 && batchOk && ir.nodes.every(nodeOk) && roots(ir.inputs, n) && roots(ir.params, n) && roots(ir.outputs, n) && (ir.loss === undefined || ids([ir.loss], n));
   if (!ok) throw new GradcError(file, "its default export carries gradc's graph brand but was not made by graph()");
   const node = ({ id, op, inputs, shape, attrs, name, loc }: Node): Node => ({ id, op, inputs: [...inputs], shape: [...shape], attrs: { ...attrs }, name, ...(loc ? { loc } : {}) });
   const root = ({ name, id }: { name: string; id: number }) => ({ name, id });
@@ -124,6 +128,7 @@ function checkedGraph(ir: Graph, file: string): Graph {
     outputs: ir.outputs.map(root),
     loss: ir.loss,
     loc: ir.loc,
+    ...(batch === undefined ? {} : { batch }),
   };
 }
 

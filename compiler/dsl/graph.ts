@@ -13,7 +13,7 @@ import { nameProblem, sanitize } from './names.ts';
 import { GraphScope, UserCall } from './scope.ts';
 import { closest } from '../suggest.ts';
 import { QUERY_FRAME } from '../bundler/queries.ts';
-import { Tensor } from './tensor.ts';
+import { BatchDim, Tensor } from './tensor.ts';
 
 export const GRAPH_BRAND = Symbol.for('gradc.graph');
 
@@ -37,8 +37,17 @@ export interface ParamOptions {
 }
 
 export interface GraphContext {
-  /** Data given at each call, e.g. `[batch, features]`: one example per row. */
-  input(name: string, shape: Shape): Tensor;
+  /**
+   * Data given at each call, e.g. `[batch, features]`: one example per row. The first
+   * dimension may be the graph's batch dimension (`g.batch(max)`).
+   */
+  input(name: string, shape: readonly (number | BatchDim)[]): Tensor;
+  /**
+   * The batch dimension, for the first dimension of inputs: every call then takes any whole
+   * number of rows from 1 to `max` (read from the input lengths), and outputs and the mean
+   * loss are over the rows given. Memory is planned for `max`.
+   */
+  batch(max: number): BatchDim;
   /** A trained parameter: `[in, out]` for a weight, `[out]` for a bias. */
   param(name: string, shape: Shape, options?: ParamOptions): Tensor;
   /** Names a tensor as an output of `forward`. */
@@ -125,7 +134,7 @@ function context(scope: GraphScope): GraphContext {
   const leaf = (callee: string, kind: 'input' | 'param', name: unknown, shape: unknown, init?: unknown): Tensor => {
     const call = new UserCall(callee);
     const n = declare(call, kind, name);
-    const checked = checkShape(shape, `${kind} '${n}'`, call.loc);
+    const checked = checkShape(shape, `${kind} '${n}'`, call.loc, kind === 'input' ? scope.batch?.dim : undefined);
     if (init !== undefined && !INITS.includes(init as InitKind)) {
       throw new GradcError(`param '${n}'`, `init ${quote(String(init))} is not one of ${INITS.join(', ')}`, call.loc);
     }
@@ -160,6 +169,18 @@ function context(scope: GraphScope): GraphContext {
         call.fail([value.name], `the loss must be a scalar but ${call.argText(0, value.name)} is ${shapeText(value.shape)}; reduce it with squaredLoss, sum or mean`);
       }
       scope.loss = { id: value.id, loc: call.loc };
+    },
+    batch: (max) => {
+      const call = new UserCall('batch');
+      const shown = call.argText(0, String(max));
+      if (!scope.open) call.fail([shown], `graph '${scope.name}' is already built`);
+      if (scope.batch) call.fail([shown], `graph '${scope.name}' already has a batch dimension, declared at ${formatLoc(scope.batch.loc)}`);
+      if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > 2 ** 30) {
+        call.fail([shown], `the largest batch must be a whole number from 1 to 2^30, got ${typeof max === 'number' ? max : JSON.stringify(max) ?? typeof max}`);
+      }
+      const dim = new BatchDim(max);
+      scope.batch = { dim, loc: call.loc };
+      return dim;
     },
     optimizer: (def) => {
       const call = new UserCall('optimizer');
@@ -196,12 +217,20 @@ function strictContext(ctx: GraphContext): GraphContext {
   });
 }
 
-function checkShape(shape: unknown, subject: string, loc: SourceLoc | undefined): number[] {
+/** A declared shape as the IR keeps it: the batch dimension (allowed first, for inputs) becomes −max. */
+function checkShape(shape: unknown, subject: string, loc: SourceLoc | undefined, batch?: BatchDim): number[] {
   const fail = (detail: string): never => {
     throw new GradcError(subject, detail, loc);
   };
   if (!Array.isArray(shape)) fail(`the shape must be an array of dimensions, got ${shape === null ? 'null' : typeof shape}`);
-  const dims = shape as unknown[];
+  const given = shape as unknown[];
+  given.forEach((d, i) => {
+    if (!(d instanceof BatchDim)) return;
+    if (!subject.startsWith('input')) fail(`the batch dimension ${d} is for inputs; a param's shape is fixed`);
+    if (d !== batch) fail(`${d} is another graph's batch dimension`);
+    if (i !== 0 || given.length !== 2) fail(`the batch dimension ${d} must be the first of two dimensions, [${d}, features]: one example per row`);
+  });
+  const dims = given.map((d) => (d instanceof BatchDim ? d.max : d));
   if (dims.length > MAX_RANK) fail(`the shape [${dims.join(',')}] has rank ${dims.length}; gradc supports ranks 0 to ${MAX_RANK}`);
   dims.forEach((d) => {
     if (typeof d !== 'number' || !Number.isInteger(d) || d <= 0) {
@@ -211,7 +240,7 @@ function checkShape(shape: unknown, subject: string, loc: SourceLoc | undefined)
   });
   const tooMany = elementsProblem(dims as number[]);
   if (tooMany) fail(`the shape ${tooMany}`);
-  return dims as number[];
+  return given.map((d) => (d instanceof BatchDim ? -d.max : (d as number)));
 }
 
 /** Checks what only the whole graph shows, and settles default initializers. */
@@ -220,13 +249,19 @@ function finish(scope: GraphScope, loc: SourceLoc | undefined): Graph {
   if (scope.outputs.length === 0 && !scope.loss) {
     throw new GradcError(subject, 'declares no output and no loss; call g.output(name, t) or g.loss(t)', loc);
   }
-  const draft: Graph = { name: scope.name, nodes: scope.list.nodes, inputs: scope.inputs, params: scope.params, outputs: scope.outputs, loss: scope.loss?.id, loc };
+  const draft: Graph = {
+    name: scope.name, nodes: scope.list.nodes, inputs: scope.inputs, params: scope.params, outputs: scope.outputs, loss: scope.loss?.id, loc,
+    ...(scope.batch ? { batch: scope.batch.dim.max } : {}),
+  };
   // forward returns every output at once, so the JS arena holds them all together: a lower
   // bound on its size, known already (the exact size comes with the memory plan).
   const outputFloats = [...new Set(scope.outputs.map((o) => o.id))].filter((id) => scope.list.nodes[id].inputs.length > 0)
     .reduce((n, id) => n + sizeOf(scope.list.nodes[id].shape), 0);
   if (outputFloats > MAX_ARRAY_ELEMENTS) {
     throw new GradcError(subject, `its outputs hold ${outputFloats} floats together, and forward keeps them in one arena, but a Float32Array holds at most 2^32 = ${MAX_ARRAY_ELEMENTS} in Node`, loc);
+  }
+  if (scope.batch && !scope.inputs.some((r) => scope.list.nodes[r.id].shape[0] < 0)) {
+    throw new GradcError(`batch(${scope.batch.dim.max})`, 'no input uses the batch dimension; give it as the first dimension of the inputs, e.g. g.input(\'x\', [B, 4])', scope.batch.loc);
   }
   if (scope.optimizer && !scope.loss) {
     throw new GradcError(`optimizer(${scope.optimizer.def.name}())`, 'an optimizer needs a loss to minimize; call g.loss(t)', scope.optimizer.loc);

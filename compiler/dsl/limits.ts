@@ -8,7 +8,7 @@
  */
 import { GradcError } from '../errors.ts';
 import type { Graph, Shape } from '../ir/graph.ts';
-import { sizeOf } from '../ir/graph.ts';
+import { shapeText, sizeOf } from '../ir/graph.ts';
 
 export const MAX_ARRAY_ELEMENTS = 2 ** 32;
 const LIMIT = `a Float32Array holds at most 2^32 = ${MAX_ARRAY_ELEMENTS} in Node (V8's TypedArray::kMaxLength)`;
@@ -26,6 +26,6 @@ export function elementsProblem(shape: Shape): string | undefined {
 export function checkJsArena(g: Graph, floats: number, buffers: Iterable<number>): void {
   if (floats <= MAX_ARRAY_ELEMENTS) return;
   const largest = [...new Set(buffers)].map((id) => g.nodes[id]).sort((a, b) => sizeOf(b.shape) - sizeOf(a.shape)).slice(0, 3)
-    .map((n) => `${n.name} [${n.shape.join(',')}]`).join(', ');
+    .map((n) => `${n.name} ${shapeText(n.shape)}`).join(', ');
   throw new GradcError(`graph '${g.name}'`, `the JS arena needs ${floats} floats, but ${LIMIT}; largest buffers: ${largest}. Use a smaller batch or narrower layers`, g.loc);
 }

@@ -10,6 +10,7 @@ import { captureLoc, readCall, type CallText } from './location.ts';
 import { Tensor } from './tensor.ts';
 
 import type { OptimizerDef } from '../ops/optimizers.ts';
+import type { BatchDim } from './tensor.ts';
 
 export class GraphScope {
   readonly list = new NodeList();
@@ -23,6 +24,7 @@ export class GraphScope {
   readonly outputs: { name: string; id: number }[] = [];
   loss?: { id: number; loc?: SourceLoc };
   optimizer?: { def: OptimizerDef; loc?: SourceLoc };
+  batch?: { dim: BatchDim; loc?: SourceLoc };
   open = true;
 
   constructor(readonly name: string) {}

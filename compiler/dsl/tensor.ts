@@ -1,5 +1,6 @@
 /** The handle users hold for a node while building a graph. */
 import type { Shape } from '../ir/graph.ts';
+import { shapeText } from '../ir/graph.ts';
 import type { GraphScope } from './scope.ts';
 
 export class Tensor {
@@ -18,6 +19,20 @@ export class Tensor {
   }
 
   toString(): string {
-    return `Tensor(${this.name} [${this.shape.join(',')}])`;
+    return `Tensor(${this.name} ${shapeText(this.shape)})`;
+  }
+}
+
+/**
+ * A graph's batch dimension (`g.batch(max)`): used as the first dimension of inputs, it is
+ * any number of rows from 1 to `max` at each call.
+ */
+export class BatchDim {
+  constructor(readonly max: number) {
+    Object.freeze(this);
+  }
+
+  toString(): string {
+    return `B≤${this.max}`;
   }
 }

@@ -4,6 +4,13 @@
  * Entry points (outputs, the loss, each param's gradient) are roots into the same list.
  */
 
+/**
+ * Dimensions are positive sizes, except the batch dimension of a graph that declares one
+ * (`g.batch(max)`): stored as −max, it stands for any number of rows from 1 to max, chosen
+ * by each call. Shape rules compare dimensions by equality, so a batch dimension matches
+ * only itself; memory is planned for the max (`sizeOf`); loops over it run as many rows as
+ * a call gives (see `lowering/`).
+ */
 export type Shape = readonly number[];
 
 export interface SourceLoc {
@@ -49,6 +56,8 @@ export interface Graph {
   readonly loss?: number;
   /** Filled in by autodiff: dJ/dparam for each param, in param order. */
   readonly grads?: readonly { readonly name: string; readonly id: number }[];
+  /** The largest batch, where the graph's batch dimension is dynamic (`g.batch(max)`). */
+  readonly batch?: number;
   readonly loc?: SourceLoc;
 }
 
@@ -78,6 +87,12 @@ export function reachable(g: Graph, from: Iterable<number>): number[] {
   return out;
 }
 
-export const sizeOf = (shape: Shape): number => shape.reduce((a, b) => a * b, 1);
-export const shapeText = (shape: Shape): string => `[${shape.join(',')}]`;
+/** Whether a dimension is the batch dimension (any number of rows up to its max). */
+export const isBatchDim = (d: number): boolean => d < 0;
+/** A dimension's size, the largest for the batch dimension. */
+export const dimMax = (d: number): number => Math.abs(d);
+/** Elements of a shape, at the largest batch. */
+export const sizeOf = (shape: Shape): number => shape.reduce((a, b) => a * Math.abs(b), 1);
+export const dimText = (d: number): string => (d < 0 ? `B≤${-d}` : String(d));
+export const shapeText = (shape: Shape): string => `[${shape.map(dimText).join(',')}]`;
 export const sameShape = (a: Shape, b: Shape): boolean => a.length === b.length && a.every((d, i) => d === b[i]);

@@ -6,11 +6,16 @@ import { COMBINES, broadcastKind, opDef } from '../ops/registry.ts';
 import type { Graph, Node } from './graph.ts';
 import { reachable, sizeOf } from './graph.ts';
 import { evalScalar } from './scalar.ts';
+import { atRows, rowsOf } from './batch.ts';
 
 export type Values = Readonly<Record<string, ArrayLike<number>>>;
 
-/** Evaluates the nodes `wanted` needs, given arrays for the inputs and params by name. */
-export function evaluate(g: Graph, leaves: Values, wanted: readonly number[]): Map<number, Float64Array> {
+/**
+ * Evaluates the nodes `wanted` needs, given arrays for the inputs and params by name. A graph
+ * with a dynamic batch is evaluated at the rows its inputs give (see `atRows`).
+ */
+export function evaluate(graph: Graph, leaves: Values, wanted: readonly number[]): Map<number, Float64Array> {
+  const g = graph.batch === undefined ? graph : atRows(graph, rowsOf(graph, leaves));
   const values = new Map<number, Float64Array>();
   for (const id of reachable(g, wanted)) {
     const n = g.nodes[id];
@@ -45,6 +50,7 @@ function evalNode(n: Node, ins: Float64Array[], g: Graph, leaves: Values): Float
       const total = sizeOf(inShape);
       const inCols = inShape.length === 2 ? inShape[1] : total;
       const scale = def.reduceScale ? def.reduceScale(n.inputs.map((i) => g.nodes[i].shape)) : 1;
+      if (typeof scale !== 'number') throw new Error('internal: a per-row scale in a graph of fixed shapes');
       const { axis, combine } = def.reduce!;
       const slot = (i: number) => (axis === 'overRows' ? i % inCols : axis === 'withinRows' ? Math.floor(i / inCols) : 0);
       const join = combine === 'sum' ? (a: number, b: number) => a + b : Math.max;

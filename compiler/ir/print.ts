@@ -2,6 +2,7 @@
 import { formatLoc } from '../dsl/location.ts';
 import { numberKey } from './scalar.ts';
 import type { Graph, Node } from './graph.ts';
+import { shapeText } from './graph.ts';
 
 function describe(n: Node): string {
   const a = n.attrs;
@@ -11,7 +12,7 @@ function describe(n: Node): string {
     a.value !== undefined ? numberKey(a.value) : '',
     a.transA ? 'transA' : '',
     a.transB ? 'transB' : '',
-    a.to ? `to=[${a.to.join(',')}]` : '',
+    a.to ? `to=${shapeText(a.to)}` : '',
   ].filter(Boolean);
   const args = n.inputs.map((i) => `%${i}`);
   return `${n.op} ${[...args, ...flags].join(', ')}`.trim();
@@ -21,7 +22,7 @@ export function printGraph(g: Graph, options: { locations?: boolean } = {}): str
   const lines = [`graph ${g.name} {`];
   const width = Math.max(...g.nodes.map((n) => describe(n).length), 10);
   for (const n of g.nodes) {
-    const lhs = `  %${n.id}: f32[${n.shape.join(',')}]`.padEnd(22);
+    const lhs = `  %${n.id}: f32${shapeText(n.shape)}`.padEnd(22);
     const where = options.locations && n.loc ? ` @ ${formatLoc(n.loc)}` : '';
     lines.push(`${lhs} = ${describe(n).padEnd(width)}  # ${n.name}${where}`);
   }

@@ -5,7 +5,7 @@
  * the same way.
  */
 import type { Graph } from '../ir/graph.ts';
-import { sizeOf } from '../ir/graph.ts';
+import { dimMax, sizeOf } from '../ir/graph.ts';
 import type { ScalarExpr } from '../ir/scalar.ts';
 import type { Kernel } from './kernel.ts';
 import { domainOf, readNodes, writtenNodes } from './kernel.ts';
@@ -30,7 +30,8 @@ export function kernelCost(k: Kernel, g: Graph): KernelCost {
   const elements = sizeOf(domainOf(k));
   const seen = new Set<ScalarExpr>();
   const perElement = [...k.stores, ...k.reductions].reduce((n, w) => n + operations(w.expr, seen) + (k.reductions.includes(w as never) ? 1 : 0), 0);
-  const flops = (k.kind === 'matmul' ? 2 * k.m * k.n * k.k : 0) + perElement * elements;
+  // At the largest batch, where it is dynamic.
+  const flops = (k.kind === 'matmul' ? 2 * dimMax(k.m) * k.n * dimMax(k.k) : 0) + perElement * elements;
   const values = [...readNodes(k), ...writtenNodes(k)].reduce((n, id) => n + sizeOf(g.nodes[id].shape), 0);
   return { flops, bytes: values * 4 };
 }

@@ -7,7 +7,7 @@
  */
 import type { Shape } from '../ir/graph.ts';
 import type { ScalarExpr } from '../ir/scalar.ts';
-import type { BroadcastKind, Combine, ReduceAxis } from '../ops/registry.ts';
+import type { BroadcastKind, Combine, ReduceAxis, Scale } from '../ops/registry.ts';
 
 /** A buffer the kernel reads elementwise, with how it broadcasts over the kernel's shape. */
 export interface KernelArg {
@@ -23,14 +23,14 @@ export interface KernelStore {
 
 /**
  * A node the kernel combines over its iteration space (see `ReduceAxis`): `expr` per element,
- * joined by `combine` from its identity, then multiplied by `scale`.
+ * joined by `combine` from its identity, then multiplied by `scale` (per row of a dynamic batch, see `Scale`).
  */
 export interface KernelReduction {
   readonly node: number;
   readonly expr: ScalarExpr;
   readonly axis: ReduceAxis;
   readonly combine: Combine;
-  readonly scale: number;
+  readonly scale: Scale;
 }
 
 interface KernelBase {

@@ -1,5 +1,6 @@
 /** One-line descriptions of kernels, for comments in generated code and `gradc inspect`. */
 import type { Graph, Node } from '../ir/graph.ts';
+import { dimText, shapeText } from '../ir/graph.ts';
 import { numberKey } from '../ir/scalar.ts';
 import type { Kernel } from '../kernels/kernel.ts';
 import { domainOf } from '../kernels/kernel.ts';
@@ -23,7 +24,7 @@ const AXIS_TEXT = { all: 'to a scalar', overRows: 'down the rows', withinRows: '
 export function describeKernel(k: Kernel, g: Graph): string[] {
   const stored = new Set(k.stores.map((s) => s.node));
   const reductions = new Map(k.reductions.map((r) => [r.node, r]));
-  const shape = k.kind === 'matmul' ? `[${k.m},${k.n}], k = ${k.k}` : `[${domainOf(k).join(',')}]`;
+  const shape = k.kind === 'matmul' ? `${shapeText([k.m, k.n])}, k = ${dimText(k.k)}` : shapeText(domainOf(k));
   const note = (id: number) => {
     const r = reductions.get(id);
     if (r) return `  (${r.combine === 'sum' ? 'summed' : 'maximum'} ${AXIS_TEXT[r.axis]})`;

@@ -35,7 +35,8 @@ import {
   add, and, assign, barrier, builtin, compare, div, float, group, int, lane, let_, load, loop, mul, ref, rem, splat, store, var_, vec, when,
 } from './lir.ts';
 import type { Element, KernelBuilder, LoweringParams } from './lower.ts';
-import { KernelBuilder as Builder, combine, elementBody, identityOf, kernelDoc, rowsAndColumns, scaled } from './lower.ts';
+import { KernelBuilder as Builder, combine, elementBody, identityOf, kernelDoc, rowsAndColumns } from './lower.ts';
+import { dimMax, isBatchDim } from '../ir/graph.ts';
 
 export interface GpuParams {
   /** Invocations per workgroup of elementwise kernels. */
@@ -64,7 +65,9 @@ export function lowerGpuKernel(k: Kernel, plan: ModulePlan, params: LoweringPara
   const doc = kernelDoc(k, plan);
   if (k.kind === 'map' && k.reductions.length === 0) {
     const [rows, cols] = rowsAndColumns(k.shape);
-    const body = elementLoop(params, kb, int(rows * cols), rows * cols, (i) =>
+    // The grid covers the largest batch; invocations past the call's rows do nothing.
+    const count = isBatchDim(rows) ? mul(kb.extent(rows), cols) : int(rows * cols);
+    const body = elementLoop(params, kb, count, dimMax(rows) * cols, (i) =>
       elementBody(k, kb, { flat: i, row: div(i, cols), col: rem(i, cols) }).stmts, k.stores[0]?.node);
     return [kb.finish(k.name, doc, body, kb.grid())];
   }
@@ -106,7 +109,10 @@ export function elementLoop(params: LoweringParams, kb: KernelBuilder, n: Expr, 
  * workgroup, each owning `tm` rows and `tn` columns from (row0, col0).
  */
 interface Cover {
+  /** Rows of the iteration space (the largest batch's, for a dynamic batch). */
   readonly rows: number;
+  /** The call's rows, where the rows are a dynamic batch: every row is then guarded against it. */
+  readonly callRows?: Expr;
   readonly cols: number;
   readonly tx: number;
   readonly ty: number;
@@ -115,11 +121,15 @@ interface Cover {
   readonly grid: [number, number, number];
 }
 
-function cover(rows: number, cols: number, gpu: GpuParams, skinny: boolean, splits = 1): Cover {
+function cover(rows: number, cols: number, gpu: GpuParams, skinny: boolean, splits = 1, callRows?: Expr): Cover {
   const [tx, tn] = skinny ? [1, cols] : [gpu.threads, gpu.perThread];
   const [ty, tm] = skinny ? [gpu.threads * gpu.threads, 1] : [gpu.threads, gpu.perThread];
-  return { rows, cols, tx, ty, tm, tn, grid: [Math.ceil(cols / (tx * tn)), Math.ceil(rows / (ty * tm)), splits] };
+  return { rows, cols, tx, ty, tm, tn, grid: [Math.ceil(cols / (tx * tn)), Math.ceil(rows / (ty * tm)), splits], ...(callRows ? { callRows } : {}) };
 }
+
+/** Whether a row index may be past the last row: a partial last tile, or a dynamic batch. */
+const rowGuard = (c: Cover, row: Expr): Expr | undefined =>
+  (c.callRows ? compare('lt', row, c.callRows) : c.rows % (c.ty * c.tm) ? compare('lt', row, c.rows) : undefined);
 
 const [wgX, wgY, wgZ, lx, ly] = [builtin('workgroup.x'), builtin('workgroup.y'), builtin('workgroup.z'), builtin('local.x'), builtin('local.y')];
 
@@ -133,8 +143,9 @@ function origin(c: Cover): Stmt[] {
 
 /** `cond` for the tile element at (row, col), or nothing where no tile reaches past the edge. */
 function inside(c: Cover, row: Expr, col: Expr): Expr | undefined {
+  const rowCond = rowGuard(c, row);
   const conds = [
-    ...(c.rows % (c.ty * c.tm) ? [compare('lt', row, c.rows)] : []),
+    ...(rowCond ? [rowCond] : []),
     ...(c.cols % (c.tx * c.tn) ? [compare('lt', col, c.cols)] : []),
   ];
   return conds.length === 0 ? undefined : conds.reduce((a, b) => and(a, b));
@@ -143,20 +154,26 @@ const guarded = (cond: Expr | undefined, body: Stmt[]): Stmt[] => (cond ? [when(
 
 function tiledKernel(k: Kernel, kb: KernelBuilder, plan: ModulePlan, params: LoweringParams, doc: readonly string[]): LoweredKernel[] {
   const gpu = params.gpu!;
-  const [rows, cols] = rowsAndColumns(domainOf(k));
+  const [rowDim, cols] = rowsAndColumns(domainOf(k));
+  // A dynamic batch: tiles cover the largest, and every row is checked against the call's.
+  const rows = dimMax(rowDim);
+  const callRows = isBatchDim(rowDim) ? kb.extent(rowDim) : undefined;
   const node = k.stores[0]?.node ?? k.reductions[0]?.node;
   if (k.kind !== 'matmul') {
-    const c = cover(rows, cols, gpu, false);
+    const c = cover(rows, cols, gpu, false, 1, callRows);
     const main = withGrid(kb, k, c, node, gpu, doc, [...origin(c), ...tileEpilogue(k, kb, c)]);
     return [main, ...finishReductions(k, plan, params, c)];
   }
   const skinny = cols <= gpu.skinnyWidth;
-  const staged = !skinny && k.k > gpu.directDepth;
+  const depth = dimMax(k.k);
+  const staged = !skinny && depth > gpu.directDepth;
   const splits = splitCount(k, cover(rows, cols, gpu, skinny), gpu, staged);
-  const c = cover(rows, cols, gpu, skinny, splits);
-  const [kStart, kSteps] = splits > 1 ? [mul(wgZ, k.k / splits), k.k / splits] : [int(0), k.k];
+  const c = cover(rows, cols, gpu, skinny, splits, callRows);
+  const [kStart, kSteps] = splits > 1 ? [mul(wgZ, depth / splits), depth / splits] : [int(0), depth];
   const tile = registerTile(kb, c);
-  const accumulate = staged ? stagedProduct(k, kb, c, tile, gpu, kStart, kSteps) : directProduct(k, kb, c, tile, kStart, kSteps);
+  // An inner dimension over a dynamic batch (dW = Aᵀ·δ) stops at the call's rows.
+  const kLimit = isBatchDim(k.k) ? kb.extent(k.k) : undefined;
+  const accumulate = staged ? stagedProduct(k, kb, c, tile, gpu, kStart, kSteps, kLimit) : directProduct(k, kb, c, tile, kStart, kSteps, kLimit);
   if (splits === 1) {
     const main = withGrid(kb, k, c, node, gpu, doc, [...origin(c), ...accumulate, ...tileEpilogue(k, kb, c, { from: 'registers', tile })]);
     return [main, ...finishReductions(k, plan, params, c)];
@@ -170,7 +187,7 @@ function tiledKernel(k: Kernel, kb: KernelBuilder, plan: ModulePlan, params: Low
   const main = withGrid(kb, k, c, node, gpu, [...doc, `(inner dimension split ${splits} ways; the next launch sums the slices)`], [...origin(c), ...accumulate, ...partialStores]);
   const eb = new Builder(plan.graph, plan.memory);
   eb.scratchArray(part, splits * rows * cols, false);
-  const ec = cover(rows, cols, gpu, false);
+  const ec = cover(rows, cols, gpu, false, 1, callRows);
   const sum = (row: Expr, col: Expr): Expr => {
     let acc: Expr = load(part, add(mul(row, cols), col));
     for (let s = 1; s < splits; s++) acc = add(acc, load(part, add(int(s * rows * cols), add(mul(row, cols), col))));
@@ -183,11 +200,12 @@ function tiledKernel(k: Kernel, kb: KernelBuilder, plan: ModulePlan, params: Low
 /** Splits of the inner dimension that give the grid at least `minWorkgroups` workgroups, if any divide it. */
 function splitCount(k: MatmulKernel, c: Cover, gpu: GpuParams, staged: boolean): number {
   const tiles = c.grid[0] * c.grid[1];
+  const depth = dimMax(k.k);
   let splits = 1;
-  if (k.m * k.n * k.k < gpu.splitWork) return splits;
+  if (dimMax(k.m) * k.n * depth < gpu.splitWork) return splits;
   while (tiles * splits < gpu.minWorkgroups) {
     const next = splits * 2;
-    const slice = k.k / next;
+    const slice = depth / next;
     if (!Number.isInteger(slice) || slice < (staged ? gpu.depth : 16) || (staged && slice % gpu.depth !== 0)) break;
     splits = next;
   }
@@ -256,7 +274,9 @@ function spill(kb: KernelBuilder, c: Cover): Stmt[] {
 /** op(A)[row][p] and op(B)[p][col]. */
 function operands(k: MatmulKernel, kb: KernelBuilder) {
   const [A, B] = [kb.buffer(k.a, 'read'), kb.buffer(k.b, 'read')];
-  const { m, n, k: depth, transA, transB } = k;
+  // Strides are the planned layout's (the largest batch's, where one dimension is dynamic).
+  const [m, n, depth] = [dimMax(k.m), k.n, dimMax(k.k)];
+  const { transA, transB } = k;
   return {
     a: (row: Expr, p: Expr) => load(A, transA ? add(mul(p, m), row) : add(mul(row, depth), p)),
     b: (p: Expr, col: Expr) => load(B, transB ? add(mul(col, depth), p) : add(mul(p, n), col)),
@@ -264,16 +284,16 @@ function operands(k: MatmulKernel, kb: KernelBuilder) {
 }
 
 /** The tile's products accumulated straight from memory over `steps` inner values from `start`. */
-function directProduct(k: MatmulKernel, kb: KernelBuilder, c: Cover, tile: RegisterTile, start: Expr, steps: number): Stmt[] {
+function directProduct(k: MatmulKernel, kb: KernelBuilder, c: Cover, tile: RegisterTile, start: Expr, steps: number, kLimit?: Expr): Stmt[] {
   const { a, b } = operands(k, kb);
   const p = add(start, ref('p'));
   return [
     ...tile.start,
-    loop('p', steps, [
+    loop('p', steps, guarded(kLimit && compare('lt', p, kLimit), [
       group(Array.from({ length: c.tm }, (_, r) => let_(`a${r}`, a(add(ref('row0'), r), p)))),
       group(Array.from({ length: c.tn }, (_, j) => let_(`b${j}`, b(p, add(ref('col0'), j))))),
       group(tile.accumulate((r) => ref(`a${r}`, 'f32'), (j) => ref(`b${j}`, 'f32'))),
-    ]),
+    ])),
   ];
 }
 
@@ -283,7 +303,7 @@ function directProduct(k: MatmulKernel, kb: KernelBuilder, c: Cover, tile: Regis
  * by consecutive invocations from consecutive addresses, read back as one vec4 per operand
  * per step.
  */
-function stagedProduct(k: MatmulKernel, kb: KernelBuilder, c: Cover, tile: RegisterTile, gpu: GpuParams, start: Expr, steps: number): Stmt[] {
+function stagedProduct(k: MatmulKernel, kb: KernelBuilder, c: Cover, tile: RegisterTile, gpu: GpuParams, start: Expr, steps: number, kLimit?: Expr): Stmt[] {
   const { a, b } = operands(k, kb);
   const D = Math.min(gpu.depth, steps);
   const [BM, BN] = [c.ty * c.tm, c.tx * c.tn];
@@ -293,9 +313,10 @@ function stagedProduct(k: MatmulKernel, kb: KernelBuilder, c: Cover, tile: Regis
   const [rowBase, colBase] = [mul(wgY, BM), mul(wgX, BN)];
   const k0 = ref('k0');
   const tid = add(mul(ly, c.tx), lx);
-  // A zero where the last slice runs past the inner dimension (only when it can).
-  const kTail = (kk: Expr, value: Expr): Expr => (steps % D === 0 ? value
-    : { k: 'select', cond: compare('lt', add(add(start, k0), kk), add(start, int(steps))), then: value, otherwise: float(0), type: 'f32' });
+  // A zero where a slice runs past the inner dimension (only when it can): past its last
+  // value, or past the call's rows where it is a dynamic batch.
+  const kTail = (kk: Expr, value: Expr): Expr => (steps % D === 0 && !kLimit ? value
+    : { k: 'select', cond: compare('lt', add(add(start, k0), kk), kLimit ?? add(start, int(steps))), then: value, otherwise: float(0), type: 'f32' });
   // Every invocation fills ⌈count / threads⌉ values, the last ones only where they exist.
   const fill = (tile: string, count: number, at: (e: Expr) => { kk: Expr; i: Expr; value: (kk: Expr, i: Expr) => Expr }, width: number): Stmt => {
     const { kk, i, value } = at(ref('e'));
@@ -372,7 +393,7 @@ function tileEpilogue(k: Kernel, kb: KernelBuilder, c: Cover, product?: Product)
     if (s.red.axis === 'all') out.push(store(part, index(int(0)), load(s.name, int(0))));
     else {
       const pos = s.red.axis === 'overRows' ? add(ref('col0'), ref('v')) : add(ref('row0'), ref('v'));
-      const edge = s.red.axis === 'overRows' ? (c.cols % (c.tx * c.tn) ? compare('lt', pos, c.cols) : undefined) : (c.rows % (c.ty * c.tm) ? compare('lt', pos, c.rows) : undefined);
+      const edge = s.red.axis === 'overRows' ? (c.cols % (c.tx * c.tn) ? compare('lt', pos, c.cols) : undefined) : rowGuard(c, pos);
       out.push(loop('v', s.n, guarded(edge, [store(part, index(pos), load(s.name, ref('v')))])));
     }
   });
@@ -400,7 +421,7 @@ function finishReductions(k: Kernel, plan: ModulePlan, params: LoweringParams, c
     const finish = [
       var_(`s${i}`, identityOf(red.combine)),
       loop('b', count, [assign(`s${i}`, combine(red.combine, ref(`s${i}`, 'f32'), load(part, add(mul(ref('b'), width), v))))]),
-      store(out, v, scaled(ref(`s${i}`, 'f32'), red.scale)),
+      store(out, v, kb.scaled(ref(`s${i}`, 'f32'), red.scale)),
     ];
     return width === widest ? finish : [when(compare('lt', v, width), finish)];
   }), k.reductions[0].node);

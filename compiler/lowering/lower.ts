@@ -7,15 +7,15 @@
  * Backends choose parameters, never loops.
  */
 import type { Graph } from '../ir/graph.ts';
-import { sizeOf } from '../ir/graph.ts';
+import { isBatchDim, sizeOf } from '../ir/graph.ts';
 import type { Kernel } from '../kernels/kernel.ts';
 import type { MemoryPlan } from '../kernels/memory.ts';
 import type { EntryName, ModulePlan } from '../kernels/plan.ts';
-import type { Combine } from '../ops/registry.ts';
+import type { Combine, Scale } from '../ops/registry.ts';
 import { COMBINES } from '../ops/registry.ts';
 import { describeKernel } from './describe.ts';
 import type { BufferParam, Expr, Grid, LoweredKernel, ScalarParam, Scratch, Slot, Stmt } from './lir.ts';
-import { float, fromScalar, let_, load, mul, ref, shareSubtrees, store } from './lir.ts';
+import { float, fromScalar, int, let_, load, mul, ref, shareSubtrees, store } from './lir.ts';
 import { simplifyBody } from './simplify.ts';
 import { lowerGpuKernel, type GpuParams } from './gpu.ts';
 import { lowerSerialKernel } from './serial.ts';
@@ -37,10 +37,16 @@ export interface LoweringParams {
 }
 
 /**
- * A per-launch value of a kernel scalar: a constant, a per-step scalar of the optimizer, or
- * `count`, the number of this step (1 for the first).
+ * A per-launch value of a kernel scalar: a constant, a per-step scalar of the optimizer,
+ * `count`, the number of this step (1 for the first), or the call's `rows` and 1/rows (`invRows`)
+ * where the batch is dynamic.
  */
-export type LaunchScalar = { readonly k: 'const'; readonly value: number } | { readonly k: 'step'; readonly name: string } | { readonly k: 'count' };
+export type LaunchScalar =
+  | { readonly k: 'const'; readonly value: number }
+  | { readonly k: 'step'; readonly name: string }
+  | { readonly k: 'count' }
+  | { readonly k: 'rows' }
+  | { readonly k: 'invRows' };
 
 export interface Launch {
   /** Index into `LoweredModule.kernels`. */
@@ -81,7 +87,8 @@ export function lowerModule(plan: ModulePlan, params: LoweringParams): LoweredMo
     }
     return index;
   };
-  const fixed = (k: LoweredKernel): Launch => ({ kernel: intern(k), bind: k.buffers.map((b) => b.slot!), scalars: [] });
+  // A kernel's scalars outside the update are the call's rows and 1/rows (a dynamic batch).
+  const fixed = (k: LoweredKernel): Launch => ({ kernel: intern(k), bind: k.buffers.map((b) => b.slot!), scalars: k.scalars.map((s) => ({ k: s.name as 'rows' | 'invRows' })) });
   const lowered = plan.kernels.map((k) => lowerKernel(k, plan, params));
   const update = plan.optimizer ? lowerUpdate(plan, params) : undefined;
   const entries = plan.entries.map((e): LoweredEntry => {
@@ -184,6 +191,21 @@ export class KernelBuilder {
     return ref(name, type);
   }
 
+  /**
+   * A dimension's extent at run time: the constant, or for the batch dimension the kernel
+   * scalar `rows`, the rows of the call (see ir/graph.ts).
+   */
+  extent(d: number): Expr {
+    return isBatchDim(d) ? this.scalar('rows', 'i32') : int(d);
+  }
+
+  /** A reduction's factor: a constant, or one per row of the call (`invRows` = 1/rows). */
+  scaled(value: Expr, scale: Scale): Expr {
+    if (typeof scale === 'number') return scale === 1 ? value : mul(value, float(scale));
+    const perRow = this.scalar('invRows', 'f32');
+    return mul(value, scale.perRows === 1 ? perRow : mul(float(scale.perRows), perRow));
+  }
+
   /** A name for a temporary, unique in the kernel: e0, e1, … */
   temp(): string {
     return this.fresh(`e${this.temps++}`);
@@ -223,6 +245,8 @@ export interface Element {
  */
 export function elementBody(k: Kernel, kb: KernelBuilder, el: Element, acc?: Expr): { stmts: Stmt[]; terms: Expr[] } {
   const args: Expr[] = k.args.map((a) => {
+    const node = kb.g.nodes[a.node];
+    if (node.op === 'batch_scale') return kb.scaled(float(1), { perRows: node.attrs.value! });
     if (a.read === 'scalar') return kb.scalarRead(a.node);
     return load(kb.buffer(a.node, 'read'), a.read === 'row' ? el.col : a.read === 'column' ? el.row : el.flat);
   });
@@ -239,9 +263,6 @@ export function combine(c: Combine, a: Expr, b: Expr): Expr {
 }
 
 export const identityOf = (c: Combine): Expr => float(COMBINES[c].identity);
-
-/** A reduction's finished value: times its scale (folded away when 1). */
-export const scaled = (value: Expr, scale: number): Expr => (scale === 1 ? value : mul(value, float(scale)));
 
 /** Floats in a kernel's iteration space and its [rows, columns] (a rank-0/1 space is one row). */
 export function rowsAndColumns(shape: readonly number[]): [number, number] {

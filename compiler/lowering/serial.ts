@@ -19,9 +19,10 @@ import type { Kernel, MapKernel, MatmulKernel, ReduceKernel } from '../kernels/k
 import { domainOf } from '../kernels/kernel.ts';
 import type { ModulePlan } from '../kernels/plan.ts';
 import type { Expr, LoweredKernel, Stmt } from './lir.ts';
-import { add, assign, compare, group, int, load, loop, mul, ref, store, var_, when } from './lir.ts';
+import { add, assign, compare, group, int, load, loop, mul, ref, rem, store, sub, var_, when } from './lir.ts';
 import type { Element, KernelBuilder, LoweringParams } from './lower.ts';
-import { KernelBuilder as Builder, combine, elementBody, identityOf, kernelDoc, rowsAndColumns, scaled } from './lower.ts';
+import { KernelBuilder as Builder, combine, elementBody, identityOf, kernelDoc, rowsAndColumns } from './lower.ts';
+import { dimMax } from '../ir/graph.ts';
 
 export function lowerSerialKernel(k: Kernel, plan: ModulePlan, params: LoweringParams): LoweredKernel {
   const kb = new Builder(plan.graph, plan.memory);
@@ -45,14 +46,15 @@ function accumulators(k: Kernel, kb: KernelBuilder, rows: number, cols: number):
     if (r.axis === 'all') {
       const v = ref(`r${i}`, 'f32');
       before.push(var_(`r${i}`, identityOf(r.combine)));
-      finish.push(() => store(out(), int(0), scaled(v, r.scale)));
+      finish.push(() => store(out(), int(0), kb.scaled(v, r.scale)));
       return (term: Expr) => assign(`r${i}`, combine(r.combine, v, term));
     }
+    // One accumulator per column, or per row (as many as the call has, of a dynamic batch).
     const length = r.axis === 'overRows' ? cols : rows;
-    const acc = kb.scratchArray(`acc${i}`, length, true);
+    const acc = kb.scratchArray(`acc${i}`, dimMax(length), true);
     const z = ref(`z${i}`);
-    before.push(loop(`z${i}`, length, [store(acc, z, identityOf(r.combine))]));
-    finish.push(() => loop(`z${i}`, length, [store(out(), z, scaled(load(acc, z), r.scale))]));
+    before.push(loop(`z${i}`, kb.extent(length), [store(acc, z, identityOf(r.combine))]));
+    finish.push(() => loop(`z${i}`, kb.extent(length), [store(out(), z, kb.scaled(load(acc, z), r.scale))]));
     return (term: Expr, el: Element) => {
       const at = r.axis === 'overRows' ? el.col : el.row;
       return store(acc, at, combine(r.combine, load(acc, at), term));
@@ -71,27 +73,31 @@ function elementwise(k: MapKernel | ReduceKernel, kb: KernelBuilder): Stmt[] {
   };
   const nested = shape.length === 2 && (k.args.some((a) => a.read === 'row' || a.read === 'column') || k.reductions.some((r) => r.axis !== 'all'));
   const loops = nested
-    ? loop('r', rows, [loop('c', cols, body({ flat: add(mul(ref('r'), cols), ref('c')), row: ref('r'), col: ref('c') }))])
-    : loop('i', rows * cols, body({ flat: ref('i'), row: int(0), col: ref('i') }));
+    ? loop('r', kb.extent(rows), [loop('c', cols, body({ flat: add(mul(ref('r'), cols), ref('c')), row: ref('r'), col: ref('c') }))])
+    : loop('i', rows < 0 ? mul(kb.extent(rows), cols) : rows * cols, body({ flat: ref('i'), row: int(0), col: ref('i') }));
   return [...acc.before, loops, ...acc.after()];
 }
 
 function tiledMatmul(k: MatmulKernel, kb: KernelBuilder, params: LoweringParams): Stmt[] {
-  const { m, n, k: depth, transA, transB } = k;
-  const [TR, TC] = [Math.min(params.tile.rows, m), Math.min(params.tile.cols, n)];
-  const [mFull, nFull] = [m - (m % TR), n - (n % TC)];
+  // m (rows of C) or the inner dimension may be a dynamic batch: loops over them run to the
+  // call's rows; sizes and strides are the max's (a stored matrix keeps its planned layout).
+  const { m: mDim, n, k: kDim, transA, transB } = k;
+  const [m, depth] = [kb.extent(mDim), kb.extent(kDim)];
+  const [mMax, depthMax] = [dimMax(mDim), dimMax(kDim)];
+  const [TR, TC] = [Math.min(params.tile.rows, mMax), Math.min(params.tile.cols, n)];
+  const nFull = n - (n % TC);
   const [A, B] = [kb.buffer(k.a, 'read'), kb.buffer(k.b, 'read')];
-  const PA = transA && m >= params.packRows ? kb.scratchArray('panelsA', Math.ceil(m / TR) * TR * depth, false) : undefined;
-  const PB = !transB && n >= params.packRows ? kb.scratchArray('panelB', TC * depth, false) : undefined;
+  const PA = transA && mMax >= params.packRows ? kb.scratchArray('panelsA', Math.ceil(mMax / TR) * TR * depthMax, false) : undefined;
+  const PB = !transB && n >= params.packRows ? kb.scratchArray('panelB', TC * depthMax, false) : undefined;
   const tile = kb.scratchArray('tile', TR * TC, true);
-  const acc = accumulators(k, kb, m, n);
+  const acc = accumulators(k, kb, mDim, n);
   const p = ref('p');
 
   // op(A)[i0 + r][p] and op(B)[p][j0 + c], for a tile of R rows and C columns.
   const aAt = (i0: Expr, R: number, r: number) =>
-    PA ? load(PA, add(add(mul(i0, depth), mul(p, R)), r)) : transA ? load(A, add(add(mul(p, m), i0), r)) : load(A, add(mul(add(i0, r), depth), p));
+    PA ? load(PA, add(add(mul(i0, depth), mul(p, R)), r)) : transA ? load(A, add(add(mul(p, mMax), i0), r)) : load(A, add(mul(add(i0, r), depthMax), p));
   const bAt = (j0: Expr, C: number, c: number) =>
-    PB ? load(PB, add(mul(p, C), c)) : transB ? load(B, add(mul(add(j0, c), depth), p)) : load(B, add(add(mul(p, n), j0), c));
+    PB ? load(PB, add(mul(p, C), c)) : transB ? load(B, add(mul(add(j0, c), depthMax), p)) : load(B, add(add(mul(p, n), j0), c));
 
   // The products of an R×C tile at (i0, j0), into rows `row`… of the tile array.
   const accumulate = (i0: Expr, R: number, j0: Expr, C: number, row: Expr = int(0)): Stmt[] => {
@@ -120,15 +126,17 @@ function tiledMatmul(k: MatmulKernel, kb: KernelBuilder, params: LoweringParams)
   // same tile array, so every row shares one epilogue.
   const rowTiles = (j0: Expr, C: number): Stmt[] => {
     const i0 = ref('i0');
-    if (mFull === m) return [loop('i0', m, [...accumulate(i0, TR, j0, C), epilogue(i0, int(TR), j0, C)], { step: TR })];
-    const full = compare('lt', i0, mFull);
-    const rest = loop('rr', m - mFull, accumulate(add(i0, ref('rr')), 1, j0, C, ref('rr')));
-    const rows: Expr = { k: 'select', cond: full, then: int(TR), otherwise: int(m - mFull), type: 'i32' };
+    if (mDim > 0 && mDim % TR === 0) return [loop('i0', m, [...accumulate(i0, TR, j0, C), epilogue(i0, int(TR), j0, C)], { step: TR })];
+    // The rows past the last full tile (a constant count, or the call's rows mod TR).
+    const left = mDim > 0 ? int(mDim % TR) : rem(m, TR);
+    const full = compare('lt', i0, sub(m, left));
+    const rest = loop('rr', left, accumulate(add(i0, ref('rr')), 1, j0, C, ref('rr')));
+    const rows: Expr = { k: 'select', cond: full, then: int(TR), otherwise: left, type: 'i32' };
     return [loop('i0', m, [when(full, accumulate(i0, TR, j0, C), [rest]), epilogue(i0, rows, j0, C)], { step: TR })];
   };
 
   const packA = (i0: Expr, R: number): Stmt =>
-    loop('p', depth, [group(Array.from({ length: R }, (_, r) => store(PA!, add(add(mul(i0, depth), mul(p, R)), r), load(A, add(add(mul(p, m), i0), r)))))]);
+    loop('p', depth, [group(Array.from({ length: R }, (_, r) => store(PA!, add(add(mul(i0, depth), mul(p, R)), r), load(A, add(add(mul(p, mMax), i0), r)))))]);
   const packB = (j0: Expr, C: number): Stmt =>
     loop('p', depth, [group(Array.from({ length: C }, (_, c) => store(PB!, add(mul(p, C), c), load(B, add(add(mul(p, n), j0), c)))))]);
 
@@ -136,7 +144,7 @@ function tiledMatmul(k: MatmulKernel, kb: KernelBuilder, params: LoweringParams)
   // Columns past the last full panel run one at a time (a 1-column panel).
   return [
     ...acc.before,
-    ...(PA ? [loop('i0', mFull, [packA(ref('i0'), TR)], { step: TR }), loop('i0', m, [packA(ref('i0'), 1)], { start: mFull })] : []),
+    ...(PA ? [loop('i0', mMax - (mMax % TR), [packA(ref('i0'), TR)], { step: TR }), loop('i0', mMax, [packA(ref('i0'), 1)], { start: mMax - (mMax % TR) })] : []),
     loop('j0', nFull, columnPanel(ref('j0'), TC), { step: TC }),
     loop('j0', n, columnPanel(ref('j0'), 1), { start: nFull }),
     ...acc.after(),

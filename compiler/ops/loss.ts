@@ -4,24 +4,21 @@
  */
 import { UserCall, applyOp, scopeOf } from '../dsl/scope.ts';
 import type { Tensor } from '../dsl/tensor.ts';
-import type { Shape } from '../ir/graph.ts';
 import { sameShape, shapeText } from '../ir/graph.ts';
 import { s } from '../ir/scalar.ts';
-import { broadcastShape, defineOp, type ShapeRule } from './registry.ts';
+import { broadcastShape, defineOp, perRow, type ShapeRule } from './registry.ts';
 
-/** B: rows of a batch; a single example (rank 0 or 1) counts as one. */
-const batchOf = (pred: Shape): number => (pred.length === 2 ? pred[0] : 1);
 const [p, y, g] = [s.arg(0), s.arg(1), s.arg(2)];
 const diff = s.sub(p, y);
 
 defineOp({
   name: 'squared_loss', kind: 'reduce', arity: 2, reduce: { axis: 'all', combine: 'sum' },
   scalar: s.mul(s.mul(diff, diff), 0.5),
-  reduceScale: ([pred]) => 1 / batchOf(pred),
+  reduceScale: ([pred]) => perRow(pred),
   shape: ([a, b]) => (sameShape(a, b) ? [] : { error: `{0} is ${shapeText(a)} but {1} is ${shapeText(b)}` }),
   // dJ/dpred = (pred − target)/B: the output layer's delta, where backpropagation starts.
   vjp: ({ node, grad, emit, constant, inputShapes }) => {
-    const scaled = emit('mul', [grad, constant(1 / batchOf(inputShapes[0]))]);
+    const scaled = emit('mul', [grad, constant(perRow(inputShapes[0]))]);
     const dPred = emit('squared_loss_grad', [node.inputs[0], node.inputs[1], scaled]);
     return [dPred, emit('neg', [dPred])];
   },
@@ -48,13 +45,13 @@ const [z, lbl, lse] = [s.arg(0), s.arg(1), s.arg(2)];
 defineOp({
   name: 'softmax_ce', kind: 'reduce', arity: 3, reduce: { axis: 'all', combine: 'sum' },
   scalar: s.mul(lbl, s.sub(lse, z)),
-  reduceScale: ([logits]) => 1 / batchOf(logits),
+  reduceScale: ([logits]) => perRow(logits),
   shape: ([a, b, l]) => (sameShape(a, b) && a.length === 2 && sameShape(l, [a[0], 1]) ? [] : { error: `{0} is ${shapeText(a)} but {1} is ${shapeText(b)}` }),
   // dJ/dz = (softmax(z)·Σ_k y_k − y)/B with softmax(z) = e^(z − l): the log-sum-exp's own
   // dependence on z is folded in here (so its input gets no gradient), exact for labels of any
   // row sum, not only distributions. dJ/dy = (l − z)/B.
   vjp: ({ node, grad, emit, constant, inputShapes }) => {
-    const scaled = emit('mul', [grad, constant(1 / batchOf(inputShapes[0]))]);
+    const scaled = emit('mul', [grad, constant(perRow(inputShapes[0]))]);
     const [logits, labels, l] = node.inputs;
     const labelSums = emit('row_sums', [labels]);
     return [emit('softmax_ce_grad', [logits, labels, l, labelSums, scaled]), emit('softmax_ce_label_grad', [logits, l, scaled]), null];
@@ -80,11 +77,11 @@ const e = s.exp(s.neg(s.abs(zz)));
 defineOp({
   name: 'sigmoid_ce', kind: 'reduce', arity: 2, reduce: { axis: 'all', combine: 'sum' },
   scalar: s.add(s.sub(s.max(zz, 0), s.mul(zz, yy)), s.log(s.add(1, e))),
-  reduceScale: ([logits]) => 1 / batchOf(logits),
+  reduceScale: ([logits]) => perRow(logits),
   shape: sameLogits,
   // dJ/dz = (σ(z) − y)/B, σ computed without overflow; dJ/dy = −z/B.
   vjp: ({ node, grad, emit, constant, inputShapes }) => {
-    const scaled = emit('mul', [grad, constant(1 / batchOf(inputShapes[0]))]);
+    const scaled = emit('mul', [grad, constant(perRow(inputShapes[0]))]);
     const [logits, labels] = node.inputs;
     return [emit('sigmoid_ce_grad', [logits, labels, scaled]), emit('neg', [emit('mul', [logits, scaled])])];
   },

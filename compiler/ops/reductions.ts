@@ -1,7 +1,7 @@
 /** Sums, and the broadcast that is their pullback. */
 import { UserCall, applyOp } from '../dsl/scope.ts';
-import type { Tensor } from '../dsl/tensor.ts';
-import { shapeText, sizeOf } from '../ir/graph.ts';
+import { Tensor } from '../dsl/tensor.ts';
+import { isBatchDim, shapeText, sizeOf } from '../ir/graph.ts';
 import { s } from '../ir/scalar.ts';
 import { broadcastKind, defineOp } from './registry.ts';
 
@@ -36,5 +36,8 @@ export function sum(x: Tensor): Tensor {
 export function mean(x: Tensor): Tensor {
   const call = new UserCall('mean');
   const total = applyOp(call, 'sum', [x], {}, `${call.nodeName('mean')}_sum`);
-  return applyOp(call, 'mul', [total, 1 / sizeOf(x.shape)]);
+  // Over a dynamic batch [B, n], size(x) = rows · n: 1/size is a factor per row, 1/n.
+  if (!isBatchDim(x.shape[0] ?? 1)) return applyOp(call, 'mul', [total, 1 / sizeOf(x.shape)]);
+  const perRows = x.scope.list.push({ op: 'batch_scale', inputs: [], attrs: { value: 1 / x.shape[1] }, shape: [], name: 'per_row', loc: call.loc });
+  return applyOp(call, 'mul', [total, new Tensor(x.scope, perRows)]);
 }

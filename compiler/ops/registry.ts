@@ -4,6 +4,7 @@
  * reductions; a kind the backends know for matmul and transpose) and its pullback.
  */
 import type { Attrs, Node, Shape } from '../ir/graph.ts';
+import { dimText, shapeText } from '../ir/graph.ts';
 import type { ScalarExpr } from '../ir/scalar.ts';
 
 export type OpKind = 'leaf' | 'elementwise' | 'reduce' | 'matmul' | 'transpose';
@@ -34,6 +35,18 @@ export interface Reduction {
  */
 export type ShapeRule = (inputs: readonly Shape[], attrs: Attrs) => Shape | { error: string };
 
+/**
+ * A constant factor, or one over the rows of a call (`perRows / rows`), for a mean over a
+ * dynamic batch: 1/B of a loss, 1/size of a `mean` over the batch.
+ */
+export type Scale = number | { readonly perRows: number };
+
+/** 1/rows of a shape whose first dimension counts the rows (one row for rank 0 or 1); dynamic for the batch dimension. */
+export function perRow(shape: Shape, factor = 1): Scale {
+  const rows = shape.length === 2 ? shape[0] : 1;
+  return rows < 0 ? { perRows: factor } : factor / rows;
+}
+
 /** What a pullback may do: build nodes in the backward graph. */
 export interface VjpContext {
   readonly node: Node;
@@ -42,7 +55,8 @@ export interface VjpContext {
   /** dJ/d(node), already of the node's shape. */
   readonly grad: number;
   emit(op: string, inputs: readonly number[], attrs?: Attrs): number;
-  constant(value: number): number;
+  /** A scalar node: a constant, or `batch_scale` for a factor per row of a dynamic batch. */
+  constant(value: Scale): number;
 }
 
 export interface OpDef {
@@ -57,8 +71,8 @@ export interface OpDef {
   readonly scalar?: ScalarExpr;
   /** reduce: which elements are combined, and how (see `Reduction`). */
   readonly reduce?: Reduction;
-  /** reduce: the constant the combined value is multiplied by, from the input shapes. */
-  readonly reduceScale?: (inputs: readonly Shape[]) => number;
+  /** reduce: the factor the combined value is multiplied by, from the input shapes. */
+  readonly reduceScale?: (inputs: readonly Shape[]) => Scale;
   /**
    * The pullback: dJ/d(input i) for each input, given dJ/d(node). Elementwise results may
    * have the output's shape even where an input was broadcast; autodiff sums them back.
@@ -99,8 +113,8 @@ export function broadcastShape(inputs: readonly Shape[]): Shape | { error: strin
   for (let i = 0; i < inputs.length; i++) {
     if (broadcastKind(inputs[i], out) === undefined) {
       const j = inputs.indexOf(out);
-      const column = out.length === 2 ? ` or a column [${out[0]},1]` : '';
-      return { error: `{${i}} is [${inputs[i].join(',')}] but {${j}} is [${out.join(',')}]; shapes must match, or one must be a scalar, a row [${out[out.length - 1]}]${column}` };
+      const column = out.length === 2 ? ` or a column [${dimText(out[0])},1]` : '';
+      return { error: `{${i}} is ${shapeText(inputs[i])} but {${j}} is ${shapeText(out)}; shapes must match, or one must be a scalar, a row [${dimText(out[out.length - 1])}]${column}` };
     }
   }
   return out;

@@ -147,8 +147,10 @@ export function splitHoldout(dataset: Dataset, fraction: number, rng: Rng): Hold
  *   of them twice.
  * - `pad`: fill the last batch up with copies of its last example; for evaluation, where
  *   the copies are discounted (see `BatchIterator.fresh`). Not for training.
+ * - `keep`: the last batch is just the n mod B examples left: for a module built with a
+ *   dynamic batch (`g.batch(max)`), which takes any rows up to B. Every example once.
  */
-export type PartialBatchPolicy = 'drop' | 'wrap' | 'pad';
+export type PartialBatchPolicy = 'drop' | 'wrap' | 'pad' | 'keep';
 
 export interface BatchIteratorOptions {
   /** Rows per batch: the model's static B. */
@@ -159,7 +161,7 @@ export interface BatchIteratorOptions {
   readonly names?: readonly string[];
 }
 
-const POLICIES: readonly PartialBatchPolicy[] = ['drop', 'wrap', 'pad'];
+const POLICIES: readonly PartialBatchPolicy[] = ['drop', 'wrap', 'pad', 'keep'];
 
 /**
  * Steps through a dataset one fixed-size batch at a time, gathering into buffers allocated
@@ -175,8 +177,16 @@ export class BatchIterator {
   readonly dataset: Dataset;
   readonly batchSize: number;
   readonly partial: PartialBatchPolicy;
-  /** The current batch: one array per name, B rows each. Overwritten by every `next()`. */
-  readonly batch: Tensors;
+  /**
+   * The current batch: one array per name, B rows each (a `keep` last batch: its rows only,
+   * for a module built with a dynamic batch). Overwritten by every `next()`.
+   */
+  get batch(): Tensors {
+    return this.fresh < this.batchSize && this.partial === 'keep' ? this.last : this.full;
+  }
+  private readonly full: Tensors;
+  /** The `keep` policy's last batch: views of the first rows of `full`. */
+  private last: Tensors = {};
   /** The dataset rows in the current batch, B of them. */
   readonly indices: Int32Array;
   /** Batches `next()` yields per epoch. */
@@ -215,7 +225,7 @@ export class BatchIterator {
       this.targets.push(batch[name]);
       this.widths.push(width);
     }
-    this.batch = batch;
+    this.full = batch;
     this.startEpoch();
   }
 
@@ -249,7 +259,12 @@ export class BatchIterator {
     this.offset = this.cursor;
     this.cursor += fresh;
     this.fresh = fresh;
-    for (let a = 0; a < this.sources.length; a++) gatherRows(this.sources[a], this.targets[a], this.widths[a], indices, 0, batchSize);
+    const rows = this.partial === 'keep' ? fresh : batchSize;
+    for (let a = 0; a < this.sources.length; a++) gatherRows(this.sources[a], this.targets[a], this.widths[a], indices, 0, rows);
+    if (rows < batchSize) {
+      const names = Object.keys(this.full);
+      this.last = Object.fromEntries(names.map((name, a) => [name, this.targets[a].subarray(0, rows * this.widths[a])]));
+    }
     return true;
   }
 }

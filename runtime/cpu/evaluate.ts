@@ -1,7 +1,8 @@
 /**
  * Whole-dataset evaluation for a model with a static batch size B: the dataset is walked in
  * row order, B rows at a time; a last partial batch is padded with copies of its last row
- * and the copies are discounted, so every row counts exactly once.
+ * and the copies are discounted, so every row counts exactly once. A model built with a
+ * dynamic batch (`g.batch(max)`) takes the last rows as they are.
  *
  * Both functions assume rows do not interact: each output row depends only on its input
  * row, and the loss is the mean over rows of a per-row term (as `squaredLoss` is).
@@ -21,13 +22,14 @@ export function evaluate<P extends TensorRecord>(model: Model<P>, params: P, dat
   const fn = 'evaluate';
   checkParams(fn, model.meta, params);
   const { batchSize, names } = modelBatching(fn, model.meta, data);
-  const batches = new BatchIterator(data, { batchSize, partial: 'pad', names });
+  // A module with a dynamic batch takes the last rows as they are; else they are padded.
+  const batches = new BatchIterator(data, { batchSize, partial: model.meta.batch ? 'keep' : 'pad', names });
   let total = 0;
   while (batches.next()) {
     const loss = model.loss(params, batches.batch);
     const fresh = batches.fresh;
-    if (fresh === batchSize) {
-      total += loss * batchSize;
+    if (fresh === batchSize || model.meta.batch) {
+      total += loss * fresh;
       continue;
     }
     // Only the last batch gets here: measure the padding row alone and take it out.
@@ -58,11 +60,13 @@ export function predict<P extends TensorRecord>(model: Model<P>, params: P, data
   }
   const width = sizeOfShape(shape.slice(1));
   const result = new Float32Array(data.count * width);
-  const batches = new BatchIterator(data, { batchSize, partial: 'pad', names });
+  const keep = model.meta.batch !== undefined;
+  const batches = new BatchIterator(data, { batchSize, partial: keep ? 'keep' : 'pad', names });
   while (batches.next()) {
     const out = (model.forward(params, batches.batch) as Record<string, unknown>)[outputName];
-    if (!(out instanceof Float32Array) || out.length !== batchSize * width) {
-      throw new Error(`${fn}: forward did not return a Float32Array of ${batchSize * width} elements for '${outputName}'`);
+    const rows = keep ? batches.fresh : batchSize;
+    if (!(out instanceof Float32Array) || out.length !== rows * width) {
+      throw new Error(`${fn}: forward did not return a Float32Array of ${rows * width} elements for '${outputName}'`);
     }
     const base = batches.offset * width;
     const n = batches.fresh * width;

@@ -100,8 +100,11 @@ export interface MinibatchSgdOptions {
   readonly epochs: number;
   /** Seeds the per-epoch shuffles; default 0. */
   readonly seed?: number;
-  /** The last n mod B examples of an epoch: `drop` (default) or `wrap`; see PartialBatchPolicy. */
-  readonly partial?: 'drop' | 'wrap';
+  /**
+   * The last n mod B examples of an epoch: `drop` (the default for a fixed batch), `wrap`, or
+   * `keep` (the default for a module with a dynamic batch); see PartialBatchPolicy.
+   */
+  readonly partial?: 'drop' | 'wrap' | 'keep';
   /**
    * Called after each epoch with the 1-based epoch and the mean of that epoch's batch
    * losses, each taken before its update (a running estimate, not a re-evaluation after
@@ -147,12 +150,16 @@ export function minibatchSgd<P extends TensorRecord>(model: Model<P>, params: P,
   const rng = new Rng(checkSeed(fn, options.seed));
   const onEpoch = checkCallback(fn, 'onEpoch', options.onEpoch);
   const onStep = checkCallback(fn, 'onStep', options.onStep);
-  const partial = options.partial ?? 'drop';
-  if (partial !== 'drop' && partial !== 'wrap') throw new RangeError(`${fn}: partial must be 'drop' or 'wrap', got ${String(partial)}`);
+  // A module with a dynamic batch trains on the last rows of an epoch too, as they are.
+  const partial = options.partial ?? (model.meta.batch ? 'keep' : 'drop');
+  if (partial !== 'drop' && partial !== 'wrap' && partial !== 'keep') throw new RangeError(`${fn}: partial must be 'drop', 'wrap' or 'keep', got ${String(partial)}`);
+  if (partial === 'keep' && !model.meta.batch) {
+    throw new RangeError(`${fn}: partial 'keep' needs a model built with a dynamic batch (g.batch(max)); model '${model.meta.name}' has a fixed batch`);
+  }
   checkParams(fn, model.meta, params);
   const state = optimizerState(fn, model, options.state);
   const { batchSize, names } = modelBatching(fn, model.meta, data);
-  if (data.count < batchSize) {
+  if (data.count < batchSize && partial !== 'keep') {
     throw new Error(
       `${fn}: the dataset has ${data.count} examples but model '${model.meta.name}' takes batches of ${batchSize}; ` +
         `each batch is drawn without replacement, so it needs at least ${batchSize} examples`,

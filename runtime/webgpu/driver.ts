@@ -7,7 +7,7 @@
  * cannot change what the call computes.
  */
 import type { GpuDataset, GpuForwardModel, GpuModel, GpuModuleTables, GpuTrainingTables, OptimizerState, Spec, Tensors } from '../module.ts';
-import { checkFinite, checkRate, describe, rejectedStep, take, takeState } from '../checks.ts';
+import { checkFinite, checkRate, describe, rejectedStep, rowsOf, take, takeState } from '../checks.ts';
 
 // WebGPU flag values (spec constants), so the driver needs no globals beyond the device.
 const STORAGE = 0x80, UNIFORM = 0x40, COPY_SRC = 0x04, COPY_DST = 0x08, MAP_READ = 0x01;
@@ -100,22 +100,40 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
    * (writeBuffer copies its data when called) when no earlier call is still to run, else
    * copied, and uploaded when the call runs after the calls before it.
    */
-  const call = <T>(fn: string, inputs: unknown, spec: Spec, kernels: readonly number[], reads: readonly Range[], done: (v: Float32Array) => T, before?: () => void, taken?: Float32Array[]) => {
+  const call = <T>(
+    fn: string, inputs: unknown, spec: Spec, kernels: readonly number[], reads: (rows: number) => readonly Range[], done: (v: Float32Array, rows: number) => T,
+    before?: () => void, taken?: Float32Array[],
+  ) => {
     alive(fn);
     const arrays = take(fn, 'inputs', inputs, spec, t.allInputs);
     taken?.push(...arrays);
+    // Over a dynamic batch, the call's rows (and 1/rows) go into the uniform with the inputs.
+    const rows = t.rows ? rowsOf(fn, arrays, spec) : 0;
+    const send = (list: readonly Float32Array[]) => {
+      upload(buffers.inputs!, spec, list);
+      if (t.rows) writeRows(rows);
+    };
     const now = pending === 0;
-    if (now) upload(buffers.inputs!, spec, arrays);
+    if (now) send(arrays);
     const later = now ? [] : arrays.map((a) => a.slice());
     return serial(async () => {
       alive(fn);
       before?.();
-      if (!now) upload(buffers.inputs!, spec, later);
+      if (!now) send(later);
       const encoder = device.createCommandEncoder();
       dispatch(encoder, kernels);
-      return done(await submit(fn, encoder, reads));
+      return done(await submit(fn, encoder, reads(rows)), rows);
     });
   };
+  /** The uniform's rows (u32) and 1/rows (f32) for the next dispatches. */
+  const writeRows = (rows: number) => {
+    const words = new ArrayBuffer(8);
+    new Uint32Array(words, 0, 1)[0] = rows;
+    new Float32Array(words, 4, 1)[0] = 1 / rows;
+    device.queue.writeBuffer(buffers.hyper!, t.rows!.at * 4, words);
+  };
+  /** A spec at the call's rows: values over a dynamic batch hold that many rows. */
+  const atRows = (spec: Spec, rows: number): Spec => spec.map((s) => (s[4] ? [s[0], rows * s[4], s[2], s[3], s[4]] as const : s));
 
   const model: GpuForwardModel = {
     // async: a bad argument rejects the promise, like every other call, instead of throwing.
@@ -130,7 +148,7 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
       alive('getParams');
       return unpack(t.params, await submit('getParams', device.createCommandEncoder(), ranges(buffers.params!, t.params)));
     }),
-    forward: async (inputs) => call('forward', inputs, t.forwardInputs, t.forward, ranges(buffers.arena!, t.outputs), (v) => unpack(t.outputs, v)),
+    forward: async (inputs) => call('forward', inputs, t.forwardInputs, t.forward, (rows) => ranges(buffers.arena!, atRows(t.outputs, rows)), (v, rows) => unpack(atRows(t.outputs, rows), v)),
     destroy() {
       if (destroyed) return;
       destroyed = true;
@@ -178,13 +196,13 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
       return rejectedStep(fn, status, inputs, spec, undefined, learningRate);
     };
     return {
-      loss: async (inputs) => call('loss', inputs, tr.trainInputs, tr.entries.loss, [lossRange], (v) => v[0]!),
-      gradient: async (inputs) => call('gradient', inputs, tr.trainInputs, tr.entries.gradient, [lossRange, ...ranges(buffers.grads!, tr.grads)],
+      loss: async (inputs) => call('loss', inputs, tr.trainInputs, tr.entries.loss, () => [lossRange], (v) => v[0]!),
+      gradient: async (inputs) => call('gradient', inputs, tr.trainInputs, tr.entries.gradient, () => [lossRange, ...ranges(buffers.grads!, tr.grads)],
         (v) => ({ loss: v[0]!, grads: unpack(tr.grads, v, 1) })),
       async trainStep(inputs, learningRate) {
         checkRate(learningRate);
         const taken: Float32Array[] = [];
-        return call('trainStep', inputs, tr.trainInputs, tr.entries.train, [lossRange, statusRange], (v) => {
+        return call('trainStep', inputs, tr.trainInputs, tr.entries.train, () => [lossRange, statusRange], (v) => {
           const rejected = rejection('trainStep', v[1]!, learningRate, taken, tr.trainInputs);
           if (rejected) throw rejected;
           return v[0]!;
@@ -261,6 +279,8 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
           owned.push(stepTable);
         }
         device.queue.writeBuffer(stepTable, 0, table);
+        // A dataset's mini-batches are whole: the largest batch's rows each.
+        if (t.rows) writeRows(tr.batch);
         const encoder = device.createCommandEncoder();
         for (let s = 0; s < count; s++) {
           encoder.copyBufferToBuffer(stepTable, s * 16, buffers.hyper!, 0, 16);

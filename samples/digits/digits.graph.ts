@@ -5,12 +5,12 @@
  */
 import { graph, adam, affine, softmax, softmaxCrossEntropy, tanh } from 'gradc';
 
-/** Rows per call: every entry point takes exactly this many (see train.ts for the rest). */
-const BATCH = 32;
-
 export default graph('digits', (g) => {
-  const x = g.input('x', [BATCH, 64]);
-  const y = g.input('y', [BATCH, 10]);
+  // Any number of rows from 1 to 32 a call: mini-batches of 32, the last one of an epoch
+  // as it comes, and single digits.
+  const B = g.batch(32);
+  const x = g.input('x', [B, 64]);
+  const y = g.input('y', [B, 10]);
   const h = tanh(affine(x, g.param('W1', [64, 32]), g.param('b1', [32])));
   const z = affine(h, g.param('W2', [32, 10]), g.param('b2', [10]));
   g.output('probs', softmax(z));

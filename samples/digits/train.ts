@@ -19,8 +19,8 @@ export interface TrainedDigits {
 
 /**
  * Mini-batch Adam over the training rows, the held-out loss after every epoch. Each epoch
- * visits the rows in a fresh random order in whole batches; the last n mod B rows of that
- * order wait for a later epoch (a different few each time), as the graph takes B rows a call.
+ * visits every row once, in a fresh random order, 32 at a time; the last n mod 32 rows are a
+ * smaller batch of their own (the graph's batch is dynamic).
  */
 export function trainDigits(model: Model, data: DigitsData, onEpoch?: (report: EpochReport) => void): TrainedDigits {
   const params = model.initParams(TRAINING.initSeed);
@@ -43,8 +43,7 @@ export interface Predictions {
 }
 
 /**
- * Every row of `set`, B at a time. The graph takes exactly B rows, so `predict` fills the
- * last, partial batch up with copies of its last row and keeps only the real rows' outputs:
+ * Every row of `set`, 32 at a time and the rest as they are (the graph's batch is dynamic):
  * rows never interact, so each row's probabilities are those it gets in any batch.
  */
 export function predictDigits(model: Model, params: Tensors, set: Dataset): Predictions {

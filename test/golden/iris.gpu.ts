@@ -4,7 +4,7 @@
 import { createGpuModel } from 'gradc/runtime/webgpu';
 import type { GpuModel as Model, GpuModuleTables } from 'gradc/module';
 
-/** The graph's name and hash, the gradc that built it, the shape of every input, param and output (row-major), and the optimizer. */
+/** The graph's name and hash, the gradc that built it, the shape of every input, param and output (row-major), the optimizer. */
 export const meta = {
   name: "iris",
   hash: "8217ca43d791",

@@ -17,11 +17,12 @@ const describe = (v) => v === null ? "null" : typeof v === "object" ? v.construc
 const show = (v) => typeof v === "string" ? JSON.stringify(v) : String(v);
 const has = (record, name) => Object.prototype.hasOwnProperty.call(record, name);
 const named = (spec, name) => spec.some((s) => s[0] === name);
-function checkArray(fn, what, [name, length, shape], v) {
+function checkArray(fn, what, [name, length, shape, , width], v) {
   const verb = v instanceof Float32Array ? "have" : "be a Float32Array of";
-  const wanted = `${fn}: ${what}.${name} must ${verb} shape ${shape} (${length} values)`;
+  const values = width ? `1 to ${length / width} rows of ${width} values` : `${length} values`;
+  const wanted = `${fn}: ${what}.${name} must ${verb} shape ${shape} (${values})`;
   if (!(v instanceof Float32Array)) throw new TypeError(`${wanted}, got ${v === void 0 ? "nothing" : describe(v)}`);
-  if (v.length !== length) throw new RangeError(`${wanted}, got ${v.length} values`);
+  if (width ? v.length % width !== 0 || v.length === 0 || v.length > length : v.length !== length) throw new RangeError(`${wanted}, got ${v.length} values`);
   return v;
 }
 function take(fn, what, record, required, allowed) {

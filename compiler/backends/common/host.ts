@@ -5,7 +5,7 @@
  * generator), which are embedded as text so the modules import nothing.
  */
 import type { Graph, InitKind } from '../../ir/graph.ts';
-import { sizeOf } from '../../ir/graph.ts';
+import { dimMax, isBatchDim, sizeOf } from '../../ir/graph.ts';
 import { entryOf, type ModulePlan } from '../../kernels/plan.ts';
 import { commentText, numberLiteral, propertyKey, shapeLabel } from './text.ts';
 import { docBlock, functionText, recordTypeText, listText, type FunctionSpec } from './ts.ts';
@@ -32,9 +32,11 @@ export function metaText(plan: ModulePlan, info: ModuleInfo, declare: boolean): 
   const ro = declare ? 'readonly ' : '';
   const sep = declare ? ';' : ',';
   const record = (key: string, list: readonly { name: string; id: number }[]) =>
-    listText(`${ro}${key}: { `, list.map((r) => `${ro}${propertyKey(r.name)}: ${ro}[${g.nodes[r.id].shape.join(', ')}]`), ` }${sep}`, '  ', sep);
+    listText(`${ro}${key}: { `, list.map((r) => `${ro}${propertyKey(r.name)}: ${ro}[${g.nodes[r.id].shape.map(dimMax).join(', ')}]`), ` }${sep}`, '  ', sep);
+  const batched = (list: readonly { name: string; id: number }[]) => list.filter((r) => isBatchDim(g.nodes[r.id].shape[0] ?? 1)).map((r) => JSON.stringify(r.name)).join(', ');
   const opt = plan.optimizer;
-  const docs = "/** The graph's name and hash, the gradc that built it, the shape of every input, param and output (row-major), and the optimizer. */";
+  const extras = [...(opt ? ['the optimizer'] : []), ...(g.batch === undefined ? [] : ['the dynamic batch (its largest, and what it spans)'])];
+  const docs = `/** The graph's name and hash, the gradc that built it, the shape of every input, param and output (row-major)${extras.length ? `, ${extras.join(', ')}` : ''}. */`;
   return [
     docs,
     declare ? 'export declare const meta: {' : 'export const meta = {',
@@ -45,6 +47,7 @@ export function metaText(plan: ModulePlan, info: ModuleInfo, declare: boolean): 
     ...record('params', g.params),
     ...record('outputs', g.outputs),
     ...(opt ? [`  ${ro}optimizer: { ${ro}name: ${JSON.stringify(opt.name)}${sep} ${ro}slots: ${ro}[${opt.slots.map((s) => JSON.stringify(s)).join(', ')}] }${sep}`] : []),
+    ...(g.batch === undefined ? [] : [`  ${ro}batch: { ${ro}max: ${g.batch}${sep} ${ro}inputs: ${ro}[${batched(g.inputs)}]${sep} ${ro}outputs: ${ro}[${batched(g.outputs)}] }${sep}`]),
     declare ? '};' : '} as const;',
   ];
 }
@@ -130,7 +133,9 @@ export function specRows(plan: ModulePlan, list: readonly { name: string; id: nu
   const g = plan.graph;
   return list.map((r) => {
     const at = plan.memory.place.get(r.id)!;
-    return `[${JSON.stringify(r.name)}, ${sizeOf(g.nodes[r.id].shape)}, ${JSON.stringify(shapeLabel(g.nodes[r.id].shape))}, ${at.offset}]`;
+    const shape = g.nodes[r.id].shape;
+    const width = isBatchDim(shape[0] ?? 1) ? `, ${shape[1]}` : '';
+    return `[${JSON.stringify(r.name)}, ${sizeOf(shape)}, ${JSON.stringify(shapeLabel(shape))}, ${at.offset}${width}]`;
   });
 }
 
@@ -236,6 +241,6 @@ export function usedHelpers(helpers: string, code: string): string {
 
 /** Identifiers the shared host code declares: generated names must avoid them. */
 export const HOST_NAMES = ['Spec', 'describe', 'show', 'take', 'checkArray', 'has', 'named', 'checkFinite', 'checkRate', 'checkSeed', 'makeRng', 'fillNormal',
-  'firstNonFinite', 'takeState', 'checkDisjoint', 'rejectedStep', 'SLOTS', 'DISJOINT', 'status',
+  'firstNonFinite', 'takeState', 'checkDisjoint', 'rejectedStep', 'rowsOf', 'SLOTS', 'DISJOINT', 'status', 'rows', 'invRows',
   'PARAMS', 'FORWARD_INPUTS', 'TRAIN_INPUTS', 'ALL_INPUTS', 'meta', 'initParams', 'forward', 'loss', 'gradient', 'trainStep',
   'initOptimizerState', 'Params', 'ForwardInputs', 'Outputs', 'TrainInputs', 'Gradient', 'OptimizerState'];

@@ -2,6 +2,7 @@
  * Text helpers shared by the backends. Everything that puts a user-influenced string into
  * generated code goes through here: identifiers are checked, comments are escaped.
  */
+import { shapeText } from '../../ir/graph.ts';
 import { numberKey } from '../../ir/scalar.ts';
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -46,4 +47,5 @@ export function numberLiteral(v: number): string {
 }
 
 /** A shape as `[64,4]`, for comments and messages. */
-export const shapeLabel = (shape: readonly number[]): string => `[${shape.join(',')}]`;
+/** A shape in generated text: `[64,4]`, or `[B≤64,4]` over a dynamic batch. */
+export const shapeLabel = shapeText;

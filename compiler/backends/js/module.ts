@@ -15,7 +15,7 @@ import {
   checkHelpers, HOST_NAMES, apiTypes, entryDoc, header, initHelpers, initParamsFunction, metaText, specTables, usedHelpers, type ModuleInfo,
 } from '../common/host.ts';
 import { Namer, propertyKey, shapeLabel } from '../common/text.ts';
-import { sizeOf } from '../../ir/graph.ts';
+import { isBatchDim, sizeOf } from '../../ir/graph.ts';
 import { constText, functionText, joinBlocks, listText, type FunctionSpec } from '../common/ts.ts';
 import { printExpr } from '../common/cstyle.ts';
 import { JS_SYNTAX, renderJsKernel } from './render.ts';
@@ -68,14 +68,25 @@ function emitJsModule(module: LoweredModule, kernels: readonly string[][], names
     const text = printExpr(fromScalar(sc.expr, [ref('learningRate', 'f32'), ref('t', 'f32')]), JS_SYNTAX);
     return [sc.name, text === 'learningRate' ? { text } : { text: namer.take('step_', sc.name), init: text }];
   }));
-  const scalarFor = (s: LaunchScalar): string => (s.k === 'const' ? String(s.value) : s.k === 'count' ? 't' : stepScalars.get(s.name)!.text);
+  const scalarFor = (s: LaunchScalar): string => {
+    switch (s.k) {
+      case 'const': return String(s.value);
+      case 'count': return 't';
+      case 'rows': case 'invRows': return s.k;
+      case 'step': return stepScalars.get(s.name)!.text;
+    }
+  };
   const call = (l: Launch) => `${names[l.kernel]}(${[...l.bind.map(arrayFor), ...l.scalars.map(scalarFor)].join(', ')});`;
   const entryOfModule = (name: EntryName) => module.entries.find((e) => e.name === name)!;
 
   /** Reads and checks params and inputs once, binding what the entry uses (every one, for a train step) to locals. */
   const readArgs = (fn: string, entry: EntryName, inputsSpec: string, train = false) => {
-    const used = new Set(entryOfModule(entry).launches.flatMap((l) => l.bind.flatMap((s) => (s.node === undefined ? [] : [s.node]))));
-    const bind = (ids: readonly number[], locals: Map<number, string>) => ids.map((id) => (used.has(id) || train ? locals.get(id)! : '')).join(', ');
+    const { launches } = entryOfModule(entry);
+    const used = new Set(launches.flatMap((l) => l.bind.flatMap((s) => (s.node === undefined ? [] : [s.node]))));
+    // A dynamic batch's rows come from every input the entry reads.
+    const batch = g.batch !== undefined;
+    const bind = (ids: readonly number[], locals: Map<number, string>) => ids.map((id) => (used.has(id) || train || batch ? locals.get(id)! : '')).join(', ');
+    const usesInvRows = launches.some((l) => l.scalars.some((s) => s.k === 'invRows'));
     const paramNames = bind(g.params.map((r) => r.id), paramLocal);
     const inputs = g.inputs.filter((r) => entryOf(plan, entry)!.inputs.includes(r.name));
     const inputNames = bind(inputs.map((r) => r.id), inputLocal);
@@ -84,6 +95,7 @@ function emitJsModule(module: LoweredModule, kernels: readonly string[][], names
       `const [${paramNames}] = take('${fn}', 'params', params, PARAMS, PARAMS);`,
       ...(train ? [`checkFinite('${fn}', 'params', [${paramNames}], PARAMS);`] : []),
       `const [${inputNames}] = take('${fn}', 'inputs', inputs, ${inputsSpec}, ALL_INPUTS);`,
+      ...(batch ? [`const rows = rowsOf('${fn}', [${inputNames}], ${inputsSpec});`, ...(usesInvRows ? ['const invRows = 1 / rows;'] : [])] : []),
       ...(train && slots.length ? [`const { t, arrays: [${stateNames.join(', ')}] } = takeState('${fn}', state, SLOTS, PARAMS);`] : []),
       ...(train ? [
         ...listText(`checkDisjoint('${fn}', [`, [paramNames, inputNames, ...stateNames.map((s) => s.slice(1, -1))], '], DISJOINT);'),
@@ -109,7 +121,8 @@ function emitJsModule(module: LoweredModule, kernels: readonly string[][], names
       ...launches.slice(verifyAfter).map(call),
     ];
   };
-  const fresh = (id: number) => `${views.get(id)}.slice()`;
+  // A value over a dynamic batch: only the call's rows.
+  const fresh = (id: number) => (isBatchDim(g.nodes[id].shape[0] ?? 1) ? `${views.get(id)}.slice(0, rows * ${g.nodes[id].shape[1]})` : `${views.get(id)}.slice()`);
   const lossValue = () => `${views.get(g.loss!)}[0]!`;
   const paramsArg = { name: 'params', type: 'Params' };
   const reads = (e: EntryName) => entryOf(plan, e)?.inputs ?? [];

@@ -10,6 +10,7 @@
  */
 import { GradcError } from '../../errors.ts';
 import type { Graph } from '../../ir/graph.ts';
+import { dimMax } from '../../ir/graph.ts';
 import type { BufferParam, LoweredKernel } from '../../lowering/lir.ts';
 import type { LoweredModule, LoweringParams } from '../../lowering/lower.ts';
 import { fromScalar, ref } from '../../lowering/lir.ts';
@@ -118,7 +119,17 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
   const stateSlots = slots.length;
   // The uniform holds the per-step scalars and t, the step's number: 16 bytes.
   if (opt && opt.scalars.length > 3) throw new Error(`internal: optimizer ${opt.name} has more than 3 per-step scalars`);
-  const hyperFields = opt ? [...opt.scalars.map((sc) => sc.name), 't'] : [];
+  // Then, over a dynamic batch, the call's rows and 1/rows, from the uniform's second 16 bytes
+  // when the first hold the step's (the driver writes them at each call).
+  const stepFields = opt ? [...opt.scalars.map((sc) => sc.name), 't'] : [];
+  const rowsAt = g.batch === undefined ? undefined : stepFields.length ? 4 : 0;
+  const hyperFields: [string, string][] = [
+    ...stepFields.map((name): [string, string] => [name, 'f32']),
+    ...(rowsAt === undefined ? [] : [
+      ...Array.from({ length: rowsAt - stepFields.length }, (_, i): [string, string] => [`pad${i}`, 'f32']),
+      ['rows', 'u32'], ['invRows', 'f32'],
+    ] as [string, string][]),
+  ];
 
   const shared = new Map<string, { length: number; vector?: 4 }>();
   for (const k of module.kernels) {
@@ -128,7 +139,7 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
   const declarations = [...BINDINGS, ...slots.map((_, s) => ({ variable: `state${s}`, buffer: `state${s}`, access: 'read_write' }))]
     .flatMap((b, i) => {
       if (!used.has(i)) return [];
-      if (b.access === 'uniform') return [`struct Hyper { ${hyperFields.map((name) => `${name}: f32`).join(', ')} }`, `@group(0) @binding(${i}) var<uniform> hyper: Hyper;`];
+      if (b.access === 'uniform') return [`struct Hyper { ${hyperFields.map(([name, type]) => `${name}: ${type}`).join(', ')} }`, `@group(0) @binding(${i}) var<uniform> hyper: Hyper;`];
       return [`@group(0) @binding(${i}) var<storage, ${b.access}> ${b.variable}: array<f32>;`];
     });
   const regionLines = [...plan.memory.place].filter(([, p]) => p.region === 'arena')
@@ -152,7 +163,8 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
   const spec = (key: string, list: readonly { name: string; id: number }[], indent = '  ') => listText(`${key}: [`, specRows(plan, list), '],', indent);
   const inputsOf = (names: readonly string[]) => g.inputs.filter((r) => names.includes(r.name));
   const regions = { params: sizes.param, inputs: sizes.input, arena: sizes.arena, grads: sizes.grad, scratch: scratch.size };
-  const buffers = { ...regions, ...(opt ? { hyper: 4, status: 1 } : {}), ...Object.fromEntries(slots.map((_, s) => [`state${s}`, sizes.param])) };
+  const hyper = hyperFields.length ? { hyper: Math.ceil(hyperFields.length / 4) * 4 } : {};
+  const buffers = { ...regions, ...hyper, ...(opt ? { status: 1 } : {}), ...Object.fromEntries(slots.map((_, s) => [`state${s}`, sizes.param])) };
   const bindingBuffers = [...BINDINGS.map((b) => b.buffer), ...slots.map((_, s) => `state${s}`)];
   const training = (): string[] => {
     if (!opt || g.loss === undefined) return [];
@@ -186,6 +198,7 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
     ...module.kernels.map((k, i) => `    [${JSON.stringify(names[i])}, ${k.grid!.workgroups.join(', ')}, [${bindingsOf(k, stateSlots).join(', ')}]],`),
     '  ],',
     `  forward: [${entry('forward').join(', ')}],`,
+    ...(rowsAt === undefined ? [] : [`  // A dynamic batch: its largest, and where the call's rows go in the uniform (floats).`, `  rows: { max: ${g.batch}, at: ${rowsAt} },`]),
     ...spec('params', g.params),
     ...spec('forwardInputs', inputsOf(entryOf(plan, 'forward')!.inputs)),
     ...spec('allInputs', g.inputs),
@@ -250,7 +263,7 @@ function templateLiteral(text: string): string {
 }
 
 function batchOf(g: Graph): number {
-  const firsts = g.inputs.map((r) => g.nodes[r.id].shape).map((s) => (s.length === 2 ? s[0] : -1));
+  const firsts = g.inputs.map((r) => g.nodes[r.id].shape).map((s) => (s.length === 2 ? dimMax(s[0]) : -1));
   return firsts.length > 0 && firsts.every((b) => b === firsts[0] && b > 0) ? firsts[0] : 0;
 }
 
