@@ -19,6 +19,8 @@ import { float, fromScalar, let_, load, mul, ref, shareSubtrees, store } from '.
 import { simplifyBody } from './simplify.ts';
 import { lowerGpuKernel, type GpuParams } from './gpu.ts';
 import { lowerSerialKernel } from './serial.ts';
+import { lowerSimdKernel } from './simd.ts';
+import { approximateMath } from './math.ts';
 import { lowerUpdate } from './update.ts';
 
 export interface LoweringParams {
@@ -33,6 +35,13 @@ export interface LoweringParams {
    * launch covers every param (wasm, GPU); otherwise each param is its own array (JS).
    */
   readonly contiguousParams: boolean;
+  /**
+   * Serial kernels in f32x4 vectors (`simd.ts`; `tile` is then in floats, its columns a
+   * multiple of 4); absent: scalar loops (`serial.ts`).
+   */
+  readonly vector?: 4;
+  /** The target has no exp or log: they become the approximations of `math.ts`. */
+  readonly approximateMath?: boolean;
   readonly gpu?: GpuParams;
 }
 
@@ -79,8 +88,14 @@ export function lowerModule(plan: ModulePlan, params: LoweringParams): LoweredMo
 }
 
 function lowerKernel(k: Kernel, plan: ModulePlan, params: LoweringParams): LoweredKernel[] {
-  const made = params.parallel === 'gpu' ? lowerGpuKernel(k, plan, params) : [lowerSerialKernel(k, plan, params)];
-  return made.map((lk: LoweredKernel) => ({ ...lk, body: simplifyBody(lk.body) }));
+  const made = params.parallel === 'gpu' ? lowerGpuKernel(k, plan, params)
+    : [params.vector ? lowerSimdKernel(k, plan, params) : lowerSerialKernel(k, plan, params)];
+  return made.map((lk: LoweredKernel) => ({ ...lk, body: finishBody(lk.body, params) }));
+}
+
+/** What every lowered body goes through last: math the target lacks, then folding. */
+export function finishBody(body: readonly Stmt[], params: LoweringParams): Stmt[] {
+  return simplifyBody(params.approximateMath ? approximateMath(body) : body);
 }
 
 /**

@@ -8,12 +8,12 @@
  */
 import { sizeOf } from '../ir/graph.ts';
 import type { ModulePlan } from '../kernels/plan.ts';
-import type { LoweredKernel, Slot, Stmt } from './lir.ts';
-import { fromScalar, int, let_, load, ref, shareSubtrees, store } from './lir.ts';
+import type { Expr, LoweredKernel, Slot, Stmt } from './lir.ts';
+import { fromScalar, int, let_, load, loop, ref, shareSubtrees, store } from './lir.ts';
 import type { Launch, LaunchScalar, LoweringParams } from './lower.ts';
-import { KernelBuilder } from './lower.ts';
+import { finishBody, KernelBuilder } from './lower.ts';
 import { elementLoop } from './gpu.ts';
-import { simplifyBody } from './simplify.ts';
+import { vectorizeStmts } from './simd.ts';
 
 export interface LoweredUpdate {
   /** The launches of one update step, given how to intern a kernel into the module. */
@@ -33,15 +33,19 @@ export function lowerUpdate(plan: ModulePlan, params: LoweringParams): LoweredUp
   const state = opt.slots.map((name, i) => kb.region(`s_${name}`, 'read_write', regionSlot('state', i)));
   const n = whole ? int(length) : kb.scalar('n', 'i32');
   const scalars = opt.scalars.map((sc) => kb.scalar(sc.name, 'f32'));
-  const body = elementLoop(params, kb, n, whole ? length : undefined, (i): Stmt[] => {
+  const element = (i: Expr): Stmt[] => {
     const values = [p, grad, ...state].map((buf, k) => ref(`v${k}`, 'f32'));
     const reads = [p, grad, ...state].map((buf, k) => let_(`v${k}`, load(buf, i)));
     const args = [...values, ...scalars];
     const shared = shareSubtrees([fromScalar(opt.param, args), ...opt.state.map((e) => fromScalar(e, args))], () => kb.temp());
     return [...reads, ...shared.lets, ...[p, ...state].map((buf, k) => store(buf, i, shared.exprs[k]))];
-  });
+  };
+  // One block is a whole number of vectors (regions are ALIGN-aligned): no scalar tail.
+  const body = whole && params.vector
+    ? [loop('i', length, vectorizeStmts(element(ref('i')), [], (i) => i.k === 'ref' && i.name === 'i').stmts, { step: params.vector })]
+    : elementLoop(params, kb, n, whole ? length : undefined, element);
   const doc = [`${opt.name} update: ${opt.doc}, for ${whole ? 'every param at once' : 'one param'}${opt.slots.length ? ` (state: ${opt.slots.join(', ')})` : ''}`];
-  const kernel = kb.finish(opt.name, doc, simplifyBody(body), kb.grid());
+  const kernel = kb.finish(opt.name, doc, finishBody(body, params), kb.grid());
   const stepScalars: LaunchScalar[] = opt.scalars.map((sc) => ({ k: 'step', name: sc.name }));
   return {
     launches: (intern) => {

@@ -7,17 +7,17 @@
  */
 import { checkJsArena } from '../../dsl/limits.ts';
 import type { Slot } from '../../lowering/lir.ts';
-import { fromScalar, ref } from '../../lowering/lir.ts';
 import type { Launch, LaunchScalar, LoweredModule, LoweringParams } from '../../lowering/lower.ts';
 import { entryOf, type EntryName } from '../../kernels/plan.ts';
 import type { Backend, EmittedFile } from '../backend.ts';
 import {
-  CHECK_HELPERS, HOST_NAMES, apiTypes, entryDoc, header, initHelpers, initParamsFunction, metaText, specTables, usedHelpers, type ModuleInfo,
+  CHECK_HELPERS, HOST_NAMES, apiTypes, header, initHelpers, initParamsFunction, metaText, specTables, usedHelpers, type ModuleInfo,
 } from '../common/host.ts';
-import { Namer, propertyKey, shapeLabel } from '../common/text.ts';
-import { constText, functionText, joinBlocks, listText, type FunctionSpec } from '../common/ts.ts';
-import { printExpr } from '../common/cstyle.ts';
-import { JS_SYNTAX, renderJsKernel } from './render.ts';
+import { cpuDeclarations, cpuEntryFunctions } from '../common/cpu-entries.ts';
+import { Namer, shapeLabel } from '../common/text.ts';
+import { constText, functionText, joinBlocks } from '../common/ts.ts';
+import { stepScalarText } from '../common/js-syntax.ts';
+import { renderJsKernel } from './render.ts';
 
 /** Register tiles of 4×4 float64 accumulators; rows of 512 floats and more are packed. */
 export const JS_LOWERING: LoweringParams = { parallel: 'serial', tile: { rows: 4, cols: 4 }, packRows: 512, contiguousParams: false };
@@ -59,12 +59,12 @@ function emitJsModule(module: LoweredModule, kernels: readonly string[][], names
     const id = slot.node!;
     return paramLocal.get(id) ?? inputLocal.get(id) ?? views.get(id) ?? fail(`no array for ${g.nodes[id].name}`);
   };
-  const scalarFor = (s: LaunchScalar): string => (s.k === 'const' ? String(s.value) : stepScalar(module, s.name));
+  const scalarFor = (s: LaunchScalar): string => (s.k === 'const' ? String(s.value) : stepScalarText(plan, s.name));
   const call = (l: Launch) => `${names[l.kernel]}(${[...l.bind.map(arrayFor), ...l.scalars.map(scalarFor)].join(', ')});`;
   const launches = (name: EntryName) => module.entries.find((e) => e.name === name)!.launches;
 
   /** Reads and checks params and inputs once, binding what the entry uses to locals. */
-  const prologue = (fn: string, entry: EntryName, inputsSpec: string, checkParams = false): string[] => {
+  const prologue = (fn: string, entry: EntryName, inputsSpec: string, checkParams: boolean): string[] => {
     const used = new Set(launches(entry).flatMap((l) => l.bind.flatMap((s) => (s.node === undefined ? [] : [s.node]))));
     const bind = (ids: readonly number[], locals: Map<number, string>) => ids.map((id) => (used.has(id) || checkParams ? locals.get(id)! : '')).join(', ');
     const paramNames = bind(g.params.map((r) => r.id), paramLocal);
@@ -76,39 +76,11 @@ function emitJsModule(module: LoweredModule, kernels: readonly string[][], names
       ...launches(entry).map(call),
     ];
   };
-  const fresh = (id: number) => `${views.get(id)}.slice()`;
-  const lossValue = () => `${views.get(g.loss!)}[0]!`;
-  const paramsArg = { name: 'params', type: 'Params' };
-  const reads = (e: EntryName) => entryOf(plan, e)?.inputs ?? [];
-
-  const entryFns: FunctionSpec[] = [{
-    name: 'forward', exported: true, params: [paramsArg, { name: 'inputs', type: 'ForwardInputs' }], returns: 'Outputs',
-    doc: entryDoc(plan, info, `Evaluates the outputs (${g.outputs.map((o) => o.name).join(', ')}) for one batch. Returns fresh arrays.`, reads('forward')),
-    body: [...prologue('forward', 'forward', 'FORWARD_INPUTS'), ...listText('return { ', g.outputs.map((o) => `${propertyKey(o.name)}: ${fresh(o.id)}`), ' };')],
-  }];
-  if (plan.optimizer) {
-    const train = { name: 'inputs', type: 'TrainInputs' };
-    entryFns.push(
-      {
-        name: 'loss', exported: true, params: [paramsArg, train], returns: 'number',
-        doc: entryDoc(plan, info, 'The loss J for one batch.', reads('loss')),
-        body: [...prologue('loss', 'loss', 'TRAIN_INPUTS'), `return ${lossValue()};`],
-      },
-      {
-        name: 'gradient', exported: true, params: [paramsArg, train], returns: 'Gradient',
-        doc: entryDoc(plan, info, 'The loss J and its gradient dJ/dparam for every param, by backpropagation. Returns fresh arrays.', reads('gradient')),
-        body: [
-          ...prologue('gradient', 'gradient', 'TRAIN_INPUTS'),
-          ...listText(`return { loss: ${lossValue()}, grads: { `, (g.grads ?? []).map((r) => `${propertyKey(r.name)}: ${fresh(r.id)}`), ' } };'),
-        ],
-      },
-      {
-        name: 'trainStep', exported: true, params: [paramsArg, train, { name: 'learningRate', type: 'number' }], returns: 'number',
-        doc: entryDoc(plan, info, `One ${plan.optimizer.name} step in place (${plan.optimizer.doc}, α the learning rate): the gradient's kernels, then the update of every param. Arguments are checked before anything runs, so a failed call changes nothing. Returns the loss before the update.`, reads('train')),
-        body: ['checkRate(learningRate);', ...prologue('trainStep', 'train', 'TRAIN_INPUTS', true), `return ${lossValue()};`],
-      },
-    );
-  }
+  const entryFns = cpuEntryFunctions(plan, info, {
+    run: prologue,
+    fresh: (id) => `${views.get(id)}.slice()`,
+    loss: () => `${views.get(g.loss!)}[0]!`,
+  });
 
   const top = header(`${g.name}.ts`, g, info, 'the JS module');
   const memoryLines = [
@@ -128,19 +100,13 @@ function emitJsModule(module: LoweredModule, kernels: readonly string[][], names
     [usedHelpers(`${CHECK_HELPERS}\n\n${initHelpers(g)}`, code.flat().join('\n'))],
     ...code,
   ]);
-  const dts = joinBlocks([top, metaText(g, true), ...apiTypes(plan), initParamsFunction(plan, info, true), ...entryFns.map((f) => functionText(f, true))]);
+  const dts = cpuDeclarations(plan, info, top, entryFns);
   return [
     { name: `${g.name}.ts`, contents: ts },
     // esbuild drops comments: the header goes back on as a banner; the .ts keeps the docs.
     { name: `${g.name}.js`, ts: { source: ts, banner: top.join('\n') } },
     { name: `${g.name}.d.ts`, contents: dts },
   ];
-}
-
-/** The JS expression of an optimizer's per-step scalar, from `learningRate` (and the step count). */
-function stepScalar(module: LoweredModule, name: string): string {
-  const def = module.plan.optimizer!.scalars.find((s) => s.name === name)!;
-  return printExpr(fromScalar(def.expr, [ref('learningRate', 'f32'), ref('t', 'f32')]), JS_SYNTAX);
 }
 
 function fail(message: string): never {
