@@ -56,30 +56,37 @@ export function lowerSimdKernel(k: Kernel, plan: ModulePlan, params: LoweringPar
  */
 export function vectorizeStmts(stmts: readonly Stmt[], exprs: readonly Expr[], advances: (index: Expr) => boolean): { stmts: Stmt[]; exprs: Expr[] } {
   const local = new Set<string>();
+  // Index arithmetic stays scalar: an i32 let (a shared index) is judged by what it binds.
+  const indices = new Map<string, Expr>();
+  const along = (i: Expr) => advances(i.k === 'ref' && indices.has(i.name) ? indices.get(i.name)! : i);
   const memo = new Map<Expr, Expr>();
   const vec = (e: Expr): Expr => {
     const hit = memo.get(e);
     if (hit) return hit;
     let out: Expr;
     if (isVector(e.type)) out = e;
-    else if (e.k === 'load') out = advances(e.index) ? load(e.buf, e.index, 'f32x4') : splat(e);
+    else if (e.k === 'load') out = along(e.index) ? load(e.buf, e.index, 'f32x4') : splat(e);
     else if (e.k === 'ref') out = local.has(e.name) ? ref(e.name, 'f32x4') : splat(e);
     else if (e.k === 'num') out = numLike(e.value, 'f32x4');
     else if (e.k === 'compare') out = { ...e, a: vec(e.a), b: vec(e.b), type: 'boolx4' };
     else if (e.type === 'f32') out = { ...mapChildren(e, vec), type: 'f32x4' } as Expr;
-    else throw new Error(`internal: cannot vectorize a ${e.type} ${e.k}`);
+    else throw new Error(`internal: cannot vectorize a ${e.type} ${e.k}: ${exprKey(e)}`);
     memo.set(e, out);
     return out;
   };
   const out = stmts.map((st): Stmt => {
     switch (st.k) {
       case 'let': {
+        if (st.value.type === 'i32') {
+          indices.set(st.name, st.value);
+          return st;
+        }
         const value = vec(st.value);
         local.add(st.name);
         return { ...st, value };
       }
       case 'store':
-        if (!advances(st.index)) throw new Error(`internal: a vectorized store to ${st.buf} at an index that does not advance by lane`);
+        if (!along(st.index)) throw new Error(`internal: a vectorized store to ${st.buf} at an index that does not advance by lane`);
         return { ...st, value: vec(st.value) };
       default: throw new Error(`internal: cannot vectorize a ${st.k} statement`);
     }
