@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import wabtInit from 'wabt';
 import { compile } from '../compiler/compile.ts';
+import { WIDTH } from '../compiler/backends/common/ts.ts';
 import { add, affine, graph, matmul, mean, mul, relu, sigmoid, squaredLoss, sub, sum, tanh, type GraphDef } from '../compiler/index.ts';
 import { finiteDifferenceGradient, referenceLoss, referenceOutputs, worstError } from './support/finite-differences.ts';
 import { buildModule, randomArray, randomInputs, type Arrays, type GeneratedModule } from './support/module.ts';
@@ -152,6 +153,15 @@ describe('the wasm binary and its text', () => {
         const assembled = parsed.toBinary({}).buffer;
         parsed.destroy();
         expect(Buffer.from(assembled).equals(Buffer.from(bytes)), `${def.name}${forwardOnly ? ' (forward only)' : ''}: wabt's bytes`).toBe(true);
+      }
+    }
+  });
+
+  it('every generated line fits the line width', () => {
+    for (const def of defs) {
+      for (const f of compile(def, { targets: ['wasm'] }).files) {
+        const long = f.contents.split('\n').filter((l) => l.length > WIDTH);
+        expect(long, f.name).toEqual([]);
       }
     }
   });

@@ -9,16 +9,17 @@ export type Command =
   | { name: 'inspect'; file: string; forwardOnly: boolean };
 
 export const HELP = {
-  main: `gradc — compile a static neural-network graph into specialized JS and WGSL modules
+  main: `gradc — compile a static neural-network graph into specialized JS, WebAssembly and WGSL modules
 
 Usage:
-  gradc build <graph-file...> --out <dir> [--target js,wgsl] [--forward-only] [--check | --watch]
+  gradc build <graph-file...> --out <dir> [--target js,wasm,wgsl] [--forward-only] [--check | --watch]
   gradc inspect <graph-file> [--forward-only]
   gradc --help | --version
 
 Commands:
   build     differentiate, optimize and emit <dir>/<name>.ts, .js and .d.ts for each graph
-            (with --target wgsl also <name>.wgsl and the WebGPU host <name>.gpu.ts/.js/.d.ts)
+            (with --target wgsl also <name>.wgsl and the WebGPU host <name>.gpu.ts/.js/.d.ts;
+            with --target wasm <name>.wat and the WebAssembly module <name>.wasm.ts/.js/.d.ts)
   inspect   print the forward IR, the optimized forward+backward IR and the kernels
 
 Options:
@@ -33,11 +34,13 @@ Examples:
 Each graph file is a TS or JS module whose default export is graph('name', g => …).
 Writes <dir>/<name>.ts, <dir>/<name>.js and <dir>/<name>.d.ts (target js), and
 <dir>/<name>.wgsl with the WebGPU host <dir>/<name>.gpu.ts, .gpu.js, .gpu.d.ts (target
-wgsl); nothing is written unless every graph builds.
+wgsl), and <dir>/<name>.wat with the WebAssembly module <dir>/<name>.wasm.ts, .wasm.js,
+.wasm.d.ts (target wasm: the JS module's API, kernels in SIMD); nothing is written unless
+every graph builds.
 
 Options:
   --out <dir>        output folder (required)
-  --target <list>    comma-separated targets: js, wgsl (default: js)
+  --target <list>    comma-separated targets: js, wgsl, wasm (default: js)
   --forward-only     emit forward only; the graph needs no loss
   --check            write nothing; exit 1 if the files in <dir> differ from a fresh build
   --watch            rebuild when a graph file or anything it imports changes; keeps going after errors
@@ -45,7 +48,7 @@ Options:
 
 Examples:
   gradc build samples/*/*.graph.ts --out samples/.gen
-  gradc build model.graph.ts --out generated --target js,wgsl
+  gradc build model.graph.ts --out generated --target js,wasm,wgsl
   gradc build model.graph.ts --out generated --check
   gradc build model.graph.ts --out generated --watch
 `,

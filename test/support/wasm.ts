@@ -32,7 +32,7 @@ export function loadWasmGenerated<T>(code: string): T {
 }
 
 /** The binary embedded in a generated `.wasm.ts`/`.wasm.js`. */
-export function embeddedBytes(code: string): Uint8Array {
+export function embeddedBytes(code: string): Uint8Array<ArrayBuffer> {
   const m = /const WASM = `([^`]*)`/.exec(code);
   if (!m) throw new Error('no embedded WASM in the module');
   return Uint8Array.from(Buffer.from(m[1].replace(/\s+/g, ''), 'base64'));

@@ -27,10 +27,12 @@ export function cpuEntryFunctions(plan: ModulePlan, info: ModuleInfo, hooks: Cpu
   const g = plan.graph;
   const paramsArg = { name: 'params', type: 'Params' };
   const reads = (e: EntryName) => entryOf(plan, e)?.inputs ?? [];
+  // A list as body lines: measured where it will stand, indented by the function body's 2 spaces.
+  const bodyList = (open: string, items: readonly string[], close: string) => listText(open, items, close, '  ').map((l) => l.slice(2));
   const fns: FunctionSpec[] = [{
     name: 'forward', exported: true, params: [paramsArg, { name: 'inputs', type: 'ForwardInputs' }], returns: 'Outputs',
     doc: entryDoc(plan, info, `Evaluates the outputs (${g.outputs.map((o) => o.name).join(', ')}) for one batch. Returns fresh arrays.`, reads('forward')),
-    body: [...hooks.run('forward', 'forward', 'FORWARD_INPUTS', false), ...listText('return { ', g.outputs.map((o) => `${propertyKey(o.name)}: ${hooks.fresh(o.id)}`), ' };')],
+    body: [...hooks.run('forward', 'forward', 'FORWARD_INPUTS', false), ...bodyList('return { ', g.outputs.map((o) => `${propertyKey(o.name)}: ${hooks.fresh(o.id)}`), ' };')],
   }];
   if (plan.optimizer) {
     const train = { name: 'inputs', type: 'TrainInputs' };
@@ -45,7 +47,7 @@ export function cpuEntryFunctions(plan: ModulePlan, info: ModuleInfo, hooks: Cpu
         doc: entryDoc(plan, info, 'The loss J and its gradient dJ/dparam for every param, by backpropagation. Returns fresh arrays.', reads('gradient')),
         body: [
           ...hooks.run('gradient', 'gradient', 'TRAIN_INPUTS', false),
-          ...listText(`return { loss: ${hooks.loss()}, grads: { `, (g.grads ?? []).map((r) => `${propertyKey(r.name)}: ${hooks.fresh(r.id)}`), ' } };'),
+          ...bodyList(`return { loss: ${hooks.loss()}, grads: { `, (g.grads ?? []).map((r) => `${propertyKey(r.name)}: ${hooks.fresh(r.id)}`), ' } };'),
         ],
       },
       {

@@ -196,7 +196,7 @@ function signatures(m: WasmModule): { types: string[]; typeOf: number[] } {
   return { types, typeOf };
 }
 
-export function encodeModule(m: WasmModule): Uint8Array {
+export function encodeModule(m: WasmModule): Uint8Array<ArrayBuffer> {
   const b = new Bytes();
   b.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
   const { types, typeOf } = signatures(m);
