@@ -33,7 +33,7 @@ import type { ModulePlan } from '../kernels/plan.ts';
 import type { ScalarExpr } from '../ir/scalar.ts';
 import type { Expr, LoweredKernel, Stmt } from './lir.ts';
 import {
-  LANES, add, assign, exprKey, group, int, isVector, lane, let_, load, loop, mapChildren, mul, numLike, ref, splat, store, typed, var_,
+  LANES, add, assign, exprKey, group, int, isVector, lane, let_, load, loop, mapChildren, mapExpr, mul, numLike, ref, splat, store, typed, var_,
 } from './lir.ts';
 import type { Element, KernelBuilder, LoweringParams } from './lower.ts';
 import { KernelBuilder as Builder, combine, elementBody, identityOf, kernelDoc, rowsAndColumns, scaled } from './lower.ts';
@@ -48,24 +48,28 @@ export function lowerSimdKernel(k: Kernel, plan: ModulePlan, params: LoweringPar
 
 /**
  * Statements computing one element, turned into statements computing `LANES` consecutive
- * ones: a load at an index for which `advances` holds (it steps by one per lane) becomes a
- * vector load, any other load is read once and splat, f32 names not declared by `stmts`
- * (hoisted scalar reads, kernel scalars) and numbers are splat, and every operation becomes
- * its vector form. Stores must be at advancing indices. `exprs` (reduction terms) are turned
- * alike, in the same scope.
+ * ones: loads and stores must be at indices for which `advances` holds (they step by one per
+ * lane; i32 lets, shared index arithmetic, are seen through) and become vector loads and
+ * stores; f32 names not declared by `stmts` (hoisted scalar reads, kernel scalars) and
+ * numbers are splat, and every operation becomes its vector form. `exprs` (reduction terms)
+ * are turned alike, in the same scope.
  */
 export function vectorizeStmts(stmts: readonly Stmt[], exprs: readonly Expr[], advances: (index: Expr) => boolean): { stmts: Stmt[]; exprs: Expr[] } {
   const local = new Set<string>();
   // Index arithmetic stays scalar: an i32 let (a shared index) is judged by what it binds.
   const indices = new Map<string, Expr>();
-  const along = (i: Expr) => advances(i.k === 'ref' && indices.has(i.name) ? indices.get(i.name)! : i);
+  const expand = (i: Expr) => mapExpr(i, (x) => (x.k === 'ref' && indices.has(x.name) ? indices.get(x.name)! : x));
+  const along = (i: Expr) => advances(expand(i));
   const memo = new Map<Expr, Expr>();
   const vec = (e: Expr): Expr => {
     const hit = memo.get(e);
     if (hit) return hit;
     let out: Expr;
     if (isVector(e.type)) out = e;
-    else if (e.k === 'load') out = along(e.index) ? load(e.buf, e.index, 'f32x4') : splat(e);
+    else if (e.k === 'load') {
+      if (!along(e.index)) throw new Error(`internal: a vectorized load of ${e.buf} at an index that does not advance by lane`);
+      out = load(e.buf, e.index, 'f32x4');
+    }
     else if (e.k === 'ref') out = local.has(e.name) ? ref(e.name, 'f32x4') : splat(e);
     else if (e.k === 'num') out = numLike(e.value, 'f32x4');
     else if (e.k === 'compare') out = { ...e, a: vec(e.a), b: vec(e.b), type: 'boolx4' };
@@ -78,7 +82,7 @@ export function vectorizeStmts(stmts: readonly Stmt[], exprs: readonly Expr[], a
     switch (st.k) {
       case 'let': {
         if (st.value.type === 'i32') {
-          indices.set(st.name, st.value);
+          indices.set(st.name, expand(st.value));
           return st;
         }
         const value = vec(st.value);
