@@ -43,6 +43,47 @@ interface Row {
   readonly spec: NetSpec;
   readonly mode: Mode;
   readonly t: Record<Name, Timing>;
+  /** The wasm module's copies per step (arguments in, updated params out), measured alone. */
+  readonly copyMs: number;
+}
+
+/**
+ * What the wasm module's copying costs per step, measured on its own: `Float32Array.set` of
+ * every param and input into a WebAssembly memory, and for a train step every param back out,
+ * as the module's entry points do (median of rounds of ~50 ms).
+ */
+function measureCopies(spec: NetSpec, mode: Mode): number {
+  const sizes = { params: paramNames(spec).map((n, i) => (n.startsWith('W') ? spec.widths[(i >> 1)] * spec.widths[(i >> 1) + 1] : spec.widths[(i >> 1) + 1])), inputs: [spec.batch * spec.widths[0], ...(mode === 'train' ? [spec.batch * spec.widths.at(-1)!] : [])] };
+  const all = [...sizes.params, ...sizes.inputs];
+  const total = all.reduce((a, b) => a + b, 0);
+  const heap = new Float32Array(new WebAssembly.Memory({ initial: Math.ceil((total * 4) / 65536) + 1 }).buffer);
+  const arrays = all.map((n, i) => randomArray(n, i + 11));
+  const params = arrays.slice(0, sizes.params.length);
+  const once = () => {
+    let at = 0;
+    for (const a of arrays) {
+      heap.set(a, at);
+      at += a.length;
+    }
+    if (mode === 'train') {
+      at = 0;
+      for (const p of params) {
+        p.set(heap.subarray(at, at + p.length));
+        at += p.length;
+      }
+    }
+  };
+  const samples: number[] = [];
+  for (let r = 0; r < 7; r++) {
+    let n = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < 50) {
+      once();
+      n++;
+    }
+    samples.push((performance.now() - t0) / n);
+  }
+  return median(samples);
 }
 
 interface BuildTime {
@@ -116,6 +157,15 @@ function resultsTable(rows: readonly Row[]): string {
       ratio(r.t.gradc.medianMs / r.t.wasm.medianMs),
     ]),
     ['l', 'l', ...CONTENDERS.map(() => 'r' as const), 'r', 'r', 'r', 'r', 'r'],
+  );
+}
+
+/** The wasm module's copies against its step. */
+function copiesTable(rows: readonly Row[]): string {
+  return table(
+    ['network', 'mode', 'copies µs', 'wasm step µs', 'share'],
+    rows.map((r) => [r.spec.id, r.mode, us(r.copyMs), us(r.t.wasm.medianMs), pct(r.copyMs / r.t.wasm.medianMs)]),
+    ['l', 'l', 'r', 'r', 'r'],
   );
 }
 
@@ -320,7 +370,7 @@ async function benchNetwork(spec: NetSpec, options: TimingOptions): Promise<Row[
       const after = tfMemory().numTensors;
       if (after !== before) throw new Error(`bench: ${spec.id} ${mode}: tfjs leaks tensors (${before} before timing, ${after} after)`);
       const t = Object.fromEntries(timings.map((x) => [x.name, x])) as Record<Name, Timing>;
-      rows.push({ spec, mode, t });
+      rows.push({ spec, mode, t, copyMs: measureCopies(spec, mode) });
       console.log(
         `${spec.id} ${mode.padEnd(7)} ${CONTENDERS.map((c) => `${LABEL[c]} ${us(t[c].medianMs)} µs (${t[c].samples.length}×${t[c].stepsPerSample}, ±${pct(t[c].relSpread)})`).join('  ')}  [${((performance.now() - t2) / 1000).toFixed(1)} s]`,
       );
@@ -395,6 +445,11 @@ async function main(): Promise<void> {
     'GFLOP/s of every contender:',
     '',
     gflopsTable(rows),
+    '',
+    'The wasm module copies the caller\'s params and inputs into its memory on every call, and a train step\'s',
+    'updated params back out; those copies alone (`Float32Array.set` of the same arrays, measured apart), against the step:',
+    '',
+    copiesTable(rows),
     '',
     ...(build ? [`S2 build: \`gradc build bench/graphs/s2.graph.ts\` as a whole process (\`node dist/cli.js\`), median of ${build.runsMs.length}: **${(build.medianMs / 1000).toFixed(2)} s**.`, ''] : []),
     'Targets:',

@@ -254,12 +254,12 @@ function vectorMatmul(original: MatmulKernel, kb: KernelBuilder, params: Lowerin
   const biasBuf = bias === undefined ? undefined : kb.buffer(k.args[bias].node, 'read');
 
   // op(A)[i0 + r][p], for a tile of R rows (packed panels hold only full tiles).
-  const aAt = (i0: Expr, R: number, r: number): Expr =>
+  const aAt = (i0: Expr, R: number, r: number, p: Expr): Expr =>
     PA && R === TR ? load(PA, add(add(mul(i0, depth), mul(p, TR)), r)) : transA ? load(A, add(add(mul(p, m), i0), r)) : load(A, add(mul(add(i0, r), depth), p));
   // op(B)[p][j0 + c .. + 4] as a vector of a block (from its panel where packed), or op(B)[p][j] alone.
-  const bVector = (blk: Block, c: number): Expr =>
+  const bVector = (blk: Block, c: number, p: Expr): Expr =>
     PB ? load(PB, add(mul(p, blk.width), c), 'f32x4') : load(B, transB ? add(add(blk.j0, c), p) : add(add(mul(p, n), blk.j0), c), 'f32x4');
-  const bScalar = (j: Expr): Expr => load(B, transB ? add(mul(j, depth), p) : add(mul(p, n), j));
+  const bScalar = (j: Expr, p: Expr): Expr => load(B, transB ? add(mul(j, depth), p) : add(mul(p, n), j));
 
   const micro = (i0: Expr, R: number, blk: Block): Stmt[] => {
     const vector = blk.width >= LANES;
@@ -276,8 +276,17 @@ function vectorMatmul(original: MatmulKernel, kb: KernelBuilder, params: Lowerin
       if (!biasBuf) return numLike(0, type);
       return vector ? load(biasBuf, add(blk.j0, v * LANES), 'f32x4') : load(biasBuf, blk.j0);
     };
-    const operandA = (r: number) => (vector ? splat(aAt(i0, R, r)) : aAt(i0, R, r));
-    const operandB = (v: number) => (vector ? bVector(blk, v * LANES) : bScalar(blk.j0));
+    const operandA = (r: number, p: Expr) => (vector ? splat(aAt(i0, R, r, p)) : aAt(i0, R, r, p));
+    const operandB = (v: number, p: Expr) => (vector ? bVector(blk, v * LANES, p) : bScalar(blk.j0, p));
+    // One step of the inner dimension: broadcast A, load B, multiply-add every accumulator.
+    const step = (p: Expr): Stmt[] => [
+      group(vecsOf((v) => let_(`b${v}`, operandB(v, p)))),
+      ...rowsOf((r) => group([
+        let_(`a${r}`, operandA(r, p)),
+        ...vecsOf((v) => assign(cell(r, v), typed('add', ref(cell(r, v), type), typed('mul', ref(`a${r}`, type), ref(`b${v}`, type))))),
+      ])),
+    ];
+
     const epilogue = rowsOf((r) => vecsOf((v) => {
       const { stmts, terms } = laneBody(k, kb, el(r, v), vector, ref(cell(r, v), type));
       return [...stmts, ...acc.add(terms, el(r, v))];
@@ -285,13 +294,7 @@ function vectorMatmul(original: MatmulKernel, kb: KernelBuilder, params: Lowerin
     return [
       group(vecsOf((v) => let_(`init${v}`, start(v)))),
       ...rowsOf((r) => group(vecsOf((v) => var_(cell(r, v), ref(`init${v}`, type))))),
-      loop('p', depth, [
-        group(vecsOf((v) => let_(`b${v}`, operandB(v)))),
-        ...rowsOf((r) => group([
-          let_(`a${r}`, operandA(r)),
-          ...vecsOf((v) => assign(cell(r, v), typed('add', ref(cell(r, v), type), typed('mul', ref(`a${r}`, type), ref(`b${v}`, type))))),
-        ])),
-      ]),
+      loop('p', depth, step(p)),
       ...epilogue,
     ];
   };
