@@ -6,7 +6,7 @@
  */
 import type { EntryName, ModulePlan } from '../../kernels/plan.ts';
 import { entryOf } from '../../kernels/plan.ts';
-import { apiTypes, entryDoc, initParamsFunction, metaText, type ModuleInfo } from './host.ts';
+import { CHECK_HELPERS, apiTypes, entryDoc, initHelpers, initParamsFunction, metaText, specTables, usedHelpers, type ModuleInfo } from './host.ts';
 import { propertyKey } from './text.ts';
 import { functionText, joinBlocks, listText, type FunctionSpec } from './ts.ts';
 
@@ -60,7 +60,22 @@ export function cpuEntryFunctions(plan: ModulePlan, info: ModuleInfo, hooks: Cpu
   return fns;
 }
 
-/** A CPU module's `.d.ts`: the same for every such target. */
-export function cpuDeclarations(plan: ModulePlan, info: ModuleInfo, top: readonly string[], entries: readonly FunctionSpec[]): string {
-  return joinBlocks([top, metaText(plan.graph, true), ...apiTypes(plan), initParamsFunction(plan, info, true), ...entries.map((f) => functionText(f, true))]);
+/**
+ * A CPU module's `.ts` and `.d.ts`: the header `top`, `meta`, the records, the spec tables,
+ * the shared helpers the code uses, the target's own `code` (its memory and kernels), then
+ * `initParams` and the entry points. The declarations are the same for every such target.
+ */
+export function cpuModuleText(plan: ModulePlan, info: ModuleInfo, top: readonly string[], code: readonly (readonly string[])[], entries: readonly FunctionSpec[]): { ts: string; dts: string } {
+  const g = plan.graph;
+  const body = [...code, initParamsFunction(plan, info), ...entries.map((f) => functionText(f))];
+  const ts = joinBlocks([
+    top,
+    metaText(g, false),
+    ...apiTypes(plan),
+    specTables(plan),
+    [usedHelpers(`${CHECK_HELPERS}\n\n${initHelpers(g)}`, body.flat().join('\n'))],
+    ...body,
+  ]);
+  const dts = joinBlocks([top, metaText(g, true), ...apiTypes(plan), initParamsFunction(plan, info, true), ...entries.map((f) => functionText(f, true))]);
+  return { ts, dts };
 }

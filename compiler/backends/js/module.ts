@@ -10,12 +10,10 @@ import type { Slot } from '../../lowering/lir.ts';
 import type { Launch, LaunchScalar, LoweredModule, LoweringParams } from '../../lowering/lower.ts';
 import { entryOf, type EntryName } from '../../kernels/plan.ts';
 import type { Backend, EmittedFile } from '../backend.ts';
-import {
-  CHECK_HELPERS, HOST_NAMES, apiTypes, header, initHelpers, initParamsFunction, metaText, specTables, usedHelpers, type ModuleInfo,
-} from '../common/host.ts';
-import { cpuDeclarations, cpuEntryFunctions } from '../common/cpu-entries.ts';
+import { HOST_NAMES, header, type ModuleInfo } from '../common/host.ts';
+import { cpuEntryFunctions, cpuModuleText } from '../common/cpu-entries.ts';
 import { Namer, shapeLabel } from '../common/text.ts';
-import { constText, functionText, joinBlocks } from '../common/ts.ts';
+import { constText } from '../common/ts.ts';
 import { stepScalarText } from '../common/js-syntax.ts';
 import { renderJsKernel } from './render.ts';
 
@@ -91,16 +89,7 @@ function emitJsModule(module: LoweredModule, kernels: readonly string[][], names
     ...viewLines,
     ...[...scratch].map(([name, s]) => `const ${name} = new ${s.accumulate ? 'Float64Array' : 'Float32Array'}(${s.length}); // kernel scratch`),
   ];
-  const code = [memoryLines, ...kernels, initParamsFunction(plan, info), ...entryFns.map((f) => functionText(f))];
-  const ts = joinBlocks([
-    top,
-    metaText(g, false),
-    ...apiTypes(plan),
-    specTables(plan),
-    [usedHelpers(`${CHECK_HELPERS}\n\n${initHelpers(g)}`, code.flat().join('\n'))],
-    ...code,
-  ]);
-  const dts = cpuDeclarations(plan, info, top, entryFns);
+  const { ts, dts } = cpuModuleText(plan, info, top, [memoryLines, ...kernels], entryFns);
   return [
     { name: `${g.name}.ts`, contents: ts },
     // esbuild drops comments: the header goes back on as a banner; the .ts keeps the docs.

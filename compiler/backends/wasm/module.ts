@@ -17,11 +17,11 @@ import type { EntryName } from '../../kernels/plan.ts';
 import type { BufferParam, LoweredKernel, Slot } from '../../lowering/lir.ts';
 import type { Launch, LoweredModule, LoweringParams } from '../../lowering/lower.ts';
 import type { Backend, EmittedFile } from '../backend.ts';
-import { cpuDeclarations, cpuEntryFunctions } from '../common/cpu-entries.ts';
-import { CHECK_HELPERS, apiTypes, header, initHelpers, initParamsFunction, metaText, specTables, usedHelpers, type ModuleInfo } from '../common/host.ts';
+import { cpuEntryFunctions, cpuModuleText } from '../common/cpu-entries.ts';
+import { header, type ModuleInfo } from '../common/host.ts';
 import { stepScalarText } from '../common/js-syntax.ts';
 import { commentText, shapeLabel } from '../common/text.ts';
-import { constText, docBlock, functionText, joinBlocks } from '../common/ts.ts';
+import { constText, docBlock } from '../common/ts.ts';
 import { encodeModule, printWat, type Instr, type WasmFunction, type WasmModule } from './instructions.ts';
 import { renderWasmKernel } from './render.ts';
 
@@ -221,19 +221,11 @@ function emitWasmModule(module: LoweredModule, kernels: readonly WasmFunction[],
     '}',
   ];
   const top = header(`${g.name}.wasm.ts`, g, info, 'the WebAssembly module');
-  const code = [kernelsType, instantiate, ...(plan.optimizer ? [copyOut] : []), initParamsFunction(plan, info), ...entryFns.map((f) => functionText(f))];
-  const ts = joinBlocks([
-    top,
-    metaText(g, false),
-    ...apiTypes(plan),
-    specTables(plan),
-    [usedHelpers(`${CHECK_HELPERS}\n\n${initHelpers(g)}`, code.flat().join('\n'))],
-    ...code,
-  ]);
+  const { ts, dts } = cpuModuleText(plan, info, top, [kernelsType, instantiate, ...(plan.optimizer ? [copyOut] : [])], entryFns);
   return [
     { name: `${g.name}.wat`, contents: printWat(wasm) },
     { name: `${g.name}.wasm.ts`, contents: ts },
     { name: `${g.name}.wasm.js`, ts: { source: ts, banner: top.join('\n') } },
-    { name: `${g.name}.wasm.d.ts`, contents: cpuDeclarations(plan, info, top, entryFns) },
+    { name: `${g.name}.wasm.d.ts`, contents: dts },
   ];
 }
