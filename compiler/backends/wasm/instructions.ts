@@ -7,6 +7,8 @@
  * in the text and by depth in the binary.
  */
 
+import { commentText } from '../common/text.ts';
+
 export type ValType = 'i32' | 'f32' | 'v128';
 
 /** Immediate kinds: what follows an opcode. */
@@ -330,14 +332,14 @@ export function printWat(m: WasmModule): string {
   const { types, typeOf } = signatures(m);
   const typeText = (t: string) => (t ? ` (param ${t})` : '');
   const lines = [
-    ...m.header.map((h) => `;; ${h}`),
+    ...m.header.map((h) => `;; ${commentText(h)}`),
     '(module',
     ...types.map((t, i) => `  (type $t${i} (func${typeText(t)}))`),
     `  (memory (export "memory") ${m.pages})`,
   ];
   const names = { func: (i: number) => m.functions[i].name };
   m.functions.forEach((f, fi) => {
-    lines.push('', ...f.doc.map((d) => `  ;; ${d}`));
+    lines.push('', ...f.doc.map((d) => `  ;; ${commentText(d)}`));
     const params = f.params.map((p) => ` (param ${id(p.name)} ${p.type})`).join('');
     lines.push(`  (func ${id(f.name)}${f.export ? ` (export ${JSON.stringify(f.export)})` : ''} (type $t${typeOf[fi]})${params}`);
     const locals = f.locals.map((l) => `(local ${id(l.name)} ${l.type})`);
@@ -345,7 +347,7 @@ export function printWat(m: WasmModule): string {
     let depth = 2;
     for (const ins of f.body) {
       if (ins.op === 'end' || ins.op === 'else') depth--;
-      lines.push(`${'  '.repeat(depth)}${ins.op === ';;' ? `;; ${ins.text}` : instrText(ins, f, names)}`);
+      lines.push(`${'  '.repeat(depth)}${ins.op === ';;' ? `;; ${commentText(ins.text!)}` : instrText(ins, f, names)}`);
       if (ins.op === 'block' || ins.op === 'loop' || ins.op === 'if' || ins.op === 'else') depth++;
     }
     lines.push('  )');
