@@ -15,7 +15,7 @@ import type { Combine } from '../ops/registry.ts';
 import { COMBINES } from '../ops/registry.ts';
 import { describeKernel } from './describe.ts';
 import type { BufferParam, Expr, Grid, LoweredKernel, ScalarParam, Scratch, Slot, Stmt } from './lir.ts';
-import { float, fromScalar, let_, load, mul, ref, shareSubtrees, store } from './lir.ts';
+import { LANES, assign, float, fromScalar, int, isVector, lane, let_, load, loop, mul, ref, shareSubtrees, splat, store, var_ } from './lir.ts';
 import { simplifyBody } from './simplify.ts';
 import { lowerGpuKernel, type GpuParams } from './gpu.ts';
 import { lowerSerialKernel } from './serial.ts';
@@ -215,6 +215,55 @@ export function elementBody(k: Kernel, kb: KernelBuilder, el: Element, acc?: Exp
   const shared = shareSubtrees(exprs, () => kb.temp());
   const stores = k.stores.map((st, i) => store(kb.buffer(st.node, 'write'), el.flat, shared.exprs[i]));
   return { stmts: [...shared.lets, ...stores], terms: shared.exprs.slice(k.stores.length) };
+}
+
+/** Where each reduction of a kernel accumulates while its elements are visited. */
+export interface Accumulators {
+  readonly before: Stmt[];
+  /** Folds one element's terms in: scalars, or (vectorized kernels) vectors of four consecutive columns. */
+  add(terms: readonly Expr[], el: Element): Stmt[];
+  /** The finished values, stored (called last, so outputs come last among the kernel's buffers). */
+  after(): Stmt[];
+}
+
+/**
+ * The accumulators of a kernel's reductions. To a scalar: a local (and, with `vector`, a
+ * vector local joined with it at the end). Down the rows (one value per column) or within
+ * rows: a scratch row or column, updated element by element; a vector term (lanes along the
+ * columns) updates four columns of a column sum at once, or adds its lanes' total to its row.
+ */
+export function accumulators(k: Kernel, kb: KernelBuilder, rows: number, cols: number, vector = false): Accumulators {
+  const before: Stmt[] = [];
+  const finish: (() => Stmt)[] = [];
+  const adders = k.reductions.map((r, i) => {
+    const out = () => kb.buffer(r.node, 'write');
+    const fold = (a: Expr, b: Expr) => combine(r.combine, a, b);
+    if (r.axis === 'all') {
+      const [vs, ss] = [ref(`rv${i}`, 'f32x4'), ref(`r${i}`, 'f32')];
+      if (vector) before.push(var_(`rv${i}`, splat(identityOf(r.combine))));
+      before.push(var_(`r${i}`, identityOf(r.combine)));
+      finish.push(() => store(out(), int(0), scaled(vector ? fold(combineLanes(r.combine, vs), ss) : ss, r.scale)));
+      return (term: Expr) => (isVector(term.type) ? assign(`rv${i}`, fold(vs, term)) : assign(`r${i}`, fold(ss, term)));
+    }
+    const length = r.axis === 'overRows' ? cols : rows;
+    const acc = kb.scratchArray(`acc${i}`, length, true);
+    const z = ref(`z${i}`);
+    before.push(loop(`z${i}`, length, [store(acc, z, identityOf(r.combine))]));
+    finish.push(() => loop(`z${i}`, length, [store(out(), z, scaled(load(acc, z), r.scale))]));
+    return (term: Expr, el: Element) => {
+      const at = r.axis === 'overRows' ? el.col : el.row;
+      if (!isVector(term.type)) return store(acc, at, fold(load(acc, at), term));
+      if (r.axis === 'overRows') return store(acc, at, fold(load(acc, at, 'f32x4'), term));
+      return store(acc, at, fold(load(acc, at), combineLanes(r.combine, term)));
+    };
+  });
+  return { before, after: () => finish.map((f) => f()), add: (terms, el) => terms.map((t, i) => adders[i](t, el)) };
+}
+
+/** The lanes of a vector combined into one value: (v₀ ⊕ v₁) ⊕ (v₂ ⊕ v₃). */
+export function combineLanes(c: Combine, v: Expr): Expr {
+  const lanes = Array.from({ length: LANES }, (_, i) => lane(v, i));
+  return combine(c, combine(c, lanes[0], lanes[1]), combine(c, lanes[2], lanes[3]));
 }
 
 /** `a ⊕ b` for a reduction's combine. */

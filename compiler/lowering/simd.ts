@@ -33,10 +33,10 @@ import type { ModulePlan } from '../kernels/plan.ts';
 import type { ScalarExpr } from '../ir/scalar.ts';
 import type { Expr, LoweredKernel, Stmt } from './lir.ts';
 import {
-  LANES, add, assign, exprKey, group, int, isVector, lane, let_, load, loop, mapChildren, mapExpr, mul, numLike, ref, splat, store, typed, var_,
+  LANES, add, assign, exprKey, group, int, isVector, let_, load, loop, mapChildren, mapExpr, mul, numLike, ref, splat, store, typed, var_,
 } from './lir.ts';
 import type { Element, KernelBuilder, LoweringParams } from './lower.ts';
-import { KernelBuilder as Builder, combine, elementBody, identityOf, kernelDoc, rowsAndColumns, scaled } from './lower.ts';
+import { KernelBuilder as Builder, accumulators, elementBody, kernelDoc, rowsAndColumns } from './lower.ts';
 
 export function lowerSimdKernel(k: Kernel, plan: ModulePlan, params: LoweringParams): LoweredKernel {
   const kb = new Builder(plan.graph, plan.memory);
@@ -98,12 +98,6 @@ export function vectorizeStmts(stmts: readonly Stmt[], exprs: readonly Expr[], a
   return { stmts: out, exprs: exprs.map(vec) };
 }
 
-/** The lanes of a vector combined into one value: (v₀ ⊕ v₁) ⊕ (v₂ ⊕ v₃). */
-export function combineLanes(c: Parameters<typeof combine>[0], v: Expr): Expr {
-  const lanes = Array.from({ length: LANES }, (_, i) => lane(v, i));
-  return combine(c, combine(c, lanes[0], lanes[1]), combine(c, lanes[2], lanes[3]));
-}
-
 /** One element's epilogue (`vector`: four consecutive columns, as vectors). */
 function laneBody(k: Kernel, kb: KernelBuilder, el: Element, vector: boolean, acc?: Expr): { stmts: Stmt[]; terms: Expr[] } {
   const scalar = elementBody(k, kb, el, acc);
@@ -111,49 +105,6 @@ function laneBody(k: Kernel, kb: KernelBuilder, el: Element, vector: boolean, ac
   const advancing = new Set([exprKey(el.flat), exprKey(el.col)]);
   const v = vectorizeStmts(scalar.stmts, scalar.terms, (i) => advancing.has(exprKey(i)));
   return { stmts: v.stmts, terms: v.exprs };
-}
-
-// ---- Reductions ----
-
-interface Accumulators {
-  readonly before: Stmt[];
-  /** Folds one element's terms (scalars, or vectors of four consecutive columns) in. */
-  add(terms: readonly Expr[], el: Element): Stmt[];
-  /** The finished values, stored (called last, so outputs come last among the kernel's buffers). */
-  after(): Stmt[];
-}
-
-/**
- * Where each reduction accumulates. To a scalar: a vector and a scalar local, joined at the
- * end. Down the rows (one value per column): a scratch row, updated a vector of columns at
- * a time. Within rows: a scratch column, each vector's lanes combined first.
- */
-function accumulators(k: Kernel, kb: KernelBuilder, rows: number, cols: number): Accumulators {
-  const before: Stmt[] = [];
-  const finish: (() => Stmt)[] = [];
-  const adders = k.reductions.map((r, i) => {
-    const out = () => kb.buffer(r.node, 'write');
-    const fold = (a: Expr, b: Expr) => typed(r.combine === 'sum' ? 'add' : 'max', a, b);
-    if (r.axis === 'all') {
-      const [vs, ss] = [ref(`rv${i}`, 'f32x4'), ref(`r${i}`, 'f32')];
-      before.push(var_(`rv${i}`, splat(identityOf(r.combine))), var_(`r${i}`, identityOf(r.combine)));
-      finish.push(() => store(out(), int(0), scaled(combine(r.combine, combineLanes(r.combine, vs), ss), r.scale)));
-      return (term: Expr) => (isVector(term.type) ? assign(`rv${i}`, fold(vs, term)) : assign(`r${i}`, fold(ss, term)));
-    }
-    const length = r.axis === 'overRows' ? cols : rows;
-    const acc = kb.scratchArray(`acc${i}`, length, true);
-    const z = ref(`z${i}`);
-    before.push(loop(`z${i}`, length, [store(acc, z, identityOf(r.combine))]));
-    finish.push(() => loop(`z${i}`, length, [store(out(), z, scaled(load(acc, z), r.scale))]));
-    return (term: Expr, el: Element) => {
-      const at = r.axis === 'overRows' ? el.col : el.row;
-      if (!isVector(term.type)) return store(acc, at, fold(load(acc, at), term));
-      // Lanes run along the columns: a column sum takes the vector as it is, a row's its lanes' total.
-      if (r.axis === 'overRows') return store(acc, at, fold(load(acc, at, 'f32x4'), term));
-      return store(acc, at, fold(load(acc, at), combineLanes(r.combine, term)));
-    };
-  });
-  return { before, after: () => finish.map((f) => f()), add: (terms, el) => terms.map((t, i) => adders[i](t, el)) };
 }
 
 // ---- Maps and reductions ----
@@ -167,7 +118,7 @@ function lanesThenScalars(index: string, n: number, body: (i: Expr, vector: bool
 function vectorElementwise(k: MapKernel | ReduceKernel, kb: KernelBuilder): Stmt[] {
   const shape = domainOf(k);
   const [rows, cols] = rowsAndColumns(shape);
-  const acc = accumulators(k, kb, rows, cols);
+  const acc = accumulators(k, kb, rows, cols, true);
   const body = (el: Element, vector: boolean) => {
     const { stmts, terms } = laneBody(k, kb, el, vector);
     return [...stmts, ...acc.add(terms, el)];
@@ -241,7 +192,7 @@ function vectorMatmul(original: MatmulKernel, kb: KernelBuilder, params: Lowerin
   const TC = params.tile.cols;
   if (TC % LANES !== 0) throw new Error(`internal: a SIMD tile must be a multiple of ${LANES} columns wide`);
   const [A, B] = [kb.buffer(k.a, 'read'), kb.buffer(k.b, 'read')];
-  const acc = accumulators(k, kb, m, n);
+  const acc = accumulators(k, kb, m, n, true);
   const mFull = m - (m % TR);
   const nPanels = n - (n % TC);
   const nVector = n - (n % LANES);
