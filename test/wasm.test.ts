@@ -9,58 +9,21 @@ import { describe, expect, it } from 'vitest';
 import wabtInit from 'wabt';
 import { compile } from '../compiler/compile.ts';
 import { WIDTH } from '../compiler/backends/common/ts.ts';
-import { add, affine, graph, matmul, mean, mul, relu, sigmoid, squaredLoss, sub, sum, tanh, type GraphDef } from '../compiler/index.ts';
+import { affine, graph, relu, sigmoid, squaredLoss, tanh, type GraphDef } from '../compiler/index.ts';
 import { finiteDifferenceGradient, referenceLoss, referenceOutputs, worstError } from './support/finite-differences.ts';
 import { buildModule, randomArray, randomInputs, type Arrays, type GeneratedModule } from './support/module.ts';
 import { buildWasmModule, embeddedBytes } from './support/wasm.ts';
+import { opGraphs } from './support/op-graphs.ts';
 import kink from '../samples/kink/kink.graph.ts';
 import housing from '../samples/housing/housing.graph.ts';
 import iris from '../samples/iris/iris.graph.ts';
 
-const B = 7;
-/** Two layers with edges in every direction: 7 rows (a full tile and 3), widths 13 and 5 (a panel, a vector and a scalar column). */
-const layer = (act: typeof relu, name: string) =>
-  graph(name, (g) => {
-    const x = g.input('x', [B, 11]);
-    const y = g.input('y', [B, 5]);
-    const h = act(affine(x, g.param('W', [11, 13]), g.param('b', [13])));
-    const o = affine(h, g.param('V', [13, 5]), g.param('c', [5]));
-    g.output('o', o);
-    g.loss(squaredLoss(o, y));
-  });
-
+/**
+ * Every op's graph (support/op-graphs.ts) at 7 rows (a full tile and 3) and widths 4n + 1
+ * (13 = a panel of 8, a vector block of 4 and a scalar column; 17, 9, 5), and the samples.
+ */
 const cases: Record<string, GraphDef> = {
-  relu: layer(relu, 'relu_net'),
-  sigmoid: layer(sigmoid, 'sigmoid_net'),
-  tanh: layer(tanh, 'tanh_net'),
-  'matmul, no bias': graph('mm', (g) => {
-    const x = g.input('x', [B, 9]);
-    const o = matmul(relu(matmul(x, g.param('W', [9, 17]))), g.param('V', [17, 1]));
-    g.output('o', o);
-    g.loss(squaredLoss(o, g.input('y', [B, 1])));
-  }),
-  'add, sub, mul with row and scalar broadcast': graph('arith', (g) => {
-    const x = g.input('x', [B, 6]);
-    const a = add(matmul(x, g.param('W', [6, 6])), g.param('b', [6]));
-    const m = mul(sub(a, x), add(tanh(a), 0.5));
-    const o = mul(add(m, g.param('s', [])), 2);
-    g.output('o', o);
-    g.loss(squaredLoss(o, g.input('y', [B, 6])));
-  }),
-  'sum and mean as losses': graph('sums', (g) => {
-    const x = g.input('x', [B, 3]);
-    const h = sigmoid(affine(x, g.param('W', [3, 10]), g.param('b', [10])));
-    const sq = mul(h, h);
-    g.output('h', h);
-    g.loss(add(mean(sq), mul(sum(h), 0.25)));
-  }),
-  'a weight used twice': graph('shared', (g) => {
-    const x = g.input('x', [B, 9]);
-    const W = g.param('W', [9, 9]);
-    const o = matmul(tanh(matmul(x, W)), W);
-    g.output('o', o);
-    g.loss(squaredLoss(o, g.input('y', [B, 9])));
-  }),
+  ...opGraphs(7, (n) => 4 * n + 1),
   kink, housing, iris,
 };
 
