@@ -181,6 +181,14 @@ describe('the wasm module has the JS module API', () => {
     expect(params).not.toEqual(before);
   });
 
+  it('a graph too large for one wasm memory is a build error naming it', () => {
+    const huge = graph('huge', (g) => {
+      const x = g.input('x', [65536, 8192]);
+      g.output('o', relu(affine(x, g.param('W', [8192, 16]), g.param('b', [16]))));
+    });
+    expect(() => compile(huge, { targets: ['wasm'], forwardOnly: true })).toThrow(/graph 'huge'.*the wasm target needs 20\d\d\.\d MiB of memory; it allows 2048 MiB/);
+  });
+
   it('forward-only builds export meta, initParams and forward', async () => {
     const wasm = await buildWasmModule(cases.tanh, { forwardOnly: true });
     expect(Object.keys(wasm).sort()).toEqual(['forward', 'initParams', 'meta']);
