@@ -43,16 +43,20 @@ function finiteWhereJsIs(what: string, wasm: Arrays, js: Arrays): Arrays {
 }
 
 /**
- * Forward and gradient against the JS module, within `close`'s tolerance, its scale at least
- * `floor` (the largest gradient and output of the unsaturated run: saturation shrinks results
- * toward 0 but not the float32 rounding of their terms). Returns those largest values.
+ * Forward and gradient against the JS module, within `close`'s tolerance with its scale at
+ * least `floor`: by default 10× each array's own largest value (10⁻⁴ of it: wasm accumulates
+ * in float32 where JS uses float64, so sums of a few hundred terms that cancel differ by that
+ * much; central differences in float64 are the accuracy check). Returns the largest values.
  */
-function againstJs(b: BuiltWithWasm, params: Arrays, inputs: Arrays, lossScale: number, what: string, floor: Record<string, number> = {}): Record<string, number> {
+function againstJs(b: BuiltWithWasm, params: Arrays, inputs: Arrays, lossScale: number, what: string, given?: Record<string, number>): Record<string, number> {
   const { js, wasm } = b;
   const forwardInputs = { x: inputs.x };
   const [fw, fj] = [wasm.forward(params, forwardInputs), js.forward(params, forwardInputs)];
-  close(`${what}forward (wasm)`, fw, finiteWhereJsIs(`${what}forward`, fw, fj), floor);
   const [gw, gj] = [wasm.gradient(params, inputs), js.gradient(params, inputs)];
+  const largest = (v: Float32Array) => v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+  const scales = Object.fromEntries(Object.entries({ ...fj, ...gj.grads }).map(([k, v]) => [k, largest(v)]));
+  const floor = given ?? Object.fromEntries(Object.entries(scales).map(([k, v]) => [k, 10 * v]));
+  close(`${what}forward (wasm)`, fw, finiteWhereJsIs(`${what}forward`, fw, fj), floor);
   const lossTol = 1e-5 * lossScale + 1e-3 * Math.abs(gj.loss) + 1e-7;
   if (Number.isFinite(gj.loss) && !(Math.abs(gw.loss - gj.loss) <= lossTol)) throw new Error(`${what}loss: wasm gives ${gw.loss}, JS ${gj.loss}`);
   try {
@@ -61,8 +65,7 @@ function againstJs(b: BuiltWithWasm, params: Arrays, inputs: Arrays, lossScale: 
     if (!atKink(b, params, inputs, gj.grads, floor)) throw e;
     nonsmooth.count++;
   }
-  const largest = (v: Float32Array) => v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
-  return Object.fromEntries(Object.entries({ ...fj, ...gj.grads }).map(([k, v]) => [k, largest(v)]));
+  return scales;
 }
 
 /** Graphs where wasm and JS disagreed only at a kink (see `atKink`): counted, not failed. */
