@@ -238,12 +238,13 @@ export function accumulators(k: Kernel, kb: KernelBuilder, rows: number, cols: n
   const adders = k.reductions.map((r, i) => {
     const out = () => kb.buffer(r.node, 'write');
     const fold = (a: Expr, b: Expr) => combine(r.combine, a, b);
+    if (r.axis === 'all' && vector && r.combine === 'sum') return compensatedSum(i, kb, before, finish, out, r.scale);
     if (r.axis === 'all') {
       const [vs, ss] = [ref(`rv${i}`, 'f32x4'), ref(`r${i}`, 'f32')];
       if (vector) before.push(var_(`rv${i}`, splat(identityOf(r.combine))));
       before.push(var_(`r${i}`, identityOf(r.combine)));
       finish.push(() => store(out(), int(0), scaled(vector ? fold(combineLanes(r.combine, vs), ss) : ss, r.scale)));
-      return (term: Expr) => (isVector(term.type) ? assign(`rv${i}`, fold(vs, term)) : assign(`r${i}`, fold(ss, term)));
+      return (term: Expr) => [isVector(term.type) ? assign(`rv${i}`, fold(vs, term)) : assign(`r${i}`, fold(ss, term))];
     }
     const length = r.axis === 'overRows' ? cols : rows;
     const acc = kb.scratchArray(`acc${i}`, length, true);
@@ -252,13 +253,45 @@ export function accumulators(k: Kernel, kb: KernelBuilder, rows: number, cols: n
     finish.push(() => loop(`z${i}`, length, [store(out(), z, scaled(load(acc, z), r.scale))]));
     return (term: Expr, el: Element) => {
       const at = r.axis === 'overRows' ? el.col : el.row;
-      if (!isVector(term.type)) return store(acc, at, fold(load(acc, at), term));
-      if (r.axis === 'overRows') return store(acc, at, fold(load(acc, at, 'f32x4'), term));
-      return store(acc, at, fold(load(acc, at), combineLanes(r.combine, term)));
+      if (!isVector(term.type)) return [store(acc, at, fold(load(acc, at), term))];
+      if (r.axis === 'overRows') return [store(acc, at, fold(load(acc, at, 'f32x4'), term))];
+      return [store(acc, at, fold(load(acc, at), combineLanes(r.combine, term)))];
     };
   });
-  return { before, after: () => finish.map((f) => f()), add: (terms, el) => terms.map((t, i) => adders[i](t, el)) };
+  return { before, after: () => finish.map((f) => f()), add: (terms, el) => terms.flatMap((t, i) => adders[i](t, el)) };
 }
+
+/**
+ * A sum to a scalar with f32 accumulators (SIMD targets), compensated (Kahan): a vector and
+ * a scalar running sum, each with a running correction, so a loss summed over 10⁵ terms is
+ * as good as its terms rather than off by √n ulps (JS sums in float64 instead).
+ */
+function compensatedSum(i: number, kb: KernelBuilder, before: Stmt[], finish: (() => Stmt)[], out: () => string, scale: number): (term: Expr) => Stmt[] {
+  const names = { f32x4: [`rv${i}`, `rvc${i}`], f32: [`r${i}`, `rc${i}`] } as const;
+  for (const [type, [sum, err]] of Object.entries(names)) {
+    const zero = type === 'f32x4' ? splat(float(0)) : float(0);
+    before.push(var_(sum, zero), var_(err, zero));
+  }
+  const at = (type: 'f32' | 'f32x4') => names[type].map((n) => ref(n, type));
+  finish.push(() => {
+    const [[vs, vc], [ss, sc]] = [at('f32x4'), at('f32')];
+    return store(out(), int(0), scaled(combine('sum', combineLanes('sum', combine('sum', vs, neg(vc))), combine('sum', ss, neg(sc))), scale));
+  });
+  return (term) => {
+    const type = isVector(term.type) ? 'f32x4' : 'f32';
+    const [sum, err] = at(type);
+    const [y, t] = [kb.temp(), kb.temp()];
+    // y = term − err; t = sum + y; err = (t − sum) − y; sum = t
+    return [
+      let_(y, { k: 'binary', fn: 'sub', a: term, b: err, type }),
+      let_(t, combine('sum', sum, ref(y, type))),
+      assign(names[type][1], { k: 'binary', fn: 'sub', a: { k: 'binary', fn: 'sub', a: ref(t, type), b: sum, type }, b: ref(y, type), type }),
+      assign(names[type][0], ref(t, type)),
+    ];
+  };
+}
+
+const neg = (x: Expr): Expr => ({ k: 'unary', fn: 'neg', a: x, type: x.type });
 
 /** The lanes of a vector combined into one value: (v₀ ⊕ v₁) ⊕ (v₂ ⊕ v₃). */
 export function combineLanes(c: Combine, v: Expr): Expr {

@@ -2746,18 +2746,24 @@
   ;;   squared_loss = squared_loss(scores, y)  (summed to a scalar)
   ;;   d_b3 = sum_rows(d_scores_affine)  (summed down the rows)
   (func $k_d_scores_affine (type $t0)
-    (local $rv0 v128) (local $r0 f32) (local $z1 i32) (local $j0 i32) (local $i0 i32) (local $init0 f32)
-    (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32) (local $p i32) (local $b0 f32)
-    (local $a0 f32) (local $a1 f32) (local $a2 f32) (local $a3 f32) (local $t_f32_0 f32) (local $t_f32_1 f32)
-    (local $t_f32_2 f32) (local $e50 f32) (local $e51 f32) (local $e52 f32) (local $e53 f32) (local $e54 f32)
-    (local $e55 f32) (local $e56 f32) (local $e57 f32) (local $e58 f32) (local $e59 f32) (local $e60 f32)
-    (local $e61 f32) (local $e62 f32) (local $e63 f32) (local $e64 f32) (local $e65 f32) (local $e66 f32)
-    (local $e67 f32) (local $e68 f32) (local $e69 f32) (local $e70 f32) (local $e71 f32) (local $e72 f32)
-    (local $e73 f32) (local $e74 f32)
+    (local $rv0 v128) (local $rvc0 v128) (local $r0 f32) (local $rc0 f32) (local $z1 i32) (local $j0 i32)
+    (local $i0 i32) (local $init0 f32) (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32)
+    (local $p i32) (local $b0 f32) (local $a0 f32) (local $a1 f32) (local $a2 f32) (local $a3 f32)
+    (local $t_f32_0 f32) (local $t_f32_1 f32) (local $t_f32_2 f32) (local $e70 f32) (local $e71 f32) (local $e72 f32)
+    (local $e73 f32) (local $e74 f32) (local $e75 f32) (local $e76 f32) (local $e77 f32) (local $e78 f32)
+    (local $e79 f32) (local $e80 f32) (local $e81 f32) (local $e82 f32) (local $e83 f32) (local $e84 f32)
+    (local $e85 f32) (local $e86 f32) (local $e87 f32) (local $e88 f32) (local $e89 f32) (local $e90 f32)
+    (local $e91 f32) (local $e92 f32) (local $e93 f32) (local $e94 f32) (local $e95 f32) (local $e96 f32)
+    (local $e97 f32) (local $e98 f32) (local $e99 f32) (local $e100 f32) (local $e101 f32) (local $e102 f32)
+    (local $e103 f32) (local $e104 f32) (local $t_v128_0 v128)
     v128.const f32x4 0 0 0 0
     local.set $rv0
+    v128.const f32x4 0 0 0 0
+    local.set $rvc0
     f32.const 0
     local.set $r0
+    f32.const 0
+    local.set $rc0
     i32.const 0
     local.set $z1
     loop $z1_loop
@@ -2932,23 +2938,23 @@
         f32.mul
         f32.const 2
         f32.mul
-        local.set $e50
+        local.set $e70
         f32.const 1
-        local.get $e50
+        local.get $e70
         f32.add
-        local.set $e51
+        local.set $e71
         f32.const 1
-        local.get $e51
+        local.get $e71
         f32.div
-        local.get $e50
-        local.get $e51
+        local.get $e70
+        local.get $e71
         f32.div
         local.get $c00
         f32.const 0
         f32.ge
         select
-        local.set $e52
-        local.get $e52
+        local.set $e72
+        local.get $e72
         local.get $i0
         i32.const 3
         i32.mul
@@ -2958,17 +2964,17 @@
         i32.shl
         f32.load offset=2432
         f32.sub
-        local.set $e53
-        local.get $e53
+        local.set $e73
+        local.get $e73
         f32.const 0.06666667
         f32.mul
-        local.get $e52
+        local.get $e72
         f32.const 1
-        local.get $e52
+        local.get $e72
         f32.sub
         f32.mul
         f32.mul
-        local.set $e54
+        local.set $e74
         local.get $i0
         i32.const 3
         i32.mul
@@ -2976,15 +2982,27 @@
         i32.add
         i32.const 2
         i32.shl
-        local.get $e54
+        local.get $e74
         f32.store offset=4096
-        local.get $r0
-        local.get $e53
-        local.get $e53
+        local.get $e73
+        local.get $e73
         f32.mul
         f32.const 0.5
         f32.mul
+        local.get $rc0
+        f32.sub
+        local.set $e75
+        local.get $r0
+        local.get $e75
         f32.add
+        local.set $e76
+        local.get $e76
+        local.get $r0
+        f32.sub
+        local.get $e75
+        f32.sub
+        local.set $rc0
+        local.get $e76
         local.set $r0
         local.get $j0
         i32.const 2
@@ -2993,7 +3011,7 @@
         i32.const 2
         i32.shl
         f32.load offset=5824
-        local.get $e54
+        local.get $e74
         f32.add
         f32.store offset=5824
         local.get $c10
@@ -3055,23 +3073,23 @@
         f32.mul
         f32.const 2
         f32.mul
-        local.set $e55
+        local.set $e77
         f32.const 1
-        local.get $e55
+        local.get $e77
         f32.add
-        local.set $e56
+        local.set $e78
         f32.const 1
-        local.get $e56
+        local.get $e78
         f32.div
-        local.get $e55
-        local.get $e56
+        local.get $e77
+        local.get $e78
         f32.div
         local.get $c10
         f32.const 0
         f32.ge
         select
-        local.set $e57
-        local.get $e57
+        local.set $e79
+        local.get $e79
         local.get $i0
         i32.const 3
         i32.mul
@@ -3081,17 +3099,17 @@
         i32.shl
         f32.load offset=2444
         f32.sub
-        local.set $e58
-        local.get $e58
+        local.set $e80
+        local.get $e80
         f32.const 0.06666667
         f32.mul
-        local.get $e57
+        local.get $e79
         f32.const 1
-        local.get $e57
+        local.get $e79
         f32.sub
         f32.mul
         f32.mul
-        local.set $e59
+        local.set $e81
         local.get $i0
         i32.const 3
         i32.mul
@@ -3099,15 +3117,27 @@
         i32.add
         i32.const 2
         i32.shl
-        local.get $e59
+        local.get $e81
         f32.store offset=4108
-        local.get $r0
-        local.get $e58
-        local.get $e58
+        local.get $e80
+        local.get $e80
         f32.mul
         f32.const 0.5
         f32.mul
+        local.get $rc0
+        f32.sub
+        local.set $e82
+        local.get $r0
+        local.get $e82
         f32.add
+        local.set $e83
+        local.get $e83
+        local.get $r0
+        f32.sub
+        local.get $e82
+        f32.sub
+        local.set $rc0
+        local.get $e83
         local.set $r0
         local.get $j0
         i32.const 2
@@ -3116,7 +3146,7 @@
         i32.const 2
         i32.shl
         f32.load offset=5824
-        local.get $e59
+        local.get $e81
         f32.add
         f32.store offset=5824
         local.get $c20
@@ -3178,23 +3208,23 @@
         f32.mul
         f32.const 2
         f32.mul
-        local.set $e60
+        local.set $e84
         f32.const 1
-        local.get $e60
+        local.get $e84
         f32.add
-        local.set $e61
+        local.set $e85
         f32.const 1
-        local.get $e61
+        local.get $e85
         f32.div
-        local.get $e60
-        local.get $e61
+        local.get $e84
+        local.get $e85
         f32.div
         local.get $c20
         f32.const 0
         f32.ge
         select
-        local.set $e62
-        local.get $e62
+        local.set $e86
+        local.get $e86
         local.get $i0
         i32.const 3
         i32.mul
@@ -3204,17 +3234,17 @@
         i32.shl
         f32.load offset=2456
         f32.sub
-        local.set $e63
-        local.get $e63
+        local.set $e87
+        local.get $e87
         f32.const 0.06666667
         f32.mul
-        local.get $e62
+        local.get $e86
         f32.const 1
-        local.get $e62
+        local.get $e86
         f32.sub
         f32.mul
         f32.mul
-        local.set $e64
+        local.set $e88
         local.get $i0
         i32.const 3
         i32.mul
@@ -3222,15 +3252,27 @@
         i32.add
         i32.const 2
         i32.shl
-        local.get $e64
+        local.get $e88
         f32.store offset=4120
-        local.get $r0
-        local.get $e63
-        local.get $e63
+        local.get $e87
+        local.get $e87
         f32.mul
         f32.const 0.5
         f32.mul
+        local.get $rc0
+        f32.sub
+        local.set $e89
+        local.get $r0
+        local.get $e89
         f32.add
+        local.set $e90
+        local.get $e90
+        local.get $r0
+        f32.sub
+        local.get $e89
+        f32.sub
+        local.set $rc0
+        local.get $e90
         local.set $r0
         local.get $j0
         i32.const 2
@@ -3239,7 +3281,7 @@
         i32.const 2
         i32.shl
         f32.load offset=5824
-        local.get $e64
+        local.get $e88
         f32.add
         f32.store offset=5824
         local.get $c30
@@ -3301,23 +3343,23 @@
         f32.mul
         f32.const 2
         f32.mul
-        local.set $e65
+        local.set $e91
         f32.const 1
-        local.get $e65
+        local.get $e91
         f32.add
-        local.set $e66
+        local.set $e92
         f32.const 1
-        local.get $e66
+        local.get $e92
         f32.div
-        local.get $e65
-        local.get $e66
+        local.get $e91
+        local.get $e92
         f32.div
         local.get $c30
         f32.const 0
         f32.ge
         select
-        local.set $e67
-        local.get $e67
+        local.set $e93
+        local.get $e93
         local.get $i0
         i32.const 3
         i32.mul
@@ -3327,17 +3369,17 @@
         i32.shl
         f32.load offset=2468
         f32.sub
-        local.set $e68
-        local.get $e68
+        local.set $e94
+        local.get $e94
         f32.const 0.06666667
         f32.mul
-        local.get $e67
+        local.get $e93
         f32.const 1
-        local.get $e67
+        local.get $e93
         f32.sub
         f32.mul
         f32.mul
-        local.set $e69
+        local.set $e95
         local.get $i0
         i32.const 3
         i32.mul
@@ -3345,15 +3387,27 @@
         i32.add
         i32.const 2
         i32.shl
-        local.get $e69
+        local.get $e95
         f32.store offset=4132
-        local.get $r0
-        local.get $e68
-        local.get $e68
+        local.get $e94
+        local.get $e94
         f32.mul
         f32.const 0.5
         f32.mul
+        local.get $rc0
+        f32.sub
+        local.set $e96
+        local.get $r0
+        local.get $e96
         f32.add
+        local.set $e97
+        local.get $e97
+        local.get $r0
+        f32.sub
+        local.get $e96
+        f32.sub
+        local.set $rc0
+        local.get $e97
         local.set $r0
         local.get $j0
         i32.const 2
@@ -3362,7 +3416,7 @@
         i32.const 2
         i32.shl
         f32.load offset=5824
-        local.get $e69
+        local.get $e95
         f32.add
         f32.store offset=5824
         local.get $i0
@@ -3477,23 +3531,23 @@
         f32.mul
         f32.const 2
         f32.mul
-        local.set $e70
+        local.set $e98
         f32.const 1
-        local.get $e70
+        local.get $e98
         f32.add
-        local.set $e71
+        local.set $e99
         f32.const 1
-        local.get $e71
+        local.get $e99
         f32.div
-        local.get $e70
-        local.get $e71
+        local.get $e98
+        local.get $e99
         f32.div
         local.get $c00
         f32.const 0
         f32.ge
         select
-        local.set $e72
-        local.get $e72
+        local.set $e100
+        local.get $e100
         local.get $i0
         i32.const 3
         i32.mul
@@ -3503,17 +3557,17 @@
         i32.shl
         f32.load offset=2432
         f32.sub
-        local.set $e73
-        local.get $e73
+        local.set $e101
+        local.get $e101
         f32.const 0.06666667
         f32.mul
-        local.get $e72
+        local.get $e100
         f32.const 1
-        local.get $e72
+        local.get $e100
         f32.sub
         f32.mul
         f32.mul
-        local.set $e74
+        local.set $e102
         local.get $i0
         i32.const 3
         i32.mul
@@ -3521,15 +3575,27 @@
         i32.add
         i32.const 2
         i32.shl
-        local.get $e74
+        local.get $e102
         f32.store offset=4096
-        local.get $r0
-        local.get $e73
-        local.get $e73
+        local.get $e101
+        local.get $e101
         f32.mul
         f32.const 0.5
         f32.mul
+        local.get $rc0
+        f32.sub
+        local.set $e103
+        local.get $r0
+        local.get $e103
         f32.add
+        local.set $e104
+        local.get $e104
+        local.get $r0
+        f32.sub
+        local.get $e103
+        f32.sub
+        local.set $rc0
+        local.get $e104
         local.set $r0
         local.get $j0
         i32.const 2
@@ -3538,7 +3604,7 @@
         i32.const 2
         i32.shl
         f32.load offset=5824
-        local.get $e74
+        local.get $e102
         f32.add
         f32.store offset=5824
         local.get $i0
@@ -3559,17 +3625,24 @@
     end
     i32.const 0
     local.get $rv0
+    local.get $rvc0
+    f32x4.neg
+    f32x4.add
+    local.tee $t_v128_0
     f32x4.extract_lane 0
-    local.get $rv0
+    local.get $t_v128_0
     f32x4.extract_lane 1
     f32.add
-    local.get $rv0
+    local.get $t_v128_0
     f32x4.extract_lane 2
-    local.get $rv0
+    local.get $t_v128_0
     f32x4.extract_lane 3
     f32.add
     f32.add
     local.get $r0
+    local.get $rc0
+    f32.neg
+    f32.add
     f32.add
     f32.const 0.06666667
     f32.mul

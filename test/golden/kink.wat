@@ -125,14 +125,20 @@
   ;;   squared_loss = squared_loss(price, y)  (summed to a scalar)
   ;;   d_b = sum_rows(d_price_affine)  (summed down the rows)
   (func $k_d_price_affine (type $t0)
-    (local $rv0 v128) (local $r0 f32) (local $i0 i32) (local $init0 f32) (local $c00 f32) (local $c10 f32)
-    (local $c20 f32) (local $c30 f32) (local $b0 f32) (local $a0 f32) (local $a1 f32) (local $a2 f32)
-    (local $a3 f32) (local $e20 f32) (local $e21 f32) (local $e22 f32) (local $e23 f32) (local $e24 f32)
-    (local $e25 f32) (local $e26 f32) (local $e27 f32)
+    (local $rv0 v128) (local $rvc0 v128) (local $r0 f32) (local $rc0 f32) (local $i0 i32) (local $init0 f32)
+    (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32) (local $b0 f32) (local $a0 f32)
+    (local $a1 f32) (local $a2 f32) (local $a3 f32) (local $e40 f32) (local $e41 f32) (local $e42 f32)
+    (local $e43 f32) (local $e44 f32) (local $e45 f32) (local $e46 f32) (local $e47 f32) (local $e48 f32)
+    (local $e49 f32) (local $e50 f32) (local $e51 f32) (local $e52 f32) (local $e53 f32) (local $e54 f32)
+    (local $e55 f32) (local $t_v128_0 v128)
     v128.const f32x4 0 0 0 0
     local.set $rv0
+    v128.const f32x4 0 0 0 0
+    local.set $rvc0
     f32.const 0
     local.set $r0
+    f32.const 0
+    local.set $rc0
     i32.const 0
     f32.const 0
     f32.store offset=512
@@ -205,8 +211,8 @@
       i32.shl
       f32.load offset=320
       f32.sub
-      local.set $e20
-      local.get $e20
+      local.set $e40
+      local.get $e40
       f32.const 0.0625
       f32.mul
       f32.const 0
@@ -214,24 +220,36 @@
       f32.const 0
       f32.ge
       select
-      local.set $e21
+      local.set $e41
       local.get $i0
       i32.const 2
       i32.shl
-      local.get $e21
+      local.get $e41
       f32.store offset=384
-      local.get $r0
-      local.get $e20
-      local.get $e20
+      local.get $e40
+      local.get $e40
       f32.mul
       f32.const 0.5
       f32.mul
+      local.get $rc0
+      f32.sub
+      local.set $e42
+      local.get $r0
+      local.get $e42
       f32.add
+      local.set $e43
+      local.get $e43
+      local.get $r0
+      f32.sub
+      local.get $e42
+      f32.sub
+      local.set $rc0
+      local.get $e43
       local.set $r0
       i32.const 0
       i32.const 0
       f32.load offset=512
-      local.get $e21
+      local.get $e41
       f32.add
       f32.store offset=512
       local.get $c10
@@ -242,8 +260,8 @@
       i32.shl
       f32.load offset=324
       f32.sub
-      local.set $e22
-      local.get $e22
+      local.set $e44
+      local.get $e44
       f32.const 0.0625
       f32.mul
       f32.const 0
@@ -251,24 +269,36 @@
       f32.const 0
       f32.ge
       select
-      local.set $e23
+      local.set $e45
       local.get $i0
       i32.const 2
       i32.shl
-      local.get $e23
+      local.get $e45
       f32.store offset=388
-      local.get $r0
-      local.get $e22
-      local.get $e22
+      local.get $e44
+      local.get $e44
       f32.mul
       f32.const 0.5
       f32.mul
+      local.get $rc0
+      f32.sub
+      local.set $e46
+      local.get $r0
+      local.get $e46
       f32.add
+      local.set $e47
+      local.get $e47
+      local.get $r0
+      f32.sub
+      local.get $e46
+      f32.sub
+      local.set $rc0
+      local.get $e47
       local.set $r0
       i32.const 0
       i32.const 0
       f32.load offset=512
-      local.get $e23
+      local.get $e45
       f32.add
       f32.store offset=512
       local.get $c20
@@ -279,8 +309,8 @@
       i32.shl
       f32.load offset=328
       f32.sub
-      local.set $e24
-      local.get $e24
+      local.set $e48
+      local.get $e48
       f32.const 0.0625
       f32.mul
       f32.const 0
@@ -288,24 +318,36 @@
       f32.const 0
       f32.ge
       select
-      local.set $e25
+      local.set $e49
       local.get $i0
       i32.const 2
       i32.shl
-      local.get $e25
+      local.get $e49
       f32.store offset=392
-      local.get $r0
-      local.get $e24
-      local.get $e24
+      local.get $e48
+      local.get $e48
       f32.mul
       f32.const 0.5
       f32.mul
+      local.get $rc0
+      f32.sub
+      local.set $e50
+      local.get $r0
+      local.get $e50
       f32.add
+      local.set $e51
+      local.get $e51
+      local.get $r0
+      f32.sub
+      local.get $e50
+      f32.sub
+      local.set $rc0
+      local.get $e51
       local.set $r0
       i32.const 0
       i32.const 0
       f32.load offset=512
-      local.get $e25
+      local.get $e49
       f32.add
       f32.store offset=512
       local.get $c30
@@ -316,8 +358,8 @@
       i32.shl
       f32.load offset=332
       f32.sub
-      local.set $e26
-      local.get $e26
+      local.set $e52
+      local.get $e52
       f32.const 0.0625
       f32.mul
       f32.const 0
@@ -325,24 +367,36 @@
       f32.const 0
       f32.ge
       select
-      local.set $e27
+      local.set $e53
       local.get $i0
       i32.const 2
       i32.shl
-      local.get $e27
+      local.get $e53
       f32.store offset=396
-      local.get $r0
-      local.get $e26
-      local.get $e26
+      local.get $e52
+      local.get $e52
       f32.mul
       f32.const 0.5
       f32.mul
+      local.get $rc0
+      f32.sub
+      local.set $e54
+      local.get $r0
+      local.get $e54
       f32.add
+      local.set $e55
+      local.get $e55
+      local.get $r0
+      f32.sub
+      local.get $e54
+      f32.sub
+      local.set $rc0
+      local.get $e55
       local.set $r0
       i32.const 0
       i32.const 0
       f32.load offset=512
-      local.get $e27
+      local.get $e53
       f32.add
       f32.store offset=512
       local.get $i0
@@ -355,17 +409,24 @@
     end
     i32.const 0
     local.get $rv0
+    local.get $rvc0
+    f32x4.neg
+    f32x4.add
+    local.tee $t_v128_0
     f32x4.extract_lane 0
-    local.get $rv0
+    local.get $t_v128_0
     f32x4.extract_lane 1
     f32.add
-    local.get $rv0
+    local.get $t_v128_0
     f32x4.extract_lane 2
-    local.get $rv0
+    local.get $t_v128_0
     f32x4.extract_lane 3
     f32.add
     f32.add
     local.get $r0
+    local.get $rc0
+    f32.neg
+    f32.add
     f32.add
     f32.const 0.0625
     f32.mul
