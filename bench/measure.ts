@@ -16,8 +16,8 @@ import { median } from './support.ts';
 
 export interface Contender {
   readonly name: string;
-  /** One step. */
-  readonly step: () => void;
+  /** One step (a contender whose steps are asynchronous returns a promise, awaited before the next). */
+  readonly step: () => void | Promise<void>;
   /** A known time for one step (ms), e.g. from the agreement check; optional. */
   readonly estimateMs?: number;
 }
@@ -44,20 +44,21 @@ export interface Timing {
   readonly relSpread: number;
 }
 
-export function measure(contenders: readonly Contender[], o: TimingOptions): Timing[] {
-  const plans = contenders.map((c) => {
+export async function measure(contenders: readonly Contender[], o: TimingOptions): Promise<Timing[]> {
+  const plans = [];
+  for (const c of contenders) {
     const known = c.estimateMs;
-    const estimate = known !== undefined && known > o.skipWarmupAboveMs ? known : warmUp(c.step, o);
+    const estimate = known !== undefined && known > o.skipWarmupAboveMs ? known : await warmUp(c.step, o);
     const steps = Math.max(1, Math.round(o.roundMs / Math.max(estimate, 1e-6)));
     const sampleMs = steps * estimate;
     const rounds = sampleMs <= o.roundMs * 1.5 ? o.maxRounds : Math.min(o.maxRounds, Math.max(o.minSamples, Math.floor(o.slowBudgetMs / sampleMs)));
-    return { c, steps, rounds, samples: [] as number[] };
-  });
+    plans.push({ c, steps, rounds, samples: [] as number[] });
+  }
   const maxRounds = Math.max(...plans.map((p) => p.rounds));
   for (let r = 0; r < maxRounds; r++) {
     for (let i = 0; i < plans.length; i++) {
       const p = plans[(r + i) % plans.length];
-      if (p.samples.length < p.rounds) p.samples.push(timeBatch(p.c.step, p.steps));
+      if (p.samples.length < p.rounds) p.samples.push(await timeBatch(p.c.step, p.steps));
     }
   }
   return plans.map((p) => {
@@ -78,12 +79,12 @@ export function measure(contenders: readonly Contender[], o: TimingOptions): Tim
  * `warmupMs` have passed and the last three chunks agree within 25% (the JIT has settled),
  * or `maxWarmupMs` have passed. Returns an estimate of one step's time (ms).
  */
-function warmUp(step: () => void, o: TimingOptions): number {
+async function warmUp(step: Contender['step'], o: TimingOptions): Promise<number> {
   const t0 = performance.now();
   const perStep: number[] = [];
   let chunk = 1;
   for (;;) {
-    const t = timeBatch(step, chunk);
+    const t = await timeBatch(step, chunk);
     perStep.push(t);
     if (t * chunk < o.roundMs / 10) chunk *= 2;
     const elapsed = performance.now() - t0;
@@ -93,9 +94,12 @@ function warmUp(step: () => void, o: TimingOptions): number {
   }
 }
 
-/** Mean ms per step over `steps` steps. */
-function timeBatch(step: () => void, steps: number): number {
+/** Mean ms per step over `steps` steps (a synchronous step is never awaited: no microtask between steps). */
+async function timeBatch(step: Contender['step'], steps: number): Promise<number> {
   const t0 = performance.now();
-  for (let i = 0; i < steps; i++) step();
+  for (let i = 0; i < steps; i++) {
+    const pending = step();
+    if (pending) await pending;
+  }
   return (performance.now() - t0) / steps;
 }

@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: gradc's generated JS against TensorFlow.js (CPU backend) and a
+ * `npm run bench`: gradc's generated JS and wasm modules against TensorFlow.js (its CPU and
+ * its WebAssembly backends), onnxruntime-web (WebAssembly, the step as one ONNX graph) and a
  * hand-written Float32Array implementation, on the networks of bench/networks.ts, for a
  * train step (forward + backward + SGD) and for forward only. Also times a whole-process
  * `gradc build` of S2.
@@ -13,7 +14,7 @@
  * only when a contender computes something different from gradc.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -22,14 +23,17 @@ import { measure, type Contender, type Timing, type TimingOptions } from './meas
 import { NETWORKS, describe, flops, mlpGraph, paramNames, type NetSpec } from './networks.ts';
 import { buildModule, checkAgreement, cloneArrays, DisagreementError, median, randomArray, removeTempDir, type Arrays, type GeneratedModule } from './support.ts';
 import { TfMlp, initTfjs, tfMemory } from './tfjs.ts';
+import { OrtMlp, initOrt } from './ort.ts';
 import { ROOT, RESULTS_FILE, readmeSection, updateReadme } from './update-readme.ts';
 
 const SEED = 1;
 const LEARNING_RATE = 1e-3;
 /** Agreement tolerance, relative to the largest magnitude of each compared array (float32). */
 const RTOL = 1e-3;
-const CONTENDERS = ['gradc', 'tfjs', 'hand'] as const;
+const CONTENDERS = ['gradc', 'wasm', 'tfjs', 'tfjsWasm', 'ort', 'hand'] as const;
 type Name = (typeof CONTENDERS)[number];
+/** How each contender is named in the tables. */
+const LABEL: Record<Name, string> = { gradc: 'gradc JS', wasm: 'gradc wasm', tfjs: 'tfjs cpu', tfjsWasm: 'tfjs wasm', ort: 'ort wasm', hand: 'hand' };
 type Mode = 'train' | 'forward';
 
 const FULL: TimingOptions = { roundMs: 100, maxRounds: 11, minSamples: 5, slowBudgetMs: 2000, warmupMs: 300, maxWarmupMs: 3000, skipWarmupAboveMs: 2000 };
@@ -39,6 +43,47 @@ interface Row {
   readonly spec: NetSpec;
   readonly mode: Mode;
   readonly t: Record<Name, Timing>;
+  /** The wasm module's copies per step (arguments in, updated params out), measured alone. */
+  readonly copyMs: number;
+}
+
+/**
+ * What the wasm module's copying costs per step, measured on its own: `Float32Array.set` of
+ * every param and input into a WebAssembly memory, and for a train step every param back out,
+ * as the module's entry points do (median of rounds of ~50 ms).
+ */
+function measureCopies(spec: NetSpec, mode: Mode): number {
+  const sizes = { params: paramNames(spec).map((n, i) => (n.startsWith('W') ? spec.widths[(i >> 1)] * spec.widths[(i >> 1) + 1] : spec.widths[(i >> 1) + 1])), inputs: [spec.batch * spec.widths[0], ...(mode === 'train' ? [spec.batch * spec.widths.at(-1)!] : [])] };
+  const all = [...sizes.params, ...sizes.inputs];
+  const total = all.reduce((a, b) => a + b, 0);
+  const heap = new Float32Array(new WebAssembly.Memory({ initial: Math.ceil((total * 4) / 65536) + 1 }).buffer);
+  const arrays = all.map((n, i) => randomArray(n, i + 11));
+  const params = arrays.slice(0, sizes.params.length);
+  const once = () => {
+    let at = 0;
+    for (const a of arrays) {
+      heap.set(a, at);
+      at += a.length;
+    }
+    if (mode === 'train') {
+      at = 0;
+      for (const p of params) {
+        p.set(heap.subarray(at, at + p.length));
+        at += p.length;
+      }
+    }
+  };
+  const samples: number[] = [];
+  for (let r = 0; r < 7; r++) {
+    let n = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < 50) {
+      once();
+      n++;
+    }
+    samples.push((performance.now() - t0) / n);
+  }
+  return median(samples);
 }
 
 interface BuildTime {
@@ -100,18 +145,36 @@ function table(header: readonly string[], rows: readonly (readonly string[])[], 
 
 function resultsTable(rows: readonly Row[]): string {
   return table(
-    ['network', 'mode', 'gradc µs', 'tfjs µs', 'hand µs', 'gradc GFLOP/s', '×tfjs', '×hand'],
+    ['network', 'mode', ...CONTENDERS.map((c) => `${LABEL[c]} µs`), 'JS GFLOP/s', 'wasm GFLOP/s', 'JS ×tfjs', 'JS ×hand', 'wasm ×JS'],
     rows.map((r) => [
       `${r.spec.id} ${r.spec.widths.join('-')} ${r.spec.activation} B=${r.spec.batch}`,
       r.mode,
-      us(r.t.gradc.medianMs),
-      us(r.t.tfjs.medianMs),
-      us(r.t.hand.medianMs),
+      ...CONTENDERS.map((c) => us(r.t[c].medianMs)),
       gflops(r.spec, r.mode, r.t.gradc.medianMs),
+      gflops(r.spec, r.mode, r.t.wasm.medianMs),
       ratio(r.t.tfjs.medianMs / r.t.gradc.medianMs),
       ratio(r.t.hand.medianMs / r.t.gradc.medianMs),
+      ratio(r.t.gradc.medianMs / r.t.wasm.medianMs),
     ]),
-    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ['l', 'l', ...CONTENDERS.map(() => 'r' as const), 'r', 'r', 'r', 'r', 'r'],
+  );
+}
+
+/** The wasm module's copies against its step. */
+function copiesTable(rows: readonly Row[]): string {
+  return table(
+    ['network', 'mode', 'copies µs', 'wasm step µs', 'share'],
+    rows.map((r) => [r.spec.id, r.mode, us(r.copyMs), us(r.t.wasm.medianMs), pct(r.copyMs / r.t.wasm.medianMs)]),
+    ['l', 'l', 'r', 'r', 'r'],
+  );
+}
+
+/** GFLOP/s of every contender. */
+function gflopsTable(rows: readonly Row[]): string {
+  return table(
+    ['network', 'mode', ...CONTENDERS.map((c) => LABEL[c])],
+    rows.map((r) => [r.spec.id, r.mode, ...CONTENDERS.map((c) => gflops(r.spec, r.mode, r.t[c].medianMs))]),
+    ['l', 'l', ...CONTENDERS.map(() => 'r' as const)],
   );
 }
 
@@ -119,7 +182,7 @@ function detailTable(rows: readonly Row[]): string {
   return table(
     ['network', 'mode', 'contender', 'samples × steps', 'median µs', 'min µs', 'spread (MAD)', 'GFLOP/s'],
     rows.flatMap((r) =>
-      CONTENDERS.map((c) => [r.spec.id, r.mode, c, `${r.t[c].samples.length} × ${r.t[c].stepsPerSample}`, us(r.t[c].medianMs), us(r.t[c].minMs), pct(r.t[c].relSpread), gflops(r.spec, r.mode, r.t[c].medianMs)]),
+      CONTENDERS.map((c) => [r.spec.id, r.mode, LABEL[c], `${r.t[c].samples.length} × ${r.t[c].stepsPerSample}`, us(r.t[c].medianMs), us(r.t[c].minMs), pct(r.t[c].relSpread), gflops(r.spec, r.mode, r.t[c].medianMs)]),
     ),
     ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r'],
   );
@@ -135,6 +198,22 @@ function targets(rows: readonly Row[], build: BuildTime | undefined): Target[] {
     const handGoal = first ? 1 : 3;
     out.push({ what: `${r.spec.id} train step vs tfjs`, goal: `≥ ${tfGoal}×`, measured: ratio(vsTf), met: vsTf >= tfGoal });
     out.push({ what: `${r.spec.id} train step vs hand-written`, goal: first ? '≥ 1× (not slower)' : `≥ ${handGoal}×`, measured: ratio(vsHand), met: vsHand >= handGoal });
+  }
+  // The wasm target (issue 14).
+  for (const r of rows) {
+    const t = r.t;
+    if (r.spec.id === 'S1') {
+      if (r.mode === 'train') out.push({ what: 'S1 wasm train step vs JS', goal: '≤ 1.33× JS\'s time', measured: `${(t.wasm.medianMs / t.gradc.medianMs).toFixed(2)}×`, met: t.wasm.medianMs <= 1.33 * t.gradc.medianMs });
+      continue;
+    }
+    if (r.mode === 'train') {
+      const g = flops(r.spec, 'train') / (t.wasm.medianMs * 1e6);
+      out.push({ what: `${r.spec.id} wasm train step`, goal: '≥ 15 GFLOP/s', measured: `${g.toFixed(1)} GFLOP/s`, met: g >= 15 });
+      out.push({ what: `${r.spec.id} wasm train step vs JS`, goal: '≥ 5×', measured: ratio(t.gradc.medianMs / t.wasm.medianMs), met: t.gradc.medianMs >= 5 * t.wasm.medianMs });
+      out.push({ what: `${r.spec.id} wasm train step vs onnxruntime-web`, goal: '≥ 1×', measured: ratio(t.ort.medianMs / t.wasm.medianMs), met: t.ort.medianMs >= t.wasm.medianMs });
+    } else {
+      out.push({ what: `${r.spec.id} wasm forward vs tfjs wasm`, goal: '≥ 1.2×', measured: ratio(t.tfjsWasm.medianMs / t.wasm.medianMs), met: t.tfjsWasm.medianMs >= 1.2 * t.wasm.medianMs });
+    }
   }
   if (build) out.push({ what: 'S2 `gradc build` (whole process)', goal: '< 1 s', measured: `${(build.medianMs / 1000).toFixed(2)} s`, met: build.medianMs < 1000 });
   return out;
@@ -204,7 +283,9 @@ async function benchNetwork(spec: NetSpec, options: TimingOptions): Promise<Row[
   const def = mlpGraph(spec);
   const train = await buildModule(def, false);
   const fwd = await buildModule(def, true);
-  console.log(`${spec.id} ${describe(spec)}: compiled in ${train.compileMs.toFixed(0)} ms (forward-only build ${fwd.compileMs.toFixed(0)} ms)`);
+  const wasmTrain = await buildModule(def, false, 'wasm');
+  const wasmFwd = await buildModule(def, true, 'wasm');
+  console.log(`${spec.id} ${describe(spec)}: compiled in ${train.compileMs.toFixed(0)} ms (forward-only build ${fwd.compileMs.toFixed(0)} ms; wasm ${wasmTrain.compileMs.toFixed(0)} ms)`);
 
   const params0 = train.module.initParams(SEED);
   const names = paramNames(spec);
@@ -216,7 +297,10 @@ async function benchNetwork(spec: NetSpec, options: TimingOptions): Promise<Row[
 
   // Every contender starts from gradc's initParams(SEED), each on its own copy.
   const gp = cloneArrays(params0);
-  const tfm = new TfMlp(spec, params0, x, y, LEARNING_RATE);
+  const wp = cloneArrays(params0);
+  const tfm = new TfMlp(spec, params0, x, y, LEARNING_RATE, 'cpu');
+  const tfw = new TfMlp(spec, params0, x, y, LEARNING_RATE, 'wasm');
+  const ortm = await OrtMlp.create(spec, params0, x, y, LEARNING_RATE);
   const hp = cloneArrays(params0);
   const { W, b } = split(spec, hp);
   const hand = new HandMlp(spec.batch, spec.widths, spec.activation, W, b);
@@ -224,7 +308,12 @@ async function benchNetwork(spec: NetSpec, options: TimingOptions): Promise<Row[
   try {
     // ---- agreement, on the initial params (it also warms up every code path) ----
     const [ref, gradcGradMs] = elapsed(() => train.module.gradient(gp, inputs));
+    const [wg, wasmGradMs] = elapsed(() => wasmTrain.module.gradient(wp, inputs));
     const [tg, tfGradMs] = elapsed(() => tfm.gradient());
+    const [twg, tfwGradMs] = elapsed(() => tfw.gradient());
+    const t0 = performance.now();
+    const og = await ortm.gradient();
+    const ortGradMs = performance.now() - t0;
     const [handLoss, handGradMs] = elapsed(() => hand.gradient(x, y));
     const handGrads: Arrays = {};
     W.forEach((_, l) => {
@@ -232,43 +321,58 @@ async function benchNetwork(spec: NetSpec, options: TimingOptions): Promise<Row[
       handGrads[`b${l + 1}`] = hand.db[l];
     });
     const pairs = (loss: number, grads: Arrays) => [{ name: 'loss', got: [loss], want: [ref.loss] }, ...names.map((n) => ({ name: `d${n}`, got: grads[n], want: ref.grads[n] }))];
-    const errTf = checkAgreement(`${spec.id} gradient`, 'tfjs', pairs(tg.loss, tg.grads), RTOL);
-    const errHand = checkAgreement(`${spec.id} gradient`, 'hand-written', pairs(handLoss, handGrads), RTOL);
+    const err: Partial<Record<Name, [number, number]>> = {};
+    const peers: [Name, string, number, Arrays][] = [
+      ['wasm', 'gradc wasm', wg.loss, wg.grads], ['tfjs', 'tfjs', tg.loss, tg.grads], ['tfjsWasm', 'tfjs wasm', twg.loss, twg.grads],
+      ['ort', 'onnxruntime-web', og.loss, og.grads], ['hand', 'hand-written', handLoss, handGrads],
+    ];
+    for (const [name, label, loss, grads] of peers) err[name] = [checkAgreement(`${spec.id} gradient`, label, pairs(loss, grads), RTOL), 0];
 
     const [gradcOut, gradcFwdMs] = elapsed(() => fwd.module.forward(gp, forwardInputs).o);
+    const [wasmOut, wasmFwdMs] = elapsed(() => wasmFwd.module.forward(wp, forwardInputs).o.slice());
     const [tfOut, tfFwdMs] = elapsed(() => tfm.forward().slice());
+    const [tfwOut, tfwFwdMs] = elapsed(() => tfw.forward().slice());
+    const t1 = performance.now();
+    const ortOut = (await ortm.forward()).slice();
+    const ortFwdMs = performance.now() - t1;
     const [handOut, handFwdMs] = elapsed(() => hand.forward(x).slice());
-    const errTfF = checkAgreement(`${spec.id} forward`, 'tfjs', [{ name: 'o', got: tfOut, want: gradcOut }], RTOL);
-    const errHandF = checkAgreement(`${spec.id} forward`, 'hand-written', [{ name: 'o', got: handOut, want: gradcOut }], RTOL);
+    const outs: [Name, string, Float32Array][] = [['wasm', 'gradc wasm', wasmOut], ['tfjs', 'tfjs', tfOut], ['tfjsWasm', 'tfjs wasm', tfwOut], ['ort', 'onnxruntime-web', ortOut], ['hand', 'hand-written', handOut]];
+    for (const [name, label, out] of outs) err[name]![1] = checkAgreement(`${spec.id} forward`, label, [{ name: 'o', got: out, want: gradcOut }], RTOL);
     console.log(
-      `${spec.id}: peers agree with gradc (loss ${ref.loss.toPrecision(6)}; worst relative error: gradient tfjs ${errTf.toExponential(1)}, hand ${errHand.toExponential(1)}; forward tfjs ${errTfF.toExponential(1)}, hand ${errHandF.toExponential(1)})`,
+      `${spec.id}: peers agree with gradc JS (loss ${ref.loss.toPrecision(6)}; worst relative error, gradient / forward: ${outs.map(([n]) => `${LABEL[n]} ${err[n]![0].toExponential(1)} / ${err[n]![1].toExponential(1)}`).join(', ')})`,
     );
 
     // ---- timing ----
-    const lastLoss: Record<Name, number> = { gradc: NaN, tfjs: NaN, hand: NaN };
+    const lastLoss: Record<Name, number> = { gradc: NaN, wasm: NaN, tfjs: NaN, tfjsWasm: NaN, ort: NaN, hand: NaN };
     const trainSteps: Contender[] = [
       { name: 'gradc', estimateMs: gradcGradMs, step: () => void (lastLoss.gradc = train.module.trainStep(gp, inputs, LEARNING_RATE)) },
+      { name: 'wasm', estimateMs: wasmGradMs, step: () => void (lastLoss.wasm = wasmTrain.module.trainStep(wp, inputs, LEARNING_RATE)) },
       { name: 'tfjs', estimateMs: tfGradMs, step: () => void (lastLoss.tfjs = tfm.trainStep()) },
+      { name: 'tfjsWasm', estimateMs: tfwGradMs, step: () => void (lastLoss.tfjsWasm = tfw.trainStep()) },
+      { name: 'ort', estimateMs: ortGradMs, step: async () => void (lastLoss.ort = await ortm.trainStep()) },
       { name: 'hand', estimateMs: handGradMs, step: () => void (lastLoss.hand = hand.trainStep(x, y, LEARNING_RATE)) },
     ];
     let sink = 0;
     const forwardSteps: Contender[] = [
       { name: 'gradc', estimateMs: gradcFwdMs, step: () => void (sink += fwd.module.forward(gp, forwardInputs).o[0]) },
+      { name: 'wasm', estimateMs: wasmFwdMs, step: () => void (sink += wasmFwd.module.forward(wp, forwardInputs).o[0]) },
       { name: 'tfjs', estimateMs: tfFwdMs, step: () => void (sink += tfm.forward()[0]) },
+      { name: 'tfjsWasm', estimateMs: tfwFwdMs, step: () => void (sink += tfw.forward()[0]) },
+      { name: 'ort', estimateMs: ortFwdMs, step: async () => void (sink += (await ortm.forward())[0]) },
       { name: 'hand', estimateMs: handFwdMs, step: () => void (sink += hand.forward(x)[0]) },
     ];
 
     const rows: Row[] = [];
     for (const [mode, contenders] of [['train', trainSteps], ['forward', forwardSteps]] as const) {
       const before = tfMemory().numTensors;
-      const t0 = performance.now();
-      const timings = measure(contenders, options);
+      const t2 = performance.now();
+      const timings = await measure(contenders, options);
       const after = tfMemory().numTensors;
       if (after !== before) throw new Error(`bench: ${spec.id} ${mode}: tfjs leaks tensors (${before} before timing, ${after} after)`);
       const t = Object.fromEntries(timings.map((x) => [x.name, x])) as Record<Name, Timing>;
-      rows.push({ spec, mode, t });
+      rows.push({ spec, mode, t, copyMs: measureCopies(spec, mode) });
       console.log(
-        `${spec.id} ${mode.padEnd(7)} ${CONTENDERS.map((c) => `${c} ${us(t[c].medianMs)} µs (${t[c].samples.length}×${t[c].stepsPerSample}, ±${pct(t[c].relSpread)})`).join('  ')}  [${((performance.now() - t0) / 1000).toFixed(1)} s]`,
+        `${spec.id} ${mode.padEnd(7)} ${CONTENDERS.map((c) => `${LABEL[c]} ${us(t[c].medianMs)} µs (${t[c].samples.length}×${t[c].stepsPerSample}, ±${pct(t[c].relSpread)})`).join('  ')}  [${((performance.now() - t2) / 1000).toFixed(1)} s]`,
       );
     }
     for (const c of CONTENDERS) {
@@ -278,6 +382,8 @@ async function benchNetwork(spec: NetSpec, options: TimingOptions): Promise<Row[
     return rows;
   } finally {
     tfm.dispose();
+    tfw.dispose();
+    await ortm.dispose();
   }
 }
 
@@ -293,9 +399,10 @@ async function main(): Promise<void> {
     date: `${when.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     node: process.version,
     cpu: `${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores`,
-    tfjs: `TensorFlow.js ${tf.version} (${tf.backend} backend)`,
+    tfjs: `TensorFlow.js ${tf.version} (cpu and wasm backends; wasm with SIMD, one thread)`,
+    ort: `onnxruntime-web ${initOrt().version} (wasm, SIMD, one thread)`,
   };
-  console.log(`gradc bench${quick ? ' --quick' : ''}: ${specs.map((s) => s.id).join(' ')}; ${env.date}; Node ${env.node}; ${env.cpu}; ${env.tfjs}`);
+  console.log(`gradc bench${quick ? ' --quick' : ''}: ${specs.map((s) => s.id).join(' ')}; ${env.date}; Node ${env.node}; ${env.cpu}; ${env.tfjs}; ${env.ort}`);
   const started = performance.now();
   const loadStart = loadavg()[0];
   if (loadStart > cpu.length * 0.5) console.warn(`bench: warning: the machine is busy (load average ${loadStart.toFixed(2)} on ${cpu.length} cores); timings will be noisy`);
@@ -324,16 +431,25 @@ async function main(): Promise<void> {
     '# gradc benchmark results',
     '',
     `Measured ${env.date} with \`npm run bench${quick ? ' -- --quick' : ''}${partial ? ` ${specs.map((s) => s.id).join(' ')}` : ''}\`` +
-      ` on ${env.cpu}, Node ${env.node}, ${env.tfjs}.` +
+      ` on ${env.cpu}, Node ${env.node}, ${env.tfjs}, ${env.ort}.` +
       (quick ? ' **Quick run (fewer, shorter rounds): for development, not for quoting.**' : '') +
       ` Total ${total.toFixed(0)} s; ${loadText}${busy ? ' (**busy machine: noisy timings**)' : ''}.`,
     '',
     'Median time per step (µs) of a train step (forward + backward + SGD update) and of a forward pass,',
     'f32, row-major, squared loss J = (1/B) Σᵢ ½‖oᵢ − yᵢ‖². GFLOP/s counts 2·m·n·k per matmul (a train',
-    'step adds dW for every layer and dA for every layer but the first). ×tfjs and ×hand are the peer\'s',
-    'time over gradc\'s: above 1× gradc is faster.',
+    'step adds dW for every layer and dA for every layer but the first). JS ×tfjs and JS ×hand are the',
+    'peer\'s time over gradc JS\'s, wasm ×JS gradc JS\'s over gradc wasm\'s: above 1× the latter is faster.',
     '',
     results,
+    '',
+    'GFLOP/s of every contender:',
+    '',
+    gflopsTable(rows),
+    '',
+    'The wasm module copies the caller\'s params and inputs into its memory on every call, and a train step\'s',
+    'updated params back out; those copies alone (`Float32Array.set` of the same arrays, measured apart), against the step:',
+    '',
+    copiesTable(rows),
     '',
     ...(build ? [`S2 build: \`gradc build bench/graphs/s2.graph.ts\` as a whole process (\`node dist/cli.js\`), median of ${build.runsMs.length}: **${(build.medianMs / 1000).toFixed(2)} s**.`, ''] : []),
     'Targets:',
@@ -342,11 +458,14 @@ async function main(): Promise<void> {
     '',
     '<details><summary>Method and per-contender detail</summary>',
     '',
-    '- **gradc**: each network is built in process from `bench/networks.ts` with `compile()`, and the',
-    '  emitted `<name>.js` is imported from a temp folder; `trainStep(params, {x, y}, lr)`, and `forward(params, {x})`',
-    '  of the network\'s `--forward-only` build.',
-    `- **tfjs**: ${env.tfjs}, \`tf.variable\` params, \`tf.train.sgd(lr).minimize(f, true)\` (the loss is read back), and a`,
-    '  tidied forward read back with `dataSync()`.',
+    '- **gradc JS / wasm**: each network is built in process from `bench/networks.ts` with `compile()`, and the',
+    '  emitted `<name>.js` (`<name>.wasm.js`) is imported from a temp folder; `trainStep(params, {x, y}, lr)`, and',
+    '  `forward(params, {x})` of the network\'s `--forward-only` build. The wasm module copies params and inputs into',
+    '  its memory and the updated params back out on every call: that is in its times.',
+    `- **tfjs cpu / tfjs wasm**: ${env.tfjs}, \`tf.variable\` params, \`tf.train.sgd(lr).minimize(f, true)\` (the loss is`,
+    '  read back), and a tidied forward read back with `dataSync()`; one engine, each model switching to its backend.',
+    `- **ort wasm**: ${env.ort}; the train step is one ONNX graph (forward, backward, SGD; \`bench/onnx.ts\`), its updated`,
+    '  params fed back as the next step\'s inputs; forward is a forward-only graph. `session.run` is asynchronous.',
     '- **hand**: `bench/handwritten.ts`, preallocated buffers, i-k-j matmuls, transposed products by index arithmetic.',
     `- All start from gradc's \`initParams(${SEED})\`; before timing, each peer's loss, gradients and forward output must`,
     `  match gradc's \`gradient()\` / \`forward()\` within a relative error of ${RTOL} (max-norm), or the bench aborts.`,

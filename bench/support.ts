@@ -24,15 +24,16 @@ export interface GeneratedModule {
 let tempDir: string | undefined;
 let counter = 0;
 
-/** Compiles a graph in process, writes its `<name>.js` to a temp folder and imports it. */
-export async function buildModule(def: GraphDef, forwardOnly: boolean): Promise<{ module: GeneratedModule; compileMs: number }> {
+/** Compiles a graph in process, writes its `<name>.js` (target wasm: `<name>.wasm.js`) to a temp folder and imports it. */
+export async function buildModule(def: GraphDef, forwardOnly: boolean, target: 'js' | 'wasm' = 'js'): Promise<{ module: GeneratedModule; compileMs: number }> {
   const t0 = performance.now();
-  const { files } = compile(def, { forwardOnly });
+  const { files } = compile(def, { forwardOnly, targets: [target] });
   const compileMs = performance.now() - t0;
-  const js = files.find((f) => f.name === `${def.name}.js`);
-  if (!js) throw new Error(`gradc: compile() produced no ${def.name}.js`);
+  const file = `${def.name}${target === 'js' ? '' : `.${target}`}.js`;
+  const js = files.find((f) => f.name === file);
+  if (!js) throw new Error(`gradc: compile() produced no ${file}`);
   tempDir ??= mkdtempSync(join(tmpdir(), 'gradc-bench-'));
-  const path = join(tempDir, `${counter++}-${js.name}`);
+  const path = join(tempDir, `${counter++}-${js.name.replace(/\.js$/, '.mjs')}`);
   writeFileSync(path, js.contents);
   const module = (await import(pathToFileURL(path).href)) as GeneratedModule;
   return { module, compileMs };

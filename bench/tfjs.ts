@@ -1,19 +1,32 @@
 /**
- * The TensorFlow.js contender: the same MLP on tfjs 4.22's pure-JS CPU backend.
+ * The TensorFlow.js contenders: the same MLP on tfjs 4.22's pure-JS CPU backend, and on its
+ * WebAssembly backend (`@tensorflow/tfjs-backend-wasm`: XNNPACK, SIMD, one thread).
  *
  * `@tensorflow/tfjs` is imported (not only tfjs-core) because in Node the CommonJS build of
  * tfjs-core registers no gradient functions; loading the umbrella package registers them.
- * The backend is set to 'cpu' explicitly and checked: tfjs-node is not installed and must
- * not be used.
+ * Backends are selected explicitly and checked: tfjs-node is not installed and must not be
+ * used. Both backends live in tfjs's one engine: each model makes its tensors on its own
+ * backend and selects it before every call (a synchronous switch once both are initialized).
  */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { Activation, NetSpec } from './networks.ts';
+
+export type TfBackend = 'cpu' | 'wasm';
 
 let ready = false;
 
-/** Selects the CPU backend once; throws if anything else is active. */
+/** Initializes the wasm backend (its .wasm files from the package, SIMD, one thread), then selects the CPU backend. */
 export async function initTfjs(): Promise<{ version: string; backend: string }> {
   if (!ready) {
+    const dist = join(dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+    setWasmPaths(`${dist}/`);
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    setThreadsCount(1);
+    if (!(await tf.setBackend('wasm'))) throw new Error('tfjs: could not select the wasm backend');
+    if (!(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))) throw new Error('tfjs: the wasm backend has no SIMD here');
     if (!(await tf.setBackend('cpu'))) throw new Error('tfjs: could not select the cpu backend');
     await tf.ready();
     // The CPU backend prints a one-time "install tfjs-node" banner on its first use: run
@@ -54,8 +67,9 @@ export class TfMlp {
   private readonly optimizer: tf.SGDOptimizer;
   private readonly act: (t: tf.Tensor) => tf.Tensor;
 
-  /** `params` maps W1, b1, … to initial values (copied into tf.variables). */
-  constructor(spec: NetSpec, params: Record<string, Float32Array>, x: Float32Array, y: Float32Array, learningRate: number) {
+  /** `params` maps W1, b1, … to initial values (copied into tf.variables on `backend`). */
+  constructor(spec: NetSpec, params: Record<string, Float32Array>, x: Float32Array, y: Float32Array, learningRate: number, readonly backend: TfBackend = 'cpu') {
+    this.use();
     const { batch, widths } = spec;
     const tag = `${spec.id}_${instance++}`;
     for (let l = 1; l < widths.length; l++) {
@@ -69,6 +83,12 @@ export class TfMlp {
     this.y = tf.tensor2d(y, [batch, widths[widths.length - 1]], 'float32');
     this.act = ACT[spec.activation];
     this.optimizer = tf.train.sgd(learningRate);
+  }
+
+  /** Makes this model's backend the engine's (synchronous: both are initialized by initTfjs). */
+  private use(): void {
+    if (tf.getBackend() !== this.backend) void tf.setBackend(this.backend);
+    if (tf.getBackend() !== this.backend) throw new Error(`tfjs: could not switch to the ${this.backend} backend`);
   }
 
   private predict(): tf.Tensor {
@@ -89,6 +109,7 @@ export class TfMlp {
 
   /** One SGD step (optimizer.minimize); returns the loss before the update, like gradc's trainStep. */
   trainStep(): number {
+    this.use();
     const loss = this.optimizer.minimize(this.lossValue, true, this.vars)!;
     const value = loss.dataSync()[0];
     loss.dispose();
@@ -97,6 +118,7 @@ export class TfMlp {
 
   /** The prediction for the stored batch, read back into a typed array. */
   forward(): Float32Array {
+    this.use();
     const o = tf.tidy(() => this.predict());
     const values = o.dataSync() as Float32Array;
     o.dispose();
@@ -105,6 +127,7 @@ export class TfMlp {
 
   /** The loss and dJ/dparam (named W1, b1, …) by tf.variableGrads, without an update. */
   gradient(): { loss: number; grads: Record<string, Float32Array> } {
+    this.use();
     const { value, grads } = tf.variableGrads(this.lossValue, this.vars);
     const loss = value.dataSync()[0];
     const out: Record<string, Float32Array> = {};
@@ -119,6 +142,7 @@ export class TfMlp {
 
   /** Current param values, named W1, b1, … */
   params(): Record<string, Float32Array> {
+    this.use();
     const out: Record<string, Float32Array> = {};
     for (let l = 0; l < this.W.length; l++) {
       out[`W${l + 1}`] = this.W[l].dataSync().slice() as Float32Array;
@@ -128,6 +152,7 @@ export class TfMlp {
   }
 
   dispose(): void {
+    this.use();
     tf.dispose(this.vars);
     this.x.dispose();
     this.y.dispose();

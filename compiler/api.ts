@@ -18,8 +18,11 @@ import { isGradcError } from './errors.ts';
 import { loadGraphFile } from './cli/load-checked.ts';
 import type { SourceLoc } from './ir/graph.ts';
 
-/** What gradc can emit: `js` (a JS/TS module) and `wgsl` (WGSL kernels and a WebGPU host module). */
-export type Target = 'js' | 'wgsl';
+/**
+ * What gradc can emit: `js` (a JS/TS module), `wgsl` (WGSL kernels and a WebGPU host module)
+ * and `wasm` (a module with the JS module's API whose kernels are WebAssembly SIMD, and their text).
+ */
+export type Target = 'js' | 'wgsl' | 'wasm';
 
 /** Every target, in the order their files are produced. */
 export const TARGETS: readonly Target[] = COMPILER_TARGETS;

@@ -14,13 +14,18 @@ import { emitTarget, type Backend, type EmittedFile } from './backends/backend.t
 import { commentText } from './backends/common/text.ts';
 import { jsBackend } from './backends/js/module.ts';
 import { wgslBackend } from './backends/wgsl/module.ts';
+import { wasmBackend } from './backends/wasm/module.ts';
 import { VERSION } from './version.ts';
 import './ops/all.ts';
 
-export const TARGETS = ['js', 'wgsl'] as const;
+export const TARGETS = ['js', 'wgsl', 'wasm'] as const;
 export type Target = (typeof TARGETS)[number];
 
-const BACKENDS: Record<Target, Backend<never>> = { js: jsBackend as Backend<never>, wgsl: wgslBackend as Backend<never> };
+const BACKENDS: Record<Target, Backend<never>> = {
+  js: jsBackend as Backend<never>,
+  wgsl: wgslBackend as Backend<never>,
+  wasm: wasmBackend as Backend<never>,
+};
 
 export interface CompileOptions {
   readonly targets?: readonly Target[];

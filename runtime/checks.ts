@@ -23,7 +23,8 @@ function checkArray(fn: string, what: string, [name, length, shape, , width]: Sp
   const values = width ? `1 to ${length / width} rows of ${width} values` : `${length} values`;
   const wanted = `${fn}: ${what}.${name} must ${verb} shape ${shape} (${values})`;
   if (!(v instanceof Float32Array)) throw new TypeError(`${wanted}, got ${v === undefined ? 'nothing' : describe(v)}`);
-  if (width ? v.length % width !== 0 || v.length === 0 || v.length > length : v.length !== length) throw new RangeError(`${wanted}, got ${v.length} values`);
+  const fits = width ? v.length % width === 0 && v.length > 0 && v.length <= length : v.length === length;
+  if (!fits) throw new RangeError(`${wanted}, got ${v.length} values`);
   return v;
 }
 
@@ -33,14 +34,19 @@ export function rowsOf(fn: string, arrays: readonly Float32Array[], spec: Spec):
   spec.forEach(([name, , , , width], k) => {
     if (!width) return;
     const r = arrays[k]!.length / width;
-    if (rows && r !== rows) throw new RangeError(`${fn}: inputs.${name} has ${r} rows but the inputs before it have ${rows}; every batch input needs the same rows`);
+    if (rows && r !== rows) {
+      const why = 'every batch input needs the same rows';
+      throw new RangeError(`${fn}: inputs.${name} has ${r} rows but the inputs before it have ${rows}; ${why}`);
+    }
     rows = r;
   });
   return rows;
 }
 
 /** The arrays `required` names, each read from `record` once and checked; a name not `allowed` is a misspelling. */
-export function take<S extends Spec>(fn: string, what: string, record: unknown, required: S, allowed: Spec): { [K in keyof S]: Float32Array } {
+export function take<S extends Spec>(
+  fn: string, what: string, record: unknown, required: S, allowed: Spec,
+): { [K in keyof S]: Float32Array } {
   if (typeof record !== 'object' || record === null || Array.isArray(record) || ArrayBuffer.isView(record)) {
     throw new TypeError(`${fn}: ${what} must be an object of Float32Arrays, got ${describe(record)}`);
   }
@@ -48,7 +54,8 @@ export function take<S extends Spec>(fn: string, what: string, record: unknown, 
   let names = 0;
   for (const name in given) {
     if (!named(allowed, name) && has(given, name)) {
-      throw new TypeError(`${fn}: unknown ${what.replace(/s$/, '')} ${JSON.stringify(name)}; expected ${allowed.map((s) => s[0]).join(', ')}`);
+      const expected = allowed.map((s) => s[0]).join(', ');
+      throw new TypeError(`${fn}: unknown ${what.replace(/s$/, '')} ${JSON.stringify(name)}; expected ${expected}`);
     }
     names++;
   }
@@ -75,19 +82,27 @@ function firstNonFinite(what: string, arrays: readonly Float32Array[], spec: Spe
 /** Params (and optimizer state) must be finite, or one step spreads NaN everywhere. */
 export function checkFinite(fn: string, what: string, arrays: readonly Float32Array[], spec: Spec): void {
   const bad = firstNonFinite(what, arrays, spec);
-  if (bad) throw new RangeError(`${fn}: ${bad}; ${what.split('.')[0]} must be finite (NaN or Infinity would spread to every param in one step)`);
+  if (bad) {
+    throw new RangeError(`${fn}: ${bad}; ${what.split('.')[0]} must be finite (NaN or Infinity would spread to every param in one step)`);
+  }
 }
 
 /**
  * The optimizer state's arrays, slot by slot (each a record like params), read once and
  * checked, and the number of the step about to run.
  */
-export function takeState(fn: string, state: unknown, slots: readonly string[], spec: Spec): { t: number; arrays: (readonly Float32Array[])[] } {
+export function takeState(
+  fn: string, state: unknown, slots: readonly string[], spec: Spec,
+): { t: number; arrays: (readonly Float32Array[])[] } {
   const kind = `an optimizer state { step, ${slots.join(', ')} } (see initOptimizerState)`;
-  if (typeof state !== 'object' || state === null || Array.isArray(state)) throw new TypeError(`${fn}: state must be ${kind}, got ${describe(state)}`);
+  if (typeof state !== 'object' || state === null || Array.isArray(state)) {
+    throw new TypeError(`${fn}: state must be ${kind}, got ${describe(state)}`);
+  }
   const given = state as Record<string, unknown>;
   const step = given.step;
-  if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0) throw new TypeError(`${fn}: state.step must be a whole number ≥ 0, got ${show(step)}`);
+  if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0) {
+    throw new TypeError(`${fn}: state.step must be a whole number ≥ 0, got ${show(step)}`);
+  }
   const arrays = slots.map((slot) => {
     const arrays = take(fn, `state.${slot}`, has(given, slot) ? given[slot] : undefined, spec, spec);
     checkFinite(fn, `state.${slot}`, arrays, spec);
@@ -109,7 +124,9 @@ export function checkDisjoint(fn: string, arrays: readonly Float32Array[], label
   const check = (i: number, j: number) => {
     const [a, b] = [arrays[i]!, arrays[j]!];
     if (a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength) {
-      throw new TypeError(`${fn}: ${labels[Math.min(i, j)]} and ${labels[Math.max(i, j)]} share memory; a train step updates arrays in place, so pass separate arrays (copy one with .slice())`);
+      const [a, b] = [labels[Math.min(i, j)], labels[Math.max(i, j)]];
+      const why = 'a train step updates arrays in place, so pass separate arrays (copy one with .slice())';
+      throw new TypeError(`${fn}: ${a} and ${b} share memory; ${why}`);
     }
   };
   if (n <= 32) {
@@ -133,13 +150,17 @@ export function checkDisjoint(fn: string, arrays: readonly Float32Array[], label
  * nothing changed: the first non-finite input element, else a gradient that is not finite,
  * else the learning rate (`grads` undefined: the gradient was not read back, so either).
  */
-export function rejectedStep(fn: string, t: number | undefined, inputs: readonly Float32Array[], spec: Spec, grads: Float32Array | undefined, learningRate: number): RangeError {
+export function rejectedStep(
+  fn: string, t: number | undefined, inputs: readonly Float32Array[], spec: Spec, grads: Float32Array | undefined, learningRate: number,
+): RangeError {
   const diverged = 'the gradient is not finite (the loss overflowed: params or inputs too large, or training diverged)';
-  const cause = firstNonFinite('inputs', inputs, spec)
-    ?? (grads === undefined
-      ? `learningRate ${learningRate} is too large for this step, or ${diverged}`
-      : firstNonFinite('', [grads], [['', 0, '', 0]]) ? diverged : `learningRate ${learningRate} is too large for this step`);
-  return new RangeError(`${fn}: ${t === undefined ? 'the step' : `step ${t}`} was rejected, because it would make params or optimizer state NaN or ±Infinity: ${cause}. Nothing was changed`);
+  const tooLarge = `learningRate ${learningRate} is too large for this step`;
+  const finiteGradient = grads !== undefined && !firstNonFinite('', [grads], [['', 0, '', 0]]);
+  const gradient = grads === undefined ? `${tooLarge}, or ${diverged}` : finiteGradient ? tooLarge : diverged;
+  const cause = firstNonFinite('inputs', inputs, spec) ?? gradient;
+  const step = t === undefined ? 'the step' : `step ${t}`;
+  const why = 'because it would make params or optimizer state NaN or ±Infinity';
+  return new RangeError(`${fn}: ${step} was rejected, ${why}: ${cause}. Nothing was changed`);
 }
 
 export function checkRate(learningRate: unknown, fn = 'trainStep'): void {

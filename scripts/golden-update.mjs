@@ -3,4 +3,4 @@
 import { execFileSync } from 'node:child_process';
 import { sampleGraphs } from './sample-graphs.mjs';
 
-execFileSync(process.execPath, ['dist/cli.js', 'build', ...sampleGraphs(), '--out', 'test/golden', '--target', 'js,wgsl'], { stdio: 'inherit' });
+execFileSync(process.execPath, ['dist/cli.js', 'build', ...sampleGraphs(), '--out', 'test/golden', '--target', 'js,wgsl,wasm'], { stdio: 'inherit' });

@@ -41,7 +41,7 @@ describe('compile', () => {
     expect(result.files.map((f) => f.name)).toEqual(['tiny.ts', 'tiny.js', 'tiny.d.ts', 'tiny.wgsl', 'tiny.gpu.ts', 'tiny.gpu.js', 'tiny.gpu.d.ts']);
     expect(result.diagnostics).toEqual([]);
     expect(result.inputs).toEqual([]);
-    expect(TARGETS).toEqual(['js', 'wgsl']);
+    expect(TARGETS).toEqual(['js', 'wgsl', 'wasm']);
     // The files are plain data: no plan or other internals ride along.
     expect(Object.keys(result).sort()).toEqual(['diagnostics', 'files', 'inputs', 'ok']);
     expect(Object.keys(result.files[0]).sort()).toEqual(['contents', 'name']);
@@ -85,8 +85,8 @@ export default graph('bad', (g) => {
     const missing = await compile(join(tmpdir(), 'no-such-dir-gradc', 'none.graph.ts'));
     expect(missing.ok).toBe(false);
     expect(missing.diagnostics[0].message).toMatch(/Could not resolve/);
-    const target = await compile(tiny, { targets: ['wasm' as never] });
+    const target = await compile(tiny, { targets: ['wasm64' as never] });
     expect(target.ok).toBe(false);
-    expect(target.diagnostics[0]).toEqual({ severity: 'error', message: 'build: unknown target "wasm"; known targets: js, wgsl' });
+    expect(target.diagnostics[0]).toEqual({ severity: 'error', message: 'build: unknown target "wasm64"; known targets: js, wgsl, wasm' });
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The esbuild plugin, used as a user would: bundle a small app that imports graphs with
- * `?gradc` and `?gradc-gpu`, run it, and check that graph errors come back as esbuild errors
+ * `?gradc`, `?gradc-wasm` and `?gradc-gpu`, run it, and check that graph errors come back as esbuild errors
  * at the graph file's line.
  */
 import { execFileSync } from 'node:child_process';
@@ -51,6 +51,27 @@ console.log(JSON.stringify({ name: tiny.meta.name, first, last }));
     const out = JSON.parse(execFileSync(process.execPath, [join(dir, 'out.mjs')], { encoding: 'utf8' }));
     expect(out.name).toBe('tiny');
     expect(out.last).toBeLessThan(out.first / 2);
+  });
+
+  it('bundles the WebAssembly module for ?gradc-wasm: the same API, the same training, the binary embedded', async () => {
+    const app = (query: string) => `
+import * as tiny from './tiny.graph.ts?${query}';
+const params = tiny.initParams(3);
+const x = new Float32Array([0, 1, 1, 0, 1, 1, 0.5, -1]);
+const y = new Float32Array([1, 2, 3, 0]);
+const losses = [];
+for (let i = 0; i < 50; i++) losses.push(tiny.trainStep(params, { x, y }, 0.1));
+console.log(JSON.stringify({ keys: Object.keys(tiny).sort(), losses }));
+`;
+    const run = async (query: string) => {
+      const dir = project(GRAPH, app(query));
+      await build({ entryPoints: [join(dir, 'app.ts')], bundle: true, format: 'esm', platform: 'node', outfile: join(dir, 'out.mjs'), plugins: [gradc()], logLevel: 'silent' });
+      return JSON.parse(execFileSync(process.execPath, [join(dir, 'out.mjs')], { encoding: 'utf8' })) as { keys: string[]; losses: number[] };
+    };
+    const [wasm, js] = [await run('gradc-wasm'), await run('gradc')];
+    expect(wasm.keys).toEqual(js.keys);
+    expect(wasm.losses.at(-1)).toBeLessThan(wasm.losses[0] / 2);
+    wasm.losses.forEach((l, i) => expect(Math.abs(l - js.losses[i])).toBeLessThanOrEqual(1e-4 * Math.abs(js.losses[i])));
   });
 
   it('bundles the WebGPU host module for ?gradc-gpu', async () => {

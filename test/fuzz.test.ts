@@ -10,13 +10,16 @@
  *       that reference's gradient agrees with central differences of its forward pass;
  *   (b) the WGSL backend agrees with the JS backend (forward, loss, gradient, a train step);
  *   (c) trainStep returns the loss before, applies θ − α·∇J, and lowers the loss for a small
- *       enough α.
+ *       enough α;
+ *   (d) the wasm module agrees with central differences and with the JS module, also with
+ *       inputs scaled by 1e3 (pre-activations of ±1e3, where exp saturates).
  *
  * A failure is shrunk and printed as a graph file a person can rerun. `npm test` runs a
  * handful of graphs; `npm run fuzz` runs many (see test/FUZZ-RESULTS.md). Environment:
  *   GRADC_FUZZ_RUNS       JS graphs (default 6)
  *   GRADC_FUZZ_GPU_RUNS   graphs also run on WebGPU (default 1; Dawn on SwiftShader spends
  *                         seconds compiling each kernel)
+ *   GRADC_FUZZ_WASM_RUNS  graphs also run as wasm (default: as many as GRADC_FUZZ_RUNS)
  *   GRADC_FUZZ_TIME_S     stop each property after this many seconds (default: no limit)
  *   GRADC_FUZZ_SEED, GRADC_FUZZ_PATH   replay a reported counterexample
  *   GRADC_FUZZ_SPEC       check just this spec (the JSON on a repro file's `// spec:` line)
@@ -38,10 +41,12 @@ import { plant } from './support/reference64.ts';
 import { buildFuzzGraph, forwardCost, fromMlpSpec, fuzzGraphFileText, fuzzSpecArb, type FuzzSpec } from './support/fuzz-graph.ts';
 import { gpuDevice } from './support/gpu.ts';
 import { buildGraph, randomSpec } from './support/random-graph.ts';
+import { buildWithWasm, checkWasmAgainstJsAndFiniteDifferences, nonsmooth } from './support/fuzz-wasm.ts';
 
 const env = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
 const RUNS = env('GRADC_FUZZ_RUNS', 6);
 const GPU_RUNS = env('GRADC_FUZZ_GPU_RUNS', 1);
+const WASM_RUNS = env('GRADC_FUZZ_WASM_RUNS', RUNS);
 const TIME_S = env('GRADC_FUZZ_TIME_S', 0);
 const LONG = RUNS > 50;
 const replay = process.env.GRADC_FUZZ_SEED
@@ -53,7 +58,7 @@ const MAX_FD_COST = LONG ? 2e7 : 3e6;
 
 const summary: Record<string, unknown> = {};
 afterAll(() => {
-  const line = { ...summary, ...stats };
+  const line = { ...summary, ...stats, wasmAtKink: nonsmooth.count };
   console.log(`gradc fuzz: ${JSON.stringify(line)}`);
   if (process.env.GRADC_FUZZ_REPORT) writeFileSync(process.env.GRADC_FUZZ_REPORT, JSON.stringify(line, null, 2) + '\n');
 });
@@ -87,6 +92,16 @@ describe('fuzzed graphs', () => {
       checkTrainStep(b, ref);
     });
   }, 60_000 + RUNS * perGraphMs);
+
+  it('wasm backend vs central differences and the JS backend', async () => {
+    const arb = fuzzSpecArb().filter((s) => forwardCost(s) <= MAX_FD_COST);
+    await run('wasm backend vs central differences and the JS backend', arb, WASM_RUNS, async (spec) => {
+      const b = buildWithWasm(spec);
+      const ref = reference(b);
+      fc.pre(ref !== undefined);
+      checkWasmAgainstJsAndFiniteDifferences(b, ref);
+    });
+  }, 60_000 + WASM_RUNS * perGraphMs);
 
   it('WGSL backend vs JS backend', async () => {
     const device = await gpuDevice();

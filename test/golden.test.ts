@@ -17,7 +17,7 @@ const cli = join(root, 'dist', 'cli.js');
 
 function build(cwd: string, files: string[]): string {
   const out = mkdtempSync(join(tmpdir(), 'gradc-golden-'));
-  const r = spawnSync(process.execPath, [cli, 'build', ...files, '--out', out, '--target', 'js,wgsl'], { cwd, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [cli, 'build', ...files, '--out', out, '--target', 'js,wgsl,wasm'], { cwd, encoding: 'utf8' });
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   return out;

@@ -7,7 +7,7 @@
  * module (float32, looser tolerance).
  */
 import { describe, expect, it } from 'vitest';
-import { add, affine, graph, matmul, mean, mul, relu, sigmoid, squaredLoss, sub, sum, tanh, type GraphDef } from '../compiler/index.ts';
+import type { GraphDef } from '../compiler/index.ts';
 import { lossGraphs } from './support/loss-graphs.ts';
 import { differentiate } from '../compiler/autodiff/backward.ts';
 import { evaluate } from '../compiler/ir/interpret.ts';
@@ -16,73 +16,14 @@ import { finiteDifferenceGradient, worstError } from './support/finite-differenc
 import { reference64 } from './support/reference64.ts';
 import { tfjsGradient } from './support/tfjs-reference.ts';
 import { buildModule, randomArray, randomInputs, type Arrays } from './support/module.ts';
+import { opGraphs } from './support/op-graphs.ts';
 import kink from '../samples/kink/kink.graph.ts';
 import housing from '../samples/housing/housing.graph.ts';
 import iris from '../samples/iris/iris.graph.ts';
 
-const B = 5;
-const layer = (act: (t: ReturnType<typeof relu>) => ReturnType<typeof relu>, name: string) =>
-  graph(name, (g) => {
-    const x = g.input('x', [B, 3]);
-    const y = g.input('y', [B, 2]);
-    const h = act(affine(x, g.param('W', [3, 4]), g.param('b', [4])));
-    const o = affine(h, g.param('V', [4, 2]), g.param('c', [2]));
-    g.output('o', o);
-    g.loss(squaredLoss(o, y));
-  });
-
 const cases: Record<string, GraphDef> = {
-  relu: layer(relu, 'relu_net'),
-  sigmoid: layer(sigmoid, 'sigmoid_net'),
-  tanh: layer(tanh, 'tanh_net'),
-  'matmul, no bias': graph('mm', (g) => {
-    const x = g.input('x', [B, 3]);
-    const o = matmul(relu(matmul(x, g.param('W', [3, 4]))), g.param('V', [4, 1]));
-    g.output('o', o);
-    g.loss(squaredLoss(o, g.input('y', [B, 1])));
-  }),
-  'add, sub, mul with row and scalar broadcast': graph('arith', (g) => {
-    const x = g.input('x', [B, 3]);
-    const a = add(matmul(x, g.param('W', [3, 3])), g.param('b', [3]));
-    const m = mul(sub(a, x), add(tanh(a), 0.5));
-    const o = mul(add(m, g.param('s', [])), 2);
-    g.output('o', o);
-    g.loss(squaredLoss(o, g.input('y', [B, 3])));
-  }),
-  'sum and mean as losses': graph('sums', (g) => {
-    const x = g.input('x', [B, 3]);
-    const h = sigmoid(affine(x, g.param('W', [3, 2]), g.param('b', [2])));
-    const sq = mul(h, h);
-    g.output('h', h);
-    g.loss(add(mean(sq), mul(sum(h), 0.25)));
-  }),
-  'a weight used twice': graph('shared', (g) => {
-    const x = g.input('x', [B, 3]);
-    const W = g.param('W', [3, 3]);
-    const o = matmul(tanh(matmul(x, W)), W);
-    g.output('o', o);
-    g.loss(squaredLoss(o, g.input('y', [B, 3])));
-  }),
-  'a param that reaches an output but not the loss': graph('side', (g) => {
-    const x = g.input('x', [B, 3]);
-    const h = affine(x, g.param('W', [3, 2]), g.param('b', [2]));
-    g.output('side', matmul(h, g.param('P', [2, 2])));
-    g.loss(squaredLoss(h, g.input('y', [B, 2])));
-  }),
-  // CSE merges d_b1 and d_b2 into one node: both params must still get their update.
-  'two biases with one gradient': graph('twobias', (g) => {
-    const x = g.input('x', [B, 3]);
-    const o = add(add(matmul(x, g.param('W', [3, 2])), g.param('b1', [2])), g.param('b2', [2]));
-    g.output('o', o);
-    g.loss(squaredLoss(o, g.input('y', [B, 2])));
-  }),
-  'single example (batch 1)': graph('one', (g) => {
-    const x = g.input('x', [1, 2]);
-    const o = sigmoid(affine(x, g.param('W', [2, 1]), g.param('b', [1])));
-    g.output('o', o);
-    g.loss(squaredLoss(o, g.input('y', [1, 1])));
-  }),
-  ...lossGraphs(B),
+  ...opGraphs(5),
+  ...lossGraphs(5),
   'kink sample': kink,
   'housing sample': housing,
   'iris sample': iris,

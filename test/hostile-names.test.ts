@@ -18,6 +18,7 @@ import { compile } from '../compiler/compile.ts';
 import { withoutComments } from '../compiler/backends/wgsl/module.ts';
 import { loadGenerated } from './support/fuzz-checks.ts';
 import { wgslErrors } from './support/gpu.ts';
+import { loadWasmGenerated } from './support/wasm.ts';
 import type { GeneratedModule } from './support/module.ts';
 import { randomArray } from './support/module.ts';
 
@@ -281,6 +282,44 @@ describe('names the DSL accepts', () => {
     expect(await wgslErrors(wgsl)).toEqual([]);
     // The .ts and .d.ts type-check as TypeScript.
     for (const name of ['net-a.v1.ts', 'net-a.v1.d.ts', 'net-a.v1.gpu.ts', 'net-a.v1.gpu.d.ts']) {
+      const diagnostics = ts.transpileModule(byName[name], { reportDiagnostics: true, compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).diagnostics ?? [];
+      expect(diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')), name).toEqual([]);
+    }
+  });
+});
+
+describe('names the DSL accepts, on the wasm target', () => {
+  const { files } = compile(hostile, { targets: ['wasm'], sourceFile: 'hostile.graph.ts' });
+  const byName = Object.fromEntries(files.map((f) => [f.name, f.contents]));
+
+  it('every file is built, with the graph name as given in the file names', () => {
+    expect(Object.keys(byName).sort()).toEqual(['net-a.v1.wasm.d.ts', 'net-a.v1.wasm.js', 'net-a.v1.wasm.ts', 'net-a.v1.wat']);
+  });
+
+  describe.each(files.filter((f) => !f.name.endsWith('.wat')).map((f) => [f.name, f.contents] as const))('%s', (_, text) => {
+    it.each(DASHED)('%s occurs only in JSON string literals and comments', (name) => {
+      for (const h of tsOccurrences(text, name)) {
+        if (h.kind === 'string') expect(isJsonLiteral(h.token), h.token).toBe(true);
+        else expect(h.kind, `raw ${JSON.stringify(name)} in code: ${h.token}`).toBe('comment');
+      }
+    });
+  });
+
+  it.each(DASHED)('the .wat mentions %s only in comments', (name) => {
+    const code = byName['net-a.v1.wat'].split('\n').map((l) => l.replace(/;;.*$/, '')).join('\n');
+    expect(code).not.toContain(name);
+  });
+
+  it('the module works, keyed by the names as given, as the JS module does', () => {
+    const js = loadGenerated<GeneratedModule>(compile(hostile, { targets: ['js'] }).files.find((f) => f.name === 'net-a.v1.js')!.contents);
+    const wasm = loadWasmGenerated<GeneratedModule>(byName['net-a.v1.wasm.js']);
+    expect(wasm.meta).toEqual(js.meta);
+    const params = wasm.initParams(1);
+    const inputs = { 'in-put.x': randomArray(15, 1), 'y.target-1': randomArray(10, 2) };
+    expect(Object.keys(wasm.forward(params, inputs))).toEqual(['out-put.v2', 'PARAMS', 'checkRecord']);
+    expect(Math.abs(wasm.loss(params, inputs) - js.loss(params, inputs))).toBeLessThanOrEqual(1e-5 * Math.abs(js.loss(params, inputs)));
+    expect(Number.isFinite(wasm.trainStep(params, inputs, 0.01))).toBe(true);
+    for (const name of ['net-a.v1.wasm.ts', 'net-a.v1.wasm.d.ts']) {
       const diagnostics = ts.transpileModule(byName[name], { reportDiagnostics: true, compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).diagnostics ?? [];
       expect(diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')), name).toEqual([]);
     }

@@ -3,8 +3,9 @@
  * builds the page with esbuild and the gradc plugin and serves it on a free port; headless
  * Chromium (Debian's `chromium` package, WebGPU on SwiftShader) opens it through
  * playwright-core and trains. Checks that the WebGPU path was taken, that the loss fell and
- * the fit is right, and that without navigator.gpu the page falls back to the JS backend and
- * takes the very same steps. Screenshots are kept in .artifacts/web-demo/.
+ * the fit is right, that without navigator.gpu the page falls back to the JS backend and
+ * takes the very same steps, and that the WebAssembly backend (`?backend=wasm`) does too.
+ * Screenshots are kept in .artifacts/web-demo/.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -131,6 +132,7 @@ afterAll(async () => {
 
 describe('browser demo', () => {
   let webgpuKink: LossPoint[] = [];
+  let jsKink: LossPoint[] = [];
 
   it('trains the kink model on WebGPU: the loss falls and the kink lands where the data bends', async () => {
     pageErrors.length = 0;
@@ -187,6 +189,7 @@ describe('browser demo', () => {
     await page.selectOption('#speed', '8');
 
     const history = await train(page, 320);
+    jsKink = history;
     await screenshot(page, 'kink-js.png');
     expectFinite(history);
     expect(history[history.length - 1].train).toBeLessThan(history[0].train / 20);
@@ -198,5 +201,31 @@ describe('browser demo', () => {
     const common = history.filter((p) => gpuAt.has(p.step));
     expect(common.length).toBeGreaterThan(10);
     for (const p of common) expect(Math.abs(p.train - gpuAt.get(p.step)!), `step ${p.step}`).toBeLessThanOrEqual(1e-3 * p.train + 1e-6);
+  });
+
+  it('trains on the WebAssembly backend when asked (?backend=wasm), taking the same steps as JS', async () => {
+    pageErrors.length = 0;
+    const page = await openPage('?backend=wasm');
+    expect(await page.evaluate(() => document.body.dataset.backend)).toBe('wasm');
+    expect(await page.textContent('#backend')).toBe('WebAssembly');
+    expect(await page.inputValue('#backend-choice')).toBe('wasm');
+    await page.selectOption('#speed', '8');
+
+    const history = await train(page, 320);
+    await screenshot(page, 'kink-wasm.png');
+    expectFinite(history);
+    expect(history[history.length - 1].train).toBeLessThan(history[0].train / 20);
+    expect(pageErrors).toEqual([]);
+    // The picker reloads the page with another backend.
+    await page.selectOption('#backend-choice', 'js');
+    await page.waitForURL(/backend=js/);
+    await waitForState(page, 'ready');
+    expect(await page.evaluate(() => document.body.dataset.backend)).toBe('js');
+    await page.close();
+    if (jsKink.length === 0) return; // the JS test did not run
+    const jsAt = new Map(jsKink.map((p) => [p.step, p.train]));
+    const common = history.filter((p) => jsAt.has(p.step));
+    expect(common.length).toBeGreaterThan(10);
+    for (const p of common) expect(Math.abs(p.train - jsAt.get(p.step)!), `step ${p.step}`).toBeLessThanOrEqual(1e-3 * p.train + 1e-6);
   });
 });

@@ -15,6 +15,17 @@ declare module '*?gradc' {
   export const trainStep: CpuModule['trainStep'];
 }
 
+/** The wasm target: the same API as `?gradc`, kernels in WebAssembly SIMD. */
+declare module '*?gradc-wasm' {
+  import type { CpuModule } from 'gradc/module';
+  export const meta: CpuModule['meta'];
+  export const initParams: CpuModule['initParams'];
+  export const forward: CpuModule['forward'];
+  export const loss: CpuModule['loss'];
+  export const gradient: CpuModule['gradient'];
+  export const trainStep: CpuModule['trainStep'];
+}
+
 declare module '*?gradc-gpu' {
   import type { GpuModule, GpuModel as Model } from 'gradc/module';
   export type GpuModel = Model;

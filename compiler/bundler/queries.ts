@@ -16,6 +16,7 @@ export interface GraphQuery {
 export const QUERIES: readonly GraphQuery[] = [
   { query: 'gradc', target: 'js', suffix: '' },
   { query: 'gradc-gpu', target: 'wgsl', suffix: '.gpu' },
+  { query: 'gradc-wasm', target: 'wasm', suffix: '.wasm' },
 ];
 
 /** `\?(?:gradc|gradc\-gpu)`: any of the queries, as a regular expression. */

@@ -10,16 +10,17 @@ export type Command =
   | { name: 'inspect'; file: string; forwardOnly: boolean; timeout: number };
 
 export const HELP = {
-  main: `gradc — compile a static neural-network graph into specialized JS and WGSL modules
+  main: `gradc — compile a static neural-network graph into specialized JS, WebAssembly and WGSL modules
 
 Usage:
-  gradc build <graph-file...> --out <dir> [--target js,wgsl] [--forward-only] [--check | --watch] [--timeout <s>]
+  gradc build <graph-file...> --out <dir> [--target js,wasm,wgsl] [--forward-only] [--check | --watch] [--timeout <s>]
   gradc inspect <graph-file> [--forward-only] [--timeout <s>]
   gradc --help | --version
 
 Commands:
   build     differentiate, optimize and emit <dir>/<name>.ts, .js and .d.ts for each graph
-            (with --target wgsl also <name>.wgsl and the WebGPU host <name>.gpu.ts/.js/.d.ts)
+            (with --target wgsl also <name>.wgsl and the WebGPU host <name>.gpu.ts/.js/.d.ts;
+            with --target wasm <name>.wat and the WebAssembly module <name>.wasm.ts/.js/.d.ts)
   inspect   print the forward IR, the optimized forward+backward IR and the kernels
 
 Options:
@@ -34,13 +35,15 @@ Examples:
 Each graph file is a TS or JS module whose default export is graph('name', g => …).
 Writes <dir>/<name>.ts, <dir>/<name>.js and <dir>/<name>.d.ts (target js), and
 <dir>/<name>.wgsl with the WebGPU host <dir>/<name>.gpu.ts, .gpu.js, .gpu.d.ts (target
-wgsl), and <dir>/.gradc-manifest.json listing them. The folder changes as one unit:
-nothing is written unless every graph builds, and files of an earlier build that no
-graph generates now are removed. No graph file or file it imports is ever written over.
+wgsl), <dir>/<name>.wat with the WebAssembly module <dir>/<name>.wasm.ts, .wasm.js,
+.wasm.d.ts (target wasm: the JS module's API, kernels in SIMD), and
+<dir>/.gradc-manifest.json listing them. The folder changes as one unit: nothing is
+written unless every graph builds, and files of an earlier build that no graph generates
+now are removed. No graph file or file it imports is ever written over.
 
 Options:
   --out <dir>        output folder (required)
-  --target <list>    comma-separated targets: js, wgsl (default: js)
+  --target <list>    comma-separated targets: js, wgsl, wasm (default: js)
   --forward-only     emit forward only; the graph needs no loss
   --check            write nothing; exit 1 if the files in <dir> differ from a fresh build,
                      are missing, or are left from an earlier build
@@ -50,7 +53,7 @@ Options:
 
 Examples:
   gradc build samples/*/*.graph.ts --out samples/.gen
-  gradc build model.graph.ts --out generated --target js,wgsl
+  gradc build model.graph.ts --out generated --target js,wasm,wgsl
   gradc build model.graph.ts --out generated --check
   gradc build model.graph.ts --out generated --watch
 `,

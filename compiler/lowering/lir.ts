@@ -10,19 +10,42 @@
  * renderer turns each node into syntax and nothing more.
  *
  * Types: `f32` values (a backend may compute them in higher precision: the JS backend uses
- * float64 locals), `i32` indices and counts, `bool` conditions, and `f32x4` vectors for
- * SIMD backends. GPU-only nodes (`builtin`, workgroup arrays, `barrier`) appear only in
- * kernels lowered with `parallel: 'gpu'`.
+ * float64 locals), `i32` indices and counts, `bool` conditions, and for SIMD backends
+ * four-lane vectors of each (`f32x4`, `i32x4`, and `boolx4`, a lanewise comparison's mask).
+ * A vector operation is its scalar one lane by lane. GPU-only nodes (`builtin`, workgroup
+ * arrays, `barrier`) appear only in kernels lowered with `parallel: 'gpu'`; vector and bit
+ * nodes (`splat`, `lane`, `convert`, `bitcast`, `nearest`, `pmin`, `pmax`, the bitwise
+ * integer operations) only in kernels lowered with `vector` (see `simd.ts`, `math.ts`).
  */
 import type { BinaryFn, CompareFn, ScalarExpr, UnaryFn } from '../ir/scalar.ts';
 import type { Region } from '../kernels/memory.ts';
 
 export type ScalarType = 'f32' | 'i32' | 'bool';
-export type Type = ScalarType | 'f32x4';
+export type VectorType = 'f32x4' | 'i32x4' | 'boolx4';
+export type Type = ScalarType | VectorType;
 
-/** Integer-only operations (the float ones are the scalar language's). */
-export type IntFn = 'div' | 'rem' | 'shr';
+/** Lanes of the vector types. */
+export const LANES = 4;
+
+/** The vector type of a scalar type, and back. */
+export const VECTOR_OF: Readonly<Record<ScalarType, VectorType>> = { f32: 'f32x4', i32: 'i32x4', bool: 'boolx4' };
+export const LANE_OF: Readonly<Record<VectorType, ScalarType>> = { f32x4: 'f32', i32x4: 'i32', boolx4: 'bool' };
+export const isVector = (t: Type): t is VectorType => t in LANE_OF;
+
+/**
+ * Integer-only operations (the float ones are the scalar language's): `shr` is arithmetic,
+ * `shl` shifts left (a vector by a scalar count), `bitand`/`bitor` are bitwise.
+ */
+export type IntFn = 'div' | 'rem' | 'shr' | 'shl' | 'bitand' | 'bitor';
 export type LogicFn = 'and';
+/**
+ * Float operations beyond the scalar language, for SIMD targets: `pmin(a, b)` is
+ * `b < a ? b : a` and `pmax(a, b)` is `a < b ? b : a` (one instruction each, where `min` and
+ * `max` must propagate NaN from either side); `nearest` rounds to the nearest integer, ties
+ * to even.
+ */
+export type VectorFloatFn = 'pmin' | 'pmax';
+export type ExtraUnaryFn = 'nearest';
 export type Builtin = 'workgroup.x' | 'workgroup.y' | 'workgroup.z' | 'local.x' | 'local.y' | 'local.z';
 
 export type Expr =
@@ -31,17 +54,24 @@ export type Expr =
   | { readonly k: 'ref'; readonly name: string; readonly type: Type }
   /** Element `index` of buffer `buf` (in elements from the buffer's start). */
   | { readonly k: 'load'; readonly buf: string; readonly index: Expr; readonly type: 'f32' | 'f32x4' }
-  | { readonly k: 'unary'; readonly fn: UnaryFn; readonly a: Expr; readonly type: Type }
-  | { readonly k: 'binary'; readonly fn: BinaryFn | IntFn | LogicFn; readonly a: Expr; readonly b: Expr; readonly type: Type }
-  | { readonly k: 'compare'; readonly cmp: CompareFn | 'lt' | 'eq'; readonly a: Expr; readonly b: Expr; readonly type: 'bool' }
+  | { readonly k: 'unary'; readonly fn: UnaryFn | ExtraUnaryFn; readonly a: Expr; readonly type: Type }
+  | { readonly k: 'binary'; readonly fn: BinaryFn | IntFn | LogicFn | VectorFloatFn; readonly a: Expr; readonly b: Expr; readonly type: Type }
+  | { readonly k: 'compare'; readonly cmp: CompareFn | 'lt' | 'eq'; readonly a: Expr; readonly b: Expr; readonly type: 'bool' | 'boolx4' }
   | { readonly k: 'select'; readonly cond: Expr; readonly then: Expr; readonly otherwise: Expr; readonly type: Type }
   | { readonly k: 'builtin'; readonly name: Builtin; readonly type: 'i32' }
-  /** An f32 repeated in every lane of an f32x4. */
-  | { readonly k: 'splat'; readonly a: Expr; readonly type: 'f32x4' }
-  /** Lane `lane` (0–3, a constant or an index) of an f32x4. */
-  | { readonly k: 'lane'; readonly a: Expr; readonly lane: number | Expr; readonly type: 'f32' }
-  /** An f32x4 of four f32s. */
-  | { readonly k: 'vec'; readonly parts: readonly Expr[]; readonly type: 'f32x4' };
+  /** A scalar repeated in every lane of a vector. */
+  | { readonly k: 'splat'; readonly a: Expr; readonly type: VectorType }
+  /** Lane `lane` of a vector: a constant, or (GPU) an index. */
+  | { readonly k: 'lane'; readonly a: Expr; readonly lane: number | Expr; readonly type: ScalarType }
+  /** An f32x4 of four f32s (GPU register tiles). */
+  | { readonly k: 'vec'; readonly parts: readonly Expr[]; readonly type: 'f32x4' }
+  /**
+   * A numeric conversion (lanewise for vectors): f32 → i32 truncates toward zero and
+   * saturates (NaN gives 0); i32 → f32 rounds to nearest.
+   */
+  | { readonly k: 'convert'; readonly a: Expr; readonly type: 'f32' | 'i32' | 'f32x4' | 'i32x4' }
+  /** The same bits read as another type of the same width (f32 ↔ i32, f32x4 ↔ i32x4). */
+  | { readonly k: 'bitcast'; readonly a: Expr; readonly type: 'f32' | 'i32' | 'f32x4' | 'i32x4' };
 
 export type Stmt =
   | { readonly k: 'let'; readonly name: string; readonly value: Expr }
@@ -134,9 +164,7 @@ export const float = (value: number): Expr => ({ k: 'num', type: 'f32', value })
 export const ref = (name: string, type: Type = 'i32'): Expr => ({ k: 'ref', name, type });
 export const load = (buf: string, index: Expr, type: 'f32' | 'f32x4' = 'f32'): Expr => ({ k: 'load', buf, index, type });
 export const builtin = (name: Builtin): Expr => ({ k: 'builtin', name, type: 'i32' });
-export const lane = (a: Expr, i: number | Expr): Expr => ({ k: 'lane', a, lane: i, type: 'f32' });
 export const vec = (parts: readonly Expr[]): Expr => ({ k: 'vec', parts, type: 'f32x4' });
-export const splat = (a: Expr): Expr => ({ k: 'splat', a, type: 'f32x4' });
 
 const binary = (fn: BinaryFn | IntFn | LogicFn) => (a: Expr | number, b: Expr | number): Expr => {
   const [x, y] = [lift(a), lift(b)];
@@ -162,6 +190,27 @@ export const comment = (text: string): Stmt => ({ k: 'comment', text });
 export const when = (cond: Expr, then: readonly Stmt[], otherwise: readonly Stmt[] = []): Stmt => ({ k: 'if', cond, then, otherwise });
 export const barrier: Stmt = { k: 'barrier' };
 export const group = (body: readonly Stmt[]): Stmt => ({ k: 'group', body });
+
+// ---- Typed builders for SIMD lowering: the result has its operands' type (a vector if either is). ----
+
+/** `fn(a, b)` of the operands' type; a scalar operand beside a vector one must already be splat. */
+export function typed(fn: Extract<Expr, { k: 'binary' }>['fn'], a: Expr, b: Expr): Expr {
+  if (a.type !== b.type && !(fn === 'shl' || fn === 'shr')) throw new Error(`internal: ${fn} of ${a.type} and ${b.type}`);
+  return { k: 'binary', fn, a, b, type: a.type };
+}
+export const unary = (fn: Extract<Expr, { k: 'unary' }>['fn'], a: Expr): Expr => ({ k: 'unary', fn, a, type: a.type });
+/** A lanewise comparison: a `bool`, or a `boolx4` mask of vectors. */
+export const compareOf = (cmp: Extract<Expr, { k: 'compare' }>['cmp'], a: Expr, b: Expr): Expr => ({ k: 'compare', cmp, a, b, type: isVector(a.type) ? 'boolx4' : 'bool' });
+export const selectOf = (cond: Expr, then: Expr, otherwise: Expr): Expr => ({ k: 'select', cond, then, otherwise, type: then.type });
+export const splat = (a: Expr): Expr => ({ k: 'splat', a, type: VECTOR_OF[a.type as ScalarType] });
+/** Lane `index` of a vector: a constant, or (GPU) an index expression. */
+export const lane = (a: Expr, index: number | Expr): Expr => ({ k: 'lane', a, lane: index, type: LANE_OF[a.type as VectorType] });
+/** A number of the same shape as `like` (f32 or i32, splat for a vector). */
+export function numLike(value: number, like: Type): Expr {
+  const scalar = isVector(like) ? LANE_OF[like] : like;
+  const n: Expr = { k: 'num', type: scalar === 'i32' ? 'i32' : 'f32', value };
+  return isVector(like) ? splat(n) : n;
+}
 
 /** `for (index = start; index < end; index += step) body` */
 export function loop(index: string, end: Expr | number, body: readonly Stmt[], options: { start?: Expr | number; step?: number } = {}): Stmt {
@@ -196,7 +245,7 @@ export function children(e: Expr): Expr[] {
   switch (e.k) {
     case 'num': case 'ref': case 'builtin': return [];
     case 'load': return [e.index];
-    case 'unary': case 'splat': return [e.a];
+    case 'unary': case 'splat': case 'convert': case 'bitcast': return [e.a];
     case 'lane': return typeof e.lane === 'number' ? [e.a] : [e.a, e.lane];
     case 'vec': return [...e.parts];
     case 'binary': case 'compare': return [e.a, e.b];
@@ -235,11 +284,12 @@ export function exprKey(e: Expr): string {
     case 'builtin': return `@${e.name}`;
     case 'load': return `${e.buf}[${exprKey(e.index)}]${e.type === 'f32x4' ? 'x4' : ''}`;
     case 'unary': return `${e.fn}(${exprKey(e.a)})`;
-    case 'splat': return `splat(${exprKey(e.a)})`;
-    case 'lane': return `${exprKey(e.a)}.${typeof e.lane === 'number' ? e.lane : `[${exprKey(e.lane)}]`}`;
+    case 'splat': return `splat:${e.type}(${exprKey(e.a)})`;
+    case 'lane': return `lane${typeof e.lane === 'number' ? e.lane : `[${exprKey(e.lane)}]`}(${exprKey(e.a)})`;
     case 'vec': return `vec(${e.parts.map(exprKey).join(',')})`;
+    case 'convert': case 'bitcast': return `${e.k}:${e.type}(${exprKey(e.a)})`;
     case 'binary': return `${e.fn}(${exprKey(e.a)},${exprKey(e.b)})`;
-    case 'compare': return `${e.cmp}(${exprKey(e.a)},${exprKey(e.b)})`;
+    case 'compare': return `${e.cmp}${e.type === 'boolx4' ? 'x4' : ''}(${exprKey(e.a)},${exprKey(e.b)})`;
     case 'select': return `(${exprKey(e.cond)}?${exprKey(e.then)}:${exprKey(e.otherwise)})`;
   }
 }
@@ -289,7 +339,7 @@ export function mapChildren(e: Expr, f: (x: Expr) => Expr): Expr {
   switch (e.k) {
     case 'num': case 'ref': case 'builtin': return e;
     case 'load': return { ...e, index: f(e.index) };
-    case 'unary': case 'splat': return { ...e, a: f(e.a) } as Expr;
+    case 'unary': case 'splat': case 'convert': case 'bitcast': return { ...e, a: f(e.a) } as Expr;
     case 'lane': return { ...e, a: f(e.a), lane: typeof e.lane === 'number' ? e.lane : f(e.lane) };
     case 'vec': return { ...e, parts: e.parts.map(f) };
     case 'binary': case 'compare': return { ...e, a: f(e.a), b: f(e.b) } as Expr;

@@ -7,7 +7,7 @@
  * Backends choose parameters, never loops.
  */
 import type { Graph } from '../ir/graph.ts';
-import { isBatchDim, sizeOf } from '../ir/graph.ts';
+import { dimMax, isBatchDim, sizeOf } from '../ir/graph.ts';
 import type { Kernel } from '../kernels/kernel.ts';
 import type { MemoryPlan } from '../kernels/memory.ts';
 import type { EntryName, ModulePlan } from '../kernels/plan.ts';
@@ -15,10 +15,12 @@ import type { Combine, Scale } from '../ops/registry.ts';
 import { COMBINES } from '../ops/registry.ts';
 import { describeKernel } from './describe.ts';
 import type { BufferParam, Expr, Grid, LoweredKernel, ScalarParam, Scratch, Slot, Stmt } from './lir.ts';
-import { float, fromScalar, int, let_, load, mul, ref, shareSubtrees, store } from './lir.ts';
+import { LANES, assign, float, fromScalar, int, isVector, lane, let_, load, loop, mul, ref, shareSubtrees, splat, store, var_ } from './lir.ts';
 import { simplifyBody } from './simplify.ts';
 import { lowerGpuKernel, type GpuParams } from './gpu.ts';
 import { lowerSerialKernel } from './serial.ts';
+import { lowerSimdKernel } from './simd.ts';
+import { approximateMath } from './math.ts';
 import { lowerUpdate } from './update.ts';
 
 export interface LoweringParams {
@@ -33,6 +35,13 @@ export interface LoweringParams {
    * launch covers every param (wasm, GPU); otherwise each param is its own array (JS).
    */
   readonly contiguousParams: boolean;
+  /**
+   * Serial kernels in f32x4 vectors (`simd.ts`; `tile` is then in floats, its columns a
+   * multiple of 4); absent: scalar loops (`serial.ts`).
+   */
+  readonly vector?: 4;
+  /** The target has no exp or log: they become the approximations of `math.ts`. */
+  readonly approximateMath?: boolean;
   readonly gpu?: GpuParams;
 }
 
@@ -110,8 +119,14 @@ export function lowerModule(plan: ModulePlan, params: LoweringParams): LoweredMo
 }
 
 function lowerKernel(k: Kernel, plan: ModulePlan, params: LoweringParams): LoweredKernel[] {
-  const made = params.parallel === 'gpu' ? lowerGpuKernel(k, plan, params) : [lowerSerialKernel(k, plan, params)];
-  return made.map((lk: LoweredKernel) => ({ ...lk, body: simplifyBody(lk.body) }));
+  const made = params.parallel === 'gpu' ? lowerGpuKernel(k, plan, params)
+    : [params.vector ? lowerSimdKernel(k, plan, params) : lowerSerialKernel(k, plan, params)];
+  return made.map((lk: LoweredKernel) => ({ ...lk, body: finishBody(lk.body, params) }));
+}
+
+/** What every lowered body goes through last: math the target lacks, then folding. */
+export function finishBody(body: readonly Stmt[], params: LoweringParams): Stmt[] {
+  return simplifyBody(params.approximateMath ? approximateMath(body) : body);
 }
 
 /**
@@ -255,6 +270,89 @@ export function elementBody(k: Kernel, kb: KernelBuilder, el: Element, acc?: Exp
   const shared = shareSubtrees(exprs, () => kb.temp());
   const stores = k.stores.map((st, i) => store(kb.buffer(st.node, 'write'), el.flat, shared.exprs[i]));
   return { stmts: [...shared.lets, ...stores], terms: shared.exprs.slice(k.stores.length) };
+}
+
+/** Where each reduction of a kernel accumulates while its elements are visited. */
+export interface Accumulators {
+  readonly before: Stmt[];
+  /** Folds one element's terms in: scalars, or (vectorized kernels) vectors of four consecutive columns. */
+  add(terms: readonly Expr[], el: Element): Stmt[];
+  /** The finished values, stored (called last, so outputs come last among the kernel's buffers). */
+  after(): Stmt[];
+}
+
+/**
+ * The accumulators of a kernel's reductions. To a scalar: a local (and, with `vector`, a
+ * vector local joined with it at the end). Down the rows (one value per column) or within
+ * rows: a scratch row or column, updated element by element; a vector term (lanes along the
+ * columns) updates four columns of a column sum at once, or adds its lanes' total to its row.
+ */
+export function accumulators(k: Kernel, kb: KernelBuilder, rows: number, cols: number, vector = false): Accumulators {
+  // `rows` may be a dynamic batch (negative, see ir/graph.ts): then as many as the call has.
+  const before: Stmt[] = [];
+  const finish: (() => Stmt)[] = [];
+  const adders = k.reductions.map((r, i) => {
+    const out = () => kb.buffer(r.node, 'write');
+    const fold = (a: Expr, b: Expr) => combine(r.combine, a, b);
+    if (r.axis === 'all' && vector && r.combine === 'sum') return compensatedSum(i, kb, before, finish, out, r.scale);
+    if (r.axis === 'all') {
+      const [vs, ss] = [ref(`rv${i}`, 'f32x4'), ref(`r${i}`, 'f32')];
+      if (vector) before.push(var_(`rv${i}`, splat(identityOf(r.combine))));
+      before.push(var_(`r${i}`, identityOf(r.combine)));
+      finish.push(() => store(out(), int(0), kb.scaled(vector ? fold(combineLanes(r.combine, vs), ss) : ss, r.scale)));
+      return (term: Expr) => [isVector(term.type) ? assign(`rv${i}`, fold(vs, term)) : assign(`r${i}`, fold(ss, term))];
+    }
+    const length = r.axis === 'overRows' ? cols : rows;
+    const acc = kb.scratchArray(`acc${i}`, dimMax(length), true);
+    const z = ref(`z${i}`);
+    before.push(loop(`z${i}`, kb.extent(length), [store(acc, z, identityOf(r.combine))]));
+    finish.push(() => loop(`z${i}`, kb.extent(length), [store(out(), z, kb.scaled(load(acc, z), r.scale))]));
+    return (term: Expr, el: Element) => {
+      const at = r.axis === 'overRows' ? el.col : el.row;
+      if (!isVector(term.type)) return [store(acc, at, fold(load(acc, at), term))];
+      if (r.axis === 'overRows') return [store(acc, at, fold(load(acc, at, 'f32x4'), term))];
+      return [store(acc, at, fold(load(acc, at), combineLanes(r.combine, term)))];
+    };
+  });
+  return { before, after: () => finish.map((f) => f()), add: (terms, el) => terms.flatMap((t, i) => adders[i](t, el)) };
+}
+
+/**
+ * A sum to a scalar with f32 accumulators (SIMD targets), compensated (Kahan): a vector and
+ * a scalar running sum, each with a running correction, so a loss summed over 10⁵ terms is
+ * as good as its terms rather than off by √n ulps (JS sums in float64 instead).
+ */
+function compensatedSum(i: number, kb: KernelBuilder, before: Stmt[], finish: (() => Stmt)[], out: () => string, scale: Scale): (term: Expr) => Stmt[] {
+  const names = { f32x4: [`rv${i}`, `rvc${i}`], f32: [`r${i}`, `rc${i}`] } as const;
+  for (const [type, [sum, err]] of Object.entries(names)) {
+    const zero = type === 'f32x4' ? splat(float(0)) : float(0);
+    before.push(var_(sum, zero), var_(err, zero));
+  }
+  const at = (type: 'f32' | 'f32x4') => names[type].map((n) => ref(n, type));
+  finish.push(() => {
+    const [[vs, vc], [ss, sc]] = [at('f32x4'), at('f32')];
+    return store(out(), int(0), kb.scaled(combine('sum', combineLanes('sum', combine('sum', vs, neg(vc))), combine('sum', ss, neg(sc))), scale));
+  });
+  return (term) => {
+    const type = isVector(term.type) ? 'f32x4' : 'f32';
+    const [sum, err] = at(type);
+    const [y, t] = [kb.temp(), kb.temp()];
+    // y = term − err; t = sum + y; err = (t − sum) − y; sum = t
+    return [
+      let_(y, { k: 'binary', fn: 'sub', a: term, b: err, type }),
+      let_(t, combine('sum', sum, ref(y, type))),
+      assign(names[type][1], { k: 'binary', fn: 'sub', a: { k: 'binary', fn: 'sub', a: ref(t, type), b: sum, type }, b: ref(y, type), type }),
+      assign(names[type][0], ref(t, type)),
+    ];
+  };
+}
+
+const neg = (x: Expr): Expr => ({ k: 'unary', fn: 'neg', a: x, type: x.type });
+
+/** The lanes of a vector combined into one value: (v₀ ⊕ v₁) ⊕ (v₂ ⊕ v₃). */
+export function combineLanes(c: Combine, v: Expr): Expr {
+  const lanes = Array.from({ length: LANES }, (_, i) => lane(v, i));
+  return combine(c, combine(c, lanes[0], lanes[1]), combine(c, lanes[2], lanes[3]));
 }
 
 /** `a ⊕ b` for a reduction's combine. */

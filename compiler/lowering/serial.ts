@@ -21,46 +21,13 @@ import type { ModulePlan } from '../kernels/plan.ts';
 import type { Expr, LoweredKernel, Stmt } from './lir.ts';
 import { add, assign, compare, group, int, load, loop, mul, ref, rem, store, sub, var_, when } from './lir.ts';
 import type { Element, KernelBuilder, LoweringParams } from './lower.ts';
-import { KernelBuilder as Builder, combine, elementBody, identityOf, kernelDoc, rowsAndColumns } from './lower.ts';
+import { KernelBuilder as Builder, accumulators, elementBody, kernelDoc, rowsAndColumns } from './lower.ts';
 import { dimMax } from '../ir/graph.ts';
 
 export function lowerSerialKernel(k: Kernel, plan: ModulePlan, params: LoweringParams): LoweredKernel {
   const kb = new Builder(plan.graph, plan.memory);
   const body = k.kind === 'matmul' ? tiledMatmul(k, kb, params) : elementwise(k, kb);
   return kb.finish(k.name, kernelDoc(k, plan), body);
-}
-
-/** Where each reduction of a kernel accumulates: a local (to a scalar) or a scratch row. */
-interface Accumulators {
-  readonly before: Stmt[];
-  add(terms: readonly Expr[], el: Element): Stmt[];
-  /** The finished values, stored (called last, so outputs come last among the kernel's buffers). */
-  after(): Stmt[];
-}
-
-function accumulators(k: Kernel, kb: KernelBuilder, rows: number, cols: number): Accumulators {
-  const before: Stmt[] = [];
-  const finish: (() => Stmt)[] = [];
-  const adders = k.reductions.map((r, i) => {
-    const out = () => kb.buffer(r.node, 'write');
-    if (r.axis === 'all') {
-      const v = ref(`r${i}`, 'f32');
-      before.push(var_(`r${i}`, identityOf(r.combine)));
-      finish.push(() => store(out(), int(0), kb.scaled(v, r.scale)));
-      return (term: Expr) => assign(`r${i}`, combine(r.combine, v, term));
-    }
-    // One accumulator per column, or per row (as many as the call has, of a dynamic batch).
-    const length = r.axis === 'overRows' ? cols : rows;
-    const acc = kb.scratchArray(`acc${i}`, dimMax(length), true);
-    const z = ref(`z${i}`);
-    before.push(loop(`z${i}`, kb.extent(length), [store(acc, z, identityOf(r.combine))]));
-    finish.push(() => loop(`z${i}`, kb.extent(length), [store(out(), z, kb.scaled(load(acc, z), r.scale))]));
-    return (term: Expr, el: Element) => {
-      const at = r.axis === 'overRows' ? el.col : el.row;
-      return store(acc, at, combine(r.combine, load(acc, at), term));
-    };
-  });
-  return { before, after: () => finish.map((f) => f()), add: (terms, el) => terms.map((t, i) => adders[i](t, el)) };
 }
 
 function elementwise(k: MapKernel | ReduceKernel, kb: KernelBuilder): Stmt[] {

@@ -23,7 +23,8 @@ function foldNode(e: Expr): Expr {
   if (e.k === 'binary' && e.type === 'i32') return canonicalSum(e);
   if (e.k === 'binary' && e.type === 'f32') {
     const [a, b] = [e.a, e.b];
-    if (a.k === 'num' && b.k === 'num') return { k: 'num', type: 'f32', value: FLOAT[e.fn as keyof typeof FLOAT]?.(a.value, b.value) ?? NaN };
+    const fold = FLOAT[e.fn as keyof typeof FLOAT];
+    if (fold && a.k === 'num' && b.k === 'num') return { k: 'num', type: 'f32', value: fold(a.value, b.value) };
     if (e.fn === 'mul' && isNum(b, 1)) return a;
     if (e.fn === 'mul' && isNum(a, 1)) return b;
   }
@@ -44,6 +45,9 @@ const INT: Record<string, (a: number, b: number) => number> = {
   div: (a, b) => Math.trunc(a / b),
   rem: (a, b) => a % b,
   shr: (a, b) => a >> b,
+  shl: (a, b) => a << b,
+  bitand: (a, b) => a & b,
+  bitor: (a, b) => a | b,
   min: Math.min,
   max: Math.max,
 };
@@ -162,9 +166,11 @@ function sum(a: Linear, b: Linear): Linear {
   return { terms, constant: a.constant + b.constant };
 }
 
-/** Folds statements, substituting names bound to constants or other names. */
-function foldStmts(body: readonly Stmt[], env: ReadonlyMap<string, Expr>): Stmt[] {
-  const scope = new Map(env);
+/**
+ * Folds statements, substituting names bound to constants or other names. A group is not a
+ * scope: its statements fold in the enclosing one (`scope` given), so what it binds is seen after it.
+ */
+function foldStmts(body: readonly Stmt[], env: ReadonlyMap<string, Expr>, scope = new Map(env)): Stmt[] {
   const subst = (e: Expr) => mapExpr(e, (x) => foldNode(x.k === 'ref' && scope.has(x.name) ? scope.get(x.name)! : x));
   const out: Stmt[] = [];
   for (const st of body) {
@@ -202,7 +208,7 @@ function foldStmts(body: readonly Stmt[], env: ReadonlyMap<string, Expr>): Stmt[
         break;
       }
       case 'block': case 'group': {
-        const inner = foldStmts(st.body, scope);
+        const inner = st.k === 'group' ? foldStmts(st.body, scope, scope) : foldStmts(st.body, scope);
         if (inner.length > 1) out.push({ ...st, body: inner });
         else out.push(...inner);
         break;

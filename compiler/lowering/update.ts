@@ -22,11 +22,11 @@ import { sizeOf } from '../ir/graph.ts';
 import type { ModulePlan } from '../kernels/plan.ts';
 import type { OptimizerDef } from '../ops/optimizers.ts';
 import type { Expr, LoweredKernel, Slot, Stmt } from './lir.ts';
-import { add, compare, float, fromScalar, int, let_, load, ref, shareSubtrees, store, when } from './lir.ts';
+import { add, compare, float, fromScalar, int, let_, load, loop, ref, shareSubtrees, store, when } from './lir.ts';
 import type { Launch, LaunchScalar, LoweringParams } from './lower.ts';
-import { KernelBuilder } from './lower.ts';
+import { finishBody, KernelBuilder } from './lower.ts';
 import { elementLoop } from './gpu.ts';
-import { simplifyBody } from './simplify.ts';
+import { vectorizeStmts } from './simd.ts';
 
 /** The largest finite f32: a new value past it is stored as ±Infinity. */
 export const F32_MAX = 3.4028234663852886e38;
@@ -91,16 +91,23 @@ function updateKernel(plan: ModulePlan, params: LoweringParams, opt: OptimizerDe
     const shared = shareSubtrees([fromScalar(opt.param, args), ...opt.state.map((e) => fromScalar(e, args))], () => kb.temp());
     if (pass === 'apply') return [...reads, ...shared.lets, ...[p, ...state].map((buf, k) => store(buf, i, shared.exprs[k]))];
     // F32_MAX ≥ |x| is false for NaN as well as for values past the f32 range.
-    const outside = shared.exprs.map((e): Expr => ({ k: 'select', cond: compare('ge', float(F32_MAX), { k: 'unary', fn: 'abs', a: e, type: 'f32' }), then: float(0), otherwise: float(1), type: 'f32' }));
-    const bad = outside.reduce((a, b) => add(a, b));
-    return [...reads, ...shared.lets, when(compare('gt', bad, float(0)), [store(status!, int(0), t!)])];
+    // Each new value's verdict named (1 if outside), so every line stays short.
+    const outside = shared.exprs.map((e, k) => let_(`out${k}`, {
+      k: 'select', cond: compare('ge', float(F32_MAX), { k: 'unary', fn: 'abs', a: e, type: 'f32' }), then: float(0), otherwise: float(1), type: 'f32',
+    }));
+    const bad = outside.map((_, k) => ref(`out${k}`, 'f32')).reduce((a, b) => add(a, b));
+    return [...reads, ...shared.lets, ...outside, when(compare('gt', bad, float(0)), [store(status!, int(0), t!)])];
   };
-  const loopBody = elementLoop(params, kb, n, whole ? length : undefined, element);
+  // One block is a whole number of vectors (regions are ALIGN-aligned): the apply runs four
+  // elements an instruction with no scalar tail; the check (a branch per element) runs scalar.
+  const loopBody = whole && params.vector && pass === 'apply'
+    ? [loop('i', length, vectorizeStmts(element(ref('i')), [], (i) => i.k === 'ref' && i.name === 'i').stmts, { step: params.vector })]
+    : elementLoop(params, kb, n, whole ? length : undefined, element);
   const body = guarded ? [when(compare('eq', load(status!, int(0)), float(0)), loopBody)] : loopBody;
-  const what = pass === 'check' ? 'checks that every new value is a finite f32 (else stores the step number t in status)' : 'stores the new values';
   const doc = [
-    `${opt.name} update, ${what}: ${opt.doc}, for ${whole ? 'every param at once' : 'one param'}${opt.slots.length ? ` (state: ${opt.slots.join(', ')})` : ''}`,
+    `${opt.name} update: ${opt.doc}, for ${whole ? 'every param at once' : 'one param'}${opt.slots.length ? ` (state: ${opt.slots.join(', ')})` : ''}`,
+    pass === 'check' ? 'Checks that every new value is a finite f32, else stores the step number t in status.' : 'Stores the new values.',
     ...(guarded ? ['Does nothing while status is set: a rejected step leaves params and state as they were.'] : []),
   ];
-  return kb.finish(pass === 'check' ? `${opt.name}_check` : opt.name, doc, simplifyBody(body), kb.grid());
+  return kb.finish(pass === 'check' ? `${opt.name}_check` : opt.name, doc, finishBody(body, params), kb.grid());
 }

@@ -1,16 +1,17 @@
 /**
  * The page: picks a backend (WebGPU when navigator.gpu yields an adapter, the generated JS
- * otherwise), trains the chosen network a few SGD steps per animation frame, and redraws
- * the loss curve and the fit after every frame.
+ * otherwise; `?backend=wasm` or `?backend=js` in the URL, or the picker, asks for the
+ * WebAssembly or the JS module), trains the chosen network a few SGD steps per animation
+ * frame, and redraws the loss curve and the fit after every frame.
  *
  * For tests and the curious, the page exposes its state: `document.body.dataset.backend`
- * ('webgpu' or 'js'), `dataset.state` ('loading', 'ready', 'running', 'paused', 'diverged',
- * 'error'), and `window.gradcDemo` with the loss history.
+ * ('webgpu', 'wasm' or 'js'), `dataset.state` ('loading', 'ready', 'running', 'paused',
+ * 'diverged', 'error'), and `window.gradcDemo` with the loss history.
  */
 import { evaluate, type Tensors } from '../../runtime/cpu/index.ts';
 import { drawLoss, thin, type LossPoint } from './loss-chart.ts';
 import { DEMOS, type Demo, type DemoId, type GpuModule, type Variant } from './models.ts';
-import { gpuTrainer, jsTrainer, type Backend, type Trainer } from './trainer.ts';
+import { cpuTrainer, gpuTrainer, type Backend, type Trainer } from './trainer.ts';
 
 type State = 'loading' | 'ready' | 'running' | 'paused' | 'diverged' | 'error';
 type GpuModel = Awaited<ReturnType<GpuModule['createModel']>>;
@@ -27,6 +28,7 @@ const byId = <T extends HTMLElement>(id: string): T => {
 const ui = {
   backend: byId('backend'),
   backendNote: byId('backend-note'),
+  backendChoice: byId<HTMLSelectElement>('backend-choice'),
   model: byId<HTMLSelectElement>('model'),
   about: byId('about'),
   rate: byId<HTMLInputElement>('rate'),
@@ -88,9 +90,16 @@ function fail(error: unknown): void {
   setState('error', `Error: ${text}`);
 }
 
+/** The backend the URL asks for, if any (`?backend=js`, `?backend=wasm`). */
+const requestedBackend = (): 'js' | 'wasm' | undefined => {
+  const b = new URLSearchParams(location.search).get('backend');
+  return b === 'js' || b === 'wasm' ? b : undefined;
+};
+
 /** WebGPU if navigator.gpu yields an adapter and a device; otherwise why not. */
 async function detectBackend(): Promise<{ device: GPUDevice; adapter: string } | { reason: string }> {
-  if (new URLSearchParams(location.search).get('backend') === 'js') return { reason: 'the JS backend was asked for in the URL (?backend=js)' };
+  const asked = requestedBackend();
+  if (asked) return { reason: `the ${asked === 'js' ? 'JS' : 'WebAssembly'} backend was asked for in the URL (?backend=${asked})` };
   const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
   if (!gpu) return { reason: 'this browser has no WebGPU (navigator.gpu is missing)' };
   try {
@@ -158,7 +167,7 @@ function reset(): Promise<void> {
     history = [];
     lastParams = null;
     try {
-      const t = backend === 'webgpu' ? await gpuTrainer(await gpuModel(variant), variant, demo.train, SEED) : jsTrainer(variant, demo.train, SEED);
+      const t = backend === 'webgpu' ? await gpuTrainer(await gpuModel(variant), variant, demo.train, SEED) : cpuTrainer(variant, demo.train, SEED, backend);
       const params = await t.params();
       if (gen !== generation) {
         t.destroy();
@@ -254,6 +263,10 @@ async function main(): Promise<void> {
     device = found.device;
     ui.backend.textContent = 'WebGPU';
     ui.backendNote.textContent = `Training runs in WGSL compute shaders on ${found.adapter}.`;
+  } else if (requestedBackend() === 'wasm') {
+    backend = 'wasm';
+    ui.backend.textContent = 'WebAssembly';
+    ui.backendNote.textContent = `Training runs in the generated WebAssembly (SIMD): ${found.reason}.`;
   } else {
     backend = 'js';
     ui.backend.textContent = 'JS backend';
@@ -261,6 +274,14 @@ async function main(): Promise<void> {
   }
   ui.backend.className = `badge ${backend}`;
   document.body.dataset.backend = backend;
+  // Another backend: the page reloads with it in the URL (WebGPU devices are not given back).
+  ui.backendChoice.value = requestedBackend() ?? 'auto';
+  ui.backendChoice.addEventListener('change', () => {
+    const params = new URLSearchParams(location.search);
+    if (ui.backendChoice.value === 'auto') params.delete('backend');
+    else params.set('backend', ui.backendChoice.value);
+    location.search = params.toString();
+  });
 
   ui.model.addEventListener('change', () => void chooseModel(ui.model.value as DemoId));
   ui.batch.addEventListener('change', () => void chooseBatch(Number(ui.batch.value)));

@@ -1,36 +1,46 @@
 /**
  * The two networks the page trains, each compiled once per batch size it offers: the
- * `?gradc` import is the generated JS module, `?gradc-gpu` the WebGPU host module, both
- * produced by the gradc esbuild plugin while the page is bundled. Also their data, and how
- * to draw what each has learned.
+ * `?gradc` import is the generated JS module, `?gradc-wasm` the WebAssembly module (the same
+ * API, kernels in SIMD), `?gradc-gpu` the WebGPU host module, all produced by the gradc
+ * esbuild plugin while the page is bundled. Also their data, and how to draw what each has
+ * learned.
  */
 /// <reference path="../../compiler/bundler/modules.d.ts" />
 import { predict, type Dataset, type Tensors } from '../../runtime/cpu/index.ts';
 import { housingData } from '../housing/data.ts';
 import { KINK_TRUTH, kinkData, toOriginalUnits } from '../kink/data.ts';
 import * as kink16 from '../kink/kink.graph.ts?gradc';
+import * as kink16Wasm from '../kink/kink.graph.ts?gradc-wasm';
 import * as kink16Gpu from '../kink/kink.graph.ts?gradc-gpu';
 import * as housing64 from '../housing/housing.graph.ts?gradc';
+import * as housing64Wasm from '../housing/housing.graph.ts?gradc-wasm';
 import * as housing64Gpu from '../housing/housing.graph.ts?gradc-gpu';
 import * as kink4 from './graphs/kink-4.graph.ts?gradc';
+import * as kink4Wasm from './graphs/kink-4.graph.ts?gradc-wasm';
 import * as kink4Gpu from './graphs/kink-4.graph.ts?gradc-gpu';
 import * as kink64 from './graphs/kink-64.graph.ts?gradc';
+import * as kink64Wasm from './graphs/kink-64.graph.ts?gradc-wasm';
 import * as kink64Gpu from './graphs/kink-64.graph.ts?gradc-gpu';
 import * as kink256 from './graphs/kink-256.graph.ts?gradc';
+import * as kink256Wasm from './graphs/kink-256.graph.ts?gradc-wasm';
 import * as kink256Gpu from './graphs/kink-256.graph.ts?gradc-gpu';
 import * as housing16 from './graphs/housing-16.graph.ts?gradc';
+import * as housing16Wasm from './graphs/housing-16.graph.ts?gradc-wasm';
 import * as housing16Gpu from './graphs/housing-16.graph.ts?gradc-gpu';
 import * as housing256 from './graphs/housing-256.graph.ts?gradc';
+import * as housing256Wasm from './graphs/housing-256.graph.ts?gradc-wasm';
 import * as housing256Gpu from './graphs/housing-256.graph.ts?gradc-gpu';
 import { COLORS, clipTo, drawAxes, legend, linearScale, niceDomain, plotBox, points, polyline, prepare } from './plot.ts';
 
 export type JsModule = typeof kink16;
 export type GpuModule = typeof kink16Gpu;
 
-/** One compiled graph: its batch size (static in its shapes) and both backends' modules. */
+/** One compiled graph: its batch size (static in its shapes) and every backend's module. */
 export interface Variant {
   readonly batch: number;
   readonly js: JsModule;
+  /** The WebAssembly module: the JS module's API. */
+  readonly wasm: JsModule;
   readonly gpu: GpuModule;
 }
 
@@ -53,7 +63,7 @@ export interface Demo {
   drawFit(canvas: HTMLCanvasElement, variant: Variant, params: Tensors): string;
 }
 
-const variant = (js: JsModule, gpu: GpuModule): Variant => ({ batch: js.meta.inputs.x[0], js, gpu });
+const variant = (js: JsModule, wasm: JsModule, gpu: GpuModule): Variant => ({ batch: js.meta.inputs.x[0], js, wasm, gpu });
 const bySize = (variants: Variant[]): Variant[] => variants.sort((a, b) => a.batch - b.batch);
 
 function extent(values: ArrayLike<number>): [number, number] {
@@ -85,7 +95,10 @@ function kinkDemo(): Demo {
     id: 'kink',
     label: 'Single neuron: the kink',
     about: 'price = ReLU(w · size + b): one neuron learns the size below which a house is worth nothing. 256 synthetic houses.',
-    variants: bySize([variant(kink4, kink4Gpu), variant(kink16, kink16Gpu), variant(kink64, kink64Gpu), variant(kink256, kink256Gpu)]),
+    variants: bySize([
+      variant(kink4, kink4Wasm, kink4Gpu), variant(kink16, kink16Wasm, kink16Gpu),
+      variant(kink64, kink64Wasm, kink64Gpu), variant(kink256, kink256Wasm, kink256Gpu),
+    ]),
     defaults: { batch: 16, learningRate: 0.1, stepsPerFrame: 2 },
     train: data.dataset,
     fitTitle: 'Price vs size, with the learned ReLU',
@@ -131,7 +144,10 @@ function housingDemo(): Demo {
     id: 'housing',
     label: 'Two-layer network: 4 → 3 → 1',
     about: 'Size, bedrooms, the zip code’s walkability and wealth → 3 ReLU units → price. 1,024 houses to train on, 256 held out.',
-    variants: bySize([variant(housing16, housing16Gpu), variant(housing64, housing64Gpu), variant(housing256, housing256Gpu)]),
+    variants: bySize([
+      variant(housing16, housing16Wasm, housing16Gpu), variant(housing64, housing64Wasm, housing64Gpu),
+      variant(housing256, housing256Wasm, housing256Gpu),
+    ]),
     defaults: { batch: 64, learningRate: 0.05, stepsPerFrame: 8 },
     train: data.train,
     holdout: data.holdout,

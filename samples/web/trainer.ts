@@ -1,14 +1,14 @@
 /**
- * Mini-batch SGD on either backend, behind one interface: the generated
- * JS module's `trainStep` on Float32Arrays, or the WebGPU host module's `trainSteps`, which
- * runs many steps in one submission over a training set kept on the GPU. Both shuffle the
- * rows once per epoch with the same seeded generator, so the two backends take the same
- * batches in the same order.
+ * Mini-batch SGD on any backend, behind one interface: the generated JS module's (or the
+ * WebAssembly module's: the same API) `trainStep` on Float32Arrays, or the WebGPU host
+ * module's `trainSteps`, which runs many steps in one submission over a training set kept on
+ * the GPU. All shuffle the rows once per epoch with the same seeded generator, so the
+ * backends take the same batches in the same order.
  */
 import { Rng, permutation, takeRows, type Dataset, type Tensors } from '../../runtime/cpu/index.ts';
 import type { GpuModule, JsModule, Variant } from './models.ts';
 
-export type Backend = 'webgpu' | 'js';
+export type Backend = 'webgpu' | 'wasm' | 'js';
 
 type GpuModel = Awaited<ReturnType<GpuModule['createModel']>>;
 type GpuDataset = ReturnType<GpuModel['createDataset']>;
@@ -54,15 +54,16 @@ class Epochs {
   }
 }
 
-/** Generated JS: one `trainStep` per mini-batch, gathered into buffers allocated once. */
-export function jsTrainer(variant: Variant, data: Dataset, seed: number): Trainer {
-  const { js, batch } = variant;
+/** Generated JS or WebAssembly: one `trainStep` per mini-batch, gathered into buffers allocated once. */
+export function cpuTrainer(variant: Variant, data: Dataset, seed: number, backend: 'js' | 'wasm'): Trainer {
+  const { batch } = variant;
+  const js = variant[backend];
   const params = js.initParams(seed) as Tensors;
   const epochs = new Epochs(data, batch, seed);
   const buffers = takeRows(data, new Int32Array(batch));
   let step = 0;
   return {
-    backend: 'js',
+    backend,
     batchesPerEpoch: epochs.batchesPerEpoch,
     get step() {
       return step;

@@ -4,7 +4,10 @@
 import { createGpuModel } from 'gradc/runtime/webgpu';
 import type { GpuModel as Model, GpuModuleTables } from 'gradc/module';
 
-/** The graph's name and hash, the gradc that built it, the shape of every input, param and output (row-major), the optimizer, the dynamic batch (its largest, and what it spans). */
+/**
+ * The graph's name and hash, the gradc that built it, the shape of every input, param and output
+ * (row-major), the optimizer, the dynamic batch (its largest, and what it spans).
+ */
 export const meta = {
   name: "digits",
   hash: "594d1d323154",
@@ -412,7 +415,10 @@ let v2 = state0[i];
 let v3 = state1[i];
 let e0 = 0.9f * v2 + 0.09999999999999998f * v1;
 let e1 = 0.999f * v3 + 0.0010000000000000009f * (v1 * v1);
-if (select(1f, 0f, 3.4028234663852886e+38f >= abs(v0 - hyper.lr * (e0 * hyper.c1 / (sqrt(e1 * hyper.c2) + 1e-7f)))) + select(1f, 0f, 3.4028234663852886e+38f >= abs(e0)) + select(1f, 0f, 3.4028234663852886e+38f >= abs(e1)) > 0f) {
+let out0 = select(1f, 0f, 3.4028234663852886e+38f >= abs(v0 - hyper.lr * (e0 * hyper.c1 / (sqrt(e1 * hyper.c2) + 1e-7f))));
+let out1 = select(1f, 0f, 3.4028234663852886e+38f >= abs(e0));
+let out2 = select(1f, 0f, 3.4028234663852886e+38f >= abs(e1));
+if (out0 + out1 + out2 > 0f) {
 status[0u] = hyper.t;
 }
 }
@@ -488,7 +494,9 @@ const TABLES = {
     batch: 32,
     slots: ["m", "v"],
     // The adam optimizer's per-step scalars (lr, c1, c2), then t, for step t.
-    stepScalars: (learningRate, t) => [learningRate, 1 / (1 - Math.exp(t * -0.10536051565782628)), 1 / (1 - Math.exp(t * -0.0010005003335835344)), t],
+    stepScalars: (learningRate, t) => [
+      learningRate, 1 / (1 - Math.exp(t * -0.10536051565782628)), 1 / (1 - Math.exp(t * -0.0010005003335835344)), t,
+    ],
   },
 } satisfies GpuModuleTables;
 

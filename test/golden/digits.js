@@ -23,7 +23,8 @@ function checkArray(fn, what, [name, length, shape, , width], v) {
   const values = width ? `1 to ${length / width} rows of ${width} values` : `${length} values`;
   const wanted = `${fn}: ${what}.${name} must ${verb} shape ${shape} (${values})`;
   if (!(v instanceof Float32Array)) throw new TypeError(`${wanted}, got ${v === void 0 ? "nothing" : describe(v)}`);
-  if (width ? v.length % width !== 0 || v.length === 0 || v.length > length : v.length !== length) throw new RangeError(`${wanted}, got ${v.length} values`);
+  const fits = width ? v.length % width === 0 && v.length > 0 && v.length <= length : v.length === length;
+  if (!fits) throw new RangeError(`${wanted}, got ${v.length} values`);
   return v;
 }
 function rowsOf(fn, arrays, spec) {
@@ -31,7 +32,10 @@ function rowsOf(fn, arrays, spec) {
   spec.forEach(([name, , , , width], k) => {
     if (!width) return;
     const r = arrays[k].length / width;
-    if (rows && r !== rows) throw new RangeError(`${fn}: inputs.${name} has ${r} rows but the inputs before it have ${rows}; every batch input needs the same rows`);
+    if (rows && r !== rows) {
+      const why = "every batch input needs the same rows";
+      throw new RangeError(`${fn}: inputs.${name} has ${r} rows but the inputs before it have ${rows}; ${why}`);
+    }
     rows = r;
   });
   return rows;
@@ -44,7 +48,8 @@ function take(fn, what, record, required, allowed) {
   let names = 0;
   for (const name in given) {
     if (!named(allowed, name) && has(given, name)) {
-      throw new TypeError(`${fn}: unknown ${what.replace(/s$/, "")} ${JSON.stringify(name)}; expected ${allowed.map((s) => s[0]).join(", ")}`);
+      const expected = allowed.map((s) => s[0]).join(", ");
+      throw new TypeError(`${fn}: unknown ${what.replace(/s$/, "")} ${JSON.stringify(name)}; expected ${expected}`);
     }
     names++;
   }
@@ -67,14 +72,20 @@ function firstNonFinite(what, arrays, spec) {
 }
 function checkFinite(fn, what, arrays, spec) {
   const bad = firstNonFinite(what, arrays, spec);
-  if (bad) throw new RangeError(`${fn}: ${bad}; ${what.split(".")[0]} must be finite (NaN or Infinity would spread to every param in one step)`);
+  if (bad) {
+    throw new RangeError(`${fn}: ${bad}; ${what.split(".")[0]} must be finite (NaN or Infinity would spread to every param in one step)`);
+  }
 }
 function takeState(fn, state, slots, spec) {
   const kind = `an optimizer state { step, ${slots.join(", ")} } (see initOptimizerState)`;
-  if (typeof state !== "object" || state === null || Array.isArray(state)) throw new TypeError(`${fn}: state must be ${kind}, got ${describe(state)}`);
+  if (typeof state !== "object" || state === null || Array.isArray(state)) {
+    throw new TypeError(`${fn}: state must be ${kind}, got ${describe(state)}`);
+  }
   const given = state;
   const step = given.step;
-  if (typeof step !== "number" || !Number.isSafeInteger(step) || step < 0) throw new TypeError(`${fn}: state.step must be a whole number \u2265 0, got ${show(step)}`);
+  if (typeof step !== "number" || !Number.isSafeInteger(step) || step < 0) {
+    throw new TypeError(`${fn}: state.step must be a whole number \u2265 0, got ${show(step)}`);
+  }
   const arrays = slots.map((slot) => {
     const arrays2 = take(fn, `state.${slot}`, has(given, slot) ? given[slot] : void 0, spec, spec);
     checkFinite(fn, `state.${slot}`, arrays2, spec);
@@ -89,7 +100,9 @@ function checkDisjoint(fn, arrays, labels) {
   const check = (i, j) => {
     const [a, b] = [arrays[i], arrays[j]];
     if (a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength) {
-      throw new TypeError(`${fn}: ${labels[Math.min(i, j)]} and ${labels[Math.max(i, j)]} share memory; a train step updates arrays in place, so pass separate arrays (copy one with .slice())`);
+      const [a2, b2] = [labels[Math.min(i, j)], labels[Math.max(i, j)]];
+      const why = "a train step updates arrays in place, so pass separate arrays (copy one with .slice())";
+      throw new TypeError(`${fn}: ${a2} and ${b2} share memory; ${why}`);
     }
   };
   if (n <= 32) {
@@ -109,8 +122,13 @@ function checkDisjoint(fn, arrays, labels) {
 }
 function rejectedStep(fn, t, inputs, spec, grads2, learningRate) {
   const diverged = "the gradient is not finite (the loss overflowed: params or inputs too large, or training diverged)";
-  const cause = firstNonFinite("inputs", inputs, spec) ?? (grads2 === void 0 ? `learningRate ${learningRate} is too large for this step, or ${diverged}` : firstNonFinite("", [grads2], [["", 0, "", 0]]) ? diverged : `learningRate ${learningRate} is too large for this step`);
-  return new RangeError(`${fn}: ${t === void 0 ? "the step" : `step ${t}`} was rejected, because it would make params or optimizer state NaN or \xB1Infinity: ${cause}. Nothing was changed`);
+  const tooLarge = `learningRate ${learningRate} is too large for this step`;
+  const finiteGradient = grads2 !== void 0 && !firstNonFinite("", [grads2], [["", 0, "", 0]]);
+  const gradient2 = grads2 === void 0 ? `${tooLarge}, or ${diverged}` : finiteGradient ? tooLarge : diverged;
+  const cause = firstNonFinite("inputs", inputs, spec) ?? gradient2;
+  const step = t === void 0 ? "the step" : `step ${t}`;
+  const why = "because it would make params or optimizer state NaN or \xB1Infinity";
+  return new RangeError(`${fn}: ${step} was rejected, ${why}: ${cause}. Nothing was changed`);
 }
 function checkRate(learningRate, fn = "trainStep") {
   if (typeof learningRate !== "number" || !Number.isFinite(learningRate) || learningRate <= 0) {
@@ -131,11 +149,26 @@ function makeRng(seed) {
 function fillNormal(out, next, std) {
   for (let i = 0; i < out.length; i++) out[i] = std * Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next());
 }
+const DISJOINT = [
+  "params.W1",
+  "params.b1",
+  "params.W2",
+  "params.b2",
+  "inputs.x",
+  "inputs.y",
+  "state.m.W1",
+  "state.m.b1",
+  "state.m.W2",
+  "state.m.b2",
+  "state.v.W1",
+  "state.v.b1",
+  "state.v.W2",
+  "state.v.b2"
+];
+const SLOTS = ["m", "v"];
 const arena = new Float32Array(2784);
 const grads = new Float32Array(2416);
 const status = new Float32Array(1);
-const DISJOINT = ["params.W1", "params.b1", "params.W2", "params.b2", "inputs.x", "inputs.y", "state.m.W1", "state.m.b1", "state.m.W2", "state.m.b2", "state.v.W1", "state.v.b1", "state.v.W2", "state.v.b2"];
-const SLOTS = ["m", "v"];
 const t_d_W1 = grads.subarray(0, 2048);
 const t_d_b1 = grads.subarray(2048, 2080);
 const t_d_W2 = grads.subarray(2080, 2400);
@@ -626,7 +659,10 @@ function k_adam_check(p, g, s_m, s_v, status2, n, lr, c1, c2, t) {
     const v3 = s_v[i];
     const e0 = 0.9 * v2 + 0.09999999999999998 * v1;
     const e1 = 0.999 * v3 + 0.0010000000000000009 * (v1 * v1);
-    if ((34028234663852886e22 >= Math.abs(v0 - lr * (e0 * c1 / (Math.sqrt(e1 * c2) + 1e-7))) ? 0 : 1) + (34028234663852886e22 >= Math.abs(e0) ? 0 : 1) + (34028234663852886e22 >= Math.abs(e1) ? 0 : 1) > 0) {
+    const out0 = 34028234663852886e22 >= Math.abs(v0 - lr * (e0 * c1 / (Math.sqrt(e1 * c2) + 1e-7))) ? 0 : 1;
+    const out1 = 34028234663852886e22 >= Math.abs(e0) ? 0 : 1;
+    const out2 = 34028234663852886e22 >= Math.abs(e1) ? 0 : 1;
+    if (out0 + out1 + out2 > 0) {
       status2[0] = t;
     }
   }
@@ -711,7 +747,22 @@ function trainStep(params, inputs, learningRate, state) {
   const rows = rowsOf("trainStep", [in_x, in_y], TRAIN_INPUTS);
   const invRows = 1 / rows;
   const { t, arrays: [[s_m_W1, s_m_b1, s_m_W2, s_m_b2], [s_v_W1, s_v_b1, s_v_W2, s_v_b2]] } = takeState("trainStep", state, SLOTS, PARAMS);
-  checkDisjoint("trainStep", [p_W1, p_b1, p_W2, p_b2, in_x, in_y, s_m_W1, s_m_b1, s_m_W2, s_m_b2, s_v_W1, s_v_b1, s_v_W2, s_v_b2], DISJOINT);
+  checkDisjoint("trainStep", [
+    p_W1,
+    p_b1,
+    p_W2,
+    p_b2,
+    in_x,
+    in_y,
+    s_m_W1,
+    s_m_b1,
+    s_m_W2,
+    s_m_b2,
+    s_v_W1,
+    s_v_b1,
+    s_v_W2,
+    s_v_b2
+  ], DISJOINT);
   state.step = t;
   const step_c1 = 1 / (1 - Math.exp(t * -0.10536051565782628));
   const step_c2 = 1 / (1 - Math.exp(t * -0.0010005003335835344));

@@ -26,9 +26,9 @@ var<workgroup> As: array<vec4<f32>, 256>;
 var<workgroup> Bs: array<vec4<f32>, 256>;
 
 // matmul [B≤32,32], k = 64:
-//   h_affine_xw = x·W1  (not stored)
-//   h_affine = add(h_affine_xw, b1)  (not stored)
-//   h = tanh(h_affine)
+// h_affine_xw = x·W1  (not stored)
+// h_affine = add(h_affine_xw, b1)  (not stored)
+// h = tanh(h_affine)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(8, 8)
 fn k_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -72,9 +72,9 @@ fn k_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3
 }
 
 // matmul [B≤32,10], k = 32:
-//   z_xw = h·W2  (not stored)
-//   z = add(z_xw, b2)
-//   softmax_max = row_max(z)  (maximum within each row)
+// z_xw = h·W2  (not stored)
+// z = add(z_xw, b2)
+// softmax_max = row_max(z)  (maximum within each row)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(8, 8)
 fn k_z(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -134,9 +134,9 @@ fn k_z_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) li
 }
 
 // map [B≤32,10]:
-//   softmax_shifted = sub(z, softmax_max)  (not stored)
-//   softmax_exp = exp(softmax_shifted)
-//   softmax_sum = row_sums(softmax_exp)  (summed within each row)
+// softmax_shifted = sub(z, softmax_max)  (not stored)
+// softmax_exp = exp(softmax_shifted)
+// softmax_sum = row_sums(softmax_exp)  (summed within each row)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(8, 8)
 fn k_softmax_exp(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -174,7 +174,7 @@ fn k_softmax_exp_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocat
 }
 
 // map [B≤32,10]:
-//   softmax = div(softmax_exp, softmax_sum)
+// softmax = div(softmax_exp, softmax_sum)
 // dispatch (2, 1, 1)
 @compute @workgroup_size(256)
 fn k_softmax(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -185,9 +185,9 @@ fn k_softmax(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid
 }
 
 // map [B≤32,10]:
-//   softmax_shifted = sub(z, softmax_max)  (not stored)
-//   softmax_exp = exp(softmax_shifted)  (not stored)
-//   softmax_sum = row_sums(softmax_exp)  (summed within each row)
+// softmax_shifted = sub(z, softmax_max)  (not stored)
+// softmax_exp = exp(softmax_shifted)  (not stored)
+// softmax_sum = row_sums(softmax_exp)  (summed within each row)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(8, 8)
 fn k_softmax_sum(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -223,8 +223,8 @@ fn k_softmax_sum_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocat
 }
 
 // map [B≤32,1]:
-//   softmax_ce_log = log(softmax_sum)  (not stored)
-//   softmax_ce_lse = add(softmax_max, softmax_ce_log)
+// softmax_ce_log = log(softmax_sum)  (not stored)
+// softmax_ce_lse = add(softmax_max, softmax_ce_log)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_softmax_ce_lse(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -235,7 +235,7 @@ fn k_softmax_ce_lse(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_
 }
 
 // reduce [B≤32,10]:
-//   softmax_ce = softmax_ce(z, y, softmax_ce_lse)  (summed to a scalar)
+// softmax_ce = softmax_ce(z, y, softmax_ce_lse)  (summed to a scalar)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(8, 8)
 fn k_softmax_ce(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -268,7 +268,7 @@ fn k_softmax_ce_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocati
 }
 
 // reduce [B≤32,10]:
-//   d_softmax_ce_row_sums = row_sums(y)  (summed within each row)
+// d_softmax_ce_row_sums = row_sums(y)  (summed within each row)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(8, 8)
 fn k_d_softmax_ce_row_sums(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -303,8 +303,8 @@ fn k_d_softmax_ce_row_sums_finish(@builtin(workgroup_id) wg: vec3u, @builtin(loc
 }
 
 // map [B≤32,10]:
-//   d_z = softmax_ce_grad(z, y, softmax_ce_lse, d_softmax_ce_row_sums, per_row)
-//   d_b2 = column_sums(d_z)  (summed down the rows)
+// d_z = softmax_ce_grad(z, y, softmax_ce_lse, d_softmax_ce_row_sums, per_row)
+// d_b2 = column_sums(d_z)  (summed down the rows)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(8, 8)
 fn k_d_z(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -343,9 +343,9 @@ fn k_d_z_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
 }
 
 // matmul [B≤32,32], k = 10:
-//   d_h = d_z·W2ᵀ  (not stored)
-//   d_h_affine = tanh_grad(d_h, h)
-//   d_b1 = column_sums(d_h_affine)  (summed down the rows)
+// d_h = d_z·W2ᵀ  (not stored)
+// d_h_affine = tanh_grad(d_h, h)
+// d_b1 = column_sums(d_h_affine)  (summed down the rows)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(8, 8)
 fn k_d_h_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -394,7 +394,7 @@ fn k_d_h_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocati
 }
 
 // matmul [32,10], k = B≤32:
-//   d_W2 = hᵀ·d_z
+// d_W2 = hᵀ·d_z
 // dispatch (1, 1, 1)
 @compute @workgroup_size(8, 8)
 fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -433,7 +433,7 @@ fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
 }
 
 // matmul [64,32], k = B≤32:
-//   d_W1 = xᵀ·d_h_affine
+// d_W1 = xᵀ·d_h_affine
 // dispatch (1, 2, 1)
 @compute @workgroup_size(8, 8)
 fn k_d_W1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -467,7 +467,9 @@ fn k_d_W1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
   }
 }
 
-// adam update, checks that every new value is a finite f32 (else stores the step number t in status): m := β1·m + (1 − β1)·g, v := β2·v + (1 − β2)·g², θ := θ − α·(m/(1 − β1^t)) / (√(v/(1 − β2^t)) + ε), β1 = 0.9, β2 = 0.999, ε = 1e-7, for every param at once (state: m, v)
+// adam update: m := β1·m + (1 − β1)·g, v := β2·v + (1 − β2)·g², θ := θ − α·(m/(1 − β1^t)) / (√(v/(1 − β2^t)) + ε), β1 = 0.9, β2 = 0.999, ε
+// = 1e-7, for every param at once (state: m, v)
+// Checks that every new value is a finite f32, else stores the step number t in status.
 // Does nothing while status is set: a rejected step leaves params and state as they were.
 // dispatch (10, 1, 1)
 @compute @workgroup_size(256)
@@ -481,14 +483,19 @@ fn k_adam_check(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
       let v3 = state1[i];
       let e0 = 0.9f * v2 + 0.09999999999999998f * v1;
       let e1 = 0.999f * v3 + 0.0010000000000000009f * (v1 * v1);
-      if (select(1f, 0f, 3.4028234663852886e+38f >= abs(v0 - hyper.lr * (e0 * hyper.c1 / (sqrt(e1 * hyper.c2) + 1e-7f)))) + select(1f, 0f, 3.4028234663852886e+38f >= abs(e0)) + select(1f, 0f, 3.4028234663852886e+38f >= abs(e1)) > 0f) {
+      let out0 = select(1f, 0f, 3.4028234663852886e+38f >= abs(v0 - hyper.lr * (e0 * hyper.c1 / (sqrt(e1 * hyper.c2) + 1e-7f))));
+      let out1 = select(1f, 0f, 3.4028234663852886e+38f >= abs(e0));
+      let out2 = select(1f, 0f, 3.4028234663852886e+38f >= abs(e1));
+      if (out0 + out1 + out2 > 0f) {
         status[0u] = hyper.t;
       }
     }
   }
 }
 
-// adam update, stores the new values: m := β1·m + (1 − β1)·g, v := β2·v + (1 − β2)·g², θ := θ − α·(m/(1 − β1^t)) / (√(v/(1 − β2^t)) + ε), β1 = 0.9, β2 = 0.999, ε = 1e-7, for every param at once (state: m, v)
+// adam update: m := β1·m + (1 − β1)·g, v := β2·v + (1 − β2)·g², θ := θ − α·(m/(1 − β1^t)) / (√(v/(1 − β2^t)) + ε), β1 = 0.9, β2 = 0.999, ε
+// = 1e-7, for every param at once (state: m, v)
+// Stores the new values.
 // Does nothing while status is set: a rejected step leaves params and state as they were.
 // dispatch (10, 1, 1)
 @compute @workgroup_size(256)

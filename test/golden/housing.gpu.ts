@@ -4,7 +4,10 @@
 import { createGpuModel } from 'gradc/runtime/webgpu';
 import type { GpuModel as Model, GpuModuleTables } from 'gradc/module';
 
-/** The graph's name and hash, the gradc that built it, the shape of every input, param and output (row-major), the optimizer. */
+/**
+ * The graph's name and hash, the gradc that built it, the shape of every input, param and output
+ * (row-major), the optimizer.
+ */
 export const meta = {
   name: "housing",
   hash: "19818e5f9d96",
@@ -179,7 +182,8 @@ let i = wg.y * 256u + wg.x * 256u + lid.x;
 if (i < 64u) {
 let v0 = params[i];
 let v1 = grads[i];
-if (select(1f, 0f, 3.4028234663852886e+38f >= abs(v0 - hyper.lr * v1)) > 0f) {
+let out0 = select(1f, 0f, 3.4028234663852886e+38f >= abs(v0 - hyper.lr * v1));
+if (out0 > 0f) {
 status[0u] = hyper.t;
 }
 }

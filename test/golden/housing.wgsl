@@ -17,9 +17,9 @@ struct Hyper { lr: f32, t: f32 }
 @group(0) @binding(7) var<storage, read_write> status: array<f32>;
 
 // matmul [64,3], k = 4:
-//   h_affine_xw = x·W1  (not stored)
-//   h_affine = add(h_affine_xw, b1)  (not stored)
-//   h = relu(h_affine)
+// h_affine_xw = x·W1  (not stored)
+// h_affine = add(h_affine_xw, b1)  (not stored)
+// h = relu(h_affine)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(1, 64)
 fn k_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -36,8 +36,8 @@ fn k_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3
 }
 
 // matmul [64,1], k = 3:
-//   o_xw = h·W2  (not stored)
-//   o = add(o_xw, b2)
+// o_xw = h·W2  (not stored)
+// o = add(o_xw, b2)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(1, 64)
 fn k_o(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -54,9 +54,9 @@ fn k_o(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3
 }
 
 // matmul [64,3], k = 4:
-//   h_affine_xw = x·W1  (not stored)
-//   h_affine = add(h_affine_xw, b1)
-//   h = relu(h_affine)
+// h_affine_xw = x·W1  (not stored)
+// h_affine = add(h_affine_xw, b1)
+// h = relu(h_affine)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(1, 64)
 fn k_h_affine_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -77,11 +77,11 @@ fn k_h_affine_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
 }
 
 // matmul [64,1], k = 3:
-//   o_xw = h·W2  (not stored)
-//   o = add(o_xw, b2)  (not stored)
-//   d_o = squared_loss_grad(o, y, 0.015625)
-//   squared_loss = squared_loss(o, y)  (summed to a scalar)
-//   d_b2 = column_sums(d_o)  (summed down the rows)
+// o_xw = h·W2  (not stored)
+// o = add(o_xw, b2)  (not stored)
+// d_o = squared_loss_grad(o, y, 0.015625)
+// squared_loss = squared_loss(o, y)  (summed to a scalar)
+// d_b2 = column_sums(d_o)  (summed down the rows)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(1, 64)
 fn k_d_o(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -123,9 +123,9 @@ fn k_d_o_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
 }
 
 // matmul [64,3], k = 1:
-//   d_h = d_o·W2ᵀ  (not stored)
-//   d_h_affine = relu_grad(d_h, h_affine)
-//   d_b1 = column_sums(d_h_affine)  (summed down the rows)
+// d_h = d_o·W2ᵀ  (not stored)
+// d_h_affine = relu_grad(d_h, h_affine)
+// d_b1 = column_sums(d_h_affine)  (summed down the rows)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(1, 64)
 fn k_d_h_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -159,7 +159,7 @@ fn k_d_h_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocati
 }
 
 // matmul [3,1], k = 64:
-//   d_W2 = hᵀ·d_o
+// d_W2 = hᵀ·d_o
 // dispatch (1, 1, 1)
 @compute @workgroup_size(1, 64)
 fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -178,7 +178,7 @@ fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
 }
 
 // matmul [4,3], k = 64:
-//   d_W1 = xᵀ·d_h_affine
+// d_W1 = xᵀ·d_h_affine
 // dispatch (1, 1, 1)
 @compute @workgroup_size(1, 64)
 fn k_d_W1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -198,7 +198,8 @@ fn k_d_W1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
   }
 }
 
-// sgd update, checks that every new value is a finite f32 (else stores the step number t in status): θ := θ − α·g, for every param at once
+// sgd update: θ := θ − α·g, for every param at once
+// Checks that every new value is a finite f32, else stores the step number t in status.
 // Does nothing while status is set: a rejected step leaves params and state as they were.
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
@@ -208,14 +209,16 @@ fn k_sgd_check(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l
     if (i < 64u) {
       let v0 = params[i];
       let v1 = grads[i];
-      if (select(1f, 0f, 3.4028234663852886e+38f >= abs(v0 - hyper.lr * v1)) > 0f) {
+      let out0 = select(1f, 0f, 3.4028234663852886e+38f >= abs(v0 - hyper.lr * v1));
+      if (out0 > 0f) {
         status[0u] = hyper.t;
       }
     }
   }
 }
 
-// sgd update, stores the new values: θ := θ − α·g, for every param at once
+// sgd update: θ := θ − α·g, for every param at once
+// Stores the new values.
 // Does nothing while status is set: a rejected step leaves params and state as they were.
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)

@@ -29,7 +29,8 @@ function checkArray(fn, what, [name, length, shape, , width], v) {
   const values = width ? `1 to ${length / width} rows of ${width} values` : `${length} values`;
   const wanted = `${fn}: ${what}.${name} must ${verb} shape ${shape} (${values})`;
   if (!(v instanceof Float32Array)) throw new TypeError(`${wanted}, got ${v === void 0 ? "nothing" : describe(v)}`);
-  if (width ? v.length % width !== 0 || v.length === 0 || v.length > length : v.length !== length) throw new RangeError(`${wanted}, got ${v.length} values`);
+  const fits = width ? v.length % width === 0 && v.length > 0 && v.length <= length : v.length === length;
+  if (!fits) throw new RangeError(`${wanted}, got ${v.length} values`);
   return v;
 }
 function take(fn, what, record, required, allowed) {
@@ -40,7 +41,8 @@ function take(fn, what, record, required, allowed) {
   let names = 0;
   for (const name in given) {
     if (!named(allowed, name) && has(given, name)) {
-      throw new TypeError(`${fn}: unknown ${what.replace(/s$/, "")} ${JSON.stringify(name)}; expected ${allowed.map((s) => s[0]).join(", ")}`);
+      const expected = allowed.map((s) => s[0]).join(", ");
+      throw new TypeError(`${fn}: unknown ${what.replace(/s$/, "")} ${JSON.stringify(name)}; expected ${expected}`);
     }
     names++;
   }
@@ -63,7 +65,9 @@ function firstNonFinite(what, arrays, spec) {
 }
 function checkFinite(fn, what, arrays, spec) {
   const bad = firstNonFinite(what, arrays, spec);
-  if (bad) throw new RangeError(`${fn}: ${bad}; ${what.split(".")[0]} must be finite (NaN or Infinity would spread to every param in one step)`);
+  if (bad) {
+    throw new RangeError(`${fn}: ${bad}; ${what.split(".")[0]} must be finite (NaN or Infinity would spread to every param in one step)`);
+  }
 }
 function checkDisjoint(fn, arrays, labels) {
   const n = arrays.length;
@@ -72,7 +76,9 @@ function checkDisjoint(fn, arrays, labels) {
   const check = (i, j) => {
     const [a, b] = [arrays[i], arrays[j]];
     if (a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength) {
-      throw new TypeError(`${fn}: ${labels[Math.min(i, j)]} and ${labels[Math.max(i, j)]} share memory; a train step updates arrays in place, so pass separate arrays (copy one with .slice())`);
+      const [a2, b2] = [labels[Math.min(i, j)], labels[Math.max(i, j)]];
+      const why = "a train step updates arrays in place, so pass separate arrays (copy one with .slice())";
+      throw new TypeError(`${fn}: ${a2} and ${b2} share memory; ${why}`);
     }
   };
   if (n <= 32) {
@@ -92,8 +98,13 @@ function checkDisjoint(fn, arrays, labels) {
 }
 function rejectedStep(fn, t, inputs, spec, grads2, learningRate) {
   const diverged = "the gradient is not finite (the loss overflowed: params or inputs too large, or training diverged)";
-  const cause = firstNonFinite("inputs", inputs, spec) ?? (grads2 === void 0 ? `learningRate ${learningRate} is too large for this step, or ${diverged}` : firstNonFinite("", [grads2], [["", 0, "", 0]]) ? diverged : `learningRate ${learningRate} is too large for this step`);
-  return new RangeError(`${fn}: ${t === void 0 ? "the step" : `step ${t}`} was rejected, because it would make params or optimizer state NaN or \xB1Infinity: ${cause}. Nothing was changed`);
+  const tooLarge = `learningRate ${learningRate} is too large for this step`;
+  const finiteGradient = grads2 !== void 0 && !firstNonFinite("", [grads2], [["", 0, "", 0]]);
+  const gradient2 = grads2 === void 0 ? `${tooLarge}, or ${diverged}` : finiteGradient ? tooLarge : diverged;
+  const cause = firstNonFinite("inputs", inputs, spec) ?? gradient2;
+  const step = t === void 0 ? "the step" : `step ${t}`;
+  const why = "because it would make params or optimizer state NaN or \xB1Infinity";
+  return new RangeError(`${fn}: ${step} was rejected, ${why}: ${cause}. Nothing was changed`);
 }
 function checkRate(learningRate, fn = "trainStep") {
   if (typeof learningRate !== "number" || !Number.isFinite(learningRate) || learningRate <= 0) {
@@ -114,10 +125,10 @@ function makeRng(seed) {
 function fillNormal(out, next, std) {
   for (let i = 0; i < out.length; i++) out[i] = std * Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next());
 }
+const DISJOINT = ["params.W1", "params.b1", "params.W2", "params.b2", "params.W3", "params.b3", "inputs.x", "inputs.y"];
 const arena = new Float32Array(800);
 const grads = new Float32Array(272);
 const status = new Float32Array(1);
-const DISJOINT = ["params.W1", "params.b1", "params.W2", "params.b2", "params.W3", "params.b3", "inputs.x", "inputs.y"];
 const t_d_W1 = grads.subarray(0, 64);
 const t_d_b1 = grads.subarray(64, 80);
 const t_d_W2 = grads.subarray(80, 208);
@@ -724,7 +735,8 @@ function k_sgd_check(p, g, status2, n, lr, t) {
   for (let i = 0; i < n; i++) {
     const v0 = p[i];
     const v1 = g[i];
-    if ((34028234663852886e22 >= Math.abs(v0 - lr * v1) ? 0 : 1) > 0) {
+    const out0 = 34028234663852886e22 >= Math.abs(v0 - lr * v1) ? 0 : 1;
+    if (out0 > 0) {
       status2[0] = t;
     }
   }

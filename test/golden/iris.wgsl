@@ -18,9 +18,9 @@ struct Hyper { lr: f32, t: f32 }
 @group(0) @binding(7) var<storage, read_write> status: array<f32>;
 
 // matmul [15,16], k = 4:
-//   h1_affine_xw = x·W1  (not stored)
-//   h1_affine = add(h1_affine_xw, b1)  (not stored)
-//   h1 = tanh(h1_affine)
+// h1_affine_xw = x·W1  (not stored)
+// h1_affine = add(h1_affine_xw, b1)  (not stored)
+// h1 = tanh(h1_affine)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(8, 8)
 fn k_h1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -54,9 +54,9 @@ fn k_h1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
 }
 
 // matmul [15,8], k = 16:
-//   h2_affine_xw = h1·W2  (not stored)
-//   h2_affine = add(h2_affine_xw, b2)  (not stored)
-//   h2 = tanh(h2_affine)
+// h2_affine_xw = h1·W2  (not stored)
+// h2_affine = add(h2_affine_xw, b2)  (not stored)
+// h2 = tanh(h2_affine)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(8, 8)
 fn k_h2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -90,9 +90,9 @@ fn k_h2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
 }
 
 // matmul [15,3], k = 8:
-//   scores_affine_xw = h2·W3  (not stored)
-//   scores_affine = add(scores_affine_xw, b3)  (not stored)
-//   scores = sigmoid(scores_affine)
+// scores_affine_xw = h2·W3  (not stored)
+// scores_affine = add(scores_affine_xw, b3)  (not stored)
+// scores = sigmoid(scores_affine)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(1, 64)
 fn k_scores(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -116,13 +116,13 @@ fn k_scores(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid:
 }
 
 // matmul [15,3], k = 8:
-//   scores_affine_xw = h2·W3  (not stored)
-//   scores_affine = add(scores_affine_xw, b3)  (not stored)
-//   scores = sigmoid(scores_affine)  (not stored)
-//   d_scores = squared_loss_grad(scores, y, 0.06666666666666667)  (not stored)
-//   d_scores_affine = sigmoid_grad(d_scores, scores)
-//   squared_loss = squared_loss(scores, y)  (summed to a scalar)
-//   d_b3 = column_sums(d_scores_affine)  (summed down the rows)
+// scores_affine_xw = h2·W3  (not stored)
+// scores_affine = add(scores_affine_xw, b3)  (not stored)
+// scores = sigmoid(scores_affine)  (not stored)
+// d_scores = squared_loss_grad(scores, y, 0.06666666666666667)  (not stored)
+// d_scores_affine = sigmoid_grad(d_scores, scores)
+// squared_loss = squared_loss(scores, y)  (summed to a scalar)
+// d_b3 = column_sums(d_scores_affine)  (summed down the rows)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(1, 64)
 fn k_d_scores_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -174,9 +174,9 @@ fn k_d_scores_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_inv
 }
 
 // matmul [15,8], k = 3:
-//   d_h2 = d_scores_affine·W3ᵀ  (not stored)
-//   d_h2_affine = tanh_grad(d_h2, h2)
-//   d_b2 = column_sums(d_h2_affine)  (summed down the rows)
+// d_h2 = d_scores_affine·W3ᵀ  (not stored)
+// d_h2_affine = tanh_grad(d_h2, h2)
+// d_b2 = column_sums(d_h2_affine)  (summed down the rows)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(8, 8)
 fn k_d_h2_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -229,7 +229,7 @@ fn k_d_h2_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocat
 }
 
 // matmul [8,3], k = 15:
-//   d_W3 = h2ᵀ·d_scores_affine
+// d_W3 = h2ᵀ·d_scores_affine
 // dispatch (1, 1, 1)
 @compute @workgroup_size(1, 64)
 fn k_d_W3(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -250,9 +250,9 @@ fn k_d_W3(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
 }
 
 // matmul [15,16], k = 8:
-//   d_h1 = d_h2_affine·W2ᵀ  (not stored)
-//   d_h1_affine = tanh_grad(d_h1, h1)
-//   d_b1 = column_sums(d_h1_affine)  (summed down the rows)
+// d_h1 = d_h2_affine·W2ᵀ  (not stored)
+// d_h1_affine = tanh_grad(d_h1, h1)
+// d_b1 = column_sums(d_h1_affine)  (summed down the rows)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(8, 8)
 fn k_d_h1_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -305,7 +305,7 @@ fn k_d_h1_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocat
 }
 
 // matmul [16,8], k = 15:
-//   d_W2 = h1ᵀ·d_h2_affine
+// d_W2 = h1ᵀ·d_h2_affine
 // dispatch (1, 1, 1)
 @compute @workgroup_size(8, 8)
 fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -336,7 +336,7 @@ fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
 }
 
 // matmul [4,16], k = 15:
-//   d_W1 = xᵀ·d_h1_affine
+// d_W1 = xᵀ·d_h1_affine
 // dispatch (1, 1, 1)
 @compute @workgroup_size(8, 8)
 fn k_d_W1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -366,7 +366,8 @@ fn k_d_W1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
   }
 }
 
-// sgd update, checks that every new value is a finite f32 (else stores the step number t in status): θ := θ − α·g, for every param at once
+// sgd update: θ := θ − α·g, for every param at once
+// Checks that every new value is a finite f32, else stores the step number t in status.
 // Does nothing while status is set: a rejected step leaves params and state as they were.
 // dispatch (2, 1, 1)
 @compute @workgroup_size(256)
@@ -376,14 +377,16 @@ fn k_sgd_check(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l
     if (i < 272u) {
       let v0 = params[i];
       let v1 = grads[i];
-      if (select(1f, 0f, 3.4028234663852886e+38f >= abs(v0 - hyper.lr * v1)) > 0f) {
+      let out0 = select(1f, 0f, 3.4028234663852886e+38f >= abs(v0 - hyper.lr * v1));
+      if (out0 > 0f) {
         status[0u] = hyper.t;
       }
     }
   }
 }
 
-// sgd update, stores the new values: θ := θ − α·g, for every param at once
+// sgd update: θ := θ − α·g, for every param at once
+// Stores the new values.
 // Does nothing while status is set: a rejected step leaves params and state as they were.
 // dispatch (2, 1, 1)
 @compute @workgroup_size(256)

@@ -22,7 +22,8 @@ function checkArray(fn, what, [name, length, shape, , width], v) {
   const values = width ? `1 to ${length / width} rows of ${width} values` : `${length} values`;
   const wanted = `${fn}: ${what}.${name} must ${verb} shape ${shape} (${values})`;
   if (!(v instanceof Float32Array)) throw new TypeError(`${wanted}, got ${v === void 0 ? "nothing" : describe(v)}`);
-  if (width ? v.length % width !== 0 || v.length === 0 || v.length > length : v.length !== length) throw new RangeError(`${wanted}, got ${v.length} values`);
+  const fits = width ? v.length % width === 0 && v.length > 0 && v.length <= length : v.length === length;
+  if (!fits) throw new RangeError(`${wanted}, got ${v.length} values`);
   return v;
 }
 function take(fn, what, record, required, allowed) {
@@ -33,7 +34,8 @@ function take(fn, what, record, required, allowed) {
   let names = 0;
   for (const name in given) {
     if (!named(allowed, name) && has(given, name)) {
-      throw new TypeError(`${fn}: unknown ${what.replace(/s$/, "")} ${JSON.stringify(name)}; expected ${allowed.map((s) => s[0]).join(", ")}`);
+      const expected = allowed.map((s) => s[0]).join(", ");
+      throw new TypeError(`${fn}: unknown ${what.replace(/s$/, "")} ${JSON.stringify(name)}; expected ${expected}`);
     }
     names++;
   }
@@ -56,7 +58,9 @@ function firstNonFinite(what, arrays, spec) {
 }
 function checkFinite(fn, what, arrays, spec) {
   const bad = firstNonFinite(what, arrays, spec);
-  if (bad) throw new RangeError(`${fn}: ${bad}; ${what.split(".")[0]} must be finite (NaN or Infinity would spread to every param in one step)`);
+  if (bad) {
+    throw new RangeError(`${fn}: ${bad}; ${what.split(".")[0]} must be finite (NaN or Infinity would spread to every param in one step)`);
+  }
 }
 function checkDisjoint(fn, arrays, labels) {
   const n = arrays.length;
@@ -65,7 +69,9 @@ function checkDisjoint(fn, arrays, labels) {
   const check = (i, j) => {
     const [a, b] = [arrays[i], arrays[j]];
     if (a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength) {
-      throw new TypeError(`${fn}: ${labels[Math.min(i, j)]} and ${labels[Math.max(i, j)]} share memory; a train step updates arrays in place, so pass separate arrays (copy one with .slice())`);
+      const [a2, b2] = [labels[Math.min(i, j)], labels[Math.max(i, j)]];
+      const why = "a train step updates arrays in place, so pass separate arrays (copy one with .slice())";
+      throw new TypeError(`${fn}: ${a2} and ${b2} share memory; ${why}`);
     }
   };
   if (n <= 32) {
@@ -85,8 +91,13 @@ function checkDisjoint(fn, arrays, labels) {
 }
 function rejectedStep(fn, t, inputs, spec, grads2, learningRate) {
   const diverged = "the gradient is not finite (the loss overflowed: params or inputs too large, or training diverged)";
-  const cause = firstNonFinite("inputs", inputs, spec) ?? (grads2 === void 0 ? `learningRate ${learningRate} is too large for this step, or ${diverged}` : firstNonFinite("", [grads2], [["", 0, "", 0]]) ? diverged : `learningRate ${learningRate} is too large for this step`);
-  return new RangeError(`${fn}: ${t === void 0 ? "the step" : `step ${t}`} was rejected, because it would make params or optimizer state NaN or \xB1Infinity: ${cause}. Nothing was changed`);
+  const tooLarge = `learningRate ${learningRate} is too large for this step`;
+  const finiteGradient = grads2 !== void 0 && !firstNonFinite("", [grads2], [["", 0, "", 0]]);
+  const gradient2 = grads2 === void 0 ? `${tooLarge}, or ${diverged}` : finiteGradient ? tooLarge : diverged;
+  const cause = firstNonFinite("inputs", inputs, spec) ?? gradient2;
+  const step = t === void 0 ? "the step" : `step ${t}`;
+  const why = "because it would make params or optimizer state NaN or \xB1Infinity";
+  return new RangeError(`${fn}: ${step} was rejected, ${why}: ${cause}. Nothing was changed`);
 }
 function checkRate(learningRate, fn = "trainStep") {
   if (typeof learningRate !== "number" || !Number.isFinite(learningRate) || learningRate <= 0) {
@@ -96,10 +107,10 @@ function checkRate(learningRate, fn = "trainStep") {
 function checkSeed(seed) {
   if (typeof seed !== "number" || !Number.isInteger(seed)) throw new TypeError(`initParams: seed must be an integer, got ${show(seed)}`);
 }
+const DISJOINT = ["params.w", "params.b", "inputs.x", "inputs.y"];
 const arena = new Float32Array(32);
 const grads = new Float32Array(32);
 const status = new Float32Array(1);
-const DISJOINT = ["params.w", "params.b", "inputs.x", "inputs.y"];
 const t_d_w = grads.subarray(0, 1);
 const t_d_b = grads.subarray(16, 17);
 const t_price = arena.subarray(0, 16);
@@ -166,7 +177,8 @@ function k_sgd_check(p, g, status2, n, lr, t) {
   for (let i = 0; i < n; i++) {
     const v0 = p[i];
     const v1 = g[i];
-    if ((34028234663852886e22 >= Math.abs(v0 - lr * v1) ? 0 : 1) > 0) {
+    const out0 = 34028234663852886e22 >= Math.abs(v0 - lr * v1) ? 0 : 1;
+    if (out0 > 0) {
       status2[0] = t;
     }
   }

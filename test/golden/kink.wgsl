@@ -14,9 +14,9 @@ struct Hyper { lr: f32, t: f32 }
 @group(0) @binding(7) var<storage, read_write> status: array<f32>;
 
 // matmul [16,1], k = 1:
-//   price_affine_xw = x·w  (not stored)
-//   price_affine = add(price_affine_xw, b)  (not stored)
-//   price = relu(price_affine)
+// price_affine_xw = x·w  (not stored)
+// price_affine = add(price_affine_xw, b)  (not stored)
+// price = relu(price_affine)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(1, 64)
 fn k_price(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -33,13 +33,13 @@ fn k_price(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: 
 }
 
 // matmul [16,1], k = 1:
-//   price_affine_xw = x·w  (not stored)
-//   price_affine = add(price_affine_xw, b)  (not stored)
-//   price = relu(price_affine)  (not stored)
-//   d_price = squared_loss_grad(price, y, 0.0625)  (not stored)
-//   d_price_affine = relu_grad(d_price, price_affine)
-//   squared_loss = squared_loss(price, y)  (summed to a scalar)
-//   d_b = column_sums(d_price_affine)  (summed down the rows)
+// price_affine_xw = x·w  (not stored)
+// price_affine = add(price_affine_xw, b)  (not stored)
+// price = relu(price_affine)  (not stored)
+// d_price = squared_loss_grad(price, y, 0.0625)  (not stored)
+// d_price_affine = relu_grad(d_price, price_affine)
+// squared_loss = squared_loss(price, y)  (summed to a scalar)
+// d_b = column_sums(d_price_affine)  (summed down the rows)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(1, 64)
 fn k_d_price_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -82,7 +82,7 @@ fn k_d_price_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invo
 }
 
 // matmul [1,1], k = 16:
-//   d_w = xᵀ·d_price_affine
+// d_w = xᵀ·d_price_affine
 // dispatch (1, 1, 1)
 @compute @workgroup_size(1, 64)
 fn k_d_w(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -100,7 +100,8 @@ fn k_d_w(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: ve
   }
 }
 
-// sgd update, checks that every new value is a finite f32 (else stores the step number t in status): θ := θ − α·g, for every param at once
+// sgd update: θ := θ − α·g, for every param at once
+// Checks that every new value is a finite f32, else stores the step number t in status.
 // Does nothing while status is set: a rejected step leaves params and state as they were.
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
@@ -110,14 +111,16 @@ fn k_sgd_check(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l
     if (i < 32u) {
       let v0 = params[i];
       let v1 = grads[i];
-      if (select(1f, 0f, 3.4028234663852886e+38f >= abs(v0 - hyper.lr * v1)) > 0f) {
+      let out0 = select(1f, 0f, 3.4028234663852886e+38f >= abs(v0 - hyper.lr * v1));
+      if (out0 > 0f) {
         status[0u] = hyper.t;
       }
     }
   }
 }
 
-// sgd update, stores the new values: θ := θ − α·g, for every param at once
+// sgd update: θ := θ − α·g, for every param at once
+// Stores the new values.
 // Does nothing while status is set: a rejected step leaves params and state as they were.
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)

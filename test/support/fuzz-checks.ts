@@ -333,9 +333,9 @@ export function checkTrainStep(b: Built, ref: Reference): void {
 }
 
 /** f32 on the GPU against the JS backend: |gpu − js| ≤ 1e-5·scale + 1e-3·|js|, as in wgsl.test.ts. */
-function close(what: string, gpu: Arrays, js: Arrays): void {
+export function close(what: string, gpu: Arrays, js: Arrays, floor: Readonly<Record<string, number>> = {}): void {
   for (const name of Object.keys(js)) {
-    const scale = Math.max(1e-3, maxAbs(js[name]));
+    const scale = Math.max(1e-3, floor[name] ?? 0, maxAbs(js[name]));
     const a = gpu[name];
     const bb = js[name];
     if (!a || a.length !== bb.length) throw new Error(`${what} ${name}: the GPU returned ${a?.length} values, JS ${bb.length}`);

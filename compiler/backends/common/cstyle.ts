@@ -76,6 +76,7 @@ function print(e: Expr, syn: Syntax): { text: string; prec: number } {
       return { text: `${wrap(e.a, infix.prec)} ${infix.op} ${wrap(e.b, infix.prec + 1)}`, prec: infix.prec };
     }
     case 'select': return syn.select(wrap(e.cond, 4), wrap(e.then, 4), wrap(e.otherwise, 4));
+    case 'convert': case 'bitcast': throw new Error(`internal: a ${e.k} node has no C-style syntax (SIMD targets only)`);
   }
 }
 

@@ -36,7 +36,7 @@ export function metaText(plan: ModulePlan, info: ModuleInfo, declare: boolean): 
   const batched = (list: readonly { name: string; id: number }[]) => list.filter((r) => isBatchDim(g.nodes[r.id].shape[0] ?? 1)).map((r) => JSON.stringify(r.name)).join(', ');
   const opt = plan.optimizer;
   const extras = [...(opt ? ['the optimizer'] : []), ...(g.batch === undefined ? [] : ['the dynamic batch (its largest, and what it spans)'])];
-  const docs = `/** The graph's name and hash, the gradc that built it, the shape of every input, param and output (row-major)${extras.length ? `, ${extras.join(', ')}` : ''}. */`;
+  const docs = docBlock(`The graph's name and hash, the gradc that built it, the shape of every input, param and output (row-major)${extras.length ? `, ${extras.join(', ')}` : ''}.`).join('\n');
   return [
     docs,
     declare ? 'export declare const meta: {' : 'export const meta = {',

@@ -5,6 +5,30 @@
 import { shapeText } from '../../ir/graph.ts';
 import { numberKey } from '../../ir/scalar.ts';
 
+/** Generated lines stay within this many characters. */
+export const WIDTH = 140;
+
+/** Words of `text` in lines of at most `width` characters (a longer word stays whole). */
+export function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, line];
+}
+
+/**
+ * A comment of any length as lines `prefix` + text (e.g. `// `, `  ;; `), wrapped at word
+ * boundaries to the line width, each escaped like `commentText`.
+ */
+export function commentLines(prefix: string, text: string): string[] {
+  return wrapWords(commentText(text), WIDTH - prefix.length).map((l) => `${prefix}${l}`);
+}
+
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Allocates identifiers that are unique within one generated file. */

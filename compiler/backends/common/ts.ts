@@ -3,23 +3,9 @@
  * WebGPU host): doc comments, functions, interfaces and constants, deterministically and
  * within the line width. Text in, text out: no compiler API is loaded for this.
  */
-import { commentText } from './text.ts';
+import { WIDTH, commentText, wrapWords } from './text.ts';
 
-/** Generated lines stay within this many characters. */
-export const WIDTH = 140;
-
-/** Words of `text` in lines of at most `width` characters (a longer word stays whole). */
-export function wrapWords(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  return [...lines, line];
-}
+export { WIDTH, wrapWords };
 
 /**
  * `open item, item, … close` on one line at `indent` when it fits, else one item per line
@@ -29,6 +15,16 @@ export function listText(open: string, items: readonly string[], close: string, 
   const flat = `${indent}${open}${items.join(`${sep} `)}${close}`;
   if (flat.length <= WIDTH) return [flat];
   return [`${indent}${open.trimEnd()}`, ...items.map((it) => `${indent}  ${it}${sep}`), `${indent}${close.trimStart()}`];
+}
+
+/**
+ * `open item, item, … close` on one line when it fits `width` (less where the caller indents
+ * the lines further), else the items packed into as few lines as fit.
+ */
+export function packedList(open: string, items: readonly string[], close: string, indent = '', width = WIDTH): string[] {
+  const flat = `${indent}${open}${items.join(', ')}${close}`;
+  if (flat.length <= width) return [flat];
+  return [`${indent}${open.trimEnd()}`, ...packed(items.map((it) => `${it},`), `${indent}  `), `${indent}${close.trimStart()}`];
 }
 
 /** Items joined by spaces into as few lines (at `indent`) as fit the width. */

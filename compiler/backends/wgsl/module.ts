@@ -20,7 +20,7 @@ import { printExpr } from '../common/cstyle.ts';
 import { apiTypes, header, metaText, specRows, type ModuleInfo } from '../common/host.ts';
 import { entryOf } from '../../kernels/plan.ts';
 import { commentText, shapeLabel } from '../common/text.ts';
-import { constText, joinBlocks, listText } from '../common/ts.ts';
+import { constText, joinBlocks, listText, packedList } from '../common/ts.ts';
 import { JS_SYNTAX } from '../js/render.ts';
 import { renderWgslKernel, type Placement } from './render.ts';
 
@@ -179,7 +179,7 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
       `    batch: ${batchOf(g)},`,
       `    slots: [${slots.map((s) => JSON.stringify(s)).join(', ')}],`,
       `    // The ${opt.name} optimizer's per-step scalars (${opt.scalars.map((sc) => sc.name).join(', ')}), then t, for step t.`,
-      `    stepScalars: (learningRate, t) => [${[...stepScalars, 't'].join(', ')}],`,
+      ...packedList('stepScalars: (learningRate, t) => [', [...stepScalars, 't'], '],', '    '),
       '  },',
     ];
   };

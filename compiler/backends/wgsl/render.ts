@@ -10,7 +10,7 @@ import type { BufferParam, Expr, LoweredKernel, Stmt } from '../../lowering/lir.
 import { add, div, int, mapExpr, rem } from '../../lowering/lir.ts';
 import { divideIndex, simplifyExpr, splitIndex } from '../../lowering/simplify.ts';
 import { printExpr, printStmts, type Syntax } from '../common/cstyle.ts';
-import { commentText } from '../common/text.ts';
+import { commentLines } from '../common/text.ts';
 
 const F32_MAX = 3.4028234663852886e38;
 
@@ -67,7 +67,7 @@ export function renderWgslKernel(k: LoweredKernel, name: string, place: Placemen
   const locals = k.scratch.filter((s) => s.scope === 'invocation')
     .map((s) => `  var ${s.name}: array<${s.vector ? 'vec4<f32>' : 'f32'}, ${s.vector ? s.length / 4 : s.length}>;`);
   return [
-    ...k.doc.map((l) => `// ${commentText(l)}`),
+    ...k.doc.flatMap((l) => commentLines('// ', l)),
     `// dispatch (${grid.workgroups.join(', ')})`,
     `@compute @workgroup_size(${grid.workgroupSize.filter((d, i) => i === 0 || d > 1).join(', ')})`,
     `fn ${name}(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {`,

@@ -1,0 +1,118 @@
+/**
+ * The fuzzer's checks of the wasm target (kept apart from fuzz-checks.ts, which they use):
+ * on one fuzzed graph, the wasm module against float64 central differences (the JS module's
+ * check, run on it), against the JS module (forward, loss, gradient, a train step, with the
+ * WGSL tolerances), and again with the bias of every sigmoid and tanh layer set to ±1e3, so
+ * pre-activations reach ±1e3 and exp saturates. (Scaling the inputs instead would
+ * also test float32 against float64 sums of ±1e3 terms that cancel: conditioning, not exp.)
+ */
+import { compile } from '../../compiler/compile.ts';
+import { buildFuzzGraph, fuzzData, normalize, type FuzzSpec } from './fuzz-graph.ts';
+import { checkJsAgainstReference, close, loadGenerated, type Built, type Reference } from './fuzz-checks.ts';
+import type { Arrays, GeneratedModule } from './module.ts';
+import { loadWasmGenerated } from './wasm.ts';
+
+export interface BuiltWithWasm extends Built {
+  readonly wasm: GeneratedModule;
+}
+
+export function buildWithWasm(spec: FuzzSpec): BuiltWithWasm {
+  const def = buildFuzzGraph(spec);
+  const { files } = compile(def, { targets: ['js', 'wasm'] });
+  const text = (name: string) => files.find((f) => f.name === name)!.contents;
+  return {
+    spec, def, ...fuzzData(def, spec),
+    js: loadGenerated<GeneratedModule>(text(`${def.name}.js`)),
+    wasm: loadWasmGenerated<GeneratedModule>(text(`${def.name}.wasm.js`)),
+  };
+}
+
+const copy = (a: Arrays): Arrays => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v.slice()]));
+
+/** Where JS is finite, wasm must be too; non-finite JS values (overflow at 1e3 scale) are not compared. */
+function finiteWhereJsIs(what: string, wasm: Arrays, js: Arrays): Arrays {
+  const keep: Arrays = {};
+  for (const [name, v] of Object.entries(js)) {
+    const w = wasm[name];
+    for (let i = 0; i < v.length; i++) {
+      if (Number.isFinite(v[i]) && !Number.isFinite(w[i])) throw new Error(`${what} ${name}[${i}]: wasm gives ${w[i]} where JS gives ${v[i]}`);
+    }
+    if (v.every(Number.isFinite)) keep[name] = v;
+  }
+  return keep;
+}
+
+/**
+ * Forward and gradient against the JS module, within `close`'s tolerance with its scale at
+ * least `floor`: by default 10× each array's own largest value (10⁻⁴ of it: wasm accumulates
+ * in float32 where JS uses float64, so sums of a few hundred terms that cancel differ by that
+ * much; central differences in float64 are the accuracy check), and for gradients at least
+ * the loss's scale (10⁻⁵ of it: act′ of a nearly saturated unit, 1 − a² or a(1 − a) from a
+ * float32 `a`, is float32 rounding — the WGSL target computes the very same values). Returns
+ * the floors used.
+ */
+function againstJs(b: BuiltWithWasm, params: Arrays, inputs: Arrays, lossScale: number, what: string, given?: Record<string, number>): Record<string, number> {
+  const { js, wasm } = b;
+  const forwardInputs = { x: inputs.x };
+  const [fw, fj] = [wasm.forward(params, forwardInputs), js.forward(params, forwardInputs)];
+  const [gw, gj] = [wasm.gradient(params, inputs), js.gradient(params, inputs)];
+  const largest = (v: Float32Array) => v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+  const scales = Object.fromEntries(Object.entries({ ...fj, ...gj.grads }).map(([k, v]) => [k, largest(v)]));
+  const floor = given ?? Object.fromEntries(Object.entries(scales).map(([k, v]) => [k, k in gj.grads ? Math.max(10 * v, lossScale) : 10 * v]));
+  close(`${what}forward (wasm)`, fw, finiteWhereJsIs(`${what}forward`, fw, fj), floor);
+  const lossTol = 1e-5 * lossScale + 1e-3 * Math.abs(gj.loss) + 1e-7;
+  if (Number.isFinite(gj.loss) && !(Math.abs(gw.loss - gj.loss) <= lossTol)) throw new Error(`${what}loss: wasm gives ${gw.loss}, JS ${gj.loss}`);
+  try {
+    close(`${what}gradient (wasm)`, gw.grads, finiteWhereJsIs(`${what}gradient`, gw.grads, gj.grads), floor);
+  } catch (e) {
+    if (!atKink(b, params, inputs, gj.grads, floor)) throw e;
+    nonsmooth.count++;
+  }
+  return floor;
+}
+
+/** Graphs where wasm and JS disagreed only at a kink (see `atKink`): counted, not failed. */
+export const nonsmooth = { count: 0 };
+
+/**
+ * Whether the JS module's own gradient jumps when the inputs move by a relative 1e-5 either
+ * way: then some ReLU's pre-activation is within rounding of its kink, where float32 and
+ * float64 sums may take different sides (relu′ 1 or 0), and a disagreement says nothing.
+ */
+function atKink(b: BuiltWithWasm, params: Arrays, inputs: Arrays, grads: Arrays, floor: Record<string, number>): boolean {
+  return [1, -1].some((sign) => {
+    const moved = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.map((x) => x * (1 + sign * 1e-5))]));
+    try {
+      close('', b.js.gradient(params, moved).grads, grads, floor);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+}
+
+export function checkWasmAgainstJsAndFiniteDifferences(b: BuiltWithWasm, ref: Reference): void {
+  try {
+    checkJsAgainstReference({ ...b, js: b.wasm }, ref);
+  } catch (e) {
+    throw new Error(`the wasm module: ${(e as Error).message.replace(/the JS module/g, 'the wasm module')}`);
+  }
+  const scales = againstJs(b, b.params, b.inputs, ref.lossScale, '');
+  const lr = 1e-3;
+  const [pw, pj] = [copy(b.params), copy(b.params)];
+  const [lw, lj] = [b.wasm.trainStep(pw, b.inputs, lr), b.js.trainStep(pj, b.inputs, lr)];
+  if (!(Math.abs(lw - lj) <= 1e-5 * ref.lossScale + 1e-3 * Math.abs(lj) + 1e-7)) throw new Error(`trainStep: wasm returns the loss ${lw}, JS ${lj}`);
+  close('params after a train step (wasm)', pw, pj);
+  // Pre-activations of ±1e3: the bias of every sigmoid or tanh layer (b1, b2, … in
+  // fuzz-graph.ts) ±1e3, its sign kept. Units then sit deep in saturation, where act′ is
+  // exactly 0 in float32, rather than at |z| ≈ 10, where act′ ≈ 1e−5 is float32 rounding in any
+  // backend. Other layers keep theirs: ±1e3 through relu or linear layers only grows sums of
+  // ±1e3 terms that cancel, where float32 against float64 is all a test would measure.
+  const saturates = new Set(normalize(b.spec).layers.flatMap((l, i) => (l.act === 'sigmoid' || l.act === 'tanh' ? [`b${i + 1}`] : [])));
+  const saturating = Object.fromEntries(Object.entries(b.params).map(([k, v]) => [k, saturates.has(k) ? v.map((x) => Math.sign(x) * 1e3) : v]));
+  // Units near saturation (|z| ≈ 5–15) remain, where act′ = a(1 − a) from a float32 `a` is good
+  // to 1e−3 or worse in any backend (float64 or float32 evaluation moves `a` by an ulp): absolute
+  // errors are then held to 10× the unsaturated run's.
+  const loose = Object.fromEntries(Object.entries(scales).map(([k, v]) => [k, 10 * v]));
+  againstJs(b, saturating, b.inputs, 1e6 * ref.lossScale, 'biases ±1e3: ', loose);
+}
