@@ -8,13 +8,17 @@
 import { describe, expect, it } from 'vitest';
 import wabtInit from 'wabt';
 import { compile } from '../compiler/compile.ts';
+import { dimMax } from '../compiler/ir/graph.ts';
 import { WIDTH } from '../compiler/backends/common/ts.ts';
-import { affine, graph, relu, sigmoid, squaredLoss, tanh, type GraphDef } from '../compiler/index.ts';
+import {
+  adam, affine, graph, momentum, relu, sigmoid, softmax, softmaxCrossEntropy, squaredLoss, tanh, type GraphDef, type OptimizerChoice,
+} from '../compiler/index.ts';
 import { finiteDifferenceGradient, worstError } from './support/finite-differences.ts';
 import { reference64 } from './support/reference64.ts';
 import { buildModule, randomArray, randomInputs, type Arrays, type GeneratedModule } from './support/module.ts';
 import { buildWasmModule, embeddedBytes } from './support/wasm.ts';
 import { opGraphs } from './support/op-graphs.ts';
+import { lossGraphs } from './support/loss-graphs.ts';
 import kink from '../samples/kink/kink.graph.ts';
 import housing from '../samples/housing/housing.graph.ts';
 import iris from '../samples/iris/iris.graph.ts';
@@ -25,6 +29,7 @@ import iris from '../samples/iris/iris.graph.ts';
  */
 const cases: Record<string, GraphDef> = {
   ...opGraphs(7, (n) => 4 * n + 1),
+  ...lossGraphs(7),
   kink, housing, iris,
 };
 
@@ -34,7 +39,7 @@ function data(def: GraphDef, seed: number, inputScale = 1): { params: Arrays; in
     const shape = def.ir.nodes[p.id].shape;
     params[p.name] = randomArray(shape.reduce((a, b) => a * b, 1), seed * 13 + p.id, shape.length === 2 ? 1 / Math.sqrt(shape[0]) : 0.3);
   }
-  const meta = { name: def.name, params: {}, outputs: {}, inputs: Object.fromEntries(def.ir.inputs.map((r) => [r.name, def.ir.nodes[r.id].shape])) };
+  const meta = { name: def.name, params: {}, outputs: {}, inputs: Object.fromEntries(def.ir.inputs.map((r) => [r.name, def.ir.nodes[r.id].shape.map(dimMax)])) };
   return { params, inputs: randomInputs(meta, seed, inputScale) };
 }
 
@@ -92,6 +97,48 @@ describe('the wasm module', () => {
       expect(worstError(ow, oj, 1e-7, 1e-5)).toBeLessThanOrEqual(1);
     }
   });
+});
+
+/**
+ * Optimizers with state and a dynamic batch: the wasm module's steps equal the JS module's
+ * (params, state and the step count) at every row count, full tiles and edges alike.
+ */
+describe('the wasm module trains like the JS module', () => {
+  const net = (optimizer: OptimizerChoice) => graph('classifier', (g) => {
+    const B = g.batch(21);
+    const x = g.input('x', [B, 13]);
+    const h = relu(affine(x, g.param('W1', [13, 9]), g.param('b1', [9])));
+    const z = affine(h, g.param('W2', [9, 5]), g.param('b2', [5]));
+    g.output('probs', softmax(z));
+    g.loss(softmaxCrossEntropy(z, g.input('y', [B, 5])));
+    g.optimizer(optimizer);
+  });
+  for (const [name, optimizer] of [['momentum', momentum({ momentum: 0.9 })], ['adam', adam()]] as const) {
+    it(`${name}, at 21, 8, 5 and 1 rows`, async () => {
+      const def = net(optimizer);
+      const [wasm, js] = [await buildWasmModule(def), await buildModule(def)];
+      const params = data(def, 7).params;
+      const [pw, pj] = [copy(params), copy(params)];
+      const [sw, sj] = [wasm.initOptimizerState!(), js.initOptimizerState!()];
+      for (const rows of [21, 8, 5, 1]) {
+        const x = randomArray(rows * 13, rows);
+        // One-hot labels.
+        const y = new Float32Array(rows * 5).map((_, i) => (i % 5 === (Math.floor(i / 5) * 3 + rows) % 5 ? 1 : 0));
+        const [lw, lj] = [wasm.trainStep(pw, { x, y }, 0.05, sw), js.trainStep(pj, { x, y }, 0.05, sj)];
+        expect(Math.abs(lw - lj), `loss at ${rows} rows`).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(lj)));
+        expect(wasm.forward(pw, { x }).probs.length).toBe(rows * 5);
+      }
+      expect(sw.step).toBe(4);
+      expect(sj.step).toBe(4);
+      for (const p of def.ir.params) {
+        expect(worstError(pw[p.name], pj[p.name], 1e-6, 1e-5), p.name).toBeLessThanOrEqual(1);
+        for (const slot of Object.keys(sj).filter((k) => k !== 'step')) {
+          const [a, b] = [(sw as never)[slot][p.name] as Float32Array, (sj as never)[slot][p.name] as Float32Array];
+          expect(worstError(a, b, 1e-6, 1e-5), `state.${slot}.${p.name}`).toBeLessThanOrEqual(1);
+        }
+      }
+    });
+  }
 });
 
 describe('the wasm binary and its text', () => {

@@ -26,13 +26,12 @@
   ;; h_affine = add(h_affine_xw, b1)  (not stored)
   ;; h = tanh(h_affine)
   (func $k_h (type $t0) (param $rows i32)
-    (local $j0 i32) (local $p i32) (local $i0 i32) (local $init0 v128) (local $init1 v128) (local $c00 v128)
-    (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128)
-    (local $c31 v128) (local $b0 v128) (local $b1 v128) (local $a0 v128) (local $a1 v128) (local $a2 v128)
-    (local $a3 v128) (local $t_v128_0 v128) (local $t_v128_1 v128) (local $t_v128_2 v128) (local $e0 v128) (local $e1 v128)
-    (local $e2 v128) (local $e3 v128) (local $e4 v128) (local $e5 v128) (local $e6 v128) (local $e7 v128)
-    (local $e8 v128) (local $e9 v128) (local $e10 v128) (local $e11 v128) (local $e12 v128) (local $e13 v128)
-    (local $e14 v128) (local $e15 v128) (local $e16 v128) (local $e17 v128) (local $e18 v128) (local $e19 v128)
+    (local $j0 i32) (local $p i32) (local $i0 i32) (local $init0 v128) (local $init1 v128) (local $c00 v128) (local $c01 v128)
+    (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128) (local $b0 v128)
+    (local $b1 v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $t_v128_0 v128) (local $t_v128_1 v128)
+    (local $t_v128_2 v128) (local $e0 v128) (local $e1 v128) (local $e2 v128) (local $e3 v128) (local $e4 v128) (local $e5 v128)
+    (local $e6 v128) (local $e7 v128) (local $e8 v128) (local $e9 v128) (local $e10 v128) (local $e11 v128) (local $e12 v128)
+    (local $e13 v128) (local $e14 v128) (local $e15 v128) (local $e16 v128) (local $e17 v128) (local $e18 v128) (local $e19 v128)
     i32.const 0
     local.set $j0
     loop $j0_loop
@@ -1177,11 +1176,11 @@
   ;; z = add(z_xw, b2)
   ;; softmax_max = row_max(z)  (maximum within each row)
   (func $k_z (type $t0) (param $rows i32)
-    (local $z0 i32) (local $i0 i32) (local $init0 v128) (local $init1 v128) (local $c00 v128) (local $c01 v128)
-    (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
-    (local $p i32) (local $b0 v128) (local $b1 v128) (local $a0 v128) (local $a1 v128) (local $a2 v128)
-    (local $a3 v128) (local $j0 i32) (local $init0_2 f32) (local $c00_2 f32) (local $c10_2 f32) (local $c20_2 f32)
-    (local $c30_2 f32) (local $b0_2 f32) (local $a0_2 f32) (local $a1_2 f32) (local $a2_2 f32) (local $a3_2 f32)
+    (local $z0 i32) (local $i0 i32) (local $init0 v128) (local $init1 v128) (local $c00 v128) (local $c01 v128) (local $c10 v128)
+    (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128) (local $p i32) (local $b0 v128)
+    (local $b1 v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $j0 i32) (local $init0_2 f32)
+    (local $c00_2 f32) (local $c10_2 f32) (local $c20_2 f32) (local $c30_2 f32) (local $b0_2 f32) (local $a0_2 f32) (local $a1_2 f32)
+    (local $a2_2 f32) (local $a3_2 f32)
     i32.const 0
     local.set $z0
     block $z0_exit
@@ -2038,8 +2037,8 @@
   ;; softmax_exp = exp(softmax_shifted)
   ;; softmax_sum = row_sums(softmax_exp)  (summed within each row)
   (func $k_softmax_exp (type $t0) (param $rows i32)
-    (local $z0 i32) (local $r i32) (local $c i32) (local $t_v128_0 v128) (local $t_v128_1 v128) (local $t_v128_2 v128)
-    (local $e0 v128) (local $t_f32_0 f32) (local $t_f32_1 f32) (local $t_f32_2 f32) (local $e1 f32)
+    (local $z0 i32) (local $r i32) (local $c i32) (local $t_v128_0 v128) (local $t_v128_1 v128) (local $t_v128_2 v128) (local $e0 v128)
+    (local $t_f32_0 f32) (local $t_f32_1 f32) (local $t_f32_2 f32) (local $e1 f32)
     i32.const 0
     local.set $z0
     block $z0_exit
@@ -2947,9 +2946,8 @@
   ;; reduce [B≤32,10]:
   ;; softmax_ce = softmax_ce(z, y, softmax_ce_lse)  (summed to a scalar)
   (func $k_softmax_ce (type $t1) (param $rows i32) (param $invRows f32)
-    (local $rv0 v128) (local $rvc0 v128) (local $r0 f32) (local $rc0 f32) (local $r i32) (local $c i32)
-    (local $e0 i32) (local $e1 v128) (local $e2 v128) (local $e3 i32) (local $e4 f32) (local $e5 f32)
-    (local $t_v128_0 v128)
+    (local $rv0 v128) (local $rvc0 v128) (local $r0 f32) (local $rc0 f32) (local $r i32) (local $c i32) (local $e0 i32) (local $e1 v128)
+    (local $e2 v128) (local $e3 i32) (local $e4 f32) (local $e5 f32) (local $t_v128_0 v128)
     v128.const f32x4 0 0 0 0
     local.set $rv0
     v128.const f32x4 0 0 0 0
@@ -3234,9 +3232,8 @@
   ;; d_z = softmax_ce_grad(z, y, softmax_ce_lse, d_softmax_ce_row_sums, per_row)
   ;; d_b2 = column_sums(d_z)  (summed down the rows)
   (func $k_d_z (type $t1) (param $rows i32) (param $invRows f32)
-    (local $z0 i32) (local $r i32) (local $c i32) (local $e0 i32) (local $t_v128_0 v128) (local $t_v128_1 v128)
-    (local $t_v128_2 v128) (local $e1 v128) (local $e2 i32) (local $t_f32_0 f32) (local $t_f32_1 f32) (local $t_f32_2 f32)
-    (local $e3 f32)
+    (local $z0 i32) (local $r i32) (local $c i32) (local $e0 i32) (local $t_v128_0 v128) (local $t_v128_1 v128) (local $t_v128_2 v128)
+    (local $e1 v128) (local $e2 i32) (local $t_f32_0 f32) (local $t_f32_1 f32) (local $t_f32_2 f32) (local $e3 f32)
     i32.const 0
     local.set $z0
     loop $z0_loop
@@ -3526,13 +3523,12 @@
   ;; d_h_affine = tanh_grad(d_h, h)
   ;; d_b1 = column_sums(d_h_affine)  (summed down the rows)
   (func $k_d_h_affine (type $t0) (param $rows i32)
-    (local $z0 i32) (local $j0 i32) (local $c i32) (local $p i32) (local $i0 i32) (local $init0 v128)
-    (local $init1 v128) (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128)
-    (local $c21 v128) (local $c30 v128) (local $c31 v128) (local $b0 v128) (local $b1 v128) (local $a0 v128)
-    (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $e0 v128) (local $e1 v128) (local $e2 v128)
-    (local $e3 v128) (local $e4 v128) (local $e5 v128) (local $e6 v128) (local $e7 v128) (local $e8 v128)
-    (local $e9 v128) (local $e10 v128) (local $e11 v128) (local $e12 v128) (local $e13 v128) (local $e14 v128)
-    (local $e15 v128) (local $e16 v128) (local $e17 v128) (local $e18 v128) (local $e19 v128)
+    (local $z0 i32) (local $j0 i32) (local $c i32) (local $p i32) (local $i0 i32) (local $init0 v128) (local $init1 v128) (local $c00 v128)
+    (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local $b0 v128) (local $b1 v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $e0 v128) (local $e1 v128)
+    (local $e2 v128) (local $e3 v128) (local $e4 v128) (local $e5 v128) (local $e6 v128) (local $e7 v128) (local $e8 v128) (local $e9 v128)
+    (local $e10 v128) (local $e11 v128) (local $e12 v128) (local $e13 v128) (local $e14 v128) (local $e15 v128) (local $e16 v128)
+    (local $e17 v128) (local $e18 v128) (local $e19 v128)
     i32.const 0
     local.set $z0
     loop $z0_loop
@@ -4221,11 +4217,10 @@
   ;; matmul [32,10], k = B≤32:
   ;; d_W2 = hᵀ·d_z
   (func $k_d_W2 (type $t0) (param $rows i32)
-    (local $i0 i32) (local $p i32) (local $init0 v128) (local $init1 v128) (local $c00 v128) (local $c01 v128)
-    (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
-    (local $b0 v128) (local $b1 v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
-    (local $j0 i32) (local $c00_2 f32) (local $c10_2 f32) (local $c20_2 f32) (local $c30_2 f32) (local $b0_2 f32)
-    (local $a0_2 f32) (local $a1_2 f32) (local $a2_2 f32) (local $a3_2 f32)
+    (local $i0 i32) (local $p i32) (local $init0 v128) (local $init1 v128) (local $c00 v128) (local $c01 v128) (local $c10 v128)
+    (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128) (local $b0 v128) (local $b1 v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $j0 i32) (local $c00_2 f32) (local $c10_2 f32)
+    (local $c20_2 f32) (local $c30_2 f32) (local $b0_2 f32) (local $a0_2 f32) (local $a1_2 f32) (local $a2_2 f32) (local $a3_2 f32)
     i32.const 0
     local.set $i0
     loop $i0_loop
@@ -4647,10 +4642,9 @@
   ;; matmul [64,32], k = B≤32:
   ;; d_W1 = xᵀ·d_h_affine
   (func $k_d_W1 (type $t0) (param $rows i32)
-    (local $i0 i32) (local $p i32) (local $j0 i32) (local $init0 v128) (local $init1 v128) (local $c00 v128)
-    (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128)
-    (local $c31 v128) (local $b0 v128) (local $b1 v128) (local $a0 v128) (local $a1 v128) (local $a2 v128)
-    (local $a3 v128)
+    (local $i0 i32) (local $p i32) (local $j0 i32) (local $init0 v128) (local $init1 v128) (local $c00 v128) (local $c01 v128)
+    (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128) (local $b0 v128)
+    (local $b1 v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     i32.const 0
     local.set $i0
     loop $i0_loop
@@ -4985,8 +4979,8 @@
   ;; ε = 1e-7, for every param at once (state: m, v)
   ;; Checks that every new value is a finite f32, else stores the step number t in status.
   (func $k_adam_check (type $t2) (param $lr f32) (param $c1 f32) (param $c2 f32) (param $t f32)
-    (local $i i32) (local $v0 f32) (local $v1 f32) (local $v2 f32) (local $v3 f32) (local $e0 f32)
-    (local $e1 f32) (local $out0 f32) (local $out1 f32) (local $out2 f32)
+    (local $i i32) (local $v0 f32) (local $v1 f32) (local $v2 f32) (local $v3 f32) (local $e0 f32) (local $e1 f32) (local $out0 f32)
+    (local $out1 f32) (local $out2 f32)
     i32.const 0
     local.set $i
     loop $i_loop
@@ -5091,8 +5085,7 @@
   ;; ε = 1e-7, for every param at once (state: m, v)
   ;; Stores the new values.
   (func $k_adam (type $t3) (param $lr f32) (param $c1 f32) (param $c2 f32)
-    (local $i i32) (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $e0 v128)
-    (local $e1 v128)
+    (local $i i32) (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $e0 v128) (local $e1 v128)
     i32.const 0
     local.set $i
     loop $i_loop

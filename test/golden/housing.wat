@@ -19,9 +19,8 @@
   ;; h_affine = add(h_affine_xw, b1)  (not stored)
   ;; h = relu(h_affine)
   (func $k_h (type $t0)
-    (local $j0 i32) (local $i0 i32) (local $init0 f32) (local $c00 f32) (local $c10 f32) (local $c20 f32)
-    (local $c30 f32) (local $p i32) (local $b0 f32) (local $a0 f32) (local $a1 f32) (local $a2 f32)
-    (local $a3 f32)
+    (local $j0 i32) (local $i0 i32) (local $init0 f32) (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32) (local $p i32)
+    (local $b0 f32) (local $a0 f32) (local $a1 f32) (local $a2 f32) (local $a3 f32)
     i32.const 0
     local.set $j0
     loop $j0_loop
@@ -187,8 +186,8 @@
   ;; o_xw = h·W2  (not stored)
   ;; o = add(o_xw, b2)
   (func $k_o (type $t0)
-    (local $i0 i32) (local $init0 f32) (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32)
-    (local $p i32) (local $b0 f32) (local $a0 f32) (local $a1 f32) (local $a2 f32) (local $a3 f32)
+    (local $i0 i32) (local $init0 f32) (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32) (local $p i32) (local $b0 f32)
+    (local $a0 f32) (local $a1 f32) (local $a2 f32) (local $a3 f32)
     i32.const 0
     local.set $i0
     loop $i0_loop
@@ -314,9 +313,8 @@
   ;; h_affine = add(h_affine_xw, b1)
   ;; h = relu(h_affine)
   (func $k_h_affine_h (type $t0)
-    (local $j0 i32) (local $i0 i32) (local $init0 f32) (local $c00 f32) (local $c10 f32) (local $c20 f32)
-    (local $c30 f32) (local $p i32) (local $b0 f32) (local $a0 f32) (local $a1 f32) (local $a2 f32)
-    (local $a3 f32)
+    (local $j0 i32) (local $i0 i32) (local $init0 f32) (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32) (local $p i32)
+    (local $b0 f32) (local $a0 f32) (local $a1 f32) (local $a2 f32) (local $a3 f32)
     i32.const 0
     local.set $j0
     loop $j0_loop
@@ -521,12 +519,11 @@
   ;; squared_loss = squared_loss(o, y)  (summed to a scalar)
   ;; d_b2 = column_sums(d_o)  (summed down the rows)
   (func $k_d_o (type $t0)
-    (local $rv0 v128) (local $rvc0 v128) (local $r0 f32) (local $rc0 f32) (local $i0 i32) (local $init0 f32)
-    (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32) (local $p i32) (local $b0 f32)
-    (local $a0 f32) (local $a1 f32) (local $a2 f32) (local $a3 f32) (local $e40 f32) (local $e41 f32)
-    (local $e42 f32) (local $e43 f32) (local $e44 f32) (local $e45 f32) (local $e46 f32) (local $e47 f32)
-    (local $e48 f32) (local $e49 f32) (local $e50 f32) (local $e51 f32) (local $e52 f32) (local $e53 f32)
-    (local $e54 f32) (local $e55 f32) (local $t_v128_0 v128)
+    (local $rv0 v128) (local $rvc0 v128) (local $r0 f32) (local $rc0 f32) (local $i0 i32) (local $init0 f32) (local $c00 f32)
+    (local $c10 f32) (local $c20 f32) (local $c30 f32) (local $p i32) (local $b0 f32) (local $a0 f32) (local $a1 f32) (local $a2 f32)
+    (local $a3 f32) (local $e40 f32) (local $e41 f32) (local $e42 f32) (local $e43 f32) (local $e44 f32) (local $e45 f32) (local $e46 f32)
+    (local $e47 f32) (local $e48 f32) (local $e49 f32) (local $e50 f32) (local $e51 f32) (local $e52 f32) (local $e53 f32) (local $e54 f32)
+    (local $e55 f32) (local $t_v128_0 v128)
     v128.const f32x4 0 0 0 0
     local.set $rv0
     v128.const f32x4 0 0 0 0
@@ -839,9 +836,8 @@
   ;; d_h_affine = relu_grad(d_h, h_affine)
   ;; d_b1 = column_sums(d_h_affine)  (summed down the rows)
   (func $k_d_h_affine (type $t0)
-    (local $z0 i32) (local $j0 i32) (local $i0 i32) (local $c00 f32) (local $c10 f32) (local $c20 f32)
-    (local $c30 f32) (local $b0 f32) (local $a0 f32) (local $a1 f32) (local $a2 f32) (local $a3 f32)
-    (local $e10 f32) (local $e11 f32) (local $e12 f32) (local $e13 f32)
+    (local $z0 i32) (local $j0 i32) (local $i0 i32) (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32) (local $b0 f32)
+    (local $a0 f32) (local $a1 f32) (local $a2 f32) (local $a3 f32) (local $e10 f32) (local $e11 f32) (local $e12 f32) (local $e13 f32)
     i32.const 0
     local.set $z0
     loop $z0_loop
@@ -1148,8 +1144,8 @@
   ;; matmul [4,3], k = 64:
   ;; d_W1 = xᵀ·d_h_affine
   (func $k_d_W1 (type $t0)
-    (local $j0 i32) (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32) (local $p i32)
-    (local $b0 f32) (local $a0 f32) (local $a1 f32) (local $a2 f32) (local $a3 f32)
+    (local $j0 i32) (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32) (local $p i32) (local $b0 f32) (local $a0 f32)
+    (local $a1 f32) (local $a2 f32) (local $a3 f32)
     i32.const 0
     local.set $j0
     loop $j0_loop

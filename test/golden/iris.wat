@@ -20,13 +20,12 @@
   ;; h1_affine = add(h1_affine_xw, b1)  (not stored)
   ;; h1 = tanh(h1_affine)
   (func $k_h1 (type $t0)
-    (local $j0 i32) (local $i0 i32) (local $init0 v128) (local $init1 v128) (local $c00 v128) (local $c01 v128)
-    (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
-    (local $p i32) (local $b0 v128) (local $b1 v128) (local $a0 v128) (local $a1 v128) (local $a2 v128)
-    (local $a3 v128) (local $t_v128_0 v128) (local $t_v128_1 v128) (local $t_v128_2 v128) (local $e0 v128) (local $e1 v128)
-    (local $e2 v128) (local $e3 v128) (local $e4 v128) (local $e5 v128) (local $e6 v128) (local $e7 v128)
-    (local $e8 v128) (local $e9 v128) (local $e10 v128) (local $e11 v128) (local $e12 v128) (local $e13 v128)
-    (local $e14 v128) (local $e15 v128) (local $e16 v128) (local $e17 v128) (local $e18 v128) (local $e19 v128)
+    (local $j0 i32) (local $i0 i32) (local $init0 v128) (local $init1 v128) (local $c00 v128) (local $c01 v128) (local $c10 v128)
+    (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128) (local $p i32) (local $b0 v128)
+    (local $b1 v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $t_v128_0 v128) (local $t_v128_1 v128)
+    (local $t_v128_2 v128) (local $e0 v128) (local $e1 v128) (local $e2 v128) (local $e3 v128) (local $e4 v128) (local $e5 v128)
+    (local $e6 v128) (local $e7 v128) (local $e8 v128) (local $e9 v128) (local $e10 v128) (local $e11 v128) (local $e12 v128)
+    (local $e13 v128) (local $e14 v128) (local $e15 v128) (local $e16 v128) (local $e17 v128) (local $e18 v128) (local $e19 v128)
     i32.const 0
     local.set $j0
     loop $j0_loop
@@ -1110,12 +1109,11 @@
   ;; h2_affine = add(h2_affine_xw, b2)  (not stored)
   ;; h2 = tanh(h2_affine)
   (func $k_h2 (type $t0)
-    (local $i0 i32) (local $init0 v128) (local $init1 v128) (local $c00 v128) (local $c01 v128) (local $c10 v128)
-    (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128) (local $p i32)
-    (local $b0 v128) (local $b1 v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
-    (local $t_v128_0 v128) (local $t_v128_1 v128) (local $t_v128_2 v128) (local $e0 v128) (local $e1 v128) (local $e2 v128)
-    (local $e3 v128) (local $e4 v128) (local $e5 v128) (local $e6 v128) (local $e7 v128) (local $e8 v128)
-    (local $e9 v128) (local $e10 v128) (local $e11 v128) (local $e12 v128) (local $e13 v128) (local $e14 v128)
+    (local $i0 i32) (local $init0 v128) (local $init1 v128) (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128) (local $p i32) (local $b0 v128) (local $b1 v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $t_v128_0 v128) (local $t_v128_1 v128) (local $t_v128_2 v128)
+    (local $e0 v128) (local $e1 v128) (local $e2 v128) (local $e3 v128) (local $e4 v128) (local $e5 v128) (local $e6 v128) (local $e7 v128)
+    (local $e8 v128) (local $e9 v128) (local $e10 v128) (local $e11 v128) (local $e12 v128) (local $e13 v128) (local $e14 v128)
     (local $e15 v128) (local $e16 v128) (local $e17 v128) (local $e18 v128) (local $e19 v128)
     i32.const 0
     local.set $i0
@@ -2153,11 +2151,10 @@
   ;; scores_affine = add(scores_affine_xw, b3)  (not stored)
   ;; scores = sigmoid(scores_affine)
   (func $k_scores (type $t0)
-    (local $j0 i32) (local $i0 i32) (local $init0 f32) (local $c00 f32) (local $c10 f32) (local $c20 f32)
-    (local $c30 f32) (local $p i32) (local $b0 f32) (local $a0 f32) (local $a1 f32) (local $a2 f32)
-    (local $a3 f32) (local $t_f32_0 f32) (local $t_f32_1 f32) (local $t_f32_2 f32) (local $e20 f32) (local $e21 f32)
-    (local $e22 f32) (local $e23 f32) (local $e24 f32) (local $e25 f32) (local $e26 f32) (local $e27 f32)
-    (local $e28 f32) (local $e29 f32)
+    (local $j0 i32) (local $i0 i32) (local $init0 f32) (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32) (local $p i32)
+    (local $b0 f32) (local $a0 f32) (local $a1 f32) (local $a2 f32) (local $a3 f32) (local $t_f32_0 f32) (local $t_f32_1 f32)
+    (local $t_f32_2 f32) (local $e20 f32) (local $e21 f32) (local $e22 f32) (local $e23 f32) (local $e24 f32) (local $e25 f32)
+    (local $e26 f32) (local $e27 f32) (local $e28 f32) (local $e29 f32)
     i32.const 0
     local.set $j0
     loop $j0_loop
@@ -2747,15 +2744,13 @@
   ;; squared_loss = squared_loss(scores, y)  (summed to a scalar)
   ;; d_b3 = column_sums(d_scores_affine)  (summed down the rows)
   (func $k_d_scores_affine (type $t0)
-    (local $rv0 v128) (local $rvc0 v128) (local $r0 f32) (local $rc0 f32) (local $z1 i32) (local $j0 i32)
-    (local $i0 i32) (local $init0 f32) (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32)
-    (local $p i32) (local $b0 f32) (local $a0 f32) (local $a1 f32) (local $a2 f32) (local $a3 f32)
-    (local $t_f32_0 f32) (local $t_f32_1 f32) (local $t_f32_2 f32) (local $e70 f32) (local $e71 f32) (local $e72 f32)
-    (local $e73 f32) (local $e74 f32) (local $e75 f32) (local $e76 f32) (local $e77 f32) (local $e78 f32)
-    (local $e79 f32) (local $e80 f32) (local $e81 f32) (local $e82 f32) (local $e83 f32) (local $e84 f32)
-    (local $e85 f32) (local $e86 f32) (local $e87 f32) (local $e88 f32) (local $e89 f32) (local $e90 f32)
-    (local $e91 f32) (local $e92 f32) (local $e93 f32) (local $e94 f32) (local $e95 f32) (local $e96 f32)
-    (local $e97 f32) (local $e98 f32) (local $e99 f32) (local $e100 f32) (local $e101 f32) (local $e102 f32)
+    (local $rv0 v128) (local $rvc0 v128) (local $r0 f32) (local $rc0 f32) (local $z1 i32) (local $j0 i32) (local $i0 i32) (local $init0 f32)
+    (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32) (local $p i32) (local $b0 f32) (local $a0 f32) (local $a1 f32)
+    (local $a2 f32) (local $a3 f32) (local $t_f32_0 f32) (local $t_f32_1 f32) (local $t_f32_2 f32) (local $e70 f32) (local $e71 f32)
+    (local $e72 f32) (local $e73 f32) (local $e74 f32) (local $e75 f32) (local $e76 f32) (local $e77 f32) (local $e78 f32) (local $e79 f32)
+    (local $e80 f32) (local $e81 f32) (local $e82 f32) (local $e83 f32) (local $e84 f32) (local $e85 f32) (local $e86 f32) (local $e87 f32)
+    (local $e88 f32) (local $e89 f32) (local $e90 f32) (local $e91 f32) (local $e92 f32) (local $e93 f32) (local $e94 f32) (local $e95 f32)
+    (local $e96 f32) (local $e97 f32) (local $e98 f32) (local $e99 f32) (local $e100 f32) (local $e101 f32) (local $e102 f32)
     (local $e103 f32) (local $e104 f32) (local $t_v128_0 v128)
     v128.const f32x4 0 0 0 0
     local.set $rv0
@@ -3674,13 +3669,12 @@
   ;; d_h2_affine = tanh_grad(d_h2, h2)
   ;; d_b2 = column_sums(d_h2_affine)  (summed down the rows)
   (func $k_d_h2_affine (type $t0)
-    (local $z0 i32) (local $c i32) (local $p i32) (local $i0 i32) (local $init0 v128) (local $init1 v128)
-    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128)
-    (local $c30 v128) (local $c31 v128) (local $b0 v128) (local $b1 v128) (local $a0 v128) (local $a1 v128)
-    (local $a2 v128) (local $a3 v128) (local $e0 v128) (local $e1 v128) (local $e2 v128) (local $e3 v128)
-    (local $e4 v128) (local $e5 v128) (local $e6 v128) (local $e7 v128) (local $e8 v128) (local $e9 v128)
-    (local $e10 v128) (local $e11 v128) (local $e12 v128) (local $e13 v128) (local $e14 v128) (local $e15 v128)
-    (local $e16 v128) (local $e17 v128) (local $e18 v128) (local $e19 v128)
+    (local $z0 i32) (local $c i32) (local $p i32) (local $i0 i32) (local $init0 v128) (local $init1 v128) (local $c00 v128)
+    (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local $b0 v128) (local $b1 v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $e0 v128) (local $e1 v128)
+    (local $e2 v128) (local $e3 v128) (local $e4 v128) (local $e5 v128) (local $e6 v128) (local $e7 v128) (local $e8 v128) (local $e9 v128)
+    (local $e10 v128) (local $e11 v128) (local $e12 v128) (local $e13 v128) (local $e14 v128) (local $e15 v128) (local $e16 v128)
+    (local $e17 v128) (local $e18 v128) (local $e19 v128)
     i32.const 0
     local.set $z0
     loop $z0_loop
@@ -4244,8 +4238,8 @@
   ;; matmul [8,3], k = 15:
   ;; d_W3 = h2ᵀ·d_scores_affine
   (func $k_d_W3 (type $t0)
-    (local $j0 i32) (local $i0 i32) (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32)
-    (local $p i32) (local $b0 f32) (local $a0 f32) (local $a1 f32) (local $a2 f32) (local $a3 f32)
+    (local $j0 i32) (local $i0 i32) (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32) (local $p i32) (local $b0 f32)
+    (local $a0 f32) (local $a1 f32) (local $a2 f32) (local $a3 f32)
     i32.const 0
     local.set $j0
     loop $j0_loop
@@ -4399,13 +4393,12 @@
   ;; d_h1_affine = tanh_grad(d_h1, h1)
   ;; d_b1 = column_sums(d_h1_affine)  (summed down the rows)
   (func $k_d_h1_affine (type $t0)
-    (local $z0 i32) (local $j0 i32) (local $c i32) (local $p i32) (local $i0 i32) (local $init0 v128)
-    (local $init1 v128) (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128)
-    (local $c21 v128) (local $c30 v128) (local $c31 v128) (local $b0 v128) (local $b1 v128) (local $a0 v128)
-    (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $e0 v128) (local $e1 v128) (local $e2 v128)
-    (local $e3 v128) (local $e4 v128) (local $e5 v128) (local $e6 v128) (local $e7 v128) (local $e8 v128)
-    (local $e9 v128) (local $e10 v128) (local $e11 v128) (local $e12 v128) (local $e13 v128) (local $e14 v128)
-    (local $e15 v128) (local $e16 v128) (local $e17 v128) (local $e18 v128) (local $e19 v128)
+    (local $z0 i32) (local $j0 i32) (local $c i32) (local $p i32) (local $i0 i32) (local $init0 v128) (local $init1 v128) (local $c00 v128)
+    (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local $b0 v128) (local $b1 v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $e0 v128) (local $e1 v128)
+    (local $e2 v128) (local $e3 v128) (local $e4 v128) (local $e5 v128) (local $e6 v128) (local $e7 v128) (local $e8 v128) (local $e9 v128)
+    (local $e10 v128) (local $e11 v128) (local $e12 v128) (local $e13 v128) (local $e14 v128) (local $e15 v128) (local $e16 v128)
+    (local $e17 v128) (local $e18 v128) (local $e19 v128)
     i32.const 0
     local.set $z0
     loop $z0_loop
@@ -5064,9 +5057,9 @@
   ;; matmul [16,8], k = 15:
   ;; d_W2 = h1ᵀ·d_h2_affine
   (func $k_d_W2 (type $t0)
-    (local $i0 i32) (local $p i32) (local $init0 v128) (local $init1 v128) (local $c00 v128) (local $c01 v128)
-    (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
-    (local $b0 v128) (local $b1 v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $i0 i32) (local $p i32) (local $init0 v128) (local $init1 v128) (local $c00 v128) (local $c01 v128) (local $c10 v128)
+    (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128) (local $b0 v128) (local $b1 v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     i32.const 0
     local.set $i0
     loop $i0_loop
@@ -5316,9 +5309,9 @@
   ;; matmul [4,16], k = 15:
   ;; d_W1 = xᵀ·d_h1_affine
   (func $k_d_W1 (type $t0)
-    (local $p i32) (local $j0 i32) (local $init0 v128) (local $init1 v128) (local $c00 v128) (local $c01 v128)
-    (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
-    (local $b0 v128) (local $b1 v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $p i32) (local $j0 i32) (local $init0 v128) (local $init1 v128) (local $c00 v128) (local $c01 v128) (local $c10 v128)
+    (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128) (local $b0 v128) (local $b1 v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     i32.const 0
     local.set $p
     loop $p_loop

@@ -16,8 +16,8 @@
   ;; price_affine = add(price_affine_xw, b)  (not stored)
   ;; price = relu(price_affine)
   (func $k_price (type $t0)
-    (local $i0 i32) (local $init0 f32) (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32)
-    (local $b0 f32) (local $a0 f32) (local $a1 f32) (local $a2 f32) (local $a3 f32)
+    (local $i0 i32) (local $init0 f32) (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32) (local $b0 f32) (local $a0 f32)
+    (local $a1 f32) (local $a2 f32) (local $a3 f32)
     i32.const 0
     local.set $i0
     loop $i0_loop
@@ -126,12 +126,11 @@
   ;; squared_loss = squared_loss(price, y)  (summed to a scalar)
   ;; d_b = column_sums(d_price_affine)  (summed down the rows)
   (func $k_d_price_affine (type $t0)
-    (local $rv0 v128) (local $rvc0 v128) (local $r0 f32) (local $rc0 f32) (local $i0 i32) (local $init0 f32)
-    (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32) (local $b0 f32) (local $a0 f32)
-    (local $a1 f32) (local $a2 f32) (local $a3 f32) (local $e40 f32) (local $e41 f32) (local $e42 f32)
-    (local $e43 f32) (local $e44 f32) (local $e45 f32) (local $e46 f32) (local $e47 f32) (local $e48 f32)
-    (local $e49 f32) (local $e50 f32) (local $e51 f32) (local $e52 f32) (local $e53 f32) (local $e54 f32)
-    (local $e55 f32) (local $t_v128_0 v128)
+    (local $rv0 v128) (local $rvc0 v128) (local $r0 f32) (local $rc0 f32) (local $i0 i32) (local $init0 f32) (local $c00 f32)
+    (local $c10 f32) (local $c20 f32) (local $c30 f32) (local $b0 f32) (local $a0 f32) (local $a1 f32) (local $a2 f32) (local $a3 f32)
+    (local $e40 f32) (local $e41 f32) (local $e42 f32) (local $e43 f32) (local $e44 f32) (local $e45 f32) (local $e46 f32) (local $e47 f32)
+    (local $e48 f32) (local $e49 f32) (local $e50 f32) (local $e51 f32) (local $e52 f32) (local $e53 f32) (local $e54 f32) (local $e55 f32)
+    (local $t_v128_0 v128)
     v128.const f32x4 0 0 0 0
     local.set $rv0
     v128.const f32x4 0 0 0 0

@@ -345,8 +345,7 @@ export function printWat(m: WasmModule): string {
     const head = `(func ${id(f.name)}${f.export ? ` (export ${JSON.stringify(f.export)})` : ''} (type $t${typeOf[fi]})`;
     const [first, ...rest] = packed([head, ...f.params.map((p) => `(param ${id(p.name)} ${p.type})`)], '    ');
     lines.push(`  ${first.trimStart()}`, ...rest);
-    const locals = f.locals.map((l) => `(local ${id(l.name)} ${l.type})`);
-    for (let i = 0; i < locals.length; i += 6) lines.push(`    ${locals.slice(i, i + 6).join(' ')}`);
+    lines.push(...packed(f.locals.map((l) => `(local ${id(l.name)} ${l.type})`), '    '));
     let depth = 2;
     for (const ins of f.body) {
       if (ins.op === 'end' || ins.op === 'else') depth--;
