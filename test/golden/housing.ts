@@ -73,12 +73,39 @@ const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) 
 const has = (record: object, name: string) => Object.prototype.hasOwnProperty.call(record, name);
 const named = (spec: Spec, name: string) => spec.some((s) => s[0] === name);
 
+/**
+ * The engine's own typed-array accessors, taken when the module loads. A Proxy of a
+ * Float32Array passes `instanceof` and may answer `length` and every element read with
+ * anything (or run code while it does); a subclass may redefine `length` and `buffer`. These
+ * read the array's internal slots instead: the tag is 'Float32Array' for a real one, a
+ * subclass included, and undefined for a Proxy or anything else.
+ */
+const typedArrayGetter = (key: PropertyKey) => Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Float32Array.prototype), key)!.get!;
+
+const [TAG, LENGTH, BUFFER, BYTE_OFFSET] = [Symbol.toStringTag, 'length', 'buffer', 'byteOffset'].map(typedArrayGetter);
+const lengthOf = (v: Float32Array): number => Reflect.apply(LENGTH!, v, []) as number;
+
+const isFloat32Array = (v: unknown): v is Float32Array => Reflect.apply(TAG!, v, []) === 'Float32Array';
+
 function checkArray(fn: string, what: string, [name, length, shape]: Spec[number], v: unknown): Float32Array {
-  const verb = v instanceof Float32Array ? 'have' : 'be a Float32Array of';
-  const wanted = `${fn}: ${what}.${name} must ${verb} shape ${shape} (${length} values)`;
-  if (!(v instanceof Float32Array)) throw new TypeError(`${wanted}, got ${v === undefined ? 'nothing' : describe(v)}`);
-  if (v.length !== length) throw new RangeError(`${wanted}, got ${v.length} values`);
+  const real = isFloat32Array(v);
+  const wanted = `${fn}: ${what}.${name} must ${real ? 'have' : 'be a Float32Array of'} shape ${shape} (${length} values)`;
+  if (!real) throw new TypeError(`${wanted}, got ${v === undefined ? 'nothing' : v instanceof Float32Array ? 'an object posing as one (a Proxy?)' : describe(v)}`);
+  if (lengthOf(v) !== length) throw new RangeError(`${wanted}, got ${lengthOf(v)} values`);
   return v;
+}
+
+/**
+ * Each array still has its length: a getter read after it may have resized, transferred or
+ * detached its buffer.
+ */
+function checkLengths(fn: string, what: string, arrays: readonly Float32Array[], spec: Spec): void {
+  arrays.forEach((a, k) => {
+    const [name, length] = spec[k]!;
+    if (lengthOf(a) === length) return;
+    const how = `to ${lengthOf(a)} values: its buffer was resized, transferred or detached`;
+    throw new RangeError(`${fn}: ${what}.${name} changed length while the arguments were read (${how}); it must keep ${length}`);
+  });
 }
 
 /** The arrays `required` names, each read from `record` once and checked; a name not `allowed` is a misspelling. */
@@ -98,18 +125,18 @@ function take<S extends Spec>(fn: string, what: string, record: unknown, require
   if (names > required.length) {
     for (const s of allowed) if (!named(required, s[0]) && has(given, s[0])) checkArray(fn, what, s, given[s[0]]);
   }
+  checkLengths(fn, what, out, required);
   return out as { [K in keyof S]: Float32Array };
 }
 
 /** `what.name[i] is v` for the first element that is NaN or ±Infinity; x·0 is 0 only for finite x: one multiply-add a value. */
 function firstNonFinite(what: string, arrays: readonly Float32Array[], spec: Spec): string | undefined {
   let poison = 0;
-  for (const v of arrays) for (let i = 0; i < v.length; i++) poison += v[i]! * 0;
+  for (const v of arrays) for (let i = 0, n = lengthOf(v); i < n; i++) poison += v[i]! * 0;
   if (poison === 0) return undefined;
   for (let k = 0; k < arrays.length; k++) {
     const v = arrays[k]!;
-    const i = v.findIndex((e) => !Number.isFinite(e));
-    if (i >= 0) return `${what}.${spec[k]![0]}[${i}] is ${v[i]}`;
+    for (let i = 0, n = lengthOf(v); i < n; i++) if (!Number.isFinite(v[i])) return `${what}.${spec[k]![0]}[${i}] is ${v[i]}`;
   }
   return undefined;
 }
@@ -122,16 +149,22 @@ function checkFinite(fn: string, what: string, arrays: readonly Float32Array[], 
 
 /**
  * A train step writes params (and state) in place: no two of its arrays may share memory, or
- * one write changes what another read sees. Arrays are grouped by their buffer and sorted by
- * where they start, so the check is linear in their number (but for the sort).
+ * one write changes what another read sees; and each must still have its length, since a
+ * getter of a later argument may have resized one read before. Arrays are grouped by their
+ * buffer and sorted by where they start, so the check is linear in their number (but for the
+ * sort). Distinct SharedArrayBuffer objects over one memory (one posted to a worker and back)
+ * look like different buffers here.
  */
 function checkDisjoint(fn: string, groups: readonly (readonly [what: string, arrays: readonly Float32Array[], spec: Spec])[]): void {
-  const byBuffer = new Map<ArrayBufferLike, { start: number; end: number; label: string }[]>();
+  const byBuffer = new Map<unknown, { start: number; end: number; label: string }[]>();
   for (const [what, arrays, spec] of groups) {
+    checkLengths(fn, what, arrays, spec);
     arrays.forEach((a, k) => {
-      const list = byBuffer.get(a.buffer) ?? [];
-      if (list.length === 0) byBuffer.set(a.buffer, list);
-      list.push({ start: a.byteOffset, end: a.byteOffset + a.byteLength, label: `${what}.${spec[k]![0]}` });
+      const buffer: unknown = Reflect.apply(BUFFER!, a, []);
+      const start = Reflect.apply(BYTE_OFFSET!, a, []) as number;
+      const list = byBuffer.get(buffer) ?? [];
+      if (list.length === 0) byBuffer.set(buffer, list);
+      list.push({ start, end: start + 4 * lengthOf(a), label: `${what}.${spec[k]![0]}` });
     });
   }
   for (const list of byBuffer.values()) {

@@ -17,12 +17,24 @@ const describe = (v) => v === null ? "null" : typeof v === "object" ? v.construc
 const show = (v) => typeof v === "string" ? JSON.stringify(v) : String(v);
 const has = (record, name) => Object.prototype.hasOwnProperty.call(record, name);
 const named = (spec, name) => spec.some((s) => s[0] === name);
+const typedArrayGetter = (key) => Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Float32Array.prototype), key).get;
+const [TAG, LENGTH, BUFFER, BYTE_OFFSET] = [Symbol.toStringTag, "length", "buffer", "byteOffset"].map(typedArrayGetter);
+const lengthOf = (v) => Reflect.apply(LENGTH, v, []);
+const isFloat32Array = (v) => Reflect.apply(TAG, v, []) === "Float32Array";
 function checkArray(fn, what, [name, length, shape], v) {
-  const verb = v instanceof Float32Array ? "have" : "be a Float32Array of";
-  const wanted = `${fn}: ${what}.${name} must ${verb} shape ${shape} (${length} values)`;
-  if (!(v instanceof Float32Array)) throw new TypeError(`${wanted}, got ${v === void 0 ? "nothing" : describe(v)}`);
-  if (v.length !== length) throw new RangeError(`${wanted}, got ${v.length} values`);
+  const real = isFloat32Array(v);
+  const wanted = `${fn}: ${what}.${name} must ${real ? "have" : "be a Float32Array of"} shape ${shape} (${length} values)`;
+  if (!real) throw new TypeError(`${wanted}, got ${v === void 0 ? "nothing" : v instanceof Float32Array ? "an object posing as one (a Proxy?)" : describe(v)}`);
+  if (lengthOf(v) !== length) throw new RangeError(`${wanted}, got ${lengthOf(v)} values`);
   return v;
+}
+function checkLengths(fn, what, arrays, spec) {
+  arrays.forEach((a, k) => {
+    const [name, length] = spec[k];
+    if (lengthOf(a) === length) return;
+    const how = `to ${lengthOf(a)} values: its buffer was resized, transferred or detached`;
+    throw new RangeError(`${fn}: ${what}.${name} changed length while the arguments were read (${how}); it must keep ${length}`);
+  });
 }
 function take(fn, what, record, required, allowed) {
   if (typeof record !== "object" || record === null || Array.isArray(record) || ArrayBuffer.isView(record)) {
@@ -40,16 +52,16 @@ function take(fn, what, record, required, allowed) {
   if (names > required.length) {
     for (const s of allowed) if (!named(required, s[0]) && has(given, s[0])) checkArray(fn, what, s, given[s[0]]);
   }
+  checkLengths(fn, what, out, required);
   return out;
 }
 function firstNonFinite(what, arrays, spec) {
   let poison = 0;
-  for (const v of arrays) for (let i = 0; i < v.length; i++) poison += v[i] * 0;
+  for (const v of arrays) for (let i = 0, n = lengthOf(v); i < n; i++) poison += v[i] * 0;
   if (poison === 0) return void 0;
   for (let k = 0; k < arrays.length; k++) {
     const v = arrays[k];
-    const i = v.findIndex((e) => !Number.isFinite(e));
-    if (i >= 0) return `${what}.${spec[k][0]}[${i}] is ${v[i]}`;
+    for (let i = 0, n = lengthOf(v); i < n; i++) if (!Number.isFinite(v[i])) return `${what}.${spec[k][0]}[${i}] is ${v[i]}`;
   }
   return void 0;
 }
@@ -60,10 +72,13 @@ function checkFinite(fn, what, arrays, spec) {
 function checkDisjoint(fn, groups) {
   const byBuffer = /* @__PURE__ */ new Map();
   for (const [what, arrays, spec] of groups) {
+    checkLengths(fn, what, arrays, spec);
     arrays.forEach((a, k) => {
-      const list = byBuffer.get(a.buffer) ?? [];
-      if (list.length === 0) byBuffer.set(a.buffer, list);
-      list.push({ start: a.byteOffset, end: a.byteOffset + a.byteLength, label: `${what}.${spec[k][0]}` });
+      const buffer = Reflect.apply(BUFFER, a, []);
+      const start = Reflect.apply(BYTE_OFFSET, a, []);
+      const list = byBuffer.get(buffer) ?? [];
+      if (list.length === 0) byBuffer.set(buffer, list);
+      list.push({ start, end: start + 4 * lengthOf(a), label: `${what}.${spec[k][0]}` });
     });
   }
   for (const list of byBuffer.values()) {
