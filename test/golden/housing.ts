@@ -82,10 +82,12 @@ const named = (spec: Spec, name: string) => spec.some((s) => s[0] === name);
  */
 const typedArrayGetter = (key: PropertyKey) => Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Float32Array.prototype), key)!.get!;
 
-const [TAG, LENGTH, BUFFER, BYTE_OFFSET] = [Symbol.toStringTag, 'length', 'buffer', 'byteOffset'].map(typedArrayGetter);
-const lengthOf = (v: Float32Array): number => Reflect.apply(LENGTH!, v, []) as number;
-
-const isFloat32Array = (v: unknown): v is Float32Array => Reflect.apply(TAG!, v, []) === 'Float32Array';
+const TYPED_TAG = typedArrayGetter(Symbol.toStringTag);
+const TYPED_LENGTH = typedArrayGetter('length');
+const TYPED_BUFFER = typedArrayGetter('buffer');
+const TYPED_BYTE_OFFSET = typedArrayGetter('byteOffset');
+const lengthOf = (v: Float32Array): number => Reflect.apply(TYPED_LENGTH, v, []) as number;
+const isFloat32Array = (v: unknown): v is Float32Array => Reflect.apply(TYPED_TAG, v, []) === 'Float32Array';
 
 function checkArray(fn: string, what: string, [name, length, shape]: Spec[number], v: unknown): Float32Array {
   const real = isFloat32Array(v);
@@ -148,32 +150,39 @@ function checkFinite(fn: string, what: string, arrays: readonly Float32Array[], 
 }
 
 /**
- * A train step writes params (and state) in place: no two of its arrays may share memory, or
- * one write changes what another read sees; and each must still have its length, since a
- * getter of a later argument may have resized one read before. Arrays are grouped by their
- * buffer and sorted by where they start, so the check is linear in their number (but for the
- * sort). Distinct SharedArrayBuffer objects over one memory (one posted to a worker and back)
- * look like different buffers here.
+ * A train step writes params (and state) in place: none of them may share memory with another
+ * argument, or one write changes what another read sees (inputs, which are only read, may share
+ * memory with each other: an autoencoder's target can be its input). Each must also still have
+ * its length, since a getter of a later argument may have resized one read before. Arrays are
+ * grouped by their buffer and swept in order of where they start, so the check is linear in
+ * their number (but for the sort). Distinct SharedArrayBuffer objects over one memory (one
+ * posted to a worker and back) look like different buffers here.
  */
 function checkDisjoint(fn: string, groups: readonly (readonly [what: string, arrays: readonly Float32Array[], spec: Spec])[]): void {
-  const byBuffer = new Map<unknown, { start: number; end: number; label: string }[]>();
+  type Span = { start: number; end: number; label: string; written: boolean };
+  const byBuffer = new Map<unknown, Span[]>();
   for (const [what, arrays, spec] of groups) {
     checkLengths(fn, what, arrays, spec);
     arrays.forEach((a, k) => {
-      const buffer: unknown = Reflect.apply(BUFFER!, a, []);
-      const start = Reflect.apply(BYTE_OFFSET!, a, []) as number;
+      const buffer: unknown = Reflect.apply(TYPED_BUFFER, a, []);
+      const start = Reflect.apply(TYPED_BYTE_OFFSET, a, []) as number;
       const list = byBuffer.get(buffer) ?? [];
       if (list.length === 0) byBuffer.set(buffer, list);
-      list.push({ start, end: start + 4 * lengthOf(a), label: `${what}.${spec[k]![0]}` });
+      list.push({ start, end: start + 4 * lengthOf(a), label: `${what}.${spec[k]![0]}`, written: what !== 'inputs' });
     });
   }
   for (const list of byBuffer.values()) {
-    if (list.length < 2) continue;
     list.sort((a, b) => a.start - b.start);
-    for (let i = 1; i < list.length; i++) {
-      if (list[i]!.start < list[i - 1]!.end) {
-        throw new TypeError(`${fn}: ${list[i - 1]!.label} and ${list[i]!.label} share memory; a train step updates arrays in place, so pass separate arrays (copy one with .slice())`);
+    // The spans seen so far that reach furthest: any of them, and any that is written.
+    let any: Span | undefined;
+    let written: Span | undefined;
+    for (const span of list) {
+      const other = written && span.start < written.end ? written : span.written && any && span.start < any.end ? any : undefined;
+      if (other) {
+        throw new TypeError(`${fn}: ${other.label} and ${span.label} share memory; a train step updates arrays in place, so pass separate arrays (copy one with .slice())`);
       }
+      if (!any || span.end > any.end) any = span;
+      if (span.written && (!written || span.end > written.end)) written = span;
     }
   }
 }

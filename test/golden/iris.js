@@ -25,9 +25,12 @@ const show = (v) => typeof v === "string" ? JSON.stringify(v) : String(v);
 const has = (record, name) => Object.prototype.hasOwnProperty.call(record, name);
 const named = (spec, name) => spec.some((s) => s[0] === name);
 const typedArrayGetter = (key) => Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Float32Array.prototype), key).get;
-const [TAG, LENGTH, BUFFER, BYTE_OFFSET] = [Symbol.toStringTag, "length", "buffer", "byteOffset"].map(typedArrayGetter);
-const lengthOf = (v) => Reflect.apply(LENGTH, v, []);
-const isFloat32Array = (v) => Reflect.apply(TAG, v, []) === "Float32Array";
+const TYPED_TAG = typedArrayGetter(Symbol.toStringTag);
+const TYPED_LENGTH = typedArrayGetter("length");
+const TYPED_BUFFER = typedArrayGetter("buffer");
+const TYPED_BYTE_OFFSET = typedArrayGetter("byteOffset");
+const lengthOf = (v) => Reflect.apply(TYPED_LENGTH, v, []);
+const isFloat32Array = (v) => Reflect.apply(TYPED_TAG, v, []) === "Float32Array";
 function checkArray(fn, what, [name, length, shape], v) {
   const real = isFloat32Array(v);
   const wanted = `${fn}: ${what}.${name} must ${real ? "have" : "be a Float32Array of"} shape ${shape} (${length} values)`;
@@ -81,20 +84,24 @@ function checkDisjoint(fn, groups) {
   for (const [what, arrays, spec] of groups) {
     checkLengths(fn, what, arrays, spec);
     arrays.forEach((a, k) => {
-      const buffer = Reflect.apply(BUFFER, a, []);
-      const start = Reflect.apply(BYTE_OFFSET, a, []);
+      const buffer = Reflect.apply(TYPED_BUFFER, a, []);
+      const start = Reflect.apply(TYPED_BYTE_OFFSET, a, []);
       const list = byBuffer.get(buffer) ?? [];
       if (list.length === 0) byBuffer.set(buffer, list);
-      list.push({ start, end: start + 4 * lengthOf(a), label: `${what}.${spec[k][0]}` });
+      list.push({ start, end: start + 4 * lengthOf(a), label: `${what}.${spec[k][0]}`, written: what !== "inputs" });
     });
   }
   for (const list of byBuffer.values()) {
-    if (list.length < 2) continue;
     list.sort((a, b) => a.start - b.start);
-    for (let i = 1; i < list.length; i++) {
-      if (list[i].start < list[i - 1].end) {
-        throw new TypeError(`${fn}: ${list[i - 1].label} and ${list[i].label} share memory; a train step updates arrays in place, so pass separate arrays (copy one with .slice())`);
+    let any;
+    let written;
+    for (const span of list) {
+      const other = written && span.start < written.end ? written : span.written && any && span.start < any.end ? any : void 0;
+      if (other) {
+        throw new TypeError(`${fn}: ${other.label} and ${span.label} share memory; a train step updates arrays in place, so pass separate arrays (copy one with .slice())`);
       }
+      if (!any || span.end > any.end) any = span;
+      if (span.written && (!written || span.end > written.end)) written = span;
     }
   }
 }
