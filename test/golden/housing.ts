@@ -102,12 +102,12 @@ function checkArray(fn: string, what: string, [name, length, shape]: Spec[number
  * detached its buffer.
  */
 function checkLengths(fn: string, what: string, arrays: readonly Float32Array[], spec: Spec): void {
-  arrays.forEach((a, k) => {
+  for (let k = 0; k < arrays.length; k++) {
     const [name, length] = spec[k]!;
-    if (lengthOf(a) === length) return;
-    const how = `to ${lengthOf(a)} values: its buffer was resized, transferred or detached`;
+    if (lengthOf(arrays[k]!) === length) continue;
+    const how = `to ${lengthOf(arrays[k]!)} values: its buffer was resized, transferred or detached`;
     throw new RangeError(`${fn}: ${what}.${name} changed length while the arguments were read (${how}); it must keep ${length}`);
-  });
+  }
 }
 
 /** The arrays `required` names, each read from `record` once and checked; a name not `allowed` is a misspelling. */
@@ -159,19 +159,23 @@ function checkFinite(fn: string, what: string, arrays: readonly Float32Array[], 
  * posted to a worker and back) look like different buffers here.
  */
 function checkDisjoint(fn: string, groups: readonly (readonly [what: string, arrays: readonly Float32Array[], spec: Spec])[]): void {
-  type Span = { start: number; end: number; label: string; written: boolean };
+  type Span = { start: number; end: number; group: number; k: number; written: boolean };
   const byBuffer = new Map<unknown, Span[]>();
-  for (const [what, arrays, spec] of groups) {
+  for (let group = 0; group < groups.length; group++) {
+    const [what, arrays, spec] = groups[group]!;
     checkLengths(fn, what, arrays, spec);
-    arrays.forEach((a, k) => {
-      const buffer: unknown = Reflect.apply(TYPED_BUFFER, a, []);
-      const start = Reflect.apply(TYPED_BYTE_OFFSET, a, []) as number;
-      const list = byBuffer.get(buffer) ?? [];
-      if (list.length === 0) byBuffer.set(buffer, list);
-      list.push({ start, end: start + 4 * lengthOf(a), label: `${what}.${spec[k]![0]}`, written: what !== 'inputs' });
-    });
+    for (let k = 0; k < arrays.length; k++) {
+      const buffer: unknown = Reflect.apply(TYPED_BUFFER, arrays[k], []);
+      const start = Reflect.apply(TYPED_BYTE_OFFSET, arrays[k], []) as number;
+      const span = { start, end: start + 4 * spec[k]![1], group, k, written: what !== 'inputs' };
+      const list = byBuffer.get(buffer);
+      if (list) list.push(span);
+      else byBuffer.set(buffer, [span]);
+    }
   }
+  const label = (s: Span) => `${groups[s.group]![0]}.${groups[s.group]![2][s.k]![0]}`;
   for (const list of byBuffer.values()) {
+    if (list.length < 2) continue;
     list.sort((a, b) => a.start - b.start);
     // The spans seen so far that reach furthest: any of them, and any that is written.
     let any: Span | undefined;
@@ -179,7 +183,7 @@ function checkDisjoint(fn: string, groups: readonly (readonly [what: string, arr
     for (const span of list) {
       const other = written && span.start < written.end ? written : span.written && any && span.start < any.end ? any : undefined;
       if (other) {
-        throw new TypeError(`${fn}: ${other.label} and ${span.label} share memory; a train step updates arrays in place, so pass separate arrays (copy one with .slice())`);
+        throw new TypeError(`${fn}: ${label(other)} and ${label(span)} share memory; a train step updates arrays in place, so pass separate arrays (copy one with .slice())`);
       }
       if (!any || span.end > any.end) any = span;
       if (span.written && (!written || span.end > written.end)) written = span;
