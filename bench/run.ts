@@ -3,11 +3,13 @@
  * its WebAssembly backends), onnxruntime-web (WebAssembly, the step as one ONNX graph) and a
  * hand-written Float32Array implementation, on the networks of bench/networks.ts, for a
  * train step (forward + backward + SGD) and for forward only. Also times a whole-process
- * `gradc build` of S2.
+ * `gradc build` of S2, and what the train step's checks cost (the same step with them cut
+ * out of the generated module).
  *
  *   npm run bench                        # everything
  *   npm run bench -- S1 S2               # some networks
  *   npm run bench -- --quick             # fewer, shorter rounds (development)
+ *   npm run bench -- --checks            # only the cost of the checks (prints; writes nothing)
  *   npm run bench -- --readme            # also update README.md's results section
  *
  * Prints a table and writes bench/results.md. A benchmark, never a timed test: it fails
@@ -21,7 +23,7 @@ import { pathToFileURL } from 'node:url';
 import { HandMlp } from './handwritten.ts';
 import { measure, type Contender, type Timing, type TimingOptions } from './measure.ts';
 import { NETWORKS, describe, flops, mlpGraph, paramNames, type NetSpec } from './networks.ts';
-import { buildModule, checkAgreement, cloneArrays, DisagreementError, median, randomArray, removeTempDir, type Arrays, type GeneratedModule } from './support.ts';
+import { buildModule, checkAgreement, cloneArrays, DisagreementError, median, randomArray, removeTempDir, withoutTrainChecks, type Arrays, type GeneratedModule, type TrainCheck } from './support.ts';
 import { TfMlp, initTfjs, tfMemory } from './tfjs.ts';
 import { OrtMlp, initOrt } from './ort.ts';
 import { ROOT, RESULTS_FILE, readmeSection, updateReadme } from './update-readme.ts';
@@ -98,15 +100,30 @@ interface Target {
   readonly met: boolean;
 }
 
-const USAGE = 'usage: npm run bench -- [S1 S2 S3 S4] [--quick] [--readme]';
+/** The train step as generated, then with some of its checks cut out (`withoutTrainChecks`). */
+const CHECK_VARIANTS = [
+  ['as generated', []],
+  ['without the update check', ['update']],
+  ['without the argument scans', ['arguments']],
+  ['without either', ['update', 'arguments']],
+] as const satisfies readonly (readonly [string, readonly TrainCheck[]])[];
 
-function parseArgs(argv: readonly string[]): { specs: NetSpec[]; quick: boolean; readme: boolean } {
+interface CheckRow {
+  readonly spec: NetSpec;
+  readonly t: readonly Timing[];
+}
+
+const USAGE = 'usage: npm run bench -- [S1 S2 S3 S4] [--quick] [--checks] [--readme]';
+
+function parseArgs(argv: readonly string[]): { specs: NetSpec[]; quick: boolean; readme: boolean; checksOnly: boolean } {
   let quick = false;
   let readme = false;
+  let checksOnly = false;
   const ids: string[] = [];
   for (const a of argv) {
     if (a === '--quick') quick = true;
     else if (a === '--readme') readme = true;
+    else if (a === '--checks') checksOnly = true;
     else if (a === '--help' || a === '-h') {
       console.log(USAGE);
       process.exit(0);
@@ -117,7 +134,11 @@ function parseArgs(argv: readonly string[]): { specs: NetSpec[]; quick: boolean;
     }
   }
   const specs = ids.length ? NETWORKS.filter((n) => ids.includes(n.id)) : [...NETWORKS];
-  return { specs, quick, readme };
+  if (checksOnly && readme) {
+    console.error(`bench: --checks writes nothing, so it cannot update the README\n${USAGE}`);
+    process.exit(2);
+  }
+  return { specs, quick, readme, checksOnly };
 }
 
 // ---- formatting ---------------------------------------------------------------------------
@@ -185,6 +206,15 @@ function detailTable(rows: readonly Row[]): string {
       CONTENDERS.map((c) => [r.spec.id, r.mode, LABEL[c], `${r.t[c].samples.length} × ${r.t[c].stepsPerSample}`, us(r.t[c].medianMs), us(r.t[c].minMs), pct(r.t[c].relSpread), gflops(r.spec, r.mode, r.t[c].medianMs)]),
     ),
     ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r'],
+  );
+}
+
+function checksTable(rows: readonly CheckRow[]): string {
+  const over = (r: CheckRow, without: number) => pct(r.t[0].medianMs / r.t[without].medianMs - 1);
+  return table(
+    ['network', ...CHECK_VARIANTS.map(([name]) => `${name} µs`), 'both checks cost', 'update check', 'argument scans'],
+    rows.map((r) => [`${r.spec.id} ${r.spec.widths.join('-')} B=${r.spec.batch}`, ...r.t.map((t) => us(t.medianMs)), over(r, 3), over(r, 1), over(r, 2)]),
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
   );
 }
 
@@ -387,11 +417,39 @@ async function benchNetwork(spec: NetSpec, options: TimingOptions): Promise<Row[
   }
 }
 
+/**
+ * The train step as generated against the same step with its checks cut out, interleaved.
+ * Every variant must leave the params exactly as the generated one does, or the bench aborts.
+ */
+async function benchChecks(spec: NetSpec, options: TimingOptions): Promise<CheckRow> {
+  const def = mlpGraph(spec);
+  const modules = await Promise.all(CHECK_VARIANTS.map(async ([, cut]) => (await buildModule(def, false, 'js', (js) => (cut.length ? withoutTrainChecks(js, cut) : js))).module));
+  const inputs = { x: randomArray(spec.batch * spec.widths[0], 2 * SEED + 1), y: randomArray(spec.batch * spec.widths[spec.widths.length - 1], 2 * SEED + 2) };
+  const params = modules.map((m) => m.initParams(SEED));
+  const [ref, ...others] = params.map((p, i) => (modules[i].trainStep(p, inputs, LEARNING_RATE), p));
+  others.forEach((p, i) => {
+    if (Object.keys(ref).some((k) => ref[k].some((v, j) => !Object.is(v, p[k][j])))) {
+      throw new DisagreementError(`${spec.id}: the train step ${CHECK_VARIANTS[i + 1][0]} leaves different params`);
+    }
+  });
+  const timings = measure(CHECK_VARIANTS.map(([name], i) => ({ name, step: () => void modules[i].trainStep(params[i], inputs, LEARNING_RATE) })), options);
+  const row = { spec, t: CHECK_VARIANTS.map(([name]) => timings.find((t) => t.name === name)!) };
+  console.log(`${spec.id} checks: ${row.t.map((t) => `${t.name} ${us(t.medianMs)} µs`).join(', ')}`);
+  return row;
+}
+
 // ---- main ---------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  const { specs, quick, readme } = parseArgs(process.argv.slice(2));
+  const { specs, quick, readme, checksOnly } = parseArgs(process.argv.slice(2));
   const options = quick ? QUICK : FULL;
+  if (checksOnly) {
+    const checks: CheckRow[] = [];
+    for (const spec of specs) checks.push(await benchChecks(spec, options));
+    removeTempDir();
+    console.log(`\nThe train step's checks (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, load average ${loadavg()[0].toFixed(2)} on ${cpus().length} cores):\n\n${checksTable(checks)}`);
+    return;
+  }
   const tf = await initTfjs();
   const cpu = cpus();
   const when = new Date();
@@ -414,7 +472,11 @@ async function main(): Promise<void> {
   }
 
   const rows: Row[] = [];
-  for (const spec of specs) rows.push(...(await benchNetwork(spec, options)));
+  const checks: CheckRow[] = [];
+  for (const spec of specs) {
+    rows.push(...(await benchNetwork(spec, options)));
+    checks.push(await benchChecks(spec, options));
+  }
   removeTempDir();
   const total = (performance.now() - started) / 1000;
   const loadEnd = loadavg()[0];
@@ -455,6 +517,14 @@ async function main(): Promise<void> {
     'Targets:',
     '',
     targetText,
+    '',
+    'What the train step\'s checks cost (spec/abi.md, "What a train step checks"): the same step with some of',
+    'them cut out of the generated module, timed interleaved; every variant leaves the same params. The',
+    'update check computes every new value once more before any is written; the argument scans test every',
+    'param for NaN and ±Infinity and every written array for shared memory. Percentages: the time over the',
+    'step without them.',
+    '',
+    checksTable(checks),
     '',
     '<details><summary>Method and per-contender detail</summary>',
     '',

@@ -24,8 +24,13 @@ export interface GeneratedModule {
 let tempDir: string | undefined;
 let counter = 0;
 
-/** Compiles a graph in process, writes its `<name>.js` (target wasm: `<name>.wasm.js`) to a temp folder and imports it. */
-export async function buildModule(def: GraphDef, forwardOnly: boolean, target: 'js' | 'wasm' = 'js'): Promise<{ module: GeneratedModule; compileMs: number }> {
+/**
+ * Compiles a graph in process, writes its `<name>.js` (target wasm: `<name>.wasm.js`) to a temp
+ * folder and imports it; `edit` changes the module's text first (see `withoutTrainChecks`).
+ */
+export async function buildModule(
+  def: GraphDef, forwardOnly: boolean, target: 'js' | 'wasm' = 'js', edit: (js: string) => string = (js) => js,
+): Promise<{ module: GeneratedModule; compileMs: number }> {
   const t0 = performance.now();
   const { files } = compile(def, { forwardOnly, targets: [target] });
   const compileMs = performance.now() - t0;
@@ -34,9 +39,48 @@ export async function buildModule(def: GraphDef, forwardOnly: boolean, target: '
   if (!js) throw new Error(`gradc: compile() produced no ${file}`);
   tempDir ??= mkdtempSync(join(tmpdir(), 'gradc-bench-'));
   const path = join(tempDir, `${counter++}-${js.name.replace(/\.js$/, '.mjs')}`);
-  writeFileSync(path, js.contents);
+  writeFileSync(path, edit(js.contents));
   const module = (await import(pathToFileURL(path).href)) as GeneratedModule;
   return { module, compileMs };
+}
+
+/** The checks a train step makes beyond validating its arguments' types and shapes. */
+export type TrainCheck = 'arguments' | 'update';
+
+/**
+ * A generated module's JS with some of its train step's checks cut out, to measure what they
+ * cost: `arguments`, the scans before any kernel runs (every param finite, no two arrays
+ * sharing memory); `update`, the pass that computes every new value before any is written
+ * (the `*_check` kernels) and the test of its status. Throws when the text is not as
+ * expected, rather than measuring a module that still checks.
+ */
+export function withoutTrainChecks(js: string, cut: readonly TrainCheck[]): string {
+  const start = js.indexOf('function trainStep(');
+  const end = js.indexOf('\n}\n', start);
+  if (start < 0 || end < 0) throw new Error('bench: the generated module has no trainStep function');
+  const lines = js.slice(start, end).split('\n');
+  const kept: string[] = [];
+  const removed = { arguments: 0, update: 0 };
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (cut.includes('arguments') && /^\s*(checkFinite\("trainStep", "params"|checkDisjoint\("trainStep")/.test(line) && line.endsWith(');')) {
+      removed.arguments++;
+      continue;
+    }
+    if (cut.includes('update') && /^\s*k_\w+_check\(.*\);$/.test(line)) {
+      removed.update++;
+      continue;
+    }
+    if (cut.includes('update') && /^\s*if \(status\[0\] !== 0\) \{$/.test(line)) {
+      const indent = line.match(/^\s*/)![0];
+      while (lines[i] !== `${indent}}`) i++;
+      removed.update++;
+      continue;
+    }
+    kept.push(line);
+  }
+  for (const c of cut) if (removed[c] === 0) throw new Error(`bench: found no ${c} checks to cut out of trainStep`);
+  return js.slice(0, start) + kept.join('\n') + js.slice(end);
 }
 
 export function removeTempDir(): void {

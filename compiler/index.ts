@@ -9,7 +9,7 @@ export { matmul, affine } from './ops/linalg.ts';
 export { sum, mean } from './ops/reductions.ts';
 export { squaredLoss, softmaxCrossEntropy, sigmoidCrossEntropy } from './ops/loss.ts';
 export { rowSum, rowMax, softmax, stopGradient } from './ops/rows.ts';
-export { sgd, momentum, adam, type OptimizerDef } from './ops/optimizers.ts';
+export { sgd, momentum, adam, type OptimizerChoice, type OptimizerDef } from './ops/optimizers.ts';
 export * from './ops/activations.ts';
 export { GradcError } from './errors.ts';
 export type { Shape, InitKind } from './ir/graph.ts';

@@ -13,6 +13,12 @@
  *       enough α;
  *   (d) the wasm module agrees with central differences and with the JS module, also with
  *       inputs scaled by 1e3 (pre-activations of ±1e3, where exp saturates).
+ *   (e) hostile arguments (test/support/fuzz-hostile.ts), against JS modules built with sgd,
+ *       momentum or adam, and on WebGPU for the graphs of (b): arrays sharing memory, getters
+ *       and Proxies that hand out another array on each read or throw, Proxies posing as
+ *       Float32Arrays, lying subclasses, re-entrant calls, buffers resized mid-call, non-finite
+ *       values, huge learning rates — each call ends in the result of the same step on plain
+ *       copies of what was read, or in an error that changes nothing.
  *
  * A failure is shrunk and printed as a graph file a person can rerun. `npm test` runs a
  * handful of graphs; `npm run fuzz` runs many (see test/FUZZ-RESULTS.md). Environment:
@@ -20,6 +26,7 @@
  *   GRADC_FUZZ_GPU_RUNS   graphs also run on WebGPU (default 1; Dawn on SwiftShader spends
  *                         seconds compiling each kernel)
  *   GRADC_FUZZ_WASM_RUNS  graphs also run as wasm (default: as many as GRADC_FUZZ_RUNS)
+ *   GRADC_FUZZ_HOSTILE_RUNS  JS graphs given hostile arguments (default 4; 400 in long runs)
  *   GRADC_FUZZ_TIME_S     stop each property after this many seconds (default: no limit)
  *   GRADC_FUZZ_SEED, GRADC_FUZZ_PATH   replay a reported counterexample
  *   GRADC_FUZZ_SPEC       check just this spec (the JSON on a repro file's `// spec:` line)
@@ -36,9 +43,10 @@ import {
   build, checkGpuAgainstJs, checkJsAgainstReference, checkReferenceAgainstFiniteDifferences, checkTrainStep, reference, reportCounterexample, stats,
   type Built,
 } from './support/fuzz-checks.ts';
+import { checkHostileGpu, checkHostileJs, hostileStats } from './support/fuzz-hostile.ts';
 import { PLANTS } from './support/plants.ts';
 import { plant } from './support/reference64.ts';
-import { buildFuzzGraph, forwardCost, fromMlpSpec, fuzzGraphFileText, fuzzSpecArb, type FuzzSpec } from './support/fuzz-graph.ts';
+import { buildFuzzGraph, forwardCost, fromMlpSpec, fuzzGraphFileText, fuzzSpecArb, type FuzzOptimizer, type FuzzSpec } from './support/fuzz-graph.ts';
 import { gpuDevice } from './support/gpu.ts';
 import { buildGraph, randomSpec } from './support/random-graph.ts';
 import { buildWithWasm, checkWasmAgainstJsAndFiniteDifferences, nonsmooth } from './support/fuzz-wasm.ts';
@@ -49,6 +57,7 @@ const GPU_RUNS = env('GRADC_FUZZ_GPU_RUNS', 1);
 const WASM_RUNS = env('GRADC_FUZZ_WASM_RUNS', RUNS);
 const TIME_S = env('GRADC_FUZZ_TIME_S', 0);
 const LONG = RUNS > 50;
+const HOSTILE_RUNS = env('GRADC_FUZZ_HOSTILE_RUNS', LONG ? 400 : 4);
 const replay = process.env.GRADC_FUZZ_SEED
   ? { seed: Number(process.env.GRADC_FUZZ_SEED), path: process.env.GRADC_FUZZ_PATH, endOnFailure: true }
   : {};
@@ -58,7 +67,7 @@ const MAX_FD_COST = LONG ? 2e7 : 3e6;
 
 const summary: Record<string, unknown> = {};
 afterAll(() => {
-  const line = { ...summary, ...stats, wasmAtKink: nonsmooth.count };
+  const line = { ...summary, ...stats, wasmAtKink: nonsmooth.count, hostile: hostileStats };
   console.log(`gradc fuzz: ${JSON.stringify(line)}`);
   if (process.env.GRADC_FUZZ_REPORT) writeFileSync(process.env.GRADC_FUZZ_REPORT, JSON.stringify(line, null, 2) + '\n');
 });
@@ -114,8 +123,24 @@ describe('fuzzed graphs', () => {
       if (!ref) stats.discarded++;
       fc.pre(ref !== undefined);
       await checkGpuAgainstJs(b, ref, device);
+      const model = await b.gpu!.createModel(device);
+      try {
+        await checkHostileGpu(model, b.params, b.inputs, spec.seed);
+      } finally {
+        model.destroy();
+      }
     });
   }, 60_000 + GPU_RUNS * (LONG ? 120_000 : 40_000));
+
+  it('hostile arguments against JS modules: each call ends in the correct result, or in an error that changes nothing', async () => {
+    const arb = fc.tuple(fuzzSpecArb({ maxDepth: 3, maxWidth: 40, maxBatch: 40 }), fc.constantFrom<FuzzOptimizer>('sgd', 'momentum', 'adam'))
+      .map(([spec, optimizer]): FuzzSpec => ({ ...spec, optimizer }));
+    await run('hostile arguments against JS modules', arb, HOSTILE_RUNS, async (spec) => {
+      const b = build(spec);
+      stats.hostileGraphs++;
+      checkHostileJs(b.js, b.params, b.inputs, spec.seed);
+    });
+  }, 60_000 + HOSTILE_RUNS * 5_000);
 });
 
 describe('the fuzzer itself', () => {
@@ -187,6 +212,33 @@ describe('the fuzzer itself', () => {
     expect(small.layers.length).toBeLessThanOrEqual(2);
     expect([small.inputWidth, ...small.layers.map((l) => l.width)].every((w) => w === 1)).toBe(true);
   }, 60_000);
+
+  it('hostile arguments: a module that writes a param before it throws, or reads an argument twice, is caught', () => {
+    const b = build({ batch: 3, inputWidth: 2, layers: [{ kind: 'affine', width: 2, act: 'tanh' }], loss: 'squared', seed: 9, weightScale: 1, optimizer: 'adam' });
+    const own = {};
+    const halfDone: typeof b.js = {
+      ...b.js,
+      trainStep: (params, inputs, lr, state) => {
+        try {
+          return b.js.trainStep(params, inputs, lr, state);
+        } catch (e) {
+          // A param written before the error, as a step that failed part-way would.
+          const first = Object.getOwnPropertyDescriptor(params, 'W1')?.value;
+          if (first instanceof Float32Array) first[0] += 1;
+          throw e;
+        }
+      },
+    };
+    expect(() => checkHostileJs(halfDone, b.params, b.inputs, 1, own)).toThrow(/^hostile arguments, two params share memory: an error \(".*share memory.*"\) changed an array it must leave alone$/);
+    const readsTwice: typeof b.js = {
+      ...b.js,
+      trainStep: (params, inputs, lr, state) => {
+        for (const record of [params, inputs, ...Object.values(state ?? {})]) if (typeof record === 'object') void Object.values(record);
+        return b.js.trainStep(params, inputs, lr, state);
+      },
+    };
+    expect(() => checkHostileJs(readsTwice, b.params, b.inputs, 1, own)).toThrow(/^hostile arguments, a getter that returns another array on each read: /);
+  });
 
   it('derivative errors planted into the reference are caught in every graph they change', () => {
     const required = ['sigmoid′ × 1.02', "the squared loss's 1/B dropped, forward and backward"];

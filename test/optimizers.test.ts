@@ -215,6 +215,17 @@ describe('arguments that share memory', () => {
     expect(state.step).toBe(0);
   });
 
+  it('inputs may share memory with each other (an autoencoder\'s target is its input): they are only read', () => {
+    const params = paramsOf(js);
+    const inputs = inputsOf(js, 2);
+    const shared = { x: inputs.x, y: new Float32Array(inputs.x.buffer, 4, inputs.y.length) };
+    const plain = copy(params);
+    const state = js.initOptimizerState!();
+    const want = js.trainStep(plain, { x: shared.x.slice(), y: shared.y.slice() }, 0.1, js.initOptimizerState!());
+    expect(js.trainStep(params, shared, 0.1, state)).toBe(want);
+    expect(params).toEqual(plain);
+  });
+
   it('adjacent views of one buffer are fine', () => {
     const params = paramsOf(js);
     const block = new Float32Array(params.W1.length + params.b1.length);

@@ -194,3 +194,113 @@ describe('WebGPU: the device is lost mid-run', () => {
     model.destroy();
   }, 60_000);
 });
+
+/** A Proxy of a Float32Array that passes `instanceof` and answers reads: `hooks` changes some. */
+const posing = (target: Float32Array, hooks: ProxyHandler<Float32Array> = {}): Float32Array => new Proxy(target, {
+  get: (t, k) => {
+    const v = Reflect.get(t, k, t);
+    return typeof v === 'function' ? v.bind(t) : v;
+  },
+  ...hooks,
+});
+
+describe('JS: arrays that are not what they claim', () => {
+  it('a Proxy posing as a param is refused before anything runs (a throwing set trap once left the params half-updated)', () => {
+    const p = params();
+    const before = copy(p);
+    const real = p.b2;
+    const call = () => js.trainStep({ ...p, b2: posing(real, { set: () => { throw new Error('set trap'); } }) }, inputs(), 0.1);
+    expect(call).toThrow(new TypeError('trainStep: params.b2 must be a Float32Array of shape [1] (1 values), got an object posing as one (a Proxy?)'));
+    expectUnchanged(p, before);
+    expect(Array.from(real)).toEqual(Array.from(before.b2));
+  });
+
+  it('a Proxy posing as a param cannot show the check one value and the update another (it once wrote Infinity)', () => {
+    const p = params();
+    const before = copy(p);
+    let reads = 0;
+    const W1 = posing(p.W1, { get: (t, k) => (k === '0' ? (++reads > 1 ? Infinity : t[0]) : Reflect.get(t, k, t)) });
+    expect(() => js.trainStep({ ...p, W1 }, inputs(), 0.1)).toThrow(/params\.W1 must be a Float32Array .* got an object posing as one/);
+    expectUnchanged(p, before);
+  });
+
+  it('a subclass whose buffer getter lies cannot hide that two params share memory', () => {
+    class Liar extends Float32Array {
+      override get buffer(): ArrayBuffer { return new ArrayBuffer(8); }
+    }
+    const p = params();
+    const block = new ArrayBuffer(4 * 16);
+    const W1 = new Liar(block, 0, 12);
+    const b1 = new Liar(block, 4 * 10, 3);
+    W1.set(p.W1);
+    const before = { W1: W1.slice(), b1: b1.slice() };
+    expect(() => js.trainStep({ ...p, W1, b1 }, inputs(), 0.1)).toThrow(/params\.W1 and params\.b1 share memory/);
+    expect([Array.from(W1), Array.from(b1)]).toEqual([Array.from(before.W1), Array.from(before.b1)]);
+  });
+
+  it('a getter that shrinks a param read before it is caught, naming the param', () => {
+    const p = params();
+    // Resizable buffers are ES2024 (Node 20 has them; this project's TypeScript lib does not).
+    const Resizable = ArrayBuffer as unknown as new (bytes: number, options: { maxByteLength: number }) => ArrayBuffer & { resize(bytes: number): void };
+    const resizable = new Resizable(4 * 12, { maxByteLength: 4 * 12 });
+    const W1 = new Float32Array(resizable);
+    W1.set(p.W1);
+    const kept = W1.slice();
+    const { x, y } = inputs();
+    const hostile = { get x() { resizable.resize(8); return x; }, y };
+    expect(() => js.trainStep({ ...p, W1 }, hostile, 0.1)).toThrow(/^trainStep: params\.W1 changed length while the arguments were read \(to 2 values/);
+    expect(Array.from(W1)).toEqual(Array.from(kept.subarray(0, 2)));
+  });
+});
+
+describe('WebGPU: arguments read once, when the call is made', () => {
+  let model: GpuModelLike;
+  beforeAll(async () => {
+    model = await gpu.createModel(await gpuDevice());
+  }, 60_000);
+  afterAll(() => model?.destroy());
+  const rows = 64 * 2;
+  const data = () => ({ x: randomArray(rows * 4, 11), y: randomArray(rows, 12) });
+
+  it('createDataset reads each array once (a getter once slipped a NaN array past the check)', async () => {
+    const good = data();
+    const poisoned = good.x.slice().fill(NaN);
+    let reads = 0;
+    const dataset = model.createDataset({ get x() { return reads++ === 0 ? good.x : poisoned; }, y: good.y });
+    expect(reads).toBe(1);
+    await model.setParams(params());
+    expect(Number.isFinite(await model.trainSteps(dataset, { firstRow: 0, steps: 2, learningRate: 0.01 }))).toBe(true);
+    dataset.destroy();
+  });
+
+  it("trainSteps keeps to the rows createDataset counted, whatever the dataset's rows property says", async () => {
+    const dataset = model.createDataset(data());
+    await model.setParams(params());
+    (dataset as { rows: number }).rows = 1e6;
+    await expect(model.trainSteps(dataset, { firstRow: 64, steps: 2, learningRate: 0.01 })).rejects.toThrow(/^trainSteps: rows 64 to 191 are outside the dataset's 128 rows$/);
+    expectUnchanged(await model.getParams(), params());
+    dataset.destroy();
+  });
+
+  it('trainSteps reads its options when it is called: changing them afterwards changes nothing', async () => {
+    const d = data();
+    const dataset = model.createDataset(d);
+    await model.setParams(params());
+    const options = { firstRow: 0, steps: 1, learningRate: 0.01 };
+    const running = model.trainSteps(dataset, options);
+    Object.assign(options, { firstRow: 64, learningRate: 1e30 });
+    await running;
+    const want = params();
+    js.trainStep(want, { x: d.x.subarray(0, 256), y: d.y.subarray(0, 64) }, 0.01);
+    const got = await model.getParams();
+    for (const k of Object.keys(want)) for (let i = 0; i < want[k].length; i++) expect(Math.abs(got[k][i] - want[k][i]), `${k}[${i}]`).toBeLessThanOrEqual(1e-5 + 1e-3 * Math.abs(want[k][i]));
+    dataset.destroy();
+  });
+
+  it('a Proxy posing as an input is refused, and nothing runs', async () => {
+    await model.setParams(params());
+    const x = posing(inputs().x);
+    await expect(model.trainStep({ ...inputs(), x }, 0.1)).rejects.toThrow('trainStep: inputs.x must be a Float32Array of shape [64,4] (256 values), got an object posing as one (a Proxy?)');
+    expectUnchanged(await model.getParams(), params());
+  });
+});

@@ -11,7 +11,7 @@ import { compile } from '../compiler/compile.ts';
 import { dimMax } from '../compiler/ir/graph.ts';
 import { WIDTH } from '../compiler/backends/common/ts.ts';
 import {
-  adam, affine, graph, momentum, relu, sigmoid, softmax, softmaxCrossEntropy, squaredLoss, tanh, type GraphDef, type OptimizerChoice,
+  adam, affine, graph, momentum, relu, sigmoid, softmax, softmaxCrossEntropy, squaredLoss, tanh, type GraphDef, type OptimizerDef,
 } from '../compiler/index.ts';
 import { finiteDifferenceGradient, worstError } from './support/finite-differences.ts';
 import { reference64 } from './support/reference64.ts';
@@ -104,7 +104,7 @@ describe('the wasm module', () => {
  * (params, state and the step count) at every row count, full tiles and edges alike.
  */
 describe('the wasm module trains like the JS module', () => {
-  const net = (optimizer: OptimizerChoice) => graph('classifier', (g) => {
+  const net = (optimizer: OptimizerDef) => graph('classifier', (g) => {
     const B = g.batch(21);
     const x = g.input('x', [B, 13]);
     const h = relu(affine(x, g.param('W1', [13, 9]), g.param('b1', [9])));

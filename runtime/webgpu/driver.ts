@@ -7,12 +7,19 @@
  * cannot change what the call computes.
  */
 import type { GpuDataset, GpuForwardModel, GpuModel, GpuModuleTables, GpuTrainingTables, OptimizerState, Spec, Tensors } from '../module.ts';
-import { checkFinite, checkRate, describe, rejectedStep, rowsOf, take, takeState } from '../checks.ts';
+import { checkFinite, checkRate, describe, isFloat32Array, lengthOf, rejectedStep, rowsOf, take, takeState } from '../checks.ts';
 
 // WebGPU flag values (spec constants), so the driver needs no globals beyond the device.
 const STORAGE = 0x80, UNIFORM = 0x40, COPY_SRC = 0x04, COPY_DST = 0x08, MAP_READ = 0x01;
 /** A range of a GPU buffer, in floats: [buffer, offset, length]. */
 type Range = readonly [GPUBuffer, number, number];
+
+/** A copy made from the array's internal slots: `slice()` would ask a subclass's species for it. */
+function copyOf(a: Float32Array): Float32Array {
+  const copy = new Float32Array(lengthOf(a));
+  copy.set(a);
+  return copy;
+}
 
 /** A generated host module's graph on `device`: compiles its kernels (pipelines created asynchronously) and allocates its buffers. */
 export async function createGpuModel<P = Tensors, FI = Tensors, TI = Tensors, O = Tensors, S = OptimizerState<P>>(device: GPUDevice, t: GpuModuleTables & { training: GpuTrainingTables }): Promise<GpuModel<P, FI, TI, O, S>>;
@@ -115,7 +122,7 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
     };
     const now = pending === 0;
     if (now) send(arrays);
-    const later = now ? [] : arrays.map((a) => a.slice());
+    const later = now ? [] : arrays.map((a) => copyOf(a));
     return serial(async () => {
       alive(fn);
       before?.();
@@ -141,7 +148,7 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
       alive('setParams');
       const arrays = take('setParams', 'params', params, t.params, t.params);
       checkFinite('setParams', 'params', arrays, t.params);
-      const copies = arrays.map((a) => a.slice());
+      const copies = arrays.map((a) => copyOf(a));
       return serial(async () => (alive('setParams'), upload(buffers.params!, t.params, copies)));
     },
     getParams: () => serial(async () => {
@@ -162,7 +169,7 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
     /** Steps submitted so far (those a rejected step stopped are taken back when it is read). */
     let steps = 0;
     let stepTable: GPUBuffer | undefined;
-    const datasets = new WeakMap<object, Range[]>();
+    const datasets = new WeakMap<object, { readonly ranges: readonly Range[]; readonly rows: number }>();
     const lossRange: Range = [buffers.arena!, tr.loss, 1];
     const statusRange: Range = [buffers.status!, 0, 1];
     const stateBuffers = tr.slots.map((_, s) => buffers[`state${s}`]!);
@@ -219,7 +226,7 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
       async setOptimizerState(state) {
         alive('setOptimizerState');
         const { t: next, arrays } = takeState('setOptimizerState', state, tr.slots, t.params);
-        const copies = arrays.map((list) => list.map((a) => a.slice()));
+        const copies = arrays.map((list) => list.map((a) => copyOf(a)));
         return serial(async () => {
           alive('setOptimizerState');
           copies.forEach((list, s) => upload(stateBuffers[s]!, t.params, list));
@@ -232,67 +239,75 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
         if (tr.batch === 0) throw new TypeError('createDataset: the inputs of this graph do not share a batch dimension');
         if (typeof inputs !== 'object' || inputs === null) throw new TypeError(`createDataset: inputs must be an object of Float32Arrays, got ${describe(inputs)}`);
         const record = inputs as Record<string, unknown>;
-        const rows = tr.trainInputs.map(([name, length, shape]) => {
-          const v = record[name];
+        // Each array read once (a getter could return another on a second read), all before any is checked.
+        const given = tr.trainInputs.map(([name]) => record[name]);
+        const rows = tr.trainInputs.map(([name, length, shape], k) => {
+          const v = given[k];
           const width = length / tr.batch;
-          if (!(v instanceof Float32Array) || v.length === 0 || v.length % width !== 0) {
-            const got = v instanceof Float32Array ? `${v.length} values` : describe(v);
+          if (!isFloat32Array(v) || lengthOf(v) === 0 || lengthOf(v) % width !== 0) {
+            const got = isFloat32Array(v) ? `${lengthOf(v)} values` : describe(v);
             throw new TypeError(`createDataset: inputs.${name} must be a Float32Array of rows of ${width} values (shape ${shape} per batch), got ${got}`);
           }
-          return v.length / width;
+          return lengthOf(v) / width;
         });
         const count = rows[0]!;
         rows.forEach((r, k) => {
           if (r !== count) throw new RangeError(`createDataset: inputs.${tr.trainInputs[k]![0]} has ${r} rows, other inputs have ${count}`);
         });
         // Checked once here, so that a rejected step of trainSteps can only mean the update itself.
-        const arrays = tr.trainInputs.map(([name]) => record[name] as Float32Array);
+        const arrays = given as Float32Array[];
         checkFinite('createDataset', 'inputs', arrays, tr.trainInputs);
         if (count < tr.batch) throw new RangeError(`createDataset: ${count} rows is fewer than one batch of ${tr.batch}`);
-        const made = tr.trainInputs.map(([name, length, , offset]): Range => {
+        const made = tr.trainInputs.map(([name, length, , offset], k): Range => {
           const b = make(`dataset ${name}`, count * (length / tr.batch) * 4, COPY_SRC | COPY_DST);
-          device.queue.writeBuffer(b, 0, record[name] as GPUAllowSharedBufferSource);
+          device.queue.writeBuffer(b, 0, arrays[k] as GPUAllowSharedBufferSource);
           return [b, offset, length / tr.batch];
         });
         const dataset = {
           rows: count,
           destroy() { if (datasets.delete(dataset)) for (const [b] of made) b.destroy(); },
         };
-        datasets.set(dataset, made);
+        datasets.set(dataset, { ranges: made, rows: count });
         return dataset;
       },
-      trainSteps: (dataset, options) => serial(async () => {
+      // The options are read when the call is made, like every other argument; the dataset
+      // is looked up when the call runs, so one destroyed in between is refused, never used.
+      async trainSteps(dataset, options) {
         alive('trainSteps');
-        const made = datasets.get(dataset);
-        if (!made) throw new TypeError('trainSteps: the dataset was destroyed, or was not created by this model\'s createDataset');
         const { firstRow, steps: count = 1, learningRate, readLoss = true } = options ?? ({} as never);
-        checkRate(learningRate, 'trainSteps');
-        if (!Number.isInteger(count) || count < 1) throw new RangeError(`trainSteps: steps must be an integer ≥ 1, got ${String(count)}`);
-        if (!Number.isInteger(firstRow) || firstRow < 0 || firstRow + count * tr.batch > dataset.rows) {
-          throw new RangeError(`trainSteps: rows ${String(firstRow)} to ${firstRow + count * tr.batch - 1} are outside the dataset's ${dataset.rows} rows`);
-        }
-        // Every step's scalars go up at once; each step copies its own into `hyper`, in order.
-        const table = nextSteps('trainSteps', learningRate, count);
-        if (!stepTable || stepTable.size < table.byteLength) {
-          stepTable?.destroy();
-          stepTable = make('step scalars', table.byteLength, COPY_SRC | COPY_DST);
-          owned.push(stepTable);
-        }
-        device.queue.writeBuffer(stepTable, 0, table);
-        // A dataset's mini-batches are whole: the largest batch's rows each.
-        if (t.rows) writeRows(tr.batch);
-        const encoder = device.createCommandEncoder();
-        for (let s = 0; s < count; s++) {
-          encoder.copyBufferToBuffer(stepTable, s * 16, buffers.hyper!, 0, 16);
-          for (const [b, offset, width] of made) encoder.copyBufferToBuffer(b, (firstRow + s * tr.batch) * width * 4, buffers.inputs!, offset * 4, tr.batch * width * 4);
-          dispatch(encoder, tr.entries.train);
-        }
-        const values = await submit('trainSteps', encoder, readLoss ? [lossRange, statusRange] : []);
-        if (!readLoss) return NaN;
-        const rejected = rejection('trainSteps', values[1]!, learningRate);
-        if (rejected) throw rejected;
-        return values[0]!;
-      }),
+        return serial(async () => {
+          alive('trainSteps');
+          const data = datasets.get(dataset);
+          if (!data) throw new TypeError('trainSteps: the dataset was destroyed, or was not created by this model\'s createDataset');
+          checkRate(learningRate, 'trainSteps');
+          if (!Number.isInteger(count) || count < 1) throw new RangeError(`trainSteps: steps must be an integer ≥ 1, got ${String(count)}`);
+          // The rows createDataset counted: the dataset object's own `rows` is the caller's to change.
+          if (!Number.isInteger(firstRow) || firstRow < 0 || firstRow + count * tr.batch > data.rows) {
+            throw new RangeError(`trainSteps: rows ${String(firstRow)} to ${firstRow + count * tr.batch - 1} are outside the dataset's ${data.rows} rows`);
+          }
+          // Every step's scalars go up at once; each step copies its own into `hyper`, in order.
+          const table = nextSteps('trainSteps', learningRate, count);
+          if (!stepTable || stepTable.size < table.byteLength) {
+            stepTable?.destroy();
+            stepTable = make('step scalars', table.byteLength, COPY_SRC | COPY_DST);
+            owned.push(stepTable);
+          }
+          device.queue.writeBuffer(stepTable, 0, table);
+          // A dataset's mini-batches are whole: the largest batch's rows each.
+          if (t.rows) writeRows(tr.batch);
+          const encoder = device.createCommandEncoder();
+          for (let s = 0; s < count; s++) {
+            encoder.copyBufferToBuffer(stepTable, s * 16, buffers.hyper!, 0, 16);
+            for (const [b, offset, width] of data.ranges) encoder.copyBufferToBuffer(b, (firstRow + s * tr.batch) * width * 4, buffers.inputs!, offset * 4, tr.batch * width * 4);
+            dispatch(encoder, tr.entries.train);
+          }
+          const values = await submit('trainSteps', encoder, readLoss ? [lossRange, statusRange] : []);
+          if (!readLoss) return NaN;
+          const rejected = rejection('trainSteps', values[1]!, learningRate);
+          if (rejected) throw rejected;
+          return values[0]!;
+        });
+      },
     };
   }
 }

@@ -18,20 +18,35 @@ const describe = (v) => v === null ? "null" : typeof v === "object" ? v.construc
 const show = (v) => typeof v === "string" ? JSON.stringify(v) : String(v);
 const has = (record, name) => Object.prototype.hasOwnProperty.call(record, name);
 const named = (spec, name) => spec.some((s) => s[0] === name);
+const typedArrayGetter = (key) => Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Float32Array.prototype), key).get;
+const TYPED_TAG = typedArrayGetter(Symbol.toStringTag);
+const TYPED_LENGTH = typedArrayGetter("length");
+const TYPED_BUFFER = typedArrayGetter("buffer");
+const TYPED_BYTE_OFFSET = typedArrayGetter("byteOffset");
+const lengthOf = (v) => Reflect.apply(TYPED_LENGTH, v, []);
+const isFloat32Array = (v) => Reflect.apply(TYPED_TAG, v, []) === "Float32Array";
 function checkArray(fn, what, [name, length, shape, , width], v) {
-  const verb = v instanceof Float32Array ? "have" : "be a Float32Array of";
+  const real = isFloat32Array(v);
   const values = width ? `1 to ${length / width} rows of ${width} values` : `${length} values`;
-  const wanted = `${fn}: ${what}.${name} must ${verb} shape ${shape} (${values})`;
-  if (!(v instanceof Float32Array)) throw new TypeError(`${wanted}, got ${v === void 0 ? "nothing" : describe(v)}`);
-  const fits = width ? v.length % width === 0 && v.length > 0 && v.length <= length : v.length === length;
-  if (!fits) throw new RangeError(`${wanted}, got ${v.length} values`);
+  const wanted = `${fn}: ${what}.${name} must ${real ? "have" : "be a Float32Array of"} shape ${shape} (${values})`;
+  if (!real) {
+    const got = v === void 0 ? "nothing" : v instanceof Float32Array ? "an object posing as one (a Proxy?)" : describe(v);
+    throw new TypeError(`${wanted}, got ${got}`);
+  }
+  const n = lengthOf(v);
+  const fits = width ? n % width === 0 && n > 0 && n <= length : n === length;
+  if (!fits) throw new RangeError(`${wanted}, got ${n} values`);
   return v;
+}
+function changedLength(fn, label, got, want) {
+  const how = `to ${got} values: its buffer was resized, transferred or detached`;
+  return new RangeError(`${fn}: ${label} changed length while the arguments were read (${how}); it must keep ${want}`);
 }
 function rowsOf(fn, arrays, spec) {
   let rows = 0;
   spec.forEach(([name, , , , width], k) => {
     if (!width) return;
-    const r = arrays[k].length / width;
+    const r = lengthOf(arrays[k]) / width;
     if (rows && r !== rows) {
       const why = "every batch input needs the same rows";
       throw new RangeError(`${fn}: inputs.${name} has ${r} rows but the inputs before it have ${rows}; ${why}`);
@@ -53,20 +68,27 @@ function take(fn, what, record, required, allowed) {
     }
     names++;
   }
-  const out = required.map((spec) => checkArray(fn, what, spec, has(given, spec[0]) ? given[spec[0]] : void 0));
+  const lengths = [];
+  const out = required.map((spec) => {
+    const v = checkArray(fn, what, spec, has(given, spec[0]) ? given[spec[0]] : void 0);
+    lengths.push(lengthOf(v));
+    return v;
+  });
   if (names > required.length) {
     for (const s of allowed) if (!named(required, s[0]) && has(given, s[0])) checkArray(fn, what, s, given[s[0]]);
   }
+  out.forEach((v, k) => {
+    if (lengthOf(v) !== lengths[k]) throw changedLength(fn, `${what}.${required[k][0]}`, lengthOf(v), lengths[k]);
+  });
   return out;
 }
 function firstNonFinite(what, arrays, spec) {
   let poison = 0;
-  for (const v of arrays) for (let i = 0; i < v.length; i++) poison += v[i] * 0;
+  for (const v of arrays) for (let i = 0, n = lengthOf(v); i < n; i++) poison += v[i] * 0;
   if (poison === 0) return void 0;
   for (let k = 0; k < arrays.length; k++) {
     const v = arrays[k];
-    const i = v.findIndex((e) => !Number.isFinite(e));
-    if (i >= 0) return `${what}.${spec[k][0]}[${i}] is ${v[i]}`;
+    for (let i = 0, n = lengthOf(v); i < n; i++) if (!Number.isFinite(v[i])) return `${what}.${spec[k][0]}[${i}] is ${v[i]}`;
   }
   return void 0;
 }
@@ -93,20 +115,29 @@ function takeState(fn, state, slots, spec) {
   });
   return { t: step + 1, arrays };
 }
-function checkDisjoint(fn, arrays, labels) {
+function checkDisjoint(fn, arrays, disjoint, rows = 0) {
   const n = arrays.length;
   const buffers = [];
-  for (let i = 0; i < n; i++) buffers.push(arrays[i].buffer);
-  const check = (i, j) => {
-    const [a, b] = [arrays[i], arrays[j]];
-    if (a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength) {
-      const [a2, b2] = [labels[Math.min(i, j)], labels[Math.max(i, j)]];
-      const why = "a train step updates arrays in place, so pass separate arrays (copy one with .slice())";
-      throw new TypeError(`${fn}: ${a2} and ${b2} share memory; ${why}`);
-    }
+  for (let i = 0; i < n; i++) {
+    const [label, size] = disjoint[i];
+    const [got, want] = [lengthOf(arrays[i]), size >= 0 ? size : rows * -size];
+    if (got !== want) throw changedLength(fn, label, got, want);
+    buffers.push(Reflect.apply(TYPED_BUFFER, arrays[i], []));
+  }
+  const start = (i) => Reflect.apply(TYPED_BYTE_OFFSET, arrays[i], []);
+  const end = (i) => start(i) + 4 * lengthOf(arrays[i]);
+  const written = (i) => !disjoint[i][0].startsWith("inputs.");
+  const fail = (i, j) => {
+    const [a, b] = [disjoint[Math.min(i, j)][0], disjoint[Math.max(i, j)][0]];
+    const why = "a train step updates arrays in place, so pass separate arrays (copy one with .slice())";
+    return new TypeError(`${fn}: ${a} and ${b} share memory; ${why}`);
   };
   if (n <= 32) {
-    for (let i = 1; i < n; i++) for (let j = 0; j < i; j++) if (buffers[i] === buffers[j]) check(i, j);
+    for (let i = 1; i < n; i++) {
+      for (let j = 0; j < i; j++) {
+        if (buffers[i] === buffers[j] && (written(i) || written(j)) && start(i) < end(j) && start(j) < end(i)) throw fail(i, j);
+      }
+    }
     return;
   }
   const byBuffer = /* @__PURE__ */ new Map();
@@ -116,8 +147,15 @@ function checkDisjoint(fn, arrays, labels) {
     else byBuffer.set(buffer, [i]);
   });
   for (const list of byBuffer.values()) {
-    list.sort((i, j) => arrays[i].byteOffset - arrays[j].byteOffset);
-    for (let k = 1; k < list.length; k++) check(list[k], list[k - 1]);
+    list.sort((i, j) => start(i) - start(j));
+    let any = -1;
+    let write = -1;
+    for (const i of list) {
+      const other = write >= 0 && start(i) < end(write) ? write : written(i) && any >= 0 && start(i) < end(any) ? any : -1;
+      if (other >= 0) throw fail(other, i);
+      if (any < 0 || end(i) > end(any)) any = i;
+      if (written(i) && (write < 0 || end(i) > end(write))) write = i;
+    }
   }
 }
 function rejectedStep(fn, t, inputs, spec, grads, learningRate) {
@@ -150,20 +188,20 @@ function fillNormal(out, next, std) {
   for (let i = 0; i < out.length; i++) out[i] = std * Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next());
 }
 const DISJOINT = [
-  "params.W1",
-  "params.b1",
-  "params.W2",
-  "params.b2",
-  "inputs.x",
-  "inputs.y",
-  "state.m.W1",
-  "state.m.b1",
-  "state.m.W2",
-  "state.m.b2",
-  "state.v.W1",
-  "state.v.b1",
-  "state.v.W2",
-  "state.v.b2"
+  ["params.W1", 2048],
+  ["params.b1", 32],
+  ["params.W2", 320],
+  ["params.b2", 10],
+  ["inputs.x", -64],
+  ["inputs.y", -10],
+  ["state.m.W1", 2048],
+  ["state.m.b1", 32],
+  ["state.m.W2", 320],
+  ["state.m.b2", 10],
+  ["state.v.W1", 2048],
+  ["state.v.b1", 32],
+  ["state.v.W2", 320],
+  ["state.v.b2", 10]
 ];
 const SLOTS = ["m", "v"];
 const WASM = `
@@ -432,7 +470,7 @@ function trainStep(params, inputs, learningRate, state) {
     s_v_b1,
     s_v_W2,
     s_v_b2
-  ], DISJOINT);
+  ], DISJOINT, rows);
   state.step = t;
   const step_c1 = 1 / (1 - Math.exp(t * -0.10536051565782628));
   const step_c2 = 1 / (1 - Math.exp(t * -0.0010005003335835344));

@@ -75,14 +75,40 @@ const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) 
 const has = (record: object, name: string) => Object.prototype.hasOwnProperty.call(record, name);
 const named = (spec: Spec, name: string) => spec.some((s) => s[0] === name);
 
+/**
+ * The engine's own typed-array accessors, taken when the module loads. A Proxy of a
+ * Float32Array passes `instanceof` and may answer `length` and every element read with
+ * anything (or run code while it does); a subclass may redefine `length` and `buffer`. These
+ * read the array's internal slots instead: the tag is 'Float32Array' for a real one, a
+ * subclass included, and undefined for a Proxy or anything else.
+ */
+const typedArrayGetter = (key: PropertyKey) => Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Float32Array.prototype), key)!.get!;
+
+const TYPED_TAG = typedArrayGetter(Symbol.toStringTag);
+const TYPED_LENGTH = typedArrayGetter('length');
+const TYPED_BUFFER = typedArrayGetter('buffer');
+const TYPED_BYTE_OFFSET = typedArrayGetter('byteOffset');
+const lengthOf = (v: Float32Array): number => Reflect.apply(TYPED_LENGTH, v, []) as number;
+const isFloat32Array = (v: unknown): v is Float32Array => Reflect.apply(TYPED_TAG, v, []) === 'Float32Array';
+
 function checkArray(fn: string, what: string, [name, length, shape, , width]: Spec[number], v: unknown): Float32Array {
-  const verb = v instanceof Float32Array ? 'have' : 'be a Float32Array of';
+  const real = isFloat32Array(v);
   const values = width ? `1 to ${length / width} rows of ${width} values` : `${length} values`;
-  const wanted = `${fn}: ${what}.${name} must ${verb} shape ${shape} (${values})`;
-  if (!(v instanceof Float32Array)) throw new TypeError(`${wanted}, got ${v === undefined ? 'nothing' : describe(v)}`);
-  const fits = width ? v.length % width === 0 && v.length > 0 && v.length <= length : v.length === length;
-  if (!fits) throw new RangeError(`${wanted}, got ${v.length} values`);
+  const wanted = `${fn}: ${what}.${name} must ${real ? 'have' : 'be a Float32Array of'} shape ${shape} (${values})`;
+  if (!real) {
+    const got = v === undefined ? 'nothing' : v instanceof Float32Array ? 'an object posing as one (a Proxy?)' : describe(v);
+    throw new TypeError(`${wanted}, got ${got}`);
+  }
+  const n = lengthOf(v);
+  const fits = width ? n % width === 0 && n > 0 && n <= length : n === length;
+  if (!fits) throw new RangeError(`${wanted}, got ${n} values`);
   return v;
+}
+
+/** `what.name` changed length after it was checked (a later getter resized or detached its buffer). */
+function changedLength(fn: string, label: string, got: number, want: number): RangeError {
+  const how = `to ${got} values: its buffer was resized, transferred or detached`;
+  return new RangeError(`${fn}: ${label} changed length while the arguments were read (${how}); it must keep ${want}`);
 }
 
 /** The arrays `required` names, each read from `record` once and checked; a name not `allowed` is a misspelling. */
@@ -101,22 +127,30 @@ function take<S extends Spec>(
     }
     names++;
   }
-  const out = required.map((spec) => checkArray(fn, what, spec, has(given, spec[0]) ? given[spec[0]] : undefined));
+  const lengths: number[] = [];
+  const out = required.map((spec) => {
+    const v = checkArray(fn, what, spec, has(given, spec[0]) ? given[spec[0]] : undefined);
+    lengths.push(lengthOf(v));
+    return v;
+  });
   if (names > required.length) {
     for (const s of allowed) if (!named(required, s[0]) && has(given, s[0])) checkArray(fn, what, s, given[s[0]]);
   }
+  // A getter read after an array may have resized its buffer.
+  out.forEach((v, k) => {
+    if (lengthOf(v) !== lengths[k]) throw changedLength(fn, `${what}.${required[k]![0]}`, lengthOf(v), lengths[k]!);
+  });
   return out as { [K in keyof S]: Float32Array };
 }
 
 /** `what.name[i] is v` for the first element that is NaN or ±Infinity; x·0 is 0 only for finite x: one multiply-add a value. */
 function firstNonFinite(what: string, arrays: readonly Float32Array[], spec: Spec): string | undefined {
   let poison = 0;
-  for (const v of arrays) for (let i = 0; i < v.length; i++) poison += v[i]! * 0;
+  for (const v of arrays) for (let i = 0, n = lengthOf(v); i < n; i++) poison += v[i]! * 0;
   if (poison === 0) return undefined;
   for (let k = 0; k < arrays.length; k++) {
     const v = arrays[k]!;
-    const i = v.findIndex((e) => !Number.isFinite(e));
-    if (i >= 0) return `${what}.${spec[k]![0]}[${i}] is ${v[i]}`;
+    for (let i = 0, n = lengthOf(v); i < n; i++) if (!Number.isFinite(v[i])) return `${what}.${spec[k]![0]}[${i}] is ${v[i]}`;
   }
   return undefined;
 }
@@ -130,36 +164,63 @@ function checkFinite(fn: string, what: string, arrays: readonly Float32Array[], 
 }
 
 /**
- * A train step writes params (and state) in place: no two of its arrays may share memory, or
- * one write changes what another read sees. `labels[i]` names `arrays[i]` in the error. A few
- * arrays are compared pairwise (no allocation); many are grouped by buffer and sorted by
- * where they start, so the check stays near-linear in their number.
+ * [label, floats] of each array a train step takes, in its order; a batch input's floats are
+ * −width (it holds the call's rows × width).
  */
-function checkDisjoint(fn: string, arrays: readonly Float32Array[], labels: readonly string[]): void {
+type Disjoint = readonly (readonly [label: string, length: number])[];
+
+/**
+ * A train step writes params (and state) in place: none of them may share memory with another
+ * argument, or one write changes what another read sees (inputs, which are only read, may share
+ * memory with each other: an autoencoder's target can be its input). Each must also still have
+ * its length, since a getter of a later argument may have resized one read before. Lengths and
+ * buffers are read with the engine's own accessors (a subclass may lie). A few arrays are
+ * compared pairwise (no allocation); many are grouped by buffer and swept in order of where
+ * they start. Distinct SharedArrayBuffer objects over one memory (one posted to a worker and
+ * back) look like different buffers here.
+ */
+function checkDisjoint(fn: string, arrays: readonly Float32Array[], disjoint: Disjoint, rows = 0): void {
   const n = arrays.length;
-  const buffers: ArrayBufferLike[] = [];
-  for (let i = 0; i < n; i++) buffers.push(arrays[i]!.buffer);
-  const check = (i: number, j: number) => {
-    const [a, b] = [arrays[i]!, arrays[j]!];
-    if (a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength) {
-      const [a, b] = [labels[Math.min(i, j)], labels[Math.max(i, j)]];
-      const why = 'a train step updates arrays in place, so pass separate arrays (copy one with .slice())';
-      throw new TypeError(`${fn}: ${a} and ${b} share memory; ${why}`);
-    }
+  const buffers: unknown[] = [];
+  for (let i = 0; i < n; i++) {
+    const [label, size] = disjoint[i]!;
+    const [got, want] = [lengthOf(arrays[i]!), size >= 0 ? size : rows * -size];
+    if (got !== want) throw changedLength(fn, label, got, want);
+    buffers.push(Reflect.apply(TYPED_BUFFER, arrays[i], []));
+  }
+  const start = (i: number) => Reflect.apply(TYPED_BYTE_OFFSET, arrays[i], []) as number;
+  const end = (i: number) => start(i) + 4 * lengthOf(arrays[i]!);
+  const written = (i: number) => !disjoint[i]![0].startsWith('inputs.');
+  const fail = (i: number, j: number) => {
+    const [a, b] = [disjoint[Math.min(i, j)]![0], disjoint[Math.max(i, j)]![0]];
+    const why = 'a train step updates arrays in place, so pass separate arrays (copy one with .slice())';
+    return new TypeError(`${fn}: ${a} and ${b} share memory; ${why}`);
   };
   if (n <= 32) {
-    for (let i = 1; i < n; i++) for (let j = 0; j < i; j++) if (buffers[i] === buffers[j]) check(i, j);
+    for (let i = 1; i < n; i++) {
+      for (let j = 0; j < i; j++) {
+        if (buffers[i] === buffers[j] && (written(i) || written(j)) && start(i) < end(j) && start(j) < end(i)) throw fail(i, j);
+      }
+    }
     return;
   }
-  const byBuffer = new Map<ArrayBufferLike, number[]>();
+  const byBuffer = new Map<unknown, number[]>();
   buffers.forEach((buffer, i) => {
     const list = byBuffer.get(buffer);
     if (list) list.push(i);
     else byBuffer.set(buffer, [i]);
   });
   for (const list of byBuffer.values()) {
-    list.sort((i, j) => arrays[i]!.byteOffset - arrays[j]!.byteOffset);
-    for (let k = 1; k < list.length; k++) check(list[k]!, list[k - 1]!);
+    list.sort((i, j) => start(i) - start(j));
+    // The arrays seen so far that reach furthest: any of them, and any that is written.
+    let any = -1;
+    let write = -1;
+    for (const i of list) {
+      const other = write >= 0 && start(i) < end(write) ? write : written(i) && any >= 0 && start(i) < end(any) ? any : -1;
+      if (other >= 0) throw fail(other, i);
+      if (any < 0 || end(i) > end(any)) any = i;
+      if (written(i) && (write < 0 || end(i) > end(write))) write = i;
+    }
   }
 }
 
@@ -191,8 +252,11 @@ function checkSeed(seed: unknown): void {
   if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new TypeError(`initParams: seed must be an integer, got ${show(seed)}`);
 }
 
-/** What a train step's arrays are called when two share memory. */
-const DISJOINT = ["params.w", "params.b", "inputs.x", "inputs.y"];
+/**
+ * A train step's arrays, in order: what each is called (when two share memory) and its floats
+ * (−width: the call's rows of it).
+ */
+const DISJOINT: Disjoint = [["params.w", 1], ["params.b", 1], ["inputs.x", 16], ["inputs.y", 16]];
 
 // Memory: one arena of 32 floats (0.1 KiB; 0.2 KiB without sharing) for the values
 // kernels store, placed so that values whose lifetimes never overlap share space, and one block for the gradients.

@@ -20,6 +20,8 @@ import type { Arrays, GeneratedModule } from './module.ts';
 export const stats = {
   graphs: 0,
   gpuGraphs: 0,
+  /** Graphs (with an optimizer drawn among sgd, momentum and adam) whose modules got every kind of hostile argument. */
+  hostileGraphs: 0,
   /** Gradient elements compared with the independent reference. */
   gradientElements: 0,
   /** Central-difference checks of the reference's own reverse mode (directions and elements). */

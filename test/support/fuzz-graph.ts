@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import {
-  add, affine, graph, matmul, mean, mul, relu, sigmoid, squaredLoss, sub, sum, tanh, type GraphDef, type Tensor,
+  adam, add, affine, graph, matmul, mean, momentum, mul, relu, sgd, sigmoid, squaredLoss, sub, sum, tanh, type GraphDef, type Tensor,
 } from '../../compiler/index.ts';
 import type { GraphSpec } from './random-graph.ts';
 import { randomArray } from './module.ts';
@@ -33,7 +33,12 @@ export interface FuzzSpec {
   readonly seed: number;
   /** Scales the weights' spread around 1/√fanIn. */
   readonly weightScale: number;
+  /** The graph's optimizer, with its default options (none: sgd). */
+  readonly optimizer?: FuzzOptimizer;
 }
+
+export type FuzzOptimizer = 'sgd' | 'momentum' | 'adam';
+const OPTIMIZERS = { sgd, momentum, adam } as const;
 
 // ── the program ──────────────────────────────────────────────────────────────
 
@@ -128,6 +133,7 @@ export function buildFuzzGraph(spec: FuzzSpec, name = 'fuzz'): GraphDef {
     for (const s of program.steps) env.set(s.v, evalExpr(s.expr) as Tensor);
     g.output('o', env.get(program.output)!);
     g.loss(evalExpr(program.loss) as Tensor);
+    if (spec.optimizer) g.optimizer(OPTIMIZERS[spec.optimizer]());
   });
 }
 
@@ -149,7 +155,8 @@ export function fuzzGraphFileText(spec: FuzzSpec, name = 'repro', note: readonly
   };
   program.steps.forEach((s) => collect(s.expr));
   collect(program.loss);
-  const imports = ['graph', 'affine', 'matmul', 'add', 'sub', 'mul', 'sum', 'mean', 'relu', 'sigmoid', 'tanh', 'squaredLoss'].filter((f) => used.has(f));
+  if (spec.optimizer) used.add(spec.optimizer);
+  const imports = ['graph', 'affine', 'matmul', 'add', 'sub', 'mul', 'sum', 'mean', 'relu', 'sigmoid', 'tanh', 'squaredLoss', ...Object.keys(OPTIMIZERS)].filter((f) => used.has(f));
   return [
     `import { ${imports.join(', ')} } from 'gradc';`,
     '',
@@ -159,6 +166,7 @@ export function fuzzGraphFileText(spec: FuzzSpec, name = 'repro', note: readonly
     ...program.steps.map((s) => `  const ${s.v} = ${text(s.expr)};`),
     `  g.output('o', ${program.output});`,
     `  g.loss(${text(program.loss)});`,
+    ...(spec.optimizer ? [`  g.optimizer(${spec.optimizer}());`] : []),
     '});',
     '',
   ].join('\n');

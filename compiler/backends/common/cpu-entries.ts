@@ -91,7 +91,8 @@ export function cpuEntryFunctions(module: LoweredModule, info: ModuleInfo, hooks
     if (train) {
       lines.push(
         ...(slots.length ? [`const { t, arrays: [${stateLocals.map((s) => `[${s.join(', ')}]`).join(', ')}] } = takeState('${fn}', state, SLOTS, PARAMS);`] : []),
-        ...packedList(`checkDisjoint('${fn}', [`, [...paramLocals, ...inputLocals, ...stateLocals.flat()], '], DISJOINT);', '', WIDTH - 2), // a function body
+        // (WIDTH − 2: these lines go into a function body.)
+        ...packedList(`checkDisjoint('${fn}', [`, [...paramLocals, ...inputLocals, ...stateLocals.flat()], `], DISJOINT${batch ? ', rows' : ''});`, '', WIDTH - 2),
         // Written before any kernel runs (a setter that calls back in finds nothing half-done).
         ...(slots.length ? ['state.step = t;'] : ['const t = 1;']),
         ...[...stepScalars.values()].flatMap((s) => (s.init ? [`const ${s.text} = ${s.init};`] : [])),
@@ -171,12 +172,21 @@ function trainConstants(plan: ModulePlan): string[][] {
   const opt = plan.optimizer;
   if (!opt) return [];
   const inputs = g.inputs.filter((r) => entryOf(plan, 'train')!.inputs.includes(r.name));
-  const labels = [
-    ...g.params.map((r) => `params.${r.name}`), ...inputs.map((r) => `inputs.${r.name}`),
-    ...opt.slots.flatMap((s) => g.params.map((r) => `state.${s}.${r.name}`)),
+  // A batch input holds the call's rows × its width: −width.
+  const floats = (id: number) => {
+    const shape = g.nodes[id].shape;
+    return isBatchDim(shape[0] ?? 1) ? -sizeOf(shape.slice(1)) : sizeOf(shape);
+  };
+  const arrays = [
+    ...g.params.map((r) => [`params.${r.name}`, floats(r.id)] as const), ...inputs.map((r) => [`inputs.${r.name}`, floats(r.id)] as const),
+    ...opt.slots.flatMap((s) => g.params.map((r) => [`state.${s}.${r.name}`, floats(r.id)] as const)),
   ];
+  const table = arrays.map(([label, n]) => `[${JSON.stringify(label)}, ${n}]`);
   return [
-    [...docBlock("What a train step's arrays are called when two share memory."), ...packedList('const DISJOINT = [', labels.map((l) => JSON.stringify(l)), '];')],
+    [
+      ...docBlock("A train step's arrays, in order: what each is called (when two share memory) and its floats (−width: the call's rows of it)."),
+      ...packedList('const DISJOINT: Disjoint = [', table, '];'),
+    ],
     ...(opt.slots.length ? [constText('SLOTS', `[${opt.slots.map((s) => JSON.stringify(s)).join(', ')}] as const`, "The optimizer's state slots: one array per param each.")] : []),
   ];
 }
