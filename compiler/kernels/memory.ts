@@ -51,8 +51,9 @@ export function planMemory(g: Graph, kernels: readonly Kernel[], entries: readon
   };
   for (const r of g.params) append('param', r.id);
   for (const r of g.inputs) append('input', r.id);
+  const paramNamed = new Map(g.params.map((p) => [p.name, p.id]));
   for (const r of g.grads ?? []) {
-    const param = place.get(g.params.find((p) => p.name === r.name)!.id)!;
+    const param = place.get(paramNamed.get(r.name)!)!;
     place.set(r.id, { ...param, region: 'grad' });
   }
   sizes.grad = (g.grads ?? []).length > 0 ? sizes.param : 0;

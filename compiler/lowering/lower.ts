@@ -42,6 +42,12 @@ export interface LoweringParams {
   readonly vector?: 4;
   /** The target has no exp or log: they become the approximations of `math.ts`. */
   readonly approximateMath?: boolean;
+  /**
+   * Each launch passes the kernel its buffers (function arguments: JS), so kernels that differ
+   * only in which buffers they touch are one kernel: a deep network's identical layers share
+   * their code. Elsewhere a buffer's place may be compiled into the kernel.
+   */
+  readonly buffersPerLaunch?: boolean;
   readonly gpu?: GpuParams;
 }
 
@@ -86,14 +92,21 @@ export interface LoweredEntry {
 export function lowerModule(plan: ModulePlan, params: LoweringParams): LoweredModule {
   const kernels: LoweredKernel[] = [];
   const indexOf = new Map<string, number>();
+  // Entries launch the same lowered kernels: each is keyed (serialized) once, not per launch.
+  const known = new Map<LoweredKernel, number>();
   const intern = (k: LoweredKernel): number => {
-    const key = JSON.stringify(k);
+    const hit = known.get(k);
+    if (hit !== undefined) return hit;
+    const key = params.buffersPerLaunch ? launchIndependentKey(k) : JSON.stringify(k);
     let index = indexOf.get(key);
     if (index === undefined) {
       index = kernels.length;
       kernels.push(k);
       indexOf.set(key, index);
+    } else if (k !== kernels[index] && params.buffersPerLaunch) {
+      kernels[index] = sharedBy(kernels[index]);
     }
+    known.set(k, index);
     return index;
   };
   // A kernel's scalars outside the update are the call's rows and 1/rows (a dynamic batch).
@@ -116,6 +129,26 @@ export function lowerModule(plan: ModulePlan, params: LoweringParams): LoweredMo
     return { name: e.name, launches, ...(verifyAfter === undefined ? {} : { verifyAfter }) };
   });
   return { plan, params, kernels, entries };
+}
+
+/**
+ * What a kernel computes, whatever buffers a launch passes it: its text with the buffers named
+ * by position and without its name, doc and places.
+ */
+function launchIndependentKey(k: LoweredKernel): string {
+  const position = new Map(k.buffers.map((b, i) => [b.name, `#${i}`]));
+  // Buffer names are identifiers (no escapes in the JSON): renamed in the text, which is
+  // several times faster than a replacer function.
+  return JSON.stringify({ ...k, name: '', doc: [], buffers: k.buffers.map((b) => b.access) })
+    .replace(/"buf":"([^"]*)"/g, (whole, name: string) => `"buf":"${position.get(name) ?? name}"`);
+}
+
+/** The first kernel of a shared form, its doc saying how many more launches it serves. */
+function sharedBy(first: LoweredKernel): LoweredKernel {
+  const note = /^Shared by (\d+) kernels/;
+  const count = first.doc.length && note.test(first.doc.at(-1)!) ? Number(note.exec(first.doc.at(-1)!)![1]) + 1 : 2;
+  const doc = count === 2 ? first.doc : first.doc.slice(0, -1);
+  return { ...first, doc: [...doc, `Shared by ${count} kernels of this form (the same code over other buffers), the first shown.`] };
 }
 
 function lowerKernel(k: Kernel, plan: ModulePlan, params: LoweringParams): LoweredKernel[] {
