@@ -97,14 +97,18 @@ const named = (spec: Spec, name: string) => spec.some((s) => s[0] === name);
  * read the array's internal slots instead: the tag is 'Float32Array' for a real one, a
  * subclass included, and undefined for a Proxy or anything else.
  */
-const typedArrayGetter = (key: PropertyKey) => Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Float32Array.prototype), key)!.get!;
+// Each getter bound as a plain function of the array (`call` bound once, at load): V8 inlines
+// these where `Reflect.apply(get, v, [])` allocated and called through.
+const TYPED_ARRAY = Object.getPrototypeOf(Float32Array.prototype) as object;
 
-const TYPED_TAG = typedArrayGetter(Symbol.toStringTag);
-const TYPED_LENGTH = typedArrayGetter('length');
-const TYPED_BUFFER = typedArrayGetter('buffer');
-const TYPED_BYTE_OFFSET = typedArrayGetter('byteOffset');
-const lengthOf = (v: Float32Array): number => Reflect.apply(TYPED_LENGTH, v, []) as number;
-const isFloat32Array = (v: unknown): v is Float32Array => Reflect.apply(TYPED_TAG, v, []) === 'Float32Array';
+const typedArrayGetter = <T>(key: PropertyKey) =>
+  Function.prototype.call.bind(Object.getOwnPropertyDescriptor(TYPED_ARRAY, key)!.get!) as (v: unknown) => T;
+
+const TYPED_TAG = typedArrayGetter<string | undefined>(Symbol.toStringTag);
+const TYPED_BUFFER = typedArrayGetter<ArrayBufferLike>('buffer');
+const TYPED_BYTE_OFFSET = typedArrayGetter<number>('byteOffset');
+const lengthOf: (v: Float32Array) => number = typedArrayGetter<number>('length');
+const isFloat32Array = (v: unknown): v is Float32Array => TYPED_TAG(v) === 'Float32Array';
 
 function checkArray(fn: string, what: string, [name, length, shape, , width]: Spec[number], v: unknown): Float32Array {
   const real = isFloat32Array(v);
@@ -142,19 +146,12 @@ function take<S extends Spec>(
     }
     names++;
   }
-  const lengths: number[] = [];
-  const out = required.map((spec) => {
-    const v = checkArray(fn, what, spec, has(given, spec[0]) ? given[spec[0]] : undefined);
-    lengths.push(lengthOf(v));
-    return v;
-  });
+  const out = required.map((spec) => checkArray(fn, what, spec, has(given, spec[0]) ? given[spec[0]] : undefined));
   if (names > required.length) {
     for (const s of allowed) if (!named(required, s[0]) && has(given, s[0])) checkArray(fn, what, s, given[s[0]]);
   }
-  // A getter read after an array may have resized its buffer.
-  out.forEach((v, k) => {
-    if (lengthOf(v) !== lengths[k]) throw changedLength(fn, `${what}.${required[k]![0]}`, lengthOf(v), lengths[k]!);
-  });
+  // (A getter read after an array may resize its buffer: a train step, which writes, checks
+  // every length again once all its arguments are read, in checkDisjoint.)
   return out as { [K in keyof S]: Float32Array };
 }
 
@@ -201,9 +198,9 @@ function checkDisjoint(fn: string, arrays: readonly Float32Array[], disjoint: Di
     const [label, size] = disjoint[i]!;
     const [got, want] = [lengthOf(arrays[i]!), size >= 0 ? size : rows * -size];
     if (got !== want) throw changedLength(fn, label, got, want);
-    buffers.push(Reflect.apply(TYPED_BUFFER, arrays[i], []));
+    buffers.push(TYPED_BUFFER(arrays[i]));
   }
-  const start = (i: number) => Reflect.apply(TYPED_BYTE_OFFSET, arrays[i], []) as number;
+  const start = (i: number) => TYPED_BYTE_OFFSET(arrays[i]);
   const end = (i: number) => start(i) + 4 * lengthOf(arrays[i]!);
   const written = (i: number) => !disjoint[i]![0].startsWith('inputs.');
   const fail = (i: number, j: number) => {

@@ -17,13 +17,13 @@ const describe = (v) => v === null ? "null" : typeof v === "object" ? v.construc
 const show = (v) => typeof v === "string" ? JSON.stringify(v) : String(v);
 const has = (record, name) => Object.prototype.hasOwnProperty.call(record, name);
 const named = (spec, name) => spec.some((s) => s[0] === name);
-const typedArrayGetter = (key) => Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Float32Array.prototype), key).get;
+const TYPED_ARRAY = Object.getPrototypeOf(Float32Array.prototype);
+const typedArrayGetter = (key) => Function.prototype.call.bind(Object.getOwnPropertyDescriptor(TYPED_ARRAY, key).get);
 const TYPED_TAG = typedArrayGetter(Symbol.toStringTag);
-const TYPED_LENGTH = typedArrayGetter("length");
 const TYPED_BUFFER = typedArrayGetter("buffer");
 const TYPED_BYTE_OFFSET = typedArrayGetter("byteOffset");
-const lengthOf = (v) => Reflect.apply(TYPED_LENGTH, v, []);
-const isFloat32Array = (v) => Reflect.apply(TYPED_TAG, v, []) === "Float32Array";
+const lengthOf = typedArrayGetter("length");
+const isFloat32Array = (v) => TYPED_TAG(v) === "Float32Array";
 function checkArray(fn, what, [name, length, shape, , width], v) {
   const real = isFloat32Array(v);
   const values = width ? `1 to ${length / width} rows of ${width} values` : `${length} values`;
@@ -54,18 +54,10 @@ function take(fn, what, record, required, allowed) {
     }
     names++;
   }
-  const lengths = [];
-  const out = required.map((spec) => {
-    const v = checkArray(fn, what, spec, has(given, spec[0]) ? given[spec[0]] : void 0);
-    lengths.push(lengthOf(v));
-    return v;
-  });
+  const out = required.map((spec) => checkArray(fn, what, spec, has(given, spec[0]) ? given[spec[0]] : void 0));
   if (names > required.length) {
     for (const s of allowed) if (!named(required, s[0]) && has(given, s[0])) checkArray(fn, what, s, given[s[0]]);
   }
-  out.forEach((v, k) => {
-    if (lengthOf(v) !== lengths[k]) throw changedLength(fn, `${what}.${required[k][0]}`, lengthOf(v), lengths[k]);
-  });
   return out;
 }
 function firstNonFinite(what, arrays, spec) {
@@ -91,9 +83,9 @@ function checkDisjoint(fn, arrays, disjoint, rows = 0) {
     const [label, size] = disjoint[i];
     const [got, want] = [lengthOf(arrays[i]), size >= 0 ? size : rows * -size];
     if (got !== want) throw changedLength(fn, label, got, want);
-    buffers.push(Reflect.apply(TYPED_BUFFER, arrays[i], []));
+    buffers.push(TYPED_BUFFER(arrays[i]));
   }
-  const start = (i) => Reflect.apply(TYPED_BYTE_OFFSET, arrays[i], []);
+  const start = (i) => TYPED_BYTE_OFFSET(arrays[i]);
   const end = (i) => start(i) + 4 * lengthOf(arrays[i]);
   const written = (i) => !disjoint[i][0].startsWith("inputs.");
   const fail = (i, j) => {
