@@ -432,7 +432,7 @@ async function benchChecks(spec: NetSpec, options: TimingOptions): Promise<Check
       throw new DisagreementError(`${spec.id}: the train step ${CHECK_VARIANTS[i + 1][0]} leaves different params`);
     }
   });
-  const timings = measure(CHECK_VARIANTS.map(([name], i) => ({ name, step: () => void modules[i].trainStep(params[i], inputs, LEARNING_RATE) })), options);
+  const timings = await measure(CHECK_VARIANTS.map(([name], i) => ({ name, step: () => void modules[i].trainStep(params[i], inputs, LEARNING_RATE) })), options);
   const row = { spec, t: CHECK_VARIANTS.map(([name]) => timings.find((t) => t.name === name)!) };
   console.log(`${spec.id} checks: ${row.t.map((t) => `${t.name} ${us(t.medianMs)} µs`).join(', ')}`);
   return row;
