@@ -16,7 +16,7 @@ export interface ModuleMeta {
   readonly hash?: string;
   /** The gradc version that built the module. */
   readonly version?: string;
-  /** Input shapes; the first dimension of each is the batch size. */
+  /** Input shapes (a dynamic batch's inputs at their largest: `batch` says which). */
   readonly inputs: Readonly<Record<string, readonly number[]>>;
   readonly params: Readonly<Record<string, readonly number[]>>;
   readonly outputs: Readonly<Record<string, readonly number[]>>;

@@ -153,6 +153,18 @@ describe('shape errors name the call, the arguments as written, both shapes and 
     expect(e.message).toMatch(/: a is \[8,4\] but B is \[5,2\]: inner dimensions 4 and 5 differ$/);
   });
 
+  it('matmul: a dynamic batch as an inner dimension is named as one (B≤32), not as its stored −32', () => {
+    const e = buildError(() =>
+      graph('mm', (g) => {
+        const x = g.input('x', [g.batch(32), 4]);
+        const W = g.param('W', [2, 32]);
+        g.output('o', matmul(W, x)); // @matmul-batch
+      }),
+    );
+    expectHead(e, 'matmul(W, x)', 'matmul-batch');
+    expect(e.message).toMatch(/: W is \[2,32\] but x is \[B≤32,4\]: inner dimensions 32 and B≤32 differ$/);
+  });
+
   it('matmul: an operand that is not a matrix', () => {
     const e = buildError(() =>
       graph('mm', (g) => {

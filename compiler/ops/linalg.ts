@@ -5,7 +5,7 @@
 import { UserCall, applyOp, scopeOf } from '../dsl/scope.ts';
 import { Tensor } from '../dsl/tensor.ts';
 import type { Shape } from '../ir/graph.ts';
-import { shapeText } from '../ir/graph.ts';
+import { dimText, shapeText } from '../ir/graph.ts';
 import { defineOp } from './registry.ts';
 
 defineOp({
@@ -16,7 +16,7 @@ defineOp({
     }
     const [m, k] = transA ? [a[1], a[0]] : [a[0], a[1]];
     const [k2, n] = transB ? [b[1], b[0]] : [b[0], b[1]];
-    if (k !== k2) return { error: `{0} is ${shapeText(a)} but {1} is ${shapeText(b)}: inner dimensions ${k} and ${k2} differ` };
+    if (k !== k2) return { error: `{0} is ${shapeText(a)} but {1} is ${shapeText(b)}: inner dimensions ${dimText(k)} and ${dimText(k2)} differ` };
     return [m, n];
   },
   // C = op(A)·op(B). dop(A) = G·op(B)^T, dop(B) = op(A)^T·G; a transposed operand's grad is transposed back.

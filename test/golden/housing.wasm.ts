@@ -268,10 +268,7 @@ function fillNormal(out: Float32Array, next: () => number, std: number): void {
   for (let i = 0; i < out.length; i++) out[i] = std * Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next());
 }
 
-/**
- * A train step's arrays, in order: what each is called (when two share memory) and its floats
- * (−width: the call's rows of it).
- */
+/** A train step's arrays, in order: what each is called (when two share memory) and its floats. */
 const DISJOINT: Disjoint = [["params.W1", 12], ["params.b1", 3], ["params.W2", 3], ["params.b2", 1], ["inputs.x", 256], ["inputs.y", 64]];
 
 /** The embedded module's exports: its memory and one function per entry point (the train step in two, around its check). */

@@ -279,10 +279,7 @@ function fillNormal(out: Float32Array, next: () => number, std: number): void {
   for (let i = 0; i < out.length; i++) out[i] = std * Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next());
 }
 
-/**
- * A train step's arrays, in order: what each is called (when two share memory) and its floats
- * (−width: the call's rows of it).
- */
+/** A train step's arrays, in order: what each is called (when two share memory) and its floats. */
 const DISJOINT: Disjoint = [
   ["params.W1", 64], ["params.b1", 16], ["params.W2", 128], ["params.b2", 8], ["params.W3", 24], ["params.b3", 3], ["inputs.x", 60],
   ["inputs.y", 45],

@@ -249,10 +249,7 @@ function checkSeed(seed: unknown): void {
   if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new TypeError(`initParams: seed must be an integer, got ${show(seed)}`);
 }
 
-/**
- * A train step's arrays, in order: what each is called (when two share memory) and its floats
- * (−width: the call's rows of it).
- */
+/** A train step's arrays, in order: what each is called (when two share memory) and its floats. */
 const DISJOINT: Disjoint = [["params.w", 1], ["params.b", 1], ["inputs.x", 16], ["inputs.y", 16]];
 
 // Memory: one arena of 32 floats (0.1 KiB; 0.2 KiB without sharing) for the values

@@ -184,7 +184,8 @@ function trainConstants(plan: ModulePlan): string[][] {
   const table = arrays.map(([label, n]) => `[${JSON.stringify(label)}, ${n}]`);
   return [
     [
-      ...docBlock("A train step's arrays, in order: what each is called (when two share memory) and its floats (−width: the call's rows of it)."),
+      ...docBlock(`A train step's arrays, in order: what each is called (when two share memory) and its floats${
+        g.batch === undefined ? '' : " (−width: the call's rows of that width)"}.`),
       ...packedList('const DISJOINT: Disjoint = [', table, '];'),
     ],
     ...(opt.slots.length ? [constText('SLOTS', `[${opt.slots.map((s) => JSON.stringify(s)).join(', ')}] as const`, "The optimizer's state slots: one array per param each.")] : []),

@@ -1,7 +1,8 @@
 /**
  * The WGSL target: `<name>.wgsl` (every kernel, as compute entry points over storage buffers
  * bound by role) and the WebGPU host module `<name>.gpu.ts` (with .js and .d.ts), which
- * embeds the shader, the tables the driver reads, and the driver itself. It imports nothing.
+ * embeds the shader and the tables the driver reads, and imports the driver
+ * (`gradc/runtime/webgpu`) and its types (`gradc/module`).
  *
  * Buffers by role, each at a fixed binding: params (read-only, except to the update kernel),
  * inputs (read-only), the arena of stored values and the gradients (read-write, placed by
@@ -17,11 +18,11 @@ import { fromScalar, ref } from '../../lowering/lir.ts';
 import { ALIGN, type MemoryPlan, type Region } from '../../kernels/memory.ts';
 import type { Backend, EmittedFile } from '../backend.ts';
 import { printExpr } from '../common/cstyle.ts';
-import { apiTypes, header, metaText, specRows, type ModuleInfo } from '../common/host.ts';
+import { apiTypes, header, metaText, shapesNote, specRows, type ModuleInfo } from '../common/host.ts';
 import { entryOf } from '../../kernels/plan.ts';
 import { commentText, shapeLabel } from '../common/text.ts';
 import { constText, joinBlocks, listText, packedList } from '../common/ts.ts';
-import { JS_SYNTAX } from '../js/render.ts';
+import { JS_SYNTAX } from '../common/js-syntax.ts';
 import { renderWgslKernel, type Placement } from './render.ts';
 
 /** WebGPU's default limits: what every conforming device offers. */
@@ -221,7 +222,7 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
   const ts = joinBlocks([
     [
       ...hostHeader.slice(0, 1),
-      '// Do not edit: regenerate with `gradc build`. Every shape is fixed at build time; the WebGPU driver is gradc/runtime/webgpu.',
+      `// Do not edit: regenerate with \`gradc build\`. ${shapesNote(g)}; the WebGPU driver is gradc/runtime/webgpu.`,
       '/// <reference types="@webgpu/types" />',
       "import { createGpuModel } from 'gradc/runtime/webgpu';",
       `import type { ${declared} as Model, GpuModuleTables } from 'gradc/module';`,
