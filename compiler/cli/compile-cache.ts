@@ -1,6 +1,7 @@
 /**
- * A V8 code cache for the TypeScript compiler that ts-morph loads: compiling its 9 MB of
- * JavaScript is a third of every `gradc build` (measured with --cpu-prof on S2). Node 20
+ * A V8 code cache for large CommonJS files the CLI loads (it was made for the TypeScript
+ * compiler inside ts-morph, a third of every `gradc build` when the modules were printed
+ * through it; they are printed as text now). Node 20
  * has no built-in module compile cache, so CommonJS files above a size are compiled through
  * vm.Script with cached data kept under node_modules/.cache/gradc, keyed by path, size,
  * modification time and the V8 version. Any failure falls back to a normal compile.
@@ -19,10 +20,10 @@ interface CjsModule {
   require: NodeRequire;
 }
 
-/** node_modules/.cache/gradc of the node_modules that holds ts-morph (the project's, once installed). */
+/** node_modules/.cache/gradc of the node_modules that holds esbuild (the project's, once installed). */
 export function defaultCacheDir(): string {
-  const tsMorph = Module.createRequire(import.meta.url).resolve('ts-morph');
-  const nodeModules = tsMorph.slice(0, tsMorph.lastIndexOf(`${sep}node_modules${sep}`) + `${sep}node_modules`.length);
+  const esbuild = Module.createRequire(import.meta.url).resolve('esbuild');
+  const nodeModules = esbuild.slice(0, esbuild.lastIndexOf(`${sep}node_modules${sep}`) + `${sep}node_modules`.length);
   return join(nodeModules, '.cache', 'gradc');
 }
 
