@@ -304,3 +304,33 @@ describe('WebGPU: arguments read once, when the call is made', () => {
     expectUnchanged(await model.getParams(), params());
   });
 });
+
+describe('WebGPU: a dataset past the device\'s buffer limit', () => {
+  it('is refused by createDataset, naming the input and the limit (WebGPU alone only logged a validation error, and trainSteps resolved to a loss nothing computed)', async () => {
+    const real = await gpuDevice();
+    // The same device, reporting a 16 KiB maxBufferSize: the model's own buffers fit, a dataset of 2,048 rows of x (32 KiB) does not.
+    const small = new Proxy(real, {
+      get(target, key) {
+        // GPUSupportedLimits keeps its values behind prototype getters: copied one by one.
+        if (key === 'limits') {
+          const names = Object.keys(Object.getOwnPropertyDescriptors(Object.getPrototypeOf(target.limits)));
+          return { ...Object.fromEntries(names.map((k) => [k, (target.limits as unknown as Record<string, unknown>)[k]])), maxBufferSize: 16 * 1024 };
+        }
+        const value = Reflect.get(target, key, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const model = await gpu.createModel(small as GPUDevice);
+    try {
+      const rows = 2048;
+      expect(() => model.createDataset({ x: randomArray(rows * 4, 1), y: randomArray(rows, 2) }))
+        .toThrow(/^createDataset: inputs\.x needs 32\.0 KiB but this device's maxBufferSize is 16\.0 KiB; split the data into several datasets/);
+      // Within the limit it is made as before.
+      const ok = model.createDataset({ x: randomArray(128 * 4, 1), y: randomArray(128, 2) });
+      expect(ok.rows).toBe(128);
+      ok.destroy();
+    } finally {
+      model.destroy();
+    }
+  }, 60_000);
+});

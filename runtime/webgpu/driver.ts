@@ -258,6 +258,15 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
         const arrays = given as Float32Array[];
         checkFinite('createDataset', 'inputs', arrays, tr.trainInputs);
         if (count < tr.batch) throw new RangeError(`createDataset: ${count} rows is fewer than one batch of ${tr.batch}`);
+        // Each input is one GPU buffer: past the device's limit, WebGPU would only report a
+        // validation error, and trainSteps would train on nothing.
+        tr.trainInputs.forEach(([name, length]) => {
+          const bytes = count * (length / tr.batch) * 4;
+          if (bytes > device.limits.maxBufferSize) {
+            throw new RangeError(`createDataset: inputs.${name} needs ${mib(bytes)} but this device's maxBufferSize is ${mib(device.limits.maxBufferSize)}; `
+              + 'split the data into several datasets, or request a device with the adapter\'s limits (requestDevice from gradc/runtime/webgpu does)');
+          }
+        });
         const made = tr.trainInputs.map(([name, length, , offset], k): Range => {
           const b = make(`dataset ${name}`, count * (length / tr.batch) * 4, COPY_SRC | COPY_DST);
           device.queue.writeBuffer(b, 0, arrays[k] as GPUAllowSharedBufferSource);
@@ -312,11 +321,13 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
   }
 }
 
+/** A size in MiB, or in KiB below one MiB. */
+const mib = (bytes: number) => (bytes < 2 ** 20 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
+
 /** Every buffer against the device's limits, with what to do when one is past them. */
 function checkLimits(device: GPUDevice, t: GpuModuleTables): void {
   const binding = device.limits.maxStorageBufferBindingSize;
   const buffer = device.limits.maxBufferSize;
-  const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
   for (const [name, floats] of Object.entries(t.buffers)) {
     const bytes = floats * 4;
     const limit = Math.min(binding, buffer);
