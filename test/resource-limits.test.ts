@@ -1,7 +1,9 @@
 /**
  * Resource limits, at build time: an array larger than a Float32Array can hold (2^32
  * elements in Node 20) is rejected where it is declared or made, with the figure and the
- * limit; so is a JS arena past it, and a WGSL arena past WebGPU's 128 MiB storage binding.
+ * limit; so is a JS arena past it, and a WGSL buffer past 4 GiB. (A GPU buffer past its
+ * device's binding or buffer limit is refused where the model is made: createModel, tested
+ * in test/wgsl.test.ts; createDataset, in test/runtime-bad-input.test.ts.)
  */
 import { describe, expect, it } from 'vitest';
 import { affine, graph, matmul, relu, sigmoid, squaredLoss, sum, tanh } from '../compiler/index.ts';

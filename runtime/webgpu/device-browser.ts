@@ -16,7 +16,12 @@ export interface DeviceOptions {
   readonly limits?: 'adapter' | 'default';
 }
 
-/** The limits a gradc model needs beyond WebGPU's defaults, as far as the adapter offers them. */
+/**
+ * The limits requested beyond WebGPU's defaults, as far as the adapter offers them: the
+ * buffer sizes a large model needs. (Today's kernels use at most 8 KiB of workgroup memory
+ * and grids planned within the default 65,535 per dimension; the other two are raised for
+ * headroom, at no cost.)
+ */
 const RAISED = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension'] as const;
 
 /** The descriptor gradc requests a device with: its label, and the adapter's limits unless told otherwise. */

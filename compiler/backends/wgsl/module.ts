@@ -25,12 +25,13 @@ import { constText, joinBlocks, listText, packedList } from '../common/ts.ts';
 import { JS_SYNTAX } from '../common/js-syntax.ts';
 import { renderWgslKernel, type Placement } from './render.ts';
 
-/** WebGPU's default limits: what every conforming device offers. */
+/**
+ * The WebGPU default limit the build plans against (every conforming device offers it):
+ * grids are folded or refused at it. Buffer sizes are checked where a model is made, against
+ * its device (runtime/webgpu/driver.ts).
+ */
 export const LIMITS = {
-  maxStorageBufferBindingSize: 134_217_728,
   maxComputeWorkgroupsPerDimension: 65_535,
-  maxComputeWorkgroupStorageSize: 16_384,
-  maxComputeInvocationsPerWorkgroup: 256,
 } as const;
 
 export const WGSL_LOWERING: LoweringParams = {
