@@ -208,13 +208,14 @@ export function checkDisjoint(fn: string, arrays: readonly Float32Array[], disjo
  */
 export function rejectedStep(
   fn: string, t: number | undefined, inputs: readonly Float32Array[], spec: Spec, grads: Float32Array | undefined, learningRate: number,
+  by?: string,
 ): RangeError {
   const diverged = 'the gradient is not finite (the loss overflowed: params or inputs too large, or training diverged)';
   const tooLarge = `learningRate ${learningRate} is too large for this step`;
   const finiteGradient = grads !== undefined && !firstNonFinite('', [grads], [['', 0, '', 0]]);
   const gradient = grads === undefined ? `${tooLarge}, or ${diverged}` : finiteGradient ? tooLarge : diverged;
   const cause = firstNonFinite('inputs', inputs, spec) ?? gradient;
-  const step = t === undefined ? 'the step' : `step ${t}`;
+  const step = t === undefined ? 'the step' : by ? `step ${t}, run by ${by},` : `step ${t}`;
   const why = 'because it would make params or optimizer state NaN or ±Infinity';
   return new RangeError(`${fn}: ${step} was rejected, ${why}: ${cause}. Nothing was changed`);
 }

@@ -291,7 +291,10 @@ describe('a step whose new values would not be finite is rejected whole', () => 
       const atStep1 = await model.getParams();
       await model.trainSteps(dataset, { firstRow: 0, steps: 1, learningRate: 10, readLoss: false });
       await model.trainSteps(dataset, { firstRow: 0, steps: 1, learningRate: 1e-9, readLoss: false });
-      await expect(model.trainSteps(dataset, { firstRow: 0, steps: 1, learningRate: 1e-9 })).rejects.toThrow(/^trainSteps: step 2 was rejected/);
+      // The error names the call that ran the rejected step, and its rate (10), not this call's 1e-9.
+      await expect(model.trainSteps(dataset, { firstRow: 0, steps: 1, learningRate: 1e-9 })).rejects.toThrow(
+        /^trainSteps: step 2, run by an earlier trainSteps call whose loss was not read, was rejected, because .*: learningRate 10 is too large for this step/,
+      );
       expect(await model.getParams()).toEqual(atStep1);
       expect(await model.getOptimizerState()).toEqual(huge(1));
     } finally {

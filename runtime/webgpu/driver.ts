@@ -189,17 +189,28 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
           }
         });
       }
+      unread.push({ last: steps + count, fn, learningRate });
       steps += count;
       return values;
     };
+    /** The calls whose steps ran since the status was last read: which ran each step, at what rate. */
+    let unread: { last: number; fn: string; learningRate: number }[] = [];
     /**
      * A step the GPU rejected (the status holds its number): the steps from it on did nothing,
      * so they are taken back, the status is cleared, and the error names the step.
      */
     const rejection = (fn: string, status: number, learningRate: number, inputs: readonly Float32Array[] = [], spec: Spec = []) => {
+      const calls = unread;
+      unread = [];
       if (status === 0) return undefined;
       steps = status - 1;
       device.queue.writeBuffer(buffers.status!, 0, new Float32Array(1));
+      // A step of an earlier call whose status was never read (trainSteps with readLoss: false)
+      // is named with that call's rate, not this one's.
+      const owner = calls.find((c) => status <= c.last);
+      if (owner && owner !== calls.at(-1)) {
+        return rejectedStep(fn, status, [], [], undefined, owner.learningRate, `an earlier ${owner.fn} call whose loss was not read`);
+      }
       return rejectedStep(fn, status, inputs, spec, undefined, learningRate);
     };
     return {
@@ -231,6 +242,7 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
           alive('setOptimizerState');
           copies.forEach((list, s) => upload(stateBuffers[s]!, t.params, list));
           device.queue.writeBuffer(buffers.status!, 0, new Float32Array(1));
+          unread = [];
           steps = next - 1;
         });
       },

@@ -150,13 +150,13 @@ function checkDisjoint(fn, arrays, disjoint, rows = 0) {
     }
   }
 }
-function rejectedStep(fn, t, inputs, spec, grads2, learningRate) {
+function rejectedStep(fn, t, inputs, spec, grads2, learningRate, by) {
   const diverged = "the gradient is not finite (the loss overflowed: params or inputs too large, or training diverged)";
   const tooLarge = `learningRate ${learningRate} is too large for this step`;
   const finiteGradient = grads2 !== void 0 && !firstNonFinite("", [grads2], [["", 0, "", 0]]);
   const gradient2 = grads2 === void 0 ? `${tooLarge}, or ${diverged}` : finiteGradient ? tooLarge : diverged;
   const cause = firstNonFinite("inputs", inputs, spec) ?? gradient2;
-  const step = t === void 0 ? "the step" : `step ${t}`;
+  const step = t === void 0 ? "the step" : by ? `step ${t}, run by ${by},` : `step ${t}`;
   const why = "because it would make params or optimizer state NaN or \xB1Infinity";
   return new RangeError(`${fn}: ${step} was rejected, ${why}: ${cause}. Nothing was changed`);
 }
