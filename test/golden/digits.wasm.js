@@ -25,18 +25,20 @@ const TYPED_BUFFER = typedArrayGetter("buffer");
 const TYPED_BYTE_OFFSET = typedArrayGetter("byteOffset");
 const lengthOf = typedArrayGetter("length");
 const isFloat32Array = (v) => TYPED_TAG(v) === "Float32Array";
-function checkArray(fn, what, [name, length, shape, , width], v) {
-  const real = isFloat32Array(v);
-  const values = width ? `1 to ${length / width} rows of ${width} values` : `${length} values`;
-  const wanted = `${fn}: ${what}.${name} must ${real ? "have" : "be a Float32Array of"} shape ${shape} (${values})`;
-  if (!real) {
+function checkArray(fn, what, spec, v) {
+  const [, length, , , width] = spec;
+  if (!isFloat32Array(v)) {
     const got = v === void 0 ? "nothing" : v instanceof Float32Array ? "an object posing as one (a Proxy?)" : describe(v);
-    throw new TypeError(`${wanted}, got ${got}`);
+    throw new TypeError(`${wanted(fn, what, spec, false)}, got ${got}`);
   }
   const n = lengthOf(v);
   const fits = width ? n % width === 0 && n > 0 && n <= length : n === length;
-  if (!fits) throw new RangeError(`${wanted}, got ${n} values`);
+  if (!fits) throw new RangeError(`${wanted(fn, what, spec, true)}, got ${n} values`);
   return v;
+}
+function wanted(fn, what, [name, length, shape, , width], real) {
+  const values = width ? `1 to ${length / width} rows of ${width} values` : `${length} values`;
+  return `${fn}: ${what}.${name} must ${real ? "have" : "be a Float32Array of"} shape ${shape} (${values})`;
 }
 function changedLength(fn, label, got, want) {
   const how = `to ${got} values: its buffer was resized, transferred or detached`;

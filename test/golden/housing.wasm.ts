@@ -99,18 +99,22 @@ const TYPED_BYTE_OFFSET = typedArrayGetter<number>('byteOffset');
 const lengthOf: (v: Float32Array) => number = typedArrayGetter<number>('length');
 const isFloat32Array = (v: unknown): v is Float32Array => TYPED_TAG(v) === 'Float32Array';
 
-function checkArray(fn: string, what: string, [name, length, shape, , width]: Spec[number], v: unknown): Float32Array {
-  const real = isFloat32Array(v);
-  const values = width ? `1 to ${length / width} rows of ${width} values` : `${length} values`;
-  const wanted = `${fn}: ${what}.${name} must ${real ? 'have' : 'be a Float32Array of'} shape ${shape} (${values})`;
-  if (!real) {
+function checkArray(fn: string, what: string, spec: Spec[number], v: unknown): Float32Array {
+  const [, length, , , width] = spec;
+  if (!isFloat32Array(v)) {
     const got = v === undefined ? 'nothing' : v instanceof Float32Array ? 'an object posing as one (a Proxy?)' : describe(v);
-    throw new TypeError(`${wanted}, got ${got}`);
+    throw new TypeError(`${wanted(fn, what, spec, false)}, got ${got}`);
   }
   const n = lengthOf(v);
   const fits = width ? n % width === 0 && n > 0 && n <= length : n === length;
-  if (!fits) throw new RangeError(`${wanted}, got ${n} values`);
+  if (!fits) throw new RangeError(`${wanted(fn, what, spec, true)}, got ${n} values`);
   return v;
+}
+
+/** What an argument must be, for its error (built only when one is thrown: calls stay allocation-free). */
+function wanted(fn: string, what: string, [name, length, shape, , width]: Spec[number], real: boolean): string {
+  const values = width ? `1 to ${length / width} rows of ${width} values` : `${length} values`;
+  return `${fn}: ${what}.${name} must ${real ? 'have' : 'be a Float32Array of'} shape ${shape} (${values})`;
 }
 
 /** `what.name` changed length after it was checked (a later getter resized or detached its buffer). */

@@ -247,6 +247,6 @@ export function usedHelpers(helpers: string, code: string): string {
 /** Identifiers the shared host code declares: generated names must avoid them. */
 export const HOST_NAMES = ['Spec', 'describe', 'show', 'take', 'checkArray', 'has', 'named', 'checkFinite', 'checkRate', 'checkSeed', 'makeRng', 'fillNormal',
   'firstNonFinite', 'takeState', 'checkDisjoint', 'rejectedStep', 'rowsOf', 'SLOTS', 'DISJOINT', 'Disjoint', 'status', 'rows', 'invRows',
-  'typedArrayGetter', 'TYPED_ARRAY', 'TYPED_TAG', 'TYPED_LENGTH', 'TYPED_BUFFER', 'TYPED_BYTE_OFFSET', 'lengthOf', 'isFloat32Array', 'changedLength',
+  'typedArrayGetter', 'TYPED_ARRAY', 'TYPED_TAG', 'TYPED_LENGTH', 'TYPED_BUFFER', 'TYPED_BYTE_OFFSET', 'lengthOf', 'isFloat32Array', 'changedLength', 'wanted',
   'PARAMS', 'FORWARD_INPUTS', 'TRAIN_INPUTS', 'ALL_INPUTS', 'meta', 'initParams', 'forward', 'loss', 'gradient', 'trainStep',
   'initOptimizerState', 'Params', 'ForwardInputs', 'Outputs', 'TrainInputs', 'Gradient', 'OptimizerState'];
