@@ -81,11 +81,11 @@ export type Stmt =
   /** `for (index = start; index < end; index += step)`. */
   | { readonly k: 'loop'; readonly index: string; readonly start: Expr; readonly end: Expr; readonly step: number; readonly body: readonly Stmt[] }
   | { readonly k: 'if'; readonly cond: Expr; readonly then: readonly Stmt[]; readonly otherwise: readonly Stmt[] }
-  /** GPU: every invocation of the workgroup waits here (workgroup memory is then consistent). */
   /** A nested scope: its names are not visible after it. */
   | { readonly k: 'block'; readonly body: readonly Stmt[] }
   /** A presentation hint: short statements that read as one line (a row of an outer product). */
   | { readonly k: 'group'; readonly body: readonly Stmt[] }
+  /** GPU: every invocation of the workgroup waits here (workgroup memory is then consistent). */
   | { readonly k: 'barrier' }
   | { readonly k: 'comment'; readonly text: string };
 
