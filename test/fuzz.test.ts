@@ -49,7 +49,7 @@ import { plant } from './support/reference64.ts';
 import { buildFuzzGraph, forwardCost, fromMlpSpec, fuzzGraphFileText, fuzzSpecArb, type FuzzOptimizer, type FuzzSpec } from './support/fuzz-graph.ts';
 import { gpuDevice } from './support/gpu.ts';
 import { buildGraph, randomSpec } from './support/random-graph.ts';
-import { buildWithWasm, checkWasmAgainstJsAndFiniteDifferences, nonsmooth } from './support/fuzz-wasm.ts';
+import { buildWithWasm, checkDynamicBatch, checkWasmAgainstJsAndFiniteDifferences, nonsmooth } from './support/fuzz-wasm.ts';
 
 const env = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
 const RUNS = env('GRADC_FUZZ_RUNS', 6);
@@ -109,6 +109,18 @@ describe('fuzzed graphs', () => {
       const ref = reference(b);
       fc.pre(ref !== undefined);
       checkWasmAgainstJsAndFiniteDifferences(b, ref);
+    });
+  }, 60_000 + WASM_RUNS * perGraphMs);
+
+  it('dynamic batch: a module for up to max rows, called with fewer, computes what the module for that many computes (JS and wasm)', async () => {
+    const arb = fuzzSpecArb({ maxBatch: 65 }).chain((spec) => fc.integer({ min: 1, max: spec.batch }).map((rows) => ({ ...spec, dynamicRows: rows })))
+      .filter((s) => forwardCost(s) <= MAX_FD_COST);
+    await run('dynamic batch vs fixed batch', arb, WASM_RUNS, async (spec) => {
+      const fixed = build({ ...spec, batch: spec.dynamicRows!, dynamicRows: undefined });
+      const ref = reference(fixed);
+      fc.pre(ref !== undefined);
+      checkDynamicBatch(buildWithWasm(spec), fixed, ref);
+      stats.dynamicGraphs++;
     });
   }, 60_000 + WASM_RUNS * perGraphMs);
 

@@ -7,8 +7,9 @@
  * Backends choose parameters, never loops.
  */
 import type { Graph } from '../ir/graph.ts';
-import { dimMax, isBatchDim, sizeOf } from '../ir/graph.ts';
+import { dimMax, isBatchDim, shapeText, sizeOf } from '../ir/graph.ts';
 import type { Kernel } from '../kernels/kernel.ts';
+import { domainOf } from '../kernels/kernel.ts';
 import type { MemoryPlan } from '../kernels/memory.ts';
 import type { EntryName, ModulePlan } from '../kernels/plan.ts';
 import type { Combine, Scale } from '../ops/registry.ts';
@@ -152,6 +153,9 @@ function sharedBy(first: LoweredKernel): LoweredKernel {
 }
 
 function lowerKernel(k: Kernel, plan: ModulePlan, params: LoweringParams): LoweredKernel[] {
+  // Loops run to a dynamic batch only along rows; a batch elsewhere would be read as a size.
+  const shape = k.kind === 'matmul' ? [k.m, k.n] : domainOf(k);
+  if (shape.slice(1).some(isBatchDim)) throw new Error(`internal: kernel ${k.name} has the batch dimension past its rows (${shapeText(shape)})`);
   const made = params.parallel === 'gpu' ? lowerGpuKernel(k, plan, params)
     : [params.vector ? lowerSimdKernel(k, plan, params) : lowerSerialKernel(k, plan, params)];
   return made.map((lk: LoweredKernel) => ({ ...lk, body: finishBody(lk.body, params) }));

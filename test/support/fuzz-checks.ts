@@ -22,6 +22,8 @@ export const stats = {
   gpuGraphs: 0,
   /** Graphs (with an optimizer drawn among sgd, momentum and adam) whose modules got every kind of hostile argument. */
   hostileGraphs: 0,
+  /** Graphs with a dynamic batch checked against the same graph built for the call's rows. */
+  dynamicGraphs: 0,
   /** Gradient elements compared with the independent reference. */
   gradientElements: 0,
   /** Central-difference checks of the reference's own reverse mode (directions and elements). */

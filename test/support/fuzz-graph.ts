@@ -35,6 +35,11 @@ export interface FuzzSpec {
   readonly weightScale: number;
   /** The graph's optimizer, with its default options (none: sgd). */
   readonly optimizer?: FuzzOptimizer;
+  /**
+   * A dynamic batch: the graph declares `B = g.batch(batch)`, its inputs are [B, …], and the
+   * data (and every call) have this many rows, 1 to `batch`.
+   */
+  readonly dynamicRows?: number;
 }
 
 export type FuzzOptimizer = 'sgd' | 'momentum' | 'adam';
@@ -45,7 +50,7 @@ const OPTIMIZERS = { sgd, momentum, adam } as const;
 type Expr =
   | { readonly ref: string }
   | { readonly num: number }
-  | { readonly leaf: 'input' | 'param'; readonly name: string; readonly shape: readonly number[] }
+  | { readonly leaf: 'input' | 'param'; readonly name: string; readonly shape: readonly (number | 'B')[] }
   | { readonly call: string; readonly args: readonly Expr[] };
 
 interface Program {
@@ -58,6 +63,8 @@ interface Program {
 const ref = (v: string): Expr => ({ ref: v });
 const call = (fn: string, ...args: Expr[]): Expr => ({ call: fn, args });
 const param = (name: string, shape: readonly number[]): Expr => ({ leaf: 'param', name, shape });
+/** The inputs' first dimension: the batch, or `B`, the graph's dynamic batch. */
+const rowsDim = (spec: FuzzSpec): number | 'B' => (spec.dynamicRows === undefined ? spec.batch : 'B');
 
 /**
  * The spec with what cannot apply made valid (a skip connection needs equal widths), and
@@ -79,7 +86,7 @@ export function normalize(spec: FuzzSpec): FuzzSpec {
 
 export function toProgram(input: FuzzSpec, name = 'fuzz'): Program {
   const spec = normalize(input);
-  const steps: { v: string; expr: Expr }[] = [{ v: 'x', expr: { leaf: 'input', name: 'x', shape: [spec.batch, spec.inputWidth] } }];
+  const steps: { v: string; expr: Expr }[] = [{ v: 'x', expr: { leaf: 'input', name: 'x', shape: [rowsDim(spec), spec.inputWidth] } }];
   let h = 'x';
   let width = spec.inputWidth;
   spec.layers.forEach((l, i) => {
@@ -109,7 +116,7 @@ export function toProgram(input: FuzzSpec, name = 'fuzz'): Program {
     width = l.width;
   });
   const out = ref(h);
-  const loss = spec.loss === 'squared' ? call('squaredLoss', out, { leaf: 'input', name: 'y', shape: [spec.batch, width] })
+  const loss = spec.loss === 'squared' ? call('squaredLoss', out, { leaf: 'input', name: 'y', shape: [rowsDim(spec), width] })
     : spec.loss === 'sum' ? call('sum', out)
     : spec.loss === 'mean' ? call('mean', out)
     : call('mean', call('mul', out, out));
@@ -122,11 +129,15 @@ const FNS: Record<string, (...args: never[]) => Tensor> = { add, sub, mul, affin
 export function buildFuzzGraph(spec: FuzzSpec, name = 'fuzz'): GraphDef {
   const program = toProgram(spec, name);
   return graph(name, (g) => {
+    const B = spec.dynamicRows === undefined ? undefined : g.batch(spec.batch);
     const env = new Map<string, Tensor>();
     const evalExpr = (e: Expr): Tensor | number => {
       if ('ref' in e) return env.get(e.ref)!;
       if ('num' in e) return e.num;
-      if ('leaf' in e) return e.leaf === 'input' ? g.input(e.name, e.shape) : g.param(e.name, e.shape);
+      if ('leaf' in e) {
+        const shape = e.shape.map((d) => (d === 'B' ? B! : d));
+        return e.leaf === 'input' ? g.input(e.name, shape) : g.param(e.name, shape as number[]);
+      }
       const args = e.args.map(evalExpr);
       return (FNS[e.call] as (...a: (Tensor | number)[]) => Tensor)(...args);
     };
@@ -163,6 +174,7 @@ export function fuzzGraphFileText(spec: FuzzSpec, name = 'repro', note: readonly
     ...note.map((l) => `// ${l}`),
     `// spec: ${JSON.stringify(spec)}`,
     `export default graph('${name}', (g) => {`,
+    ...(spec.dynamicRows === undefined ? [] : [`  const B = g.batch(${spec.batch});`]),
     ...program.steps.map((s) => `  const ${s.v} = ${text(s.expr)};`),
     `  g.output('o', ${program.output});`,
     `  g.loss(${text(program.loss)});`,
@@ -194,7 +206,8 @@ export function fromMlpSpec(spec: GraphSpec, seed = 1): FuzzSpec {
 export function fuzzData(def: GraphDef, spec: FuzzSpec): { params: Record<string, Float32Array>; inputs: Record<string, Float32Array> } {
   const arrays = (list: readonly { name: string; id: number }[], salt: number, scaleOf: (shape: readonly number[]) => number) =>
     Object.fromEntries(list.map(({ name, id }, i) => {
-      const shape = def.ir.nodes[id].shape;
+      // A dynamic batch's inputs hold the spec's rows.
+      const shape = def.ir.nodes[id].shape.map((d) => (d < 0 ? spec.dynamicRows! : d));
       return [name, randomArray(shape.reduce((a, b) => a * b, 1), spec.seed * 7919 + salt + i * 131, scaleOf(shape))];
     }));
   return {

@@ -116,3 +116,37 @@ export function checkWasmAgainstJsAndFiniteDifferences(b: BuiltWithWasm, ref: Re
   const loose = Object.fromEntries(Object.entries(scales).map(([k, v]) => [k, 10 * v]));
   againstJs(b, saturating, b.inputs, 1e6 * ref.lossScale, 'biases ±1e3: ', loose);
 }
+
+/**
+ * A dynamic batch (`g.batch(max)`, spec.dynamicRows): the module built for up to `batch` rows,
+ * called with `dynamicRows`, must compute what the module built for exactly that many rows
+ * computes — forward, loss, gradient and a train step — to float rounding (the loops are the
+ * same, run to the call's rows; 1/B is 1/rows at run time); its wasm twin must agree with it
+ * as any wasm module agrees with JS.
+ */
+export function checkDynamicBatch(dyn: BuiltWithWasm, fixed: Built, ref: Reference): void {
+  const rows = dyn.spec.dynamicRows!;
+  const { params, inputs } = fixed;
+  const what = `a module for up to ${dyn.spec.batch} rows, called with ${rows}`;
+  const same = (part: string, got: Arrays, want: Arrays) => {
+    for (const [name, v] of Object.entries(want)) {
+      const scale = v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+      if (got[name]?.length !== v.length) throw new Error(`${what}: ${part} ${name} has ${got[name]?.length} values, the module for ${rows} rows ${v.length}`);
+      for (let i = 0; i < v.length; i++) {
+        if (!(Math.abs(got[name][i] - v[i]) <= 1e-6 * scale + 1e-5 * Math.abs(v[i]) + 1e-30)) {
+          throw new Error(`${what}: ${part} ${name}[${i}] is ${got[name][i]}, but ${v[i]} in the module built for ${rows} rows`);
+        }
+      }
+    }
+  };
+  const forwardInputs = { x: inputs.x };
+  same('forward', dyn.js.forward(params, forwardInputs), fixed.js.forward(params, forwardInputs));
+  const [gd, gf] = [dyn.js.gradient(params, inputs), fixed.js.gradient(params, inputs)];
+  if (!(Math.abs(gd.loss - gf.loss) <= 1e-6 * Math.abs(gf.loss) + 1e-12)) throw new Error(`${what}: the loss is ${gd.loss}, but ${gf.loss} in the module built for ${rows} rows`);
+  same('gradient', gd.grads, gf.grads);
+  const [pd, pf] = [copy(params), copy(params)];
+  dyn.js.trainStep(pd, inputs, 1e-3, dyn.js.initOptimizerState?.());
+  fixed.js.trainStep(pf, inputs, 1e-3, fixed.js.initOptimizerState?.());
+  same('params after a train step', pd, pf);
+  againstJs({ ...dyn, params, inputs }, params, inputs, ref.lossScale, `${what} (wasm): `);
+}
