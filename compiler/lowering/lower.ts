@@ -98,13 +98,15 @@ export function lowerModule(plan: ModulePlan, params: LoweringParams): LoweredMo
   const intern = (k: LoweredKernel): number => {
     const hit = known.get(k);
     if (hit !== undefined) return hit;
-    const key = params.buffersPerLaunch ? launchIndependentKey(k) : JSON.stringify(k);
+    // The same code under another name (the finishing pass of one reduction, made for two
+    // kernels) is the same kernel.
+    const key = params.buffersPerLaunch ? launchIndependentKey(k) : JSON.stringify({ ...k, name: '', doc: [] });
     let index = indexOf.get(key);
     if (index === undefined) {
       index = kernels.length;
       kernels.push(k);
       indexOf.set(key, index);
-    } else if (k !== kernels[index] && params.buffersPerLaunch) {
+    } else if (k !== kernels[index]) {
       kernels[index] = sharedBy(kernels[index]);
     }
     known.set(k, index);
@@ -149,7 +151,7 @@ function sharedBy(first: LoweredKernel): LoweredKernel {
   const note = /^Shared by (\d+) kernels/;
   const count = first.doc.length && note.test(first.doc.at(-1)!) ? Number(note.exec(first.doc.at(-1)!)![1]) + 1 : 2;
   const doc = count === 2 ? first.doc : first.doc.slice(0, -1);
-  return { ...first, doc: [...doc, `Shared by ${count} kernels of this form (the same code over other buffers), the first shown.`] };
+  return { ...first, doc: [...doc, `Shared by ${count} kernels of this form (the same code, for other nodes of the plan), the first shown.`] };
 }
 
 function lowerKernel(k: Kernel, plan: ModulePlan, params: LoweringParams): LoweredKernel[] {

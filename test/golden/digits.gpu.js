@@ -175,15 +175,6 @@ scratch[wg.x * 256u + lid.x * 32u + row0 + v] = t0[v];
 }
 }
 @compute @workgroup_size(256)
-fn k_softmax_sum_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-let i = wg.y * 256u + wg.x * 256u + lid.x;
-if (i < 32u) {
-var s0 = 0f;
-for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 32u + i]; }
-arena[i + 1376u] = s0;
-}
-}
-@compute @workgroup_size(256)
 fn k_softmax_ce_lse(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 let i = wg.y * 256u + wg.x * 256u + lid.x;
 if (i < hyper.rows) {
@@ -434,7 +425,6 @@ const TABLES = {
     ["k_softmax_exp_finish", 1, 1, 1, [2, 4]],
     ["k_softmax", 2, 1, 1, [2, 6]],
     ["k_softmax_sum", 1, 1, 1, [2, 4, 6]],
-    ["k_softmax_sum_finish", 1, 1, 1, [2, 4]],
     ["k_softmax_ce_lse", 1, 1, 1, [2, 6]],
     ["k_softmax_ce", 1, 1, 1, [1, 2, 4, 6]],
     ["k_softmax_ce_finish", 1, 1, 1, [2, 4, 6]],
@@ -458,9 +448,9 @@ const TABLES = {
   outputs: [["probs", 320, "[B\u226432,10]", 320, 10]],
   training: {
     entries: {
-      loss: [0, 1, 2, 6, 7, 8, 9, 10],
-      gradient: [0, 1, 2, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18],
-      train: [0, 1, 2, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]
+      loss: [0, 1, 2, 6, 4, 7, 8, 9],
+      gradient: [0, 1, 2, 6, 4, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17],
+      train: [0, 1, 2, 6, 4, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]
     },
     trainInputs: [["x", 2048, "[B\u226432,64]", 0, 64], ["y", 320, "[B\u226432,10]", 2048, 10]],
     grads: [["W1", 2048, "[64,32]", 0], ["b1", 32, "[32]", 2048], ["W2", 320, "[32,10]", 2080], ["b2", 10, "[10]", 2400]],

@@ -162,6 +162,7 @@ fn k_softmax_exp(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id)
 }
 
 // finishes softmax_sum: combines the partial results of softmax_exp
+// Shared by 2 kernels of this form (the same code, for other nodes of the plan), the first shown.
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_softmax_exp_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -207,18 +208,6 @@ fn k_softmax_sum(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id)
     if (row0 + v < hyper.rows) {
       scratch[wg.x * 256u + lid.x * 32u + row0 + v] = t0[v];
     }
-  }
-}
-
-// finishes softmax_sum: combines the partial results of softmax_sum
-// dispatch (1, 1, 1)
-@compute @workgroup_size(256)
-fn k_softmax_sum_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.y * 256u + wg.x * 256u + lid.x;
-  if (i < 32u) {
-    var s0 = 0f;
-    for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 32u + i]; }
-    arena[i + 1376u] = s0;
   }
 }
 
