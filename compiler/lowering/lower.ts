@@ -106,12 +106,14 @@ export function lowerModule(plan: ModulePlan, params: LoweringParams): LoweredMo
       index = kernels.length;
       kernels.push(k);
       indexOf.set(key, index);
-    } else if (k !== kernels[index]) {
-      kernels[index] = sharedBy(kernels[index]);
+    } else {
+      sharers.set(index, (sharers.get(index) ?? 1) + 1);
     }
     known.set(k, index);
     return index;
   };
+  /** How many plan kernels each shared lowered kernel stands for. */
+  const sharers = new Map<number, number>();
   // A kernel's scalars outside the update are the call's rows and 1/rows (a dynamic batch).
   const fixed = (k: LoweredKernel): Launch => ({ kernel: intern(k), bind: k.buffers.map((b) => b.slot!), scalars: k.scalars.map((s) => ({ k: s.name as 'rows' | 'invRows' })) });
   const lowered = plan.kernels.map((k) => lowerKernel(k, plan, params));
@@ -131,7 +133,8 @@ export function lowerModule(plan: ModulePlan, params: LoweringParams): LoweredMo
     }
     return { name: e.name, launches, ...(verifyAfter === undefined ? {} : { verifyAfter }) };
   });
-  return { plan, params, kernels, entries };
+  const shared = kernels.map((k, i) => (sharers.has(i) ? sharedBy(k, sharers.get(i)!) : k));
+  return { plan, params, kernels: shared, entries };
 }
 
 /**
@@ -143,15 +146,12 @@ function launchIndependentKey(k: LoweredKernel): string {
   // Buffer names are identifiers (no escapes in the JSON): renamed in the text, which is
   // several times faster than a replacer function.
   return JSON.stringify({ ...k, name: '', doc: [], buffers: k.buffers.map((b) => b.access) })
-    .replace(/"buf":"([^"]*)"/g, (whole, name: string) => `"buf":"${position.get(name) ?? name}"`);
+    .replace(/"buf":"([^"]*)"/g, (_, name: string) => `"buf":"${position.get(name) ?? name}"`);
 }
 
-/** The first kernel of a shared form, its doc saying how many more launches it serves. */
-function sharedBy(first: LoweredKernel): LoweredKernel {
-  const note = /^Shared by (\d+) kernels/;
-  const count = first.doc.length && note.test(first.doc.at(-1)!) ? Number(note.exec(first.doc.at(-1)!)![1]) + 1 : 2;
-  const doc = count === 2 ? first.doc : first.doc.slice(0, -1);
-  return { ...first, doc: [...doc, `Shared by ${count} kernels of this form (the same code, for other nodes of the plan), the first shown.`] };
+/** The first kernel of a shared form, its doc saying how many plan kernels it stands for. */
+function sharedBy(first: LoweredKernel, count: number): LoweredKernel {
+  return { ...first, doc: [...first.doc, `Shared by ${count} kernels of this form (the same code, for other nodes of the plan), the first shown.`] };
 }
 
 function lowerKernel(k: Kernel, plan: ModulePlan, params: LoweringParams): LoweredKernel[] {
