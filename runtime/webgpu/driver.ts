@@ -177,6 +177,8 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
      * The uniform of each of the next `count` steps, 16 bytes a step. Every value must survive
      * f32: a learning rate that rounds to 0 or to Infinity there would silently not train.
      */
+    /** The calls whose steps ran since the status was last read: which ran each step, at what rate. */
+    let unread: { last: number; fn: string; learningRate: number }[] = [];
     const nextSteps = (fn: string, learningRate: number, count: number) => {
       const values = new Float32Array(count * 4);
       for (let s = 0; s < count; s++) {
@@ -193,8 +195,6 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
       steps += count;
       return values;
     };
-    /** The calls whose steps ran since the status was last read: which ran each step, at what rate. */
-    let unread: { last: number; fn: string; learningRate: number }[] = [];
     /**
      * A step the GPU rejected (the status holds its number): the steps from it on did nothing,
      * so they are taken back, the status is cleared, and the error names the step.
