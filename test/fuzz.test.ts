@@ -12,13 +12,15 @@
  *   (c) trainStep returns the loss before, applies θ − α·∇J, and lowers the loss for a small
  *       enough α;
  *   (d) the wasm module agrees with central differences and with the JS module, also with
- *       inputs scaled by 1e3 (pre-activations of ±1e3, where exp saturates).
+ *       inputs scaled by 1e3 (pre-activations of ±1e3, where exp saturates);
  *   (e) hostile arguments (test/support/fuzz-hostile.ts), against JS modules built with sgd,
  *       momentum or adam, and on WebGPU for the graphs of (b): arrays sharing memory, getters
  *       and Proxies that hand out another array on each read or throw, Proxies posing as
  *       Float32Arrays, lying subclasses, re-entrant calls, buffers resized mid-call, non-finite
  *       values, huge learning rates — each call ends in the result of the same step on plain
  *       copies of what was read, or in an error that changes nothing.
+ *   (f) graphs over a dynamic batch (g.batch(max)) called with fewer rows: JS and wasm give what
+ *       the graph built for that many rows gives, and WGSL what JS gives.
  *
  * A failure is shrunk and printed as a graph file a person can rerun. `npm test` runs a
  * handful of graphs; `npm run fuzz` runs many (see test/FUZZ-RESULTS.md). Environment:
@@ -87,6 +89,9 @@ async function run(what: string, arb: fc.Arbitrary<FuzzSpec>, runs: number, chec
 
 const perGraphMs = LONG ? 60_000 : 10_000;
 
+/** Specs declared over a dynamic batch of `batch` rows at most, run with 1 to `batch`. */
+const dynamicArb = (arb: fc.Arbitrary<FuzzSpec>) => arb.chain((spec) => fc.integer({ min: 1, max: spec.batch }).map((rows) => ({ ...spec, dynamicRows: rows })));
+
 describe('fuzzed graphs', () => {
   it('JS module vs the independent float64 reference, and train steps', async () => {
     const arb = fuzzSpecArb().filter((s) => forwardCost(s) <= MAX_FD_COST);
@@ -113,8 +118,7 @@ describe('fuzzed graphs', () => {
   }, 60_000 + WASM_RUNS * perGraphMs);
 
   it('dynamic batch: a module for up to max rows, called with fewer, computes what the module for that many computes (JS and wasm)', async () => {
-    const arb = fuzzSpecArb({ maxBatch: 65 }).chain((spec) => fc.integer({ min: 1, max: spec.batch }).map((rows) => ({ ...spec, dynamicRows: rows })))
-      .filter((s) => forwardCost(s) <= MAX_FD_COST);
+    const arb = dynamicArb(fuzzSpecArb({ maxBatch: 65 })).filter((s) => forwardCost(s) <= MAX_FD_COST);
     await run('dynamic batch vs fixed batch', arb, WASM_RUNS, async (spec) => {
       const fixed = build({ ...spec, batch: spec.dynamicRows!, dynamicRows: undefined });
       const ref = reference(fixed);
@@ -123,6 +127,17 @@ describe('fuzzed graphs', () => {
       stats.dynamicGraphs++;
     });
   }, 60_000 + WASM_RUNS * perGraphMs);
+
+  it('WGSL over a dynamic batch, called with fewer rows, vs the JS module', async () => {
+    const device = await gpuDevice();
+    const arb = dynamicArb(fuzzSpecArb({ maxDepth: LONG ? 6 : 2, maxBatch: 65 })).filter((s) => forwardCost(s) <= 5e7);
+    await run('WGSL over a dynamic batch vs JS', arb, GPU_RUNS, async (spec) => {
+      const ref = reference(build({ ...spec, batch: spec.dynamicRows!, dynamicRows: undefined }));
+      fc.pre(ref !== undefined);
+      await checkGpuAgainstJs(build(spec, ['js', 'wgsl']), ref, device);
+      stats.gpuGraphs++;
+    });
+  }, 60_000 + GPU_RUNS * (LONG ? 120_000 : 40_000));
 
   it('WGSL backend vs JS backend', async () => {
     const device = await gpuDevice();
