@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import wabtInit from 'wabt';
 import { compile } from '../compiler/compile.ts';
 import { dimMax } from '../compiler/ir/graph.ts';
-import { WIDTH } from '../compiler/backends/common/ts.ts';
+import { WIDTH } from '../compiler/backends/common/text.ts';
 import {
   adam, affine, graph, momentum, relu, sigmoid, softmax, softmaxCrossEntropy, squaredLoss, tanh, type GraphDef, type OptimizerDef,
 } from '../compiler/index.ts';

@@ -10,6 +10,7 @@
  */
 import type { OptimizerState } from '../../runtime/module.ts';
 import type { Arrays, GeneratedModule } from './module.ts';
+import { choices } from './random-graph.ts';
 
 type State = OptimizerState<Arrays>;
 
@@ -25,17 +26,6 @@ function count(kind: string, outcome: 'results' | 'errors'): void {
   row[outcome]++;
 }
 
-/** A deterministic stream of choices, from a seed. */
-export function choices(seed: number) {
-  let x = (seed * 2654435761 + 12345) >>> 0 || 1;
-  const next = () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
-  return { next, int: (n: number) => Math.floor(next() * n), pick: <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] };
-}
 type Choices = ReturnType<typeof choices>;
 
 const copyArrays = (a: Arrays): Arrays => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v.slice()]));

@@ -16,7 +16,8 @@ export interface GraphSpec {
   readonly activations: readonly ActivationName[];
 }
 
-export function randomSpec(seed: number, options: { maxDepth?: number; widths?: readonly number[]; batches?: readonly number[] } = {}): GraphSpec {
+/** A deterministic stream of choices from a seed (32-bit xorshift): numbers in [0, 1), integers below n, list items. */
+export function choices(seed: number) {
   let x = (seed * 2654435761 + 12345) >>> 0 || 1;
   const next = () => {
     x ^= x << 13;
@@ -24,7 +25,11 @@ export function randomSpec(seed: number, options: { maxDepth?: number; widths?: 
     x ^= x << 5;
     return (x >>> 0) / 4294967296;
   };
-  const pick = <T>(list: readonly T[]) => list[Math.floor(next() * list.length)];
+  return { next, int: (n: number) => Math.floor(next() * n), pick: <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] };
+}
+
+export function randomSpec(seed: number, options: { maxDepth?: number; widths?: readonly number[]; batches?: readonly number[] } = {}): GraphSpec {
+  const { next, pick } = choices(seed);
   const depth = 1 + Math.floor(next() * (options.maxDepth ?? 5));
   const widths = Array.from({ length: depth + 1 }, () => pick(options.widths ?? AWKWARD_WIDTHS));
   const names = Object.keys(ACTIVATIONS) as ActivationName[];

@@ -12,7 +12,7 @@ import { entryOf } from '../../kernels/plan.ts';
 import type { LoweredModule } from '../../lowering/lower.ts';
 import { apiTypes, checkHelpers, entryDoc, initHelpers, initParamsFunction, metaText, specTables, usedHelpers, type ModuleInfo } from './host.ts';
 import { stepScalarText } from './js-syntax.ts';
-import { WIDTH, constText, docBlock, functionText, joinBlocks, listText, packedList, type FunctionSpec } from './ts.ts';
+import { constText, docBlock, functionText, joinBlocks, listText, packedList, type FunctionSpec } from './ts.ts';
 import { propertyKey } from './text.ts';
 
 /** What an entry has read: the locals holding its arguments, and the per-step scalars' texts. */
@@ -56,6 +56,7 @@ export function cpuEntryFunctions(module: LoweredModule, info: ModuleInfo, hooks
   const reads = (e: EntryName) => entryOf(plan, e)?.inputs ?? [];
   // A list as body lines: measured where it will stand, indented by the function body's 2 spaces.
   const bodyList = (open: string, items: readonly string[], close: string) => listText(open, items, close, '  ').map((l) => l.slice(2));
+  const bodyPacked = (open: string, items: readonly string[], close: string) => packedList(open, items, close, '  ').map((l) => l.slice(2));
 
   const paramLocals = g.params.map((r) => hooks.local('p', r.name));
   const stateLocals = slots.map((slot) => g.params.map((r) => hooks.local(`s_${slot}`, r.name)));
@@ -91,8 +92,7 @@ export function cpuEntryFunctions(module: LoweredModule, info: ModuleInfo, hooks
     if (train) {
       lines.push(
         ...(slots.length ? [`const { t, arrays: [${stateLocals.map((s) => `[${s.join(', ')}]`).join(', ')}] } = takeState('${fn}', state, SLOTS, PARAMS);`] : []),
-        // (WIDTH − 2: these lines go into a function body.)
-        ...packedList(`checkDisjoint('${fn}', [`, [...paramLocals, ...inputLocals, ...stateLocals.flat()], `], DISJOINT${batch ? ', rows' : ''});`, '', WIDTH - 2),
+        ...bodyPacked(`checkDisjoint('${fn}', [`, [...paramLocals, ...inputLocals, ...stateLocals.flat()], `], DISJOINT${batch ? ', rows' : ''});`),
         // Written before any kernel runs (a setter that calls back in finds nothing half-done).
         ...(slots.length ? ['state.step = t;'] : ['const t = 1;']),
         ...[...stepScalars.values()].flatMap((s) => (s.init ? [`const ${s.text} = ${s.init};`] : [])),

@@ -5,7 +5,6 @@
  */
 import { WIDTH, commentText, wrapWords } from './text.ts';
 
-export { WIDTH, wrapWords };
 
 /**
  * `open item, item, … close` on one line at `indent` when it fits, else one item per line
@@ -17,13 +16,10 @@ export function listText(open: string, items: readonly string[], close: string, 
   return [`${indent}${open.trimEnd()}`, ...items.map((it) => `${indent}  ${it}${sep}`), `${indent}${close.trimStart()}`];
 }
 
-/**
- * `open item, item, … close` on one line when it fits `width` (less where the caller indents
- * the lines further), else the items packed into as few lines as fit.
- */
-export function packedList(open: string, items: readonly string[], close: string, indent = '', width = WIDTH): string[] {
+/** `open item, item, … close` on one line at `indent` when it fits, else the items packed into as few lines as fit. */
+export function packedList(open: string, items: readonly string[], close: string, indent = ''): string[] {
   const flat = `${indent}${open}${items.join(', ')}${close}`;
-  if (flat.length <= width) return [flat];
+  if (flat.length <= WIDTH) return [flat];
   return [`${indent}${open.trimEnd()}`, ...packed(items.map((it) => `${it},`), `${indent}  `), `${indent}${close.trimStart()}`];
 }
 
