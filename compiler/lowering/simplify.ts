@@ -78,10 +78,12 @@ function canonicalSum(e: Expr): Expr {
   const linear = asLinear(e);
   if (!linear) return e;
   let out: Expr | undefined;
-  for (const { term, coef } of linear.terms.values()) {
-    if (coef === 0) continue;
-    const scaled = coef === 1 ? term : { k: 'binary', fn: 'mul', a: term, b: int(coef), type: 'i32' } as Expr;
-    out = out === undefined ? scaled : { k: 'binary', fn: 'add', a: out, b: scaled, type: 'i32' };
+  // Terms added first, then those subtracted: `rows - rows % 4`, not `rows + rows % 4 * -1`.
+  const terms = [...linear.terms.values()].filter((t) => t.coef !== 0).sort((x, y) => Number(x.coef < 0) - Number(y.coef < 0));
+  for (const { term, coef } of terms) {
+    const size = out === undefined ? coef : Math.abs(coef);
+    const scaled = size === 1 ? term : { k: 'binary', fn: 'mul', a: term, b: int(size), type: 'i32' } as Expr;
+    out = out === undefined ? scaled : { k: 'binary', fn: coef < 0 ? 'sub' : 'add', a: out, b: scaled, type: 'i32' };
   }
   if (out === undefined) return int(linear.constant);
   return linear.constant === 0 ? out : { k: 'binary', fn: linear.constant < 0 ? 'sub' : 'add', a: out, b: int(Math.abs(linear.constant)), type: 'i32' };

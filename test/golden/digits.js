@@ -221,7 +221,7 @@ const acc0 = new Float64Array(32);
 function k_h(in_x, p_W1, p_b1, t_h2, rows) {
   for (let j0 = 0; j0 < 32; j0 += 4) {
     for (let i0 = 0; i0 < rows; i0 += 4) {
-      if (i0 < rows + rows % 4 * -1) {
+      if (i0 < rows - rows % 4) {
         let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
         let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
         let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
@@ -279,7 +279,7 @@ function k_h(in_x, p_W1, p_b1, t_h2, rows) {
           tile[rr * 4 + 3] = c03;
         }
       }
-      for (let r = 0; r < (i0 < rows + rows % 4 * -1 ? 4 : rows % 4); r++) {
+      for (let r = 0; r < (i0 < rows - rows % 4 ? 4 : rows % 4); r++) {
         for (let c = 0; c < 4; c++) {
           const e0 = tile[r * 4 + c] + p_b1[j0 + c];
           const e1 = Math.exp(-2 * Math.abs(e0));
@@ -296,7 +296,7 @@ function k_z(t_h2, p_W2, p_b2, t_z2, t_softmax_max2, rows) {
   }
   for (let j0 = 0; j0 < 8; j0 += 4) {
     for (let i0 = 0; i0 < rows; i0 += 4) {
-      if (i0 < rows + rows % 4 * -1) {
+      if (i0 < rows - rows % 4) {
         let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
         let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
         let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
@@ -354,7 +354,7 @@ function k_z(t_h2, p_W2, p_b2, t_z2, t_softmax_max2, rows) {
           tile[rr * 4 + 3] = c03;
         }
       }
-      for (let r = 0; r < (i0 < rows + rows % 4 * -1 ? 4 : rows % 4); r++) {
+      for (let r = 0; r < (i0 < rows - rows % 4 ? 4 : rows % 4); r++) {
         for (let c = 0; c < 4; c++) {
           const e0 = tile[r * 4 + c] + p_b2[j0 + c];
           t_z2[i0 * 10 + r * 10 + j0 + c] = e0;
@@ -365,7 +365,7 @@ function k_z(t_h2, p_W2, p_b2, t_z2, t_softmax_max2, rows) {
   }
   for (let j0 = 8; j0 < 10; j0++) {
     for (let i0 = 0; i0 < rows; i0 += 4) {
-      if (i0 < rows + rows % 4 * -1) {
+      if (i0 < rows - rows % 4) {
         let c00 = 0, c10 = 0, c20 = 0, c30 = 0;
         for (let p = 0; p < 32; p++) {
           const a0 = t_h2[i0 * 32 + p], a1 = t_h2[i0 * 32 + p + 32], a2 = t_h2[i0 * 32 + p + 64], a3 = t_h2[i0 * 32 + p + 96];
@@ -390,7 +390,7 @@ function k_z(t_h2, p_W2, p_b2, t_z2, t_softmax_max2, rows) {
           tile[rr] = c00;
         }
       }
-      for (let r = 0; r < (i0 < rows + rows % 4 * -1 ? 4 : rows % 4); r++) {
+      for (let r = 0; r < (i0 < rows - rows % 4 ? 4 : rows % 4); r++) {
         const e1 = tile[r] + p_b2[j0];
         t_z2[i0 * 10 + r * 10 + j0] = e1;
         acc0[i0 + r] = Math.max(acc0[i0 + r], e1);
@@ -486,7 +486,7 @@ function k_d_h_affine(t_d_z2, p_W2, t_h2, t_d_h_affine2, t_d_b12, rows) {
   }
   for (let j0 = 0; j0 < 32; j0 += 4) {
     for (let i0 = 0; i0 < rows; i0 += 4) {
-      if (i0 < rows + rows % 4 * -1) {
+      if (i0 < rows - rows % 4) {
         let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
         let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
         let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
@@ -544,7 +544,7 @@ function k_d_h_affine(t_d_z2, p_W2, t_h2, t_d_h_affine2, t_d_b12, rows) {
           tile[rr * 4 + 3] = c03;
         }
       }
-      for (let r = 0; r < (i0 < rows + rows % 4 * -1 ? 4 : rows % 4); r++) {
+      for (let r = 0; r < (i0 < rows - rows % 4 ? 4 : rows % 4); r++) {
         for (let c = 0; c < 4; c++) {
           const e0 = t_h2[i0 * 32 + r * 32 + j0 + c];
           const e1 = tile[r * 4 + c] * (1 - e0 * e0);

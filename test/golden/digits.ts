@@ -372,7 +372,7 @@ const acc0 = new Float64Array(32); // kernel scratch
 function k_h(in_x: Float32Array, p_W1: Float32Array, p_b1: Float32Array, t_h: Float32Array, rows: number): void {
   for (let j0 = 0; j0 < 32; j0 += 4) {
     for (let i0 = 0; i0 < rows; i0 += 4) {
-      if (i0 < rows + rows % 4 * -1) {
+      if (i0 < rows - rows % 4) {
         let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
         let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
         let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
@@ -400,7 +400,7 @@ function k_h(in_x: Float32Array, p_W1: Float32Array, p_b1: Float32Array, t_h: Fl
           tile[rr * 4] = c00; tile[rr * 4 + 1] = c01; tile[rr * 4 + 2] = c02; tile[rr * 4 + 3] = c03;
         }
       }
-      for (let r = 0; r < (i0 < rows + rows % 4 * -1 ? 4 : rows % 4); r++) {
+      for (let r = 0; r < (i0 < rows - rows % 4 ? 4 : rows % 4); r++) {
         for (let c = 0; c < 4; c++) {
           const e0 = tile[r * 4 + c]! + p_b1[j0 + c]!;
           const e1 = Math.exp(-2 * Math.abs(e0));
@@ -424,7 +424,7 @@ function k_z(
   for (let z0 = 0; z0 < rows; z0++) { acc0[z0] = -Infinity; }
   for (let j0 = 0; j0 < 8; j0 += 4) {
     for (let i0 = 0; i0 < rows; i0 += 4) {
-      if (i0 < rows + rows % 4 * -1) {
+      if (i0 < rows - rows % 4) {
         let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
         let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
         let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
@@ -452,7 +452,7 @@ function k_z(
           tile[rr * 4] = c00; tile[rr * 4 + 1] = c01; tile[rr * 4 + 2] = c02; tile[rr * 4 + 3] = c03;
         }
       }
-      for (let r = 0; r < (i0 < rows + rows % 4 * -1 ? 4 : rows % 4); r++) {
+      for (let r = 0; r < (i0 < rows - rows % 4 ? 4 : rows % 4); r++) {
         for (let c = 0; c < 4; c++) {
           const e0 = tile[r * 4 + c]! + p_b2[j0 + c]!;
           t_z[i0 * 10 + r * 10 + j0 + c] = e0;
@@ -463,7 +463,7 @@ function k_z(
   }
   for (let j0 = 8; j0 < 10; j0++) {
     for (let i0 = 0; i0 < rows; i0 += 4) {
-      if (i0 < rows + rows % 4 * -1) {
+      if (i0 < rows - rows % 4) {
         let c00 = 0, c10 = 0, c20 = 0, c30 = 0;
         for (let p = 0; p < 32; p++) {
           const a0 = t_h[i0 * 32 + p]!, a1 = t_h[i0 * 32 + p + 32]!, a2 = t_h[i0 * 32 + p + 64]!, a3 = t_h[i0 * 32 + p + 96]!;
@@ -482,7 +482,7 @@ function k_z(
           tile[rr] = c00;
         }
       }
-      for (let r = 0; r < (i0 < rows + rows % 4 * -1 ? 4 : rows % 4); r++) {
+      for (let r = 0; r < (i0 < rows - rows % 4 ? 4 : rows % 4); r++) {
         const e1 = tile[r]! + p_b2[j0]!;
         t_z[i0 * 10 + r * 10 + j0] = e1;
         acc0[i0 + r] = Math.max(acc0[i0 + r]!, e1);
@@ -607,7 +607,7 @@ function k_d_h_affine(
   for (let z0 = 0; z0 < 32; z0++) { acc0[z0] = 0; }
   for (let j0 = 0; j0 < 32; j0 += 4) {
     for (let i0 = 0; i0 < rows; i0 += 4) {
-      if (i0 < rows + rows % 4 * -1) {
+      if (i0 < rows - rows % 4) {
         let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
         let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
         let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
@@ -635,7 +635,7 @@ function k_d_h_affine(
           tile[rr * 4] = c00; tile[rr * 4 + 1] = c01; tile[rr * 4 + 2] = c02; tile[rr * 4 + 3] = c03;
         }
       }
-      for (let r = 0; r < (i0 < rows + rows % 4 * -1 ? 4 : rows % 4); r++) {
+      for (let r = 0; r < (i0 < rows - rows % 4 ? 4 : rows % 4); r++) {
         for (let c = 0; c < 4; c++) {
           const e0 = t_h[i0 * 32 + r * 32 + j0 + c]!;
           const e1 = tile[r * 4 + c]! * (1 - e0 * e0);

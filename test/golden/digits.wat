@@ -82,9 +82,7 @@
         local.get $rows
         i32.const 4
         i32.rem_s
-        i32.const -1
-        i32.mul
-        i32.add
+        i32.sub
         i32.ge_s
         br_if $i0_exit
         loop $i0_loop
@@ -903,9 +901,7 @@
           local.get $rows
           i32.const 4
           i32.rem_s
-          i32.const -1
-          i32.mul
-          i32.add
+          i32.sub
           i32.lt_s
           br_if $i0_loop
         end
@@ -914,9 +910,7 @@
       local.get $rows
       i32.const 4
       i32.rem_s
-      i32.const -1
-      i32.mul
-      i32.add
+      i32.sub
       local.set $i0
       block $i0_exit_2
         local.get $i0
@@ -1211,9 +1205,7 @@
       local.get $rows
       i32.const 4
       i32.rem_s
-      i32.const -1
-      i32.mul
-      i32.add
+      i32.sub
       i32.ge_s
       br_if $i0_exit
       loop $i0_loop
@@ -1572,9 +1564,7 @@
         local.get $rows
         i32.const 4
         i32.rem_s
-        i32.const -1
-        i32.mul
-        i32.add
+        i32.sub
         i32.lt_s
         br_if $i0_loop
       end
@@ -1583,9 +1573,7 @@
     local.get $rows
     i32.const 4
     i32.rem_s
-    i32.const -1
-    i32.mul
-    i32.add
+    i32.sub
     local.set $i0
     block $i0_exit_2
       local.get $i0
@@ -1723,9 +1711,7 @@
         local.get $rows
         i32.const 4
         i32.rem_s
-        i32.const -1
-        i32.mul
-        i32.add
+        i32.sub
         i32.ge_s
         br_if $i0_exit_3
         loop $i0_loop_3
@@ -1906,9 +1892,7 @@
           local.get $rows
           i32.const 4
           i32.rem_s
-          i32.const -1
-          i32.mul
-          i32.add
+          i32.sub
           i32.lt_s
           br_if $i0_loop_3
         end
@@ -1917,9 +1901,7 @@
       local.get $rows
       i32.const 4
       i32.rem_s
-      i32.const -1
-      i32.mul
-      i32.add
+      i32.sub
       local.set $i0
       block $i0_exit_4
         local.get $i0
@@ -2677,9 +2659,7 @@
       local.get $rows
       i32.const 4
       i32.rem_s
-      i32.const -1
-      i32.mul
-      i32.add
+      i32.sub
       i32.ge_s
       br_if $i_exit
       loop $i_loop
@@ -2800,9 +2780,7 @@
         local.get $rows
         i32.const 4
         i32.rem_s
-        i32.const -1
-        i32.mul
-        i32.add
+        i32.sub
         i32.lt_s
         br_if $i_loop
       end
@@ -2811,9 +2789,7 @@
     local.get $rows
     i32.const 4
     i32.rem_s
-    i32.const -1
-    i32.mul
-    i32.add
+    i32.sub
     local.set $i
     block $i_exit_2
       local.get $i
@@ -3598,9 +3574,7 @@
         local.get $rows
         i32.const 4
         i32.rem_s
-        i32.const -1
-        i32.mul
-        i32.add
+        i32.sub
         i32.ge_s
         br_if $i0_exit
         loop $i0_loop
@@ -4029,9 +4003,7 @@
           local.get $rows
           i32.const 4
           i32.rem_s
-          i32.const -1
-          i32.mul
-          i32.add
+          i32.sub
           i32.lt_s
           br_if $i0_loop
         end
@@ -4040,9 +4012,7 @@
       local.get $rows
       i32.const 4
       i32.rem_s
-      i32.const -1
-      i32.mul
-      i32.add
+      i32.sub
       local.set $i0
       block $i0_exit_2
         local.get $i0
