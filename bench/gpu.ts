@@ -64,6 +64,7 @@ async function gradcModules(spec: NetSpec): Promise<{ gpu: GpuModule; js: CpuMod
   }
   const { compile } = await import('../compiler/compile.ts');
   const { files } = compile(mlpGraph(spec), { targets: ['js', 'wgsl'] });
+  for (const f of files) if (f.name === 'gradc-host.js') writeFileSync(join(genDir, f.name), f.contents);
   const load = async (name: string) => {
     const f = files.find((x) => x.name === name)!;
     writeFileSync(join(genDir, f.name), f.contents);

@@ -40,6 +40,10 @@ export async function buildModule(
   tempDir ??= mkdtempSync(join(tmpdir(), 'gradc-bench-'));
   const path = join(tempDir, `${counter++}-${js.name.replace(/\.js$/, '.mjs')}`);
   writeFileSync(path, edit(js.contents));
+  // The host file the module imports, as the CLI writes it beside the modules (ES modules, as in
+  // any project that imports them: tsx would otherwise load a .js without a package type as CommonJS).
+  for (const f of files) if (f.name === 'gradc-host.js') writeFileSync(join(tempDir, f.name), f.contents);
+  writeFileSync(join(tempDir, 'package.json'), '{ "type": "module" }\n');
   const module = (await import(pathToFileURL(path).href)) as GeneratedModule;
   return { module, compileMs };
 }

@@ -15,6 +15,7 @@ import { commentText } from './backends/common/text.ts';
 import { jsBackend } from './backends/js/module.ts';
 import { wgslBackend } from './backends/wgsl/module.ts';
 import { wasmBackend } from './backends/wasm/module.ts';
+import { hostFiles } from './backends/common/runtime-source.ts';
 import { VERSION } from './version.ts';
 import './ops/all.ts';
 
@@ -66,7 +67,9 @@ function emitAll(def: GraphDef, options: CompileOptions): { plan: ModulePlan; pe
   }
   const plan = planModule(def, { forwardOnly: options.forwardOnly });
   const info = { version: VERSION, hash: graphHash(def), source: commentText(options.sourceFile ? basename(options.sourceFile) : 'memory') };
-  const pending = TARGETS.filter((t) => targets.includes(t)).flatMap((t) => emitTarget(plan, BACKENDS[t], info).files);
+  const emitted = TARGETS.filter((t) => targets.includes(t)).flatMap((t) => emitTarget(plan, BACKENDS[t], info).files);
+  // Files every CPU target writes (the host file) are written once.
+  const pending = emitted.filter((f, i) => emitted.findIndex((o) => o.name === f.name) === i);
   return { plan, pending };
 }
 
@@ -89,4 +92,11 @@ export async function compileAsync(def: GraphDef, options: CompileOptions = {}):
     contents: f.contents ?? (await transform(f.ts!.source, { ...TS_OPTIONS, banner: f.ts!.banner })).code,
   })));
   return { plan, memory: memoryOf(plan), files };
+}
+
+/** The host file's JavaScript (`gradc-host.js`), which every generated JS and wasm module imports. */
+let hostJs: Promise<string> | undefined;
+export function hostModuleJs(): Promise<string> {
+  const file = hostFiles(VERSION).find((f) => f.ts)!;
+  return (hostJs ??= transform(file.ts!.source, { ...TS_OPTIONS, banner: file.ts!.banner }).then((r) => r.code));
 }

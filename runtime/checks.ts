@@ -1,13 +1,32 @@
 /**
- * Argument checks of the generated modules, written once: the WebGPU driver imports them, and
- * the compiler embeds this file's text (without `export`) in every generated JS module, which
- * imports nothing. Every record is read once, its names checked, its arrays validated, and
- * the arrays read are what the entry point computes on.
+ * The host code of the generated modules that does not depend on the graph, written once:
+ * argument checks and the seeded generator of `initParams`. The WebGPU driver imports it; the
+ * compiler writes it beside the JS and wasm modules it generates, as `gradc-host.ts` and
+ * `gradc-host.js` (this text, header included), and each module imports the declarations it
+ * calls from there, so a folder of generated modules depends on nothing else. Why the checks
+ * are built as they are:
+ *
+ * - Every record is read once, its names checked against the graph's (others are misspellings),
+ *   and the arrays read are the ones the entry point computes on.
+ * - Arrays are recognised and measured with the engine's own typed-array getters, taken when the
+ *   module loads. A Proxy of a Float32Array passes `instanceof` and may answer `length` and every
+ *   element read with anything (or run code while it does); a subclass may redefine `length` and
+ *   `buffer`. The getters read internal slots instead: the tag is 'Float32Array' for a real one,
+ *   a subclass included, and undefined for a Proxy. Each is bound as a plain function of the
+ *   array (`call` bound once), which V8 inlines where `Reflect.apply` allocated.
+ * - Messages are built only when a check throws: a call that passes allocates nothing for them.
+ * - A train step writes params (and optimizer state) in place, so none of them may share memory
+ *   with another argument; inputs, only read, may share memory with each other (an
+ *   autoencoder's target can be its input). Every length is checked again once all arguments
+ *   are read, since a getter read later may have resized a buffer read before. A few arrays are
+ *   compared pairwise; many are grouped by buffer and swept in order of where they start.
+ *   Distinct SharedArrayBuffer objects over one memory look like different buffers here.
+ * - Non-finite values are found with one multiply-add a value: x·0 is 0 only for finite x.
  */
 
 /**
- * [name, floats, shape as text, offset in its buffer] of each argument; and for an input
- * over a dynamic batch, its row width: it then holds any whole number of rows up to `floats`.
+ * [name, floats, shape, offset in its buffer] of each argument; an input over a dynamic batch
+ * adds its row width, and then holds 1 to floats / width rows.
  */
 export type Spec = readonly (readonly [name: string, length: number, shape: string, offset: number, width?: number])[];
 
@@ -18,18 +37,10 @@ export const show = (v: unknown): string => (typeof v === 'string' ? JSON.string
 const has = (record: object, name: string) => Object.prototype.hasOwnProperty.call(record, name);
 const named = (spec: Spec, name: string) => spec.some((s) => s[0] === name);
 
-/**
- * The engine's own typed-array accessors, taken when the module loads. A Proxy of a
- * Float32Array passes `instanceof` and may answer `length` and every element read with
- * anything (or run code while it does); a subclass may redefine `length` and `buffer`. These
- * read the array's internal slots instead: the tag is 'Float32Array' for a real one, a
- * subclass included, and undefined for a Proxy or anything else.
- */
-// Each getter bound as a plain function of the array (`call` bound once, at load): V8 inlines
-// these where `Reflect.apply(get, v, [])` allocated and called through.
-const TYPED_ARRAY = Object.getPrototypeOf(Float32Array.prototype) as object;
-const typedArrayGetter = <T>(key: PropertyKey) =>
-  Function.prototype.call.bind(Object.getOwnPropertyDescriptor(TYPED_ARRAY, key)!.get!) as (v: unknown) => T;
+/** The engine's typed-array getter `key`, as a function of the array. */
+const typedArrayGetter = <T>(key: PropertyKey) => Function.prototype.call.bind(
+  Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Float32Array.prototype), key)!.get!,
+) as (v: unknown) => T;
 const TYPED_TAG = typedArrayGetter<string | undefined>(Symbol.toStringTag);
 const TYPED_BUFFER = typedArrayGetter<ArrayBufferLike>('buffer');
 const TYPED_BYTE_OFFSET = typedArrayGetter<number>('byteOffset');
@@ -37,35 +48,22 @@ export const lengthOf: (v: Float32Array) => number = typedArrayGetter<number>('l
 export const isFloat32Array = (v: unknown): v is Float32Array => TYPED_TAG(v) === 'Float32Array';
 
 function checkArray(fn: string, what: string, spec: Spec[number], v: unknown): Float32Array {
-  const [, length, , , width] = spec;
-  if (!isFloat32Array(v)) {
-    const got = v === undefined ? 'nothing' : v instanceof Float32Array ? 'an object posing as one (a Proxy?)' : describe(v);
-    throw new TypeError(`${wanted(fn, what, spec, false)}, got ${got}`);
-  }
-  const n = lengthOf(v);
-  const fits = width ? n % width === 0 && n > 0 && n <= length : n === length;
-  if (!fits) throw new RangeError(`${wanted(fn, what, spec, true)}, got ${n} values`);
-  return v;
-}
-
-/** What an argument must be, for its error (built only when one is thrown: calls stay allocation-free). */
-function wanted(fn: string, what: string, [name, length, shape, , width]: Spec[number], real: boolean): string {
+  const n = isFloat32Array(v) ? lengthOf(v) : -1;
+  const [length, width] = [spec[1], spec[4]];
+  if (n >= 0 && (width ? n % width === 0 && n > 0 && n <= length : n === length)) return v as Float32Array;
+  const [name, , shape] = spec;
   const values = width ? `1 to ${length / width} rows of ${width} values` : `${length} values`;
-  return `${fn}: ${what}.${name} must ${real ? 'have' : 'be a Float32Array of'} shape ${shape} (${values})`;
-}
-
-/** `what.name` changed length after it was checked (a later getter resized or detached its buffer). */
-function changedLength(fn: string, label: string, got: number, want: number): RangeError {
-  const how = `to ${got} values: its buffer was resized, transferred or detached`;
-  return new RangeError(`${fn}: ${label} changed length while the arguments were read (${how}); it must keep ${want}`);
+  const must = `${fn}: ${what}.${name} must ${n >= 0 ? 'have' : 'be a Float32Array of'} shape ${shape} (${values}), got`;
+  if (n >= 0) throw new RangeError(`${must} ${n} values`);
+  const got = v === undefined ? 'nothing' : v instanceof Float32Array ? 'an object posing as one (a Proxy?)' : describe(v);
+  throw new TypeError(`${must} ${got}`);
 }
 
 /** The rows of a call on a dynamic batch: what its batch inputs hold, which must agree. */
 export function rowsOf(fn: string, arrays: readonly Float32Array[], spec: Spec): number {
   let rows = 0;
   spec.forEach(([name, , , , width], k) => {
-    if (!width) return;
-    const r = lengthOf(arrays[k]!) / width;
+    const r = width ? lengthOf(arrays[k]!) / width : rows;
     if (rows && r !== rows) {
       const why = 'every batch input needs the same rows';
       throw new RangeError(`${fn}: inputs.${name} has ${r} rows but the inputs before it have ${rows}; ${why}`);
@@ -91,21 +89,19 @@ export function take<S extends Spec>(
     }
     names++;
   }
-  const out = required.map((spec) => checkArray(fn, what, spec, has(given, spec[0]) ? given[spec[0]] : undefined));
+  const out: Float32Array[] = [];
+  for (const spec of required) out.push(checkArray(fn, what, spec, has(given, spec[0]) ? given[spec[0]] : undefined));
   if (names > required.length) {
     for (const s of allowed) if (!named(required, s[0]) && has(given, s[0])) checkArray(fn, what, s, given[s[0]]);
   }
-  // (A getter read after an array may resize its buffer: a train step, which writes, checks
-  // every length again once all its arguments are read, in checkDisjoint.)
   return out as { [K in keyof S]: Float32Array };
 }
 
-/** `what.name[i] is v` for the first element that is NaN or ±Infinity; x·0 is 0 only for finite x: one multiply-add a value. */
+/** `what.name[i] is v` for the first element that is NaN or ±Infinity. */
 function firstNonFinite(what: string, arrays: readonly Float32Array[], spec: Spec): string | undefined {
   let poison = 0;
   for (const v of arrays) for (let i = 0, n = lengthOf(v); i < n; i++) poison += v[i]! * 0;
-  if (poison === 0) return undefined;
-  for (let k = 0; k < arrays.length; k++) {
+  for (let k = 0; poison !== 0 && k < arrays.length; k++) {
     const v = arrays[k]!;
     for (let i = 0, n = lengthOf(v); i < n; i++) if (!Number.isFinite(v[i])) return `${what}.${spec[k]![0]}[${i}] is ${v[i]}`;
   }
@@ -116,19 +112,17 @@ function firstNonFinite(what: string, arrays: readonly Float32Array[], spec: Spe
 export function checkFinite(fn: string, what: string, arrays: readonly Float32Array[], spec: Spec): void {
   const bad = firstNonFinite(what, arrays, spec);
   if (bad) {
-    throw new RangeError(`${fn}: ${bad}; ${what.split('.')[0]} must be finite (NaN or Infinity would spread to every param in one step)`);
+    const why = 'NaN or Infinity would spread to every param in one step';
+    throw new RangeError(`${fn}: ${bad}; ${what.split('.')[0]} must be finite (${why})`);
   }
 }
 
-/**
- * The optimizer state's arrays, slot by slot (each a record like params), read once and
- * checked, and the number of the step about to run.
- */
+/** The optimizer state's arrays, slot by slot (each a record like params), checked, and the number of the step about to run. */
 export function takeState(
   fn: string, state: unknown, slots: readonly string[], spec: Spec,
 ): { t: number; arrays: (readonly Float32Array[])[] } {
-  const kind = `an optimizer state { step, ${slots.join(', ')} } (see initOptimizerState)`;
   if (typeof state !== 'object' || state === null || Array.isArray(state)) {
+    const kind = `an optimizer state { step, ${slots.join(', ')} } (see initOptimizerState)`;
     throw new TypeError(`${fn}: state must be ${kind}, got ${describe(state)}`);
   }
   const given = state as Record<string, unknown>;
@@ -144,61 +138,46 @@ export function takeState(
   return { t: step + 1, arrays };
 }
 
-/**
- * [label, floats] of each array a train step takes, in its order; a batch input's floats are
- * −width (it holds the call's rows × width).
- */
+/** [label, floats] of each array a train step takes, in its order; a batch input's floats are −width (rows × width). */
 export type Disjoint = readonly (readonly [label: string, length: number])[];
 
 /**
- * A train step writes params (and state) in place: none of them may share memory with another
- * argument, or one write changes what another read sees (inputs, which are only read, may share
- * memory with each other: an autoencoder's target can be its input). Each must also still have
- * its length, since a getter of a later argument may have resized one read before. Lengths and
- * buffers are read with the engine's own accessors (a subclass may lie). A few arrays are
- * compared pairwise (no allocation); many are grouped by buffer and swept in order of where
- * they start. Distinct SharedArrayBuffer objects over one memory (one posted to a worker and
- * back) look like different buffers here.
+ * Throws if an array a train step writes shares memory with another argument, or if one no
+ * longer has its length.
  */
 export function checkDisjoint(fn: string, arrays: readonly Float32Array[], disjoint: Disjoint, rows = 0): void {
-  const n = arrays.length;
   const buffers: unknown[] = [];
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < arrays.length; i++) {
     const [label, size] = disjoint[i]!;
     const [got, want] = [lengthOf(arrays[i]!), size >= 0 ? size : rows * -size];
-    if (got !== want) throw changedLength(fn, label, got, want);
+    if (got !== want) {
+      const how = `to ${got} values: its buffer was resized, transferred or detached`;
+      throw new RangeError(`${fn}: ${label} changed length while the arguments were read (${how}); it must keep ${want}`);
+    }
     buffers.push(TYPED_BUFFER(arrays[i]));
   }
   const start = (i: number) => TYPED_BYTE_OFFSET(arrays[i]);
   const end = (i: number) => start(i) + 4 * lengthOf(arrays[i]!);
   const written = (i: number) => !disjoint[i]![0].startsWith('inputs.');
+  const overlap = (i: number, j: number) => buffers[i] === buffers[j] && start(i) < end(j) && start(j) < end(i);
   const fail = (i: number, j: number) => {
-    const [a, b] = [disjoint[Math.min(i, j)]![0], disjoint[Math.max(i, j)]![0]];
     const why = 'a train step updates arrays in place, so pass separate arrays (copy one with .slice())';
-    return new TypeError(`${fn}: ${a} and ${b} share memory; ${why}`);
+    return new TypeError(`${fn}: ${disjoint[Math.min(i, j)]![0]} and ${disjoint[Math.max(i, j)]![0]} share memory; ${why}`);
   };
-  if (n <= 32) {
-    for (let i = 1; i < n; i++) {
-      for (let j = 0; j < i; j++) {
-        if (buffers[i] === buffers[j] && (written(i) || written(j)) && start(i) < end(j) && start(j) < end(i)) throw fail(i, j);
-      }
+  if (arrays.length <= 32) {
+    for (let i = 1; i < arrays.length; i++) {
+      for (let j = 0; j < i; j++) if (overlap(i, j) && (written(i) || written(j))) throw fail(i, j);
     }
     return;
   }
   const byBuffer = new Map<unknown, number[]>();
-  buffers.forEach((buffer, i) => {
-    const list = byBuffer.get(buffer);
-    if (list) list.push(i);
-    else byBuffer.set(buffer, [i]);
-  });
+  buffers.forEach((buffer, i) => (byBuffer.get(buffer)?.push(i) ?? byBuffer.set(buffer, [i])));
   for (const list of byBuffer.values()) {
-    list.sort((i, j) => start(i) - start(j));
-    // The arrays seen so far that reach furthest: any of them, and any that is written.
-    let any = -1;
-    let write = -1;
-    for (const i of list) {
-      const other = write >= 0 && start(i) < end(write) ? write : written(i) && any >= 0 && start(i) < end(any) ? any : -1;
-      if (other >= 0) throw fail(other, i);
+    // The arrays swept so far that reach furthest: any of them, and any written one.
+    let [any, write] = [-1, -1];
+    for (const i of list.sort((a, b) => start(a) - start(b))) {
+      if (write >= 0 && start(i) < end(write)) throw fail(write, i);
+      if (written(i) && any >= 0 && start(i) < end(any)) throw fail(any, i);
       if (any < 0 || end(i) > end(any)) any = i;
       if (written(i) && (write < 0 || end(i) > end(write))) write = i;
     }
@@ -206,18 +185,17 @@ export function checkDisjoint(fn: string, arrays: readonly Float32Array[], disjo
 }
 
 /**
- * Why a train step was rejected (its new values were not all finite), for the error that says
- * nothing changed: the first non-finite input element, else a gradient that is not finite,
- * else the learning rate (`grads` undefined: the gradient was not read back, so either).
+ * Why a train step was rejected (a new value was not finite), for the error that says nothing
+ * changed: the first non-finite input, else the gradient, else the learning rate (`grads`
+ * undefined: the gradient was not read back, so either).
  */
 export function rejectedStep(
-  fn: string, t: number | undefined, inputs: readonly Float32Array[], spec: Spec, grads: Float32Array | undefined, learningRate: number,
-  by?: string,
+  fn: string, t: number | undefined, inputs: readonly Float32Array[], spec: Spec, grads: Float32Array | undefined,
+  learningRate: number, by?: string,
 ): RangeError {
   const diverged = 'the gradient is not finite (the loss overflowed: params or inputs too large, or training diverged)';
   const tooLarge = `learningRate ${learningRate} is too large for this step`;
-  const finiteGradient = grads !== undefined && !firstNonFinite('', [grads], [['', 0, '', 0]]);
-  const gradient = grads === undefined ? `${tooLarge}, or ${diverged}` : finiteGradient ? tooLarge : diverged;
+  const gradient = !grads ? `${tooLarge}, or ${diverged}` : firstNonFinite('', [grads], [['', 0, '', 0]]) ? diverged : tooLarge;
   const cause = firstNonFinite('inputs', inputs, spec) ?? gradient;
   const step = t === undefined ? 'the step' : by ? `step ${t}, run by ${by},` : `step ${t}`;
   const why = 'because it would make params or optimizer state NaN or ±Infinity';
@@ -228,4 +206,25 @@ export function checkRate(learningRate: unknown, fn = 'trainStep'): void {
   if (typeof learningRate !== 'number' || !Number.isFinite(learningRate) || learningRate <= 0) {
     throw new RangeError(`${fn}: learningRate must be a finite number > 0, got ${show(learningRate)}`);
   }
+}
+
+export function checkSeed(seed: unknown): void {
+  if (typeof seed !== 'number' || !Number.isInteger(seed)) {
+    throw new TypeError(`initParams: seed must be an integer, got ${show(seed)}`);
+  }
+}
+
+/** A 32-bit xorshift generator, seeded through an integer hash; returns values in (0, 1). */
+export function makeRng(seed: number): () => number {
+  let x = Math.imul(seed ^ 0x5bd1e995, 0x2c1b3c6d) ^ 0x68e31da4;
+  x = Math.imul(x ^ (x >>> 16), 0x297a2d39) | 0 || 0x1234567;
+  return () => {
+    x ^= x << 13, x ^= x >>> 17, x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
+}
+
+/** Normal(0, std²) samples by the Box–Muller transform. */
+export function fillNormal(out: Float32Array, next: () => number, std: number): void {
+  for (let i = 0; i < out.length; i++) out[i] = std * Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next());
 }

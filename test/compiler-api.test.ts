@@ -38,7 +38,7 @@ describe('compile', () => {
     expect(result.ok).toBe(true);
     const expected = internalCompile(tiny, { targets: ['js', 'wgsl'], sourceFile: 'tiny.graph.ts' }).files;
     expect(result.files).toEqual(expected.map(({ name, contents }) => ({ name, contents })));
-    expect(result.files.map((f) => f.name)).toEqual(['tiny.ts', 'tiny.js', 'tiny.d.ts', 'tiny.wgsl', 'tiny.gpu.ts', 'tiny.gpu.js', 'tiny.gpu.d.ts']);
+    expect(result.files.map((f) => f.name)).toEqual(['tiny.ts', 'tiny.js', 'tiny.d.ts', 'gradc-host.ts', 'gradc-host.js', 'tiny.wgsl', 'tiny.gpu.js', 'tiny.gpu.d.ts']);
     expect(result.diagnostics).toEqual([]);
     expect(result.inputs).toEqual([]);
     expect(TARGETS).toEqual(['js', 'wgsl', 'wasm']);
@@ -55,7 +55,7 @@ export default graph('net', (g) => g.output('o', relu(affine(g.input('x', [2, WI
     writeFileSync(join(file, '..', 'width.ts'), 'export const WIDTH = 3;\n');
     const result = await compile(file, { forwardOnly: true });
     expect(result.ok).toBe(true);
-    expect(result.files.map((f) => f.name)).toEqual(['net.ts', 'net.js', 'net.d.ts']);
+    expect(result.files.map((f) => f.name)).toEqual(['net.ts', 'net.js', 'net.d.ts', 'gradc-host.ts', 'gradc-host.js']);
     expect(result.files[0].contents).toContain('from net.graph.ts');
     expect([...result.inputs].sort()).toEqual([file, join(file, '..', 'width.ts')].sort());
     expect(readdirSync(join(file, '..')).sort()).toEqual(['net.graph.ts', 'width.ts']);

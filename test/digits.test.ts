@@ -6,10 +6,11 @@
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../compiler/compile.ts';
+import { writeHostFile } from './support/module.ts';
 import { accuracy, assertModel, saveParams, takeRows, type Model } from '../runtime/cpu/index.ts';
 import digitsGraph from '../samples/digits/digits.graph.ts';
 import { digitsData, readDigits, type DigitsData } from '../samples/digits/data.ts';
@@ -25,6 +26,7 @@ let trained: TrainedDigits;
 beforeAll(async () => {
   const { files } = compile(digitsGraph, { targets: ['js'] });
   writeFileSync(modulePath, files.find((f) => f.name === 'digits.js')!.contents);
+  writeHostFile(dirname(modulePath), files);
   const imported: unknown = await import(pathToFileURL(modulePath).href);
   assertModel(imported);
   model = imported;

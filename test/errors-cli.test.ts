@@ -114,7 +114,7 @@ describe('a graph file with a shape error', () => {
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
     const before = snapshot(join(dir, 'out'));
-    expect(Object.keys(before).sort()).toEqual(['.gradc-manifest.json', 'net.d.ts', 'net.js', 'net.ts']);
+    expect(Object.keys(before).sort()).toEqual(['.gradc-manifest.json', 'gradc-host.js', 'gradc-host.ts', 'net.d.ts', 'net.js', 'net.ts']);
 
     copyFileSync(fixture('bad/shape.graph.ts'), join(dir, 'net.graph.ts'));
     const r = await gradc(['build', 'net.graph.ts', '--out', 'out'], dir);
@@ -323,7 +323,7 @@ describe('graphs the build cannot accept as given', () => {
     const r = await gradc(['build', 'fwd.graph.ts', '--out', 'out', '--forward-only'], dir);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['.gradc-manifest.json', 'fwd.d.ts', 'fwd.js', 'fwd.ts']);
+    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['.gradc-manifest.json', 'fwd.d.ts', 'fwd.js', 'fwd.ts', 'gradc-host.js', 'gradc-host.ts']);
     const mod = (await import(pathToFileURL(join(dir, 'out', 'fwd.js')).href)) as Record<string, unknown>;
     expect(typeof mod.forward).toBe('function');
     expect(typeof mod.initParams).toBe('function');
@@ -490,7 +490,7 @@ describe('a build never writes over its own inputs', () => {
 describe('graphs whose output files collide', () => {
   it.each([
     ['net', 'net.d', 'js', 'net.d.ts'],
-    ['net', 'net.gpu', 'js,wgsl', 'net.gpu.ts'],
+    ['net', 'net.gpu', 'js,wgsl', 'net.gpu.js'],
     ['Net', 'net', 'js', 'net.ts'],
   ])('graphs %s and %s (--target %s): one line naming the file and both graphs, nothing written', async (a, b, targets, file) => {
     const dir = workdir();
@@ -515,7 +515,7 @@ describe('the output folder holds one build', () => {
     expect(lines).toContain(`gradc: ${join('out', '.gradc-manifest.json')} differs from what the graph generates now`);
     const rebuilt = await gradc(['build', 'a.graph.ts', '--out', 'out'], dir);
     expect(rebuilt.stdout).toContain('gradc: removed other.d.ts, other.js, other.ts from out: no graph generates them any more');
-    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['.gradc-manifest.json', 'net.d.ts', 'net.js', 'net.ts']);
+    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['.gradc-manifest.json', 'gradc-host.js', 'gradc-host.ts', 'net.d.ts', 'net.js', 'net.ts']);
     expect((await gradc(['build', 'a.graph.ts', '--out', 'out', '--check'], dir)).code).toBe(0);
   });
 

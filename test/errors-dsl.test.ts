@@ -446,6 +446,16 @@ describe('names', () => {
     expect(e.message).toMatch(detail);
   });
 
+  it.each(['gradc-host', 'Gradc-Host'])('the graph name %s, which the host file beside the modules has, is rejected', (name) => {
+    const e = buildError(() =>
+      graph(name, (g) => { // @host-graph-name
+        g.output('o', relu(X(g)));
+      }),
+    );
+    expect(e.message).toContain(`at ${at('host-graph-name')}: `);
+    expect(e.message).toMatch(/the name is gradc's: its modules import gradc-host\.js, written beside them/);
+  });
+
   it('a name that is not a string', () => {
     const e = buildError(() =>
       graph('n', (g) => {

@@ -15,10 +15,21 @@ import { createUnplugin, type UnpluginFactory } from 'unplugin';
 import type { Diagnostic } from '../api.ts';
 import { buildGraphModule, callLength, codeFrame, type GradcPluginOptions } from './module.ts';
 import { QUERY_PATTERN, parseGraphImport } from './queries.ts';
+import { hostModuleJs } from '../compile.ts';
+import { HOST_FILE } from '../dsl/names.ts';
 
 export type { GradcPluginOptions } from './module.ts';
 
 const NAME = 'gradc';
+
+/**
+ * The generated modules import their host code from `./gradc-host.js`, which the CLI writes
+ * beside them; in a bundle it is one virtual module that every graph module shares.
+ */
+const HOST_IMPORT = `./${HOST_FILE}.js`;
+const HOST_ID = `\0${HOST_FILE}.js`;
+const HOST_PATTERN = new RegExp(`^${HOST_IMPORT.replace(/[.]/g, '\\.')}$`);
+const HOST_OR_QUERY = new RegExp(`${QUERY_PATTERN.source}|${HOST_PATTERN.source}`);
 
 const factory: UnpluginFactory<GradcPluginOptions | undefined, false> = (options = {}, meta) => {
   if (meta.framework === 'esbuild') return { name: NAME, esbuild: { setup: (build) => setupEsbuild(build, options) } };
@@ -28,8 +39,9 @@ const factory: UnpluginFactory<GradcPluginOptions | undefined, false> = (options
     name: NAME,
     enforce: 'pre',
     resolveId: {
-      filter: { id: QUERY_PATTERN },
+      filter: { id: HOST_OR_QUERY },
       async handler(source, importer) {
+        if (source === HOST_IMPORT) return importer && parseGraphImport(importer) ? HOST_ID : null;
         const graph = parseGraphImport(source);
         if (!graph) return null;
         // Rollup and Vite resolve the path as any other import (aliases, Vite's root-relative
@@ -41,8 +53,9 @@ const factory: UnpluginFactory<GradcPluginOptions | undefined, false> = (options
       },
     },
     load: {
-      filter: { id: QUERY_PATTERN },
+      filter: { id: new RegExp(`${QUERY_PATTERN.source}|^\0${HOST_FILE}\\.js$`) },
       async handler(id) {
+        if (id === HOST_ID) return hostModuleJs();
         const graph = parseGraphImport(id);
         if (!graph) return null;
         const built = await buildGraphModule(graph.file, graph.query, options);
@@ -86,6 +99,8 @@ function bundlerError(d: Diagnostic | undefined, file: string): Error {
 }
 
 function setupEsbuild(build: PluginBuild, options: GradcPluginOptions): void {
+  build.onResolve({ filter: HOST_PATTERN, namespace: NAME }, () => ({ path: HOST_FILE, namespace: HOST_FILE }));
+  build.onLoad({ filter: /.*/, namespace: HOST_FILE }, async () => ({ contents: await hostModuleJs(), loader: 'js' }));
   build.onResolve({ filter: QUERY_PATTERN }, (args) => {
     const graph = parseGraphImport(args.path)!;
     return { path: resolve(args.resolveDir, graph.file), namespace: NAME, suffix: `?${graph.query.query}` };

@@ -19,8 +19,9 @@ Usage:
 
 Commands:
   build     differentiate, optimize and emit <dir>/<name>.ts, .js and .d.ts for each graph
-            (with --target wgsl also <name>.wgsl and the WebGPU host <name>.gpu.ts/.js/.d.ts;
-            with --target wasm <name>.wat and the WebAssembly module <name>.wasm.ts/.js/.d.ts)
+            (with --target wgsl also <name>.wgsl and the WebGPU host <name>.gpu.js/.d.ts;
+            with --target wasm <name>.wat and the WebAssembly module <name>.wasm.ts/.js/.d.ts),
+            and gradc-host.ts/.js, the host code the JS and wasm modules import
   inspect   print the forward IR, the optimized forward+backward IR and the kernels
 
 Options:
@@ -34,10 +35,11 @@ Examples:
 
 Each graph file is a TS or JS module whose default export is graph('name', g => …).
 Writes <dir>/<name>.ts, <dir>/<name>.js and <dir>/<name>.d.ts (target js), and
-<dir>/<name>.wgsl with the WebGPU host <dir>/<name>.gpu.ts, .gpu.js, .gpu.d.ts (target
-wgsl), <dir>/<name>.wat with the WebAssembly module <dir>/<name>.wasm.ts, .wasm.js,
-.wasm.d.ts (target wasm: the JS module's API, kernels in SIMD), and
-<dir>/.gradc-manifest.json listing them. The folder changes as one unit: nothing is
+<dir>/<name>.wgsl with the WebGPU host <dir>/<name>.gpu.js, .gpu.d.ts (target wgsl),
+<dir>/<name>.wat with the WebAssembly module <dir>/<name>.wasm.ts, .wasm.js, .wasm.d.ts
+(target wasm: the JS module's API, kernels in SIMD), <dir>/gradc-host.ts and .js (the
+argument checks and seeded generator the JS and wasm modules import, one for every graph),
+and <dir>/.gradc-manifest.json listing them. The folder changes as one unit: nothing is
 written unless every graph builds, and files of an earlier build that no graph generates
 now are removed. No graph file or file it imports is ever written over.
 

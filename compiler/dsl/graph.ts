@@ -9,7 +9,7 @@ import { optimizerFromChoice, type OptimizerDef } from '../ops/optimizers.ts';
 import { reachable, shapeText, sizeOf } from '../ir/graph.ts';
 import { MAX_ARRAY_ELEMENTS, elementsProblem } from './limits.ts';
 import { clearSourceCache, formatLoc } from './location.ts';
-import { nameProblem, sanitize } from './names.ts';
+import { HOST_FILE, nameProblem, sanitize } from './names.ts';
 import { GraphScope, UserCall } from './scope.ts';
 import { closest } from '../suggest.ts';
 import { QUERY_FRAME } from '../bundler/queries.ts';
@@ -76,6 +76,9 @@ export function graph(name: string, build: (g: GraphContext) => void): GraphDef 
   if (plain) throw new GradcError(plain, `was imported as plain code: no gradc plugin compiled it. ${ADD_PLUGIN}`);
   const problem = nameProblem(name);
   if (problem) throw new GradcError(`graph ${quote(String(name))}`, problem, call.loc);
+  if (name.toLowerCase() === HOST_FILE) {
+    throw new GradcError(`graph '${name}'`, `the name is gradc's: its modules import ${HOST_FILE}.js, written beside them`, call.loc);
+  }
   if (typeof build !== 'function') throw new GradcError(`graph '${name}'`, 'the second argument must be a function (g) => { … }', call.loc);
   const scope = new GraphScope(name);
   const result: unknown = build(strictContext(context(scope)));

@@ -14,6 +14,7 @@ import { forwardValues, plant, reference64, RULES, type Rule } from './reference
 import { buildFuzzGraph, fuzzData, fuzzGraphFileText, type FuzzSpec } from './fuzz-graph.ts';
 import type { GpuHostModule } from './gpu.ts';
 import * as webgpuRuntime from '../../runtime/webgpu/index.ts';
+import * as hostRuntime from '../../runtime/checks.ts';
 import type { Arrays, GeneratedModule } from './module.ts';
 
 /** Running totals, for the summary a fuzz run prints. */
@@ -46,9 +47,10 @@ export const stats = {
 export function loadGenerated<T>(code: string): T {
   const cjs = transformSync(code, { format: 'cjs', loader: 'js', target: 'es2022' }).code;
   const module = { exports: {} as Record<string, unknown> };
-  // A WebGPU host module imports its driver; nothing else may be imported.
+  // A WebGPU host module imports its driver, a CPU module its host file; nothing else may be imported.
   const require = (id: string) => {
     if (id === 'gradc/runtime/webgpu') return webgpuRuntime;
+    if (id === './gradc-host.js') return hostRuntime;
     throw new Error(`a generated module imports ${JSON.stringify(id)}`);
   };
   new Function('module', 'exports', 'require', cjs)(module, module.exports, require);

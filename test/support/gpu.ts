@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { compile, type CompileOptions } from '../../compiler/compile.ts';
 import type { GraphDef } from '../../compiler/index.ts';
 import { requestDevice } from '../../runtime/webgpu/index.ts';
-import type { GeneratedModule } from './module.ts';
+import { writeHostFile, type GeneratedModule } from './module.ts';
 import type { GpuModel, GpuModule } from '../../runtime/module.ts';
 
 /** A GPU model and the WebGPU host module: gradc/module's declared types. */
@@ -31,6 +31,7 @@ let counter = 0;
 export async function buildBoth(def: GraphDef, options: Omit<CompileOptions, 'targets'> = {}): Promise<{ js: GeneratedModule; gpu: GpuHostModule }> {
   const { files } = compile(def, { ...options, targets: ['js', 'wgsl'] });
   const prefix = join(dir, String(counter++));
+  writeHostFile(dir, files);
   const load = async (name: string) => {
     const f = files.find((x) => x.name === name)!;
     writeFileSync(`${prefix}-${name}`, f.contents);

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { compile, type CompileOptions } from '../../compiler/compile.ts';
 import type { GraphDef } from '../../compiler/index.ts';
 import type { CpuModule } from '../../runtime/module.ts';
+import { HOST_FILE } from '../../compiler/dsl/names.ts';
 
 export type Arrays = Record<string, Float32Array>;
 
@@ -15,11 +16,17 @@ export type GeneratedModule = CpuModule;
 let counter = 0;
 const dir = mkdtempSync(join(tmpdir(), 'gradc-test-'));
 
+/** Writes the host file a build made (`gradc-host.js`, which the CPU modules import) into `into`, as the CLI does. */
+export function writeHostFile(into: string, files: readonly { readonly name: string; readonly contents: string }[]): void {
+  for (const f of files) if (f.name === `${HOST_FILE}.js`) writeFileSync(join(into, f.name), f.contents);
+}
+
 export async function buildModule(def: GraphDef, options: CompileOptions = {}): Promise<GeneratedModule> {
   const { files } = compile(def, options);
-  const js = files.find((f) => f.name.endsWith('.js') && !f.name.endsWith('.gpu.js'))!;
+  const js = files.find((f) => f.name === `${def.name}.js`)!;
   const path = join(dir, `${counter++}-${js.name}`);
   writeFileSync(path, js.contents);
+  writeHostFile(dir, files);
   return (await import(pathToFileURL(path).href)) as GeneratedModule;
 }
 

@@ -11,7 +11,7 @@ import { compile, type CompileOptions } from '../../compiler/compile.ts';
 import { INSTANTIATE } from '../../compiler/backends/wasm/module.ts';
 import type { GraphDef } from '../../compiler/index.ts';
 import { loadGenerated } from './fuzz-checks.ts';
-import type { GeneratedModule } from './module.ts';
+import { writeHostFile, type GeneratedModule } from './module.ts';
 
 let counter = 0;
 const dir = mkdtempSync(join(tmpdir(), 'gradc-wasm-test-'));
@@ -22,6 +22,7 @@ export async function buildWasmModule(def: GraphDef, options: CompileOptions = {
   const js = files.find((f) => f.name === `${def.name}.wasm.js`)!;
   const path = join(dir, `${counter++}-${js.name.replace(/\.js$/, '.mjs')}`);
   writeFileSync(path, js.contents);
+  writeHostFile(dir, files);
   return (await import(pathToFileURL(path).href)) as GeneratedModule;
 }
 

@@ -10,7 +10,7 @@ import { isBatchDim, sizeOf } from '../../ir/graph.ts';
 import type { EntryName, ModulePlan } from '../../kernels/plan.ts';
 import { entryOf } from '../../kernels/plan.ts';
 import type { LoweredModule } from '../../lowering/lower.ts';
-import { apiTypes, checkHelpers, entryDoc, initHelpers, initParamsFunction, metaText, specTables, usedHelpers, type ModuleInfo } from './host.ts';
+import { apiTypes, entryDoc, hostImport, initParamsFunction, metaText, specTables, type ModuleInfo } from './host.ts';
 import { stepScalarText } from './js-syntax.ts';
 import { constText, docBlock, functionText, joinBlocks, listText, packedList, type FunctionSpec } from './ts.ts';
 import { propertyKey } from './text.ts';
@@ -193,18 +193,18 @@ function trainConstants(plan: ModulePlan): string[][] {
 }
 
 /**
- * A CPU module's `.ts` and `.d.ts`: the header `top`, `meta`, the records, the spec tables,
- * the shared helpers the code uses, the target's own `code` (its memory and kernels), then
+ * A CPU module's `.ts` and `.d.ts`: the header `top` with the import of the host code the
+ * module calls, `meta`, the records, the spec tables, the target's own `code` (its memory and kernels), then
  * `initParams` and the entry points. The declarations are the same for every such target.
  */
 export function cpuModuleText(plan: ModulePlan, info: ModuleInfo, top: readonly string[], code: readonly (readonly string[])[], entries: readonly FunctionSpec[]): { ts: string; dts: string } {
   const body = [...trainConstants(plan), ...code, initParamsFunction(plan, info), ...entries.map((f) => functionText(f))];
+  const tables = specTables(plan);
   const ts = joinBlocks([
-    top,
+    [...top, ...hostImport([...tables, ...body.flat()].join('\n'))],
     metaText(plan, info, false),
     ...apiTypes(plan),
-    specTables(plan),
-    [usedHelpers(`${checkHelpers()}\n\n${initHelpers(plan.graph)}`, body.flat().join('\n'))],
+    tables,
     ...body,
   ]);
   const dts = joinBlocks([top, metaText(plan, info, true), ...apiTypes(plan), initParamsFunction(plan, info, true), ...entries.map((f) => functionText(f, true))]);

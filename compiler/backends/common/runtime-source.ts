@@ -1,17 +1,35 @@
 /**
- * Source text of the runtime code generated modules embed (they import nothing): read from
- * the runtime's own file when gradc runs from source, inlined by `scripts/build.mjs` into the
- * package build. The file is written, type-checked and tested once, as ordinary runtime code.
+ * The host file every CPU module (JS, wasm) imports its graph-independent code from:
+ * runtime/checks.ts, written beside the modules as `gradc-host.ts` and `gradc-host.js`. Its
+ * text is read from the runtime's own file when gradc runs from source and inlined by
+ * `scripts/build.mjs` into the package build: the file is written, type-checked and tested
+ * once, as ordinary runtime code.
  */
 import { readFileSync } from 'node:fs';
+import type { EmittedFile } from '../backend.ts';
+import { HOST_FILE } from '../../dsl/names.ts';
+
+export { HOST_FILE };
 
 declare const GRADC_RUNTIME_CHECKS: string | undefined;
 
+
 const checksFile = (): string => readFileSync(new URL('../../../runtime/checks.ts', import.meta.url), 'utf8');
 
-/** runtime/checks.ts as it goes into a generated module: without its header comment and exports. */
 let cached: string | undefined;
-export function embeddedChecks(): string {
-  const text = (cached ??= typeof GRADC_RUNTIME_CHECKS === 'string' ? GRADC_RUNTIME_CHECKS : checksFile());
-  return text.replace(/^\/\*\*[\s\S]*?\*\/\n\n/, '').replace(/^export /gm, '').trim();
+const checksSource = (): string => (cached ??= typeof GRADC_RUNTIME_CHECKS === 'string' ? GRADC_RUNTIME_CHECKS : checksFile());
+
+/** The names the host file exports, and which of them are types. */
+export function hostExports(): { readonly name: string; readonly type: boolean }[] {
+  return [...checksSource().matchAll(/^export (const|function|type) (\w+)/gm)].map((m) => ({ name: m[2]!, type: m[1] === 'type' }));
+}
+
+/** `gradc-host.ts` and `gradc-host.js`, the same for every graph a gradc version builds. */
+export function hostFiles(version: string): EmittedFile[] {
+  const top = [
+    `// ${HOST_FILE}.ts — the host code shared by the JS and wasm modules gradc ${version} generates, written beside them.`,
+    '// Do not edit: regenerate with `gradc build`. It imports nothing; the modules import it.',
+  ].join('\n');
+  const source = `${top}\n${checksSource()}`;
+  return [{ name: `${HOST_FILE}.ts`, contents: source }, { name: `${HOST_FILE}.js`, ts: { source, banner: top } }];
 }

@@ -10,6 +10,7 @@ import type { Slot } from '../../lowering/lir.ts';
 import type { Launch, LaunchScalar, LoweredModule, LoweringParams } from '../../lowering/lower.ts';
 import type { Backend, EmittedFile } from '../backend.ts';
 import { HOST_NAMES, header, type ModuleInfo } from '../common/host.ts';
+import { hostFiles } from '../common/runtime-source.ts';
 import { batchRows, cpuEntryFunctions, cpuModuleText } from '../common/cpu-entries.ts';
 import { Namer, shapeLabel } from '../common/text.ts';
 import { constText } from '../common/ts.ts';
@@ -100,6 +101,7 @@ function emitJsModule(module: LoweredModule, kernels: readonly string[][], names
     // esbuild drops comments: the header goes back on as a banner; the .ts keeps the docs.
     { name: `${g.name}.js`, ts: { source: ts, banner: top.join('\n') } },
     { name: `${g.name}.d.ts`, contents: dts },
+    ...hostFiles(info.version),
   ];
 }
 

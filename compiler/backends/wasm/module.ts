@@ -19,6 +19,7 @@ import type { Launch, LaunchScalar, LoweredModule, LoweringParams } from '../../
 import type { Backend, EmittedFile } from '../backend.ts';
 import { batchRows, cpuEntryFunctions, cpuModuleText, type EntryArgs } from '../common/cpu-entries.ts';
 import { header, type ModuleInfo } from '../common/host.ts';
+import { hostFiles } from '../common/runtime-source.ts';
 import { commentText, shapeLabel } from '../common/text.ts';
 import { constText, docBlock } from '../common/ts.ts';
 import { encodeModule, printWat, type Instr, type WasmFunction, type WasmModule } from './instructions.ts';
@@ -261,5 +262,6 @@ function emitWasmModule(module: LoweredModule, kernels: readonly WasmFunction[],
     { name: `${g.name}.wasm.ts`, contents: ts },
     { name: `${g.name}.wasm.js`, ts: { source: ts, banner: top.join('\n') } },
     { name: `${g.name}.wasm.d.ts`, contents: dts },
+    ...hostFiles(info.version),
   ];
 }

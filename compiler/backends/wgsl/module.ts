@@ -208,7 +208,7 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
     ...training(),
     `} satisfies GpuModuleTables;`,
   ];
-  const hostHeader = header(`${g.name}.gpu.ts`, g, info, 'the WebGPU host module');
+  const hostHeader = header(`${g.name}.gpu.js`, g, info, 'the WebGPU host module');
   // The declared model type (gradc/module), with this graph's records.
   const [declared, records] = opt ? ['GpuModel', 'Params, ForwardInputs, TrainInputs, Outputs, OptimizerState'] : ['GpuForwardModel', 'Params, ForwardInputs, Outputs'];
   const modelType = (declare: boolean) => [
@@ -245,7 +245,9 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
   ]);
   return [
     { name: `${g.name}.wgsl`, contents: wgsl },
-    { name: `${g.name}.gpu.ts`, contents: ts },
+    // Written as JavaScript with its declarations only: the .wgsl file is the kernels to read, and
+    // a TypeScript copy would be a third copy of every kernel. Its TypeScript is type-checked in
+    // the tests (`satisfies GpuModuleTables`).
     { name: `${g.name}.gpu.js`, ts: { source: ts, banner: hostHeader[0] } },
     { name: `${g.name}.gpu.d.ts`, contents: dts },
   ];

@@ -1,0 +1,173 @@
+// gradc-host.ts — the host code shared by the JS and wasm modules gradc 0.1.0 generates, written beside them.
+// Do not edit: regenerate with `gradc build`. It imports nothing; the modules import it.
+const describe = (v) => v === null ? "null" : typeof v === "object" ? v.constructor?.name ?? "object" : typeof v;
+const show = (v) => typeof v === "string" ? JSON.stringify(v) : String(v);
+const has = (record, name) => Object.prototype.hasOwnProperty.call(record, name);
+const named = (spec, name) => spec.some((s) => s[0] === name);
+const typedArrayGetter = (key) => Function.prototype.call.bind(
+  Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Float32Array.prototype), key).get
+);
+const TYPED_TAG = typedArrayGetter(Symbol.toStringTag);
+const TYPED_BUFFER = typedArrayGetter("buffer");
+const TYPED_BYTE_OFFSET = typedArrayGetter("byteOffset");
+const lengthOf = typedArrayGetter("length");
+const isFloat32Array = (v) => TYPED_TAG(v) === "Float32Array";
+function checkArray(fn, what, spec, v) {
+  const n = isFloat32Array(v) ? lengthOf(v) : -1;
+  const [length, width] = [spec[1], spec[4]];
+  if (n >= 0 && (width ? n % width === 0 && n > 0 && n <= length : n === length)) return v;
+  const [name, , shape] = spec;
+  const values = width ? `1 to ${length / width} rows of ${width} values` : `${length} values`;
+  const must = `${fn}: ${what}.${name} must ${n >= 0 ? "have" : "be a Float32Array of"} shape ${shape} (${values}), got`;
+  if (n >= 0) throw new RangeError(`${must} ${n} values`);
+  const got = v === void 0 ? "nothing" : v instanceof Float32Array ? "an object posing as one (a Proxy?)" : describe(v);
+  throw new TypeError(`${must} ${got}`);
+}
+function rowsOf(fn, arrays, spec) {
+  let rows = 0;
+  spec.forEach(([name, , , , width], k) => {
+    const r = width ? lengthOf(arrays[k]) / width : rows;
+    if (rows && r !== rows) {
+      const why = "every batch input needs the same rows";
+      throw new RangeError(`${fn}: inputs.${name} has ${r} rows but the inputs before it have ${rows}; ${why}`);
+    }
+    rows = r;
+  });
+  return rows;
+}
+function take(fn, what, record, required, allowed) {
+  if (typeof record !== "object" || record === null || Array.isArray(record) || ArrayBuffer.isView(record)) {
+    throw new TypeError(`${fn}: ${what} must be an object of Float32Arrays, got ${describe(record)}`);
+  }
+  const given = record;
+  let names = 0;
+  for (const name in given) {
+    if (!named(allowed, name) && has(given, name)) {
+      const expected = allowed.map((s) => s[0]).join(", ");
+      throw new TypeError(`${fn}: unknown ${what.replace(/s$/, "")} ${JSON.stringify(name)}; expected ${expected}`);
+    }
+    names++;
+  }
+  const out = [];
+  for (const spec of required) out.push(checkArray(fn, what, spec, has(given, spec[0]) ? given[spec[0]] : void 0));
+  if (names > required.length) {
+    for (const s of allowed) if (!named(required, s[0]) && has(given, s[0])) checkArray(fn, what, s, given[s[0]]);
+  }
+  return out;
+}
+function firstNonFinite(what, arrays, spec) {
+  let poison = 0;
+  for (const v of arrays) for (let i = 0, n = lengthOf(v); i < n; i++) poison += v[i] * 0;
+  for (let k = 0; poison !== 0 && k < arrays.length; k++) {
+    const v = arrays[k];
+    for (let i = 0, n = lengthOf(v); i < n; i++) if (!Number.isFinite(v[i])) return `${what}.${spec[k][0]}[${i}] is ${v[i]}`;
+  }
+  return void 0;
+}
+function checkFinite(fn, what, arrays, spec) {
+  const bad = firstNonFinite(what, arrays, spec);
+  if (bad) {
+    const why = "NaN or Infinity would spread to every param in one step";
+    throw new RangeError(`${fn}: ${bad}; ${what.split(".")[0]} must be finite (${why})`);
+  }
+}
+function takeState(fn, state, slots, spec) {
+  if (typeof state !== "object" || state === null || Array.isArray(state)) {
+    const kind = `an optimizer state { step, ${slots.join(", ")} } (see initOptimizerState)`;
+    throw new TypeError(`${fn}: state must be ${kind}, got ${describe(state)}`);
+  }
+  const given = state;
+  const step = given.step;
+  if (typeof step !== "number" || !Number.isSafeInteger(step) || step < 0) {
+    throw new TypeError(`${fn}: state.step must be a whole number \u2265 0, got ${show(step)}`);
+  }
+  const arrays = slots.map((slot) => {
+    const arrays2 = take(fn, `state.${slot}`, has(given, slot) ? given[slot] : void 0, spec, spec);
+    checkFinite(fn, `state.${slot}`, arrays2, spec);
+    return arrays2;
+  });
+  return { t: step + 1, arrays };
+}
+function checkDisjoint(fn, arrays, disjoint, rows = 0) {
+  const buffers = [];
+  for (let i = 0; i < arrays.length; i++) {
+    const [label, size] = disjoint[i];
+    const [got, want] = [lengthOf(arrays[i]), size >= 0 ? size : rows * -size];
+    if (got !== want) {
+      const how = `to ${got} values: its buffer was resized, transferred or detached`;
+      throw new RangeError(`${fn}: ${label} changed length while the arguments were read (${how}); it must keep ${want}`);
+    }
+    buffers.push(TYPED_BUFFER(arrays[i]));
+  }
+  const start = (i) => TYPED_BYTE_OFFSET(arrays[i]);
+  const end = (i) => start(i) + 4 * lengthOf(arrays[i]);
+  const written = (i) => !disjoint[i][0].startsWith("inputs.");
+  const overlap = (i, j) => buffers[i] === buffers[j] && start(i) < end(j) && start(j) < end(i);
+  const fail = (i, j) => {
+    const why = "a train step updates arrays in place, so pass separate arrays (copy one with .slice())";
+    return new TypeError(`${fn}: ${disjoint[Math.min(i, j)][0]} and ${disjoint[Math.max(i, j)][0]} share memory; ${why}`);
+  };
+  if (arrays.length <= 32) {
+    for (let i = 1; i < arrays.length; i++) {
+      for (let j = 0; j < i; j++) if (overlap(i, j) && (written(i) || written(j))) throw fail(i, j);
+    }
+    return;
+  }
+  const byBuffer = /* @__PURE__ */ new Map();
+  buffers.forEach((buffer, i) => byBuffer.get(buffer)?.push(i) ?? byBuffer.set(buffer, [i]));
+  for (const list of byBuffer.values()) {
+    let [any, write] = [-1, -1];
+    for (const i of list.sort((a, b) => start(a) - start(b))) {
+      if (write >= 0 && start(i) < end(write)) throw fail(write, i);
+      if (written(i) && any >= 0 && start(i) < end(any)) throw fail(any, i);
+      if (any < 0 || end(i) > end(any)) any = i;
+      if (written(i) && (write < 0 || end(i) > end(write))) write = i;
+    }
+  }
+}
+function rejectedStep(fn, t, inputs, spec, grads, learningRate, by) {
+  const diverged = "the gradient is not finite (the loss overflowed: params or inputs too large, or training diverged)";
+  const tooLarge = `learningRate ${learningRate} is too large for this step`;
+  const gradient = !grads ? `${tooLarge}, or ${diverged}` : firstNonFinite("", [grads], [["", 0, "", 0]]) ? diverged : tooLarge;
+  const cause = firstNonFinite("inputs", inputs, spec) ?? gradient;
+  const step = t === void 0 ? "the step" : by ? `step ${t}, run by ${by},` : `step ${t}`;
+  const why = "because it would make params or optimizer state NaN or \xB1Infinity";
+  return new RangeError(`${fn}: ${step} was rejected, ${why}: ${cause}. Nothing was changed`);
+}
+function checkRate(learningRate, fn = "trainStep") {
+  if (typeof learningRate !== "number" || !Number.isFinite(learningRate) || learningRate <= 0) {
+    throw new RangeError(`${fn}: learningRate must be a finite number > 0, got ${show(learningRate)}`);
+  }
+}
+function checkSeed(seed) {
+  if (typeof seed !== "number" || !Number.isInteger(seed)) {
+    throw new TypeError(`initParams: seed must be an integer, got ${show(seed)}`);
+  }
+}
+function makeRng(seed) {
+  let x = Math.imul(seed ^ 1540483477, 739982445) ^ 1759714724;
+  x = Math.imul(x ^ x >>> 16, 695872825) | 0 || 19088743;
+  return () => {
+    x ^= x << 13, x ^= x >>> 17, x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
+}
+function fillNormal(out, next, std) {
+  for (let i = 0; i < out.length; i++) out[i] = std * Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next());
+}
+export {
+  checkDisjoint,
+  checkFinite,
+  checkRate,
+  checkSeed,
+  describe,
+  fillNormal,
+  isFloat32Array,
+  lengthOf,
+  makeRng,
+  rejectedStep,
+  rowsOf,
+  show,
+  take,
+  takeState
+};
