@@ -59,6 +59,21 @@ describe('memory plan', () => {
   });
 });
 
+describe('the GPU arena is planned as the JS one (issue 9: at most 1.25×)', () => {
+  it.each([
+    ['a 784-256-128-10 network (S2)', buildGraph({ batch: 256, widths: [784, 256, 128, 10], activations: ['relu', 'relu'] })],
+    ['iris', iris],
+  ] as const)('%s', (_, def) => {
+    const { files, memory } = compile(def, { targets: ['js', 'wgsl'] });
+    const text = (suffix: string) => files.find((f) => f.name === `${def.name}${suffix}`)!.contents;
+    const js = Number(/const arena = new Float32Array\((\d+)\)/.exec(text('.js'))![1]);
+    const gpu = Number(/buffers: \{[^}]*\barena: (\d+)/.exec(text('.gpu.js'))![1]);
+    expect(js).toBe(memory.arena);
+    expect(gpu).toBeGreaterThanOrEqual(js);
+    expect(gpu / js).toBeLessThanOrEqual(1.25);
+  });
+});
+
 describe('gradc inspect', () => {
   it('prints the IR, each op with its definition, and every entry with kernels, costs and memory', async () => {
     const { inspectText } = await import('../compiler/cli/inspect.ts');
