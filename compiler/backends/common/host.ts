@@ -9,7 +9,8 @@ import { dimMax, isBatchDim, sizeOf } from '../../ir/graph.ts';
 import { entryOf, type ModulePlan } from '../../kernels/plan.ts';
 import { commentText, numberLiteral, propertyKey, shapeLabel } from './text.ts';
 import { docBlock, functionText, recordTypeText, listText, packedList, type FunctionSpec } from './ts.ts';
-import { HOST_FILE, hostExports } from './runtime-source.ts';
+import { HOST_FILE } from '../../dsl/names.ts';
+import { hostExports } from './runtime-source.ts';
 
 export interface ModuleInfo {
   readonly version: string;
@@ -193,9 +194,12 @@ export function hostImport(code: string): string[] {
   return packedList('import { ', used.map((e) => (e.type ? `type ${e.name}` : e.name)), ` } from './${HOST_FILE}.js';`);
 }
 
-/** Identifiers the shared host code declares: generated names must avoid them. */
-export const HOST_NAMES = ['Spec', 'describe', 'show', 'take', 'checkArray', 'has', 'named', 'checkFinite', 'checkRate', 'checkSeed', 'makeRng', 'fillNormal',
-  'firstNonFinite', 'takeState', 'checkDisjoint', 'rejectedStep', 'rowsOf', 'SLOTS', 'DISJOINT', 'Disjoint', 'status', 'rows', 'invRows',
-  'typedArrayGetter', 'TYPED_ARRAY', 'TYPED_TAG', 'TYPED_LENGTH', 'TYPED_BUFFER', 'TYPED_BYTE_OFFSET', 'lengthOf', 'isFloat32Array', 'changedLength', 'wanted',
+/**
+ * Identifiers a module's shared code declares or imports (the host file's exports, the spec
+ * tables, the records and the exports): generated names must avoid them.
+ */
+export const hostNames = (): string[] => [
+  ...hostExports().map((e) => e.name), 'SLOTS', 'DISJOINT', 'status', 'rows', 'invRows',
   'PARAMS', 'FORWARD_INPUTS', 'TRAIN_INPUTS', 'ALL_INPUTS', 'meta', 'initParams', 'forward', 'loss', 'gradient', 'trainStep',
-  'initOptimizerState', 'Params', 'ForwardInputs', 'Outputs', 'TrainInputs', 'Gradient', 'OptimizerState'];
+  'initOptimizerState', 'Params', 'ForwardInputs', 'Outputs', 'TrainInputs', 'Gradient', 'OptimizerState',
+];

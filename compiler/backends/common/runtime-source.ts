@@ -9,10 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { EmittedFile } from '../backend.ts';
 import { HOST_FILE } from '../../dsl/names.ts';
 
-export { HOST_FILE };
-
 declare const GRADC_RUNTIME_CHECKS: string | undefined;
-
 
 const checksFile = (): string => readFileSync(new URL('../../../runtime/checks.ts', import.meta.url), 'utf8');
 

@@ -9,7 +9,7 @@ import { checkJsArena } from '../../dsl/limits.ts';
 import type { Slot } from '../../lowering/lir.ts';
 import type { Launch, LaunchScalar, LoweredModule, LoweringParams } from '../../lowering/lower.ts';
 import type { Backend, EmittedFile } from '../backend.ts';
-import { HOST_NAMES, header, type ModuleInfo } from '../common/host.ts';
+import { header, hostNames, type ModuleInfo } from '../common/host.ts';
 import { hostFiles } from '../common/runtime-source.ts';
 import { batchRows, cpuEntryFunctions, cpuModuleText } from '../common/cpu-entries.ts';
 import { Namer, shapeLabel } from '../common/text.ts';
@@ -33,7 +33,7 @@ function emitJsModule(module: LoweredModule, kernels: readonly string[][], names
   const g = plan.graph;
   const { memory } = plan;
   checkJsArena(g, memory.sizes.arena, memory.place.keys());
-  const namer = new Namer([...HOST_NAMES, ...names, 'arena', 'grads', 'learningRate', 'seed', 'params', 'inputs', 'state', 't']);
+  const namer = new Namer([...hostNames(), ...names, 'arena', 'grads', 'learningRate', 'seed', 'params', 'inputs', 'state', 't']);
   const local = (prefix: string, name: string) => `${prefix}_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
   const paramLocal = new Map(g.params.map((r) => [r.id, local('p', r.name)]));
   const inputLocal = new Map(g.inputs.map((r) => [r.id, local('in', r.name)]));
