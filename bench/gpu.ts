@@ -166,6 +166,42 @@ async function timeRounds(contenders: Record<string, () => Promise<unknown>>, st
 
 interface Row { spec: NetSpec; mode: string; gradc: number; tfjs: number }
 const rows: Row[] = [];
+
+/**
+ * What a step with a host-side batch pays on this adapter besides its kernels, whoever runs
+ * it: writing the batch's bytes to a buffer (`writeBuffer`, waited for), and one read-back
+ * round trip (a copy of 8 bytes into a mappable buffer, `mapAsync`). Medians of `ROUNDS`.
+ */
+async function transferCosts(bytes: number): Promise<{ upload: number; readBack: number }> {
+  const usage = (globals as { GPUBufferUsage: Record<string, number> }).GPUBufferUsage;
+  const target = device.createBuffer({ size: bytes, usage: usage.STORAGE | usage.COPY_DST | usage.COPY_SRC });
+  const readable = device.createBuffer({ size: 8, usage: usage.MAP_READ | usage.COPY_DST });
+  const data = new Float32Array(bytes / 4).fill(1);
+  const time = async (fn: () => Promise<void>) => {
+    const samples: number[] = [];
+    for (let r = 0; r < ROUNDS + 1; r++) {
+      const t0 = performance.now();
+      await fn();
+      if (r > 0) samples.push(performance.now() - t0);
+    }
+    return median(samples);
+  };
+  const upload = await time(async () => {
+    device.queue.writeBuffer(target, 0, data);
+    await device.queue.onSubmittedWorkDone();
+  });
+  const readBack = await time(async () => {
+    const encoder = device.createCommandEncoder();
+    encoder.copyBufferToBuffer(target, 0, readable, 0, 8);
+    device.queue.submit([encoder.finish()]);
+    await readable.mapAsync(1 /* READ */);
+    readable.unmap();
+  });
+  target.destroy();
+  readable.destroy();
+  return { upload, readBack };
+}
+const transfers: string[] = [];
 console.log(`bench:gpu on ${adapterName}; TensorFlow.js ${tf.version.tfjs} (${tf.getBackend()})`);
 for (const spec of specs) {
   const { batch, widths } = spec;
@@ -183,6 +219,10 @@ for (const spec of specs) {
   if (Math.abs(lg - lt) > 1e-3 * Math.max(1, Math.abs(lt)) || diff > 1e-3) {
     throw new Error(`bench:gpu: ${spec.id}: gradc and TensorFlow.js disagree (loss ${lg} vs ${lt}, params differ by ${diff.toExponential(2)} of their scale)`);
   }
+
+  const batchBytes = 4 * (x.length + y.length);
+  const cost = await transferCosts(batchBytes);
+  transfers.push(`| ${spec.id} | ${(batchBytes / 1024).toFixed(1)} KiB | ${cost.upload.toFixed(3)} | ${cost.readBack.toFixed(3)} |`);
 
   const n = STEPS[spec.id];
   const dataset = model.createDataset({ x: tileRows(x, n), y: tileRows(y, n) });
@@ -215,7 +255,14 @@ const table = [
   '| --- | --- | ---: | ---: | ---: | ---: |',
   ...rows.map((r) => `| ${r.spec.id} ${r.spec.widths.join('-')} ${r.spec.activation} B=${r.spec.batch} | ${r.mode} | ${r.gradc.toFixed(3)} | ${r.tfjs.toFixed(3)} | ${(flops(r.spec, 'train') / (r.gradc * 1e6)).toFixed(2)} | ${(r.tfjs / r.gradc).toFixed(2)}× |`),
 ].join('\n');
-const text = `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC with \`npm run bench:gpu${quick ? ' -- --quick' : ''}\` on ${adapterName}; TensorFlow.js ${tf.version.tfjs} webgpu. Medians of ${ROUNDS} rounds; ×tfjs is TensorFlow.js's time over gradc's.\n\n${table}\n`;
+const transferTable = [
+  "What a step with a host-side batch pays besides its kernels, on this adapter (the batch's `writeBuffer`, waited for; one 8-byte read-back round trip), ms:",
+  '',
+  '| network | batch (x and y) | upload ms | read-back ms |',
+  '| --- | ---: | ---: | ---: |',
+  ...transfers,
+].join('\n');
+const text = `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC with \`npm run bench:gpu${quick ? ' -- --quick' : ''}\` on ${adapterName}; TensorFlow.js ${tf.version.tfjs} webgpu. Medians of ${ROUNDS} rounds; ×tfjs is TensorFlow.js's time over gradc's.\n\n${table}\n\n${transferTable}\n`;
 console.log(`\n${text}`);
 writeFileSync(join(ROOT, 'bench', quick ? 'gpu-results-quick.md' : 'gpu-results.md'), text);
 device.destroy();
