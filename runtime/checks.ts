@@ -49,7 +49,7 @@ export const isFloat32Array = (v: unknown): v is Float32Array => TYPED_TAG(v) ==
 
 function checkArray(fn: string, what: string, spec: Spec[number], v: unknown): Float32Array {
   const n = isFloat32Array(v) ? lengthOf(v) : -1;
-  const [length, width] = [spec[1], spec[4]];
+  const length = spec[1], width = spec[4];
   if (n >= 0 && (width ? n % width === 0 && n > 0 && n <= length : n === length)) return v as Float32Array;
   const [name, , shape] = spec;
   const values = width ? `1 to ${length / width} rows of ${width} values` : `${length} values`;
@@ -149,7 +149,7 @@ export function checkDisjoint(fn: string, arrays: readonly Float32Array[], disjo
   const buffers: unknown[] = [];
   for (let i = 0; i < arrays.length; i++) {
     const [label, size] = disjoint[i]!;
-    const [got, want] = [lengthOf(arrays[i]!), size >= 0 ? size : rows * -size];
+    const got = lengthOf(arrays[i]!), want = size >= 0 ? size : rows * -size;
     if (got !== want) {
       const how = `to ${got} values: its buffer was resized, transferred or detached`;
       throw new RangeError(`${fn}: ${label} changed length while the arguments were read (${how}); it must keep ${want}`);

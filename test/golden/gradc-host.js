@@ -14,7 +14,7 @@ const lengthOf = typedArrayGetter("length");
 const isFloat32Array = (v) => TYPED_TAG(v) === "Float32Array";
 function checkArray(fn, what, spec, v) {
   const n = isFloat32Array(v) ? lengthOf(v) : -1;
-  const [length, width] = [spec[1], spec[4]];
+  const length = spec[1], width = spec[4];
   if (n >= 0 && (width ? n % width === 0 && n > 0 && n <= length : n === length)) return v;
   const [name, , shape] = spec;
   const values = width ? `1 to ${length / width} rows of ${width} values` : `${length} values`;
@@ -92,7 +92,7 @@ function checkDisjoint(fn, arrays, disjoint, rows = 0) {
   const buffers = [];
   for (let i = 0; i < arrays.length; i++) {
     const [label, size] = disjoint[i];
-    const [got, want] = [lengthOf(arrays[i]), size >= 0 ? size : rows * -size];
+    const got = lengthOf(arrays[i]), want = size >= 0 ? size : rows * -size;
     if (got !== want) {
       const how = `to ${got} values: its buffer was resized, transferred or detached`;
       throw new RangeError(`${fn}: ${label} changed length while the arguments were read (${how}); it must keep ${want}`);
