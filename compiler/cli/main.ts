@@ -13,9 +13,6 @@ import { loadGraphFile as loadGraph } from './load-checked.ts';
 import { parseArgs, type Command } from './args.ts';
 import { differing, unfinishedBuild, writeAll } from './write-output.ts';
 import { watchBuild } from './watch.ts';
-import { HOST_FILE } from '../dsl/names.ts';
-
-const isHostFile = (name: string) => name === `${HOST_FILE}.ts` || name === `${HOST_FILE}.js`;
 
 async function run(cmd: Command): Promise<number> {
   switch (cmd.name) {
@@ -55,11 +52,11 @@ async function buildAll(cmd: BuildCommand): Promise<Built> {
     inputs.push(...loaded.inputs);
     const compiled = await compileAsync(def, { targets: cmd.targets as Target[], forwardOnly: cmd.forwardOnly, sourceFile: file });
     for (const f of compiled.files) {
-      // The host file is the same for every graph: written once.
-      if (isHostFile(f.name) && files.some((o) => o.name === f.name)) continue;
       const key = f.name.normalize('NFC').toLowerCase();
       const other = writers.get(key);
       if (other?.graph === def.name) throw new GradcError(file, `defines graph '${def.name}', which ${other.file} defines too; output files would collide`);
+      // A file two graphs write alike (the host file, the same for every graph) is written once.
+      if (other && files.some((o) => o.name === f.name && o.contents === f.contents)) continue;
       if (other) throw new GradcError(file, `graph '${def.name}' writes ${f.name}, which graph '${other.graph}' of ${other.file} writes too; rename one of the graphs`);
       writers.set(key, { graph: def.name, file });
       files.push(f);
