@@ -28,8 +28,9 @@ const NAME = 'gradc';
  */
 const HOST_IMPORT = `./${HOST_FILE}.js`;
 const HOST_ID = `\0${HOST_FILE}.js`;
-const HOST_PATTERN = new RegExp(`^${HOST_IMPORT.replace(/[.]/g, '\\.')}$`);
-const HOST_OR_QUERY = new RegExp(`${QUERY_PATTERN.source}|${HOST_PATTERN.source}`);
+const exactly = (id: string) => new RegExp(`^${id.replace(/[.]/g, '\\.')}$`);
+const HOST_PATTERN = exactly(HOST_IMPORT);
+const either = (a: RegExp, b: RegExp) => new RegExp(`${a.source}|${b.source}`);
 
 const factory: UnpluginFactory<GradcPluginOptions | undefined, false> = (options = {}, meta) => {
   if (meta.framework === 'esbuild') return { name: NAME, esbuild: { setup: (build) => setupEsbuild(build, options) } };
@@ -39,7 +40,7 @@ const factory: UnpluginFactory<GradcPluginOptions | undefined, false> = (options
     name: NAME,
     enforce: 'pre',
     resolveId: {
-      filter: { id: HOST_OR_QUERY },
+      filter: { id: either(QUERY_PATTERN, HOST_PATTERN) },
       async handler(source, importer) {
         if (source === HOST_IMPORT) return importer && parseGraphImport(importer) ? HOST_ID : null;
         const graph = parseGraphImport(source);
@@ -53,7 +54,7 @@ const factory: UnpluginFactory<GradcPluginOptions | undefined, false> = (options
       },
     },
     load: {
-      filter: { id: new RegExp(`${QUERY_PATTERN.source}|^\0${HOST_FILE}\\.js$`) },
+      filter: { id: either(QUERY_PATTERN, exactly(HOST_ID)) },
       async handler(id) {
         if (id === HOST_ID) return hostModuleJs();
         const graph = parseGraphImport(id);
