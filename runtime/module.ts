@@ -7,6 +7,22 @@
  * declarations are checked against them.
  */
 
+/**
+ * A WebGPU type by its global name: the project's own where it has WebGPU's types (TypeScript
+ * 7's lib.dom declares them; before that, @webgpu/types does), else `Fallback`. gradc's
+ * declarations reference no WebGPU types package, since a second declaration of them collides
+ * with lib.dom's (`Duplicate identifier`), and they type-check without DOM types at all.
+ */
+export type WebGpuGlobal<Name extends string, Fallback> =
+  typeof globalThis extends { readonly [K in Name]: { readonly prototype: infer T } } ? T : Fallback;
+
+/**
+ * The `GPUDevice` a model runs on: WebGPU's own type where the project has it; otherwise the
+ * opaque device `requestDevice()` gives (add `"dom"` to `lib` with TypeScript ≥ 7, or
+ * @webgpu/types before, for its methods).
+ */
+export type WebGpuDevice = WebGpuGlobal<'GPUDevice', { readonly label: string; readonly queue: object }>;
+
 /** Named tensors: params, inputs or outputs, each a row-major Float32Array. */
 export type Tensors = Record<string, Float32Array>;
 
@@ -124,7 +140,7 @@ export interface GpuModule<M = GpuModel> {
   /** Every kernel of the graph (the .wgsl file, without its comments). */
   readonly WGSL: string;
   /** Compiles the kernels (pipelines created asynchronously) and allocates the buffers. */
-  createModel(device: GPUDevice): Promise<M>;
+  createModel(device: WebGpuDevice): Promise<M>;
 }
 
 /**

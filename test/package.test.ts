@@ -1,8 +1,9 @@
 /**
  * The package as a user gets it: `npm pack`, the tarball installed into a fresh project, and
- * that project type-checked under strict flags with `skipLibCheck: false` — a graph file
- * importing 'gradc', code using 'gradc/runtime/cpu' and the build-time entries, and a module
- * built by the packed CLI.
+ * that project type-checked under strict flags with `skipLibCheck: false`, by TypeScript 5.9
+ * and 7, with and without DOM types — graph files importing 'gradc', code using
+ * 'gradc/runtime/cpu', 'gradc/runtime/webgpu' and the build-time entries, and the modules the
+ * packed CLI builds for every target from an SGD, an Adam (dynamic batch) and a momentum graph.
  *
  * Installing: `npm install <tarball>` needs the registry for gradc's dependencies (offline it
  * fails with ENOTCACHED), and pointed at links to this repository's node_modules it prunes
@@ -10,7 +11,7 @@
  * dependency it declares is linked from this repository's node_modules.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,11 +28,23 @@ const STRICT = {
   module: 'nodenext',
   moduleResolution: 'nodenext',
   target: 'es2022',
-  lib: ['es2022', 'dom'],
   types: [],
   skipLibCheck: false,
   noEmit: true,
 };
+
+/**
+ * The TypeScript versions a user meets: what `npm i -D typescript` installs today (7.x, the
+ * native compiler, a dev dependency under the alias `typescript7`) and the last 5.x. Each runs
+ * with and without DOM types: TypeScript 7's lib.dom declares WebGPU's types, so the package
+ * must not declare them again, nor need them.
+ */
+const COMPILERS = [
+  ['TypeScript 5.9.3', join(root, 'node_modules', 'typescript', 'bin', 'tsc')],
+  ['TypeScript 7.0.2', join(root, 'node_modules', 'typescript7', 'bin', 'tsc')],
+] as const;
+const LIBS = [['with DOM types', ['es2022', 'dom']], ['without DOM types', ['es2022']]] as const;
+const SETUPS = COMPILERS.flatMap(([compiler, tsc]) => LIBS.map(([dom, lib]) => ({ compiler, tsc, dom, lib })));
 
 let work = '';
 let app = '';
@@ -40,10 +53,10 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-/** tsc over `files` in the app, with the strict options; its output and exit status. */
-function typecheck(name: string, files: string[]): { status: number | null; output: string } {
-  writeFileSync(join(app, `${name}.json`), JSON.stringify({ compilerOptions: STRICT, files }, null, 2));
-  const run = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', `${name}.json`], { cwd: app, encoding: 'utf8' });
+/** tsc over `files` in the app, with the strict options and `lib`; its output and exit status. */
+function typecheck(name: string, files: string[], tsc: string, lib: readonly string[]): { status: number | null; output: string } {
+  writeFileSync(join(app, `${name}.json`), JSON.stringify({ compilerOptions: { ...STRICT, lib }, files }, null, 2));
+  const run = spawnSync(process.execPath, [tsc, '-p', `${name}.json`], { cwd: app, encoding: 'utf8' });
   return { status: run.status, output: run.stdout + run.stderr };
 }
 
@@ -64,10 +77,14 @@ beforeAll(() => {
   }
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
   cpSync(join(root, 'test', 'fixtures', 'consumer'), app, { recursive: true });
-  // The packed CLI builds the graph; one copy keeps only the .js and .d.ts, the other the .ts too.
-  execFileSync(process.execPath, [join(installed, 'dist', 'cli.js'), 'build', 'model.graph.ts', '--out', 'generated-ts'], { cwd: app });
+  // The packed CLI builds the graphs (SGD, Adam over g.batch(32), momentum) for every target;
+  // one copy keeps only the .js and .d.ts, the other the generated .ts too.
+  const graphs = ['model.graph.ts', 'adam.graph.ts', 'momentum.graph.ts'];
+  execFileSync(process.execPath, [join(installed, 'dist', 'cli.js'), 'build', ...graphs, '--out', 'generated-ts', '--target', 'js,wasm,wgsl'], { cwd: app });
   cpSync(join(app, 'generated-ts'), join(app, 'generated'), { recursive: true });
-  rmSync(join(app, 'generated', 'model.ts'));
+  for (const file of readdirSync(join(app, 'generated'))) if (file.endsWith('.ts') && !file.endsWith('.d.ts')) rmSync(join(app, 'generated', file));
+  const useTargets = readFileSync(join(app, 'use-targets.ts'), 'utf8');
+  writeFileSync(join(app, 'use-targets-ts.ts'), useTargets.replaceAll("'./generated/", "'./generated-ts/"));
 });
 
 describe('the packed package', () => {
@@ -85,16 +102,19 @@ describe('the packed package', () => {
     for (const t of targets) expect([...packed, 'package.json'], t).toContain(t.replace(/^\.\//, ''));
   });
 
-  it('type-checks a graph file, the runtime over a generated module (.js + .d.ts) and the build-time entries under strict flags', () => {
-    const { status, output } = typecheck('tsconfig.strict', ['model.graph.ts', 'use-runtime.ts', 'use-tools.ts', 'use-bundlers.ts']);
-    expect(output).toBe('');
-    expect(status).toBe(0);
-  });
+  describe.each(SETUPS)('under strict flags, $compiler $dom', ({ tsc, lib }) => {
+    it('type-checks graph files, the runtime over generated modules (.js + .d.ts) of every target and optimizer, and the build-time entries', () => {
+      const files = ['model.graph.ts', 'adam.graph.ts', 'momentum.graph.ts', 'use-runtime.ts', 'use-tools.ts', 'use-bundlers.ts', 'use-targets.ts'];
+      const { status, output } = typecheck('tsconfig.strict', files, tsc, lib);
+      expect(output).toBe('');
+      expect(status).toBe(0);
+    });
 
-  it('type-checks the generated TypeScript source itself under the same flags', () => {
-    const { status, output } = typecheck('tsconfig.generated-ts', ['use-generated-ts.ts']);
-    expect(output).toBe('');
-    expect(status).toBe(0);
+    it('type-checks the generated TypeScript source itself (js and wasm, every optimizer)', () => {
+      const { status, output } = typecheck('tsconfig.generated-ts', ['use-generated-ts.ts', 'use-targets-ts.ts'], tsc, lib);
+      expect(output).toBe('');
+      expect(status).toBe(0);
+    });
   });
 
   it('the generated module built by the packed CLI runs', async () => {

@@ -1,10 +1,12 @@
-/// <reference types="@webgpu/types" preserve="true" />
 /**
- * The browser-safe half of runtime/webgpu: options, the error type, and `navigator.gpu`.
+ * The browser-safe half of runtime/webgpu: options, the error type, and `navigator.gpu`. Its
+ * signatures name WebGPU's types through `WebGpuGlobal` (../module.ts), never @webgpu/types'
+ * globals, so the package's declarations work with or without them.
  */
+import type { WebGpuDevice, WebGpuGlobal } from '../module.ts';
 
 export interface DeviceOptions {
-  readonly powerPreference?: GPUPowerPreference;
+  readonly powerPreference?: 'low-power' | 'high-performance';
   readonly label?: string;
   /** Node only: flags for Dawn's `create()`, e.g. `['backend=null']` to validate without running. */
   readonly flags?: string[];
@@ -25,7 +27,9 @@ export interface DeviceOptions {
 const RAISED = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension'] as const;
 
 /** The descriptor gradc requests a device with: its label, and the adapter's limits unless told otherwise. */
-export function deviceDescriptor(adapter: GPUAdapter, options: DeviceOptions): GPUDeviceDescriptor {
+export function deviceDescriptor(
+  adapter: WebGpuGlobal<'GPUAdapter', { readonly limits: object }>, options: DeviceOptions,
+): { label: string; requiredLimits?: Record<string, number> } {
   const limits = options.limits ?? 'adapter';
   return {
     label: options.label ?? 'gradc',
@@ -38,7 +42,7 @@ export class NoAdapterError extends Error {
 }
 
 /** A device from `navigator.gpu`, or undefined where there is no `navigator.gpu`. */
-export async function requestBrowserDevice(options: DeviceOptions = {}): Promise<GPUDevice | undefined> {
+export async function requestBrowserDevice(options: DeviceOptions = {}): Promise<WebGpuDevice | undefined> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (!nav?.gpu) return undefined;
   const adapter = await nav.gpu.requestAdapter({ powerPreference: options.powerPreference });

@@ -3,11 +3,12 @@
  * `webgpu` package) in Node. Fails with a message that says what to install or set.
  */
 
+import type { WebGpuDevice } from '../module.ts';
 import { NoAdapterError, requestBrowserDevice, type DeviceOptions } from './device-browser.ts';
 
 export { NoAdapterError, requestBrowserDevice, type DeviceOptions };
 
-export async function requestDevice(options: DeviceOptions = {}): Promise<GPUDevice> {
+export async function requestDevice(options: DeviceOptions = {}): Promise<WebGpuDevice> {
   const inBrowser = await requestBrowserDevice(options);
   if (inBrowser) return inBrowser;
   const isNode = typeof process !== 'undefined' && !!process.versions?.node;

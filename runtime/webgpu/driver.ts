@@ -6,7 +6,7 @@
  * and each reads and copies its arguments when it is made, so changing an array after the call
  * cannot change what the call computes.
  */
-import type { GpuDataset, GpuForwardModel, GpuModel, GpuModuleTables, GpuTrainingTables, OptimizerState, Spec, Tensors } from '../module.ts';
+import type { GpuDataset, GpuForwardModel, GpuModel, GpuModuleTables, GpuTrainingTables, OptimizerState, Spec, Tensors, WebGpuDevice } from '../module.ts';
 import { checkFinite, checkRate, describe, isFloat32Array, lengthOf, rejectedStep, rowsOf, take, takeState } from '../checks.ts';
 
 // WebGPU flag values (spec constants), so the driver needs no globals beyond the device.
@@ -22,9 +22,9 @@ function copyOf(a: Float32Array): Float32Array {
 }
 
 /** A generated host module's graph on `device`: compiles its kernels (pipelines created asynchronously) and allocates its buffers. */
-export async function createGpuModel<P = Tensors, FI = Tensors, TI = Tensors, O = Tensors, S = OptimizerState<P>>(device: GPUDevice, t: GpuModuleTables & { training: GpuTrainingTables }): Promise<GpuModel<P, FI, TI, O, S>>;
-export async function createGpuModel<P = Tensors, FI = Tensors, O = Tensors>(device: GPUDevice, t: GpuModuleTables): Promise<GpuForwardModel<P, FI, O>>;
-export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Promise<GpuForwardModel | GpuModel> {
+export async function createGpuModel<P = Tensors, FI = Tensors, TI = Tensors, O = Tensors, S = OptimizerState<P>>(device: WebGpuDevice, t: GpuModuleTables & { training: GpuTrainingTables }): Promise<GpuModel<P, FI, TI, O, S>>;
+export async function createGpuModel<P = Tensors, FI = Tensors, O = Tensors>(device: WebGpuDevice, t: GpuModuleTables): Promise<GpuForwardModel<P, FI, O>>;
+export async function createGpuModel(device: WebGpuDevice, t: GpuModuleTables): Promise<GpuForwardModel | GpuModel> {
   if (typeof (device as { createShaderModule?: unknown } | null)?.createShaderModule !== 'function') {
     throw new TypeError(`createModel: expected a GPUDevice, got ${describe(device)}`);
   }

@@ -6,6 +6,7 @@
  * Dawn).
  */
 import { existsSync, readdirSync } from 'node:fs';
+import type { WebGpuDevice, WebGpuGlobal } from '../module.ts';
 import { NoAdapterError, deviceDescriptor, type DeviceOptions } from './device-browser.ts';
 
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -24,7 +25,7 @@ function hasGpuDeviceNode(): boolean {
  * process. SwiftShader is chosen where the machine has no GPU (see above). Also what a
  * program uses to give another WebGPU library (TensorFlow.js) the same adapters.
  */
-export async function nodeGpu(flags: readonly string[] = []): Promise<GPU> {
+export async function nodeGpu(flags: readonly string[] = []): Promise<WebGpuGlobal<'GPU', object>> {
   if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD) && !hasGpuDeviceNode()) {
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   }
@@ -40,7 +41,7 @@ export async function nodeGpu(flags: readonly string[] = []): Promise<GPU> {
   return gpu;
 }
 
-export async function requestNodeDevice(options: DeviceOptions = {}): Promise<GPUDevice> {
+export async function requestNodeDevice(options: DeviceOptions = {}): Promise<WebGpuDevice> {
   const gpu = await nodeGpu(options.flags);
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference });
   if (!adapter) {

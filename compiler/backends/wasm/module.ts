@@ -221,11 +221,15 @@ function emitWasmModule(module: LoweredModule, kernels: readonly WasmFunction[],
   const kernelsType = [
     '/** The embedded module\'s exports: its memory and one function per entry point (the train step in two, around its check). */',
     'interface Kernels {',
-    '  readonly memory: WebAssembly.Memory;',
+    '  readonly memory: { readonly buffer: ArrayBuffer };',
     ...functions.map((f) => `  ${f.name}(${f.params.map((p) => `${p.name}: number`).join(', ')}): void;`),
     '}',
   ];
   const instantiate = [
+    ...docBlock('The two host globals this module uses, declared here (module-scoped, shadowing the DOM\'s or @types/node\'s) so it type-checks with or without either.'),
+    'declare const WebAssembly: { instantiate(bytes: Uint8Array): Promise<{ readonly instance: { readonly exports: unknown } }> };',
+    'declare function atob(base64: string): string;',
+    '',
     ...docBlock(`The kernels: ${bytes.length} bytes of WebAssembly (SIMD128), the binary of ${g.name}.wat, base64.`),
     'const WASM = `',
     ...base64Lines(bytes),

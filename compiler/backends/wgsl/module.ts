@@ -217,16 +217,15 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
   ];
   const create = (declare: boolean) => [
     '/** Compiles the kernels (pipelines created asynchronously) and allocates the buffers. */',
-    declare ? 'export declare function createModel(device: GPUDevice): Promise<GpuModel>;'
-      : 'export function createModel(device: GPUDevice): Promise<GpuModel> {\n  return createGpuModel(device, TABLES);\n}',
+    declare ? "export declare function createModel(device: import('gradc/module').WebGpuDevice): Promise<GpuModel>;"
+      : 'export function createModel(device: WebGpuDevice): Promise<GpuModel> {\n  return createGpuModel(device, TABLES);\n}',
   ];
   const ts = joinBlocks([
     [
       ...hostHeader.slice(0, 1),
       `// Do not edit: regenerate with \`gradc build\`. ${shapesNote(g)}; the WebGPU driver is gradc/runtime/webgpu.`,
-      '/// <reference types="@webgpu/types" />',
       "import { createGpuModel } from 'gradc/runtime/webgpu';",
-      `import type { ${declared} as Model, GpuModuleTables } from 'gradc/module';`,
+      `import type { ${declared} as Model, GpuModuleTables, WebGpuDevice } from 'gradc/module';`,
     ],
     metaText(plan, info, false),
     ...apiTypes(plan, true),
@@ -236,7 +235,8 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
     create(false),
   ]);
   const dts = joinBlocks([
-    [...hostHeader.slice(0, 1), '/// <reference types="@webgpu/types" />'],
+    // No WebGPU types package referenced: the device's type is the project's own GPUDevice (gradc/module's WebGpuDevice).
+    hostHeader.slice(0, 1),
     metaText(plan, info, true),
     ...apiTypes(plan, true),
     modelType(true),
