@@ -94,13 +94,20 @@ const SLOTS = ["m", "v"] as const;
 
 /** The embedded module's exports: its memory and one function per entry point (the train step in two, around its check). */
 interface Kernels {
-  readonly memory: WebAssembly.Memory;
+  readonly memory: { readonly buffer: ArrayBuffer };
   forward(rows: number): void;
   loss(rows: number, invRows: number): void;
   gradient(rows: number, invRows: number): void;
   train(rows: number, invRows: number, lr: number, c1: number, c2: number, t: number): void;
   apply(lr: number, c1: number, c2: number): void;
 }
+
+/**
+ * The two host globals this module uses, declared here (module-scoped, shadowing the DOM's or
+ * @types/node's) so it type-checks with or without either.
+ */
+declare const WebAssembly: { instantiate(bytes: Uint8Array): Promise<{ readonly instance: { readonly exports: unknown } }> };
+declare function atob(base64: string): string;
 
 /** The kernels: 15433 bytes of WebAssembly (SIMD128), the binary of digits.wat, base64. */
 const WASM = `

@@ -120,9 +120,9 @@ export function checkFinite(fn: string, what: string, arrays: readonly Float32Ar
 }
 
 /** The optimizer state's arrays, slot by slot (each a record like params), checked, and the number of the step about to run. */
-export function takeState(
-  fn: string, state: unknown, slots: readonly string[], spec: Spec,
-): { t: number; arrays: (readonly Float32Array[])[] } {
+export function takeState<Slots extends readonly string[], S extends Spec>(
+  fn: string, state: unknown, slots: Slots, spec: S,
+): { t: number; arrays: { [K in keyof Slots]: { [J in keyof S]: Float32Array } } } {
   if (typeof state !== 'object' || state === null || Array.isArray(state)) {
     const kind = `an optimizer state { step, ${slots.join(', ')} } (see initOptimizerState)`;
     throw new TypeError(`${fn}: state must be ${kind}, got ${describe(state)}`);
@@ -137,7 +137,8 @@ export function takeState(
     checkFinite(fn, `state.${slot}`, arrays, spec);
     return arrays;
   });
-  return { t: step + 1, arrays };
+  // Typed per slot and param, so a generated module's destructuring of fixed arity type-checks under noUncheckedIndexedAccess.
+  return { t: step + 1, arrays: arrays as { [K in keyof Slots]: { [J in keyof S]: Float32Array } } };
 }
 
 /** [label, floats] of each array a train step takes, in its order; a batch input's floats are −width (rows × width). */

@@ -73,13 +73,20 @@ const DISJOINT: Disjoint = [["params.W1", 12], ["params.b1", 3], ["params.W2", 3
 
 /** The embedded module's exports: its memory and one function per entry point (the train step in two, around its check). */
 interface Kernels {
-  readonly memory: WebAssembly.Memory;
+  readonly memory: { readonly buffer: ArrayBuffer };
   forward(): void;
   loss(): void;
   gradient(): void;
   train(lr: number, t: number): void;
   apply(lr: number): void;
 }
+
+/**
+ * The two host globals this module uses, declared here (module-scoped, shadowing the DOM's or
+ * @types/node's) so it type-checks with or without either.
+ */
+declare const WebAssembly: { instantiate(bytes: Uint8Array): Promise<{ readonly instance: { readonly exports: unknown } }> };
+declare function atob(base64: string): string;
 
 /** The kernels: 2791 bytes of WebAssembly (SIMD128), the binary of housing.wat, base64. */
 const WASM = `
