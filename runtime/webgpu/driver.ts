@@ -7,7 +7,7 @@
  * cannot change what the call computes.
  */
 import type { GpuDataset, GpuForwardModel, GpuModel, GpuModuleTables, GpuTrainingTables, OptimizerState, Spec, Tensors, WebGpuDevice } from '../module.ts';
-import { checkFinite, checkRate, describe, isFloat32Array, lengthOf, rejectedStep, rowsOf, take, takeState } from '../checks.ts';
+import { checkFinite, checkLabels, checkRate, describe, isFloat32Array, lengthOf, rejectedStep, rowsOf, take, takeState } from '../checks.ts';
 
 // WebGPU flag values (spec constants), so the driver needs no globals beyond the device.
 const STORAGE = 0x80, UNIFORM = 0x40, COPY_SRC = 0x04, COPY_DST = 0x08, MAP_READ = 0x01;
@@ -269,6 +269,7 @@ export async function createGpuModel(device: WebGpuDevice, t: GpuModuleTables): 
         // Checked once here, so that a rejected step of trainSteps can only mean the update itself.
         const arrays = given as Float32Array[];
         checkFinite('createDataset', 'inputs', arrays, tr.trainInputs);
+        checkLabels('createDataset', arrays, tr.trainInputs);
         if (count < tr.batch) throw new RangeError(`createDataset: ${count} rows is fewer than one batch of ${tr.batch}`);
         // Each input is one GPU buffer: past the device's limit, WebGPU would only report a
         // validation error, and trainSteps would train on nothing.

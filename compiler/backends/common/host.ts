@@ -134,14 +134,36 @@ export function specTables(plan: ModulePlan): string[] {
   ];
 }
 
-/** `[name, length, shape, offset]` of each value, for the tables the checks and drivers read. */
+/** The cross-entropy losses whose labels the checks read (runtime/checks.ts's `Labels`): op → loss. */
+const LABELS_OF: Readonly<Record<string, 'sigmoid' | 'softmax'>> = { sigmoid_ce: 'sigmoid', softmax_ce: 'softmax' };
+
+/** Each input that a cross-entropy loss reads as its labels (operand 1): which loss. */
+function labelInputs(g: Graph): Map<number, 'sigmoid' | 'softmax'> {
+  const labels = new Map<number, 'sigmoid' | 'softmax'>();
+  for (const node of g.nodes) {
+    const loss = LABELS_OF[node.op];
+    const label = node.inputs[1];
+    if (loss && label !== undefined && g.inputs.some((r) => r.id === label)) labels.set(label, loss);
+  }
+  return labels;
+}
+
+/**
+ * `[name, length, shape, offset]` of each value, for the tables the checks and drivers read;
+ * an input over a dynamic batch adds its row width, and a cross-entropy's labels add
+ * `[loss, row width]` (after a width of 0 for a fixed shape).
+ */
 export function specRows(plan: ModulePlan, list: readonly { name: string; id: number }[]): string[] {
   const g = plan.graph;
+  const labels = labelInputs(g);
   return list.map((r) => {
     const at = plan.memory.place.get(r.id)!;
     const shape = g.nodes[r.id].shape;
-    const width = isBatchDim(shape[0] ?? 1) ? `, ${shape[1]}` : '';
-    return `[${JSON.stringify(r.name)}, ${sizeOf(shape)}, ${JSON.stringify(shapeLabel(shape))}, ${at.offset}${width}]`;
+    const loss = labels.get(r.id);
+    const batch = isBatchDim(shape[0] ?? 1);
+    const width = batch || loss ? `, ${batch ? shape[1] : 0}` : '';
+    const labelled = loss ? `, [${JSON.stringify(loss)}, ${shape[shape.length - 1]}]` : '';
+    return `[${JSON.stringify(r.name)}, ${sizeOf(shape)}, ${JSON.stringify(shapeLabel(shape))}, ${at.offset}${width}${labelled}]`;
   });
 }
 
