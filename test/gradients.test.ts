@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { GraphDef } from '../compiler/index.ts';
-import { lossGraphs } from './support/loss-graphs.ts';
+import { lossGraphs, withLabels } from './support/loss-graphs.ts';
 import { differentiate } from '../compiler/autodiff/backward.ts';
 import { evaluate } from '../compiler/ir/interpret.ts';
 import { optimize } from '../compiler/passes/pipeline.ts';
@@ -104,23 +104,9 @@ describe.each(Object.entries(cases))('%s', (_, def) => {
   });
 });
 
-/**
- * Random inputs, with labels a cross-entropy can take: rows of probabilities (positive,
- * summing to 1) for the softmax one, values in [0, 1] for the sigmoid one.
- */
+/** Random inputs, with labels a cross-entropy can take (`withLabels`). */
 function inputsFor(def: GraphDef, seed: number): Arrays {
-  const inputs = randomInputs(metaOf(def), seed);
-  const y = inputs.y;
-  if (def.name === 'softmax_ce_net') {
-    const n = def.ir.nodes[def.ir.inputs.find((r) => r.name === 'y')!.id].shape[1];
-    for (let r = 0; r < y.length / n; r++) {
-      const row = y.subarray(r * n, (r + 1) * n).map((v) => Math.exp(2 * v));
-      const total = row.reduce((a, b) => a + b, 0);
-      y.set(row.map((v) => v / total), r * n);
-    }
-  }
-  if (def.name === 'sigmoid_ce_net') y.set(y.map((v) => (v + 1) / 2));
-  return inputs;
+  return withLabels(def, randomInputs(metaOf(def), seed));
 }
 
 function metaOf(def: GraphDef) {

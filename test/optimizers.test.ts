@@ -218,6 +218,8 @@ describe('arguments that share memory', () => {
   it('inputs may share memory with each other (an autoencoder\'s target is its input): they are only read', () => {
     const params = paramsOf(js);
     const inputs = inputsOf(js, 2);
+    // The labels, a view into x, must be label rows (each summing to 1): x holds thirds.
+    inputs.x.fill(1 / 3);
     const shared = { x: inputs.x, y: new Float32Array(inputs.x.buffer, 4, inputs.y.length) };
     const plain = copy(params);
     const state = js.initOptimizerState!();

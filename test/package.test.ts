@@ -49,13 +49,14 @@ const SETUPS = COMPILERS.flatMap(([compiler, tsc]) => LIBS.map(([dom, lib]) => (
 let work = '';
 let app = '';
 let packed: string[] = [];
+let typesRun: { status: number | null; stdout: string; stderr: string } | undefined;
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
 /** tsc over `files` in the app, with the strict options and `lib`; its output and exit status. */
-function typecheck(name: string, files: string[], tsc: string, lib: readonly string[]): { status: number | null; output: string } {
-  writeFileSync(join(app, `${name}.json`), JSON.stringify({ compilerOptions: { ...STRICT, lib }, files }, null, 2));
+function typecheck(name: string, files: string[], tsc: string, lib: readonly string[], options: object = {}): { status: number | null; output: string } {
+  writeFileSync(join(app, `${name}.json`), JSON.stringify({ compilerOptions: { ...STRICT, lib, ...options }, files }, null, 2));
   const run = spawnSync(process.execPath, [tsc, '-p', `${name}.json`], { cwd: app, encoding: 'utf8' });
   return { status: run.status, output: run.stdout + run.stderr };
 }
@@ -83,6 +84,8 @@ beforeAll(() => {
   execFileSync(process.execPath, [join(installed, 'dist', 'cli.js'), 'build', ...graphs, '--out', 'generated-ts', '--target', 'js,wasm,wgsl'], { cwd: app });
   cpSync(join(app, 'generated-ts'), join(app, 'generated'), { recursive: true });
   for (const file of readdirSync(join(app, 'generated'))) if (file.endsWith('.ts') && !file.endsWith('.d.ts')) rmSync(join(app, 'generated', file));
+  // What a Vite app's `prebuild` runs on a fresh checkout: the typed-import declarations.
+  typesRun = spawnSync(process.execPath, [join(installed, 'dist', 'cli.js'), 'types', 'adam.graph.ts', '--target', 'js,wasm,wgsl'], { cwd: app, encoding: 'utf8' });
   const useTargets = readFileSync(join(app, 'use-targets.ts'), 'utf8');
   writeFileSync(join(app, 'use-targets-ts.ts'), useTargets.replaceAll("'./generated/", "'./generated-ts/"));
 });
@@ -115,6 +118,41 @@ describe('the packed package', () => {
       expect(output).toBe('');
       expect(status).toBe(0);
     });
+
+    it("type-checks a bundler app's graph imports before any bundler ran: exact types from `gradc types`, loose ones from gradc/modules", () => {
+      const declarations = ['adam.graph.gradc.d.ts', 'adam.graph.gradc-wasm.d.ts', 'adam.graph.gradc-gpu.d.ts'];
+      const { status, output } = typecheck('tsconfig.imports', ['use-imports.ts', ...declarations], tsc, lib, { module: 'esnext', moduleResolution: 'bundler' });
+      expect(output).toBe('');
+      expect(status).toBe(0);
+    });
+  });
+
+  it('`gradc types` writes the declarations the plugins write, one per target, and says so', () => {
+    expect(typesRun?.stderr).toBe('');
+    expect(typesRun?.stdout).toBe('gradc: wrote adam.graph.gradc.d.ts, adam.graph.gradc-gpu.d.ts, adam.graph.gradc-wasm.d.ts\n');
+    expect(readFileSync(join(app, 'adam.graph.gradc.d.ts'), 'utf8')).toContain(`declare module ".*/adam.graph.ts?gradc" {`);
+  });
+
+  it('a build into a CommonJS package (what `npm init -y` makes) warns that the modules are ES modules, and says what to do', () => {
+    const cjs = join(work, 'cjs');
+    mkdirSync(cjs);
+    writeFileSync(join(cjs, 'package.json'), JSON.stringify({ name: 'cjs', version: '1.0.0', main: 'index.js' }));
+    cpSync(join(app, 'momentum.graph.ts'), join(cjs, 'momentum.graph.ts'));
+    symlinkSync(join(app, 'node_modules'), join(cjs, 'node_modules'), 'dir');
+    const cli = join(app, 'node_modules', 'gradc', 'dist', 'cli.js');
+    const build = spawnSync(process.execPath, [cli, 'build', 'momentum.graph.ts', '--out', 'gen', '--target', 'js,wasm'], { cwd: cjs, encoding: 'utf8' });
+    expect(build.status).toBe(0);
+    expect(build.stderr).toBe(`gradc: warning: the generated .js files are ES modules, but package.json has no "type": "module", so Node would load them as CommonJS and fail; add "type": "module" to package.json, or write {"type": "module"} to ${join('gen', 'package.json')} (CommonJS code then loads them with await import())\n`);
+    // The second way, followed: CommonJS code loads the wasm module (top-level await and all).
+    writeFileSync(join(cjs, 'gen', 'package.json'), '{"type": "module"}');
+    const run = spawnSync(process.execPath, ['-e', "import('./gen/momentum.wasm.js').then((m) => console.log(m.initParams(1).W1.length))"], { cwd: cjs, encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('12');
+    // With the folder marked, the next build says nothing; neither does a build in the ESM app.
+    const again = spawnSync(process.execPath, [cli, 'build', 'momentum.graph.ts', '--out', 'gen', '--target', 'js,wasm'], { cwd: cjs, encoding: 'utf8' });
+    expect(again.stderr).toBe('');
+    const esm = spawnSync(process.execPath, [cli, 'build', 'momentum.graph.ts', '--out', 'esm-gen'], { cwd: app, encoding: 'utf8' });
+    expect(esm.stderr).toBe('');
   });
 
   it('the generated module built by the packed CLI runs', async () => {

@@ -18,7 +18,7 @@ import { reference64 } from './support/reference64.ts';
 import { buildModule, randomArray, randomInputs, type Arrays, type GeneratedModule } from './support/module.ts';
 import { buildWasmModule, embeddedBytes } from './support/wasm.ts';
 import { opGraphs } from './support/op-graphs.ts';
-import { lossGraphs } from './support/loss-graphs.ts';
+import { lossGraphs, withLabels } from './support/loss-graphs.ts';
 import kink from '../samples/kink/kink.graph.ts';
 import housing from '../samples/housing/housing.graph.ts';
 import iris from '../samples/iris/iris.graph.ts';
@@ -40,7 +40,7 @@ function data(def: GraphDef, seed: number, inputScale = 1): { params: Arrays; in
     params[p.name] = randomArray(shape.reduce((a, b) => a * b, 1), seed * 13 + p.id, shape.length === 2 ? 1 / Math.sqrt(shape[0]) : 0.3);
   }
   const meta = { name: def.name, params: {}, outputs: {}, inputs: Object.fromEntries(def.ir.inputs.map((r) => [r.name, def.ir.nodes[r.id].shape.map(dimMax)])) };
-  return { params, inputs: randomInputs(meta, seed, inputScale) };
+  return { params, inputs: withLabels(def, randomInputs(meta, seed, inputScale)) };
 }
 
 const copy = (a: Arrays): Arrays => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v.slice()]));

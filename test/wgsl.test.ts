@@ -15,7 +15,7 @@ import { WGSL_LOWERING } from '../compiler/backends/wgsl/module.ts';
 import { randomArray, randomInputs, type Arrays, type GeneratedModule } from './support/module.ts';
 import type { GpuForwardModel } from '../runtime/module.ts';
 import { buildGraph, randomSpec } from './support/random-graph.ts';
-import { lossGraphs } from './support/loss-graphs.ts';
+import { lossGraphs, withLabels } from './support/loss-graphs.ts';
 import kink from '../samples/kink/kink.graph.ts';
 import housing from '../samples/housing/housing.graph.ts';
 import iris from '../samples/iris/iris.graph.ts';
@@ -40,7 +40,7 @@ async function crossCheck(def: GraphDef, seed: number, inputScale = 1): Promise<
   const model = await gpu.createModel(device);
   try {
     const params = js.initParams(seed);
-    const inputs = randomInputs(js.meta, seed, inputScale);
+    const inputs = withLabels(def, randomInputs(js.meta, seed, inputScale));
     await model.setParams(params);
     const forwardInputs = Object.fromEntries(Object.keys(js.meta.inputs).filter((n) => n !== 'y').map((n) => [n, inputs[n]]));
     expectClose(await model.forward(forwardInputs), js.forward(params, forwardInputs), 'forward');
@@ -111,8 +111,7 @@ describe('numerics', () => {
     const { js, gpu } = await buildBoth(def);
     const model = await gpu.createModel(await gpuDevice());
     const params = js.initParams(3);
-    const inputs = randomInputs(js.meta, 4);
-    inputs.y = inputs.y.map((v) => (v < 0 ? 0 : 1));
+    const inputs = withLabels(def, randomInputs(js.meta, 4), true);
     for (const name of ['V', 'c']) params[name] = params[name].map((v) => v * 1e3);
     await model.setParams(params);
     const want = js.gradient(params, inputs);

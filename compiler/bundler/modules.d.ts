@@ -3,7 +3,9 @@
  * them once in your project:
  *   /// <reference types="gradc/modules" />
  * The plugins also write `<graph file>.gradc.d.ts` beside each graph file they compile with
- * that graph's exact types (named params and inputs), which take precedence over these.
+ * that graph's exact types (named params and inputs, `meta.batch` where the graph has one),
+ * which take precedence over these; `gradc types <graph files…>` writes the same files
+ * before any bundler has run (a `prebuild` script on a fresh checkout).
  */
 declare module '*?gradc' {
   import type { CpuModule } from 'gradc/module';
@@ -13,6 +15,8 @@ declare module '*?gradc' {
   export const loss: CpuModule['loss'];
   export const gradient: CpuModule['gradient'];
   export const trainStep: CpuModule['trainStep'];
+  /** The optimizer's state before the first step (a graph whose optimizer keeps one: momentum, Adam). */
+  export const initOptimizerState: NonNullable<CpuModule['initOptimizerState']>;
 }
 
 /** The wasm target: the same API as `?gradc`, kernels in WebAssembly SIMD. */
@@ -24,6 +28,8 @@ declare module '*?gradc-wasm' {
   export const loss: CpuModule['loss'];
   export const gradient: CpuModule['gradient'];
   export const trainStep: CpuModule['trainStep'];
+  /** The optimizer's state before the first step (a graph whose optimizer keeps one: momentum, Adam). */
+  export const initOptimizerState: NonNullable<CpuModule['initOptimizerState']>;
 }
 
 declare module '*?gradc-gpu' {

@@ -7,7 +7,8 @@ export type Command =
   | { name: 'help'; text: string }
   | { name: 'version' }
   | { name: 'build'; files: string[]; out: string; targets: string[]; forwardOnly: boolean; check: boolean; watch: boolean; timeout: number }
-  | { name: 'inspect'; file: string; forwardOnly: boolean; timeout: number };
+  | { name: 'inspect'; file: string; forwardOnly: boolean; timeout: number }
+  | { name: 'types'; files: string[]; targets: string[]; forwardOnly: boolean; timeout: number };
 
 export const HELP = {
   main: `gradc — compile a static neural-network graph into specialized JS, WebAssembly and WGSL modules
@@ -15,6 +16,7 @@ export const HELP = {
 Usage:
   gradc build <graph-file...> --out <dir> [--target js,wasm,wgsl] [--forward-only] [--check | --watch] [--timeout <s>]
   gradc inspect <graph-file> [--forward-only] [--timeout <s>]
+  gradc types <graph-file...> [--target js,wasm,wgsl] [--forward-only] [--timeout <s>]
   gradc --help | --version
 
 Commands:
@@ -23,6 +25,8 @@ Commands:
             with --target wasm <name>.wat and the WebAssembly module <name>.wasm.ts/.js/.d.ts),
             and gradc-host.ts/.js, the host code the JS and wasm modules import
   inspect   print the forward IR, the optimized forward+backward IR and the kernels
+  types     write the typed-import declarations the bundler plugins write (<graph>.gradc.d.ts),
+            so that tsc passes before any bundler has run (a "prebuild" script)
 
 Options:
   --verbose  print stack traces for errors
@@ -67,11 +71,27 @@ fused kernels. --timeout: seconds the graph file may take to load (default: ${DE
 Example:
   gradc inspect samples/housing/housing.graph.ts
 `,
+  types: `Usage: gradc types <graph-file...> [--target js,wasm,wgsl] [--forward-only] [--timeout <s>]
+
+Writes, beside each graph file, the declarations gradc's bundler plugins write when they
+compile it: <graph>.gradc.d.ts for imports of './<graph>.ts?gradc' (target js),
+.gradc-wasm.d.ts (wasm) and .gradc-gpu.d.ts (wgsl), each with that graph's exact types.
+Run it before tsc on a fresh checkout, e.g. "prebuild": "gradc types src/*.graph.ts".
+
+Options:
+  --target <list>    comma-separated targets: js, wgsl, wasm (default: js)
+  --forward-only     the types of a forward-only build (as gradc({ forwardOnly: true }))
+  --timeout <s>      seconds a graph file may take to load (default: ${DEFAULT_LOAD_TIMEOUT_S})
+
+Example:
+  gradc types src/model.graph.ts --target js,wgsl
+`,
 };
 
 const OPTIONS: Record<string, readonly string[]> = {
   build: ['--out', '--target', '--forward-only', '--check', '--watch', '--timeout', '--help'],
   inspect: ['--forward-only', '--timeout', '--help'],
+  types: ['--target', '--forward-only', '--timeout', '--help'],
 };
 
 /** Options that take a value. */
@@ -84,7 +104,7 @@ export function parseArgs(argv: readonly string[], targets: readonly string[]): 
   if (!(first in OPTIONS)) {
     throw new GradcError('', `unknown command ${JSON.stringify(first)}${suggest(first, Object.keys(OPTIONS))}; run gradc --help`);
   }
-  const name = first as 'build' | 'inspect';
+  const name = first as 'build' | 'inspect' | 'types';
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
   for (let i = 0; i < rest.length; i++) {
@@ -112,16 +132,17 @@ export function parseArgs(argv: readonly string[], targets: readonly string[]): 
     if (positional.length !== 1) throw new GradcError('', `inspect takes one graph file, got ${positional.length}`);
     return { name, file: positional[0], forwardOnly: flags.has('--forward-only'), timeout };
   }
-  if (positional.length === 0) throw new GradcError('', 'no graph file given; usage: gradc build <graph-file...> --out <dir>');
+  if (positional.length === 0) throw new GradcError('', `no graph file given; usage: gradc ${name} <graph-file...>${name === 'build' ? ' --out <dir>' : ''}`);
   const out = flags.get('--out');
-  if (typeof out !== 'string') throw new GradcError('', '--out <dir> is required');
+  if (name === 'build' && typeof out !== 'string') throw new GradcError('', '--out <dir> is required');
   const list = String(flags.get('--target') ?? 'js').split(',').map((t) => t.trim()).filter(Boolean);
   if (list.length === 0) throw new GradcError('', `--target needs at least one of ${targets.join(', ')}`);
   for (const t of list) {
     if (!targets.includes(t)) throw new GradcError('', `unknown target ${JSON.stringify(t)}${suggest(t, targets)}; targets: ${targets.join(', ')}`);
   }
+  if (name === 'types') return { name, files: positional, targets: list, forwardOnly: flags.has('--forward-only'), timeout };
   if (flags.has('--watch') && flags.has('--check')) throw new GradcError('', '--watch and --check cannot be combined');
-  return { name, files: positional, out, targets: list, forwardOnly: flags.has('--forward-only'), check: flags.has('--check'), watch: flags.has('--watch'), timeout };
+  return { name, files: positional, out: out as string, targets: list, forwardOnly: flags.has('--forward-only'), check: flags.has('--check'), watch: flags.has('--watch'), timeout };
 }
 
 /** `--timeout <seconds>`: a positive number, at most a day. */

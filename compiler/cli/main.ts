@@ -3,7 +3,7 @@
  * The `gradc` command. Any error the user can fix is printed as one line, with no stack
  * trace unless --verbose, and the exit code is non-zero.
  */
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { GradcError, isGradcError } from '../errors.ts';
 import { compile, compileAsync, TARGETS, type OutputFile, type Target } from '../compile.ts';
 import { inspectText } from './inspect.ts';
@@ -13,6 +13,9 @@ import { loadGraphFile as loadGraph } from './load-checked.ts';
 import { parseArgs, type Command } from './args.ts';
 import { differing, unfinishedBuild, writeAll } from './write-output.ts';
 import { watchBuild } from './watch.ts';
+import { commonJsWarning } from './module-format.ts';
+import { importTypesPath, writeImportTypes } from '../bundler/import-types.ts';
+import { QUERIES, type GraphQuery } from '../bundler/queries.ts';
 
 async function run(cmd: Command): Promise<number> {
   switch (cmd.name) {
@@ -29,6 +32,8 @@ async function run(cmd: Command): Promise<number> {
       writeBuild(cmd, built);
       return 0;
     }
+    case 'types':
+      return writeTypes(cmd);
     case 'inspect': {
       const { def } = await loadGraph(cmd.file, { timeoutSeconds: cmd.timeout });
       const { plan } = compile(def, { forwardOnly: cmd.forwardOnly });
@@ -39,6 +44,27 @@ async function run(cmd: Command): Promise<number> {
 }
 
 type BuildCommand = Extract<Command, { name: 'build' }>;
+
+/**
+ * `gradc types`: each graph's typed-import declarations, as the bundler plugins write them, so
+ * a project type-checks before its bundler first runs. Every graph is compiled before any
+ * file is written.
+ */
+async function writeTypes(cmd: Extract<Command, { name: 'types' }>): Promise<number> {
+  const written: { file: string; query: GraphQuery; dts: string }[] = [];
+  for (const file of cmd.files) {
+    const { def } = await loadGraph(file, { timeoutSeconds: cmd.timeout });
+    const compiled = await compileAsync(def, { targets: cmd.targets as Target[], forwardOnly: cmd.forwardOnly, sourceFile: file });
+    for (const query of QUERIES.filter((q) => cmd.targets.includes(q.target))) {
+      const dts = compiled.files.find((f) => f.name === `${def.name}${query.suffix}.d.ts`);
+      if (dts) written.push({ file, query, dts: dts.contents });
+    }
+  }
+  for (const { file, query, dts } of written) writeImportTypes(file, query, dts);
+  const names = written.map(({ file, query }) => relative(process.cwd(), importTypesPath(file, query)));
+  process.stdout.write(`gradc: wrote ${names.join(', ')}\n`);
+  return 0;
+}
 
 /** Every graph of a build, compiled in memory: nothing is written unless all succeed. */
 async function buildAll(cmd: BuildCommand): Promise<Built> {
@@ -74,6 +100,8 @@ function writeBuild(cmd: BuildCommand, built: Built): void {
   const { removed, kept } = writeAll(cmd.out, built.files, { inputs: built.inputs });
   process.stdout.write(`gradc: wrote ${built.files.map((f) => f.name).join(', ')} to ${cmd.out}\n`);
   if (removed.length) process.stdout.write(`gradc: removed ${removed.join(', ')} from ${cmd.out}: no graph generates them any more\n`);
+  const format = built.files.some((f) => f.name.endsWith('.js')) ? commonJsWarning(cmd.out) : undefined;
+  if (format) process.stderr.write(`gradc: warning: ${format}\n`);
   for (const name of kept) process.stderr.write(`gradc: warning: kept ${join(cmd.out, name)}: an earlier build wrote it and no graph generates it now, but it has changed since (or is an input of this build); delete it if it is not needed\n`);
 }
 

@@ -75,9 +75,9 @@ const PARAMS = [["W1", 2048, "[64,32]", 0], ["b1", 32, "[32]", 2048], ["W2", 320
 /** The inputs forward reads. */
 const FORWARD_INPUTS = [["x", 2048, "[B≤32,64]", 0, 64]] as const;
 /** The inputs loss, gradient and trainStep read. */
-const TRAIN_INPUTS = [["x", 2048, "[B≤32,64]", 0, 64], ["y", 320, "[B≤32,10]", 2048, 10]] as const;
+const TRAIN_INPUTS = [["x", 2048, "[B≤32,64]", 0, 64], ["y", 320, "[B≤32,10]", 2048, 10, ["softmax", 10]]] as const;
 /** Every declared input: others are rejected as misspellings. */
-const ALL_INPUTS = [["x", 2048, "[B≤32,64]", 0, 64], ["y", 320, "[B≤32,10]", 2048, 10]] as const;
+const ALL_INPUTS = [["x", 2048, "[B≤32,64]", 0, 64], ["y", 320, "[B≤32,10]", 2048, 10, ["softmax", 10]]] as const;
 
 /**
  * A train step's arrays, in order: what each is called (when two share memory) and its floats

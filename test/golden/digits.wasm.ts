@@ -75,9 +75,9 @@ const PARAMS = [["W1", 2048, "[64,32]", 0], ["b1", 32, "[32]", 2048], ["W2", 320
 /** The inputs forward reads. */
 const FORWARD_INPUTS = [["x", 2048, "[B≤32,64]", 0, 64]] as const;
 /** The inputs loss, gradient and trainStep read. */
-const TRAIN_INPUTS = [["x", 2048, "[B≤32,64]", 0, 64], ["y", 320, "[B≤32,10]", 2048, 10]] as const;
+const TRAIN_INPUTS = [["x", 2048, "[B≤32,64]", 0, 64], ["y", 320, "[B≤32,10]", 2048, 10, ["softmax", 10]]] as const;
 /** Every declared input: others are rejected as misspellings. */
-const ALL_INPUTS = [["x", 2048, "[B≤32,64]", 0, 64], ["y", 320, "[B≤32,10]", 2048, 10]] as const;
+const ALL_INPUTS = [["x", 2048, "[B≤32,64]", 0, 64], ["y", 320, "[B≤32,10]", 2048, 10, ["softmax", 10]]] as const;
 
 /**
  * A train step's arrays, in order: what each is called (when two share memory) and its floats
@@ -106,7 +106,7 @@ interface Kernels {
  * The two host globals this module uses, declared here (module-scoped, shadowing the DOM's or
  * @types/node's) so it type-checks with or without either.
  */
-declare const WebAssembly: { instantiate(bytes: Uint8Array): Promise<{ readonly instance: { readonly exports: unknown } }> };
+declare const WebAssembly: { instantiate(bytes: Uint8Array): Promise<{ instance: { exports: unknown } }> };
 declare function atob(base64: string): string;
 
 /** The kernels: 15433 bytes of WebAssembly (SIMD128), the binary of digits.wat, base64. */

@@ -1,5 +1,6 @@
 // gradc-host.ts — the host code shared by the JS and wasm modules gradc 0.1.0 generates, written beside them.
 // Do not edit: regenerate with `gradc build`. It imports nothing; the modules import it.
+const ROW_SUM_TOLERANCE = 1e-3;
 const describe = (v) => v === null ? "null" : typeof v === "object" ? v.constructor?.name ?? "object" : typeof v;
 const show = (v) => typeof v === "string" ? JSON.stringify(v) : String(v);
 const has = (record, name) => Object.prototype.hasOwnProperty.call(record, name);
@@ -15,25 +16,84 @@ const isFloat32Array = (v) => TYPED_TAG(v) === "Float32Array";
 function checkArray(fn, what, spec, v) {
   const n = isFloat32Array(v) ? lengthOf(v) : -1;
   const length = spec[1], width = spec[4];
-  if (n >= 0 && (width ? n % width === 0 && n > 0 && n <= length : n === length)) return v;
+  if (n >= 0 && (width ? n % width === 0 && n > 0 : n === length)) return v;
   const [name, , shape] = spec;
   const values = width ? `1 to ${length / width} rows of ${width} values` : `${length} values`;
   const must = `${fn}: ${what}.${name} must ${n >= 0 ? "have" : "be a Float32Array of"} shape ${shape} (${values}), got`;
-  if (n >= 0) throw new RangeError(`${must} ${n} values`);
+  if (n >= 0) throw new RangeError(`${must} ${n} values${width ? n > 0 ? `, not a whole number of rows of ${width}` : "" : labelWidth(spec, n)}${classIds(spec)}`);
   const got = v === void 0 ? "nothing" : v instanceof Float32Array ? "an object posing as one (a Proxy?)" : describe(v);
   throw new TypeError(`${must} ${got}`);
 }
 function rowsOf(fn, arrays, spec) {
-  let rows = 0;
-  spec.forEach(([name, , , , width], k) => {
-    const r = width ? lengthOf(arrays[k]) / width : rows;
-    if (rows && r !== rows) {
-      const why = "every batch input needs the same rows";
-      throw new RangeError(`${fn}: inputs.${name} has ${r} rows but the inputs before it have ${rows}; ${why}`);
-    }
-    rows = r;
-  });
+  let rows = 0, first = -1;
+  for (let k = 0; k < spec.length; k++) {
+    const width = spec[k][4];
+    if (!width) continue;
+    const r = lengthOf(arrays[k]) / width;
+    if (first < 0) [rows, first] = [r, k];
+    else if (r !== rows) throw new RangeError(`${fn}: ${rowMismatch(arrays, spec, first, k)}`);
+  }
+  const max = first < 0 ? 0 : spec[first][1] / spec[first][4];
+  if (rows > max) {
+    const [name, , shape] = spec[first];
+    const split = `pass at most ${max} rows a call (train, evaluate and predict of gradc/runtime/cpu split a dataset into batches)`;
+    throw new RangeError(`${fn}: inputs.${name} has ${rows} rows, more than the maximum ${max} of its shape ${shape}; ${split}`);
+  }
+  checkLabels(fn, arrays, spec, "batch");
   return rows;
+}
+function rowMismatch(arrays, spec, i, j) {
+  const [ni, nj] = [lengthOf(arrays[i]), lengthOf(arrays[j])];
+  const [si, sj] = [spec[i], spec[j]];
+  const [ri, rj] = [ni / si[4], nj / sj[4]];
+  const width = (s, n, o, rows) => `inputs.${s[0]} has ${n} values, ${n / rows} a row for the ${rows} rows of inputs.${o[0]}, but its shape ${s[2]} has ${s[4]} a row${classIds(s)}`;
+  if (nj % ri === 0) return width(sj, nj, si, ri);
+  if (ni % rj === 0) return width(si, ni, sj, rj);
+  return `inputs.${sj[0]} has ${rj} rows (${nj} values of shape ${sj[2]}) but inputs.${si[0]} has ${ri} (${ni} values of shape ${si[2]}); every batch input needs the same rows`;
+}
+function labelWidth(spec, n) {
+  const width = spec[5]?.[1];
+  const rows = width ? spec[1] / width : 0;
+  return rows && n % rows === 0 ? `, ${n / rows} a row for its ${rows} rows where its shape has ${width}` : "";
+}
+const classIds = (spec) => spec[5]?.[0] === "softmax" ? `; class ids? pass oneHot(ids, ${spec[5][1]}) from gradc/runtime/cpu` : "";
+function checkLabels(fn, arrays, spec, only) {
+  for (let k = 0; k < spec.length; k++) {
+    const labels = spec[k][5];
+    if (!labels || only && only === "batch" !== !!spec[k][4]) continue;
+    const v = arrays[k], n = lengthOf(v);
+    const [loss, width] = labels;
+    let bad = -1, badRow = -1;
+    if (loss === "sigmoid") {
+      for (let i = 0; i < n; i++) if (!(v[i] >= 0 && v[i] <= 1)) {
+        bad = i;
+        break;
+      }
+    } else {
+      for (let i = 0, row = 0; i < n && bad < 0 && badRow < 0; row++) {
+        let sum = 0;
+        for (const end = i + width; i < end; i++) {
+          const y = v[i];
+          if (!(y >= 0 && y <= 1)) {
+            bad = i;
+            break;
+          }
+          sum += y;
+        }
+        if (bad < 0 && Math.abs(sum - 1) > ROW_SUM_TOLERANCE) badRow = row;
+      }
+    }
+    if (bad < 0 && badRow < 0) continue;
+    const name = `inputs.${spec[k][0]}`;
+    const ids = loss === "softmax" ? classIds(spec[k]) : "; class ids? give 0 or 1 per output (for more than two classes, a softmax output and oneHot(ids, classes))";
+    if (bad >= 0) {
+      const want = loss === "softmax" ? "softmax cross-entropy labels are probabilities in [0, 1], each row summing to 1" : "sigmoid cross-entropy labels are probabilities in [0, 1]";
+      throw new RangeError(`${fn}: ${name}[${bad}] is ${v[bad]}, but ${want}${ids}`);
+    }
+    let rowSum = 0;
+    for (let i = badRow * width; i < (badRow + 1) * width; i++) rowSum += v[i];
+    throw new RangeError(`${fn}: ${name} row ${badRow} sums to ${rowSum}, but softmax cross-entropy labels are one distribution per row, summing to 1${ids}`);
+  }
 }
 function take(fn, what, record, required, allowed) {
   if (typeof record !== "object" || record === null || Array.isArray(record) || ArrayBuffer.isView(record)) {
@@ -53,6 +113,7 @@ function take(fn, what, record, required, allowed) {
   if (names > required.length) {
     for (const s of allowed) if (!named(required, s[0]) && has(given, s[0])) checkArray(fn, what, s, given[s[0]]);
   }
+  checkLabels(fn, out, required, "fixed");
   return out;
 }
 function firstNonFinite(what, arrays, spec) {
@@ -158,6 +219,7 @@ function fillNormal(out, next, std) {
 export {
   checkDisjoint,
   checkFinite,
+  checkLabels,
   checkRate,
   checkSeed,
   describe,
@@ -166,6 +228,7 @@ export {
   lengthOf,
   makeRng,
   rejectedStep,
+  rowMismatch,
   rowsOf,
   show,
   take,

@@ -28,9 +28,21 @@
 
 /**
  * [name, floats, shape, offset in its buffer] of each argument; an input over a dynamic batch
- * adds its row width, and then holds 1 to floats / width rows.
+ * adds its row width (0 for a fixed shape), and then holds 1 to floats / width rows; an input
+ * that is a cross-entropy loss's labels adds which loss and the width of its rows (`Labels`).
  */
-export type Spec = readonly (readonly [name: string, length: number, shape: string, offset: number, width?: number])[];
+export type Spec = readonly (readonly [name: string, length: number, shape: string, offset: number, width?: number, labels?: Labels])[];
+
+/**
+ * Cross-entropy labels, checked on every call that reads them (one pass over the labels, no
+ * allocation): a sigmoid's are each in [0, 1]; a softmax's are rows of `width` values in
+ * [0, 1] that sum to 1 (its fused gradient softmax(z) − y assumes it). Class ids, or labels
+ * counted from 1, then fail here rather than train on a meaningless loss.
+ */
+export type Labels = readonly [loss: 'sigmoid' | 'softmax', width: number];
+
+/** How far a softmax label row's sum may stray from 1 (float rounding of soft labels). */
+const ROW_SUM_TOLERANCE = 1e-3;
 
 /** A rejected value in a message: its class or type (`describe`), or itself, strings quoted (`show`). */
 export const describe = (v: unknown): string =>
@@ -52,27 +64,103 @@ export const isFloat32Array = (v: unknown): v is Float32Array => TYPED_TAG(v) ==
 function checkArray(fn: string, what: string, spec: Spec[number], v: unknown): Float32Array {
   const n = isFloat32Array(v) ? lengthOf(v) : -1;
   const length = spec[1], width = spec[4];
-  if (n >= 0 && (width ? n % width === 0 && n > 0 && n <= length : n === length)) return v as Float32Array;
+  // A batch input's rows are checked against the maximum by rowsOf, once compared with the other inputs'.
+  if (n >= 0 && (width ? n % width === 0 && n > 0 : n === length)) return v as Float32Array;
   const [name, , shape] = spec;
   const values = width ? `1 to ${length / width} rows of ${width} values` : `${length} values`;
   const must = `${fn}: ${what}.${name} must ${n >= 0 ? 'have' : 'be a Float32Array of'} shape ${shape} (${values}), got`;
-  if (n >= 0) throw new RangeError(`${must} ${n} values`);
+  if (n >= 0) throw new RangeError(`${must} ${n} values${width ? (n > 0 ? `, not a whole number of rows of ${width}` : '') : labelWidth(spec, n)}${classIds(spec)}`);
   const got = v === undefined ? 'nothing' : v instanceof Float32Array ? 'an object posing as one (a Proxy?)' : describe(v);
   throw new TypeError(`${must} ${got}`);
 }
 
-/** The rows of a call on a dynamic batch: what its batch inputs hold, which must agree. */
+/**
+ * The rows of a call on a dynamic batch: what its batch inputs hold, which must agree and be
+ * at most the batch's maximum.
+ */
 export function rowsOf(fn: string, arrays: readonly Float32Array[], spec: Spec): number {
-  let rows = 0;
-  spec.forEach(([name, , , , width], k) => {
-    const r = width ? lengthOf(arrays[k]!) / width : rows;
-    if (rows && r !== rows) {
-      const why = 'every batch input needs the same rows';
-      throw new RangeError(`${fn}: inputs.${name} has ${r} rows but the inputs before it have ${rows}; ${why}`);
-    }
-    rows = r;
-  });
+  let rows = 0, first = -1;
+  for (let k = 0; k < spec.length; k++) {
+    const width = spec[k]![4];
+    if (!width) continue;
+    const r = lengthOf(arrays[k]!) / width;
+    if (first < 0) [rows, first] = [r, k];
+    else if (r !== rows) throw new RangeError(`${fn}: ${rowMismatch(arrays, spec, first, k)}`);
+  }
+  const max = first < 0 ? 0 : spec[first]![1] / spec[first]![4]!;
+  if (rows > max) {
+    const [name, , shape] = spec[first]!;
+    const split = `pass at most ${max} rows a call (train, evaluate and predict of gradc/runtime/cpu split a dataset into batches)`;
+    throw new RangeError(`${fn}: inputs.${name} has ${rows} rows, more than the maximum ${max} of its shape ${shape}; ${split}`);
+  }
+  checkLabels(fn, arrays, spec, 'batch');
   return rows;
+}
+
+/**
+ * Why two batch inputs disagree on rows, said as widths where one's values make whole rows of
+ * another width for the other's rows (one-hot labels given to a one-output model), else as rows.
+ */
+export function rowMismatch(arrays: readonly Float32Array[], spec: Spec, i: number, j: number): string {
+  const [ni, nj] = [lengthOf(arrays[i]!), lengthOf(arrays[j]!)];
+  const [si, sj] = [spec[i]!, spec[j]!];
+  const [ri, rj] = [ni / si[4]!, nj / sj[4]!];
+  const width = (s: Spec[number], n: number, o: Spec[number], rows: number) =>
+    `inputs.${s[0]} has ${n} values, ${n / rows} a row for the ${rows} rows of inputs.${o[0]}, but its shape ${s[2]} has ${s[4]} a row${classIds(s)}`;
+  if (nj % ri === 0) return width(sj, nj, si, ri);
+  if (ni % rj === 0) return width(si, ni, sj, rj);
+  return `inputs.${sj[0]} has ${rj} rows (${nj} values of shape ${sj[2]}) but inputs.${si[0]} has ${ri} (${ni} values of shape ${si[2]}); every batch input needs the same rows`;
+}
+
+/** Labels of a fixed shape given `n` values: as widths, where they make whole rows of another width. */
+function labelWidth(spec: Spec[number], n: number): string {
+  const width = spec[5]?.[1];
+  const rows = width ? spec[1] / width : 0;
+  return rows && n % rows === 0 ? `, ${n / rows} a row for its ${rows} rows where its shape has ${width}` : '';
+}
+
+/** The hint for labels given as class ids where a softmax's one-hot rows are expected. */
+const classIds = (spec: Spec[number]): string =>
+  (spec[5]?.[0] === 'softmax' ? `; class ids? pass oneHot(ids, ${spec[5][1]}) from gradc/runtime/cpu` : '');
+
+/**
+ * Throws, naming the first bad value, where an input holding cross-entropy labels (`Labels`)
+ * holds something else. Checked once the shapes are known to fit: labels of a fixed shape by
+ * `take` (`only` 'fixed'), a batch input's by `rowsOf` once the rows agree (`only` 'batch').
+ */
+export function checkLabels(fn: string, arrays: readonly Float32Array[], spec: Spec, only?: 'fixed' | 'batch'): void {
+  for (let k = 0; k < spec.length; k++) {
+    const labels = spec[k]![5];
+    if (!labels || (only && (only === 'batch') !== !!spec[k]![4])) continue;
+    const v = arrays[k]!, n = lengthOf(v);
+    const [loss, width] = labels;
+    let bad = -1, badRow = -1;
+    if (loss === 'sigmoid') {
+      for (let i = 0; i < n; i++) if (!(v[i]! >= 0 && v[i]! <= 1)) { bad = i; break; }
+    } else {
+      for (let i = 0, row = 0; i < n && bad < 0 && badRow < 0; row++) {
+        let sum = 0;
+        for (const end = i + width; i < end; i++) {
+          const y = v[i]!;
+          if (!(y >= 0 && y <= 1)) { bad = i; break; }
+          sum += y;
+        }
+        if (bad < 0 && Math.abs(sum - 1) > ROW_SUM_TOLERANCE) badRow = row;
+      }
+    }
+    if (bad < 0 && badRow < 0) continue;
+    const name = `inputs.${spec[k]![0]}`;
+    const ids = loss === 'softmax'
+      ? classIds(spec[k]!)
+      : '; class ids? give 0 or 1 per output (for more than two classes, a softmax output and oneHot(ids, classes))';
+    if (bad >= 0) {
+      const want = loss === 'softmax' ? 'softmax cross-entropy labels are probabilities in [0, 1], each row summing to 1' : 'sigmoid cross-entropy labels are probabilities in [0, 1]';
+      throw new RangeError(`${fn}: ${name}[${bad}] is ${v[bad]}, but ${want}${ids}`);
+    }
+    let rowSum = 0;
+    for (let i = badRow * width; i < (badRow + 1) * width; i++) rowSum += v[i]!;
+    throw new RangeError(`${fn}: ${name} row ${badRow} sums to ${rowSum}, but softmax cross-entropy labels are one distribution per row, summing to 1${ids}`);
+  }
 }
 
 /** The arrays `required` names, each read from `record` once and checked; a name not `allowed` is a misspelling. */
@@ -96,6 +184,7 @@ export function take<S extends Spec>(
   if (names > required.length) {
     for (const s of allowed) if (!named(required, s[0]) && has(given, s[0])) checkArray(fn, what, s, given[s[0]]);
   }
+  checkLabels(fn, out, required, 'fixed');
   return out as { [K in keyof S]: Float32Array };
 }
 

@@ -79,7 +79,7 @@ interface Kernels {
  * The two host globals this module uses, declared here (module-scoped, shadowing the DOM's or
  * @types/node's) so it type-checks with or without either.
  */
-declare const WebAssembly: { instantiate(bytes: Uint8Array): Promise<{ readonly instance: { readonly exports: unknown } }> };
+declare const WebAssembly: { instantiate(bytes: Uint8Array): Promise<{ instance: { exports: unknown } }> };
 declare function atob(base64: string): string;
 
 /** The kernels: 1292 bytes of WebAssembly (SIMD128), the binary of kink.wat, base64. */

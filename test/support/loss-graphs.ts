@@ -34,3 +34,32 @@ export function lossGraphs(B: number): Record<string, GraphDef> {
     }),
   };
 }
+
+/**
+ * `inputs` (random values) with each cross-entropy's labels turned into labels it takes, as the
+ * generated modules require: the softmax's rows into probabilities summing to 1 (a softmax of
+ * the random values; with `hard`, one-hot at each row's largest), the sigmoid's into [0, 1]
+ * (with `hard`, 0 or 1 by sign). Other inputs are left as they are.
+ */
+export function withLabels(def: GraphDef, inputs: Record<string, Float32Array>, hard = false): Record<string, Float32Array> {
+  const out = { ...inputs };
+  for (const node of def.ir.nodes) {
+    const input = def.ir.inputs.find((r) => r.id === node.inputs[1]);
+    if (!input || (node.op !== 'softmax_ce' && node.op !== 'sigmoid_ce')) continue;
+    const y = out[input.name]!.slice();
+    if (node.op === 'sigmoid_ce') {
+      y.set(y.map((v) => (hard ? (v < 0 ? 0 : 1) : Math.min(1, Math.max(0, (v + 1) / 2)))));
+    } else {
+      const width = def.ir.nodes[input.id].shape[1]!;
+      for (let r = 0; r < y.length / width; r++) {
+        const row = y.subarray(r * width, (r + 1) * width);
+        const top = row.indexOf(Math.max(...row));
+        const e = row.map((v, j) => (hard ? (j === top ? 1 : 0) : Math.exp(2 * v)));
+        const total = e.reduce((a, b) => a + b, 0);
+        row.set(e.map((v) => v / total));
+      }
+    }
+    out[input.name] = y;
+  }
+  return out;
+}

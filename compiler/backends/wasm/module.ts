@@ -227,7 +227,7 @@ function emitWasmModule(module: LoweredModule, kernels: readonly WasmFunction[],
   ];
   const instantiate = [
     ...docBlock('The two host globals this module uses, declared here (module-scoped, shadowing the DOM\'s or @types/node\'s) so it type-checks with or without either.'),
-    'declare const WebAssembly: { instantiate(bytes: Uint8Array): Promise<{ readonly instance: { readonly exports: unknown } }> };',
+    'declare const WebAssembly: { instantiate(bytes: Uint8Array): Promise<{ instance: { exports: unknown } }> };',
     'declare function atob(base64: string): string;',
     '',
     ...docBlock(`The kernels: ${bytes.length} bytes of WebAssembly (SIMD128), the binary of ${g.name}.wat, base64.`),
