@@ -20,7 +20,10 @@ function checkArray(fn, what, spec, v) {
   const [name, , shape] = spec;
   const values = width ? `1 to ${length / width} rows of ${width} values` : `${length} values`;
   const must = `${fn}: ${what}.${name} must ${n >= 0 ? "have" : "be a Float32Array of"} shape ${shape} (${values}), got`;
-  if (n >= 0) throw new RangeError(`${must} ${n} values${width ? n > 0 ? `, not a whole number of rows of ${width}` : "" : labelWidth(spec, n)}${classIds(spec)}`);
+  if (n >= 0) {
+    const why = width ? n > 0 ? `, not a whole number of rows of ${width}` : "" : labelWidth(spec, n);
+    throw new RangeError(`${must} ${n} values${why}${classIds(spec)}`);
+  }
   const got = v === void 0 ? "nothing" : v instanceof Float32Array ? "an object posing as one (a Proxy?)" : describe(v);
   throw new TypeError(`${must} ${got}`);
 }
@@ -87,12 +90,13 @@ function checkLabels(fn, arrays, spec, only) {
     const name = `inputs.${spec[k][0]}`;
     const ids = loss === "softmax" ? classIds(spec[k]) : "; class ids? give 0 or 1 per output (for more than two classes, a softmax output and oneHot(ids, classes))";
     if (bad >= 0) {
-      const want = loss === "softmax" ? "softmax cross-entropy labels are probabilities in [0, 1], each row summing to 1" : "sigmoid cross-entropy labels are probabilities in [0, 1]";
-      throw new RangeError(`${fn}: ${name}[${bad}] is ${v[bad]}, but ${want}${ids}`);
+      const want2 = loss === "softmax" ? "softmax cross-entropy labels are probabilities in [0, 1], each row summing to 1" : "sigmoid cross-entropy labels are probabilities in [0, 1]";
+      throw new RangeError(`${fn}: ${name}[${bad}] is ${v[bad]}, but ${want2}${ids}`);
     }
     let rowSum = 0;
     for (let i = badRow * width; i < (badRow + 1) * width; i++) rowSum += v[i];
-    throw new RangeError(`${fn}: ${name} row ${badRow} sums to ${rowSum}, but softmax cross-entropy labels are one distribution per row, summing to 1${ids}`);
+    const want = "softmax cross-entropy labels are one distribution per row, summing to 1";
+    throw new RangeError(`${fn}: ${name} row ${badRow} sums to ${rowSum}, but ${want}${ids}`);
   }
 }
 function take(fn, what, record, required, allowed) {

@@ -69,7 +69,10 @@ function checkArray(fn: string, what: string, spec: Spec[number], v: unknown): F
   const [name, , shape] = spec;
   const values = width ? `1 to ${length / width} rows of ${width} values` : `${length} values`;
   const must = `${fn}: ${what}.${name} must ${n >= 0 ? 'have' : 'be a Float32Array of'} shape ${shape} (${values}), got`;
-  if (n >= 0) throw new RangeError(`${must} ${n} values${width ? (n > 0 ? `, not a whole number of rows of ${width}` : '') : labelWidth(spec, n)}${classIds(spec)}`);
+  if (n >= 0) {
+    const why = width ? (n > 0 ? `, not a whole number of rows of ${width}` : '') : labelWidth(spec, n);
+    throw new RangeError(`${must} ${n} values${why}${classIds(spec)}`);
+  }
   const got = v === undefined ? 'nothing' : v instanceof Float32Array ? 'an object posing as one (a Proxy?)' : describe(v);
   throw new TypeError(`${must} ${got}`);
 }
@@ -106,10 +109,12 @@ export function rowMismatch(arrays: readonly Float32Array[], spec: Spec, i: numb
   const [si, sj] = [spec[i]!, spec[j]!];
   const [ri, rj] = [ni / si[4]!, nj / sj[4]!];
   const width = (s: Spec[number], n: number, o: Spec[number], rows: number) =>
-    `inputs.${s[0]} has ${n} values, ${n / rows} a row for the ${rows} rows of inputs.${o[0]}, but its shape ${s[2]} has ${s[4]} a row${classIds(s)}`;
+    `inputs.${s[0]} has ${n} values, ${n / rows} a row for the ${rows} rows of inputs.${o[0]}, ` +
+    `but its shape ${s[2]} has ${s[4]} a row${classIds(s)}`;
   if (nj % ri === 0) return width(sj, nj, si, ri);
   if (ni % rj === 0) return width(si, ni, sj, rj);
-  return `inputs.${sj[0]} has ${rj} rows (${nj} values of shape ${sj[2]}) but inputs.${si[0]} has ${ri} (${ni} values of shape ${si[2]}); every batch input needs the same rows`;
+  return `inputs.${sj[0]} has ${rj} rows (${nj} values of shape ${sj[2]}) but inputs.${si[0]} has ${ri} ` +
+    `(${ni} values of shape ${si[2]}); every batch input needs the same rows`;
 }
 
 /** Labels of a fixed shape given `n` values: as widths, where they make whole rows of another width. */
@@ -154,12 +159,15 @@ export function checkLabels(fn: string, arrays: readonly Float32Array[], spec: S
       ? classIds(spec[k]!)
       : '; class ids? give 0 or 1 per output (for more than two classes, a softmax output and oneHot(ids, classes))';
     if (bad >= 0) {
-      const want = loss === 'softmax' ? 'softmax cross-entropy labels are probabilities in [0, 1], each row summing to 1' : 'sigmoid cross-entropy labels are probabilities in [0, 1]';
+      const want = loss === 'softmax'
+        ? 'softmax cross-entropy labels are probabilities in [0, 1], each row summing to 1'
+        : 'sigmoid cross-entropy labels are probabilities in [0, 1]';
       throw new RangeError(`${fn}: ${name}[${bad}] is ${v[bad]}, but ${want}${ids}`);
     }
     let rowSum = 0;
     for (let i = badRow * width; i < (badRow + 1) * width; i++) rowSum += v[i]!;
-    throw new RangeError(`${fn}: ${name} row ${badRow} sums to ${rowSum}, but softmax cross-entropy labels are one distribution per row, summing to 1${ids}`);
+    const want = 'softmax cross-entropy labels are one distribution per row, summing to 1';
+    throw new RangeError(`${fn}: ${name} row ${badRow} sums to ${rowSum}, but ${want}${ids}`);
   }
 }
 
