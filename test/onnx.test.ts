@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import * as ortWeb from 'onnxruntime-web';
 import { afterAll, describe, expect, it } from 'vitest';
 import { affine, graph, mean, relu, sigmoid, softmax, tanh } from '../compiler/index.ts';
 import { toOnnx } from '../compiler/onnx/export.ts';
@@ -233,6 +234,19 @@ describe('gradc → ONNX → onnxruntime equals gradc', () => {
       expectClose(got.probs, want.probs, `probs, ${rows} rows`);
       expectClose(got.logits_softmax, want.probs, `logits_softmax, ${rows} rows`);
     }
+  });
+
+  it("onnxruntime-web's wasm backend (in Node) runs the exported file with the same outputs", async () => {
+    const js = await buildModule(classifier, { forwardOnly: true });
+    const params = js.initParams(4);
+    ortWeb.env.wasm.numThreads = 1;
+    const session = await ortWeb.InferenceSession.create(toOnnx(classifier, params), { executionProviders: ['wasm'] });
+    const x = randomArray(9 * 5, 9, 3);
+    const got = await session.run({ x: new ortWeb.Tensor('float32', x, [9, 5]) });
+    const want = js.forward(params, { x });
+    expectClose(got.logits.data as Float32Array, want.logits, 'logits');
+    expectClose(got.probs.data as Float32Array, want.probs, 'probs');
+    await session.release();
   });
 
   it('refuses what it cannot write, naming it', async () => {

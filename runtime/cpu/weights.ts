@@ -176,7 +176,10 @@ function readOptions(fn: string, options: unknown): boolean {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new TypeError(`${fn}: options must be an object { allowOtherGraph?, pytorch? }, got ${describe(options)}`);
   const unknown = Object.keys(options).find((k) => !(OPTIONS as readonly string[]).includes(k));
   if (unknown !== undefined) throw new TypeError(`${fn}: unknown option ${quote(unknown)}; the options are ${OPTIONS.join(', ')}`);
-  const { allowOtherGraph } = options as LoadParamsOptions;
+  const { allowOtherGraph, pytorch } = options as LoadParamsOptions;
+  if (pytorch !== undefined && typeof pytorch !== 'boolean' && (typeof pytorch !== 'object' || pytorch === null || Array.isArray(pytorch))) {
+    throw new TypeError(`${fn}: pytorch must be true, false or { names }, got ${describe(pytorch)}`);
+  }
   if (allowOtherGraph !== undefined && typeof allowOtherGraph !== 'boolean') throw new TypeError(`${fn}: allowOtherGraph must be true or false, got ${describe(allowOtherGraph)}`);
   return allowOtherGraph === true;
 }
