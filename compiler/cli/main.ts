@@ -16,6 +16,7 @@ import { watchBuild } from './watch.ts';
 import { commonJsWarning } from './module-format.ts';
 import { importTypesPath, writeImportTypes } from '../bundler/import-types.ts';
 import { QUERIES, type GraphQuery } from '../bundler/queries.ts';
+import { exportOnnx, importOnnx } from './onnx.ts';
 
 async function run(cmd: Command): Promise<number> {
   switch (cmd.name) {
@@ -40,6 +41,12 @@ async function run(cmd: Command): Promise<number> {
       process.stdout.write(inspectText(plan) + '\n');
       return 0;
     }
+    case 'import':
+      process.stdout.write(`gradc: wrote ${importOnnx(cmd).join(', ')}\n`);
+      return 0;
+    case 'export':
+      process.stdout.write(`gradc: wrote ${await exportOnnx(cmd)}\n`);
+      return 0;
   }
 }
 
