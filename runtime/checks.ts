@@ -106,13 +106,14 @@ export function rowMismatch(arrays: readonly Float32Array[], spec: Spec, i: numb
   const [ni, nj] = [lengthOf(arrays[i]!), lengthOf(arrays[j]!)];
   const [si, sj] = [spec[i]!, spec[j]!];
   const [ri, rj] = [ni / si[4]!, nj / sj[4]!];
-  const width = (s: Spec[number], n: number, o: Spec[number], rows: number) =>
-    `inputs.${s[0]} has ${n} values, ${n / rows} a row for the ${rows} rows of inputs.${o[0]}, ` +
-    `but its shape ${s[2]} has ${s[4]} a row${classIds(s)}`;
+  const width = (s: Spec[number], n: number, o: Spec[number], rows: number) => {
+    const got = `inputs.${s[0]} has ${n} values, ${n / rows} a row for the ${rows} rows of inputs.${o[0]}`;
+    return `${got}, but its shape ${s[2]} has ${s[4]} a row${classIds(s)}`;
+  };
   if (nj % ri === 0) return width(sj, nj, si, ri);
   if (ni % rj === 0) return width(si, ni, sj, rj);
-  return `inputs.${sj[0]} has ${rj} rows (${nj} values of shape ${sj[2]}) but inputs.${si[0]} has ${ri} ` +
-    `(${ni} values of shape ${si[2]}); every batch input needs the same rows`;
+  const [got, other] = [`${rj} rows (${nj} values of shape ${sj[2]})`, `${ri} (${ni} values of shape ${si[2]})`];
+  return `inputs.${sj[0]} has ${got} but inputs.${si[0]} has ${other}; every batch input needs the same rows`;
 }
 
 /** Labels of a fixed shape given `n` values: as widths, where they make whole rows of another width. */
@@ -121,6 +122,14 @@ function labelWidth(spec: Spec[number], n: number): string {
   const rows = width ? spec[1] / width : 0;
   return rows && n % rows === 0 ? `, ${n / rows} a row for its ${rows} rows where its shape has ${width}` : '';
 }
+
+/** What each loss's labels must be, and the hint for sigmoid labels given as class ids. */
+const LABELS_ARE = {
+  sigmoid: 'sigmoid cross-entropy labels are probabilities in [0, 1]',
+  softmax: 'softmax cross-entropy labels are probabilities in [0, 1], each row summing to 1',
+};
+const SOFTMAX_ROWS = 'softmax cross-entropy labels are one distribution per row, summing to 1';
+const SIGMOID_IDS = '; class ids? give 0 or 1 per output (for more than two classes, a softmax output and oneHot(ids, classes))';
 
 /** The hint for labels given as class ids where a softmax's one-hot rows are expected. */
 const classIds = (spec: Spec[number]): string =>
@@ -153,19 +162,11 @@ export function checkLabels(fn: string, arrays: readonly Float32Array[], spec: S
     }
     if (bad < 0 && badRow < 0) continue;
     const name = `inputs.${spec[k]![0]}`;
-    const ids = loss === 'softmax'
-      ? classIds(spec[k]!)
-      : '; class ids? give 0 or 1 per output (for more than two classes, a softmax output and oneHot(ids, classes))';
-    if (bad >= 0) {
-      const want = loss === 'softmax'
-        ? 'softmax cross-entropy labels are probabilities in [0, 1], each row summing to 1'
-        : 'sigmoid cross-entropy labels are probabilities in [0, 1]';
-      throw new RangeError(`${fn}: ${name}[${bad}] is ${v[bad]}, but ${want}${ids}`);
-    }
+    const ids = loss === 'softmax' ? classIds(spec[k]!) : SIGMOID_IDS;
+    if (bad >= 0) throw new RangeError(`${fn}: ${name}[${bad}] is ${v[bad]}, but ${LABELS_ARE[loss]}${ids}`);
     let rowSum = 0;
     for (let i = badRow * width; i < (badRow + 1) * width; i++) rowSum += v[i]!;
-    const want = 'softmax cross-entropy labels are one distribution per row, summing to 1';
-    throw new RangeError(`${fn}: ${name} row ${badRow} sums to ${rowSum}, but ${want}${ids}`);
+    throw new RangeError(`${fn}: ${name} row ${badRow} sums to ${rowSum}, but ${SOFTMAX_ROWS}${ids}`);
   }
 }
 

@@ -49,16 +49,26 @@ function rowMismatch(arrays, spec, i, j) {
   const [ni, nj] = [lengthOf(arrays[i]), lengthOf(arrays[j])];
   const [si, sj] = [spec[i], spec[j]];
   const [ri, rj] = [ni / si[4], nj / sj[4]];
-  const width = (s, n, o, rows) => `inputs.${s[0]} has ${n} values, ${n / rows} a row for the ${rows} rows of inputs.${o[0]}, but its shape ${s[2]} has ${s[4]} a row${classIds(s)}`;
+  const width = (s, n, o, rows) => {
+    const got2 = `inputs.${s[0]} has ${n} values, ${n / rows} a row for the ${rows} rows of inputs.${o[0]}`;
+    return `${got2}, but its shape ${s[2]} has ${s[4]} a row${classIds(s)}`;
+  };
   if (nj % ri === 0) return width(sj, nj, si, ri);
   if (ni % rj === 0) return width(si, ni, sj, rj);
-  return `inputs.${sj[0]} has ${rj} rows (${nj} values of shape ${sj[2]}) but inputs.${si[0]} has ${ri} (${ni} values of shape ${si[2]}); every batch input needs the same rows`;
+  const [got, other] = [`${rj} rows (${nj} values of shape ${sj[2]})`, `${ri} (${ni} values of shape ${si[2]})`];
+  return `inputs.${sj[0]} has ${got} but inputs.${si[0]} has ${other}; every batch input needs the same rows`;
 }
 function labelWidth(spec, n) {
   const width = spec[5]?.[1];
   const rows = width ? spec[1] / width : 0;
   return rows && n % rows === 0 ? `, ${n / rows} a row for its ${rows} rows where its shape has ${width}` : "";
 }
+const LABELS_ARE = {
+  sigmoid: "sigmoid cross-entropy labels are probabilities in [0, 1]",
+  softmax: "softmax cross-entropy labels are probabilities in [0, 1], each row summing to 1"
+};
+const SOFTMAX_ROWS = "softmax cross-entropy labels are one distribution per row, summing to 1";
+const SIGMOID_IDS = "; class ids? give 0 or 1 per output (for more than two classes, a softmax output and oneHot(ids, classes))";
 const classIds = (spec) => spec[5]?.[0] === "softmax" ? `; class ids? pass oneHot(ids, ${spec[5][1]}) from gradc/runtime/cpu` : "";
 function checkLabels(fn, arrays, spec, only) {
   for (let k = 0; k < spec.length; k++) {
@@ -88,15 +98,11 @@ function checkLabels(fn, arrays, spec, only) {
     }
     if (bad < 0 && badRow < 0) continue;
     const name = `inputs.${spec[k][0]}`;
-    const ids = loss === "softmax" ? classIds(spec[k]) : "; class ids? give 0 or 1 per output (for more than two classes, a softmax output and oneHot(ids, classes))";
-    if (bad >= 0) {
-      const want2 = loss === "softmax" ? "softmax cross-entropy labels are probabilities in [0, 1], each row summing to 1" : "sigmoid cross-entropy labels are probabilities in [0, 1]";
-      throw new RangeError(`${fn}: ${name}[${bad}] is ${v[bad]}, but ${want2}${ids}`);
-    }
+    const ids = loss === "softmax" ? classIds(spec[k]) : SIGMOID_IDS;
+    if (bad >= 0) throw new RangeError(`${fn}: ${name}[${bad}] is ${v[bad]}, but ${LABELS_ARE[loss]}${ids}`);
     let rowSum = 0;
     for (let i = badRow * width; i < (badRow + 1) * width; i++) rowSum += v[i];
-    const want = "softmax cross-entropy labels are one distribution per row, summing to 1";
-    throw new RangeError(`${fn}: ${name} row ${badRow} sums to ${rowSum}, but ${want}${ids}`);
+    throw new RangeError(`${fn}: ${name} row ${badRow} sums to ${rowSum}, but ${SOFTMAX_ROWS}${ids}`);
   }
 }
 function take(fn, what, record, required, allowed) {
