@@ -32,7 +32,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['lowering'],
   ['backends'],
   ['compile.ts'],
-  ['load'],
+  ['load', 'onnx'],
   ['api.ts'],
   ['cli', 'bundler'],
 ];
@@ -56,7 +56,8 @@ export function upwardImports(graph: ImportGraph): string[] {
   const found: string[] = [];
   for (const [file, targets] of graph) {
     for (const target of targets) {
-      if (folderOf(target) === folderOf(file)) continue;
+      // Outside the compiler (the runtime): see 'the runtime stands apart' below.
+      if (target.startsWith('../') || folderOf(target) === folderOf(file)) continue;
       if (layerOf(target) >= layerOf(file)) found.push(`${file} imports ${target}`);
     }
   }
@@ -137,10 +138,12 @@ describe('the pipeline\'s layers', () => {
     expect(crossings).toEqual([]);
   });
 
-  it('the runtime and the compiler never import each other', () => {
+  it('the runtime stands apart: it never imports the compiler, and only the top layer (the CLI, the plugins, the API) imports it, as a user would', () => {
     const runtime = importGraph(join(root, 'runtime'));
     const intoCompiler = [...runtime].flatMap(([f, ts]) => ts.filter((t) => t.startsWith('../compiler/')).map((t) => `runtime/${f} imports ${t}`));
-    const intoRuntime = [...graph].flatMap(([f, ts]) => ts.filter((t) => t.startsWith('../runtime/')).map((t) => `compiler/${f} imports ${t}`));
+    const top = LAYERS.length - 1;
+    const intoRuntime = [...graph].filter(([f]) => layerOf(f) < top - 1)
+      .flatMap(([f, ts]) => ts.filter((t) => t.startsWith('../runtime/')).map((t) => `compiler/${f} imports ${t}`));
     expect([...intoCompiler, ...intoRuntime]).toEqual([]);
   });
 
