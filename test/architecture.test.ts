@@ -33,7 +33,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['backends'],
   ['compile.ts'],
   ['load', 'onnx'],
-  ['api.ts'],
+  ['api.ts', 'import-types.ts'],
   ['cli', 'bundler'],
 ];
 

@@ -5,7 +5,7 @@
  */
 import { compile, type Diagnostic } from '../api.ts';
 import type { GraphQuery } from './queries.ts';
-import { writeImportTypes } from './import-types.ts';
+import { writeImportTypes } from '../import-types.ts';
 
 export interface GradcPluginOptions {
   /** Emit only forward (graphs need no loss). Default false. */

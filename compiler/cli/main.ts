@@ -14,8 +14,8 @@ import { parseArgs, type Command } from './args.ts';
 import { differing, unfinishedBuild, writeAll } from './write-output.ts';
 import { watchBuild } from './watch.ts';
 import { commonJsWarning } from './module-format.ts';
-import { importTypesPath, writeImportTypes } from '../bundler/import-types.ts';
-import { QUERIES, type GraphQuery } from '../bundler/queries.ts';
+import { importTypesPath, writeImportTypes } from '../import-types.ts';
+import { TARGET_TABLE } from '../targets.ts';
 import { exportOnnx, importOnnx } from './onnx.ts';
 
 async function run(cmd: Command): Promise<number> {
@@ -58,11 +58,11 @@ type BuildCommand = Extract<Command, { name: 'build' }>;
  * file is written.
  */
 async function writeTypes(cmd: Extract<Command, { name: 'types' }>): Promise<number> {
-  const written: { file: string; query: GraphQuery; dts: string }[] = [];
+  const written: { file: string; query: (typeof TARGET_TABLE)[number]; dts: string }[] = [];
   for (const file of cmd.files) {
     const { def } = await loadGraph(file, { timeoutSeconds: cmd.timeout });
     const compiled = await compileAsync(def, { targets: cmd.targets as Target[], forwardOnly: cmd.forwardOnly, sourceFile: file });
-    for (const query of QUERIES.filter((q) => cmd.targets.includes(q.target))) {
+    for (const query of TARGET_TABLE.filter((t) => cmd.targets.includes(t.name))) {
       const dts = compiled.files.find((f) => f.name === `${def.name}${query.suffix}.d.ts`);
       if (dts) written.push({ file, query, dts: dts.contents });
     }

@@ -12,7 +12,8 @@
  */
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { GraphQuery } from './queries.ts';
+/** The query of a target's imports (a row of compiler/targets.ts's table): `gradc`, `gradc-gpu`, … */
+type GraphQuery = { readonly query: string };
 
 /** `mlp.graph.ts` + `?gradc` → `mlp.graph.gradc.d.ts`. */
 export function importTypesPath(graphFile: string, query: GraphQuery): string {
