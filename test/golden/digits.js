@@ -536,10 +536,10 @@ function k_adam_check(p, g, s_m, s_v, status2, n, lr, c1, c2, t) {
     const v3 = s_v[i];
     const e0 = 0.9 * v2 + 0.09999999999999998 * v1;
     const e1 = 0.999 * v3 + 0.0010000000000000009 * (v1 * v1);
-    const out0 = 34028234663852886e22 >= Math.abs(v0 - lr * (e0 * c1 / (Math.sqrt(e1 * c2) + 1e-7))) ? 0 : 1;
-    const out1 = 34028234663852886e22 >= Math.abs(e0) ? 0 : 1;
-    const out2 = 34028234663852886e22 >= Math.abs(e1) ? 0 : 1;
-    if (out0 + out1 + out2 > 0) {
+    const finite0 = 34028234663852886e22 >= Math.abs(v0 - lr * (e0 * c1 / (Math.sqrt(e1 * c2) + 1e-7)));
+    const finite1 = 34028234663852886e22 >= Math.abs(e0);
+    const finite2 = 34028234663852886e22 >= Math.abs(e1);
+    if (!(finite0 && finite1 && finite2)) {
       status2[0] = t;
     }
   }

@@ -495,10 +495,10 @@ function k_adam_check(
     const v3 = s_v[i]!;
     const e0 = 0.9 * v2 + 0.09999999999999998 * v1;
     const e1 = 0.999 * v3 + 0.0010000000000000009 * (v1 * v1);
-    const out0 = 3.4028234663852886e+38 >= Math.abs(v0 - lr * (e0 * c1 / (Math.sqrt(e1 * c2) + 1e-7))) ? 0 : 1;
-    const out1 = 3.4028234663852886e+38 >= Math.abs(e0) ? 0 : 1;
-    const out2 = 3.4028234663852886e+38 >= Math.abs(e1) ? 0 : 1;
-    if (out0 + out1 + out2 > 0) {
+    const finite0 = 3.4028234663852886e+38 >= Math.abs(v0 - lr * (e0 * c1 / (Math.sqrt(e1 * c2) + 1e-7)));
+    const finite1 = 3.4028234663852886e+38 >= Math.abs(e0);
+    const finite2 = 3.4028234663852886e+38 >= Math.abs(e1);
+    if (!(finite0 && finite1 && finite2)) {
       status[0] = t;
     }
   }

@@ -265,13 +265,13 @@ function k_d_W1(in_x, t_d_h_affine2, t_d_W12) {
     }
   }
 }
-function k_sgd_check(p, g, status2, n, lr, t) {
+function k_sgd_check(p, g, status2, n, lr) {
   for (let i = 0; i < n; i++) {
     const v0 = p[i];
     const v1 = g[i];
-    const out0 = 34028234663852886e22 >= Math.abs(v0 - lr * v1) ? 0 : 1;
-    if (out0 > 0) {
-      status2[0] = t;
+    const finite0 = 34028234663852886e22 >= Math.abs(v0 - lr * v1);
+    if (!finite0) {
+      status2[0] = 1;
     }
   }
 }
@@ -323,16 +323,15 @@ function trainStep(params, inputs, learningRate) {
   checkFinite("trainStep", "params", [p_W1, p_b1, p_W2, p_b2], PARAMS);
   const [in_x, in_y] = take("trainStep", "inputs", inputs, TRAIN_INPUTS, ALL_INPUTS);
   checkDisjoint("trainStep", [p_W1, p_b1, p_W2, p_b2, in_x, in_y], DISJOINT);
-  const t = 1;
   k_h_affine_h(in_x, p_W1, p_b1, t_h_affine, t_h);
   k_d_o(t_h, p_W2, p_b2, in_y, t_d_o, t_squared_loss, t_d_b2);
   k_d_h_affine(t_d_o, p_W2, t_h_affine, t_d_h_affine, t_d_b1);
   k_d_W2(t_h, t_d_o, t_d_W2);
   k_d_W1(in_x, t_d_h_affine, t_d_W1);
-  k_sgd_check(p_W1, t_d_W1, status, 12, learningRate, t);
-  k_sgd_check(p_b1, t_d_b1, status, 3, learningRate, t);
-  k_sgd_check(p_W2, t_d_W2, status, 3, learningRate, t);
-  k_sgd_check(p_b2, t_d_b2, status, 1, learningRate, t);
+  k_sgd_check(p_W1, t_d_W1, status, 12, learningRate);
+  k_sgd_check(p_b1, t_d_b1, status, 3, learningRate);
+  k_sgd_check(p_W2, t_d_W2, status, 3, learningRate);
+  k_sgd_check(p_b2, t_d_b2, status, 1, learningRate);
   if (status[0] !== 0) {
     status[0] = 0;
     throw rejectedStep("trainStep", void 0, [in_x, in_y], TRAIN_INPUTS, grads, learningRate);

@@ -523,15 +523,15 @@ function k_d_W1(in_x: Float32Array, t_d_h1_affine: Float32Array, t_d_W1: Float32
 
 /**
  * sgd update: θ := θ − α·g, for one param
- * Checks that every new value is a finite f32, else stores the step number t in status.
+ * Checks that every new value is a finite f32, else stores 1 in status.
  */
-function k_sgd_check(p: Float32Array, g: Float32Array, status: Float32Array, n: number, lr: number, t: number): void {
+function k_sgd_check(p: Float32Array, g: Float32Array, status: Float32Array, n: number, lr: number): void {
   for (let i = 0; i < n; i++) {
     const v0 = p[i]!;
     const v1 = g[i]!;
-    const out0 = 3.4028234663852886e+38 >= Math.abs(v0 - lr * v1) ? 0 : 1;
-    if (out0 > 0) {
-      status[0] = t;
+    const finite0 = 3.4028234663852886e+38 >= Math.abs(v0 - lr * v1);
+    if (!finite0) {
+      status[0] = 1;
     }
   }
 }
@@ -639,7 +639,6 @@ export function trainStep(params: Params, inputs: TrainInputs, learningRate: num
   checkFinite('trainStep', 'params', [p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS);
   const [in_x, in_y] = take('trainStep', 'inputs', inputs, TRAIN_INPUTS, ALL_INPUTS);
   checkDisjoint('trainStep', [p_W1, p_b1, p_W2, p_b2, p_W3, p_b3, in_x, in_y], DISJOINT);
-  const t = 1;
   k_h1(in_x, p_W1, p_b1, t_h1);
   k_h2(t_h1, p_W2, p_b2, t_h2);
   k_d_scores_affine(t_h2, p_W3, p_b3, in_y, t_d_scores_affine, t_squared_loss, t_d_b3);
@@ -648,12 +647,12 @@ export function trainStep(params: Params, inputs: TrainInputs, learningRate: num
   k_d_h1_affine(t_d_h2_affine, p_W2, t_h1, t_d_h1_affine, t_d_b1);
   k_d_W2(t_h1, t_d_h2_affine, t_d_W2);
   k_d_W1(in_x, t_d_h1_affine, t_d_W1);
-  k_sgd_check(p_W1, t_d_W1, status, 64, learningRate, t);
-  k_sgd_check(p_b1, t_d_b1, status, 16, learningRate, t);
-  k_sgd_check(p_W2, t_d_W2, status, 128, learningRate, t);
-  k_sgd_check(p_b2, t_d_b2, status, 8, learningRate, t);
-  k_sgd_check(p_W3, t_d_W3, status, 24, learningRate, t);
-  k_sgd_check(p_b3, t_d_b3, status, 3, learningRate, t);
+  k_sgd_check(p_W1, t_d_W1, status, 64, learningRate);
+  k_sgd_check(p_b1, t_d_b1, status, 16, learningRate);
+  k_sgd_check(p_W2, t_d_W2, status, 128, learningRate);
+  k_sgd_check(p_b2, t_d_b2, status, 8, learningRate);
+  k_sgd_check(p_W3, t_d_W3, status, 24, learningRate);
+  k_sgd_check(p_b3, t_d_b3, status, 3, learningRate);
   // Nothing is written until every new value is known to be finite.
   if (status[0] !== 0) {
     status[0] = 0;

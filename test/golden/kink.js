@@ -80,13 +80,13 @@ function k_d_w(in_x, t_d_price_affine2, t_d_w2) {
   tile[0] = c00;
   t_d_w2[0] = tile[0];
 }
-function k_sgd_check(p, g, status2, n, lr, t) {
+function k_sgd_check(p, g, status2, n, lr) {
   for (let i = 0; i < n; i++) {
     const v0 = p[i];
     const v1 = g[i];
-    const out0 = 34028234663852886e22 >= Math.abs(v0 - lr * v1) ? 0 : 1;
-    if (out0 > 0) {
-      status2[0] = t;
+    const finite0 = 34028234663852886e22 >= Math.abs(v0 - lr * v1);
+    if (!finite0) {
+      status2[0] = 1;
     }
   }
 }
@@ -128,11 +128,10 @@ function trainStep(params, inputs, learningRate) {
   checkFinite("trainStep", "params", [p_w, p_b], PARAMS);
   const [in_x, in_y] = take("trainStep", "inputs", inputs, TRAIN_INPUTS, ALL_INPUTS);
   checkDisjoint("trainStep", [p_w, p_b, in_x, in_y], DISJOINT);
-  const t = 1;
   k_d_price_affine(in_x, p_w, p_b, in_y, t_d_price_affine, t_squared_loss, t_d_b);
   k_d_w(in_x, t_d_price_affine, t_d_w);
-  k_sgd_check(p_w, t_d_w, status, 1, learningRate, t);
-  k_sgd_check(p_b, t_d_b, status, 1, learningRate, t);
+  k_sgd_check(p_w, t_d_w, status, 1, learningRate);
+  k_sgd_check(p_b, t_d_b, status, 1, learningRate);
   if (status[0] !== 0) {
     status[0] = 0;
     throw rejectedStep("trainStep", void 0, [in_x, in_y], TRAIN_INPUTS, grads, learningRate);

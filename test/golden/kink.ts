@@ -151,15 +151,15 @@ function k_d_w(in_x: Float32Array, t_d_price_affine: Float32Array, t_d_w: Float3
 
 /**
  * sgd update: θ := θ − α·g, for one param
- * Checks that every new value is a finite f32, else stores the step number t in status.
+ * Checks that every new value is a finite f32, else stores 1 in status.
  */
-function k_sgd_check(p: Float32Array, g: Float32Array, status: Float32Array, n: number, lr: number, t: number): void {
+function k_sgd_check(p: Float32Array, g: Float32Array, status: Float32Array, n: number, lr: number): void {
   for (let i = 0; i < n; i++) {
     const v0 = p[i]!;
     const v1 = g[i]!;
-    const out0 = 3.4028234663852886e+38 >= Math.abs(v0 - lr * v1) ? 0 : 1;
-    if (out0 > 0) {
-      status[0] = t;
+    const finite0 = 3.4028234663852886e+38 >= Math.abs(v0 - lr * v1);
+    if (!finite0) {
+      status[0] = 1;
     }
   }
 }
@@ -242,11 +242,10 @@ export function trainStep(params: Params, inputs: TrainInputs, learningRate: num
   checkFinite('trainStep', 'params', [p_w, p_b], PARAMS);
   const [in_x, in_y] = take('trainStep', 'inputs', inputs, TRAIN_INPUTS, ALL_INPUTS);
   checkDisjoint('trainStep', [p_w, p_b, in_x, in_y], DISJOINT);
-  const t = 1;
   k_d_price_affine(in_x, p_w, p_b, in_y, t_d_price_affine, t_squared_loss, t_d_b);
   k_d_w(in_x, t_d_price_affine, t_d_w);
-  k_sgd_check(p_w, t_d_w, status, 1, learningRate, t);
-  k_sgd_check(p_b, t_d_b, status, 1, learningRate, t);
+  k_sgd_check(p_w, t_d_w, status, 1, learningRate);
+  k_sgd_check(p_b, t_d_b, status, 1, learningRate);
   // Nothing is written until every new value is known to be finite.
   if (status[0] !== 0) {
     status[0] = 0;

@@ -7,8 +7,7 @@
 ;;          448  squared_loss []
 (module
   (type $t0 (func))
-  (type $t1 (func (param f32 f32)))
-  (type $t2 (func (param f32)))
+  (type $t1 (func (param f32)))
   (memory (export "memory") 1)
 
   ;; matmul [16,1], k = 1:
@@ -476,9 +475,9 @@
   )
 
   ;; sgd update: θ := θ − α·g, for every param at once
-  ;; Checks that every new value is a finite f32, else stores the step number t in status.
-  (func $k_sgd_check (type $t1) (param $lr f32) (param $t f32)
-    (local $i i32) (local $v0 f32) (local $v1 f32) (local $out0 f32)
+  ;; Checks that every new value is a finite f32, else stores 1 in status.
+  (func $k_sgd_check (type $t1) (param $lr f32)
+    (local $i i32) (local $v0 f32) (local $v1 f32) (local $finite0 i32)
     i32.const 0
     local.set $i
     loop $i_loop
@@ -492,8 +491,6 @@
       i32.shl
       f32.load offset=128
       local.set $v1
-      f32.const 0
-      f32.const 1
       f32.const 3.4028235e+38
       local.get $v0
       local.get $lr
@@ -502,14 +499,12 @@
       f32.sub
       f32.abs
       f32.ge
-      select
-      local.set $out0
-      local.get $out0
-      f32.const 0
-      f32.gt
+      local.set $finite0
+      local.get $finite0
+      i32.eqz
       if $if
         i32.const 0
-        local.get $t
+        f32.const 1
         f32.store offset=512
       end
       local.get $i
@@ -524,7 +519,7 @@
 
   ;; sgd update: θ := θ − α·g, for every param at once
   ;; Stores the new values.
-  (func $k_sgd (type $t2) (param $lr f32)
+  (func $k_sgd (type $t1) (param $lr f32)
     (local $i i32) (local $v0 v128) (local $v1 v128)
     i32.const 0
     local.set $i
@@ -576,16 +571,15 @@
   )
 
   ;; entry train: k_d_price_affine, k_d_w, k_sgd_check
-  (func $train (export "train") (type $t1) (param $lr f32) (param $t f32)
+  (func $train (export "train") (type $t1) (param $lr f32)
     call $k_d_price_affine
     call $k_d_w
     local.get $lr
-    local.get $t
     call $k_sgd_check
   )
 
   ;; entry apply: k_sgd
-  (func $apply (export "apply") (type $t2) (param $lr f32)
+  (func $apply (export "apply") (type $t1) (param $lr f32)
     local.get $lr
     call $k_sgd
   )
