@@ -57,3 +57,17 @@ export const log = defineActivation({
   backwardFrom: 'input',
   backward: (g, z) => s.div(g, z),
 });
+
+/**
+ * softsign z = z / (1 + |z|), in (−1, 1) and finite for every finite z. Derivative
+ * 1/(1 + |z|)², read from the input (1 − |a| from the output loses its digits as |a| → 1).
+ */
+export const softsign = defineActivation({
+  name: 'softsign',
+  forward: (z) => s.div(z, s.add(1, s.abs(z))),
+  backwardFrom: 'input',
+  backward: (g, z) => {
+    const d = s.add(1, s.abs(z));
+    return s.div(g, s.mul(d, d));
+  },
+});
