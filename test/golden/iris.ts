@@ -391,13 +391,10 @@ function k_d_W3(t_h2: Float32Array, t_d_scores_affine: Float32Array, t_d_W3: Flo
       c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2;
       c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2;
     }
-    tile[0] = c00; tile[1] = c01; tile[2] = c02;
-    tile[3] = c10; tile[4] = c11; tile[5] = c12;
-    tile[6] = c20; tile[7] = c21; tile[8] = c22;
-    tile[9] = c30; tile[10] = c31; tile[11] = c32;
-    for (let r = 0; r < 4; r++) {
-      for (let c = 0; c < 3; c++) { t_d_W3[i0 * 3 + r * 3 + c] = tile[r * 3 + c]!; }
-    }
+    t_d_W3[i0 * 3] = c00; t_d_W3[i0 * 3 + 1] = c01; t_d_W3[i0 * 3 + 2] = c02;
+    t_d_W3[i0 * 3 + 3] = c10; t_d_W3[i0 * 3 + 4] = c11; t_d_W3[i0 * 3 + 5] = c12;
+    t_d_W3[i0 * 3 + 6] = c20; t_d_W3[i0 * 3 + 7] = c21; t_d_W3[i0 * 3 + 8] = c22;
+    t_d_W3[i0 * 3 + 9] = c30; t_d_W3[i0 * 3 + 10] = c31; t_d_W3[i0 * 3 + 11] = c32;
   }
 }
 
@@ -479,13 +476,10 @@ function k_d_W2(t_h1: Float32Array, t_d_h2_affine: Float32Array, t_d_W2: Float32
         c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
         c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
       }
-      tile[0] = c00; tile[1] = c01; tile[2] = c02; tile[3] = c03;
-      tile[4] = c10; tile[5] = c11; tile[6] = c12; tile[7] = c13;
-      tile[8] = c20; tile[9] = c21; tile[10] = c22; tile[11] = c23;
-      tile[12] = c30; tile[13] = c31; tile[14] = c32; tile[15] = c33;
-      for (let r = 0; r < 4; r++) {
-        for (let c = 0; c < 4; c++) { t_d_W2[i0 * 8 + r * 8 + j0 + c] = tile[r * 4 + c]!; }
-      }
+      t_d_W2[i0 * 8 + j0] = c00; t_d_W2[i0 * 8 + j0 + 1] = c01; t_d_W2[i0 * 8 + j0 + 2] = c02; t_d_W2[i0 * 8 + j0 + 3] = c03;
+      t_d_W2[i0 * 8 + j0 + 8] = c10; t_d_W2[i0 * 8 + j0 + 9] = c11; t_d_W2[i0 * 8 + j0 + 10] = c12; t_d_W2[i0 * 8 + j0 + 11] = c13;
+      t_d_W2[i0 * 8 + j0 + 16] = c20; t_d_W2[i0 * 8 + j0 + 17] = c21; t_d_W2[i0 * 8 + j0 + 18] = c22; t_d_W2[i0 * 8 + j0 + 19] = c23;
+      t_d_W2[i0 * 8 + j0 + 24] = c30; t_d_W2[i0 * 8 + j0 + 25] = c31; t_d_W2[i0 * 8 + j0 + 26] = c32; t_d_W2[i0 * 8 + j0 + 27] = c33;
     }
   }
 }
@@ -511,13 +505,10 @@ function k_d_W1(in_x: Float32Array, t_d_h1_affine: Float32Array, t_d_W1: Float32
       c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
       c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
     }
-    tile[0] = c00; tile[1] = c01; tile[2] = c02; tile[3] = c03;
-    tile[4] = c10; tile[5] = c11; tile[6] = c12; tile[7] = c13;
-    tile[8] = c20; tile[9] = c21; tile[10] = c22; tile[11] = c23;
-    tile[12] = c30; tile[13] = c31; tile[14] = c32; tile[15] = c33;
-    for (let r = 0; r < 4; r++) {
-      for (let c = 0; c < 4; c++) { t_d_W1[r * 16 + j0 + c] = tile[r * 4 + c]!; }
-    }
+    t_d_W1[j0] = c00; t_d_W1[j0 + 1] = c01; t_d_W1[j0 + 2] = c02; t_d_W1[j0 + 3] = c03;
+    t_d_W1[j0 + 16] = c10; t_d_W1[j0 + 17] = c11; t_d_W1[j0 + 18] = c12; t_d_W1[j0 + 19] = c13;
+    t_d_W1[j0 + 32] = c20; t_d_W1[j0 + 33] = c21; t_d_W1[j0 + 34] = c22; t_d_W1[j0 + 35] = c23;
+    t_d_W1[j0 + 48] = c30; t_d_W1[j0 + 49] = c31; t_d_W1[j0 + 50] = c32; t_d_W1[j0 + 51] = c33;
   }
 }
 

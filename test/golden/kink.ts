@@ -80,7 +80,6 @@ const t_price = arena.subarray(0, 16); // [16,1]
 const t_d_price_affine = arena.subarray(0, 16); // [16,1]
 const t_squared_loss = arena.subarray(16, 17); // []
 const tile = new Float64Array(4); // kernel scratch
-const acc1 = new Float64Array(1); // kernel scratch
 
 /**
  * matmul [16,1], k = 1:
@@ -114,7 +113,7 @@ function k_d_price_affine(
   t_squared_loss: Float32Array, t_d_b: Float32Array,
 ): void {
   let r0 = 0;
-  acc1[0] = 0;
+  let r1 = 0;
   for (let i0 = 0; i0 < 16; i0 += 4) {
     let c00 = 0, c10 = 0, c20 = 0, c30 = 0;
     const a0 = in_x[i0]!, a1 = in_x[i0 + 1]!, a2 = in_x[i0 + 2]!, a3 = in_x[i0 + 3]!;
@@ -127,11 +126,11 @@ function k_d_price_affine(
       const e3 = e1 >= 0 ? e2 * 0.0625 : 0;
       t_d_price_affine[i0 + r] = e3;
       r0 += e2 * e2 * 0.5;
-      acc1[0]! += e3;
+      r1 += e3;
     }
   }
   t_squared_loss[0] = r0 * 0.0625;
-  t_d_b[0] = acc1[0]!;
+  t_d_b[0] = r1;
 }
 
 /**
@@ -145,8 +144,7 @@ function k_d_w(in_x: Float32Array, t_d_price_affine: Float32Array, t_d_w: Float3
     const b0 = t_d_price_affine[p]!;
     c00 += a0 * b0;
   }
-  tile[0] = c00;
-  t_d_w[0] = tile[0]!;
+  t_d_w[0] = c00;
 }
 
 /**
