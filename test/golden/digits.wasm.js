@@ -226,15 +226,6 @@ function bytesOf(base64) {
 const instance = (await WebAssembly.instantiate(bytesOf(WASM))).instance;
 const kernels = instance.exports;
 const heap = new Float32Array(kernels.memory.buffer);
-const AT = { params: 0, inputs: 9664, state: [4832, 7248] };
-const status = heap.subarray(14816, 14817);
-const grads = heap.subarray(2416, 4832);
-const t_softmax = heap.subarray(12352, 12672);
-const t_softmax_ce = heap.subarray(13376, 13377);
-const t_d_W1 = heap.subarray(2416, 4464);
-const t_d_b1 = heap.subarray(4464, 4496);
-const t_d_W2 = heap.subarray(4496, 4816);
-const t_d_b2 = heap.subarray(4816, 4826);
 function copyIn(arrays, spec, at) {
   for (let i = 0; i < arrays.length; i++) heap.set(arrays[i], at + spec[i][3]);
 }
@@ -256,10 +247,10 @@ function forward(params, inputs) {
   const [p_W1, p_b1, p_W2, p_b2] = take("forward", "params", params, PARAMS, PARAMS);
   const [in_x] = take("forward", "inputs", inputs, FORWARD_INPUTS, ALL_INPUTS);
   const rows = rowsOf("forward", [in_x], FORWARD_INPUTS);
-  copyIn([p_W1, p_b1, p_W2, p_b2], PARAMS, AT.params);
-  copyIn([in_x], FORWARD_INPUTS, AT.inputs);
+  copyIn([p_W1, p_b1, p_W2, p_b2], PARAMS, 0);
+  copyIn([in_x], FORWARD_INPUTS, 9664);
   kernels.forward(rows);
-  return { probs: t_softmax.slice(0, rows * 10) };
+  return { probs: heap.slice(12352, 12352 + rows * 10) };
 }
 function initOptimizerState() {
   const zeros = () => ({
@@ -275,20 +266,25 @@ function loss(params, inputs) {
   const [in_x, in_y] = take("loss", "inputs", inputs, TRAIN_INPUTS, ALL_INPUTS);
   const rows = rowsOf("loss", [in_x, in_y], TRAIN_INPUTS);
   const invRows = 1 / rows;
-  copyIn([p_W1, p_b1, p_W2, p_b2], PARAMS, AT.params);
-  copyIn([in_x, in_y], TRAIN_INPUTS, AT.inputs);
+  copyIn([p_W1, p_b1, p_W2, p_b2], PARAMS, 0);
+  copyIn([in_x, in_y], TRAIN_INPUTS, 9664);
   kernels.loss(rows, invRows);
-  return t_softmax_ce[0];
+  return heap[13376];
 }
 function gradient(params, inputs) {
   const [p_W1, p_b1, p_W2, p_b2] = take("gradient", "params", params, PARAMS, PARAMS);
   const [in_x, in_y] = take("gradient", "inputs", inputs, TRAIN_INPUTS, ALL_INPUTS);
   const rows = rowsOf("gradient", [in_x, in_y], TRAIN_INPUTS);
   const invRows = 1 / rows;
-  copyIn([p_W1, p_b1, p_W2, p_b2], PARAMS, AT.params);
-  copyIn([in_x, in_y], TRAIN_INPUTS, AT.inputs);
+  copyIn([p_W1, p_b1, p_W2, p_b2], PARAMS, 0);
+  copyIn([in_x, in_y], TRAIN_INPUTS, 9664);
   kernels.gradient(rows, invRows);
-  return { loss: t_softmax_ce[0], grads: { W1: t_d_W1.slice(), b1: t_d_b1.slice(), W2: t_d_W2.slice(), b2: t_d_b2.slice() } };
+  return { loss: heap[13376], grads: {
+    W1: heap.slice(2416, 2416 + 2048),
+    b1: heap.slice(4464, 4464 + 32),
+    W2: heap.slice(4496, 4496 + 320),
+    b2: heap.slice(4816, 4816 + 10)
+  } };
 }
 function trainStep(params, inputs, learningRate, state) {
   checkRate(learningRate);
@@ -317,21 +313,21 @@ function trainStep(params, inputs, learningRate, state) {
   state.step = t;
   const step_c1 = 1 / (1 - Math.exp(t * -0.10536051565782628));
   const step_c2 = 1 / (1 - Math.exp(t * -0.0010005003335835344));
-  copyIn([p_W1, p_b1, p_W2, p_b2], PARAMS, AT.params);
-  copyIn([in_x, in_y], TRAIN_INPUTS, AT.inputs);
-  copyIn([s_m_W1, s_m_b1, s_m_W2, s_m_b2], PARAMS, AT.state[0]);
-  copyIn([s_v_W1, s_v_b1, s_v_W2, s_v_b2], PARAMS, AT.state[1]);
+  copyIn([p_W1, p_b1, p_W2, p_b2], PARAMS, 0);
+  copyIn([in_x, in_y], TRAIN_INPUTS, 9664);
+  copyIn([s_m_W1, s_m_b1, s_m_W2, s_m_b2], PARAMS, 4832);
+  copyIn([s_v_W1, s_v_b1, s_v_W2, s_v_b2], PARAMS, 7248);
   kernels.train(rows, invRows, learningRate, step_c1, step_c2, t);
-  if (status[0] !== 0) {
-    status[0] = 0;
+  if (heap[14816] !== 0) {
+    heap[14816] = 0;
     state.step = t - 1;
-    throw rejectedStep("trainStep", t, [in_x, in_y], TRAIN_INPUTS, grads, learningRate);
+    throw rejectedStep("trainStep", t, [in_x, in_y], TRAIN_INPUTS, heap.subarray(2416, 4832), learningRate);
   }
   kernels.apply(learningRate, step_c1, step_c2);
-  copyOut([p_W1, p_b1, p_W2, p_b2], PARAMS, AT.params);
-  copyOut([s_m_W1, s_m_b1, s_m_W2, s_m_b2], PARAMS, AT.state[0]);
-  copyOut([s_v_W1, s_v_b1, s_v_W2, s_v_b2], PARAMS, AT.state[1]);
-  return t_softmax_ce[0];
+  copyOut([p_W1, p_b1, p_W2, p_b2], PARAMS, 0);
+  copyOut([s_m_W1, s_m_b1, s_m_W2, s_m_b2], PARAMS, 4832);
+  copyOut([s_v_W1, s_v_b1, s_v_W2, s_v_b2], PARAMS, 7248);
+  return heap[13376];
 }
 export {
   forward,

@@ -66,15 +66,6 @@ function bytesOf(base64) {
 const instance = (await WebAssembly.instantiate(bytesOf(WASM))).instance;
 const kernels = instance.exports;
 const heap = new Float32Array(kernels.memory.buffer);
-const AT = { params: 0, inputs: 128 };
-const status = heap.subarray(1104, 1105);
-const grads = heap.subarray(64, 128);
-const t_o = heap.subarray(640, 704);
-const t_squared_loss = heap.subarray(896, 897);
-const t_d_W1 = heap.subarray(64, 76);
-const t_d_b1 = heap.subarray(80, 83);
-const t_d_W2 = heap.subarray(96, 99);
-const t_d_b2 = heap.subarray(112, 113);
 function copyIn(arrays, spec, at) {
   for (let i = 0; i < arrays.length; i++) heap.set(arrays[i], at + spec[i][3]);
 }
@@ -95,26 +86,31 @@ function initParams(seed = 0) {
 function forward(params, inputs) {
   const [p_W1, p_b1, p_W2, p_b2] = take("forward", "params", params, PARAMS, PARAMS);
   const [in_x] = take("forward", "inputs", inputs, FORWARD_INPUTS, ALL_INPUTS);
-  copyIn([p_W1, p_b1, p_W2, p_b2], PARAMS, AT.params);
-  copyIn([in_x], FORWARD_INPUTS, AT.inputs);
+  copyIn([p_W1, p_b1, p_W2, p_b2], PARAMS, 0);
+  copyIn([in_x], FORWARD_INPUTS, 128);
   kernels.forward();
-  return { price: t_o.slice() };
+  return { price: heap.slice(640, 640 + 64) };
 }
 function loss(params, inputs) {
   const [p_W1, p_b1, p_W2, p_b2] = take("loss", "params", params, PARAMS, PARAMS);
   const [in_x, in_y] = take("loss", "inputs", inputs, TRAIN_INPUTS, ALL_INPUTS);
-  copyIn([p_W1, p_b1, p_W2, p_b2], PARAMS, AT.params);
-  copyIn([in_x, in_y], TRAIN_INPUTS, AT.inputs);
+  copyIn([p_W1, p_b1, p_W2, p_b2], PARAMS, 0);
+  copyIn([in_x, in_y], TRAIN_INPUTS, 128);
   kernels.loss();
-  return t_squared_loss[0];
+  return heap[896];
 }
 function gradient(params, inputs) {
   const [p_W1, p_b1, p_W2, p_b2] = take("gradient", "params", params, PARAMS, PARAMS);
   const [in_x, in_y] = take("gradient", "inputs", inputs, TRAIN_INPUTS, ALL_INPUTS);
-  copyIn([p_W1, p_b1, p_W2, p_b2], PARAMS, AT.params);
-  copyIn([in_x, in_y], TRAIN_INPUTS, AT.inputs);
+  copyIn([p_W1, p_b1, p_W2, p_b2], PARAMS, 0);
+  copyIn([in_x, in_y], TRAIN_INPUTS, 128);
   kernels.gradient();
-  return { loss: t_squared_loss[0], grads: { W1: t_d_W1.slice(), b1: t_d_b1.slice(), W2: t_d_W2.slice(), b2: t_d_b2.slice() } };
+  return { loss: heap[896], grads: {
+    W1: heap.slice(64, 64 + 12),
+    b1: heap.slice(80, 80 + 3),
+    W2: heap.slice(96, 96 + 3),
+    b2: heap.slice(112, 112 + 1)
+  } };
 }
 function trainStep(params, inputs, learningRate) {
   checkRate(learningRate);
@@ -122,16 +118,16 @@ function trainStep(params, inputs, learningRate) {
   checkFinite("trainStep", "params", [p_W1, p_b1, p_W2, p_b2], PARAMS);
   const [in_x, in_y] = take("trainStep", "inputs", inputs, TRAIN_INPUTS, ALL_INPUTS);
   checkDisjoint("trainStep", [p_W1, p_b1, p_W2, p_b2, in_x, in_y], DISJOINT);
-  copyIn([p_W1, p_b1, p_W2, p_b2], PARAMS, AT.params);
-  copyIn([in_x, in_y], TRAIN_INPUTS, AT.inputs);
+  copyIn([p_W1, p_b1, p_W2, p_b2], PARAMS, 0);
+  copyIn([in_x, in_y], TRAIN_INPUTS, 128);
   kernels.train(learningRate);
-  if (status[0] !== 0) {
-    status[0] = 0;
-    throw rejectedStep("trainStep", void 0, [in_x, in_y], TRAIN_INPUTS, grads, learningRate);
+  if (heap[1104] !== 0) {
+    heap[1104] = 0;
+    throw rejectedStep("trainStep", void 0, [in_x, in_y], TRAIN_INPUTS, heap.subarray(64, 128), learningRate);
   }
   kernels.apply(learningRate);
-  copyOut([p_W1, p_b1, p_W2, p_b2], PARAMS, AT.params);
-  return t_squared_loss[0];
+  copyOut([p_W1, p_b1, p_W2, p_b2], PARAMS, 0);
+  return heap[896];
 }
 export {
   forward,

@@ -128,18 +128,6 @@ const instance = (await WebAssembly.instantiate(bytesOf(WASM))).instance;
 const kernels = instance.exports as unknown as Kernels;
 // Memory: 4544 bytes; params from float 0, inputs from float 128, the arena from float 448 (see housing.wat).
 const heap = new Float32Array(kernels.memory.buffer);
-/** Where the params, the inputs and each optimizer state slot start in memory, in floats. */
-const AT = { params: 0, inputs: 128 } as const;
-/** 0, or the step a train step's check found a non-finite new value in. */
-const status = heap.subarray(1104, 1105);
-/** The gradients' block. */
-const grads = heap.subarray(64, 128);
-const t_o = heap.subarray(640, 704); // [64,1]
-const t_squared_loss = heap.subarray(896, 897); // []
-const t_d_W1 = heap.subarray(64, 76); // [4,3]
-const t_d_b1 = heap.subarray(80, 83); // [3]
-const t_d_W2 = heap.subarray(96, 99); // [3,1]
-const t_d_b2 = heap.subarray(112, 113); // [1]
 
 /** Copies checked arrays into their places in memory: `spec`'s offsets from float `at`. */
 function copyIn(arrays: readonly Float32Array[], spec: Spec, at: number): void {
@@ -177,10 +165,10 @@ export function initParams(seed: number = 0): Params {
 export function forward(params: Params, inputs: ForwardInputs): Outputs {
   const [p_W1, p_b1, p_W2, p_b2] = take('forward', 'params', params, PARAMS, PARAMS);
   const [in_x] = take('forward', 'inputs', inputs, FORWARD_INPUTS, ALL_INPUTS);
-  copyIn([p_W1, p_b1, p_W2, p_b2], PARAMS, AT.params);
-  copyIn([in_x], FORWARD_INPUTS, AT.inputs);
+  copyIn([p_W1, p_b1, p_W2, p_b2], PARAMS, 0);
+  copyIn([in_x], FORWARD_INPUTS, 128);
   kernels.forward();
-  return { price: t_o.slice() };
+  return { price: heap.slice(640, 640 + 64) };
 }
 
 /**
@@ -192,10 +180,10 @@ export function forward(params: Params, inputs: ForwardInputs): Outputs {
 export function loss(params: Params, inputs: TrainInputs): number {
   const [p_W1, p_b1, p_W2, p_b2] = take('loss', 'params', params, PARAMS, PARAMS);
   const [in_x, in_y] = take('loss', 'inputs', inputs, TRAIN_INPUTS, ALL_INPUTS);
-  copyIn([p_W1, p_b1, p_W2, p_b2], PARAMS, AT.params);
-  copyIn([in_x, in_y], TRAIN_INPUTS, AT.inputs);
+  copyIn([p_W1, p_b1, p_W2, p_b2], PARAMS, 0);
+  copyIn([in_x, in_y], TRAIN_INPUTS, 128);
   kernels.loss();
-  return t_squared_loss[0]!;
+  return heap[896]!;
 }
 
 /**
@@ -207,10 +195,15 @@ export function loss(params: Params, inputs: TrainInputs): number {
 export function gradient(params: Params, inputs: TrainInputs): Gradient {
   const [p_W1, p_b1, p_W2, p_b2] = take('gradient', 'params', params, PARAMS, PARAMS);
   const [in_x, in_y] = take('gradient', 'inputs', inputs, TRAIN_INPUTS, ALL_INPUTS);
-  copyIn([p_W1, p_b1, p_W2, p_b2], PARAMS, AT.params);
-  copyIn([in_x, in_y], TRAIN_INPUTS, AT.inputs);
+  copyIn([p_W1, p_b1, p_W2, p_b2], PARAMS, 0);
+  copyIn([in_x, in_y], TRAIN_INPUTS, 128);
   kernels.gradient();
-  return { loss: t_squared_loss[0]!, grads: { W1: t_d_W1.slice(), b1: t_d_b1.slice(), W2: t_d_W2.slice(), b2: t_d_b2.slice() } };
+  return { loss: heap[896]!, grads: {
+    W1: heap.slice(64, 64 + 12),
+    b1: heap.slice(80, 80 + 3),
+    W2: heap.slice(96, 96 + 3),
+    b2: heap.slice(112, 112 + 1),
+  } };
 }
 
 /**
@@ -227,15 +220,15 @@ export function trainStep(params: Params, inputs: TrainInputs, learningRate: num
   checkFinite('trainStep', 'params', [p_W1, p_b1, p_W2, p_b2], PARAMS);
   const [in_x, in_y] = take('trainStep', 'inputs', inputs, TRAIN_INPUTS, ALL_INPUTS);
   checkDisjoint('trainStep', [p_W1, p_b1, p_W2, p_b2, in_x, in_y], DISJOINT);
-  copyIn([p_W1, p_b1, p_W2, p_b2], PARAMS, AT.params);
-  copyIn([in_x, in_y], TRAIN_INPUTS, AT.inputs);
+  copyIn([p_W1, p_b1, p_W2, p_b2], PARAMS, 0);
+  copyIn([in_x, in_y], TRAIN_INPUTS, 128);
   kernels.train(learningRate);
   // Nothing is written until every new value is known to be finite.
-  if (status[0] !== 0) {
-    status[0] = 0;
-    throw rejectedStep('trainStep', undefined, [in_x, in_y], TRAIN_INPUTS, grads, learningRate);
+  if (heap[1104]! !== 0) {
+    heap[1104] = 0;
+    throw rejectedStep('trainStep', undefined, [in_x, in_y], TRAIN_INPUTS, heap.subarray(64, 128), learningRate);
   }
   kernels.apply(learningRate);
-  copyOut([p_W1, p_b1, p_W2, p_b2], PARAMS, AT.params);
-  return t_squared_loss[0]!;
+  copyOut([p_W1, p_b1, p_W2, p_b2], PARAMS, 0);
+  return heap[896]!;
 }

@@ -254,17 +254,6 @@ function bytesOf(base64) {
 const instance = (await WebAssembly.instantiate(bytesOf(WASM))).instance;
 const kernels = instance.exports;
 const heap = new Float32Array(kernels.memory.buffer);
-const AT = { params: 0, inputs: 544 };
-const status = heap.subarray(1456, 1457);
-const grads = heap.subarray(272, 544);
-const t_scores = heap.subarray(656, 701);
-const t_squared_loss = heap.subarray(1072, 1073);
-const t_d_W1 = heap.subarray(272, 336);
-const t_d_b1 = heap.subarray(336, 352);
-const t_d_W2 = heap.subarray(352, 480);
-const t_d_b2 = heap.subarray(480, 488);
-const t_d_W3 = heap.subarray(496, 520);
-const t_d_b3 = heap.subarray(528, 531);
 function copyIn(arrays, spec, at) {
   for (let i = 0; i < arrays.length; i++) heap.set(arrays[i], at + spec[i][3]);
 }
@@ -288,32 +277,32 @@ function initParams(seed = 0) {
 function forward(params, inputs) {
   const [p_W1, p_b1, p_W2, p_b2, p_W3, p_b3] = take("forward", "params", params, PARAMS, PARAMS);
   const [in_x] = take("forward", "inputs", inputs, FORWARD_INPUTS, ALL_INPUTS);
-  copyIn([p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS, AT.params);
-  copyIn([in_x], FORWARD_INPUTS, AT.inputs);
+  copyIn([p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS, 0);
+  copyIn([in_x], FORWARD_INPUTS, 544);
   kernels.forward();
-  return { scores: t_scores.slice() };
+  return { scores: heap.slice(656, 656 + 45) };
 }
 function loss(params, inputs) {
   const [p_W1, p_b1, p_W2, p_b2, p_W3, p_b3] = take("loss", "params", params, PARAMS, PARAMS);
   const [in_x, in_y] = take("loss", "inputs", inputs, TRAIN_INPUTS, ALL_INPUTS);
-  copyIn([p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS, AT.params);
-  copyIn([in_x, in_y], TRAIN_INPUTS, AT.inputs);
+  copyIn([p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS, 0);
+  copyIn([in_x, in_y], TRAIN_INPUTS, 544);
   kernels.loss();
-  return t_squared_loss[0];
+  return heap[1072];
 }
 function gradient(params, inputs) {
   const [p_W1, p_b1, p_W2, p_b2, p_W3, p_b3] = take("gradient", "params", params, PARAMS, PARAMS);
   const [in_x, in_y] = take("gradient", "inputs", inputs, TRAIN_INPUTS, ALL_INPUTS);
-  copyIn([p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS, AT.params);
-  copyIn([in_x, in_y], TRAIN_INPUTS, AT.inputs);
+  copyIn([p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS, 0);
+  copyIn([in_x, in_y], TRAIN_INPUTS, 544);
   kernels.gradient();
-  return { loss: t_squared_loss[0], grads: {
-    W1: t_d_W1.slice(),
-    b1: t_d_b1.slice(),
-    W2: t_d_W2.slice(),
-    b2: t_d_b2.slice(),
-    W3: t_d_W3.slice(),
-    b3: t_d_b3.slice()
+  return { loss: heap[1072], grads: {
+    W1: heap.slice(272, 272 + 64),
+    b1: heap.slice(336, 336 + 16),
+    W2: heap.slice(352, 352 + 128),
+    b2: heap.slice(480, 480 + 8),
+    W3: heap.slice(496, 496 + 24),
+    b3: heap.slice(528, 528 + 3)
   } };
 }
 function trainStep(params, inputs, learningRate) {
@@ -322,16 +311,16 @@ function trainStep(params, inputs, learningRate) {
   checkFinite("trainStep", "params", [p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS);
   const [in_x, in_y] = take("trainStep", "inputs", inputs, TRAIN_INPUTS, ALL_INPUTS);
   checkDisjoint("trainStep", [p_W1, p_b1, p_W2, p_b2, p_W3, p_b3, in_x, in_y], DISJOINT);
-  copyIn([p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS, AT.params);
-  copyIn([in_x, in_y], TRAIN_INPUTS, AT.inputs);
+  copyIn([p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS, 0);
+  copyIn([in_x, in_y], TRAIN_INPUTS, 544);
   kernels.train(learningRate);
-  if (status[0] !== 0) {
-    status[0] = 0;
-    throw rejectedStep("trainStep", void 0, [in_x, in_y], TRAIN_INPUTS, grads, learningRate);
+  if (heap[1456] !== 0) {
+    heap[1456] = 0;
+    throw rejectedStep("trainStep", void 0, [in_x, in_y], TRAIN_INPUTS, heap.subarray(272, 544), learningRate);
   }
   kernels.apply(learningRate);
-  copyOut([p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS, AT.params);
-  return t_squared_loss[0];
+  copyOut([p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS, 0);
+  return heap[1072];
 }
 export {
   forward,

@@ -314,20 +314,6 @@ const instance = (await WebAssembly.instantiate(bytesOf(WASM))).instance;
 const kernels = instance.exports as unknown as Kernels;
 // Memory: 7232 bytes; params from float 0, inputs from float 544, the arena from float 656 (see iris.wat).
 const heap = new Float32Array(kernels.memory.buffer);
-/** Where the params, the inputs and each optimizer state slot start in memory, in floats. */
-const AT = { params: 0, inputs: 544 } as const;
-/** 0, or the step a train step's check found a non-finite new value in. */
-const status = heap.subarray(1456, 1457);
-/** The gradients' block. */
-const grads = heap.subarray(272, 544);
-const t_scores = heap.subarray(656, 701); // [15,3]
-const t_squared_loss = heap.subarray(1072, 1073); // []
-const t_d_W1 = heap.subarray(272, 336); // [4,16]
-const t_d_b1 = heap.subarray(336, 352); // [16]
-const t_d_W2 = heap.subarray(352, 480); // [16,8]
-const t_d_b2 = heap.subarray(480, 488); // [8]
-const t_d_W3 = heap.subarray(496, 520); // [8,3]
-const t_d_b3 = heap.subarray(528, 531); // [3]
 
 /** Copies checked arrays into their places in memory: `spec`'s offsets from float `at`. */
 function copyIn(arrays: readonly Float32Array[], spec: Spec, at: number): void {
@@ -368,10 +354,10 @@ export function initParams(seed: number = 0): Params {
 export function forward(params: Params, inputs: ForwardInputs): Outputs {
   const [p_W1, p_b1, p_W2, p_b2, p_W3, p_b3] = take('forward', 'params', params, PARAMS, PARAMS);
   const [in_x] = take('forward', 'inputs', inputs, FORWARD_INPUTS, ALL_INPUTS);
-  copyIn([p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS, AT.params);
-  copyIn([in_x], FORWARD_INPUTS, AT.inputs);
+  copyIn([p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS, 0);
+  copyIn([in_x], FORWARD_INPUTS, 544);
   kernels.forward();
-  return { scores: t_scores.slice() };
+  return { scores: heap.slice(656, 656 + 45) };
 }
 
 /**
@@ -383,10 +369,10 @@ export function forward(params: Params, inputs: ForwardInputs): Outputs {
 export function loss(params: Params, inputs: TrainInputs): number {
   const [p_W1, p_b1, p_W2, p_b2, p_W3, p_b3] = take('loss', 'params', params, PARAMS, PARAMS);
   const [in_x, in_y] = take('loss', 'inputs', inputs, TRAIN_INPUTS, ALL_INPUTS);
-  copyIn([p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS, AT.params);
-  copyIn([in_x, in_y], TRAIN_INPUTS, AT.inputs);
+  copyIn([p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS, 0);
+  copyIn([in_x, in_y], TRAIN_INPUTS, 544);
   kernels.loss();
-  return t_squared_loss[0]!;
+  return heap[1072]!;
 }
 
 /**
@@ -398,16 +384,16 @@ export function loss(params: Params, inputs: TrainInputs): number {
 export function gradient(params: Params, inputs: TrainInputs): Gradient {
   const [p_W1, p_b1, p_W2, p_b2, p_W3, p_b3] = take('gradient', 'params', params, PARAMS, PARAMS);
   const [in_x, in_y] = take('gradient', 'inputs', inputs, TRAIN_INPUTS, ALL_INPUTS);
-  copyIn([p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS, AT.params);
-  copyIn([in_x, in_y], TRAIN_INPUTS, AT.inputs);
+  copyIn([p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS, 0);
+  copyIn([in_x, in_y], TRAIN_INPUTS, 544);
   kernels.gradient();
-  return { loss: t_squared_loss[0]!, grads: {
-    W1: t_d_W1.slice(),
-    b1: t_d_b1.slice(),
-    W2: t_d_W2.slice(),
-    b2: t_d_b2.slice(),
-    W3: t_d_W3.slice(),
-    b3: t_d_b3.slice(),
+  return { loss: heap[1072]!, grads: {
+    W1: heap.slice(272, 272 + 64),
+    b1: heap.slice(336, 336 + 16),
+    W2: heap.slice(352, 352 + 128),
+    b2: heap.slice(480, 480 + 8),
+    W3: heap.slice(496, 496 + 24),
+    b3: heap.slice(528, 528 + 3),
   } };
 }
 
@@ -425,15 +411,15 @@ export function trainStep(params: Params, inputs: TrainInputs, learningRate: num
   checkFinite('trainStep', 'params', [p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS);
   const [in_x, in_y] = take('trainStep', 'inputs', inputs, TRAIN_INPUTS, ALL_INPUTS);
   checkDisjoint('trainStep', [p_W1, p_b1, p_W2, p_b2, p_W3, p_b3, in_x, in_y], DISJOINT);
-  copyIn([p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS, AT.params);
-  copyIn([in_x, in_y], TRAIN_INPUTS, AT.inputs);
+  copyIn([p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS, 0);
+  copyIn([in_x, in_y], TRAIN_INPUTS, 544);
   kernels.train(learningRate);
   // Nothing is written until every new value is known to be finite.
-  if (status[0] !== 0) {
-    status[0] = 0;
-    throw rejectedStep('trainStep', undefined, [in_x, in_y], TRAIN_INPUTS, grads, learningRate);
+  if (heap[1456]! !== 0) {
+    heap[1456] = 0;
+    throw rejectedStep('trainStep', undefined, [in_x, in_y], TRAIN_INPUTS, heap.subarray(272, 544), learningRate);
   }
   kernels.apply(learningRate);
-  copyOut([p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS, AT.params);
-  return t_squared_loss[0]!;
+  copyOut([p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS, 0);
+  return heap[1072]!;
 }

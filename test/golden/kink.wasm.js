@@ -40,13 +40,6 @@ function bytesOf(base64) {
 const instance = (await WebAssembly.instantiate(bytesOf(WASM))).instance;
 const kernels = instance.exports;
 const heap = new Float32Array(kernels.memory.buffer);
-const AT = { params: 0, inputs: 64 };
-const status = heap.subarray(128, 129);
-const grads = heap.subarray(32, 64);
-const t_price = heap.subarray(96, 112);
-const t_squared_loss = heap.subarray(112, 113);
-const t_d_w = heap.subarray(32, 33);
-const t_d_b = heap.subarray(48, 49);
 function copyIn(arrays, spec, at) {
   for (let i = 0; i < arrays.length; i++) heap.set(arrays[i], at + spec[i][3]);
 }
@@ -62,26 +55,26 @@ function initParams(seed = 0) {
 function forward(params, inputs) {
   const [p_w, p_b] = take("forward", "params", params, PARAMS, PARAMS);
   const [in_x] = take("forward", "inputs", inputs, FORWARD_INPUTS, ALL_INPUTS);
-  copyIn([p_w, p_b], PARAMS, AT.params);
-  copyIn([in_x], FORWARD_INPUTS, AT.inputs);
+  copyIn([p_w, p_b], PARAMS, 0);
+  copyIn([in_x], FORWARD_INPUTS, 64);
   kernels.forward();
-  return { price: t_price.slice() };
+  return { price: heap.slice(96, 96 + 16) };
 }
 function loss(params, inputs) {
   const [p_w, p_b] = take("loss", "params", params, PARAMS, PARAMS);
   const [in_x, in_y] = take("loss", "inputs", inputs, TRAIN_INPUTS, ALL_INPUTS);
-  copyIn([p_w, p_b], PARAMS, AT.params);
-  copyIn([in_x, in_y], TRAIN_INPUTS, AT.inputs);
+  copyIn([p_w, p_b], PARAMS, 0);
+  copyIn([in_x, in_y], TRAIN_INPUTS, 64);
   kernels.loss();
-  return t_squared_loss[0];
+  return heap[112];
 }
 function gradient(params, inputs) {
   const [p_w, p_b] = take("gradient", "params", params, PARAMS, PARAMS);
   const [in_x, in_y] = take("gradient", "inputs", inputs, TRAIN_INPUTS, ALL_INPUTS);
-  copyIn([p_w, p_b], PARAMS, AT.params);
-  copyIn([in_x, in_y], TRAIN_INPUTS, AT.inputs);
+  copyIn([p_w, p_b], PARAMS, 0);
+  copyIn([in_x, in_y], TRAIN_INPUTS, 64);
   kernels.gradient();
-  return { loss: t_squared_loss[0], grads: { w: t_d_w.slice(), b: t_d_b.slice() } };
+  return { loss: heap[112], grads: { w: heap.slice(32, 32 + 1), b: heap.slice(48, 48 + 1) } };
 }
 function trainStep(params, inputs, learningRate) {
   checkRate(learningRate);
@@ -89,16 +82,16 @@ function trainStep(params, inputs, learningRate) {
   checkFinite("trainStep", "params", [p_w, p_b], PARAMS);
   const [in_x, in_y] = take("trainStep", "inputs", inputs, TRAIN_INPUTS, ALL_INPUTS);
   checkDisjoint("trainStep", [p_w, p_b, in_x, in_y], DISJOINT);
-  copyIn([p_w, p_b], PARAMS, AT.params);
-  copyIn([in_x, in_y], TRAIN_INPUTS, AT.inputs);
+  copyIn([p_w, p_b], PARAMS, 0);
+  copyIn([in_x, in_y], TRAIN_INPUTS, 64);
   kernels.train(learningRate);
-  if (status[0] !== 0) {
-    status[0] = 0;
-    throw rejectedStep("trainStep", void 0, [in_x, in_y], TRAIN_INPUTS, grads, learningRate);
+  if (heap[128] !== 0) {
+    heap[128] = 0;
+    throw rejectedStep("trainStep", void 0, [in_x, in_y], TRAIN_INPUTS, heap.subarray(32, 64), learningRate);
   }
   kernels.apply(learningRate);
-  copyOut([p_w, p_b], PARAMS, AT.params);
-  return t_squared_loss[0];
+  copyOut([p_w, p_b], PARAMS, 0);
+  return heap[112];
 }
 export {
   forward,

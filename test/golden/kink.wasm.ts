@@ -105,16 +105,6 @@ const instance = (await WebAssembly.instantiate(bytesOf(WASM))).instance;
 const kernels = instance.exports as unknown as Kernels;
 // Memory: 576 bytes; params from float 0, inputs from float 64, the arena from float 96 (see kink.wat).
 const heap = new Float32Array(kernels.memory.buffer);
-/** Where the params, the inputs and each optimizer state slot start in memory, in floats. */
-const AT = { params: 0, inputs: 64 } as const;
-/** 0, or the step a train step's check found a non-finite new value in. */
-const status = heap.subarray(128, 129);
-/** The gradients' block. */
-const grads = heap.subarray(32, 64);
-const t_price = heap.subarray(96, 112); // [16,1]
-const t_squared_loss = heap.subarray(112, 113); // []
-const t_d_w = heap.subarray(32, 33); // [1,1]
-const t_d_b = heap.subarray(48, 49); // [1]
 
 /** Copies checked arrays into their places in memory: `spec`'s offsets from float `at`. */
 function copyIn(arrays: readonly Float32Array[], spec: Spec, at: number): void {
@@ -147,10 +137,10 @@ export function initParams(seed: number = 0): Params {
 export function forward(params: Params, inputs: ForwardInputs): Outputs {
   const [p_w, p_b] = take('forward', 'params', params, PARAMS, PARAMS);
   const [in_x] = take('forward', 'inputs', inputs, FORWARD_INPUTS, ALL_INPUTS);
-  copyIn([p_w, p_b], PARAMS, AT.params);
-  copyIn([in_x], FORWARD_INPUTS, AT.inputs);
+  copyIn([p_w, p_b], PARAMS, 0);
+  copyIn([in_x], FORWARD_INPUTS, 64);
   kernels.forward();
-  return { price: t_price.slice() };
+  return { price: heap.slice(96, 96 + 16) };
 }
 
 /**
@@ -162,10 +152,10 @@ export function forward(params: Params, inputs: ForwardInputs): Outputs {
 export function loss(params: Params, inputs: TrainInputs): number {
   const [p_w, p_b] = take('loss', 'params', params, PARAMS, PARAMS);
   const [in_x, in_y] = take('loss', 'inputs', inputs, TRAIN_INPUTS, ALL_INPUTS);
-  copyIn([p_w, p_b], PARAMS, AT.params);
-  copyIn([in_x, in_y], TRAIN_INPUTS, AT.inputs);
+  copyIn([p_w, p_b], PARAMS, 0);
+  copyIn([in_x, in_y], TRAIN_INPUTS, 64);
   kernels.loss();
-  return t_squared_loss[0]!;
+  return heap[112]!;
 }
 
 /**
@@ -177,10 +167,10 @@ export function loss(params: Params, inputs: TrainInputs): number {
 export function gradient(params: Params, inputs: TrainInputs): Gradient {
   const [p_w, p_b] = take('gradient', 'params', params, PARAMS, PARAMS);
   const [in_x, in_y] = take('gradient', 'inputs', inputs, TRAIN_INPUTS, ALL_INPUTS);
-  copyIn([p_w, p_b], PARAMS, AT.params);
-  copyIn([in_x, in_y], TRAIN_INPUTS, AT.inputs);
+  copyIn([p_w, p_b], PARAMS, 0);
+  copyIn([in_x, in_y], TRAIN_INPUTS, 64);
   kernels.gradient();
-  return { loss: t_squared_loss[0]!, grads: { w: t_d_w.slice(), b: t_d_b.slice() } };
+  return { loss: heap[112]!, grads: { w: heap.slice(32, 32 + 1), b: heap.slice(48, 48 + 1) } };
 }
 
 /**
@@ -197,15 +187,15 @@ export function trainStep(params: Params, inputs: TrainInputs, learningRate: num
   checkFinite('trainStep', 'params', [p_w, p_b], PARAMS);
   const [in_x, in_y] = take('trainStep', 'inputs', inputs, TRAIN_INPUTS, ALL_INPUTS);
   checkDisjoint('trainStep', [p_w, p_b, in_x, in_y], DISJOINT);
-  copyIn([p_w, p_b], PARAMS, AT.params);
-  copyIn([in_x, in_y], TRAIN_INPUTS, AT.inputs);
+  copyIn([p_w, p_b], PARAMS, 0);
+  copyIn([in_x, in_y], TRAIN_INPUTS, 64);
   kernels.train(learningRate);
   // Nothing is written until every new value is known to be finite.
-  if (status[0] !== 0) {
-    status[0] = 0;
-    throw rejectedStep('trainStep', undefined, [in_x, in_y], TRAIN_INPUTS, grads, learningRate);
+  if (heap[128]! !== 0) {
+    heap[128] = 0;
+    throw rejectedStep('trainStep', undefined, [in_x, in_y], TRAIN_INPUTS, heap.subarray(32, 64), learningRate);
   }
   kernels.apply(learningRate);
-  copyOut([p_w, p_b], PARAMS, AT.params);
-  return t_squared_loss[0]!;
+  copyOut([p_w, p_b], PARAMS, 0);
+  return heap[112]!;
 }

@@ -18,9 +18,9 @@ import type { BufferParam, LoweredKernel, Slot } from '../../lowering/lir.ts';
 import type { Launch, LaunchScalar, LoweredModule, LoweringParams } from '../../lowering/lower.ts';
 import type { Backend, EmittedFile } from '../backend.ts';
 import { batchRows, cpuEntryFunctions, cpuModuleText, type EntryArgs } from '../common/cpu-entries.ts';
-import { header, hostNames, HostUses, type ModuleInfo } from '../common/host.ts';
+import { header, HostUses, type ModuleInfo } from '../common/host.ts';
 import { hostFiles } from '../common/runtime-source.ts';
-import { commentText, Namer, shapeLabel } from '../common/text.ts';
+import { commentText, shapeLabel } from '../common/text.ts';
 import { constText, docBlock } from '../common/ts.ts';
 import { encodeModule, printWat, type Instr, type WasmFunction, type WasmModule } from './instructions.ts';
 import { renderWasmKernel } from './render.ts';
@@ -187,21 +187,7 @@ function emitWasmModule(module: LoweredModule, kernels: readonly WasmFunction[],
     const p = plan.memory.place.get(id)!;
     return floats(layout.region[p.region]) + p.offset;
   };
-  // Every value an entry reads back is a view named after its node, as in the JS module.
-  const namer = new Namer([...hostNames(), 'heap', 'kernels', 'instance', 'WASM', 'bytesOf', 'copyIn', 'copyOut', 'AT', 'grads', 'learningRate', 'seed', 't']);
-  const views = new Map<number, string>();
-  const viewLines: string[] = [];
-  const view = (id: number): string => {
-    let name = views.get(id);
-    if (!name) {
-      name = namer.take('t_', g.nodes[id].name);
-      views.set(id, name);
-      viewLines.push(`const ${name} = heap.subarray(${at(id)}, ${at(id) + plan.memory.place.get(id)!.length}); // ${shapeLabel(g.nodes[id].shape)}`);
-    }
-    return name;
-  };
   const STATUS_AT = floats(layout.region.status);
-  const GRAD_AT = floats(layout.region.grad);
   const local = (prefix: string, name: string) => `${prefix}_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
   const functions = module.entries.flatMap((e) => entryFunctions(module, e.name, kernels, layout));
   const callOf = (fn: string, args: EntryArgs) => {
@@ -209,7 +195,7 @@ function emitWasmModule(module: LoweredModule, kernels: readonly WasmFunction[],
     return `kernels.${fn}(${scalars.join(', ')});`;
   };
   const copyState = (how: 'copyIn' | 'copyOut', args: EntryArgs) =>
-    args.state.map((arrays, s) => `${how}([${arrays.join(', ')}], PARAMS, AT.state[${s}]);`);
+    args.state.map((arrays, s) => `${how}([${arrays.join(', ')}], PARAMS, ${floats(layout.state[s])});`);
   const host = new HostUses();
   const entryFns = cpuEntryFunctions(module, info, {
     local,
@@ -217,24 +203,24 @@ function emitWasmModule(module: LoweredModule, kernels: readonly WasmFunction[],
       // Every param and input is copied into memory.
       const reads = new Set([...args.params, ...args.inputs]);
       const copies = [
-        `copyIn([${args.params.join(', ')}], PARAMS, AT.params);`,
-        `copyIn([${args.inputs.join(', ')}], ${entry === 'forward' ? 'FORWARD_INPUTS' : 'TRAIN_INPUTS'}, AT.inputs);`,
+        `copyIn([${args.params.join(', ')}], PARAMS, ${PARAM_AT});`,
+        `copyIn([${args.inputs.join(', ')}], ${entry === 'forward' ? 'FORWARD_INPUTS' : 'TRAIN_INPUTS'}, ${INPUT_AT});`,
         ...copyState('copyIn', args),
       ];
       if (entry !== 'train') return { beforeCheck: [...copies, callOf(entry, args)], reads };
       return {
         beforeCheck: [...copies, callOf('train', args)],
-        afterCheck: [callOf('apply', args), `copyOut([${args.params.join(', ')}], PARAMS, AT.params);`, ...copyState('copyOut', args)],
+        afterCheck: [callOf('apply', args), `copyOut([${args.params.join(', ')}], PARAMS, ${PARAM_AT});`, ...copyState('copyOut', args)],
         reads,
       };
     },
-    status: { read: 'status[0]', clear: 'status[0] = 0;' },
-    ...(plan.memory.sizes.grad ? { grads: 'grads' } : {}),
+    status: { read: `heap[${STATUS_AT}]!`, clear: `heap[${STATUS_AT}] = 0;` },
+    ...(plan.memory.sizes.grad ? { grads: `heap.subarray(${floats(layout.region.grad)}, ${floats(layout.region.grad) + plan.memory.sizes.grad})` } : {}),
     fresh: (id) => {
       const width = batchRows(plan, id);
-      return width === undefined ? `${view(id)}.slice()` : `${view(id)}.slice(0, rows * ${width})`;
+      return `heap.slice(${at(id)}, ${at(id)}${width === undefined ? ` + ${plan.memory.place.get(id)!.length}` : ` + rows * ${width}`})`;
     },
-    loss: () => `${view(g.loss!)}[0]!`,
+    loss: () => `heap[${at(g.loss!)}]!`,
   }, host);
   const kernelsType = [
     '/** The embedded module\'s exports: its memory and one function per entry point (the train step in two, around its check). */',
@@ -261,11 +247,6 @@ function emitWasmModule(module: LoweredModule, kernels: readonly WasmFunction[],
     ...constText('kernels', 'instance.exports as unknown as Kernels'),
     `// Memory: ${layout.bytes} bytes; params from float ${PARAM_AT}, inputs from float ${INPUT_AT}, the arena from float ${floats(layout.region.arena)} (see ${g.name}.wat).`,
     ...constText('heap', 'new Float32Array(kernels.memory.buffer)'),
-    ...constText('AT', `{ params: ${PARAM_AT}, inputs: ${INPUT_AT}${layout.state.length ? `, state: [${layout.state.map(floats).join(', ')}]` : ''} } as const`,
-      'Where the params, the inputs and each optimizer state slot start in memory, in floats.'),
-    ...(plan.optimizer ? constText('status', `heap.subarray(${STATUS_AT}, ${STATUS_AT + 1})`, "0, or the step a train step's check found a non-finite new value in.") : []),
-    ...(plan.memory.sizes.grad ? constText('grads', `heap.subarray(${GRAD_AT}, ${GRAD_AT + plan.memory.sizes.grad})`, 'The gradients\' block.') : []),
-    ...viewLines,
     '',
     '/** Copies checked arrays into their places in memory: `spec`\'s offsets from float `at`. */',
     `function copyIn(arrays: readonly Float32Array[], spec: ${host.use('Spec')}, at: number): void {`,
