@@ -15,6 +15,7 @@ import type { EntryName, ModulePlan } from '../kernels/plan.ts';
 import type { Combine, Scale } from '../ops/registry.ts';
 import { COMBINES } from '../ops/registry.ts';
 import { describeKernel } from './describe.ts';
+import { kernelCost } from '../kernels/cost.ts';
 import type { BufferParam, Expr, Grid, LoweredKernel, ScalarParam, Scratch, Slot, Stmt } from './lir.ts';
 import { LANES, assign, float, fromScalar, int, isVector, lane, let_, load, loop, mul, ref, shareSubtrees, splat, store, var_ } from './lir.ts';
 import { simplifyBody } from './simplify.ts';
@@ -49,6 +50,12 @@ export interface LoweringParams {
    * their code. Elsewhere a buffer's place may be compiled into the kernel.
    */
   readonly buffersPerLaunch?: boolean;
+  /**
+   * Serial vector kernels that may run on several threads at once (wasm): a matrix product
+   * worth it (see `splitRows`) takes the rows of C it computes, `r0` to `r1`, and the thread
+   * it runs on, `tid` (which of `maxThreads` copies of its private scratch it uses).
+   */
+  readonly threads?: { readonly maxThreads: number; readonly minFlops: number };
   readonly gpu?: GpuParams;
 }
 
@@ -67,6 +74,12 @@ export type LaunchScalar =
 export interface Launch {
   /** Index into `LoweredModule.kernels`. */
   readonly kernel: number;
+  /**
+   * A kernel split by rows (`LoweringParams.threads`): how many rows of its output the
+   * threads share, a number or the call's `rows` (a dynamic batch). Its scalars r0, r1 and
+   * tid are bound to 0, those rows and 0 here (one thread runs them all).
+   */
+  readonly split?: number | 'rows';
   /** Where each buffer param of the kernel lives for this launch (its fixed slot where it has one). */
   readonly bind: readonly Slot[];
   readonly scalars: readonly LaunchScalar[];
@@ -115,15 +128,19 @@ export function lowerModule(plan: ModulePlan, params: LoweringParams): LoweredMo
   /** How many plan kernels each shared lowered kernel stands for. */
   const sharers = new Map<number, number>();
   // A kernel's scalars outside the update are the call's rows and 1/rows (a dynamic batch).
-  const fixed = (k: LoweredKernel): Launch => ({ kernel: intern(k), bind: k.buffers.map((b) => b.slot!), scalars: k.scalars.map((s) => ({ k: s.name as 'rows' | 'invRows' })) });
-  const lowered = plan.kernels.map((k) => lowerKernel(k, plan, params));
+  const fixed = (k: LoweredKernel, split?: number | 'rows'): Launch => ({
+    kernel: intern(k), bind: k.buffers.map((b) => b.slot!), scalars: k.scalars.map((s) => rangeScalar(s.name, split) ?? { k: s.name as 'rows' | 'invRows' }),
+    ...(split === undefined ? {} : { split }),
+  });
+  const splits = plan.kernels.map((k) => splitRows(k, plan.graph, params));
+  const lowered = plan.kernels.map((k, i) => lowerKernel(k, plan, params, splits[i] !== undefined));
   const update = plan.optimizer ? lowerUpdate(plan, params) : undefined;
   const entries = plan.entries.map((e): LoweredEntry => {
     const launches: Launch[] = [];
     let verifyAfter: number | undefined;
     for (const step of e.steps) {
       if (step.kind === 'kernel') {
-        launches.push(...lowered[step.kernel].map(fixed));
+        launches.push(...lowered[step.kernel].map((k) => fixed(k, splits[step.kernel])));
         continue;
       }
       const { check, apply } = update!.launches(intern);
@@ -154,12 +171,33 @@ function sharedBy(first: LoweredKernel, count: number): LoweredKernel {
   return { ...first, doc: [...first.doc, `Shared by ${count} kernels of this form (the same code, for other nodes of the plan), the first shown.`] };
 }
 
-function lowerKernel(k: Kernel, plan: ModulePlan, params: LoweringParams): LoweredKernel[] {
+/**
+ * Whether a kernel runs split by the rows of its output on several threads, and over how
+ * many rows: matrix products without reductions (each output element is then computed
+ * whole by one thread, in the same order as on one thread, so results are the same bits for
+ * any thread count) whose work pays for waking the threads (`threads.minFlops`) and that
+ * have at least two row tiles to share.
+ */
+export function splitRows(k: Kernel, g: Graph, params: LoweringParams): number | 'rows' | undefined {
+  if (!params.threads || k.kind !== 'matmul' || k.reductions.length > 0) return undefined;
+  if (kernelCost(k, g).flops < params.threads.minFlops || dimMax(k.m) < 2 * params.tile.rows) return undefined;
+  return isBatchDim(k.m) ? 'rows' : k.m;
+}
+
+/** The launch value of a split kernel's r0, r1 or tid when one thread runs it whole. */
+function rangeScalar(name: string, split: number | 'rows' | undefined): LaunchScalar | undefined {
+  if (split === undefined) return undefined;
+  if (name === 'r0' || name === 'tid') return { k: 'const', value: 0 };
+  if (name === 'r1') return split === 'rows' ? { k: 'rows' } : { k: 'const', value: split };
+  return undefined;
+}
+
+function lowerKernel(k: Kernel, plan: ModulePlan, params: LoweringParams, split = false): LoweredKernel[] {
   // Loops run to a dynamic batch only along rows; a batch elsewhere would be read as a size.
   const shape = k.kind === 'matmul' ? [k.m, k.n] : domainOf(k);
   if (shape.slice(1).some(isBatchDim)) throw new Error(`internal: kernel ${k.name} has the batch dimension past its rows (${shapeText(shape)})`);
   const made = params.parallel === 'gpu' ? lowerGpuKernel(k, plan, params)
-    : [params.vector ? lowerSimdKernel(k, plan, params) : lowerSerialKernel(k, plan, params)];
+    : [params.vector ? lowerSimdKernel(k, plan, params, split) : lowerSerialKernel(k, plan, params)];
   return made.map((lk: LoweredKernel) => ({ ...lk, body: finishBody(lk.body, params) }));
 }
 

@@ -197,7 +197,9 @@ function trainConstants(plan: ModulePlan): string[][] {
  * module calls, `meta`, the records, the spec tables, the target's own `code` (its memory and kernels), then
  * `initParams` and the entry points. The declarations are the same for every such target.
  */
-export function cpuModuleText(plan: ModulePlan, info: ModuleInfo, top: readonly string[], code: readonly (readonly string[])[], entries: readonly FunctionSpec[]): { ts: string; dts: string } {
+export function cpuModuleText(
+  plan: ModulePlan, info: ModuleInfo, top: readonly string[], code: readonly (readonly string[])[], entries: readonly FunctionSpec[], declarations: readonly string[] = [],
+): { ts: string; dts: string } {
   const body = [...trainConstants(plan), ...code, initParamsFunction(plan, info), ...entries.map((f) => functionText(f))];
   const tables = specTables(plan);
   const ts = joinBlocks([
@@ -207,6 +209,6 @@ export function cpuModuleText(plan: ModulePlan, info: ModuleInfo, top: readonly 
     tables,
     ...body,
   ]);
-  const dts = joinBlocks([top, metaText(plan, info, true), ...apiTypes(plan), initParamsFunction(plan, info, true), ...entries.map((f) => functionText(f, true))]);
+  const dts = joinBlocks([top, metaText(plan, info, true), ...apiTypes(plan), initParamsFunction(plan, info, true), ...entries.map((f) => functionText(f, true)), ...(declarations.length ? [declarations] : [])]);
   return { ts, dts };
 }

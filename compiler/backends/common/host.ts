@@ -201,5 +201,5 @@ export function hostImport(code: string): string[] {
 export const hostNames = (): string[] => [
   ...hostExports().map((e) => e.name), 'SLOTS', 'DISJOINT', 'status', 'rows', 'invRows',
   'PARAMS', 'FORWARD_INPUTS', 'TRAIN_INPUTS', 'ALL_INPUTS', 'meta', 'initParams', 'forward', 'loss', 'gradient', 'trainStep',
-  'initOptimizerState', 'Params', 'ForwardInputs', 'Outputs', 'TrainInputs', 'Gradient', 'OptimizerState',
+  'initOptimizerState', 'Params', 'ForwardInputs', 'Outputs', 'TrainInputs', 'Gradient', 'OptimizerState', 'threads', 'useThreads', 'pool',
 ];
