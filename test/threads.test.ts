@@ -93,9 +93,9 @@ describe('wasm threads', () => {
     expect(m.threads).toEqual({ threads: 1, reason: expect.stringMatching(/too small|large enough/) });
   });
 
-  it('refuses a thread count that is not a whole number ≥ 1', async () => {
+  it('refuses a thread count that is not a whole number >= 1', async () => {
     const m = (await buildWasmModule(ragged, { wasmSplitFlops: 0 })) as Threaded;
-    await expect(m.useThreads(0)).rejects.toThrow(/count must be a whole number ≥ 1, got 0/);
+    await expect(m.useThreads(0)).rejects.toThrow(/count must be a whole number >= 1, got 0/);
     await expect(m.useThreads(1.5)).rejects.toThrow(/got 1.5/);
     await expect(((await buildWasmModule(kink)) as Threaded).useThreads(-1)).rejects.toThrow(/got -1/);
   });

@@ -203,12 +203,17 @@ if (typeof port.once === 'function') port.once('message', start);
 else port.onmessage = (e) => start(e.data);
 `;
 const host = globalThis;
-const isNode = () => typeof host.process?.versions?.node === "string";
+const NOT_ISOLATED = [
+  "SharedArrayBuffer is unavailable: the page is not cross-origin isolated",
+  "(serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)"
+].join(" ");
+function checkCount(count) {
+  if (!Number.isInteger(count) || count < 1) throw new RangeError(`useThreads: count must be a whole number >= 1, got ${String(count)}`);
+}
 function threadsUnavailable() {
   if (typeof SharedArrayBuffer === "undefined" || host.crossOriginIsolated === false) {
-    return "SharedArrayBuffer is unavailable: the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)";
+    return NOT_ISOLATED;
   }
-  if (!isNode() && typeof host.Worker !== "function") return "this host has no workers";
   return void 0;
 }
 function canBlock() {
@@ -219,14 +224,23 @@ function canBlock() {
     return false;
   }
 }
-async function startWorker(start) {
-  if (isNode()) {
-    const id = "node:worker_threads";
-    const { Worker } = await import(
+async function nodeWorkers() {
+  if (typeof host.Worker === "function") return void 0;
+  const id = "node:worker_threads";
+  try {
+    return await import(
       /* @vite-ignore */
       /* webpackIgnore: true */
       id
     );
+  } catch {
+    return void 0;
+  }
+}
+async function startWorker(start) {
+  const node = await nodeWorkers();
+  if (node) {
+    const { Worker } = node;
     const w2 = new Worker(`const port = require('node:worker_threads').parentPort;
 ${WORKER_SOURCE}`, { eval: true });
     w2.unref();
@@ -237,6 +251,7 @@ ${WORKER_SOURCE}`, { eval: true });
     });
     return w2;
   }
+  if (typeof host.Worker !== "function") throw new Error("this host has no workers");
   const url = host.URL.createObjectURL(new host.Blob([`const port = self;
 ${WORKER_SOURCE}`], { type: "text/javascript" }));
   const w = new host.Worker(url);
@@ -279,7 +294,7 @@ class KernelThreads {
   }
   /** Runs the module's kernels on `count` threads from now on (1: the caller alone); resolves to how many run. */
   use(count) {
-    if (!Number.isInteger(count) || count < 1) throw new RangeError(`useThreads: count must be a whole number \u2265 1, got ${String(count)}`);
+    checkCount(count);
     const next = this.generation.then(() => this.start(count));
     this.generation = next.catch(() => void 0);
     return next;
@@ -365,7 +380,7 @@ function noThreads() {
   return {
     status,
     use: (count) => {
-      if (!Number.isInteger(count) || count < 1) throw new RangeError(`useThreads: count must be a whole number \u2265 1, got ${String(count)}`);
+      checkCount(count);
       return Promise.resolve(1);
     }
   };

@@ -249,7 +249,7 @@ export function fillNormal(out: Float32Array, next: () => number, std: number): 
  * - Workers spin a little after each job (the next launch of a step follows within
  *   microseconds) and then block in Atomics.wait until the next one.
  * - The worker's code travels as text (a Blob URL in browsers, `eval` in Node): no bundler
- *   needs a worker file. Workers are unref'd in Node, so they never keep a process alive.
+ *   needs a worker file. Workers are unref'd in Node, so they never keep a program running.
  * - Where threads cannot run (no SharedArrayBuffer: a page that is not cross-origin isolated;
  *   no workers; a memory that cannot be shared), the module keeps running on one thread and
  *   `status.reason` says why.
@@ -332,20 +332,28 @@ interface AnyWorker {
 /** What the pool reads of the host's globals (typed here: the host file needs neither DOM nor Node types). */
 interface Host {
   readonly crossOriginIsolated?: boolean;
-  readonly process?: { readonly versions?: { readonly node?: string } };
   readonly Worker?: new (url: string) => AnyWorker & { onmessage: unknown; onerror: unknown };
   readonly Blob: new (parts: string[], options: { type: string }) => object;
   readonly URL: { createObjectURL(blob: object): string; revokeObjectURL(url: string): void };
 }
 const host = globalThis as unknown as Host;
-const isNode = () => typeof host.process?.versions?.node === 'string';
+
+/** The reason where SharedArrayBuffer is missing (joined at run time: it is longer than a line). */
+const NOT_ISOLATED = [
+  'SharedArrayBuffer is unavailable: the page is not cross-origin isolated',
+  '(serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)',
+].join(' ');
+
+/** A thread count must be a whole number >= 1. */
+function checkCount(count: number): void {
+  if (!Number.isInteger(count) || count < 1) throw new RangeError(`useThreads: count must be a whole number >= 1, got ${String(count)}`);
+}
 
 /** Why threads cannot run here, or undefined where they can (SharedArrayBuffer and workers). */
 function threadsUnavailable(): string | undefined {
   if (typeof SharedArrayBuffer === 'undefined' || host.crossOriginIsolated === false) {
-    return 'SharedArrayBuffer is unavailable: the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)';
+    return NOT_ISOLATED;
   }
-  if (!isNode() && typeof host.Worker !== 'function') return 'this host has no workers';
   return undefined;
 }
 
@@ -359,17 +367,30 @@ function canBlock(): boolean {
   }
 }
 
+type NodeWorker = AnyWorker & { unref(): void; once(event: string, f: (x: { message?: string }) => void): void };
+type NodeWorkers = { Worker: new (code: string, o: { eval: true }) => NodeWorker };
+
+/** Node's worker_threads, where the host has no Web Workers (undefined where it has neither). */
+async function nodeWorkers(): Promise<NodeWorkers | undefined> {
+  if (typeof host.Worker === 'function') return undefined;
+  // A computed specifier: bundlers building for browsers leave it alone.
+  const id = 'node:worker_threads';
+  try {
+    return (await import(/* @vite-ignore */ /* webpackIgnore: true */ id)) as NodeWorkers;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * A worker running WORKER_SOURCE, resolved once it is ready (it posts when it has
- * instantiated the kernels): a worker_threads Worker in Node (unref'd), a Web Worker from a
- * Blob URL elsewhere.
+ * instantiated the kernels): a Web Worker from a Blob URL where the host has them, else a
+ * worker_threads Worker (Node; unref'd).
  */
 async function startWorker(start: unknown): Promise<AnyWorker> {
-  if (isNode()) {
-    // A computed specifier: bundlers building for browsers leave it alone.
-    const id = 'node:worker_threads';
-    type NodeWorker = AnyWorker & { unref(): void; once(event: string, f: (x: { message?: string }) => void): void };
-    const { Worker } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ id)) as { Worker: new (code: string, o: { eval: true }) => NodeWorker };
+  const node = await nodeWorkers();
+  if (node) {
+    const { Worker } = node;
     const w = new Worker(`const port = require('node:worker_threads').parentPort;\n${WORKER_SOURCE}`, { eval: true });
     w.unref();
     await new Promise<void>((resolve, reject) => {
@@ -379,8 +400,9 @@ async function startWorker(start: unknown): Promise<AnyWorker> {
     });
     return w;
   }
+  if (typeof host.Worker !== 'function') throw new Error('this host has no workers');
   const url = host.URL.createObjectURL(new host.Blob([`const port = self;\n${WORKER_SOURCE}`], { type: 'text/javascript' }));
-  const w = new host.Worker!(url);
+  const w = new host.Worker(url);
   try {
     await new Promise<void>((resolve, reject) => {
       w.onmessage = () => resolve();
@@ -420,7 +442,7 @@ export class KernelThreads {
 
   /** Runs the module's kernels on `count` threads from now on (1: the caller alone); resolves to how many run. */
   use(count: number): Promise<number> {
-    if (!Number.isInteger(count) || count < 1) throw new RangeError(`useThreads: count must be a whole number ≥ 1, got ${String(count)}`);
+    checkCount(count);
     const next = this.generation.then(() => this.start(count));
     this.generation = next.catch(() => undefined);
     return next;
@@ -512,7 +534,7 @@ export function noThreads(): { status: ThreadStatus; use(count: number): Promise
   return {
     status,
     use: (count: number) => {
-      if (!Number.isInteger(count) || count < 1) throw new RangeError(`useThreads: count must be a whole number ≥ 1, got ${String(count)}`);
+      checkCount(count);
       return Promise.resolve(1);
     },
   };
