@@ -26,6 +26,7 @@ export const stats = {
   hostileGraphs: 0,
   /** Graphs with a dynamic batch checked against the same graph built for the call's rows. */
   dynamicGraphs: 0,
+  threadGraphs: 0,
   /** Gradient elements compared with the independent reference. */
   gradientElements: 0,
   /** Central-difference checks of the reference's own reverse mode (directions and elements). */
