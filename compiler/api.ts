@@ -58,6 +58,15 @@ export interface DiagnosticLocation {
   readonly lineText: string;
 }
 
+/**
+ * `toOnnx(graph, params, { softmax? })`: a graph's forward pass with trained params (gradc's
+ * layout, as loadParams gives them) as the bytes of an ONNX model (opset 17) that
+ * onnxruntime runs; `softmax` names outputs to also give as probabilities. Throws a
+ * GradcError naming a missing or mis-sized param, or an op the export does not write.
+ * See spec/onnx.md.
+ */
+export { toOnnx, type ToOnnxOptions } from './onnx/export.ts';
+
 /** A problem in the graph or the options that the user can fix. */
 export interface Diagnostic {
   readonly severity: 'error';

@@ -2,12 +2,16 @@
 import { GradcError } from '../errors.ts';
 import { closest } from '../suggest.ts';
 import { DEFAULT_LOAD_TIMEOUT_S } from './load-graph.ts';
+import { DEFAULT_BATCH } from '../onnx/graph-file.ts';
+import { EXPORT_OPSET } from '../onnx/export.ts';
 
 export type Command =
   | { name: 'help'; text: string }
   | { name: 'version' }
   | { name: 'build'; files: string[]; out: string; targets: string[]; forwardOnly: boolean; check: boolean; watch: boolean; timeout: number }
-  | { name: 'inspect'; file: string; forwardOnly: boolean; timeout: number };
+  | { name: 'inspect'; file: string; forwardOnly: boolean; timeout: number }
+  | { name: 'import'; file: string; out: string; graphName?: string; batch?: number; force: boolean }
+  | { name: 'export'; file: string; weights: string; out: string; softmax: string[]; timeout: number };
 
 export const HELP = {
   main: `gradc — compile a static neural-network graph into specialized JS, WebAssembly and WGSL modules
@@ -15,6 +19,8 @@ export const HELP = {
 Usage:
   gradc build <graph-file...> --out <dir> [--target js,wasm,wgsl] [--forward-only] [--check | --watch] [--timeout <s>]
   gradc inspect <graph-file> [--forward-only] [--timeout <s>]
+  gradc import <model.onnx> --out <dir> [--name <graph>] [--batch <n>] [--force]
+  gradc export <graph-file> --weights <file.safetensors> --out <model.onnx> [--softmax <output,...>]
   gradc --help | --version
 
 Commands:
@@ -23,6 +29,9 @@ Commands:
             with --target wasm <name>.wat and the WebAssembly module <name>.wasm.ts/.js/.d.ts),
             and gradc-host.ts/.js, the host code the JS and wasm modules import
   inspect   print the forward IR, the optimized forward+backward IR and the kernels
+  import    turn an ONNX model (an MLP, e.g. from torch.onnx.export) into <dir>/<name>.graph.ts
+            and its weights <dir>/<name>.safetensors
+  export    write a graph's forward pass with trained weights as an ONNX model
 
 Options:
   --verbose  print stack traces for errors
@@ -59,6 +68,39 @@ Examples:
   gradc build model.graph.ts --out generated --check
   gradc build model.graph.ts --out generated --watch
 `,
+  import: `Usage: gradc import <model.onnx> --out <dir> [options]
+
+Reads an ONNX model that is a chain of layers (Gemm, MatMul + Add, Relu, Sigmoid, Tanh,
+Softmax and LogSoftmax over the last axis, Flatten, Identity, Dropout, constant Reshape;
+opsets 9 to 21) and writes <dir>/<name>.graph.ts, a graph file that builds as is (each step
+commented with its ONNX node), and <dir>/<name>.safetensors, the weights in gradc's layout.
+See spec/onnx.md.
+
+Options:
+  --out <dir>      output folder (required; created if missing)
+  --name <graph>   the graph's name (default: the file's name)
+  --batch <n>      the dynamic batch's largest row count (default: ${DEFAULT_BATCH}); also
+                   makes a model exported with a fixed row count take 1 to n rows
+  --force          write over an earlier import's files
+
+Example:
+  gradc import mlp.onnx --out src/models
+`,
+  export: `Usage: gradc export <graph-file> --weights <file.safetensors> --out <model.onnx> [--softmax <outputs>]
+
+Writes the graph's forward pass, its params taken from the weights file (as saveParams
+writes it), as an ONNX model (opset ${EXPORT_OPSET}) that onnxruntime runs. See spec/onnx.md.
+
+Options:
+  --weights <file>     the trained params (required)
+  --out <model.onnx>   the ONNX file to write (required)
+  --softmax <list>     comma-separated outputs to also give as softmax probabilities,
+                       as extra outputs <name>_softmax
+  --timeout <s>        seconds the graph file may take to load (default: ${DEFAULT_LOAD_TIMEOUT_S})
+
+Example:
+  gradc export src/models/mlp.graph.ts --weights mlp.safetensors --out mlp.onnx
+`,
   inspect: `Usage: gradc inspect <graph-file> [--forward-only] [--timeout <s>]
 
 Prints the forward IR (with source locations), the optimized forward+backward IR and the
@@ -72,10 +114,12 @@ Example:
 const OPTIONS: Record<string, readonly string[]> = {
   build: ['--out', '--target', '--forward-only', '--check', '--watch', '--timeout', '--help'],
   inspect: ['--forward-only', '--timeout', '--help'],
+  import: ['--out', '--name', '--batch', '--force', '--help'],
+  export: ['--weights', '--out', '--softmax', '--timeout', '--help'],
 };
 
 /** Options that take a value. */
-const VALUED = new Set(['--out', '--target', '--timeout']);
+const VALUED = new Set(['--out', '--target', '--timeout', '--name', '--batch', '--weights', '--softmax']);
 
 export function parseArgs(argv: readonly string[], targets: readonly string[]): Command {
   const [first, ...rest] = argv;
@@ -84,7 +128,7 @@ export function parseArgs(argv: readonly string[], targets: readonly string[]): 
   if (!(first in OPTIONS)) {
     throw new GradcError('', `unknown command ${JSON.stringify(first)}${suggest(first, Object.keys(OPTIONS))}; run gradc --help`);
   }
-  const name = first as 'build' | 'inspect';
+  const name = first as 'build' | 'inspect' | 'import' | 'export';
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
   for (let i = 0; i < rest.length; i++) {
@@ -112,6 +156,8 @@ export function parseArgs(argv: readonly string[], targets: readonly string[]): 
     if (positional.length !== 1) throw new GradcError('', `inspect takes one graph file, got ${positional.length}`);
     return { name, file: positional[0], forwardOnly: flags.has('--forward-only'), timeout };
   }
+  if (name === 'import') return importCommand(positional, flags);
+  if (name === 'export') return exportCommand(positional, flags, timeout);
   if (positional.length === 0) throw new GradcError('', 'no graph file given; usage: gradc build <graph-file...> --out <dir>');
   const out = flags.get('--out');
   if (typeof out !== 'string') throw new GradcError('', '--out <dir> is required');
@@ -122,6 +168,29 @@ export function parseArgs(argv: readonly string[], targets: readonly string[]): 
   }
   if (flags.has('--watch') && flags.has('--check')) throw new GradcError('', '--watch and --check cannot be combined');
   return { name, files: positional, out, targets: list, forwardOnly: flags.has('--forward-only'), check: flags.has('--check'), watch: flags.has('--watch'), timeout };
+}
+
+function importCommand(positional: string[], flags: Map<string, string | true>): Command {
+  if (positional.length !== 1) throw new GradcError('', `import takes one ONNX file, got ${positional.length}; usage: gradc import <model.onnx> --out <dir>`);
+  const out = flags.get('--out');
+  if (typeof out !== 'string') throw new GradcError('', '--out <dir> is required');
+  const text = flags.get('--batch');
+  const batch = text === undefined ? undefined : Number(text);
+  if (batch !== undefined && !(Number.isInteger(batch) && batch >= 1 && batch <= 2 ** 30)) {
+    throw new GradcError('', `--batch needs a whole number of rows from 1 to 1073741824, got ${JSON.stringify(text)}`);
+  }
+  const graphName = flags.get('--name');
+  return { name: 'import', file: positional[0], out, graphName: typeof graphName === 'string' ? graphName : undefined, batch, force: flags.has('--force') };
+}
+
+function exportCommand(positional: string[], flags: Map<string, string | true>, timeout: number): Command {
+  if (positional.length !== 1) throw new GradcError('', `export takes one graph file, got ${positional.length}; usage: gradc export <graph-file> --weights <file.safetensors> --out <model.onnx>`);
+  const weights = flags.get('--weights');
+  if (typeof weights !== 'string') throw new GradcError('', '--weights <file.safetensors> is required');
+  const out = flags.get('--out');
+  if (typeof out !== 'string') throw new GradcError('', '--out <model.onnx> is required');
+  const softmax = String(flags.get('--softmax') ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  return { name: 'export', file: positional[0], weights, out, softmax, timeout };
 }
 
 /** `--timeout <seconds>`: a positive number, at most a day. */
