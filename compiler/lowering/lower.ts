@@ -8,7 +8,8 @@
  */
 import type { Graph } from '../ir/graph.ts';
 import { dimMax, isBatchDim, shapeText, sizeOf } from '../ir/graph.ts';
-import type { Kernel } from '../kernels/kernel.ts';
+import type { Kernel, MatmulKernel } from '../kernels/kernel.ts';
+import type { ScalarExpr } from '../ir/scalar.ts';
 import { domainOf } from '../kernels/kernel.ts';
 import type { MemoryPlan } from '../kernels/memory.ts';
 import type { EntryName, ModulePlan } from '../kernels/plan.ts';
@@ -140,7 +141,8 @@ export function lowerModule(plan: ModulePlan, params: LoweringParams): LoweredMo
     let verifyAfter: number | undefined;
     for (const step of e.steps) {
       if (step.kind === 'kernel') {
-        launches.push(...lowered[step.kernel].map((k) => fixed(k, splits[step.kernel])));
+        // A split product is its first lowered kernel; its sums (rowsThenSums) run whole.
+        launches.push(...lowered[step.kernel].map((k, i) => fixed(k, i === 0 ? splits[step.kernel] : undefined)));
         continue;
       }
       const { check, apply } = update!.launches(intern);
@@ -173,16 +175,37 @@ function sharedBy(first: LoweredKernel, count: number): LoweredKernel {
 
 /**
  * Whether a kernel runs split by the rows of its output on several threads, and over how
- * many rows: matrix products without reductions (each output element is then computed
- * whole by one thread, in the same order as on one thread, so results are the same bits for
- * any thread count) whose work pays for waking the threads (`threads.minFlops`) and that
+ * many rows: matrix products whose reductions are sums down the rows of a stored value (they
+ * run after it, see `rowsThenSums`; each output element is computed whole by one thread, in
+ * the same order as on one thread, so results are the same bits for any thread count) whose work pays for waking the threads (`threads.minFlops`) and that
  * have at least two row tiles to share.
  */
 export function splitRows(k: Kernel, g: Graph, params: LoweringParams): number | 'rows' | undefined {
-  if (!params.threads || k.kind !== 'matmul' || k.reductions.length > 0) return undefined;
+  if (!params.threads || k.kind !== 'matmul' || !sumsOfStored(k)) return undefined;
   if (kernelCost(k, g).flops < params.threads.minFlops || dimMax(k.m) < 2 * params.tile.rows) return undefined;
   return isBatchDim(k.m) ? 'rows' : k.m;
 }
+
+/**
+ * A product to split whose epilogue also sums a stored value down the rows (an affine layer's
+ * bias gradient fused into the product that makes its δ): the product without the sums, then
+ * a reduction reading the stored value back, row after row as the product added them, so
+ * every sum has the same terms in the same order on any number of threads.
+ */
+function rowsThenSums(k: MatmulKernel): Kernel[] {
+  if (!k.reductions.length) return [k];
+  const storeOf = (e: ScalarExpr) => k.stores.find((st) => st.expr === e || JSON.stringify(st.expr) === JSON.stringify(e));
+  const sums: Kernel = {
+    kind: 'reduce', name: `${k.name}_sums`, over: [k.m, k.n], nodes: k.reductions.map((r) => r.node), stores: [],
+    args: k.reductions.map((r) => ({ node: storeOf(r.expr)!.node, read: 'same' })),
+    reductions: k.reductions.map((r, i) => ({ ...r, expr: { k: 'arg', index: i } })),
+  };
+  return [{ ...k, reductions: [] }, sums];
+}
+
+/** Whether a product's reductions can run after it, over what it stored: sums down the rows of a stored value. */
+const sumsOfStored = (k: MatmulKernel): boolean =>
+  k.reductions.every((r) => r.axis === 'overRows' && k.stores.some((st) => st.expr === r.expr || JSON.stringify(st.expr) === JSON.stringify(r.expr)));
 
 /** The launch value of a split kernel's r0, r1 or tid when one thread runs it whole. */
 function rangeScalar(name: string, split: number | 'rows' | undefined): LaunchScalar | undefined {
@@ -197,7 +220,8 @@ function lowerKernel(k: Kernel, plan: ModulePlan, params: LoweringParams, split 
   const shape = k.kind === 'matmul' ? [k.m, k.n] : domainOf(k);
   if (shape.slice(1).some(isBatchDim)) throw new Error(`internal: kernel ${k.name} has the batch dimension past its rows (${shapeText(shape)})`);
   const made = params.parallel === 'gpu' ? lowerGpuKernel(k, plan, params)
-    : [params.vector ? lowerSimdKernel(k, plan, params, split) : lowerSerialKernel(k, plan, params)];
+    : split && k.kind === 'matmul' ? rowsThenSums(k).map((part, i) => lowerSimdKernel(part, plan, params, i === 0))
+    : [params.vector ? lowerSimdKernel(k, plan, params) : lowerSerialKernel(k, plan, params)];
   return made.map((lk: LoweredKernel) => ({ ...lk, body: finishBody(lk.body, params) }));
 }
 
