@@ -12,20 +12,20 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { compileAsync, TARGETS as COMPILER_TARGETS } from './compile.ts';
+import { compileAsync } from './compile.ts';
 import type { GraphDef } from './dsl/graph.ts';
 import { isGradcError } from './errors.ts';
-import { loadGraphFile } from './cli/load-checked.ts';
+import { loadGraphFile } from './load/load-checked.ts';
 import type { SourceLoc } from './ir/graph.ts';
 
 /**
- * What gradc can emit: `js` (a JS/TS module), `wgsl` (WGSL kernels and a WebGPU host module)
- * and `wasm` (a module with the JS module's API whose kernels are WebAssembly SIMD, and their text).
+ * What gradc can emit (compiler/targets.ts has one row each): `js` (a JS/TS module), `wgsl`
+ * (WGSL kernels and a WebGPU host module) and `wasm` (a module with the JS module's API whose
+ * kernels are WebAssembly SIMD, and their text). `TARGETS` lists every target, in the order
+ * their files are produced.
  */
-export type Target = 'js' | 'wgsl' | 'wasm';
-
-/** Every target, in the order their files are produced. */
-export const TARGETS: readonly Target[] = COMPILER_TARGETS;
+export { TARGETS, type Target } from './targets.ts';
+import type { Target } from './targets.ts';
 
 export interface CompileOptions {
   /** Default `['js']`. */

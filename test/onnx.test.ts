@@ -195,6 +195,15 @@ describe('gradc import: what it refuses, in one line', () => {
     axis.graph!.node!.at(-1)!.attribute = [{ name: 'axis', i: 0, type: 2 }];
     writeFileSync(join(work, 'axis.onnx'), encodeModel(axis));
     expect(refuse(join(work, 'axis.onnx'))).toContain('node "/7/Softmax" (Softmax): axis 0 is not the last axis');
+    const transA = decodeModel(readFileSync(join(FIXTURES, 'torch_mlp.onnx')));
+    transA.graph!.node![0].attribute!.push({ name: 'transA', i: 1, type: 2 });
+    writeFileSync(join(work, 'transA.onnx'), encodeModel(transA));
+    expect(refuse(join(work, 'transA.onnx'))).toContain('node "/0/Gemm" (Gemm): transA=1 transposes the data (one example per column)');
+    const reshape = decodeModel(readFileSync(join(FIXTURES, 'ops_opset21.onnx')));
+    const shape = reshape.graph!.initializer!.find((t) => t.name === 'shape')!;
+    shape.rawData = new Uint8Array(new BigInt64Array([1n, -1n]).buffer);
+    writeFileSync(join(work, 'reshape.onnx'), encodeModel(reshape));
+    expect(refuse(join(work, 'reshape.onnx'))).toContain('node "reshape" (Reshape): it reshapes [batch, 4] to [1, -1]; gradc imports a Reshape only to [batch, 4] (one example per row)');
     expect(refuse(join(FIXTURES, 'torch_mlp.onnx'), '--batch', '0')).toBe('gradc: --batch needs a whole number of rows from 1 to 1073741824, got "0"');
   });
 

@@ -1,9 +1,13 @@
 /** Command-line parsing for `gradc`: strict, with a suggestion for unknown options. */
 import { GradcError } from '../errors.ts';
 import { closest } from '../suggest.ts';
-import { DEFAULT_LOAD_TIMEOUT_S } from './load-graph.ts';
+import { DEFAULT_LOAD_TIMEOUT_S } from '../load/load-graph.ts';
+import { DEFAULT_TARGET, TARGET_TABLE, TARGETS } from '../targets.ts';
 import { DEFAULT_BATCH } from '../onnx/graph-file.ts';
 import { EXPORT_OPSET } from '../onnx/export.ts';
+
+/** What each target writes, one line per row of the targets table. */
+const TARGET_FILES = TARGET_TABLE.map((t) => `  ${t.name.padEnd(6)}${t.files}`).join('\n');
 
 export type Command =
   | { name: 'help'; text: string }
@@ -17,17 +21,16 @@ export const HELP = {
   main: `gradc — compile a static neural-network graph into specialized JS, WebAssembly and WGSL modules
 
 Usage:
-  gradc build <graph-file...> --out <dir> [--target js,wasm,wgsl] [--forward-only] [--check | --watch] [--timeout <s>]
+  gradc build <graph-file...> --out <dir> [--target ${TARGETS.join(',')}] [--forward-only] [--check | --watch] [--timeout <s>]
   gradc inspect <graph-file> [--forward-only] [--timeout <s>]
   gradc import <model.onnx> --out <dir> [--name <graph>] [--batch <n>] [--force]
   gradc export <graph-file> --weights <file.safetensors> --out <model.onnx> [--softmax <output,...>]
   gradc --help | --version
 
 Commands:
-  build     differentiate, optimize and emit <dir>/<name>.ts, .js and .d.ts for each graph
-            (with --target wgsl also <name>.wgsl and the WebGPU host <name>.gpu.js/.d.ts;
-            with --target wasm <name>.wat and the WebAssembly module <name>.wasm.ts/.js/.d.ts),
-            and gradc-host.ts/.js, the host code the JS and wasm modules import
+  build     differentiate, optimize and emit each graph's module for every --target
+            (default ${DEFAULT_TARGET}; gradc build --help lists the files of each), and
+            gradc-host.ts/.js, the host code the JS and wasm modules import
   inspect   print the forward IR, the optimized forward+backward IR and the kernels
   import    turn an ONNX model (an MLP, e.g. from torch.onnx.export) into <dir>/<name>.graph.ts
             and its weights <dir>/<name>.safetensors
@@ -43,18 +46,16 @@ Examples:
   build: `Usage: gradc build <graph-file...> --out <dir> [options]
 
 Each graph file is a TS or JS module whose default export is graph('name', g => …).
-Writes <dir>/<name>.ts, <dir>/<name>.js and <dir>/<name>.d.ts (target js), and
-<dir>/<name>.wgsl with the WebGPU host <dir>/<name>.gpu.js, .gpu.d.ts (target wgsl),
-<dir>/<name>.wat with the WebAssembly module <dir>/<name>.wasm.ts, .wasm.js, .wasm.d.ts
-(target wasm: the JS module's API, kernels in SIMD), <dir>/gradc-host.ts and .js (the
-argument checks and seeded generator the JS and wasm modules import, one for every graph),
-and <dir>/.gradc-manifest.json listing them. The folder changes as one unit: nothing is
-written unless every graph builds, and files of an earlier build that no graph generates
-now are removed. No graph file or file it imports is ever written over.
+Writes into <dir>, for each target:
+${TARGET_FILES}
+and gradc-host.ts and .js (the argument checks and seeded generator the JS and wasm modules
+import, one for every graph), and .gradc-manifest.json listing them. The folder changes as
+one unit: nothing is written unless every graph builds, and files of an earlier build that
+no graph generates now are removed. No graph file or file it imports is ever written over.
 
 Options:
   --out <dir>        output folder (required)
-  --target <list>    comma-separated targets: js, wgsl, wasm (default: js)
+  --target <list>    comma-separated targets: ${TARGETS.join(', ')} (default: ${DEFAULT_TARGET})
   --forward-only     emit forward only; the graph needs no loss
   --check            write nothing; exit 1 if the files in <dir> differ from a fresh build,
                      are missing, or are left from an earlier build
@@ -64,7 +65,7 @@ Options:
 
 Examples:
   gradc build samples/*/*.graph.ts --out samples/.gen
-  gradc build model.graph.ts --out generated --target js,wasm,wgsl
+  gradc build model.graph.ts --out generated --target ${TARGETS.join(',')}
   gradc build model.graph.ts --out generated --check
   gradc build model.graph.ts --out generated --watch
 `,
@@ -161,7 +162,7 @@ export function parseArgs(argv: readonly string[], targets: readonly string[]): 
   if (positional.length === 0) throw new GradcError('', 'no graph file given; usage: gradc build <graph-file...> --out <dir>');
   const out = flags.get('--out');
   if (typeof out !== 'string') throw new GradcError('', '--out <dir> is required');
-  const list = String(flags.get('--target') ?? 'js').split(',').map((t) => t.trim()).filter(Boolean);
+  const list = String(flags.get('--target') ?? DEFAULT_TARGET).split(',').map((t) => t.trim()).filter(Boolean);
   if (list.length === 0) throw new GradcError('', `--target needs at least one of ${targets.join(', ')}`);
   for (const t of list) {
     if (!targets.includes(t)) throw new GradcError('', `unknown target ${JSON.stringify(t)}${suggest(t, targets)}; targets: ${targets.join(', ')}`);

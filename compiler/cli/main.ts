@@ -9,7 +9,7 @@ import { compile, compileAsync, TARGETS, type OutputFile, type Target } from '..
 import { inspectText } from './inspect.ts';
 import { VERSION } from '../version.ts';
 import { defaultCacheDir, enableCompileCache } from './compile-cache.ts';
-import { loadGraphFile as loadGraph } from './load-checked.ts';
+import { loadGraphFile as loadGraph } from '../load/load-checked.ts';
 import { parseArgs, type Command } from './args.ts';
 import { differing, unfinishedBuild, writeAll } from './write-output.ts';
 import { watchBuild } from './watch.ts';

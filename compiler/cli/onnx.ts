@@ -11,9 +11,8 @@ import { renderGraphFile, safeName } from '../onnx/graph-file.ts';
 import { toOnnx } from '../onnx/export.ts';
 import { nameProblem } from '../dsl/names.ts';
 import { decodeSafetensors, encodeSafetensors, readFloats } from '../../runtime/cpu/safetensors.ts';
-import { WEIGHTS_METADATA } from '../../runtime/cpu/weights.ts';
 import type { Command } from './args.ts';
-import { loadGraphFile } from './load-checked.ts';
+import { loadGraphFile } from '../load/load-checked.ts';
 
 function readInput(file: string, what: string): Uint8Array {
   try {
@@ -38,7 +37,7 @@ export function importOnnx(cmd: Extract<Command, { name: 'import' }>): string[] 
   const { text, weights } = renderGraphFile(chain, { name, batch: cmd.batch, source: basename(cmd.file) });
   const files = [
     { path: join(cmd.out, `${name}.graph.ts`), contents: text },
-    { path: join(cmd.out, `${name}.safetensors`), contents: encodeSafetensors(weights, { [WEIGHTS_METADATA.graph]: name }) },
+    { path: join(cmd.out, `${name}.safetensors`), contents: encodeSafetensors(weights, {}) },
   ];
   const existing = files.find((f) => existsSync(f.path));
   if (existing && !cmd.force) throw new GradcError(existing.path, 'exists already (an earlier import, perhaps edited since); pass --force to write over it');
