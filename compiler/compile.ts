@@ -22,7 +22,8 @@ import './ops/all.ts';
 export const TARGETS = ['js', 'wgsl', 'wasm'] as const;
 export type Target = (typeof TARGETS)[number];
 
-const BACKENDS: Record<Target, Backend<never>> = {
+/** Each target's renderer. */
+export const BACKENDS: Record<Target, Backend<never>> = {
   js: jsBackend as Backend<never>,
   wgsl: wgslBackend as Backend<never>,
   wasm: wasmBackend as Backend<never>,

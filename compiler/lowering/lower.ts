@@ -78,6 +78,8 @@ export interface LoweredModule {
   /** Every distinct lowered kernel, in first-use order. */
   readonly kernels: readonly LoweredKernel[];
   readonly entries: readonly LoweredEntry[];
+  /** For each kernel of the plan, the lowered kernels (indices into `kernels`) it launches, in order. */
+  readonly launchesOf: readonly (readonly number[])[];
 }
 
 export interface LoweredEntry {
@@ -134,7 +136,9 @@ export function lowerModule(plan: ModulePlan, params: LoweringParams): LoweredMo
     return { name: e.name, launches, ...(verifyAfter === undefined ? {} : { verifyAfter }) };
   });
   const shared = kernels.map((k, i) => (sharers.has(i) ? sharedBy(k, sharers.get(i)!) : k));
-  return { plan, params, kernels: shared, entries };
+  // Every plan kernel runs in some entry, so each is interned already: this adds no kernel.
+  const launchesOf = lowered.map((ks) => ks.map(intern));
+  return { plan, params, kernels: shared, entries, launchesOf };
 }
 
 /**
