@@ -54,18 +54,18 @@ export class Layouts {
 
   constructor(private readonly g: Graph, private readonly kernels: readonly Kernel[]) {}
 
-  /** An entry's windows, each laid out (or sharing the layout of one like it). */
-  windows(entry: Entry): Window[] {
+  /** An entry's windows, each laid out (or sharing the layout of one like it); `extra` nodes are stubs of the first. */
+  windows(entry: Entry, extra: readonly number[] = []): Window[] {
     const size = windowSize(entry, this.kernels, this.g);
     const out: Window[] = [];
     for (let from = 0; from < entry.steps.length; from += size) {
       const to = Math.min(from + size, entry.steps.length);
-      out.push(this.window(entry, from, to));
+      out.push(this.window(entry, from, to, from === 0 ? extra : []));
     }
     return out;
   }
 
-  private window(entry: Entry, from: number, to: number): Window {
+  private window(entry: Entry, from: number, to: number, extra: readonly number[]): Window {
     const g = this.g;
     const computed: number[] = [];
     const kernelOf: number[] = [];
@@ -91,6 +91,7 @@ export class Layouts {
         edges.push([s, slot.get(id)!]);
       }
     }
+    for (const id of extra) if (!slot.has(id)) nodes.push(id);
     const key = JSON.stringify([
       nodes.map((id, i) => `${g.nodes[id].op}${shapeText(g.nodes[id].shape)}${i < computed.length ? `@${kernelOf[i]}` : ''}`),
       edges,

@@ -38,6 +38,16 @@ export function pageData(plan: ModulePlan, options: PageOptions) {
   for (const e of plan.entries) for (const s of e.steps) if (s.kind === 'kernel' && !runsIn[s.kernel].includes(e.name)) runsIn[s.kernel].push(e.name);
   const fixed = new Map<number, Placement>([...plan.memory.place].filter(([, p]) => p.region !== 'arena'));
   const lifetimes = arenaLifetimes(plan.kernels, plan.entries, fixed);
+  const shown = plan.entries.filter((e) => (SHOWN as readonly string[]).includes(e.name));
+  // Leaves no shown kernel reads (an input only the loss needs, built forward-only) are drawn too.
+  const drawn = new Set<number>();
+  for (const e of shown) {
+    for (const s of e.steps) {
+      if (s.kind !== 'kernel') continue;
+      for (const id of plan.kernels[s.kernel].nodes) for (const i of [id, ...g.nodes[id].inputs]) drawn.add(i);
+    }
+  }
+  const unread = g.nodes.filter((n) => !drawn.has(n.id)).map((n) => n.id);
   const update = plan.optimizer && { name: `${plan.optimizer.name} update`, doc: plan.optimizer.doc, ...updateCost(g, plan.optimizer), code: code.update };
   return {
     graph: g.name,
@@ -59,7 +69,7 @@ export function pageData(plan: ModulePlan, options: PageOptions) {
     })),
     update,
     code: code.kernels.map((k) => [k.name, k.text] as const),
-    entries: plan.entries.filter((e) => (SHOWN as readonly string[]).includes(e.name)).map((e) => {
+    entries: shown.map((e) => {
       const index = plan.entries.indexOf(e);
       const memory: [number, number, number, number, number][] = [];
       for (const [id, spans] of lifetimes) {
@@ -67,7 +77,7 @@ export function pageData(plan: ModulePlan, options: PageOptions) {
         const at = plan.memory.place.get(id)!;
         if (span) memory.push([id, at.offset, at.length, span[0], span[1]]);
       }
-      return { name: e.name, steps: e.steps.map((s) => (s.kind === 'kernel' ? s.kernel : -1)), windows: layouts.windows(e), memory };
+      return { name: e.name, steps: e.steps.map((s) => (s.kind === 'kernel' ? s.kernel : -1)), windows: layouts.windows(e, e === shown[0] ? unread : []), memory };
     }),
     layouts: layouts.all,
     /** Floats of each region, and of the arena without sharing. */

@@ -158,7 +158,8 @@ function sharedBy(first: LoweredKernel, count: number): LoweredKernel {
   return { ...first, doc: [...first.doc, `Shared by ${count} kernels of this form (the same code, for other nodes of the plan), the first shown.`] };
 }
 
-function lowerKernel(k: Kernel, plan: ModulePlan, params: LoweringParams): LoweredKernel[] {
+/** One plan kernel lowered: one kernel, or on a GPU several passes. */
+export function lowerKernel(k: Kernel, plan: ModulePlan, params: LoweringParams): LoweredKernel[] {
   // Loops run to a dynamic batch only along rows; a batch elsewhere would be read as a size.
   const shape = k.kind === 'matmul' ? [k.m, k.n] : domainOf(k);
   if (shape.slice(1).some(isBatchDim)) throw new Error(`internal: kernel ${k.name} has the batch dimension past its rows (${shapeText(shape)})`);
