@@ -13,7 +13,7 @@ import type { Entry } from '../kernels/plan.ts';
 
 /** Node boxes, in pixels: a computed node shows four lines, a stub one. */
 export const BOX = { width: 172, height: 64 } as const;
-export const STUB = { width: 120, height: 24 } as const;
+export const STUB = { width: 108, height: 24 } as const;
 
 /** Windows of at most this many nodes are laid out with their kernels as groups. */
 const GROUPED_NODES = 90;
@@ -115,7 +115,7 @@ function layOut(count: number, kernelOf: readonly number[], edges: readonly [num
   const computed = kernelOf.length;
   const grouped = count <= GROUPED_NODES;
   const d = new dagre.graphlib.Graph({ multigraph: true, compound: grouped });
-  d.setGraph({ rankdir: 'TB', nodesep: 18, ranksep: 34, edgesep: 8, marginx: 12, marginy: 12 });
+  d.setGraph({ rankdir: 'TB', nodesep: 12, ranksep: 30, edgesep: 8, marginx: 12, marginy: 12 });
   for (let i = 0; i < count; i++) d.setNode(String(i), { ...(i < computed ? BOX : STUB) });
   const launches = [...new Set(kernelOf)];
   if (grouped) {

@@ -15,13 +15,15 @@ h2 { font-size: 14px; margin: 8px 0 6px; }
 nav button, nav select { font: inherit; margin-right: 4px; padding: 2px 8px; border: 1px solid #b8c0cc; background: #f3f5f8; border-radius: 4px; cursor: pointer; }
 nav button.on { background: #1f5fbf; color: #fff; border-color: #1f5fbf; }
 nav .note { color: #5b6476; margin-left: 8px; }
-main { display: grid; grid-template-columns: minmax(0, 1fr) minmax(380px, 34%); gap: 0 16px; padding: 0 16px 16px; }
-#graph { overflow: auto; max-height: 1500px; border: 1px solid #dde1e8; background: #fff; }
+main { display: grid; grid-template-columns: minmax(0, 1fr) minmax(360px, 30%); gap: 0 16px; padding: 0 16px 16px; }
+#graph { overflow: auto; border: 1px solid #dde1e8; background: #fff; }
+#graph.tall { max-height: 1600px; }
 #memory-panel { grid-column: 1 / 3; }
 #memory { overflow-x: auto; border: 1px solid #dde1e8; background: #fff; }
 aside { min-width: 0; }
 table { border-collapse: collapse; width: 100%; font-size: 12px; }
-th, td { text-align: left; padding: 3px 6px; border-bottom: 1px solid #e6e9ef; vertical-align: top; }
+th, td { text-align: left; padding: 3px 6px; border-bottom: 1px solid #e6e9ef; vertical-align: top; overflow-wrap: anywhere; }
+#kernels { table-layout: fixed; } #kernels th:nth-child(1) { width: 26px; } #kernels th:nth-child(2) { width: 34%; } #kernels th:nth-child(4), #kernels th:nth-child(5) { width: 56px; }
 th { color: #5b6476; font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 #kernels tr[data-kernel] { cursor: pointer; } #kernels tr:hover { background: #f0f4fb; }
@@ -151,7 +153,10 @@ export const CLIENT_JS = `
     holder.appendChild(s);
     // A graph a little wider than the panel is scaled to fit; a wide one scrolls.
     var room = holder.clientWidth - 2;
-    if (L.width > room && room / L.width >= 0.6) { s.setAttribute('width', room); s.setAttribute('height', Math.round(L.height * room / L.width)); }
+    var scale = L.width > room && room / L.width >= 0.6 ? room / L.width : 1;
+    if (scale < 1) { s.setAttribute('width', room); s.setAttribute('height', Math.round(L.height * scale)); }
+    // A tall window scrolls inside its panel; a short one is shown whole.
+    holder.classList.toggle('tall', L.height * scale > 2000);
   }
 
   /** A kernel's outline [x, y, width, height]: dagre's group, or around the kernel's boxes. */
@@ -210,7 +215,8 @@ export const CLIENT_JS = `
   function drawMemory() {
     var e = entry(), w = win(), arena = Math.max(D.sizes.arena, 1);
     document.getElementById('memory-note').textContent = 'the arena over ' + e.name + '\\u2019s launches: ' + (D.sizes.arena * 4).toLocaleString('en-US') + ' bytes in all (' + (D.sizes.unshared * 4).toLocaleString('en-US') + ' without sharing); beside it params ' + (D.sizes.param * 4).toLocaleString('en-US') + ' B, gradients ' + (D.sizes.grad * 4).toLocaleString('en-US') + ' B, inputs ' + (D.sizes.input * 4).toLocaleString('en-US') + ' B';
-    var cols = w.to - w.from, left = 64, cw = Math.max(96, Math.floor(760 / cols)), H = 240, top = 8;
+    var cols = w.to - w.from, left = 64, H = 240, top = 8;
+    var cw = Math.max(96, Math.floor((document.getElementById('memory').clientWidth - left - 12) / cols));
     var width = left + cols * cw + 8, height = top + H + 40;
     var s = svg('svg', { width: width, height: height, id: 'memory-svg' });
     for (var t = w.from; t < w.to; t++) {
