@@ -14,13 +14,13 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { add, affine, graph, mul, relu, squaredLoss, tanh, type Tensor } from '../compiler/index.ts';
 import { compile, type Target } from '../compiler/compile.ts';
 import { loadGraphFile } from '../compiler/cli/load-checked.ts';
 import type { GraphDef } from '../compiler/dsl/graph.ts';
 import { planModule, type ModulePlan } from '../compiler/kernels/plan.ts';
 import { inspectPage } from '../compiler/inspect/page.ts';
 import { notationOf } from '../compiler/inspect/notation.ts';
+import { deepGraph } from './support/deep-graph.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -178,22 +178,9 @@ describe('what reaches the page', () => {
   }, 60_000);
 });
 
-describe('a 2000-layer graph', () => {
-  /** As test/scaling.test.ts makes it. */
-  function deep(layers: number) {
-    return graph('deep', (g) => {
-      let h: Tensor = g.input('x', [4, 8]);
-      for (let i = 0; i < layers; i++) {
-        const z = affine(h, g.param(`W${i}`, [8, 8]), g.param(`b${i}`, [8]));
-        h = add(mul(i % 2 ? relu(z) : tanh(z), g.param(`s${i}`, [])), g.param(`c${i}`, [8]));
-      }
-      g.output('o', h);
-      g.loss(squaredLoss(h, g.input('y', [4, 8])));
-    });
-  }
-
+describe('a 2000-layer graph (test/scaling.test.ts\'s)', () => {
   it('has its page built in seconds, in windows that share layouts, and the page opens', async () => {
-    const plan = planModule(deep(2000));
+    const plan = planModule(deepGraph(2000));
     const start = performance.now();
     const html = inspectPage(plan, { target: 'js' });
     const seconds = (performance.now() - start) / 1000;
