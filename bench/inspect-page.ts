@@ -10,7 +10,7 @@
  */
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { loadGraphFile } from '../compiler/cli/load-checked.ts';
+import { loadGraphFile } from '../compiler/load/load-checked.ts';
 import type { Target } from '../compiler/compile.ts';
 import { planModule, type ModulePlan } from '../compiler/kernels/plan.ts';
 import { inspectPage } from '../compiler/inspect/page.ts';

@@ -7,7 +7,7 @@
  */
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
-import { loadGraphFile } from '../compiler/cli/load-checked.ts';
+import { loadGraphFile } from '../compiler/load/load-checked.ts';
 import { planModule } from '../compiler/kernels/plan.ts';
 import { inspectPage } from '../compiler/inspect/page.ts';
 

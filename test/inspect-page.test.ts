@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile, type Target } from '../compiler/compile.ts';
-import { loadGraphFile } from '../compiler/cli/load-checked.ts';
+import { loadGraphFile } from '../compiler/load/load-checked.ts';
 import type { GraphDef } from '../compiler/dsl/graph.ts';
 import { planModule, type ModulePlan } from '../compiler/kernels/plan.ts';
 import { inspectPage } from '../compiler/inspect/page.ts';

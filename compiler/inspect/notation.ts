@@ -7,7 +7,7 @@
  */
 import type { Graph, Node, SourceLoc } from '../ir/graph.ts';
 import { reachable } from '../ir/graph.ts';
-import { opDef } from '../ops/registry.ts';
+import { opDef } from '../ir/op-registry.ts';
 
 export interface Notation {
   /** Nodes the forward pass computes (reachable from the outputs and the loss). */

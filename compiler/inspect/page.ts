@@ -8,7 +8,7 @@
  * and are set as text by the script, never parsed as markup.
  */
 import { shapeText } from '../ir/graph.ts';
-import { formatLoc } from '../dsl/location.ts';
+import { formatLoc } from '../ir/location.ts';
 import { humanCount, kernelCost, updateCost } from '../kernels/cost.ts';
 import { domainOf } from '../kernels/kernel.ts';
 import { arenaLifetimes, type Placement } from '../kernels/memory.ts';

@@ -65,7 +65,7 @@ export async function buildDemo(): Promise<void> {
  * inspect-<model>-<batch>.html for the page's link. Written once per run, also in --watch.
  */
 async function writeInspectPages(): Promise<void> {
-  const { loadGraphFile } = await import('../../compiler/cli/load-checked.ts');
+  const { loadGraphFile } = await import('../../compiler/load/load-checked.ts');
   const { writeInspectPage } = await import('../../compiler/inspect/write.ts');
   const graphs = join(here, 'graphs');
   const files = [join(root, 'samples', 'kink', 'kink.graph.ts'), join(root, 'samples', 'housing', 'housing.graph.ts'),
