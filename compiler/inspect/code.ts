@@ -10,7 +10,6 @@
  */
 import type { Backend } from '../backends/backend.ts';
 import { kernelNames } from '../backends/backend.ts';
-import { printWat, type WasmFunction } from '../backends/wasm/instructions.ts';
 import { BACKENDS, type Target } from '../compile.ts';
 import { Namer } from '../backends/common/text.ts';
 import type { Graph } from '../ir/graph.ts';
@@ -30,20 +29,6 @@ export interface KernelCode {
   readonly update: readonly number[];
 }
 
-/** A rendered kernel as text, per target: what each backend's `renderKernel` returns. */
-const TEXT_OF: Record<Target, (rendered: never) => string> = {
-  js: (lines: readonly string[]) => lines.join('\n'),
-  wgsl: (text: string) => text,
-  // One function's text: the module printed around it, without the module's own lines and
-  // without its signature's type index, which is the whole module's to number.
-  wasm: (f: WasmFunction) => {
-    const lines = printWat({ header: [], pages: 1, functions: [f] }).split('\n');
-    const from = lines.findIndex((l) => l.includes('(memory '));
-    const body = lines.slice(from + 1, lines.lastIndexOf(')')).map((l) => l.replace(/^ {2}/, ''));
-    return body.join('\n').replace(/ \(type \$t\d+\)/, '').trim();
-  },
-};
-
 export function kernelCode(plan: ModulePlan, target: Target): KernelCode {
   return BACKENDS[target].lowering.buffersPerLaunch ? codeByForm(plan, target) : moduleCode(plan, target);
 }
@@ -52,7 +37,7 @@ function moduleCode(plan: ModulePlan, target: Target): KernelCode {
   const backend = BACKENDS[target] as Backend<never>;
   const module = lowerModule(plan, backend.lowering);
   const names = kernelNames(module);
-  const kernels = module.kernels.map((k, i) => ({ name: names[i], text: TEXT_OF[target](backend.renderKernel(k, names[i], module)) }));
+  const kernels = module.kernels.map((k, i) => ({ name: names[i], text: backend.kernelText(backend.renderKernel(k, names[i], module)) }));
   const train = module.entries.find((e) => e.name === 'train');
   const trainSteps = plan.entries.find((e) => e.name === 'train')?.steps ?? [];
   // The update launches what the train step launches after its kernels' launches.
@@ -72,7 +57,7 @@ function codeByForm(plan: ModulePlan, target: Target): KernelCode {
     if (index === undefined) {
       const name = namer.take('k_', k.name);
       // Such a target renders a kernel from the kernel alone (it has no places to look up).
-      kernels.push({ name, text: TEXT_OF[target](backend.renderKernel(k, name, undefined as never)) });
+      kernels.push({ name, text: backend.kernelText(backend.renderKernel(k, name, undefined as never)) });
       indexOf.set(k, (index = kernels.length - 1));
     }
     return index;
