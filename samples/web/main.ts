@@ -176,6 +176,8 @@ function draw(): void {
 /** Fresh params for the current model and batch size; clears the history. */
 function reset(): Promise<void> {
   const gen = ++generation;
+  // The `gradc inspect --html` page of the graph now trained (serve.ts writes one per graph).
+  byId<HTMLAnchorElement>('inspect').href = `inspect-${demo.id}-${variant.batch}.html`;
   setState('loading');
   const previous = busy;
   busy = (async () => {
