@@ -6,14 +6,14 @@ import { DEFAULT_LOAD_TIMEOUT_S } from './load-graph.ts';
 export type Command =
   | { name: 'help'; text: string }
   | { name: 'version' }
-  | { name: 'build'; files: string[]; out: string; targets: string[]; forwardOnly: boolean; check: boolean; watch: boolean; timeout: number }
+  | { name: 'build'; files: string[]; out: string; targets: string[]; forwardOnly: boolean; check: boolean; watch: boolean; force: boolean; timeout: number }
   | { name: 'inspect'; file: string; forwardOnly: boolean; timeout: number };
 
 export const HELP = {
   main: `gradc — compile a static neural-network graph into specialized JS, WebAssembly and WGSL modules
 
 Usage:
-  gradc build <graph-file...> --out <dir> [--target js,wasm,wgsl] [--forward-only] [--check | --watch] [--timeout <s>]
+  gradc build <graph-file...> --out <dir> [--target js,wasm,wgsl] [--forward-only] [--check | --watch] [--force] [--timeout <s>]
   gradc inspect <graph-file> [--forward-only] [--timeout <s>]
   gradc --help | --version
 
@@ -39,9 +39,11 @@ Writes <dir>/<name>.ts, <dir>/<name>.js and <dir>/<name>.d.ts (target js), and
 <dir>/<name>.wat with the WebAssembly module <dir>/<name>.wasm.ts, .wasm.js, .wasm.d.ts
 (target wasm: the JS module's API, kernels in SIMD), <dir>/gradc-host.ts and .js (the
 argument checks and seeded generator the JS and wasm modules import, one for every graph),
-and <dir>/.gradc-manifest.json listing them. The folder changes as one unit: nothing is
-written unless every graph builds, and files of an earlier build that no graph generates
-now are removed. No graph file or file it imports is ever written over.
+and <dir>/.gradc-manifest.json listing them and the graph that wrote each. The folder
+changes as one unit: nothing is written unless every graph builds. A build owns only its
+graphs' files: other graphs' files in <dir> stay, and files its graphs wrote before and no
+longer generate are removed. A file in <dir> that no manifest lists is never replaced
+without --force; no graph file or file it imports is ever written over.
 
 Options:
   --out <dir>        output folder (required)
@@ -49,6 +51,7 @@ Options:
   --forward-only     emit forward only; the graph needs no loss
   --check            write nothing; exit 1 if the files in <dir> differ from a fresh build,
                      are missing, or are left from an earlier build
+  --force            replace files in <dir> that gradc did not write (no manifest lists them)
   --watch            rebuild when a graph file or anything it imports changes; keeps going after errors
   --timeout <s>      seconds a graph file may take to load (default: ${DEFAULT_LOAD_TIMEOUT_S})
   --verbose          print stack traces for errors
@@ -70,7 +73,7 @@ Example:
 };
 
 const OPTIONS: Record<string, readonly string[]> = {
-  build: ['--out', '--target', '--forward-only', '--check', '--watch', '--timeout', '--help'],
+  build: ['--out', '--target', '--forward-only', '--check', '--watch', '--force', '--timeout', '--help'],
   inspect: ['--forward-only', '--timeout', '--help'],
 };
 
@@ -121,7 +124,7 @@ export function parseArgs(argv: readonly string[], targets: readonly string[]): 
     if (!targets.includes(t)) throw new GradcError('', `unknown target ${JSON.stringify(t)}${suggest(t, targets)}; targets: ${targets.join(', ')}`);
   }
   if (flags.has('--watch') && flags.has('--check')) throw new GradcError('', '--watch and --check cannot be combined');
-  return { name, files: positional, out, targets: list, forwardOnly: flags.has('--forward-only'), check: flags.has('--check'), watch: flags.has('--watch'), timeout };
+  return { name, files: positional, out, targets: list, forwardOnly: flags.has('--forward-only'), check: flags.has('--check'), watch: flags.has('--watch'), force: flags.has('--force'), timeout };
 }
 
 /** `--timeout <seconds>`: a positive number, at most a day. */
