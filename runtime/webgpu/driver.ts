@@ -21,6 +21,33 @@ function copyOf(a: Float32Array): Float32Array {
   return copy;
 }
 
+/** The array's buffer and offset from its internal slots (a subclass's getters could lie). */
+const slot = <T>(key: string) => Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Float32Array.prototype), key)!.get! as (this: Float32Array) => T;
+const bufferOf = slot<ArrayBufferLike>('buffer');
+const byteOffsetOf = slot<number>('byteOffset');
+/** Floats a shared array is staged in per upload: bounds the extra memory for a large dataset. */
+const STAGE_FLOATS = 1 << 20;
+
+/**
+ * `queue.writeBuffer` of a Float32Array, also one over a SharedArrayBuffer: Dawn's Node
+ * binding (`webgpu` 0.6.2) crashes the process on a shared view, and the WebGPU spec lets a
+ * browser refuse one, so such an array is staged through plain copies of at most 4 MiB.
+ */
+function writeFloats(device: GPUDevice, buffer: GPUBuffer, offsetBytes: number, a: Float32Array): void {
+  const shared = typeof SharedArrayBuffer === 'function' && bufferOf.call(a) instanceof SharedArrayBuffer;
+  if (!shared) {
+    device.queue.writeBuffer(buffer, offsetBytes, a as unknown as GPUAllowSharedBufferSource);
+    return;
+  }
+  const n = lengthOf(a);
+  const from = byteOffsetOf.call(a);
+  for (let at = 0; at < n; at += STAGE_FLOATS) {
+    const stage = new Float32Array(Math.min(STAGE_FLOATS, n - at));
+    stage.set(new Float32Array(bufferOf.call(a), from + at * 4, stage.length));
+    device.queue.writeBuffer(buffer, offsetBytes + at * 4, stage);
+  }
+}
+
 /** A generated host module's graph on `device`: compiles its kernels (pipelines created asynchronously) and allocates its buffers. */
 export async function createGpuModel<P = Tensors, FI = Tensors, TI = Tensors, O = Tensors, S = OptimizerState<P>>(device: GPUDevice, t: GpuModuleTables & { training: GpuTrainingTables }): Promise<GpuModel<P, FI, TI, O, S>>;
 export async function createGpuModel<P = Tensors, FI = Tensors, O = Tensors>(device: GPUDevice, t: GpuModuleTables): Promise<GpuForwardModel<P, FI, O>>;
@@ -67,7 +94,7 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
     return next;
   };
   const upload = (buffer: GPUBuffer, spec: Spec, arrays: readonly Float32Array[]) =>
-    spec.forEach((s, k) => device.queue.writeBuffer(buffer, s[3] * 4, arrays[k] as unknown as GPUAllowSharedBufferSource));
+    spec.forEach((s, k) => writeFloats(device, buffer, s[3] * 4, arrays[k]!));
   const dispatch = (encoder: GPUCommandEncoder, kernels: readonly number[]) => {
     const pass = encoder.beginComputePass();
     for (const k of kernels) {
@@ -281,7 +308,7 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
         });
         const made = tr.trainInputs.map(([name, length, , offset], k): Range => {
           const b = make(`dataset ${name}`, count * (length / tr.batch) * 4, COPY_SRC | COPY_DST);
-          device.queue.writeBuffer(b, 0, arrays[k] as GPUAllowSharedBufferSource);
+          writeFloats(device, b, 0, arrays[k]!);
           return [b, offset, length / tr.batch];
         });
         const dataset = {
