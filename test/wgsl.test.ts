@@ -107,7 +107,8 @@ describe('numerics', () => {
   });
 
   // Logits of ±1e3 overflow e^z and e^−z in f32: the losses must be computed without either.
-  it.each(Object.entries(lossGraphs(9)).filter(([name]) => name.includes('cross-entropy')))('%s of logits of magnitude 1e3 is finite in either backend', async (_, def) => {
+  // (The graphs whose labels are made from params have no label input: test/numeric-claims.test.ts holds both losses at ±1e3.)
+  it.each(Object.entries(lossGraphs(9)).filter(([name]) => name.includes('cross-entropy') && !name.includes('made from params')))('%s of logits of magnitude 1e3 is finite in either backend', async (_, def) => {
     const { js, gpu } = await buildBoth(def);
     const model = await gpu.createModel(await gpuDevice());
     const params = js.initParams(3);
