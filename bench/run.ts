@@ -10,7 +10,7 @@
  *   npm run bench -- S1 S2               # some networks
  *   npm run bench -- --quick             # fewer, shorter rounds (development)
  *   npm run bench -- --checks            # only the cost of the checks (prints; writes nothing)
- *   npm run bench -- --readme            # also update README.md's results section
+ *   npm run bench -- --readme            # also update docs/performance.md's results section
  *
  * Prints a table and writes bench/results.md. A benchmark, never a timed test: it fails
  * only when a contender computes something different from gradc.
@@ -135,7 +135,7 @@ function parseArgs(argv: readonly string[]): { specs: NetSpec[]; quick: boolean;
   }
   const specs = ids.length ? NETWORKS.filter((n) => ids.includes(n.id)) : [...NETWORKS];
   if (checksOnly && readme) {
-    console.error(`bench: --checks writes nothing, so it cannot update the README\n${USAGE}`);
+    console.error(`bench: --checks writes nothing, so it cannot update docs/performance.md\n${USAGE}`);
     process.exit(2);
   }
   return { specs, quick, readme, checksOnly };
@@ -550,7 +550,7 @@ async function main(): Promise<void> {
   writeFileSync(RESULTS_FILE, md);
   console.log(`Wrote ${RESULTS_FILE}.`);
   if (readme) {
-    if (quick || partial) console.warn('bench: note: updating README.md with a quick or partial run');
+    if (quick || partial) console.warn('bench: note: updating docs/performance.md with a quick or partial run');
     updateReadme(readmeSection(md));
   }
 }

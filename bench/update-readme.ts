@@ -1,11 +1,12 @@
 /**
- * Puts the latest benchmark results into README.md, between the lines
+ * Puts the latest benchmark results into docs/performance.md (where the README's benchmark
+ * tables live), between the lines
  * `<!-- bench:start -->` and `<!-- bench:end -->`, replacing what is there.
  *
  *   tsx bench/update-readme.ts          # from bench/results.md
  *   npm run bench -- --readme           # run the benchmark, then the same
  *
- * If README.md lacks either marker, nothing is written and a message says so.
+ * If docs/performance.md lacks either marker, nothing is written and a message says so.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -13,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const RESULTS_FILE = join(ROOT, 'bench', 'results.md');
-const README = join(ROOT, 'README.md');
+const README = join(ROOT, 'docs', 'performance.md');
+const SHOWN = 'docs/performance.md';
 const START = '<!-- bench:start -->';
 const END = '<!-- bench:end -->';
 
@@ -22,26 +24,26 @@ export function readmeSection(resultsMarkdown: string): string {
   return resultsMarkdown.replace(/^# [^\n]*\n+/, '').trim();
 }
 
-/** Replaces the marked section of README.md. Returns whether README.md was written. */
+/** Replaces the marked section of docs/performance.md. Returns whether it was written. */
 export function updateReadme(section: string): boolean {
   if (!existsSync(README)) {
-    console.error(`bench: ${README} not found; README not updated`);
+    console.error(`bench: ${README} not found; ${SHOWN} not updated`);
     return false;
   }
   const text = readFileSync(README, 'utf8');
   const start = text.indexOf(START);
   const end = text.indexOf(END);
   if (start < 0 || end < 0 || end < start) {
-    console.error(`bench: README.md has no "${START}" … "${END}" section; add both markers where the results should go. README not updated.`);
+    console.error(`bench: ${SHOWN} has no "${START}" … "${END}" section; add both markers where the results should go. ${SHOWN} not updated.`);
     return false;
   }
   const next = `${text.slice(0, start + START.length)}\n${section.trim()}\n${text.slice(end)}`;
   if (next === text) {
-    console.log('bench: README.md results already up to date');
+    console.log(`bench: ${SHOWN} results already up to date`);
     return true;
   }
   writeFileSync(README, next);
-  console.log('bench: updated the results section of README.md');
+  console.log(`bench: updated the results section of ${SHOWN}`);
   return true;
 }
 

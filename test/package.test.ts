@@ -74,7 +74,8 @@ describe('the packed package', () => {
   it('holds the built package and nothing else: no tests, benchmarks, CI files, samples or sources', () => {
     expect(packed).toContain('dist/index.js');
     expect(packed).toContain('dist/types/compiler/index.d.ts');
-    expect(packed.filter((f) => !/^(dist\/|package\.json$|README\.md$)/.test(f))).toEqual([]);
+    expect(packed).toContain('LICENSE');
+    expect(packed.filter((f) => !/^(dist\/|package\.json$|README\.md$|LICENSE$)/.test(f))).toEqual([]);
     expect(packed.filter((f) => f.startsWith('dist/') && !/\.(js|d\.ts)$/.test(f))).toEqual([]);
   });
 

@@ -12,7 +12,7 @@ export interface GradcPluginOptions {
   readonly forwardOnly?: boolean;
   /**
    * Write `<graph file>.<query>.d.ts` beside each graph file imported, declaring the import's
-   * exact types (see README, "Typed imports"). Default true.
+   * exact types (see docs/reference.md, "Typed imports"). Default true.
    */
   readonly types?: boolean;
 }

@@ -35,7 +35,8 @@ export type Spec = readonly (readonly [name: string, length: number, shape: stri
 /** A rejected value in a message: its class or type (`describe`), or itself, strings quoted (`show`). */
 export const describe = (v: unknown): string =>
   (v === null ? 'null' : typeof v === 'object' ? (v as object).constructor?.name ?? 'object' : typeof v);
-export const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : typeof v === 'bigint' ? `${v}n (a BigInt, not a number)` : String(v));
+export const show = (v: unknown): string =>
+  (typeof v === 'string' ? JSON.stringify(v) : typeof v === 'bigint' ? `${v}n (a BigInt, not a number)` : String(v));
 const has = (record: object, name: string) => Object.prototype.hasOwnProperty.call(record, name);
 const named = (spec: Spec, name: string) => spec.some((s) => s[0] === name);
 
