@@ -19,7 +19,9 @@ function checkArray(fn, what, spec, v) {
   const [name, , shape] = spec;
   const values = width ? `1 to ${length / width} rows of ${width} values` : `${length} values`;
   const must = `${fn}: ${what}.${name} must ${n >= 0 ? "have" : "be a Float32Array of"} shape ${shape} (${values}), got`;
-  if (n === 0 && detached(v)) throw new TypeError(`${must} a Float32Array whose buffer was detached (transferred, e.g. by postMessage, so it holds no values)`);
+  if (n === 0 && detached(v)) {
+    throw new TypeError(`${must} a Float32Array whose buffer was detached (transferred, e.g. by postMessage, so it holds no values)`);
+  }
   if (n >= 0) throw new RangeError(`${must} ${n} values`);
   const got = v === void 0 ? "nothing" : v instanceof Float32Array ? "an object posing as one (a Proxy?)" : describe(v);
   throw new TypeError(`${must} ${got}`);
@@ -92,11 +94,14 @@ function takeState(fn, state, slots, spec) {
   }
   for (const key in given) {
     if (key !== "step" && !slots.includes(key) && has(given, key)) {
-      throw new TypeError(`${fn}: unknown state slot ${JSON.stringify(key)}; this optimizer's state is { step${slots.map((s) => `, ${s}`).join("")} }`);
+      const kind = `{ step${slots.map((s) => `, ${s}`).join("")} }`;
+      throw new TypeError(`${fn}: unknown state slot ${JSON.stringify(key)}; this optimizer's state is ${kind}`);
     }
   }
   if (fn === "trainStep" && !writable(given, "step")) {
-    throw new TypeError(`${fn}: state.step cannot be written (the state is frozen, or step is read-only), so the step could not be counted; pass a state the call can update, as initOptimizerState() gives`);
+    const why = "the state is frozen, or step is read-only";
+    const fix = "pass a state the call can update, as initOptimizerState() gives";
+    throw new TypeError(`${fn}: state.step cannot be written (${why}), so the step could not be counted; ${fix}`);
   }
   const arrays = slots.map((slot) => {
     const arrays2 = take(fn, `state.${slot}`, has(given, slot) ? given[slot] : void 0, spec, spec);
