@@ -219,22 +219,34 @@ describe('the op table: every op, every differentiable argument, two oracles', (
   for (const op of forwardOps) {
     describe(op.name, () => {
       for (const site of SITES[op.name] ?? []) {
-        it(`${site.label}: compiler backward = float64 central differences = the hand-written reference, for every argument`, () => {
+        /** For each seed and each argument with a derivative: the compiler's, and the oracle's. */
+        const pairs = (oracle: (c: Case) => Record<string, Float64Array>) => SEEDS.flatMap((seed) => {
+          const c = caseFor(op.name, site, seed);
+          const mine = compilerGradient(c);
+          const theirs = oracle(c);
+          return c.argParams.filter((n): n is string => n !== undefined && (op.noGradient ?? {})[Number(n.slice(1))] === undefined)
+            .map((name) => ({ name, seed, mine: mine[name], theirs: theirs[name] }));
+        });
+
+        it(`${site.label}: the compiler's backward equals float64 central differences of the reference's forward, for every argument`, () => {
           for (const seed of SEEDS) {
-            const c = caseFor(op.name, site, seed);
-            const mine = compilerGradient(c);
             // The reference computes the compiler's function: forward values agree.
-            const refOut = forwardValues(c.graph, c.leaves)[c.graph.outputs[0].id];
-            const myOut = evaluate(c.graph, c.leaves, [c.graph.outputs[0].id]).get(c.graph.outputs[0].id)!;
+            const c = caseFor(op.name, site, seed);
+            const out = c.graph.outputs[0].id;
+            const refOut = forwardValues(c.graph, c.leaves)[out];
+            const myOut = evaluate(c.graph, c.leaves, [out]).get(out)!;
             expect(worstError(myOut, refOut, 1e-12, 1e-12), `${op.name} forward: ${myOut} vs ${refOut}`).toBeLessThanOrEqual(1);
-            const fd = finiteDifferenceGradient(c.graph, c.leaves, 1e-6);
-            const ref = reference64(c.graph, c.leaves).grads;
-            for (const name of c.argParams.filter((n): n is string => n !== undefined)) {
-              if ((op.noGradient ?? {})[Number(name.slice(1))] !== undefined) continue;
-              const scale = fd[name].reduce((m, v) => Math.max(m, Math.abs(v)), 1e-6);
-              expect(worstError(mine[name], fd[name], 1e-7 * scale + 1e-8, 1e-5), `${op.name} d/${name} vs central differences (seed ${seed})`).toBeLessThanOrEqual(1);
-              expect(worstError(mine[name], ref[name], 1e-12 * scale + 1e-14, 1e-9), `${op.name} d/${name} vs the reference (seed ${seed})`).toBeLessThanOrEqual(1);
-            }
+          }
+          for (const { name, seed, mine, theirs } of pairs((c) => finiteDifferenceGradient(c.graph, c.leaves, 1e-6))) {
+            const scale = theirs.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-6);
+            expect(worstError(mine, theirs, 1e-7 * scale + 1e-8, 1e-5), `${op.name} d/${name} vs central differences (seed ${seed})`).toBeLessThanOrEqual(1);
+          }
+        });
+
+        it(`${site.label}: the compiler's backward equals the hand-written reference's derivative, for every argument`, () => {
+          for (const { name, seed, mine, theirs } of pairs((c) => reference64(c.graph, c.leaves).grads)) {
+            const scale = theirs.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-6);
+            expect(worstError(mine, theirs, 1e-12 * scale + 1e-14, 1e-9), `${op.name} d/${name} vs the reference (seed ${seed})`).toBeLessThanOrEqual(1);
           }
         });
       }
