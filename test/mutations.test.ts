@@ -24,7 +24,7 @@ describe('the mutation audit', () => {
 
   it('covers the mutations issues 13 and 23 name, and one wrong derivative for every op of the table with a pullback', async () => {
     await import('../compiler/ops/all.ts');
-    const { allOps } = await import('../compiler/ops/registry.ts');
+    const { allOps } = await import('../compiler/ir/op-registry.ts');
     const names = MUTATIONS.map((m) => m.name);
     for (const op of allOps().filter((o) => o.vjp && o.name !== 'stop_gradient')) {
       expect(names.some((n) => n.startsWith(`${op.name}′`) || n.startsWith(`${op.name} (`) || n.startsWith(`${op.name}′ `)), op.name).toBe(true);

@@ -1,5 +1,5 @@
 /**
- * Every op of the table (compiler/ops/registry.ts, loaded by all.ts), every argument with a
+ * Every op of the table (compiler/ir/op-registry.ts, loaded by compiler/ops/all.ts), every argument with a
  * derivative, two oracles. For each op with a pullback, on small random inputs and on points
  * near its kinks and saturation, a one-op graph J = Σ r ⊙ op(args) (r random, so every
  * element of the adjoint differs) is differentiated by the compiler (autodiff, evaluated in
@@ -17,7 +17,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import '../compiler/ops/all.ts';
-import { allOps, opDef } from '../compiler/ops/registry.ts';
+import { allOps, opDef } from '../compiler/ir/op-registry.ts';
 import { inferShape } from '../compiler/ir/builder.ts';
 import type { Attrs, Graph, Node, Shape } from '../compiler/ir/graph.ts';
 import { differentiate } from '../compiler/autodiff/backward.ts';

@@ -18,4 +18,5 @@ export type { EpochReport, StepReport, TrainOptions, TrainResult } from './train
 export { accuracy, argmax, oneHot } from './classify.ts';
 export { progressBar, formatRate, type Progress, type ProgressOptions } from './progress.ts';
 export { loadParams, saveParams } from './weights.ts';
-export type { LoadParamsOptions, LoadedWeights, WeightsModule } from './weights.ts';
+export type { LoadParamsOptions, LoadedWeights, SaveParamsOptions, WeightsModule } from './weights.ts';
+export type { PyTorchNames, PyTorchOption } from './pytorch.ts';
