@@ -92,7 +92,7 @@ export function cpuEntryFunctions(module: LoweredModule, info: ModuleInfo, hooks
         ...(slots.length ? [`const { t, arrays: [${stateLocals.map((s) => `[${s.join(', ')}]`).join(', ')}] } = ${host.use('takeState')}('${fn}', state, SLOTS, PARAMS);`] : []),
         ...bodyPacked(`${host.use('checkDisjoint')}('${fn}', [`, [...paramLocals, ...inputLocals, ...stateLocals.flat()], `], DISJOINT${batch ? ', rows' : ''});`),
         // Written before any kernel runs (a setter that calls back in finds nothing half-done).
-        ...(slots.length ? ['state.step = t;'] : ['const t = 1;']),
+        ...(slots.length ? ['state.step = t;'] : []),
         ...[...stepScalars.values()].flatMap((s) => (s.init ? [`const ${s.text} = ${s.init};`] : [])),
       );
     }
