@@ -68,6 +68,7 @@ const SITES: Readonly<Record<string, readonly Site[]>> = {
   relu: activation({ points: [-2, -1e-3, 1e-3, 0.5, 2, -0.5] }),
   sigmoid: activation({ points: EDGES }),
   tanh: activation({ points: EDGES }),
+  softsign: activation({ points: EDGES }),
   exp: activation({ points: [-40, -8, -1, 0.3, 2, 8] }),
   log: activation({ points: [1e-3, 0.1, 0.9, 3, 40, 1e3] }, { lo: 0.05, hi: 5 }),
   matmul: [false, true].flatMap((transA) => [false, true].map((transB): Site => ({

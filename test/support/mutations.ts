@@ -60,12 +60,12 @@ export const MUTATIONS: readonly Mutation[] = [
     name: 'dW transposed (laid out as its transpose)',
     patches: [
       {
-        file: 'compiler/lowering/lower.ts',
+        file: 'compiler/lowering/builder.ts',
         find: "import { LANES, assign, float, fromScalar, int, isVector, lane, let_, load, loop, mul, ref, shareSubtrees, splat, store, var_ } from './lir.ts';",
         replace: "import { LANES, add, assign, div, float, fromScalar, int, isVector, lane, let_, load, loop, mul, ref, rem, shareSubtrees, splat, store, sub, var_ } from './lir.ts';",
       },
       {
-        file: 'compiler/lowering/lower.ts',
+        file: 'compiler/lowering/builder.ts',
         find: "const stores = k.stores.map((st, i) => store(kb.buffer(st.node, 'write'), el.flat, shared.exprs[i]));",
         replace: [
           'const at = (node: number): Expr => {',
@@ -124,7 +124,8 @@ export const MUTATIONS: readonly Mutation[] = [
   ...opDerivative('log', ACTIVATIONS, 'backward: (g, z) => s.div(g, z),', 'backward: (g, z) => s.div(g, s.mul(z, 1.01)),'),
   ...opDerivative('squared_loss', LOSS, 'scalar: s.mul(diff, g),', 'scalar: s.mul(s.mul(diff, g), 1.01),'),
   ...opDerivative('softmax_ce (by the logits)', LOSS, 'scalar: s.mul(s.sub(s.mul(s.exp(s.sub(z, lse)), s.arg(3)), lbl), s.arg(4)),', 'scalar: s.mul(s.sub(s.exp(s.sub(z, lse)), lbl), s.arg(4)),'),
-  ...opDerivative('sigmoid_ce (by the logits)', LOSS, 'scalar: s.mul(s.sub(s.ifGe(zz, 0, s.div(1, s.add(1, e)), s.div(e, s.add(1, e))), yy), gg),', 'scalar: s.mul(s.sub(s.ifGe(zz, 0, s.div(e, s.add(1, e)), s.div(1, s.add(1, e))), yy), gg),'),
+  ...opDerivative('sigmoid_ce (by the logits)', LOSS, 'scalar: s.mul(s.sub(stableSigmoid(zz), yy), gg),', 'scalar: s.mul(s.sub(stableSigmoid(s.neg(zz)), yy), gg),'),
+  ...opDerivative('softsign', ACTIVATIONS, 'return s.div(g, s.mul(d, d));', 'return s.div(g, d);'),
 ];
 
 /** The op-table mutations: each a wrong derivative of one op, named `<op>′ wrong`. */
