@@ -205,8 +205,13 @@ describe('browser demo', () => {
 
   it('trains on the WebAssembly backend when asked (?backend=wasm), taking the same steps as JS', async () => {
     pageErrors.length = 0;
-    const page = await openPage('?backend=wasm');
+    const page = await openPage('?backend=wasm&threads=2');
     expect(await page.evaluate(() => document.body.dataset.backend)).toBe('wasm');
+    // Served cross-origin isolated, so threads could run; the demo's networks are too small for them to pay.
+    expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+    expect(await page.inputValue('#threads-choice')).toBe('2');
+    expect(await page.evaluate(() => document.body.dataset.threads)).toBe('1');
+    expect(await page.textContent('#backend-note')).toMatch(/on 1 thread \(no kernel of this graph is large enough for threads to pay/);
     expect(await page.textContent('#backend')).toBe('WebAssembly');
     expect(await page.inputValue('#backend-choice')).toBe('wasm');
     await page.selectOption('#speed', '8');
@@ -227,5 +232,20 @@ describe('browser demo', () => {
     const common = history.filter((p) => jsAt.has(p.step));
     expect(common.length).toBeGreaterThan(10);
     for (const p of common) expect(Math.abs(p.train - jsAt.get(p.step)!), `step ${p.step}`).toBeLessThanOrEqual(1e-3 * p.train + 1e-6);
+  });
+
+  it('links to the `gradc inspect --html` page of the graph it trains, which opens', async () => {
+    pageErrors.length = 0;
+    const page = await openPage('?model=housing');
+    await page.selectOption('#batch', '16');
+    await waitForState(page, 'ready');
+    const href = await page.getAttribute('#inspect', 'href');
+    expect(href).toBe('inspect-housing-16.html');
+    await page.goto(url + href);
+    await page.waitForSelector('body[data-ready]', { timeout: 20_000 });
+    expect(await page.textContent('h1')).toContain('housing');
+    expect(await page.textContent('.summary')).toContain('kernels for js');
+    expect(pageErrors).toEqual([]);
+    await page.close();
   });
 });

@@ -9,9 +9,9 @@
  * The page is bundled by esbuild with the gradc plugin from dist/esbuild.js, which compiles
  * every `*.graph.ts?gradc` (and `?gradc-gpu`) import into generated JS (and WGSL) on the fly.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { extname, join, normalize, relative, sep } from 'node:path';
+import { basename, extname, join, normalize, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, context, type BuildOptions, type Plugin } from 'esbuild';
 
@@ -57,6 +57,26 @@ const copyHtml: Plugin = {
 /** Builds the page into samples/web/dist; throws on errors (esbuild prints them). */
 export async function buildDemo(): Promise<void> {
   await build(await options());
+  await writeInspectPages();
+}
+
+/**
+ * Each graph the page trains as its `gradc inspect --html` page (JS kernels), named
+ * inspect-<model>-<batch>.html for the page's link. Written once per run, also in --watch.
+ */
+async function writeInspectPages(): Promise<void> {
+  const { loadGraphFile } = await import('../../compiler/load/load-checked.ts');
+  const { writeInspectPage } = await import('../../compiler/inspect/write.ts');
+  const graphs = join(here, 'graphs');
+  const files = [join(root, 'samples', 'kink', 'kink.graph.ts'), join(root, 'samples', 'housing', 'housing.graph.ts'),
+    ...readdirSync(graphs).filter((f) => f.endsWith('.graph.ts')).map((f) => join(graphs, f))];
+  mkdirSync(outdir, { recursive: true });
+  for (const file of files) {
+    const { def } = await loadGraphFile(file);
+    const model = basename(file, '.graph.ts').split('-')[0];
+    const batch = Math.abs(def.ir.nodes[def.ir.inputs[0].id].shape[0]);
+    writeInspectPage(def, join(outdir, `inspect-${model}-${batch}.html`), { target: 'js', source: relative(root, file) });
+  }
 }
 
 /** Builds, then rebuilds whenever an input changes (graph files included); resolves after the first build. */
@@ -78,6 +98,7 @@ export async function watchDemo(): Promise<void> {
   const ctx = await context({ ...base, plugins: [...base.plugins!, report] });
   await ctx.watch();
   await built;
+  await writeInspectPages();
 }
 
 const TYPES: Record<string, string> = {
@@ -89,6 +110,9 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
+/** The headers that make the page cross-origin isolated (spec/wasm.md, Threads). */
+export const ISOLATED = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } as const;
+
 /** Serves samples/web/dist as static files on `host:port`; resolves once it listens. */
 export function serveDist(port: number, host = '127.0.0.1'): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
@@ -99,7 +123,8 @@ export function serveDist(port: number, host = '127.0.0.1'): Promise<{ server: S
       res.writeHead(inside ? 404 : 403, { 'content-type': 'text/plain; charset=utf-8' }).end(`${inside ? 'not found' : 'forbidden'}: ${path}\n`);
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    // Cross-origin isolated (COOP + COEP), so the page has SharedArrayBuffer and the wasm module can use threads.
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', ...ISOLATED });
     res.end(req.method === 'HEAD' ? undefined : readFileSync(file));
   });
   return new Promise((resolve, reject) => {
