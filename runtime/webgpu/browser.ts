@@ -12,4 +12,5 @@ export async function requestDevice(options: DeviceOptions = {}): Promise<GPUDev
   return device;
 }
 export { createGpuModel } from './driver.ts';
+export { checkSeed, fillNormal, makeRng } from '../checks.ts';
 export { loadModel, saveModel, type GpuWeightsModule } from './weights.ts';
