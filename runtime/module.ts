@@ -72,6 +72,8 @@ export interface GpuDataset {
 
 /** What every GPU model does, a forward-only one too. Reads resolve to fresh Float32Arrays shaped as in the JS module. */
 export interface GpuForwardModel<P = Tensors, FI = Tensors, O = Tensors> {
+  /** The host module's `meta`: what `train`, `evaluate` and `predict` of gradc/runtime/webgpu batch by. */
+  readonly meta: ModuleMeta;
   /** Uploads params (validated as the JS module's; applied after calls made before it). */
   setParams(params: P): Promise<void>;
   getParams(): Promise<P>;

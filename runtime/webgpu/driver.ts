@@ -156,6 +156,7 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables, opti
   const atRows = (spec: Spec, rows: number): Spec => spec.map((s) => (s[4] ? [s[0], rows * s[4], s[2], s[3], s[4]] as const : s));
 
   const model: GpuForwardModel = {
+    meta: t.meta,
     // async: a bad argument rejects the promise, like every other call, instead of throwing.
     async setParams(params) {
       alive('setParams');
