@@ -12,20 +12,20 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { compileAsync, TARGETS as COMPILER_TARGETS } from './compile.ts';
+import { compileAsync } from './compile.ts';
 import type { GraphDef } from './dsl/graph.ts';
 import { isGradcError } from './errors.ts';
-import { loadGraphFile } from './cli/load-checked.ts';
+import { loadGraphFile } from './load/load-checked.ts';
 import type { SourceLoc } from './ir/graph.ts';
 
 /**
- * What gradc can emit: `js` (a JS/TS module), `wgsl` (WGSL kernels and a WebGPU host module)
- * and `wasm` (a module with the JS module's API whose kernels are WebAssembly SIMD, and their text).
+ * What gradc can emit (compiler/targets.ts has one row each): `js` (a JS/TS module), `wgsl`
+ * (WGSL kernels and a WebGPU host module) and `wasm` (a module with the JS module's API whose
+ * kernels are WebAssembly SIMD, and their text). `TARGETS` lists every target, in the order
+ * their files are produced.
  */
-export type Target = 'js' | 'wgsl' | 'wasm';
-
-/** Every target, in the order their files are produced. */
-export const TARGETS: readonly Target[] = COMPILER_TARGETS;
+export { TARGETS, type Target } from './targets.ts';
+import type { Target } from './targets.ts';
 
 export interface CompileOptions {
   /** Default `['js']`. */
@@ -57,6 +57,15 @@ export interface DiagnosticLocation {
   /** The text of that line, for a code frame ('' when the file cannot be read). */
   readonly lineText: string;
 }
+
+/**
+ * `toOnnx(graph, params, { softmax? })`: a graph's forward pass with trained params (gradc's
+ * layout, as loadParams gives them) as the bytes of an ONNX model (opset 17) that
+ * onnxruntime runs; `softmax` names outputs to also give as probabilities. Throws a
+ * GradcError naming a missing or mis-sized param, or an op the export does not write.
+ * See spec/onnx.md.
+ */
+export { toOnnx, type ToOnnxOptions } from './onnx/export.ts';
 
 /** A problem in the graph or the options that the user can fix. */
 export interface Diagnostic {

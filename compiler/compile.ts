@@ -17,11 +17,12 @@ import { wgslBackend } from './backends/wgsl/module.ts';
 import { wasmBackend } from './backends/wasm/module.ts';
 import { hostFiles } from './backends/common/runtime-source.ts';
 import { VERSION } from './version.ts';
+import { DEFAULT_TARGET, TARGETS, type Target } from './targets.ts';
 import './ops/all.ts';
 
-export const TARGETS = ['js', 'wgsl', 'wasm'] as const;
-export type Target = (typeof TARGETS)[number];
+export { TARGETS, type Target };
 
+/** Each target's backend (compiler/targets.ts has the targets' rows). */
 const BACKENDS: Record<Target, Backend<never>> = {
   js: jsBackend as Backend<never>,
   wgsl: wgslBackend as Backend<never>,
@@ -61,7 +62,7 @@ const TS_OPTIONS = { loader: 'ts', format: 'esm', target: 'es2022' } as const;
 
 /** Everything but the TS → JS step, which `compile` runs synchronously and `compileAsync` on esbuild's service. */
 function emitAll(def: GraphDef, options: CompileOptions): { plan: ModulePlan; pending: EmittedFile[] } {
-  const targets = options.targets ?? ['js'];
+  const targets = options.targets ?? [DEFAULT_TARGET];
   for (const t of targets) {
     if (!TARGETS.includes(t)) throw new GradcError('build', `unknown target ${JSON.stringify(t)}; known targets: ${TARGETS.join(', ')}`);
   }

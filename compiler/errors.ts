@@ -4,7 +4,7 @@
  * CLI prints exactly that (no stack trace unless --verbose).
  */
 import type { SourceLoc } from './ir/graph.ts';
-import { formatLoc } from './dsl/location.ts';
+import { formatLoc } from './ir/location.ts';
 
 export class GradcError extends Error {
   override readonly name = 'GradcError';

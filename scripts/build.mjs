@@ -33,7 +33,7 @@ await Promise.all([
   build({ ...common, entryPoints: Object.fromEntries(ENTRIES.map(([entry, outfile]) => [basename(outfile, '.js'), entry])), outdir: 'dist', splitting: true, chunkNames: 'shared-[hash]' }),
   build({ ...common, platform: 'browser', entryPoints: ['runtime/webgpu/browser.ts'], outfile: 'dist/runtime-webgpu-browser.js' }),
   // The worker's side of loading a graph file; load-graph.ts bundles it with each graph file.
-  build({ ...common, entryPoints: ['compiler/cli/graph-worker.ts'], outfile: 'dist/graph-worker.js', external: ['gradc'] }),
+  build({ ...common, entryPoints: ['compiler/load/graph-worker.ts'], outfile: 'dist/graph-worker.js', external: ['gradc'] }),
 ]);
 chmodSync('dist/cli.js', 0o755);
 writeFileSync('dist/index-browser.js', await browserStub());

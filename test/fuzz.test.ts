@@ -39,7 +39,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadGraph } from '../compiler/cli/load-graph.ts';
+import { loadGraph } from '../compiler/load/load-graph.ts';
 import { printGraph } from '../compiler/ir/print.ts';
 import {
   build, checkGpuAgainstJs, checkJsAgainstReference, checkReferenceAgainstFiniteDifferences, checkTrainStep, reference, reportCounterexample, stats,

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadGraph } from '../compiler/cli/load-graph.ts';
+import { loadGraph } from '../compiler/load/load-graph.ts';
 import { isGradcError } from '../compiler/errors.ts';
 import { printGraph } from '../compiler/ir/print.ts';
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import '../compiler/ops/all.ts';
-import { allOps } from '../compiler/ops/registry.ts';
+import { allOps } from '../compiler/ir/op-registry.ts';
 import { VERSION } from '../compiler/version.ts';
 import { HELP } from '../compiler/cli/args.ts';
 import { inspectText } from '../compiler/cli/inspect.ts';

@@ -309,7 +309,7 @@ describe('bad files: a one-line error naming what is wrong, nothing returned', (
     ['not bytes: a Float32Array', () => loadParams(js, new Float32Array(4) as never), /^loadParams: bytes must be a Uint8Array or an ArrayBuffer \(the contents of a \.safetensors file\), got Float32Array$/],
     ['not bytes: a path', () => loadParams(js, 'saved.safetensors' as never), /^loadParams: bytes must be a Uint8Array or an ArrayBuffer .*, got string$/],
     ['not a module', () => loadParams({} as never, good), /^loadParams: expected a gradc module \(the generated JS module or WebGPU host module, whose meta names the params\), got Object$/],
-    ['a misspelt option', () => loadParams(js, good, { allowOtherGraphs: true } as never), /^loadParams: unknown option "allowOtherGraphs"; the options are allowOtherGraph$/],
+    ['a misspelt option', () => loadParams(js, good, { allowOtherGraphs: true } as never), /^loadParams: unknown option "allowOtherGraphs"; the options are allowOtherGraph, pytorch$/],
     ['an option of the wrong type', () => loadParams(js, good, { allowOtherGraph: 'yes' } as never), /^loadParams: allowOtherGraph must be true or false, got string$/],
     ['empty', () => loadParams(js, new Uint8Array(0)), /^loadParams: the file is truncated: it has 0 bytes, fewer than the 8 that give its header's length$/],
     ['shorter than 8 bytes', () => loadParams(js, good.subarray(0, 7)), /^loadParams: the file is truncated: it has 7 bytes, fewer than the 8/],

@@ -10,7 +10,7 @@ import type { GraphDef } from '../compiler/index.ts';
 import { worstError } from './support/finite-differences.ts';
 import { buildBoth, gpuDevice, wgslErrors } from './support/gpu.ts';
 import { requestDevice } from '../runtime/webgpu/index.ts';
-import { foldedGrid } from '../compiler/lowering/gpu.ts';
+import { foldedGrid } from '../compiler/lowering/element-loop.ts';
 import { WGSL_LOWERING } from '../compiler/backends/wgsl/module.ts';
 import { randomArray, randomInputs, type Arrays, type GeneratedModule } from './support/module.ts';
 import type { GpuForwardModel } from '../runtime/module.ts';

@@ -8,7 +8,7 @@ import { GradcError } from '../errors.ts';
 import { NodeList } from '../ir/builder.ts';
 import type { Graph, Node } from '../ir/graph.ts';
 import { reachable, sameShape } from '../ir/graph.ts';
-import { broadcastKind, opDef, type Scale } from '../ops/registry.ts';
+import { broadcastKind, opDef, type Scale } from '../ir/op-registry.ts';
 
 export function differentiate(g: Graph): Graph {
   if (g.loss === undefined) {

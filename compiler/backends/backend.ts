@@ -10,12 +10,8 @@ import type { ModulePlan } from '../kernels/plan.ts';
 import type { ModuleInfo } from './common/host.ts';
 import { Namer } from './common/text.ts';
 
-/** A generated file; `ts` marks one whose JavaScript is compiled from TypeScript after emission. */
-export interface EmittedFile {
-  readonly name: string;
-  readonly contents?: string;
-  readonly ts?: { readonly source: string; readonly banner: string };
-}
+export type { EmittedFile } from './common/emitted-file.ts';
+import type { EmittedFile } from './common/emitted-file.ts';
 
 export interface Backend<Rendered = unknown> {
   /** The `--target` name. */

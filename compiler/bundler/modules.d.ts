@@ -4,7 +4,9 @@
  *   /// <reference types="gradc/modules" />
  * The plugins also write `<graph file>.gradc.d.ts` beside each graph file they compile with
  * that graph's exact types (named params and inputs), which take precedence over these.
+ * Generated from compiler/targets.ts by `npm run golden:update`; do not edit.
  */
+/** `--target js`: <name>.ts, .js and .d.ts: a JS/TS module. */
 declare module '*?gradc' {
   import type { CpuModule } from 'gradc/module';
   export const meta: CpuModule['meta'];
@@ -15,7 +17,17 @@ declare module '*?gradc' {
   export const trainStep: CpuModule['trainStep'];
 }
 
-/** The wasm target: the same API as `?gradc`, kernels in WebAssembly SIMD. */
+/** `--target wgsl`: <name>.wgsl with the WebGPU host <name>.gpu.js, .gpu.d.ts. */
+declare module '*?gradc-gpu' {
+  import type { GpuModule, GpuModel as Model } from 'gradc/module';
+  export type GpuModel = Model;
+  export const meta: GpuModule['meta'];
+  export const WGSL: string;
+  export const initParams: GpuModule['initParams'];
+  export const createModel: GpuModule['createModel'];
+}
+
+/** `--target wasm`: <name>.wat with the WebAssembly module <name>.wasm.ts, .wasm.js, .wasm.d.ts (kernels in SIMD). */
 declare module '*?gradc-wasm' {
   import type { CpuModule } from 'gradc/module';
   export const meta: CpuModule['meta'];
@@ -24,13 +36,4 @@ declare module '*?gradc-wasm' {
   export const loss: CpuModule['loss'];
   export const gradient: CpuModule['gradient'];
   export const trainStep: CpuModule['trainStep'];
-}
-
-declare module '*?gradc-gpu' {
-  import type { GpuModule, GpuModel as Model } from 'gradc/module';
-  export type GpuModel = Model;
-  export const meta: GpuModule['meta'];
-  export const WGSL: string;
-  export const initParams: GpuModule['initParams'];
-  export const createModel: GpuModule['createModel'];
 }

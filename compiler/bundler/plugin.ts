@@ -16,7 +16,7 @@ import type { Diagnostic } from '../api.ts';
 import { buildGraphModule, callLength, codeFrame, type GradcPluginOptions } from './module.ts';
 import { QUERY_PATTERN, parseGraphImport } from './queries.ts';
 import { hostModuleJs } from '../compile.ts';
-import { HOST_FILE } from '../dsl/names.ts';
+import { HOST_FILE } from '../targets.ts';
 
 export type { GradcPluginOptions } from './module.ts';
 

@@ -1,28 +1,40 @@
 /** Command-line parsing for `gradc`: strict, with a suggestion for unknown options. */
 import { GradcError } from '../errors.ts';
 import { closest } from '../suggest.ts';
-import { DEFAULT_LOAD_TIMEOUT_S } from './load-graph.ts';
+import { DEFAULT_LOAD_TIMEOUT_S } from '../load/load-graph.ts';
+import { DEFAULT_TARGET, TARGET_TABLE, TARGETS } from '../targets.ts';
+import { DEFAULT_BATCH } from '../onnx/graph-file.ts';
+import { EXPORT_OPSET } from '../onnx/export.ts';
+
+/** What each target writes, one line per row of the targets table. */
+const TARGET_FILES = TARGET_TABLE.map((t) => `  ${t.name.padEnd(6)}${t.files}`).join('\n');
 
 export type Command =
   | { name: 'help'; text: string }
   | { name: 'version' }
   | { name: 'build'; files: string[]; out: string; targets: string[]; forwardOnly: boolean; check: boolean; watch: boolean; timeout: number }
-  | { name: 'inspect'; file: string; forwardOnly: boolean; timeout: number };
+  | { name: 'inspect'; file: string; forwardOnly: boolean; timeout: number }
+  | { name: 'import'; file: string; out: string; graphName?: string; batch?: number; force: boolean }
+  | { name: 'export'; file: string; weights: string; out: string; softmax: string[]; timeout: number };
 
 export const HELP = {
   main: `gradc — compile a static neural-network graph into specialized JS, WebAssembly and WGSL modules
 
 Usage:
-  gradc build <graph-file...> --out <dir> [--target js,wasm,wgsl] [--forward-only] [--check | --watch] [--timeout <s>]
+  gradc build <graph-file...> --out <dir> [--target ${TARGETS.join(',')}] [--forward-only] [--check | --watch] [--timeout <s>]
   gradc inspect <graph-file> [--forward-only] [--timeout <s>]
+  gradc import <model.onnx> --out <dir> [--name <graph>] [--batch <n>] [--force]
+  gradc export <graph-file> --weights <file.safetensors> --out <model.onnx> [--softmax <output,...>]
   gradc --help | --version
 
 Commands:
-  build     differentiate, optimize and emit <dir>/<name>.ts, .js and .d.ts for each graph
-            (with --target wgsl also <name>.wgsl and the WebGPU host <name>.gpu.js/.d.ts;
-            with --target wasm <name>.wat and the WebAssembly module <name>.wasm.ts/.js/.d.ts),
-            and gradc-host.ts/.js, the host code the JS and wasm modules import
+  build     differentiate, optimize and emit each graph's module for every --target
+            (default ${DEFAULT_TARGET}; gradc build --help lists the files of each), and
+            gradc-host.ts/.js, the host code the JS and wasm modules import
   inspect   print the forward IR, the optimized forward+backward IR and the kernels
+  import    turn an ONNX model (an MLP, e.g. from torch.onnx.export) into <dir>/<name>.graph.ts
+            and its weights <dir>/<name>.safetensors
+  export    write a graph's forward pass with trained weights as an ONNX model
 
 Options:
   --verbose  print stack traces for errors
@@ -34,18 +46,16 @@ Examples:
   build: `Usage: gradc build <graph-file...> --out <dir> [options]
 
 Each graph file is a TS or JS module whose default export is graph('name', g => …).
-Writes <dir>/<name>.ts, <dir>/<name>.js and <dir>/<name>.d.ts (target js), and
-<dir>/<name>.wgsl with the WebGPU host <dir>/<name>.gpu.js, .gpu.d.ts (target wgsl),
-<dir>/<name>.wat with the WebAssembly module <dir>/<name>.wasm.ts, .wasm.js, .wasm.d.ts
-(target wasm: the JS module's API, kernels in SIMD), <dir>/gradc-host.ts and .js (the
-argument checks and seeded generator the JS and wasm modules import, one for every graph),
-and <dir>/.gradc-manifest.json listing them. The folder changes as one unit: nothing is
-written unless every graph builds, and files of an earlier build that no graph generates
-now are removed. No graph file or file it imports is ever written over.
+Writes into <dir>, for each target:
+${TARGET_FILES}
+and gradc-host.ts and .js (the argument checks and seeded generator the JS and wasm modules
+import, one for every graph), and .gradc-manifest.json listing them. The folder changes as
+one unit: nothing is written unless every graph builds, and files of an earlier build that
+no graph generates now are removed. No graph file or file it imports is ever written over.
 
 Options:
   --out <dir>        output folder (required)
-  --target <list>    comma-separated targets: js, wgsl, wasm (default: js)
+  --target <list>    comma-separated targets: ${TARGETS.join(', ')} (default: ${DEFAULT_TARGET})
   --forward-only     emit forward only; the graph needs no loss
   --check            write nothing; exit 1 if the files in <dir> differ from a fresh build,
                      are missing, or are left from an earlier build
@@ -55,9 +65,42 @@ Options:
 
 Examples:
   gradc build samples/*/*.graph.ts --out samples/.gen
-  gradc build model.graph.ts --out generated --target js,wasm,wgsl
+  gradc build model.graph.ts --out generated --target ${TARGETS.join(',')}
   gradc build model.graph.ts --out generated --check
   gradc build model.graph.ts --out generated --watch
+`,
+  import: `Usage: gradc import <model.onnx> --out <dir> [options]
+
+Reads an ONNX model that is a chain of layers (Gemm, MatMul + Add, Relu, Sigmoid, Tanh,
+Softmax and LogSoftmax over the last axis, Flatten, Identity, Dropout, constant Reshape;
+opsets 9 to 21) and writes <dir>/<name>.graph.ts, a graph file that builds as is (each step
+commented with its ONNX node), and <dir>/<name>.safetensors, the weights in gradc's layout.
+See spec/onnx.md.
+
+Options:
+  --out <dir>      output folder (required; created if missing)
+  --name <graph>   the graph's name (default: the file's name)
+  --batch <n>      the dynamic batch's largest row count (default: ${DEFAULT_BATCH}); also
+                   makes a model exported with a fixed row count take 1 to n rows
+  --force          write over an earlier import's files
+
+Example:
+  gradc import mlp.onnx --out src/models
+`,
+  export: `Usage: gradc export <graph-file> --weights <file.safetensors> --out <model.onnx> [--softmax <outputs>]
+
+Writes the graph's forward pass, its params taken from the weights file (as saveParams
+writes it), as an ONNX model (opset ${EXPORT_OPSET}) that onnxruntime runs. See spec/onnx.md.
+
+Options:
+  --weights <file>     the trained params (required)
+  --out <model.onnx>   the ONNX file to write (required)
+  --softmax <list>     comma-separated outputs to also give as softmax probabilities,
+                       as extra outputs <name>_softmax
+  --timeout <s>        seconds the graph file may take to load (default: ${DEFAULT_LOAD_TIMEOUT_S})
+
+Example:
+  gradc export src/models/mlp.graph.ts --weights mlp.safetensors --out mlp.onnx
 `,
   inspect: `Usage: gradc inspect <graph-file> [--forward-only] [--timeout <s>]
 
@@ -72,10 +115,12 @@ Example:
 const OPTIONS: Record<string, readonly string[]> = {
   build: ['--out', '--target', '--forward-only', '--check', '--watch', '--timeout', '--help'],
   inspect: ['--forward-only', '--timeout', '--help'],
+  import: ['--out', '--name', '--batch', '--force', '--help'],
+  export: ['--weights', '--out', '--softmax', '--timeout', '--help'],
 };
 
 /** Options that take a value. */
-const VALUED = new Set(['--out', '--target', '--timeout']);
+const VALUED = new Set(['--out', '--target', '--timeout', '--name', '--batch', '--weights', '--softmax']);
 
 export function parseArgs(argv: readonly string[], targets: readonly string[]): Command {
   const [first, ...rest] = argv;
@@ -84,7 +129,7 @@ export function parseArgs(argv: readonly string[], targets: readonly string[]): 
   if (!(first in OPTIONS)) {
     throw new GradcError('', `unknown command ${JSON.stringify(first)}${suggest(first, Object.keys(OPTIONS))}; run gradc --help`);
   }
-  const name = first as 'build' | 'inspect';
+  const name = first as 'build' | 'inspect' | 'import' | 'export';
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
   for (let i = 0; i < rest.length; i++) {
@@ -112,16 +157,41 @@ export function parseArgs(argv: readonly string[], targets: readonly string[]): 
     if (positional.length !== 1) throw new GradcError('', `inspect takes one graph file, got ${positional.length}`);
     return { name, file: positional[0], forwardOnly: flags.has('--forward-only'), timeout };
   }
+  if (name === 'import') return importCommand(positional, flags);
+  if (name === 'export') return exportCommand(positional, flags, timeout);
   if (positional.length === 0) throw new GradcError('', 'no graph file given; usage: gradc build <graph-file...> --out <dir>');
   const out = flags.get('--out');
   if (typeof out !== 'string') throw new GradcError('', '--out <dir> is required');
-  const list = String(flags.get('--target') ?? 'js').split(',').map((t) => t.trim()).filter(Boolean);
+  const list = String(flags.get('--target') ?? DEFAULT_TARGET).split(',').map((t) => t.trim()).filter(Boolean);
   if (list.length === 0) throw new GradcError('', `--target needs at least one of ${targets.join(', ')}`);
   for (const t of list) {
     if (!targets.includes(t)) throw new GradcError('', `unknown target ${JSON.stringify(t)}${suggest(t, targets)}; targets: ${targets.join(', ')}`);
   }
   if (flags.has('--watch') && flags.has('--check')) throw new GradcError('', '--watch and --check cannot be combined');
   return { name, files: positional, out, targets: list, forwardOnly: flags.has('--forward-only'), check: flags.has('--check'), watch: flags.has('--watch'), timeout };
+}
+
+function importCommand(positional: string[], flags: Map<string, string | true>): Command {
+  if (positional.length !== 1) throw new GradcError('', `import takes one ONNX file, got ${positional.length}; usage: gradc import <model.onnx> --out <dir>`);
+  const out = flags.get('--out');
+  if (typeof out !== 'string') throw new GradcError('', '--out <dir> is required');
+  const text = flags.get('--batch');
+  const batch = text === undefined ? undefined : Number(text);
+  if (batch !== undefined && !(Number.isInteger(batch) && batch >= 1 && batch <= 2 ** 30)) {
+    throw new GradcError('', `--batch needs a whole number of rows from 1 to 1073741824, got ${JSON.stringify(text)}`);
+  }
+  const graphName = flags.get('--name');
+  return { name: 'import', file: positional[0], out, graphName: typeof graphName === 'string' ? graphName : undefined, batch, force: flags.has('--force') };
+}
+
+function exportCommand(positional: string[], flags: Map<string, string | true>, timeout: number): Command {
+  if (positional.length !== 1) throw new GradcError('', `export takes one graph file, got ${positional.length}; usage: gradc export <graph-file> --weights <file.safetensors> --out <model.onnx>`);
+  const weights = flags.get('--weights');
+  if (typeof weights !== 'string') throw new GradcError('', '--weights <file.safetensors> is required');
+  const out = flags.get('--out');
+  if (typeof out !== 'string') throw new GradcError('', '--out <model.onnx> is required');
+  const softmax = String(flags.get('--softmax') ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  return { name: 'export', file: positional[0], weights, out, softmax, timeout };
 }
 
 /** `--timeout <seconds>`: a positive number, at most a day. */

@@ -8,7 +8,7 @@ import { printGraph } from '../ir/print.ts';
 import { humanCount, kernelCost, updateCost } from '../kernels/cost.ts';
 import type { ModulePlan } from '../kernels/plan.ts';
 import { describeKernel } from '../lowering/describe.ts';
-import { opDef } from '../ops/registry.ts';
+import { opDef } from '../ir/op-registry.ts';
 
 export function inspectText(plan: ModulePlan): string {
   const g = plan.graph;

@@ -9,10 +9,11 @@ import { compile, compileAsync, TARGETS, type OutputFile, type Target } from '..
 import { inspectText } from './inspect.ts';
 import { VERSION } from '../version.ts';
 import { defaultCacheDir, enableCompileCache } from './compile-cache.ts';
-import { loadGraphFile as loadGraph } from './load-checked.ts';
+import { loadGraphFile as loadGraph } from '../load/load-checked.ts';
 import { parseArgs, type Command } from './args.ts';
 import { differing, unfinishedBuild, writeAll } from './write-output.ts';
 import { watchBuild } from './watch.ts';
+import { exportOnnx, importOnnx } from './onnx.ts';
 
 async function run(cmd: Command): Promise<number> {
   switch (cmd.name) {
@@ -35,6 +36,12 @@ async function run(cmd: Command): Promise<number> {
       process.stdout.write(inspectText(plan) + '\n');
       return 0;
     }
+    case 'import':
+      process.stdout.write(`gradc: wrote ${importOnnx(cmd).join(', ')}\n`);
+      return 0;
+    case 'export':
+      process.stdout.write(`gradc: wrote ${await exportOnnx(cmd)}\n`);
+      return 0;
   }
 }
 

@@ -5,14 +5,15 @@
  */
 import { GradcError, quote } from '../errors.ts';
 import type { Graph, InitKind, Node, Shape, SourceLoc } from '../ir/graph.ts';
-import { optimizerFromChoice, type OptimizerDef } from '../ops/optimizers.ts';
+import { optimizerFromChoice, type OptimizerDef } from '../ir/optimizers.ts';
 import { reachable, shapeText, sizeOf } from '../ir/graph.ts';
 import { MAX_ARRAY_ELEMENTS, elementsProblem } from './limits.ts';
-import { clearSourceCache, formatLoc } from './location.ts';
-import { HOST_FILE, nameProblem, sanitize } from './names.ts';
+import { clearSourceCache } from './location.ts';
+import { formatLoc } from '../ir/location.ts';
+import { nameProblem, sanitize } from './names.ts';
 import { GraphScope, UserCall } from './scope.ts';
 import { closest } from '../suggest.ts';
-import { QUERY_FRAME } from '../bundler/queries.ts';
+import { DEFAULT_TARGET, HOST_FILE, QUERY_FRAME, targetRow } from '../targets.ts';
 import { BatchDim, Tensor } from './tensor.ts';
 
 export const GRAPH_BRAND = Symbol.for('gradc.graph');
@@ -96,7 +97,7 @@ export function brandGraph(name: string, ir: Graph, optimizer?: OptimizerDef): G
   return Object.freeze({ [GRAPH_BRAND]: true as const, name, ir, ...(optimizer ? { optimizer } : {}) });
 }
 
-const ADD_PLUGIN = "Import the graph file with '?gradc' through gradc's plugin for your bundler (gradc/vite, gradc/rollup, gradc/webpack or gradc/esbuild), or build it with `gradc build` and import the generated module";
+const ADD_PLUGIN = `Import the graph file with '?${targetRow(DEFAULT_TARGET).query}' through gradc's plugin for your bundler (gradc/vite, gradc/rollup, gradc/webpack or gradc/esbuild), or build it with \`gradc build\` and import the generated module`;
 
 /** What a generated module exports: looked for on a graph definition, they mean a missing plugin. */
 const MODULE_EXPORTS = new Set(['meta', 'initParams', 'forward', 'loss', 'gradient', 'trainStep', 'createModel', 'WGSL']);

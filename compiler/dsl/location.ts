@@ -4,7 +4,7 @@
  * back from the file, so errors can quote `affine(h, W2, b2)` and name `h`, not `%7`.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, relative, sep } from 'node:path';
+import { dirname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SourceLoc } from '../ir/graph.ts';
 
@@ -46,14 +46,6 @@ export function captureLoc(): SourceLoc | undefined {
   const own = ownCodeRoot();
   return frames(new Error().stack ?? '').find(({ file }) =>
     !file.startsWith('node:') && !file.startsWith(own) && file.includes('/') && !file.includes(`${sep}node_modules${sep}`));
-}
-
-/** `file:line`, with the file relative to the working directory when it is inside it. */
-export function formatLoc(loc: SourceLoc | undefined): string {
-  if (!loc) return '<unknown location>';
-  const rel = relative(process.cwd(), loc.file);
-  const shown = rel && !rel.startsWith('..') ? rel : loc.file;
-  return `${shown}:${loc.line}`;
 }
 
 const sourceCache = new Map<string, string[] | null>();

@@ -23,12 +23,6 @@ const RESERVED = new Set([
   'read', 'write', 'read_write',
 ]);
 
-/**
- * The file the generated JS and wasm modules import their graph-independent host code from
- * (`gradc-host.ts`, `.js`), written beside them: no graph may be named so.
- */
-export const HOST_FILE = 'gradc-host';
-
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The identifier a user name becomes in generated code. */

@@ -9,7 +9,7 @@ import { elementsProblem } from './limits.ts';
 import { captureLoc, readCall, type CallText } from './location.ts';
 import { Tensor } from './tensor.ts';
 
-import type { OptimizerDef } from '../ops/optimizers.ts';
+import type { OptimizerDef } from '../ir/optimizers.ts';
 import type { BatchDim } from './tensor.ts';
 
 export class GraphScope {

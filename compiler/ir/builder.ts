@@ -2,7 +2,7 @@
  * Appends nodes to an SSA list, inferring each shape from the op table. Used by the DSL,
  * by autodiff and by the passes that rebuild a graph.
  */
-import { opDef } from '../ops/registry.ts';
+import { opDef } from './op-registry.ts';
 import type { Attrs, Node, Shape, SourceLoc } from './graph.ts';
 
 export function inferShape(op: string, inputs: readonly Shape[], attrs: Attrs): Shape | { error: string } {

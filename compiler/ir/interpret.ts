@@ -2,7 +2,7 @@
  * The float64 reference evaluator of the IR: the semantics every backend is tested
  * against, and the function finite differences are taken of. Written for clarity, not speed.
  */
-import { COMBINES, broadcastKind, opDef } from '../ops/registry.ts';
+import { COMBINES, broadcastKind, opDef } from './op-registry.ts';
 import type { Graph, Node } from './graph.ts';
 import { reachable, sizeOf } from './graph.ts';
 import { evalScalar } from './scalar.ts';

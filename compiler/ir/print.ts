@@ -1,5 +1,5 @@
 /** The IR as text: one line per node, then the roots. Stable, so it can be diffed. */
-import { formatLoc } from '../dsl/location.ts';
+import { formatLoc } from './location.ts';
 import { numberKey } from './scalar.ts';
 import type { Graph, Node } from './graph.ts';
 import { shapeText } from './graph.ts';

@@ -9,7 +9,7 @@ import { dimMax, sizeOf } from '../ir/graph.ts';
 import type { ScalarExpr } from '../ir/scalar.ts';
 import type { Kernel } from './kernel.ts';
 import { domainOf, readNodes, writtenNodes } from './kernel.ts';
-import type { OptimizerDef } from '../ops/optimizers.ts';
+import type { OptimizerDef } from '../ir/optimizers.ts';
 
 export interface KernelCost {
   readonly flops: number;

@@ -7,7 +7,7 @@
  */
 import type { Shape } from '../ir/graph.ts';
 import type { ScalarExpr } from '../ir/scalar.ts';
-import type { BroadcastKind, Combine, ReduceAxis, Scale } from '../ops/registry.ts';
+import type { BroadcastKind, Combine, ReduceAxis, Scale } from '../ir/op-registry.ts';
 
 /** A buffer the kernel reads elementwise, with how it broadcasts over the kernel's shape. */
 export interface KernelArg {

@@ -17,7 +17,7 @@ import type { Graph } from '../ir/graph.ts';
 import { sizeOf } from '../ir/graph.ts';
 import type { Kernel } from './kernel.ts';
 import { readNodes, writtenNodes } from './kernel.ts';
-import type { Entry } from './plan.ts';
+import type { Entry } from './entry.ts';
 
 export type Region = 'param' | 'grad' | 'input' | 'arena';
 

@@ -9,26 +9,15 @@ import type { GraphDef } from '../dsl/graph.ts';
 import { NodeList } from '../ir/builder.ts';
 import type { Graph } from '../ir/graph.ts';
 import { reachable } from '../ir/graph.ts';
-import { DEFAULT_OPTIMIZER, type OptimizerDef } from '../ops/optimizers.ts';
+import { DEFAULT_OPTIMIZER, type OptimizerDef } from '../ir/optimizers.ts';
 import { optimize } from '../passes/pipeline.ts';
 import type { Kernel } from './kernel.ts';
 import { writtenNodes } from './kernel.ts';
 import { planMemory, type MemoryPlan } from './memory.ts';
 import { schedule } from './schedule.ts';
 
-export type EntryName = 'forward' | 'loss' | 'gradient' | 'train';
-
-/** One step of an entry point: a kernel of the plan, or the optimizer's update of every param. */
-export type Step = { readonly kind: 'kernel'; readonly kernel: number } | { readonly kind: 'update' };
-
-export interface Entry {
-  readonly name: EntryName;
-  readonly steps: readonly Step[];
-  /** Names of the inputs the entry reads, in declaration order. */
-  readonly inputs: readonly string[];
-  /** The node ids the entry returns (outputs; the loss; the gradients). */
-  readonly roots: readonly number[];
-}
+export type { Entry, EntryName, Step } from './entry.ts';
+import type { Entry, EntryName, Step } from './entry.ts';
 
 export interface ModulePlan {
   readonly forwardIR: Graph;

@@ -12,7 +12,7 @@
 import type { Graph, Node } from '../ir/graph.ts';
 import { reachable, sameShape } from '../ir/graph.ts';
 import { s, substitute, type ScalarExpr } from '../ir/scalar.ts';
-import { broadcastKind, opDef } from '../ops/registry.ts';
+import { broadcastKind, opDef } from '../ir/op-registry.ts';
 import type { Kernel, KernelArg, KernelReduction, KernelStore } from './kernel.ts';
 
 interface Group {

@@ -25,8 +25,6 @@
  *   column, per row or all) into one partial result in scratch; a finishing launch per
  *   kernel combines the partials of every output value and scales them.
  */
-import { GradcError } from '../errors.ts';
-import type { Graph } from '../ir/graph.ts';
 import type { Kernel, MatmulKernel } from '../kernels/kernel.ts';
 import { domainOf } from '../kernels/kernel.ts';
 import type { ModulePlan } from '../kernels/plan.ts';
@@ -34,31 +32,10 @@ import type { Expr, LoweredKernel, Stmt } from './lir.ts';
 import {
   add, and, assign, barrier, builtin, compare, div, float, group, int, lane, let_, load, loop, mul, ref, rem, splat, store, var_, vec, when,
 } from './lir.ts';
-import type { Element, KernelBuilder, LoweringParams } from './lower.ts';
-import { KernelBuilder as Builder, combine, elementBody, identityOf, kernelDoc, rowsAndColumns } from './lower.ts';
+import type { Element, GpuParams, KernelBuilder, LoweringParams } from './builder.ts';
+import { checkWorkgroups, elementLoop } from './element-loop.ts';
+import { KernelBuilder as Builder, combine, elementBody, identityOf, kernelDoc, rowsAndColumns } from './builder.ts';
 import { dimMax, isBatchDim } from '../ir/graph.ts';
-
-export interface GpuParams {
-  /** Invocations per workgroup of elementwise kernels. */
-  readonly workgroup: number;
-  /** Invocations per side of a tiled workgroup. */
-  readonly threads: number;
-  /** Outputs per side of an invocation's register tile. */
-  readonly perThread: number;
-  /** Inner-dimension values a staged product loads into workgroup memory per step. */
-  readonly depth: number;
-  /** A product whose inner dimension is at most this reads its operands directly. */
-  readonly directDepth: number;
-  /** A product at most this many columns wide runs one invocation per row. */
-  readonly skinnyWidth: number;
-  /**
-   * A product whose tiles give fewer workgroups than this, and with at least `splitWork`
-   * multiply-adds, splits its inner dimension (below that, the extra launch costs more).
-   */
-  readonly minWorkgroups: number;
-  readonly splitWork: number;
-  readonly maxWorkgroupsPerDimension: number;
-}
 
 export function lowerGpuKernel(k: Kernel, plan: ModulePlan, params: LoweringParams): LoweredKernel[] {
   const kb = new Builder(plan.graph, plan.memory);
@@ -72,36 +49,6 @@ export function lowerGpuKernel(k: Kernel, plan: ModulePlan, params: LoweringPara
     return [kb.finish(k.name, doc, body, kb.grid())];
   }
   return tiledKernel(k, kb, plan, params, doc);
-}
-
-/** The workgroup grid for `groups` workgroups, folded into y past the per-dimension limit. */
-export function foldedGrid(g: Graph, node: number | undefined, groups: number, gpu: GpuParams): [number, number, number] {
-  const max = gpu.maxWorkgroupsPerDimension;
-  if (groups <= max) return [Math.max(groups, 1), 1, 1];
-  return [max, checkWorkgroups(g, node, Math.ceil(groups / max), 'the folded dispatch', gpu), 1];
-}
-
-/** Workgroups along one dimension, or a clear error naming the node and the limit. */
-export function checkWorkgroups(g: Graph, node: number | undefined, count: number, what: string, gpu: GpuParams): number {
-  if (count > gpu.maxWorkgroupsPerDimension) {
-    const n = node === undefined ? undefined : g.nodes[node];
-    throw new GradcError(n ? `node '${n.name}'` : `graph '${g.name}'`, `${what} needs ${count} workgroups in one dimension; WebGPU allows ${gpu.maxWorkgroupsPerDimension} (maxComputeWorkgroupsPerDimension)`, n?.loc ?? g.loc);
-  }
-  return count;
-}
-
-/**
- * `body(i)` for every i < n: a loop on a serial target; on a GPU one invocation per element
- * (`total` is then the constant element count that sizes the grid).
- */
-export function elementLoop(params: LoweringParams, kb: KernelBuilder, n: Expr, total: number | undefined, body: (i: Expr) => Stmt[], node?: number): Stmt[] {
-  if (params.parallel === 'serial') return [loop('i', n, body(ref('i')))];
-  const gpu = params.gpu!;
-  const size = gpu.workgroup;
-  const grid = foldedGrid(kb.g, node, Math.ceil(total! / size), gpu);
-  kb.gridShape = { workgroupSize: [size, 1, 1], workgroups: grid, shared: [] };
-  const i = add(mul(add(mul(builtin('workgroup.y'), grid[0]), builtin('workgroup.x')), size), builtin('local.x'));
-  return [let_('i', i), when(compare('lt', ref('i'), n), body(ref('i')))];
 }
 
 /**

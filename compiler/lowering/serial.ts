@@ -20,8 +20,8 @@ import { domainOf } from '../kernels/kernel.ts';
 import type { ModulePlan } from '../kernels/plan.ts';
 import type { Expr, LoweredKernel, Stmt } from './lir.ts';
 import { add, assign, compare, group, int, load, loop, mul, ref, rem, store, sub, var_, when } from './lir.ts';
-import type { Element, KernelBuilder, LoweringParams } from './lower.ts';
-import { KernelBuilder as Builder, accumulators, elementBody, kernelDoc, rowsAndColumns } from './lower.ts';
+import type { Element, KernelBuilder, LoweringParams } from './builder.ts';
+import { KernelBuilder as Builder, accumulators, elementBody, kernelDoc, rowsAndColumns } from './builder.ts';
 import { dimMax } from '../ir/graph.ts';
 
 export function lowerSerialKernel(k: Kernel, plan: ModulePlan, params: LoweringParams): LoweredKernel {

@@ -1,6 +1,6 @@
 /**
  * The optimizer's update as lowered kernels, in two passes over every param element, both
- * from the optimizer's formulas (`ops/optimizers.ts`), over the param, its gradient, its
+ * from the optimizer's formulas (`ir/optimizers.ts`), over the param, its gradient, its
  * state slots and the per-step scalars:
  *
  * - the check computes every new value (param and state) and stores nothing but, where one
@@ -20,13 +20,13 @@
  */
 import { sizeOf } from '../ir/graph.ts';
 import type { ModulePlan } from '../kernels/plan.ts';
-import type { OptimizerDef } from '../ops/optimizers.ts';
+import type { OptimizerDef } from '../ir/optimizers.ts';
 import type { Expr, LoweredKernel, Slot, Stmt } from './lir.ts';
 import { add, compare, float, fromScalar, int, let_, load, loop, ref, shareSubtrees, store, when } from './lir.ts';
-import type { Launch, LaunchScalar, LoweringParams } from './lower.ts';
-import { finishBody, KernelBuilder } from './lower.ts';
-import { elementLoop } from './gpu.ts';
-import { vectorizeStmts } from './simd.ts';
+import type { Launch, LaunchScalar, LoweringParams } from './builder.ts';
+import { finishBody, KernelBuilder } from './builder.ts';
+import { elementLoop } from './element-loop.ts';
+import { vectorizeStmts } from './vectorize.ts';
 
 /** The largest finite f32: a new value past it is stored as ±Infinity. */
 export const F32_MAX = 3.4028234663852886e38;

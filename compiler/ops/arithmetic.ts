@@ -2,7 +2,7 @@
 import { UserCall, applyOp, type Arg } from '../dsl/scope.ts';
 import type { Tensor } from '../dsl/tensor.ts';
 import { s } from '../ir/scalar.ts';
-import { broadcastShape, defineOp } from './registry.ts';
+import { broadcastShape, defineOp } from '../ir/op-registry.ts';
 
 const [x, y] = [s.arg(0), s.arg(1)];
 

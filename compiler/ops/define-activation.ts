@@ -6,7 +6,7 @@
 import { UserCall, applyOp } from '../dsl/scope.ts';
 import type { Tensor } from '../dsl/tensor.ts';
 import { s, type ScalarExpr } from '../ir/scalar.ts';
-import { broadcastShape, defineOp } from './registry.ts';
+import { broadcastShape, defineOp } from '../ir/op-registry.ts';
 
 export interface ActivationSpec {
   readonly name: string;

@@ -1,5 +1,5 @@
 /** Leaves: values the graph does not compute. Their shapes come from the declaration. */
-import { defineOp } from './registry.ts';
+import { defineOp } from '../ir/op-registry.ts';
 
 const declared = () => ({ error: 'a leaf takes its shape from its declaration' });
 

@@ -6,7 +6,7 @@ import { UserCall, applyOp, scopeOf } from '../dsl/scope.ts';
 import { Tensor } from '../dsl/tensor.ts';
 import type { Shape } from '../ir/graph.ts';
 import { dimText, shapeText } from '../ir/graph.ts';
-import { defineOp } from './registry.ts';
+import { defineOp } from '../ir/op-registry.ts';
 
 defineOp({
   name: 'matmul', kind: 'matmul', arity: 2,

@@ -6,7 +6,7 @@ import { UserCall, applyOp, scopeOf } from '../dsl/scope.ts';
 import type { Tensor } from '../dsl/tensor.ts';
 import { sameShape, shapeText } from '../ir/graph.ts';
 import { s } from '../ir/scalar.ts';
-import { broadcastShape, defineOp, perRow, type ShapeRule } from './registry.ts';
+import { broadcastShape, defineOp, perRow, type ShapeRule } from '../ir/op-registry.ts';
 
 const [p, y, g] = [s.arg(0), s.arg(1), s.arg(2)];
 const diff = s.sub(p, y);

@@ -3,7 +3,7 @@ import { UserCall, applyOp } from '../dsl/scope.ts';
 import { Tensor } from '../dsl/tensor.ts';
 import { isBatchDim, shapeText, sizeOf } from '../ir/graph.ts';
 import { s } from '../ir/scalar.ts';
-import { broadcastKind, defineOp } from './registry.ts';
+import { broadcastKind, defineOp } from '../ir/op-registry.ts';
 
 defineOp({
   name: 'sum', kind: 'reduce', arity: 1, reduce: { axis: 'all', combine: 'sum' }, scalar: s.arg(0),

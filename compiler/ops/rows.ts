@@ -7,7 +7,7 @@ import { UserCall, applyOp } from '../dsl/scope.ts';
 import type { Tensor } from '../dsl/tensor.ts';
 import { shapeText } from '../ir/graph.ts';
 import { s } from '../ir/scalar.ts';
-import { broadcastShape, defineOp, type ShapeRule } from './registry.ts';
+import { broadcastShape, defineOp, type ShapeRule } from '../ir/op-registry.ts';
 
 const perRow: ShapeRule = ([a]) => (a.length === 2 ? [a[0], 1] : { error: `{0} is ${shapeText(a)} but a per-row value needs rank 2 ([rows, columns])` });
 

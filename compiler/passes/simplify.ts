@@ -6,7 +6,7 @@
 import type { Graph, Node } from '../ir/graph.ts';
 import { sameShape } from '../ir/graph.ts';
 import { evalScalar } from '../ir/scalar.ts';
-import { broadcastKind, opDef } from '../ops/registry.ts';
+import { broadcastKind, opDef } from '../ir/op-registry.ts';
 import { rewrite, type RewriteContext } from './rewrite.ts';
 
 export function simplify(g: Graph): Graph {

@@ -21,4 +21,5 @@ export { parseCsv, selectColumns, type CsvOptions, type CsvTable } from './csv.t
 export { accuracy, argmax, oneHot } from './classify.ts';
 export { progressBar, formatRate, type Progress, type ProgressOptions } from './progress.ts';
 export { loadParams, saveParams } from './weights.ts';
-export type { LoadParamsOptions, LoadedWeights, WeightsModule } from './weights.ts';
+export type { LoadParamsOptions, LoadedWeights, SaveParamsOptions, WeightsModule } from './weights.ts';
+export type { PyTorchNames, PyTorchOption } from './pytorch.ts';

@@ -14,6 +14,7 @@
 import { checkFinite, describe, take, takeState, type Spec } from '../checks.ts';
 import type { ModuleMeta, OptimizerState, Tensors } from '../module.ts';
 import { decodeSafetensors, encodeSafetensors, quote, readFloats, type NamedTensor, type TensorEntry } from './safetensors.ts';
+import { checkPyTorchNames, defaultPyTorchNames, fromPyTorch, inferPyTorchNames, toPyTorch, type PyTorchOption } from './pytorch.ts';
 
 /** What saving and loading read of a module: its meta. `P`, the params record, comes from `initParams` where the module has one. */
 export interface WeightsModule<P = Tensors> {
@@ -28,6 +29,21 @@ export interface LoadParamsOptions {
    * changed may compute something else with the same params.
    */
   readonly allowOtherGraph?: boolean;
+  /**
+   * The file is a PyTorch state dict (pytorch.ts): Linear weights [out, in] named
+   * `<layer>.weight`, biases `<layer>.bias`, no gradc metadata (and no optimizer state).
+   * `true` infers which tensor is which param; `{ names }` says it.
+   */
+  readonly pytorch?: boolean | PyTorchOption;
+}
+
+export interface SaveParamsOptions {
+  /**
+   * Write a PyTorch state dict (pytorch.ts) instead: weights as [out, in], named by
+   * `names` (gradc param → PyTorch tensor; default `<k>.weight`/`<k>.bias`), and no
+   * metadata, as `safetensors.torch.save_file` writes a state dict.
+   */
+  readonly pytorch?: boolean | PyTorchOption;
 }
 
 export interface LoadedWeights<P = Tensors> {
@@ -56,12 +72,19 @@ export const stateTensorName = (slot: string, param: string): string => `${STATE
  * Params and state are checked as a train step checks them: every array of its shape,
  * every value finite.
  */
-export function saveParams<P extends object>(module: WeightsModule<P>, params: P, state?: OptimizerState<P>): Uint8Array {
+export function saveParams<P extends object>(module: WeightsModule<P>, params: P, state?: OptimizerState<P>, options?: SaveParamsOptions): Uint8Array {
   const fn = 'saveParams';
   const meta = metaOf(fn, module);
   const spec = paramSpec(meta);
   const arrays = take(fn, 'params', params, spec, spec);
   checkFinite(fn, 'params', arrays, spec);
+  const pytorch = options?.pytorch;
+  if (pytorch) {
+    if (state !== undefined) throw new TypeError(`${fn}: a PyTorch state dict holds params only; pass state as undefined with { pytorch }`);
+    const given = pytorch === true ? undefined : pytorch.names;
+    const names = given === undefined ? defaultPyTorchNames(fn, meta) : checkPyTorchNames(fn, meta, given);
+    return encodeSafetensors(toPyTorch(meta, names, arrays), {});
+  }
   const tensors: NamedTensor[] = spec.map(([name], k) => ({ name, shape: meta.params[name], values: arrays[k] }));
   const metadata: Record<string, string> = { [WEIGHTS_METADATA.graph]: meta.name };
   if (meta.hash !== undefined) metadata[WEIGHTS_METADATA.hash] = meta.hash;
@@ -94,9 +117,17 @@ export function loadParams<P extends object = Tensors>(module: WeightsModule<P>,
   const file = bytesOf(fn, bytes);
   const allowOtherGraph = readOptions(fn, options);
   const { metadata, tensors } = decodeSafetensors(fn, file);
+  const spec = paramSpec(meta);
+  const pytorch = (options as LoadParamsOptions | undefined)?.pytorch;
+  if (pytorch) {
+    const given = pytorch === true ? undefined : pytorch.names;
+    const names = given === undefined ? inferPyTorchNames(fn, meta, tensors) : checkPyTorchNames(fn, meta, given);
+    const params = fromPyTorch(fn, meta, names, tensors, readFloats);
+    checkFinite(fn, 'params', spec.map(([name]) => params[name]), spec);
+    return { params: params as P };
+  }
   if (!allowOtherGraph) checkGraph(fn, meta, metadata);
 
-  const spec = paramSpec(meta);
   const optimizer = meta.optimizer;
   const slots = optimizer && optimizer.slots.length > 0 && metadata.get(WEIGHTS_METADATA.optimizer) === optimizer.name ? optimizer.slots : [];
   const wanted = new Map<string, string>(spec.map(([name]) => [name, name]));
@@ -138,14 +169,17 @@ function bytesOf(fn: string, bytes: unknown): Uint8Array {
   throw new TypeError(`${fn}: bytes must be a Uint8Array or an ArrayBuffer (the contents of a .safetensors file), got ${describe(bytes)}`);
 }
 
-const OPTIONS: readonly (keyof LoadParamsOptions)[] = ['allowOtherGraph'];
+const OPTIONS: readonly (keyof LoadParamsOptions)[] = ['allowOtherGraph', 'pytorch'];
 
 function readOptions(fn: string, options: unknown): boolean {
   if (options === undefined) return false;
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new TypeError(`${fn}: options must be an object { allowOtherGraph? }, got ${describe(options)}`);
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new TypeError(`${fn}: options must be an object { allowOtherGraph?, pytorch? }, got ${describe(options)}`);
   const unknown = Object.keys(options).find((k) => !(OPTIONS as readonly string[]).includes(k));
   if (unknown !== undefined) throw new TypeError(`${fn}: unknown option ${quote(unknown)}; the options are ${OPTIONS.join(', ')}`);
-  const { allowOtherGraph } = options as LoadParamsOptions;
+  const { allowOtherGraph, pytorch } = options as LoadParamsOptions;
+  if (pytorch !== undefined && typeof pytorch !== 'boolean' && (typeof pytorch !== 'object' || pytorch === null || Array.isArray(pytorch))) {
+    throw new TypeError(`${fn}: pytorch must be true, false or { names }, got ${describe(pytorch)}`);
+  }
   if (allowOtherGraph !== undefined && typeof allowOtherGraph !== 'boolean') throw new TypeError(`${fn}: allowOtherGraph must be true or false, got ${describe(allowOtherGraph)}`);
   return allowOtherGraph === true;
 }

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { compile, type CompileOptions } from '../../compiler/compile.ts';
 import type { GraphDef } from '../../compiler/index.ts';
 import type { CpuModule } from '../../runtime/module.ts';
-import { HOST_FILE } from '../../compiler/dsl/names.ts';
+import { HOST_FILE } from '../../compiler/targets.ts';
 
 export type Arrays = Record<string, Float32Array>;
 

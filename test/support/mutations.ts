@@ -75,7 +75,7 @@ export const MUTATIONS: readonly Mutation[] = [
   },
   {
     name: 'the SGD sign flipped (θ + α·g)',
-    patches: [{ file: 'compiler/ops/optimizers.ts', find: 'update: ({ param, grad, scalars: [lr] }) => ({ param: s.sub(param, s.mul(lr, grad)) }),', replace: 'update: ({ param, grad, scalars: [lr] }) => ({ param: s.add(param, s.mul(lr, grad)) }),' }],
+    patches: [{ file: 'compiler/ir/optimizers.ts', find: 'update: ({ param, grad, scalars: [lr] }) => ({ param: s.sub(param, s.mul(lr, grad)) }),', replace: 'update: ({ param, grad, scalars: [lr] }) => ({ param: s.add(param, s.mul(lr, grad)) }),' }],
   },
   {
     name: 'sigmoid′ × 1.02',

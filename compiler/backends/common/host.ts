@@ -9,7 +9,7 @@ import { dimMax, isBatchDim, sizeOf } from '../../ir/graph.ts';
 import { entryOf, type ModulePlan } from '../../kernels/plan.ts';
 import { commentText, numberLiteral, propertyKey, shapeLabel } from './text.ts';
 import { docBlock, functionText, recordTypeText, listText, packedList, type FunctionSpec } from './ts.ts';
-import { HOST_FILE } from '../../dsl/names.ts';
+import { HOST_FILE } from '../../targets.ts';
 import { hostExports } from './runtime-source.ts';
 
 export interface ModuleInfo {

@@ -6,8 +6,8 @@
  * once, as ordinary runtime code.
  */
 import { readFileSync } from 'node:fs';
-import type { EmittedFile } from '../backend.ts';
-import { HOST_FILE } from '../../dsl/names.ts';
+import type { EmittedFile } from './emitted-file.ts';
+import { HOST_FILE } from '../../targets.ts';
 
 declare const GRADC_RUNTIME_CHECKS: string | undefined;
 

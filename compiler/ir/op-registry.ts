@@ -1,11 +1,13 @@
 /**
- * The op table. Each op is defined exactly once, by an `OpDef` in one of the files beside
- * this one: its shape rule, what it computes (a scalar tree for elementwise work and
- * reductions; a kind the backends know for matmul and transpose) and its pullback.
+ * The op table. Each op is defined exactly once, by an `OpDef` in one of the files of
+ * compiler/ops/: its shape rule, what it computes (a scalar tree for elementwise work and
+ * reductions; a kind the backends know for matmul and transpose) and its pullback. The table
+ * and its types live here, in the IR, so the IR's builder and interpreter can look ops up
+ * without importing the layer that defines them; compiler/ops/all.ts fills it.
  */
-import type { Attrs, Node, Shape } from '../ir/graph.ts';
-import { dimText, shapeText } from '../ir/graph.ts';
-import type { ScalarExpr } from '../ir/scalar.ts';
+import type { Attrs, Node, Shape } from './graph.ts';
+import { dimText, shapeText } from './graph.ts';
+import type { ScalarExpr } from './scalar.ts';
 
 export type OpKind = 'leaf' | 'elementwise' | 'reduce' | 'matmul' | 'transpose';
 

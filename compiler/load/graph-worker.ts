@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import { isGraphDef } from 'gradc';
 import type { Graph, SourceLoc } from '../ir/graph.ts';
-import type { OptimizerChoice } from '../ops/optimizers.ts';
+import type { OptimizerChoice } from '../ir/optimizers.ts';
 
 /** What the worker sends back: exactly one of these per load. */
 export type WorkerReply =

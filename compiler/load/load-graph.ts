@@ -19,8 +19,8 @@ import { Worker } from 'node:worker_threads';
 import { build, type Message } from 'esbuild';
 import { GradcError } from '../errors.ts';
 import { brandGraph, type GraphDef } from '../dsl/graph.ts';
-import { optimizerFromChoice } from '../ops/optimizers.ts';
-import { formatLoc } from '../dsl/location.ts';
+import { optimizerFromChoice } from '../ir/optimizers.ts';
+import { formatLoc } from '../ir/location.ts';
 import type { Graph, Node } from '../ir/graph.ts';
 import type { WorkerData, WorkerReply } from './graph-worker.ts';
 
