@@ -314,7 +314,7 @@ describe('the WebGPU host module', () => {
     const jsModule = loadGenerated<GeneratedModule>(files.find((f) => f.name === 'housing.js')!.contents);
     const gpuModule = loadGenerated<{ createModel(d: GPUDevice): Promise<GpuForwardModel> }>(files.find((f) => f.name === 'housing.gpu.js')!.contents);
     const model = await gpuModule.createModel(await gpuDevice());
-    expect(Object.keys(model).sort()).toEqual(['destroy', 'forward', 'getParams', 'setParams']);
+    expect(Object.keys(model).sort()).toEqual(['destroy', 'forward', 'getParams', 'meta', 'setParams']);
     const params = jsModule.initParams(8);
     await model.setParams(params);
     const x = randomArray(64 * 4, 9);
