@@ -52,16 +52,18 @@ async function runOrt(model: string | Uint8Array, inputName: string, x: Float32A
 }
 
 /**
- * |got − want| ≤ 1e-5 · max(|want|, 1e-3 · max|want|) elementwise: relative 1e-5, with values
- * a thousand times below the output's largest held to that scale (a log-probability or
- * logit that is nearly 0 has no relative precision of its own).
+ * |got − want| ≤ 1e-5 · max(|want|, 1e-2 · max|want|) elementwise: relative 1e-5, with values
+ * a hundred times below the output's largest held to that scale. A logit that sums terms of
+ * order 1 to nearly 0 has no relative precision of its own: each f32 product's rounding
+ * (6e-8 of the terms) is 1e-5 of a result 100 times smaller, and gradc accumulates in
+ * float64 where onnxruntime accumulates in f32 (measured worst: 8e-6 at a 1e-3 floor).
  */
 function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, what: string): void {
   expect(got.length, what).toBe(want.length);
   let scale = 0;
   for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]));
   let worst = 0;
-  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) / Math.max(Math.abs(want[i]), 1e-3 * scale));
+  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) / Math.max(Math.abs(want[i]), 1e-2 * scale));
   expect(worst, what).toBeLessThanOrEqual(1e-5);
 }
 

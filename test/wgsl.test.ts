@@ -16,6 +16,7 @@ import { randomArray, randomInputs, type Arrays, type GeneratedModule } from './
 import type { GpuForwardModel } from '../runtime/module.ts';
 import { buildGraph, randomSpec } from './support/random-graph.ts';
 import { lossGraphs } from './support/loss-graphs.ts';
+import { opGraphs } from './support/op-graphs.ts';
 import kink from '../samples/kink/kink.graph.ts';
 import housing from '../samples/housing/housing.graph.ts';
 import iris from '../samples/iris/iris.graph.ts';
@@ -69,6 +70,10 @@ describe('WGSL agrees with JS', () => {
 
   it.each(Object.entries(lossGraphs(37)))('%s', async (_, def) => {
     await crossCheck(def, 5);
+  });
+
+  it('softsign (an op added by spec/kernels.md\'s steps alone, no backend code)', async () => {
+    await crossCheck(opGraphs(37).softsign, 5);
   });
 });
 

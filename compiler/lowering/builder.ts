@@ -277,14 +277,16 @@ export function accumulators(k: Kernel, kb: KernelBuilder, rows: number, cols: n
     const out = () => kb.buffer(r.node, 'write');
     const fold = (a: Expr, b: Expr) => combine(r.combine, a, b);
     if (r.axis === 'all' && vector && r.combine === 'sum') return compensatedSum(i, kb, before, finish, out, r.scale);
-    if (r.axis === 'all') {
-      const [vs, ss] = [ref(`rv${i}`, 'f32x4'), ref(`r${i}`, 'f32')];
-      if (vector) before.push(var_(`rv${i}`, splat(identityOf(r.combine))));
-      before.push(var_(`r${i}`, identityOf(r.combine)));
-      finish.push(() => store(out(), int(0), kb.scaled(vector ? fold(combineLanes(r.combine, vs), ss) : ss, r.scale)));
-      return (term: Expr) => [isVector(term.type) ? assign(`rv${i}`, fold(vs, term)) : assign(`r${i}`, fold(ss, term))];
-    }
     const length = r.axis === 'overRows' ? cols : rows;
+    // Down one column or within one row: one value, kept in a local like a sum to a scalar.
+    const one = r.axis !== 'all' && length === 1;
+    if (r.axis === 'all' || one) {
+      const [vs, ss] = [ref(`rv${i}`, 'f32x4'), ref(`r${i}`, 'f32')];
+      if (vector && !one) before.push(var_(`rv${i}`, splat(identityOf(r.combine))));
+      before.push(var_(`r${i}`, identityOf(r.combine)));
+      finish.push(() => store(out(), int(0), kb.scaled(vector && !one ? fold(combineLanes(r.combine, vs), ss) : ss, r.scale)));
+      return (term: Expr) => [isVector(term.type) ? (one ? assign(`r${i}`, fold(ss, combineLanes(r.combine, term))) : assign(`rv${i}`, fold(vs, term))) : assign(`r${i}`, fold(ss, term))];
+    }
     const acc = kb.scratchArray(`acc${i}`, dimMax(length), true);
     const z = ref(`z${i}`);
     before.push(loop(`z${i}`, kb.extent(length), [store(acc, z, identityOf(r.combine))]));

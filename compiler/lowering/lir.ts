@@ -42,11 +42,14 @@ export type LogicFn = 'and';
  * Float operations beyond the scalar language, for SIMD targets: `pmin(a, b)` is
  * `b < a ? b : a` and `pmax(a, b)` is `a < b ? b : a` (one instruction each, where `min` and
  * `max` must propagate NaN from either side); `nearest` rounds to the nearest integer, ties
- * to even.
+ * to even. `not` negates a bool.
  */
 export type VectorFloatFn = 'pmin' | 'pmax';
-export type ExtraUnaryFn = 'nearest';
+export type ExtraUnaryFn = 'nearest' | 'not';
 export type Builtin = 'workgroup.x' | 'workgroup.y' | 'workgroup.z' | 'local.x' | 'local.y' | 'local.z';
+
+/** The largest finite f32: a value past it is stored as ±Infinity, and a WGSL literal can be no larger. */
+export const F32_MAX = 3.4028234663852886e38;
 
 export type Expr =
   | { readonly k: 'num'; readonly type: 'f32' | 'i32'; readonly value: number }

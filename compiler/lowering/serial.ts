@@ -13,7 +13,8 @@
  * arithmetic; no transpose is materialized. An operand read across its rows (B in A·B, A in
  * Aᵀ·B) whose rows are long is first packed into a contiguous panel (a new page per step
  * otherwise). The finished tile goes through a small scratch array to the epilogue, which
- * runs once per element.
+ * runs once per element; an epilogue that only copies the product (a weight gradient) is
+ * the registers' stores to C themselves.
  */
 import type { Kernel, MapKernel, MatmulKernel, ReduceKernel } from '../kernels/kernel.ts';
 import { domainOf } from '../kernels/kernel.ts';
@@ -56,7 +57,10 @@ function tiledMatmul(k: MatmulKernel, kb: KernelBuilder, params: LoweringParams)
   const [A, B] = [kb.buffer(k.a, 'read'), kb.buffer(k.b, 'read')];
   const PA = transA && mMax >= params.packRows ? kb.scratchArray('panelsA', Math.ceil(mMax / TR) * TR * depthMax, false) : undefined;
   const PB = !transB && n >= params.packRows ? kb.scratchArray('panelB', TC * depthMax, false) : undefined;
-  const tile = kb.scratchArray('tile', TR * TC, true);
+  // An epilogue that only copies the product (dW = Aᵀ·δ) needs no tile: each register is
+  // stored straight to its element of C.
+  const copy = k.reductions.length === 0 && k.stores.length === 1 && k.stores[0].expr.k === 'arg' && k.stores[0].expr.index === 0;
+  const tile = copy ? '' : kb.scratchArray('tile', TR * TC, true);
   const acc = accumulators(k, kb, mDim, n);
   const p = ref('p');
 
@@ -80,26 +84,29 @@ function tiledMatmul(k: MatmulKernel, kb: KernelBuilder, params: LoweringParams)
         group(colsOf((c) => ({ k: 'let', name: `b${c}`, value: bAt(j0, C, c) }))),
         ...lines((r, c) => assign(cell(r, c), add(ref(cell(r, c), 'f32'), mul(ref(`a${r}`, 'f32'), ref(`b${c}`, 'f32'))))),
       ]),
-      ...lines((r, c) => store(tile, add(mul(add(row, r), C), c), ref(cell(r, c), 'f32'))),
+      ...lines((r, c) => (copy
+        ? store(kb.buffer(k.stores[0].node, 'write'), add(mul(add(i0, r), n), add(j0, c)), ref(cell(r, c), 'f32'))
+        : store(tile, add(mul(add(row, r), C), c), ref(cell(r, c), 'f32')))),
     ];
   };
   // The epilogue of the tile's first `rows` rows, once per element.
-  const epilogue = (i0: Expr, rows: Expr, j0: Expr, C: number): Stmt => {
+  const epilogue = (i0: Expr, rows: Expr, j0: Expr, C: number): Stmt[] => {
+    if (copy) return [];
     const el = (r: Expr, c: Expr): Element => ({ flat: add(mul(add(i0, r), n), add(j0, c)), row: add(i0, r), col: add(j0, c) });
     const { stmts, terms } = elementBody(k, kb, el(ref('r'), ref('c')), load(tile, add(mul(ref('r'), C), ref('c'))));
-    return loop('r', rows, [loop('c', C, [...stmts, ...acc.add(terms, el(ref('r'), ref('c')))])]);
+    return [loop('r', rows, [loop('c', C, [...stmts, ...acc.add(terms, el(ref('r'), ref('c')))])])];
   };
   // Row tiles of a column panel: the rows past the last full tile run one at a time into the
   // same tile array, so every row shares one epilogue.
   const rowTiles = (j0: Expr, C: number): Stmt[] => {
     const i0 = ref('i0');
-    if (mDim > 0 && mDim % TR === 0) return [loop('i0', m, [...accumulate(i0, TR, j0, C), epilogue(i0, int(TR), j0, C)], { step: TR })];
+    if (mDim > 0 && mDim % TR === 0) return [loop('i0', m, [...accumulate(i0, TR, j0, C), ...epilogue(i0, int(TR), j0, C)], { step: TR })];
     // The rows past the last full tile (a constant count, or the call's rows mod TR).
     const left = mDim > 0 ? int(mDim % TR) : rem(m, TR);
     const full = compare('lt', i0, sub(m, left));
     const rest = loop('rr', left, accumulate(add(i0, ref('rr')), 1, j0, C, ref('rr')));
     const rows: Expr = { k: 'select', cond: full, then: int(TR), otherwise: left, type: 'i32' };
-    return [loop('i0', m, [when(full, accumulate(i0, TR, j0, C), [rest]), epilogue(i0, rows, j0, C)], { step: TR })];
+    return [loop('i0', m, [when(full, accumulate(i0, TR, j0, C), [rest]), ...epilogue(i0, rows, j0, C)], { step: TR })];
   };
 
   const packA = (i0: Expr, R: number): Stmt =>

@@ -22,14 +22,11 @@ import { sizeOf } from '../ir/graph.ts';
 import type { ModulePlan } from '../kernels/plan.ts';
 import type { OptimizerDef } from '../ir/optimizers.ts';
 import type { Expr, LoweredKernel, Slot, Stmt } from './lir.ts';
-import { add, compare, float, fromScalar, int, let_, load, loop, ref, shareSubtrees, store, when } from './lir.ts';
+import { F32_MAX, compare, float, fromScalar, int, let_, load, loop, ref, shareSubtrees, store, when } from './lir.ts';
 import type { Launch, LaunchScalar, LoweringParams } from './builder.ts';
 import { finishBody, KernelBuilder } from './builder.ts';
 import { elementLoop } from './element-loop.ts';
 import { vectorizeStmts } from './vectorize.ts';
-
-/** The largest finite f32: a new value past it is stored as ±Infinity. */
-export const F32_MAX = 3.4028234663852886e38;
 
 /** The one-float status buffer: 0, or the number of the first step whose update was not finite. */
 export const STATUS_SLOT: Slot = { region: 'status', offset: 0, length: 1 };
@@ -83,20 +80,21 @@ function updateKernel(plan: ModulePlan, params: LoweringParams, opt: OptimizerDe
   const status = pass === 'check' || guarded ? kb.region('status', pass === 'check' ? 'read_write' : 'read', whole ? STATUS_SLOT : undefined) : undefined;
   const n = whole ? int(length) : kb.scalar('n', 'i32');
   const scalars = opt.scalars.map((sc) => kb.scalar(sc.name, 'f32'));
-  const t = pass === 'check' ? kb.scalar('t', 'f32') : undefined;
+  // What the check stores in status: the step number t, or 1 where a serial host keeps no
+  // count (an optimizer without state: every step is the first, and the host passes none).
+  const stateless = opt.slots.length === 0 && params.parallel === 'serial';
+  const t = pass === 'check' ? (stateless ? float(1) : kb.scalar('t', 'f32')) : undefined;
   const element = (i: Expr): Stmt[] => {
     const values = [p, grad, ...state].map((_, k) => ref(`v${k}`, 'f32'));
     const reads = [p, grad, ...state].map((buf, k) => let_(`v${k}`, load(buf, i)));
     const args = [...values, ...scalars];
     const shared = shareSubtrees([fromScalar(opt.param, args), ...opt.state.map((e) => fromScalar(e, args))], () => kb.temp());
     if (pass === 'apply') return [...reads, ...shared.lets, ...[p, ...state].map((buf, k) => store(buf, i, shared.exprs[k]))];
-    // F32_MAX ≥ |x| is false for NaN as well as for values past the f32 range.
-    // Each new value's verdict named (1 if outside), so every line stays short.
-    const outside = shared.exprs.map((e, k) => let_(`out${k}`, {
-      k: 'select', cond: compare('ge', float(F32_MAX), { k: 'unary', fn: 'abs', a: e, type: 'f32' }), then: float(0), otherwise: float(1), type: 'f32',
-    }));
-    const bad = outside.map((_, k) => ref(`out${k}`, 'f32')).reduce((a, b) => add(a, b));
-    return [...reads, ...shared.lets, ...outside, when(compare('gt', bad, float(0)), [store(status!, int(0), t!)])];
+    // F32_MAX ≥ |x| is false for NaN as well as for values past the f32 range. Each new
+    // value's verdict is named, so every line stays short.
+    const finite = shared.exprs.map((e, k) => let_(`finite${k}`, compare('ge', float(F32_MAX), { k: 'unary', fn: 'abs', a: e, type: 'f32' })));
+    const allFinite = finite.map((_, k): Expr => ref(`finite${k}`, 'bool')).reduce((a, b) => ({ k: 'binary', fn: 'and', a, b, type: 'bool' }));
+    return [...reads, ...shared.lets, ...finite, when({ k: 'unary', fn: 'not', a: allFinite, type: 'bool' }, [store(status!, int(0), t!)])];
   };
   // One block is a whole number of vectors (regions are ALIGN-aligned): the apply runs four
   // elements an instruction with no scalar tail; the check (a branch per element) runs scalar.
@@ -106,7 +104,7 @@ function updateKernel(plan: ModulePlan, params: LoweringParams, opt: OptimizerDe
   const body = guarded ? [when(compare('eq', load(status!, int(0)), float(0)), loopBody)] : loopBody;
   const doc = [
     `${opt.name} update: ${opt.doc}, for ${whole ? 'every param at once' : 'one param'}${opt.slots.length ? ` (state: ${opt.slots.join(', ')})` : ''}`,
-    pass === 'check' ? 'Checks that every new value is a finite f32, else stores the step number t in status.' : 'Stores the new values.',
+    pass === 'check' ? `Checks that every new value is a finite f32, else stores ${stateless ? '1' : 'the step number t'} in status.` : 'Stores the new values.',
     ...(guarded ? ['Does nothing while status is set: a rejected step leaves params and state as they were.'] : []),
   ];
   return kb.finish(pass === 'check' ? `${opt.name}_check` : opt.name, doc, finishBody(body, params), kb.grid());

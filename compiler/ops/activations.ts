@@ -9,6 +9,7 @@
  */
 import { s } from '../ir/scalar.ts';
 import { defineActivation } from './define-activation.ts';
+import { stableSigmoid } from './scalar-helpers.ts';
 
 /**
  * max(z, 0). Its derivative at exactly 0 is taken as 1 (relu′(z) = 1 for z ≥ 0, else 0), so a
@@ -21,13 +22,10 @@ export const relu = defineActivation({
   backward: (g, z) => s.ifGe(z, 0, g, 0),
 });
 
-/** 1 / (1 + e^−z), computed as 1/(1+e) or e/(1+e) with e = exp(−|z|). Derivative a(1 − a). */
+/** 1 / (1 + e^−z), stably (`stableSigmoid`: 1/(1+e) or e/(1+e) with e = exp(−|z|)). Derivative a(1 − a). */
 export const sigmoid = defineActivation({
   name: 'sigmoid',
-  forward: (z) => {
-    const e = s.exp(s.neg(s.abs(z)));
-    return s.ifGe(z, 0, s.div(1, s.add(1, e)), s.div(e, s.add(1, e)));
-  },
+  forward: stableSigmoid,
   backwardFrom: 'output',
   backward: (g, a) => s.mul(g, s.mul(a, s.sub(1, a))),
 });
@@ -58,4 +56,18 @@ export const log = defineActivation({
   forward: (z) => s.log(z),
   backwardFrom: 'input',
   backward: (g, z) => s.div(g, z),
+});
+
+/**
+ * softsign z = z / (1 + |z|), in (−1, 1) and finite for every finite z. Derivative
+ * 1/(1 + |z|)², read from the input (1 − |a| from the output loses its digits as |a| → 1).
+ */
+export const softsign = defineActivation({
+  name: 'softsign',
+  forward: (z) => s.div(z, s.add(1, s.abs(z))),
+  backwardFrom: 'input',
+  backward: (g, z) => {
+    const d = s.add(1, s.abs(z));
+    return s.div(g, s.mul(d, d));
+  },
 });

@@ -7,6 +7,7 @@ import type { Tensor } from '../dsl/tensor.ts';
 import { sameShape, shapeText } from '../ir/graph.ts';
 import { s } from '../ir/scalar.ts';
 import { broadcastShape, defineOp, perRow, type ShapeRule } from '../ir/op-registry.ts';
+import { log1pExpNegAbs, stableSigmoid } from './scalar-helpers.ts';
 
 const [p, y, g] = [s.arg(0), s.arg(1), s.arg(2)];
 const diff = s.sub(p, y);
@@ -73,10 +74,9 @@ defineOp({
 
 // Sigmoid cross-entropy, stable for every z: max(z, 0) − z·y + log(1 + e^−|z|) per element.
 const [zz, yy, gg] = [s.arg(0), s.arg(1), s.arg(2)];
-const e = s.exp(s.neg(s.abs(zz)));
 defineOp({
   name: 'sigmoid_ce', kind: 'reduce', arity: 2, reduce: { axis: 'all', combine: 'sum' },
-  scalar: s.add(s.sub(s.max(zz, 0), s.mul(zz, yy)), s.log(s.add(1, e))),
+  scalar: s.add(s.sub(s.max(zz, 0), s.mul(zz, yy)), log1pExpNegAbs(zz)),
   reduceScale: ([logits]) => perRow(logits),
   shape: sameLogits,
   // dJ/dz = (σ(z) − y)/B, σ computed without overflow; dJ/dy = −z/B.
@@ -90,7 +90,7 @@ defineOp({
 
 defineOp({
   name: 'sigmoid_ce_grad', kind: 'elementwise', arity: 3, shape: broadcastShape,
-  scalar: s.mul(s.sub(s.ifGe(zz, 0, s.div(1, s.add(1, e)), s.div(e, s.add(1, e))), yy), gg),
+  scalar: s.mul(s.sub(stableSigmoid(zz), yy), gg),
   doc: '(σ(z) − y)·g',
 });
 

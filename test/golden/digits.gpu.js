@@ -386,10 +386,10 @@ let v2 = state0[i];
 let v3 = state1[i];
 let e0 = 0.9f * v2 + 0.09999999999999998f * v1;
 let e1 = 0.999f * v3 + 0.0010000000000000009f * (v1 * v1);
-let out0 = select(1f, 0f, 3.4028234663852886e+38f >= abs(v0 - hyper.lr * (e0 * hyper.c1 / (sqrt(e1 * hyper.c2) + 1e-7f))));
-let out1 = select(1f, 0f, 3.4028234663852886e+38f >= abs(e0));
-let out2 = select(1f, 0f, 3.4028234663852886e+38f >= abs(e1));
-if (out0 + out1 + out2 > 0f) {
+let finite0 = 3.4028234663852886e+38f >= abs(v0 - hyper.lr * (e0 * hyper.c1 / (sqrt(e1 * hyper.c2) + 1e-7f)));
+let finite1 = 3.4028234663852886e+38f >= abs(e0);
+let finite2 = 3.4028234663852886e+38f >= abs(e1);
+if (!(finite0 && finite1 && finite2)) {
 status[0u] = hyper.t;
 }
 }

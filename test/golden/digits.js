@@ -430,27 +430,22 @@ function k_d_W2(t_h2, t_d_z2, t_d_W22, rows) {
         c32 += a3 * b2;
         c33 += a3 * b3;
       }
-      tile[0] = c00;
-      tile[1] = c01;
-      tile[2] = c02;
-      tile[3] = c03;
-      tile[4] = c10;
-      tile[5] = c11;
-      tile[6] = c12;
-      tile[7] = c13;
-      tile[8] = c20;
-      tile[9] = c21;
-      tile[10] = c22;
-      tile[11] = c23;
-      tile[12] = c30;
-      tile[13] = c31;
-      tile[14] = c32;
-      tile[15] = c33;
-      for (let r = 0; r < 4; r++) {
-        for (let c = 0; c < 4; c++) {
-          t_d_W22[i0 * 10 + r * 10 + j0 + c] = tile[r * 4 + c];
-        }
-      }
+      t_d_W22[i0 * 10 + j0] = c00;
+      t_d_W22[i0 * 10 + j0 + 1] = c01;
+      t_d_W22[i0 * 10 + j0 + 2] = c02;
+      t_d_W22[i0 * 10 + j0 + 3] = c03;
+      t_d_W22[i0 * 10 + j0 + 10] = c10;
+      t_d_W22[i0 * 10 + j0 + 11] = c11;
+      t_d_W22[i0 * 10 + j0 + 12] = c12;
+      t_d_W22[i0 * 10 + j0 + 13] = c13;
+      t_d_W22[i0 * 10 + j0 + 20] = c20;
+      t_d_W22[i0 * 10 + j0 + 21] = c21;
+      t_d_W22[i0 * 10 + j0 + 22] = c22;
+      t_d_W22[i0 * 10 + j0 + 23] = c23;
+      t_d_W22[i0 * 10 + j0 + 30] = c30;
+      t_d_W22[i0 * 10 + j0 + 31] = c31;
+      t_d_W22[i0 * 10 + j0 + 32] = c32;
+      t_d_W22[i0 * 10 + j0 + 33] = c33;
     }
   }
   for (let j0 = 8; j0 < 10; j0++) {
@@ -464,13 +459,10 @@ function k_d_W2(t_h2, t_d_z2, t_d_W22, rows) {
         c20 += a2 * b0;
         c30 += a3 * b0;
       }
-      tile[0] = c00;
-      tile[1] = c10;
-      tile[2] = c20;
-      tile[3] = c30;
-      for (let r = 0; r < 4; r++) {
-        t_d_W22[i0 * 10 + r * 10 + j0] = tile[r];
-      }
+      t_d_W22[i0 * 10 + j0] = c00;
+      t_d_W22[i0 * 10 + j0 + 10] = c10;
+      t_d_W22[i0 * 10 + j0 + 20] = c20;
+      t_d_W22[i0 * 10 + j0 + 30] = c30;
     }
   }
 }
@@ -504,27 +496,22 @@ function k_d_W1(in_x, t_d_h_affine2, t_d_W12, rows) {
         c32 += a3 * b2;
         c33 += a3 * b3;
       }
-      tile[0] = c00;
-      tile[1] = c01;
-      tile[2] = c02;
-      tile[3] = c03;
-      tile[4] = c10;
-      tile[5] = c11;
-      tile[6] = c12;
-      tile[7] = c13;
-      tile[8] = c20;
-      tile[9] = c21;
-      tile[10] = c22;
-      tile[11] = c23;
-      tile[12] = c30;
-      tile[13] = c31;
-      tile[14] = c32;
-      tile[15] = c33;
-      for (let r = 0; r < 4; r++) {
-        for (let c = 0; c < 4; c++) {
-          t_d_W12[i0 * 32 + r * 32 + j0 + c] = tile[r * 4 + c];
-        }
-      }
+      t_d_W12[i0 * 32 + j0] = c00;
+      t_d_W12[i0 * 32 + j0 + 1] = c01;
+      t_d_W12[i0 * 32 + j0 + 2] = c02;
+      t_d_W12[i0 * 32 + j0 + 3] = c03;
+      t_d_W12[i0 * 32 + j0 + 32] = c10;
+      t_d_W12[i0 * 32 + j0 + 33] = c11;
+      t_d_W12[i0 * 32 + j0 + 34] = c12;
+      t_d_W12[i0 * 32 + j0 + 35] = c13;
+      t_d_W12[i0 * 32 + j0 + 64] = c20;
+      t_d_W12[i0 * 32 + j0 + 65] = c21;
+      t_d_W12[i0 * 32 + j0 + 66] = c22;
+      t_d_W12[i0 * 32 + j0 + 67] = c23;
+      t_d_W12[i0 * 32 + j0 + 96] = c30;
+      t_d_W12[i0 * 32 + j0 + 97] = c31;
+      t_d_W12[i0 * 32 + j0 + 98] = c32;
+      t_d_W12[i0 * 32 + j0 + 99] = c33;
     }
   }
 }
@@ -536,10 +523,10 @@ function k_adam_check(p, g, s_m, s_v, status2, n, lr, c1, c2, t) {
     const v3 = s_v[i];
     const e0 = 0.9 * v2 + 0.09999999999999998 * v1;
     const e1 = 0.999 * v3 + 0.0010000000000000009 * (v1 * v1);
-    const out0 = 34028234663852886e22 >= Math.abs(v0 - lr * (e0 * c1 / (Math.sqrt(e1 * c2) + 1e-7))) ? 0 : 1;
-    const out1 = 34028234663852886e22 >= Math.abs(e0) ? 0 : 1;
-    const out2 = 34028234663852886e22 >= Math.abs(e1) ? 0 : 1;
-    if (out0 + out1 + out2 > 0) {
+    const finite0 = 34028234663852886e22 >= Math.abs(v0 - lr * (e0 * c1 / (Math.sqrt(e1 * c2) + 1e-7)));
+    const finite1 = 34028234663852886e22 >= Math.abs(e0);
+    const finite2 = 34028234663852886e22 >= Math.abs(e1);
+    if (!(finite0 && finite1 && finite2)) {
       status2[0] = t;
     }
   }

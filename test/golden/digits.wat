@@ -4949,8 +4949,8 @@
   ;; ε = 1e-7, for every param at once (state: m, v)
   ;; Checks that every new value is a finite f32, else stores the step number t in status.
   (func $k_adam_check (type $t2) (param $lr f32) (param $c1 f32) (param $c2 f32) (param $t f32)
-    (local $i i32) (local $v0 f32) (local $v1 f32) (local $v2 f32) (local $v3 f32) (local $e0 f32) (local $e1 f32) (local $out0 f32)
-    (local $out1 f32) (local $out2 f32)
+    (local $i i32) (local $v0 f32) (local $v1 f32) (local $v2 f32) (local $v3 f32) (local $e0 f32) (local $e1 f32) (local $finite0 i32)
+    (local $finite1 i32) (local $finite2 i32)
     i32.const 0
     local.set $i
     loop $i_loop
@@ -4992,8 +4992,6 @@
       f32.mul
       f32.add
       local.set $e1
-      f32.const 0
-      f32.const 1
       f32.const 3.4028235e+38
       local.get $v0
       local.get $lr
@@ -5011,31 +5009,23 @@
       f32.sub
       f32.abs
       f32.ge
-      select
-      local.set $out0
-      f32.const 0
-      f32.const 1
+      local.set $finite0
       f32.const 3.4028235e+38
       local.get $e0
       f32.abs
       f32.ge
-      select
-      local.set $out1
-      f32.const 0
-      f32.const 1
+      local.set $finite1
       f32.const 3.4028235e+38
       local.get $e1
       f32.abs
       f32.ge
-      select
-      local.set $out2
-      local.get $out0
-      local.get $out1
-      f32.add
-      local.get $out2
-      f32.add
-      f32.const 0
-      f32.gt
+      local.set $finite2
+      local.get $finite0
+      local.get $finite1
+      i32.and
+      local.get $finite2
+      i32.and
+      i32.eqz
       if $if
         i32.const 0
         local.get $t

@@ -162,8 +162,8 @@ let i = wg.y * 256u + wg.x * 256u + lid.x;
 if (i < 64u) {
 let v0 = params[i];
 let v1 = grads[i];
-let out0 = select(1f, 0f, 3.4028234663852886e+38f >= abs(v0 - hyper.lr * v1));
-if (out0 > 0f) {
+let finite0 = 3.4028234663852886e+38f >= abs(v0 - hyper.lr * v1);
+if (!finite0) {
 status[0u] = hyper.t;
 }
 }

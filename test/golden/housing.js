@@ -29,7 +29,6 @@ const t_d_o = arena.subarray(384, 448);
 const t_squared_loss = arena.subarray(448, 449);
 const t_d_h_affine = arena.subarray(464, 656);
 const tile = new Float64Array(12);
-const acc1 = new Float64Array(1);
 const acc0 = new Float64Array(3);
 function k_h(in_x, p_W1, p_b1, t_h2) {
   for (let i0 = 0; i0 < 64; i0 += 4) {
@@ -137,7 +136,7 @@ function k_h_affine_h(in_x, p_W1, p_b1, t_h_affine2, t_h2) {
 }
 function k_d_o(t_h2, p_W2, p_b2, in_y, t_d_o2, t_squared_loss2, t_d_b22) {
   let r0 = 0;
-  acc1[0] = 0;
+  let r1 = 0;
   for (let i0 = 0; i0 < 64; i0 += 4) {
     let c00 = 0, c10 = 0, c20 = 0, c30 = 0;
     for (let p = 0; p < 3; p++) {
@@ -157,11 +156,11 @@ function k_d_o(t_h2, p_W2, p_b2, in_y, t_d_o2, t_squared_loss2, t_d_b22) {
       const e2 = e1 * 0.015625;
       t_d_o2[i0 + r] = e2;
       r0 += e1 * e1 * 0.5;
-      acc1[0] += e2;
+      r1 += e2;
     }
   }
   t_squared_loss2[0] = r0 * 0.015625;
-  t_d_b22[0] = acc1[0];
+  t_d_b22[0] = r1;
 }
 function k_d_h_affine(t_d_o2, p_W2, t_h_affine2, t_d_h_affine2, t_d_b12) {
   for (let z0 = 0; z0 < 3; z0++) {
@@ -219,12 +218,9 @@ function k_d_W2(t_h2, t_d_o2, t_d_W22) {
     c10 += a1 * b0;
     c20 += a2 * b0;
   }
-  tile[0] = c00;
-  tile[1] = c10;
-  tile[2] = c20;
-  for (let r = 0; r < 3; r++) {
-    t_d_W22[r] = tile[r];
-  }
+  t_d_W22[0] = c00;
+  t_d_W22[1] = c10;
+  t_d_W22[2] = c20;
 }
 function k_d_W1(in_x, t_d_h_affine2, t_d_W12) {
   let c00 = 0, c01 = 0, c02 = 0;
@@ -247,31 +243,26 @@ function k_d_W1(in_x, t_d_h_affine2, t_d_W12) {
     c31 += a3 * b1;
     c32 += a3 * b2;
   }
-  tile[0] = c00;
-  tile[1] = c01;
-  tile[2] = c02;
-  tile[3] = c10;
-  tile[4] = c11;
-  tile[5] = c12;
-  tile[6] = c20;
-  tile[7] = c21;
-  tile[8] = c22;
-  tile[9] = c30;
-  tile[10] = c31;
-  tile[11] = c32;
-  for (let r = 0; r < 4; r++) {
-    for (let c = 0; c < 3; c++) {
-      t_d_W12[r * 3 + c] = tile[r * 3 + c];
-    }
-  }
+  t_d_W12[0] = c00;
+  t_d_W12[1] = c01;
+  t_d_W12[2] = c02;
+  t_d_W12[3] = c10;
+  t_d_W12[4] = c11;
+  t_d_W12[5] = c12;
+  t_d_W12[6] = c20;
+  t_d_W12[7] = c21;
+  t_d_W12[8] = c22;
+  t_d_W12[9] = c30;
+  t_d_W12[10] = c31;
+  t_d_W12[11] = c32;
 }
-function k_sgd_check(p, g, status2, n, lr, t) {
+function k_sgd_check(p, g, status2, n, lr) {
   for (let i = 0; i < n; i++) {
     const v0 = p[i];
     const v1 = g[i];
-    const out0 = 34028234663852886e22 >= Math.abs(v0 - lr * v1) ? 0 : 1;
-    if (out0 > 0) {
-      status2[0] = t;
+    const finite0 = 34028234663852886e22 >= Math.abs(v0 - lr * v1);
+    if (!finite0) {
+      status2[0] = 1;
     }
   }
 }
@@ -323,16 +314,15 @@ function trainStep(params, inputs, learningRate) {
   checkFinite("trainStep", "params", [p_W1, p_b1, p_W2, p_b2], PARAMS);
   const [in_x, in_y] = take("trainStep", "inputs", inputs, TRAIN_INPUTS, ALL_INPUTS);
   checkDisjoint("trainStep", [p_W1, p_b1, p_W2, p_b2, in_x, in_y], DISJOINT);
-  const t = 1;
   k_h_affine_h(in_x, p_W1, p_b1, t_h_affine, t_h);
   k_d_o(t_h, p_W2, p_b2, in_y, t_d_o, t_squared_loss, t_d_b2);
   k_d_h_affine(t_d_o, p_W2, t_h_affine, t_d_h_affine, t_d_b1);
   k_d_W2(t_h, t_d_o, t_d_W2);
   k_d_W1(in_x, t_d_h_affine, t_d_W1);
-  k_sgd_check(p_W1, t_d_W1, status, 12, learningRate, t);
-  k_sgd_check(p_b1, t_d_b1, status, 3, learningRate, t);
-  k_sgd_check(p_W2, t_d_W2, status, 3, learningRate, t);
-  k_sgd_check(p_b2, t_d_b2, status, 1, learningRate, t);
+  k_sgd_check(p_W1, t_d_W1, status, 12, learningRate);
+  k_sgd_check(p_b1, t_d_b1, status, 3, learningRate);
+  k_sgd_check(p_W2, t_d_W2, status, 3, learningRate);
+  k_sgd_check(p_b2, t_d_b2, status, 1, learningRate);
   if (status[0] !== 0) {
     status[0] = 0;
     throw rejectedStep("trainStep", void 0, [in_x, in_y], TRAIN_INPUTS, grads, learningRate);

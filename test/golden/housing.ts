@@ -89,7 +89,6 @@ const t_d_o = arena.subarray(384, 448); // [64,1]
 const t_squared_loss = arena.subarray(448, 449); // []
 const t_d_h_affine = arena.subarray(464, 656); // [64,3]
 const tile = new Float64Array(12); // kernel scratch
-const acc1 = new Float64Array(1); // kernel scratch
 const acc0 = new Float64Array(3); // kernel scratch
 
 /**
@@ -187,7 +186,7 @@ function k_d_o(
   t_d_b2: Float32Array,
 ): void {
   let r0 = 0;
-  acc1[0] = 0;
+  let r1 = 0;
   for (let i0 = 0; i0 < 64; i0 += 4) {
     let c00 = 0, c10 = 0, c20 = 0, c30 = 0;
     for (let p = 0; p < 3; p++) {
@@ -201,11 +200,11 @@ function k_d_o(
       const e2 = e1 * 0.015625;
       t_d_o[i0 + r] = e2;
       r0 += e1 * e1 * 0.5;
-      acc1[0]! += e2;
+      r1 += e2;
     }
   }
   t_squared_loss[0] = r0 * 0.015625;
-  t_d_b2[0] = acc1[0]!;
+  t_d_b2[0] = r1;
 }
 
 /**
@@ -255,8 +254,7 @@ function k_d_W2(t_h: Float32Array, t_d_o: Float32Array, t_d_W2: Float32Array): v
     const b0 = t_d_o[p]!;
     c00 += a0 * b0; c10 += a1 * b0; c20 += a2 * b0;
   }
-  tile[0] = c00; tile[1] = c10; tile[2] = c20;
-  for (let r = 0; r < 3; r++) { t_d_W2[r] = tile[r]!; }
+  t_d_W2[0] = c00; t_d_W2[1] = c10; t_d_W2[2] = c20;
 }
 
 /**
@@ -276,26 +274,23 @@ function k_d_W1(in_x: Float32Array, t_d_h_affine: Float32Array, t_d_W1: Float32A
     c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2;
     c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2;
   }
-  tile[0] = c00; tile[1] = c01; tile[2] = c02;
-  tile[3] = c10; tile[4] = c11; tile[5] = c12;
-  tile[6] = c20; tile[7] = c21; tile[8] = c22;
-  tile[9] = c30; tile[10] = c31; tile[11] = c32;
-  for (let r = 0; r < 4; r++) {
-    for (let c = 0; c < 3; c++) { t_d_W1[r * 3 + c] = tile[r * 3 + c]!; }
-  }
+  t_d_W1[0] = c00; t_d_W1[1] = c01; t_d_W1[2] = c02;
+  t_d_W1[3] = c10; t_d_W1[4] = c11; t_d_W1[5] = c12;
+  t_d_W1[6] = c20; t_d_W1[7] = c21; t_d_W1[8] = c22;
+  t_d_W1[9] = c30; t_d_W1[10] = c31; t_d_W1[11] = c32;
 }
 
 /**
  * sgd update: θ := θ − α·g, for one param
- * Checks that every new value is a finite f32, else stores the step number t in status.
+ * Checks that every new value is a finite f32, else stores 1 in status.
  */
-function k_sgd_check(p: Float32Array, g: Float32Array, status: Float32Array, n: number, lr: number, t: number): void {
+function k_sgd_check(p: Float32Array, g: Float32Array, status: Float32Array, n: number, lr: number): void {
   for (let i = 0; i < n; i++) {
     const v0 = p[i]!;
     const v1 = g[i]!;
-    const out0 = 3.4028234663852886e+38 >= Math.abs(v0 - lr * v1) ? 0 : 1;
-    if (out0 > 0) {
-      status[0] = t;
+    const finite0 = 3.4028234663852886e+38 >= Math.abs(v0 - lr * v1);
+    if (!finite0) {
+      status[0] = 1;
     }
   }
 }
@@ -388,16 +383,15 @@ export function trainStep(params: Params, inputs: TrainInputs, learningRate: num
   checkFinite('trainStep', 'params', [p_W1, p_b1, p_W2, p_b2], PARAMS);
   const [in_x, in_y] = take('trainStep', 'inputs', inputs, TRAIN_INPUTS, ALL_INPUTS);
   checkDisjoint('trainStep', [p_W1, p_b1, p_W2, p_b2, in_x, in_y], DISJOINT);
-  const t = 1;
   k_h_affine_h(in_x, p_W1, p_b1, t_h_affine, t_h);
   k_d_o(t_h, p_W2, p_b2, in_y, t_d_o, t_squared_loss, t_d_b2);
   k_d_h_affine(t_d_o, p_W2, t_h_affine, t_d_h_affine, t_d_b1);
   k_d_W2(t_h, t_d_o, t_d_W2);
   k_d_W1(in_x, t_d_h_affine, t_d_W1);
-  k_sgd_check(p_W1, t_d_W1, status, 12, learningRate, t);
-  k_sgd_check(p_b1, t_d_b1, status, 3, learningRate, t);
-  k_sgd_check(p_W2, t_d_W2, status, 3, learningRate, t);
-  k_sgd_check(p_b2, t_d_b2, status, 1, learningRate, t);
+  k_sgd_check(p_W1, t_d_W1, status, 12, learningRate);
+  k_sgd_check(p_b1, t_d_b1, status, 3, learningRate);
+  k_sgd_check(p_W2, t_d_W2, status, 3, learningRate);
+  k_sgd_check(p_b2, t_d_b2, status, 1, learningRate);
   // Nothing is written until every new value is known to be finite.
   if (status[0] !== 0) {
     status[0] = 0;

@@ -430,23 +430,18 @@ function k_d_W3(t_h22, t_d_scores_affine2, t_d_W32) {
       c31 += a3 * b1;
       c32 += a3 * b2;
     }
-    tile[0] = c00;
-    tile[1] = c01;
-    tile[2] = c02;
-    tile[3] = c10;
-    tile[4] = c11;
-    tile[5] = c12;
-    tile[6] = c20;
-    tile[7] = c21;
-    tile[8] = c22;
-    tile[9] = c30;
-    tile[10] = c31;
-    tile[11] = c32;
-    for (let r = 0; r < 4; r++) {
-      for (let c = 0; c < 3; c++) {
-        t_d_W32[i0 * 3 + r * 3 + c] = tile[r * 3 + c];
-      }
-    }
+    t_d_W32[i0 * 3] = c00;
+    t_d_W32[i0 * 3 + 1] = c01;
+    t_d_W32[i0 * 3 + 2] = c02;
+    t_d_W32[i0 * 3 + 3] = c10;
+    t_d_W32[i0 * 3 + 4] = c11;
+    t_d_W32[i0 * 3 + 5] = c12;
+    t_d_W32[i0 * 3 + 6] = c20;
+    t_d_W32[i0 * 3 + 7] = c21;
+    t_d_W32[i0 * 3 + 8] = c22;
+    t_d_W32[i0 * 3 + 9] = c30;
+    t_d_W32[i0 * 3 + 10] = c31;
+    t_d_W32[i0 * 3 + 11] = c32;
   }
 }
 function k_d_h1_affine(t_d_h2_affine2, p_W2, t_h12, t_d_h1_affine2, t_d_b12) {
@@ -560,27 +555,22 @@ function k_d_W2(t_h12, t_d_h2_affine2, t_d_W22) {
         c32 += a3 * b2;
         c33 += a3 * b3;
       }
-      tile[0] = c00;
-      tile[1] = c01;
-      tile[2] = c02;
-      tile[3] = c03;
-      tile[4] = c10;
-      tile[5] = c11;
-      tile[6] = c12;
-      tile[7] = c13;
-      tile[8] = c20;
-      tile[9] = c21;
-      tile[10] = c22;
-      tile[11] = c23;
-      tile[12] = c30;
-      tile[13] = c31;
-      tile[14] = c32;
-      tile[15] = c33;
-      for (let r = 0; r < 4; r++) {
-        for (let c = 0; c < 4; c++) {
-          t_d_W22[i0 * 8 + r * 8 + j0 + c] = tile[r * 4 + c];
-        }
-      }
+      t_d_W22[i0 * 8 + j0] = c00;
+      t_d_W22[i0 * 8 + j0 + 1] = c01;
+      t_d_W22[i0 * 8 + j0 + 2] = c02;
+      t_d_W22[i0 * 8 + j0 + 3] = c03;
+      t_d_W22[i0 * 8 + j0 + 8] = c10;
+      t_d_W22[i0 * 8 + j0 + 9] = c11;
+      t_d_W22[i0 * 8 + j0 + 10] = c12;
+      t_d_W22[i0 * 8 + j0 + 11] = c13;
+      t_d_W22[i0 * 8 + j0 + 16] = c20;
+      t_d_W22[i0 * 8 + j0 + 17] = c21;
+      t_d_W22[i0 * 8 + j0 + 18] = c22;
+      t_d_W22[i0 * 8 + j0 + 19] = c23;
+      t_d_W22[i0 * 8 + j0 + 24] = c30;
+      t_d_W22[i0 * 8 + j0 + 25] = c31;
+      t_d_W22[i0 * 8 + j0 + 26] = c32;
+      t_d_W22[i0 * 8 + j0 + 27] = c33;
     }
   }
 }
@@ -613,36 +603,31 @@ function k_d_W1(in_x, t_d_h1_affine2, t_d_W12) {
       c32 += a3 * b2;
       c33 += a3 * b3;
     }
-    tile[0] = c00;
-    tile[1] = c01;
-    tile[2] = c02;
-    tile[3] = c03;
-    tile[4] = c10;
-    tile[5] = c11;
-    tile[6] = c12;
-    tile[7] = c13;
-    tile[8] = c20;
-    tile[9] = c21;
-    tile[10] = c22;
-    tile[11] = c23;
-    tile[12] = c30;
-    tile[13] = c31;
-    tile[14] = c32;
-    tile[15] = c33;
-    for (let r = 0; r < 4; r++) {
-      for (let c = 0; c < 4; c++) {
-        t_d_W12[r * 16 + j0 + c] = tile[r * 4 + c];
-      }
-    }
+    t_d_W12[j0] = c00;
+    t_d_W12[j0 + 1] = c01;
+    t_d_W12[j0 + 2] = c02;
+    t_d_W12[j0 + 3] = c03;
+    t_d_W12[j0 + 16] = c10;
+    t_d_W12[j0 + 17] = c11;
+    t_d_W12[j0 + 18] = c12;
+    t_d_W12[j0 + 19] = c13;
+    t_d_W12[j0 + 32] = c20;
+    t_d_W12[j0 + 33] = c21;
+    t_d_W12[j0 + 34] = c22;
+    t_d_W12[j0 + 35] = c23;
+    t_d_W12[j0 + 48] = c30;
+    t_d_W12[j0 + 49] = c31;
+    t_d_W12[j0 + 50] = c32;
+    t_d_W12[j0 + 51] = c33;
   }
 }
-function k_sgd_check(p, g, status2, n, lr, t) {
+function k_sgd_check(p, g, status2, n, lr) {
   for (let i = 0; i < n; i++) {
     const v0 = p[i];
     const v1 = g[i];
-    const out0 = 34028234663852886e22 >= Math.abs(v0 - lr * v1) ? 0 : 1;
-    if (out0 > 0) {
-      status2[0] = t;
+    const finite0 = 34028234663852886e22 >= Math.abs(v0 - lr * v1);
+    if (!finite0) {
+      status2[0] = 1;
     }
   }
 }
@@ -709,7 +694,6 @@ function trainStep(params, inputs, learningRate) {
   checkFinite("trainStep", "params", [p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS);
   const [in_x, in_y] = take("trainStep", "inputs", inputs, TRAIN_INPUTS, ALL_INPUTS);
   checkDisjoint("trainStep", [p_W1, p_b1, p_W2, p_b2, p_W3, p_b3, in_x, in_y], DISJOINT);
-  const t = 1;
   k_h1(in_x, p_W1, p_b1, t_h1);
   k_h2(t_h1, p_W2, p_b2, t_h2);
   k_d_scores_affine(t_h2, p_W3, p_b3, in_y, t_d_scores_affine, t_squared_loss, t_d_b3);
@@ -718,12 +702,12 @@ function trainStep(params, inputs, learningRate) {
   k_d_h1_affine(t_d_h2_affine, p_W2, t_h1, t_d_h1_affine, t_d_b1);
   k_d_W2(t_h1, t_d_h2_affine, t_d_W2);
   k_d_W1(in_x, t_d_h1_affine, t_d_W1);
-  k_sgd_check(p_W1, t_d_W1, status, 64, learningRate, t);
-  k_sgd_check(p_b1, t_d_b1, status, 16, learningRate, t);
-  k_sgd_check(p_W2, t_d_W2, status, 128, learningRate, t);
-  k_sgd_check(p_b2, t_d_b2, status, 8, learningRate, t);
-  k_sgd_check(p_W3, t_d_W3, status, 24, learningRate, t);
-  k_sgd_check(p_b3, t_d_b3, status, 3, learningRate, t);
+  k_sgd_check(p_W1, t_d_W1, status, 64, learningRate);
+  k_sgd_check(p_b1, t_d_b1, status, 16, learningRate);
+  k_sgd_check(p_W2, t_d_W2, status, 128, learningRate);
+  k_sgd_check(p_b2, t_d_b2, status, 8, learningRate);
+  k_sgd_check(p_W3, t_d_W3, status, 24, learningRate);
+  k_sgd_check(p_b3, t_d_b3, status, 3, learningRate);
   if (status[0] !== 0) {
     status[0] = 0;
     throw rejectedStep("trainStep", void 0, [in_x, in_y], TRAIN_INPUTS, grads, learningRate);

@@ -11,8 +11,7 @@
 ;;         4864  d_h1_affine [15,16]
 (module
   (type $t0 (func))
-  (type $t1 (func (param f32 f32)))
-  (type $t2 (func (param f32)))
+  (type $t1 (func (param f32)))
   (memory (export "memory") 1)
 
   ;; matmul [15,16], k = 4:
@@ -5514,9 +5513,9 @@
   )
 
   ;; sgd update: θ := θ − α·g, for every param at once
-  ;; Checks that every new value is a finite f32, else stores the step number t in status.
-  (func $k_sgd_check (type $t1) (param $lr f32) (param $t f32)
-    (local $i i32) (local $v0 f32) (local $v1 f32) (local $out0 f32)
+  ;; Checks that every new value is a finite f32, else stores 1 in status.
+  (func $k_sgd_check (type $t1) (param $lr f32)
+    (local $i i32) (local $v0 f32) (local $v1 f32) (local $finite0 i32)
     i32.const 0
     local.set $i
     loop $i_loop
@@ -5530,8 +5529,6 @@
       i32.shl
       f32.load offset=1088
       local.set $v1
-      f32.const 0
-      f32.const 1
       f32.const 3.4028235e+38
       local.get $v0
       local.get $lr
@@ -5540,14 +5537,12 @@
       f32.sub
       f32.abs
       f32.ge
-      select
-      local.set $out0
-      local.get $out0
-      f32.const 0
-      f32.gt
+      local.set $finite0
+      local.get $finite0
+      i32.eqz
       if $if
         i32.const 0
-        local.get $t
+        f32.const 1
         f32.store offset=5824
       end
       local.get $i
@@ -5562,7 +5557,7 @@
 
   ;; sgd update: θ := θ − α·g, for every param at once
   ;; Stores the new values.
-  (func $k_sgd (type $t2) (param $lr f32)
+  (func $k_sgd (type $t1) (param $lr f32)
     (local $i i32) (local $v0 v128) (local $v1 v128)
     i32.const 0
     local.set $i
@@ -5624,7 +5619,7 @@
   )
 
   ;; entry train: k_h1, k_h2, k_d_scores_affine, k_d_h2_affine, k_d_W3, k_d_h1_affine, k_d_W2, k_d_W1, k_sgd_check
-  (func $train (export "train") (type $t1) (param $lr f32) (param $t f32)
+  (func $train (export "train") (type $t1) (param $lr f32)
     call $k_h1
     call $k_h2
     call $k_d_scores_affine
@@ -5634,12 +5629,11 @@
     call $k_d_W2
     call $k_d_W1
     local.get $lr
-    local.get $t
     call $k_sgd_check
   )
 
   ;; entry apply: k_sgd
-  (func $apply (export "apply") (type $t2) (param $lr f32)
+  (func $apply (export "apply") (type $t1) (param $lr f32)
     local.get $lr
     call $k_sgd
   )

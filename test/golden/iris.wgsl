@@ -377,8 +377,8 @@ fn k_sgd_check(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l
     if (i < 272u) {
       let v0 = params[i];
       let v1 = grads[i];
-      let out0 = select(1f, 0f, 3.4028234663852886e+38f >= abs(v0 - hyper.lr * v1));
-      if (out0 > 0f) {
+      let finite0 = 3.4028234663852886e+38f >= abs(v0 - hyper.lr * v1);
+      if (!finite0) {
         status[0u] = hyper.t;
       }
     }

@@ -24,7 +24,6 @@ const t_price = arena.subarray(0, 16);
 const t_d_price_affine = arena.subarray(0, 16);
 const t_squared_loss = arena.subarray(16, 17);
 const tile = new Float64Array(4);
-const acc1 = new Float64Array(1);
 function k_price(in_x, p_w, p_b, t_price2) {
   for (let i0 = 0; i0 < 16; i0 += 4) {
     let c00 = 0, c10 = 0, c20 = 0, c30 = 0;
@@ -45,7 +44,7 @@ function k_price(in_x, p_w, p_b, t_price2) {
 }
 function k_d_price_affine(in_x, p_w, p_b, in_y, t_d_price_affine2, t_squared_loss2, t_d_b2) {
   let r0 = 0;
-  acc1[0] = 0;
+  let r1 = 0;
   for (let i0 = 0; i0 < 16; i0 += 4) {
     let c00 = 0, c10 = 0, c20 = 0, c30 = 0;
     const a0 = in_x[i0], a1 = in_x[i0 + 1], a2 = in_x[i0 + 2], a3 = in_x[i0 + 3];
@@ -64,11 +63,11 @@ function k_d_price_affine(in_x, p_w, p_b, in_y, t_d_price_affine2, t_squared_los
       const e3 = e1 >= 0 ? e2 * 0.0625 : 0;
       t_d_price_affine2[i0 + r] = e3;
       r0 += e2 * e2 * 0.5;
-      acc1[0] += e3;
+      r1 += e3;
     }
   }
   t_squared_loss2[0] = r0 * 0.0625;
-  t_d_b2[0] = acc1[0];
+  t_d_b2[0] = r1;
 }
 function k_d_w(in_x, t_d_price_affine2, t_d_w2) {
   let c00 = 0;
@@ -77,16 +76,15 @@ function k_d_w(in_x, t_d_price_affine2, t_d_w2) {
     const b0 = t_d_price_affine2[p];
     c00 += a0 * b0;
   }
-  tile[0] = c00;
-  t_d_w2[0] = tile[0];
+  t_d_w2[0] = c00;
 }
-function k_sgd_check(p, g, status2, n, lr, t) {
+function k_sgd_check(p, g, status2, n, lr) {
   for (let i = 0; i < n; i++) {
     const v0 = p[i];
     const v1 = g[i];
-    const out0 = 34028234663852886e22 >= Math.abs(v0 - lr * v1) ? 0 : 1;
-    if (out0 > 0) {
-      status2[0] = t;
+    const finite0 = 34028234663852886e22 >= Math.abs(v0 - lr * v1);
+    if (!finite0) {
+      status2[0] = 1;
     }
   }
 }
@@ -128,11 +126,10 @@ function trainStep(params, inputs, learningRate) {
   checkFinite("trainStep", "params", [p_w, p_b], PARAMS);
   const [in_x, in_y] = take("trainStep", "inputs", inputs, TRAIN_INPUTS, ALL_INPUTS);
   checkDisjoint("trainStep", [p_w, p_b, in_x, in_y], DISJOINT);
-  const t = 1;
   k_d_price_affine(in_x, p_w, p_b, in_y, t_d_price_affine, t_squared_loss, t_d_b);
   k_d_w(in_x, t_d_price_affine, t_d_w);
-  k_sgd_check(p_w, t_d_w, status, 1, learningRate, t);
-  k_sgd_check(p_b, t_d_b, status, 1, learningRate, t);
+  k_sgd_check(p_w, t_d_w, status, 1, learningRate);
+  k_sgd_check(p_b, t_d_b, status, 1, learningRate);
   if (status[0] !== 0) {
     status[0] = 0;
     throw rejectedStep("trainStep", void 0, [in_x, in_y], TRAIN_INPUTS, grads, learningRate);

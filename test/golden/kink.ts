@@ -80,7 +80,6 @@ const t_price = arena.subarray(0, 16); // [16,1]
 const t_d_price_affine = arena.subarray(0, 16); // [16,1]
 const t_squared_loss = arena.subarray(16, 17); // []
 const tile = new Float64Array(4); // kernel scratch
-const acc1 = new Float64Array(1); // kernel scratch
 
 /**
  * matmul [16,1], k = 1:
@@ -114,7 +113,7 @@ function k_d_price_affine(
   t_squared_loss: Float32Array, t_d_b: Float32Array,
 ): void {
   let r0 = 0;
-  acc1[0] = 0;
+  let r1 = 0;
   for (let i0 = 0; i0 < 16; i0 += 4) {
     let c00 = 0, c10 = 0, c20 = 0, c30 = 0;
     const a0 = in_x[i0]!, a1 = in_x[i0 + 1]!, a2 = in_x[i0 + 2]!, a3 = in_x[i0 + 3]!;
@@ -127,11 +126,11 @@ function k_d_price_affine(
       const e3 = e1 >= 0 ? e2 * 0.0625 : 0;
       t_d_price_affine[i0 + r] = e3;
       r0 += e2 * e2 * 0.5;
-      acc1[0]! += e3;
+      r1 += e3;
     }
   }
   t_squared_loss[0] = r0 * 0.0625;
-  t_d_b[0] = acc1[0]!;
+  t_d_b[0] = r1;
 }
 
 /**
@@ -145,21 +144,20 @@ function k_d_w(in_x: Float32Array, t_d_price_affine: Float32Array, t_d_w: Float3
     const b0 = t_d_price_affine[p]!;
     c00 += a0 * b0;
   }
-  tile[0] = c00;
-  t_d_w[0] = tile[0]!;
+  t_d_w[0] = c00;
 }
 
 /**
  * sgd update: θ := θ − α·g, for one param
- * Checks that every new value is a finite f32, else stores the step number t in status.
+ * Checks that every new value is a finite f32, else stores 1 in status.
  */
-function k_sgd_check(p: Float32Array, g: Float32Array, status: Float32Array, n: number, lr: number, t: number): void {
+function k_sgd_check(p: Float32Array, g: Float32Array, status: Float32Array, n: number, lr: number): void {
   for (let i = 0; i < n; i++) {
     const v0 = p[i]!;
     const v1 = g[i]!;
-    const out0 = 3.4028234663852886e+38 >= Math.abs(v0 - lr * v1) ? 0 : 1;
-    if (out0 > 0) {
-      status[0] = t;
+    const finite0 = 3.4028234663852886e+38 >= Math.abs(v0 - lr * v1);
+    if (!finite0) {
+      status[0] = 1;
     }
   }
 }
@@ -242,11 +240,10 @@ export function trainStep(params: Params, inputs: TrainInputs, learningRate: num
   checkFinite('trainStep', 'params', [p_w, p_b], PARAMS);
   const [in_x, in_y] = take('trainStep', 'inputs', inputs, TRAIN_INPUTS, ALL_INPUTS);
   checkDisjoint('trainStep', [p_w, p_b, in_x, in_y], DISJOINT);
-  const t = 1;
   k_d_price_affine(in_x, p_w, p_b, in_y, t_d_price_affine, t_squared_loss, t_d_b);
   k_d_w(in_x, t_d_price_affine, t_d_w);
-  k_sgd_check(p_w, t_d_w, status, 1, learningRate, t);
-  k_sgd_check(p_b, t_d_b, status, 1, learningRate, t);
+  k_sgd_check(p_w, t_d_w, status, 1, learningRate);
+  k_sgd_check(p_b, t_d_b, status, 1, learningRate);
   // Nothing is written until every new value is known to be finite.
   if (status[0] !== 0) {
     status[0] = 0;

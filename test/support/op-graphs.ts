@@ -5,7 +5,7 @@
  * widths n = 1…4: the gradient tests use them as they are, the wasm tests widened so that
  * every product has full panels, a 4-column vector block and scalar columns.
  */
-import { add, affine, graph, matmul, mean, mul, relu, sigmoid, squaredLoss, sub, sum, tanh, type GraphDef } from '../../compiler/index.ts';
+import { add, affine, graph, matmul, mean, mul, relu, sigmoid, softsign, squaredLoss, sub, sum, tanh, type GraphDef } from '../../compiler/index.ts';
 
 export function opGraphs(B: number, w: (n: number) => number = (n) => n): Record<string, GraphDef> {
   const layer = (act: (t: ReturnType<typeof relu>) => ReturnType<typeof relu>, name: string) =>
@@ -22,6 +22,7 @@ export function opGraphs(B: number, w: (n: number) => number = (n) => n): Record
     relu: layer(relu, 'relu_net'),
     sigmoid: layer(sigmoid, 'sigmoid_net'),
     tanh: layer(tanh, 'tanh_net'),
+    softsign: layer(softsign, 'softsign_net'),
     'matmul, no bias': graph('mm', (g) => {
       const x = g.input('x', [B, w(3)]);
       const o = matmul(relu(matmul(x, g.param('W', [w(3), w(4)]))), g.param('V', [w(4), w(1)]));

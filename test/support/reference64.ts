@@ -135,6 +135,7 @@ export const RULES: Readonly<Record<string, Rule>> = {
   relu: activation((z) => (z > 0 ? z : 0), (z) => (z >= 0 ? 1 : 0)),
   sigmoid: activation((z) => 1 / (1 + Math.exp(-z)), (_, a) => a * (1 - a)),
   tanh: activation(Math.tanh, (_, a) => 1 - a * a),
+  softsign: activation((z) => z / (1 + Math.abs(z)), (z) => 1 / (1 + Math.abs(z)) ** 2),
   matmul,
   transpose: {
     forward: ([x], { inputs: [[r, c]] }) => Float64Array.from({ length: r * c }, (_, o) => x[(o % r) * c + Math.floor(o / r)]),

@@ -18,6 +18,7 @@ const OPS: Readonly<Record<string, Op>> = {
   neg: ([a]) => tf.neg(a),
   relu: ([a]) => tf.relu(a),
   sigmoid: ([a]) => tf.sigmoid(a),
+  softsign: ([a]) => tf.div(a, tf.add(1, tf.abs(a))),
   tanh: ([a]) => tf.tanh(a),
   matmul: ([a, b], { transA, transB }) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, !!transA, !!transB),
   transpose: ([a]) => tf.transpose(a),

@@ -10,7 +10,7 @@ import { isBatchDim, sizeOf } from '../../ir/graph.ts';
 import type { EntryName, ModulePlan } from '../../kernels/plan.ts';
 import { entryOf } from '../../kernels/plan.ts';
 import type { LoweredModule } from '../../lowering/lower.ts';
-import { apiTypes, entryDoc, hostImport, initParamsFunction, metaText, specTables, type ModuleInfo } from './host.ts';
+import { apiTypes, entryDoc, HostUses, initParamsFunction, metaText, specTables, type ModuleInfo } from './host.ts';
 import { stepScalarText } from './js-syntax.ts';
 import { constText, docBlock, functionText, joinBlocks, listText, packedList, type FunctionSpec } from './ts.ts';
 import { propertyKey } from './text.ts';
@@ -33,9 +33,9 @@ export interface CpuEntryHooks {
   /**
    * The statements running entry `entry` once its arguments are read: for a train step, up
    * to the update's check (`beforeCheck`), and the rest (`afterCheck`), which runs only if
-   * every new value is finite.
+   * every new value is finite; and which argument locals they read (`reads`).
    */
-  run(entry: EntryName, args: EntryArgs): { readonly beforeCheck: readonly string[]; readonly afterCheck?: readonly string[] };
+  run(entry: EntryName, args: EntryArgs, host: HostUses): { readonly beforeCheck: readonly string[]; readonly afterCheck?: readonly string[]; readonly reads: ReadonlySet<string> };
   /** The status the update's check sets (an expression), and a statement clearing it. */
   readonly status?: { readonly read: string; readonly clear: string };
   /** The gradients' block as one Float32Array (to say why a step was rejected). */
@@ -46,7 +46,7 @@ export interface CpuEntryHooks {
   loss(): string;
 }
 
-export function cpuEntryFunctions(module: LoweredModule, info: ModuleInfo, hooks: CpuEntryHooks): FunctionSpec[] {
+export function cpuEntryFunctions(module: LoweredModule, info: ModuleInfo, hooks: CpuEntryHooks, host: HostUses): FunctionSpec[] {
   const { plan } = module;
   const g = plan.graph;
   const opt = plan.optimizer;
@@ -60,11 +60,9 @@ export function cpuEntryFunctions(module: LoweredModule, info: ModuleInfo, hooks
 
   const paramLocals = g.params.map((r) => hooks.local('p', r.name));
   const stateLocals = slots.map((slot) => g.params.map((r) => hooks.local(`s_${slot}`, r.name)));
-  // The optimizer's per-step scalars: the learning rate itself, or computed once a step.
-  const stepScalars = new Map((opt?.scalars ?? []).map((sc) => {
-    const text = stepScalarText(plan, sc.name);
-    return [sc.name, text === 'learningRate' ? { text } : { text: hooks.local('step', sc.name), init: text }];
-  }));
+  // The optimizer's per-step scalars: the learning rate itself (the formula is its argument 0), or computed once a step.
+  const stepScalars = new Map((opt?.scalars ?? []).map((sc) => [sc.name,
+    sc.expr.k === 'arg' && sc.expr.index === 0 ? { text: 'learningRate' } : { text: hooks.local('step', sc.name), init: stepScalarText(plan, sc.name) }]));
 
   /** The body of entry `entry` (function `fn`): read and check its arguments once, run it, and return. */
   const body = (fn: string, entry: EntryName, inputsSpec: string, returns: readonly string[]): string[] => {
@@ -76,25 +74,25 @@ export function cpuEntryFunctions(module: LoweredModule, info: ModuleInfo, hooks
       params: paramLocals, inputs: inputLocals, state: train ? stateLocals : [],
       stepScalars: new Map([...stepScalars].map(([name, s]) => [name, s.text])),
     };
-    const run = hooks.run(entry, args);
-    const code = [...run.beforeCheck, ...(run.afterCheck ?? [])].join('\n');
-    // Bind what the target's code uses (every argument, for a train step, which checks them all).
-    const bound = (locals: readonly string[]) => locals.map((l) => (train || batch || new RegExp(`\\b${l}\\b`).test(code) ? l : '')).join(', ');
-    const usesInvRows = launches.some((l) => l.scalars.some((s) => s.k === 'invRows')) || /\binvRows\b/.test(code);
+    const run = hooks.run(entry, args, host);
+    // Bind what the target's code reads (every argument, for a train step, which checks them all).
+    const bound = (locals: readonly string[]) => locals.map((l) => (train || batch || run.reads.has(l) ? l : '')).join(', ');
+    const usesInvRows = launches.some((l) => l.scalars.some((s) => s.k === 'invRows'));
+    const take = host.use('take');
     const lines = [
-      ...(train ? ['checkRate(learningRate);'] : []),
-      `const [${bound(paramLocals)}] = take('${fn}', 'params', params, PARAMS, PARAMS);`,
-      ...(train ? [`checkFinite('${fn}', 'params', [${paramLocals.join(', ')}], PARAMS);`] : []),
-      `const [${bound(inputLocals)}] = take('${fn}', 'inputs', inputs, ${inputsSpec}, ALL_INPUTS);`,
+      ...(train ? [`${host.use('checkRate')}(learningRate);`] : []),
+      `const [${bound(paramLocals)}] = ${take}('${fn}', 'params', params, PARAMS, PARAMS);`,
+      ...(train ? [`${host.use('checkFinite')}('${fn}', 'params', [${paramLocals.join(', ')}], PARAMS);`] : []),
+      `const [${bound(inputLocals)}] = ${take}('${fn}', 'inputs', inputs, ${inputsSpec}, ALL_INPUTS);`,
       // A dynamic batch's rows come from the inputs' lengths.
-      ...(batch ? [`const rows = rowsOf('${fn}', [${inputLocals.join(', ')}], ${inputsSpec});`, ...(usesInvRows ? ['const invRows = 1 / rows;'] : [])] : []),
+      ...(batch ? [`const rows = ${host.use('rowsOf')}('${fn}', [${inputLocals.join(', ')}], ${inputsSpec});`, ...(usesInvRows ? ['const invRows = 1 / rows;'] : [])] : []),
     ];
     if (train) {
       lines.push(
-        ...(slots.length ? [`const { t, arrays: [${stateLocals.map((s) => `[${s.join(', ')}]`).join(', ')}] } = takeState('${fn}', state, SLOTS, PARAMS);`] : []),
-        ...bodyPacked(`checkDisjoint('${fn}', [`, [...paramLocals, ...inputLocals, ...stateLocals.flat()], `], DISJOINT${batch ? ', rows' : ''});`),
+        ...(slots.length ? [`const { t, arrays: [${stateLocals.map((s) => `[${s.join(', ')}]`).join(', ')}] } = ${host.use('takeState')}('${fn}', state, SLOTS, PARAMS);`] : []),
+        ...bodyPacked(`${host.use('checkDisjoint')}('${fn}', [`, [...paramLocals, ...inputLocals, ...stateLocals.flat()], `], DISJOINT${batch ? ', rows' : ''});`),
         // Written before any kernel runs (a setter that calls back in finds nothing half-done).
-        ...(slots.length ? ['state.step = t;'] : ['const t = 1;']),
+        ...(slots.length ? ['state.step = t;'] : []),
         ...[...stepScalars.values()].flatMap((s) => (s.init ? [`const ${s.text} = ${s.init};`] : [])),
       );
     }
@@ -105,7 +103,7 @@ export function cpuEntryFunctions(module: LoweredModule, info: ModuleInfo, hooks
         `if (${hooks.status!.read} !== 0) {`,
         `  ${hooks.status!.clear}`,
         ...(slots.length ? ['  state.step = t - 1;'] : []),
-        `  throw rejectedStep('${fn}', ${slots.length ? 't' : 'undefined'}, [${inputLocals.join(', ')}], ${inputsSpec}, ${hooks.grads ?? 'undefined'}, learningRate);`,
+        `  throw ${host.use('rejectedStep')}('${fn}', ${slots.length ? 't' : 'undefined'}, [${inputLocals.join(', ')}], ${inputsSpec}, ${hooks.grads ?? 'undefined'}, learningRate);`,
         '}',
         ...run.afterCheck,
       );
@@ -167,7 +165,7 @@ export const batchRows = (plan: ModulePlan, node: number): number | undefined =>
 };
 
 /** The module constants a train step's checks read: the state slots and the arrays' names. */
-function trainConstants(plan: ModulePlan): string[][] {
+function trainConstants(plan: ModulePlan, host: HostUses): string[][] {
   const g = plan.graph;
   const opt = plan.optimizer;
   if (!opt) return [];
@@ -186,7 +184,7 @@ function trainConstants(plan: ModulePlan): string[][] {
     [
       ...docBlock(`A train step's arrays, in order: what each is called (when two share memory) and its floats${
         g.batch === undefined ? '' : " (−width: the call's rows of that width)"}.`),
-      ...packedList('const DISJOINT: Disjoint = [', table, '];'),
+      ...packedList(`const DISJOINT: ${host.use('Disjoint')} = [`, table, '];'),
     ],
     ...(opt.slots.length ? [constText('SLOTS', `[${opt.slots.map((s) => JSON.stringify(s)).join(', ')}] as const`, "The optimizer's state slots: one array per param each.")] : []),
   ];
@@ -194,14 +192,16 @@ function trainConstants(plan: ModulePlan): string[][] {
 
 /**
  * A CPU module's `.ts` and `.d.ts`: the header `top` with the import of the host code the
- * module calls, `meta`, the records, the spec tables, the target's own `code` (its memory and kernels), then
+ * module calls (every name `host` noted as the module's code was written), `meta`, the records, the spec tables, the target's own `code` (its memory and kernels), then
  * `initParams` and the entry points. The declarations are the same for every such target.
  */
-export function cpuModuleText(plan: ModulePlan, info: ModuleInfo, top: readonly string[], code: readonly (readonly string[])[], entries: readonly FunctionSpec[]): { ts: string; dts: string } {
-  const body = [...trainConstants(plan), ...code, initParamsFunction(plan, info), ...entries.map((f) => functionText(f))];
+export function cpuModuleText(
+  plan: ModulePlan, info: ModuleInfo, top: readonly string[], code: readonly (readonly string[])[], entries: readonly FunctionSpec[], host: HostUses,
+): { ts: string; dts: string } {
+  const body = [...trainConstants(plan, host), ...code, initParamsFunction(plan, info, false, host), ...entries.map((f) => functionText(f))];
   const tables = specTables(plan);
   const ts = joinBlocks([
-    [...top, ...hostImport([...tables, ...body.flat()].join('\n'))],
+    [...top, ...host.importLines()],
     metaText(plan, info, false),
     ...apiTypes(plan),
     tables,

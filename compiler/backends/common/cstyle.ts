@@ -66,6 +66,7 @@ function print(e: Expr, syn: Syntax): { text: string; prec: number } {
     case 'vec': return { text: `${syn.call.vec}(${e.parts.map((x) => print(x, syn).text).join(', ')})`, prec: ATOM };
     case 'unary':
       if (e.fn === 'neg') return { text: `-${wrap(e.a, PREFIX + 1)}`, prec: PREFIX };
+      if (e.fn === 'not') return { text: `!${wrap(e.a, PREFIX + 1)}`, prec: PREFIX };
       return { text: `${syn.call[e.fn]}(${print(e.a, syn).text})`, prec: ATOM };
     case 'binary':
     case 'compare': {

@@ -166,14 +166,14 @@ const STD: Record<InitKind, (fanIn: number, fanOut: number) => number> = {
 /** Whether any param draws from the generator (else the module carries no generator). */
 export const drawsRandom = (g: Graph) => g.params.some((r) => (g.nodes[r.id].attrs.init ?? 'zeros') !== 'zeros');
 
-export function initParamsFunction(plan: ModulePlan, info: ModuleInfo, declare = false): string[] {
+export function initParamsFunction(plan: ModulePlan, info: ModuleInfo, declare = false, host = new HostUses()): string[] {
   const g = plan.graph;
-  const lines = ['checkSeed(seed);', ...(drawsRandom(g) ? ['const next = makeRng(seed);'] : [])];
+  const lines = [`${host.use('checkSeed')}(seed);`, ...(drawsRandom(g) ? [`const next = ${host.use('makeRng')}(seed);`] : [])];
   const fields = g.params.map((r, i) => {
     const n = g.nodes[r.id];
     const init = n.attrs.init ?? 'zeros';
     lines.push(`const v${i} = new Float32Array(${sizeOf(n.shape)}); // ${commentText(r.name)}: ${init}`);
-    if (init !== 'zeros') lines.push(`fillNormal(v${i}, next, ${numberLiteral(STD[init](n.shape[0] ?? 1, n.shape[1] ?? 1))});`);
+    if (init !== 'zeros') lines.push(`${host.use('fillNormal')}(v${i}, next, ${numberLiteral(STD[init](n.shape[0] ?? 1, n.shape[1] ?? 1))});`);
     return `${propertyKey(r.name)}: v${i}`;
   });
   lines.push(`return { ${fields.join(', ')} };`);
@@ -185,13 +185,25 @@ export function initParamsFunction(plan: ModulePlan, info: ModuleInfo, declare =
 }
 
 /**
- * The import of the host file's declarations that `code` calls (found outside its comments):
- * a module imports only what it uses, and its .js only what runs (types are dropped).
+ * The host file's declarations a module's code calls, noted as the code is written (`use`),
+ * so its import lists exactly those without reading the code back: a module imports only
+ * what it uses, and its .js only what runs (types are dropped).
  */
-export function hostImport(code: string): string[] {
-  const bare = code.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
-  const used = hostExports().filter((e) => new RegExp(`\\b${e.name}\\b`).test(bare));
-  return packedList('import { ', used.map((e) => (e.type ? `type ${e.name}` : e.name)), ` } from './${HOST_FILE}.js';`);
+export class HostUses {
+  private readonly used = new Set<string>();
+
+  /** `name`, noted as used; an internal error when the host file has no such export. */
+  use(name: string): string {
+    if (!hostExports().some((e) => e.name === name)) throw new Error(`internal: the host file exports no ${name}`);
+    this.used.add(name);
+    return name;
+  }
+
+  /** The import of what was used, in the host file's order. */
+  importLines(): string[] {
+    const used = hostExports().filter((e) => this.used.has(e.name));
+    return packedList('import { ', used.map((e) => (e.type ? `type ${e.name}` : e.name)), ` } from './${HOST_FILE}.js';`);
+  }
 }
 
 /**

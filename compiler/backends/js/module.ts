@@ -9,7 +9,7 @@ import { checkJsArena } from '../../dsl/limits.ts';
 import type { Slot } from '../../lowering/lir.ts';
 import type { Launch, LaunchScalar, LoweredModule, LoweringParams } from '../../lowering/lower.ts';
 import type { Backend, EmittedFile } from '../backend.ts';
-import { header, hostNames, type ModuleInfo } from '../common/host.ts';
+import { header, hostNames, HostUses, type ModuleInfo } from '../common/host.ts';
 import { hostFiles } from '../common/runtime-source.ts';
 import { batchRows, cpuEntryFunctions, cpuModuleText } from '../common/cpu-entries.ts';
 import { Namer, shapeLabel } from '../common/text.ts';
@@ -59,9 +59,11 @@ function emitJsModule(module: LoweredModule, kernels: readonly string[][], names
     if (slot.region === 'state') return stateLocal[slot.stateSlot!]!.get(id)!;
     return paramLocal.get(id) ?? inputLocal.get(id) ?? views.get(id) ?? fail(`no array for ${g.nodes[id].name}`);
   };
+  const host = new HostUses();
   const entryFns = cpuEntryFunctions(module, info, {
     local,
     run: (entry, args) => {
+      const reads = new Set<string>();
       const scalarFor = (s: LaunchScalar): string => {
         switch (s.k) {
           case 'const': return String(s.value);
@@ -70,10 +72,15 @@ function emitJsModule(module: LoweredModule, kernels: readonly string[][], names
           case 'step': return args.stepScalars.get(s.name)!;
         }
       };
-      const call = (l: Launch) => `${names[l.kernel]}(${[...l.bind.map(arrayFor), ...l.scalars.map(scalarFor)].join(', ')});`;
+      const bound = (slot: Slot) => {
+        const array = arrayFor(slot);
+        reads.add(array);
+        return array;
+      };
+      const call = (l: Launch) => `${names[l.kernel]}(${[...l.bind.map(bound), ...l.scalars.map(scalarFor)].join(', ')});`;
       const { launches, verifyAfter } = module.entries.find((e) => e.name === entry)!;
-      if (verifyAfter === undefined) return { beforeCheck: launches.map(call) };
-      return { beforeCheck: launches.slice(0, verifyAfter).map(call), afterCheck: launches.slice(verifyAfter).map(call) };
+      if (verifyAfter === undefined) return { beforeCheck: launches.map(call), reads };
+      return { beforeCheck: launches.slice(0, verifyAfter).map(call), afterCheck: launches.slice(verifyAfter).map(call), reads };
     },
     status: { read: 'status[0]', clear: 'status[0] = 0;' },
     ...(memory.sizes.grad ? { grads: 'grads' } : {}),
@@ -83,7 +90,7 @@ function emitJsModule(module: LoweredModule, kernels: readonly string[][], names
       return width === undefined ? `${views.get(id)}.slice()` : `${views.get(id)}.slice(0, rows * ${width})`;
     },
     loss: () => `${views.get(g.loss!)}[0]!`,
-  });
+  }, host);
 
   const top = header(`${g.name}.ts`, g, info, 'the JS module');
   const memoryLines = [
@@ -95,7 +102,7 @@ function emitJsModule(module: LoweredModule, kernels: readonly string[][], names
     ...viewLines,
     ...[...scratch].map(([name, s]) => `const ${name} = new ${s.accumulate ? 'Float64Array' : 'Float32Array'}(${s.length}); // kernel scratch`),
   ];
-  const { ts, dts } = cpuModuleText(plan, info, top, [memoryLines, ...kernels], entryFns);
+  const { ts, dts } = cpuModuleText(plan, info, top, [memoryLines, ...kernels], entryFns, host);
   return [
     { name: `${g.name}.ts`, contents: ts },
     // esbuild drops comments: the header goes back on as a banner; the .ts keeps the docs.

@@ -33,6 +33,7 @@ const OPS: Readonly<Record<string, { readonly code: readonly number[]; readonly 
   'f32.store': { code: [0x38], imm: 'memarg', align: 2 },
   'i32.const': { code: [0x41], imm: 'i32' },
   'f32.const': { code: [0x43], imm: 'f32' },
+  'i32.eqz': { code: [0x45], imm: 'none' },
   'i32.eq': { code: [0x46], imm: 'none' },
   'i32.lt_s': { code: [0x48], imm: 'none' },
   'i32.gt_s': { code: [0x4a], imm: 'none' },

@@ -18,7 +18,7 @@ import type { BufferParam, LoweredKernel, Slot } from '../../lowering/lir.ts';
 import type { Launch, LaunchScalar, LoweredModule, LoweringParams } from '../../lowering/lower.ts';
 import type { Backend, EmittedFile } from '../backend.ts';
 import { batchRows, cpuEntryFunctions, cpuModuleText, type EntryArgs } from '../common/cpu-entries.ts';
-import { header, type ModuleInfo } from '../common/host.ts';
+import { header, HostUses, type ModuleInfo } from '../common/host.ts';
 import { hostFiles } from '../common/runtime-source.ts';
 import { commentText, shapeLabel } from '../common/text.ts';
 import { constText, docBlock } from '../common/ts.ts';
@@ -196,18 +196,22 @@ function emitWasmModule(module: LoweredModule, kernels: readonly WasmFunction[],
   };
   const copyState = (how: 'copyIn' | 'copyOut', args: EntryArgs) =>
     args.state.map((arrays, s) => `${how}([${arrays.join(', ')}], PARAMS, ${floats(layout.state[s])});`);
+  const host = new HostUses();
   const entryFns = cpuEntryFunctions(module, info, {
     local,
     run: (entry, args) => {
+      // Every param and input is copied into memory.
+      const reads = new Set([...args.params, ...args.inputs]);
       const copies = [
         `copyIn([${args.params.join(', ')}], PARAMS, ${PARAM_AT});`,
         `copyIn([${args.inputs.join(', ')}], ${entry === 'forward' ? 'FORWARD_INPUTS' : 'TRAIN_INPUTS'}, ${INPUT_AT});`,
         ...copyState('copyIn', args),
       ];
-      if (entry !== 'train') return { beforeCheck: [...copies, callOf(entry, args)] };
+      if (entry !== 'train') return { beforeCheck: [...copies, callOf(entry, args)], reads };
       return {
         beforeCheck: [...copies, callOf('train', args)],
         afterCheck: [callOf('apply', args), `copyOut([${args.params.join(', ')}], PARAMS, ${PARAM_AT});`, ...copyState('copyOut', args)],
+        reads,
       };
     },
     status: { read: `heap[${STATUS_AT}]!`, clear: `heap[${STATUS_AT}] = 0;` },
@@ -217,7 +221,7 @@ function emitWasmModule(module: LoweredModule, kernels: readonly WasmFunction[],
       return `heap.slice(${at(id)}, ${at(id)}${width === undefined ? ` + ${plan.memory.place.get(id)!.length}` : ` + rows * ${width}`})`;
     },
     loss: () => `heap[${at(g.loss!)}]!`,
-  });
+  }, host);
   const kernelsType = [
     '/** The embedded module\'s exports: its memory and one function per entry point (the train step in two, around its check). */',
     'interface Kernels {',
@@ -245,18 +249,18 @@ function emitWasmModule(module: LoweredModule, kernels: readonly WasmFunction[],
     ...constText('heap', 'new Float32Array(kernels.memory.buffer)'),
     '',
     '/** Copies checked arrays into their places in memory: `spec`\'s offsets from float `at`. */',
-    'function copyIn(arrays: readonly Float32Array[], spec: Spec, at: number): void {',
+    `function copyIn(arrays: readonly Float32Array[], spec: ${host.use('Spec')}, at: number): void {`,
     '  for (let i = 0; i < arrays.length; i++) heap.set(arrays[i]!, at + spec[i]![3]);',
     '}',
   ];
   const copyOut = [
     '/** Copies values back out of memory into the caller\'s arrays (the params a train step updated). */',
-    'function copyOut(arrays: readonly Float32Array[], spec: Spec, at: number): void {',
+    `function copyOut(arrays: readonly Float32Array[], spec: ${host.use('Spec')}, at: number): void {`,
     '  for (let i = 0; i < arrays.length; i++) arrays[i]!.set(heap.subarray(at + spec[i]![3], at + spec[i]![3] + spec[i]![1]));',
     '}',
   ];
   const top = header(`${g.name}.wasm.ts`, g, info, 'the WebAssembly module');
-  const { ts, dts } = cpuModuleText(plan, info, top, [kernelsType, instantiate, ...(plan.optimizer ? [copyOut] : [])], entryFns);
+  const { ts, dts } = cpuModuleText(plan, info, top, [kernelsType, instantiate, ...(plan.optimizer ? [copyOut] : [])], entryFns, host);
   return [
     { name: `${g.name}.wat`, contents: printWat(wasm) },
     { name: `${g.name}.wasm.ts`, contents: ts },

@@ -303,7 +303,7 @@ class Writer {
       case 'unary':
         if (e.fn === 'exp' || e.fn === 'log') throw new Error(`internal: ${e.fn} reached the wasm target (approximateMath replaces it)`);
         this.expr(e.a);
-        return this.emit(opName(e.fn, e.type));
+        return this.emit(e.fn === 'not' ? 'i32.eqz' : opName(e.fn, e.type));
       case 'binary':
         this.expr(e.a);
         this.expr(e.b);

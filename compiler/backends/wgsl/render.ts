@@ -7,12 +7,11 @@
 import { GradcError } from '../../errors.ts';
 import { numberKey } from '../../ir/scalar.ts';
 import type { BufferParam, Expr, LoweredKernel, Stmt } from '../../lowering/lir.ts';
-import { add, div, int, mapExpr, rem } from '../../lowering/lir.ts';
+import { F32_MAX, add, div, int, mapExpr, rem } from '../../lowering/lir.ts';
 import { divideIndex, simplifyExpr, splitIndex } from '../../lowering/simplify.ts';
 import { printExpr, printStmts, type Syntax } from '../common/cstyle.ts';
 import { commentLines } from '../common/text.ts';
 
-const F32_MAX = 3.4028234663852886e38;
 
 /**
  * An f32 literal (`0.5f`). WGSL has no infinities: its constant evaluation rejects them, and a
