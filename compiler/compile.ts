@@ -23,7 +23,7 @@ import './ops/all.ts';
 export { TARGETS, type Target };
 
 /** Each target's backend (compiler/targets.ts has the targets' rows). */
-const BACKENDS: Record<Target, Backend<never>> = {
+export const BACKENDS: Record<Target, Backend<never>> = {
   js: jsBackend as Backend<never>,
   wgsl: wgslBackend as Backend<never>,
   wasm: wasmBackend as Backend<never>,

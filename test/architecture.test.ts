@@ -32,7 +32,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['lowering'],
   ['backends'],
   ['compile.ts'],
-  ['load', 'onnx'],
+  ['load', 'onnx', 'inspect'],
   ['api.ts'],
   ['cli', 'bundler'],
 ];

@@ -98,6 +98,13 @@ describe('the packed package', () => {
     expect(status).toBe(0);
   });
 
+  it('the packed CLI writes the inspect page (its layout library is a dependency)', () => {
+    execFileSync(process.execPath, [join(app, 'node_modules', 'gradc', 'dist', 'cli.js'), 'inspect', 'model.graph.ts', '--html', 'model.html'], { cwd: app });
+    const html = readFileSync(join(app, 'model.html'), 'utf8');
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html).toContain('"layouts":[{');
+  });
+
   it('the generated module built by the packed CLI runs', async () => {
     const run = spawnSync(process.execPath, ['-e', "const m = await import('./generated/model.js'); const p = m.initParams(1); console.log(m.loss(p, { x: new Float32Array(24).fill(1), y: new Float32Array(16) }) > 0)"], { cwd: app, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
     expect(run.stderr).toBe('');

@@ -6,7 +6,7 @@
  * stages takes tens of seconds at this size.
  */
 import { describe, expect, it } from 'vitest';
-import { add, affine, graph, mul, relu, squaredLoss, tanh, type Tensor } from '../compiler/index.ts';
+import { deepGraph } from './support/deep-graph.ts';
 import { differentiate } from '../compiler/autodiff/backward.ts';
 import { optimize } from '../compiler/passes/pipeline.ts';
 import { NodeList } from '../compiler/ir/builder.ts';
@@ -14,18 +14,7 @@ import { compile } from '../compiler/compile.ts';
 
 const LAYERS = 2000;
 
-/** Layers of four params each, as a user's loop writes them: every node of a kind gets the same base name. */
-function deep(layers: number) {
-  return graph('deep', (g) => {
-    let h: Tensor = g.input('x', [4, 8]);
-    for (let i = 0; i < layers; i++) {
-      const z = affine(h, g.param(`W${i}`, [8, 8]), g.param(`b${i}`, [8]));
-      h = add(mul(i % 2 ? relu(z) : tanh(z), g.param(`s${i}`, [])), g.param(`c${i}`, [8]));
-    }
-    g.output('o', h);
-    g.loss(squaredLoss(h, g.input('y', [4, 8])));
-  });
-}
+const deep = deepGraph;
 
 describe('graphs with thousands of layers', () => {
   it(`a ${LAYERS}-layer graph is built, differentiated and optimized in a few seconds`, () => {

@@ -234,4 +234,19 @@ describe('browser demo', () => {
     expect(common.length).toBeGreaterThan(10);
     for (const p of common) expect(Math.abs(p.train - jsAt.get(p.step)!), `step ${p.step}`).toBeLessThanOrEqual(1e-3 * p.train + 1e-6);
   });
+
+  it('links to the `gradc inspect --html` page of the graph it trains, which opens', async () => {
+    pageErrors.length = 0;
+    const page = await openPage('?model=housing');
+    await page.selectOption('#batch', '16');
+    await waitForState(page, 'ready');
+    const href = await page.getAttribute('#inspect', 'href');
+    expect(href).toBe('inspect-housing-16.html');
+    await page.goto(url + href);
+    await page.waitForSelector('body[data-ready]', { timeout: 20_000 });
+    expect(await page.textContent('h1')).toContain('housing');
+    expect(await page.textContent('.summary')).toContain('kernels for js');
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
 });

@@ -22,6 +22,8 @@ export interface Backend<Rendered = unknown> {
   renderKernel(kernel: LoweredKernel, name: string, module: LoweredModule): Rendered;
   /** The module's files: the rendered kernels with the entry points and host code around them. */
   renderModule(module: LoweredModule, kernels: readonly Rendered[], names: readonly string[], info: ModuleInfo): EmittedFile[];
+  /** One rendered kernel as the text its module shows (for `gradc inspect --html`). */
+  kernelText(kernel: Rendered): string;
 }
 
 /** Lowers the plan for a backend and renders it: the whole of a target's build. */

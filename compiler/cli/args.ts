@@ -13,7 +13,7 @@ export type Command =
   | { name: 'help'; text: string }
   | { name: 'version' }
   | { name: 'build'; files: string[]; out: string; targets: string[]; forwardOnly: boolean; check: boolean; watch: boolean; timeout: number }
-  | { name: 'inspect'; file: string; forwardOnly: boolean; timeout: number }
+  | { name: 'inspect'; file: string; forwardOnly: boolean; timeout: number; html?: string; target: string }
   | { name: 'import'; file: string; out: string; graphName?: string; batch?: number; force: boolean }
   | { name: 'export'; file: string; weights: string; out: string; softmax: string[]; timeout: number };
 
@@ -22,7 +22,7 @@ export const HELP = {
 
 Usage:
   gradc build <graph-file...> --out <dir> [--target ${TARGETS.join(',')}] [--forward-only] [--check | --watch] [--timeout <s>]
-  gradc inspect <graph-file> [--forward-only] [--timeout <s>]
+  gradc inspect <graph-file> [--html <file> [--target ${TARGETS.join('|')}]] [--forward-only] [--timeout <s>]
   gradc import <model.onnx> --out <dir> [--name <graph>] [--batch <n>] [--force]
   gradc export <graph-file> --weights <file.safetensors> --out <model.onnx> [--softmax <output,...>]
   gradc --help | --version
@@ -31,7 +31,9 @@ Commands:
   build     differentiate, optimize and emit each graph's module for every --target
             (default ${DEFAULT_TARGET}; gradc build --help lists the files of each), and
             gradc-host.ts/.js, the host code the JS and wasm modules import
-  inspect   print the forward IR, the optimized forward+backward IR and the kernels
+  inspect   print the forward IR, the optimized forward+backward IR and the kernels;
+            with --html, write them as one self-contained page: the graphs, the fused
+            kernels with their costs and code, and the memory plan over time
   import    turn an ONNX model (an MLP, e.g. from torch.onnx.export) into <dir>/<name>.graph.ts
             and its weights <dir>/<name>.safetensors
   export    write a graph's forward pass with trained weights as an ONNX model
@@ -42,6 +44,7 @@ Options:
 Examples:
   gradc build samples/housing/housing.graph.ts --out generated
   gradc inspect samples/housing/housing.graph.ts
+  gradc inspect samples/digits/digits.graph.ts --html digits.html --target wasm
 `,
   build: `Usage: gradc build <graph-file...> --out <dir> [options]
 
@@ -102,25 +105,41 @@ Options:
 Example:
   gradc export src/models/mlp.graph.ts --weights mlp.safetensors --out mlp.onnx
 `,
-  inspect: `Usage: gradc inspect <graph-file> [--forward-only] [--timeout <s>]
+  inspect: `Usage: gradc inspect <graph-file> [--html <file> [--target <target>]] [--forward-only] [--timeout <s>]
 
-Prints the forward IR (with source locations), the optimized forward+backward IR and the
-fused kernels. --timeout: seconds the graph file may take to load (default: ${DEFAULT_LOAD_TIMEOUT_S}).
+Prints the forward IR (with source locations), the optimized forward+backward IR, the
+fused kernels (with FLOPs and bytes moved) and the memory plan.
 
-Example:
+With --html <file>, writes instead one self-contained HTML page (no network, nothing
+external) that shows the same as a picture: the forward and backward graphs (each node's
+op, shape and line, gradients in the CS229 notes' notation: δ[k] = ∂J/∂z[k], ∂J/∂W[k],
+∂J/∂b[k]), the fused kernels of the target in launch order, outlined over the nodes they
+compute, with their FLOPs, bytes moved and, when one is clicked, its code, and the arena
+over time (which value lives where during which kernel). A long graph is shown in windows
+of launches; windows of identical layers share one layout.
+
+Options:
+  --html <file>      write the page to <file> instead of printing the text
+  --target <target>  the kernels and code of ${TARGETS.join(', ')} (default: ${DEFAULT_TARGET}; needs --html)
+  --forward-only     the forward pass only; the graph needs no loss
+  --timeout <s>      seconds the graph file may take to load (default: ${DEFAULT_LOAD_TIMEOUT_S})
+
+Examples:
   gradc inspect samples/housing/housing.graph.ts
+  gradc inspect samples/housing/housing.graph.ts --html housing.html
+  gradc inspect samples/digits/digits.graph.ts --html digits.html --target wgsl
 `,
 };
 
 const OPTIONS: Record<string, readonly string[]> = {
   build: ['--out', '--target', '--forward-only', '--check', '--watch', '--timeout', '--help'],
-  inspect: ['--forward-only', '--timeout', '--help'],
+  inspect: ['--forward-only', '--timeout', '--html', '--target', '--help'],
   import: ['--out', '--name', '--batch', '--force', '--help'],
   export: ['--weights', '--out', '--softmax', '--timeout', '--help'],
 };
 
 /** Options that take a value. */
-const VALUED = new Set(['--out', '--target', '--timeout', '--name', '--batch', '--weights', '--softmax']);
+const VALUED = new Set(['--out', '--target', '--timeout', '--name', '--batch', '--weights', '--softmax', '--html']);
 
 export function parseArgs(argv: readonly string[], targets: readonly string[]): Command {
   const [first, ...rest] = argv;
@@ -155,7 +174,11 @@ export function parseArgs(argv: readonly string[], targets: readonly string[]): 
   const timeout = timeoutOf(flags.get('--timeout'));
   if (name === 'inspect') {
     if (positional.length !== 1) throw new GradcError('', `inspect takes one graph file, got ${positional.length}`);
-    return { name, file: positional[0], forwardOnly: flags.has('--forward-only'), timeout };
+    const html = flags.get('--html') as string | undefined;
+    const target = String(flags.get('--target') ?? DEFAULT_TARGET);
+    if (flags.has('--target') && html === undefined) throw new GradcError('', '--target needs --html <file>: the text of inspect is the same for every target');
+    if (!targets.includes(target)) throw new GradcError('', `unknown target ${JSON.stringify(target)}${suggest(target, targets)}; targets: ${targets.join(', ')}`);
+    return { name, file: positional[0], forwardOnly: flags.has('--forward-only'), timeout, target, ...(html === undefined ? {} : { html }) };
   }
   if (name === 'import') return importCommand(positional, flags);
   if (name === 'export') return exportCommand(positional, flags, timeout);

@@ -31,7 +31,14 @@ async function run(cmd: Command): Promise<number> {
       return 0;
     }
     case 'inspect': {
-      const { def } = await loadGraph(cmd.file, { timeoutSeconds: cmd.timeout });
+      const { def, inputs } = await loadGraph(cmd.file, { timeoutSeconds: cmd.timeout });
+      if (cmd.html !== undefined) {
+        // The page's layout library loads only for the page.
+        const { writeInspectPage } = await import('../inspect/write.ts');
+        writeInspectPage(def, cmd.html, { target: cmd.target as Target, forwardOnly: cmd.forwardOnly, source: cmd.file, inputs });
+        process.stdout.write(`gradc: wrote ${cmd.html}\n`);
+        return 0;
+      }
       const { plan } = compile(def, { forwardOnly: cmd.forwardOnly });
       process.stdout.write(inspectText(plan) + '\n');
       return 0;

@@ -79,7 +79,7 @@ export function planMemory(g: Graph, kernels: readonly Kernel[], entries: readon
 }
 
 /** Per arena value, in order of first write: the [from, to] kernel-step span in each entry using it. */
-function arenaLifetimes(kernels: readonly Kernel[], entries: readonly Entry[], fixed: ReadonlyMap<number, Placement>): Map<number, Map<number, [number, number]>> {
+export function arenaLifetimes(kernels: readonly Kernel[], entries: readonly Entry[], fixed: ReadonlyMap<number, Placement>): Map<number, Map<number, [number, number]>> {
   const spans = new Map<number, Map<number, [number, number]>>();
   entries.forEach((e, ei) => {
     const end = e.steps.length;

@@ -94,6 +94,8 @@ export interface LoweredModule {
   /** Every distinct lowered kernel, in first-use order. */
   readonly kernels: readonly LoweredKernel[];
   readonly entries: readonly LoweredEntry[];
+  /** For each kernel of the plan, the lowered kernels (indices into `kernels`) it launches, in order. */
+  readonly launchesOf: readonly (readonly number[])[];
 }
 
 export interface LoweredEntry {

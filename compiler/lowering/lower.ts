@@ -63,7 +63,9 @@ export function lowerModule(plan: ModulePlan, params: LoweringParams): LoweredMo
     return { name: e.name, launches, ...(verifyAfter === undefined ? {} : { verifyAfter }) };
   });
   const shared = kernels.map((k, i) => (sharers.has(i) ? sharedBy(k, sharers.get(i)!) : k));
-  return { plan, params, kernels: shared, entries };
+  // Every plan kernel runs in some entry, so each is interned already: this adds no kernel.
+  const launchesOf = lowered.map((ks) => ks.map(intern));
+  return { plan, params, kernels: shared, entries, launchesOf };
 }
 
 /**
@@ -83,7 +85,8 @@ function sharedBy(first: LoweredKernel, count: number): LoweredKernel {
   return { ...first, doc: [...first.doc, `Shared by ${count} kernels of this form (the same code, for other nodes of the plan), the first shown.`] };
 }
 
-function lowerKernel(k: Kernel, plan: ModulePlan, params: LoweringParams): LoweredKernel[] {
+/** One plan kernel lowered: one kernel, or on a GPU several passes. */
+export function lowerKernel(k: Kernel, plan: ModulePlan, params: LoweringParams): LoweredKernel[] {
   // Loops run to a dynamic batch only along rows; a batch elsewhere would be read as a size.
   const shape = k.kind === 'matmul' ? [k.m, k.n] : domainOf(k);
   if (shape.slice(1).some(isBatchDim)) throw new Error(`internal: kernel ${k.name} has the batch dimension past its rows (${shapeText(shape)})`);

@@ -49,9 +49,11 @@ export function lowerUpdate(plan: ModulePlan, params: LoweringParams): LoweredUp
         const index = intern(k);
         if (whole) return [{ kernel: index, bind: k.buffers.map((b) => b.slot!), scalars: scalarsOf(k) }];
         const g = plan.graph;
+        // By name, once: a search per param would cost a deep network's params squared.
+        const gradOf = new Map(g.grads!.map((d) => [d.name, d.id]));
         return g.params.map((r) => {
           const at = plan.memory.place.get(r.id)!;
-          const gradId = g.grads!.find((d) => d.name === r.name)!.id;
+          const gradId = gradOf.get(r.name)!;
           const bind: Slot[] = [
             { ...at, node: r.id },
             { ...plan.memory.place.get(gradId)!, node: gradId },

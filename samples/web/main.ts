@@ -165,6 +165,8 @@ function showImport(): void {
 function reset(): Promise<void> {
   const gen = ++generation;
   showImport();
+  // The `gradc inspect --html` page of the graph now trained (serve.ts writes one per graph).
+  byId<HTMLAnchorElement>('inspect').href = `inspect-${demo.id}-${variant.batch}.html`;
   setState('loading');
   const previous = busy;
   busy = (async () => {

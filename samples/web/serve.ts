@@ -13,9 +13,9 @@
  * service stop, and the process exits 0. `npm run demo` execs this process, so a signal npm
  * forwards reaches it rather than stopping a shell in between.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { extname, join, normalize, relative, sep } from 'node:path';
+import { basename, extname, join, normalize, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, context, stop as stopEsbuild, type BuildContext, type BuildOptions, type Plugin } from 'esbuild';
 
@@ -61,6 +61,26 @@ const copyHtml: Plugin = {
 /** Builds the page into samples/web/dist; throws on errors (esbuild prints them). */
 export async function buildDemo(): Promise<void> {
   await build(await options());
+  await writeInspectPages();
+}
+
+/**
+ * Each graph the page trains as its `gradc inspect --html` page (JS kernels), named
+ * inspect-<model>-<batch>.html for the page's link. Written once per run, also in --watch.
+ */
+async function writeInspectPages(): Promise<void> {
+  const { loadGraphFile } = await import('../../compiler/load/load-checked.ts');
+  const { writeInspectPage } = await import('../../compiler/inspect/write.ts');
+  const graphs = join(here, 'graphs');
+  const files = [join(root, 'samples', 'kink', 'kink.graph.ts'), join(root, 'samples', 'housing', 'housing.graph.ts'),
+    ...readdirSync(graphs).filter((f) => f.endsWith('.graph.ts')).map((f) => join(graphs, f))];
+  mkdirSync(outdir, { recursive: true });
+  for (const file of files) {
+    const { def } = await loadGraphFile(file);
+    const model = basename(file, '.graph.ts').split('-')[0];
+    const batch = Math.abs(def.ir.nodes[def.ir.inputs[0].id].shape[0]);
+    writeInspectPage(def, join(outdir, `inspect-${model}-${batch}.html`), { target: 'js', source: relative(root, file) });
+  }
 }
 
 /** Builds, then rebuilds whenever an input changes (graph files included); resolves after the first build, to the watch context. */
@@ -82,6 +102,7 @@ export async function watchDemo(): Promise<BuildContext> {
   const ctx = await context({ ...base, plugins: [...base.plugins!, report] });
   await ctx.watch();
   await built;
+  await writeInspectPages();
   return ctx;
 }
 

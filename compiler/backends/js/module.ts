@@ -24,6 +24,7 @@ export const jsBackend: Backend<string[]> = {
   lowering: JS_LOWERING,
   renderKernel: renderJsKernel,
   renderModule: (module, kernels, names, info) => emitJsModule(module, kernels, names, info),
+  kernelText: (lines) => lines.join('\n'),
 };
 
 const kib = (floats: number) => `${(floats * 4 / 1024).toFixed(1)} KiB`;

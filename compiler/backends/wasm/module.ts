@@ -81,7 +81,19 @@ export const wasmBackend: Backend<WasmFunction> = {
   lowering: WASM_LOWERING,
   renderKernel: (k, name, module) => renderWasmKernel(k, name, bufferAddresses(k, wasmLayout(module))),
   renderModule: emitWasmModule,
+  kernelText: functionText,
 };
+
+/**
+ * One function's text: the module printed around it, without the module's own lines and
+ * without its signature's type index, which is the whole module's to number.
+ */
+function functionText(f: WasmFunction): string {
+  const lines = printWat({ header: [], pages: 1, functions: [f] }).split('\n');
+  const from = lines.findIndex((l) => l.includes('(memory '));
+  const body = lines.slice(from + 1, lines.lastIndexOf(')')).map((l) => l.replace(/^ {2}/, ''));
+  return body.join('\n').replace(/ \(type \$t\d+\)/, '').trim();
+}
 
 function bufferAddresses(k: LoweredKernel, layout: WasmLayout): (buffer: string) => number {
   const at = new Map<string, number>(k.buffers.map((b: BufferParam) => {

@@ -108,6 +108,7 @@ export const wgslBackend: Backend<string> = {
     return renderWgslKernel(k, name, place);
   },
   renderModule: emitWgslModule,
+  kernelText: (text) => text,
 };
 
 function emitWgslModule(module: LoweredModule, kernels: readonly string[], names: readonly string[], info: ModuleInfo): EmittedFile[] {
