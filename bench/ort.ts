@@ -1,6 +1,6 @@
 /**
  * The onnxruntime-web contender: the same MLP on ONNX Runtime's WebAssembly backend (SIMD,
- * one thread), the graphs of bench/onnx.ts. A train step is one `session.run` of the whole
+ * one thread, or `numThreads` in bench/threads.ts), the graphs of bench/onnx.ts. A train step is one `session.run` of the whole
  * step (forward, backward, SGD) whose updated params are fed back as the next step's inputs;
  * forward is a session of the forward graph. ONNX Runtime's `run` is asynchronous.
  */
@@ -10,10 +10,13 @@ import { forwardModel, trainModel } from './onnx.ts';
 
 let configured = false;
 
-/** One thread, the plain SIMD build; returns the version for the report. */
-export function initOrt(): { version: string } {
+/**
+ * `threads` threads (1 unless bench/threads.ts asks for more: ONNX Runtime reads it once, when
+ * its wasm starts, so a process has one count); returns the version for the report.
+ */
+export function initOrt(threads = 1): { version: string } {
   if (!configured) {
-    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.numThreads = threads;
     ort.env.logLevel = 'error';
     configured = true;
   }
@@ -33,8 +36,8 @@ export class OrtMlp {
   ) {}
 
   /** Sessions for the step, the gradient and forward; params copied from `params` (W1, b1, …). */
-  static async create(spec: NetSpec, params: Record<string, Float32Array>, x: Float32Array, y: Float32Array, learningRate: number): Promise<OrtMlp> {
-    initOrt();
+  static async create(spec: NetSpec, params: Record<string, Float32Array>, x: Float32Array, y: Float32Array, learningRate: number, threads = 1): Promise<OrtMlp> {
+    initOrt(threads);
     const [train, grad, fwd] = await Promise.all([trainModel(spec, learningRate), trainModel(spec), forwardModel(spec)].map((m) => ort.InferenceSession.create(m, OPTIONS)));
     const m = new OrtMlp(spec, train, grad, fwd);
     const { batch, widths } = spec;

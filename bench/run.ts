@@ -26,6 +26,7 @@ import { NETWORKS, describe, flops, mlpGraph, paramNames, type NetSpec } from '.
 import { buildModule, checkAgreement, cloneArrays, DisagreementError, median, randomArray, removeTempDir, withoutTrainChecks, type Arrays, type GeneratedModule, type TrainCheck } from './support.ts';
 import { TfMlp, initTfjs, tfMemory } from './tfjs.ts';
 import { OrtMlp, initOrt } from './ort.ts';
+import type { ThreadRow } from './threads.ts';
 import { ROOT, RESULTS_FILE, readmeSection, updateReadme } from './update-readme.ts';
 
 const SEED = 1;
@@ -113,15 +114,18 @@ interface CheckRow {
   readonly t: readonly Timing[];
 }
 
-const USAGE = 'usage: npm run bench -- [S1 S2 S3 S4] [--quick] [--checks] [--readme]';
+const USAGE = 'usage: npm run bench -- [S1 S2 S3 S4] [--quick] [--checks] [--readme] [--threads N (default 2; 1: no threaded columns)]';
 
-function parseArgs(argv: readonly string[]): { specs: NetSpec[]; quick: boolean; readme: boolean; checksOnly: boolean } {
+function parseArgs(argv: readonly string[]): { specs: NetSpec[]; quick: boolean; readme: boolean; checksOnly: boolean; threads: number } {
   let quick = false;
+  let threads = 2;
   let readme = false;
   let checksOnly = false;
   const ids: string[] = [];
-  for (const a of argv) {
-    if (a === '--quick') quick = true;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--threads' && /^[1-9]\d*$/.test(argv[i + 1] ?? '')) threads = Number(argv[++i]);
+    else if (a === '--quick') quick = true;
     else if (a === '--readme') readme = true;
     else if (a === '--checks') checksOnly = true;
     else if (a === '--help' || a === '-h') {
@@ -138,7 +142,7 @@ function parseArgs(argv: readonly string[]): { specs: NetSpec[]; quick: boolean;
     console.error(`bench: --checks writes nothing, so it cannot update docs/performance.md\n${USAGE}`);
     process.exit(2);
   }
-  return { specs, quick, readme, checksOnly };
+  return { specs, quick, readme, checksOnly, threads };
 }
 
 // ---- formatting ---------------------------------------------------------------------------
@@ -247,6 +251,41 @@ function targets(rows: readonly Row[], build: BuildTime | undefined): Target[] {
   }
   if (build) out.push({ what: 'S2 `gradc build` (whole process)', goal: '< 1 s', measured: `${(build.medianMs / 1000).toFixed(2)} s`, met: build.medianMs < 1000 });
   return out;
+}
+
+/**
+ * bench/threads.ts for one network, in a child process (ONNX Runtime takes one thread count a
+ * process): gradc wasm on 1 and `threads` threads and onnxruntime-web on `threads`, interleaved.
+ */
+function benchThreads(spec: NetSpec, threads: number, quick: boolean): ThreadRow[] {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'threads.ts'), spec.id, String(threads), ...(quick ? ['--quick'] : [])], { cwd: ROOT, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`bench: ${spec.id} on ${threads} threads failed (exit ${run.status}):\n${run.stderr}${run.stdout}`);
+  const rows = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as ThreadRow[];
+  for (const r of rows) console.log(`${spec.id} ${r.mode.padEnd(7)} gradc wasm 1 thread ${us(r.wasm1 / 1000)} µs, ${threads} threads ${us(r.wasmN / 1000)} µs (${ratio(r.wasm1 / r.wasmN)}), ort wasm ${threads} threads ${us(r.ortN / 1000)} µs [${r.status}]`);
+  return rows;
+}
+
+function threadsTable(rows: readonly ThreadRow[]): string {
+  const n = rows[0]?.threads ?? 2;
+  return table(
+    ['network', 'mode', 'gradc wasm 1 thread µs', `gradc wasm ${n} threads µs`, `ort wasm ${n} threads µs`, `${n} threads ×1`, `×ort ${n} threads`, 'gradc threads'],
+    rows.map((r) => [r.id, r.mode, us(r.wasm1 / 1000), us(r.wasmN / 1000), us(r.ortN / 1000), ratio(r.wasm1 / r.wasmN), ratio(r.ortN / r.wasmN), r.status]),
+    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'l'],
+  );
+}
+
+/** Issue 21's targets: S2 and S3 on N threads ≥ 1.7× one thread and ≥ onnxruntime-web on N; S1 and S4 no slower than one thread. */
+function threadTargets(rows: readonly ThreadRow[]): Target[] {
+  return rows.flatMap((r): Target[] => {
+    const what = `${r.id} wasm ${r.mode} on ${r.threads} threads`;
+    const speedup = r.wasm1 / r.wasmN;
+    if (r.id === 'S1' || r.id === 'S4') return [{ what: `${what} vs 1 thread`, goal: '≥ 1× (no slower)', measured: ratio(speedup), met: speedup >= 0.97 }];
+    if (r.id !== 'S2' && r.id !== 'S3') return [];
+    return [
+      { what: `${what} vs 1 thread`, goal: '≥ 1.7×', measured: ratio(speedup), met: speedup >= 1.7 },
+      { what: `${what} vs onnxruntime-web on ${r.threads}`, goal: '≥ 1×', measured: ratio(r.ortN / r.wasmN), met: r.ortN >= r.wasmN },
+    ];
+  });
 }
 
 function targetsTable(ts: readonly Target[]): string {
@@ -441,7 +480,7 @@ async function benchChecks(spec: NetSpec, options: TimingOptions): Promise<Check
 // ---- main ---------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  const { specs, quick, readme, checksOnly } = parseArgs(process.argv.slice(2));
+  const { specs, quick, readme, checksOnly, threads } = parseArgs(process.argv.slice(2));
   const options = quick ? QUICK : FULL;
   if (checksOnly) {
     const checks: CheckRow[] = [];
@@ -473,9 +512,11 @@ async function main(): Promise<void> {
 
   const rows: Row[] = [];
   const checks: CheckRow[] = [];
+  const threadRows: ThreadRow[] = [];
   for (const spec of specs) {
     rows.push(...(await benchNetwork(spec, options)));
     checks.push(await benchChecks(spec, options));
+    if (threads > 1) threadRows.push(...benchThreads(spec, threads, quick));
   }
   removeTempDir();
   const total = (performance.now() - started) / 1000;
@@ -483,10 +524,11 @@ async function main(): Promise<void> {
   const busy = Math.max(loadStart, loadEnd) > cpu.length * 0.75;
   const loadText = `load average (1 min) ${loadStart.toFixed(2)} at the start, ${loadEnd.toFixed(2)} at the end, on ${cpu.length} cores`;
 
-  const ts = targets(rows, build);
+  const ts = [...targets(rows, build), ...threadTargets(threadRows)];
   const results = resultsTable(rows);
+  const threadText = threadRows.length ? threadsTable(threadRows) : '';
   const targetText = targetsTable(ts);
-  console.log(`\n${results}\n\n${targetText}\n\nTotal ${total.toFixed(0)} s; ${loadText}${busy ? ': the machine was busy, so timings are noisy' : ''}.`);
+  console.log(`\n${results}\n\n${threadText ? `${threadText}\n\n` : ''}${targetText}\n\nTotal ${total.toFixed(0)} s; ${loadText}${busy ? ': the machine was busy, so timings are noisy' : ''}.`);
 
   const partial = specs.length < NETWORKS.length;
   const md = [
@@ -513,6 +555,15 @@ async function main(): Promise<void> {
     '',
     copiesTable(rows),
     '',
+    ...(threadText ? [
+      `On ${threads} threads (spec/wasm.md, Threads): gradc's wasm module with \`useThreads(${threads})\` against the same module on one`,
+      `thread and onnxruntime-web with \`ort.env.wasm.numThreads = ${threads}\`, interleaved in a child process per network (ONNX Runtime`,
+      'takes one thread count a process); gradc on N threads leaves the same params as on one, bit for bit, or the bench aborts.',
+      `The machine has ${cpu.length} cores: with other work running, threads fight it for them.`,
+      '',
+      threadText,
+      '',
+    ] : []),
     ...(build ? [`S2 build: \`gradc build bench/graphs/s2.graph.ts\` as a whole process (\`node dist/cli.js\`), median of ${build.runsMs.length}: **${(build.medianMs / 1000).toFixed(2)} s**.`, ''] : []),
     'Targets:',
     '',

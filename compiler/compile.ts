@@ -35,6 +35,12 @@ export interface CompileOptions {
   readonly forwardOnly?: boolean;
   /** The graph file, for the header comment (only its base name is used). */
   readonly sourceFile?: string;
+  /**
+   * The wasm target: the least work (FLOPs) of a matrix product that runs split across threads
+   * (default `WASM_LOWERING.threads.minFlops`, where waking the threads pays); 0 splits every
+   * product of at least two row tiles (the tests' way to thread small graphs).
+   */
+  readonly wasmSplitFlops?: number;
 }
 
 export interface OutputFile {
@@ -68,7 +74,12 @@ function emitAll(def: GraphDef, options: CompileOptions): { plan: ModulePlan; pe
   }
   const plan = planModule(def, { forwardOnly: options.forwardOnly });
   const info = { version: VERSION, hash: graphHash(def), source: commentText(options.sourceFile ? basename(options.sourceFile) : 'memory') };
-  const emitted = TARGETS.filter((t) => targets.includes(t)).flatMap((t) => emitTarget(plan, BACKENDS[t], info).files);
+  const backendOf = (t: Target): Backend<never> => {
+    const b = BACKENDS[t];
+    if (t !== 'wasm' || options.wasmSplitFlops === undefined) return b;
+    return { ...b, lowering: { ...b.lowering, threads: { ...b.lowering.threads!, minFlops: options.wasmSplitFlops } } };
+  };
+  const emitted = TARGETS.filter((t) => targets.includes(t)).flatMap((t) => emitTarget(plan, backendOf(t), info).files);
   // Files every CPU target writes (the host file) are written once.
   const pending = emitted.filter((f, i) => emitted.findIndex((o) => o.name === f.name) === i);
   return { plan, pending };

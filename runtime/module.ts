@@ -62,6 +62,14 @@ export interface CpuModule<P = Tensors, FI = Tensors, TI = Tensors, O = Tensors,
   initOptimizerState?(): S;
 }
 
+/** A generated wasm module: a `CpuModule` whose kernels can run on several threads (spec/wasm.md). */
+export interface WasmCpuModule<P = Tensors, FI = Tensors, TI = Tensors, O = Tensors, S = OptimizerState<P>> extends CpuModule<P, FI, TI, O, S> {
+  /** How many threads run the kernels (the caller's included), and why not as many as asked for. */
+  readonly threads: { readonly threads: number; readonly reason?: string };
+  /** Runs the kernels on `count` threads from now on where threads can run; resolves to how many do. */
+  useThreads(count: number): Promise<number>;
+}
+
 /** Rows of a dataset kept on the GPU; `trainSteps` copies mini-batches out of it by offset. */
 export interface GpuDataset {
   /** Examples (rows) in the dataset. */

@@ -22,7 +22,8 @@ export const ENTRIES = [
 ];
 
 // The runtime code generated modules embed, inlined (compiler/backends/common/runtime-source.ts).
-const define = { GRADC_RUNTIME_CHECKS: JSON.stringify(readFileSync('runtime/checks.ts', 'utf8')) };
+// The host file is runtime/checks.ts and runtime/threads.ts, one after the other.
+const define = { GRADC_RUNTIME_CHECKS: JSON.stringify(['runtime/checks.ts', 'runtime/threads.ts'].map((f) => readFileSync(f, 'utf8')).join('\n')) };
 const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning', define };
 // Chunks are named by their content: the ones of an earlier build go first.
 mkdirSync('dist', { recursive: true });

@@ -21,6 +21,8 @@
  *       copies of what was read, or in an error that changes nothing.
  *   (f) graphs over a dynamic batch (g.batch(max)) called with fewer rows: JS and wasm give what
  *       the graph built for that many rows gives, and WGSL what JS gives.
+ *   (g) the wasm module with every product of two row tiles split across threads gives the
+ *       same bits after ten train steps (and then forward and gradient) on 1, 2 and 3 threads.
  *
  * A failure is shrunk and printed as a graph file a person can rerun. `npm test` runs a
  * handful of graphs; `npm run fuzz` runs many (see test/FUZZ-RESULTS.md). Environment:
@@ -28,6 +30,7 @@
  *   GRADC_FUZZ_GPU_RUNS   graphs also run on WebGPU (default 1; Dawn on SwiftShader spends
  *                         seconds compiling each kernel)
  *   GRADC_FUZZ_WASM_RUNS  graphs also run as wasm (default: as many as GRADC_FUZZ_RUNS)
+ *   GRADC_FUZZ_THREAD_RUNS  wasm graphs run on 1, 2 and 3 threads (default: GRADC_FUZZ_RUNS, at most 200)
  *   GRADC_FUZZ_HOSTILE_RUNS  JS graphs given hostile arguments (default 4; 400 in long runs)
  *   GRADC_FUZZ_TIME_S     stop each property after this many seconds (default: no limit)
  *   GRADC_FUZZ_SEED, GRADC_FUZZ_PATH   replay a reported counterexample
@@ -51,12 +54,13 @@ import { plant } from './support/reference64.ts';
 import { buildFuzzGraph, forwardCost, fromMlpSpec, fuzzGraphFileText, fuzzSpecArb, type FuzzOptimizer, type FuzzSpec } from './support/fuzz-graph.ts';
 import { gpuDevice } from './support/gpu.ts';
 import { buildGraph, randomSpec } from './support/random-graph.ts';
-import { buildWithWasm, checkDynamicBatch, checkWasmAgainstJsAndFiniteDifferences, nonsmooth } from './support/fuzz-wasm.ts';
+import { buildWithWasm, checkDynamicBatch, checkThreadsSameBits, checkWasmAgainstJsAndFiniteDifferences, nonsmooth } from './support/fuzz-wasm.ts';
 
 const env = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
 const RUNS = env('GRADC_FUZZ_RUNS', 6);
 const GPU_RUNS = env('GRADC_FUZZ_GPU_RUNS', 1);
 const WASM_RUNS = env('GRADC_FUZZ_WASM_RUNS', RUNS);
+const THREAD_RUNS = env('GRADC_FUZZ_THREAD_RUNS', Math.min(RUNS, 200));
 const TIME_S = env('GRADC_FUZZ_TIME_S', 0);
 const LONG = RUNS > 50;
 const HOSTILE_RUNS = env('GRADC_FUZZ_HOSTILE_RUNS', LONG ? 400 : 4);
@@ -127,6 +131,14 @@ describe('fuzzed graphs', () => {
       stats.dynamicGraphs++;
     });
   }, 60_000 + WASM_RUNS * perGraphMs);
+
+  it('wasm threads: the same bits after 10 train steps on 1, 2 and 3 threads (every product of two row tiles split)', async () => {
+    const arb = fc.oneof(fuzzSpecArb(), dynamicArb(fuzzSpecArb({ maxBatch: 65 }))).filter((s) => s.batch >= 8);
+    await run('wasm threads: same bits on 1, 2, 3 threads', arb, THREAD_RUNS, async (spec) => {
+      if (await checkThreadsSameBits(spec)) stats.threadGraphs++;
+    });
+    expect(stats.threadGraphs).toBeGreaterThan(0);
+  }, 60_000 + THREAD_RUNS * perGraphMs);
 
   it('WGSL over a dynamic batch, called with fewer rows, vs the JS module', async () => {
     const device = await gpuDevice();

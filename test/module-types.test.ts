@@ -28,7 +28,9 @@ const loose: CpuModule[] = [iris, kink, irisWasm];
 describe('gradc/module', () => {
   it('the JS and wasm modules export exactly the declared functions and meta', () => {
     for (const m of [cpu, wasm, ...loose]) {
-      expect(Object.keys(m).sort()).toEqual(['forward', 'gradient', 'initParams', 'loss', 'meta', 'trainStep']);
+      const threads = m === wasm || m === irisWasm ? ['threads'] : [];
+      const use = threads.length ? ['useThreads'] : [];
+      expect(Object.keys(m).sort()).toEqual(['forward', 'gradient', 'initParams', 'loss', 'meta', ...threads, 'trainStep', ...use]);
     }
   });
 

@@ -210,8 +210,13 @@ describe('browser demo', () => {
 
   it('trains on the WebAssembly backend when asked (?backend=wasm), taking the same steps as JS', async () => {
     pageErrors.length = 0;
-    const page = await openPage('?backend=wasm');
+    const page = await openPage('?backend=wasm&threads=2');
     expect(await page.evaluate(() => document.body.dataset.backend)).toBe('wasm');
+    // Served cross-origin isolated, so threads could run; the demo's networks are too small for them to pay.
+    expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+    expect(await page.inputValue('#threads-choice')).toBe('2');
+    expect(await page.evaluate(() => document.body.dataset.threads)).toBe('1');
+    expect(await page.textContent('#backend-note')).toMatch(/on 1 thread \(no kernel of this graph is large enough for threads to pay/);
     expect(await page.textContent('#backend')).toBe('WebAssembly');
     expect(await page.inputValue('#backend-choice')).toBe('wasm');
     await page.selectOption('#speed', '8');

@@ -6,12 +6,15 @@
  * entry launches. What the strategies share (how a kernel names its buffers, how one
  * element's epilogue is built) is `builder.ts`. Backends choose parameters, never loops.
  */
-import { isBatchDim, shapeText } from '../ir/graph.ts';
-import type { Kernel } from '../kernels/kernel.ts';
+import type { Graph } from '../ir/graph.ts';
+import { dimMax, isBatchDim, shapeText } from '../ir/graph.ts';
+import type { ScalarExpr } from '../ir/scalar.ts';
+import type { Kernel, MatmulKernel } from '../kernels/kernel.ts';
+import { kernelCost } from '../kernels/cost.ts';
 import { domainOf } from '../kernels/kernel.ts';
 import type { ModulePlan } from '../kernels/plan.ts';
 import type { LoweredKernel } from './lir.ts';
-import { finishBody, type Launch, type LoweredEntry, type LoweredModule, type LoweringParams } from './builder.ts';
+import { finishBody, type Launch, type LaunchScalar, type LoweredEntry, type LoweredModule, type LoweringParams } from './builder.ts';
 import { lowerGpuKernel } from './gpu.ts';
 import { lowerSerialKernel } from './serial.ts';
 import { lowerSimdKernel } from './simd.ts';
@@ -44,15 +47,20 @@ export function lowerModule(plan: ModulePlan, params: LoweringParams): LoweredMo
   /** How many plan kernels each shared lowered kernel stands for. */
   const sharers = new Map<number, number>();
   // A kernel's scalars outside the update are the call's rows and 1/rows (a dynamic batch).
-  const fixed = (k: LoweredKernel): Launch => ({ kernel: intern(k), bind: k.buffers.map((b) => b.slot!), scalars: k.scalars.map((s) => ({ k: s.name as 'rows' | 'invRows' })) });
-  const lowered = plan.kernels.map((k) => lowerKernel(k, plan, params));
+  const fixed = (k: LoweredKernel, split?: number | 'rows'): Launch => ({
+    kernel: intern(k), bind: k.buffers.map((b) => b.slot!), scalars: k.scalars.map((s) => rangeScalar(s.name, split) ?? { k: s.name as 'rows' | 'invRows' }),
+    ...(split === undefined ? {} : { split }),
+  });
+  const splits = plan.kernels.map((k) => splitRows(k, plan.graph, params));
+  const lowered = plan.kernels.map((k, i) => lowerKernel(k, plan, params, splits[i] !== undefined));
   const update = plan.optimizer ? lowerUpdate(plan, params) : undefined;
   const entries = plan.entries.map((e): LoweredEntry => {
     const launches: Launch[] = [];
     let verifyAfter: number | undefined;
     for (const step of e.steps) {
       if (step.kind === 'kernel') {
-        launches.push(...lowered[step.kernel].map(fixed));
+        // A split product is its first lowered kernel; its sums (rowsThenSums) run whole.
+        launches.push(...lowered[step.kernel].map((k, i) => fixed(k, i === 0 ? splits[step.kernel] : undefined)));
         continue;
       }
       const { check, apply } = update!.launches(intern);
@@ -85,12 +93,57 @@ function sharedBy(first: LoweredKernel, count: number): LoweredKernel {
   return { ...first, doc: [...first.doc, `Shared by ${count} kernels of this form (the same code, for other nodes of the plan), the first shown.`] };
 }
 
-/** One plan kernel lowered: one kernel, or on a GPU several passes. */
-export function lowerKernel(k: Kernel, plan: ModulePlan, params: LoweringParams): LoweredKernel[] {
+/**
+ * Whether a kernel runs split by the rows of its output on several threads, and over how
+ * many rows: matrix products whose reductions are sums down the rows of a stored value (they
+ * run after it, see `rowsThenSums`; each output element is computed whole by one thread, in
+ * the same order as on one thread, so results are the same bits for any thread count) whose
+ * work pays for waking the threads (`threads.minFlops`) and that have at least two row tiles
+ * to share.
+ */
+export function splitRows(k: Kernel, g: Graph, params: LoweringParams): number | 'rows' | undefined {
+  if (!params.threads || k.kind !== 'matmul' || !sumsOfStored(k)) return undefined;
+  if (kernelCost(k, g).flops < params.threads.minFlops || dimMax(k.m) < 2 * params.tile.rows) return undefined;
+  return isBatchDim(k.m) ? 'rows' : k.m;
+}
+
+/** The store of a product whose value `e` is (a reduction's term that the product also stores). */
+const storeOf = (k: MatmulKernel, e: ScalarExpr) => k.stores.find((st) => st.expr === e || JSON.stringify(st.expr) === JSON.stringify(e));
+
+/** Whether a product's reductions can run after it, over what it stored: sums down the rows of a stored value. */
+const sumsOfStored = (k: MatmulKernel): boolean => k.reductions.every((r) => r.axis === 'overRows' && storeOf(k, r.expr) !== undefined);
+
+/**
+ * A product to split whose epilogue also sums a stored value down the rows (an affine layer's
+ * bias gradient fused into the product that makes its δ): the product without the sums, then
+ * a reduction reading the stored value back, row after row as the product added them, so
+ * every sum has the same terms in the same order on any number of threads.
+ */
+function rowsThenSums(k: MatmulKernel): Kernel[] {
+  if (!k.reductions.length) return [k];
+  const sums: Kernel = {
+    kind: 'reduce', name: `${k.name}_sums`, over: [k.m, k.n], nodes: k.reductions.map((r) => r.node), stores: [],
+    args: k.reductions.map((r) => ({ node: storeOf(k, r.expr)!.node, read: 'same' })),
+    reductions: k.reductions.map((r, i) => ({ ...r, expr: { k: 'arg', index: i } })),
+  };
+  return [{ ...k, reductions: [] }, sums];
+}
+
+/** The launch value of a split kernel's r0, r1 or tid when one thread runs it whole. */
+function rangeScalar(name: string, split: number | 'rows' | undefined): LaunchScalar | undefined {
+  if (split === undefined) return undefined;
+  if (name === 'r0' || name === 'tid') return { k: 'const', value: 0 };
+  if (name === 'r1') return split === 'rows' ? { k: 'rows' } : { k: 'const', value: split };
+  return undefined;
+}
+
+/** One plan kernel lowered: one kernel, or on a GPU several passes (a split product: itself, then its sums). */
+export function lowerKernel(k: Kernel, plan: ModulePlan, params: LoweringParams, split = false): LoweredKernel[] {
   // Loops run to a dynamic batch only along rows; a batch elsewhere would be read as a size.
   const shape = k.kind === 'matmul' ? [k.m, k.n] : domainOf(k);
   if (shape.slice(1).some(isBatchDim)) throw new Error(`internal: kernel ${k.name} has the batch dimension past its rows (${shapeText(shape)})`);
   const made = params.parallel === 'gpu' ? lowerGpuKernel(k, plan, params)
+    : split && k.kind === 'matmul' ? rowsThenSums(k).map((part, i) => lowerSimdKernel(part, plan, params, i === 0))
     : [params.vector ? lowerSimdKernel(k, plan, params) : lowerSerialKernel(k, plan, params)];
   return made.map((lk: LoweredKernel) => ({ ...lk, body: finishBody(lk.body, params) }));
 }

@@ -40,9 +40,10 @@ import type { Element, KernelBuilder, LoweringParams } from './builder.ts';
 import { KernelBuilder as Builder, accumulators, elementBody, kernelDoc, rowsAndColumns } from './builder.ts';
 import { vectorizeStmts } from './vectorize.ts';
 
-export function lowerSimdKernel(k: Kernel, plan: ModulePlan, params: LoweringParams): LoweredKernel {
+export function lowerSimdKernel(k: Kernel, plan: ModulePlan, params: LoweringParams, split = false): LoweredKernel {
   const kb = new Builder(plan.graph, plan.memory);
-  const body = k.kind === 'matmul' ? vectorMatmul(k, kb, params) : vectorElementwise(k, kb);
+  if (split && k.kind !== 'matmul') throw new Error(`internal: kernel ${k.name} is split by rows but is no product`);
+  const body = k.kind === 'matmul' ? vectorMatmul(k, kb, params, split) : vectorElementwise(k, kb);
   return kb.finish(k.name, kernelDoc(k, plan), body);
 }
 
@@ -134,11 +135,19 @@ interface Block {
   readonly width: number;
 }
 
-function vectorMatmul(original: MatmulKernel, kb: KernelBuilder, params: LoweringParams): Stmt[] {
+/**
+ * A product split by rows (`split`, see `splitRows` in lower.ts) computes rows r0 to r1 of C
+ * (r0 a multiple of the tile's rows, so its tiles are the one-thread module's tiles) and packs
+ * its panels of op(B) into copy `tid` of the panel scratch; panels of op(A) are per row tile,
+ * so each thread packs its own tiles' in place.
+ */
+function vectorMatmul(original: MatmulKernel, kb: KernelBuilder, params: LoweringParams, split = false): Stmt[] {
   // m (rows of C) or the inner dimension may be a dynamic batch: loops over them run to the
   // call's rows; sizes and strides are the max's (a stored matrix keeps its planned layout).
   const { m: mDim, n, k: kDim, transA, transB } = original;
   if (n < 0) throw new Error('internal: a product whose columns are the batch');
+  // A split kernel's first scalars: its rows r0 to r1 and its thread (see runtime/threads.ts).
+  const range = split ? { r0: kb.scalar('r0', 'i32'), r1: kb.scalar('r1', 'i32'), tid: kb.scalar('tid', 'i32') } : undefined;
   const [m, depth] = [kb.extent(mDim), kb.extent(kDim)];
   const [mMax, depthMax] = [dimMax(mDim), dimMax(kDim)];
   const { kernel: k, bias } = biasStart(original);
@@ -147,7 +156,9 @@ function vectorMatmul(original: MatmulKernel, kb: KernelBuilder, params: Lowerin
   if (TC % LANES !== 0) throw new Error(`internal: a SIMD tile must be a multiple of ${LANES} columns wide`);
   const [A, B] = [kb.buffer(k.a, 'read'), kb.buffer(k.b, 'read')];
   const acc = accumulators(k, kb, mDim, n, true);
-  const mFull = sub(m, rem(m, TR));
+  const copies = range ? params.threads!.maxThreads : 1;
+  const [rStart, rEnd] = range ? [range.r0, range.r1] : [int(0), m];
+  const mFull = range ? sub(range.r1, rem(sub(range.r1, range.r0), TR)) : sub(m, rem(m, TR));
   const mFullMax = mMax - (mMax % TR);
   const nPanels = n - (n % TC);
   const nVector = n - (n % LANES);
@@ -155,7 +166,9 @@ function vectorMatmul(original: MatmulKernel, kb: KernelBuilder, params: Lowerin
   const packA = transA && TR === LANES && mFullMax >= TR && depthMax > 1 && n > TR;
   const packB = transB ? depthMax > 1 : mMax > TR && n >= params.packRows;
   const PA = packA ? kb.scratchArray('panelsA', mFullMax * depthMax, false) : undefined;
-  const PB = packB && nVector > 0 ? kb.scratchArray('panelB', TC * depthMax, false) : undefined;
+  const PB = packB && nVector > 0 ? kb.scratchArray('panelB', TC * depthMax * copies, false) : undefined;
+  // This thread's copy of the panel of op(B).
+  const inPanelB = (index: Expr): Expr => (range ? add(mul(range.tid, TC * depthMax), index) : index);
   const p = ref('p');
   const biasBuf = bias === undefined ? undefined : kb.buffer(k.args[bias].node, 'read');
 
@@ -164,7 +177,7 @@ function vectorMatmul(original: MatmulKernel, kb: KernelBuilder, params: Lowerin
     PA && R === TR ? load(PA, add(add(mul(i0, depth), mul(p, TR)), r)) : transA ? load(A, add(add(mul(p, mMax), i0), r)) : load(A, add(mul(add(i0, r), depthMax), p));
   // op(B)[p][j0 + c .. + 4] as a vector of a block (from its panel where packed), or op(B)[p][j] alone.
   const bVector = (blk: Block, c: number, p: Expr): Expr =>
-    PB ? load(PB, add(mul(p, blk.width), c), 'f32x4') : load(B, transB ? add(add(blk.j0, c), p) : add(add(mul(p, n), blk.j0), c), 'f32x4');
+    PB ? load(PB, inPanelB(add(mul(p, blk.width), c)), 'f32x4') : load(B, transB ? add(add(blk.j0, c), p) : add(add(mul(p, n), blk.j0), c), 'f32x4');
   const bScalar = (j: Expr, p: Expr): Expr => load(B, transB ? add(mul(j, depthMax), p) : add(mul(p, n), j));
 
   const micro = (i0: Expr, R: number, blk: Block): Stmt[] => {
@@ -207,17 +220,17 @@ function vectorMatmul(original: MatmulKernel, kb: KernelBuilder, params: Lowerin
 
   // Panels of A: [tile][p][r], so a step's broadcasts are one line.
   const packPanelsA = (): Stmt =>
-    loop('i0', mFull, [loop('p', depth, [store(PA!, add(mul(ref('i0'), depth), mul(p, TR)), load(A, add(mul(p, mMax), ref('i0')), 'f32x4'))])], { step: TR });
+    loop('i0', mFull, [loop('p', depth, [store(PA!, add(mul(ref('i0'), depth), mul(p, TR)), load(A, add(mul(p, mMax), ref('i0')), 'f32x4'))])], { start: rStart, step: TR });
   // A block's panel of op(B): [p][c], contiguous per step.
   const packB_ = (blk: Block): Stmt => (transB
-    ? loop('c', blk.width, [loop('p', depth, [store(PB!, add(mul(p, blk.width), ref('c')), load(B, add(mul(add(blk.j0, ref('c')), depthMax), p)))])])
+    ? loop('c', blk.width, [loop('p', depth, [store(PB!, inPanelB(add(mul(p, blk.width), ref('c'))), load(B, add(mul(add(blk.j0, ref('c')), depthMax), p)))])])
     : loop('p', depth, [group(Array.from({ length: blk.width / LANES }, (_, v) =>
-      store(PB!, add(mul(p, blk.width), v * LANES), load(B, add(add(mul(p, n), blk.j0), v * LANES), 'f32x4'))))]));
+      store(PB!, inPanelB(add(mul(p, blk.width), v * LANES)), load(B, add(add(mul(p, n), blk.j0), v * LANES), 'f32x4'))))]));
 
   // Rows past the last full tile run one at a time.
   const rowTiles = (blk: Block): Stmt[] => [
-    loop('i0', mFull, micro(ref('i0'), TR, blk), { step: TR }),
-    loop('i0', m, micro(ref('i0'), 1, blk), { start: mFull }),
+    loop('i0', mFull, micro(ref('i0'), TR, blk), { start: rStart, step: TR }),
+    loop('i0', rEnd, micro(ref('i0'), 1, blk), { start: mFull }),
   ];
   const columnBlock = (blk: Block): Stmt[] => [...(PB && blk.width >= LANES ? [packB_(blk)] : []), ...rowTiles(blk)];
   return [

@@ -29,6 +29,7 @@ const ui = {
   backend: byId('backend'),
   backendNote: byId('backend-note'),
   backendChoice: byId<HTMLSelectElement>('backend-choice'),
+  threadsChoice: byId<HTMLSelectElement>('threads-choice'),
   model: byId<HTMLSelectElement>('model'),
   about: byId('about'),
   rate: byId<HTMLInputElement>('rate'),
@@ -89,6 +90,24 @@ function fail(error: unknown): void {
   const text = error instanceof Error ? error.message : String(error);
   console.error(error);
   setState('error', `Error: ${text}`);
+}
+
+/** The threads the URL asks the WebAssembly modules to use (`?threads=2`; 1 when absent). */
+const requestedThreads = (): number => {
+  const n = Number(new URLSearchParams(location.search).get('threads') ?? '1');
+  return Number.isInteger(n) && n >= 1 && n <= 64 ? n : 1;
+};
+
+/** A wasm module's threads (spec/wasm.md): the JS module's API plus these. */
+type Threaded = { useThreads(count: number): Promise<number>; readonly threads: { readonly threads: number; readonly reason?: string } };
+
+/** Asks every WebAssembly module for `count` threads; says how many the current one runs, and why not more. */
+async function useWasmThreads(count: number): Promise<string> {
+  const modules = DEMOS.flatMap((d) => d.variants.map((v) => v.wasm as unknown as Threaded));
+  await Promise.all(modules.map((m) => m.useThreads(count)));
+  const { threads, reason } = modules[0]!.threads;
+  document.body.dataset.threads = String(threads);
+  return `${threads} thread${threads === 1 ? '' : 's'}${reason ? ` (${reason})` : ''}`;
 }
 
 /** The backend the URL asks for, if any (`?backend=js`, `?backend=wasm`). */
@@ -286,7 +305,8 @@ async function main(): Promise<void> {
   } else if (requestedBackend() === 'wasm') {
     backend = 'wasm';
     ui.backend.textContent = 'WebAssembly';
-    ui.backendNote.textContent = `Training runs in the generated WebAssembly (SIMD): ${found.reason}.`;
+    const threads = await useWasmThreads(requestedThreads());
+    ui.backendNote.textContent = `Training runs in the generated WebAssembly (SIMD) on ${threads}: ${found.reason}.`;
   } else {
     backend = 'js';
     ui.backend.textContent = 'JS backend';
@@ -300,6 +320,14 @@ async function main(): Promise<void> {
     const params = new URLSearchParams(location.search);
     if (ui.backendChoice.value === 'auto') params.delete('backend');
     else params.set('backend', ui.backendChoice.value);
+    location.search = params.toString();
+  });
+
+  // Threads for the WebAssembly modules: the page reloads with them in the URL.
+  ui.threadsChoice.value = String(requestedThreads());
+  ui.threadsChoice.addEventListener('change', () => {
+    const params = new URLSearchParams(location.search);
+    params.set('threads', ui.threadsChoice.value);
     location.search = params.toString();
   });
 

@@ -115,6 +115,9 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
+/** The headers that make the page cross-origin isolated (spec/wasm.md, Threads). */
+export const ISOLATED = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } as const;
+
 /** Serves samples/web/dist as static files on `host:port`; resolves once it listens. */
 export function serveDist(port: number, host = '127.0.0.1'): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
@@ -125,7 +128,8 @@ export function serveDist(port: number, host = '127.0.0.1'): Promise<{ server: S
       res.writeHead(inside ? 404 : 403, { 'content-type': 'text/plain; charset=utf-8' }).end(`${inside ? 'not found' : 'forbidden'}: ${path}\n`);
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    // Cross-origin isolated (COOP + COEP), so the page has SharedArrayBuffer and the wasm module can use threads.
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', ...ISOLATED });
     res.end(req.method === 'HEAD' ? undefined : readFileSync(file));
   });
   return new Promise((resolve, reject) => {

@@ -119,3 +119,8 @@ export declare function gradient(params: Params, inputs: TrainInputs): Gradient;
  * gradc 0.1.0, graph digits (hash 594d1d323154).
  */
 export declare function trainStep(params: Params, inputs: TrainInputs, learningRate: number, state: OptimizerState): number;
+
+/** How many threads run the kernels, and why not as many as asked for (see useThreads). */
+export declare const threads: { readonly threads: number; readonly reason?: string };
+/** Runs the kernels on `count` threads from now on where threads can run; resolves to how many do. */
+export declare function useThreads(count: number): Promise<number>;

@@ -10,7 +10,8 @@ import {
   checkRate,
   checkSeed,
   makeRng,
-  fillNormal
+  fillNormal,
+  noThreads
 } from "./gradc-host.js";
 const meta = {
   name: "digits",
@@ -226,6 +227,13 @@ function bytesOf(base64) {
 const instance = (await WebAssembly.instantiate(bytesOf(WASM))).instance;
 const kernels = instance.exports;
 const heap = new Float32Array(kernels.memory.buffer);
+const pool = noThreads();
+let threads = pool.status;
+async function useThreads(count) {
+  const used = await pool.use(count);
+  threads = pool.status;
+  return used;
+}
 function copyIn(arrays, spec, at) {
   for (let i = 0; i < arrays.length; i++) heap.set(arrays[i], at + spec[i][3]);
 }
@@ -336,5 +344,7 @@ export {
   initParams,
   loss,
   meta,
-  trainStep
+  threads,
+  trainStep,
+  useThreads
 };

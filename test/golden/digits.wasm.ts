@@ -2,6 +2,7 @@
 // Do not edit: regenerate with `gradc build`. Every shape is fixed at build time but the batch, 1 to 32 rows a call; the module imports only ./gradc-host.js.
 import {
   type Spec, rowsOf, take, checkFinite, takeState, type Disjoint, checkDisjoint, rejectedStep, checkRate, checkSeed, makeRng, fillNormal,
+  type ThreadStatus, noThreads,
 } from './gradc-host.js';
 
 /**
@@ -290,6 +291,23 @@ const instance = (await WebAssembly.instantiate(bytesOf(WASM))).instance;
 const kernels = instance.exports as unknown as Kernels;
 // Memory: 69696 bytes; params from float 0, inputs from float 9664, the arena from float 12032 (see digits.wat).
 const heap = new Float32Array(kernels.memory.buffer);
+
+/** This graph's kernels are too small for threads to pay: useThreads keeps one. */
+const pool = noThreads();
+
+/** How many threads run the kernels, and why not as many as asked for: read it after useThreads. */
+export let threads: ThreadStatus = pool.status;
+
+/**
+ * Runs the kernels on `count` threads (the caller's included) from now on, where threads can
+ * run (SharedArrayBuffer, workers); resolves to how many do. forward, gradient and trainStep
+ * stay synchronous and give the same bits for every count. `threads.reason` says why fewer.
+ */
+export async function useThreads(count: number): Promise<number> {
+  const used = await pool.use(count);
+  threads = pool.status;
+  return used;
+}
 
 /** Copies checked arrays into their places in memory: `spec`'s offsets from float `at`. */
 function copyIn(arrays: readonly Float32Array[], spec: Spec, at: number): void {

@@ -155,7 +155,238 @@ function makeRng(seed) {
 function fillNormal(out, next, std) {
   for (let i = 0; i < out.length; i++) out[i] = std * Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next());
 }
+const GEN = 0, DONE = 1, KERNEL = 2, ROWS = 3, COUNT = 4, ARGS = 5, STOP = 6, FAILED = 7;
+const ARGS_AT = 64, MAX_ARGS = 16;
+const TILE_ROWS = 4;
+const SPINS = 2e4;
+function threadRows(rows, t, count) {
+  const tiles = Math.ceil(rows / TILE_ROWS);
+  const start = Math.floor(t * tiles / count) * TILE_ROWS;
+  const end = Math.min(rows, Math.floor((t + 1) * tiles / count) * TILE_ROWS);
+  return [Math.min(start, rows), end];
+}
+const WORKER_SOURCE = `
+const start = (msg) => {
+  const [GEN, DONE, KERNEL, ROWS, COUNT, ARGS, STOP, FAILED] = [${GEN}, ${DONE}, ${KERNEL}, ${ROWS}, ${COUNT}, ${ARGS}, ${STOP}, ${FAILED}];
+  const exports = new WebAssembly.Instance(msg.module, { env: { memory: msg.memory } }).exports;
+  const ctl = new Int32Array(msg.control);
+  const args = new Float64Array(msg.control, ${ARGS_AT}, ${MAX_ARGS});
+  const tid = msg.tid;
+  // The generation before saying ready: the first job comes after.
+  let gen = Atomics.load(ctl, GEN);
+  port.postMessage('ready');
+  for (;;) {
+    for (let spin = 0; Atomics.load(ctl, GEN) === gen; spin++) if (spin > ${SPINS}) Atomics.wait(ctl, GEN, gen);
+    gen = Atomics.load(ctl, GEN);
+    if (Atomics.load(ctl, STOP)) return;
+    const count = ctl[COUNT], rows = ctl[ROWS];
+    if (tid < count) {
+      const tiles = Math.ceil(rows / ${TILE_ROWS});
+      const r0 = Math.min(rows, Math.floor((tid * tiles) / count) * ${TILE_ROWS});
+      const r1 = Math.min(rows, Math.floor(((tid + 1) * tiles) / count) * ${TILE_ROWS});
+      if (r1 > r0) {
+        const scalars = [r0, r1, tid];
+        for (let i = 0; i < ctl[ARGS]; i++) scalars.push(args[i]);
+        try {
+          exports['k' + ctl[KERNEL]](...scalars);
+        } catch (e) {
+          Atomics.store(ctl, FAILED, 1);
+          port.postMessage(String(e));
+        }
+      }
+    }
+    Atomics.add(ctl, DONE, 1);
+    Atomics.notify(ctl, DONE);
+  }
+};
+if (typeof port.once === 'function') port.once('message', start);
+else port.onmessage = (e) => start(e.data);
+`;
+const host = globalThis;
+const NOT_ISOLATED = [
+  "SharedArrayBuffer is unavailable: the page is not cross-origin isolated",
+  "(serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)"
+].join(" ");
+function checkCount(count) {
+  if (!Number.isInteger(count) || count < 1) throw new RangeError(`useThreads: count must be a whole number >= 1, got ${String(count)}`);
+}
+function threadsUnavailable() {
+  if (typeof SharedArrayBuffer === "undefined" || host.crossOriginIsolated === false) {
+    return NOT_ISOLATED;
+  }
+  return void 0;
+}
+function canBlock() {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+async function nodeWorkers() {
+  if (typeof host.Worker === "function") return void 0;
+  const id = "node:worker_threads";
+  try {
+    return await import(
+      /* @vite-ignore */
+      /* webpackIgnore: true */
+      id
+    );
+  } catch {
+    return void 0;
+  }
+}
+async function startWorker(start) {
+  const node = await nodeWorkers();
+  if (node) {
+    const { Worker } = node;
+    const w2 = new Worker(`const port = require('node:worker_threads').parentPort;
+${WORKER_SOURCE}`, { eval: true });
+    w2.unref();
+    await new Promise((resolve, reject) => {
+      w2.once("message", () => resolve());
+      w2.once("error", (e) => reject(new Error(e.message)));
+      w2.postMessage(start);
+    });
+    return w2;
+  }
+  if (typeof host.Worker !== "function") throw new Error("this host has no workers");
+  const url = host.URL.createObjectURL(new host.Blob([`const port = self;
+${WORKER_SOURCE}`], { type: "text/javascript" }));
+  const w = new host.Worker(url);
+  try {
+    await new Promise((resolve, reject) => {
+      w.onmessage = () => resolve();
+      w.onerror = (e) => reject(new Error(e.message || "the worker failed to start"));
+      w.postMessage(start);
+    });
+  } finally {
+    host.URL.revokeObjectURL(url);
+  }
+  return w;
+}
+class KernelThreads {
+  /**
+   * `bytes`: the module's binary, whose memory import's limits flags are at `limitsAt`;
+   * `exports`: its one-thread instance; `maxThreads`: how many the build made room for.
+   */
+  constructor(exports, bytes, limitsAt, pages, maxThreads) {
+    this.exports = exports;
+    this.bytes = bytes;
+    this.limitsAt = limitsAt;
+    this.pages = pages;
+    this.maxThreads = maxThreads;
+  }
+  exports;
+  bytes;
+  limitsAt;
+  pages;
+  maxThreads;
+  status = { threads: 1, reason: "useThreads has not been called" };
+  workers = [];
+  ctl = new Int32Array(4);
+  args = new Float64Array(MAX_ARGS);
+  block = false;
+  generation = Promise.resolve();
+  get threads() {
+    return this.status.threads;
+  }
+  /** Runs the module's kernels on `count` threads from now on (1: the caller alone); resolves to how many run. */
+  use(count) {
+    checkCount(count);
+    const next = this.generation.then(() => this.start(count));
+    this.generation = next.catch(() => void 0);
+    return next;
+  }
+  async start(count) {
+    this.stop();
+    if (count === 1) return this.report(1, void 0);
+    const why = threadsUnavailable();
+    if (why) return this.report(1, why);
+    const n = Math.min(count, this.maxThreads);
+    const capped = n < count ? `the module was built for at most ${this.maxThreads} threads` : void 0;
+    let memory;
+    let module;
+    try {
+      memory = new WebAssembly.Memory({ initial: this.pages, maximum: this.pages, shared: true });
+      const bytes = this.bytes().slice();
+      bytes[this.limitsAt] = 3;
+      module = await WebAssembly.compile(bytes);
+    } catch (e) {
+      return this.report(1, `a shared WebAssembly.Memory cannot be made here: ${e.message}`);
+    }
+    const control = new SharedArrayBuffer(ARGS_AT + MAX_ARGS * 8);
+    const workers = [];
+    try {
+      const instance = await WebAssembly.instantiate(module, { env: { memory } });
+      for (let tid = 1; tid < n; tid++) workers.push(await startWorker({ module, memory, control, tid }));
+      this.exports = instance.exports;
+    } catch (e) {
+      for (const w of workers) w.terminate();
+      return this.report(1, `the workers could not start: ${e.message}`);
+    }
+    this.workers = workers;
+    this.ctl = new Int32Array(control);
+    this.args = new Float64Array(control, ARGS_AT, MAX_ARGS);
+    this.block = canBlock();
+    return this.report(n, capped);
+  }
+  report(threads, reason) {
+    this.status = reason === void 0 ? { threads } : { threads, reason };
+    return threads;
+  }
+  /** Stops the workers (they finish no job: none runs between calls). */
+  stop() {
+    if (!this.workers.length) return;
+    Atomics.store(this.ctl, STOP, 1);
+    Atomics.add(this.ctl, GEN, 1);
+    Atomics.notify(this.ctl, GEN);
+    for (const w of this.workers) w.terminate();
+    this.workers = [];
+  }
+  /**
+   * Launches kernel `k<kernel>` with `scalars`: whole on this thread where `rows` is 0 (a
+   * kernel not split), else its `rows` output rows shared by every thread (the kernel then
+   * takes r0, r1 and the thread's index before the scalars).
+   */
+  run(kernel, rows, ...scalars) {
+    const fn = this.exports[`k${kernel}`];
+    const count = this.workers.length + 1;
+    if (rows === 0) return fn(...scalars);
+    if (count === 1) return fn(0, rows, 0, ...scalars);
+    const { ctl, args } = this;
+    ctl[KERNEL] = kernel;
+    ctl[ROWS] = rows;
+    ctl[COUNT] = count;
+    ctl[ARGS] = scalars.length;
+    for (let i = 0; i < scalars.length; i++) args[i] = scalars[i];
+    Atomics.store(ctl, DONE, 0);
+    Atomics.add(ctl, GEN, 1);
+    Atomics.notify(ctl, GEN);
+    const [r0, r1] = threadRows(rows, 0, count);
+    if (r1 > r0) fn(r0, r1, 0, ...scalars);
+    const others = count - 1;
+    for (let spin = 0; ; spin++) {
+      const done = Atomics.load(ctl, DONE);
+      if (done >= others) break;
+      if (this.block && spin > SPINS) Atomics.wait(ctl, DONE, done, 1);
+    }
+    if (Atomics.load(ctl, FAILED)) throw new Error(`wasm kernel k${kernel} failed on a worker thread`);
+  }
+}
+function noThreads() {
+  const status = { threads: 1, reason: "no kernel of this graph is large enough for threads to pay: it runs on one thread" };
+  return {
+    status,
+    use: (count) => {
+      checkCount(count);
+      return Promise.resolve(1);
+    }
+  };
+}
 export {
+  KernelThreads,
   checkDisjoint,
   checkFinite,
   checkRate,
@@ -165,9 +396,11 @@ export {
   isFloat32Array,
   lengthOf,
   makeRng,
+  noThreads,
   rejectedStep,
   rowsOf,
   show,
   take,
-  takeState
+  takeState,
+  threadRows
 };

@@ -14,7 +14,8 @@ import { forwardValues, plant, reference64, RULES, type Rule } from './reference
 import { buildFuzzGraph, fuzzData, fuzzGraphFileText, type FuzzSpec } from './fuzz-graph.ts';
 import type { GpuHostModule } from './gpu.ts';
 import * as webgpuRuntime from '../../runtime/webgpu/index.ts';
-import * as hostRuntime from '../../runtime/checks.ts';
+import * as checksRuntime from '../../runtime/checks.ts';
+import * as threadsRuntime from '../../runtime/threads.ts';
 import type { Arrays, GeneratedModule } from './module.ts';
 
 /** Running totals, for the summary a fuzz run prints. */
@@ -25,6 +26,7 @@ export const stats = {
   hostileGraphs: 0,
   /** Graphs with a dynamic batch checked against the same graph built for the call's rows. */
   dynamicGraphs: 0,
+  threadGraphs: 0,
   /** Gradient elements compared with the independent reference. */
   gradientElements: 0,
   /** Central-difference checks of the reference's own reverse mode (directions and elements). */
@@ -50,7 +52,7 @@ export function loadGenerated<T>(code: string): T {
   // A WebGPU host module imports its driver, a CPU module its host file; nothing else may be imported.
   const require = (id: string) => {
     if (id === 'gradc/runtime/webgpu') return webgpuRuntime;
-    if (id === './gradc-host.js') return hostRuntime;
+    if (id === './gradc-host.js') return { ...checksRuntime, ...threadsRuntime };
     throw new Error(`a generated module imports ${JSON.stringify(id)}`);
   };
   new Function('module', 'exports', 'require', cjs)(module, module.exports, require);

@@ -10,6 +10,7 @@ import { compile } from '../../compiler/compile.ts';
 import { buildFuzzGraph, fuzzData, normalize, type FuzzSpec } from './fuzz-graph.ts';
 import { checkJsAgainstReference, close, loadGenerated, type Built, type Reference } from './fuzz-checks.ts';
 import type { Arrays, GeneratedModule } from './module.ts';
+import type { WasmCpuModule } from '../../runtime/module.ts';
 import { loadWasmGenerated } from './wasm.ts';
 
 export interface BuiltWithWasm extends Built {
@@ -25,6 +26,46 @@ export function buildWithWasm(spec: FuzzSpec): BuiltWithWasm {
     js: loadGenerated<GeneratedModule>(text(`${def.name}.js`)),
     wasm: loadWasmGenerated<GeneratedModule>(text(`${def.name}.wasm.js`)),
   };
+}
+
+/**
+ * The wasm module of a fuzzed graph with every product of two row tiles split across threads
+ * (`wasmSplitFlops: 0`): ten train steps, then forward and gradient, on 1, 2 and 3 threads
+ * must give the same bits (and the module must really run on that many).
+ */
+export async function checkThreadsSameBits(spec: FuzzSpec): Promise<boolean> {
+  const def = buildFuzzGraph(spec);
+  const { files } = compile(def, { targets: ['wasm'], wasmSplitFlops: 0 });
+  const text = files.find((f) => f.name === `${def.name}.wasm.js`)!.contents;
+  // A graph whose products all have fewer than two row tiles has nothing to split.
+  if (!text.includes('OnThreads')) return false;
+  const m = loadWasmGenerated<WasmCpuModule>(text);
+  // (Over a dynamic batch, fuzzData's inputs have dynamicRows rows.)
+  const { params, inputs } = fuzzData(def, spec);
+  const bitsOf = (arrays: Arrays) => Object.entries(arrays).map(([k, v]) => `${k}:${Array.from(new Uint32Array(v.slice().buffer)).join(',')}`).join(' ');
+  let first: string | undefined;
+  try {
+    for (const threads of [1, 2, 3]) {
+      if ((await m.useThreads(threads)) !== threads) throw new Error(`useThreads(${threads}) ran ${m.threads.threads}: ${m.threads.reason}`);
+      const p = copy(params);
+      const state = m.initOptimizerState?.();
+      // A step the module rejects (a diverging fuzzed graph) must be rejected alike on every count.
+      const losses: string[] = [];
+      for (let step = 0; step < 10; step++) {
+        try {
+          losses.push(String(m.trainStep(p, inputs, 1e-3, state)));
+        } catch (e) {
+          losses.push((e as Error).message);
+        }
+      }
+      const got = [losses.join(','), bitsOf(p), bitsOf(m.forward(p, { x: inputs.x })), bitsOf(m.gradient(p, inputs).grads)].join('\n');
+      first ??= got;
+      if (got !== first) throw new Error(`wasm on ${threads} threads differs from one thread after 10 train steps`);
+    }
+  } finally {
+    await m.useThreads(1);
+  }
+  return true;
 }
 
 const copy = (a: Arrays): Arrays => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v.slice()]));

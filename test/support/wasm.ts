@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { compile, type CompileOptions } from '../../compiler/compile.ts';
-import { INSTANTIATE } from '../../compiler/backends/wasm/module.ts';
+import { INSTANTIATE, INSTANTIATE_IMPORTING } from '../../compiler/backends/wasm/module.ts';
 import type { GraphDef } from '../../compiler/index.ts';
 import { loadGenerated } from './fuzz-checks.ts';
 import { writeHostFile, type GeneratedModule } from './module.ts';
@@ -28,8 +28,11 @@ export async function buildWasmModule(def: GraphDef, options: CompileOptions = {
 
 /** A `.wasm.js` from its text, instantiated synchronously (Node allows it at any size). */
 export function loadWasmGenerated<T>(code: string): T {
-  if (!code.includes(INSTANTIATE)) throw new Error('the wasm module no longer instantiates as test/support/wasm.ts expects');
-  return loadGenerated<T>(code.replace(INSTANTIATE, 'const instance = new WebAssembly.Instance(new WebAssembly.Module(bytesOf(WASM)));'));
+  if (code.includes(INSTANTIATE)) return loadGenerated<T>(code.replace(INSTANTIATE, 'const instance = new WebAssembly.Instance(new WebAssembly.Module(bytesOf(WASM)));'));
+  if (code.includes(INSTANTIATE_IMPORTING)) {
+    return loadGenerated<T>(code.replace(INSTANTIATE_IMPORTING, 'const instance = new WebAssembly.Instance(new WebAssembly.Module(bytesOf(WASM)), { env: { memory } });'));
+  }
+  throw new Error('the wasm module no longer instantiates as test/support/wasm.ts expects');
 }
 
 /** The binary embedded in a generated `.wasm.ts`/`.wasm.js`. */

@@ -197,6 +197,7 @@ function trainConstants(plan: ModulePlan, host: HostUses): string[][] {
  */
 export function cpuModuleText(
   plan: ModulePlan, info: ModuleInfo, top: readonly string[], code: readonly (readonly string[])[], entries: readonly FunctionSpec[], host: HostUses,
+  declarations: readonly string[] = [],
 ): { ts: string; dts: string } {
   const body = [...trainConstants(plan, host), ...code, initParamsFunction(plan, info, false, host), ...entries.map((f) => functionText(f))];
   const tables = specTables(plan);
@@ -207,6 +208,6 @@ export function cpuModuleText(
     tables,
     ...body,
   ]);
-  const dts = joinBlocks([top, metaText(plan, info, true), ...apiTypes(plan), initParamsFunction(plan, info, true), ...entries.map((f) => functionText(f, true))]);
+  const dts = joinBlocks([top, metaText(plan, info, true), ...apiTypes(plan), initParamsFunction(plan, info, true), ...entries.map((f) => functionText(f, true)), ...(declarations.length ? [declarations] : [])]);
   return { ts, dts };
 }

@@ -213,5 +213,5 @@ export class HostUses {
 export const hostNames = (): string[] => [
   ...hostExports().map((e) => e.name), 'SLOTS', 'DISJOINT', 'status', 'rows', 'invRows',
   'PARAMS', 'FORWARD_INPUTS', 'TRAIN_INPUTS', 'ALL_INPUTS', 'meta', 'initParams', 'forward', 'loss', 'gradient', 'trainStep',
-  'initOptimizerState', 'Params', 'ForwardInputs', 'Outputs', 'TrainInputs', 'Gradient', 'OptimizerState',
+  'initOptimizerState', 'Params', 'ForwardInputs', 'Outputs', 'TrainInputs', 'Gradient', 'OptimizerState', 'threads', 'useThreads', 'pool',
 ];

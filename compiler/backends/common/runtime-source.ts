@@ -1,6 +1,6 @@
 /**
  * The host file every CPU module (JS, wasm) imports its graph-independent code from:
- * runtime/checks.ts, written beside the modules as `gradc-host.ts` and `gradc-host.js`. Its
+ * runtime/checks.ts and runtime/threads.ts (the wasm modules' threads), one after the other, written beside the modules as `gradc-host.ts` and `gradc-host.js`. Its
  * text is read from the runtime's own file when gradc runs from source and inlined by
  * `scripts/build.mjs` into the package build: the file is written, type-checked and tested
  * once, as ordinary runtime code.
@@ -11,14 +11,16 @@ import { HOST_FILE } from '../../targets.ts';
 
 declare const GRADC_RUNTIME_CHECKS: string | undefined;
 
-const checksFile = (): string => readFileSync(new URL('../../../runtime/checks.ts', import.meta.url), 'utf8');
+/** The runtime files the host file is made of (scripts/build.mjs inlines the same list). */
+const HOST_SOURCES = ['checks.ts', 'threads.ts'];
+const checksFile = (): string => HOST_SOURCES.map((f) => readFileSync(new URL(`../../../runtime/${f}`, import.meta.url), 'utf8')).join('\n');
 
 let cached: string | undefined;
 const checksSource = (): string => (cached ??= typeof GRADC_RUNTIME_CHECKS === 'string' ? GRADC_RUNTIME_CHECKS : checksFile());
 
 /** The names the host file exports, and which of them are types. */
 export function hostExports(): { readonly name: string; readonly type: boolean }[] {
-  return [...checksSource().matchAll(/^export (const|function|type) (\w+)/gm)].map((m) => ({ name: m[2]!, type: m[1] === 'type' }));
+  return [...checksSource().matchAll(/^export (const|function|type|class|interface) (\w+)/gm)].map((m) => ({ name: m[2]!, type: m[1] === 'type' || m[1] === 'interface' }));
 }
 
 /** `gradc-host.ts` and `gradc-host.js`, the same for every graph a gradc version builds. */

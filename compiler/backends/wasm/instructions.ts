@@ -135,6 +135,12 @@ export interface WasmModule {
   readonly header: readonly string[];
   /** 64 KiB pages of the one memory, exported as `memory`. */
   readonly pages: number;
+  /**
+   * The memory is imported (`env.memory`, exactly `pages` pages) rather than the module's own,
+   * so that threads can share one: declared unshared; a host that shares it sets the limits'
+   * flags byte (`MEMORY_LIMITS`) to shared.
+   */
+  readonly importMemory?: boolean;
   readonly functions: readonly WasmFunction[];
 }
 
@@ -200,6 +206,11 @@ function signatures(m: WasmModule): { types: string[]; typeOf: number[] } {
   return { types, typeOf };
 }
 
+/** The import of `env.memory` up to its limits: module name, field name, kind (memory). */
+export const MEMORY_IMPORT = [3, ...'env'.split('').map((c) => c.charCodeAt(0)), 6, ...'memory'.split('').map((c) => c.charCodeAt(0)), 0x02];
+/** The limits' flags byte of a memory with a maximum, unshared and shared (threads). */
+export const MEMORY_LIMITS = { unshared: 0x01, shared: 0x03 } as const;
+
 export function encodeModule(m: WasmModule): Uint8Array<ArrayBuffer> {
   const b = new Bytes();
   b.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
@@ -218,15 +229,26 @@ export function encodeModule(m: WasmModule): Uint8Array<ArrayBuffer> {
       s.u32(0);
     }
   });
+  if (m.importMemory) {
+    section(2, (s) => {
+      s.u32(1);
+      s.bytes(MEMORY_IMPORT);
+      s.bytes([MEMORY_LIMITS.unshared]);
+      s.u32(m.pages);
+      s.u32(m.pages);
+    });
+  }
   section(3, (s) => {
     s.u32(m.functions.length);
     typeOf.forEach((t) => s.u32(t));
   });
-  section(5, (s) => {
-    s.u32(1);
-    s.byte(0x00);
-    s.u32(m.pages);
-  });
+  if (!m.importMemory) {
+    section(5, (s) => {
+      s.u32(1);
+      s.byte(0x00);
+      s.u32(m.pages);
+    });
+  }
   const exported = m.functions.flatMap((f, i) => (f.export ? [{ name: f.export, index: i }] : []));
   section(7, (s) => {
     s.u32(1 + exported.length);
@@ -337,7 +359,7 @@ export function printWat(m: WasmModule): string {
     ...m.header.map((h) => `;; ${commentText(h)}`),
     '(module',
     ...types.map((t, i) => `  (type $t${i} (func${typeText(t)}))`),
-    `  (memory (export "memory") ${m.pages})`,
+    m.importMemory ? `  (memory (export "memory") (import "env" "memory") ${m.pages} ${m.pages})` : `  (memory (export "memory") ${m.pages})`,
   ];
   const names = { func: (i: number) => m.functions[i].name };
   m.functions.forEach((f, fi) => {

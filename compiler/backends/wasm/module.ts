@@ -15,14 +15,14 @@ import type { Graph } from '../../ir/graph.ts';
 import type { Region } from '../../kernels/memory.ts';
 import type { EntryName } from '../../kernels/plan.ts';
 import type { BufferParam, LoweredKernel, Slot } from '../../lowering/lir.ts';
-import type { Launch, LaunchScalar, LoweredModule, LoweringParams } from '../../lowering/lower.ts';
+import type { Launch, LaunchScalar, LoweredEntry, LoweredModule, LoweringParams } from '../../lowering/lower.ts';
 import type { Backend, EmittedFile } from '../backend.ts';
 import { batchRows, cpuEntryFunctions, cpuModuleText, type EntryArgs } from '../common/cpu-entries.ts';
 import { header, HostUses, type ModuleInfo } from '../common/host.ts';
 import { hostFiles } from '../common/runtime-source.ts';
 import { commentText, shapeLabel } from '../common/text.ts';
 import { constText, docBlock } from '../common/ts.ts';
-import { encodeModule, printWat, type Instr, type WasmFunction, type WasmModule } from './instructions.ts';
+import { MEMORY_IMPORT, encodeModule, printWat, type Instr, type WasmFunction, type WasmModule } from './instructions.ts';
 import { renderWasmKernel } from './render.ts';
 
 /**
@@ -32,7 +32,18 @@ import { renderWasmKernel } from './render.ts';
  */
 export const WASM_LOWERING: LoweringParams = {
   parallel: 'serial', tile: { rows: 4, cols: 8 }, packRows: 32, contiguousParams: true, vector: 4, approximateMath: true,
+  threads: { maxThreads: 16, minFlops: 4e6 },
 };
+
+/**
+ * Whether a lowered module has kernels split by rows (`LoweringParams.threads`): then its memory
+ * is imported (threads share one) and every kernel is exported (`k0`, `k1`, …) for the host
+ * to launch one at a time.
+ */
+export const isThreaded = (module: LoweredModule): boolean => module.entries.some((e) => e.launches.some((l) => l.split !== undefined));
+
+/** The export name of kernel `i` of a threaded module. */
+const kernelExport = (i: number) => `k${i}`;
 
 /** Memory past this is refused at build time (a wasm32 memory can hold 4 GiB; browsers often allow less). */
 export const MAX_MEMORY_BYTES = 2 ** 31;
@@ -79,7 +90,8 @@ function slotAddress(layout: WasmLayout, slot: Slot): number {
 export const wasmBackend: Backend<WasmFunction> = {
   target: 'wasm',
   lowering: WASM_LOWERING,
-  renderKernel: (k, name, module) => renderWasmKernel(k, name, bufferAddresses(k, wasmLayout(module))),
+  renderKernel: (k, name, module) =>
+    renderWasmKernel(k, name, bufferAddresses(k, wasmLayout(module)), isThreaded(module) ? kernelExport(module.kernels.indexOf(k)) : undefined),
   renderModule: emitWasmModule,
   kernelText: functionText,
 };
@@ -114,9 +126,7 @@ function bufferAddresses(k: LoweredKernel, layout: WasmLayout): (buffer: string)
  * between them (see update.ts).
  */
 function entryFunctions(module: LoweredModule, name: EntryName, kernels: readonly WasmFunction[], layout: WasmLayout): WasmFunction[] {
-  const { launches, verifyAfter } = module.entries.find((e) => e.name === name)!;
-  const parts = verifyAfter === undefined ? [[name, launches] as const] : [[name, launches.slice(0, verifyAfter)] as const, ['apply', launches.slice(verifyAfter)] as const];
-  return parts.map(([fn, list]) => {
+  return entryParts(module.entries.find((e) => e.name === name)!).map(([fn, list]) => {
     const scalars = entryScalars(list);
     const body: Instr[] = list.flatMap((l: Launch): Instr[] => {
       const k = module.kernels[l.kernel];
@@ -133,6 +143,12 @@ function entryFunctions(module: LoweredModule, name: EntryName, kernels: readonl
     const doc = [`entry ${fn}: ${list.map((l) => kernels[l.kernel].name).join(', ')}`];
     return { name: fn, doc, params: scalars, locals: [], body, export: fn };
   });
+}
+
+/** An entry's wasm functions' names and launches: the train step's in two, around its check. */
+function entryParts(e: LoweredEntry): (readonly [string, readonly Launch[]])[] {
+  const { name, launches, verifyAfter } = e;
+  return verifyAfter === undefined ? [[name, launches]] : [[name, launches.slice(0, verifyAfter)], ['apply', launches.slice(verifyAfter)]];
 }
 
 /** The name a per-call scalar goes by in an entry function and its host call. */
@@ -166,7 +182,7 @@ export function wasmModule(module: LoweredModule, kernels: readonly WasmFunction
     `arena ${layout.region.arena}${[...layout.scratch].map(([n, a]) => `, ${n} ${a}`).join('')}; ${layout.bytes} bytes in all. The arena's values:`,
     ...arena,
   ];
-  return { header, pages: Math.max(1, Math.ceil(layout.bytes / 65536)), functions: [...kernels, ...entries] };
+  return { header, pages: Math.max(1, Math.ceil(layout.bytes / 65536)), functions: [...kernels, ...entries], ...(isThreaded(module) ? { importMemory: true } : {}) };
 }
 
 function checkMemory(g: Graph, bytes: number): void {
@@ -185,6 +201,40 @@ function base64Lines(bytes: Uint8Array): string[] {
 
 /** The statement that instantiates the embedded binary; test loaders that cannot await replace it. */
 export const INSTANTIATE = 'const instance = (await WebAssembly.instantiate(bytesOf(WASM))).instance;';
+/** The same, for a threaded module, whose memory is imported. */
+export const INSTANTIATE_IMPORTING = 'const instance = (await WebAssembly.instantiate(bytesOf(WASM), { env: { memory } })).instance;';
+
+/** Where the limits' flags of a binary's memory import are (the host makes the memory shared there). */
+function limitsAt(bytes: Uint8Array): number {
+  const pattern = MEMORY_IMPORT;
+  for (let i = 0; i + pattern.length < bytes.length; i++) {
+    if (pattern.every((b, j) => bytes[i + j] === b)) return i + pattern.length;
+  }
+  throw new Error('internal: a threaded wasm module without its memory import');
+}
+
+/**
+ * A threaded module's entry function run kernel by kernel through the pool, the split ones
+ * shared by rows (the one-thread path calls the wasm entry function instead).
+ */
+function onThreads(module: LoweredModule, fn: WasmFunction, launches: readonly Launch[], kernels: readonly WasmFunction[]): string[] {
+  const param = (name: string) => `s${fn.params.findIndex((p) => p.name === name)}`;
+  const lines = launches.map((l) => {
+    const k = module.kernels[l.kernel];
+    const scalars = l.scalars.flatMap((sc, i) => {
+      if (l.split !== undefined && ['r0', 'r1', 'tid'].includes(k.scalars[i].name)) return [];
+      return [sc.k === 'const' ? String(sc.value) : param(scalarKey(sc))];
+    });
+    const rows = l.split === undefined ? '0' : l.split === 'rows' ? param('rows') : String(l.split);
+    return `  pool.run(${[l.kernel, rows, ...scalars].join(', ')}); // ${commentText(kernels[l.kernel].name)}${l.split === undefined ? '' : ', split by rows'}`;
+  });
+  return [
+    `/** ${fn.name} on the pool's threads: its kernels one at a time (see runtime/threads.ts). */`,
+    `function ${fn.name}OnThreads(${fn.params.map((_, i) => `s${i}: number`).join(', ')}): void {`,
+    ...lines,
+    '}',
+  ];
+}
 
 function emitWasmModule(module: LoweredModule, kernels: readonly WasmFunction[], _names: readonly string[], info: ModuleInfo): EmittedFile[] {
   const { plan } = module;
@@ -202,9 +252,10 @@ function emitWasmModule(module: LoweredModule, kernels: readonly WasmFunction[],
   const STATUS_AT = floats(layout.region.status);
   const local = (prefix: string, name: string) => `${prefix}_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
   const functions = module.entries.flatMap((e) => entryFunctions(module, e.name, kernels, layout));
+  const threaded = isThreaded(module);
   const callOf = (fn: string, args: EntryArgs) => {
-    const scalars = functions.find((f) => f.name === fn)!.params.map((p) => args.stepScalars.get(p.name) ?? p.name);
-    return `kernels.${fn}(${scalars.join(', ')});`;
+    const scalars = functions.find((f) => f.name === fn)!.params.map((p) => args.stepScalars.get(p.name) ?? p.name).join(', ');
+    return threaded ? `if (pool.threads > 1) ${fn}OnThreads(${scalars}); else kernels.${fn}(${scalars});` : `kernels.${fn}(${scalars});`;
   };
   const copyState = (how: 'copyIn' | 'copyOut', args: EntryArgs) =>
     args.state.map((arrays, s) => `${how}([${arrays.join(', ')}], PARAMS, ${floats(layout.state[s])});`);
@@ -255,10 +306,41 @@ function emitWasmModule(module: LoweredModule, kernels: readonly WasmFunction[],
     '  return out;',
     '}',
     '',
-    INSTANTIATE,
-    ...constText('kernels', 'instance.exports as unknown as Kernels'),
-    `// Memory: ${layout.bytes} bytes; params from float ${PARAM_AT}, inputs from float ${INPUT_AT}, the arena from float ${floats(layout.region.arena)} (see ${g.name}.wat).`,
-    ...constText('heap', 'new Float32Array(kernels.memory.buffer)'),
+    ...(threaded ? [
+      `const memory = new WebAssembly.Memory({ initial: ${wasm.pages}, maximum: ${wasm.pages} });`,
+      INSTANTIATE_IMPORTING,
+      '// The instance and its memory change when threads start (useThreads).',
+      'let kernels = instance.exports as unknown as Kernels;',
+      `// Memory: ${layout.bytes} bytes; params from float ${PARAM_AT}, inputs from float ${INPUT_AT}, the arena from float ${floats(layout.region.arena)} (see ${g.name}.wat).`,
+      'let heap = new Float32Array(kernels.memory.buffer);',
+      '',
+      `/** The threads that run the kernels: the binary's memory limits at byte ${limitsAt(bytes)}, room for ${module.params.threads!.maxThreads} threads. */`,
+      `const pool = new ${host.use('KernelThreads')}(instance.exports, () => bytesOf(WASM), ${limitsAt(bytes)}, ${wasm.pages}, ${module.params.threads!.maxThreads});`,
+    ] : [
+      INSTANTIATE,
+      ...constText('kernels', 'instance.exports as unknown as Kernels'),
+      `// Memory: ${layout.bytes} bytes; params from float ${PARAM_AT}, inputs from float ${INPUT_AT}, the arena from float ${floats(layout.region.arena)} (see ${g.name}.wat).`,
+      ...constText('heap', 'new Float32Array(kernels.memory.buffer)'),
+      '',
+      '/** This graph\'s kernels are too small for threads to pay: useThreads keeps one. */',
+      `const pool = ${host.use('noThreads')}();`,
+    ]),
+    '',
+    '/** How many threads run the kernels, and why not as many as asked for: read it after useThreads. */',
+    `export let threads: ${host.use('ThreadStatus')} = pool.status;`,
+    '',
+    '/**',
+    ' * Runs the kernels on `count` threads (the caller\'s included) from now on, where threads can',
+    ' * run (SharedArrayBuffer, workers); resolves to how many do. forward, gradient and trainStep',
+    ' * stay synchronous and give the same bits for every count. `threads.reason` says why fewer.',
+    ' */',
+    'export async function useThreads(count: number): Promise<number> {',
+    '  const used = await pool.use(count);',
+    ...(threaded ? ['  kernels = pool.exports as unknown as Kernels;', '  heap = new Float32Array(kernels.memory.buffer);'] : []),
+    '  threads = pool.status;',
+    '  return used;',
+    '}',
+    ...(threaded ? module.entries.flatMap(entryParts).flatMap(([fn, list]) => ['', ...onThreads(module, functions.find((f) => f.name === fn)!, list, kernels)]) : []),
     '',
     '/** Copies checked arrays into their places in memory: `spec`\'s offsets from float `at`. */',
     `function copyIn(arrays: readonly Float32Array[], spec: ${host.use('Spec')}, at: number): void {`,
@@ -272,7 +354,13 @@ function emitWasmModule(module: LoweredModule, kernels: readonly WasmFunction[],
     '}',
   ];
   const top = header(`${g.name}.wasm.ts`, g, info, 'the WebAssembly module');
-  const { ts, dts } = cpuModuleText(plan, info, top, [kernelsType, instantiate, ...(plan.optimizer ? [copyOut] : [])], entryFns, host);
+  const threadDeclarations = [
+    '/** How many threads run the kernels, and why not as many as asked for (see useThreads). */',
+    'export declare const threads: { readonly threads: number; readonly reason?: string };',
+    '/** Runs the kernels on `count` threads from now on where threads can run; resolves to how many do. */',
+    'export declare function useThreads(count: number): Promise<number>;',
+  ];
+  const { ts, dts } = cpuModuleText(plan, info, top, [kernelsType, instantiate, ...(plan.optimizer ? [copyOut] : [])], entryFns, host, threadDeclarations);
   return [
     { name: `${g.name}.wat`, contents: printWat(wasm) },
     { name: `${g.name}.wasm.ts`, contents: ts },
