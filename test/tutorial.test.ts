@@ -10,7 +10,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '..');
@@ -43,10 +43,10 @@ describe('the README tutorial', () => {
       'npm() {',
       '  case "$1 $2" in',
       '    "install "*.tgz)',
-      '      mkdir -p node_modules/gradc node_modules/.bin node_modules/@webgpu',
+      '      mkdir -p node_modules/gradc node_modules/.bin',
       '      tar -xzf "$2" -C node_modules/gradc --strip-components=1',
       '      ln -s ../gradc/dist/cli.js node_modules/.bin/gradc',
-      ...deps.map((d) => `      ln -s ${JSON.stringify(join(root, 'node_modules', d))} node_modules/${d}`),
+      ...deps.map((d) => `      mkdir -p node_modules/${dirname(d)} && ln -s ${JSON.stringify(join(root, 'node_modules', d))} node_modules/${d}`),
       '      ;;',
       '    *) command npm "$@" ;;',
       '  esac',
