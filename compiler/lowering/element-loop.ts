@@ -19,7 +19,9 @@ export function elementLoop(params: LoweringParams, kb: KernelBuilder, n: Expr, 
   const size = gpu.workgroup;
   const grid = foldedGrid(kb.g, node, Math.ceil(total! / size), gpu);
   kb.gridShape = { workgroupSize: [size, 1, 1], workgroups: grid, shared: [] };
-  const i = add(mul(add(mul(builtin('workgroup.y'), grid[0]), builtin('workgroup.x')), size), builtin('local.x'));
+  // The workgroup's number: x alone, unless the grid was folded into y past the limit.
+  const group = grid[1] === 1 ? builtin('workgroup.x') : add(mul(builtin('workgroup.y'), grid[0]), builtin('workgroup.x'));
+  const i = add(mul(group, size), builtin('local.x'));
   return [let_('i', i), when(compare('lt', ref('i'), n), body(ref('i')))];
 }
 

@@ -70,7 +70,8 @@ interface Cover {
 
 function cover(rows: number, cols: number, gpu: GpuParams, skinny: boolean, splits = 1, callRows?: Expr): Cover {
   const [tx, tn] = skinny ? [1, cols] : [gpu.threads, gpu.perThread];
-  const [ty, tm] = skinny ? [gpu.threads * gpu.threads, 1] : [gpu.threads, gpu.perThread];
+  // A narrow product's workgroup is one column of invocations, one a row: no more than there are rows.
+  const [ty, tm] = skinny ? [Math.min(gpu.threads * gpu.threads, rows), 1] : [gpu.threads, gpu.perThread];
   return { rows, cols, tx, ty, tm, tn, grid: [Math.ceil(cols / (tx * tn)), Math.ceil(rows / (ty * tm)), splits], ...(callRows ? { callRows } : {}) };
 }
 

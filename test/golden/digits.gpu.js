@@ -109,7 +109,7 @@ scratch[wg.x * 256u + lid.x * 32u + row0 + v] = t0[v];
 }
 @compute @workgroup_size(256)
 fn k_z_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-let i = wg.y * 256u + wg.x * 256u + lid.x;
+let i = wg.x * 256u + lid.x;
 if (i < 32u) {
 var s0 = -3.4028234663852886e+38f;
 for (var b = 0u; b < 8u; b++) { s0 = max(s0, scratch[b * 32u + i]); }
@@ -140,7 +140,7 @@ scratch[wg.x * 256u + lid.x * 32u + row0 + v] = t0[v];
 }
 @compute @workgroup_size(256)
 fn k_softmax_exp_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-let i = wg.y * 256u + wg.x * 256u + lid.x;
+let i = wg.x * 256u + lid.x;
 if (i < 32u) {
 var s0 = 0f;
 for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 32u + i]; }
@@ -149,7 +149,7 @@ arena[i + 1376u] = s0;
 }
 @compute @workgroup_size(256)
 fn k_softmax(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-let i = wg.y * 512u + wg.x * 256u + lid.x;
+let i = wg.x * 256u + lid.x;
 if (i < hyper.rows * 10u) {
 arena[i + 320u] = arena[i] / arena[i / 10u + 1376u];
 }
@@ -176,7 +176,7 @@ scratch[wg.x * 256u + lid.x * 32u + row0 + v] = t0[v];
 }
 @compute @workgroup_size(256)
 fn k_softmax_ce_lse(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-let i = wg.y * 256u + wg.x * 256u + lid.x;
+let i = wg.x * 256u + lid.x;
 if (i < hyper.rows) {
 arena[i + 1408u] = arena[i + 1344u] + log(arena[i + 1376u]);
 }
@@ -200,7 +200,7 @@ scratch[wg.y * 64u + wg.x * 64u + lid.y * 8u + lid.x] = t0[0u];
 }
 @compute @workgroup_size(256)
 fn k_softmax_ce_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-let i = wg.y * 256u + wg.x * 256u + lid.x;
+let i = wg.x * 256u + lid.x;
 if (i < 1u) {
 var s0 = 0f;
 for (var b = 0u; b < 64u; b++) { s0 += scratch[b + i]; }
@@ -228,7 +228,7 @@ scratch[wg.x * 256u + lid.x * 32u + row0 + v] = t0[v];
 }
 @compute @workgroup_size(256)
 fn k_d_softmax_ce_row_sums_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-let i = wg.y * 256u + wg.x * 256u + lid.x;
+let i = wg.x * 256u + lid.x;
 if (i < 32u) {
 var s0 = 0f;
 for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 32u + i]; }
@@ -260,7 +260,7 @@ scratch[wg.y * 80u + lid.y * 10u + col0 + v] = t0[v];
 }
 @compute @workgroup_size(256)
 fn k_d_z_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-let i = wg.y * 256u + wg.x * 256u + lid.x;
+let i = wg.x * 256u + lid.x;
 if (i < 10u) {
 var s0 = 0f;
 for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 10u + i]; }
@@ -302,7 +302,7 @@ for (var v = 0u; v < 4u; v++) { scratch[wg.y * 256u + lid.y * 32u + col0 + v] = 
 }
 @compute @workgroup_size(256)
 fn k_d_h_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-let i = wg.y * 256u + wg.x * 256u + lid.x;
+let i = wg.x * 256u + lid.x;
 if (i < 32u) {
 var s0 = 0f;
 for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 32u + i]; }
@@ -378,7 +378,7 @@ for (var j = 0u; j < 4u; j++) { grads[row0 * 32u + r * 32u + col0 + j] = acc[r][
 @compute @workgroup_size(256)
 fn k_adam_check(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 if (status[0u] == 0f) {
-let i = wg.y * 2560u + wg.x * 256u + lid.x;
+let i = wg.x * 256u + lid.x;
 if (i < 2416u) {
 let v0 = params[i];
 let v1 = grads[i];
@@ -398,7 +398,7 @@ status[0u] = hyper.t;
 @compute @workgroup_size(256)
 fn k_adam(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 if (status[0u] == 0f) {
-let i = wg.y * 2560u + wg.x * 256u + lid.x;
+let i = wg.x * 256u + lid.x;
 if (i < 2416u) {
 let v0 = params_rw[i];
 let v1 = grads[i];

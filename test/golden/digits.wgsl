@@ -125,7 +125,7 @@ fn k_z(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_z_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.y * 256u + wg.x * 256u + lid.x;
+  let i = wg.x * 256u + lid.x;
   if (i < 32u) {
     var s0 = -3.4028234663852886e+38f;
     for (var b = 0u; b < 8u; b++) { s0 = max(s0, scratch[b * 32u + i]); }
@@ -166,7 +166,7 @@ fn k_softmax_exp(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_softmax_exp_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.y * 256u + wg.x * 256u + lid.x;
+  let i = wg.x * 256u + lid.x;
   if (i < 32u) {
     var s0 = 0f;
     for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 32u + i]; }
@@ -179,7 +179,7 @@ fn k_softmax_exp_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocat
 // dispatch (2, 1, 1)
 @compute @workgroup_size(256)
 fn k_softmax(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.y * 512u + wg.x * 256u + lid.x;
+  let i = wg.x * 256u + lid.x;
   if (i < hyper.rows * 10u) {
     arena[i + 320u] = arena[i] / arena[i / 10u + 1376u];
   }
@@ -217,7 +217,7 @@ fn k_softmax_sum(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_softmax_ce_lse(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.y * 256u + wg.x * 256u + lid.x;
+  let i = wg.x * 256u + lid.x;
   if (i < hyper.rows) {
     arena[i + 1408u] = arena[i + 1344u] + log(arena[i + 1376u]);
   }
@@ -248,7 +248,7 @@ fn k_softmax_ce(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_softmax_ce_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.y * 256u + wg.x * 256u + lid.x;
+  let i = wg.x * 256u + lid.x;
   if (i < 1u) {
     var s0 = 0f;
     for (var b = 0u; b < 64u; b++) { s0 += scratch[b + i]; }
@@ -283,7 +283,7 @@ fn k_d_softmax_ce_row_sums(@builtin(workgroup_id) wg: vec3u, @builtin(local_invo
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_d_softmax_ce_row_sums_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.y * 256u + wg.x * 256u + lid.x;
+  let i = wg.x * 256u + lid.x;
   if (i < 32u) {
     var s0 = 0f;
     for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 32u + i]; }
@@ -323,7 +323,7 @@ fn k_d_z(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: ve
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_d_z_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.y * 256u + wg.x * 256u + lid.x;
+  let i = wg.x * 256u + lid.x;
   if (i < 10u) {
     var s0 = 0f;
     for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 10u + i]; }
@@ -374,7 +374,7 @@ fn k_d_h_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_d_h_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.y * 256u + wg.x * 256u + lid.x;
+  let i = wg.x * 256u + lid.x;
   if (i < 32u) {
     var s0 = 0f;
     for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 32u + i]; }
@@ -464,7 +464,7 @@ fn k_d_W1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
 @compute @workgroup_size(256)
 fn k_adam_check(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   if (status[0u] == 0f) {
-    let i = wg.y * 2560u + wg.x * 256u + lid.x;
+    let i = wg.x * 256u + lid.x;
     if (i < 2416u) {
       let v0 = params[i];
       let v1 = grads[i];
@@ -490,7 +490,7 @@ fn k_adam_check(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
 @compute @workgroup_size(256)
 fn k_adam(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   if (status[0u] == 0f) {
-    let i = wg.y * 2560u + wg.x * 256u + lid.x;
+    let i = wg.x * 256u + lid.x;
     if (i < 2416u) {
       let v0 = params_rw[i];
       let v1 = grads[i];

@@ -111,7 +111,7 @@ fn k_d_o(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: ve
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_d_o_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.y * 256u + wg.x * 256u + lid.x;
+  let i = wg.x * 256u + lid.x;
   if (i < 1u) {
     var s0 = 0f;
     for (var b = 0u; b < 64u; b++) { s0 += scratch[b + i]; }
@@ -150,7 +150,7 @@ fn k_d_h_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_d_h_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.y * 256u + wg.x * 256u + lid.x;
+  let i = wg.x * 256u + lid.x;
   if (i < 3u) {
     var s0 = 0f;
     for (var b = 0u; b < 64u; b++) { s0 += scratch[b * 3u + i]; }
@@ -161,10 +161,10 @@ fn k_d_h_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocati
 // matmul [3,1], k = 64:
 // d_W2 = hᵀ·d_o
 // dispatch (1, 1, 1)
-@compute @workgroup_size(1, 64)
+@compute @workgroup_size(1, 3)
 fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var tile: array<f32, 1>;
-  let row0 = wg.y * 64u + lid.y;
+  let row0 = wg.y * 3u + lid.y;
   var c0_0 = 0f;
   for (var p = 0u; p < 64u; p++) {
     let a0 = arena[p * 3u + row0];
@@ -172,18 +172,16 @@ fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
     c0_0 += a0 * b0;
   }
   tile[0u] = c0_0;
-  if (row0 < 3u) {
-    grads[row0 + 32u] = tile[0u];
-  }
+  grads[row0 + 32u] = tile[0u];
 }
 
 // matmul [4,3], k = 64:
 // d_W1 = xᵀ·d_h_affine
 // dispatch (1, 1, 1)
-@compute @workgroup_size(1, 64)
+@compute @workgroup_size(1, 4)
 fn k_d_W1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var tile: array<f32, 3>;
-  let row0 = wg.y * 64u + lid.y;
+  let row0 = wg.y * 4u + lid.y;
   var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
   for (var p = 0u; p < 64u; p++) {
     let a0 = inputs[p * 4u + row0];
@@ -191,11 +189,7 @@ fn k_d_W1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
     c0_0 += a0 * b0; c0_1 += a0 * b1; c0_2 += a0 * b2;
   }
   tile[0u] = c0_0; tile[1u] = c0_1; tile[2u] = c0_2;
-  for (var j = 0u; j < 3u; j++) {
-    if (row0 < 4u) {
-      grads[row0 * 3u + j] = tile[j];
-    }
-  }
+  for (var j = 0u; j < 3u; j++) { grads[row0 * 3u + j] = tile[j]; }
 }
 
 // sgd update: θ := θ − α·g, for every param at once
@@ -205,7 +199,7 @@ fn k_d_W1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
 @compute @workgroup_size(256)
 fn k_sgd_check(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   if (status[0u] == 0f) {
-    let i = wg.y * 256u + wg.x * 256u + lid.x;
+    let i = wg.x * 256u + lid.x;
     if (i < 64u) {
       let v0 = params[i];
       let v1 = grads[i];
@@ -224,7 +218,7 @@ fn k_sgd_check(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l
 @compute @workgroup_size(256)
 fn k_sgd(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   if (status[0u] == 0f) {
-    let i = wg.y * 256u + wg.x * 256u + lid.x;
+    let i = wg.x * 256u + lid.x;
     if (i < 64u) {
       let v0 = params_rw[i];
       let v1 = grads[i];

@@ -78,10 +78,10 @@ arena[row0 * 8u + r * 8u + col0 + j + 240u] = select(-e2, e2, e0 >= 0f);
 }
 }
 }
-@compute @workgroup_size(1, 64)
+@compute @workgroup_size(1, 15)
 fn k_scores(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 var tile: array<f32, 3>;
-let row0 = wg.y * 64u + lid.y;
+let row0 = wg.y * 15u + lid.y;
 var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
 for (var p = 0u; p < 8u; p++) {
 let a0 = arena[row0 * 8u + p + 240u];
@@ -90,20 +90,18 @@ c0_0 += a0 * b0; c0_1 += a0 * b1; c0_2 += a0 * b2;
 }
 tile[0u] = c0_0; tile[1u] = c0_1; tile[2u] = c0_2;
 for (var j = 0u; j < 3u; j++) {
-if (row0 < 15u) {
 let e0 = tile[j] + params[j + 256u];
 let e1 = exp(-abs(e0));
 let e2 = 1f + e1;
 arena[row0 * 3u + j] = select(e1 / e2, 1f / e2, e0 >= 0f);
 }
 }
-}
-@compute @workgroup_size(1, 64)
+@compute @workgroup_size(1, 15)
 fn k_d_scores_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 var tile: array<f32, 3>;
 var t0: array<f32, 1>;
 var t1: array<f32, 3>;
-let row0 = wg.y * 64u + lid.y;
+let row0 = wg.y * 15u + lid.y;
 var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
 for (var p = 0u; p < 8u; p++) {
 let a0 = arena[row0 * 8u + p + 240u];
@@ -114,7 +112,6 @@ tile[0u] = c0_0; tile[1u] = c0_1; tile[2u] = c0_2;
 t0[0u] = 0f;
 for (var zt1 = 0u; zt1 < 3u; zt1++) { t1[zt1] = 0f; }
 for (var j = 0u; j < 3u; j++) {
-if (row0 < 15u) {
 let e1 = tile[j] + params[j + 256u];
 let e2 = exp(-abs(e1));
 let e3 = 1f + e2;
@@ -125,21 +122,20 @@ arena[row0 * 3u + j + 368u] = e6;
 t0[0u] += e5 * e5 * 0.5f;
 t1[j] += e6;
 }
-}
-scratch[wg.y * 64u + wg.x * 64u + lid.y + lid.x] = t0[0u];
-for (var v = 0u; v < 3u; v++) { scratch[wg.y * 192u + lid.y * 3u + v + 128u] = t1[v]; }
+scratch[wg.y * 15u + wg.x * 15u + lid.y + lid.x] = t0[0u];
+for (var v = 0u; v < 3u; v++) { scratch[wg.y * 45u + lid.y * 3u + v + 128u] = t1[v]; }
 }
 @compute @workgroup_size(256)
 fn k_d_scores_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-let i = wg.y * 256u + wg.x * 256u + lid.x;
+let i = wg.x * 256u + lid.x;
 if (i < 3u) {
 if (i < 1u) {
 var s0 = 0f;
-for (var b = 0u; b < 64u; b++) { s0 += scratch[b + i]; }
+for (var b = 0u; b < 15u; b++) { s0 += scratch[b + i]; }
 arena[i + 416u] = s0 * 0.06666666666666667f;
 }
 var s1 = 0f;
-for (var b = 0u; b < 64u; b++) { s1 += scratch[b * 3u + i + 128u]; }
+for (var b = 0u; b < 15u; b++) { s1 += scratch[b * 3u + i + 128u]; }
 grads[i + 256u] = s1;
 }
 }
@@ -182,17 +178,17 @@ scratch[wg.y * 64u + lid.y * 8u + col0 + v] = t0[v];
 }
 @compute @workgroup_size(256)
 fn k_d_h2_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-let i = wg.y * 256u + wg.x * 256u + lid.x;
+let i = wg.x * 256u + lid.x;
 if (i < 8u) {
 var s0 = 0f;
 for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 8u + i]; }
 grads[i + 208u] = s0;
 }
 }
-@compute @workgroup_size(1, 64)
+@compute @workgroup_size(1, 8)
 fn k_d_W3(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 var tile: array<f32, 3>;
-let row0 = wg.y * 64u + lid.y;
+let row0 = wg.y * 8u + lid.y;
 var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
 for (var p = 0u; p < 15u; p++) {
 let a0 = arena[p * 8u + row0 + 240u];
@@ -200,11 +196,7 @@ let b0 = arena[p * 3u + 368u]; let b1 = arena[p * 3u + 369u]; let b2 = arena[p *
 c0_0 += a0 * b0; c0_1 += a0 * b1; c0_2 += a0 * b2;
 }
 tile[0u] = c0_0; tile[1u] = c0_1; tile[2u] = c0_2;
-for (var j = 0u; j < 3u; j++) {
-if (row0 < 8u) {
-grads[row0 * 3u + j + 224u] = tile[j];
-}
-}
+for (var j = 0u; j < 3u; j++) { grads[row0 * 3u + j + 224u] = tile[j]; }
 }
 @compute @workgroup_size(8, 8)
 fn k_d_h1_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -245,7 +237,7 @@ scratch[wg.y * 128u + lid.y * 16u + col0 + v] = t0[v];
 }
 @compute @workgroup_size(256)
 fn k_d_h1_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-let i = wg.y * 256u + wg.x * 256u + lid.x;
+let i = wg.x * 256u + lid.x;
 if (i < 16u) {
 var s0 = 0f;
 for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 16u + i]; }
@@ -309,7 +301,7 @@ grads[row0 * 16u + r * 16u + col0 + j] = acc[r][j];
 @compute @workgroup_size(256)
 fn k_sgd_check(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 if (status[0u] == 0f) {
-let i = wg.y * 512u + wg.x * 256u + lid.x;
+let i = wg.x * 256u + lid.x;
 if (i < 272u) {
 let v0 = params[i];
 let v1 = grads[i];
@@ -323,7 +315,7 @@ status[0u] = hyper.t;
 @compute @workgroup_size(256)
 fn k_sgd(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 if (status[0u] == 0f) {
-let i = wg.y * 512u + wg.x * 256u + lid.x;
+let i = wg.x * 256u + lid.x;
 if (i < 272u) {
 let v0 = params_rw[i];
 let v1 = grads[i];
@@ -334,7 +326,7 @@ params_rw[i] = v0 - hyper.lr * v1;
 const TABLES = {
   meta,
   WGSL,
-  buffers: { params: 272, inputs: 112, arena: 800, grads: 272, scratch: 320, hyper: 4, status: 1 },
+  buffers: { params: 272, inputs: 112, arena: 800, grads: 272, scratch: 176, hyper: 4, status: 1 },
   bindings: ["params", "inputs", "arena", "grads", "scratch", "params", "hyper", "status"],
   kernels: [
     ["k_h1", 1, 1, 1, [0, 1, 2]],

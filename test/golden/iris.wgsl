@@ -94,10 +94,10 @@ fn k_h2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
 // scores_affine = add(scores_affine_xw, b3)  (not stored)
 // scores = sigmoid(scores_affine)
 // dispatch (1, 1, 1)
-@compute @workgroup_size(1, 64)
+@compute @workgroup_size(1, 15)
 fn k_scores(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var tile: array<f32, 3>;
-  let row0 = wg.y * 64u + lid.y;
+  let row0 = wg.y * 15u + lid.y;
   var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
   for (var p = 0u; p < 8u; p++) {
     let a0 = arena[row0 * 8u + p + 240u];
@@ -106,12 +106,10 @@ fn k_scores(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid:
   }
   tile[0u] = c0_0; tile[1u] = c0_1; tile[2u] = c0_2;
   for (var j = 0u; j < 3u; j++) {
-    if (row0 < 15u) {
-      let e0 = tile[j] + params[j + 256u];
-      let e1 = exp(-abs(e0));
-      let e2 = 1f + e1;
-      arena[row0 * 3u + j] = select(e1 / e2, 1f / e2, e0 >= 0f);
-    }
+    let e0 = tile[j] + params[j + 256u];
+    let e1 = exp(-abs(e0));
+    let e2 = 1f + e1;
+    arena[row0 * 3u + j] = select(e1 / e2, 1f / e2, e0 >= 0f);
   }
 }
 
@@ -124,12 +122,12 @@ fn k_scores(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid:
 // squared_loss = squared_loss(scores, y)  (summed to a scalar)
 // d_b3 = column_sums(d_scores_affine)  (summed down the rows)
 // dispatch (1, 1, 1)
-@compute @workgroup_size(1, 64)
+@compute @workgroup_size(1, 15)
 fn k_d_scores_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var tile: array<f32, 3>;
   var t0: array<f32, 1>;
   var t1: array<f32, 3>;
-  let row0 = wg.y * 64u + lid.y;
+  let row0 = wg.y * 15u + lid.y;
   var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
   for (var p = 0u; p < 8u; p++) {
     let a0 = arena[row0 * 8u + p + 240u];
@@ -140,35 +138,33 @@ fn k_d_scores_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation
   t0[0u] = 0f;
   for (var zt1 = 0u; zt1 < 3u; zt1++) { t1[zt1] = 0f; }
   for (var j = 0u; j < 3u; j++) {
-    if (row0 < 15u) {
-      let e1 = tile[j] + params[j + 256u];
-      let e2 = exp(-abs(e1));
-      let e3 = 1f + e2;
-      let e4 = select(e2 / e3, 1f / e3, e1 >= 0f);
-      let e5 = e4 - inputs[row0 * 3u + j + 64u];
-      let e6 = e5 * 0.06666666666666667f * (e4 * (1f - e4));
-      arena[row0 * 3u + j + 368u] = e6;
-      t0[0u] += e5 * e5 * 0.5f;
-      t1[j] += e6;
-    }
+    let e1 = tile[j] + params[j + 256u];
+    let e2 = exp(-abs(e1));
+    let e3 = 1f + e2;
+    let e4 = select(e2 / e3, 1f / e3, e1 >= 0f);
+    let e5 = e4 - inputs[row0 * 3u + j + 64u];
+    let e6 = e5 * 0.06666666666666667f * (e4 * (1f - e4));
+    arena[row0 * 3u + j + 368u] = e6;
+    t0[0u] += e5 * e5 * 0.5f;
+    t1[j] += e6;
   }
-  scratch[wg.y * 64u + wg.x * 64u + lid.y + lid.x] = t0[0u];
-  for (var v = 0u; v < 3u; v++) { scratch[wg.y * 192u + lid.y * 3u + v + 128u] = t1[v]; }
+  scratch[wg.y * 15u + wg.x * 15u + lid.y + lid.x] = t0[0u];
+  for (var v = 0u; v < 3u; v++) { scratch[wg.y * 45u + lid.y * 3u + v + 128u] = t1[v]; }
 }
 
 // finishes squared_loss, d_b3: combines the partial results of d_scores_affine
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_d_scores_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.y * 256u + wg.x * 256u + lid.x;
+  let i = wg.x * 256u + lid.x;
   if (i < 3u) {
     if (i < 1u) {
       var s0 = 0f;
-      for (var b = 0u; b < 64u; b++) { s0 += scratch[b + i]; }
+      for (var b = 0u; b < 15u; b++) { s0 += scratch[b + i]; }
       arena[i + 416u] = s0 * 0.06666666666666667f;
     }
     var s1 = 0f;
-    for (var b = 0u; b < 64u; b++) { s1 += scratch[b * 3u + i + 128u]; }
+    for (var b = 0u; b < 15u; b++) { s1 += scratch[b * 3u + i + 128u]; }
     grads[i + 256u] = s1;
   }
 }
@@ -220,7 +216,7 @@ fn k_d_h2_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_d_h2_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.y * 256u + wg.x * 256u + lid.x;
+  let i = wg.x * 256u + lid.x;
   if (i < 8u) {
     var s0 = 0f;
     for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 8u + i]; }
@@ -231,10 +227,10 @@ fn k_d_h2_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocat
 // matmul [8,3], k = 15:
 // d_W3 = h2ᵀ·d_scores_affine
 // dispatch (1, 1, 1)
-@compute @workgroup_size(1, 64)
+@compute @workgroup_size(1, 8)
 fn k_d_W3(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var tile: array<f32, 3>;
-  let row0 = wg.y * 64u + lid.y;
+  let row0 = wg.y * 8u + lid.y;
   var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
   for (var p = 0u; p < 15u; p++) {
     let a0 = arena[p * 8u + row0 + 240u];
@@ -242,11 +238,7 @@ fn k_d_W3(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
     c0_0 += a0 * b0; c0_1 += a0 * b1; c0_2 += a0 * b2;
   }
   tile[0u] = c0_0; tile[1u] = c0_1; tile[2u] = c0_2;
-  for (var j = 0u; j < 3u; j++) {
-    if (row0 < 8u) {
-      grads[row0 * 3u + j + 224u] = tile[j];
-    }
-  }
+  for (var j = 0u; j < 3u; j++) { grads[row0 * 3u + j + 224u] = tile[j]; }
 }
 
 // matmul [15,16], k = 8:
@@ -296,7 +288,7 @@ fn k_d_h1_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_d_h1_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.y * 256u + wg.x * 256u + lid.x;
+  let i = wg.x * 256u + lid.x;
   if (i < 16u) {
     var s0 = 0f;
     for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 16u + i]; }
@@ -373,7 +365,7 @@ fn k_d_W1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
 @compute @workgroup_size(256)
 fn k_sgd_check(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   if (status[0u] == 0f) {
-    let i = wg.y * 512u + wg.x * 256u + lid.x;
+    let i = wg.x * 256u + lid.x;
     if (i < 272u) {
       let v0 = params[i];
       let v1 = grads[i];
@@ -392,7 +384,7 @@ fn k_sgd_check(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l
 @compute @workgroup_size(256)
 fn k_sgd(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   if (status[0u] == 0f) {
-    let i = wg.y * 512u + wg.x * 256u + lid.x;
+    let i = wg.x * 256u + lid.x;
     if (i < 272u) {
       let v0 = params_rw[i];
       let v1 = grads[i];
