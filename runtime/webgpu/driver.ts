@@ -6,8 +6,8 @@
  * and each reads and copies its arguments when it is made, so changing an array after the call
  * cannot change what the call computes.
  */
-import type { GpuDataset, GpuForwardModel, GpuModel, GpuModuleTables, GpuTrainingTables, OptimizerState, Spec, Tensors } from '../module.ts';
-import { checkFinite, checkRate, describe, isFloat32Array, lengthOf, rejectedStep, rowsOf, take, takeState } from '../checks.ts';
+import type { CreateModelOptions, GpuDataset, GpuForwardModel, GpuModel, GpuModuleTables, GpuTrainingTables, OptimizerState, Spec, Tensors } from '../module.ts';
+import { checkFinite, checkRate, describe, isFloat32Array, lengthOf, rejectedStep, rowsOf, show, take, takeState } from '../checks.ts';
 
 // WebGPU flag values (spec constants), so the driver needs no globals beyond the device.
 const STORAGE = 0x80, UNIFORM = 0x40, COPY_SRC = 0x04, COPY_DST = 0x08, MAP_READ = 0x01;
@@ -49,12 +49,21 @@ function writeFloats(device: GPUDevice, buffer: GPUBuffer, offsetBytes: number, 
 }
 
 /** A generated host module's graph on `device`: compiles its kernels (pipelines created asynchronously) and allocates its buffers. */
-export async function createGpuModel<P = Tensors, FI = Tensors, TI = Tensors, O = Tensors, S = OptimizerState<P>>(device: GPUDevice, t: GpuModuleTables & { training: GpuTrainingTables }): Promise<GpuModel<P, FI, TI, O, S>>;
-export async function createGpuModel<P = Tensors, FI = Tensors, O = Tensors>(device: GPUDevice, t: GpuModuleTables): Promise<GpuForwardModel<P, FI, O>>;
-export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Promise<GpuForwardModel | GpuModel> {
+/** The module's `initParams`: the params a model starts from (`initParams(options.seed)`). */
+type InitParams = (seed?: number) => object;
+
+/**
+ * A generated host module's graph on `device`: compiles its kernels (pipelines created
+ * asynchronously), allocates its buffers and, given the module's `initParams`, uploads
+ * `initParams(options.seed)`, so that the model starts where the JS module starts.
+ */
+export async function createGpuModel<P = Tensors, FI = Tensors, TI = Tensors, O = Tensors, S = OptimizerState<P>>(device: GPUDevice, t: GpuModuleTables & { training: GpuTrainingTables }, options?: CreateModelOptions, initParams?: InitParams): Promise<GpuModel<P, FI, TI, O, S>>;
+export async function createGpuModel<P = Tensors, FI = Tensors, O = Tensors>(device: GPUDevice, t: GpuModuleTables, options?: CreateModelOptions, initParams?: InitParams): Promise<GpuForwardModel<P, FI, O>>;
+export async function createGpuModel(device: GPUDevice, t: GpuModuleTables, options?: CreateModelOptions, initParams?: InitParams): Promise<GpuForwardModel | GpuModel> {
   if (typeof (device as { createShaderModule?: unknown } | null)?.createShaderModule !== 'function') {
     throw new TypeError(`createModel: expected a GPUDevice, got ${describe(device)}`);
   }
+  const seed = seedOption(options);
   checkLimits(device, t);
   let lost: string | null = null;
   let destroyed = false;
@@ -82,6 +91,10 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
   const readable = [floatsOf(t.params), floatsOf(t.outputs), ...(t.training ? [1 + floatsOf(t.training.grads), floatsOf(t.params) * t.training.slots.length] : [])];
   const staging = make('staging', 4 * (Math.max(...readable) + 1), MAP_READ | COPY_DST);
   const owned: GPUBuffer[] = [...Object.values(buffers), staging];
+  if (initParams) {
+    const first = initParams(seed) as Record<string, Float32Array>;
+    for (const [name, , , offset] of t.params) device.queue.writeBuffer(buffers.params!, offset * 4, first[name] as unknown as GPUAllowSharedBufferSource);
+  }
   // A device lost before or while the pipelines compiled leaves every object invalid.
   alive('createModel');
 
@@ -170,6 +183,7 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
   const atRows = (spec: Spec, rows: number): Spec => spec.map((s) => (s[4] ? [s[0], rows * s[4], s[2], s[3], s[4]] as const : s));
 
   const model: GpuForwardModel = {
+    meta: t.meta,
     // async: a bad argument rejects the promise, like every other call, instead of throwing.
     async setParams(params) {
       alive('setParams');
@@ -358,6 +372,18 @@ export async function createGpuModel(device: GPUDevice, t: GpuModuleTables): Pro
       },
     };
   }
+}
+
+/** `options.seed` of createModel (0 when not given), checked as initParams checks its seed. */
+function seedOption(options: unknown): number {
+  if (options === undefined) return 0;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`createModel: options must be an object { seed }, got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) if (key !== 'seed') throw new TypeError(`createModel: unknown option ${JSON.stringify(key)}; expected seed`);
+  const { seed = 0 } = options as { seed?: unknown };
+  if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new TypeError(`createModel: options.seed must be an integer, got ${show(seed)}`);
+  return seed;
 }
 
 /** A size in MiB, or in KiB below one MiB. */
