@@ -15,6 +15,9 @@ import { basename, dirname, join } from 'node:path';
 /** The query of a target's imports (a row of compiler/targets.ts's table): `gradc`, `gradc-gpu`, … */
 type GraphQuery = { readonly query: string };
 
+/** The words by which a declaration file is known as the plugin's own (its header line). */
+const MARK = "written by gradc's bundler plugin from";
+
 /** `mlp.graph.ts` + `?gradc` → `mlp.graph.gradc.d.ts`. */
 export function importTypesPath(graphFile: string, query: GraphQuery): string {
   const base = basename(graphFile).replace(/\.[cm]?[jt]sx?$/, '');
@@ -36,7 +39,7 @@ export function importTypesText(graphFile: string, query: GraphQuery, dts: strin
   const pattern = JSON.stringify(`.*/${base}?${query.query}`);
   return [
     ...references,
-    `// Types for \`import … from './${base}?${query.query}'\`, written by gradc's bundler plugin from ${JSON.stringify(base)}.`,
+    `// Types for \`import … from './${base}?${query.query}'\`, ${MARK} ${JSON.stringify(base)}.`,
     '// Do not edit: every build rewrites it. Commit it, or ignore it, as you do generated code.',
     `declare module ${pattern} {`,
     ...body,
@@ -47,14 +50,18 @@ export function importTypesText(graphFile: string, query: GraphQuery, dts: strin
 
 /**
  * Writes the declaration file when its text changed (so watchers see no change otherwise).
- * A folder that cannot be written to only loses the types, not the build.
+ * A folder that cannot be written to only loses the types, not the build; so does a file of
+ * that name that the plugin did not write (it has no header line naming the plugin), which
+ * is never replaced. Returns whether the file now holds these types.
  */
-export function writeImportTypes(graphFile: string, query: GraphQuery, dts: string): void {
+export function writeImportTypes(graphFile: string, query: GraphQuery, dts: string): boolean {
   const text = importTypesText(graphFile, query, dts);
-  if (text === undefined) return;
+  if (text === undefined) return false;
   const path = importTypesPath(graphFile, query);
   try {
-    if (readFileSync(path, 'utf8') === text) return;
+    const old = readFileSync(path, 'utf8');
+    if (old === text) return true;
+    if (!old.split('\n').some((line) => line.startsWith('// Types for') && line.includes(MARK))) return false;
   } catch {
     // not written yet
   }
@@ -62,8 +69,10 @@ export function writeImportTypes(graphFile: string, query: GraphQuery, dts: stri
   try {
     writeFileSync(staged, text);
     renameSync(staged, path);
+    return true;
   } catch {
     // A read-only source tree: the generic `gradc/modules` types still apply.
     rmSync(staged, { force: true });
+    return false;
   }
 }

@@ -96,6 +96,8 @@ export interface GpuDataset {
 
 /** What every GPU model does, a forward-only one too. Reads resolve to fresh Float32Arrays shaped as in the JS module. */
 export interface GpuForwardModel<P = Tensors, FI = Tensors, O = Tensors> {
+  /** The host module's `meta`: what `train`, `evaluate` and `predict` of gradc/runtime/webgpu batch by. */
+  readonly meta: ModuleMeta;
   /** Uploads params (validated as the JS module's; applied after calls made before it). */
   setParams(params: P): Promise<void>;
   getParams(): Promise<P>;
@@ -142,13 +144,24 @@ export interface GpuModel<P = Tensors, FI = Tensors, TI = Tensors, O = Tensors, 
   trainSteps(dataset: GpuDataset, options: TrainStepsOptions): Promise<number>;
 }
 
-/** A generated WebGPU host module; `M` is its model (`GpuForwardModel` when built forward-only). */
-export interface GpuModule<M = GpuModel> {
+/** Options of a host module's `createModel`. */
+export interface CreateModelOptions {
+  /**
+   * The seed of the params the model starts from: `initParams(seed)`, the very values the JS
+   * module's `initParams(seed)` gives. Default 0, as `initParams`'s. `setParams` replaces them.
+   */
+  readonly seed?: number;
+}
+
+/** A generated WebGPU host module; `M` is its model (`GpuForwardModel` when built forward-only), `P` its params. */
+export interface GpuModule<M = GpuModel, P = Tensors> {
   readonly meta: ModuleMeta;
   /** Every kernel of the graph (the .wgsl file, without its comments). */
   readonly WGSL: string;
-  /** Compiles the kernels (pipelines created asynchronously) and allocates the buffers. */
-  createModel(device: WebGpuDevice): Promise<M>;
+  /** Fresh params, drawn as the JS module's `initParams(seed)` draws them (the same values). */
+  initParams(seed?: number): P;
+  /** Compiles the kernels (pipelines created asynchronously), allocates the buffers and uploads `initParams(options.seed)`. */
+  createModel(device: WebGpuDevice, options?: CreateModelOptions): Promise<M>;
 }
 
 /**

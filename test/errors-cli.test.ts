@@ -346,7 +346,9 @@ describe('graphs the build cannot accept as given', () => {
   it('the same graph file given twice', async () => {
     const dir = workdir({ 'net.graph.ts': 'good/net.graph.ts' });
     const line = expectOneLineError(await gradc(['build', 'net.graph.ts', 'net.graph.ts', '--out', 'out'], dir));
-    expect(line).toMatch(/defines graph 'net'/);
+    expect(line).toBe('gradc: net.graph.ts: is given twice; list each graph file once');
+    const other = expectOneLineError(await gradc(['build', 'net.graph.ts', './net.graph.ts', '--out', 'out'], dir));
+    expect(other).toBe('gradc: ./net.graph.ts: is given twice (also as net.graph.ts); list each graph file once');
     expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 });
@@ -504,31 +506,96 @@ describe('graphs whose output files collide', () => {
 });
 
 describe('the output folder holds one build', () => {
-  it('a rebuild without a graph removes its files; --check names them until then', async () => {
+  it("a build owns only its graphs' files: building another graph into the folder keeps the first's; --check of either passes", async () => {
     const dir = workdir({ 'a.graph.ts': 'good/net.graph.ts' });
     put(dir, 'b.graph.ts', netGraph('other'));
-    expect((await gradc(['build', 'a.graph.ts', 'b.graph.ts', '--out', 'out'], dir)).code).toBe(0);
+    expect((await gradc(['build', 'a.graph.ts', '--out', 'out', '--target', 'js,wgsl'], dir)).code).toBe(0);
+    const first = snapshot(join(dir, 'out'));
+    const second = await gradc(['build', 'b.graph.ts', '--out', 'out'], dir);
+    expect(second.code).toBe(0);
+    expect(second.stdout).not.toContain('removed');
+    const both = snapshot(join(dir, 'out'));
+    for (const [name, text] of Object.entries(first)) if (name !== '.gradc-manifest.json') expect(both[name], name).toBe(text);
+    expect(Object.keys(both).sort()).toEqual([
+      '.gradc-manifest.json', 'gradc-host.js', 'gradc-host.ts', 'net.d.ts', 'net.gpu.d.ts', 'net.gpu.js', 'net.js', 'net.ts', 'net.wgsl', 'other.d.ts', 'other.js', 'other.ts',
+    ]);
+    expect((await gradc(['build', 'b.graph.ts', '--out', 'out', '--check'], dir)).code).toBe(0);
+    expect((await gradc(['build', 'a.graph.ts', '--out', 'out', '--target', 'js,wgsl', '--check'], dir)).code).toBe(0);
+    // Rebuilding the first keeps the second's files too.
+    expect((await gradc(['build', 'a.graph.ts', '--out', 'out', '--target', 'js,wgsl'], dir)).code).toBe(0);
+    expect(snapshot(join(dir, 'out'))).toEqual(both);
+  });
+
+  it("a graph's own files it no longer generates are removed; --check names them until then", async () => {
+    const dir = workdir({ 'a.graph.ts': 'good/net.graph.ts' });
+    put(dir, 'b.graph.ts', netGraph('other'));
+    expect((await gradc(['build', 'a.graph.ts', 'b.graph.ts', '--out', 'out', '--target', 'js,wgsl'], dir)).code).toBe(0);
     const check = await gradc(['build', 'a.graph.ts', '--out', 'out', '--check'], dir);
     expect(check.code).toBe(1);
     const lines = check.stderr.trimEnd().split('\n');
-    expect(lines).toContain(`gradc: ${join('out', 'other.ts')} is left from an earlier build: no graph generates it now (a build removes it)`);
+    expect(lines).toContain(`gradc: ${join('out', 'net.wgsl')} is left from an earlier build: no graph generates it now (a build removes it)`);
     expect(lines).toContain(`gradc: ${join('out', '.gradc-manifest.json')} differs from what the graph generates now`);
+    expect(lines.filter((l) => l.includes('other'))).toEqual([]);
     const rebuilt = await gradc(['build', 'a.graph.ts', '--out', 'out'], dir);
-    expect(rebuilt.stdout).toContain('gradc: removed other.d.ts, other.js, other.ts from out: no graph generates them any more');
-    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['.gradc-manifest.json', 'gradc-host.js', 'gradc-host.ts', 'net.d.ts', 'net.js', 'net.ts']);
+    expect(rebuilt.stdout).toContain('gradc: removed net.gpu.d.ts, net.gpu.js, net.wgsl from out: no graph generates them any more');
+    expect(readdirSync(join(dir, 'out')).sort()).toEqual([
+      '.gradc-manifest.json', 'gradc-host.js', 'gradc-host.ts', 'net.d.ts', 'net.js', 'net.ts', 'other.d.ts', 'other.gpu.d.ts', 'other.gpu.js', 'other.js', 'other.ts', 'other.wgsl',
+    ]);
     expect((await gradc(['build', 'a.graph.ts', '--out', 'out', '--check'], dir)).code).toBe(0);
   });
 
-  it('a file of a dropped graph that was edited since is kept, with a warning', async () => {
+  it("a graph's stale file that was edited since is kept, with a warning", async () => {
     const dir = workdir({ 'a.graph.ts': 'good/net.graph.ts' });
-    put(dir, 'b.graph.ts', netGraph('other'));
-    expect((await gradc(['build', 'a.graph.ts', 'b.graph.ts', '--out', 'out'], dir)).code).toBe(0);
-    writeFileSync(join(dir, 'out', 'other.ts'), '// mine now\n');
+    expect((await gradc(['build', 'a.graph.ts', '--out', 'out', '--target', 'js,wgsl'], dir)).code).toBe(0);
+    writeFileSync(join(dir, 'out', 'net.wgsl'), '// mine now\n');
     const r = await gradc(['build', 'a.graph.ts', '--out', 'out'], dir);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('gradc: removed other.d.ts, other.js from out');
-    expect(r.stderr).toBe(`gradc: warning: kept ${join('out', 'other.ts')}: an earlier build wrote it and no graph generates it now, but it has changed since (or is an input of this build); delete it if it is not needed\n`);
-    expect(readFileSync(join(dir, 'out', 'other.ts'), 'utf8')).toBe('// mine now\n');
+    expect(r.stdout).toContain('gradc: removed net.gpu.d.ts, net.gpu.js from out');
+    expect(r.stderr).toBe(`gradc: warning: kept ${join('out', 'net.wgsl')}: an earlier build wrote it and no graph generates it now, but it has changed since (or is an input of this build); delete it if it is not needed\n`);
+    expect(readFileSync(join(dir, 'out', 'net.wgsl'), 'utf8')).toBe('// mine now\n');
+  });
+
+  it.each(['net.ts', 'net.js', 'net.d.ts', 'net.wgsl', 'net.gpu.js', 'net.gpu.d.ts', 'net.wat', 'net.wasm.ts', 'net.wasm.js', 'net.wasm.d.ts', 'gradc-host.ts', 'gradc-host.js'])(
+    'a hand-written %s where the build writes is never replaced without --force; nothing is written',
+    async (name) => {
+      const dir = workdir({ 'net.graph.ts': 'good/net.graph.ts' });
+      mkdirSync(join(dir, 'out'));
+      writeFileSync(join(dir, 'out', name), '// hand-written\n');
+      const line = expectOneLineError(await gradc(['build', 'net.graph.ts', '--out', 'out', '--target', 'js,wgsl,wasm'], dir));
+      expect(line).toBe(`gradc: out: holds a file that gradc did not write (no .gradc-manifest.json lists it) where the build writes: ${join('out', name)}; move it away, choose another --out, or pass --force to replace it`);
+      expect(readdirSync(join(dir, 'out'))).toEqual([name]);
+      expect(readFileSync(join(dir, 'out', name), 'utf8')).toBe('// hand-written\n');
+      // --check names it too, and writes nothing.
+      const check = await gradc(['build', 'net.graph.ts', '--out', 'out', '--target', 'js,wgsl,wasm', '--check'], dir);
+      expect(check.code).toBe(1);
+      expect(check.stderr).toContain(`gradc: ${join('out', name)} differs from what the graph generates now`);
+      expect(readdirSync(join(dir, 'out'))).toEqual([name]);
+      // --force replaces it, and from then on the file is gradc's.
+      expect((await gradc(['build', 'net.graph.ts', '--out', 'out', '--target', 'js,wgsl,wasm', '--force'], dir)).code).toBe(0);
+      expect(readFileSync(join(dir, 'out', name), 'utf8')).not.toBe('// hand-written\n');
+      expect((await gradc(['build', 'net.graph.ts', '--out', 'out', '--target', 'js,wgsl,wasm'], dir)).code).toBe(0);
+    },
+  );
+
+  it('every hand-written file in the way is named in one line; a file beside them is never touched', async () => {
+    const dir = workdir({ 'net.graph.ts': 'good/net.graph.ts' });
+    mkdirSync(join(dir, 'out'));
+    for (const name of ['net.ts', 'net.js', 'gradc-host.js', 'notes.md']) writeFileSync(join(dir, 'out', name), `// ${name}\n`);
+    const line = expectOneLineError(await gradc(['build', 'net.graph.ts', '--out', 'out'], dir));
+    expect(line).toBe(`gradc: out: holds files that gradc did not write (no .gradc-manifest.json lists them) where the build writes: ${['gradc-host.js', 'net.js', 'net.ts'].map((n) => join('out', n)).join(', ')}; move them away, choose another --out, or pass --force to replace them`);
+    expect(Object.keys(snapshot(join(dir, 'out'))).sort()).toEqual(['gradc-host.js', 'net.js', 'net.ts', 'notes.md']);
+    expect((await gradc(['build', 'net.graph.ts', '--out', 'out', '--force'], dir)).code).toBe(0);
+    expect(readFileSync(join(dir, 'out', 'notes.md'), 'utf8')).toBe('// notes.md\n');
+  });
+
+  it("a graph never writes over another graph's file in the folder, even with --force", async () => {
+    const dir = workdir({ 'a.graph.ts': 'good/net.graph.ts' });
+    put(dir, 'b.graph.ts', netGraph('net.gpu'));
+    expect((await gradc(['build', 'a.graph.ts', '--out', 'out', '--target', 'js,wgsl'], dir)).code).toBe(0);
+    const before = snapshot(join(dir, 'out'));
+    const line = expectOneLineError(await gradc(['build', 'b.graph.ts', '--out', 'out', '--force'], dir));
+    expect(line).toBe(`gradc: ${join('out', 'net.gpu.d.ts')}: was written by graph 'net', which this build does not build; the build would write over it — rename the graph or choose another --out`);
+    expect(snapshot(join(dir, 'out'))).toEqual(before);
   });
 
   it('--check reports a build that was stopped part-way instead of comparing a mix', async () => {

@@ -7,7 +7,7 @@
  * module (float32, looser tolerance).
  */
 import { describe, expect, it } from 'vitest';
-import type { GraphDef } from '../compiler/index.ts';
+import { affine, graph, sigmoidCrossEntropy, softmaxCrossEntropy, type GraphDef } from '../compiler/index.ts';
 import { lossGraphs, withLabels } from './support/loss-graphs.ts';
 import { differentiate } from '../compiler/autodiff/backward.ts';
 import { evaluate } from '../compiler/ir/interpret.ts';
@@ -113,3 +113,34 @@ function metaOf(def: GraphDef) {
   const shapes = (list: readonly { name: string; id: number }[]) => Object.fromEntries(list.map((r) => [r.name, [...def.ir.nodes[r.id].shape]]));
   return { name: def.name, inputs: shapes(def.ir.inputs), params: shapes(def.ir.params), outputs: shapes(def.ir.outputs) };
 }
+
+describe('both cross-entropies at logits of ±1e3 (the stability promise), against TensorFlow.js', () => {
+  const B = 4;
+  const nets = {
+    softmax: graph('ce_1e3_softmax', (g) => {
+      const z = affine(g.input('x', [B, 3]), g.param('W', [3, 3]), g.param('b', [3]));
+      g.output('z', z);
+      g.loss(softmaxCrossEntropy(z, g.input('y', [B, 3])));
+    }),
+    sigmoid: graph('ce_1e3_sigmoid', (g) => {
+      const z = affine(g.input('x', [B, 3]), g.param('W', [3, 3]), g.param('b', [3]));
+      g.output('z', z);
+      g.loss(sigmoidCrossEntropy(z, g.input('y', [B, 3])));
+    }),
+  };
+  it.each(Object.entries(nets))('%s: loss and gradient finite and equal to TensorFlow.js\'s (whose log-softmax is stable)', async (_, def) => {
+    const mod = await buildModule(def);
+    // Identity weights: the logits are the inputs, entries of ±1e3 beside small ones.
+    const p = { W: Float32Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1]), b: new Float32Array(3) };
+    const inputs = { x: Float32Array.from([1e3, -1e3, 0.5, -1e3, 1e3, 1e3, 0, -1e3, 2, 1e3, 1e3, -1e3]), y: Float32Array.from([1, 0, 0, 0, 0.3, 0.7, 0, 1, 0, 0.5, 0.5, 0]) };
+    const tf = await tfjsGradient(def.ir, { ...inputs, ...p });
+    expect(Number.isFinite(tf.loss)).toBe(true);
+    const { loss, grads } = mod.gradient(p, inputs);
+    expect(Math.abs(loss - tf.loss), `loss ${loss} vs ${tf.loss}`).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(tf.loss)));
+    // TensorFlow.js sums xᵀ·δ in float32 with x of ±1e3: 1e−4 of the gradient's scale.
+    for (const name of Object.keys(tf.grads)) {
+      const scale = Math.max(...Array.from(tf.grads[name], Math.abs));
+      expect(worstError(grads[name], tf.grads[name], 1e-4 * (1 + scale), 1e-3), `d${name}`).toBeLessThanOrEqual(1);
+    }
+  });
+});

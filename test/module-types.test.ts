@@ -34,8 +34,8 @@ describe('gradc/module', () => {
     }
   });
 
-  it('the WebGPU host module exports meta, WGSL and createModel', () => {
-    expect(Object.keys(gpu).sort()).toEqual(['WGSL', 'createModel', 'meta']);
+  it('the WebGPU host module exports meta, WGSL, initParams and createModel', () => {
+    expect(Object.keys(gpu).sort()).toEqual(['WGSL', 'createModel', 'initParams', 'meta']);
     expect(gpu.WGSL).toContain('@compute');
   });
 

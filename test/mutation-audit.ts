@@ -27,7 +27,7 @@ import { MUTATIONS, mutatedFiles, type Mutation } from './support/mutations.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-const DEFAULT_FILES = ['gradients', 'notes-closed-form', 'numeric-edges', 'fuzz', 'optimizers', 'runtime-cpu', 'golden'].map((f) => `test/${f}.test.ts`);
+const DEFAULT_FILES = ['gradients', 'op-table', 'notes-closed-form', 'numeric-edges', 'numeric-claims', 'fuzz', 'optimizers', 'runtime-cpu', 'weights', 'golden'].map((f) => `test/${f}.test.ts`);
 const FUZZ_ENV = { GRADC_FUZZ_SEED: '424242', GRADC_FUZZ_RUNS: '8', GRADC_FUZZ_GPU_RUNS: '1' };
 
 interface Failure {
@@ -48,6 +48,12 @@ const ORACLES: readonly { readonly file: string; readonly test?: RegExp; readonl
   { file: 'fuzz.test.ts', oracle: 'float64 reference (hand-written rules)' },
   { file: 'optimizers.test.ts', test: /TensorFlow\.js/, oracle: 'TensorFlow.js optimizers' },
   { file: 'optimizers.test.ts', oracle: 'optimizer behaviour' },
+  { file: 'op-table.test.ts', test: /central differences/, oracle: 'float64 central differences (op table)' },
+  { file: 'op-table.test.ts', test: /hand-written reference/, oracle: 'float64 reference (hand-written rules)' },
+  { file: 'op-table.test.ts', oracle: 'the op table\'s declarations' },
+  { file: 'numeric-claims.test.ts', oracle: 'closed forms at ±1e3 on every target' },
+  { file: 'weights.test.ts', test: /cut short by any number of bytes/, oracle: 'exhaustive truncation' },
+  { file: 'weights.test.ts', oracle: 'hand-made bad files' },
   { file: 'notes-closed-form.test.ts', oracle: 'hand-derived closed forms' },
   { file: 'numeric-edges.test.ts', oracle: 'closed forms at numeric edges' },
   { file: 'runtime-cpu.test.ts', oracle: 'training outcomes' },

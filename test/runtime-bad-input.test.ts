@@ -334,3 +334,66 @@ describe('WebGPU: a dataset past the device\'s buffer limit', () => {
     }
   }, 60_000);
 });
+
+describe('arguments a call cannot use are refused alike on JS, wasm and WebGPU, naming them', async () => {
+  const { adam, affine, graph, squaredLoss } = await import('../compiler/index.ts');
+  const { buildWasmModule } = await import('./support/wasm.ts');
+  const net = graph('adam_args', (g) => {
+    const o = affine(g.input('x', [4, 3]), g.param('W', [3, 2]), g.param('b', [2]));
+    g.output('o', o);
+    g.loss(squaredLoss(o, g.input('y', [4, 2])));
+    g.optimizer(adam());
+  });
+  const both = await buildBoth(net);
+  const cpu: [string, GeneratedModule][] = [['JS', both.js], ['wasm', await buildWasmModule(net)]];
+  const data = () => ({ x: randomArray(12, 1), y: randomArray(8, 2) });
+  const detachedArray = () => {
+    const a = new Float32Array(12);
+    structuredClone(a.buffer, { transfer: [a.buffer] });
+    return a;
+  };
+
+  describe.each(cpu)('%s', (_, mod) => {
+    it('a frozen state is refused before anything is written, naming state.step', () => {
+      const p = mod.initParams(1);
+      const before = copy(p as Arrays);
+      const state = Object.freeze(mod.initOptimizerState!());
+      expect(() => mod.trainStep(p, data(), 0.01, state as never)).toThrow(new TypeError(
+        'trainStep: state.step cannot be written (the state is frozen, or step is read-only), so the step could not be counted; pass a state the call can update, as initOptimizerState() gives'));
+      expectUnchanged(p as Arrays, before);
+      expect((state as { step: number }).step).toBe(0);
+      // A read-only step alone, too.
+      const readOnly = mod.initOptimizerState!();
+      Object.defineProperty(readOnly, 'step', { value: 0, writable: false });
+      expect(() => mod.trainStep(p, data(), 0.01, readOnly as never)).toThrow(/^trainStep: state\.step cannot be written/);
+      expectUnchanged(p as Arrays, before);
+    });
+
+    it('a state with an extra slot is refused, naming it', () => {
+      const p = mod.initParams(1);
+      const state = { ...mod.initOptimizerState!(), velocity: mod.initParams(2) };
+      expect(() => mod.trainStep(p, data(), 0.01, state as never)).toThrow(new TypeError('trainStep: unknown state slot "velocity"; this optimizer\'s state is { step, m, v }'));
+    });
+
+    it('a BigInt learning rate is named as one', () => {
+      expect(() => mod.trainStep(mod.initParams(1), data(), 10n as never, mod.initOptimizerState!() as never)).toThrow(
+        new RangeError('trainStep: learningRate must be a finite number > 0, got 10n (a BigInt, not a number)'));
+    });
+
+    it('an input over a detached buffer is named as one, not as "0 values"', () => {
+      expect(() => mod.loss(mod.initParams(1), { x: detachedArray(), y: randomArray(8, 2) })).toThrow(
+        new TypeError('loss: inputs.x must have shape [4,3] (12 values), got a Float32Array whose buffer was detached (transferred, e.g. by postMessage, so it holds no values)'));
+    });
+  });
+
+  describe('WebGPU', () => {
+    it('a BigInt learning rate, a detached input and a state with an extra slot are refused, naming them', async () => {
+      const model = await both.gpu.createModel(await gpuDevice());
+      await expect(model.trainStep(data(), 10n as never)).rejects.toThrow('trainStep: learningRate must be a finite number > 0, got 10n (a BigInt, not a number)');
+      await expect(model.loss({ x: detachedArray(), y: randomArray(8, 2) })).rejects.toThrow(/^loss: inputs\.x must have shape \[4,3\] \(12 values\), got a Float32Array whose buffer was detached/);
+      const state = { ...(await model.getOptimizerState()), velocity: {} };
+      await expect(model.setOptimizerState(state as never)).rejects.toThrow('setOptimizerState: unknown state slot "velocity"; this optimizer\'s state is { step, m, v }');
+      model.destroy();
+    });
+  });
+});

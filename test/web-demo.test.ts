@@ -145,6 +145,9 @@ describe('browser demo', () => {
 
     webgpuKink = await train(page, 320);
     await screenshot(page, 'kink-webgpu.png');
+    // The footer names the graph and the module in use; steps/s is the steps' own rate.
+    expect(await page.textContent('#import-line')).toBe("import * as kink from '../kink/kink.graph.ts?gradc-gpu'");
+    expect(Number((await page.textContent('#stat-speed'))!.replace(/,/g, ''))).toBeGreaterThan(0);
     expectFinite(webgpuKink);
     const first = webgpuKink[0];
     const last = webgpuKink[webgpuKink.length - 1];
@@ -167,6 +170,7 @@ describe('browser demo', () => {
     await page.selectOption('#batch', '16');
     await waitForState(page, 'ready');
     expect(await page.evaluate(() => window.gradcDemo.batch)).toBe(16);
+    expect(await page.textContent('#import-line')).toBe("import * as housing from './graphs/housing-16.graph.ts?gradc-gpu'");
 
     const history = await train(page, 160);
     await screenshot(page, 'housing-webgpu.png');
@@ -190,6 +194,7 @@ describe('browser demo', () => {
 
     const history = await train(page, 320);
     jsKink = history;
+    expect(await page.textContent('#import-line')).toBe("import * as kink from '../kink/kink.graph.ts?gradc'");
     await screenshot(page, 'kink-js.png');
     expectFinite(history);
     expect(history[history.length - 1].train).toBeLessThan(history[0].train / 20);
@@ -218,6 +223,7 @@ describe('browser demo', () => {
 
     const history = await train(page, 320);
     await screenshot(page, 'kink-wasm.png');
+    expect(await page.textContent('#import-line')).toBe("import * as kink from '../kink/kink.graph.ts?gradc-wasm'");
     expectFinite(history);
     expect(history[history.length - 1].train).toBeLessThan(history[0].train / 20);
     expect(pageErrors).toEqual([]);

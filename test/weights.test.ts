@@ -314,16 +314,39 @@ describe('bad files: a one-line error naming what is wrong, nothing returned', (
     ['empty', () => loadParams(js, new Uint8Array(0)), /^loadParams: the file is truncated: it has 0 bytes, fewer than the 8 that give its header's length$/],
     ['shorter than 8 bytes', () => loadParams(js, good.subarray(0, 7)), /^loadParams: the file is truncated: it has 7 bytes, fewer than the 8/],
     ['a header longer than the file', () => loadParams(js, good.subarray(0, 40)), /^loadParams: the file is truncated, or not a safetensors file: its header should be \d+ bytes long, but only 32 bytes follow the length$/],
-    ['not a safetensors file', () => loadParams(js, new TextEncoder().encode('PK\u0003\u0004 a zip file, not weights')), /^loadParams: the file is truncated, or not a safetensors file: its header should be \d+ bytes long/],
+    ['not a safetensors file', () => loadParams(js, new TextEncoder().encode('PK\u0003\u0004 a zip file, not weights')), /^loadParams: the header is corrupt, or not a safetensors file: it should be \d+ bytes long/],
+    ...[1, 2, 3, 4].map((short): [string, () => unknown, RegExp] => [
+      `data ${short} byte${short > 1 ? 's' : ''} short of the last tensor's end`,
+      () => loadParams(js, fileOf(`{${meta$()},"b1":{"dtype":"F32","shape":[7],"data_offsets":[0,28]}}`, new Uint8Array(28 - short))),
+      new RegExp(`^loadParams: the file is truncated: tensor "b1" ends at data byte 28, but the file holds only ${28 - short} bytes of data$`),
+    ]),
     ['data offsets past the end', () => loadParams(js, good.subarray(0, good.length - 8)), /^loadParams: the file is truncated: tensor "b2" ends at data byte 264, but the file holds only 256 bytes of data$/],
     ['bytes after the last tensor', () => loadParams(js, fileOf(`{${meta$()},"b2":{"dtype":"F32","shape":[3],"data_offsets":[0,12]}}`, f32(4))), /^loadParams: the file is corrupt: its last 4 bytes of data belong to no tensor$/],
     ['a header that is not an object', () => loadParams(js, fileOf('[1,2]', f32(0))), /^loadParams: the header is corrupt: it does not start with '\{' \(is this a safetensors file\?\)$/],
-    ['a header that is not JSON', () => loadParams(js, fileOf('{"W1":{"dtype":"F32",', f32(0))), /^loadParams: the header is corrupt: it is not JSON in UTF-8$/],
+    ['a header that is not JSON', () => loadParams(js, fileOf('{"W1":{"dtype":"F32",', f32(0))), /^loadParams: the header is corrupt: it is not JSON$/],
     ['a header that is not UTF-8', () => {
       const bytes = fileOf('{"W~":1}', f32(0));
       bytes[bytes.indexOf(0x7e)] = 0xff;
       return loadParams(js, bytes);
-    }, /^loadParams: the header is corrupt: it is not JSON in UTF-8$/],
+    }, /^loadParams: the header is corrupt: it is not UTF-8$/],
+    ['a header over the format\'s 100 MB limit (600 MiB declared)', () => {
+      const bytes = fileOf('{}', f32(0));
+      new DataView(bytes.buffer).setBigUint64(0, 600n * 2n ** 20n, true);
+      return loadParams(js, bytes);
+    }, /^loadParams: the header is corrupt, or not a safetensors file: it should be 629145600 bytes long, over the format's limit of 100000000 bytes \(100 MB, as the reference implementation\)$/],
+    ['a tensor named twice', () => loadParams(js, fileOf('{"b1":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b1":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', f32(2))),
+      /^loadParams: the header is corrupt: it has the key "b1" twice$/],
+    ['a metadata key given twice (gradc.step "0" then "5")', () => loadParams(js, fileOf('{"__metadata__":{"gradc.step":"0","gradc.step":"5"}}', f32(0))),
+      /^loadParams: the header is corrupt: __metadata__ has the key "gradc\.step" twice$/],
+    ['a tensor entry with a key twice', () => loadParams(js, fileOf('{"b1":{"dtype":"F32","shape":[1],"shape":[1],"data_offsets":[0,4]}}', f32(1))),
+      /^loadParams: the header is corrupt: tensor "b1" has the key "shape" twice$/],
+    ['data offsets of 2^60', () => loadParams(js, fileOf('{"b1":{"dtype":"F32","shape":[1],"data_offsets":[1152921504606846976,1152921504606846980]}}', f32(1))),
+      /^loadParams: the header is corrupt: tensor "b1" has data_offsets \[1152921504606847000,1152921504606847000\], far beyond the end of any file \(offsets over 2\^53 bytes\)$/],
+    ['a negative value in Adam\'s v', () => {
+      const { state } = trained(js, 1);
+      (state.v as Arrays).W2[3] = -0.5;
+      return loadParams(js, pythonLayout(tensorsOf(js, params, state), [...meta(), ['gradc.optimizer', 'adam'], ['gradc.step', '1']]));
+    }, /^loadParams: the file is corrupt: state\.v\.W2\[3\] is -0\.5, but Adam's second moment v is a mean of squares, never negative$/],
     ['__metadata__ not an object', () => loadParams(js, fileOf('{"__metadata__":"saved"}', f32(0))), /^loadParams: the header is corrupt: __metadata__ is a string, not an object of strings$/],
     ['a metadata value that is not a string', () => loadParams(js, fileOf('{"__metadata__":{"gradc.step":3}}', f32(0))), /^loadParams: the header is corrupt: __metadata__ "gradc\.step" is a number; the format allows only strings there$/],
     ['a tensor entry that is not an object', () => loadParams(js, fileOf(`{${meta$()},"W1":[0,140]}`, f32(35))), /^loadParams: the header is corrupt: tensor "W1" is an array, not \{ dtype, shape, data_offsets \}$/],
@@ -374,6 +397,17 @@ describe('bad files: a one-line error naming what is wrong, nothing returned', (
     expect(text).toMatch(message);
     expect(text).not.toMatch(/[\n\r\u2028\u2029\u202e]/);
     expect((error as Error).constructor === TypeError || (error as Error).constructor === RangeError, (error as Error).constructor.name).toBe(true);
+  });
+
+  it('a file cut short by any number of bytes is refused, naming the truncation; 1 to 4 bytes short too', () => {
+    const saved = saveParams(js, trained(js, 2).params, trained(js, 2).state);
+    for (let cut = 1; cut < saved.length; cut++) {
+      expect(() => loadParams(js, saved.subarray(0, saved.length - cut)), `${cut} bytes cut`).toThrow(/^loadParams: the file is truncated/);
+    }
+    for (let cut = 1; cut <= 4; cut++) {
+      expect(() => loadParams(js, saved.subarray(0, saved.length - cut))).toThrow(new RegExp(`^loadParams: the file is truncated: tensor "optimizer/v/b2" ends at data byte (\\d+), but the file holds only \\d+ bytes of data$`));
+    }
+    expect(bitsOf(loadParams(js, saved).params as Arrays)).toEqual(bitsOf(trained(js, 2).params));
   });
 
   it('the good file the cases start from loads, and so does a file for another graph with allowOtherGraph', () => {

@@ -316,3 +316,61 @@ describe('--check support', () => {
     expect(differing(out, NEW)).toEqual({ changed: [], missing: [], stale: [] });
   });
 });
+
+describe('a build owns only the files of the graphs it builds', () => {
+  const HOUSING = files('housing', ['housing.ts', 'housing.js', 'housing.d.ts', 'gradc-host.ts', 'gradc-host.js']);
+  const KINK = files('kink', ['kink.ts', 'kink.js', 'kink.d.ts']).concat(HOUSING.filter((f) => f.name.startsWith('gradc-host')));
+  const graphsOf = (graph: string, build: readonly OutputFile[]) => ({ [graph]: build.map((f) => f.name) });
+
+  it("keeps another graph's files, byte for byte, and lists both graphs in the manifest", () => {
+    const { out } = fresh();
+    writeAll(out, HOUSING, { graphs: graphsOf('housing', HOUSING) });
+    expect(writeAll(out, KINK, { graphs: graphsOf('kink', KINK) })).toEqual({ removed: [], kept: [] });
+    for (const f of [...HOUSING, ...KINK]) expect(readFileSync(join(out, f.name), 'utf8')).toBe(f.contents);
+    const manifest = readManifest(out)!;
+    expect(Object.keys(manifest.graphs!)).toEqual(['housing', 'kink']);
+    expect(Object.keys(manifest.files).sort()).toEqual([...new Set([...HOUSING, ...KINK].map((f) => f.name))].sort());
+    expect(differing(out, KINK, graphsOf('kink', KINK))).toEqual({ changed: [], missing: [], stale: [] });
+    expect(differing(out, HOUSING, graphsOf('housing', HOUSING))).toEqual({ changed: [], missing: [], stale: [] });
+  });
+
+  it("removes a graph's own files it no longer generates, not a file another graph also wrote", () => {
+    const { out } = fresh();
+    writeAll(out, HOUSING, { graphs: graphsOf('housing', HOUSING) });
+    writeAll(out, KINK, { graphs: graphsOf('kink', KINK) });
+    const smaller = KINK.filter((f) => f.name !== 'kink.d.ts' && !f.name.startsWith('gradc-host'));
+    expect(differing(out, smaller, graphsOf('kink', smaller)).stale).toEqual([join(out, 'kink.d.ts')]);
+    expect(writeAll(out, smaller, { graphs: graphsOf('kink', smaller) })).toEqual({ removed: ['kink.d.ts'], kept: [] });
+    expect(readdirSync(out).sort()).toEqual([MANIFEST, 'gradc-host.js', 'gradc-host.ts', 'housing.d.ts', 'housing.js', 'housing.ts', 'kink.js', 'kink.ts'].sort());
+  });
+
+  it('a manifest from before graphs were recorded: files named after a built graph are its own, the rest stay', () => {
+    const { out } = fresh();
+    writeAll(out, [...HOUSING, ...files('kink', ['kink.ts'])]);
+    const legacy = readManifest(out)!;
+    writeFileSync(join(out, MANIFEST), `${JSON.stringify({ generator: legacy.generator, files: legacy.files }, null, 2)}\n`);
+    const next = HOUSING.filter((f) => f.name !== 'housing.d.ts');
+    expect(writeAll(out, next, { graphs: graphsOf('housing', next) })).toEqual({ removed: ['housing.d.ts'], kept: [] });
+    expect(existsSync(join(out, 'kink.ts'))).toBe(true);
+    expect(Object.keys(readManifest(out)!.files)).toContain('kink.ts');
+  });
+
+  it('refuses to replace files no manifest lists, naming each, unless forced; nothing is written', () => {
+    const { parent, out } = fresh();
+    mkdirSync(out);
+    for (const name of ['housing.ts', 'gradc-host.js']) writeFileSync(join(out, name), 'mine');
+    expect(() => writeAll(out, HOUSING)).toThrow(`${out}: holds files that gradc did not write (no ${MANIFEST} lists them) where the build writes: ${join(out, 'gradc-host.js')}, ${join(out, 'housing.ts')}; move them away, choose another --out, or pass --force to replace them`);
+    expect(readdirSync(out).sort()).toEqual(['gradc-host.js', 'housing.ts']);
+    expectClean(parent, out);
+    writeAll(out, HOUSING, { force: true });
+    expect(readFileSync(join(out, 'housing.ts'), 'utf8')).toBe(HOUSING[0].contents);
+  });
+
+  it('a corrupt manifest lists nothing: every file in the way counts as hand-written', () => {
+    const { out } = fresh();
+    writeAll(out, HOUSING);
+    writeFileSync(join(out, MANIFEST), '{ not json');
+    expect(() => writeAll(out, HOUSING)).toThrow(/holds files that gradc did not write/);
+    expect(readFileSync(join(out, MANIFEST), 'utf8')).toBe('{ not json');
+  });
+});

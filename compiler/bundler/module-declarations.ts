@@ -18,6 +18,7 @@ const API: Record<TargetApi, readonly string[]> = {
     '  export type GpuModel = Model;',
     "  export const meta: GpuModule['meta'];",
     '  export const WGSL: string;',
+    "  export const initParams: GpuModule['initParams'];",
     "  export const createModel: GpuModule['createModel'];",
   ],
 };

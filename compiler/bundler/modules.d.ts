@@ -27,6 +27,7 @@ declare module '*?gradc-gpu' {
   export type GpuModel = Model;
   export const meta: GpuModule['meta'];
   export const WGSL: string;
+  export const initParams: GpuModule['initParams'];
   export const createModel: GpuModule['createModel'];
 }
 

@@ -12,7 +12,7 @@ const TARGET_FILES = TARGET_TABLE.map((t) => `  ${t.name.padEnd(6)}${t.files}`).
 export type Command =
   | { name: 'help'; text: string }
   | { name: 'version' }
-  | { name: 'build'; files: string[]; out: string; targets: string[]; forwardOnly: boolean; check: boolean; watch: boolean; timeout: number }
+  | { name: 'build'; files: string[]; out: string; targets: string[]; forwardOnly: boolean; check: boolean; watch: boolean; force: boolean; timeout: number }
   | { name: 'inspect'; file: string; forwardOnly: boolean; timeout: number; html?: string; target: string }
   | { name: 'types'; files: string[]; targets: string[]; forwardOnly: boolean; timeout: number }
   | { name: 'import'; file: string; out: string; graphName?: string; batch?: number; force: boolean }
@@ -22,7 +22,7 @@ export const HELP = {
   main: `gradc — compile a static neural-network graph into specialized JS, WebAssembly and WGSL modules
 
 Usage:
-  gradc build <graph-file...> --out <dir> [--target ${TARGETS.join(',')}] [--forward-only] [--check | --watch] [--timeout <s>]
+  gradc build <graph-file...> --out <dir> [--target ${TARGETS.join(',')}] [--forward-only] [--check | --watch] [--force] [--timeout <s>]
   gradc inspect <graph-file> [--html <file> [--target ${TARGETS.join('|')}]] [--forward-only] [--timeout <s>]
   gradc types <graph-file...> [--target ${TARGETS.join(',')}] [--forward-only] [--timeout <s>]
   gradc import <model.onnx> --out <dir> [--name <graph>] [--batch <n>] [--force]
@@ -56,9 +56,11 @@ Each graph file is a TS or JS module whose default export is graph('name', g => 
 Writes into <dir>, for each target:
 ${TARGET_FILES}
 and gradc-host.ts and .js (the argument checks and seeded generator the JS and wasm modules
-import, one for every graph), and .gradc-manifest.json listing them. The folder changes as
-one unit: nothing is written unless every graph builds, and files of an earlier build that
-no graph generates now are removed. No graph file or file it imports is ever written over.
+import, one for every graph), and .gradc-manifest.json listing them and the graph that wrote
+each. The folder changes as one unit: nothing is written unless every graph builds. A build
+owns only its graphs' files: other graphs' files in <dir> stay, and files its graphs wrote
+before and no longer generate are removed. A file in <dir> that no manifest lists is never
+replaced without --force; no graph file or file it imports is ever written over.
 
 Options:
   --out <dir>        output folder (required)
@@ -66,6 +68,7 @@ Options:
   --forward-only     emit forward only; the graph needs no loss
   --check            write nothing; exit 1 if the files in <dir> differ from a fresh build,
                      are missing, or are left from an earlier build
+  --force            replace files in <dir> that gradc did not write (no manifest lists them)
   --watch            rebuild when a graph file or anything it imports changes; keeps going after errors
   --timeout <s>      seconds a graph file may take to load (default: ${DEFAULT_LOAD_TIMEOUT_S})
   --verbose          print stack traces for errors
@@ -151,7 +154,7 @@ Example:
 };
 
 const OPTIONS: Record<string, readonly string[]> = {
-  build: ['--out', '--target', '--forward-only', '--check', '--watch', '--timeout', '--help'],
+  build: ['--out', '--target', '--forward-only', '--check', '--watch', '--force', '--timeout', '--help'],
   inspect: ['--forward-only', '--timeout', '--html', '--target', '--help'],
   types: ['--target', '--forward-only', '--timeout', '--help'],
   import: ['--out', '--name', '--batch', '--force', '--help'],
@@ -212,7 +215,7 @@ export function parseArgs(argv: readonly string[], targets: readonly string[]): 
   }
   if (name === 'types') return { name, files: positional, targets: list, forwardOnly: flags.has('--forward-only'), timeout };
   if (flags.has('--watch') && flags.has('--check')) throw new GradcError('', '--watch and --check cannot be combined');
-  return { name, files: positional, out: out as string, targets: list, forwardOnly: flags.has('--forward-only'), check: flags.has('--check'), watch: flags.has('--watch'), timeout };
+  return { name, files: positional, out: out as string, targets: list, forwardOnly: flags.has('--forward-only'), check: flags.has('--check'), watch: flags.has('--watch'), force: flags.has('--force'), timeout };
 }
 
 function importCommand(positional: string[], flags: Map<string, string | true>): Command {

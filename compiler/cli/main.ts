@@ -29,7 +29,7 @@ async function run(cmd: Command): Promise<number> {
     case 'build': {
       if (cmd.watch) return watchBuild(cmd.files, () => buildAll(cmd), (built) => writeBuild(cmd, built));
       const built = await buildAll(cmd);
-      if (cmd.check) return check(cmd.out, built.files);
+      if (cmd.check) return check(cmd.out, built);
       writeBuild(cmd, built);
       return 0;
     }
@@ -84,13 +84,19 @@ async function writeTypes(cmd: Extract<Command, { name: 'types' }>): Promise<num
 async function buildAll(cmd: BuildCommand): Promise<Built> {
   const files: OutputFile[] = [];
   const inputs: string[] = [];
+  const graphs: Record<string, string[]> = {};
+  const given = new Map<string, string>();
   /** Who writes each output file, by the name it has on a case-insensitive file system. */
   const writers = new Map<string, { graph: string; file: string }>();
   for (const file of cmd.files) {
+    const twice = given.get(resolve(file));
+    if (twice !== undefined) throw new GradcError(file, `is given twice${twice === file ? '' : ` (also as ${twice})`}; list each graph file once`);
+    given.set(resolve(file), file);
     const loaded = await loadGraph(file, { timeoutSeconds: cmd.timeout });
     const { def } = loaded;
     inputs.push(...loaded.inputs);
     const compiled = await compileAsync(def, { targets: cmd.targets as Target[], forwardOnly: cmd.forwardOnly, sourceFile: file });
+    graphs[def.name] = compiled.files.map((f) => f.name);
     for (const f of compiled.files) {
       const key = f.name.normalize('NFC').toLowerCase();
       const other = writers.get(key);
@@ -102,16 +108,18 @@ async function buildAll(cmd: BuildCommand): Promise<Built> {
       files.push(f);
     }
   }
-  return { files, inputs };
+  return { files, inputs, graphs };
 }
 
 interface Built {
   readonly files: readonly OutputFile[];
   readonly inputs: readonly string[];
+  /** Which graph writes which files. */
+  readonly graphs: Readonly<Record<string, readonly string[]>>;
 }
 
 function writeBuild(cmd: BuildCommand, built: Built): void {
-  const { removed, kept } = writeAll(cmd.out, built.files, { inputs: built.inputs });
+  const { removed, kept } = writeAll(cmd.out, built.files, { inputs: built.inputs, graphs: built.graphs, force: cmd.force });
   process.stdout.write(`gradc: wrote ${built.files.map((f) => f.name).join(', ')} to ${cmd.out}\n`);
   if (removed.length) process.stdout.write(`gradc: removed ${removed.join(', ')} from ${cmd.out}: no graph generates them any more\n`);
   const format = built.files.some((f) => f.name.endsWith('.js')) ? commonJsWarning(cmd.out) : undefined;
@@ -120,13 +128,13 @@ function writeBuild(cmd: BuildCommand, built: Built): void {
 }
 
 /** `--check`: exit 1, naming each file, unless the folder holds exactly what a build would write. */
-function check(out: string, files: readonly OutputFile[]): number {
+function check(out: string, { files, graphs }: Built): number {
   const unfinished = unfinishedBuild(resolve(out));
   if (unfinished) {
     process.stderr.write(`gradc: ${out}: ${unfinished}\n`);
     return 1;
   }
-  const { changed, missing, stale } = differing(out, files);
+  const { changed, missing, stale } = differing(out, files, graphs);
   for (const f of changed) process.stderr.write(`gradc: ${f} differs from what the graph generates now\n`);
   for (const f of missing) process.stderr.write(`gradc: ${f} is missing: the graph generates it now\n`);
   for (const f of stale) process.stderr.write(`gradc: ${f} is left from an earlier build: no graph generates it now (a build removes it)\n`);

@@ -20,10 +20,14 @@
  * moved in by a later one. `--check` reports such an unfinished build instead of reading a
  * mix.
  *
- * The manifest, `.gradc-manifest.json`, lists the files that belong together with a hash of
- * each, so a later build removes the files it no longer generates — only those still as
- * gradc wrote them — and `--check` reports them. No file that is an input of the build (a
- * graph file or anything it imports) is ever written over, whatever its name or path.
+ * The manifest, `.gradc-manifest.json`, lists every file gradc wrote into the folder with a
+ * hash of each, and which graph wrote which. A build owns only the files of the graphs it
+ * builds: another graph's files stay (building `kink` after `housing` into one folder keeps
+ * both), while a graph's own files that it no longer generates are removed — only those still
+ * as gradc wrote them — and `--check` reports them. A build never replaces a file that no
+ * manifest lists (a hand-written `app.ts` where graph `app` goes): it stops and names such
+ * files, unless `force` is given. No file that is an input of the build (a graph file or
+ * anything it imports) is ever written over, whatever its name, path or `force`.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -57,6 +61,13 @@ export interface WriteOptions {
   readonly io?: WriteIo;
   /** How long to wait for another build's lock on the folder (default 60 s). */
   readonly lockWaitMs?: number;
+  /**
+   * Which graph writes which of `files` (a file every graph writes alike, the host file, is
+   * listed under each). Default: one unnamed graph writing them all.
+   */
+  readonly graphs?: Readonly<Record<string, readonly string[]>>;
+  /** Replace files in the folder that no manifest lists (`gradc build --force`). */
+  readonly force?: boolean;
 }
 
 export interface WriteResult {
@@ -66,25 +77,70 @@ export interface WriteResult {
   readonly kept: readonly string[];
 }
 
-interface Manifest {
+export interface Manifest {
   readonly generator: string;
+  /** Every file gradc wrote into the folder, with its hash. */
   readonly files: Readonly<Record<string, string>>;
+  /** Which graph wrote which files (absent in manifests of gradc before 0.1: see `ownerOf`). */
+  readonly graphs?: Readonly<Record<string, readonly string[]>>;
 }
 
 const hashOf = (contents: string | Buffer) => `sha256:${createHash('sha256').update(contents).digest('hex')}`;
+const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const sortedRecord = <T>(entries: [string, T][]): Record<string, T> => Object.fromEntries(entries.sort(([a], [b]) => byName(a, b)));
 
-/** The manifest a build writes beside its files. */
-export function manifestFor(files: readonly OutputFile[]): OutputFile {
-  const entries = [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((f) => [f.name, hashOf(f.contents)]);
-  const manifest: Manifest = { generator: `gradc ${VERSION}`, files: Object.fromEntries(entries) };
-  return { name: MANIFEST, contents: `${JSON.stringify(manifest, null, 2)}\n` };
+/** One graph writing every file: what a caller that names no graphs builds. */
+const oneGraph = (files: readonly OutputFile[]) => ({ '': files.map((f) => f.name) });
+
+/**
+ * The folder's files after this build: the build's own, and those of every other graph the
+ * previous manifest lists, which stay. Also what is removed (`stale`): files the build's
+ * graphs wrote before and no longer generate, that no other graph wrote.
+ */
+export function nextManifest(previous: Manifest | undefined, files: readonly OutputFile[], graphs: Readonly<Record<string, readonly string[]>> = oneGraph(files)): { manifest: Manifest; stale: string[] } {
+  const writes = new Set(files.map((f) => f.name));
+  const built = new Set(Object.keys(graphs));
+  const before = previous?.graphs ?? legacyGraphs(previous, built);
+  const kept = Object.entries(before).filter(([g]) => !built.has(g));
+  const keptNames = new Set(kept.flatMap(([, names]) => names));
+  const owned = new Set(Object.entries(before).filter(([g]) => built.has(g)).flatMap(([, names]) => names));
+  const stale = [...owned].filter((n) => !writes.has(n) && !keptNames.has(n) && previous?.files[n] !== undefined).sort(byName);
+  const unowned = Object.keys(previous?.files ?? {}).filter((n) => !writes.has(n) && !keptNames.has(n) && !owned.has(n));
+  const hashes = new Map(files.map((f) => [f.name, hashOf(f.contents)]));
+  const fileEntries: [string, string][] = [
+    ...[...keptNames, ...unowned].filter((n) => !writes.has(n) && previous?.files[n] !== undefined).map((n): [string, string] => [n, previous!.files[n]]),
+    ...hashes,
+  ];
+  const graphEntries: [string, readonly string[]][] = [...kept, ...Object.entries(graphs).map(([g, names]): [string, readonly string[]] => [g, [...names].sort(byName)])];
+  return { manifest: { generator: `gradc ${VERSION}`, files: sortedRecord(fileEntries), graphs: sortedRecord(graphEntries) }, stale };
 }
+
+/**
+ * A manifest without `graphs` (written before builds shared folders) says only which files
+ * gradc wrote. A file named after one of the graphs being built (`housing.js` for `housing`)
+ * is that graph's; every other file stays, still gradc's (a later build may replace it), and
+ * is removed by no build.
+ */
+function legacyGraphs(previous: Manifest | undefined, built: ReadonlySet<string>): Record<string, readonly string[]> {
+  const names = Object.keys(previous?.files ?? {});
+  return Object.fromEntries([...built].map((g) => [g, names.filter((n) => g !== '' && n.startsWith(`${g}.`))]));
+}
+
+/** The manifest a build writes beside its files (into a folder with no earlier manifest unless `previous` is given). */
+export function manifestFor(files: readonly OutputFile[], graphs?: Readonly<Record<string, readonly string[]>>, previous?: Manifest): OutputFile {
+  return manifestFile(nextManifest(previous, files, graphs).manifest);
+}
+
+const manifestFile = (manifest: Manifest): OutputFile => ({ name: MANIFEST, contents: `${JSON.stringify(manifest, null, 2)}\n` });
 
 /** The manifest of the build now in `out`, if it has one that parses. */
 export function readManifest(out: string): Manifest | undefined {
   try {
     const parsed = JSON.parse(readFileSync(join(out, MANIFEST), 'utf8')) as Manifest;
-    return typeof parsed?.files === 'object' && parsed.files !== null ? parsed : undefined;
+    if (typeof parsed?.files !== 'object' || parsed.files === null) return undefined;
+    const graphs = parsed.graphs;
+    const validGraphs = typeof graphs === 'object' && graphs !== null && Object.values(graphs).every((l) => Array.isArray(l) && l.every((n) => typeof n === 'string'));
+    return validGraphs ? parsed : { generator: parsed.generator, files: parsed.files };
   } catch {
     return undefined;
   }
@@ -100,7 +156,7 @@ export function writeAll(outDir: string, files: readonly OutputFile[], options: 
   const unlock = lock(out, outDir, options.lockWaitMs ?? 60_000);
   try {
     rollBackUnfinished(out);
-    return transact(out, outDir, [...files, manifestFor(files)], options.inputs ?? [], io);
+    return transact(out, outDir, files, options, io);
   } finally {
     unlock();
   }
@@ -128,10 +184,15 @@ function makeFolder(out: string, shown: string): void {
 }
 
 /** Steps 2–5 for the lock holder. */
-function transact(out: string, shown: string, files: readonly OutputFile[], inputs: readonly string[], io: WriteIo): WriteResult {
+function transact(out: string, shown: string, built: readonly OutputFile[], options: WriteOptions, io: WriteIo): WriteResult {
   const work = join(out, WORK);
+  const inputs = options.inputs ?? [];
+  const previous = readManifest(out);
+  const { manifest, stale } = nextManifest(previous, built, options.graphs);
+  const files = [...built, manifestFile(manifest)];
   const names = new Set(files.map((f) => f.name));
   const inputIds = new Set(inputs.flatMap((f) => fileId(f) ?? []));
+  const foreign: string[] = [];
   for (const name of names) {
     const target = join(out, name);
     const kind = kindOf(target);
@@ -139,15 +200,24 @@ function transact(out: string, shown: string, files: readonly OutputFile[], inpu
     if (kind === 'file' && inputIds.has(fileId(target)!)) {
       throw new GradcError(join(shown, name), `is an input of this build (a graph file or a file one imports); the build would write ${name} over it — choose another --out folder or rename the graph`);
     }
+    if (kind === 'file' && name !== MANIFEST && previous?.files[name] === undefined) foreign.push(name);
   }
-  const previous = readManifest(out);
+  for (const [graph, names] of Object.entries(previous?.graphs ?? {})) {
+    if (options.graphs?.[graph] ?? (options.graphs === undefined && graph === '')) continue;
+    const taken = names.find((n) => n.startsWith(`${graph}.`) && built.some((f) => f.name === n));
+    if (taken) throw new GradcError(join(shown, taken), `was written by graph '${graph}', which this build does not build; the build would write over it — rename the graph or choose another --out`);
+  }
+  if (foreign.length && !options.force) {
+    const list = foreign.sort(byName).map((n) => join(shown, n)).join(', ');
+    throw new GradcError(shown, `holds ${foreign.length === 1 ? 'a file' : 'files'} that gradc did not write (no ${MANIFEST} lists ${foreign.length === 1 ? 'it' : 'them'}) where the build writes: ${list}; move ${foreign.length === 1 ? 'it' : 'them'} away, choose another --out, or pass --force to replace ${foreign.length === 1 ? 'it' : 'them'}`);
+  }
   const removed: string[] = [];
   const kept: string[] = [];
-  for (const [name, hash] of Object.entries(previous?.files ?? {})) {
-    if (names.has(name) || name.includes('/') || [MANIFEST, LOCK, WORK].includes(name)) continue;
+  for (const name of stale) {
+    if (name.includes('/') || [MANIFEST, LOCK, WORK].includes(name)) continue;
     const target = join(out, name);
     if (kindOf(target) !== 'file') continue;
-    const unchanged = hashOf(readFileSync(target)) === hash && !inputIds.has(fileId(target)!);
+    const unchanged = hashOf(readFileSync(target)) === previous?.files[name] && !inputIds.has(fileId(target)!);
     (unchanged ? removed : kept).push(name);
   }
 
@@ -359,8 +429,9 @@ function list(dir: string): string[] {
  * missing, and files of the manifest on disk that the build no longer generates. Paths are
  * shown as `outDir/name`.
  */
-export function differing(outDir: string, files: readonly OutputFile[]): { readonly changed: string[]; readonly missing: string[]; readonly stale: string[] } {
-  const all = [...files, manifestFor(files)];
+export function differing(outDir: string, files: readonly OutputFile[], graphs?: Readonly<Record<string, readonly string[]>>): { readonly changed: string[]; readonly missing: string[]; readonly stale: string[] } {
+  const { manifest, stale } = nextManifest(readManifest(resolve(outDir)), files, graphs);
+  const all = [...files, manifestFile(manifest)];
   const onDisk = (name: string) => {
     try {
       return readFileSync(join(outDir, name), 'utf8');
@@ -368,12 +439,10 @@ export function differing(outDir: string, files: readonly OutputFile[]): { reado
       return undefined;
     }
   };
-  const names = new Set(all.map((f) => f.name));
-  const stale = Object.keys(readManifest(resolve(outDir))?.files ?? {}).filter((n) => !names.has(n) && existsSync(join(outDir, n)));
   const now = all.map((f) => ({ path: join(outDir, f.name), want: f.contents, have: onDisk(f.name) }));
   return {
     changed: now.filter((f) => f.have !== undefined && f.have !== f.want).map((f) => f.path),
     missing: now.filter((f) => f.have === undefined).map((f) => f.path),
-    stale: stale.map((n) => join(outDir, n)),
+    stale: stale.filter((n) => existsSync(join(outDir, n))).map((n) => join(outDir, n)),
   };
 }

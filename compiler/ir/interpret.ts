@@ -55,9 +55,13 @@ function evalNode(n: Node, ins: Float64Array[], g: Graph, leaves: Values): Float
       const slot = (i: number) => (axis === 'overRows' ? i % inCols : axis === 'withinRows' ? Math.floor(i / inCols) : 0);
       const join = combine === 'sum' ? (a: number, b: number) => a + b : Math.max;
       out.fill(COMBINES[combine].identity);
+      // The terms have the first input's shape; the others broadcast to it (the softmax
+      // cross-entropy's per-row log-sum-exp is a column).
+      const over = g.nodes[n.inputs[0]];
+      const readers = n.inputs.map((inputId, k) => reader(g.nodes[inputId], over, ins[k], inCols));
       const args = new Float64Array(ins.length);
       for (let i = 0; i < total; i++) {
-        for (let k = 0; k < ins.length; k++) args[k] = ins[k][i];
+        for (let k = 0; k < ins.length; k++) args[k] = readers[k](i);
         out[slot(i)] = join(out[slot(i)], evalScalar(def.scalar!, args));
       }
       for (let i = 0; i < size; i++) out[i] *= scale;

@@ -81,6 +81,12 @@ export interface OpDef {
    * Absent for ops that only appear in backward graphs (no second derivatives).
    */
   readonly vjp?: (ctx: VjpContext) => readonly (number | null)[];
+  /**
+   * The arguments whose pullback is `null`, by index, each with the reason (none flows by
+   * definition, or it is folded into another argument's). test/op-table.test.ts holds the
+   * pullback to exactly these, and checks every other argument's derivative.
+   */
+  readonly noGradient?: Readonly<Record<number, string>>;
   /** One line for spec/ and `gradc inspect`. */
   readonly doc: string;
 }

@@ -57,6 +57,7 @@ defineOp({
     const labelSums = emit('row_sums', [labels]);
     return [emit('softmax_ce_grad', [logits, labels, l, labelSums, scaled]), emit('softmax_ce_label_grad', [logits, l, scaled]), null];
   },
+  noGradient: { 2: "folded into the logits' gradient: the log-sum-exp is made of the logits, and softmax_ce_grad includes its derivative" },
   doc: '(1/B) Σ y·(lse − z): softmax cross-entropy from logits z, labels y and each row\'s log-sum-exp',
 });
 

@@ -35,6 +35,7 @@ defineOp({
 defineOp({
   name: 'stop_gradient', kind: 'elementwise', arity: 1, shape: broadcastShape, scalar: s.arg(0),
   vjp: () => [null],
+  noGradient: { 0: 'by definition: it marks a value that only stabilizes a computation (a max subtracted)' },
   doc: 'x, with no gradient flowing back through it',
 });
 

@@ -113,11 +113,16 @@ export function gatherRows(src: Float32Array, dst: Float32Array, width: number, 
 export interface HoldoutSplit {
   readonly train: Dataset;
   readonly holdout: Dataset;
+  /** The dataset rows of `train`, ascending: `train` row k is dataset row `trainIndices[k]`. */
+  readonly trainIndices: Int32Array;
+  /** The dataset rows of `holdout`, ascending. */
+  readonly holdoutIndices: Int32Array;
 }
 
 /**
  * Splits off round(fraction · count) rows chosen uniformly at random with `rng` as a
- * held-out set; the rest is the training set. Both keep the dataset's row order.
+ * held-out set; the rest is the training set. Both keep the dataset's row order, and the
+ * split says which dataset rows went where (to split other arrays, or to look rows up).
  */
 export function splitHoldout(dataset: Dataset, fraction: number, rng: Rng): HoldoutSplit {
   checkDataset(dataset);
@@ -134,6 +139,8 @@ export function splitHoldout(dataset: Dataset, fraction: number, rng: Rng): Hold
   return {
     train: { inputs: takeRows(dataset, trainIdx), count: trainIdx.length },
     holdout: { inputs: takeRows(dataset, holdIdx), count: holdIdx.length },
+    trainIndices: trainIdx,
+    holdoutIndices: holdIdx,
   };
 }
 

@@ -41,6 +41,11 @@ export interface SafetensorsContents {
 }
 
 const METADATA = '__metadata__';
+/**
+ * The largest header read, in bytes: the reference implementation's limit (its
+ * `MAX_HEADER_SIZE`, 100,000,000 bytes). A larger one is refused before it is decoded.
+ */
+export const MAX_HEADER_BYTES = 100_000_000;
 const ALIGNMENT = 8;
 const SPACE = 0x20;
 const OPEN_BRACE = 0x7b;
@@ -134,17 +139,32 @@ export function decodeSafetensors(fn: string, file: Uint8Array): SafetensorsCont
   const fail = (what: string) => new RangeError(`${fn}: ${what}`);
   if (file.length < 8) throw fail(`the file is truncated: it has ${file.length} bytes, fewer than the 8 that give its header's length`);
   const declared = new DataView(file.buffer, file.byteOffset, 8).getBigUint64(0, true);
+  if (declared > BigInt(MAX_HEADER_BYTES)) {
+    throw fail(`the header is corrupt, or not a safetensors file: it should be ${declared} bytes long, over the format's limit of ${MAX_HEADER_BYTES} bytes (100 MB, as the reference implementation)`);
+  }
   if (declared > BigInt(file.length - 8)) {
     throw fail(`the file is truncated, or not a safetensors file: its header should be ${declared} bytes long, but only ${file.length - 8} bytes follow the length`);
   }
   const length = Number(declared);
   if (file[8] !== OPEN_BRACE) throw fail(`the header is corrupt: it does not start with '{' (is this a safetensors file?)`);
   // JSON that starts with '{' is an object.
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(file.subarray(8, 8 + length));
+  } catch {
+    throw fail('the header is corrupt: it is not UTF-8');
+  }
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(file.slice(8, 8 + length))) as Record<string, unknown>;
+    header = JSON.parse(text) as Record<string, unknown>;
   } catch {
-    throw fail('the header is corrupt: it is not JSON in UTF-8');
+    throw fail('the header is corrupt: it is not JSON');
+  }
+  // JSON.parse keeps the last of repeated keys: a file that says two things is refused.
+  const repeated = repeatedKey(text);
+  if (repeated) {
+    const where = repeated.inside === undefined ? 'it' : repeated.inside === METADATA ? METADATA : `tensor ${quote(repeated.inside)}`;
+    throw fail(`the header is corrupt: ${where} has the key ${quote(repeated.key)} twice`);
   }
 
   const metadata = new Map<string, string>();
@@ -192,6 +212,10 @@ function readEntry(fail: (what: string) => RangeError, name: string, info: unkno
     throw fail(`${tensor} has dtype ${quote(dtype)}, but gradc's params are F32: convert the tensor to 32-bit floats before saving (numpy: .astype(np.float32), PyTorch: .float())`);
   }
   if (!Array.isArray(shape) || !shape.every(isCount)) throw fail(`the header is corrupt: ${tensor} has shape ${brief(shape)}, not a list of whole numbers ≥ 0`);
+  const whole = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+  if (Array.isArray(offsets) && offsets.length === 2 && whole(offsets[0]) && whole(offsets[1]) && !(isCount(offsets[0]) && isCount(offsets[1]))) {
+    throw fail(`the header is corrupt: ${tensor} has data_offsets ${brief(offsets)}, far beyond the end of any file (offsets over 2^53 bytes)`);
+  }
   if (!Array.isArray(offsets) || offsets.length !== 2 || !isCount(offsets[0]) || !isCount(offsets[1]) || offsets[0] > offsets[1]) {
     throw fail(`the header is corrupt: ${tensor} has data_offsets ${brief(offsets)}, not [begin, end] with whole numbers 0 ≤ begin ≤ end`);
   }
@@ -199,4 +223,44 @@ function readEntry(fail: (what: string) => RangeError, name: string, info: unkno
   const spans = offsets[1] - offsets[0];
   if (spans !== needed) throw fail(`the header is corrupt: ${tensor} has data_offsets [${offsets[0]},${offsets[1]}], ${spans} bytes, but shape [${shape.join(',')}] of F32 needs ${needed}`);
   return { name, shape, offsets: [offsets[0], offsets[1]] };
+}
+
+/**
+ * The first key that an object of the header repeats, decoded, with the key of the object
+ * holding it (undefined for the header itself: a tensor named twice); undefined when no object
+ * repeats a key. `text` is valid JSON (JSON.parse took it).
+ */
+export function repeatedKey(text: string): { key: string; inside?: string } | undefined {
+  /** Per open object or array: the keys seen (undefined for an array), and the key it is the value of. */
+  const stack: { keys?: Set<string>; name?: string }[] = [];
+  let lastKey: string | undefined;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (expectKey && top?.keys) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (top.keys.has(key)) return { key, inside: stack.length === 1 ? undefined : top.name };
+        top.keys.add(key);
+        lastKey = key;
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === '{') {
+      stack.push({ keys: new Set(), name: stack.length === 0 ? undefined : lastKey });
+      expectKey = true;
+    } else if (c === '[') {
+      stack.push({});
+      expectKey = false;
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+      expectKey = false;
+    } else if (c === ',') {
+      expectKey = stack[stack.length - 1]?.keys !== undefined;
+    }
+  }
+  return undefined;
 }

@@ -7,16 +7,11 @@
  * Batch buffers are allocated once per call; the loops themselves allocate nothing.
  */
 import { checkCallback, checkCount, checkLearningRate, checkParams, checkSeed, modelBatching } from './checks.ts';
-import { BatchIterator, gatherRows, type Dataset } from './data.ts';
+import { cpuBackend, optimizerState } from './backend.ts';
+import { fitLoop, runSync } from '../fit/loop.ts';
+import { gatherRows, type Dataset } from './data.ts';
 import type { Model, ModelMeta, ModelState as OptimizerState, TensorRecord, Tensors } from './model.ts';
 
-/** The state a run updates: the caller's, or a fresh one where the model's optimizer keeps state. */
-function optimizerState<P extends TensorRecord>(fn: string, model: Model<P>, given: OptimizerState | undefined): OptimizerState | undefined {
-  if (given !== undefined) return given;
-  if (!model.meta.optimizer?.slots.length) return undefined;
-  if (typeof model.initOptimizerState !== 'function') throw new TypeError(`${fn}: model '${model.meta.name}' uses ${model.meta.optimizer.name} but has no initOptimizerState`);
-  return model.initOptimizerState();
-}
 import { Rng } from './rng.ts';
 
 export interface SgdOptions {
@@ -145,51 +140,19 @@ export interface MinibatchSgdResult {
 export function minibatchSgd<P extends TensorRecord>(model: Model<P>, params: P, data: Dataset, options: MinibatchSgdOptions): MinibatchSgdResult {
   const fn = 'minibatchSgd';
   if (typeof options !== 'object' || options === null) throw new TypeError(`${fn}: options { learningRate, epochs } are required`);
-  const learningRate = checkLearningRate(fn, options.learningRate);
-  const epochs = checkCount(fn, 'epochs', options.epochs);
-  const rng = new Rng(checkSeed(fn, options.seed));
   const onEpoch = checkCallback(fn, 'onEpoch', options.onEpoch);
   const onStep = checkCallback(fn, 'onStep', options.onStep);
-  // A module with a dynamic batch trains on the last rows of an epoch too, as they are.
-  const partial = options.partial ?? (model.meta.batch ? 'keep' : 'drop');
-  if (partial !== 'drop' && partial !== 'wrap' && partial !== 'keep') throw new RangeError(`${fn}: partial must be 'drop', 'wrap' or 'keep', got ${String(partial)}`);
-  if (partial === 'keep' && !model.meta.batch) {
-    throw new RangeError(`${fn}: partial 'keep' needs a model built with a dynamic batch (g.batch(max)); model '${model.meta.name}' has a fixed batch`);
-  }
   checkParams(fn, model.meta, params);
   const state = optimizerState(fn, model, options.state);
-  const { batchSize, names } = modelBatching(fn, model.meta, data);
-  if (data.count < batchSize && partial !== 'keep') {
-    throw new Error(
-      `${fn}: the dataset has ${data.count} examples but model '${model.meta.name}' takes batches of ${batchSize}; ` +
-        `each batch is drawn without replacement, so it needs at least ${batchSize} examples`,
-    );
-  }
-  const batches = new BatchIterator(data, { batchSize, partial, names });
-  const epochLosses = new Float64Array(epochs);
-  let steps = 0;
-  let epoch = 0;
-  let stopped = false;
-  while (epoch < epochs && !stopped) {
-    batches.startEpoch(rng);
-    let total = 0;
-    let count = 0;
-    while (batches.next()) {
-      const loss = model.trainStep(params, batches.batch, learningRate, state);
-      steps++;
-      if (!Number.isFinite(loss)) throw diverged(fn, model, loss, `epoch ${epoch + 1}, step ${count + 1}`, learningRate);
-      total += loss;
-      count++;
-      if (onStep && onStep(steps, loss, epoch + 1) === false) {
-        stopped = true;
-        break;
-      }
-    }
-    epochLosses[epoch] = total / count;
-    epoch++;
-    if (!stopped && onEpoch && onEpoch(epoch, epochLosses[epoch - 1]) === false) stopped = true;
-  }
-  return { epochs: epoch, steps, stopped, epochLosses: epochLosses.subarray(0, epoch), ...(state ? { state } : {}) };
+  const { learningRate, epochs, seed, partial } = options;
+  const result = runSync(fitLoop(fn, cpuBackend(model, params, state), data, {
+    learningRate, epochs,
+    ...(seed !== undefined && { seed }),
+    ...(partial !== undefined && { partial }),
+    ...(onStep && { onStep: (r) => onStep(r.step, r.loss, r.epoch) }),
+    ...(onEpoch && { onEpoch: (r) => onEpoch(r.epoch, r.loss) }),
+  }));
+  return { epochs: result.epochs, steps: result.steps, stopped: result.stopped, epochLosses: result.epochLosses, ...(state ? { state } : {}) };
 }
 
 function diverged(fn: string, model: { readonly meta: ModelMeta }, loss: number, where: string, learningRate: number): Error {

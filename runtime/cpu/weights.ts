@@ -137,7 +137,7 @@ export function loadParams<P extends object = Tensors>(module: WeightsModule<P>,
 
   const read = (what: string, tensorName: (param: string) => string) => {
     const arrays = spec.map(([name]) => readFloats(found.get(tensorName(name))!.bytes));
-    checkFinite(fn, what, arrays, spec);
+    checkRead(fn, what, arrays, spec, optimizer?.name);
     return Object.fromEntries(spec.map(([name], k) => [name, arrays[k]]));
   };
   const params = read('params', (name) => name) as P;
@@ -145,6 +145,25 @@ export function loadParams<P extends object = Tensors>(module: WeightsModule<P>,
   const state: Record<string, unknown> = { step };
   for (const slot of slots) state[slot] = read(`state.${slot}`, (name) => stateTensorName(slot, name));
   return { params, state: state as OptimizerState<P> };
+}
+
+/**
+ * What was read, checked again as a train step would take it: every array exactly its param's
+ * length (whatever the file's parsing let through), every value finite, and Adam's second
+ * moment `v` never negative (its square root divides the step).
+ */
+function checkRead(fn: string, what: string, arrays: readonly Float32Array[], spec: Spec, optimizer: string | undefined): void {
+  arrays.forEach((a, k) => {
+    const [name, length] = spec[k];
+    if (a.length !== length) throw new RangeError(`${fn}: the file is corrupt: ${what}.${name} holds ${a.length} values, but its shape needs ${length}`);
+  });
+  checkFinite(fn, what, arrays, spec);
+  if (optimizer === 'adam' && what === 'state.v') {
+    arrays.forEach((a, k) => {
+      const at = a.findIndex((v) => v < 0);
+      if (at >= 0) throw new RangeError(`${fn}: the file is corrupt: ${what}.${spec[k][0]}[${at}] is ${a[at]}, but Adam's second moment v is a mean of squares, never negative`);
+    });
+  }
 }
 
 /** The module's meta, enough of it checked to save and load by. */

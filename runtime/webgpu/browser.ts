@@ -13,4 +13,6 @@ export async function requestDevice(options: DeviceOptions = {}): Promise<WebGpu
   return device;
 }
 export { createGpuModel } from './driver.ts';
+export { evaluate, predict, train, type EarlyStopping, type EpochReport, type GpuTrainOptions, type GpuTrainResult, type StepReport } from './fit.ts';
+export { checkSeed, fillNormal, makeRng } from '../checks.ts';
 export { loadModel, saveModel, type GpuWeightsModule } from './weights.ts';

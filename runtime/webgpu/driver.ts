@@ -6,8 +6,8 @@
  * and each reads and copies its arguments when it is made, so changing an array after the call
  * cannot change what the call computes.
  */
-import type { GpuDataset, GpuForwardModel, GpuModel, GpuModuleTables, GpuTrainingTables, OptimizerState, Spec, Tensors, WebGpuDevice } from '../module.ts';
-import { checkFinite, checkLabels, checkRate, describe, isFloat32Array, lengthOf, rejectedStep, rowsOf, take, takeState } from '../checks.ts';
+import type { CreateModelOptions, GpuDataset, GpuForwardModel, GpuModel, GpuModuleTables, GpuTrainingTables, OptimizerState, Spec, Tensors, WebGpuDevice } from '../module.ts';
+import { checkFinite, checkLabels, checkRate, describe, isFloat32Array, lengthOf, rejectedStep, rowsOf, show, take, takeState } from '../checks.ts';
 
 // WebGPU flag values (spec constants), so the driver needs no globals beyond the device.
 const STORAGE = 0x80, UNIFORM = 0x40, COPY_SRC = 0x04, COPY_DST = 0x08, MAP_READ = 0x01;
@@ -21,13 +21,49 @@ function copyOf(a: Float32Array): Float32Array {
   return copy;
 }
 
+/** The array's buffer and offset from its internal slots (a subclass's getters could lie). */
+const slot = <T>(key: string) => Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Float32Array.prototype), key)!.get! as (this: Float32Array) => T;
+const bufferOf = slot<ArrayBufferLike>('buffer');
+const byteOffsetOf = slot<number>('byteOffset');
+/** Floats a shared array is staged in per upload: bounds the extra memory for a large dataset. */
+const STAGE_FLOATS = 1 << 20;
+
+/**
+ * `queue.writeBuffer` of a Float32Array, also one over a SharedArrayBuffer: Dawn's Node
+ * binding (`webgpu` 0.6.2) crashes the process on a shared view, and the WebGPU spec lets a
+ * browser refuse one, so such an array is staged through plain copies of at most 4 MiB.
+ */
+function writeFloats(device: GPUDevice, buffer: GPUBuffer, offsetBytes: number, a: Float32Array): void {
+  const shared = typeof SharedArrayBuffer === 'function' && bufferOf.call(a) instanceof SharedArrayBuffer;
+  if (!shared) {
+    device.queue.writeBuffer(buffer, offsetBytes, a as unknown as GPUAllowSharedBufferSource);
+    return;
+  }
+  const n = lengthOf(a);
+  const from = byteOffsetOf.call(a);
+  for (let at = 0; at < n; at += STAGE_FLOATS) {
+    const stage = new Float32Array(Math.min(STAGE_FLOATS, n - at));
+    stage.set(new Float32Array(bufferOf.call(a), from + at * 4, stage.length));
+    device.queue.writeBuffer(buffer, offsetBytes + at * 4, stage);
+  }
+}
+
 /** A generated host module's graph on `device`: compiles its kernels (pipelines created asynchronously) and allocates its buffers. */
-export async function createGpuModel<P = Tensors, FI = Tensors, TI = Tensors, O = Tensors, S = OptimizerState<P>>(device: WebGpuDevice, t: GpuModuleTables & { training: GpuTrainingTables }): Promise<GpuModel<P, FI, TI, O, S>>;
-export async function createGpuModel<P = Tensors, FI = Tensors, O = Tensors>(device: WebGpuDevice, t: GpuModuleTables): Promise<GpuForwardModel<P, FI, O>>;
-export async function createGpuModel(device: WebGpuDevice, t: GpuModuleTables): Promise<GpuForwardModel | GpuModel> {
+/** The module's `initParams`: the params a model starts from (`initParams(options.seed)`). */
+type InitParams = (seed?: number) => object;
+
+/**
+ * A generated host module's graph on `device`: compiles its kernels (pipelines created
+ * asynchronously), allocates its buffers and, given the module's `initParams`, uploads
+ * `initParams(options.seed)`, so that the model starts where the JS module starts.
+ */
+export async function createGpuModel<P = Tensors, FI = Tensors, TI = Tensors, O = Tensors, S = OptimizerState<P>>(device: WebGpuDevice, t: GpuModuleTables & { training: GpuTrainingTables }, options?: CreateModelOptions, initParams?: InitParams): Promise<GpuModel<P, FI, TI, O, S>>;
+export async function createGpuModel<P = Tensors, FI = Tensors, O = Tensors>(device: WebGpuDevice, t: GpuModuleTables, options?: CreateModelOptions, initParams?: InitParams): Promise<GpuForwardModel<P, FI, O>>;
+export async function createGpuModel(device: WebGpuDevice, t: GpuModuleTables, options?: CreateModelOptions, initParams?: InitParams): Promise<GpuForwardModel | GpuModel> {
   if (typeof (device as { createShaderModule?: unknown } | null)?.createShaderModule !== 'function') {
     throw new TypeError(`createModel: expected a GPUDevice, got ${describe(device)}`);
   }
+  const seed = seedOption(options);
   checkLimits(device, t);
   let lost: string | null = null;
   let destroyed = false;
@@ -55,6 +91,10 @@ export async function createGpuModel(device: WebGpuDevice, t: GpuModuleTables): 
   const readable = [floatsOf(t.params), floatsOf(t.outputs), ...(t.training ? [1 + floatsOf(t.training.grads), floatsOf(t.params) * t.training.slots.length] : [])];
   const staging = make('staging', 4 * (Math.max(...readable) + 1), MAP_READ | COPY_DST);
   const owned: GPUBuffer[] = [...Object.values(buffers), staging];
+  if (initParams) {
+    const first = initParams(seed) as Record<string, Float32Array>;
+    for (const [name, , , offset] of t.params) device.queue.writeBuffer(buffers.params!, offset * 4, first[name] as unknown as GPUAllowSharedBufferSource);
+  }
   // A device lost before or while the pipelines compiled leaves every object invalid.
   alive('createModel');
 
@@ -67,7 +107,7 @@ export async function createGpuModel(device: WebGpuDevice, t: GpuModuleTables): 
     return next;
   };
   const upload = (buffer: GPUBuffer, spec: Spec, arrays: readonly Float32Array[]) =>
-    spec.forEach((s, k) => device.queue.writeBuffer(buffer, s[3] * 4, arrays[k] as unknown as GPUAllowSharedBufferSource));
+    spec.forEach((s, k) => writeFloats(device, buffer, s[3] * 4, arrays[k]!));
   const dispatch = (encoder: GPUCommandEncoder, kernels: readonly number[]) => {
     const pass = encoder.beginComputePass();
     for (const k of kernels) {
@@ -143,6 +183,7 @@ export async function createGpuModel(device: WebGpuDevice, t: GpuModuleTables): 
   const atRows = (spec: Spec, rows: number): Spec => spec.map((s) => (s[4] ? [s[0], rows * s[4], s[2], s[3], s[4]] as const : s));
 
   const model: GpuForwardModel = {
+    meta: t.meta,
     // async: a bad argument rejects the promise, like every other call, instead of throwing.
     async setParams(params) {
       alive('setParams');
@@ -282,7 +323,7 @@ export async function createGpuModel(device: WebGpuDevice, t: GpuModuleTables): 
         });
         const made = tr.trainInputs.map(([name, length, , offset], k): Range => {
           const b = make(`dataset ${name}`, count * (length / tr.batch) * 4, COPY_SRC | COPY_DST);
-          device.queue.writeBuffer(b, 0, arrays[k] as GPUAllowSharedBufferSource);
+          writeFloats(device, b, 0, arrays[k]!);
           return [b, offset, length / tr.batch];
         });
         const dataset = {
@@ -332,6 +373,18 @@ export async function createGpuModel(device: WebGpuDevice, t: GpuModuleTables): 
       },
     };
   }
+}
+
+/** `options.seed` of createModel (0 when not given), checked as initParams checks its seed. */
+function seedOption(options: unknown): number {
+  if (options === undefined) return 0;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`createModel: options must be an object { seed }, got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) if (key !== 'seed') throw new TypeError(`createModel: unknown option ${JSON.stringify(key)}; expected seed`);
+  const { seed = 0 } = options as { seed?: unknown };
+  if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new TypeError(`createModel: options.seed must be an integer, got ${show(seed)}`);
+  return seed;
 }
 
 /** A size in MiB, or in KiB below one MiB. */

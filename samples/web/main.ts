@@ -48,6 +48,7 @@ const ui = {
   fitChart: byId<HTMLCanvasElement>('fit-chart'),
   fitTitle: byId('fit-title'),
   fitNote: byId('fit-note'),
+  importLine: byId('import-line'),
 };
 
 let backend: Backend = 'js';
@@ -173,9 +174,16 @@ function draw(): void {
   ui.batchLoss.textContent = fmt(last?.batch);
 }
 
+/** The footer's import: the graph file and the backend's module actually in use. */
+function showImport(): void {
+  const query = { webgpu: 'gradc-gpu', wasm: 'gradc-wasm', js: 'gradc' }[backend];
+  ui.importLine.textContent = `import * as ${demo.id} from '${variant.source}?${query}'`;
+}
+
 /** Fresh params for the current model and batch size; clears the history. */
 function reset(): Promise<void> {
   const gen = ++generation;
+  showImport();
   // The `gradc inspect --html` page of the graph now trained (serve.ts writes one per graph).
   byId<HTMLAnchorElement>('inspect').href = `inspect-${demo.id}-${variant.batch}.html`;
   setState('loading');
@@ -209,16 +217,25 @@ function reset(): Promise<void> {
 
 const nextFrame = (): Promise<number> => new Promise((resolve) => requestAnimationFrame(resolve));
 
+/**
+ * Trains a few steps a frame until paused. Steps per second count only the time spent in the
+ * steps (on WebGPU, until their loss is read back), not the wait for the next frame, the
+ * loss evaluation or the drawing: with several steps a frame, each backend shows its own
+ * speed rather than the display's frame rate.
+ */
 async function train(gen: number): Promise<void> {
   let since = performance.now();
   let stepsSince = 0;
+  let trainingMs = 0;
   while (state === 'running' && gen === generation && trainer) {
     await nextFrame();
     if (state !== 'running' || gen !== generation) return;
     const t = trainer;
     const before = t.step;
     try {
+      const began = performance.now();
       const batchLoss = await t.train(stepsPerFrame(), learningRate());
+      trainingMs += performance.now() - began;
       const params = await t.params();
       if (gen !== generation) return;
       lastParams = params;
@@ -227,9 +244,10 @@ async function train(gen: number): Promise<void> {
       stepsSince += t.step - before;
       const now = performance.now();
       if (now - since > 500) {
-        ui.speedStat.textContent = `${Math.round((stepsSince * 1000) / (now - since)).toLocaleString('en-US')}`;
+        ui.speedStat.textContent = `${Math.round((stepsSince * 1000) / trainingMs).toLocaleString('en-US')}`;
         since = now;
         stepsSince = 0;
+        trainingMs = 0;
       }
       if (!Number.isFinite(point.train) || point.train > 1e6) {
         setState('diverged');

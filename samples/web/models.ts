@@ -38,6 +38,8 @@ export type GpuModule = typeof kink16Gpu;
 /** One compiled graph: its batch size (static in its shapes) and every backend's module. */
 export interface Variant {
   readonly batch: number;
+  /** The graph file the modules were compiled from, as main.ts imports it (for the footer). */
+  readonly source: string;
   readonly js: JsModule;
   /** The WebAssembly module: the JS module's API. */
   readonly wasm: JsModule;
@@ -63,7 +65,7 @@ export interface Demo {
   drawFit(canvas: HTMLCanvasElement, variant: Variant, params: Tensors): string;
 }
 
-const variant = (js: JsModule, wasm: JsModule, gpu: GpuModule): Variant => ({ batch: js.meta.inputs.x[0], js, wasm, gpu });
+const variant = (source: string, js: JsModule, wasm: JsModule, gpu: GpuModule): Variant => ({ batch: js.meta.inputs.x[0], source, js, wasm, gpu });
 const bySize = (variants: Variant[]): Variant[] => variants.sort((a, b) => a.batch - b.batch);
 
 function extent(values: ArrayLike<number>): [number, number] {
@@ -96,8 +98,8 @@ function kinkDemo(): Demo {
     label: 'Single neuron: the kink',
     about: 'price = ReLU(w · size + b): one neuron learns the size below which a house is worth nothing. 256 synthetic houses.',
     variants: bySize([
-      variant(kink4, kink4Wasm, kink4Gpu), variant(kink16, kink16Wasm, kink16Gpu),
-      variant(kink64, kink64Wasm, kink64Gpu), variant(kink256, kink256Wasm, kink256Gpu),
+      variant('./graphs/kink-4.graph.ts', kink4, kink4Wasm, kink4Gpu), variant('../kink/kink.graph.ts', kink16, kink16Wasm, kink16Gpu),
+      variant('./graphs/kink-64.graph.ts', kink64, kink64Wasm, kink64Gpu), variant('./graphs/kink-256.graph.ts', kink256, kink256Wasm, kink256Gpu),
     ]),
     defaults: { batch: 16, learningRate: 0.1, stepsPerFrame: 2 },
     train: data.dataset,
@@ -145,8 +147,8 @@ function housingDemo(): Demo {
     label: 'Two-layer network: 4 → 3 → 1',
     about: 'Size, bedrooms, the zip code’s walkability and wealth → 3 ReLU units → price. 1,024 houses to train on, 256 held out.',
     variants: bySize([
-      variant(housing16, housing16Wasm, housing16Gpu), variant(housing64, housing64Wasm, housing64Gpu),
-      variant(housing256, housing256Wasm, housing256Gpu),
+      variant('./graphs/housing-16.graph.ts', housing16, housing16Wasm, housing16Gpu), variant('../housing/housing.graph.ts', housing64, housing64Wasm, housing64Gpu),
+      variant('./graphs/housing-256.graph.ts', housing256, housing256Wasm, housing256Gpu),
     ]),
     defaults: { batch: 64, learningRate: 0.05, stepsPerFrame: 8 },
     train: data.train,

@@ -1,19 +1,23 @@
 /**
  * Builds the browser demo and serves it on localhost:
  *
- *   npm run demo                      build dist/ (the package), then this: build and serve
+ *   npm run demo                      build dist/ (the package; the predemo script), then this: build and serve
  *   PORT=8080 npm run demo            on a fixed port (default: 8173, or any free one)
  *   tsx samples/web/serve.ts --watch  rebuild when the TS, CSS or a graph changes (reload the tab)
  *   tsx samples/web/serve.ts --build  build samples/web/dist and exit
  *
  * The page is bundled by esbuild with the gradc plugin from dist/esbuild.js, which compiles
  * every `*.graph.ts?gradc` (and `?gradc-gpu`) import into generated JS (and WGSL) on the fly.
+ *
+ * SIGINT (Ctrl-C) and SIGTERM stop it cleanly: the server closes, esbuild's watch context and
+ * service stop, and the process exits 0. `npm run demo` execs this process, so a signal npm
+ * forwards reaches it rather than stopping a shell in between.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { basename, extname, join, normalize, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build, context, type BuildOptions, type Plugin } from 'esbuild';
+import { build, context, stop as stopEsbuild, type BuildContext, type BuildOptions, type Plugin } from 'esbuild';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..', '..');
@@ -79,8 +83,8 @@ async function writeInspectPages(): Promise<void> {
   }
 }
 
-/** Builds, then rebuilds whenever an input changes (graph files included); resolves after the first build. */
-export async function watchDemo(): Promise<void> {
+/** Builds, then rebuilds whenever an input changes (graph files included); resolves after the first build, to the watch context. */
+export async function watchDemo(): Promise<BuildContext> {
   const base = await options();
   let builds = 0;
   let firstBuild!: () => void;
@@ -99,6 +103,7 @@ export async function watchDemo(): Promise<void> {
   await ctx.watch();
   await built;
   await writeInspectPages();
+  return ctx;
 }
 
 const TYPES: Record<string, string> = {
@@ -154,16 +159,39 @@ async function listen(): Promise<{ server: Server; url: string }> {
   }
 }
 
+/** What a signal stops: the server and the watch context, once they exist. */
+const running: { server?: Server; watch?: BuildContext } = {};
+
+/** Stops serving and esbuild (its watch context and its service process), then exits 0. */
+function stopOnSignals(): void {
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`gradc demo: ${signal}: stopping`);
+      running.server?.close();
+      running.server?.closeAllConnections();
+      void Promise.resolve(running.watch?.dispose())
+        .catch(() => undefined)
+        .then(() => stopEsbuild())
+        .finally(() => process.exit(0));
+    });
+  }
+}
+
 async function main(args: string[]): Promise<void> {
   const unknown = args.filter((a) => a !== '--watch' && a !== '--build');
   if (unknown.length > 0) throw new Error(`unknown option ${unknown[0]}; options: --watch, --build`);
+  stopOnSignals();
   const started = performance.now();
-  if (args.includes('--watch')) await watchDemo();
+  if (args.includes('--watch')) running.watch = await watchDemo();
   else await buildDemo();
   const shown = relative(process.cwd(), outdir) || '.';
   console.log(`gradc demo: built ${shown} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   if (args.includes('--build')) return;
-  const { url } = await listen();
+  const { server, url } = await listen();
+  running.server = server;
   console.log(`gradc demo: serving at ${url}  (Ctrl-C to stop)`);
 }
 

@@ -33,5 +33,12 @@ export type GpuModel = import('gradc/module').GpuModel<Params, ForwardInputs, Tr
 /** Every kernel of the graph (the .wgsl file, without its comments). */
 export declare const WGSL: string;
 
-/** Compiles the kernels (pipelines created asynchronously) and allocates the buffers. */
-export declare function createModel(device: import('gradc/module').WebGpuDevice): Promise<GpuModel>;
+/**
+ * Fresh params, drawn from a seeded generator: the same seed gives the same params.
+ *
+ * gradc 0.1.0, graph digits (hash 594d1d323154).
+ */
+export declare function initParams(seed?: number): Params;
+
+/** Compiles the kernels (pipelines created asynchronously), allocates the buffers and uploads initParams(options.seed). */
+export declare function createModel(device: import('gradc/module').WebGpuDevice, options?: import('gradc/module').CreateModelOptions): Promise<GpuModel>;

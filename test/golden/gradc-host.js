@@ -2,7 +2,7 @@
 // Do not edit: regenerate with `gradc build`. It imports nothing; the modules import it.
 const ROW_SUM_TOLERANCE = 1e-3;
 const describe = (v) => v === null ? "null" : typeof v === "object" ? v.constructor?.name ?? "object" : typeof v;
-const show = (v) => typeof v === "string" ? JSON.stringify(v) : String(v);
+const show = (v) => typeof v === "string" ? JSON.stringify(v) : typeof v === "bigint" ? `${v}n (a BigInt, not a number)` : String(v);
 const has = (record, name) => Object.prototype.hasOwnProperty.call(record, name);
 const named = (spec, name) => spec.some((s) => s[0] === name);
 const typedArrayGetter = (key) => Function.prototype.call.bind(
@@ -20,12 +20,23 @@ function checkArray(fn, what, spec, v) {
   const [name, , shape] = spec;
   const values = width ? `1 to ${length / width} rows of ${width} values` : `${length} values`;
   const must = `${fn}: ${what}.${name} must ${n >= 0 ? "have" : "be a Float32Array of"} shape ${shape} (${values}), got`;
+  if (n === 0 && detached(v)) {
+    throw new TypeError(`${must} a Float32Array whose buffer was detached (transferred, e.g. by postMessage, so it holds no values)`);
+  }
   if (n >= 0) {
     const why = width ? n > 0 ? `, not a whole number of rows of ${width}` : "" : labelWidth(spec, n);
     throw new RangeError(`${must} ${n} values${why}${classIds(spec)}`);
   }
   const got = v === void 0 ? "nothing" : v instanceof Float32Array ? "an object posing as one (a Proxy?)" : describe(v);
   throw new TypeError(`${must} ${got}`);
+}
+function detached(v) {
+  try {
+    new Uint8Array(TYPED_BUFFER(v), 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
 }
 function rowsOf(fn, arrays, spec) {
   let rows = 0, first = -1;
@@ -152,12 +163,30 @@ function takeState(fn, state, slots, spec) {
   if (typeof step !== "number" || !Number.isSafeInteger(step) || step < 0) {
     throw new TypeError(`${fn}: state.step must be a whole number \u2265 0, got ${show(step)}`);
   }
+  for (const key in given) {
+    if (key !== "step" && !slots.includes(key) && has(given, key)) {
+      const kind = `{ step${slots.map((s) => `, ${s}`).join("")} }`;
+      throw new TypeError(`${fn}: unknown state slot ${JSON.stringify(key)}; this optimizer's state is ${kind}`);
+    }
+  }
+  if (fn === "trainStep" && !writable(given, "step")) {
+    const why = "the state is frozen, or step is read-only";
+    const fix = "pass a state the call can update, as initOptimizerState() gives";
+    throw new TypeError(`${fn}: state.step cannot be written (${why}), so the step could not be counted; ${fix}`);
+  }
   const arrays = slots.map((slot) => {
     const arrays2 = take(fn, `state.${slot}`, has(given, slot) ? given[slot] : void 0, spec, spec);
     checkFinite(fn, `state.${slot}`, arrays2, spec);
     return arrays2;
   });
   return { t: step + 1, arrays };
+}
+function writable(record, key) {
+  for (let o = record; o !== null; o = Object.getPrototypeOf(o)) {
+    const d = Object.getOwnPropertyDescriptor(o, key);
+    if (d) return d.set !== void 0 || d.writable === true && (o !== record || !Object.isFrozen(record));
+  }
+  return Object.isExtensible(record);
 }
 function checkDisjoint(fn, arrays, disjoint, rows = 0) {
   const buffers = [];

@@ -47,7 +47,8 @@ const ROW_SUM_TOLERANCE = 1e-3;
 /** A rejected value in a message: its class or type (`describe`), or itself, strings quoted (`show`). */
 export const describe = (v: unknown): string =>
   (v === null ? 'null' : typeof v === 'object' ? (v as object).constructor?.name ?? 'object' : typeof v);
-export const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+export const show = (v: unknown): string =>
+  (typeof v === 'string' ? JSON.stringify(v) : typeof v === 'bigint' ? `${v}n (a BigInt, not a number)` : String(v));
 const has = (record: object, name: string) => Object.prototype.hasOwnProperty.call(record, name);
 const named = (spec: Spec, name: string) => spec.some((s) => s[0] === name);
 
@@ -69,12 +70,25 @@ function checkArray(fn: string, what: string, spec: Spec[number], v: unknown): F
   const [name, , shape] = spec;
   const values = width ? `1 to ${length / width} rows of ${width} values` : `${length} values`;
   const must = `${fn}: ${what}.${name} must ${n >= 0 ? 'have' : 'be a Float32Array of'} shape ${shape} (${values}), got`;
+  if (n === 0 && detached(v as Float32Array)) {
+    throw new TypeError(`${must} a Float32Array whose buffer was detached (transferred, e.g. by postMessage, so it holds no values)`);
+  }
   if (n >= 0) {
     const why = width ? (n > 0 ? `, not a whole number of rows of ${width}` : '') : labelWidth(spec, n);
     throw new RangeError(`${must} ${n} values${why}${classIds(spec)}`);
   }
   const got = v === undefined ? 'nothing' : v instanceof Float32Array ? 'an object posing as one (a Proxy?)' : describe(v);
   throw new TypeError(`${must} ${got}`);
+}
+
+/** Whether an array's buffer was detached: no view can be made over it then. */
+function detached(v: Float32Array): boolean {
+  try {
+    new Uint8Array(TYPED_BUFFER(v), 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 /**
@@ -230,6 +244,18 @@ export function takeState<Slots extends readonly string[], S extends Spec>(
   if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0) {
     throw new TypeError(`${fn}: state.step must be a whole number ≥ 0, got ${show(step)}`);
   }
+  for (const key in given) {
+    if (key !== 'step' && !slots.includes(key) && has(given, key)) {
+      const kind = `{ step${slots.map((s) => `, ${s}`).join('')} }`;
+      throw new TypeError(`${fn}: unknown state slot ${JSON.stringify(key)}; this optimizer's state is ${kind}`);
+    }
+  }
+  // A train step writes state.step after the update: a state it cannot write is refused first.
+  if (fn === 'trainStep' && !writable(given, 'step')) {
+    const why = 'the state is frozen, or step is read-only';
+    const fix = 'pass a state the call can update, as initOptimizerState() gives';
+    throw new TypeError(`${fn}: state.step cannot be written (${why}), so the step could not be counted; ${fix}`);
+  }
   const arrays = slots.map((slot) => {
     const arrays = take(fn, `state.${slot}`, has(given, slot) ? given[slot] : undefined, spec, spec);
     checkFinite(fn, `state.${slot}`, arrays, spec);
@@ -237,6 +263,15 @@ export function takeState<Slots extends readonly string[], S extends Spec>(
   });
   // Typed per slot and param, so a generated module's destructuring of fixed arity type-checks under noUncheckedIndexedAccess.
   return { t: step + 1, arrays: arrays as { [K in keyof Slots]: { [J in keyof S]: Float32Array } } };
+}
+
+/** Whether an assignment to `record[key]` would take: a writable own property, or a setter, on an object not frozen. */
+function writable(record: object, key: string): boolean {
+  for (let o: object | null = record; o !== null; o = Object.getPrototypeOf(o)) {
+    const d = Object.getOwnPropertyDescriptor(o, key);
+    if (d) return d.set !== undefined || (d.writable === true && (o !== record || !Object.isFrozen(record)));
+  }
+  return Object.isExtensible(record);
 }
 
 /** [label, floats] of each array a train step takes, in its order; a batch input's floats are −width (rows × width). */

@@ -3,7 +3,7 @@
  * maxima), shared by the gradient tests and the WGSL-vs-JS agreement tests.
  */
 import {
-  add, affine, div, exp, graph, log, mul, relu, rowMax, rowSum, sigmoidCrossEntropy, softmax, softmaxCrossEntropy, squaredLoss, tanh,
+  add, affine, div, exp, graph, log, mul, relu, rowMax, rowSum, sigmoid, sigmoidCrossEntropy, softmax, softmaxCrossEntropy, squaredLoss, tanh,
   type GraphDef,
 } from '../../compiler/index.ts';
 
@@ -21,6 +21,20 @@ export function lossGraphs(B: number): Record<string, GraphDef> {
       const z = affine(relu(affine(x, g.param('W', [3, 4]), g.param('b', [4]))), g.param('V', [4, 2]), g.param('c', [2]));
       g.output('z', z);
       g.loss(sigmoidCrossEntropy(z, g.input('y', [B, 2])));
+    }),
+    // Labels that depend on params (soft targets, distillation): the loss's derivative by its
+    // labels reaches T and d, so a wrong label derivative is a wrong gradient.
+    'softmax cross-entropy against soft targets made from params': graph('soft_targets', (g) => {
+      const x = g.input('x', [B, 3]);
+      const z = affine(x, g.param('W', [3, 4]), g.param('b', [4]));
+      g.output('z', z);
+      g.loss(softmaxCrossEntropy(z, softmax(affine(x, g.param('T', [3, 4]), g.param('d', [4])))));
+    }),
+    'sigmoid cross-entropy against targets made from params': graph('sigmoid_targets', (g) => {
+      const x = g.input('x', [B, 3]);
+      const z = affine(x, g.param('W', [3, 2]), g.param('b', [2]));
+      g.output('z', z);
+      g.loss(sigmoidCrossEntropy(z, sigmoid(affine(x, g.param('T', [3, 2]), g.param('d', [2])))));
     }),
     'softmax outputs, exp, log, div and per-row sums composed by hand': graph('composed', (g) => {
       const x = g.input('x', [B, 3]);

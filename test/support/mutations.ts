@@ -22,6 +22,12 @@ export interface Mutation {
 }
 
 const ACTIVATIONS = 'compiler/ops/activations.ts';
+const LOSS = 'compiler/ops/loss.ts';
+const ARITHMETIC = 'compiler/ops/arithmetic.ts';
+const REDUCTIONS = 'compiler/ops/reductions.ts';
+const ROWS = 'compiler/ops/rows.ts';
+/** A sum's pullback, twice too large. */
+const DOUBLED_BROADCAST = "vjp: ({ grad, emit, inputShapes, constant }) => [emit('broadcast', [emit('mul', [grad, constant(2)])], { to: inputShapes[0] })],";
 
 export const MUTATIONS: readonly Mutation[] = [
   {
@@ -54,12 +60,12 @@ export const MUTATIONS: readonly Mutation[] = [
     name: 'dW transposed (laid out as its transpose)',
     patches: [
       {
-        file: 'compiler/lowering/lower.ts',
+        file: 'compiler/lowering/builder.ts',
         find: "import { LANES, assign, float, fromScalar, int, isVector, lane, let_, load, loop, mul, ref, shareSubtrees, splat, store, var_ } from './lir.ts';",
         replace: "import { LANES, add, assign, div, float, fromScalar, int, isVector, lane, let_, load, loop, mul, ref, rem, shareSubtrees, splat, store, sub, var_ } from './lir.ts';",
       },
       {
-        file: 'compiler/lowering/lower.ts',
+        file: 'compiler/lowering/builder.ts',
         find: "const stores = k.stores.map((st, i) => store(kb.buffer(st.node, 'write'), el.flat, shared.exprs[i]));",
         replace: [
           'const at = (node: number): Expr => {',
@@ -81,7 +87,51 @@ export const MUTATIONS: readonly Mutation[] = [
     name: 'sigmoid′ × 1.02',
     patches: [{ file: ACTIVATIONS, find: 'backward: (g, a) => s.mul(g, s.mul(a, s.sub(1, a))),', replace: 'backward: (g, a) => s.mul(g, s.mul(s.mul(a, s.sub(1, a)), 1.02)),' }],
   },
+  // Issue 23: bugs the suite once missed.
+  {
+    name: "softmax CE's label derivative sign flipped",
+    patches: [{ file: LOSS, find: 'scalar: s.mul(s.sub(s.arg(1), s.arg(0)), s.arg(2)),', replace: 'scalar: s.mul(s.sub(s.arg(0), s.arg(1)), s.arg(2)),' }],
+  },
+  {
+    name: "sigmoid CE's label derivative sign flipped",
+    patches: [{ file: LOSS, find: "emit('neg', [emit('mul', [logits, scaled])])]", replace: "emit('mul', [logits, scaled])]" }],
+  },
+  {
+    name: 'log-sum-exp not max-subtracted: log(Σ exp(z))',
+    patches: [
+      { file: LOSS, find: "applyOp(call, 'sub', [logits, max], {}, `${base}_shifted`)", replace: "applyOp(call, 'mul', [logits, 1], {}, `${base}_shifted`)" },
+      { file: LOSS, find: "applyOp(call, 'add', [max, applyOp(call, 'log',", replace: "applyOp(call, 'add', [0, applyOp(call, 'log'," },
+    ],
+  },
+  {
+    name: 'safetensors data allowed to end up to 4 bytes short',
+    patches: [{ file: 'runtime/cpu/safetensors.ts', find: 'if (at > dataLength) throw fail(', replace: 'if (at > dataLength + 4) throw fail(' }],
+  },
+  // One wrong derivative per op of the table (test/op-table.test.ts must catch each).
+  ...opDerivative('add', ARITHMETIC, 'vjp: ({ grad }) => [grad, grad],', "vjp: ({ grad, emit }) => [grad, emit('neg', [grad])],"),
+  ...opDerivative('sub', ARITHMETIC, "vjp: ({ grad, emit }) => [grad, emit('neg', [grad])],", 'vjp: ({ grad }) => [grad, grad],'),
+  ...opDerivative('mul', ARITHMETIC, "[emit('mul', [grad, node.inputs[1]]), emit('mul', [grad, node.inputs[0]])]", "[emit('mul', [grad, node.inputs[0]]), emit('mul', [grad, node.inputs[1]])]"),
+  ...opDerivative('div', ARITHMETIC, "return [byB, emit('neg', [emit('mul', [byB, node.id])])];", "return [byB, emit('mul', [byB, node.id])];"),
+  ...opDerivative('neg', ARITHMETIC, "vjp: ({ grad, emit }) => [emit('neg', [grad])],\n  doc: '-a',", "vjp: ({ grad }) => [grad],\n  doc: '-a',"),
+  ...opDerivative('matmul', 'compiler/ops/linalg.ts', "const dOpB = emit('matmul', [emit('transpose', [opA]), grad]);", "const dOpB = emit('matmul', [emit('transpose', [opA]), emit('neg', [grad])]);"),
+  ...opDerivative('transpose', 'compiler/ops/linalg.ts', "vjp: ({ grad, emit }) => [emit('transpose', [grad])],", "vjp: ({ grad, emit }) => [emit('neg', [emit('transpose', [grad])])],"),
+  ...opDerivative('sum', REDUCTIONS, "vjp: ({ grad, emit, inputShapes }) => [emit('broadcast', [grad], { to: inputShapes[0] })],\n  doc: 'the sum of all", DOUBLED_BROADCAST + "\n  doc: 'the sum of all"),
+  ...opDerivative('column_sums', REDUCTIONS, "vjp: ({ grad, emit, inputShapes }) => [emit('broadcast', [grad], { to: inputShapes[0] })],\n  doc: 'column sums", DOUBLED_BROADCAST + "\n  doc: 'column sums"),
+  ...opDerivative('row_sums', ROWS, "vjp: ({ grad, emit, inputShapes }) => [emit('broadcast', [grad], { to: inputShapes[0] })],\n  doc: 'the sum of each row", DOUBLED_BROADCAST + "\n  doc: 'the sum of each row"),
+  ...opDerivative('broadcast', REDUCTIONS, "vjp: ({ grad }) => [grad],\n  doc: 'a scalar, a row", "vjp: ({ grad, emit }) => [emit('neg', [grad])],\n  doc: 'a scalar, a row"),
+  ...opDerivative('row_max', ROWS, 'scalar: s.ifGe(s.arg(0), s.arg(1), s.arg(2), 0),', 'scalar: s.ifGe(s.arg(0), s.arg(1), 0, s.arg(2)),'),
+  ...opDerivative('exp', ACTIVATIONS, 'backward: (g, a) => s.mul(g, a),', 'backward: (g, a) => s.mul(g, s.mul(a, 1.01)),'),
+  ...opDerivative('log', ACTIVATIONS, 'backward: (g, z) => s.div(g, z),', 'backward: (g, z) => s.div(g, s.mul(z, 1.01)),'),
+  ...opDerivative('squared_loss', LOSS, 'scalar: s.mul(diff, g),', 'scalar: s.mul(s.mul(diff, g), 1.01),'),
+  ...opDerivative('softmax_ce (by the logits)', LOSS, 'scalar: s.mul(s.sub(s.mul(s.exp(s.sub(z, lse)), s.arg(3)), lbl), s.arg(4)),', 'scalar: s.mul(s.sub(s.exp(s.sub(z, lse)), lbl), s.arg(4)),'),
+  ...opDerivative('sigmoid_ce (by the logits)', LOSS, 'scalar: s.mul(s.sub(stableSigmoid(zz), yy), gg),', 'scalar: s.mul(s.sub(stableSigmoid(s.neg(zz)), yy), gg),'),
+  ...opDerivative('softsign', ACTIVATIONS, 'return s.div(g, s.mul(d, d));', 'return s.div(g, d);'),
 ];
+
+/** The op-table mutations: each a wrong derivative of one op, named `<op>′ wrong`. */
+function opDerivative(op: string, file: string, find: string, replace: string): Mutation[] {
+  return [{ name: `${op}′ wrong (op table)`, patches: [{ file, find, replace }] }];
+}
 
 /** `text` with one patch applied; throws when `find` is not there exactly once. */
 export function applyPatch(text: string, patch: Patch): string {

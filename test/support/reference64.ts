@@ -99,7 +99,20 @@ const matmul: Rule = {
   },
 };
 
-function matmulLoops([a, b]: readonly Float64Array[], site: Site, dc?: Float64Array) {
+/**
+ * The product with every partial sum rounded to float32, as a backend that accumulates in
+ * float32 (wasm, WGSL) computes it: not a reference, a measure of how much such a backend may
+ * differ from float64 sums where terms cancel (see fuzz-wasm.ts).
+ */
+export const MATMUL_FLOAT32_SUMS: Rule = {
+  forward: (x, site) => matmulLoops(x, site, undefined, Math.fround).c,
+  backward: (dy, x, _y, site) => {
+    const { da, db } = matmulLoops(x, site, dy, Math.fround);
+    return [da, db];
+  },
+};
+
+function matmulLoops([a, b]: readonly Float64Array[], site: Site, dc?: Float64Array, round: (v: number) => number = (v) => v) {
   const [sa, sb] = site.inputs;
   const { transA, transB } = site.attrs;
   const [m, n] = site.shape;
@@ -113,10 +126,10 @@ function matmulLoops([a, b]: readonly Float64Array[], site: Site, dc?: Float64Ar
     for (let j = 0; j < n; j++) {
       let acc = 0;
       for (let p = 0; p < k; p++) {
-        acc += a[ai(i, p)] * b[bi(p, j)];
+        acc = round(acc + a[ai(i, p)] * b[bi(p, j)]);
         if (dc) {
-          da[ai(i, p)] += dc[i * n + j] * b[bi(p, j)];
-          db[bi(p, j)] += dc[i * n + j] * a[ai(i, p)];
+          da[ai(i, p)] = round(da[ai(i, p)] + dc[i * n + j] * b[bi(p, j)]);
+          db[bi(p, j)] = round(db[bi(p, j)] + dc[i * n + j] * a[ai(i, p)]);
         }
       }
       c[i * n + j] = acc;

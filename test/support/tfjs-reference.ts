@@ -32,8 +32,11 @@ const OPS: Readonly<Record<string, Op>> = {
   stop_gradient: ([a]) => a,
   row_sums: ([a]) => tf.sum(a, 1, true),
   row_max: ([a]) => tf.max(a, 1, true),
-  // TensorFlow.js's own softmax cross-entropy from the logits and labels (not gradc's log-sum-exp input).
-  softmax_ce: ([z, y]) => tf.losses.softmaxCrossEntropy(y, z, undefined, 0, tf.Reduction.MEAN),
+  // −(1/B) Σ y·log softmax(z) from the logits and labels (not gradc's log-sum-exp input), in
+  // TensorFlow.js's primitives: its own tf.losses.softmaxCrossEntropy has a custom gradient
+  // whose derivative by the labels is y − softmax(z), not −log softmax(z), which labels made
+  // from params (soft targets) would expose.
+  softmax_ce: ([z, y]) => tf.div(tf.neg(tf.sum(tf.mul(y, tf.logSoftmax(z)))), z.shape[0] ?? 1),
   sigmoid_ce: ([z, y]) => tf.mul(tf.losses.sigmoidCrossEntropy(y, z, undefined, 0, tf.Reduction.MEAN), z.shape[1] ?? 1),
   squared_loss: ([p, t]) => tf.div(tf.mul(tf.sum(tf.square(tf.sub(p, t))), 0.5), p.shape.length === 2 ? p.shape[0] : 1),
 };

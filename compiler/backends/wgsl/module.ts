@@ -18,7 +18,7 @@ import { fromScalar, ref } from '../../lowering/lir.ts';
 import { ALIGN, type MemoryPlan, type Region } from '../../kernels/memory.ts';
 import type { Backend, EmittedFile } from '../backend.ts';
 import { printExpr } from '../common/cstyle.ts';
-import { apiTypes, header, metaText, shapesNote, specRows, type ModuleInfo } from '../common/host.ts';
+import { apiTypes, drawsRandom, header, initParamsFunction, metaText, shapesNote, specRows, type ModuleInfo } from '../common/host.ts';
 import { entryOf } from '../../kernels/plan.ts';
 import { commentText, shapeLabel } from '../common/text.ts';
 import { constText, joinBlocks, listText, packedList } from '../common/ts.ts';
@@ -216,23 +216,27 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
     '/** The graph on one GPUDevice (see gradc/module). */',
     `export type GpuModel = ${declare ? `import('gradc/module').${declared}` : 'Model'}<${records}>;`,
   ];
+  // The model starts from the params the JS module's initParams draws (seed 0 unless options.seed).
   const create = (declare: boolean) => [
-    '/** Compiles the kernels (pipelines created asynchronously) and allocates the buffers. */',
-    declare ? "export declare function createModel(device: import('gradc/module').WebGpuDevice): Promise<GpuModel>;"
-      : 'export function createModel(device: WebGpuDevice): Promise<GpuModel> {\n  return createGpuModel(device, TABLES);\n}',
+    '/** Compiles the kernels (pipelines created asynchronously), allocates the buffers and uploads initParams(options.seed). */',
+    declare ? "export declare function createModel(device: import('gradc/module').WebGpuDevice, options?: import('gradc/module').CreateModelOptions): Promise<GpuModel>;"
+      : 'export function createModel(device: WebGpuDevice, options?: CreateModelOptions): Promise<GpuModel> {\n  return createGpuModel(device, TABLES, options, initParams);\n}',
   ];
+  // What initParams calls, from the driver's package (the host file is the JS modules').
+  const initImports = ['checkSeed', ...(drawsRandom(g) ? ['fillNormal', 'makeRng'] : [])];
   const ts = joinBlocks([
     [
       ...hostHeader.slice(0, 1),
       `// Do not edit: regenerate with \`gradc build\`. ${shapesNote(g)}; the WebGPU driver is gradc/runtime/webgpu.`,
-      "import { createGpuModel } from 'gradc/runtime/webgpu';",
-      `import type { ${declared} as Model, GpuModuleTables, WebGpuDevice } from 'gradc/module';`,
+      `import { ${['createGpuModel', ...initImports].join(', ')} } from 'gradc/runtime/webgpu';`,
+      `import type { CreateModelOptions, ${declared} as Model, GpuModuleTables, WebGpuDevice } from 'gradc/module';`,
     ],
     metaText(plan, info, false),
     ...apiTypes(plan, true),
     modelType(false),
     constText('WGSL', templateLiteral(withoutComments(wgsl)), 'Every kernel of the graph (the .wgsl file, without its comments).', true),
     tables,
+    initParamsFunction(plan, info),
     create(false),
   ]);
   const dts = joinBlocks([
@@ -242,6 +246,7 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
     ...apiTypes(plan, true),
     modelType(true),
     ['/** Every kernel of the graph (the .wgsl file, without its comments). */', 'export declare const WGSL: string;'],
+    initParamsFunction(plan, info, true),
     create(true),
   ]);
   return [
