@@ -11,6 +11,7 @@ import { compile } from '../compiler/compile.ts';
 import { threadRows } from '../runtime/threads.ts';
 import { randomArray, randomInputs } from './support/module.ts';
 import { buildWasmModule } from './support/wasm.ts';
+import { withLabels } from './support/loss-graphs.ts';
 import kink from '../samples/kink/kink.graph.ts';
 import housing from '../samples/housing/housing.graph.ts';
 import iris from '../samples/iris/iris.graph.ts';
@@ -33,11 +34,11 @@ const ragged = graph('ragged', (g) => {
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
 /** Ten train steps, then forward and gradient, on `threads` threads: everything as raw bits. */
-async function run(m: Threaded, threads: number): Promise<Record<string, number[]>> {
+async function run(m: Threaded, threads: number, def: GraphDef): Promise<Record<string, number[]>> {
   expect(await m.useThreads(threads)).toBe(threads);
   expect(m.threads.threads).toBe(threads);
   const params = m.initParams(7);
-  const inputs = randomInputs(m.meta, 5);
+  const inputs = withLabels(def, randomInputs(m.meta, 5));
   const state = m.initOptimizerState?.();
   const losses: number[] = [];
   for (let s = 0; s < 10; s++) losses.push(m.trainStep(params, inputs, 0.01, state));
@@ -55,9 +56,9 @@ describe('wasm threads', () => {
   for (const [name, def] of Object.entries(cases)) {
     it(`${name}: the same bits on 1, 2 and 3 threads (every product of two row tiles split)`, async () => {
       const m = (await buildWasmModule(def, { wasmSplitFlops: 0 })) as Threaded;
-      const one = await run(m, 1);
-      const two = await run(m, 2);
-      const three = await run(m, 3);
+      const one = await run(m, 1, def);
+      const two = await run(m, 2, def);
+      const three = await run(m, 3, def);
       expect(Object.keys(one).length).toBeGreaterThan(3);
       expect(two).toEqual(one);
       expect(three).toEqual(one);

@@ -389,6 +389,19 @@ export function fillNormal(out: Float32Array, next: () => number, std: number): 
  *   `status.reason` says why.
  */
 
+/**
+ * The WebAssembly API this file uses, declared here: it is shipped in the host file, which a
+ * project without DOM or Node types must type-check too, and TypeScript's ES libraries do not
+ * declare WebAssembly.
+ */
+type WasmModule = object;
+type WasmMemory = object;
+declare const WebAssembly: {
+  Memory: new (limits: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
+  compile(bytes: Uint8Array): Promise<WasmModule>;
+  instantiate(module: WasmModule, imports: object): Promise<{ exports: unknown }>;
+};
+
 /** What a wasm module reports of its threads: how many run its kernels, and why not more. */
 export interface ThreadStatus {
   /** Threads running the kernels, the caller's included (1: the caller alone). */
@@ -589,8 +602,8 @@ export class KernelThreads {
     if (why) return this.report(1, why);
     const n = Math.min(count, this.maxThreads);
     const capped = n < count ? `the module was built for at most ${this.maxThreads} threads` : undefined;
-    let memory: WebAssembly.Memory;
-    let module: WebAssembly.Module;
+    let memory: WasmMemory;
+    let module: WasmModule;
     try {
       memory = new WebAssembly.Memory({ initial: this.pages, maximum: this.pages, shared: true });
       const bytes = this.bytes().slice();

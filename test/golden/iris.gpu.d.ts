@@ -42,4 +42,7 @@ export declare const WGSL: string;
 export declare function initParams(seed?: number): Params;
 
 /** Compiles the kernels (pipelines created asynchronously), allocates the buffers and uploads initParams(options.seed). */
-export declare function createModel(device: import('gradc/module').WebGpuDevice, options?: import('gradc/module').CreateModelOptions): Promise<GpuModel>;
+export declare function createModel(
+  device: import('gradc/module').WebGpuDevice,
+  options?: import('gradc/module').CreateModelOptions,
+): Promise<GpuModel>;

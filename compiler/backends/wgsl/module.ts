@@ -219,7 +219,7 @@ function emitWgslModule(module: LoweredModule, kernels: readonly string[], names
   // The model starts from the params the JS module's initParams draws (seed 0 unless options.seed).
   const create = (declare: boolean) => [
     '/** Compiles the kernels (pipelines created asynchronously), allocates the buffers and uploads initParams(options.seed). */',
-    declare ? "export declare function createModel(device: import('gradc/module').WebGpuDevice, options?: import('gradc/module').CreateModelOptions): Promise<GpuModel>;"
+    declare ? "export declare function createModel(\n  device: import('gradc/module').WebGpuDevice,\n  options?: import('gradc/module').CreateModelOptions,\n): Promise<GpuModel>;"
       : 'export function createModel(device: WebGpuDevice, options?: CreateModelOptions): Promise<GpuModel> {\n  return createGpuModel(device, TABLES, options, initParams);\n}',
   ];
   // What initParams calls, from the driver's package (the host file is the JS modules').
