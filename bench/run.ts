@@ -255,7 +255,7 @@ function targets(rows: readonly Row[], build: BuildTime | undefined): Target[] {
 
 /**
  * bench/threads.ts for one network, in a child process (ONNX Runtime takes one thread count a
- * process): gradc wasm on 1 and `threads` threads and onnxruntime-web on `threads`, interleaved.
+ * process): gradc wasm on 1 and `threads` threads interleaved, then onnxruntime-web on `threads` apart.
  */
 function benchThreads(spec: NetSpec, threads: number, quick: boolean): ThreadRow[] {
   const run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'threads.ts'), spec.id, String(threads), ...(quick ? ['--quick'] : [])], { cwd: ROOT, encoding: 'utf8' });
@@ -557,7 +557,7 @@ async function main(): Promise<void> {
     '',
     ...(threadText ? [
       `On ${threads} threads (spec/wasm.md, Threads): gradc's wasm module with \`useThreads(${threads})\` against the same module on one`,
-      `thread and onnxruntime-web with \`ort.env.wasm.numThreads = ${threads}\`, interleaved in a child process per network (ONNX Runtime`,
+      `thread (the two interleaved) and onnxruntime-web with \`ort.env.wasm.numThreads = ${threads}\` timed apart (its pool's threads spin on after a step and took a core from the gradc step that followed), in a child process per network (ONNX Runtime`,
       'takes one thread count a process); gradc on N threads leaves the same params as on one, bit for bit, or the bench aborts.',
       `The machine has ${cpu.length} cores: with other work running, threads fight it for them.`,
       '',
