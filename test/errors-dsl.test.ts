@@ -387,7 +387,7 @@ describe('names', () => {
     ['a backtick', 'x`y', /is not an identifier/],
     ['a template hole', '${x}', /is not an identifier/],
     ['a space', 'hidden layer', /is not an identifier/],
-    ['a non-ASCII letter', 'größe', /is not an identifier/],
+    ['a non-ASCII letter', 'größe', /has the non-ASCII character U\+00F6/],
     ['__proto__', '__proto__', /starts with '__', which gradc reserves/],
     ['a leading dash that sanitizes to __', '-_x', /starts with '__', which gradc reserves/],
     ['constructor', 'constructor', /is reserved in JavaScript or WGSL/],

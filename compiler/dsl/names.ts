@@ -35,6 +35,12 @@ export function nameProblem(name: unknown): string | undefined {
   if (typeof name !== 'string') return `the name must be a string, got ${typeof name}`;
   if (name.length === 0) return 'the name is empty';
   if (name.length > 64) return `the name ${quote(name)} is longer than 64 characters`;
+  // Named apart: "use letters" would mislead whoever typed 'é' or 'Ω', which are letters.
+  const wide = /[^\u0000-\u007f]/u.exec(name)?.[0];
+  if (wide !== undefined) {
+    const code = `U+${wide.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    return `the name ${quote(name)} has the non-ASCII character ${code}: names become identifiers and file names, so use ASCII letters, digits, '_', '-' or '.'`;
+  }
   const id = sanitize(name);
   if (!IDENT.test(id)) {
     return `the name ${quote(name)} is not an identifier: use letters, digits, '_', '-' or '.', not starting with a digit`;
@@ -42,4 +48,19 @@ export function nameProblem(name: unknown): string | undefined {
   if (id.startsWith('__')) return `the name ${quote(name)} starts with '__', which gradc reserves`;
   if (RESERVED.has(id)) return `the name ${quote(name)} is reserved in JavaScript or WGSL`;
   return undefined;
+}
+
+/**
+ * The suffixes of gradc's own file names: a graph named `a.graph` would write `a.graph.ts`,
+ * which the next `gradc build dir/*.graph.ts` takes for a graph file, and `a.wasm`, `a.gpu`
+ * or `a.d` would write `a.wasm.js`, `a.gpu.js` or `a.d.ts`, which read as graph `a`'s files.
+ */
+const FILE_SUFFIXES = ['graph', 'wasm', 'gpu', 'd'];
+
+/** Why `name` (already a valid name) cannot name a graph, whose name names its files; or undefined. */
+export function graphNameProblem(name: string): string | undefined {
+  const last = name.includes('.') ? name.slice(name.lastIndexOf('.') + 1).toLowerCase() : undefined;
+  if (last === undefined || !FILE_SUFFIXES.includes(last)) return undefined;
+  const suffixes = FILE_SUFFIXES.map((s) => `'.${s}'`).join(', ');
+  return `a graph's name names its files, and ${quote(`${name}.ts`)} or ${quote(`${name}.js`)} would read as one of gradc's own (${quote(`.${last}`)} is a suffix gradc writes); a graph name may not end in ${suffixes}: use '-' or '_' instead`;
 }
