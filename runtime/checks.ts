@@ -229,6 +229,17 @@ export function checkFinite(fn: string, what: string, arrays: readonly Float32Ar
   }
 }
 
+/**
+ * A train step whose optimizer keeps no state (SGD) given one anyway: refused rather than
+ * ignored, since whoever passes a state believes it is kept (momentum they think they have).
+ * `undefined` passes, so code written for any optimizer can pass `initOptimizerState?.()`.
+ */
+export function checkNoState(fn: string, optimizer: string, state: unknown): void {
+  if (state !== undefined) {
+    throw new TypeError(`${fn}: the ${optimizer} optimizer keeps no state, so ${fn} takes (params, inputs, learningRate); got a fourth argument (${describe(state)})`);
+  }
+}
+
 /** The optimizer state's arrays, slot by slot (each a record like params), checked, and the number of the step about to run. */
 export function takeState<Slots extends readonly string[], S extends Spec>(
   fn: string, state: unknown, slots: Slots, spec: S,

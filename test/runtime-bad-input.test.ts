@@ -397,3 +397,47 @@ describe('arguments a call cannot use are refused alike on JS, wasm and WebGPU, 
     });
   });
 });
+
+describe('a state given to a stateless (SGD) train step is refused alike on JS, wasm and WebGPU, not ignored', async () => {
+  const { affine, graph, sgd, squaredLoss } = await import('../compiler/index.ts');
+  const { buildWasmModule } = await import('./support/wasm.ts');
+  const net = graph('sgd_args', (g) => {
+    const o = affine(g.input('x', [4, 3]), g.param('W', [3, 2]), g.param('b', [2]));
+    g.output('o', o);
+    g.loss(squaredLoss(o, g.input('y', [4, 2])));
+    g.optimizer(sgd());
+  });
+  const both = await buildBoth(net);
+  const cpu: [string, GeneratedModule][] = [['JS', both.js], ['wasm', await buildWasmModule(net)]];
+  const data = () => ({ x: randomArray(12, 1), y: randomArray(8, 2) });
+
+  it.each(cpu)('%s: a fourth argument throws one line naming it, and changes nothing; undefined is fine', (_, mod) => {
+    expect(mod.initOptimizerState).toBeUndefined();
+    const p = mod.initParams(1);
+    const before = copy(p as Arrays);
+    const state = { step: 0, m: mod.initParams(2) };
+    const trainStep = mod.trainStep as (...args: unknown[]) => number;
+    expect(() => trainStep(p, data(), 0.01, state)).toThrow(new TypeError(
+      'trainStep: the sgd optimizer keeps no state, so trainStep takes (params, inputs, learningRate); got a fourth argument (Object)'));
+    expect(() => trainStep(p, data(), 0.01, 0)).toThrow(/^trainStep: the sgd optimizer keeps no state, .*got a fourth argument \(number\)$/);
+    expectUnchanged(p as Arrays, before);
+    expect(state.step).toBe(0);
+    // Code written for any optimizer passes initOptimizerState?.(), undefined here: a plain step.
+    expect(Number.isFinite(trainStep(p, data(), 0.01, undefined))).toBe(true);
+    expect(p.W).not.toEqual(before.W);
+  });
+
+  it('WebGPU: a third argument (a state) throws one line naming it, and changes nothing', async () => {
+    const model = await both.gpu.createModel(await gpuDevice());
+    try {
+      const trainStep = model.trainStep as (...args: unknown[]) => Promise<number>;
+      const params = await model.getParams();
+      await expect(trainStep(data(), 0.01, { step: 0 })).rejects.toThrow(new TypeError(
+        'trainStep: a WebGPU model keeps its params and optimizer state on the GPU, so trainStep takes (inputs, learningRate); got a third argument (Object)'));
+      expectUnchanged(await model.getParams() as Arrays, params as Arrays);
+      expect(Number.isFinite(await trainStep(data(), 0.01, undefined))).toBe(true);
+    } finally {
+      model.destroy();
+    }
+  }, 60_000);
+});

@@ -258,7 +258,11 @@ export async function createGpuModel(device: WebGpuDevice, t: GpuModuleTables, o
       loss: async (inputs) => call('loss', inputs, tr.trainInputs, tr.entries.loss, () => [lossRange], (v) => v[0]!),
       gradient: async (inputs) => call('gradient', inputs, tr.trainInputs, tr.entries.gradient, () => [lossRange, ...ranges(buffers.grads!, tr.grads)],
         (v) => ({ loss: v[0]!, grads: unpack(tr.grads, v, 1) })),
-      async trainStep(inputs, learningRate) {
+      async trainStep(inputs, learningRate, ...extra: unknown[]) {
+        // The CPU modules' state argument has no place here: refused, not ignored (see checkNoState).
+        if (extra[0] !== undefined) {
+          throw new TypeError(`trainStep: a WebGPU model keeps its params and optimizer state on the GPU, so trainStep takes (inputs, learningRate); got a third argument (${describe(extra[0])})`);
+        }
         checkRate(learningRate);
         const taken: Float32Array[] = [];
         return call('trainStep', inputs, tr.trainInputs, tr.entries.train, () => [lossRange, statusRange], (v) => {

@@ -153,6 +153,11 @@ function checkFinite(fn, what, arrays, spec) {
     throw new RangeError(`${fn}: ${bad}; ${what.split(".")[0]} must be finite (${why})`);
   }
 }
+function checkNoState(fn, optimizer, state) {
+  if (state !== void 0) {
+    throw new TypeError(`${fn}: the ${optimizer} optimizer keeps no state, so ${fn} takes (params, inputs, learningRate); got a fourth argument (${describe(state)})`);
+  }
+}
 function takeState(fn, state, slots, spec) {
   if (typeof state !== "object" || state === null || Array.isArray(state)) {
     const kind = `an optimizer state { step, ${slots.join(", ")} } (see initOptimizerState)`;
@@ -490,6 +495,7 @@ export {
   checkDisjoint,
   checkFinite,
   checkLabels,
+  checkNoState,
   checkRate,
   checkSeed,
   describe,

@@ -3,6 +3,7 @@
 import {
   take,
   checkFinite,
+  checkNoState,
   checkDisjoint,
   rejectedStep,
   checkRate,
@@ -125,6 +126,7 @@ function trainStep(params, inputs, learningRate) {
   const [p_W1, p_b1, p_W2, p_b2] = take("trainStep", "params", params, PARAMS, PARAMS);
   checkFinite("trainStep", "params", [p_W1, p_b1, p_W2, p_b2], PARAMS);
   const [in_x, in_y] = take("trainStep", "inputs", inputs, TRAIN_INPUTS, ALL_INPUTS);
+  checkNoState("trainStep", "sgd", arguments[3]);
   checkDisjoint("trainStep", [p_W1, p_b1, p_W2, p_b2, in_x, in_y], DISJOINT);
   copyIn([p_W1, p_b1, p_W2, p_b2], PARAMS, 0);
   copyIn([in_x, in_y], TRAIN_INPUTS, 128);

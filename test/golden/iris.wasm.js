@@ -3,6 +3,7 @@
 import {
   take,
   checkFinite,
+  checkNoState,
   checkDisjoint,
   rejectedStep,
   checkRate,
@@ -318,6 +319,7 @@ function trainStep(params, inputs, learningRate) {
   const [p_W1, p_b1, p_W2, p_b2, p_W3, p_b3] = take("trainStep", "params", params, PARAMS, PARAMS);
   checkFinite("trainStep", "params", [p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS);
   const [in_x, in_y] = take("trainStep", "inputs", inputs, TRAIN_INPUTS, ALL_INPUTS);
+  checkNoState("trainStep", "sgd", arguments[3]);
   checkDisjoint("trainStep", [p_W1, p_b1, p_W2, p_b2, p_W3, p_b3, in_x, in_y], DISJOINT);
   copyIn([p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS, 0);
   copyIn([in_x, in_y], TRAIN_INPUTS, 544);

@@ -3,6 +3,7 @@
 import {
   take,
   checkFinite,
+  checkNoState,
   checkDisjoint,
   rejectedStep,
   checkRate,
@@ -96,6 +97,7 @@ function trainStep(params, inputs, learningRate) {
   const [p_w, p_b] = take("trainStep", "params", params, PARAMS, PARAMS);
   checkFinite("trainStep", "params", [p_w, p_b], PARAMS);
   const [in_x, in_y] = take("trainStep", "inputs", inputs, TRAIN_INPUTS, ALL_INPUTS);
+  checkNoState("trainStep", "sgd", arguments[3]);
   checkDisjoint("trainStep", [p_w, p_b, in_x, in_y], DISJOINT);
   copyIn([p_w, p_b], PARAMS, 0);
   copyIn([in_x, in_y], TRAIN_INPUTS, 64);

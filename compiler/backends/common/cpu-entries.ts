@@ -89,7 +89,9 @@ export function cpuEntryFunctions(module: LoweredModule, info: ModuleInfo, hooks
     ];
     if (train) {
       lines.push(
-        ...(slots.length ? [`const { t, arrays: [${stateLocals.map((s) => `[${s.join(', ')}]`).join(', ')}] } = ${host.use('takeState')}('${fn}', state, SLOTS, PARAMS);`] : []),
+        ...(slots.length
+          ? [`const { t, arrays: [${stateLocals.map((s) => `[${s.join(', ')}]`).join(', ')}] } = ${host.use('takeState')}('${fn}', state, SLOTS, PARAMS);`]
+          : [`${host.use('checkNoState')}('${fn}', '${opt!.name}', arguments[3]);`]),
         ...bodyPacked(`${host.use('checkDisjoint')}('${fn}', [`, [...paramLocals, ...inputLocals, ...stateLocals.flat()], `], DISJOINT${batch ? ', rows' : ''});`),
         // Written before any kernel runs (a setter that calls back in finds nothing half-done).
         ...(slots.length ? ['state.step = t;'] : []),
