@@ -27,7 +27,7 @@ import { MUTATIONS, mutatedFiles, type Mutation } from './support/mutations.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-const DEFAULT_FILES = ['gradients', 'op-table', 'notes-closed-form', 'numeric-edges', 'numeric-claims', 'fuzz', 'optimizers', 'runtime-cpu', 'weights', 'golden'].map((f) => `test/${f}.test.ts`);
+const DEFAULT_FILES = ['gradients', 'op-table', 'notes-closed-form', 'numeric-edges', 'numeric-claims', 'fuzz', 'optimizers', 'optimizers-torch', 'runtime-cpu', 'weights', 'onnx', 'threads', 'golden'].map((f) => `test/${f}.test.ts`);
 const FUZZ_ENV = { GRADC_FUZZ_SEED: '424242', GRADC_FUZZ_RUNS: '8', GRADC_FUZZ_GPU_RUNS: '1' };
 
 interface Failure {
@@ -44,10 +44,12 @@ const ORACLES: readonly { readonly file: string; readonly test?: RegExp; readonl
   { file: 'gradients.test.ts', test: /TensorFlow\.js/, oracle: 'TensorFlow.js tf.valueAndGrads' },
   { file: 'gradients.test.ts', test: /trainStep applies|SGD step lowers/, oracle: 'train-step consistency and descent' },
   { file: 'gradients.test.ts', oracle: 'float64 reference (hand-written rules)' },
+  { file: 'fuzz.test.ts', test: /threads/, oracle: 'the same bits on 1, 2 and 3 threads' },
   { file: 'fuzz.test.ts', message: /^trainStep/, oracle: 'train-step consistency and descent' },
   { file: 'fuzz.test.ts', oracle: 'float64 reference (hand-written rules)' },
   { file: 'optimizers.test.ts', test: /TensorFlow\.js/, oracle: 'TensorFlow.js optimizers' },
   { file: 'optimizers.test.ts', oracle: 'optimizer behaviour' },
+  { file: 'optimizers-torch.test.ts', oracle: 'PyTorch torch.optim (float64 fixtures)' },
   { file: 'op-table.test.ts', test: /central differences/, oracle: 'float64 central differences (op table)' },
   { file: 'op-table.test.ts', test: /hand-written reference/, oracle: 'float64 reference (hand-written rules)' },
   { file: 'op-table.test.ts', oracle: 'the op table\'s declarations' },
@@ -58,6 +60,12 @@ const ORACLES: readonly { readonly file: string; readonly test?: RegExp; readonl
   { file: 'numeric-edges.test.ts', oracle: 'closed forms at numeric edges' },
   { file: 'runtime-cpu.test.ts', oracle: 'training outcomes' },
   { file: 'wgsl.test.ts', oracle: 'WGSL vs JS' },
+  { file: 'onnx.test.ts', test: /PyTorch's own outputs/, oracle: "PyTorch's outputs (fixture)" },
+  { file: 'onnx.test.ts', test: /round trip|state dict/, oracle: 'PyTorch state dict and round trip' },
+  { file: 'onnx.test.ts', oracle: 'onnxruntime' },
+  { file: 'threads.test.ts', test: /whole tiles/, oracle: 'row shares: every row once' },
+  { file: 'threads.test.ts', test: /float64 reference/, oracle: 'float64 reference (hand-written rules)' },
+  { file: 'threads.test.ts', oracle: 'the same bits on 1, 2 and 3 threads' },
   { file: 'golden.test.ts', oracle: null },
 ];
 

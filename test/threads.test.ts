@@ -12,6 +12,7 @@ import { threadRows } from '../runtime/threads.ts';
 import { randomArray, randomInputs } from './support/module.ts';
 import { buildWasmModule } from './support/wasm.ts';
 import { withLabels } from './support/loss-graphs.ts';
+import { reference64 } from './support/reference64.ts';
 import kink from '../samples/kink/kink.graph.ts';
 import housing from '../samples/housing/housing.graph.ts';
 import iris from '../samples/iris/iris.graph.ts';
@@ -65,6 +66,28 @@ describe('wasm threads', () => {
       await m.useThreads(1);
     }, 60_000);
   }
+
+  it('ragged on 2 and 3 threads: output and gradient agree with the float64 reference (every row counted once)', async () => {
+    // Not the same bits as one thread (a rule both could break alike) but an oracle of its own:
+    // a row computed twice, or by no thread, moves the sums far beyond float32 rounding.
+    const m = (await buildWasmModule(ragged, { wasmSplitFlops: 0 })) as Threaded;
+    const params = m.initParams(3);
+    const inputs = randomInputs(m.meta, 4);
+    const ref = reference64(ragged.ir, { ...params, ...inputs });
+    try {
+      for (const threads of [2, 3]) {
+        expect(await m.useThreads(threads)).toBe(threads);
+        const got = { ...m.forward(params, inputs), ...m.gradient(params, inputs).grads };
+        for (const [name, want] of Object.entries({ ...ref.outputs, ...ref.grads })) {
+          const scale = want.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+          const worst = Math.max(...Array.from(want, (v, i) => Math.abs(got[name][i] - v)));
+          expect(worst, `${name} on ${threads} threads`).toBeLessThanOrEqual(1e-4 * scale + 1e-7);
+        }
+      }
+    } finally {
+      await m.useThreads(1);
+    }
+  }, 60_000);
 
   it('splits a product that pays by default, and S1 (4-3-1) has no threads at all', () => {
     const wasmOf = (def: GraphDef) => compile(def, { targets: ['wasm'] }).files.find((f) => f.name === `${def.name}.wasm.ts`)!.contents;

@@ -26,6 +26,7 @@ const LOSS = 'compiler/ops/loss.ts';
 const ARITHMETIC = 'compiler/ops/arithmetic.ts';
 const REDUCTIONS = 'compiler/ops/reductions.ts';
 const ROWS = 'compiler/ops/rows.ts';
+const OPTIMIZERS = 'compiler/ir/optimizers.ts';
 /** A sum's pullback, twice too large. */
 const DOUBLED_BROADCAST = "vjp: ({ grad, emit, inputShapes, constant }) => [emit('broadcast', [emit('mul', [grad, constant(2)])], { to: inputShapes[0] })],";
 
@@ -106,6 +107,40 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     name: 'safetensors data allowed to end up to 4 bytes short',
     patches: [{ file: 'runtime/cpu/safetensors.ts', find: 'if (at > dataLength) throw fail(', replace: 'if (at > dataLength + 4) throw fail(' }],
+  },
+  // Issue 23: optimizer bugs, each caught by TensorFlow.js (optimizers.test.ts) and PyTorch (optimizers-torch.test.ts).
+  {
+    name: "Adam's bias correction a step late (1 − β1^(t+1))",
+    patches: [{ file: OPTIMIZERS, find: "{ name: 'c1', expr: (_, t) => s.div(1, s.sub(1, s.exp(s.mul(t, Math.log(o.beta1))))) },", replace: "{ name: 'c1', expr: (_, t) => s.div(1, s.sub(1, s.exp(s.mul(s.add(t, 1), Math.log(o.beta1))))) }," }],
+  },
+  {
+    name: "Adam's ε inside the square root",
+    patches: [{ file: OPTIMIZERS, find: 'const step = s.div(s.mul(m2, c1), s.add(s.sqrt(s.mul(v2, c2)), o.epsilon));', replace: 'const step = s.div(s.mul(m2, c1), s.sqrt(s.add(s.mul(v2, c2), o.epsilon)));' }],
+  },
+  {
+    name: 'momentum applied twice (θ − α·(μ·v′ + g))',
+    patches: [{ file: OPTIMIZERS, find: 'return { param: s.sub(param, s.mul(lr, velocity)), state: [velocity] };', replace: 'return { param: s.sub(param, s.mul(lr, s.add(s.mul(o.momentum, velocity), grad))), state: [velocity] };' }],
+  },
+  // Issue 23: what issues 20 and 21 built — the ONNX import's weight layouts, the threads' row shares.
+  {
+    name: "ONNX import: Gemm's transB ignored",
+    patches: [{ file: 'compiler/onnx/read.ts', find: "const layer = addDense(c, B, intAttr(c.node, 'transB', 0) !== 0, alpha);", replace: 'const layer = addDense(c, B, false, alpha);' }],
+  },
+  {
+    name: 'ONNX import: a transposed weight read in the wrong order',
+    patches: [{ file: 'compiler/onnx/read.ts', find: 'W[i * outDim + j] = alpha * B.values[transB ? j * inDim + i : i * outDim + j];', replace: 'W[i * outDim + j] = alpha * B.values[transB ? (i * outDim + j) : i * outDim + j];' }],
+  },
+  {
+    name: "threads: the calling thread's share a row short (a gap between row tiles)",
+    patches: [{ file: 'runtime/threads.ts', find: 'const end = Math.min(rows, Math.floor(((t + 1) * tiles) / count) * TILE_ROWS);', replace: 'const end = Math.min(rows, Math.floor(((t + 1) * tiles) / count) * TILE_ROWS - (t + 1 < count ? 1 : 0));' }],
+  },
+  {
+    name: "threads: a worker's share starts a tile early (row tiles overlap)",
+    patches: [{ file: 'runtime/threads.ts', find: 'const scalars = [r0, r1, tid];', replace: 'const scalars = [Math.max(0, r0 - ${TILE_ROWS}), r1, tid];' }],
+  },
+  {
+    name: "threads: a worker's split kernel given the wrong r0 (a tile late)",
+    patches: [{ file: 'runtime/threads.ts', find: 'const scalars = [r0, r1, tid];', replace: 'const scalars = [r0 + ${TILE_ROWS}, r1, tid];' }],
   },
   // One wrong derivative per op of the table (test/op-table.test.ts must catch each).
   ...opDerivative('add', ARITHMETIC, 'vjp: ({ grad }) => [grad, grad],', "vjp: ({ grad, emit }) => [grad, emit('neg', [grad])],"),
