@@ -87,7 +87,7 @@ function slotAddress(layout: WasmLayout, slot: Slot): number {
   return base + slot.offset * 4;
 }
 
-export const wasmBackend: Backend<WasmFunction> = {
+export const backend: Backend<WasmFunction> = {
   target: 'wasm',
   lowering: WASM_LOWERING,
   renderKernel: (k, name, module) =>
