@@ -2,81 +2,21 @@
  * The bench's MLP as ONNX graphs, written from scratch (no Python here to export one): a
  * forward graph, and a whole training step — forward, backward by hand (the same formulas as
  * bench/handwritten.ts) and the SGD update — as one graph whose outputs are the loss and the
- * updated params, fed back as inputs on the next step.
- *
- * The model is serialized with a small protocol-buffer writer: the fields of onnx.proto that
- * these graphs use (ModelProto, GraphProto, NodeProto, AttributeProto, TensorProto,
- * ValueInfoProto), opset 13.
+ * updated params, fed back as inputs on the next step. Serialized by the compiler's own ONNX
+ * schema (compiler/onnx/proto.ts, protobufjs), opset 13.
  */
+import { ATTRIBUTE_TYPE, DATA_TYPE, encodeModel, type NodeProto, type TensorProto, type ValueInfoProto } from '../compiler/onnx/proto.ts';
 import type { Activation, NetSpec } from './networks.ts';
 
-// ---- Protocol buffers: varints, tags, length-delimited fields ----
-
-class Proto {
-  private readonly bytes: number[] = [];
-
-  private varint(v: number | bigint): void {
-    let x = BigInt.asUintN(64, BigInt(v));
-    do {
-      const b = Number(x & 0x7fn);
-      x >>= 7n;
-      this.bytes.push(x ? b | 0x80 : b);
-    } while (x);
-  }
-
-  private tag(field: number, wire: 0 | 2 | 5): void {
-    this.varint((field << 3) | wire);
-  }
-
-  int(field: number, v: number): this {
-    this.tag(field, 0);
-    this.varint(v);
-    return this;
-  }
-
-  float(field: number, v: number): this {
-    this.tag(field, 5);
-    this.bytes.push(...new Uint8Array(Float32Array.of(v).buffer));
-    return this;
-  }
-
-  bytesField(field: number, data: ArrayLike<number>): this {
-    this.tag(field, 2);
-    this.varint(data.length);
-    for (let i = 0; i < data.length; i++) this.bytes.push(data[i]);
-    return this;
-  }
-
-  string(field: number, s: string): this {
-    return this.bytesField(field, new TextEncoder().encode(s));
-  }
-
-  message(field: number, m: Proto): this {
-    return this.bytesField(field, m.bytes);
-  }
-
-  done(): Uint8Array {
-    return Uint8Array.from(this.bytes);
-  }
-}
-
-const FLOAT = 1;
-const INT64 = 7;
-
 /** TensorProto: dims, data type, name, raw little-endian data. */
-function tensor(name: string, dims: readonly number[], data: Float32Array | BigInt64Array): Proto {
-  const t = new Proto();
-  for (const d of dims) t.int(1, d);
-  t.int(2, data instanceof Float32Array ? FLOAT : INT64).string(8, name);
-  return t.bytesField(9, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+function tensor(name: string, dims: readonly number[], data: Float32Array | BigInt64Array): TensorProto {
+  const dataType = data instanceof Float32Array ? DATA_TYPE.float : DATA_TYPE.int64;
+  return { dims: [...dims], dataType, name, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
 /** ValueInfoProto of a float tensor of a fixed shape. */
-function valueInfo(name: string, dims: readonly number[]): Proto {
-  const shape = new Proto();
-  for (const d of dims) shape.message(1, new Proto().int(1, d));
-  const tensorType = new Proto().int(1, FLOAT).message(2, shape);
-  return new Proto().string(1, name).message(2, new Proto().message(1, tensorType));
+function valueInfo(name: string, dims: readonly number[]): ValueInfoProto {
+  return { name, type: { tensorType: { elemType: DATA_TYPE.float, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } };
 }
 
 type Attr = { readonly name: string; readonly int: number };
@@ -84,8 +24,8 @@ type Attr = { readonly name: string; readonly int: number };
 // ---- Graph building ----
 
 class Graph {
-  readonly nodes: Proto[] = [];
-  readonly initializers: Proto[] = [];
+  readonly nodes: NodeProto[] = [];
+  readonly initializers: TensorProto[] = [];
   private count = 0;
 
   /** A node `op(inputs)` with fresh output names; returns them. */
@@ -101,12 +41,8 @@ class Graph {
 
   /** A node writing the given output names. */
   named(opType: string, inputs: readonly string[], outputs: readonly string[], attrs: readonly Attr[] = []): void {
-    const n = new Proto();
-    for (const i of inputs) n.string(1, i);
-    for (const o of outputs) n.string(2, o);
-    n.string(3, `n${this.nodes.length}`).string(4, opType);
-    for (const a of attrs) n.message(5, new Proto().string(1, a.name).int(3, a.int).int(20, 2));
-    this.nodes.push(n);
+    const attribute = attrs.map((a) => ({ name: a.name, i: a.int, type: ATTRIBUTE_TYPE.int }));
+    this.nodes.push({ input: [...inputs], output: [...outputs], name: `n${this.nodes.length}`, opType, attribute });
   }
 
   constant(value: number): string {
@@ -121,22 +57,17 @@ class Graph {
     return name;
   }
 
-  model(inputs: readonly Proto[], outputs: readonly Proto[]): Uint8Array {
-    const g = new Proto();
-    this.nodes.forEach((n) => g.message(1, n));
-    g.string(2, 'gradc_bench');
-    this.initializers.forEach((t) => g.message(5, t));
-    inputs.forEach((i) => g.message(11, i));
-    outputs.forEach((o) => g.message(12, o));
-    return new Proto().int(1, 8).string(2, 'gradc bench').message(7, g).message(8, new Proto().string(1, '').int(2, 13)).done();
+  model(input: ValueInfoProto[], output: ValueInfoProto[]): Uint8Array {
+    const graph = { node: this.nodes, name: 'gradc_bench', initializer: this.initializers, input, output };
+    return encodeModel({ irVersion: 8, producerName: 'gradc bench', graph, opsetImport: [{ domain: '', version: 13 }] });
   }
 }
 
 const ACT: Record<Activation, string> = { relu: 'Relu', tanh: 'Tanh', sigmoid: 'Sigmoid' };
 
 /** The layers' shapes: W{l} [in, out], b{l} [out]. */
-function paramInfos(spec: NetSpec): Proto[] {
-  const out: Proto[] = [];
+function paramInfos(spec: NetSpec): ValueInfoProto[] {
+  const out: ValueInfoProto[] = [];
   for (let l = 1; l < spec.widths.length; l++) out.push(valueInfo(`W${l}`, [spec.widths[l - 1], spec.widths[l]]), valueInfo(`b${l}`, [spec.widths[l]]));
   return out;
 }
@@ -186,7 +117,7 @@ export function trainModel(spec: NetSpec, learningRate?: number): Uint8Array {
     if (l > 1) {
       const dh = g.one('Gemm', [delta, `W${l}`], [{ name: 'transB', int: 1 }]);
       const a = h[l - 1];
-      const slope = spec.activation === 'relu' ? g.one('Cast', [g.one('Greater', [a, g.constant(0)])], [{ name: 'to', int: FLOAT }])
+      const slope = spec.activation === 'relu' ? g.one('Cast', [g.one('Greater', [a, g.constant(0)])], [{ name: 'to', int: DATA_TYPE.float }])
         : spec.activation === 'tanh' ? g.one('Sub', [oneConst(), g.one('Mul', [a, a])])
           : g.one('Mul', [a, g.one('Sub', [oneConst(), a])]);
       delta = g.one('Mul', [dh, slope]);

@@ -26,7 +26,7 @@ import { NETWORKS, describe, flops, mlpGraph, paramNames, type NetSpec } from '.
 import { buildModule, checkAgreement, cloneArrays, DisagreementError, median, randomArray, removeTempDir, withoutTrainChecks, type Arrays, type GeneratedModule, type TrainCheck } from './support.ts';
 import { TfMlp, initTfjs, tfMemory } from './tfjs.ts';
 import { OrtMlp, initOrt } from './ort.ts';
-import type { ThreadRow } from './threads.ts';
+import type { SideRow, ThreadRow } from './threads.ts';
 import { ROOT, RESULTS_FILE, readmeSection, updateReadme } from './update-readme.ts';
 
 const SEED = 1;
@@ -254,13 +254,20 @@ function targets(rows: readonly Row[], build: BuildTime | undefined): Target[] {
 }
 
 /**
- * bench/threads.ts for one network, in a child process (ONNX Runtime takes one thread count a
- * process): gradc wasm on 1 and `threads` threads interleaved, then onnxruntime-web on `threads` apart.
+ * bench/threads.ts for one network, one child process a side (see there why apart): gradc wasm
+ * on 1 and `threads` threads interleaved, then onnxruntime-web on `threads`.
  */
 function benchThreads(spec: NetSpec, threads: number, quick: boolean): ThreadRow[] {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'threads.ts'), spec.id, String(threads), ...(quick ? ['--quick'] : [])], { cwd: ROOT, encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`bench: ${spec.id} on ${threads} threads failed (exit ${run.status}):\n${run.stderr}${run.stdout}`);
-  const rows = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as ThreadRow[];
+  const side = (which: 'gradc' | 'ort'): SideRow[] => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'threads.ts'), spec.id, String(threads), which, ...(quick ? ['--quick'] : [])], { cwd: ROOT, encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`bench: ${spec.id} on ${threads} threads (${which}) failed (exit ${run.status}):\n${run.stderr}${run.stdout}`);
+    return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as SideRow[];
+  };
+  const [gradc, ort] = [side('gradc'), side('ort')];
+  const rows = gradc.map((g): ThreadRow => {
+    const o = ort.find((r) => r.mode === g.mode)!;
+    return { id: spec.id, mode: g.mode, threads, wasm1: g.times.wasm1!, wasmN: g.times.wasmN!, ortN: o.times.ortN!, status: g.status ?? '' };
+  });
   for (const r of rows) console.log(`${spec.id} ${r.mode.padEnd(7)} gradc wasm 1 thread ${us(r.wasm1 / 1000)} µs, ${threads} threads ${us(r.wasmN / 1000)} µs (${ratio(r.wasm1 / r.wasmN)}), ort wasm ${threads} threads ${us(r.ortN / 1000)} µs [${r.status}]`);
   return rows;
 }
@@ -557,7 +564,7 @@ async function main(): Promise<void> {
     '',
     ...(threadText ? [
       `On ${threads} threads (spec/wasm.md, Threads): gradc's wasm module with \`useThreads(${threads})\` against the same module on one`,
-      `thread (the two interleaved) and onnxruntime-web with \`ort.env.wasm.numThreads = ${threads}\` timed apart (its pool's threads spin on after a step and took a core from the gradc step that followed), in a child process per network (ONNX Runtime`,
+      `thread (the two interleaved) and onnxruntime-web with \`ort.env.wasm.numThreads = ${threads}\`, each side in a child process of its own per network (once ONNX Runtime's pool has run, its threads keep a core busy for the life of the process; and ONNX Runtime`,
       'takes one thread count a process); gradc on N threads leaves the same params as on one, bit for bit, or the bench aborts.',
       `The machine has ${cpu.length} cores: with other work running, threads fight it for them.`,
       '',

@@ -211,8 +211,23 @@ export function take<S extends Spec>(
 
 /** `what.name[i] is v` for the first element that is NaN or ±Infinity. */
 function firstNonFinite(what: string, arrays: readonly Float32Array[], spec: Spec): string | undefined {
+  // x·0 is 0 for every finite x and NaN otherwise: one sum finds any non-finite element
+  // without a branch per element, in four running sums (a chain of dependent adds would wait
+  // on each add's latency: S2's params took 0.2 ms with one, 0.11 ms with four).
   let poison = 0;
-  for (const v of arrays) for (let i = 0, n = lengthOf(v); i < n; i++) poison += v[i]! * 0;
+  for (const v of arrays) {
+    const n = lengthOf(v);
+    const whole = n - (n % 4);
+    let [a, b, c, d] = [0, 0, 0, 0];
+    for (let i = 0; i < whole; i += 4) {
+      a += v[i]! * 0;
+      b += v[i + 1]! * 0;
+      c += v[i + 2]! * 0;
+      d += v[i + 3]! * 0;
+    }
+    for (let i = whole; i < n; i++) a += v[i]! * 0;
+    poison += a + b + c + d;
+  }
   for (let k = 0; poison !== 0 && k < arrays.length; k++) {
     const v = arrays[k]!;
     for (let i = 0, n = lengthOf(v); i < n; i++) if (!Number.isFinite(v[i])) return `${what}.${spec[k]![0]}[${i}] is ${v[i]}`;

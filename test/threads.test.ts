@@ -98,7 +98,12 @@ describe('wasm threads', () => {
       g.output('o', o);
       g.loss(squaredLoss(o, y));
     });
-    expect(wasmOf(wide)).toContain('split by rows');
+    const wideText = wasmOf(wide);
+    expect(wideText).toContain('split by rows');
+    // Its update is worth splitting too (203,536 elements: 200,704 + 256 + 2,560 + 10 padded
+    // to 16, each region 64-byte aligned): both passes share every element.
+    expect(wideText).toMatch(/pool\.run\(\d+, 203536, s0\); \/\/ k_sgd_check/);
+    expect(wideText).toMatch(/pool\.run\(\d+, 203536, s0\); \/\/ k_sgd\b/);
     const s1 = graph('s1', (g) => {
       const x = g.input('x', [64, 4]);
       const y = g.input('y', [64, 1]);
@@ -108,6 +113,7 @@ describe('wasm threads', () => {
     });
     const text = wasmOf(s1);
     expect(text).not.toContain('split by rows');
+    expect(text).not.toContain('pool.run');
     expect(text).toContain('const pool = noThreads();');
   });
 

@@ -120,6 +120,17 @@ export interface LoweredEntry {
   readonly verifyAfter?: number;
 }
 
+/**
+ * The launch value of a split kernel's r0, r1 or tid when one thread runs it whole (over
+ * `split` rows); undefined for any other scalar, or a kernel not split.
+ */
+export function rangeScalar(name: string, split: number | 'rows' | undefined): LaunchScalar | undefined {
+  if (split === undefined) return undefined;
+  if (name === 'r0' || name === 'tid') return { k: 'const', value: 0 };
+  if (name === 'r1') return split === 'rows' ? { k: 'rows' } : { k: 'const', value: split };
+  return undefined;
+}
+
 /** What every lowered body goes through last: math the target lacks, then folding. */
 export function finishBody(body: readonly Stmt[], params: LoweringParams): Stmt[] {
   return simplifyBody(params.approximateMath ? approximateMath(body) : body);

@@ -14,7 +14,7 @@ import { kernelCost } from '../kernels/cost.ts';
 import { domainOf } from '../kernels/kernel.ts';
 import type { ModulePlan } from '../kernels/plan.ts';
 import type { LoweredKernel } from './lir.ts';
-import { finishBody, type Launch, type LaunchScalar, type LoweredEntry, type LoweredModule, type LoweringParams } from './builder.ts';
+import { finishBody, rangeScalar, type Launch, type LoweredEntry, type LoweredModule, type LoweringParams } from './builder.ts';
 import { lowerGpuKernel } from './gpu.ts';
 import { lowerSerialKernel } from './serial.ts';
 import { lowerSimdKernel } from './simd.ts';
@@ -127,14 +127,6 @@ function rowsThenSums(k: MatmulKernel): Kernel[] {
     reductions: k.reductions.map((r, i) => ({ ...r, expr: { k: 'arg', index: i } })),
   };
   return [{ ...k, reductions: [] }, sums];
-}
-
-/** The launch value of a split kernel's r0, r1 or tid when one thread runs it whole. */
-function rangeScalar(name: string, split: number | 'rows' | undefined): LaunchScalar | undefined {
-  if (split === undefined) return undefined;
-  if (name === 'r0' || name === 'tid') return { k: 'const', value: 0 };
-  if (name === 'r1') return split === 'rows' ? { k: 'rows' } : { k: 'const', value: split };
-  return undefined;
 }
 
 /** One plan kernel lowered: one kernel, or on a GPU several passes (a split product: itself, then its sums). */

@@ -139,7 +139,19 @@ function take(fn, what, record, required, allowed) {
 }
 function firstNonFinite(what, arrays, spec) {
   let poison = 0;
-  for (const v of arrays) for (let i = 0, n = lengthOf(v); i < n; i++) poison += v[i] * 0;
+  for (const v of arrays) {
+    const n = lengthOf(v);
+    const whole = n - n % 4;
+    let [a, b, c, d] = [0, 0, 0, 0];
+    for (let i = 0; i < whole; i += 4) {
+      a += v[i] * 0;
+      b += v[i + 1] * 0;
+      c += v[i + 2] * 0;
+      d += v[i + 3] * 0;
+    }
+    for (let i = whole; i < n; i++) a += v[i] * 0;
+    poison += a + b + c + d;
+  }
   for (let k = 0; poison !== 0 && k < arrays.length; k++) {
     const v = arrays[k];
     for (let i = 0, n = lengthOf(v); i < n; i++) if (!Number.isFinite(v[i])) return `${what}.${spec[k][0]}[${i}] is ${v[i]}`;
