@@ -244,17 +244,6 @@ export function checkFinite(fn: string, what: string, arrays: readonly Float32Ar
   }
 }
 
-/**
- * A train step whose optimizer keeps no state (SGD) given one anyway: refused rather than
- * ignored, since whoever passes a state believes it is kept (momentum they think they have).
- * `undefined` passes, so code written for any optimizer can pass `initOptimizerState?.()`.
- */
-export function checkNoState(fn: string, optimizer: string, state: unknown): void {
-  if (state !== undefined) {
-    throw new TypeError(`${fn}: the ${optimizer} optimizer keeps no state, so ${fn} takes (params, inputs, learningRate); got a fourth argument (${describe(state)})`);
-  }
-}
-
 /** The optimizer state's arrays, slot by slot (each a record like params), checked, and the number of the step about to run. */
 export function takeState<Slots extends readonly string[], S extends Spec>(
   fn: string, state: unknown, slots: Slots, spec: S,
@@ -362,9 +351,14 @@ export function rejectedStep(
   return new RangeError(`${fn}: ${step} was rejected, ${why}: ${cause}. Nothing was changed`);
 }
 
-export function checkRate(learningRate: unknown, fn = 'trainStep'): void {
+export function checkRate(learningRate: unknown, fn = 'trainStep', noState?: [string, unknown]): void {
   if (typeof learningRate !== 'number' || !Number.isFinite(learningRate) || learningRate <= 0) {
     throw new RangeError(`${fn}: learningRate must be a finite number > 0, got ${show(learningRate)}`);
+  }
+  const [opt, state] = noState ?? [];
+  if (state !== undefined) {
+    const takes = `${fn} takes (params, inputs, learningRate)`;
+    throw new TypeError(`${fn}: the ${opt} optimizer keeps no state, so ${takes}; got a fourth argument (${describe(state)})`);
   }
 }
 

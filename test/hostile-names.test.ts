@@ -146,7 +146,7 @@ describe('graph names that would mislead', () => {
 
   it("a graph named like one of gradc's files (a.graph, a.wasm, a.gpu, a.d) is refused; other dotted names build", () => {
     for (const bad of ['a.graph', 'net.v1.Graph', 'a.wasm', 'a.gpu', 'a.d']) {
-      expect(() => declare('graph', bad), bad).toThrow(/^graph ".*" at test\/hostile-names\.test\.ts:\d+: a graph's name names its files, and ".*\.ts" or ".*\.js" would read as one of gradc's own \("\.\w+" is a suffix gradc writes\); a graph name may not end in '\.graph', '\.wasm', '\.gpu', '\.d': use '-' or '_' instead$/);
+      expect(() => declare('graph', bad), bad).toThrow(/^graph ".*" at test\/hostile-names\.test\.ts:\d+: a graph's name names its files, and ".*\.ts" or ".*\.js" would read as one of gradc's own \("\.\w+" is a suffix gradc writes\); a graph name may not end in '\.graph', '\.gpu', '\.wasm', '\.d': use '-' or '_' instead$/);
     }
     // As input, param or output names they are fine: those never name a file.
     for (const kind of ['input', 'param', 'output'] as const) expect(() => declare(kind, 'a.graph')).not.toThrow();

@@ -88,7 +88,7 @@ describe('the size of what the build writes', () => {
   const files = [kink, housing, iris].flatMap((def) => compile(def, { targets: ['js', 'wgsl'], sourceFile: `${def.name}.graph.ts` }).files);
   const written = new Map(files.map((f) => [f.name, f.contents]));
 
-  it('the three samples\' graph files total at most 167,907 bytes, the host file at most 56,000; housing.ts at most 450 lines; no line over 140 characters', () => {
+  it('the three samples\' graph files total at most 167,907 bytes, the host file at most 56,250; housing.ts at most 450 lines; no line over 140 characters', () => {
     expect(written.size).toBe(3 * 6 + 2);
     const size = (names: string[]) => names.reduce((n, name) => n + Buffer.byteLength(written.get(name)!), 0);
     const host = ['gradc-host.ts', 'gradc-host.js'];
@@ -96,9 +96,10 @@ describe('the size of what the build writes', () => {
     expect(size([...written.keys()].filter((name) => !host.includes(name)))).toBeLessThanOrEqual(167_907);
     // The host file is written once per build, whatever the graphs, and has grown since by what
     // later issues asked of every call (issue 19's label checks, issue 23's argument checks)
-    // and by the wasm threads (runtime/threads.ts, issue 21): capped apart.
+    // and by the wasm threads (runtime/threads.ts, issue 21): capped apart. (56,000 until issue 23
+    // refused a state given to a stateless train step: checkRate's third argument, 250 bytes.)
     expect(written.get('gradc-host.ts')).toContain(readFileSync(new URL('../runtime/threads.ts', import.meta.url), 'utf8'));
-    expect(size(host)).toBeLessThanOrEqual(56_000);
+    expect(size(host)).toBeLessThanOrEqual(56_250);
     expect(written.get('housing.ts')!.split('\n').length).toBeLessThanOrEqual(450);
     for (const [name, text] of written) for (const line of text.split('\n')) expect(line.length, `${name}: ${line}`).toBeLessThanOrEqual(140);
   });

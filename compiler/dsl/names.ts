@@ -5,6 +5,7 @@
  * an error, never silently rewritten into code.
  */
 import { quote } from '../errors.ts';
+import { TARGET_TABLE } from '../targets.ts';
 
 const RESERVED = new Set([
   // JavaScript / TypeScript
@@ -52,10 +53,10 @@ export function nameProblem(name: unknown): string | undefined {
 
 /**
  * The suffixes of gradc's own file names: a graph named `a.graph` would write `a.graph.ts`,
- * which the next `gradc build dir/*.graph.ts` takes for a graph file, and `a.wasm`, `a.gpu`
- * or `a.d` would write `a.wasm.js`, `a.gpu.js` or `a.d.ts`, which read as graph `a`'s files.
+ * which the next `gradc build dir/*.graph.ts` takes for a graph file, and a target's suffix or
+ * `.d` would write what reads as graph `a`'s files (its module, host, declarations).
  */
-const FILE_SUFFIXES = ['graph', 'wasm', 'gpu', 'd'];
+const FILE_SUFFIXES = ['graph', ...TARGET_TABLE.flatMap((t) => (t.suffix ? [t.suffix.slice(1)] : [])), 'd'];
 
 /** Why `name` (already a valid name) cannot name a graph, whose name names its files; or undefined. */
 export function graphNameProblem(name: string): string | undefined {

@@ -259,7 +259,7 @@ export async function createGpuModel(device: WebGpuDevice, t: GpuModuleTables, o
       gradient: async (inputs) => call('gradient', inputs, tr.trainInputs, tr.entries.gradient, () => [lossRange, ...ranges(buffers.grads!, tr.grads)],
         (v) => ({ loss: v[0]!, grads: unpack(tr.grads, v, 1) })),
       async trainStep(inputs, learningRate, ...extra: unknown[]) {
-        // The CPU modules' state argument has no place here: refused, not ignored (see checkNoState).
+        // The CPU modules' state argument has no place here: refused, not ignored (as checkRate does on the CPU).
         if (extra[0] !== undefined) {
           throw new TypeError(`trainStep: a WebGPU model keeps its params and optimizer state on the GPU, so trainStep takes (inputs, learningRate); got a third argument (${describe(extra[0])})`);
         }

@@ -165,11 +165,6 @@ function checkFinite(fn, what, arrays, spec) {
     throw new RangeError(`${fn}: ${bad}; ${what.split(".")[0]} must be finite (${why})`);
   }
 }
-function checkNoState(fn, optimizer, state) {
-  if (state !== void 0) {
-    throw new TypeError(`${fn}: the ${optimizer} optimizer keeps no state, so ${fn} takes (params, inputs, learningRate); got a fourth argument (${describe(state)})`);
-  }
-}
 function takeState(fn, state, slots, spec) {
   if (typeof state !== "object" || state === null || Array.isArray(state)) {
     const kind = `an optimizer state { step, ${slots.join(", ")} } (see initOptimizerState)`;
@@ -251,9 +246,14 @@ function rejectedStep(fn, t, inputs, spec, grads, learningRate, by) {
   const why = "because it would make params or optimizer state NaN or \xB1Infinity";
   return new RangeError(`${fn}: ${step} was rejected, ${why}: ${cause}. Nothing was changed`);
 }
-function checkRate(learningRate, fn = "trainStep") {
+function checkRate(learningRate, fn = "trainStep", noState) {
   if (typeof learningRate !== "number" || !Number.isFinite(learningRate) || learningRate <= 0) {
     throw new RangeError(`${fn}: learningRate must be a finite number > 0, got ${show(learningRate)}`);
+  }
+  const [opt, state] = noState ?? [];
+  if (state !== void 0) {
+    const takes = `${fn} takes (params, inputs, learningRate)`;
+    throw new TypeError(`${fn}: the ${opt} optimizer keeps no state, so ${takes}; got a fourth argument (${describe(state)})`);
   }
 }
 function checkSeed(seed) {
@@ -507,7 +507,6 @@ export {
   checkDisjoint,
   checkFinite,
   checkLabels,
-  checkNoState,
   checkRate,
   checkSeed,
   describe,

@@ -3,7 +3,6 @@
 import {
   take,
   checkFinite,
-  checkNoState,
   checkDisjoint,
   rejectedStep,
   checkRate,
@@ -315,11 +314,10 @@ function gradient(params, inputs) {
   } };
 }
 function trainStep(params, inputs, learningRate) {
-  checkRate(learningRate);
+  checkRate(learningRate, "trainStep", ["sgd", arguments[3]]);
   const [p_W1, p_b1, p_W2, p_b2, p_W3, p_b3] = take("trainStep", "params", params, PARAMS, PARAMS);
   checkFinite("trainStep", "params", [p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS);
   const [in_x, in_y] = take("trainStep", "inputs", inputs, TRAIN_INPUTS, ALL_INPUTS);
-  checkNoState("trainStep", "sgd", arguments[3]);
   checkDisjoint("trainStep", [p_W1, p_b1, p_W2, p_b2, p_W3, p_b3, in_x, in_y], DISJOINT);
   copyIn([p_W1, p_b1, p_W2, p_b2, p_W3, p_b3], PARAMS, 0);
   copyIn([in_x, in_y], TRAIN_INPUTS, 544);

@@ -3,7 +3,6 @@
 import {
   take,
   checkFinite,
-  checkNoState,
   checkDisjoint,
   rejectedStep,
   checkRate,
@@ -93,11 +92,10 @@ function gradient(params, inputs) {
   return { loss: heap[112], grads: { w: heap.slice(32, 32 + 1), b: heap.slice(48, 48 + 1) } };
 }
 function trainStep(params, inputs, learningRate) {
-  checkRate(learningRate);
+  checkRate(learningRate, "trainStep", ["sgd", arguments[3]]);
   const [p_w, p_b] = take("trainStep", "params", params, PARAMS, PARAMS);
   checkFinite("trainStep", "params", [p_w, p_b], PARAMS);
   const [in_x, in_y] = take("trainStep", "inputs", inputs, TRAIN_INPUTS, ALL_INPUTS);
-  checkNoState("trainStep", "sgd", arguments[3]);
   checkDisjoint("trainStep", [p_w, p_b, in_x, in_y], DISJOINT);
   copyIn([p_w, p_b], PARAMS, 0);
   copyIn([in_x, in_y], TRAIN_INPUTS, 64);

@@ -80,7 +80,8 @@ export function cpuEntryFunctions(module: LoweredModule, info: ModuleInfo, hooks
     const usesInvRows = launches.some((l) => l.scalars.some((s) => s.k === 'invRows'));
     const take = host.use('take');
     const lines = [
-      ...(train ? [`${host.use('checkRate')}(learningRate);`] : []),
+      // A stateless optimizer's train step also refuses a fourth argument (a state it would ignore).
+      ...(train ? [`${host.use('checkRate')}(learningRate${slots.length ? '' : `, '${fn}', ['${opt!.name}', arguments[3]]`});`] : []),
       `const [${bound(paramLocals)}] = ${take}('${fn}', 'params', params, PARAMS, PARAMS);`,
       ...(train ? [`${host.use('checkFinite')}('${fn}', 'params', [${paramLocals.join(', ')}], PARAMS);`] : []),
       `const [${bound(inputLocals)}] = ${take}('${fn}', 'inputs', inputs, ${inputsSpec}, ALL_INPUTS);`,
@@ -89,9 +90,7 @@ export function cpuEntryFunctions(module: LoweredModule, info: ModuleInfo, hooks
     ];
     if (train) {
       lines.push(
-        ...(slots.length
-          ? [`const { t, arrays: [${stateLocals.map((s) => `[${s.join(', ')}]`).join(', ')}] } = ${host.use('takeState')}('${fn}', state, SLOTS, PARAMS);`]
-          : [`${host.use('checkNoState')}('${fn}', '${opt!.name}', arguments[3]);`]),
+        ...(slots.length ? [`const { t, arrays: [${stateLocals.map((s) => `[${s.join(', ')}]`).join(', ')}] } = ${host.use('takeState')}('${fn}', state, SLOTS, PARAMS);`] : []),
         ...bodyPacked(`${host.use('checkDisjoint')}('${fn}', [`, [...paramLocals, ...inputLocals, ...stateLocals.flat()], `], DISJOINT${batch ? ', rows' : ''});`),
         // Written before any kernel runs (a setter that calls back in finds nothing half-done).
         ...(slots.length ? ['state.step = t;'] : []),
