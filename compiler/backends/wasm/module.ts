@@ -207,7 +207,7 @@ function onThreads(module: LoweredModule, fn: WasmFunction, launches: readonly L
   const lines = launches.map((l) => {
     const k = module.kernels[l.kernel];
     const scalars = l.scalars.flatMap((sc, i) => {
-      if (l.split !== undefined && ['r0', 'r1', 'tid'].includes(k.scalars[i].name)) return [];
+      if (l.split !== undefined && k.scalars[i].role.k === 'range') return [];
       return [sc.k === 'const' ? String(sc.value) : param(scalarKey(sc))];
     });
     const rows = l.split === undefined ? '0' : l.split === 'rows' ? param('rows') : String(l.split);
