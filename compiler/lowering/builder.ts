@@ -16,7 +16,7 @@ import { describeKernel } from './describe.ts';
 import type { BufferParam, Builtin, Expr, Grid, LoweredKernel, ScalarParam, Scratch, Slot, Stmt } from './lir.ts';
 import { LANES, assign, float, fromScalar, int, isVector, lane, let_, load, loop, mapExpr, mapStmts, mul, ref, shareSubtrees, splat, store, var_ } from './lir.ts';
 import { simplifyBody } from './simplify.ts';
-import { approximateMath } from './math.ts';
+import { approximateMath, type ApproximatedFn } from './math.ts';
 
 export interface GpuParams {
   /** Invocations per workgroup of elementwise kernels. */
@@ -57,8 +57,14 @@ export interface LoweringParams {
    * multiple of 4); absent: scalar loops (`serial.ts`).
    */
   readonly vector?: 4;
-  /** The target has no exp or log: they become the approximations of `math.ts`. */
-  readonly approximateMath?: boolean;
+  /** The calls the target has no instruction for (wasm: exp, log, log1p; WGSL: log1p): they become the approximations of `math.ts`. */
+  readonly approximateMath?: readonly ApproximatedFn[];
+  /**
+   * The renderer prints each expression as a tree (C-style text: JS, WGSL), so a subtree used
+   * twice is written twice: approximations bind their repeated parts to lets. (The wasm
+   * renderer keeps a shared subtree in a local itself.)
+   */
+  readonly printsTrees?: boolean;
   /**
    * Each launch passes the kernel its buffers (function arguments: JS), so kernels that differ
    * only in which buffers they touch are one kernel: a deep network's identical layers share
@@ -133,7 +139,7 @@ export function rangeScalar(name: string, split: number | 'rows' | undefined): L
 
 /** What every lowered body goes through last: math the target lacks, then folding. */
 export function finishBody(body: readonly Stmt[], params: LoweringParams, grid?: Grid): Stmt[] {
-  return simplifyBody(unitDimensionsZero(params.approximateMath ? approximateMath(body) : body, grid));
+  return simplifyBody(unitDimensionsZero(params.approximateMath ? approximateMath(body, params.approximateMath, params.printsTrees) : body, grid));
 }
 
 /**
