@@ -11,23 +11,16 @@ import type { GraphDef } from './dsl/graph.ts';
 import { printGraph } from './ir/print.ts';
 import { planModule, type ModulePlan } from './kernels/plan.ts';
 import { emitTarget, type Backend, type EmittedFile } from './backends/backend.ts';
+import { BACKENDS } from './backends/registry.ts';
 import { commentText } from './backends/common/text.ts';
-import { jsBackend } from './backends/js/module.ts';
-import { wgslBackend } from './backends/wgsl/module.ts';
-import { wasmBackend } from './backends/wasm/module.ts';
 import { hostFiles } from './backends/common/runtime-source.ts';
 import { VERSION } from './version.ts';
 import { DEFAULT_TARGET, TARGETS, type Target } from './targets.ts';
 import './ops/all.ts';
 
 export { TARGETS, type Target };
-
-/** Each target's backend (compiler/targets.ts has the targets' rows). */
-export const BACKENDS: Record<Target, Backend<never>> = {
-  js: jsBackend as Backend<never>,
-  wgsl: wgslBackend as Backend<never>,
-  wasm: wasmBackend as Backend<never>,
-};
+/** Each target's backend, derived from the targets table (compiler/backends/registry.ts). */
+export { BACKENDS };
 
 export interface CompileOptions {
   readonly targets?: readonly Target[];
@@ -76,7 +69,8 @@ function emitAll(def: GraphDef, options: CompileOptions): { plan: ModulePlan; pe
   const info = { version: VERSION, hash: graphHash(def), source: commentText(options.sourceFile ? basename(options.sourceFile) : 'memory') };
   const backendOf = (t: Target): Backend<never> => {
     const b = BACKENDS[t];
-    if (t !== 'wasm' || options.wasmSplitFlops === undefined) return b;
+    // The split threshold is for the target whose lowering runs on threads (wasm).
+    if (options.wasmSplitFlops === undefined || !b.lowering.threads) return b;
     return { ...b, lowering: { ...b.lowering, threads: { ...b.lowering.threads!, minFlops: options.wasmSplitFlops } } };
   };
   const emitted = TARGETS.filter((t) => targets.includes(t)).flatMap((t) => emitTarget(plan, backendOf(t), info).files);

@@ -10,6 +10,7 @@ import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TARGET_TABLE } from '../compiler/targets.ts';
 import { moduleDeclarations } from '../compiler/bundler/module-declarations.ts';
+import { registrySource } from '../compiler/backends/registry-source.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const compiler = join(root, 'compiler');
@@ -37,7 +38,8 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['cli', 'bundler'],
 ];
 
-const BACKENDS = ['js', 'wasm', 'wgsl'];
+/** The backends' folders: one per row of the targets table. */
+const BACKENDS = TARGET_TABLE.map((t) => t.name);
 
 /** An import graph: each file (a path under compiler/) and the files it imports. */
 export type ImportGraph = ReadonlyMap<string, readonly string[]>;
@@ -218,11 +220,28 @@ function targetPlaces(files: ReadonlyMap<string, string>, t: { readonly name: st
 describe('adding a target', () => {
   const files = new Map(sources(compiler).map((f) => [relative(compiler, f), readFileSync(f, 'utf8')]));
 
-  it('touches its row in compiler/targets.ts, its folder backends/<name>/ and its entry in compile.ts\'s BACKENDS, nothing else', () => {
+  /**
+   * The places adding a target touches, all of them: its row in the table, its backend folder,
+   * and what is generated from the table (checked just below). A place added anywhere else
+   * (a file naming a target, a hand-kept list of backends) fails this test.
+   */
+  const PLACES = ['targets.ts', 'backends/<name>/', 'generated: backends/registry.ts, bundler/modules.d.ts (npm run golden:update)'];
+
+  it(`touches only ${PLACES.join('; ')}`, () => {
     for (const t of TARGET_TABLE) {
-      expect(targetPlaces(files, t), t.name).toEqual(['compile.ts']);
-      expect(codeOf(files.get('compile.ts')!).match(new RegExp(`^  ${t.name}: \\w+Backend`, 'gm')), t.name).toHaveLength(1);
+      expect(targetPlaces(files, t), t.name).toEqual([]);
+      expect(files.has(`backends/${t.name}/module.ts`), `backends/${t.name}/module.ts`).toBe(true);
+      expect(codeOf(files.get(`backends/${t.name}/module.ts`)!), t.name).toMatch(new RegExp(`^export const backend: Backend<[^>]*> = \\{\\n  target: '${t.name}',`, 'm'));
     }
+    // The backend folders are exactly the table's rows (common/ is what they share).
+    const folders = [...new Set([...files.keys()].filter((f) => /^backends\/[^/]+\//.test(f)).map((f) => f.split('/')[1]))].filter((f) => f !== 'common');
+    expect(folders.sort()).toEqual([...BACKENDS].sort());
+  });
+
+  it('the build finds each backend through compiler/backends/registry.ts, which is what the targets table gives: run npm run golden:update after adding a row', () => {
+    expect(readFileSync(join(compiler, 'backends', 'registry.ts'), 'utf8')).toBe(registrySource());
+    // And a row the registry lacks would show: the derivation follows the table.
+    expect(registrySource([...TARGET_TABLE, { name: 'spirv' }])).toContain("import { backend as spirvBackend } from './spirv/module.ts';");
   });
 
   it('gradc/modules (compiler/bundler/modules.d.ts) is what the targets table gives: run npm run golden:update after adding a row', () => {

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { emitTarget } from '../compiler/backends/backend.ts';
-import { wgslBackend } from '../compiler/backends/wgsl/module.ts';
+import { backend as wgslBackend } from '../compiler/backends/wgsl/module.ts';
 import { planModule } from '../compiler/kernels/plan.ts';
 import digitsGraph from '../samples/digits/digits.graph.ts';
 import housingGraph from '../samples/housing/housing.graph.ts';

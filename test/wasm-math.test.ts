@@ -28,7 +28,7 @@ function kernel(fn: 'exp' | 'log' | 'log1p', vector: boolean): LoweredKernel {
 }
 
 const FORMS = (['exp', 'log', 'log1p'] as const).flatMap((fn) => [false, true].map((vector) => ({ fn, vector, name: `${fn}_${vector ? 'x4' : 'x1'}` })));
-const bytes = encodeModule({
+const { bytes } = encodeModule({
   header: [], pages: (2 * N * 4) / 65536,
   functions: FORMS.map((f) => renderWasmKernel(kernel(f.fn, f.vector), f.name, (b) => (b === 'src' ? SRC : DST), f.name)),
 });

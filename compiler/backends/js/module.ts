@@ -19,7 +19,7 @@ import { renderJsKernel } from './render.ts';
 /** Register tiles of 4×4 float64 accumulators; rows of 512 floats and more are packed. */
 export const JS_LOWERING: LoweringParams = { parallel: 'serial', tile: { rows: 4, cols: 4 }, packRows: 512, contiguousParams: false, buffersPerLaunch: true, printsTrees: true };
 
-export const jsBackend: Backend<string[]> = {
+export const backend: Backend<string[]> = {
   target: 'js',
   lowering: JS_LOWERING,
   renderKernel: renderJsKernel,

@@ -211,7 +211,11 @@ export const MEMORY_IMPORT = [3, ...'env'.split('').map((c) => c.charCodeAt(0)),
 /** The limits' flags byte of a memory with a maximum, unshared and shared (threads). */
 export const MEMORY_LIMITS = { unshared: 0x01, shared: 0x03 } as const;
 
-export function encodeModule(m: WasmModule): Uint8Array<ArrayBuffer> {
+/**
+ * The binary, and where in it the imported memory's limits' flags byte is (a module that
+ * imports its memory): a host that shares the memory among threads sets the shared flag there.
+ */
+export function encodeModule(m: WasmModule): { bytes: Uint8Array<ArrayBuffer>; memoryLimitsAt?: number } {
   const b = new Bytes();
   b.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
   const { types, typeOf } = signatures(m);
@@ -229,7 +233,10 @@ export function encodeModule(m: WasmModule): Uint8Array<ArrayBuffer> {
       s.u32(0);
     }
   });
+  let memoryLimitsAt: number | undefined;
   if (m.importMemory) {
+    const pages = new Bytes();
+    pages.u32(m.pages);
     section(2, (s) => {
       s.u32(1);
       s.bytes(MEMORY_IMPORT);
@@ -237,6 +244,8 @@ export function encodeModule(m: WasmModule): Uint8Array<ArrayBuffer> {
       s.u32(m.pages);
       s.u32(m.pages);
     });
+    // The section ends with the flags byte and the two page counts.
+    memoryLimitsAt = b.out.length - 1 - 2 * pages.out.length;
   }
   section(3, (s) => {
     s.u32(m.functions.length);
@@ -265,7 +274,7 @@ export function encodeModule(m: WasmModule): Uint8Array<ArrayBuffer> {
     s.u32(m.functions.length);
     for (const f of m.functions) s.sized((body) => encodeFunction(f, body));
   });
-  return Uint8Array.from(b.out);
+  return { bytes: Uint8Array.from(b.out), ...(memoryLimitsAt === undefined ? {} : { memoryLimitsAt }) };
 }
 
 function encodeFunction(f: WasmFunction, b: Bytes): void {
@@ -362,21 +371,30 @@ export function printWat(m: WasmModule): string {
     m.importMemory ? `  (memory (export "memory") (import "env" "memory") ${m.pages} ${m.pages})` : `  (memory (export "memory") ${m.pages})`,
   ];
   const names = { func: (i: number) => m.functions[i].name };
-  m.functions.forEach((f, fi) => {
-    lines.push('', ...f.doc.flatMap((d) => commentLines('  ;; ', d)));
-    // The signature on one line, or its params continued on indented lines.
-    const head = `(func ${id(f.name)}${f.export ? ` (export ${JSON.stringify(f.export)})` : ''} (type $t${typeOf[fi]})`;
-    const [first, ...rest] = packed([head, ...f.params.map((p) => `(param ${id(p.name)} ${p.type})`)], '    ');
-    lines.push(`  ${first.trimStart()}`, ...rest);
-    lines.push(...packed(f.locals.map((l) => `(local ${id(l.name)} ${l.type})`), '    '));
-    let depth = 2;
-    for (const ins of f.body) {
-      if (ins.op === 'end' || ins.op === 'else') depth--;
-      lines.push(`${'  '.repeat(depth)}${ins.op === ';;' ? `;; ${commentText(ins.text!)}` : instrText(ins, f, names)}`);
-      if (ins.op === 'block' || ins.op === 'loop' || ins.op === 'if' || ins.op === 'else') depth++;
-    }
-    lines.push('  )');
-  });
+  m.functions.forEach((f, fi) => lines.push('', ...functionLines(f, names, typeOf[fi]).map((l) => `  ${l}`)));
   lines.push(')', '');
   return lines.join('\n');
+}
+
+/**
+ * One function as WebAssembly text, unindented: its doc, signature (with its type's index in
+ * the module, when given), locals and body. `printWat` indents it into the module; alone it is
+ * what `gradc inspect --html` shows of a kernel.
+ */
+export function functionLines(f: WasmFunction, names: { func: (i: number) => string }, typeIndex?: number): string[] {
+  // Measured where printWat puts them, two spaces in.
+  const lines = f.doc.flatMap((d) => commentLines('  ;; ', d)).map((l) => l.slice(2));
+  // The signature on one line, or its params continued on indented lines.
+  const head = `(func ${id(f.name)}${f.export ? ` (export ${JSON.stringify(f.export)})` : ''}${typeIndex === undefined ? '' : ` (type $t${typeIndex})`}`;
+  const [first, ...rest] = packed([head, ...f.params.map((p) => `(param ${id(p.name)} ${p.type})`)], '    ');
+  lines.push(first.trimStart(), ...rest.map((l) => l.slice(2)));
+  lines.push(...packed(f.locals.map((l) => `(local ${id(l.name)} ${l.type})`), '    ').map((l) => l.slice(2)));
+  let depth = 1;
+  for (const ins of f.body) {
+    if (ins.op === 'end' || ins.op === 'else') depth--;
+    lines.push(`${'  '.repeat(depth)}${ins.op === ';;' ? `;; ${commentText(ins.text!)}` : instrText(ins, f, names)}`);
+    if (ins.op === 'block' || ins.op === 'loop' || ins.op === 'if' || ins.op === 'else') depth++;
+  }
+  lines.push(')');
+  return lines;
 }

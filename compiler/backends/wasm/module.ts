@@ -22,7 +22,7 @@ import { header, HostUses, type ModuleInfo } from '../common/host.ts';
 import { hostFiles } from '../common/runtime-source.ts';
 import { commentText, shapeLabel } from '../common/text.ts';
 import { constText, docBlock } from '../common/ts.ts';
-import { MEMORY_IMPORT, encodeModule, printWat, type Instr, type WasmFunction, type WasmModule } from './instructions.ts';
+import { encodeModule, functionLines, printWat, type Instr, type WasmFunction, type WasmModule } from './instructions.ts';
 import { renderWasmKernel } from './render.ts';
 
 /**
@@ -87,7 +87,7 @@ function slotAddress(layout: WasmLayout, slot: Slot): number {
   return base + slot.offset * 4;
 }
 
-export const wasmBackend: Backend<WasmFunction> = {
+export const backend: Backend<WasmFunction> = {
   target: 'wasm',
   lowering: WASM_LOWERING,
   renderKernel: (k, name, module) =>
@@ -96,15 +96,9 @@ export const wasmBackend: Backend<WasmFunction> = {
   kernelText: functionText,
 };
 
-/**
- * One function's text: the module printed around it, without the module's own lines and
- * without its signature's type index, which is the whole module's to number.
- */
+/** One kernel's text as its module prints it, without its type's index, which is the whole module's to number. */
 function functionText(f: WasmFunction): string {
-  const lines = printWat({ header: [], pages: 1, functions: [f] }).split('\n');
-  const from = lines.findIndex((l) => l.includes('(memory '));
-  const body = lines.slice(from + 1, lines.lastIndexOf(')')).map((l) => l.replace(/^ {2}/, ''));
-  return body.join('\n').replace(/ \(type \$t\d+\)/, '').trim();
+  return functionLines(f, { func: () => f.name }).join('\n');
 }
 
 function bufferAddresses(k: LoweredKernel, layout: WasmLayout): (buffer: string) => number {
@@ -204,15 +198,6 @@ export const INSTANTIATE = 'const instance = (await WebAssembly.instantiate(byte
 /** The same, for a threaded module, whose memory is imported. */
 export const INSTANTIATE_IMPORTING = 'const instance = (await WebAssembly.instantiate(bytesOf(WASM), { env: { memory } })).instance;';
 
-/** Where the limits' flags of a binary's memory import are (the host makes the memory shared there). */
-function limitsAt(bytes: Uint8Array): number {
-  const pattern = MEMORY_IMPORT;
-  for (let i = 0; i + pattern.length < bytes.length; i++) {
-    if (pattern.every((b, j) => bytes[i + j] === b)) return i + pattern.length;
-  }
-  throw new Error('internal: a threaded wasm module without its memory import');
-}
-
 /**
  * A threaded module's entry function run kernel by kernel through the pool, the split ones
  * shared by rows (the one-thread path calls the wasm entry function instead).
@@ -240,7 +225,7 @@ function emitWasmModule(module: LoweredModule, kernels: readonly WasmFunction[],
   const { plan } = module;
   const g = plan.graph;
   const wasm = wasmModule(module, kernels, info);
-  const bytes = encodeModule(wasm);
+  const { bytes, memoryLimitsAt } = encodeModule(wasm);
   const layout = wasmLayout(module);
   const floats = (bytes: number) => bytes / 4;
   const PARAM_AT = floats(layout.region.param);
@@ -318,8 +303,8 @@ function emitWasmModule(module: LoweredModule, kernels: readonly WasmFunction[],
       `// Memory: ${layout.bytes} bytes; params from float ${PARAM_AT}, inputs from float ${INPUT_AT}, the arena from float ${floats(layout.region.arena)} (see ${g.name}.wat).`,
       'let heap = new Float32Array(kernels.memory.buffer);',
       '',
-      `/** The threads that run the kernels: the binary's memory limits at byte ${limitsAt(bytes)}, room for ${module.params.threads!.maxThreads} threads. */`,
-      `const pool = new ${host.use('KernelThreads')}(instance.exports, () => bytesOf(WASM), ${limitsAt(bytes)}, ${wasm.pages}, ${module.params.threads!.maxThreads});`,
+      `/** The threads that run the kernels: the binary's memory limits at byte ${memoryLimitsAt}, room for ${module.params.threads!.maxThreads} threads. */`,
+      `const pool = new ${host.use('KernelThreads')}(instance.exports, () => bytesOf(WASM), ${memoryLimitsAt}, ${wasm.pages}, ${module.params.threads!.maxThreads});`,
     ] : [
       INSTANTIATE,
       ...constText('kernels', 'instance.exports as unknown as Kernels'),

@@ -102,7 +102,7 @@ function bindingsOf(k: LoweredKernel, stateSlots: number): number[] {
   return all.flatMap((v, i) => (variables.has(v) ? [i] : []));
 }
 
-export const wgslBackend: Backend<string> = {
+export const backend: Backend<string> = {
   target: 'wgsl',
   lowering: WGSL_LOWERING,
   renderKernel: (k, name, module) => {
