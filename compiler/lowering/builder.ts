@@ -13,10 +13,10 @@ import type { EntryName, ModulePlan } from '../kernels/plan.ts';
 import type { Combine, Scale } from '../ir/op-registry.ts';
 import { COMBINES } from '../ir/op-registry.ts';
 import { describeKernel } from './describe.ts';
-import type { BufferParam, Expr, Grid, LoweredKernel, ScalarParam, ScalarRole, Scratch, Slot, Stmt } from './lir.ts';
-import { LANES, assign, float, fromScalar, int, isVector, lane, let_, load, loop, mul, ref, shareSubtrees, splat, store, var_ } from './lir.ts';
+import type { BufferParam, Builtin, Expr, Grid, LoweredKernel, ScalarParam, ScalarRole, Scratch, Slot, Stmt } from './lir.ts';
+import { LANES, assign, float, fromScalar, int, isVector, lane, let_, load, loop, mapExpr, mapStmts, mul, ref, shareSubtrees, splat, store, var_ } from './lir.ts';
 import { simplifyBody } from './simplify.ts';
-import { approximateMath } from './math.ts';
+import { approximateMath, type ApproximatedFn } from './math.ts';
 
 export interface GpuParams {
   /** Invocations per workgroup of elementwise kernels. */
@@ -57,8 +57,14 @@ export interface LoweringParams {
    * multiple of 4); absent: scalar loops (`serial.ts`).
    */
   readonly vector?: 4;
-  /** The target has no exp or log: they become the approximations of `math.ts`. */
-  readonly approximateMath?: boolean;
+  /** The calls the target has no instruction for (wasm: exp, log, log1p; WGSL: log1p): they become the approximations of `math.ts`. */
+  readonly approximateMath?: readonly ApproximatedFn[];
+  /**
+   * The renderer prints each expression as a tree (C-style text: JS, WGSL), so a subtree used
+   * twice is written twice: approximations bind their repeated parts to lets. (The wasm
+   * renderer keeps a shared subtree in a local itself.)
+   */
+  readonly printsTrees?: boolean;
   /**
    * Each launch passes the kernel its buffers (function arguments: JS), so kernels that differ
    * only in which buffers they touch are one kernel: a deep network's identical layers share
@@ -139,8 +145,23 @@ export function shareScalars(kb: KernelBuilder): { r0: Expr; r1: Expr; tid: Expr
 }
 
 /** What every lowered body goes through last: math the target lacks, then folding. */
-export function finishBody(body: readonly Stmt[], params: LoweringParams): Stmt[] {
-  return simplifyBody(params.approximateMath ? approximateMath(body) : body);
+export function finishBody(body: readonly Stmt[], params: LoweringParams, grid?: Grid): Stmt[] {
+  return simplifyBody(unitDimensionsZero(params.approximateMath ? approximateMath(body, params.approximateMath, params.printsTrees) : body, grid));
+}
+
+/**
+ * GPU: along a dimension of extent 1 (one workgroup, or one invocation a workgroup) the index
+ * is 0, so it is written as 0 and folds away: indexing reads as it works, with no `wg.x` term
+ * that is right only because the grid is one wide.
+ */
+function unitDimensionsZero(body: readonly Stmt[], grid: Grid | undefined): readonly Stmt[] {
+  if (!grid) return body;
+  const zero = new Set<Builtin>();
+  (['x', 'y', 'z'] as const).forEach((d, i) => {
+    if (grid.workgroups[i] === 1) zero.add(`workgroup.${d}`);
+    if (grid.workgroupSize[i] === 1) zero.add(`local.${d}`);
+  });
+  return zero.size === 0 ? body : mapStmts(body, (e) => mapExpr(e, (x) => (x.k === 'builtin' && zero.has(x.name) ? int(0) : x)));
 }
 
 /**

@@ -137,6 +137,6 @@ export function lowerKernel(k: Kernel, plan: ModulePlan, params: LoweringParams,
   const made = params.parallel === 'gpu' ? lowerGpuKernel(k, plan, params)
     : split && k.kind === 'matmul' ? rowsThenSums(k).map((part, i) => lowerSimdKernel(part, plan, params, i === 0))
     : [params.vector ? lowerSimdKernel(k, plan, params) : lowerSerialKernel(k, plan, params)];
-  return made.map((lk: LoweredKernel) => ({ ...lk, body: finishBody(lk.body, params) }));
+  return made.map((lk: LoweredKernel) => ({ ...lk, body: finishBody(lk.body, params, lk.grid) }));
 }
 

@@ -135,5 +135,5 @@ function updateKernel(plan: ModulePlan, params: LoweringParams, opt: OptimizerDe
     pass === 'check' ? `Checks that every new value is a finite f32, else stores ${stateless ? '1' : 'the step number t'} in status.` : 'Stores the new values.',
     ...(guarded ? ['Does nothing while status is set: a rejected step leaves params and state as they were.'] : []),
   ];
-  return kb.finish(pass === 'check' ? `${opt.name}_check` : opt.name, doc, finishBody(body, params), kb.grid());
+  return kb.finish(pass === 'check' ? `${opt.name}_check` : opt.name, doc, finishBody(body, params, kb.gridShape), kb.grid());
 }

@@ -17,7 +17,7 @@ import { constText } from '../common/ts.ts';
 import { renderJsKernel } from './render.ts';
 
 /** Register tiles of 4×4 float64 accumulators; rows of 512 floats and more are packed. */
-export const JS_LOWERING: LoweringParams = { parallel: 'serial', tile: { rows: 4, cols: 4 }, packRows: 512, contiguousParams: false, buffersPerLaunch: true };
+export const JS_LOWERING: LoweringParams = { parallel: 'serial', tile: { rows: 4, cols: 4 }, packRows: 512, contiguousParams: false, buffersPerLaunch: true, printsTrees: true };
 
 export const backend: Backend<string[]> = {
   target: 'js',

@@ -31,7 +31,7 @@ import { renderWasmKernel } from './render.ts';
  * 32 floats and more are packed into panels; params are one block; exp and log approximated.
  */
 export const WASM_LOWERING: LoweringParams = {
-  parallel: 'serial', tile: { rows: 4, cols: 8 }, packRows: 32, contiguousParams: true, vector: 4, approximateMath: true,
+  parallel: 'serial', tile: { rows: 4, cols: 8 }, packRows: 32, contiguousParams: true, vector: 4, approximateMath: ['exp', 'log', 'log1p'],
   threads: { maxThreads: 16, minFlops: 4e6 },
 };
 
