@@ -1,7 +1,7 @@
 /**
- * The exp and log approximations of compiler/lowering/math.ts, as the wasm target runs them:
+ * The exp, log and log1p approximations of compiler/lowering/math.ts, as the wasm target runs them:
  * lowered into a kernel (vector and scalar forms), rendered and encoded by the wasm backend,
- * run over dense samples of the f32 range and checked against float64 Math.exp / Math.log
+ * run over dense samples of the f32 range and checked against float64 Math.exp / Math.log / Math.log1p
  * within the documented bounds, and at the edges (saturation, zeros, infinities, NaN).
  */
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { encodeModule } from '../compiler/backends/wasm/instructions.ts';
 import { renderWasmKernel } from '../compiler/backends/wasm/render.ts';
 import type { LoweredKernel } from '../compiler/lowering/lir.ts';
 import { load, loop, ref, store, unary } from '../compiler/lowering/lir.ts';
-import { EXP_MAX_ERROR, LOG_MAX_ERROR, approximateMath } from '../compiler/lowering/math.ts';
+import { EXP_MAX_ERROR, LOG1P_MAX_ERROR, LOG_MAX_ERROR, approximateMath } from '../compiler/lowering/math.ts';
 import { simplifyBody } from '../compiler/lowering/simplify.ts';
 
 const N = 1 << 16;
@@ -17,7 +17,7 @@ const SRC = 0;
 const DST = N * 4;
 
 /** dst[i] = fn(src[i]) for i < N, four lanes at a time or one. */
-function kernel(fn: 'exp' | 'log', vector: boolean): LoweredKernel {
+function kernel(fn: 'exp' | 'log' | 'log1p', vector: boolean): LoweredKernel {
   const type = vector ? 'f32x4' : 'f32';
   const body = [loop('i', N, [store('dst', ref('i'), unary(fn, load('src', ref('i'), type)))], { step: vector ? 4 : 1 })];
   return {
@@ -27,7 +27,7 @@ function kernel(fn: 'exp' | 'log', vector: boolean): LoweredKernel {
   };
 }
 
-const FORMS = (['exp', 'log'] as const).flatMap((fn) => [false, true].map((vector) => ({ fn, vector, name: `${fn}_${vector ? 'x4' : 'x1'}` })));
+const FORMS = (['exp', 'log', 'log1p'] as const).flatMap((fn) => [false, true].map((vector) => ({ fn, vector, name: `${fn}_${vector ? 'x4' : 'x1'}` })));
 const { bytes } = encodeModule({
   header: [], pages: (2 * N * 4) / 65536,
   functions: FORMS.map((f) => renderWasmKernel(kernel(f.fn, f.vector), f.name, (b) => (b === 'src' ? SRC : DST), f.name)),
@@ -105,6 +105,27 @@ describe('exp and log approximations (lowering/math.ts) on the wasm target', () 
     it(`log (${vector ? 'f32x4' : 'f32'}): log 0 = −∞, log ∞ = ∞, NaN below 0 and for NaN`, () => {
       const got = run(form('log'), [0, -0, Infinity, -1, -Infinity, NaN, 1]);
       expect([...got]).toEqual([-Infinity, -Infinity, Infinity, NaN, NaN, NaN, 0]);
+    });
+
+    it(`log1p (${vector ? 'f32x4' : 'f32'}): relative error ≤ ${LOG1P_MAX_ERROR} over (−1, f32 max], tiny x included`, () => {
+      // Dense near 0 and across both ends of the polynomial's interval [√½ − 1, √2 − 1), then
+      // positive f32 by bit patterns (tiny to the largest), each also negated where above −1.
+      const bits = new Uint32Array(300_000);
+      for (let i = 0; i < bits.length; i++) bits[i] = 1 + Math.floor((i * 0x7f7fffff) / bits.length) + (i % 7);
+      const positive = new Float32Array(bits.buffer);
+      const xs = Float32Array.from([...evenly(-0.999, 2, 400_001), ...evenly(-1e-3, 1e-3, 20_001), ...positive, ...positive.filter((x) => x < 1).map((x) => -x)])
+        .filter((x) => x !== 0);
+      const { error, at } = worstRelative(xs, run(form('log1p'), xs), Math.log1p);
+      expect(error, `worst at x = ${at}`).toBeLessThanOrEqual(LOG1P_MAX_ERROR);
+      expect(error).toBeGreaterThan(LOG1P_MAX_ERROR / 10);
+      // Where log(1 + x) would round 1 + x to 1 and give 0, log1p keeps x.
+      expect([...run(form('log1p'), [1e-10, -1e-10, 2 ** -30])]).toEqual([Math.fround(1e-10), Math.fround(-1e-10), 2 ** -30]);
+    });
+
+    it(`log1p (${vector ? 'f32x4' : 'f32'}): log1p(−1) = −∞, ∞ at ∞, NaN below −1 and for NaN, ±0 kept`, () => {
+      const got = run(form('log1p'), [-1, Infinity, -2, -Infinity, NaN, 0]);
+      expect([...got]).toEqual([-Infinity, Infinity, NaN, NaN, NaN, 0]);
+      expect(Object.is(run(form('log1p'), [-0])[0], -0)).toBe(true);
     });
   }
 });

@@ -36,11 +36,10 @@ export function nameProblem(name: unknown): string | undefined {
   if (typeof name !== 'string') return `the name must be a string, got ${typeof name}`;
   if (name.length === 0) return 'the name is empty';
   if (name.length > 64) return `the name ${quote(name)} is longer than 64 characters`;
-  // Named apart: "use letters" would mislead whoever typed 'é' or 'Ω', which are letters.
-  const wide = /[^\u0000-\u007f]/u.exec(name)?.[0];
-  if (wide !== undefined) {
-    const code = `U+${wide.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
-    return `the name ${quote(name)} has the non-ASCII character ${code}: names become identifiers and file names, so use ASCII letters, digits, '_', '-' or '.'`;
+  const foreign = [...name].find((ch) => ch.codePointAt(0)! > 0x7e);
+  if (foreign !== undefined) {
+    const code = `U+${foreign.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    return `the name ${quote(name)} has the character ${code}${/[\p{L}\p{N}\p{P}\p{S}]/u.test(foreign) ? ` (${JSON.stringify(foreign)})` : ''}: names become identifiers and file names, so use ASCII letters, digits, '_', '-' or '.'`;
   }
   const id = sanitize(name);
   if (!IDENT.test(id)) {
@@ -52,16 +51,21 @@ export function nameProblem(name: unknown): string | undefined {
 }
 
 /**
- * The suffixes of gradc's own file names: a graph named `a.graph` would write `a.graph.ts`,
- * which the next `gradc build dir/*.graph.ts` takes for a graph file, and a target's suffix or
- * `.d` would write what reads as graph `a`'s files (its module, host, declarations).
+ * The words after a graph name's last '.' that would make its files another kind of gradc
+ * file: `m.gpu` would write `m.gpu.js`, graph m's WebGPU module (each target's suffix, from
+ * the targets table); `m.graph` would write `m.graph.ts`, which gradc reads as a graph file;
+ * `m.d` would write `m.d.ts`, graph m's declarations.
  */
-const FILE_SUFFIXES = ['graph', ...TARGET_TABLE.flatMap((t) => (t.suffix ? [t.suffix.slice(1)] : [])), 'd'];
+const FILE_KIND_WORDS = new Set(['graph', 'd', ...TARGET_TABLE.map((t) => t.suffix.slice(1)).filter((w) => w)]);
 
-/** Why `name` (already a valid name) cannot name a graph, whose name names its files; or undefined. */
-export function graphNameProblem(name: string): string | undefined {
+/** Why `name` cannot name a graph (it also names the generated files), or undefined when it can. */
+export function graphNameProblem(name: unknown): string | undefined {
+  const problem = nameProblem(name);
+  if (problem || typeof name !== 'string') return problem;
   const last = name.includes('.') ? name.slice(name.lastIndexOf('.') + 1).toLowerCase() : undefined;
-  if (last === undefined || !FILE_SUFFIXES.includes(last)) return undefined;
-  const suffixes = FILE_SUFFIXES.map((s) => `'.${s}'`).join(', ');
-  return `a graph's name names its files, and ${quote(`${name}.ts`)} or ${quote(`${name}.js`)} would read as one of gradc's own (${quote(`.${last}`)} is a suffix gradc writes); a graph name may not end in ${suffixes}: use '-' or '_' instead`;
+  if (last !== undefined && FILE_KIND_WORDS.has(last)) {
+    const kinds = [...FILE_KIND_WORDS].map((w) => `'.${w}'`).join(', ');
+    return `the graph name ${quote(name)} ends in '.${last}', so its files (${name}.ts, ${name}.js) would pass for another kind of gradc file; a graph name may not end in ${kinds}: use '_' or '-'`;
+  }
+  return undefined;
 }

@@ -8,7 +8,7 @@
  * rendered once, as a temporary (see `linearize`).
  */
 
-export type UnaryFn = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs';
+export type UnaryFn = 'neg' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'abs';
 export type BinaryFn = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min';
 export type CompareFn = 'ge' | 'gt';
 
@@ -37,6 +37,8 @@ export const s = {
   neg: (a: Operand): ScalarExpr => ({ k: 'unary', fn: 'neg', a: lift(a) }),
   exp: (a: Operand): ScalarExpr => ({ k: 'unary', fn: 'exp', a: lift(a) }),
   log: (a: Operand): ScalarExpr => ({ k: 'unary', fn: 'log', a: lift(a) }),
+  /** log(1 + a), accurate where a is small (where log(1 + a) would round 1 + a to 1). */
+  log1p: (a: Operand): ScalarExpr => ({ k: 'unary', fn: 'log1p', a: lift(a) }),
   sqrt: (a: Operand): ScalarExpr => ({ k: 'unary', fn: 'sqrt', a: lift(a) }),
   abs: (a: Operand): ScalarExpr => ({ k: 'unary', fn: 'abs', a: lift(a) }),
   add: (a: Operand, b: Operand): ScalarExpr => ({ k: 'binary', fn: 'add', a: lift(a), b: lift(b) }),
@@ -55,7 +57,7 @@ export const s = {
   }),
 };
 
-const UNARY: Record<UnaryFn, (a: number) => number> = { neg: (a) => -a, exp: Math.exp, log: Math.log, sqrt: Math.sqrt, abs: Math.abs };
+const UNARY: Record<UnaryFn, (a: number) => number> = { neg: (a) => -a, exp: Math.exp, log: Math.log, log1p: Math.log1p, sqrt: Math.sqrt, abs: Math.abs };
 const BINARY: Record<BinaryFn, (a: number, b: number) => number> = {
   add: (a, b) => a + b,
   sub: (a, b) => a - b,

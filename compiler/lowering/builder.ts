@@ -13,10 +13,10 @@ import type { EntryName, ModulePlan } from '../kernels/plan.ts';
 import type { Combine, Scale } from '../ir/op-registry.ts';
 import { COMBINES } from '../ir/op-registry.ts';
 import { describeKernel } from './describe.ts';
-import type { BufferParam, Expr, Grid, LoweredKernel, ScalarParam, Scratch, Slot, Stmt } from './lir.ts';
-import { LANES, assign, float, fromScalar, int, isVector, lane, let_, load, loop, mul, ref, shareSubtrees, splat, store, var_ } from './lir.ts';
+import type { BufferParam, Builtin, Expr, Grid, LoweredKernel, ScalarParam, ScalarRole, Scratch, Slot, Stmt } from './lir.ts';
+import { LANES, assign, float, fromScalar, int, isVector, lane, let_, load, loop, mapExpr, mapStmts, mul, ref, shareSubtrees, splat, store, var_ } from './lir.ts';
 import { simplifyBody } from './simplify.ts';
-import { approximateMath } from './math.ts';
+import { approximateMath, type ApproximatedFn } from './math.ts';
 
 export interface GpuParams {
   /** Invocations per workgroup of elementwise kernels. */
@@ -57,8 +57,14 @@ export interface LoweringParams {
    * multiple of 4); absent: scalar loops (`serial.ts`).
    */
   readonly vector?: 4;
-  /** The target has no exp or log: they become the approximations of `math.ts`. */
-  readonly approximateMath?: boolean;
+  /** The calls the target has no instruction for (wasm: exp, log, log1p; WGSL: log1p): they become the approximations of `math.ts`. */
+  readonly approximateMath?: readonly ApproximatedFn[];
+  /**
+   * The renderer prints each expression as a tree (C-style text: JS, WGSL), so a subtree used
+   * twice is written twice: approximations bind their repeated parts to lets. (The wasm
+   * renderer keeps a shared subtree in a local itself.)
+   */
+  readonly printsTrees?: boolean;
   /**
    * Each launch passes the kernel its buffers (function arguments: JS), so kernels that differ
    * only in which buffers they touch are one kernel: a deep network's identical layers share
@@ -121,19 +127,41 @@ export interface LoweredEntry {
 }
 
 /**
- * The launch value of a split kernel's r0, r1 or tid when one thread runs it whole (over
- * `split` rows); undefined for any other scalar, or a kernel not split.
+ * What a launch passes for a kernel scalar: its role's value, a split kernel's share being
+ * the whole (0 to `split`, thread 0) where one thread runs it (the threads' host passes each
+ * thread's share instead). An element count has no role-given value: the update binds it.
  */
-export function rangeScalar(name: string, split: number | 'rows' | undefined): LaunchScalar | undefined {
-  if (split === undefined) return undefined;
-  if (name === 'r0' || name === 'tid') return { k: 'const', value: 0 };
-  if (name === 'r1') return split === 'rows' ? { k: 'rows' } : { k: 'const', value: split };
-  return undefined;
+export function launchScalar(role: ScalarRole, split: number | 'rows' | undefined): LaunchScalar {
+  if (role.k === 'length') throw new Error('internal: an element count is bound by its launch');
+  if (role.k !== 'range') return role;
+  if (split === undefined) throw new Error('internal: a kernel with a share of rows launched whole');
+  if (role.bound !== 'to') return { k: 'const', value: 0 };
+  return split === 'rows' ? { k: 'rows' } : { k: 'const', value: split };
+}
+
+/** A split kernel's first scalars, r0 to r1 (its share) and tid (its thread): see runtime/threads.ts. */
+export function shareScalars(kb: KernelBuilder): { r0: Expr; r1: Expr; tid: Expr } {
+  return { r0: kb.scalar('r0', 'i32', { k: 'range', bound: 'from' }), r1: kb.scalar('r1', 'i32', { k: 'range', bound: 'to' }), tid: kb.scalar('tid', 'i32', { k: 'range', bound: 'thread' }) };
 }
 
 /** What every lowered body goes through last: math the target lacks, then folding. */
-export function finishBody(body: readonly Stmt[], params: LoweringParams): Stmt[] {
-  return simplifyBody(params.approximateMath ? approximateMath(body) : body);
+export function finishBody(body: readonly Stmt[], params: LoweringParams, grid?: Grid): Stmt[] {
+  return simplifyBody(unitDimensionsZero(params.approximateMath ? approximateMath(body, params.approximateMath, params.printsTrees) : body, grid));
+}
+
+/**
+ * GPU: along a dimension of extent 1 (one workgroup, or one invocation a workgroup) the index
+ * is 0, so it is written as 0 and folds away: indexing reads as it works, with no `wg.x` term
+ * that is right only because the grid is one wide.
+ */
+function unitDimensionsZero(body: readonly Stmt[], grid: Grid | undefined): readonly Stmt[] {
+  if (!grid) return body;
+  const zero = new Set<Builtin>();
+  (['x', 'y', 'z'] as const).forEach((d, i) => {
+    if (grid.workgroups[i] === 1) zero.add(`workgroup.${d}`);
+    if (grid.workgroupSize[i] === 1) zero.add(`local.${d}`);
+  });
+  return zero.size === 0 ? body : mapStmts(body, (e) => mapExpr(e, (x) => (x.k === 'builtin' && zero.has(x.name) ? int(0) : x)));
 }
 
 /**
@@ -204,11 +232,11 @@ export class KernelBuilder {
   readonly sharedArrays: { name: string; length: number; vector?: 4 }[] = [];
 
   /** A value passed at each launch (each name once). */
-  scalar(name: string, type: 'f32' | 'i32'): Expr {
+  scalar(name: string, type: 'f32' | 'i32', role: ScalarRole): Expr {
     if (!this.scalars.some((s) => s.name === name)) {
       if (this.used.has(name)) throw new Error(`internal: kernel scalar ${name} is taken`);
       this.used.add(name);
-      this.scalars.push({ name, type });
+      this.scalars.push({ name, type, role });
     }
     return ref(name, type);
   }
@@ -218,13 +246,13 @@ export class KernelBuilder {
    * scalar `rows`, the rows of the call (see ir/graph.ts).
    */
   extent(d: number): Expr {
-    return isBatchDim(d) ? this.scalar('rows', 'i32') : int(d);
+    return isBatchDim(d) ? this.scalar('rows', 'i32', { k: 'rows' }) : int(d);
   }
 
   /** A reduction's factor: a constant, or one per row of the call (`invRows` = 1/rows). */
   scaled(value: Expr, scale: Scale): Expr {
     if (typeof scale === 'number') return scale === 1 ? value : mul(value, float(scale));
-    const perRow = this.scalar('invRows', 'f32');
+    const perRow = this.scalar('invRows', 'f32', { k: 'invRows' });
     return mul(value, scale.perRows === 1 ? perRow : mul(float(scale.perRows), perRow));
   }
 

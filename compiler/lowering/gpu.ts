@@ -203,18 +203,19 @@ function registerTile(kb: KernelBuilder, c: Cover): RegisterTile {
     };
   }
   const cellName = (r: number, j: number) => `c${r}_${j}`;
+  const start = [group(tileCells(c, (r, j) => [var_(cellName(r, j), float(0))]))];
+  const accumulate: RegisterTile['accumulate'] = (a, b) =>
+    tileCells(c, (r, j) => [assign(cellName(r, j), add(ref(cellName(r, j), 'f32'), mul(a(r), typeof b === 'function' ? b(j) : lane(b, j))))]);
+  // One cell is read where it is: the epilogue's loops have one trip.
+  if (c.tm * c.tn === 1) return { start, accumulate, value: () => ref(cellName(0, 0), 'f32') };
   const tile = kb.scratchArray('tile', c.tm * c.tn, true, 'invocation');
-  return {
-    start: [group(tileCells(c, (r, j) => [var_(cellName(r, j), float(0))]))],
-    accumulate: (a, b) => tileCells(c, (r, j) => [assign(cellName(r, j), add(ref(cellName(r, j), 'f32'), mul(a(r), typeof b === 'function' ? b(j) : lane(b, j))))]),
-    // Scalar cells go through the tile array so the epilogue can loop over them (see tileEpilogue).
-    value: (r, j) => load(tile, add(mul(r, c.tn), j)),
-  };
+  // Scalar cells go through the tile array so the epilogue can loop over them (see tileEpilogue).
+  return { start, accumulate, value: (r, j) => load(tile, add(mul(r, c.tn), j)) };
 }
 
-/** Scalar cells into the tile array the epilogue reads (a vector tile is read in place). */
+/** Scalar cells into the tile array the epilogue reads (a vector tile or a single cell is read in place). */
 function spill(kb: KernelBuilder, c: Cover): Stmt[] {
-  if (c.tn === 4) return [];
+  if (c.tn === 4 || c.tm * c.tn === 1) return [];
   const tile = kb.scratchArray('tile', c.tm * c.tn, true, 'invocation');
   return [group(tileCells(c, (r, j) => [store(tile, int(r * c.tn + j), ref(`c${r}_${j}`, 'f32'))]))];
 }
@@ -323,14 +324,18 @@ function tileEpilogue(k: Kernel, kb: KernelBuilder, c: Cover, product?: Product)
   const { stmts, terms } = elementBody(k, kb, el, acc);
   // Per-invocation accumulators: one value (all), one per tile column (overRows) or row (withinRows).
   const accName = (i: number) => `t${i}`;
+  // One value is a local (`var t0 = 0f`), several a private array.
   const slots = k.reductions.map((red, i) => {
     const n = red.axis === 'all' ? 1 : red.axis === 'overRows' ? c.tn : c.tm;
-    const name = kb.scratchArray(accName(i), n, true, 'invocation');
+    const name = n === 1 ? accName(i) : kb.scratchArray(accName(i), n, true, 'invocation');
     const at = red.axis === 'all' ? int(0) : red.axis === 'overRows' ? j : r;
-    return { red, name, n, at };
+    const value = n === 1 ? () => ref(name, 'f32') : (v: Expr) => load(name, v);
+    return { red, name, n, at, value };
   });
-  out.push(...slots.map((s) => loop(`z${s.name}`, s.n, [store(s.name, ref(`z${s.name}`), identityOf(s.red.combine))])));
-  const adds = slots.map((s, i) => store(s.name, s.at, combine(s.red.combine, load(s.name, s.at), terms[i])));
+  out.push(...slots.map((s) => (s.n === 1 ? var_(s.name, identityOf(s.red.combine))
+    : loop(`z${s.name}`, s.n, [store(s.name, ref(`z${s.name}`), identityOf(s.red.combine))]))));
+  const adds = slots.map((s, i) => (s.n === 1 ? assign(s.name, combine(s.red.combine, s.value(s.at), terms[i]))
+    : store(s.name, s.at, combine(s.red.combine, s.value(s.at), terms[i]))));
   const cond = inside(c, row, col);
   out.push(loop('r', c.tm, [loop('j', c.tn, guarded(cond, [...stmts, ...adds]))]));
   // Each invocation's partials: [invocation row or column of the whole grid][output value].
@@ -338,11 +343,11 @@ function tileEpilogue(k: Kernel, kb: KernelBuilder, c: Cover, product?: Product)
     const part = kb.scratchArray(`part${i}`, partialsOf(s.red.axis, c).count * partialsOf(s.red.axis, c).width, false);
     const { slot, width } = partialsOf(s.red.axis, c);
     const index = (v: Expr) => add(mul(slot, width), v);
-    if (s.red.axis === 'all') out.push(store(part, index(int(0)), load(s.name, int(0))));
+    if (s.red.axis === 'all') out.push(store(part, index(int(0)), s.value(int(0))));
     else {
       const pos = s.red.axis === 'overRows' ? add(ref('col0'), ref('v')) : add(ref('row0'), ref('v'));
       const edge = s.red.axis === 'overRows' ? (c.cols % (c.tx * c.tn) ? compare('lt', pos, c.cols) : undefined) : rowGuard(c, pos);
-      out.push(loop('v', s.n, guarded(edge, [store(part, index(pos), load(s.name, ref('v')))])));
+      out.push(loop('v', s.n, guarded(edge, [store(part, index(pos), s.value(ref('v')))])));
     }
   });
   return out;

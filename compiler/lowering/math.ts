@@ -1,8 +1,9 @@
 /**
- * exp and log for targets that have no instruction for them (WebAssembly has neither, scalar
- * or SIMD): each is an expression over arithmetic, rounding and bit operations, built once
- * here for f32 and f32x4 alike, so the scalar tails of a kernel compute exactly what its
- * vector lanes do. `approximateMath` replaces every `exp` and `log` of a lowered body by them.
+ * exp, log and log1p for targets that have no instruction for them (WebAssembly has none of
+ * them, scalar or SIMD; WGSL has no log1p): each is an expression over arithmetic, rounding
+ * and bit operations, built once here for f32 and f32x4 alike, so the scalar tails of a kernel
+ * compute exactly what its vector lanes do. `approximateMath` replaces the calls a target
+ * lists (`LoweringParams.approximateMath`) by them.
  *
  * exp x = 2ⁿ·eʳ with n = round(x·log₂e) and r = x − n·ln2 (ln2 in two parts, Cody–Waite, so r
  * is exact), eʳ by a degree-7 polynomial on |r| ≤ ½ln2 (Cephes' expf coefficients), 2ⁿ built
@@ -15,11 +16,17 @@
  * bits and f = m − 1, log1p by Cephes' logf polynomial. log 0 = −∞, log x<0 = NaN, log ∞ = ∞,
  * NaN stays NaN; subnormal x are scaled by 2²³ first. Relative error: `LOG_MAX_ERROR`.
  *
+ * log1p x = log(1 + x) without rounding a small x away: for x in [√½ − 1, √2 − 1) the same
+ * polynomial log uses, on x itself (1 + x is never formed); elsewhere log(1 + x), where 1 + x
+ * is at most √½ or at least √2, so |log(1 + x)| ≥ 0.34 and the rounding of 1 + x (2⁻²⁴
+ * relative) moves it by at most 2⁻²⁴/0.34 relatively. `log` there is the target's own (WGSL)
+ * or `logApprox` (wasm). Relative error: `LOG1P_MAX_ERROR`. log1p(−1) = −∞, NaN below −1.
+ *
  * Pinned by test/wasm-math.test.ts, which runs these expressions through the wasm backend
  * over dense samples of the whole f32 range and checks the bounds below against float64.
  */
 import type { Expr, Stmt, Type } from './lir.ts';
-import { compareOf, isVector, mapExpr, mapStmts, numLike, selectOf, typed, unary } from './lir.ts';
+import { children, compareOf, isVector, mapExpr, mapStmts, numLike, selectOf, shareSubtrees, typed, unary } from './lir.ts';
 
 /**
  * Bound on the relative error of `expApprox` against float64 exp, over x in [−86.9, 88.7]:
@@ -31,6 +38,12 @@ export const EXP_MAX_ERROR = 1.2e-7;
  * 1 (normal and subnormal; near 1 the absolute error is below 1e−9): measured 7.7e−8.
  */
 export const LOG_MAX_ERROR = 1e-7;
+
+/**
+ * Bound on the relative error of `log1pApprox` with `logApprox` (wasm) against float64 log1p,
+ * over x in (−1, f32 max]: measured 1.80e−7, just below √½ − 1 where log(1 + x) takes over (test/wasm-math.test.ts).
+ */
+export const LOG1P_MAX_ERROR = 2e-7;
 
 /** Where `expApprox` clamps its argument: n = round(x·log₂e) then stays in [−126, 128]. */
 export const EXP_CLAMP = { low: -87.5, high: 88.75 } as const;
@@ -98,9 +111,50 @@ export function logApprox(x: Expr): Expr {
   return selectOf(compareOf('ge', x, o.num(0)), special, o.num(NaN));
 }
 
-const APPROXIMATIONS: Readonly<Record<string, (x: Expr) => Expr>> = { exp: expApprox, log: logApprox };
+/** log(1 + x) for an f32 or f32x4 `x` (see the file comment); its `log` is left to the target. */
+export function log1pApprox(x: Expr): Expr {
+  const o = arith(x.type);
+  const z = o.mul(x, x);
+  const near = o.add(x, o.sub(o.mul(o.mul(o.horner(LOG_POLY, x), x), z), o.mul(z, o.num(0.5))));
+  const far = unary('log', o.add(o.num(1), x));
+  const inside = selectOf(compareOf('lt', x, o.num(Math.SQRT2 - 1)), near, far);
+  return selectOf(compareOf('ge', x, o.num(Math.SQRT1_2 - 1)), inside, far);
+}
 
-/** Every `exp` and `log` of a lowered body replaced by its approximation (f32 and f32x4 alike). */
-export function approximateMath(body: readonly Stmt[]): Stmt[] {
-  return mapStmts(body, (e) => mapExpr(e, (x) => (x.k === 'unary' && x.fn in APPROXIMATIONS ? APPROXIMATIONS[x.fn](x.a) : x)));
+/** The calls `math.ts` can approximate. */
+export type ApproximatedFn = 'exp' | 'log' | 'log1p';
+const APPROXIMATIONS: Readonly<Record<ApproximatedFn, (x: Expr) => Expr>> = { exp: expApprox, log: logApprox, log1p: log1pApprox };
+
+/**
+ * Every call of `fns` in a lowered body replaced by its approximation (f32 and f32x4 alike);
+ * an approximation's own calls (log1p's `log`) are approximated too where `fns` lists them.
+ * With `bindShared` (a target that prints expressions as trees), each statement's repeated
+ * subtrees are bound to lets `m<i>` first, so an approximation's argument is computed once.
+ */
+export function approximateMath(body: readonly Stmt[], fns: readonly ApproximatedFn[] = ['exp', 'log', 'log1p'], bindShared = false): Stmt[] {
+  const wanted = new Set<string>(fns);
+  const replace = (e: Expr): Expr => mapExpr(e, (x) => (x.k === 'unary' && wanted.has(x.fn) ? replace(APPROXIMATIONS[x.fn as ApproximatedFn](x.a)) : x));
+  if (!bindShared) return mapStmts(body, replace);
+  const calls = (e: Expr): boolean => (e.k === 'unary' && wanted.has(e.fn)) || children(e).some(calls);
+  let next = 0;
+  const bound = (exprs: Expr[]) => shareSubtrees(exprs.map(replace), () => `m${next++}`);
+  const go = (list: readonly Stmt[]): Stmt[] => list.flatMap((st): Stmt[] => {
+    switch (st.k) {
+      case 'loop': return [{ ...st, start: replace(st.start), end: replace(st.end), body: go(st.body) }];
+      case 'block': case 'group': return [{ ...st, body: go(st.body) }];
+      case 'if': return [{ ...st, cond: replace(st.cond), then: go(st.then), otherwise: go(st.otherwise) }];
+      case 'let': case 'var': case 'assign': {
+        if (!calls(st.value)) return [st];
+        const { lets, exprs } = bound([st.value]);
+        return [...lets, { ...st, value: exprs[0] }];
+      }
+      case 'store': {
+        if (!calls(st.value) && !calls(st.index)) return [st];
+        const { lets, exprs } = bound([st.index, st.value]);
+        return [...lets, { ...st, index: exprs[0], value: exprs[1] }];
+      }
+      default: return [st];
+    }
+  });
+  return go(body);
 }

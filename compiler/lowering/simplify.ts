@@ -1,7 +1,7 @@
 /**
  * Folding of lowered kernels: what constant shapes make trivial disappears before any
  * backend sees it. Loops of one trip become their body, loops of none vanish, branches on
- * constants are taken, lets bound to a constant or a name are substituted (and dropped when
+ * constants are taken, lets bound to a constant or a name (not a GPU builtin) are substituted (and dropped when
  * unused), integer index arithmetic is brought to one canonical sum `a·i + b·j + c`
  * (so `(i0 + 1) * 3 + c` reads `i0 * 3 + c + 3`), and `x * 1`, `x + 0` and `x * 0` on
  * indices vanish. Float arithmetic folds only where the result is exact in every backend
@@ -11,7 +11,54 @@ import type { Expr, Stmt } from './lir.ts';
 import { children, exprKey, int, mapExpr } from './lir.ts';
 
 export function simplifyBody(body: readonly Stmt[]): Stmt[] {
-  return flattenBlocks(dropUnused(foldStmts(body, new Map())));
+  return flattenBlocks(dropUnused(hoistGuards(foldStmts(body, new Map()))));
+}
+
+/**
+ * Loop-invariant guards leave the loop: a loop whose whole body is `if (a && b)`, with `a`
+ * not depending on the loop (its index, what the body assigns, or memory), becomes
+ * `if (a) { loop { if (b) } }`, so a tile's row guard is checked once per row, not once per
+ * column. The condition has no side effects, so checking it before a loop of no trips
+ * changes nothing.
+ */
+function hoistGuards(list: readonly Stmt[]): Stmt[] {
+  return list.map((st): Stmt => {
+    switch (st.k) {
+      case 'block': case 'group': return { ...st, body: hoistGuards(st.body) };
+      case 'if': return { ...st, then: hoistGuards(st.then), otherwise: hoistGuards(st.otherwise) };
+      case 'loop': {
+        const body = hoistGuards(st.body);
+        const only = body.length === 1 ? body[0] : undefined;
+        if (only?.k !== 'if' || only.otherwise.length > 0) return { ...st, body };
+        const varying = new Set([st.index, ...assignedIn(body)]);
+        const conds = conjuncts(only.cond);
+        const fixed = conds.filter((c) => isInvariant(c, varying));
+        if (fixed.length === 0) return { ...st, body };
+        const rest = conds.filter((c) => !fixed.includes(c));
+        const inner = rest.length ? [{ ...only, cond: rest.reduce(andOf) }] : only.then;
+        return { k: 'if', cond: fixed.reduce(andOf), then: [{ ...st, body: inner }], otherwise: [] };
+      }
+      default: return st;
+    }
+  });
+}
+
+const andOf = (a: Expr, b: Expr): Expr => ({ k: 'binary', fn: 'and', a, b, type: 'bool' });
+const conjuncts = (e: Expr): Expr[] => (e.k === 'binary' && e.fn === 'and' && e.type === 'bool' ? [...conjuncts(e.a), ...conjuncts(e.b)] : [e]);
+const isInvariant = (e: Expr, varying: ReadonlySet<string>): boolean =>
+  e.k !== 'load' && !(e.k === 'ref' && varying.has(e.name)) && children(e).every((x) => isInvariant(x, varying));
+
+/** Names a statement list assigns (at any depth). */
+function assignedIn(list: readonly Stmt[]): string[] {
+  return list.flatMap((st) => {
+    switch (st.k) {
+      case 'assign': return [st.name];
+      case 'loop': return [st.index, ...assignedIn(st.body)];
+      case 'block': case 'group': return assignedIn(st.body);
+      case 'if': return [...assignedIn(st.then), ...assignedIn(st.otherwise)];
+      default: return [];
+    }
+  });
 }
 
 export function simplifyExpr(e: Expr): Expr {
@@ -179,7 +226,8 @@ function foldStmts(body: readonly Stmt[], env: ReadonlyMap<string, Expr>, scope 
     switch (st.k) {
       case 'let': {
         const value = subst(st.value);
-        if (value.k === 'num' || value.k === 'ref' || value.k === 'builtin') scope.set(st.name, value);
+        // A let of a builtin keeps its name (`let row0 = lid.y;`): it says what the index means.
+        if (value.k === 'num' || value.k === 'ref') scope.set(st.name, value);
         else out.push({ ...st, value });
         break;
       }

@@ -13,5 +13,9 @@ export function stableSigmoid(z: ScalarExpr): ScalarExpr {
   return s.ifGe(z, 0, s.div(1, s.add(1, e)), s.div(e, s.add(1, e)));
 }
 
-/** log(1 + e^−|z|), the softplus-like term of sigmoid cross-entropy and softplus: in (0, log 2]. */
-export const log1pExpNegAbs = (z: ScalarExpr): ScalarExpr => s.log(s.add(1, expNegAbs(z)));
+/**
+ * log(1 + e^−|z|), the softplus-like term of sigmoid cross-entropy: in (0, log 2]. As log1p,
+ * so that it stays e^−|z| where that is below f32's epsilon (|z| > 16.6), where log(1 + e)
+ * would round 1 + e to 1 and give 0.
+ */
+export const log1pExpNegAbs = (z: ScalarExpr): ScalarExpr => s.log1p(expNegAbs(z));

@@ -26,20 +26,20 @@ var<workgroup> Bs: array<vec4<f32>, 256>;
 @compute @workgroup_size(8, 8)
 fn k_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 var acc: array<vec4<f32>, 4>;
-let row0 = wg.y * 32u + lid.y * 4u;
-let col0 = wg.x * 32u + lid.x * 4u;
+let row0 = lid.y * 4u;
+let col0 = lid.x * 4u;
 for (var k0 = 0u; k0 < 64u; k0 += 32u) {
 for (var l = 0u; l < 16u; l++) {
 let e = l * 64u + lid.y * 8u + lid.x;
 let kk = e % 32u;
 let i = e / 32u;
-As[kk * 8u + i / 4u][i % 4u] = inputs[wg.y * 2048u + i * 64u + k0 + kk];
+As[kk * 8u + i / 4u][i % 4u] = inputs[i * 64u + k0 + kk];
 }
 for (var l = 0u; l < 16u; l++) {
 let e = l * 64u + lid.y * 8u + lid.x;
 let kk = e / 32u;
 let i = e % 32u;
-Bs[kk * 8u + i / 4u][i % 4u] = params[k0 * 32u + kk * 32u + wg.x * 32u + i];
+Bs[kk * 8u + i / 4u][i % 4u] = params[k0 * 32u + kk * 32u + i];
 }
 workgroupBarrier();
 for (var kk = 0u; kk < 32u; kk++) {
@@ -53,8 +53,8 @@ acc[3u] += vec4<f32>(av.w) * bv;
 workgroupBarrier();
 }
 for (var r = 0u; r < 4u; r++) {
-for (var j = 0u; j < 4u; j++) {
 if (row0 + r < hyper.rows) {
+for (var j = 0u; j < 4u; j++) {
 let e0 = acc[r][j] + params[col0 + j + 2048u];
 let e1 = exp(-2f * abs(e0));
 let e2 = (1f - e1) / (1f + e1);
@@ -67,19 +67,19 @@ arena[row0 * 32u + r * 32u + col0 + j] = select(-e2, e2, e0 >= 0f);
 fn k_z(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 var acc: array<vec4<f32>, 4>;
 var t0: array<f32, 4>;
-let row0 = wg.y * 32u + lid.y * 4u;
-let col0 = wg.x * 32u + lid.x * 4u;
+let row0 = lid.y * 4u;
+let col0 = lid.x * 4u;
 for (var l = 0u; l < 16u; l++) {
 let e = l * 64u + lid.y * 8u + lid.x;
 let kk = e % 32u;
 let i = e / 32u;
-As[kk * 8u + i / 4u][i % 4u] = arena[wg.y * 1024u + i * 32u + kk];
+As[kk * 8u + i / 4u][i % 4u] = arena[i * 32u + kk];
 }
 for (var l = 0u; l < 16u; l++) {
 let e = l * 64u + lid.y * 8u + lid.x;
 let kk = e / 32u;
 let i = e % 32u;
-Bs[kk * 8u + i / 4u][i % 4u] = params[kk * 10u + wg.x * 32u + i + 2080u];
+Bs[kk * 8u + i / 4u][i % 4u] = params[kk * 10u + i + 2080u];
 }
 workgroupBarrier();
 for (var kk = 0u; kk < 32u; kk++) {
@@ -93,23 +93,25 @@ acc[3u] += vec4<f32>(av.w) * bv;
 workgroupBarrier();
 for (var zt0 = 0u; zt0 < 4u; zt0++) { t0[zt0] = -3.4028234663852886e+38f; }
 for (var r = 0u; r < 4u; r++) {
+if (row0 + r < hyper.rows) {
 for (var j = 0u; j < 4u; j++) {
-if (row0 + r < hyper.rows && col0 + j < 10u) {
+if (col0 + j < 10u) {
 let e0 = acc[r][j] + params[col0 + j + 2400u];
 arena[row0 * 10u + r * 10u + col0 + j + 1024u] = e0;
 t0[r] = max(t0[r], e0);
 }
 }
 }
+}
 for (var v = 0u; v < 4u; v++) {
 if (row0 + v < hyper.rows) {
-scratch[wg.x * 256u + lid.x * 32u + row0 + v] = t0[v];
+scratch[lid.x * 32u + row0 + v] = t0[v];
 }
 }
 }
 @compute @workgroup_size(256)
 fn k_z_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-let i = wg.x * 256u + lid.x;
+let i = lid.x;
 if (i < 32u) {
 var s0 = -3.4028234663852886e+38f;
 for (var b = 0u; b < 8u; b++) { s0 = max(s0, scratch[b * 32u + i]); }
@@ -119,12 +121,13 @@ arena[i + 1344u] = s0;
 @compute @workgroup_size(8, 8)
 fn k_softmax_exp(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 var t0: array<f32, 4>;
-let row0 = wg.y * 32u + lid.y * 4u;
-let col0 = wg.x * 32u + lid.x * 4u;
+let row0 = lid.y * 4u;
+let col0 = lid.x * 4u;
 for (var zt0 = 0u; zt0 < 4u; zt0++) { t0[zt0] = 0f; }
 for (var r = 0u; r < 4u; r++) {
+if (row0 + r < hyper.rows) {
 for (var j = 0u; j < 4u; j++) {
-if (row0 + r < hyper.rows && col0 + j < 10u) {
+if (col0 + j < 10u) {
 let e0 = row0 + r;
 let e1 = exp(arena[e0 * 10u + col0 + j + 1024u] - arena[e0 + 1344u]);
 arena[row0 * 10u + r * 10u + col0 + j] = e1;
@@ -132,15 +135,16 @@ t0[r] += e1;
 }
 }
 }
+}
 for (var v = 0u; v < 4u; v++) {
 if (row0 + v < hyper.rows) {
-scratch[wg.x * 256u + lid.x * 32u + row0 + v] = t0[v];
+scratch[lid.x * 32u + row0 + v] = t0[v];
 }
 }
 }
 @compute @workgroup_size(256)
 fn k_softmax_exp_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-let i = wg.x * 256u + lid.x;
+let i = lid.x;
 if (i < 32u) {
 var s0 = 0f;
 for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 32u + i]; }
@@ -157,50 +161,53 @@ arena[i + 320u] = arena[i] / arena[i / 10u + 1376u];
 @compute @workgroup_size(8, 8)
 fn k_softmax_sum(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 var t0: array<f32, 4>;
-let row0 = wg.y * 32u + lid.y * 4u;
-let col0 = wg.x * 32u + lid.x * 4u;
+let row0 = lid.y * 4u;
+let col0 = lid.x * 4u;
 for (var zt0 = 0u; zt0 < 4u; zt0++) { t0[zt0] = 0f; }
 for (var r = 0u; r < 4u; r++) {
+if (row0 + r < hyper.rows) {
 for (var j = 0u; j < 4u; j++) {
-if (row0 + r < hyper.rows && col0 + j < 10u) {
+if (col0 + j < 10u) {
 let e0 = row0 + r;
 t0[r] += exp(arena[e0 * 10u + col0 + j + 1024u] - arena[e0 + 1344u]);
 }
 }
 }
+}
 for (var v = 0u; v < 4u; v++) {
 if (row0 + v < hyper.rows) {
-scratch[wg.x * 256u + lid.x * 32u + row0 + v] = t0[v];
+scratch[lid.x * 32u + row0 + v] = t0[v];
 }
 }
 }
 @compute @workgroup_size(256)
 fn k_softmax_ce_lse(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-let i = wg.x * 256u + lid.x;
+let i = lid.x;
 if (i < hyper.rows) {
 arena[i + 1408u] = arena[i + 1344u] + log(arena[i + 1376u]);
 }
 }
 @compute @workgroup_size(8, 8)
 fn k_softmax_ce(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-var t0: array<f32, 1>;
-let row0 = wg.y * 32u + lid.y * 4u;
-let col0 = wg.x * 32u + lid.x * 4u;
-t0[0u] = 0f;
+let row0 = lid.y * 4u;
+let col0 = lid.x * 4u;
+var t0 = 0f;
 for (var r = 0u; r < 4u; r++) {
+if (row0 + r < hyper.rows) {
 for (var j = 0u; j < 4u; j++) {
-if (row0 + r < hyper.rows && col0 + j < 10u) {
+if (col0 + j < 10u) {
 let e0 = row0 + r;
 let e1 = e0 * 10u + col0 + j;
-t0[0u] += inputs[e1 + 2048u] * (arena[e0 + 1408u] - arena[e1 + 1024u]);
+t0 += inputs[e1 + 2048u] * (arena[e0 + 1408u] - arena[e1 + 1024u]);
 }
 }
 }
-scratch[wg.y * 64u + wg.x * 64u + lid.y * 8u + lid.x] = t0[0u];
+}
+scratch[lid.y * 8u + lid.x] = t0;
 }
 @compute @workgroup_size(256)
 fn k_softmax_ce_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-let i = wg.x * 256u + lid.x;
+let i = lid.x;
 if (i < 1u) {
 var s0 = 0f;
 for (var b = 0u; b < 64u; b++) { s0 += scratch[b + i]; }
@@ -210,25 +217,27 @@ arena[i + 1344u] = s0 * hyper.invRows;
 @compute @workgroup_size(8, 8)
 fn k_d_softmax_ce_row_sums(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 var t0: array<f32, 4>;
-let row0 = wg.y * 32u + lid.y * 4u;
-let col0 = wg.x * 32u + lid.x * 4u;
+let row0 = lid.y * 4u;
+let col0 = lid.x * 4u;
 for (var zt0 = 0u; zt0 < 4u; zt0++) { t0[zt0] = 0f; }
 for (var r = 0u; r < 4u; r++) {
+if (row0 + r < hyper.rows) {
 for (var j = 0u; j < 4u; j++) {
-if (row0 + r < hyper.rows && col0 + j < 10u) {
+if (col0 + j < 10u) {
 t0[r] += inputs[row0 * 10u + r * 10u + col0 + j + 2048u];
+}
 }
 }
 }
 for (var v = 0u; v < 4u; v++) {
 if (row0 + v < hyper.rows) {
-scratch[wg.x * 256u + lid.x * 32u + row0 + v] = t0[v];
+scratch[lid.x * 32u + row0 + v] = t0[v];
 }
 }
 }
 @compute @workgroup_size(256)
 fn k_d_softmax_ce_row_sums_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-let i = wg.x * 256u + lid.x;
+let i = lid.x;
 if (i < 32u) {
 var s0 = 0f;
 for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 32u + i]; }
@@ -238,12 +247,13 @@ arena[i + 1360u] = s0;
 @compute @workgroup_size(8, 8)
 fn k_d_z(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 var t0: array<f32, 4>;
-let row0 = wg.y * 32u + lid.y * 4u;
-let col0 = wg.x * 32u + lid.x * 4u;
+let row0 = lid.y * 4u;
+let col0 = lid.x * 4u;
 for (var zt0 = 0u; zt0 < 4u; zt0++) { t0[zt0] = 0f; }
 for (var r = 0u; r < 4u; r++) {
+if (row0 + r < hyper.rows) {
 for (var j = 0u; j < 4u; j++) {
-if (row0 + r < hyper.rows && col0 + j < 10u) {
+if (col0 + j < 10u) {
 let e0 = row0 + r;
 let e1 = e0 * 10u + col0 + j;
 let e2 = (exp(arena[e1 + 1024u] - arena[e0 + 1408u]) * arena[e0 + 1360u] - inputs[e1 + 2048u]) * hyper.invRows;
@@ -252,15 +262,16 @@ t0[j] += e2;
 }
 }
 }
+}
 for (var v = 0u; v < 4u; v++) {
 if (col0 + v < 10u) {
-scratch[wg.y * 80u + lid.y * 10u + col0 + v] = t0[v];
+scratch[lid.y * 10u + col0 + v] = t0[v];
 }
 }
 }
 @compute @workgroup_size(256)
 fn k_d_z_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-let i = wg.x * 256u + lid.x;
+let i = lid.x;
 if (i < 10u) {
 var s0 = 0f;
 for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 10u + i]; }
@@ -271,8 +282,8 @@ grads[i + 2400u] = s0;
 fn k_d_h_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 var acc: array<vec4<f32>, 4>;
 var t0: array<f32, 4>;
-let row0 = wg.y * 32u + lid.y * 4u;
-let col0 = wg.x * 32u + lid.x * 4u;
+let row0 = lid.y * 4u;
+let col0 = lid.x * 4u;
 for (var p = 0u; p < 10u; p++) {
 let a0 = arena[row0 * 10u + p + 1440u];
 let a1 = arena[row0 * 10u + p + 1450u];
@@ -289,8 +300,8 @@ acc[3u] += vec4<f32>(a3) * vec4<f32>(b0, b1, b2, b3);
 }
 for (var zt0 = 0u; zt0 < 4u; zt0++) { t0[zt0] = 0f; }
 for (var r = 0u; r < 4u; r++) {
-for (var j = 0u; j < 4u; j++) {
 if (row0 + r < hyper.rows) {
+for (var j = 0u; j < 4u; j++) {
 let e0 = arena[row0 * 32u + r * 32u + col0 + j];
 let e1 = acc[r][j] * (1f - e0 * e0);
 arena[row0 * 32u + r * 32u + col0 + j + 1760u] = e1;
@@ -298,11 +309,11 @@ t0[j] += e1;
 }
 }
 }
-for (var v = 0u; v < 4u; v++) { scratch[wg.y * 256u + lid.y * 32u + col0 + v] = t0[v]; }
+for (var v = 0u; v < 4u; v++) { scratch[lid.y * 32u + col0 + v] = t0[v]; }
 }
 @compute @workgroup_size(256)
 fn k_d_h_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-let i = wg.x * 256u + lid.x;
+let i = lid.x;
 if (i < 32u) {
 var s0 = 0f;
 for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 32u + i]; }
@@ -312,19 +323,19 @@ grads[i + 2048u] = s0;
 @compute @workgroup_size(8, 8)
 fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 var acc: array<vec4<f32>, 4>;
-let row0 = wg.y * 32u + lid.y * 4u;
-let col0 = wg.x * 32u + lid.x * 4u;
+let row0 = lid.y * 4u;
+let col0 = lid.x * 4u;
 for (var l = 0u; l < 16u; l++) {
 let e = l * 64u + lid.y * 8u + lid.x;
 let kk = e / 32u;
 let i = e % 32u;
-As[kk * 8u + i / 4u][i % 4u] = select(0f, arena[kk * 32u + wg.y * 32u + i], kk < hyper.rows);
+As[kk * 8u + i / 4u][i % 4u] = select(0f, arena[kk * 32u + i], kk < hyper.rows);
 }
 for (var l = 0u; l < 16u; l++) {
 let e = l * 64u + lid.y * 8u + lid.x;
 let kk = e / 32u;
 let i = e % 32u;
-Bs[kk * 8u + i / 4u][i % 4u] = select(0f, arena[kk * 10u + wg.x * 32u + i + 1440u], kk < hyper.rows);
+Bs[kk * 8u + i / 4u][i % 4u] = select(0f, arena[kk * 10u + i + 1440u], kk < hyper.rows);
 }
 workgroupBarrier();
 for (var kk = 0u; kk < 32u; kk++) {
@@ -348,7 +359,7 @@ grads[row0 * 10u + r * 10u + col0 + j + 2080u] = acc[r][j];
 fn k_d_W1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 var acc: array<vec4<f32>, 4>;
 let row0 = wg.y * 32u + lid.y * 4u;
-let col0 = wg.x * 32u + lid.x * 4u;
+let col0 = lid.x * 4u;
 for (var l = 0u; l < 16u; l++) {
 let e = l * 64u + lid.y * 8u + lid.x;
 let kk = e / 32u;
@@ -359,7 +370,7 @@ for (var l = 0u; l < 16u; l++) {
 let e = l * 64u + lid.y * 8u + lid.x;
 let kk = e / 32u;
 let i = e % 32u;
-Bs[kk * 8u + i / 4u][i % 4u] = select(0f, arena[kk * 32u + wg.x * 32u + i + 1760u], kk < hyper.rows);
+Bs[kk * 8u + i / 4u][i % 4u] = select(0f, arena[kk * 32u + i + 1760u], kk < hyper.rows);
 }
 workgroupBarrier();
 for (var kk = 0u; kk < 32u; kk++) {

@@ -33,20 +33,20 @@ var<workgroup> Bs: array<vec4<f32>, 256>;
 @compute @workgroup_size(8, 8)
 fn k_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var acc: array<vec4<f32>, 4>;
-  let row0 = wg.y * 32u + lid.y * 4u;
-  let col0 = wg.x * 32u + lid.x * 4u;
+  let row0 = lid.y * 4u;
+  let col0 = lid.x * 4u;
   for (var k0 = 0u; k0 < 64u; k0 += 32u) {
     for (var l = 0u; l < 16u; l++) {
       let e = l * 64u + lid.y * 8u + lid.x;
       let kk = e % 32u;
       let i = e / 32u;
-      As[kk * 8u + i / 4u][i % 4u] = inputs[wg.y * 2048u + i * 64u + k0 + kk];
+      As[kk * 8u + i / 4u][i % 4u] = inputs[i * 64u + k0 + kk];
     }
     for (var l = 0u; l < 16u; l++) {
       let e = l * 64u + lid.y * 8u + lid.x;
       let kk = e / 32u;
       let i = e % 32u;
-      Bs[kk * 8u + i / 4u][i % 4u] = params[k0 * 32u + kk * 32u + wg.x * 32u + i];
+      Bs[kk * 8u + i / 4u][i % 4u] = params[k0 * 32u + kk * 32u + i];
     }
     workgroupBarrier();
     for (var kk = 0u; kk < 32u; kk++) {
@@ -60,8 +60,8 @@ fn k_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3
     workgroupBarrier();
   }
   for (var r = 0u; r < 4u; r++) {
-    for (var j = 0u; j < 4u; j++) {
-      if (row0 + r < hyper.rows) {
+    if (row0 + r < hyper.rows) {
+      for (var j = 0u; j < 4u; j++) {
         let e0 = acc[r][j] + params[col0 + j + 2048u];
         let e1 = exp(-2f * abs(e0));
         let e2 = (1f - e1) / (1f + e1);
@@ -80,19 +80,19 @@ fn k_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3
 fn k_z(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var acc: array<vec4<f32>, 4>;
   var t0: array<f32, 4>;
-  let row0 = wg.y * 32u + lid.y * 4u;
-  let col0 = wg.x * 32u + lid.x * 4u;
+  let row0 = lid.y * 4u;
+  let col0 = lid.x * 4u;
   for (var l = 0u; l < 16u; l++) {
     let e = l * 64u + lid.y * 8u + lid.x;
     let kk = e % 32u;
     let i = e / 32u;
-    As[kk * 8u + i / 4u][i % 4u] = arena[wg.y * 1024u + i * 32u + kk];
+    As[kk * 8u + i / 4u][i % 4u] = arena[i * 32u + kk];
   }
   for (var l = 0u; l < 16u; l++) {
     let e = l * 64u + lid.y * 8u + lid.x;
     let kk = e / 32u;
     let i = e % 32u;
-    Bs[kk * 8u + i / 4u][i % 4u] = params[kk * 10u + wg.x * 32u + i + 2080u];
+    Bs[kk * 8u + i / 4u][i % 4u] = params[kk * 10u + i + 2080u];
   }
   workgroupBarrier();
   for (var kk = 0u; kk < 32u; kk++) {
@@ -106,17 +106,19 @@ fn k_z(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3
   workgroupBarrier();
   for (var zt0 = 0u; zt0 < 4u; zt0++) { t0[zt0] = -3.4028234663852886e+38f; }
   for (var r = 0u; r < 4u; r++) {
-    for (var j = 0u; j < 4u; j++) {
-      if (row0 + r < hyper.rows && col0 + j < 10u) {
-        let e0 = acc[r][j] + params[col0 + j + 2400u];
-        arena[row0 * 10u + r * 10u + col0 + j + 1024u] = e0;
-        t0[r] = max(t0[r], e0);
+    if (row0 + r < hyper.rows) {
+      for (var j = 0u; j < 4u; j++) {
+        if (col0 + j < 10u) {
+          let e0 = acc[r][j] + params[col0 + j + 2400u];
+          arena[row0 * 10u + r * 10u + col0 + j + 1024u] = e0;
+          t0[r] = max(t0[r], e0);
+        }
       }
     }
   }
   for (var v = 0u; v < 4u; v++) {
     if (row0 + v < hyper.rows) {
-      scratch[wg.x * 256u + lid.x * 32u + row0 + v] = t0[v];
+      scratch[lid.x * 32u + row0 + v] = t0[v];
     }
   }
 }
@@ -125,7 +127,7 @@ fn k_z(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_z_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.x * 256u + lid.x;
+  let i = lid.x;
   if (i < 32u) {
     var s0 = -3.4028234663852886e+38f;
     for (var b = 0u; b < 8u; b++) { s0 = max(s0, scratch[b * 32u + i]); }
@@ -141,22 +143,24 @@ fn k_z_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) li
 @compute @workgroup_size(8, 8)
 fn k_softmax_exp(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var t0: array<f32, 4>;
-  let row0 = wg.y * 32u + lid.y * 4u;
-  let col0 = wg.x * 32u + lid.x * 4u;
+  let row0 = lid.y * 4u;
+  let col0 = lid.x * 4u;
   for (var zt0 = 0u; zt0 < 4u; zt0++) { t0[zt0] = 0f; }
   for (var r = 0u; r < 4u; r++) {
-    for (var j = 0u; j < 4u; j++) {
-      if (row0 + r < hyper.rows && col0 + j < 10u) {
-        let e0 = row0 + r;
-        let e1 = exp(arena[e0 * 10u + col0 + j + 1024u] - arena[e0 + 1344u]);
-        arena[row0 * 10u + r * 10u + col0 + j] = e1;
-        t0[r] += e1;
+    if (row0 + r < hyper.rows) {
+      for (var j = 0u; j < 4u; j++) {
+        if (col0 + j < 10u) {
+          let e0 = row0 + r;
+          let e1 = exp(arena[e0 * 10u + col0 + j + 1024u] - arena[e0 + 1344u]);
+          arena[row0 * 10u + r * 10u + col0 + j] = e1;
+          t0[r] += e1;
+        }
       }
     }
   }
   for (var v = 0u; v < 4u; v++) {
     if (row0 + v < hyper.rows) {
-      scratch[wg.x * 256u + lid.x * 32u + row0 + v] = t0[v];
+      scratch[lid.x * 32u + row0 + v] = t0[v];
     }
   }
 }
@@ -166,7 +170,7 @@ fn k_softmax_exp(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_softmax_exp_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.x * 256u + lid.x;
+  let i = lid.x;
   if (i < 32u) {
     var s0 = 0f;
     for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 32u + i]; }
@@ -193,20 +197,22 @@ fn k_softmax(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid
 @compute @workgroup_size(8, 8)
 fn k_softmax_sum(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var t0: array<f32, 4>;
-  let row0 = wg.y * 32u + lid.y * 4u;
-  let col0 = wg.x * 32u + lid.x * 4u;
+  let row0 = lid.y * 4u;
+  let col0 = lid.x * 4u;
   for (var zt0 = 0u; zt0 < 4u; zt0++) { t0[zt0] = 0f; }
   for (var r = 0u; r < 4u; r++) {
-    for (var j = 0u; j < 4u; j++) {
-      if (row0 + r < hyper.rows && col0 + j < 10u) {
-        let e0 = row0 + r;
-        t0[r] += exp(arena[e0 * 10u + col0 + j + 1024u] - arena[e0 + 1344u]);
+    if (row0 + r < hyper.rows) {
+      for (var j = 0u; j < 4u; j++) {
+        if (col0 + j < 10u) {
+          let e0 = row0 + r;
+          t0[r] += exp(arena[e0 * 10u + col0 + j + 1024u] - arena[e0 + 1344u]);
+        }
       }
     }
   }
   for (var v = 0u; v < 4u; v++) {
     if (row0 + v < hyper.rows) {
-      scratch[wg.x * 256u + lid.x * 32u + row0 + v] = t0[v];
+      scratch[lid.x * 32u + row0 + v] = t0[v];
     }
   }
 }
@@ -217,7 +223,7 @@ fn k_softmax_sum(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_softmax_ce_lse(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.x * 256u + lid.x;
+  let i = lid.x;
   if (i < hyper.rows) {
     arena[i + 1408u] = arena[i + 1344u] + log(arena[i + 1376u]);
   }
@@ -228,27 +234,28 @@ fn k_softmax_ce_lse(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_
 // dispatch (1, 1, 1)
 @compute @workgroup_size(8, 8)
 fn k_softmax_ce(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  var t0: array<f32, 1>;
-  let row0 = wg.y * 32u + lid.y * 4u;
-  let col0 = wg.x * 32u + lid.x * 4u;
-  t0[0u] = 0f;
+  let row0 = lid.y * 4u;
+  let col0 = lid.x * 4u;
+  var t0 = 0f;
   for (var r = 0u; r < 4u; r++) {
-    for (var j = 0u; j < 4u; j++) {
-      if (row0 + r < hyper.rows && col0 + j < 10u) {
-        let e0 = row0 + r;
-        let e1 = e0 * 10u + col0 + j;
-        t0[0u] += inputs[e1 + 2048u] * (arena[e0 + 1408u] - arena[e1 + 1024u]);
+    if (row0 + r < hyper.rows) {
+      for (var j = 0u; j < 4u; j++) {
+        if (col0 + j < 10u) {
+          let e0 = row0 + r;
+          let e1 = e0 * 10u + col0 + j;
+          t0 += inputs[e1 + 2048u] * (arena[e0 + 1408u] - arena[e1 + 1024u]);
+        }
       }
     }
   }
-  scratch[wg.y * 64u + wg.x * 64u + lid.y * 8u + lid.x] = t0[0u];
+  scratch[lid.y * 8u + lid.x] = t0;
 }
 
 // finishes softmax_ce: combines the partial results of softmax_ce
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_softmax_ce_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.x * 256u + lid.x;
+  let i = lid.x;
   if (i < 1u) {
     var s0 = 0f;
     for (var b = 0u; b < 64u; b++) { s0 += scratch[b + i]; }
@@ -262,19 +269,21 @@ fn k_softmax_ce_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocati
 @compute @workgroup_size(8, 8)
 fn k_d_softmax_ce_row_sums(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var t0: array<f32, 4>;
-  let row0 = wg.y * 32u + lid.y * 4u;
-  let col0 = wg.x * 32u + lid.x * 4u;
+  let row0 = lid.y * 4u;
+  let col0 = lid.x * 4u;
   for (var zt0 = 0u; zt0 < 4u; zt0++) { t0[zt0] = 0f; }
   for (var r = 0u; r < 4u; r++) {
-    for (var j = 0u; j < 4u; j++) {
-      if (row0 + r < hyper.rows && col0 + j < 10u) {
-        t0[r] += inputs[row0 * 10u + r * 10u + col0 + j + 2048u];
+    if (row0 + r < hyper.rows) {
+      for (var j = 0u; j < 4u; j++) {
+        if (col0 + j < 10u) {
+          t0[r] += inputs[row0 * 10u + r * 10u + col0 + j + 2048u];
+        }
       }
     }
   }
   for (var v = 0u; v < 4u; v++) {
     if (row0 + v < hyper.rows) {
-      scratch[wg.x * 256u + lid.x * 32u + row0 + v] = t0[v];
+      scratch[lid.x * 32u + row0 + v] = t0[v];
     }
   }
 }
@@ -283,7 +292,7 @@ fn k_d_softmax_ce_row_sums(@builtin(workgroup_id) wg: vec3u, @builtin(local_invo
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_d_softmax_ce_row_sums_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.x * 256u + lid.x;
+  let i = lid.x;
   if (i < 32u) {
     var s0 = 0f;
     for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 32u + i]; }
@@ -298,23 +307,25 @@ fn k_d_softmax_ce_row_sums_finish(@builtin(workgroup_id) wg: vec3u, @builtin(loc
 @compute @workgroup_size(8, 8)
 fn k_d_z(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var t0: array<f32, 4>;
-  let row0 = wg.y * 32u + lid.y * 4u;
-  let col0 = wg.x * 32u + lid.x * 4u;
+  let row0 = lid.y * 4u;
+  let col0 = lid.x * 4u;
   for (var zt0 = 0u; zt0 < 4u; zt0++) { t0[zt0] = 0f; }
   for (var r = 0u; r < 4u; r++) {
-    for (var j = 0u; j < 4u; j++) {
-      if (row0 + r < hyper.rows && col0 + j < 10u) {
-        let e0 = row0 + r;
-        let e1 = e0 * 10u + col0 + j;
-        let e2 = (exp(arena[e1 + 1024u] - arena[e0 + 1408u]) * arena[e0 + 1360u] - inputs[e1 + 2048u]) * hyper.invRows;
-        arena[row0 * 10u + r * 10u + col0 + j + 1440u] = e2;
-        t0[j] += e2;
+    if (row0 + r < hyper.rows) {
+      for (var j = 0u; j < 4u; j++) {
+        if (col0 + j < 10u) {
+          let e0 = row0 + r;
+          let e1 = e0 * 10u + col0 + j;
+          let e2 = (exp(arena[e1 + 1024u] - arena[e0 + 1408u]) * arena[e0 + 1360u] - inputs[e1 + 2048u]) * hyper.invRows;
+          arena[row0 * 10u + r * 10u + col0 + j + 1440u] = e2;
+          t0[j] += e2;
+        }
       }
     }
   }
   for (var v = 0u; v < 4u; v++) {
     if (col0 + v < 10u) {
-      scratch[wg.y * 80u + lid.y * 10u + col0 + v] = t0[v];
+      scratch[lid.y * 10u + col0 + v] = t0[v];
     }
   }
 }
@@ -323,7 +334,7 @@ fn k_d_z(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: ve
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_d_z_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.x * 256u + lid.x;
+  let i = lid.x;
   if (i < 10u) {
     var s0 = 0f;
     for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 10u + i]; }
@@ -340,8 +351,8 @@ fn k_d_z_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
 fn k_d_h_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var acc: array<vec4<f32>, 4>;
   var t0: array<f32, 4>;
-  let row0 = wg.y * 32u + lid.y * 4u;
-  let col0 = wg.x * 32u + lid.x * 4u;
+  let row0 = lid.y * 4u;
+  let col0 = lid.x * 4u;
   for (var p = 0u; p < 10u; p++) {
     let a0 = arena[row0 * 10u + p + 1440u];
     let a1 = arena[row0 * 10u + p + 1450u];
@@ -358,8 +369,8 @@ fn k_d_h_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
   }
   for (var zt0 = 0u; zt0 < 4u; zt0++) { t0[zt0] = 0f; }
   for (var r = 0u; r < 4u; r++) {
-    for (var j = 0u; j < 4u; j++) {
-      if (row0 + r < hyper.rows) {
+    if (row0 + r < hyper.rows) {
+      for (var j = 0u; j < 4u; j++) {
         let e0 = arena[row0 * 32u + r * 32u + col0 + j];
         let e1 = acc[r][j] * (1f - e0 * e0);
         arena[row0 * 32u + r * 32u + col0 + j + 1760u] = e1;
@@ -367,14 +378,14 @@ fn k_d_h_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
       }
     }
   }
-  for (var v = 0u; v < 4u; v++) { scratch[wg.y * 256u + lid.y * 32u + col0 + v] = t0[v]; }
+  for (var v = 0u; v < 4u; v++) { scratch[lid.y * 32u + col0 + v] = t0[v]; }
 }
 
 // finishes d_b1: combines the partial results of d_h_affine
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_d_h_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.x * 256u + lid.x;
+  let i = lid.x;
   if (i < 32u) {
     var s0 = 0f;
     for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 32u + i]; }
@@ -388,19 +399,19 @@ fn k_d_h_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocati
 @compute @workgroup_size(8, 8)
 fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var acc: array<vec4<f32>, 4>;
-  let row0 = wg.y * 32u + lid.y * 4u;
-  let col0 = wg.x * 32u + lid.x * 4u;
+  let row0 = lid.y * 4u;
+  let col0 = lid.x * 4u;
   for (var l = 0u; l < 16u; l++) {
     let e = l * 64u + lid.y * 8u + lid.x;
     let kk = e / 32u;
     let i = e % 32u;
-    As[kk * 8u + i / 4u][i % 4u] = select(0f, arena[kk * 32u + wg.y * 32u + i], kk < hyper.rows);
+    As[kk * 8u + i / 4u][i % 4u] = select(0f, arena[kk * 32u + i], kk < hyper.rows);
   }
   for (var l = 0u; l < 16u; l++) {
     let e = l * 64u + lid.y * 8u + lid.x;
     let kk = e / 32u;
     let i = e % 32u;
-    Bs[kk * 8u + i / 4u][i % 4u] = select(0f, arena[kk * 10u + wg.x * 32u + i + 1440u], kk < hyper.rows);
+    Bs[kk * 8u + i / 4u][i % 4u] = select(0f, arena[kk * 10u + i + 1440u], kk < hyper.rows);
   }
   workgroupBarrier();
   for (var kk = 0u; kk < 32u; kk++) {
@@ -428,7 +439,7 @@ fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
 fn k_d_W1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var acc: array<vec4<f32>, 4>;
   let row0 = wg.y * 32u + lid.y * 4u;
-  let col0 = wg.x * 32u + lid.x * 4u;
+  let col0 = lid.x * 4u;
   for (var l = 0u; l < 16u; l++) {
     let e = l * 64u + lid.y * 8u + lid.x;
     let kk = e / 32u;
@@ -439,7 +450,7 @@ fn k_d_W1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
     let e = l * 64u + lid.y * 8u + lid.x;
     let kk = e / 32u;
     let i = e % 32u;
-    Bs[kk * 8u + i / 4u][i % 4u] = select(0f, arena[kk * 32u + wg.x * 32u + i + 1760u], kk < hyper.rows);
+    Bs[kk * 8u + i / 4u][i % 4u] = select(0f, arena[kk * 32u + i + 1760u], kk < hyper.rows);
   }
   workgroupBarrier();
   for (var kk = 0u; kk < 32u; kk++) {

@@ -24,7 +24,7 @@ struct Hyper { lr: f32, t: f32 }
 @compute @workgroup_size(1, 64)
 fn k_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var tile: array<f32, 3>;
-  let row0 = wg.y * 64u + lid.y;
+  let row0 = lid.y;
   var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
   for (var p = 0u; p < 4u; p++) {
     let a0 = inputs[row0 * 4u + p];
@@ -41,16 +41,14 @@ fn k_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3
 // dispatch (1, 1, 1)
 @compute @workgroup_size(1, 64)
 fn k_o(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  var tile: array<f32, 1>;
-  let row0 = wg.y * 64u + lid.y;
+  let row0 = lid.y;
   var c0_0 = 0f;
   for (var p = 0u; p < 3u; p++) {
     let a0 = arena[row0 * 3u + p];
     let b0 = params[p + 32u];
     c0_0 += a0 * b0;
   }
-  tile[0u] = c0_0;
-  arena[row0 + 192u] = tile[0u] + params[48u];
+  arena[row0 + 192u] = c0_0 + params[48u];
 }
 
 // matmul [64,3], k = 4:
@@ -61,7 +59,7 @@ fn k_o(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3
 @compute @workgroup_size(1, 64)
 fn k_h_affine_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var tile: array<f32, 3>;
-  let row0 = wg.y * 64u + lid.y;
+  let row0 = lid.y;
   var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
   for (var p = 0u; p < 4u; p++) {
     let a0 = inputs[row0 * 4u + p];
@@ -85,33 +83,29 @@ fn k_h_affine_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
 // dispatch (1, 1, 1)
 @compute @workgroup_size(1, 64)
 fn k_d_o(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  var tile: array<f32, 1>;
-  var t0: array<f32, 1>;
-  var t1: array<f32, 1>;
-  let row0 = wg.y * 64u + lid.y;
+  let row0 = lid.y;
   var c0_0 = 0f;
   for (var p = 0u; p < 3u; p++) {
     let a0 = arena[row0 * 3u + p];
     let b0 = params[p + 32u];
     c0_0 += a0 * b0;
   }
-  tile[0u] = c0_0;
-  t0[0u] = 0f;
-  t1[0u] = 0f;
-  let e1 = tile[0u] + params[48u] - inputs[row0 + 256u];
+  var t0 = 0f;
+  var t1 = 0f;
+  let e1 = c0_0 + params[48u] - inputs[row0 + 256u];
   let e2 = e1 * 0.015625f;
   arena[row0 + 384u] = e2;
-  t0[0u] += e1 * e1 * 0.5f;
-  t1[0u] += e2;
-  scratch[wg.y * 64u + wg.x * 64u + lid.y + lid.x] = t0[0u];
-  scratch[wg.y * 64u + lid.y + 192u] = t1[0u];
+  t0 += e1 * e1 * 0.5f;
+  t1 += e2;
+  scratch[lid.y] = t0;
+  scratch[lid.y + 192u] = t1;
 }
 
 // finishes squared_loss, d_b2: combines the partial results of d_o
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_d_o_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.x * 256u + lid.x;
+  let i = lid.x;
   if (i < 1u) {
     var s0 = 0f;
     for (var b = 0u; b < 64u; b++) { s0 += scratch[b + i]; }
@@ -131,7 +125,7 @@ fn k_d_o_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
 fn k_d_h_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var tile: array<f32, 3>;
   var t0: array<f32, 3>;
-  let row0 = wg.y * 64u + lid.y;
+  let row0 = lid.y;
   var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
   let a0 = arena[row0 + 384u];
   let b0 = params[32u]; let b1 = params[33u]; let b2 = params[34u];
@@ -143,14 +137,14 @@ fn k_d_h_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
     arena[row0 * 3u + j + 464u] = e0;
     t0[j] += e0;
   }
-  for (var v = 0u; v < 3u; v++) { scratch[wg.y * 192u + lid.y * 3u + v] = t0[v]; }
+  for (var v = 0u; v < 3u; v++) { scratch[lid.y * 3u + v] = t0[v]; }
 }
 
 // finishes d_b1: combines the partial results of d_h_affine
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_d_h_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.x * 256u + lid.x;
+  let i = lid.x;
   if (i < 3u) {
     var s0 = 0f;
     for (var b = 0u; b < 64u; b++) { s0 += scratch[b * 3u + i]; }
@@ -163,16 +157,14 @@ fn k_d_h_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocati
 // dispatch (1, 1, 1)
 @compute @workgroup_size(1, 3)
 fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  var tile: array<f32, 1>;
-  let row0 = wg.y * 3u + lid.y;
+  let row0 = lid.y;
   var c0_0 = 0f;
   for (var p = 0u; p < 64u; p++) {
     let a0 = arena[p * 3u + row0];
     let b0 = arena[p + 384u];
     c0_0 += a0 * b0;
   }
-  tile[0u] = c0_0;
-  grads[row0 + 32u] = tile[0u];
+  grads[row0 + 32u] = c0_0;
 }
 
 // matmul [4,3], k = 64:
@@ -181,7 +173,7 @@ fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
 @compute @workgroup_size(1, 4)
 fn k_d_W1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var tile: array<f32, 3>;
-  let row0 = wg.y * 4u + lid.y;
+  let row0 = lid.y;
   var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
   for (var p = 0u; p < 64u; p++) {
     let a0 = inputs[p * 4u + row0];
@@ -199,7 +191,7 @@ fn k_d_W1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
 @compute @workgroup_size(256)
 fn k_sgd_check(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   if (status[0u] == 0f) {
-    let i = wg.x * 256u + lid.x;
+    let i = lid.x;
     if (i < 64u) {
       let v0 = params[i];
       let v1 = grads[i];
@@ -218,7 +210,7 @@ fn k_sgd_check(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l
 @compute @workgroup_size(256)
 fn k_sgd(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   if (status[0u] == 0f) {
-    let i = wg.x * 256u + lid.x;
+    let i = lid.x;
     if (i < 64u) {
       let v0 = params_rw[i];
       let v1 = grads[i];

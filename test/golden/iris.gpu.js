@@ -21,8 +21,8 @@ struct Hyper { lr: f32, t: f32 }
 @compute @workgroup_size(8, 8)
 fn k_h1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 var acc: array<vec4<f32>, 4>;
-let row0 = wg.y * 32u + lid.y * 4u;
-let col0 = wg.x * 32u + lid.x * 4u;
+let row0 = lid.y * 4u;
+let col0 = lid.x * 4u;
 for (var p = 0u; p < 4u; p++) {
 let a0 = inputs[row0 * 4u + p];
 let a1 = inputs[row0 * 4u + p + 4u];
@@ -38,8 +38,9 @@ acc[2u] += vec4<f32>(a2) * vec4<f32>(b0, b1, b2, b3);
 acc[3u] += vec4<f32>(a3) * vec4<f32>(b0, b1, b2, b3);
 }
 for (var r = 0u; r < 4u; r++) {
+if (row0 + r < 15u) {
 for (var j = 0u; j < 4u; j++) {
-if (row0 + r < 15u && col0 + j < 16u) {
+if (col0 + j < 16u) {
 let e0 = acc[r][j] + params[col0 + j + 64u];
 let e1 = exp(-2f * abs(e0));
 let e2 = (1f - e1) / (1f + e1);
@@ -48,11 +49,12 @@ arena[row0 * 16u + r * 16u + col0 + j] = select(-e2, e2, e0 >= 0f);
 }
 }
 }
+}
 @compute @workgroup_size(8, 8)
 fn k_h2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 var acc: array<vec4<f32>, 4>;
-let row0 = wg.y * 32u + lid.y * 4u;
-let col0 = wg.x * 32u + lid.x * 4u;
+let row0 = lid.y * 4u;
+let col0 = lid.x * 4u;
 for (var p = 0u; p < 16u; p++) {
 let a0 = arena[row0 * 16u + p];
 let a1 = arena[row0 * 16u + p + 16u];
@@ -68,8 +70,9 @@ acc[2u] += vec4<f32>(a2) * vec4<f32>(b0, b1, b2, b3);
 acc[3u] += vec4<f32>(a3) * vec4<f32>(b0, b1, b2, b3);
 }
 for (var r = 0u; r < 4u; r++) {
+if (row0 + r < 15u) {
 for (var j = 0u; j < 4u; j++) {
-if (row0 + r < 15u && col0 + j < 8u) {
+if (col0 + j < 8u) {
 let e0 = acc[r][j] + params[col0 + j + 208u];
 let e1 = exp(-2f * abs(e0));
 let e2 = (1f - e1) / (1f + e1);
@@ -78,10 +81,11 @@ arena[row0 * 8u + r * 8u + col0 + j + 240u] = select(-e2, e2, e0 >= 0f);
 }
 }
 }
+}
 @compute @workgroup_size(1, 15)
 fn k_scores(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 var tile: array<f32, 3>;
-let row0 = wg.y * 15u + lid.y;
+let row0 = lid.y;
 var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
 for (var p = 0u; p < 8u; p++) {
 let a0 = arena[row0 * 8u + p + 240u];
@@ -99,9 +103,8 @@ arena[row0 * 3u + j] = select(e1 / e2, 1f / e2, e0 >= 0f);
 @compute @workgroup_size(1, 15)
 fn k_d_scores_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 var tile: array<f32, 3>;
-var t0: array<f32, 1>;
 var t1: array<f32, 3>;
-let row0 = wg.y * 15u + lid.y;
+let row0 = lid.y;
 var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
 for (var p = 0u; p < 8u; p++) {
 let a0 = arena[row0 * 8u + p + 240u];
@@ -109,7 +112,7 @@ let b0 = params[p * 3u + 224u]; let b1 = params[p * 3u + 225u]; let b2 = params[
 c0_0 += a0 * b0; c0_1 += a0 * b1; c0_2 += a0 * b2;
 }
 tile[0u] = c0_0; tile[1u] = c0_1; tile[2u] = c0_2;
-t0[0u] = 0f;
+var t0 = 0f;
 for (var zt1 = 0u; zt1 < 3u; zt1++) { t1[zt1] = 0f; }
 for (var j = 0u; j < 3u; j++) {
 let e1 = tile[j] + params[j + 256u];
@@ -119,15 +122,15 @@ let e4 = select(e2 / e3, 1f / e3, e1 >= 0f);
 let e5 = e4 - inputs[row0 * 3u + j + 64u];
 let e6 = e5 * 0.06666666666666667f * (e4 * (1f - e4));
 arena[row0 * 3u + j + 368u] = e6;
-t0[0u] += e5 * e5 * 0.5f;
+t0 += e5 * e5 * 0.5f;
 t1[j] += e6;
 }
-scratch[wg.y * 15u + wg.x * 15u + lid.y + lid.x] = t0[0u];
-for (var v = 0u; v < 3u; v++) { scratch[wg.y * 45u + lid.y * 3u + v + 128u] = t1[v]; }
+scratch[lid.y] = t0;
+for (var v = 0u; v < 3u; v++) { scratch[lid.y * 3u + v + 128u] = t1[v]; }
 }
 @compute @workgroup_size(256)
 fn k_d_scores_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-let i = wg.x * 256u + lid.x;
+let i = lid.x;
 if (i < 3u) {
 if (i < 1u) {
 var s0 = 0f;
@@ -143,8 +146,8 @@ grads[i + 256u] = s1;
 fn k_d_h2_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 var acc: array<vec4<f32>, 4>;
 var t0: array<f32, 4>;
-let row0 = wg.y * 32u + lid.y * 4u;
-let col0 = wg.x * 32u + lid.x * 4u;
+let row0 = lid.y * 4u;
+let col0 = lid.x * 4u;
 for (var p = 0u; p < 3u; p++) {
 let a0 = arena[row0 * 3u + p + 368u];
 let a1 = arena[row0 * 3u + p + 371u];
@@ -161,8 +164,9 @@ acc[3u] += vec4<f32>(a3) * vec4<f32>(b0, b1, b2, b3);
 }
 for (var zt0 = 0u; zt0 < 4u; zt0++) { t0[zt0] = 0f; }
 for (var r = 0u; r < 4u; r++) {
+if (row0 + r < 15u) {
 for (var j = 0u; j < 4u; j++) {
-if (row0 + r < 15u && col0 + j < 8u) {
+if (col0 + j < 8u) {
 let e0 = arena[row0 * 8u + r * 8u + col0 + j + 240u];
 let e1 = acc[r][j] * (1f - e0 * e0);
 arena[row0 * 8u + r * 8u + col0 + j + 432u] = e1;
@@ -170,15 +174,16 @@ t0[j] += e1;
 }
 }
 }
+}
 for (var v = 0u; v < 4u; v++) {
 if (col0 + v < 8u) {
-scratch[wg.y * 64u + lid.y * 8u + col0 + v] = t0[v];
+scratch[lid.y * 8u + col0 + v] = t0[v];
 }
 }
 }
 @compute @workgroup_size(256)
 fn k_d_h2_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-let i = wg.x * 256u + lid.x;
+let i = lid.x;
 if (i < 8u) {
 var s0 = 0f;
 for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 8u + i]; }
@@ -188,7 +193,7 @@ grads[i + 208u] = s0;
 @compute @workgroup_size(1, 8)
 fn k_d_W3(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 var tile: array<f32, 3>;
-let row0 = wg.y * 8u + lid.y;
+let row0 = lid.y;
 var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
 for (var p = 0u; p < 15u; p++) {
 let a0 = arena[p * 8u + row0 + 240u];
@@ -202,8 +207,8 @@ for (var j = 0u; j < 3u; j++) { grads[row0 * 3u + j + 224u] = tile[j]; }
 fn k_d_h1_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 var acc: array<vec4<f32>, 4>;
 var t0: array<f32, 4>;
-let row0 = wg.y * 32u + lid.y * 4u;
-let col0 = wg.x * 32u + lid.x * 4u;
+let row0 = lid.y * 4u;
+let col0 = lid.x * 4u;
 for (var p = 0u; p < 8u; p++) {
 let a0 = arena[row0 * 8u + p + 432u];
 let a1 = arena[row0 * 8u + p + 440u];
@@ -220,8 +225,9 @@ acc[3u] += vec4<f32>(a3) * vec4<f32>(b0, b1, b2, b3);
 }
 for (var zt0 = 0u; zt0 < 4u; zt0++) { t0[zt0] = 0f; }
 for (var r = 0u; r < 4u; r++) {
+if (row0 + r < 15u) {
 for (var j = 0u; j < 4u; j++) {
-if (row0 + r < 15u && col0 + j < 16u) {
+if (col0 + j < 16u) {
 let e0 = arena[row0 * 16u + r * 16u + col0 + j];
 let e1 = acc[r][j] * (1f - e0 * e0);
 arena[row0 * 16u + r * 16u + col0 + j + 560u] = e1;
@@ -229,15 +235,16 @@ t0[j] += e1;
 }
 }
 }
+}
 for (var v = 0u; v < 4u; v++) {
 if (col0 + v < 16u) {
-scratch[wg.y * 128u + lid.y * 16u + col0 + v] = t0[v];
+scratch[lid.y * 16u + col0 + v] = t0[v];
 }
 }
 }
 @compute @workgroup_size(256)
 fn k_d_h1_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-let i = wg.x * 256u + lid.x;
+let i = lid.x;
 if (i < 16u) {
 var s0 = 0f;
 for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 16u + i]; }
@@ -247,8 +254,8 @@ grads[i + 64u] = s0;
 @compute @workgroup_size(8, 8)
 fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 var acc: array<vec4<f32>, 4>;
-let row0 = wg.y * 32u + lid.y * 4u;
-let col0 = wg.x * 32u + lid.x * 4u;
+let row0 = lid.y * 4u;
+let col0 = lid.x * 4u;
 for (var p = 0u; p < 15u; p++) {
 let a0 = arena[p * 16u + row0];
 let a1 = arena[p * 16u + row0 + 1u];
@@ -264,9 +271,11 @@ acc[2u] += vec4<f32>(a2) * vec4<f32>(b0, b1, b2, b3);
 acc[3u] += vec4<f32>(a3) * vec4<f32>(b0, b1, b2, b3);
 }
 for (var r = 0u; r < 4u; r++) {
+if (row0 + r < 16u) {
 for (var j = 0u; j < 4u; j++) {
-if (row0 + r < 16u && col0 + j < 8u) {
+if (col0 + j < 8u) {
 grads[row0 * 8u + r * 8u + col0 + j + 80u] = acc[r][j];
+}
 }
 }
 }
@@ -274,8 +283,8 @@ grads[row0 * 8u + r * 8u + col0 + j + 80u] = acc[r][j];
 @compute @workgroup_size(8, 8)
 fn k_d_W1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 var acc: array<vec4<f32>, 4>;
-let row0 = wg.y * 32u + lid.y * 4u;
-let col0 = wg.x * 32u + lid.x * 4u;
+let row0 = lid.y * 4u;
+let col0 = lid.x * 4u;
 for (var p = 0u; p < 15u; p++) {
 let a0 = inputs[p * 4u + row0];
 let a1 = inputs[p * 4u + row0 + 1u];
@@ -291,9 +300,11 @@ acc[2u] += vec4<f32>(a2) * vec4<f32>(b0, b1, b2, b3);
 acc[3u] += vec4<f32>(a3) * vec4<f32>(b0, b1, b2, b3);
 }
 for (var r = 0u; r < 4u; r++) {
+if (row0 + r < 4u) {
 for (var j = 0u; j < 4u; j++) {
-if (row0 + r < 4u && col0 + j < 16u) {
+if (col0 + j < 16u) {
 grads[row0 * 16u + r * 16u + col0 + j] = acc[r][j];
+}
 }
 }
 }

@@ -25,8 +25,8 @@ struct Hyper { lr: f32, t: f32 }
 @compute @workgroup_size(8, 8)
 fn k_h1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var acc: array<vec4<f32>, 4>;
-  let row0 = wg.y * 32u + lid.y * 4u;
-  let col0 = wg.x * 32u + lid.x * 4u;
+  let row0 = lid.y * 4u;
+  let col0 = lid.x * 4u;
   for (var p = 0u; p < 4u; p++) {
     let a0 = inputs[row0 * 4u + p];
     let a1 = inputs[row0 * 4u + p + 4u];
@@ -42,12 +42,14 @@ fn k_h1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     acc[3u] += vec4<f32>(a3) * vec4<f32>(b0, b1, b2, b3);
   }
   for (var r = 0u; r < 4u; r++) {
-    for (var j = 0u; j < 4u; j++) {
-      if (row0 + r < 15u && col0 + j < 16u) {
-        let e0 = acc[r][j] + params[col0 + j + 64u];
-        let e1 = exp(-2f * abs(e0));
-        let e2 = (1f - e1) / (1f + e1);
-        arena[row0 * 16u + r * 16u + col0 + j] = select(-e2, e2, e0 >= 0f);
+    if (row0 + r < 15u) {
+      for (var j = 0u; j < 4u; j++) {
+        if (col0 + j < 16u) {
+          let e0 = acc[r][j] + params[col0 + j + 64u];
+          let e1 = exp(-2f * abs(e0));
+          let e2 = (1f - e1) / (1f + e1);
+          arena[row0 * 16u + r * 16u + col0 + j] = select(-e2, e2, e0 >= 0f);
+        }
       }
     }
   }
@@ -61,8 +63,8 @@ fn k_h1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
 @compute @workgroup_size(8, 8)
 fn k_h2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var acc: array<vec4<f32>, 4>;
-  let row0 = wg.y * 32u + lid.y * 4u;
-  let col0 = wg.x * 32u + lid.x * 4u;
+  let row0 = lid.y * 4u;
+  let col0 = lid.x * 4u;
   for (var p = 0u; p < 16u; p++) {
     let a0 = arena[row0 * 16u + p];
     let a1 = arena[row0 * 16u + p + 16u];
@@ -78,12 +80,14 @@ fn k_h2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     acc[3u] += vec4<f32>(a3) * vec4<f32>(b0, b1, b2, b3);
   }
   for (var r = 0u; r < 4u; r++) {
-    for (var j = 0u; j < 4u; j++) {
-      if (row0 + r < 15u && col0 + j < 8u) {
-        let e0 = acc[r][j] + params[col0 + j + 208u];
-        let e1 = exp(-2f * abs(e0));
-        let e2 = (1f - e1) / (1f + e1);
-        arena[row0 * 8u + r * 8u + col0 + j + 240u] = select(-e2, e2, e0 >= 0f);
+    if (row0 + r < 15u) {
+      for (var j = 0u; j < 4u; j++) {
+        if (col0 + j < 8u) {
+          let e0 = acc[r][j] + params[col0 + j + 208u];
+          let e1 = exp(-2f * abs(e0));
+          let e2 = (1f - e1) / (1f + e1);
+          arena[row0 * 8u + r * 8u + col0 + j + 240u] = select(-e2, e2, e0 >= 0f);
+        }
       }
     }
   }
@@ -97,7 +101,7 @@ fn k_h2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
 @compute @workgroup_size(1, 15)
 fn k_scores(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var tile: array<f32, 3>;
-  let row0 = wg.y * 15u + lid.y;
+  let row0 = lid.y;
   var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
   for (var p = 0u; p < 8u; p++) {
     let a0 = arena[row0 * 8u + p + 240u];
@@ -125,9 +129,8 @@ fn k_scores(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid:
 @compute @workgroup_size(1, 15)
 fn k_d_scores_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var tile: array<f32, 3>;
-  var t0: array<f32, 1>;
   var t1: array<f32, 3>;
-  let row0 = wg.y * 15u + lid.y;
+  let row0 = lid.y;
   var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
   for (var p = 0u; p < 8u; p++) {
     let a0 = arena[row0 * 8u + p + 240u];
@@ -135,7 +138,7 @@ fn k_d_scores_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation
     c0_0 += a0 * b0; c0_1 += a0 * b1; c0_2 += a0 * b2;
   }
   tile[0u] = c0_0; tile[1u] = c0_1; tile[2u] = c0_2;
-  t0[0u] = 0f;
+  var t0 = 0f;
   for (var zt1 = 0u; zt1 < 3u; zt1++) { t1[zt1] = 0f; }
   for (var j = 0u; j < 3u; j++) {
     let e1 = tile[j] + params[j + 256u];
@@ -145,18 +148,18 @@ fn k_d_scores_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation
     let e5 = e4 - inputs[row0 * 3u + j + 64u];
     let e6 = e5 * 0.06666666666666667f * (e4 * (1f - e4));
     arena[row0 * 3u + j + 368u] = e6;
-    t0[0u] += e5 * e5 * 0.5f;
+    t0 += e5 * e5 * 0.5f;
     t1[j] += e6;
   }
-  scratch[wg.y * 15u + wg.x * 15u + lid.y + lid.x] = t0[0u];
-  for (var v = 0u; v < 3u; v++) { scratch[wg.y * 45u + lid.y * 3u + v + 128u] = t1[v]; }
+  scratch[lid.y] = t0;
+  for (var v = 0u; v < 3u; v++) { scratch[lid.y * 3u + v + 128u] = t1[v]; }
 }
 
 // finishes squared_loss, d_b3: combines the partial results of d_scores_affine
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_d_scores_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.x * 256u + lid.x;
+  let i = lid.x;
   if (i < 3u) {
     if (i < 1u) {
       var s0 = 0f;
@@ -178,8 +181,8 @@ fn k_d_scores_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_inv
 fn k_d_h2_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var acc: array<vec4<f32>, 4>;
   var t0: array<f32, 4>;
-  let row0 = wg.y * 32u + lid.y * 4u;
-  let col0 = wg.x * 32u + lid.x * 4u;
+  let row0 = lid.y * 4u;
+  let col0 = lid.x * 4u;
   for (var p = 0u; p < 3u; p++) {
     let a0 = arena[row0 * 3u + p + 368u];
     let a1 = arena[row0 * 3u + p + 371u];
@@ -196,18 +199,20 @@ fn k_d_h2_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id)
   }
   for (var zt0 = 0u; zt0 < 4u; zt0++) { t0[zt0] = 0f; }
   for (var r = 0u; r < 4u; r++) {
-    for (var j = 0u; j < 4u; j++) {
-      if (row0 + r < 15u && col0 + j < 8u) {
-        let e0 = arena[row0 * 8u + r * 8u + col0 + j + 240u];
-        let e1 = acc[r][j] * (1f - e0 * e0);
-        arena[row0 * 8u + r * 8u + col0 + j + 432u] = e1;
-        t0[j] += e1;
+    if (row0 + r < 15u) {
+      for (var j = 0u; j < 4u; j++) {
+        if (col0 + j < 8u) {
+          let e0 = arena[row0 * 8u + r * 8u + col0 + j + 240u];
+          let e1 = acc[r][j] * (1f - e0 * e0);
+          arena[row0 * 8u + r * 8u + col0 + j + 432u] = e1;
+          t0[j] += e1;
+        }
       }
     }
   }
   for (var v = 0u; v < 4u; v++) {
     if (col0 + v < 8u) {
-      scratch[wg.y * 64u + lid.y * 8u + col0 + v] = t0[v];
+      scratch[lid.y * 8u + col0 + v] = t0[v];
     }
   }
 }
@@ -216,7 +221,7 @@ fn k_d_h2_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_d_h2_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.x * 256u + lid.x;
+  let i = lid.x;
   if (i < 8u) {
     var s0 = 0f;
     for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 8u + i]; }
@@ -230,7 +235,7 @@ fn k_d_h2_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocat
 @compute @workgroup_size(1, 8)
 fn k_d_W3(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var tile: array<f32, 3>;
-  let row0 = wg.y * 8u + lid.y;
+  let row0 = lid.y;
   var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
   for (var p = 0u; p < 15u; p++) {
     let a0 = arena[p * 8u + row0 + 240u];
@@ -250,8 +255,8 @@ fn k_d_W3(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
 fn k_d_h1_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var acc: array<vec4<f32>, 4>;
   var t0: array<f32, 4>;
-  let row0 = wg.y * 32u + lid.y * 4u;
-  let col0 = wg.x * 32u + lid.x * 4u;
+  let row0 = lid.y * 4u;
+  let col0 = lid.x * 4u;
   for (var p = 0u; p < 8u; p++) {
     let a0 = arena[row0 * 8u + p + 432u];
     let a1 = arena[row0 * 8u + p + 440u];
@@ -268,18 +273,20 @@ fn k_d_h1_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id)
   }
   for (var zt0 = 0u; zt0 < 4u; zt0++) { t0[zt0] = 0f; }
   for (var r = 0u; r < 4u; r++) {
-    for (var j = 0u; j < 4u; j++) {
-      if (row0 + r < 15u && col0 + j < 16u) {
-        let e0 = arena[row0 * 16u + r * 16u + col0 + j];
-        let e1 = acc[r][j] * (1f - e0 * e0);
-        arena[row0 * 16u + r * 16u + col0 + j + 560u] = e1;
-        t0[j] += e1;
+    if (row0 + r < 15u) {
+      for (var j = 0u; j < 4u; j++) {
+        if (col0 + j < 16u) {
+          let e0 = arena[row0 * 16u + r * 16u + col0 + j];
+          let e1 = acc[r][j] * (1f - e0 * e0);
+          arena[row0 * 16u + r * 16u + col0 + j + 560u] = e1;
+          t0[j] += e1;
+        }
       }
     }
   }
   for (var v = 0u; v < 4u; v++) {
     if (col0 + v < 16u) {
-      scratch[wg.y * 128u + lid.y * 16u + col0 + v] = t0[v];
+      scratch[lid.y * 16u + col0 + v] = t0[v];
     }
   }
 }
@@ -288,7 +295,7 @@ fn k_d_h1_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id)
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_d_h1_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.x * 256u + lid.x;
+  let i = lid.x;
   if (i < 16u) {
     var s0 = 0f;
     for (var b = 0u; b < 8u; b++) { s0 += scratch[b * 16u + i]; }
@@ -302,8 +309,8 @@ fn k_d_h1_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocat
 @compute @workgroup_size(8, 8)
 fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var acc: array<vec4<f32>, 4>;
-  let row0 = wg.y * 32u + lid.y * 4u;
-  let col0 = wg.x * 32u + lid.x * 4u;
+  let row0 = lid.y * 4u;
+  let col0 = lid.x * 4u;
   for (var p = 0u; p < 15u; p++) {
     let a0 = arena[p * 16u + row0];
     let a1 = arena[p * 16u + row0 + 1u];
@@ -319,9 +326,11 @@ fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
     acc[3u] += vec4<f32>(a3) * vec4<f32>(b0, b1, b2, b3);
   }
   for (var r = 0u; r < 4u; r++) {
-    for (var j = 0u; j < 4u; j++) {
-      if (row0 + r < 16u && col0 + j < 8u) {
-        grads[row0 * 8u + r * 8u + col0 + j + 80u] = acc[r][j];
+    if (row0 + r < 16u) {
+      for (var j = 0u; j < 4u; j++) {
+        if (col0 + j < 8u) {
+          grads[row0 * 8u + r * 8u + col0 + j + 80u] = acc[r][j];
+        }
       }
     }
   }
@@ -333,8 +342,8 @@ fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
 @compute @workgroup_size(8, 8)
 fn k_d_W1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var acc: array<vec4<f32>, 4>;
-  let row0 = wg.y * 32u + lid.y * 4u;
-  let col0 = wg.x * 32u + lid.x * 4u;
+  let row0 = lid.y * 4u;
+  let col0 = lid.x * 4u;
   for (var p = 0u; p < 15u; p++) {
     let a0 = inputs[p * 4u + row0];
     let a1 = inputs[p * 4u + row0 + 1u];
@@ -350,9 +359,11 @@ fn k_d_W1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
     acc[3u] += vec4<f32>(a3) * vec4<f32>(b0, b1, b2, b3);
   }
   for (var r = 0u; r < 4u; r++) {
-    for (var j = 0u; j < 4u; j++) {
-      if (row0 + r < 4u && col0 + j < 16u) {
-        grads[row0 * 16u + r * 16u + col0 + j] = acc[r][j];
+    if (row0 + r < 4u) {
+      for (var j = 0u; j < 4u; j++) {
+        if (col0 + j < 16u) {
+          grads[row0 * 16u + r * 16u + col0 + j] = acc[r][j];
+        }
       }
     }
   }

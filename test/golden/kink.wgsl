@@ -20,14 +20,12 @@ struct Hyper { lr: f32, t: f32 }
 // dispatch (1, 1, 1)
 @compute @workgroup_size(1, 16)
 fn k_price(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  var tile: array<f32, 1>;
-  let row0 = wg.y * 16u + lid.y;
+  let row0 = lid.y;
   var c0_0 = 0f;
   let a0 = inputs[row0];
   let b0 = params[0u];
   c0_0 += a0 * b0;
-  tile[0u] = c0_0;
-  arena[row0] = max(tile[0u] + params[16u], 0f);
+  arena[row0] = max(c0_0 + params[16u], 0f);
 }
 
 // matmul [16,1], k = 1:
@@ -41,32 +39,28 @@ fn k_price(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: 
 // dispatch (1, 1, 1)
 @compute @workgroup_size(1, 16)
 fn k_d_price_affine(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  var tile: array<f32, 1>;
-  var t0: array<f32, 1>;
-  var t1: array<f32, 1>;
-  let row0 = wg.y * 16u + lid.y;
+  let row0 = lid.y;
   var c0_0 = 0f;
   let a0 = inputs[row0];
   let b0 = params[0u];
   c0_0 += a0 * b0;
-  tile[0u] = c0_0;
-  t0[0u] = 0f;
-  t1[0u] = 0f;
-  let e1 = tile[0u] + params[16u];
+  var t0 = 0f;
+  var t1 = 0f;
+  let e1 = c0_0 + params[16u];
   let e2 = max(e1, 0f) - inputs[row0 + 16u];
   let e3 = select(0f, e2 * 0.0625f, e1 >= 0f);
   arena[row0] = e3;
-  t0[0u] += e2 * e2 * 0.5f;
-  t1[0u] += e3;
-  scratch[wg.y * 16u + wg.x * 16u + lid.y + lid.x] = t0[0u];
-  scratch[wg.y * 16u + lid.y + 16u] = t1[0u];
+  t0 += e2 * e2 * 0.5f;
+  t1 += e3;
+  scratch[lid.y] = t0;
+  scratch[lid.y + 16u] = t1;
 }
 
 // finishes squared_loss, d_b: combines the partial results of d_price_affine
 // dispatch (1, 1, 1)
 @compute @workgroup_size(256)
 fn k_d_price_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wg.x * 256u + lid.x;
+  let i = lid.x;
   if (i < 1u) {
     var s0 = 0f;
     for (var b = 0u; b < 16u; b++) { s0 += scratch[b + i]; }
@@ -82,15 +76,13 @@ fn k_d_price_affine_finish(@builtin(workgroup_id) wg: vec3u, @builtin(local_invo
 // dispatch (1, 1, 1)
 @compute @workgroup_size(1)
 fn k_d_w(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  var tile: array<f32, 1>;
   var c0_0 = 0f;
   for (var p = 0u; p < 16u; p++) {
     let a0 = inputs[p];
     let b0 = arena[p];
     c0_0 += a0 * b0;
   }
-  tile[0u] = c0_0;
-  grads[0u] = tile[0u];
+  grads[0u] = c0_0;
 }
 
 // sgd update: θ := θ − α·g, for every param at once
@@ -100,7 +92,7 @@ fn k_d_w(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: ve
 @compute @workgroup_size(256)
 fn k_sgd_check(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   if (status[0u] == 0f) {
-    let i = wg.x * 256u + lid.x;
+    let i = lid.x;
     if (i < 32u) {
       let v0 = params[i];
       let v1 = grads[i];
@@ -119,7 +111,7 @@ fn k_sgd_check(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l
 @compute @workgroup_size(256)
 fn k_sgd(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   if (status[0u] == 0f) {
-    let i = wg.x * 256u + lid.x;
+    let i = lid.x;
     if (i < 32u) {
       let v0 = params_rw[i];
       let v1 = grads[i];

@@ -62,8 +62,8 @@ export const MUTATIONS: readonly Mutation[] = [
     patches: [
       {
         file: 'compiler/lowering/builder.ts',
-        find: "import { LANES, assign, float, fromScalar, int, isVector, lane, let_, load, loop, mul, ref, shareSubtrees, splat, store, var_ } from './lir.ts';",
-        replace: "import { LANES, add, assign, div, float, fromScalar, int, isVector, lane, let_, load, loop, mul, ref, rem, shareSubtrees, splat, store, sub, var_ } from './lir.ts';",
+        find: "import { LANES, assign, float, fromScalar, int, isVector, lane, let_, load, loop, mapExpr, mapStmts, mul, ref, shareSubtrees, splat, store, var_ } from './lir.ts';",
+        replace: "import { LANES, add, assign, div, float, fromScalar, int, isVector, lane, let_, load, loop, mapExpr, mapStmts, mul, ref, rem, shareSubtrees, splat, store, sub, var_ } from './lir.ts';",
       },
       {
         file: 'compiler/lowering/builder.ts',

@@ -16,7 +16,7 @@ export const JS_SYNTAX: Syntax = {
   builtin: (e) => {
     throw new Error(`internal: the JS target has no ${e.name}`);
   },
-  call: { exp: 'Math.exp', log: 'Math.log', sqrt: 'Math.sqrt', abs: 'Math.abs', max: 'Math.max', min: 'Math.min', div: 'Math.trunc' },
+  call: { exp: 'Math.exp', log: 'Math.log', log1p: 'Math.log1p', sqrt: 'Math.sqrt', abs: 'Math.abs', max: 'Math.max', min: 'Math.min', div: 'Math.trunc' },
   select: (cond, then, otherwise) => ({ text: `${cond} ? ${then} : ${otherwise}`, prec: 3 }),
   let: (name, value) => `const ${name} = ${value};`,
   var: (name, value) => `let ${name} = ${value};`,

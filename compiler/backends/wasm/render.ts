@@ -301,7 +301,7 @@ class Writer {
         return this.emit(e.type === 'i32x4' ? 'i32x4.splat' : 'f32x4.splat');
       }
       case 'unary':
-        if (e.fn === 'exp' || e.fn === 'log') throw new Error(`internal: ${e.fn} reached the wasm target (approximateMath replaces it)`);
+        if (e.fn === 'exp' || e.fn === 'log' || e.fn === 'log1p') throw new Error(`internal: ${e.fn} reached the wasm target (approximateMath replaces it)`);
         this.expr(e.a);
         return this.emit(e.fn === 'not' ? 'i32.eqz' : opName(e.fn, e.type));
       case 'binary':

@@ -39,6 +39,9 @@ export const WGSL_LOWERING: LoweringParams = {
   tile: { rows: 4, cols: 4 },
   packRows: 512,
   contiguousParams: true,
+  // WGSL has no log1p; its expressions print as trees.
+  approximateMath: ['log1p'],
+  printsTrees: true,
   // 8×8 invocations of 4×4 outputs (32×32 a workgroup), 32-deep slices through workgroup memory.
   gpu: {
     workgroup: 256, threads: 8, perThread: 4, depth: 32, directDepth: 16, skinnyWidth: 4, minWorkgroups: 16, splitWork: 1 << 22,
