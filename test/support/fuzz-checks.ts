@@ -150,6 +150,20 @@ export function reference(b: Built, options: ReferenceOptions = {}): Reference |
     case 'sum': lossScale = sumAbs(out); break;
     case 'mean': lossScale = sumAbs(out) / n; break;
     case 'meanSquare': lossScale = Math.abs(loss); break;
+    default: {
+      // A cross-entropy of logits `out` against labels (an input, or computed: the loss's second
+      // argument): float32 rounds each term at the size of its logits, the row's largest (the
+      // log-sum-exp subtracts it) and log(1 + e^−|z|), weighted by the label.
+      const labels = exact.values[g.nodes[g.loss!].inputs[1]];
+      const width = out.length / Math.max(1, b.spec.dynamicRows ?? b.spec.batch);
+      let s = 0;
+      for (let r = 0; r < n / width; r++) {
+        const row = out.subarray(r * width, (r + 1) * width);
+        const top = maxAbs(row);
+        for (let j = 0; j < width; j++) s += (Math.abs(labels[r * width + j]) + 1) * (Math.abs(row[j]) + top + 1);
+      }
+      lossScale = Math.abs(loss) + s / (n / width);
+    }
   }
   const distance = (other: Record<string, Float64Array>) =>
     Object.fromEntries(Object.entries(exact.grads).map(([name, v]) => [name, v.map((x, i) => Math.abs(x - other[name][i]))]));

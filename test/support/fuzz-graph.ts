@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import {
-  adam, add, affine, graph, matmul, mean, momentum, mul, relu, sgd, sigmoid, squaredLoss, sub, sum, tanh, type GraphDef, type Tensor,
+  adam, add, affine, graph, matmul, mean, momentum, mul, relu, sgd, sigmoid, sigmoidCrossEntropy, softmax, softmaxCrossEntropy, squaredLoss, sub, sum, tanh,
+  type GraphDef, type Tensor,
 } from '../../compiler/index.ts';
 import type { GraphSpec } from './random-graph.ts';
 import { randomArray } from './module.ts';
@@ -28,7 +29,7 @@ export interface FuzzSpec {
   readonly batch: number;
   readonly inputWidth: number;
   readonly layers: readonly LayerSpec[];
-  readonly loss: 'squared' | 'sum' | 'mean' | 'meanSquare';
+  readonly loss: FuzzLoss;
   /** Seed of the params and inputs (see `fuzzData`). */
   readonly seed: number;
   /** Scales the weights' spread around 1/√fanIn. */
@@ -43,6 +44,14 @@ export interface FuzzSpec {
 }
 
 export type FuzzOptimizer = 'sgd' | 'momentum' | 'adam';
+/**
+ * The loss of the last layer's output: squared against an input `y`, its sum, mean or mean
+ * square, or a cross-entropy with the output as logits — labels an input `y` (valid labels, see
+ * `fuzzData`), or made from params (`…Soft`: softmax or sigmoid of affine(x, T, c), soft
+ * targets as in distillation), so the labels' own derivative reaches T and c.
+ */
+export type FuzzLoss = 'squared' | 'sum' | 'mean' | 'meanSquare' | 'softmaxCE' | 'sigmoidCE' | 'softmaxCESoft' | 'sigmoidCESoft';
+export const FUZZ_LOSSES: readonly FuzzLoss[] = ['squared', 'sum', 'mean', 'meanSquare', 'softmaxCE', 'sigmoidCE', 'softmaxCESoft', 'sigmoidCESoft'];
 const OPTIMIZERS = { sgd, momentum, adam } as const;
 
 // ── the program ──────────────────────────────────────────────────────────────
@@ -116,14 +125,23 @@ export function toProgram(input: FuzzSpec, name = 'fuzz'): Program {
     width = l.width;
   });
   const out = ref(h);
-  const loss = spec.loss === 'squared' ? call('squaredLoss', out, { leaf: 'input', name: 'y', shape: [rowsDim(spec), width] })
+  const y: Expr = { leaf: 'input', name: 'y', shape: [rowsDim(spec), width] };
+  const crossEntropy = spec.loss.startsWith('softmax') ? 'softmaxCrossEntropy' : 'sigmoidCrossEntropy';
+  if (spec.loss.endsWith('Soft')) {
+    const squash = spec.loss.startsWith('softmax') ? 'softmax' : 'sigmoid';
+    steps.push({ v: 't', expr: call(squash, call('affine', ref('x'), param('T', [spec.inputWidth, width]), param('c', [width]))) });
+  }
+  const loss = spec.loss === 'squared' ? call('squaredLoss', out, y)
     : spec.loss === 'sum' ? call('sum', out)
     : spec.loss === 'mean' ? call('mean', out)
-    : call('mean', call('mul', out, out));
+    : spec.loss === 'meanSquare' ? call('mean', call('mul', out, out))
+    : call(crossEntropy, out, spec.loss.endsWith('Soft') ? ref('t') : y);
   return { name, steps, output: h, loss };
 }
 
-const FNS: Record<string, (...args: never[]) => Tensor> = { add, sub, mul, affine, matmul, mean, sum, relu, sigmoid, tanh, squaredLoss };
+const FNS: Record<string, (...args: never[]) => Tensor> = {
+  add, sub, mul, affine, matmul, mean, sum, relu, sigmoid, tanh, softmax, squaredLoss, softmaxCrossEntropy, sigmoidCrossEntropy,
+};
 
 /** The graph, built through the DSL. */
 export function buildFuzzGraph(spec: FuzzSpec, name = 'fuzz'): GraphDef {
@@ -167,7 +185,7 @@ export function fuzzGraphFileText(spec: FuzzSpec, name = 'repro', note: readonly
   program.steps.forEach((s) => collect(s.expr));
   collect(program.loss);
   if (spec.optimizer) used.add(spec.optimizer);
-  const imports = ['graph', 'affine', 'matmul', 'add', 'sub', 'mul', 'sum', 'mean', 'relu', 'sigmoid', 'tanh', 'squaredLoss', ...Object.keys(OPTIMIZERS)].filter((f) => used.has(f));
+  const imports = ['graph', ...Object.keys(FNS), ...Object.keys(OPTIMIZERS)].filter((f) => used.has(f));
   return [
     `import { ${imports.join(', ')} } from 'gradc';`,
     '',
@@ -210,9 +228,23 @@ export function fuzzData(def: GraphDef, spec: FuzzSpec): { params: Record<string
       const shape = def.ir.nodes[id].shape.map((d) => (d < 0 ? spec.dynamicRows! : d));
       return [name, randomArray(shape.reduce((a, b) => a * b, 1), spec.seed * 7919 + salt + i * 131, scaleOf(shape))];
     }));
+  const inputs = arrays(def.ir.inputs, 3, () => 1);
+  // Cross-entropy labels the modules accept: in [0, 1], and for softmax each row a distribution.
+  if (spec.loss === 'sigmoidCE' || spec.loss === 'softmaxCE') {
+    const y = inputs.y.map((u) => (u + 1) / 2);
+    if (spec.loss === 'softmaxCE') {
+      const width = normalize(spec).layers.at(-1)!.width;
+      for (let r = 0; r < y.length / width; r++) {
+        const row = y.subarray(r * width, (r + 1) * width);
+        const total = row.reduce((a, v) => a + v, 0);
+        row.forEach((v, i) => (row[i] = total > 0 ? v / total : 1 / width));
+      }
+    }
+    inputs.y = y;
+  }
   return {
     params: arrays(def.ir.params, 17, (shape) => (shape.length === 2 ? spec.weightScale * Math.sqrt(3 / shape[0]) : 0.5)),
-    inputs: arrays(def.ir.inputs, 3, () => 1),
+    inputs,
   };
 }
 
@@ -267,7 +299,7 @@ export function fuzzSpecArb(options: FuzzArbOptions = {}): fc.Arbitrary<FuzzSpec
     batch: sizeArb(FUZZ_BATCHES.filter((b) => b <= maxBatch), maxBatch, Math.min(maxBatch, 17)),
     inputWidth: width,
     layers: fc.array(layer, { minLength: 1, maxLength: options.maxDepth ?? 6 }),
-    loss: fc.constantFrom('squared', 'sum', 'mean', 'meanSquare'),
+    loss: fc.constantFrom(...FUZZ_LOSSES),
     seed: fc.integer({ min: 1, max: 1_000_000 }),
     weightScale: fc.constantFrom(0.5, 1, 2),
   }).map(normalize);
