@@ -277,6 +277,8 @@ export interface FuzzArbOptions {
   readonly maxDepth?: number;
   readonly maxWidth?: number;
   readonly maxBatch?: number;
+  /** The losses to draw from (default: every one). */
+  readonly losses?: readonly FuzzLoss[];
 }
 
 export function fuzzSpecArb(options: FuzzArbOptions = {}): fc.Arbitrary<FuzzSpec> {
@@ -299,7 +301,7 @@ export function fuzzSpecArb(options: FuzzArbOptions = {}): fc.Arbitrary<FuzzSpec
     batch: sizeArb(FUZZ_BATCHES.filter((b) => b <= maxBatch), maxBatch, Math.min(maxBatch, 17)),
     inputWidth: width,
     layers: fc.array(layer, { minLength: 1, maxLength: options.maxDepth ?? 6 }),
-    loss: fc.constantFrom(...FUZZ_LOSSES),
+    loss: fc.constantFrom(...(options.losses ?? FUZZ_LOSSES)),
     seed: fc.integer({ min: 1, max: 1_000_000 }),
     weightScale: fc.constantFrom(0.5, 1, 2),
   }).map(normalize);
