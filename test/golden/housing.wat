@@ -2,9 +2,9 @@
 ;; (graph housing, hash 19818e5f9d96). Do not edit: regenerate with `gradc build`.
 ;; Memory, byte addresses: params 0, gradients 256, inputs 512, status 4416,
 ;; arena 1792, acc0 4480; 4544 bytes in all. The arena's values:
-;;         1792  h [64,3]
-;;         2560  o [64,1]
-;;         2560  h_affine [64,3]
+;;         1792  h_affine [64,3]
+;;         2560  h [64,3]
+;;         1792  o [64,1]
 ;;         3328  d_o [64,1]
 ;;         3584  squared_loss []
 ;;         3648  d_h_affine [64,3]
@@ -15,7 +15,7 @@
 
   ;; matmul [64,3], k = 4:
   ;; h_affine_xw = x·W1  (not stored)
-  ;; h_affine = add(h_affine_xw, b1)  (not stored)
+  ;; h_affine = add(h_affine_xw, b1)
   ;; h = relu(h_affine)
   (func $k_h (type $t0)
     (local $j0 i32) (local $i0 i32) (local $init0 f32) (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32) (local $p i32)
@@ -42,16 +42,20 @@
           (local.set $c30 (f32.add (local.get $c30) (f32.mul (local.get $a3) (local.get $b0))))
           (br_if $p_loop (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 4)))
         )
-        (f32.store offset=1792
+        (f32.store offset=1792 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $c00))
+        (f32.store offset=2560
           (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2))
           (f32.max (local.get $c00) (f32.const 0)))
-        (f32.store offset=1804
+        (f32.store offset=1804 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $c10))
+        (f32.store offset=2572
           (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2))
           (f32.max (local.get $c10) (f32.const 0)))
-        (f32.store offset=1816
+        (f32.store offset=1816 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $c20))
+        (f32.store offset=2584
           (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2))
           (f32.max (local.get $c20) (f32.const 0)))
-        (f32.store offset=1828
+        (f32.store offset=1828 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $c30))
+        (f32.store offset=2596
           (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2))
           (f32.max (local.get $c30) (f32.const 0)))
         (br_if $i0_loop (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 4))) (i32.const 64)))
@@ -76,72 +80,21 @@
       (local.set $p (i32.const 0))
       (loop $p_loop
         (local.set $b0 (f32.load offset=128 (i32.shl (local.get $p) (i32.const 2))))
-        (local.set $a0 (f32.load offset=1792 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
+        (local.set $a0 (f32.load offset=2560 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
         (local.set $c00 (f32.add (local.get $c00) (f32.mul (local.get $a0) (local.get $b0))))
-        (local.set $a1 (f32.load offset=1804 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
+        (local.set $a1 (f32.load offset=2572 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
         (local.set $c10 (f32.add (local.get $c10) (f32.mul (local.get $a1) (local.get $b0))))
-        (local.set $a2 (f32.load offset=1816 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
+        (local.set $a2 (f32.load offset=2584 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
         (local.set $c20 (f32.add (local.get $c20) (f32.mul (local.get $a2) (local.get $b0))))
-        (local.set $a3 (f32.load offset=1828 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
+        (local.set $a3 (f32.load offset=2596 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
         (local.set $c30 (f32.add (local.get $c30) (f32.mul (local.get $a3) (local.get $b0))))
         (br_if $p_loop (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 3)))
       )
-      (f32.store offset=2560 (i32.shl (local.get $i0) (i32.const 2)) (local.get $c00))
-      (f32.store offset=2564 (i32.shl (local.get $i0) (i32.const 2)) (local.get $c10))
-      (f32.store offset=2568 (i32.shl (local.get $i0) (i32.const 2)) (local.get $c20))
-      (f32.store offset=2572 (i32.shl (local.get $i0) (i32.const 2)) (local.get $c30))
+      (f32.store offset=1792 (i32.shl (local.get $i0) (i32.const 2)) (local.get $c00))
+      (f32.store offset=1796 (i32.shl (local.get $i0) (i32.const 2)) (local.get $c10))
+      (f32.store offset=1800 (i32.shl (local.get $i0) (i32.const 2)) (local.get $c20))
+      (f32.store offset=1804 (i32.shl (local.get $i0) (i32.const 2)) (local.get $c30))
       (br_if $i0_loop (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 4))) (i32.const 64)))
-    )
-  )
-
-  ;; matmul [64,3], k = 4:
-  ;; h_affine_xw = x·W1  (not stored)
-  ;; h_affine = add(h_affine_xw, b1)
-  ;; h = relu(h_affine)
-  (func $k_h_affine_h (type $t0)
-    (local $j0 i32) (local $i0 i32) (local $init0 f32) (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32) (local $p i32)
-    (local $b0 f32) (local $a0 f32) (local $a1 f32) (local $a2 f32) (local $a3 f32)
-    (local.set $j0 (i32.const 0))
-    (loop $j0_loop
-      (local.set $i0 (i32.const 0))
-      (loop $i0_loop
-        (local.set $init0 (f32.load offset=64 (i32.shl (local.get $j0) (i32.const 2))))
-        (local.set $c00 (local.get $init0))
-        (local.set $c10 (local.get $init0))
-        (local.set $c20 (local.get $init0))
-        (local.set $c30 (local.get $init0))
-        (local.set $p (i32.const 0))
-        (loop $p_loop
-          (local.set $b0 (f32.load (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 3)) (local.get $j0)) (i32.const 2))))
-          (local.set $a0 (f32.load offset=512 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 4)) (local.get $p)) (i32.const 2))))
-          (local.set $c00 (f32.add (local.get $c00) (f32.mul (local.get $a0) (local.get $b0))))
-          (local.set $a1 (f32.load offset=528 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 4)) (local.get $p)) (i32.const 2))))
-          (local.set $c10 (f32.add (local.get $c10) (f32.mul (local.get $a1) (local.get $b0))))
-          (local.set $a2 (f32.load offset=544 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 4)) (local.get $p)) (i32.const 2))))
-          (local.set $c20 (f32.add (local.get $c20) (f32.mul (local.get $a2) (local.get $b0))))
-          (local.set $a3 (f32.load offset=560 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 4)) (local.get $p)) (i32.const 2))))
-          (local.set $c30 (f32.add (local.get $c30) (f32.mul (local.get $a3) (local.get $b0))))
-          (br_if $p_loop (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 4)))
-        )
-        (f32.store offset=2560 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $c00))
-        (f32.store offset=1792
-          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2))
-          (f32.max (local.get $c00) (f32.const 0)))
-        (f32.store offset=2572 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $c10))
-        (f32.store offset=1804
-          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2))
-          (f32.max (local.get $c10) (f32.const 0)))
-        (f32.store offset=2584 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $c20))
-        (f32.store offset=1816
-          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2))
-          (f32.max (local.get $c20) (f32.const 0)))
-        (f32.store offset=2596 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $c30))
-        (f32.store offset=1828
-          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2))
-          (f32.max (local.get $c30) (f32.const 0)))
-        (br_if $i0_loop (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 4))) (i32.const 64)))
-      )
-      (br_if $j0_loop (i32.lt_s (local.tee $j0 (i32.add (local.get $j0) (i32.const 1))) (i32.const 3)))
     )
   )
 
@@ -172,13 +125,13 @@
       (local.set $p (i32.const 0))
       (loop $p_loop
         (local.set $b0 (f32.load offset=128 (i32.shl (local.get $p) (i32.const 2))))
-        (local.set $a0 (f32.load offset=1792 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
+        (local.set $a0 (f32.load offset=2560 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
         (local.set $c00 (f32.add (local.get $c00) (f32.mul (local.get $a0) (local.get $b0))))
-        (local.set $a1 (f32.load offset=1804 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
+        (local.set $a1 (f32.load offset=2572 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
         (local.set $c10 (f32.add (local.get $c10) (f32.mul (local.get $a1) (local.get $b0))))
-        (local.set $a2 (f32.load offset=1816 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
+        (local.set $a2 (f32.load offset=2584 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
         (local.set $c20 (f32.add (local.get $c20) (f32.mul (local.get $a2) (local.get $b0))))
-        (local.set $a3 (f32.load offset=1828 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
+        (local.set $a3 (f32.load offset=2596 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
         (local.set $c30 (f32.add (local.get $c30) (f32.mul (local.get $a3) (local.get $b0))))
         (br_if $p_loop (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 3)))
       )
@@ -264,7 +217,7 @@
             (local.get $c00)
             (f32.const 0)
             (f32.ge
-              (f32.load offset=2560 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)))
+              (f32.load offset=1792 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)))
               (f32.const 0))))
         (f32.store offset=3648 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $e10))
         (f32.store offset=4480
@@ -275,7 +228,7 @@
             (local.get $c10)
             (f32.const 0)
             (f32.ge
-              (f32.load offset=2572 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)))
+              (f32.load offset=1804 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)))
               (f32.const 0))))
         (f32.store offset=3660 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $e11))
         (f32.store offset=4480
@@ -286,7 +239,7 @@
             (local.get $c20)
             (f32.const 0)
             (f32.ge
-              (f32.load offset=2584 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)))
+              (f32.load offset=1816 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)))
               (f32.const 0))))
         (f32.store offset=3672 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $e12))
         (f32.store offset=4480
@@ -297,7 +250,7 @@
             (local.get $c30)
             (f32.const 0)
             (f32.ge
-              (f32.load offset=2596 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)))
+              (f32.load offset=1828 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)))
               (f32.const 0))))
         (f32.store offset=3684 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $e13))
         (f32.store offset=4480
@@ -324,7 +277,7 @@
       (local.set $p (i32.const 0))
       (loop $p_loop
         (local.set $b0 (f32.load offset=3328 (i32.shl (local.get $p) (i32.const 2))))
-        (local.set $a0 (f32.load offset=1792 (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 3)) (local.get $i0)) (i32.const 2))))
+        (local.set $a0 (f32.load offset=2560 (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 3)) (local.get $i0)) (i32.const 2))))
         (local.set $c00 (f32.add (local.get $c00) (f32.mul (local.get $a0) (local.get $b0))))
         (br_if $p_loop (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 64)))
       )
@@ -404,24 +357,24 @@
     (call $k_o)
   )
 
-  ;; entry loss: k_h_affine_h, k_d_o
+  ;; entry loss: k_h, k_d_o
   (func $loss (export "loss") (type $t0)
-    (call $k_h_affine_h)
+    (call $k_h)
     (call $k_d_o)
   )
 
-  ;; entry gradient: k_h_affine_h, k_d_o, k_d_h_affine, k_d_W2, k_d_W1
+  ;; entry gradient: k_h, k_d_o, k_d_h_affine, k_d_W2, k_d_W1
   (func $gradient (export "gradient") (type $t0)
-    (call $k_h_affine_h)
+    (call $k_h)
     (call $k_d_o)
     (call $k_d_h_affine)
     (call $k_d_W2)
     (call $k_d_W1)
   )
 
-  ;; entry train: k_h_affine_h, k_d_o, k_d_h_affine, k_d_W2, k_d_W1, k_sgd_check
+  ;; entry train: k_h, k_d_o, k_d_h_affine, k_d_W2, k_d_W1, k_sgd_check
   (func $train (export "train") (type $t1) (param $lr f32)
-    (call $k_h_affine_h)
+    (call $k_h)
     (call $k_d_o)
     (call $k_d_h_affine)
     (call $k_d_W2)
