@@ -387,7 +387,10 @@ describe('names', () => {
     ['a backtick', 'x`y', /is not an identifier/],
     ['a template hole', '${x}', /is not an identifier/],
     ['a space', 'hidden layer', /is not an identifier/],
-    ['a non-ASCII letter', 'größe', /is not an identifier/],
+    ['a non-ASCII letter', 'größe', /has the character U\+00F6 \("ö"\): names become identifiers and file names, so use ASCII letters/],
+    ['a Cyrillic a that looks like a Latin one', 'l\u0430yer', /has the character U\+0430 \("а"\)/],
+    ['a zero-width space, named by its code point alone', 'a\u200bb', /has the character U\+200B: names become/],
+    ['an emoji', 'w\u{1F600}', /has the character U\+1F600 \("\u{1F600}"\)/u],
     ['__proto__', '__proto__', /starts with '__', which gradc reserves/],
     ['a leading dash that sanitizes to __', '-_x', /starts with '__', which gradc reserves/],
     ['constructor', 'constructor', /is reserved in JavaScript or WGSL/],
@@ -444,6 +447,23 @@ describe('names', () => {
     expect(e.message).toContain(`at ${at('bad-graph-name')}: `);
     expect(e.message).toMatch(/^graph /);
     expect(e.message).toMatch(detail);
+  });
+
+  // Graph names also name the files: one ending in a word of gradc's file kinds would pass
+  // for another graph's module (m.gpu.js is graph m's WebGPU module) or a graph file.
+  it.each([['a.graph', 'graph'], ['m.gpu', 'gpu'], ['m.WASM', 'wasm'], ['types.d', 'd']])('the graph name %s, whose files would pass for another kind of gradc file, is rejected', (name, word) => {
+    const e = buildError(() =>
+      graph(name, (g) => { // @kind-graph-name
+        g.output('o', relu(X(g)));
+      }),
+    );
+    expect(e.message).toContain(`at ${at('kind-graph-name')}: `);
+    expect(e.message).toContain(`the graph name "${name}" ends in '.${word}', so its files (${name}.ts, ${name}.js) would pass for another kind of gradc file`);
+    expect(e.message).toContain("a graph name may not end in '.graph', '.d', '.gpu', '.wasm': use '_' or '-'");
+  });
+
+  it.each(['a.graphs', 'net-a.v1', 'gpu.model', 'd'])('the graph name %s, dotted or not, is accepted', (name) => {
+    expect(graph(name, (g) => g.output('o', relu(X(g)))).name).toBe(name);
   });
 
   it.each(['gradc-host', 'Gradc-Host'])('the graph name %s, which the host file beside the modules has, is rejected', (name) => {

@@ -7,7 +7,7 @@
  * and saved byte for byte.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -172,6 +172,15 @@ describe('gradc import: what it refuses, in one line', () => {
 
   it('an unsupported op: its type, its node and what is supported', () => {
     expect(refuse(join(FIXTURES, 'bad_unsupported_op.onnx'))).toBe(`gradc: ${join(FIXTURES, 'bad_unsupported_op.onnx')}: node "leaky" is a "LeakyRelu", which gradc does not import; it imports Gemm, MatMul + Add, Relu, Sigmoid, Tanh, Softmax and LogSoftmax over the last axis, Flatten, Identity, Dropout (inference) and constant Reshape`);
+  });
+
+  it('a --name that would pass for another kind of gradc file; a file name like one becomes a safe graph name', () => {
+    expect(refuse(join(FIXTURES, 'torch_mlp.onnx'), '--name', 'net.gpu')).toContain(`gradc: --name: the graph name "net.gpu" ends in '.gpu'`);
+    expect(refuse(join(FIXTURES, 'torch_mlp.onnx'), '--name', 'größe')).toContain('has the character U+00F6');
+    const dir = mkdtempSync(join(work, 'kind-'));
+    copyFileSync(join(FIXTURES, 'torch_mlp.onnx'), join(dir, 'net.gpu.onnx'));
+    gradcOk('import', join(dir, 'net.gpu.onnx'), '--out', dir);
+    expect(readFileSync(join(dir, 'net_gpu.graph.ts'), 'utf8')).toContain('graph("net_gpu"');
   });
 
   it('a model that is not a chain of layers', () => {

@@ -9,7 +9,7 @@ import { GradcError } from '../errors.ts';
 import { readOnnx } from '../onnx/read.ts';
 import { renderGraphFile, safeName } from '../onnx/graph-file.ts';
 import { toOnnx } from '../onnx/export.ts';
-import { nameProblem } from '../dsl/names.ts';
+import { graphNameProblem } from '../dsl/names.ts';
 import { decodeSafetensors, encodeSafetensors, readFloats } from '../../runtime/cpu/safetensors.ts';
 import type { Command } from './args.ts';
 import { loadGraphFile } from '../load/load-checked.ts';
@@ -30,8 +30,8 @@ function writeWhole(files: readonly { path: string; contents: string | Uint8Arra
 
 export function importOnnx(cmd: Extract<Command, { name: 'import' }>): string[] {
   const bytes = readInput(cmd.file, 'ONNX model');
-  const name = cmd.graphName ?? safeName(basename(cmd.file, extname(cmd.file)), 'model');
-  const problem = nameProblem(name);
+  const name = cmd.graphName ?? safeName(basename(cmd.file, extname(cmd.file)), 'model', graphNameProblem);
+  const problem = graphNameProblem(name);
   if (problem) throw new GradcError('--name', problem);
   const chain = readOnnx(cmd.file, bytes);
   const { text, weights } = renderGraphFile(chain, { name, batch: cmd.batch, source: basename(cmd.file) });

@@ -10,7 +10,7 @@ import { reachable, shapeText, sizeOf } from '../ir/graph.ts';
 import { MAX_ARRAY_ELEMENTS, elementsProblem } from './limits.ts';
 import { clearSourceCache } from './location.ts';
 import { formatLoc } from '../ir/location.ts';
-import { nameProblem, sanitize } from './names.ts';
+import { graphNameProblem, nameProblem, sanitize } from './names.ts';
 import { GraphScope, UserCall } from './scope.ts';
 import { closest } from '../suggest.ts';
 import { DEFAULT_TARGET, HOST_FILE, QUERY_FRAME, targetRow } from '../targets.ts';
@@ -75,7 +75,7 @@ export function graph(name: string, build: (g: GraphContext) => void): GraphDef 
   const call = new UserCall('graph');
   const plain = QUERY_FRAME.exec(new Error().stack ?? '')?.[1];
   if (plain) throw new GradcError(plain, `was imported as plain code: no gradc plugin compiled it. ${ADD_PLUGIN}`);
-  const problem = nameProblem(name);
+  const problem = graphNameProblem(name);
   if (problem) throw new GradcError(`graph ${quote(String(name))}`, problem, call.loc);
   if (name.toLowerCase() === HOST_FILE) {
     throw new GradcError(`graph '${name}'`, `the name is gradc's: its modules import ${HOST_FILE}.js, written beside them`, call.loc);

@@ -13,7 +13,7 @@ import type { EntryName, ModulePlan } from '../kernels/plan.ts';
 import type { Combine, Scale } from '../ir/op-registry.ts';
 import { COMBINES } from '../ir/op-registry.ts';
 import { describeKernel } from './describe.ts';
-import type { BufferParam, Builtin, Expr, Grid, LoweredKernel, ScalarParam, Scratch, Slot, Stmt } from './lir.ts';
+import type { BufferParam, Builtin, Expr, Grid, LoweredKernel, ScalarParam, ScalarRole, Scratch, Slot, Stmt } from './lir.ts';
 import { LANES, assign, float, fromScalar, int, isVector, lane, let_, load, loop, mapExpr, mapStmts, mul, ref, shareSubtrees, splat, store, var_ } from './lir.ts';
 import { simplifyBody } from './simplify.ts';
 import { approximateMath, type ApproximatedFn } from './math.ts';
@@ -127,14 +127,21 @@ export interface LoweredEntry {
 }
 
 /**
- * The launch value of a split kernel's r0, r1 or tid when one thread runs it whole (over
- * `split` rows); undefined for any other scalar, or a kernel not split.
+ * What a launch passes for a kernel scalar: its role's value, a split kernel's share being
+ * the whole (0 to `split`, thread 0) where one thread runs it (the threads' host passes each
+ * thread's share instead). An element count has no role-given value: the update binds it.
  */
-export function rangeScalar(name: string, split: number | 'rows' | undefined): LaunchScalar | undefined {
-  if (split === undefined) return undefined;
-  if (name === 'r0' || name === 'tid') return { k: 'const', value: 0 };
-  if (name === 'r1') return split === 'rows' ? { k: 'rows' } : { k: 'const', value: split };
-  return undefined;
+export function launchScalar(role: ScalarRole, split: number | 'rows' | undefined): LaunchScalar {
+  if (role.k === 'length') throw new Error('internal: an element count is bound by its launch');
+  if (role.k !== 'range') return role;
+  if (split === undefined) throw new Error('internal: a kernel with a share of rows launched whole');
+  if (role.bound !== 'to') return { k: 'const', value: 0 };
+  return split === 'rows' ? { k: 'rows' } : { k: 'const', value: split };
+}
+
+/** A split kernel's first scalars, r0 to r1 (its share) and tid (its thread): see runtime/threads.ts. */
+export function shareScalars(kb: KernelBuilder): { r0: Expr; r1: Expr; tid: Expr } {
+  return { r0: kb.scalar('r0', 'i32', { k: 'range', bound: 'from' }), r1: kb.scalar('r1', 'i32', { k: 'range', bound: 'to' }), tid: kb.scalar('tid', 'i32', { k: 'range', bound: 'thread' }) };
 }
 
 /** What every lowered body goes through last: math the target lacks, then folding. */
@@ -225,11 +232,11 @@ export class KernelBuilder {
   readonly sharedArrays: { name: string; length: number; vector?: 4 }[] = [];
 
   /** A value passed at each launch (each name once). */
-  scalar(name: string, type: 'f32' | 'i32'): Expr {
+  scalar(name: string, type: 'f32' | 'i32', role: ScalarRole): Expr {
     if (!this.scalars.some((s) => s.name === name)) {
       if (this.used.has(name)) throw new Error(`internal: kernel scalar ${name} is taken`);
       this.used.add(name);
-      this.scalars.push({ name, type });
+      this.scalars.push({ name, type, role });
     }
     return ref(name, type);
   }
@@ -239,13 +246,13 @@ export class KernelBuilder {
    * scalar `rows`, the rows of the call (see ir/graph.ts).
    */
   extent(d: number): Expr {
-    return isBatchDim(d) ? this.scalar('rows', 'i32') : int(d);
+    return isBatchDim(d) ? this.scalar('rows', 'i32', { k: 'rows' }) : int(d);
   }
 
   /** A reduction's factor: a constant, or one per row of the call (`invRows` = 1/rows). */
   scaled(value: Expr, scale: Scale): Expr {
     if (typeof scale === 'number') return scale === 1 ? value : mul(value, float(scale));
-    const perRow = this.scalar('invRows', 'f32');
+    const perRow = this.scalar('invRows', 'f32', { k: 'invRows' });
     return mul(value, scale.perRows === 1 ? perRow : mul(float(scale.perRows), perRow));
   }
 

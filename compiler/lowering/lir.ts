@@ -114,10 +114,25 @@ export interface BufferParam {
   readonly slot?: Slot;
 }
 
+/**
+ * What a kernel scalar stands for, so that a launch binds it by what it is, never by its name:
+ * a split kernel's share (`from`, `to`: its rows or elements; `thread`: which thread), the
+ * call's rows or 1/rows (a dynamic batch), an optimizer's per-step scalar, the step's number,
+ * or an element count (the update where each param is its own array).
+ */
+export type ScalarRole =
+  | { readonly k: 'range'; readonly bound: 'from' | 'to' | 'thread' }
+  | { readonly k: 'rows' }
+  | { readonly k: 'invRows' }
+  | { readonly k: 'step'; readonly name: string }
+  | { readonly k: 'count' }
+  | { readonly k: 'length' };
+
 /** A value passed at each launch (a learning rate, an element count). */
 export interface ScalarParam {
   readonly name: string;
   readonly type: 'f32' | 'i32';
+  readonly role: ScalarRole;
 }
 
 /**

@@ -14,7 +14,7 @@ import { kernelCost } from '../kernels/cost.ts';
 import { domainOf } from '../kernels/kernel.ts';
 import type { ModulePlan } from '../kernels/plan.ts';
 import type { LoweredKernel } from './lir.ts';
-import { finishBody, rangeScalar, type Launch, type LoweredEntry, type LoweredModule, type LoweringParams } from './builder.ts';
+import { finishBody, launchScalar, type Launch, type LoweredEntry, type LoweredModule, type LoweringParams } from './builder.ts';
 import { lowerGpuKernel } from './gpu.ts';
 import { lowerSerialKernel } from './serial.ts';
 import { lowerSimdKernel } from './simd.ts';
@@ -48,7 +48,7 @@ export function lowerModule(plan: ModulePlan, params: LoweringParams): LoweredMo
   const sharers = new Map<number, number>();
   // A kernel's scalars outside the update are the call's rows and 1/rows (a dynamic batch).
   const fixed = (k: LoweredKernel, split?: number | 'rows'): Launch => ({
-    kernel: intern(k), bind: k.buffers.map((b) => b.slot!), scalars: k.scalars.map((s) => rangeScalar(s.name, split) ?? { k: s.name as 'rows' | 'invRows' }),
+    kernel: intern(k), bind: k.buffers.map((b) => b.slot!), scalars: k.scalars.map((s) => launchScalar(s.role, split)),
     ...(split === undefined ? {} : { split }),
   });
   const splits = plan.kernels.map((k) => splitRows(k, plan.graph, params));

@@ -37,7 +37,7 @@ import {
 } from './lir.ts';
 import { dimMax } from '../ir/graph.ts';
 import type { Element, KernelBuilder, LoweringParams } from './builder.ts';
-import { KernelBuilder as Builder, accumulators, elementBody, kernelDoc, rowsAndColumns } from './builder.ts';
+import { KernelBuilder as Builder, accumulators, elementBody, kernelDoc, rowsAndColumns, shareScalars } from './builder.ts';
 import { vectorizeStmts } from './vectorize.ts';
 
 export function lowerSimdKernel(k: Kernel, plan: ModulePlan, params: LoweringParams, split = false): LoweredKernel {
@@ -147,7 +147,7 @@ function vectorMatmul(original: MatmulKernel, kb: KernelBuilder, params: Lowerin
   const { m: mDim, n, k: kDim, transA, transB } = original;
   if (n < 0) throw new Error('internal: a product whose columns are the batch');
   // A split kernel's first scalars: its rows r0 to r1 and its thread (see runtime/threads.ts).
-  const range = split ? { r0: kb.scalar('r0', 'i32'), r1: kb.scalar('r1', 'i32'), tid: kb.scalar('tid', 'i32') } : undefined;
+  const range = split ? shareScalars(kb) : undefined;
   const [m, depth] = [kb.extent(mDim), kb.extent(kDim)];
   const [mMax, depthMax] = [dimMax(mDim), dimMax(kDim)];
   const { kernel: k, bias } = biasStart(original);

@@ -24,7 +24,7 @@ import type { OptimizerDef } from '../ir/optimizers.ts';
 import type { Expr, LoweredKernel, Slot, Stmt } from './lir.ts';
 import { F32_MAX, compare, float, fromScalar, int, let_, load, loop, ref, shareSubtrees, store, when } from './lir.ts';
 import type { Launch, LaunchScalar, LoweringParams } from './builder.ts';
-import { finishBody, KernelBuilder, rangeScalar } from './builder.ts';
+import { finishBody, KernelBuilder, launchScalar, shareScalars } from './builder.ts';
 import { elementLoop } from './element-loop.ts';
 import { vectorizeStmts } from './vectorize.ts';
 
@@ -62,9 +62,8 @@ export function lowerUpdate(plan: ModulePlan, params: LoweringParams): LoweredUp
   const split = splitUpdate(plan, params);
   const check = updateKernel(plan, params, opt, 'check', split);
   const apply = updateKernel(plan, params, opt, 'apply', split);
-  const stepScalars: LaunchScalar[] = opt.scalars.map((sc) => ({ k: 'step', name: sc.name }));
-  const scalarsOf = (k: LoweredKernel): LaunchScalar[] => k.scalars.filter((s) => s.name !== 'n').map((s) =>
-    rangeScalar(s.name, split) ?? (s.name === 't' ? { k: 'count' } : stepScalars.find((x) => x.k === 'step' && x.name === s.name)!));
+  // The element count (a param's own array) is bound per launch below.
+  const scalarsOf = (k: LoweredKernel): LaunchScalar[] => k.scalars.filter((s) => s.role.k !== 'length').map((s) => launchScalar(s.role, split));
   return {
     launches: (intern) => {
       const launchesOf = (k: LoweredKernel): Launch[] => {
@@ -93,7 +92,7 @@ export function lowerUpdate(plan: ModulePlan, params: LoweringParams): LoweredUp
 function updateKernel(plan: ModulePlan, params: LoweringParams, opt: OptimizerDef, pass: 'check' | 'apply', split?: number): LoweredKernel {
   const kb = new KernelBuilder(plan.graph, plan.memory);
   // A split pass's first scalars: its elements r0 to r1 (multiples of four) and its thread.
-  const range = split === undefined ? undefined : { r0: kb.scalar('r0', 'i32'), r1: kb.scalar('r1', 'i32'), tid: kb.scalar('tid', 'i32') };
+  const range = split === undefined ? undefined : shareScalars(kb);
   const whole = params.contiguousParams;
   const length = plan.memory.sizes.param;
   const regionSlot = (region: Slot['region'], stateSlot?: number): Slot | undefined =>
@@ -104,12 +103,12 @@ function updateKernel(plan: ModulePlan, params: LoweringParams, opt: OptimizerDe
   // Serial hosts read the status between the passes; only a GPU's apply reads it itself.
   const guarded = params.parallel === 'gpu';
   const status = pass === 'check' || guarded ? kb.region('status', pass === 'check' ? 'read_write' : 'read', whole ? STATUS_SLOT : undefined) : undefined;
-  const n = whole ? int(length) : kb.scalar('n', 'i32');
-  const scalars = opt.scalars.map((sc) => kb.scalar(sc.name, 'f32'));
+  const n = whole ? int(length) : kb.scalar('n', 'i32', { k: 'length' });
+  const scalars = opt.scalars.map((sc) => kb.scalar(sc.name, 'f32', { k: 'step', name: sc.name }));
   // What the check stores in status: the step number t, or 1 where a serial host keeps no
   // count (an optimizer without state: every step is the first, and the host passes none).
   const stateless = opt.slots.length === 0 && params.parallel === 'serial';
-  const t = pass === 'check' ? (stateless ? float(1) : kb.scalar('t', 'f32')) : undefined;
+  const t = pass === 'check' ? (stateless ? float(1) : kb.scalar('t', 'f32', { k: 'count' })) : undefined;
   const element = (i: Expr): Stmt[] => {
     const values = [p, grad, ...state].map((_, k) => ref(`v${k}`, 'f32'));
     const reads = [p, grad, ...state].map((buf, k) => let_(`v${k}`, load(buf, i)));

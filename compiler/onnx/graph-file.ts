@@ -40,12 +40,12 @@ const CALLS: Record<Exclude<Layer['kind'], 'pass'>, (x: string, W: string, b: st
   logSoftmax: (x) => ({ fns: ['sub', 'rowMax', 'log', 'rowSum', 'exp'], code: [`sub(${x}, rowMax(${x}))`, `sub(#, log(rowSum(exp(#))))`] }),
 };
 
-/** `name` if the name rules take it, else a safe name made from its letters and digits. */
-export function safeName(name: string, fallback: string): string {
-  if (nameProblem(name) === undefined) return name;
+/** `name` if the name rules (`rule`: a node's, or a graph's) take it, else a safe name made from its letters and digits. */
+export function safeName(name: string, fallback: string, rule: (name: string) => string | undefined = nameProblem): string {
+  if (rule(name) === undefined) return name;
   const cleaned = name.replace(/[^A-Za-z0-9_]/g, '_').replace(/^_+/, '').slice(0, 60);
   const candidate = /^[A-Za-z]/.test(cleaned) ? cleaned : `${fallback}_${cleaned}`.slice(0, 64);
-  return nameProblem(candidate) === undefined ? candidate : fallback;
+  return rule(candidate) === undefined ? candidate : fallback;
 }
 
 const comment = (text: string) => oneLine(JSON.stringify(text));

@@ -9,7 +9,7 @@
 import { isBatchDim, sizeOf } from '../../ir/graph.ts';
 import type { EntryName, ModulePlan } from '../../kernels/plan.ts';
 import { entryOf } from '../../kernels/plan.ts';
-import type { LoweredModule } from '../../lowering/lower.ts';
+import type { LaunchScalar, LoweredModule } from '../../lowering/lower.ts';
 import { apiTypes, entryDoc, HostUses, initParamsFunction, metaText, specTables, type ModuleInfo } from './host.ts';
 import { stepScalarText } from './js-syntax.ts';
 import { constText, docBlock, functionText, joinBlocks, listText, packedList, type FunctionSpec } from './ts.ts';
@@ -23,8 +23,8 @@ export interface EntryArgs {
   readonly inputs: readonly string[];
   /** Per state slot, a local per param. */
   readonly state: readonly (readonly string[])[];
-  /** Each optimizer scalar's text (`learningRate`, or a local computed once a step). */
-  readonly stepScalars: ReadonlyMap<string, string>;
+  /** A launch's per-call scalar as the entry has it: a literal, or the local holding it (the learning rate, t, rows, …). */
+  scalar(s: LaunchScalar): string;
 }
 
 export interface CpuEntryHooks {
@@ -72,7 +72,15 @@ export function cpuEntryFunctions(module: LoweredModule, info: ModuleInfo, hooks
     const inputLocals = inputs.map((r) => hooks.local('in', r.name));
     const args: EntryArgs = {
       params: paramLocals, inputs: inputLocals, state: train ? stateLocals : [],
-      stepScalars: new Map([...stepScalars].map(([name, s]) => [name, s.text])),
+      // The locals this function declares: t (takeState), rows and invRows (a dynamic batch), the step scalars.
+      scalar: (s) => {
+        switch (s.k) {
+          case 'const': return String(s.value);
+          case 'count': return 't';
+          case 'rows': case 'invRows': return s.k;
+          case 'step': return stepScalars.get(s.name)!.text;
+        }
+      },
     };
     const run = hooks.run(entry, args, host);
     // Bind what the target's code reads (every argument, for a train step, which checks them all).

@@ -7,7 +7,7 @@
  */
 import { checkJsArena } from '../../dsl/limits.ts';
 import type { Slot } from '../../lowering/lir.ts';
-import type { Launch, LaunchScalar, LoweredModule, LoweringParams } from '../../lowering/lower.ts';
+import type { Launch, LoweredModule, LoweringParams } from '../../lowering/lower.ts';
 import type { Backend, EmittedFile } from '../backend.ts';
 import { header, hostNames, HostUses, type ModuleInfo } from '../common/host.ts';
 import { hostFiles } from '../common/runtime-source.ts';
@@ -65,20 +65,12 @@ function emitJsModule(module: LoweredModule, kernels: readonly string[][], names
     local,
     run: (entry, args) => {
       const reads = new Set<string>();
-      const scalarFor = (s: LaunchScalar): string => {
-        switch (s.k) {
-          case 'const': return String(s.value);
-          case 'count': return 't';
-          case 'rows': case 'invRows': return s.k;
-          case 'step': return args.stepScalars.get(s.name)!;
-        }
-      };
       const bound = (slot: Slot) => {
         const array = arrayFor(slot);
         reads.add(array);
         return array;
       };
-      const call = (l: Launch) => `${names[l.kernel]}(${[...l.bind.map(bound), ...l.scalars.map(scalarFor)].join(', ')});`;
+      const call = (l: Launch) => `${names[l.kernel]}(${[...l.bind.map(bound), ...l.scalars.map(args.scalar)].join(', ')});`;
       const { launches, verifyAfter } = module.entries.find((e) => e.name === entry)!;
       if (verifyAfter === undefined) return { beforeCheck: launches.map(call), reads };
       return { beforeCheck: launches.slice(0, verifyAfter).map(call), afterCheck: launches.slice(verifyAfter).map(call), reads };

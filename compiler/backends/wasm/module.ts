@@ -135,7 +135,7 @@ function entryFunctions(module: LoweredModule, name: EntryName, kernels: readonl
       return [...args, { op: 'call', index: l.kernel, name: kernels[l.kernel].name }];
     });
     const doc = [`entry ${fn}: ${list.map((l) => kernels[l.kernel].name).join(', ')}`];
-    return { name: fn, doc, params: scalars, locals: [], body, export: fn };
+    return { name: fn, doc, params: scalars.map(({ name, type }) => ({ name, type })), locals: [], body, export: fn };
   });
 }
 
@@ -148,13 +148,13 @@ function entryParts(e: LoweredEntry): (readonly [string, readonly Launch[]])[] {
 /** The name a per-call scalar goes by in an entry function and its host call. */
 const scalarKey = (s: LaunchScalar): string => (s.k === 'step' ? s.name : s.k === 'count' ? 't' : s.k === 'const' ? '' : s.k);
 
-/** The per-call scalars an entry function takes, in first-use order: step scalars, t, rows, invRows. */
-function entryScalars(launches: readonly Launch[]): { name: string; type: 'f32' | 'i32' }[] {
-  const out: { name: string; type: 'f32' | 'i32' }[] = [];
+/** The per-call scalars an entry function takes, in first-use order (step scalars, t, rows, invRows): each with the launch scalar it is. */
+function entryScalars(launches: readonly Launch[]): { name: string; type: 'f32' | 'i32'; scalar: LaunchScalar }[] {
+  const out: { name: string; type: 'f32' | 'i32'; scalar: LaunchScalar }[] = [];
   for (const l of launches) {
     for (const s of l.scalars) {
       const name = scalarKey(s);
-      if (name && !out.some((x) => x.name === name)) out.push({ name, type: s.k === 'rows' ? 'i32' : 'f32' });
+      if (name && !out.some((x) => x.name === name)) out.push({ name, type: s.k === 'rows' ? 'i32' : 'f32', scalar: s });
     }
   }
   return out;
@@ -207,7 +207,7 @@ function onThreads(module: LoweredModule, fn: WasmFunction, launches: readonly L
   const lines = launches.map((l) => {
     const k = module.kernels[l.kernel];
     const scalars = l.scalars.flatMap((sc, i) => {
-      if (l.split !== undefined && ['r0', 'r1', 'tid'].includes(k.scalars[i].name)) return [];
+      if (l.split !== undefined && k.scalars[i].role.k === 'range') return [];
       return [sc.k === 'const' ? String(sc.value) : param(scalarKey(sc))];
     });
     const rows = l.split === undefined ? '0' : l.split === 'rows' ? param('rows') : String(l.split);
@@ -238,8 +238,10 @@ function emitWasmModule(module: LoweredModule, kernels: readonly WasmFunction[],
   const local = (prefix: string, name: string) => `${prefix}_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
   const functions = module.entries.flatMap((e) => entryFunctions(module, e.name, kernels, layout));
   const threaded = isThreaded(module);
+  // Each entry function's per-call scalars, as the host passes them.
+  const scalarsOf = new Map(module.entries.flatMap(entryParts).map(([fn, list]) => [fn, entryScalars(list).map((x) => x.scalar)]));
   const callOf = (fn: string, args: EntryArgs) => {
-    const scalars = functions.find((f) => f.name === fn)!.params.map((p) => args.stepScalars.get(p.name) ?? p.name).join(', ');
+    const scalars = scalarsOf.get(fn)!.map(args.scalar).join(', ');
     return threaded ? `if (pool.threads > 1) ${fn}OnThreads(${scalars}); else kernels.${fn}(${scalars});` : `kernels.${fn}(${scalars});`;
   };
   const copyState = (how: 'copyIn' | 'copyOut', args: EntryArgs) =>
