@@ -169,6 +169,15 @@ describe('the wasm binary and its text', () => {
     }
   });
 
+  it('the .wat is folded: every instruction inside the S-expression of what it feeds, none a bare stack line', () => {
+    for (const def of defs) {
+      const wat = compile(def, { targets: ['wasm'] }).files.find((f) => f.name.endsWith('.wat'))!.contents;
+      const bare = wat.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('(') && !l.startsWith(')') && !l.startsWith(';;'));
+      expect(bare, def.name).toEqual([]);
+      expect(wat).toMatch(/\(f32x?4?\.store offset=\d+ \(/);
+    }
+  });
+
   it('every generated line fits the line width', () => {
     for (const def of defs) {
       for (const f of compile(def, { targets: ['wasm'] }).files) {

@@ -50,7 +50,10 @@ export function planModule(def: GraphDef, options: PlanOptions = {}): ModulePlan
   const kernels: Kernel[] = [];
   const byKey = new Map<string, number>();
   const usedNames = new Set<string>();
-  const steps = (roots: readonly number[]): Step[] => schedule(graph, roots).map((k) => {
+  const trainable = !options.forwardOnly && graph.loss !== undefined;
+  const gradRoots = trainable ? [graph.loss!, ...(graph.grads ?? []).map((r) => r.id)] : [];
+  const gradientKernels = trainable ? schedule(graph, gradRoots) : [];
+  const steps = (roots: readonly number[], scheduled = schedule(graph, roots)): Step[] => scheduled.map((k) => {
     // Entries share a kernel when they need exactly the same one.
     const key = JSON.stringify({ ...k, name: undefined });
     let index = byKey.get(key);
@@ -66,10 +69,18 @@ export function planModule(def: GraphDef, options: PlanOptions = {}): ModulePlan
     return { name, steps: run, inputs: graph.inputs.filter((r) => needed.has(r.id)).map((r) => r.name), roots };
   };
 
-  const entries = [entry('forward', graph.outputs.map((o) => o.id))];
-  if (!options.forwardOnly && graph.loss !== undefined) {
-    const gradRoots = [graph.loss, ...(graph.grads ?? []).map((r) => r.id)];
-    const gradient = entry('gradient', gradRoots);
+  const outputs = graph.outputs.map((o) => o.id);
+  // The forward runs the gradient's kernel wherever that does the same work (it stores more,
+  // such as the pre-activation the backward pass reads): one kernel for both, not two copies.
+  const byWork = new Map<string, Kernel[]>();
+  for (const t of gradientKernels) {
+    const key = workKey(t);
+    byWork.set(key, [...(byWork.get(key) ?? []), t]);
+  }
+  const forwardKernels = schedule(graph, outputs).map((k) => byWork.get(workKey(k))?.find((t) => storesAll(t, k)) ?? k);
+  const entries = [entry('forward', outputs, steps(outputs, forwardKernels))];
+  if (trainable) {
+    const gradient = entry('gradient', gradRoots, steps(gradRoots, gradientKernels));
     // The loss is the gradient's first kernels, up to the one that makes the loss (which also
     // makes the output delta): one kernel less to emit, and loss and gradient agree exactly.
     const makesLoss = gradient.steps.findIndex((st) => st.kind === 'kernel' && writtenNodes(kernels[st.kernel]).includes(graph.loss!));
@@ -81,8 +92,16 @@ export function planModule(def: GraphDef, options: PlanOptions = {}): ModulePlan
     );
   }
   const memory = planMemory(graph, kernels, entries);
-  const trainable = entries.some((e) => e.name === 'train');
   return { forwardIR, graph, kernels, entries, memory, optimizer: trainable ? (def.optimizer ?? DEFAULT_OPTIMIZER()) : undefined };
+}
+
+/** A kernel's work, what two kernels must share to be one: its loop, nodes, operands and reductions (not its name or stores). */
+const workKey = (k: Kernel): string => JSON.stringify({ ...k, name: undefined, stores: undefined });
+
+/** Whether kernel `t` stores everything `f` stores (and maybe more). */
+function storesAll(t: Kernel, f: Kernel): boolean {
+  const stored = new Set(t.stores.map((st) => JSON.stringify(st)));
+  return f.stores.every((st) => stored.has(JSON.stringify(st)));
 }
 
 /** The entry of a plan by name, if the plan has it. */

@@ -32,1137 +32,643 @@
     (local $t_v128_2 v128) (local $e0 v128) (local $e1 v128) (local $e2 v128) (local $e3 v128) (local $e4 v128) (local $e5 v128)
     (local $e6 v128) (local $e7 v128) (local $e8 v128) (local $e9 v128) (local $e10 v128) (local $e11 v128) (local $e12 v128)
     (local $e13 v128) (local $e14 v128) (local $e15 v128) (local $e16 v128) (local $e17 v128) (local $e18 v128) (local $e19 v128)
-    i32.const 0
-    local.set $j0
-    loop $j0_loop
-      i32.const 0
-      local.set $p
-      loop $p_loop
-        local.get $p
-        i32.const 8
-        i32.mul
-        i32.const 2
-        i32.shl
-        local.get $p
-        i32.const 32
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load
-        v128.store offset=59328
-        local.get $p
-        i32.const 8
-        i32.mul
-        i32.const 2
-        i32.shl
-        local.get $p
-        i32.const 32
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load offset=16
-        v128.store offset=59344
-        local.get $p
-        i32.const 1
-        i32.add
-        local.tee $p
-        i32.const 64
-        i32.lt_s
-        br_if $p_loop
-      end
-      i32.const 0
-      local.set $i0
-      block $i0_exit
-        local.get $i0
-        local.get $rows
-        local.get $rows
-        i32.const 4
-        i32.rem_s
-        i32.sub
-        i32.ge_s
-        br_if $i0_exit
-        loop $i0_loop
-          local.get $j0
-          i32.const 2
-          i32.shl
-          v128.load offset=8192
-          local.set $init0
-          local.get $j0
-          i32.const 2
-          i32.shl
-          v128.load offset=8208
-          local.set $init1
-          local.get $init0
-          local.set $c00
-          local.get $init1
-          local.set $c01
-          local.get $init0
-          local.set $c10
-          local.get $init1
-          local.set $c11
-          local.get $init0
-          local.set $c20
-          local.get $init1
-          local.set $c21
-          local.get $init0
-          local.set $c30
-          local.get $init1
-          local.set $c31
-          i32.const 0
-          local.set $p
-          loop $p_loop_2
-            local.get $p
-            i32.const 8
-            i32.mul
-            i32.const 2
-            i32.shl
-            v128.load offset=59328
-            local.set $b0
-            local.get $p
-            i32.const 8
-            i32.mul
-            i32.const 2
-            i32.shl
-            v128.load offset=59344
-            local.set $b1
-            local.get $i0
-            i32.const 64
-            i32.mul
-            local.get $p
-            i32.add
-            i32.const 2
-            i32.shl
-            v128.load32_splat offset=38656
-            local.set $a0
-            local.get $c00
-            local.get $a0
-            local.get $b0
-            f32x4.mul
-            f32x4.add
-            local.set $c00
-            local.get $c01
-            local.get $a0
-            local.get $b1
-            f32x4.mul
-            f32x4.add
-            local.set $c01
-            local.get $i0
-            i32.const 64
-            i32.mul
-            local.get $p
-            i32.add
-            i32.const 2
-            i32.shl
-            v128.load32_splat offset=38912
-            local.set $a1
-            local.get $c10
-            local.get $a1
-            local.get $b0
-            f32x4.mul
-            f32x4.add
-            local.set $c10
-            local.get $c11
-            local.get $a1
-            local.get $b1
-            f32x4.mul
-            f32x4.add
-            local.set $c11
-            local.get $i0
-            i32.const 64
-            i32.mul
-            local.get $p
-            i32.add
-            i32.const 2
-            i32.shl
-            v128.load32_splat offset=39168
-            local.set $a2
-            local.get $c20
-            local.get $a2
-            local.get $b0
-            f32x4.mul
-            f32x4.add
-            local.set $c20
-            local.get $c21
-            local.get $a2
-            local.get $b1
-            f32x4.mul
-            f32x4.add
-            local.set $c21
-            local.get $i0
-            i32.const 64
-            i32.mul
-            local.get $p
-            i32.add
-            i32.const 2
-            i32.shl
-            v128.load32_splat offset=39424
-            local.set $a3
-            local.get $c30
-            local.get $a3
-            local.get $b0
-            f32x4.mul
-            f32x4.add
-            local.set $c30
-            local.get $c31
-            local.get $a3
-            local.get $b1
-            f32x4.mul
-            f32x4.add
-            local.set $c31
-            local.get $p
-            i32.const 1
-            i32.add
-            local.tee $p
-            i32.const 64
-            i32.lt_s
-            br_if $p_loop_2
-          end
-          v128.const f32x4 -2 -2 -2 -2
-          local.get $c00
-          f32x4.abs
-          f32x4.mul
-          v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-          f32x4.pmax
-          v128.const f32x4 88.75 88.75 88.75 88.75
-          f32x4.pmin
-          local.tee $t_v128_0
-          local.get $t_v128_0
-          v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-          f32x4.mul
-          f32x4.nearest
-          local.tee $t_v128_1
-          v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-          f32x4.mul
-          f32x4.sub
-          local.get $t_v128_1
-          v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-          f32x4.mul
-          f32x4.sub
-          local.tee $t_v128_2
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.5 0.5 0.5 0.5
-          f32x4.add
-          f32x4.mul
-          local.get $t_v128_2
-          f32x4.add
-          v128.const f32x4 1 1 1 1
-          f32x4.add
-          local.get $t_v128_1
-          i32x4.trunc_sat_f32x4_s
-          v128.const i32x4 126 126 126 126
-          i32x4.add
-          i32.const 23
-          i32x4.shl
-          f32x4.mul
-          v128.const f32x4 2 2 2 2
-          f32x4.mul
-          local.set $e0
-          v128.const f32x4 1 1 1 1
-          local.tee $t_v128_0
-          local.get $e0
-          f32x4.sub
-          local.get $t_v128_0
-          local.get $e0
-          f32x4.add
-          f32x4.div
-          local.set $e1
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $e1
-          local.get $e1
-          f32x4.neg
-          local.get $c00
-          v128.const f32x4 0 0 0 0
-          f32x4.ge
-          v128.bitselect
-          v128.store offset=48128
-          v128.const f32x4 -2 -2 -2 -2
-          local.get $c01
-          f32x4.abs
-          f32x4.mul
-          v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-          f32x4.pmax
-          v128.const f32x4 88.75 88.75 88.75 88.75
-          f32x4.pmin
-          local.tee $t_v128_0
-          local.get $t_v128_0
-          v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-          f32x4.mul
-          f32x4.nearest
-          local.tee $t_v128_1
-          v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-          f32x4.mul
-          f32x4.sub
-          local.get $t_v128_1
-          v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-          f32x4.mul
-          f32x4.sub
-          local.tee $t_v128_2
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.5 0.5 0.5 0.5
-          f32x4.add
-          f32x4.mul
-          local.get $t_v128_2
-          f32x4.add
-          v128.const f32x4 1 1 1 1
-          f32x4.add
-          local.get $t_v128_1
-          i32x4.trunc_sat_f32x4_s
-          v128.const i32x4 126 126 126 126
-          i32x4.add
-          i32.const 23
-          i32x4.shl
-          f32x4.mul
-          v128.const f32x4 2 2 2 2
-          f32x4.mul
-          local.set $e2
-          v128.const f32x4 1 1 1 1
-          local.tee $t_v128_0
-          local.get $e2
-          f32x4.sub
-          local.get $t_v128_0
-          local.get $e2
-          f32x4.add
-          f32x4.div
-          local.set $e3
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $e3
-          local.get $e3
-          f32x4.neg
-          local.get $c01
-          v128.const f32x4 0 0 0 0
-          f32x4.ge
-          v128.bitselect
-          v128.store offset=48144
-          v128.const f32x4 -2 -2 -2 -2
-          local.get $c10
-          f32x4.abs
-          f32x4.mul
-          v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-          f32x4.pmax
-          v128.const f32x4 88.75 88.75 88.75 88.75
-          f32x4.pmin
-          local.tee $t_v128_0
-          local.get $t_v128_0
-          v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-          f32x4.mul
-          f32x4.nearest
-          local.tee $t_v128_1
-          v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-          f32x4.mul
-          f32x4.sub
-          local.get $t_v128_1
-          v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-          f32x4.mul
-          f32x4.sub
-          local.tee $t_v128_2
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.5 0.5 0.5 0.5
-          f32x4.add
-          f32x4.mul
-          local.get $t_v128_2
-          f32x4.add
-          v128.const f32x4 1 1 1 1
-          f32x4.add
-          local.get $t_v128_1
-          i32x4.trunc_sat_f32x4_s
-          v128.const i32x4 126 126 126 126
-          i32x4.add
-          i32.const 23
-          i32x4.shl
-          f32x4.mul
-          v128.const f32x4 2 2 2 2
-          f32x4.mul
-          local.set $e4
-          v128.const f32x4 1 1 1 1
-          local.tee $t_v128_0
-          local.get $e4
-          f32x4.sub
-          local.get $t_v128_0
-          local.get $e4
-          f32x4.add
-          f32x4.div
-          local.set $e5
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $e5
-          local.get $e5
-          f32x4.neg
-          local.get $c10
-          v128.const f32x4 0 0 0 0
-          f32x4.ge
-          v128.bitselect
-          v128.store offset=48256
-          v128.const f32x4 -2 -2 -2 -2
-          local.get $c11
-          f32x4.abs
-          f32x4.mul
-          v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-          f32x4.pmax
-          v128.const f32x4 88.75 88.75 88.75 88.75
-          f32x4.pmin
-          local.tee $t_v128_0
-          local.get $t_v128_0
-          v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-          f32x4.mul
-          f32x4.nearest
-          local.tee $t_v128_1
-          v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-          f32x4.mul
-          f32x4.sub
-          local.get $t_v128_1
-          v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-          f32x4.mul
-          f32x4.sub
-          local.tee $t_v128_2
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.5 0.5 0.5 0.5
-          f32x4.add
-          f32x4.mul
-          local.get $t_v128_2
-          f32x4.add
-          v128.const f32x4 1 1 1 1
-          f32x4.add
-          local.get $t_v128_1
-          i32x4.trunc_sat_f32x4_s
-          v128.const i32x4 126 126 126 126
-          i32x4.add
-          i32.const 23
-          i32x4.shl
-          f32x4.mul
-          v128.const f32x4 2 2 2 2
-          f32x4.mul
-          local.set $e6
-          v128.const f32x4 1 1 1 1
-          local.tee $t_v128_0
-          local.get $e6
-          f32x4.sub
-          local.get $t_v128_0
-          local.get $e6
-          f32x4.add
-          f32x4.div
-          local.set $e7
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $e7
-          local.get $e7
-          f32x4.neg
-          local.get $c11
-          v128.const f32x4 0 0 0 0
-          f32x4.ge
-          v128.bitselect
-          v128.store offset=48272
-          v128.const f32x4 -2 -2 -2 -2
-          local.get $c20
-          f32x4.abs
-          f32x4.mul
-          v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-          f32x4.pmax
-          v128.const f32x4 88.75 88.75 88.75 88.75
-          f32x4.pmin
-          local.tee $t_v128_0
-          local.get $t_v128_0
-          v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-          f32x4.mul
-          f32x4.nearest
-          local.tee $t_v128_1
-          v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-          f32x4.mul
-          f32x4.sub
-          local.get $t_v128_1
-          v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-          f32x4.mul
-          f32x4.sub
-          local.tee $t_v128_2
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.5 0.5 0.5 0.5
-          f32x4.add
-          f32x4.mul
-          local.get $t_v128_2
-          f32x4.add
-          v128.const f32x4 1 1 1 1
-          f32x4.add
-          local.get $t_v128_1
-          i32x4.trunc_sat_f32x4_s
-          v128.const i32x4 126 126 126 126
-          i32x4.add
-          i32.const 23
-          i32x4.shl
-          f32x4.mul
-          v128.const f32x4 2 2 2 2
-          f32x4.mul
-          local.set $e8
-          v128.const f32x4 1 1 1 1
-          local.tee $t_v128_0
-          local.get $e8
-          f32x4.sub
-          local.get $t_v128_0
-          local.get $e8
-          f32x4.add
-          f32x4.div
-          local.set $e9
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $e9
-          local.get $e9
-          f32x4.neg
-          local.get $c20
-          v128.const f32x4 0 0 0 0
-          f32x4.ge
-          v128.bitselect
-          v128.store offset=48384
-          v128.const f32x4 -2 -2 -2 -2
-          local.get $c21
-          f32x4.abs
-          f32x4.mul
-          v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-          f32x4.pmax
-          v128.const f32x4 88.75 88.75 88.75 88.75
-          f32x4.pmin
-          local.tee $t_v128_0
-          local.get $t_v128_0
-          v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-          f32x4.mul
-          f32x4.nearest
-          local.tee $t_v128_1
-          v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-          f32x4.mul
-          f32x4.sub
-          local.get $t_v128_1
-          v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-          f32x4.mul
-          f32x4.sub
-          local.tee $t_v128_2
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.5 0.5 0.5 0.5
-          f32x4.add
-          f32x4.mul
-          local.get $t_v128_2
-          f32x4.add
-          v128.const f32x4 1 1 1 1
-          f32x4.add
-          local.get $t_v128_1
-          i32x4.trunc_sat_f32x4_s
-          v128.const i32x4 126 126 126 126
-          i32x4.add
-          i32.const 23
-          i32x4.shl
-          f32x4.mul
-          v128.const f32x4 2 2 2 2
-          f32x4.mul
-          local.set $e10
-          v128.const f32x4 1 1 1 1
-          local.tee $t_v128_0
-          local.get $e10
-          f32x4.sub
-          local.get $t_v128_0
-          local.get $e10
-          f32x4.add
-          f32x4.div
-          local.set $e11
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $e11
-          local.get $e11
-          f32x4.neg
-          local.get $c21
-          v128.const f32x4 0 0 0 0
-          f32x4.ge
-          v128.bitselect
-          v128.store offset=48400
-          v128.const f32x4 -2 -2 -2 -2
-          local.get $c30
-          f32x4.abs
-          f32x4.mul
-          v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-          f32x4.pmax
-          v128.const f32x4 88.75 88.75 88.75 88.75
-          f32x4.pmin
-          local.tee $t_v128_0
-          local.get $t_v128_0
-          v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-          f32x4.mul
-          f32x4.nearest
-          local.tee $t_v128_1
-          v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-          f32x4.mul
-          f32x4.sub
-          local.get $t_v128_1
-          v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-          f32x4.mul
-          f32x4.sub
-          local.tee $t_v128_2
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.5 0.5 0.5 0.5
-          f32x4.add
-          f32x4.mul
-          local.get $t_v128_2
-          f32x4.add
-          v128.const f32x4 1 1 1 1
-          f32x4.add
-          local.get $t_v128_1
-          i32x4.trunc_sat_f32x4_s
-          v128.const i32x4 126 126 126 126
-          i32x4.add
-          i32.const 23
-          i32x4.shl
-          f32x4.mul
-          v128.const f32x4 2 2 2 2
-          f32x4.mul
-          local.set $e12
-          v128.const f32x4 1 1 1 1
-          local.tee $t_v128_0
-          local.get $e12
-          f32x4.sub
-          local.get $t_v128_0
-          local.get $e12
-          f32x4.add
-          f32x4.div
-          local.set $e13
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $e13
-          local.get $e13
-          f32x4.neg
-          local.get $c30
-          v128.const f32x4 0 0 0 0
-          f32x4.ge
-          v128.bitselect
-          v128.store offset=48512
-          v128.const f32x4 -2 -2 -2 -2
-          local.get $c31
-          f32x4.abs
-          f32x4.mul
-          v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-          f32x4.pmax
-          v128.const f32x4 88.75 88.75 88.75 88.75
-          f32x4.pmin
-          local.tee $t_v128_0
-          local.get $t_v128_0
-          v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-          f32x4.mul
-          f32x4.nearest
-          local.tee $t_v128_1
-          v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-          f32x4.mul
-          f32x4.sub
-          local.get $t_v128_1
-          v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-          f32x4.mul
-          f32x4.sub
-          local.tee $t_v128_2
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.5 0.5 0.5 0.5
-          f32x4.add
-          f32x4.mul
-          local.get $t_v128_2
-          f32x4.add
-          v128.const f32x4 1 1 1 1
-          f32x4.add
-          local.get $t_v128_1
-          i32x4.trunc_sat_f32x4_s
-          v128.const i32x4 126 126 126 126
-          i32x4.add
-          i32.const 23
-          i32x4.shl
-          f32x4.mul
-          v128.const f32x4 2 2 2 2
-          f32x4.mul
-          local.set $e14
-          v128.const f32x4 1 1 1 1
-          local.tee $t_v128_0
-          local.get $e14
-          f32x4.sub
-          local.get $t_v128_0
-          local.get $e14
-          f32x4.add
-          f32x4.div
-          local.set $e15
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $e15
-          local.get $e15
-          f32x4.neg
-          local.get $c31
-          v128.const f32x4 0 0 0 0
-          f32x4.ge
-          v128.bitselect
-          v128.store offset=48528
-          local.get $i0
-          i32.const 4
-          i32.add
-          local.tee $i0
-          local.get $rows
-          local.get $rows
-          i32.const 4
-          i32.rem_s
-          i32.sub
-          i32.lt_s
-          br_if $i0_loop
-        end
-      end
-      local.get $rows
-      local.get $rows
-      i32.const 4
-      i32.rem_s
-      i32.sub
-      local.set $i0
-      block $i0_exit_2
-        local.get $i0
-        local.get $rows
-        i32.ge_s
-        br_if $i0_exit_2
-        loop $i0_loop_2
-          local.get $j0
-          i32.const 2
-          i32.shl
-          v128.load offset=8192
-          local.set $init0
-          local.get $j0
-          i32.const 2
-          i32.shl
-          v128.load offset=8208
-          local.set $init1
-          local.get $init0
-          local.set $c00
-          local.get $init1
-          local.set $c01
-          i32.const 0
-          local.set $p
-          loop $p_loop_3
-            local.get $p
-            i32.const 8
-            i32.mul
-            i32.const 2
-            i32.shl
-            v128.load offset=59328
-            local.set $b0
-            local.get $p
-            i32.const 8
-            i32.mul
-            i32.const 2
-            i32.shl
-            v128.load offset=59344
-            local.set $b1
-            local.get $i0
-            i32.const 64
-            i32.mul
-            local.get $p
-            i32.add
-            i32.const 2
-            i32.shl
-            v128.load32_splat offset=38656
-            local.set $a0
-            local.get $c00
-            local.get $a0
-            local.get $b0
-            f32x4.mul
-            f32x4.add
-            local.set $c00
-            local.get $c01
-            local.get $a0
-            local.get $b1
-            f32x4.mul
-            f32x4.add
-            local.set $c01
-            local.get $p
-            i32.const 1
-            i32.add
-            local.tee $p
-            i32.const 64
-            i32.lt_s
-            br_if $p_loop_3
-          end
-          v128.const f32x4 -2 -2 -2 -2
-          local.get $c00
-          f32x4.abs
-          f32x4.mul
-          v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-          f32x4.pmax
-          v128.const f32x4 88.75 88.75 88.75 88.75
-          f32x4.pmin
-          local.tee $t_v128_0
-          local.get $t_v128_0
-          v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-          f32x4.mul
-          f32x4.nearest
-          local.tee $t_v128_1
-          v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-          f32x4.mul
-          f32x4.sub
-          local.get $t_v128_1
-          v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-          f32x4.mul
-          f32x4.sub
-          local.tee $t_v128_2
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.5 0.5 0.5 0.5
-          f32x4.add
-          f32x4.mul
-          local.get $t_v128_2
-          f32x4.add
-          v128.const f32x4 1 1 1 1
-          f32x4.add
-          local.get $t_v128_1
-          i32x4.trunc_sat_f32x4_s
-          v128.const i32x4 126 126 126 126
-          i32x4.add
-          i32.const 23
-          i32x4.shl
-          f32x4.mul
-          v128.const f32x4 2 2 2 2
-          f32x4.mul
-          local.set $e16
-          v128.const f32x4 1 1 1 1
-          local.tee $t_v128_0
-          local.get $e16
-          f32x4.sub
-          local.get $t_v128_0
-          local.get $e16
-          f32x4.add
-          f32x4.div
-          local.set $e17
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $e17
-          local.get $e17
-          f32x4.neg
-          local.get $c00
-          v128.const f32x4 0 0 0 0
-          f32x4.ge
-          v128.bitselect
-          v128.store offset=48128
-          v128.const f32x4 -2 -2 -2 -2
-          local.get $c01
-          f32x4.abs
-          f32x4.mul
-          v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-          f32x4.pmax
-          v128.const f32x4 88.75 88.75 88.75 88.75
-          f32x4.pmin
-          local.tee $t_v128_0
-          local.get $t_v128_0
-          v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-          f32x4.mul
-          f32x4.nearest
-          local.tee $t_v128_1
-          v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-          f32x4.mul
-          f32x4.sub
-          local.get $t_v128_1
-          v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-          f32x4.mul
-          f32x4.sub
-          local.tee $t_v128_2
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.5 0.5 0.5 0.5
-          f32x4.add
-          f32x4.mul
-          local.get $t_v128_2
-          f32x4.add
-          v128.const f32x4 1 1 1 1
-          f32x4.add
-          local.get $t_v128_1
-          i32x4.trunc_sat_f32x4_s
-          v128.const i32x4 126 126 126 126
-          i32x4.add
-          i32.const 23
-          i32x4.shl
-          f32x4.mul
-          v128.const f32x4 2 2 2 2
-          f32x4.mul
-          local.set $e18
-          v128.const f32x4 1 1 1 1
-          local.tee $t_v128_0
-          local.get $e18
-          f32x4.sub
-          local.get $t_v128_0
-          local.get $e18
-          f32x4.add
-          f32x4.div
-          local.set $e19
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $e19
-          local.get $e19
-          f32x4.neg
-          local.get $c01
-          v128.const f32x4 0 0 0 0
-          f32x4.ge
-          v128.bitselect
-          v128.store offset=48144
-          local.get $i0
-          i32.const 1
-          i32.add
-          local.tee $i0
-          local.get $rows
-          i32.lt_s
-          br_if $i0_loop_2
-        end
-      end
-      local.get $j0
-      i32.const 8
-      i32.add
-      local.tee $j0
-      i32.const 32
-      i32.lt_s
-      br_if $j0_loop
-    end
+    (local.set $j0 (i32.const 0))
+    (loop $j0_loop
+      (local.set $p (i32.const 0))
+      (loop $p_loop
+        (v128.store offset=59328
+          (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))
+          (v128.load (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 32)) (local.get $j0)) (i32.const 2))))
+        (v128.store offset=59344
+          (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))
+          (v128.load offset=16 (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 32)) (local.get $j0)) (i32.const 2))))
+        (br_if $p_loop (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 64)))
+      )
+      (local.set $i0 (i32.const 0))
+      (block $i0_exit
+        (br_if $i0_exit (i32.ge_s (local.get $i0) (i32.sub (local.get $rows) (i32.rem_s (local.get $rows) (i32.const 4)))))
+        (loop $i0_loop
+          (local.set $init0 (v128.load offset=8192 (i32.shl (local.get $j0) (i32.const 2))))
+          (local.set $init1 (v128.load offset=8208 (i32.shl (local.get $j0) (i32.const 2))))
+          (local.set $c00 (local.get $init0))
+          (local.set $c01 (local.get $init1))
+          (local.set $c10 (local.get $init0))
+          (local.set $c11 (local.get $init1))
+          (local.set $c20 (local.get $init0))
+          (local.set $c21 (local.get $init1))
+          (local.set $c30 (local.get $init0))
+          (local.set $c31 (local.get $init1))
+          (local.set $p (i32.const 0))
+          (loop $p_loop_2
+            (local.set $b0 (v128.load offset=59328 (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))))
+            (local.set $b1 (v128.load offset=59344 (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))))
+            (local.set $a0
+              (v128.load32_splat offset=38656 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 64)) (local.get $p)) (i32.const 2))))
+            (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
+            (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
+            (local.set $a1
+              (v128.load32_splat offset=38912 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 64)) (local.get $p)) (i32.const 2))))
+            (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a1) (local.get $b0))))
+            (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a1) (local.get $b1))))
+            (local.set $a2
+              (v128.load32_splat offset=39168 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 64)) (local.get $p)) (i32.const 2))))
+            (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a2) (local.get $b0))))
+            (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a2) (local.get $b1))))
+            (local.set $a3
+              (v128.load32_splat offset=39424 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 64)) (local.get $p)) (i32.const 2))))
+            (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a3) (local.get $b0))))
+            (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a3) (local.get $b1))))
+            (br_if $p_loop_2 (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 64)))
+          )
+          (local.set $e0
+            (f32x4.mul
+              (f32x4.mul
+                (f32x4.add
+                  (f32x4.add
+                    (f32x4.mul
+                      (f32x4.mul
+                        (local.tee $t_v128_2
+                          (f32x4.sub
+                            (f32x4.sub
+                              (local.tee $t_v128_0
+                                (f32x4.pmin
+                                  (f32x4.pmax
+                                    (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c00)))
+                                    (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                                  (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                              (f32x4.mul
+                                (local.tee $t_v128_1
+                                  (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                                (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                            (f32x4.mul
+                              (local.get $t_v128_1)
+                              (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                        (local.get $t_v128_2))
+                      (f32x4.add
+                        (f32x4.mul
+                          (f32x4.add
+                            (f32x4.mul
+                              (f32x4.add
+                                (f32x4.mul
+                                  (f32x4.add
+                                    (f32x4.mul
+                                      (f32x4.add
+                                        (f32x4.mul
+                                          (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                          (local.get $t_v128_2))
+                                        (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                      (local.get $t_v128_2))
+                                    (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                                  (local.get $t_v128_2))
+                                (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                              (local.get $t_v128_2))
+                            (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                          (local.get $t_v128_2))
+                        (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                    (local.get $t_v128_2))
+                  (v128.const f32x4 1 1 1 1))
+                (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+              (v128.const f32x4 2 2 2 2)))
+          (local.set $e1
+            (f32x4.div
+              (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e0))
+              (f32x4.add (local.get $t_v128_0) (local.get $e0))))
+          (v128.store offset=48128
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))
+            (v128.bitselect (local.get $e1) (f32x4.neg (local.get $e1)) (f32x4.ge (local.get $c00) (v128.const f32x4 0 0 0 0))))
+          (local.set $e2
+            (f32x4.mul
+              (f32x4.mul
+                (f32x4.add
+                  (f32x4.add
+                    (f32x4.mul
+                      (f32x4.mul
+                        (local.tee $t_v128_2
+                          (f32x4.sub
+                            (f32x4.sub
+                              (local.tee $t_v128_0
+                                (f32x4.pmin
+                                  (f32x4.pmax
+                                    (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c01)))
+                                    (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                                  (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                              (f32x4.mul
+                                (local.tee $t_v128_1
+                                  (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                                (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                            (f32x4.mul
+                              (local.get $t_v128_1)
+                              (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                        (local.get $t_v128_2))
+                      (f32x4.add
+                        (f32x4.mul
+                          (f32x4.add
+                            (f32x4.mul
+                              (f32x4.add
+                                (f32x4.mul
+                                  (f32x4.add
+                                    (f32x4.mul
+                                      (f32x4.add
+                                        (f32x4.mul
+                                          (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                          (local.get $t_v128_2))
+                                        (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                      (local.get $t_v128_2))
+                                    (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                                  (local.get $t_v128_2))
+                                (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                              (local.get $t_v128_2))
+                            (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                          (local.get $t_v128_2))
+                        (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                    (local.get $t_v128_2))
+                  (v128.const f32x4 1 1 1 1))
+                (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+              (v128.const f32x4 2 2 2 2)))
+          (local.set $e3
+            (f32x4.div
+              (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e2))
+              (f32x4.add (local.get $t_v128_0) (local.get $e2))))
+          (v128.store offset=48144
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))
+            (v128.bitselect (local.get $e3) (f32x4.neg (local.get $e3)) (f32x4.ge (local.get $c01) (v128.const f32x4 0 0 0 0))))
+          (local.set $e4
+            (f32x4.mul
+              (f32x4.mul
+                (f32x4.add
+                  (f32x4.add
+                    (f32x4.mul
+                      (f32x4.mul
+                        (local.tee $t_v128_2
+                          (f32x4.sub
+                            (f32x4.sub
+                              (local.tee $t_v128_0
+                                (f32x4.pmin
+                                  (f32x4.pmax
+                                    (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c10)))
+                                    (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                                  (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                              (f32x4.mul
+                                (local.tee $t_v128_1
+                                  (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                                (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                            (f32x4.mul
+                              (local.get $t_v128_1)
+                              (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                        (local.get $t_v128_2))
+                      (f32x4.add
+                        (f32x4.mul
+                          (f32x4.add
+                            (f32x4.mul
+                              (f32x4.add
+                                (f32x4.mul
+                                  (f32x4.add
+                                    (f32x4.mul
+                                      (f32x4.add
+                                        (f32x4.mul
+                                          (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                          (local.get $t_v128_2))
+                                        (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                      (local.get $t_v128_2))
+                                    (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                                  (local.get $t_v128_2))
+                                (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                              (local.get $t_v128_2))
+                            (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                          (local.get $t_v128_2))
+                        (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                    (local.get $t_v128_2))
+                  (v128.const f32x4 1 1 1 1))
+                (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+              (v128.const f32x4 2 2 2 2)))
+          (local.set $e5
+            (f32x4.div
+              (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e4))
+              (f32x4.add (local.get $t_v128_0) (local.get $e4))))
+          (v128.store offset=48256
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))
+            (v128.bitselect (local.get $e5) (f32x4.neg (local.get $e5)) (f32x4.ge (local.get $c10) (v128.const f32x4 0 0 0 0))))
+          (local.set $e6
+            (f32x4.mul
+              (f32x4.mul
+                (f32x4.add
+                  (f32x4.add
+                    (f32x4.mul
+                      (f32x4.mul
+                        (local.tee $t_v128_2
+                          (f32x4.sub
+                            (f32x4.sub
+                              (local.tee $t_v128_0
+                                (f32x4.pmin
+                                  (f32x4.pmax
+                                    (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c11)))
+                                    (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                                  (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                              (f32x4.mul
+                                (local.tee $t_v128_1
+                                  (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                                (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                            (f32x4.mul
+                              (local.get $t_v128_1)
+                              (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                        (local.get $t_v128_2))
+                      (f32x4.add
+                        (f32x4.mul
+                          (f32x4.add
+                            (f32x4.mul
+                              (f32x4.add
+                                (f32x4.mul
+                                  (f32x4.add
+                                    (f32x4.mul
+                                      (f32x4.add
+                                        (f32x4.mul
+                                          (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                          (local.get $t_v128_2))
+                                        (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                      (local.get $t_v128_2))
+                                    (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                                  (local.get $t_v128_2))
+                                (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                              (local.get $t_v128_2))
+                            (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                          (local.get $t_v128_2))
+                        (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                    (local.get $t_v128_2))
+                  (v128.const f32x4 1 1 1 1))
+                (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+              (v128.const f32x4 2 2 2 2)))
+          (local.set $e7
+            (f32x4.div
+              (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e6))
+              (f32x4.add (local.get $t_v128_0) (local.get $e6))))
+          (v128.store offset=48272
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))
+            (v128.bitselect (local.get $e7) (f32x4.neg (local.get $e7)) (f32x4.ge (local.get $c11) (v128.const f32x4 0 0 0 0))))
+          (local.set $e8
+            (f32x4.mul
+              (f32x4.mul
+                (f32x4.add
+                  (f32x4.add
+                    (f32x4.mul
+                      (f32x4.mul
+                        (local.tee $t_v128_2
+                          (f32x4.sub
+                            (f32x4.sub
+                              (local.tee $t_v128_0
+                                (f32x4.pmin
+                                  (f32x4.pmax
+                                    (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c20)))
+                                    (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                                  (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                              (f32x4.mul
+                                (local.tee $t_v128_1
+                                  (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                                (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                            (f32x4.mul
+                              (local.get $t_v128_1)
+                              (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                        (local.get $t_v128_2))
+                      (f32x4.add
+                        (f32x4.mul
+                          (f32x4.add
+                            (f32x4.mul
+                              (f32x4.add
+                                (f32x4.mul
+                                  (f32x4.add
+                                    (f32x4.mul
+                                      (f32x4.add
+                                        (f32x4.mul
+                                          (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                          (local.get $t_v128_2))
+                                        (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                      (local.get $t_v128_2))
+                                    (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                                  (local.get $t_v128_2))
+                                (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                              (local.get $t_v128_2))
+                            (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                          (local.get $t_v128_2))
+                        (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                    (local.get $t_v128_2))
+                  (v128.const f32x4 1 1 1 1))
+                (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+              (v128.const f32x4 2 2 2 2)))
+          (local.set $e9
+            (f32x4.div
+              (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e8))
+              (f32x4.add (local.get $t_v128_0) (local.get $e8))))
+          (v128.store offset=48384
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))
+            (v128.bitselect (local.get $e9) (f32x4.neg (local.get $e9)) (f32x4.ge (local.get $c20) (v128.const f32x4 0 0 0 0))))
+          (local.set $e10
+            (f32x4.mul
+              (f32x4.mul
+                (f32x4.add
+                  (f32x4.add
+                    (f32x4.mul
+                      (f32x4.mul
+                        (local.tee $t_v128_2
+                          (f32x4.sub
+                            (f32x4.sub
+                              (local.tee $t_v128_0
+                                (f32x4.pmin
+                                  (f32x4.pmax
+                                    (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c21)))
+                                    (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                                  (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                              (f32x4.mul
+                                (local.tee $t_v128_1
+                                  (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                                (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                            (f32x4.mul
+                              (local.get $t_v128_1)
+                              (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                        (local.get $t_v128_2))
+                      (f32x4.add
+                        (f32x4.mul
+                          (f32x4.add
+                            (f32x4.mul
+                              (f32x4.add
+                                (f32x4.mul
+                                  (f32x4.add
+                                    (f32x4.mul
+                                      (f32x4.add
+                                        (f32x4.mul
+                                          (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                          (local.get $t_v128_2))
+                                        (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                      (local.get $t_v128_2))
+                                    (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                                  (local.get $t_v128_2))
+                                (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                              (local.get $t_v128_2))
+                            (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                          (local.get $t_v128_2))
+                        (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                    (local.get $t_v128_2))
+                  (v128.const f32x4 1 1 1 1))
+                (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+              (v128.const f32x4 2 2 2 2)))
+          (local.set $e11
+            (f32x4.div
+              (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e10))
+              (f32x4.add (local.get $t_v128_0) (local.get $e10))))
+          (v128.store offset=48400
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))
+            (v128.bitselect (local.get $e11) (f32x4.neg (local.get $e11)) (f32x4.ge (local.get $c21) (v128.const f32x4 0 0 0 0))))
+          (local.set $e12
+            (f32x4.mul
+              (f32x4.mul
+                (f32x4.add
+                  (f32x4.add
+                    (f32x4.mul
+                      (f32x4.mul
+                        (local.tee $t_v128_2
+                          (f32x4.sub
+                            (f32x4.sub
+                              (local.tee $t_v128_0
+                                (f32x4.pmin
+                                  (f32x4.pmax
+                                    (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c30)))
+                                    (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                                  (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                              (f32x4.mul
+                                (local.tee $t_v128_1
+                                  (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                                (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                            (f32x4.mul
+                              (local.get $t_v128_1)
+                              (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                        (local.get $t_v128_2))
+                      (f32x4.add
+                        (f32x4.mul
+                          (f32x4.add
+                            (f32x4.mul
+                              (f32x4.add
+                                (f32x4.mul
+                                  (f32x4.add
+                                    (f32x4.mul
+                                      (f32x4.add
+                                        (f32x4.mul
+                                          (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                          (local.get $t_v128_2))
+                                        (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                      (local.get $t_v128_2))
+                                    (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                                  (local.get $t_v128_2))
+                                (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                              (local.get $t_v128_2))
+                            (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                          (local.get $t_v128_2))
+                        (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                    (local.get $t_v128_2))
+                  (v128.const f32x4 1 1 1 1))
+                (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+              (v128.const f32x4 2 2 2 2)))
+          (local.set $e13
+            (f32x4.div
+              (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e12))
+              (f32x4.add (local.get $t_v128_0) (local.get $e12))))
+          (v128.store offset=48512
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))
+            (v128.bitselect (local.get $e13) (f32x4.neg (local.get $e13)) (f32x4.ge (local.get $c30) (v128.const f32x4 0 0 0 0))))
+          (local.set $e14
+            (f32x4.mul
+              (f32x4.mul
+                (f32x4.add
+                  (f32x4.add
+                    (f32x4.mul
+                      (f32x4.mul
+                        (local.tee $t_v128_2
+                          (f32x4.sub
+                            (f32x4.sub
+                              (local.tee $t_v128_0
+                                (f32x4.pmin
+                                  (f32x4.pmax
+                                    (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c31)))
+                                    (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                                  (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                              (f32x4.mul
+                                (local.tee $t_v128_1
+                                  (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                                (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                            (f32x4.mul
+                              (local.get $t_v128_1)
+                              (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                        (local.get $t_v128_2))
+                      (f32x4.add
+                        (f32x4.mul
+                          (f32x4.add
+                            (f32x4.mul
+                              (f32x4.add
+                                (f32x4.mul
+                                  (f32x4.add
+                                    (f32x4.mul
+                                      (f32x4.add
+                                        (f32x4.mul
+                                          (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                          (local.get $t_v128_2))
+                                        (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                      (local.get $t_v128_2))
+                                    (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                                  (local.get $t_v128_2))
+                                (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                              (local.get $t_v128_2))
+                            (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                          (local.get $t_v128_2))
+                        (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                    (local.get $t_v128_2))
+                  (v128.const f32x4 1 1 1 1))
+                (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+              (v128.const f32x4 2 2 2 2)))
+          (local.set $e15
+            (f32x4.div
+              (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e14))
+              (f32x4.add (local.get $t_v128_0) (local.get $e14))))
+          (v128.store offset=48528
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))
+            (v128.bitselect (local.get $e15) (f32x4.neg (local.get $e15)) (f32x4.ge (local.get $c31) (v128.const f32x4 0 0 0 0))))
+          (br_if $i0_loop
+            (i32.lt_s
+              (local.tee $i0 (i32.add (local.get $i0) (i32.const 4)))
+              (i32.sub (local.get $rows) (i32.rem_s (local.get $rows) (i32.const 4)))))
+        )
+      )
+      (local.set $i0 (i32.sub (local.get $rows) (i32.rem_s (local.get $rows) (i32.const 4))))
+      (block $i0_exit_2
+        (br_if $i0_exit_2 (i32.ge_s (local.get $i0) (local.get $rows)))
+        (loop $i0_loop_2
+          (local.set $init0 (v128.load offset=8192 (i32.shl (local.get $j0) (i32.const 2))))
+          (local.set $init1 (v128.load offset=8208 (i32.shl (local.get $j0) (i32.const 2))))
+          (local.set $c00 (local.get $init0))
+          (local.set $c01 (local.get $init1))
+          (local.set $p (i32.const 0))
+          (loop $p_loop_3
+            (local.set $b0 (v128.load offset=59328 (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))))
+            (local.set $b1 (v128.load offset=59344 (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))))
+            (local.set $a0
+              (v128.load32_splat offset=38656 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 64)) (local.get $p)) (i32.const 2))))
+            (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
+            (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
+            (br_if $p_loop_3 (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 64)))
+          )
+          (local.set $e16
+            (f32x4.mul
+              (f32x4.mul
+                (f32x4.add
+                  (f32x4.add
+                    (f32x4.mul
+                      (f32x4.mul
+                        (local.tee $t_v128_2
+                          (f32x4.sub
+                            (f32x4.sub
+                              (local.tee $t_v128_0
+                                (f32x4.pmin
+                                  (f32x4.pmax
+                                    (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c00)))
+                                    (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                                  (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                              (f32x4.mul
+                                (local.tee $t_v128_1
+                                  (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                                (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                            (f32x4.mul
+                              (local.get $t_v128_1)
+                              (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                        (local.get $t_v128_2))
+                      (f32x4.add
+                        (f32x4.mul
+                          (f32x4.add
+                            (f32x4.mul
+                              (f32x4.add
+                                (f32x4.mul
+                                  (f32x4.add
+                                    (f32x4.mul
+                                      (f32x4.add
+                                        (f32x4.mul
+                                          (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                          (local.get $t_v128_2))
+                                        (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                      (local.get $t_v128_2))
+                                    (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                                  (local.get $t_v128_2))
+                                (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                              (local.get $t_v128_2))
+                            (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                          (local.get $t_v128_2))
+                        (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                    (local.get $t_v128_2))
+                  (v128.const f32x4 1 1 1 1))
+                (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+              (v128.const f32x4 2 2 2 2)))
+          (local.set $e17
+            (f32x4.div
+              (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e16))
+              (f32x4.add (local.get $t_v128_0) (local.get $e16))))
+          (v128.store offset=48128
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))
+            (v128.bitselect (local.get $e17) (f32x4.neg (local.get $e17)) (f32x4.ge (local.get $c00) (v128.const f32x4 0 0 0 0))))
+          (local.set $e18
+            (f32x4.mul
+              (f32x4.mul
+                (f32x4.add
+                  (f32x4.add
+                    (f32x4.mul
+                      (f32x4.mul
+                        (local.tee $t_v128_2
+                          (f32x4.sub
+                            (f32x4.sub
+                              (local.tee $t_v128_0
+                                (f32x4.pmin
+                                  (f32x4.pmax
+                                    (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c01)))
+                                    (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                                  (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                              (f32x4.mul
+                                (local.tee $t_v128_1
+                                  (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                                (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                            (f32x4.mul
+                              (local.get $t_v128_1)
+                              (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                        (local.get $t_v128_2))
+                      (f32x4.add
+                        (f32x4.mul
+                          (f32x4.add
+                            (f32x4.mul
+                              (f32x4.add
+                                (f32x4.mul
+                                  (f32x4.add
+                                    (f32x4.mul
+                                      (f32x4.add
+                                        (f32x4.mul
+                                          (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                          (local.get $t_v128_2))
+                                        (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                      (local.get $t_v128_2))
+                                    (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                                  (local.get $t_v128_2))
+                                (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                              (local.get $t_v128_2))
+                            (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                          (local.get $t_v128_2))
+                        (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                    (local.get $t_v128_2))
+                  (v128.const f32x4 1 1 1 1))
+                (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+              (v128.const f32x4 2 2 2 2)))
+          (local.set $e19
+            (f32x4.div
+              (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e18))
+              (f32x4.add (local.get $t_v128_0) (local.get $e18))))
+          (v128.store offset=48144
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))
+            (v128.bitselect (local.get $e19) (f32x4.neg (local.get $e19)) (f32x4.ge (local.get $c01) (v128.const f32x4 0 0 0 0))))
+          (br_if $i0_loop_2 (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 1))) (local.get $rows)))
+        )
+      )
+      (br_if $j0_loop (i32.lt_s (local.tee $j0 (i32.add (local.get $j0) (i32.const 8))) (i32.const 32)))
+    )
   )
 
   ;; matmul [B≤32,10], k = 32:
@@ -1175,843 +681,250 @@
     (local $b1 v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $j0 i32) (local $init0_2 f32)
     (local $c00_2 f32) (local $c10_2 f32) (local $c20_2 f32) (local $c30_2 f32) (local $b0_2 f32) (local $a0_2 f32) (local $a1_2 f32)
     (local $a2_2 f32) (local $a3_2 f32)
-    i32.const 0
-    local.set $z0
-    block $z0_exit
-      local.get $z0
-      local.get $rows
-      i32.ge_s
-      br_if $z0_exit
-      loop $z0_loop
-        local.get $z0
-        i32.const 2
-        i32.shl
-        f32.const -inf
-        f32.store offset=61376
-        local.get $z0
-        i32.const 1
-        i32.add
-        local.tee $z0
-        local.get $rows
-        i32.lt_s
-        br_if $z0_loop
-      end
-    end
-    i32.const 0
-    local.set $i0
-    block $i0_exit
-      local.get $i0
-      local.get $rows
-      local.get $rows
-      i32.const 4
-      i32.rem_s
-      i32.sub
-      i32.ge_s
-      br_if $i0_exit
-      loop $i0_loop
-        i32.const 0
-        v128.load offset=9600
-        local.set $init0
-        i32.const 0
-        v128.load offset=9616
-        local.set $init1
-        local.get $init0
-        local.set $c00
-        local.get $init1
-        local.set $c01
-        local.get $init0
-        local.set $c10
-        local.get $init1
-        local.set $c11
-        local.get $init0
-        local.set $c20
-        local.get $init1
-        local.set $c21
-        local.get $init0
-        local.set $c30
-        local.get $init1
-        local.set $c31
-        i32.const 0
-        local.set $p
-        loop $p_loop
-          local.get $p
-          i32.const 10
-          i32.mul
-          i32.const 2
-          i32.shl
-          v128.load offset=8320
-          local.set $b0
-          local.get $p
-          i32.const 10
-          i32.mul
-          i32.const 2
-          i32.shl
-          v128.load offset=8336
-          local.set $b1
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load32_splat offset=48128
-          local.set $a0
-          local.get $c00
-          local.get $a0
-          local.get $b0
-          f32x4.mul
-          f32x4.add
-          local.set $c00
-          local.get $c01
-          local.get $a0
-          local.get $b1
-          f32x4.mul
-          f32x4.add
-          local.set $c01
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load32_splat offset=48256
-          local.set $a1
-          local.get $c10
-          local.get $a1
-          local.get $b0
-          f32x4.mul
-          f32x4.add
-          local.set $c10
-          local.get $c11
-          local.get $a1
-          local.get $b1
-          f32x4.mul
-          f32x4.add
-          local.set $c11
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load32_splat offset=48384
-          local.set $a2
-          local.get $c20
-          local.get $a2
-          local.get $b0
-          f32x4.mul
-          f32x4.add
-          local.set $c20
-          local.get $c21
-          local.get $a2
-          local.get $b1
-          f32x4.mul
-          f32x4.add
-          local.set $c21
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load32_splat offset=48512
-          local.set $a3
-          local.get $c30
-          local.get $a3
-          local.get $b0
-          f32x4.mul
-          f32x4.add
-          local.set $c30
-          local.get $c31
-          local.get $a3
-          local.get $b1
-          f32x4.mul
-          f32x4.add
-          local.set $c31
-          local.get $p
-          i32.const 1
-          i32.add
-          local.tee $p
-          i32.const 32
-          i32.lt_s
-          br_if $p_loop
-        end
-        local.get $i0
-        i32.const 10
-        i32.mul
-        i32.const 2
-        i32.shl
-        local.get $c00
-        v128.store offset=52224
-        local.get $i0
-        i32.const 2
-        i32.shl
-        local.get $i0
-        i32.const 2
-        i32.shl
-        f32.load offset=61376
-        local.get $c00
-        f32x4.extract_lane 0
-        local.get $c00
-        f32x4.extract_lane 1
-        f32.max
-        local.get $c00
-        f32x4.extract_lane 2
-        local.get $c00
-        f32x4.extract_lane 3
-        f32.max
-        f32.max
-        f32.max
-        f32.store offset=61376
-        local.get $i0
-        i32.const 10
-        i32.mul
-        i32.const 2
-        i32.shl
-        local.get $c01
-        v128.store offset=52240
-        local.get $i0
-        i32.const 2
-        i32.shl
-        local.get $i0
-        i32.const 2
-        i32.shl
-        f32.load offset=61376
-        local.get $c01
-        f32x4.extract_lane 0
-        local.get $c01
-        f32x4.extract_lane 1
-        f32.max
-        local.get $c01
-        f32x4.extract_lane 2
-        local.get $c01
-        f32x4.extract_lane 3
-        f32.max
-        f32.max
-        f32.max
-        f32.store offset=61376
-        local.get $i0
-        i32.const 10
-        i32.mul
-        i32.const 2
-        i32.shl
-        local.get $c10
-        v128.store offset=52264
-        local.get $i0
-        i32.const 2
-        i32.shl
-        local.get $i0
-        i32.const 2
-        i32.shl
-        f32.load offset=61380
-        local.get $c10
-        f32x4.extract_lane 0
-        local.get $c10
-        f32x4.extract_lane 1
-        f32.max
-        local.get $c10
-        f32x4.extract_lane 2
-        local.get $c10
-        f32x4.extract_lane 3
-        f32.max
-        f32.max
-        f32.max
-        f32.store offset=61380
-        local.get $i0
-        i32.const 10
-        i32.mul
-        i32.const 2
-        i32.shl
-        local.get $c11
-        v128.store offset=52280
-        local.get $i0
-        i32.const 2
-        i32.shl
-        local.get $i0
-        i32.const 2
-        i32.shl
-        f32.load offset=61380
-        local.get $c11
-        f32x4.extract_lane 0
-        local.get $c11
-        f32x4.extract_lane 1
-        f32.max
-        local.get $c11
-        f32x4.extract_lane 2
-        local.get $c11
-        f32x4.extract_lane 3
-        f32.max
-        f32.max
-        f32.max
-        f32.store offset=61380
-        local.get $i0
-        i32.const 10
-        i32.mul
-        i32.const 2
-        i32.shl
-        local.get $c20
-        v128.store offset=52304
-        local.get $i0
-        i32.const 2
-        i32.shl
-        local.get $i0
-        i32.const 2
-        i32.shl
-        f32.load offset=61384
-        local.get $c20
-        f32x4.extract_lane 0
-        local.get $c20
-        f32x4.extract_lane 1
-        f32.max
-        local.get $c20
-        f32x4.extract_lane 2
-        local.get $c20
-        f32x4.extract_lane 3
-        f32.max
-        f32.max
-        f32.max
-        f32.store offset=61384
-        local.get $i0
-        i32.const 10
-        i32.mul
-        i32.const 2
-        i32.shl
-        local.get $c21
-        v128.store offset=52320
-        local.get $i0
-        i32.const 2
-        i32.shl
-        local.get $i0
-        i32.const 2
-        i32.shl
-        f32.load offset=61384
-        local.get $c21
-        f32x4.extract_lane 0
-        local.get $c21
-        f32x4.extract_lane 1
-        f32.max
-        local.get $c21
-        f32x4.extract_lane 2
-        local.get $c21
-        f32x4.extract_lane 3
-        f32.max
-        f32.max
-        f32.max
-        f32.store offset=61384
-        local.get $i0
-        i32.const 10
-        i32.mul
-        i32.const 2
-        i32.shl
-        local.get $c30
-        v128.store offset=52344
-        local.get $i0
-        i32.const 2
-        i32.shl
-        local.get $i0
-        i32.const 2
-        i32.shl
-        f32.load offset=61388
-        local.get $c30
-        f32x4.extract_lane 0
-        local.get $c30
-        f32x4.extract_lane 1
-        f32.max
-        local.get $c30
-        f32x4.extract_lane 2
-        local.get $c30
-        f32x4.extract_lane 3
-        f32.max
-        f32.max
-        f32.max
-        f32.store offset=61388
-        local.get $i0
-        i32.const 10
-        i32.mul
-        i32.const 2
-        i32.shl
-        local.get $c31
-        v128.store offset=52360
-        local.get $i0
-        i32.const 2
-        i32.shl
-        local.get $i0
-        i32.const 2
-        i32.shl
-        f32.load offset=61388
-        local.get $c31
-        f32x4.extract_lane 0
-        local.get $c31
-        f32x4.extract_lane 1
-        f32.max
-        local.get $c31
-        f32x4.extract_lane 2
-        local.get $c31
-        f32x4.extract_lane 3
-        f32.max
-        f32.max
-        f32.max
-        f32.store offset=61388
-        local.get $i0
-        i32.const 4
-        i32.add
-        local.tee $i0
-        local.get $rows
-        local.get $rows
-        i32.const 4
-        i32.rem_s
-        i32.sub
-        i32.lt_s
-        br_if $i0_loop
-      end
-    end
-    local.get $rows
-    local.get $rows
-    i32.const 4
-    i32.rem_s
-    i32.sub
-    local.set $i0
-    block $i0_exit_2
-      local.get $i0
-      local.get $rows
-      i32.ge_s
-      br_if $i0_exit_2
-      loop $i0_loop_2
-        i32.const 0
-        v128.load offset=9600
-        local.set $init0
-        i32.const 0
-        v128.load offset=9616
-        local.set $init1
-        local.get $init0
-        local.set $c00
-        local.get $init1
-        local.set $c01
-        i32.const 0
-        local.set $p
-        loop $p_loop_2
-          local.get $p
-          i32.const 10
-          i32.mul
-          i32.const 2
-          i32.shl
-          v128.load offset=8320
-          local.set $b0
-          local.get $p
-          i32.const 10
-          i32.mul
-          i32.const 2
-          i32.shl
-          v128.load offset=8336
-          local.set $b1
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load32_splat offset=48128
-          local.set $a0
-          local.get $c00
-          local.get $a0
-          local.get $b0
-          f32x4.mul
-          f32x4.add
-          local.set $c00
-          local.get $c01
-          local.get $a0
-          local.get $b1
-          f32x4.mul
-          f32x4.add
-          local.set $c01
-          local.get $p
-          i32.const 1
-          i32.add
-          local.tee $p
-          i32.const 32
-          i32.lt_s
-          br_if $p_loop_2
-        end
-        local.get $i0
-        i32.const 10
-        i32.mul
-        i32.const 2
-        i32.shl
-        local.get $c00
-        v128.store offset=52224
-        local.get $i0
-        i32.const 2
-        i32.shl
-        local.get $i0
-        i32.const 2
-        i32.shl
-        f32.load offset=61376
-        local.get $c00
-        f32x4.extract_lane 0
-        local.get $c00
-        f32x4.extract_lane 1
-        f32.max
-        local.get $c00
-        f32x4.extract_lane 2
-        local.get $c00
-        f32x4.extract_lane 3
-        f32.max
-        f32.max
-        f32.max
-        f32.store offset=61376
-        local.get $i0
-        i32.const 10
-        i32.mul
-        i32.const 2
-        i32.shl
-        local.get $c01
-        v128.store offset=52240
-        local.get $i0
-        i32.const 2
-        i32.shl
-        local.get $i0
-        i32.const 2
-        i32.shl
-        f32.load offset=61376
-        local.get $c01
-        f32x4.extract_lane 0
-        local.get $c01
-        f32x4.extract_lane 1
-        f32.max
-        local.get $c01
-        f32x4.extract_lane 2
-        local.get $c01
-        f32x4.extract_lane 3
-        f32.max
-        f32.max
-        f32.max
-        f32.store offset=61376
-        local.get $i0
-        i32.const 1
-        i32.add
-        local.tee $i0
-        local.get $rows
-        i32.lt_s
-        br_if $i0_loop_2
-      end
-    end
-    i32.const 8
-    local.set $j0
-    loop $j0_loop
-      i32.const 0
-      local.set $i0
-      block $i0_exit_3
-        local.get $i0
-        local.get $rows
-        local.get $rows
-        i32.const 4
-        i32.rem_s
-        i32.sub
-        i32.ge_s
-        br_if $i0_exit_3
-        loop $i0_loop_3
-          local.get $j0
-          i32.const 2
-          i32.shl
-          f32.load offset=9600
-          local.set $init0_2
-          local.get $init0_2
-          local.set $c00_2
-          local.get $init0_2
-          local.set $c10_2
-          local.get $init0_2
-          local.set $c20_2
-          local.get $init0_2
-          local.set $c30_2
-          i32.const 0
-          local.set $p
-          loop $p_loop_3
-            local.get $p
-            i32.const 10
-            i32.mul
-            local.get $j0
-            i32.add
-            i32.const 2
-            i32.shl
-            f32.load offset=8320
-            local.set $b0_2
-            local.get $i0
-            i32.const 32
-            i32.mul
-            local.get $p
-            i32.add
-            i32.const 2
-            i32.shl
-            f32.load offset=48128
-            local.set $a0_2
-            local.get $c00_2
-            local.get $a0_2
-            local.get $b0_2
-            f32.mul
-            f32.add
-            local.set $c00_2
-            local.get $i0
-            i32.const 32
-            i32.mul
-            local.get $p
-            i32.add
-            i32.const 2
-            i32.shl
-            f32.load offset=48256
-            local.set $a1_2
-            local.get $c10_2
-            local.get $a1_2
-            local.get $b0_2
-            f32.mul
-            f32.add
-            local.set $c10_2
-            local.get $i0
-            i32.const 32
-            i32.mul
-            local.get $p
-            i32.add
-            i32.const 2
-            i32.shl
-            f32.load offset=48384
-            local.set $a2_2
-            local.get $c20_2
-            local.get $a2_2
-            local.get $b0_2
-            f32.mul
-            f32.add
-            local.set $c20_2
-            local.get $i0
-            i32.const 32
-            i32.mul
-            local.get $p
-            i32.add
-            i32.const 2
-            i32.shl
-            f32.load offset=48512
-            local.set $a3_2
-            local.get $c30_2
-            local.get $a3_2
-            local.get $b0_2
-            f32.mul
-            f32.add
-            local.set $c30_2
-            local.get $p
-            i32.const 1
-            i32.add
-            local.tee $p
-            i32.const 32
-            i32.lt_s
-            br_if $p_loop_3
-          end
-          local.get $i0
-          i32.const 10
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $c00_2
-          f32.store offset=52224
-          local.get $i0
-          i32.const 2
-          i32.shl
-          local.get $i0
-          i32.const 2
-          i32.shl
-          f32.load offset=61376
-          local.get $c00_2
-          f32.max
-          f32.store offset=61376
-          local.get $i0
-          i32.const 10
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $c10_2
-          f32.store offset=52264
-          local.get $i0
-          i32.const 2
-          i32.shl
-          local.get $i0
-          i32.const 2
-          i32.shl
-          f32.load offset=61380
-          local.get $c10_2
-          f32.max
-          f32.store offset=61380
-          local.get $i0
-          i32.const 10
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $c20_2
-          f32.store offset=52304
-          local.get $i0
-          i32.const 2
-          i32.shl
-          local.get $i0
-          i32.const 2
-          i32.shl
-          f32.load offset=61384
-          local.get $c20_2
-          f32.max
-          f32.store offset=61384
-          local.get $i0
-          i32.const 10
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $c30_2
-          f32.store offset=52344
-          local.get $i0
-          i32.const 2
-          i32.shl
-          local.get $i0
-          i32.const 2
-          i32.shl
-          f32.load offset=61388
-          local.get $c30_2
-          f32.max
-          f32.store offset=61388
-          local.get $i0
-          i32.const 4
-          i32.add
-          local.tee $i0
-          local.get $rows
-          local.get $rows
-          i32.const 4
-          i32.rem_s
-          i32.sub
-          i32.lt_s
-          br_if $i0_loop_3
-        end
-      end
-      local.get $rows
-      local.get $rows
-      i32.const 4
-      i32.rem_s
-      i32.sub
-      local.set $i0
-      block $i0_exit_4
-        local.get $i0
-        local.get $rows
-        i32.ge_s
-        br_if $i0_exit_4
-        loop $i0_loop_4
-          local.get $j0
-          i32.const 2
-          i32.shl
-          f32.load offset=9600
-          local.set $init0_2
-          local.get $init0_2
-          local.set $c00_2
-          i32.const 0
-          local.set $p
-          loop $p_loop_4
-            local.get $p
-            i32.const 10
-            i32.mul
-            local.get $j0
-            i32.add
-            i32.const 2
-            i32.shl
-            f32.load offset=8320
-            local.set $b0_2
-            local.get $i0
-            i32.const 32
-            i32.mul
-            local.get $p
-            i32.add
-            i32.const 2
-            i32.shl
-            f32.load offset=48128
-            local.set $a0_2
-            local.get $c00_2
-            local.get $a0_2
-            local.get $b0_2
-            f32.mul
-            f32.add
-            local.set $c00_2
-            local.get $p
-            i32.const 1
-            i32.add
-            local.tee $p
-            i32.const 32
-            i32.lt_s
-            br_if $p_loop_4
-          end
-          local.get $i0
-          i32.const 10
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $c00_2
-          f32.store offset=52224
-          local.get $i0
-          i32.const 2
-          i32.shl
-          local.get $i0
-          i32.const 2
-          i32.shl
-          f32.load offset=61376
-          local.get $c00_2
-          f32.max
-          f32.store offset=61376
-          local.get $i0
-          i32.const 1
-          i32.add
-          local.tee $i0
-          local.get $rows
-          i32.lt_s
-          br_if $i0_loop_4
-        end
-      end
-      local.get $j0
-      i32.const 1
-      i32.add
-      local.tee $j0
-      i32.const 10
-      i32.lt_s
-      br_if $j0_loop
-    end
-    i32.const 0
-    local.set $z0
-    block $z0_exit_2
-      local.get $z0
-      local.get $rows
-      i32.ge_s
-      br_if $z0_exit_2
-      loop $z0_loop_2
-        local.get $z0
-        i32.const 2
-        i32.shl
-        local.get $z0
-        i32.const 2
-        i32.shl
-        f32.load offset=61376
-        f32.store offset=53504
-        local.get $z0
-        i32.const 1
-        i32.add
-        local.tee $z0
-        local.get $rows
-        i32.lt_s
-        br_if $z0_loop_2
-      end
-    end
+    (local.set $z0 (i32.const 0))
+    (block $z0_exit
+      (br_if $z0_exit (i32.ge_s (local.get $z0) (local.get $rows)))
+      (loop $z0_loop
+        (f32.store offset=61376 (i32.shl (local.get $z0) (i32.const 2)) (f32.const -inf))
+        (br_if $z0_loop (i32.lt_s (local.tee $z0 (i32.add (local.get $z0) (i32.const 1))) (local.get $rows)))
+      )
+    )
+    (local.set $i0 (i32.const 0))
+    (block $i0_exit
+      (br_if $i0_exit (i32.ge_s (local.get $i0) (i32.sub (local.get $rows) (i32.rem_s (local.get $rows) (i32.const 4)))))
+      (loop $i0_loop
+        (local.set $init0 (v128.load offset=9600 (i32.const 0)))
+        (local.set $init1 (v128.load offset=9616 (i32.const 0)))
+        (local.set $c00 (local.get $init0))
+        (local.set $c01 (local.get $init1))
+        (local.set $c10 (local.get $init0))
+        (local.set $c11 (local.get $init1))
+        (local.set $c20 (local.get $init0))
+        (local.set $c21 (local.get $init1))
+        (local.set $c30 (local.get $init0))
+        (local.set $c31 (local.get $init1))
+        (local.set $p (i32.const 0))
+        (loop $p_loop
+          (local.set $b0 (v128.load offset=8320 (i32.shl (i32.mul (local.get $p) (i32.const 10)) (i32.const 2))))
+          (local.set $b1 (v128.load offset=8336 (i32.shl (i32.mul (local.get $p) (i32.const 10)) (i32.const 2))))
+          (local.set $a0
+            (v128.load32_splat offset=48128 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $p)) (i32.const 2))))
+          (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
+          (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
+          (local.set $a1
+            (v128.load32_splat offset=48256 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $p)) (i32.const 2))))
+          (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a1) (local.get $b0))))
+          (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a1) (local.get $b1))))
+          (local.set $a2
+            (v128.load32_splat offset=48384 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $p)) (i32.const 2))))
+          (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a2) (local.get $b0))))
+          (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a2) (local.get $b1))))
+          (local.set $a3
+            (v128.load32_splat offset=48512 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $p)) (i32.const 2))))
+          (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a3) (local.get $b0))))
+          (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a3) (local.get $b1))))
+          (br_if $p_loop (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 32)))
+        )
+        (v128.store offset=52224 (i32.shl (i32.mul (local.get $i0) (i32.const 10)) (i32.const 2)) (local.get $c00))
+        (f32.store offset=61376
+          (i32.shl (local.get $i0) (i32.const 2))
+          (f32.max
+            (f32.load offset=61376 (i32.shl (local.get $i0) (i32.const 2)))
+            (f32.max
+              (f32.max (f32x4.extract_lane 0 (local.get $c00)) (f32x4.extract_lane 1 (local.get $c00)))
+              (f32.max (f32x4.extract_lane 2 (local.get $c00)) (f32x4.extract_lane 3 (local.get $c00))))))
+        (v128.store offset=52240 (i32.shl (i32.mul (local.get $i0) (i32.const 10)) (i32.const 2)) (local.get $c01))
+        (f32.store offset=61376
+          (i32.shl (local.get $i0) (i32.const 2))
+          (f32.max
+            (f32.load offset=61376 (i32.shl (local.get $i0) (i32.const 2)))
+            (f32.max
+              (f32.max (f32x4.extract_lane 0 (local.get $c01)) (f32x4.extract_lane 1 (local.get $c01)))
+              (f32.max (f32x4.extract_lane 2 (local.get $c01)) (f32x4.extract_lane 3 (local.get $c01))))))
+        (v128.store offset=52264 (i32.shl (i32.mul (local.get $i0) (i32.const 10)) (i32.const 2)) (local.get $c10))
+        (f32.store offset=61380
+          (i32.shl (local.get $i0) (i32.const 2))
+          (f32.max
+            (f32.load offset=61380 (i32.shl (local.get $i0) (i32.const 2)))
+            (f32.max
+              (f32.max (f32x4.extract_lane 0 (local.get $c10)) (f32x4.extract_lane 1 (local.get $c10)))
+              (f32.max (f32x4.extract_lane 2 (local.get $c10)) (f32x4.extract_lane 3 (local.get $c10))))))
+        (v128.store offset=52280 (i32.shl (i32.mul (local.get $i0) (i32.const 10)) (i32.const 2)) (local.get $c11))
+        (f32.store offset=61380
+          (i32.shl (local.get $i0) (i32.const 2))
+          (f32.max
+            (f32.load offset=61380 (i32.shl (local.get $i0) (i32.const 2)))
+            (f32.max
+              (f32.max (f32x4.extract_lane 0 (local.get $c11)) (f32x4.extract_lane 1 (local.get $c11)))
+              (f32.max (f32x4.extract_lane 2 (local.get $c11)) (f32x4.extract_lane 3 (local.get $c11))))))
+        (v128.store offset=52304 (i32.shl (i32.mul (local.get $i0) (i32.const 10)) (i32.const 2)) (local.get $c20))
+        (f32.store offset=61384
+          (i32.shl (local.get $i0) (i32.const 2))
+          (f32.max
+            (f32.load offset=61384 (i32.shl (local.get $i0) (i32.const 2)))
+            (f32.max
+              (f32.max (f32x4.extract_lane 0 (local.get $c20)) (f32x4.extract_lane 1 (local.get $c20)))
+              (f32.max (f32x4.extract_lane 2 (local.get $c20)) (f32x4.extract_lane 3 (local.get $c20))))))
+        (v128.store offset=52320 (i32.shl (i32.mul (local.get $i0) (i32.const 10)) (i32.const 2)) (local.get $c21))
+        (f32.store offset=61384
+          (i32.shl (local.get $i0) (i32.const 2))
+          (f32.max
+            (f32.load offset=61384 (i32.shl (local.get $i0) (i32.const 2)))
+            (f32.max
+              (f32.max (f32x4.extract_lane 0 (local.get $c21)) (f32x4.extract_lane 1 (local.get $c21)))
+              (f32.max (f32x4.extract_lane 2 (local.get $c21)) (f32x4.extract_lane 3 (local.get $c21))))))
+        (v128.store offset=52344 (i32.shl (i32.mul (local.get $i0) (i32.const 10)) (i32.const 2)) (local.get $c30))
+        (f32.store offset=61388
+          (i32.shl (local.get $i0) (i32.const 2))
+          (f32.max
+            (f32.load offset=61388 (i32.shl (local.get $i0) (i32.const 2)))
+            (f32.max
+              (f32.max (f32x4.extract_lane 0 (local.get $c30)) (f32x4.extract_lane 1 (local.get $c30)))
+              (f32.max (f32x4.extract_lane 2 (local.get $c30)) (f32x4.extract_lane 3 (local.get $c30))))))
+        (v128.store offset=52360 (i32.shl (i32.mul (local.get $i0) (i32.const 10)) (i32.const 2)) (local.get $c31))
+        (f32.store offset=61388
+          (i32.shl (local.get $i0) (i32.const 2))
+          (f32.max
+            (f32.load offset=61388 (i32.shl (local.get $i0) (i32.const 2)))
+            (f32.max
+              (f32.max (f32x4.extract_lane 0 (local.get $c31)) (f32x4.extract_lane 1 (local.get $c31)))
+              (f32.max (f32x4.extract_lane 2 (local.get $c31)) (f32x4.extract_lane 3 (local.get $c31))))))
+        (br_if $i0_loop
+          (i32.lt_s
+            (local.tee $i0 (i32.add (local.get $i0) (i32.const 4)))
+            (i32.sub (local.get $rows) (i32.rem_s (local.get $rows) (i32.const 4)))))
+      )
+    )
+    (local.set $i0 (i32.sub (local.get $rows) (i32.rem_s (local.get $rows) (i32.const 4))))
+    (block $i0_exit_2
+      (br_if $i0_exit_2 (i32.ge_s (local.get $i0) (local.get $rows)))
+      (loop $i0_loop_2
+        (local.set $init0 (v128.load offset=9600 (i32.const 0)))
+        (local.set $init1 (v128.load offset=9616 (i32.const 0)))
+        (local.set $c00 (local.get $init0))
+        (local.set $c01 (local.get $init1))
+        (local.set $p (i32.const 0))
+        (loop $p_loop_2
+          (local.set $b0 (v128.load offset=8320 (i32.shl (i32.mul (local.get $p) (i32.const 10)) (i32.const 2))))
+          (local.set $b1 (v128.load offset=8336 (i32.shl (i32.mul (local.get $p) (i32.const 10)) (i32.const 2))))
+          (local.set $a0
+            (v128.load32_splat offset=48128 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $p)) (i32.const 2))))
+          (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
+          (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
+          (br_if $p_loop_2 (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 32)))
+        )
+        (v128.store offset=52224 (i32.shl (i32.mul (local.get $i0) (i32.const 10)) (i32.const 2)) (local.get $c00))
+        (f32.store offset=61376
+          (i32.shl (local.get $i0) (i32.const 2))
+          (f32.max
+            (f32.load offset=61376 (i32.shl (local.get $i0) (i32.const 2)))
+            (f32.max
+              (f32.max (f32x4.extract_lane 0 (local.get $c00)) (f32x4.extract_lane 1 (local.get $c00)))
+              (f32.max (f32x4.extract_lane 2 (local.get $c00)) (f32x4.extract_lane 3 (local.get $c00))))))
+        (v128.store offset=52240 (i32.shl (i32.mul (local.get $i0) (i32.const 10)) (i32.const 2)) (local.get $c01))
+        (f32.store offset=61376
+          (i32.shl (local.get $i0) (i32.const 2))
+          (f32.max
+            (f32.load offset=61376 (i32.shl (local.get $i0) (i32.const 2)))
+            (f32.max
+              (f32.max (f32x4.extract_lane 0 (local.get $c01)) (f32x4.extract_lane 1 (local.get $c01)))
+              (f32.max (f32x4.extract_lane 2 (local.get $c01)) (f32x4.extract_lane 3 (local.get $c01))))))
+        (br_if $i0_loop_2 (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 1))) (local.get $rows)))
+      )
+    )
+    (local.set $j0 (i32.const 8))
+    (loop $j0_loop
+      (local.set $i0 (i32.const 0))
+      (block $i0_exit_3
+        (br_if $i0_exit_3 (i32.ge_s (local.get $i0) (i32.sub (local.get $rows) (i32.rem_s (local.get $rows) (i32.const 4)))))
+        (loop $i0_loop_3
+          (local.set $init0_2 (f32.load offset=9600 (i32.shl (local.get $j0) (i32.const 2))))
+          (local.set $c00_2 (local.get $init0_2))
+          (local.set $c10_2 (local.get $init0_2))
+          (local.set $c20_2 (local.get $init0_2))
+          (local.set $c30_2 (local.get $init0_2))
+          (local.set $p (i32.const 0))
+          (loop $p_loop_3
+            (local.set $b0_2
+              (f32.load offset=8320 (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 10)) (local.get $j0)) (i32.const 2))))
+            (local.set $a0_2
+              (f32.load offset=48128 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $p)) (i32.const 2))))
+            (local.set $c00_2 (f32.add (local.get $c00_2) (f32.mul (local.get $a0_2) (local.get $b0_2))))
+            (local.set $a1_2
+              (f32.load offset=48256 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $p)) (i32.const 2))))
+            (local.set $c10_2 (f32.add (local.get $c10_2) (f32.mul (local.get $a1_2) (local.get $b0_2))))
+            (local.set $a2_2
+              (f32.load offset=48384 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $p)) (i32.const 2))))
+            (local.set $c20_2 (f32.add (local.get $c20_2) (f32.mul (local.get $a2_2) (local.get $b0_2))))
+            (local.set $a3_2
+              (f32.load offset=48512 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $p)) (i32.const 2))))
+            (local.set $c30_2 (f32.add (local.get $c30_2) (f32.mul (local.get $a3_2) (local.get $b0_2))))
+            (br_if $p_loop_3 (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 32)))
+          )
+          (f32.store offset=52224
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 10)) (local.get $j0)) (i32.const 2))
+            (local.get $c00_2))
+          (f32.store offset=61376
+            (i32.shl (local.get $i0) (i32.const 2))
+            (f32.max (f32.load offset=61376 (i32.shl (local.get $i0) (i32.const 2))) (local.get $c00_2)))
+          (f32.store offset=52264
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 10)) (local.get $j0)) (i32.const 2))
+            (local.get $c10_2))
+          (f32.store offset=61380
+            (i32.shl (local.get $i0) (i32.const 2))
+            (f32.max (f32.load offset=61380 (i32.shl (local.get $i0) (i32.const 2))) (local.get $c10_2)))
+          (f32.store offset=52304
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 10)) (local.get $j0)) (i32.const 2))
+            (local.get $c20_2))
+          (f32.store offset=61384
+            (i32.shl (local.get $i0) (i32.const 2))
+            (f32.max (f32.load offset=61384 (i32.shl (local.get $i0) (i32.const 2))) (local.get $c20_2)))
+          (f32.store offset=52344
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 10)) (local.get $j0)) (i32.const 2))
+            (local.get $c30_2))
+          (f32.store offset=61388
+            (i32.shl (local.get $i0) (i32.const 2))
+            (f32.max (f32.load offset=61388 (i32.shl (local.get $i0) (i32.const 2))) (local.get $c30_2)))
+          (br_if $i0_loop_3
+            (i32.lt_s
+              (local.tee $i0 (i32.add (local.get $i0) (i32.const 4)))
+              (i32.sub (local.get $rows) (i32.rem_s (local.get $rows) (i32.const 4)))))
+        )
+      )
+      (local.set $i0 (i32.sub (local.get $rows) (i32.rem_s (local.get $rows) (i32.const 4))))
+      (block $i0_exit_4
+        (br_if $i0_exit_4 (i32.ge_s (local.get $i0) (local.get $rows)))
+        (loop $i0_loop_4
+          (local.set $init0_2 (f32.load offset=9600 (i32.shl (local.get $j0) (i32.const 2))))
+          (local.set $c00_2 (local.get $init0_2))
+          (local.set $p (i32.const 0))
+          (loop $p_loop_4
+            (local.set $b0_2
+              (f32.load offset=8320 (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 10)) (local.get $j0)) (i32.const 2))))
+            (local.set $a0_2
+              (f32.load offset=48128 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $p)) (i32.const 2))))
+            (local.set $c00_2 (f32.add (local.get $c00_2) (f32.mul (local.get $a0_2) (local.get $b0_2))))
+            (br_if $p_loop_4 (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 32)))
+          )
+          (f32.store offset=52224
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 10)) (local.get $j0)) (i32.const 2))
+            (local.get $c00_2))
+          (f32.store offset=61376
+            (i32.shl (local.get $i0) (i32.const 2))
+            (f32.max (f32.load offset=61376 (i32.shl (local.get $i0) (i32.const 2))) (local.get $c00_2)))
+          (br_if $i0_loop_4 (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 1))) (local.get $rows)))
+        )
+      )
+      (br_if $j0_loop (i32.lt_s (local.tee $j0 (i32.add (local.get $j0) (i32.const 1))) (i32.const 10)))
+    )
+    (local.set $z0 (i32.const 0))
+    (block $z0_exit_2
+      (br_if $z0_exit_2 (i32.ge_s (local.get $z0) (local.get $rows)))
+      (loop $z0_loop_2
+        (f32.store offset=53504 (i32.shl (local.get $z0) (i32.const 2)) (f32.load offset=61376 (i32.shl (local.get $z0) (i32.const 2))))
+        (br_if $z0_loop_2 (i32.lt_s (local.tee $z0 (i32.add (local.get $z0) (i32.const 1))) (local.get $rows)))
+      )
+    )
   )
 
   ;; map [B≤32,10]:
@@ -2021,366 +934,177 @@
   (func $k_softmax_exp (type $t0) (param $rows i32)
     (local $z0 i32) (local $r i32) (local $c i32) (local $t_v128_0 v128) (local $t_v128_1 v128) (local $t_v128_2 v128) (local $e0 v128)
     (local $t_f32_0 f32) (local $t_f32_1 f32) (local $t_f32_2 f32) (local $e1 f32)
-    i32.const 0
-    local.set $z0
-    block $z0_exit
-      local.get $z0
-      local.get $rows
-      i32.ge_s
-      br_if $z0_exit
-      loop $z0_loop
-        local.get $z0
-        i32.const 2
-        i32.shl
-        f32.const 0
-        f32.store offset=61376
-        local.get $z0
-        i32.const 1
-        i32.add
-        local.tee $z0
-        local.get $rows
-        i32.lt_s
-        br_if $z0_loop
-      end
-    end
-    i32.const 0
-    local.set $r
-    block $r_exit
-      local.get $r
-      local.get $rows
-      i32.ge_s
-      br_if $r_exit
-      loop $r_loop
-        i32.const 0
-        local.set $c
-        loop $c_loop
-          local.get $r
-          i32.const 10
-          i32.mul
-          local.get $c
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load offset=52224
-          local.get $r
-          i32.const 2
-          i32.shl
-          v128.load32_splat offset=53504
-          f32x4.sub
-          v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-          f32x4.pmax
-          v128.const f32x4 88.75 88.75 88.75 88.75
-          f32x4.pmin
-          local.tee $t_v128_0
-          local.get $t_v128_0
-          v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-          f32x4.mul
-          f32x4.nearest
-          local.tee $t_v128_1
-          v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-          f32x4.mul
-          f32x4.sub
-          local.get $t_v128_1
-          v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-          f32x4.mul
-          f32x4.sub
-          local.tee $t_v128_2
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.5 0.5 0.5 0.5
-          f32x4.add
-          f32x4.mul
-          local.get $t_v128_2
-          f32x4.add
-          v128.const f32x4 1 1 1 1
-          f32x4.add
-          local.get $t_v128_1
-          i32x4.trunc_sat_f32x4_s
-          v128.const i32x4 126 126 126 126
-          i32x4.add
-          i32.const 23
-          i32x4.shl
-          f32x4.mul
-          v128.const f32x4 2 2 2 2
-          f32x4.mul
-          local.set $e0
-          local.get $r
-          i32.const 10
-          i32.mul
-          local.get $c
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $e0
-          v128.store offset=48128
-          local.get $r
-          i32.const 2
-          i32.shl
-          local.get $r
-          i32.const 2
-          i32.shl
-          f32.load offset=61376
-          local.get $e0
-          f32x4.extract_lane 0
-          local.get $e0
-          f32x4.extract_lane 1
-          f32.add
-          local.get $e0
-          f32x4.extract_lane 2
-          local.get $e0
-          f32x4.extract_lane 3
-          f32.add
-          f32.add
-          f32.add
-          f32.store offset=61376
-          local.get $c
-          i32.const 4
-          i32.add
-          local.tee $c
-          i32.const 8
-          i32.lt_s
-          br_if $c_loop
-        end
-        i32.const 8
-        local.set $c
-        loop $c_loop_2
-          local.get $r
-          i32.const 10
-          i32.mul
-          local.get $c
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=52224
-          local.get $r
-          i32.const 2
-          i32.shl
-          f32.load offset=53504
-          f32.sub
-          f32.const -87.5
-          f32.max
-          f32.const 88.75
-          f32.min
-          local.tee $t_f32_0
-          local.get $t_f32_0
-          f32.const 1.442695
-          f32.mul
-          f32.nearest
-          local.tee $t_f32_1
-          f32.const 0.6933594
-          f32.mul
-          f32.sub
-          local.get $t_f32_1
-          f32.const -0.00021219444
-          f32.mul
-          f32.sub
-          local.tee $t_f32_2
-          local.get $t_f32_2
-          f32.mul
-          f32.const 0.00019875691
-          local.get $t_f32_2
-          f32.mul
-          f32.const 0.0013981999
-          f32.add
-          local.get $t_f32_2
-          f32.mul
-          f32.const 0.008333452
-          f32.add
-          local.get $t_f32_2
-          f32.mul
-          f32.const 0.041665796
-          f32.add
-          local.get $t_f32_2
-          f32.mul
-          f32.const 0.16666666
-          f32.add
-          local.get $t_f32_2
-          f32.mul
-          f32.const 0.5
-          f32.add
-          f32.mul
-          local.get $t_f32_2
-          f32.add
-          f32.const 1
-          f32.add
-          local.get $t_f32_1
-          i32.trunc_sat_f32_s
-          i32.const 126
-          i32.add
-          i32.const 23
-          i32.shl
-          f32.reinterpret_i32
-          f32.mul
-          f32.const 2
-          f32.mul
-          local.set $e1
-          local.get $r
-          i32.const 10
-          i32.mul
-          local.get $c
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $e1
-          f32.store offset=48128
-          local.get $r
-          i32.const 2
-          i32.shl
-          local.get $r
-          i32.const 2
-          i32.shl
-          f32.load offset=61376
-          local.get $e1
-          f32.add
-          f32.store offset=61376
-          local.get $c
-          i32.const 1
-          i32.add
-          local.tee $c
-          i32.const 10
-          i32.lt_s
-          br_if $c_loop_2
-        end
-        local.get $r
-        i32.const 1
-        i32.add
-        local.tee $r
-        local.get $rows
-        i32.lt_s
-        br_if $r_loop
-      end
-    end
-    i32.const 0
-    local.set $z0
-    block $z0_exit_2
-      local.get $z0
-      local.get $rows
-      i32.ge_s
-      br_if $z0_exit_2
-      loop $z0_loop_2
-        local.get $z0
-        i32.const 2
-        i32.shl
-        local.get $z0
-        i32.const 2
-        i32.shl
-        f32.load offset=61376
-        f32.store offset=53632
-        local.get $z0
-        i32.const 1
-        i32.add
-        local.tee $z0
-        local.get $rows
-        i32.lt_s
-        br_if $z0_loop_2
-      end
-    end
+    (local.set $z0 (i32.const 0))
+    (block $z0_exit
+      (br_if $z0_exit (i32.ge_s (local.get $z0) (local.get $rows)))
+      (loop $z0_loop
+        (f32.store offset=61376 (i32.shl (local.get $z0) (i32.const 2)) (f32.const 0))
+        (br_if $z0_loop (i32.lt_s (local.tee $z0 (i32.add (local.get $z0) (i32.const 1))) (local.get $rows)))
+      )
+    )
+    (local.set $r (i32.const 0))
+    (block $r_exit
+      (br_if $r_exit (i32.ge_s (local.get $r) (local.get $rows)))
+      (loop $r_loop
+        (local.set $c (i32.const 0))
+        (loop $c_loop
+          (local.set $e0
+            (f32x4.mul
+              (f32x4.mul
+                (f32x4.add
+                  (f32x4.add
+                    (f32x4.mul
+                      (f32x4.mul
+                        (local.tee $t_v128_2
+                          (f32x4.sub
+                            (f32x4.sub
+                              (local.tee $t_v128_0
+                                (f32x4.pmin
+                                  (f32x4.pmax
+                                    (f32x4.sub
+                                      (v128.load offset=52224
+                                        (i32.shl (i32.add (i32.mul (local.get $r) (i32.const 10)) (local.get $c)) (i32.const 2)))
+                                      (v128.load32_splat offset=53504 (i32.shl (local.get $r) (i32.const 2))))
+                                    (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                                  (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                              (f32x4.mul
+                                (local.tee $t_v128_1
+                                  (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                                (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                            (f32x4.mul
+                              (local.get $t_v128_1)
+                              (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                        (local.get $t_v128_2))
+                      (f32x4.add
+                        (f32x4.mul
+                          (f32x4.add
+                            (f32x4.mul
+                              (f32x4.add
+                                (f32x4.mul
+                                  (f32x4.add
+                                    (f32x4.mul
+                                      (f32x4.add
+                                        (f32x4.mul
+                                          (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                          (local.get $t_v128_2))
+                                        (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                      (local.get $t_v128_2))
+                                    (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                                  (local.get $t_v128_2))
+                                (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                              (local.get $t_v128_2))
+                            (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                          (local.get $t_v128_2))
+                        (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                    (local.get $t_v128_2))
+                  (v128.const f32x4 1 1 1 1))
+                (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+              (v128.const f32x4 2 2 2 2)))
+          (v128.store offset=48128 (i32.shl (i32.add (i32.mul (local.get $r) (i32.const 10)) (local.get $c)) (i32.const 2)) (local.get $e0))
+          (f32.store offset=61376
+            (i32.shl (local.get $r) (i32.const 2))
+            (f32.add
+              (f32.load offset=61376 (i32.shl (local.get $r) (i32.const 2)))
+              (f32.add
+                (f32.add (f32x4.extract_lane 0 (local.get $e0)) (f32x4.extract_lane 1 (local.get $e0)))
+                (f32.add (f32x4.extract_lane 2 (local.get $e0)) (f32x4.extract_lane 3 (local.get $e0))))))
+          (br_if $c_loop (i32.lt_s (local.tee $c (i32.add (local.get $c) (i32.const 4))) (i32.const 8)))
+        )
+        (local.set $c (i32.const 8))
+        (loop $c_loop_2
+          (local.set $e1
+            (f32.mul
+              (f32.mul
+                (f32.add
+                  (f32.add
+                    (f32.mul
+                      (f32.mul
+                        (local.tee $t_f32_2
+                          (f32.sub
+                            (f32.sub
+                              (local.tee $t_f32_0
+                                (f32.min
+                                  (f32.max
+                                    (f32.sub
+                                      (f32.load offset=52224
+                                        (i32.shl (i32.add (i32.mul (local.get $r) (i32.const 10)) (local.get $c)) (i32.const 2)))
+                                      (f32.load offset=53504 (i32.shl (local.get $r) (i32.const 2))))
+                                    (f32.const -87.5))
+                                  (f32.const 88.75)))
+                              (f32.mul
+                                (local.tee $t_f32_1 (f32.nearest (f32.mul (local.get $t_f32_0) (f32.const 1.442695))))
+                                (f32.const 0.6933594)))
+                            (f32.mul (local.get $t_f32_1) (f32.const -0.00021219444))))
+                        (local.get $t_f32_2))
+                      (f32.add
+                        (f32.mul
+                          (f32.add
+                            (f32.mul
+                              (f32.add
+                                (f32.mul
+                                  (f32.add
+                                    (f32.mul
+                                      (f32.add (f32.mul (f32.const 0.00019875691) (local.get $t_f32_2)) (f32.const 0.0013981999))
+                                      (local.get $t_f32_2))
+                                    (f32.const 0.008333452))
+                                  (local.get $t_f32_2))
+                                (f32.const 0.041665796))
+                              (local.get $t_f32_2))
+                            (f32.const 0.16666666))
+                          (local.get $t_f32_2))
+                        (f32.const 0.5)))
+                    (local.get $t_f32_2))
+                  (f32.const 1))
+                (f32.reinterpret_i32 (i32.shl (i32.add (i32.trunc_sat_f32_s (local.get $t_f32_1)) (i32.const 126)) (i32.const 23))))
+              (f32.const 2)))
+          (f32.store offset=48128 (i32.shl (i32.add (i32.mul (local.get $r) (i32.const 10)) (local.get $c)) (i32.const 2)) (local.get $e1))
+          (f32.store offset=61376
+            (i32.shl (local.get $r) (i32.const 2))
+            (f32.add (f32.load offset=61376 (i32.shl (local.get $r) (i32.const 2))) (local.get $e1)))
+          (br_if $c_loop_2 (i32.lt_s (local.tee $c (i32.add (local.get $c) (i32.const 1))) (i32.const 10)))
+        )
+        (br_if $r_loop (i32.lt_s (local.tee $r (i32.add (local.get $r) (i32.const 1))) (local.get $rows)))
+      )
+    )
+    (local.set $z0 (i32.const 0))
+    (block $z0_exit_2
+      (br_if $z0_exit_2 (i32.ge_s (local.get $z0) (local.get $rows)))
+      (loop $z0_loop_2
+        (f32.store offset=53632 (i32.shl (local.get $z0) (i32.const 2)) (f32.load offset=61376 (i32.shl (local.get $z0) (i32.const 2))))
+        (br_if $z0_loop_2 (i32.lt_s (local.tee $z0 (i32.add (local.get $z0) (i32.const 1))) (local.get $rows)))
+      )
+    )
   )
 
   ;; map [B≤32,10]:
   ;; softmax = div(softmax_exp, softmax_sum)
   (func $k_softmax (type $t0) (param $rows i32)
     (local $r i32) (local $c i32)
-    i32.const 0
-    local.set $r
-    block $r_exit
-      local.get $r
-      local.get $rows
-      i32.ge_s
-      br_if $r_exit
-      loop $r_loop
-        i32.const 0
-        local.set $c
-        loop $c_loop
-          local.get $r
-          i32.const 10
-          i32.mul
-          local.get $c
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $r
-          i32.const 10
-          i32.mul
-          local.get $c
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load offset=48128
-          local.get $r
-          i32.const 2
-          i32.shl
-          v128.load32_splat offset=53632
-          f32x4.div
-          v128.store offset=49408
-          local.get $c
-          i32.const 4
-          i32.add
-          local.tee $c
-          i32.const 8
-          i32.lt_s
-          br_if $c_loop
-        end
-        i32.const 8
-        local.set $c
-        loop $c_loop_2
-          local.get $r
-          i32.const 10
-          i32.mul
-          local.get $c
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $r
-          i32.const 10
-          i32.mul
-          local.get $c
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=48128
-          local.get $r
-          i32.const 2
-          i32.shl
-          f32.load offset=53632
-          f32.div
-          f32.store offset=49408
-          local.get $c
-          i32.const 1
-          i32.add
-          local.tee $c
-          i32.const 10
-          i32.lt_s
-          br_if $c_loop_2
-        end
-        local.get $r
-        i32.const 1
-        i32.add
-        local.tee $r
-        local.get $rows
-        i32.lt_s
-        br_if $r_loop
-      end
-    end
+    (local.set $r (i32.const 0))
+    (block $r_exit
+      (br_if $r_exit (i32.ge_s (local.get $r) (local.get $rows)))
+      (loop $r_loop
+        (local.set $c (i32.const 0))
+        (loop $c_loop
+          (v128.store offset=49408
+            (i32.shl (i32.add (i32.mul (local.get $r) (i32.const 10)) (local.get $c)) (i32.const 2))
+            (f32x4.div
+              (v128.load offset=48128 (i32.shl (i32.add (i32.mul (local.get $r) (i32.const 10)) (local.get $c)) (i32.const 2)))
+              (v128.load32_splat offset=53632 (i32.shl (local.get $r) (i32.const 2)))))
+          (br_if $c_loop (i32.lt_s (local.tee $c (i32.add (local.get $c) (i32.const 4))) (i32.const 8)))
+        )
+        (local.set $c (i32.const 8))
+        (loop $c_loop_2
+          (f32.store offset=49408
+            (i32.shl (i32.add (i32.mul (local.get $r) (i32.const 10)) (local.get $c)) (i32.const 2))
+            (f32.div
+              (f32.load offset=48128 (i32.shl (i32.add (i32.mul (local.get $r) (i32.const 10)) (local.get $c)) (i32.const 2)))
+              (f32.load offset=53632 (i32.shl (local.get $r) (i32.const 2)))))
+          (br_if $c_loop_2 (i32.lt_s (local.tee $c (i32.add (local.get $c) (i32.const 1))) (i32.const 10)))
+        )
+        (br_if $r_loop (i32.lt_s (local.tee $r (i32.add (local.get $r) (i32.const 1))) (local.get $rows)))
+      )
+    )
   )
 
   ;; map [B≤32,10]:
@@ -2390,258 +1114,149 @@
   (func $k_softmax_sum (type $t0) (param $rows i32)
     (local $z0 i32) (local $r i32) (local $c i32) (local $t_v128_0 v128) (local $t_v128_1 v128) (local $t_v128_2 v128)
     (local $t_v128_3 v128) (local $t_f32_0 f32) (local $t_f32_1 f32) (local $t_f32_2 f32)
-    i32.const 0
-    local.set $z0
-    block $z0_exit
-      local.get $z0
-      local.get $rows
-      i32.ge_s
-      br_if $z0_exit
-      loop $z0_loop
-        local.get $z0
-        i32.const 2
-        i32.shl
-        f32.const 0
-        f32.store offset=61376
-        local.get $z0
-        i32.const 1
-        i32.add
-        local.tee $z0
-        local.get $rows
-        i32.lt_s
-        br_if $z0_loop
-      end
-    end
-    i32.const 0
-    local.set $r
-    block $r_exit
-      local.get $r
-      local.get $rows
-      i32.ge_s
-      br_if $r_exit
-      loop $r_loop
-        i32.const 0
-        local.set $c
-        loop $c_loop
-          local.get $r
-          i32.const 2
-          i32.shl
-          local.get $r
-          i32.const 2
-          i32.shl
-          f32.load offset=61376
-          local.get $r
-          i32.const 10
-          i32.mul
-          local.get $c
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load offset=52224
-          local.get $r
-          i32.const 2
-          i32.shl
-          v128.load32_splat offset=53504
-          f32x4.sub
-          v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-          f32x4.pmax
-          v128.const f32x4 88.75 88.75 88.75 88.75
-          f32x4.pmin
-          local.tee $t_v128_0
-          local.get $t_v128_0
-          v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-          f32x4.mul
-          f32x4.nearest
-          local.tee $t_v128_1
-          v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-          f32x4.mul
-          f32x4.sub
-          local.get $t_v128_1
-          v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-          f32x4.mul
-          f32x4.sub
-          local.tee $t_v128_2
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.5 0.5 0.5 0.5
-          f32x4.add
-          f32x4.mul
-          local.get $t_v128_2
-          f32x4.add
-          v128.const f32x4 1 1 1 1
-          f32x4.add
-          local.get $t_v128_1
-          i32x4.trunc_sat_f32x4_s
-          v128.const i32x4 126 126 126 126
-          i32x4.add
-          i32.const 23
-          i32x4.shl
-          f32x4.mul
-          v128.const f32x4 2 2 2 2
-          f32x4.mul
-          local.tee $t_v128_3
-          f32x4.extract_lane 0
-          local.get $t_v128_3
-          f32x4.extract_lane 1
-          f32.add
-          local.get $t_v128_3
-          f32x4.extract_lane 2
-          local.get $t_v128_3
-          f32x4.extract_lane 3
-          f32.add
-          f32.add
-          f32.add
-          f32.store offset=61376
-          local.get $c
-          i32.const 4
-          i32.add
-          local.tee $c
-          i32.const 8
-          i32.lt_s
-          br_if $c_loop
-        end
-        i32.const 8
-        local.set $c
-        loop $c_loop_2
-          local.get $r
-          i32.const 2
-          i32.shl
-          local.get $r
-          i32.const 2
-          i32.shl
-          f32.load offset=61376
-          local.get $r
-          i32.const 10
-          i32.mul
-          local.get $c
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=52224
-          local.get $r
-          i32.const 2
-          i32.shl
-          f32.load offset=53504
-          f32.sub
-          f32.const -87.5
-          f32.max
-          f32.const 88.75
-          f32.min
-          local.tee $t_f32_0
-          local.get $t_f32_0
-          f32.const 1.442695
-          f32.mul
-          f32.nearest
-          local.tee $t_f32_1
-          f32.const 0.6933594
-          f32.mul
-          f32.sub
-          local.get $t_f32_1
-          f32.const -0.00021219444
-          f32.mul
-          f32.sub
-          local.tee $t_f32_2
-          local.get $t_f32_2
-          f32.mul
-          f32.const 0.00019875691
-          local.get $t_f32_2
-          f32.mul
-          f32.const 0.0013981999
-          f32.add
-          local.get $t_f32_2
-          f32.mul
-          f32.const 0.008333452
-          f32.add
-          local.get $t_f32_2
-          f32.mul
-          f32.const 0.041665796
-          f32.add
-          local.get $t_f32_2
-          f32.mul
-          f32.const 0.16666666
-          f32.add
-          local.get $t_f32_2
-          f32.mul
-          f32.const 0.5
-          f32.add
-          f32.mul
-          local.get $t_f32_2
-          f32.add
-          f32.const 1
-          f32.add
-          local.get $t_f32_1
-          i32.trunc_sat_f32_s
-          i32.const 126
-          i32.add
-          i32.const 23
-          i32.shl
-          f32.reinterpret_i32
-          f32.mul
-          f32.const 2
-          f32.mul
-          f32.add
-          f32.store offset=61376
-          local.get $c
-          i32.const 1
-          i32.add
-          local.tee $c
-          i32.const 10
-          i32.lt_s
-          br_if $c_loop_2
-        end
-        local.get $r
-        i32.const 1
-        i32.add
-        local.tee $r
-        local.get $rows
-        i32.lt_s
-        br_if $r_loop
-      end
-    end
-    i32.const 0
-    local.set $z0
-    block $z0_exit_2
-      local.get $z0
-      local.get $rows
-      i32.ge_s
-      br_if $z0_exit_2
-      loop $z0_loop_2
-        local.get $z0
-        i32.const 2
-        i32.shl
-        local.get $z0
-        i32.const 2
-        i32.shl
-        f32.load offset=61376
-        f32.store offset=53632
-        local.get $z0
-        i32.const 1
-        i32.add
-        local.tee $z0
-        local.get $rows
-        i32.lt_s
-        br_if $z0_loop_2
-      end
-    end
+    (local.set $z0 (i32.const 0))
+    (block $z0_exit
+      (br_if $z0_exit (i32.ge_s (local.get $z0) (local.get $rows)))
+      (loop $z0_loop
+        (f32.store offset=61376 (i32.shl (local.get $z0) (i32.const 2)) (f32.const 0))
+        (br_if $z0_loop (i32.lt_s (local.tee $z0 (i32.add (local.get $z0) (i32.const 1))) (local.get $rows)))
+      )
+    )
+    (local.set $r (i32.const 0))
+    (block $r_exit
+      (br_if $r_exit (i32.ge_s (local.get $r) (local.get $rows)))
+      (loop $r_loop
+        (local.set $c (i32.const 0))
+        (loop $c_loop
+          (f32.store offset=61376
+            (i32.shl (local.get $r) (i32.const 2))
+            (f32.add
+              (f32.load offset=61376 (i32.shl (local.get $r) (i32.const 2)))
+              (f32.add
+                (f32.add
+                  (f32x4.extract_lane 0
+                    (local.tee $t_v128_3
+                      (f32x4.mul
+                        (f32x4.mul
+                          (f32x4.add
+                            (f32x4.add
+                              (f32x4.mul
+                                (f32x4.mul
+                                  (local.tee $t_v128_2
+                                    (f32x4.sub
+                                      (f32x4.sub
+                                        (local.tee $t_v128_0
+                                          (f32x4.pmin
+                                            (f32x4.pmax
+                                              (f32x4.sub
+                                                (v128.load offset=52224
+                                                  (i32.shl (i32.add (i32.mul (local.get $r) (i32.const 10)) (local.get $c)) (i32.const 2)))
+                                                (v128.load32_splat offset=53504 (i32.shl (local.get $r) (i32.const 2))))
+                                              (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                                            (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                                        (f32x4.mul
+                                          (local.tee $t_v128_1
+                                            (f32x4.nearest
+                                              (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                                          (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                                      (f32x4.mul
+                                        (local.get $t_v128_1)
+                                        (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                                  (local.get $t_v128_2))
+                                (f32x4.add
+                                  (f32x4.mul
+                                    (f32x4.add
+                                      (f32x4.mul
+                                        (f32x4.add
+                                          (f32x4.mul
+                                            (f32x4.add
+                                              (f32x4.mul
+                                                (f32x4.add
+                                                  (f32x4.mul
+                                                    (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                                    (local.get $t_v128_2))
+                                                  (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                                (local.get $t_v128_2))
+                                              (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                                            (local.get $t_v128_2))
+                                          (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                                        (local.get $t_v128_2))
+                                      (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                                    (local.get $t_v128_2))
+                                  (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                              (local.get $t_v128_2))
+                            (v128.const f32x4 1 1 1 1))
+                          (i32x4.shl
+                            (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126))
+                            (i32.const 23)))
+                        (v128.const f32x4 2 2 2 2))))
+                  (f32x4.extract_lane 1 (local.get $t_v128_3)))
+                (f32.add (f32x4.extract_lane 2 (local.get $t_v128_3)) (f32x4.extract_lane 3 (local.get $t_v128_3))))))
+          (br_if $c_loop (i32.lt_s (local.tee $c (i32.add (local.get $c) (i32.const 4))) (i32.const 8)))
+        )
+        (local.set $c (i32.const 8))
+        (loop $c_loop_2
+          (f32.store offset=61376
+            (i32.shl (local.get $r) (i32.const 2))
+            (f32.add
+              (f32.load offset=61376 (i32.shl (local.get $r) (i32.const 2)))
+              (f32.mul
+                (f32.mul
+                  (f32.add
+                    (f32.add
+                      (f32.mul
+                        (f32.mul
+                          (local.tee $t_f32_2
+                            (f32.sub
+                              (f32.sub
+                                (local.tee $t_f32_0
+                                  (f32.min
+                                    (f32.max
+                                      (f32.sub
+                                        (f32.load offset=52224
+                                          (i32.shl (i32.add (i32.mul (local.get $r) (i32.const 10)) (local.get $c)) (i32.const 2)))
+                                        (f32.load offset=53504 (i32.shl (local.get $r) (i32.const 2))))
+                                      (f32.const -87.5))
+                                    (f32.const 88.75)))
+                                (f32.mul
+                                  (local.tee $t_f32_1 (f32.nearest (f32.mul (local.get $t_f32_0) (f32.const 1.442695))))
+                                  (f32.const 0.6933594)))
+                              (f32.mul (local.get $t_f32_1) (f32.const -0.00021219444))))
+                          (local.get $t_f32_2))
+                        (f32.add
+                          (f32.mul
+                            (f32.add
+                              (f32.mul
+                                (f32.add
+                                  (f32.mul
+                                    (f32.add
+                                      (f32.mul
+                                        (f32.add (f32.mul (f32.const 0.00019875691) (local.get $t_f32_2)) (f32.const 0.0013981999))
+                                        (local.get $t_f32_2))
+                                      (f32.const 0.008333452))
+                                    (local.get $t_f32_2))
+                                  (f32.const 0.041665796))
+                                (local.get $t_f32_2))
+                              (f32.const 0.16666666))
+                            (local.get $t_f32_2))
+                          (f32.const 0.5)))
+                      (local.get $t_f32_2))
+                    (f32.const 1))
+                  (f32.reinterpret_i32 (i32.shl (i32.add (i32.trunc_sat_f32_s (local.get $t_f32_1)) (i32.const 126)) (i32.const 23))))
+                (f32.const 2))))
+          (br_if $c_loop_2 (i32.lt_s (local.tee $c (i32.add (local.get $c) (i32.const 1))) (i32.const 10)))
+        )
+        (br_if $r_loop (i32.lt_s (local.tee $r (i32.add (local.get $r) (i32.const 1))) (local.get $rows)))
+      )
+    )
+    (local.set $z0 (i32.const 0))
+    (block $z0_exit_2
+      (br_if $z0_exit_2 (i32.ge_s (local.get $z0) (local.get $rows)))
+      (loop $z0_loop_2
+        (f32.store offset=53632 (i32.shl (local.get $z0) (i32.const 2)) (f32.load offset=61376 (i32.shl (local.get $z0) (i32.const 2))))
+        (br_if $z0_loop_2 (i32.lt_s (local.tee $z0 (i32.add (local.get $z0) (i32.const 1))) (local.get $rows)))
+      )
+    )
   )
 
   ;; map [B≤32,1]:
@@ -2651,272 +1266,178 @@
     (local $i i32) (local $t_v128_0 v128) (local $t_v128_1 v128) (local $t_v128_2 v128) (local $t_v128_3 v128) (local $t_v128_4 v128)
     (local $t_v128_5 v128) (local $t_f32_0 f32) (local $t_i32_0 i32) (local $t_i32_1 i32) (local $t_f32_1 f32) (local $t_f32_2 f32)
     (local $t_f32_3 f32)
-    i32.const 0
-    local.set $i
-    block $i_exit
-      local.get $i
-      local.get $rows
-      local.get $rows
-      i32.const 4
-      i32.rem_s
-      i32.sub
-      i32.ge_s
-      br_if $i_exit
-      loop $i_loop
-        local.get $i
-        i32.const 2
-        i32.shl
-        local.get $i
-        i32.const 2
-        i32.shl
-        v128.load offset=53504
-        v128.const f32x4 -inf -inf -inf -inf
-        local.get $i
-        i32.const 2
-        i32.shl
-        v128.load offset=53632
-        local.tee $t_v128_0
-        local.get $t_v128_0
-        v128.const f32x4 8388608 8388608 8388608 8388608
-        f32x4.mul
-        local.get $t_v128_0
-        local.get $t_v128_0
-        v128.const f32x4 1.1754944e-38 1.1754944e-38 1.1754944e-38 1.1754944e-38
-        f32x4.lt
-        local.tee $t_v128_1
-        v128.bitselect
-        v128.const i32x4 1060439283 1060439283 1060439283 1060439283
-        i32x4.sub
-        local.tee $t_v128_2
-        v128.const i32x4 8388607 8388607 8388607 8388607
-        v128.and
-        v128.const i32x4 1060439283 1060439283 1060439283 1060439283
-        i32x4.add
-        v128.const f32x4 1 1 1 1
-        f32x4.sub
-        local.tee $t_v128_3
-        v128.const f32x4 0.070376836 0.070376836 0.070376836 0.070376836
-        local.get $t_v128_3
-        f32x4.mul
-        v128.const f32x4 -0.1151461 -0.1151461 -0.1151461 -0.1151461
-        f32x4.add
-        local.get $t_v128_3
-        f32x4.mul
-        v128.const f32x4 0.116769984 0.116769984 0.116769984 0.116769984
-        f32x4.add
-        local.get $t_v128_3
-        f32x4.mul
-        v128.const f32x4 -0.12420141 -0.12420141 -0.12420141 -0.12420141
-        f32x4.add
-        local.get $t_v128_3
-        f32x4.mul
-        v128.const f32x4 0.14249323 0.14249323 0.14249323 0.14249323
-        f32x4.add
-        local.get $t_v128_3
-        f32x4.mul
-        v128.const f32x4 -0.16668057 -0.16668057 -0.16668057 -0.16668057
-        f32x4.add
-        local.get $t_v128_3
-        f32x4.mul
-        v128.const f32x4 0.20000714 0.20000714 0.20000714 0.20000714
-        f32x4.add
-        local.get $t_v128_3
-        f32x4.mul
-        v128.const f32x4 -0.24999994 -0.24999994 -0.24999994 -0.24999994
-        f32x4.add
-        local.get $t_v128_3
-        f32x4.mul
-        v128.const f32x4 0.3333333 0.3333333 0.3333333 0.3333333
-        f32x4.add
-        local.get $t_v128_3
-        f32x4.mul
-        local.get $t_v128_3
-        local.get $t_v128_3
-        f32x4.mul
-        local.tee $t_v128_4
-        f32x4.mul
-        local.get $t_v128_2
-        i32.const 23
-        i32x4.shr_s
-        f32x4.convert_i32x4_s
-        v128.const f32x4 -23 -23 -23 -23
-        v128.const f32x4 0 0 0 0
-        local.get $t_v128_1
-        v128.bitselect
-        f32x4.add
-        local.tee $t_v128_5
-        v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-        f32x4.mul
-        f32x4.add
-        local.get $t_v128_4
-        v128.const f32x4 0.5 0.5 0.5 0.5
-        f32x4.mul
-        f32x4.sub
-        f32x4.add
-        local.get $t_v128_5
-        v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-        f32x4.mul
-        f32x4.add
-        local.get $t_v128_0
-        v128.const f32x4 inf inf inf inf
-        f32x4.eq
-        v128.bitselect
-        local.get $t_v128_0
-        v128.const f32x4 0 0 0 0
-        f32x4.eq
-        v128.bitselect
-        v128.const f32x4 nan nan nan nan
-        local.get $t_v128_0
-        v128.const f32x4 0 0 0 0
-        f32x4.ge
-        v128.bitselect
-        f32x4.add
-        v128.store offset=53760
-        local.get $i
-        i32.const 4
-        i32.add
-        local.tee $i
-        local.get $rows
-        local.get $rows
-        i32.const 4
-        i32.rem_s
-        i32.sub
-        i32.lt_s
-        br_if $i_loop
-      end
-    end
-    local.get $rows
-    local.get $rows
-    i32.const 4
-    i32.rem_s
-    i32.sub
-    local.set $i
-    block $i_exit_2
-      local.get $i
-      local.get $rows
-      i32.ge_s
-      br_if $i_exit_2
-      loop $i_loop_2
-        local.get $i
-        i32.const 2
-        i32.shl
-        local.get $i
-        i32.const 2
-        i32.shl
-        f32.load offset=53504
-        f32.const -inf
-        local.get $i
-        i32.const 2
-        i32.shl
-        f32.load offset=53632
-        local.tee $t_f32_0
-        local.get $t_f32_0
-        f32.const 8388608
-        f32.mul
-        local.get $t_f32_0
-        local.get $t_f32_0
-        f32.const 1.1754944e-38
-        f32.lt
-        local.tee $t_i32_0
-        select
-        i32.reinterpret_f32
-        i32.const 1060439283
-        i32.sub
-        local.tee $t_i32_1
-        i32.const 8388607
-        i32.and
-        i32.const 1060439283
-        i32.add
-        f32.reinterpret_i32
-        f32.const 1
-        f32.sub
-        local.tee $t_f32_1
-        f32.const 0.070376836
-        local.get $t_f32_1
-        f32.mul
-        f32.const -0.1151461
-        f32.add
-        local.get $t_f32_1
-        f32.mul
-        f32.const 0.116769984
-        f32.add
-        local.get $t_f32_1
-        f32.mul
-        f32.const -0.12420141
-        f32.add
-        local.get $t_f32_1
-        f32.mul
-        f32.const 0.14249323
-        f32.add
-        local.get $t_f32_1
-        f32.mul
-        f32.const -0.16668057
-        f32.add
-        local.get $t_f32_1
-        f32.mul
-        f32.const 0.20000714
-        f32.add
-        local.get $t_f32_1
-        f32.mul
-        f32.const -0.24999994
-        f32.add
-        local.get $t_f32_1
-        f32.mul
-        f32.const 0.3333333
-        f32.add
-        local.get $t_f32_1
-        f32.mul
-        local.get $t_f32_1
-        local.get $t_f32_1
-        f32.mul
-        local.tee $t_f32_2
-        f32.mul
-        local.get $t_i32_1
-        i32.const 23
-        i32.shr_s
-        f32.convert_i32_s
-        f32.const -23
-        f32.const 0
-        local.get $t_i32_0
-        select
-        f32.add
-        local.tee $t_f32_3
-        f32.const -0.00021219444
-        f32.mul
-        f32.add
-        local.get $t_f32_2
-        f32.const 0.5
-        f32.mul
-        f32.sub
-        f32.add
-        local.get $t_f32_3
-        f32.const 0.6933594
-        f32.mul
-        f32.add
-        local.get $t_f32_0
-        f32.const inf
-        f32.eq
-        select
-        local.get $t_f32_0
-        f32.const 0
-        f32.eq
-        select
-        f32.const nan
-        local.get $t_f32_0
-        f32.const 0
-        f32.ge
-        select
-        f32.add
-        f32.store offset=53760
-        local.get $i
-        i32.const 1
-        i32.add
-        local.tee $i
-        local.get $rows
-        i32.lt_s
-        br_if $i_loop_2
-      end
-    end
+    (local.set $i (i32.const 0))
+    (block $i_exit
+      (br_if $i_exit (i32.ge_s (local.get $i) (i32.sub (local.get $rows) (i32.rem_s (local.get $rows) (i32.const 4)))))
+      (loop $i_loop
+        (v128.store offset=53760
+          (i32.shl (local.get $i) (i32.const 2))
+          (f32x4.add
+            (v128.load offset=53504 (i32.shl (local.get $i) (i32.const 2)))
+            (v128.bitselect
+              (v128.bitselect
+                (v128.const f32x4 -inf -inf -inf -inf)
+                (v128.bitselect
+                  (local.tee $t_v128_0 (v128.load offset=53632 (i32.shl (local.get $i) (i32.const 2))))
+                  (f32x4.add
+                    (f32x4.add
+                      (local.tee $t_v128_3
+                        (f32x4.sub
+                          (i32x4.add
+                            (v128.and
+                              (local.tee $t_v128_2
+                                (i32x4.sub
+                                  (v128.bitselect
+                                    (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 8388608 8388608 8388608 8388608))
+                                    (local.get $t_v128_0)
+                                    (local.tee $t_v128_1
+                                      (f32x4.lt
+                                        (local.get $t_v128_0)
+                                        (v128.const f32x4 1.1754944e-38 1.1754944e-38 1.1754944e-38 1.1754944e-38))))
+                                  (v128.const i32x4 1060439283 1060439283 1060439283 1060439283)))
+                              (v128.const i32x4 8388607 8388607 8388607 8388607))
+                            (v128.const i32x4 1060439283 1060439283 1060439283 1060439283))
+                          (v128.const f32x4 1 1 1 1)))
+                      (f32x4.sub
+                        (f32x4.add
+                          (f32x4.mul
+                            (f32x4.mul
+                              (f32x4.add
+                                (f32x4.mul
+                                  (f32x4.add
+                                    (f32x4.mul
+                                      (f32x4.add
+                                        (f32x4.mul
+                                          (f32x4.add
+                                            (f32x4.mul
+                                              (f32x4.add
+                                                (f32x4.mul
+                                                  (f32x4.add
+                                                    (f32x4.mul
+                                                      (f32x4.add
+                                                        (f32x4.mul
+                                                          (f32x4.add
+                                                            (f32x4.mul
+                                                              (v128.const f32x4 0.070376836 0.070376836 0.070376836 0.070376836)
+                                                              (local.get $t_v128_3))
+                                                            (v128.const f32x4 -0.1151461 -0.1151461 -0.1151461 -0.1151461))
+                                                          (local.get $t_v128_3))
+                                                        (v128.const f32x4 0.116769984 0.116769984 0.116769984 0.116769984))
+                                                      (local.get $t_v128_3))
+                                                    (v128.const f32x4 -0.12420141 -0.12420141 -0.12420141 -0.12420141))
+                                                  (local.get $t_v128_3))
+                                                (v128.const f32x4 0.14249323 0.14249323 0.14249323 0.14249323))
+                                              (local.get $t_v128_3))
+                                            (v128.const f32x4 -0.16668057 -0.16668057 -0.16668057 -0.16668057))
+                                          (local.get $t_v128_3))
+                                        (v128.const f32x4 0.20000714 0.20000714 0.20000714 0.20000714))
+                                      (local.get $t_v128_3))
+                                    (v128.const f32x4 -0.24999994 -0.24999994 -0.24999994 -0.24999994))
+                                  (local.get $t_v128_3))
+                                (v128.const f32x4 0.3333333 0.3333333 0.3333333 0.3333333))
+                              (local.get $t_v128_3))
+                            (local.tee $t_v128_4 (f32x4.mul (local.get $t_v128_3) (local.get $t_v128_3))))
+                          (f32x4.mul
+                            (local.tee $t_v128_5
+                              (f32x4.add
+                                (f32x4.convert_i32x4_s (i32x4.shr_s (local.get $t_v128_2) (i32.const 23)))
+                                (v128.bitselect (v128.const f32x4 -23 -23 -23 -23) (v128.const f32x4 0 0 0 0) (local.get $t_v128_1))))
+                            (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444)))
+                        (f32x4.mul (local.get $t_v128_4) (v128.const f32x4 0.5 0.5 0.5 0.5))))
+                    (f32x4.mul (local.get $t_v128_5) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                  (f32x4.eq (local.get $t_v128_0) (v128.const f32x4 inf inf inf inf)))
+                (f32x4.eq (local.get $t_v128_0) (v128.const f32x4 0 0 0 0)))
+              (v128.const f32x4 nan nan nan nan)
+              (f32x4.ge (local.get $t_v128_0) (v128.const f32x4 0 0 0 0)))))
+        (br_if $i_loop
+          (i32.lt_s
+            (local.tee $i (i32.add (local.get $i) (i32.const 4)))
+            (i32.sub (local.get $rows) (i32.rem_s (local.get $rows) (i32.const 4)))))
+      )
+    )
+    (local.set $i (i32.sub (local.get $rows) (i32.rem_s (local.get $rows) (i32.const 4))))
+    (block $i_exit_2
+      (br_if $i_exit_2 (i32.ge_s (local.get $i) (local.get $rows)))
+      (loop $i_loop_2
+        (f32.store offset=53760
+          (i32.shl (local.get $i) (i32.const 2))
+          (f32.add
+            (f32.load offset=53504 (i32.shl (local.get $i) (i32.const 2)))
+            (select
+              (select
+                (f32.const -inf)
+                (select
+                  (local.tee $t_f32_0 (f32.load offset=53632 (i32.shl (local.get $i) (i32.const 2))))
+                  (f32.add
+                    (f32.add
+                      (local.tee $t_f32_1
+                        (f32.sub
+                          (f32.reinterpret_i32
+                            (i32.add
+                              (i32.and
+                                (local.tee $t_i32_1
+                                  (i32.sub
+                                    (i32.reinterpret_f32
+                                      (select
+                                        (f32.mul (local.get $t_f32_0) (f32.const 8388608))
+                                        (local.get $t_f32_0)
+                                        (local.tee $t_i32_0 (f32.lt (local.get $t_f32_0) (f32.const 1.1754944e-38)))))
+                                    (i32.const 1060439283)))
+                                (i32.const 8388607))
+                              (i32.const 1060439283)))
+                          (f32.const 1)))
+                      (f32.sub
+                        (f32.add
+                          (f32.mul
+                            (f32.mul
+                              (f32.add
+                                (f32.mul
+                                  (f32.add
+                                    (f32.mul
+                                      (f32.add
+                                        (f32.mul
+                                          (f32.add
+                                            (f32.mul
+                                              (f32.add
+                                                (f32.mul
+                                                  (f32.add
+                                                    (f32.mul
+                                                      (f32.add
+                                                        (f32.mul
+                                                          (f32.add
+                                                            (f32.mul (f32.const 0.070376836) (local.get $t_f32_1))
+                                                            (f32.const -0.1151461))
+                                                          (local.get $t_f32_1))
+                                                        (f32.const 0.116769984))
+                                                      (local.get $t_f32_1))
+                                                    (f32.const -0.12420141))
+                                                  (local.get $t_f32_1))
+                                                (f32.const 0.14249323))
+                                              (local.get $t_f32_1))
+                                            (f32.const -0.16668057))
+                                          (local.get $t_f32_1))
+                                        (f32.const 0.20000714))
+                                      (local.get $t_f32_1))
+                                    (f32.const -0.24999994))
+                                  (local.get $t_f32_1))
+                                (f32.const 0.3333333))
+                              (local.get $t_f32_1))
+                            (local.tee $t_f32_2 (f32.mul (local.get $t_f32_1) (local.get $t_f32_1))))
+                          (f32.mul
+                            (local.tee $t_f32_3
+                              (f32.add
+                                (f32.convert_i32_s (i32.shr_s (local.get $t_i32_1) (i32.const 23)))
+                                (select (f32.const -23) (f32.const 0) (local.get $t_i32_0))))
+                            (f32.const -0.00021219444)))
+                        (f32.mul (local.get $t_f32_2) (f32.const 0.5))))
+                    (f32.mul (local.get $t_f32_3) (f32.const 0.6933594)))
+                  (f32.eq (local.get $t_f32_0) (f32.const inf)))
+                (f32.eq (local.get $t_f32_0) (f32.const 0)))
+              (f32.const nan)
+              (f32.ge (local.get $t_f32_0) (f32.const 0)))))
+        (br_if $i_loop_2 (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $rows)))
+      )
+    )
   )
 
   ;; reduce [B≤32,10]:
@@ -2924,284 +1445,113 @@
   (func $k_softmax_ce (type $t1) (param $rows i32) (param $invRows f32)
     (local $rv0 v128) (local $rvc0 v128) (local $r0 f32) (local $rc0 f32) (local $r i32) (local $c i32) (local $e0 i32) (local $e1 v128)
     (local $e2 v128) (local $e3 i32) (local $e4 f32) (local $e5 f32) (local $t_v128_0 v128)
-    v128.const f32x4 0 0 0 0
-    local.set $rv0
-    v128.const f32x4 0 0 0 0
-    local.set $rvc0
-    f32.const 0
-    local.set $r0
-    f32.const 0
-    local.set $rc0
-    i32.const 0
-    local.set $r
-    block $r_exit
-      local.get $r
-      local.get $rows
-      i32.ge_s
-      br_if $r_exit
-      loop $r_loop
-        i32.const 0
-        local.set $c
-        loop $c_loop
-          local.get $r
-          i32.const 10
-          i32.mul
-          local.get $c
-          i32.add
-          local.set $e0
-          local.get $e0
-          i32.const 2
-          i32.shl
-          v128.load offset=46848
-          local.get $r
-          i32.const 2
-          i32.shl
-          v128.load32_splat offset=53760
-          local.get $e0
-          i32.const 2
-          i32.shl
-          v128.load offset=52224
-          f32x4.sub
-          f32x4.mul
-          local.get $rvc0
-          f32x4.sub
-          local.set $e1
-          local.get $rv0
-          local.get $e1
-          f32x4.add
-          local.set $e2
-          local.get $e2
-          local.get $rv0
-          f32x4.sub
-          local.get $e1
-          f32x4.sub
-          local.set $rvc0
-          local.get $e2
-          local.set $rv0
-          local.get $c
-          i32.const 4
-          i32.add
-          local.tee $c
-          i32.const 8
-          i32.lt_s
-          br_if $c_loop
-        end
-        i32.const 8
-        local.set $c
-        loop $c_loop_2
-          local.get $r
-          i32.const 10
-          i32.mul
-          local.get $c
-          i32.add
-          local.set $e3
-          local.get $e3
-          i32.const 2
-          i32.shl
-          f32.load offset=46848
-          local.get $r
-          i32.const 2
-          i32.shl
-          f32.load offset=53760
-          local.get $e3
-          i32.const 2
-          i32.shl
-          f32.load offset=52224
-          f32.sub
-          f32.mul
-          local.get $rc0
-          f32.sub
-          local.set $e4
-          local.get $r0
-          local.get $e4
-          f32.add
-          local.set $e5
-          local.get $e5
-          local.get $r0
-          f32.sub
-          local.get $e4
-          f32.sub
-          local.set $rc0
-          local.get $e5
-          local.set $r0
-          local.get $c
-          i32.const 1
-          i32.add
-          local.tee $c
-          i32.const 10
-          i32.lt_s
-          br_if $c_loop_2
-        end
-        local.get $r
-        i32.const 1
-        i32.add
-        local.tee $r
-        local.get $rows
-        i32.lt_s
-        br_if $r_loop
-      end
-    end
-    i32.const 0
-    local.get $rv0
-    local.get $rvc0
-    f32x4.neg
-    f32x4.add
-    local.tee $t_v128_0
-    f32x4.extract_lane 0
-    local.get $t_v128_0
-    f32x4.extract_lane 1
-    f32.add
-    local.get $t_v128_0
-    f32x4.extract_lane 2
-    local.get $t_v128_0
-    f32x4.extract_lane 3
-    f32.add
-    f32.add
-    local.get $r0
-    local.get $rc0
-    f32.neg
-    f32.add
-    f32.add
-    local.get $invRows
-    f32.mul
-    f32.store offset=53504
+    (local.set $rv0 (v128.const f32x4 0 0 0 0))
+    (local.set $rvc0 (v128.const f32x4 0 0 0 0))
+    (local.set $r0 (f32.const 0))
+    (local.set $rc0 (f32.const 0))
+    (local.set $r (i32.const 0))
+    (block $r_exit
+      (br_if $r_exit (i32.ge_s (local.get $r) (local.get $rows)))
+      (loop $r_loop
+        (local.set $c (i32.const 0))
+        (loop $c_loop
+          (local.set $e0 (i32.add (i32.mul (local.get $r) (i32.const 10)) (local.get $c)))
+          (local.set $e1
+            (f32x4.sub
+              (f32x4.mul
+                (v128.load offset=46848 (i32.shl (local.get $e0) (i32.const 2)))
+                (f32x4.sub
+                  (v128.load32_splat offset=53760 (i32.shl (local.get $r) (i32.const 2)))
+                  (v128.load offset=52224 (i32.shl (local.get $e0) (i32.const 2)))))
+              (local.get $rvc0)))
+          (local.set $e2 (f32x4.add (local.get $rv0) (local.get $e1)))
+          (local.set $rvc0 (f32x4.sub (f32x4.sub (local.get $e2) (local.get $rv0)) (local.get $e1)))
+          (local.set $rv0 (local.get $e2))
+          (br_if $c_loop (i32.lt_s (local.tee $c (i32.add (local.get $c) (i32.const 4))) (i32.const 8)))
+        )
+        (local.set $c (i32.const 8))
+        (loop $c_loop_2
+          (local.set $e3 (i32.add (i32.mul (local.get $r) (i32.const 10)) (local.get $c)))
+          (local.set $e4
+            (f32.sub
+              (f32.mul
+                (f32.load offset=46848 (i32.shl (local.get $e3) (i32.const 2)))
+                (f32.sub
+                  (f32.load offset=53760 (i32.shl (local.get $r) (i32.const 2)))
+                  (f32.load offset=52224 (i32.shl (local.get $e3) (i32.const 2)))))
+              (local.get $rc0)))
+          (local.set $e5 (f32.add (local.get $r0) (local.get $e4)))
+          (local.set $rc0 (f32.sub (f32.sub (local.get $e5) (local.get $r0)) (local.get $e4)))
+          (local.set $r0 (local.get $e5))
+          (br_if $c_loop_2 (i32.lt_s (local.tee $c (i32.add (local.get $c) (i32.const 1))) (i32.const 10)))
+        )
+        (br_if $r_loop (i32.lt_s (local.tee $r (i32.add (local.get $r) (i32.const 1))) (local.get $rows)))
+      )
+    )
+    (f32.store offset=53504
+      (i32.const 0)
+      (f32.mul
+        (f32.add
+          (f32.add
+            (f32.add
+              (f32x4.extract_lane 0 (local.tee $t_v128_0 (f32x4.add (local.get $rv0) (f32x4.neg (local.get $rvc0)))))
+              (f32x4.extract_lane 1 (local.get $t_v128_0)))
+            (f32.add (f32x4.extract_lane 2 (local.get $t_v128_0)) (f32x4.extract_lane 3 (local.get $t_v128_0))))
+          (f32.add (local.get $r0) (f32.neg (local.get $rc0))))
+        (local.get $invRows)))
   )
 
   ;; reduce [B≤32,10]:
   ;; d_softmax_ce_row_sums = row_sums(y)  (summed within each row)
   (func $k_d_softmax_ce_row_sums (type $t0) (param $rows i32)
     (local $z0 i32) (local $r i32) (local $c i32) (local $t_v128_0 v128)
-    i32.const 0
-    local.set $z0
-    block $z0_exit
-      local.get $z0
-      local.get $rows
-      i32.ge_s
-      br_if $z0_exit
-      loop $z0_loop
-        local.get $z0
-        i32.const 2
-        i32.shl
-        f32.const 0
-        f32.store offset=61376
-        local.get $z0
-        i32.const 1
-        i32.add
-        local.tee $z0
-        local.get $rows
-        i32.lt_s
-        br_if $z0_loop
-      end
-    end
-    i32.const 0
-    local.set $r
-    block $r_exit
-      local.get $r
-      local.get $rows
-      i32.ge_s
-      br_if $r_exit
-      loop $r_loop
-        i32.const 0
-        local.set $c
-        loop $c_loop
-          local.get $r
-          i32.const 2
-          i32.shl
-          local.get $r
-          i32.const 2
-          i32.shl
-          f32.load offset=61376
-          local.get $r
-          i32.const 10
-          i32.mul
-          local.get $c
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load offset=46848
-          local.tee $t_v128_0
-          f32x4.extract_lane 0
-          local.get $t_v128_0
-          f32x4.extract_lane 1
-          f32.add
-          local.get $t_v128_0
-          f32x4.extract_lane 2
-          local.get $t_v128_0
-          f32x4.extract_lane 3
-          f32.add
-          f32.add
-          f32.add
-          f32.store offset=61376
-          local.get $c
-          i32.const 4
-          i32.add
-          local.tee $c
-          i32.const 8
-          i32.lt_s
-          br_if $c_loop
-        end
-        i32.const 8
-        local.set $c
-        loop $c_loop_2
-          local.get $r
-          i32.const 2
-          i32.shl
-          local.get $r
-          i32.const 2
-          i32.shl
-          f32.load offset=61376
-          local.get $r
-          i32.const 10
-          i32.mul
-          local.get $c
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=46848
-          f32.add
-          f32.store offset=61376
-          local.get $c
-          i32.const 1
-          i32.add
-          local.tee $c
-          i32.const 10
-          i32.lt_s
-          br_if $c_loop_2
-        end
-        local.get $r
-        i32.const 1
-        i32.add
-        local.tee $r
-        local.get $rows
-        i32.lt_s
-        br_if $r_loop
-      end
-    end
-    i32.const 0
-    local.set $z0
-    block $z0_exit_2
-      local.get $z0
-      local.get $rows
-      i32.ge_s
-      br_if $z0_exit_2
-      loop $z0_loop_2
-        local.get $z0
-        i32.const 2
-        i32.shl
-        local.get $z0
-        i32.const 2
-        i32.shl
-        f32.load offset=61376
-        f32.store offset=53568
-        local.get $z0
-        i32.const 1
-        i32.add
-        local.tee $z0
-        local.get $rows
-        i32.lt_s
-        br_if $z0_loop_2
-      end
-    end
+    (local.set $z0 (i32.const 0))
+    (block $z0_exit
+      (br_if $z0_exit (i32.ge_s (local.get $z0) (local.get $rows)))
+      (loop $z0_loop
+        (f32.store offset=61376 (i32.shl (local.get $z0) (i32.const 2)) (f32.const 0))
+        (br_if $z0_loop (i32.lt_s (local.tee $z0 (i32.add (local.get $z0) (i32.const 1))) (local.get $rows)))
+      )
+    )
+    (local.set $r (i32.const 0))
+    (block $r_exit
+      (br_if $r_exit (i32.ge_s (local.get $r) (local.get $rows)))
+      (loop $r_loop
+        (local.set $c (i32.const 0))
+        (loop $c_loop
+          (f32.store offset=61376
+            (i32.shl (local.get $r) (i32.const 2))
+            (f32.add
+              (f32.load offset=61376 (i32.shl (local.get $r) (i32.const 2)))
+              (f32.add
+                (f32.add
+                  (f32x4.extract_lane 0
+                    (local.tee $t_v128_0
+                      (v128.load offset=46848 (i32.shl (i32.add (i32.mul (local.get $r) (i32.const 10)) (local.get $c)) (i32.const 2)))))
+                  (f32x4.extract_lane 1 (local.get $t_v128_0)))
+                (f32.add (f32x4.extract_lane 2 (local.get $t_v128_0)) (f32x4.extract_lane 3 (local.get $t_v128_0))))))
+          (br_if $c_loop (i32.lt_s (local.tee $c (i32.add (local.get $c) (i32.const 4))) (i32.const 8)))
+        )
+        (local.set $c (i32.const 8))
+        (loop $c_loop_2
+          (f32.store offset=61376
+            (i32.shl (local.get $r) (i32.const 2))
+            (f32.add
+              (f32.load offset=61376 (i32.shl (local.get $r) (i32.const 2)))
+              (f32.load offset=46848 (i32.shl (i32.add (i32.mul (local.get $r) (i32.const 10)) (local.get $c)) (i32.const 2)))))
+          (br_if $c_loop_2 (i32.lt_s (local.tee $c (i32.add (local.get $c) (i32.const 1))) (i32.const 10)))
+        )
+        (br_if $r_loop (i32.lt_s (local.tee $r (i32.add (local.get $r) (i32.const 1))) (local.get $rows)))
+      )
+    )
+    (local.set $z0 (i32.const 0))
+    (block $z0_exit_2
+      (br_if $z0_exit_2 (i32.ge_s (local.get $z0) (local.get $rows)))
+      (loop $z0_loop_2
+        (f32.store offset=53568 (i32.shl (local.get $z0) (i32.const 2)) (f32.load offset=61376 (i32.shl (local.get $z0) (i32.const 2))))
+        (br_if $z0_loop_2 (i32.lt_s (local.tee $z0 (i32.add (local.get $z0) (i32.const 1))) (local.get $rows)))
+      )
+    )
   )
 
   ;; map [B≤32,10]:
@@ -3210,288 +1560,151 @@
   (func $k_d_z (type $t1) (param $rows i32) (param $invRows f32)
     (local $z0 i32) (local $r i32) (local $c i32) (local $e0 i32) (local $t_v128_0 v128) (local $t_v128_1 v128) (local $t_v128_2 v128)
     (local $e1 v128) (local $e2 i32) (local $t_f32_0 f32) (local $t_f32_1 f32) (local $t_f32_2 f32) (local $e3 f32)
-    i32.const 0
-    local.set $z0
-    loop $z0_loop
-      local.get $z0
-      i32.const 2
-      i32.shl
-      f32.const 0
-      f32.store offset=61376
-      local.get $z0
-      i32.const 1
-      i32.add
-      local.tee $z0
-      i32.const 10
-      i32.lt_s
-      br_if $z0_loop
-    end
-    i32.const 0
-    local.set $r
-    block $r_exit
-      local.get $r
-      local.get $rows
-      i32.ge_s
-      br_if $r_exit
-      loop $r_loop
-        i32.const 0
-        local.set $c
-        loop $c_loop
-          local.get $r
-          i32.const 10
-          i32.mul
-          local.get $c
-          i32.add
-          local.set $e0
-          local.get $e0
-          i32.const 2
-          i32.shl
-          v128.load offset=52224
-          local.get $r
-          i32.const 2
-          i32.shl
-          v128.load32_splat offset=53760
-          f32x4.sub
-          v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-          f32x4.pmax
-          v128.const f32x4 88.75 88.75 88.75 88.75
-          f32x4.pmin
-          local.tee $t_v128_0
-          local.get $t_v128_0
-          v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-          f32x4.mul
-          f32x4.nearest
-          local.tee $t_v128_1
-          v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-          f32x4.mul
-          f32x4.sub
-          local.get $t_v128_1
-          v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-          f32x4.mul
-          f32x4.sub
-          local.tee $t_v128_2
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-          f32x4.add
-          local.get $t_v128_2
-          f32x4.mul
-          v128.const f32x4 0.5 0.5 0.5 0.5
-          f32x4.add
-          f32x4.mul
-          local.get $t_v128_2
-          f32x4.add
-          v128.const f32x4 1 1 1 1
-          f32x4.add
-          local.get $t_v128_1
-          i32x4.trunc_sat_f32x4_s
-          v128.const i32x4 126 126 126 126
-          i32x4.add
-          i32.const 23
-          i32x4.shl
-          f32x4.mul
-          v128.const f32x4 2 2 2 2
-          f32x4.mul
-          local.get $r
-          i32.const 2
-          i32.shl
-          v128.load32_splat offset=53568
-          f32x4.mul
-          local.get $e0
-          i32.const 2
-          i32.shl
-          v128.load offset=46848
-          f32x4.sub
-          v128.const f32x4 1 1 1 1
-          local.get $invRows
-          f32x4.splat
-          f32x4.mul
-          f32x4.mul
-          local.set $e1
-          local.get $r
-          i32.const 10
-          i32.mul
-          local.get $c
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $e1
-          v128.store offset=53888
-          local.get $c
-          i32.const 2
-          i32.shl
-          local.get $c
-          i32.const 2
-          i32.shl
-          v128.load offset=61376
-          local.get $e1
-          f32x4.add
-          v128.store offset=61376
-          local.get $c
-          i32.const 4
-          i32.add
-          local.tee $c
-          i32.const 8
-          i32.lt_s
-          br_if $c_loop
-        end
-        i32.const 8
-        local.set $c
-        loop $c_loop_2
-          local.get $r
-          i32.const 10
-          i32.mul
-          local.get $c
-          i32.add
-          local.set $e2
-          local.get $e2
-          i32.const 2
-          i32.shl
-          f32.load offset=52224
-          local.get $r
-          i32.const 2
-          i32.shl
-          f32.load offset=53760
-          f32.sub
-          f32.const -87.5
-          f32.max
-          f32.const 88.75
-          f32.min
-          local.tee $t_f32_0
-          local.get $t_f32_0
-          f32.const 1.442695
-          f32.mul
-          f32.nearest
-          local.tee $t_f32_1
-          f32.const 0.6933594
-          f32.mul
-          f32.sub
-          local.get $t_f32_1
-          f32.const -0.00021219444
-          f32.mul
-          f32.sub
-          local.tee $t_f32_2
-          local.get $t_f32_2
-          f32.mul
-          f32.const 0.00019875691
-          local.get $t_f32_2
-          f32.mul
-          f32.const 0.0013981999
-          f32.add
-          local.get $t_f32_2
-          f32.mul
-          f32.const 0.008333452
-          f32.add
-          local.get $t_f32_2
-          f32.mul
-          f32.const 0.041665796
-          f32.add
-          local.get $t_f32_2
-          f32.mul
-          f32.const 0.16666666
-          f32.add
-          local.get $t_f32_2
-          f32.mul
-          f32.const 0.5
-          f32.add
-          f32.mul
-          local.get $t_f32_2
-          f32.add
-          f32.const 1
-          f32.add
-          local.get $t_f32_1
-          i32.trunc_sat_f32_s
-          i32.const 126
-          i32.add
-          i32.const 23
-          i32.shl
-          f32.reinterpret_i32
-          f32.mul
-          f32.const 2
-          f32.mul
-          local.get $r
-          i32.const 2
-          i32.shl
-          f32.load offset=53568
-          f32.mul
-          local.get $e2
-          i32.const 2
-          i32.shl
-          f32.load offset=46848
-          f32.sub
-          local.get $invRows
-          f32.mul
-          local.set $e3
-          local.get $r
-          i32.const 10
-          i32.mul
-          local.get $c
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $e3
-          f32.store offset=53888
-          local.get $c
-          i32.const 2
-          i32.shl
-          local.get $c
-          i32.const 2
-          i32.shl
-          f32.load offset=61376
-          local.get $e3
-          f32.add
-          f32.store offset=61376
-          local.get $c
-          i32.const 1
-          i32.add
-          local.tee $c
-          i32.const 10
-          i32.lt_s
-          br_if $c_loop_2
-        end
-        local.get $r
-        i32.const 1
-        i32.add
-        local.tee $r
-        local.get $rows
-        i32.lt_s
-        br_if $r_loop
-      end
-    end
-    i32.const 0
-    local.set $z0
-    loop $z0_loop_2
-      local.get $z0
-      i32.const 2
-      i32.shl
-      local.get $z0
-      i32.const 2
-      i32.shl
-      f32.load offset=61376
-      f32.store offset=19264
-      local.get $z0
-      i32.const 1
-      i32.add
-      local.tee $z0
-      i32.const 10
-      i32.lt_s
-      br_if $z0_loop_2
-    end
+    (local.set $z0 (i32.const 0))
+    (loop $z0_loop
+      (f32.store offset=61376 (i32.shl (local.get $z0) (i32.const 2)) (f32.const 0))
+      (br_if $z0_loop (i32.lt_s (local.tee $z0 (i32.add (local.get $z0) (i32.const 1))) (i32.const 10)))
+    )
+    (local.set $r (i32.const 0))
+    (block $r_exit
+      (br_if $r_exit (i32.ge_s (local.get $r) (local.get $rows)))
+      (loop $r_loop
+        (local.set $c (i32.const 0))
+        (loop $c_loop
+          (local.set $e0 (i32.add (i32.mul (local.get $r) (i32.const 10)) (local.get $c)))
+          (local.set $e1
+            (f32x4.mul
+              (f32x4.sub
+                (f32x4.mul
+                  (f32x4.mul
+                    (f32x4.mul
+                      (f32x4.add
+                        (f32x4.add
+                          (f32x4.mul
+                            (f32x4.mul
+                              (local.tee $t_v128_2
+                                (f32x4.sub
+                                  (f32x4.sub
+                                    (local.tee $t_v128_0
+                                      (f32x4.pmin
+                                        (f32x4.pmax
+                                          (f32x4.sub
+                                            (v128.load offset=52224 (i32.shl (local.get $e0) (i32.const 2)))
+                                            (v128.load32_splat offset=53760 (i32.shl (local.get $r) (i32.const 2))))
+                                          (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                                        (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                                    (f32x4.mul
+                                      (local.tee $t_v128_1
+                                        (f32x4.nearest
+                                          (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                                      (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                                  (f32x4.mul
+                                    (local.get $t_v128_1)
+                                    (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                              (local.get $t_v128_2))
+                            (f32x4.add
+                              (f32x4.mul
+                                (f32x4.add
+                                  (f32x4.mul
+                                    (f32x4.add
+                                      (f32x4.mul
+                                        (f32x4.add
+                                          (f32x4.mul
+                                            (f32x4.add
+                                              (f32x4.mul
+                                                (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                                (local.get $t_v128_2))
+                                              (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                            (local.get $t_v128_2))
+                                          (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                                        (local.get $t_v128_2))
+                                      (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                                    (local.get $t_v128_2))
+                                  (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                                (local.get $t_v128_2))
+                              (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                          (local.get $t_v128_2))
+                        (v128.const f32x4 1 1 1 1))
+                      (i32x4.shl
+                        (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126))
+                        (i32.const 23)))
+                    (v128.const f32x4 2 2 2 2))
+                  (v128.load32_splat offset=53568 (i32.shl (local.get $r) (i32.const 2))))
+                (v128.load offset=46848 (i32.shl (local.get $e0) (i32.const 2))))
+              (f32x4.mul (v128.const f32x4 1 1 1 1) (f32x4.splat (local.get $invRows)))))
+          (v128.store offset=53888 (i32.shl (i32.add (i32.mul (local.get $r) (i32.const 10)) (local.get $c)) (i32.const 2)) (local.get $e1))
+          (v128.store offset=61376
+            (i32.shl (local.get $c) (i32.const 2))
+            (f32x4.add (v128.load offset=61376 (i32.shl (local.get $c) (i32.const 2))) (local.get $e1)))
+          (br_if $c_loop (i32.lt_s (local.tee $c (i32.add (local.get $c) (i32.const 4))) (i32.const 8)))
+        )
+        (local.set $c (i32.const 8))
+        (loop $c_loop_2
+          (local.set $e2 (i32.add (i32.mul (local.get $r) (i32.const 10)) (local.get $c)))
+          (local.set $e3
+            (f32.mul
+              (f32.sub
+                (f32.mul
+                  (f32.mul
+                    (f32.mul
+                      (f32.add
+                        (f32.add
+                          (f32.mul
+                            (f32.mul
+                              (local.tee $t_f32_2
+                                (f32.sub
+                                  (f32.sub
+                                    (local.tee $t_f32_0
+                                      (f32.min
+                                        (f32.max
+                                          (f32.sub
+                                            (f32.load offset=52224 (i32.shl (local.get $e2) (i32.const 2)))
+                                            (f32.load offset=53760 (i32.shl (local.get $r) (i32.const 2))))
+                                          (f32.const -87.5))
+                                        (f32.const 88.75)))
+                                    (f32.mul
+                                      (local.tee $t_f32_1 (f32.nearest (f32.mul (local.get $t_f32_0) (f32.const 1.442695))))
+                                      (f32.const 0.6933594)))
+                                  (f32.mul (local.get $t_f32_1) (f32.const -0.00021219444))))
+                              (local.get $t_f32_2))
+                            (f32.add
+                              (f32.mul
+                                (f32.add
+                                  (f32.mul
+                                    (f32.add
+                                      (f32.mul
+                                        (f32.add
+                                          (f32.mul
+                                            (f32.add (f32.mul (f32.const 0.00019875691) (local.get $t_f32_2)) (f32.const 0.0013981999))
+                                            (local.get $t_f32_2))
+                                          (f32.const 0.008333452))
+                                        (local.get $t_f32_2))
+                                      (f32.const 0.041665796))
+                                    (local.get $t_f32_2))
+                                  (f32.const 0.16666666))
+                                (local.get $t_f32_2))
+                              (f32.const 0.5)))
+                          (local.get $t_f32_2))
+                        (f32.const 1))
+                      (f32.reinterpret_i32 (i32.shl (i32.add (i32.trunc_sat_f32_s (local.get $t_f32_1)) (i32.const 126)) (i32.const 23))))
+                    (f32.const 2))
+                  (f32.load offset=53568 (i32.shl (local.get $r) (i32.const 2))))
+                (f32.load offset=46848 (i32.shl (local.get $e2) (i32.const 2))))
+              (local.get $invRows)))
+          (f32.store offset=53888 (i32.shl (i32.add (i32.mul (local.get $r) (i32.const 10)) (local.get $c)) (i32.const 2)) (local.get $e3))
+          (f32.store offset=61376
+            (i32.shl (local.get $c) (i32.const 2))
+            (f32.add (f32.load offset=61376 (i32.shl (local.get $c) (i32.const 2))) (local.get $e3)))
+          (br_if $c_loop_2 (i32.lt_s (local.tee $c (i32.add (local.get $c) (i32.const 1))) (i32.const 10)))
+        )
+        (br_if $r_loop (i32.lt_s (local.tee $r (i32.add (local.get $r) (i32.const 1))) (local.get $rows)))
+      )
+    )
+    (local.set $z0 (i32.const 0))
+    (loop $z0_loop_2
+      (f32.store offset=19264 (i32.shl (local.get $z0) (i32.const 2)) (f32.load offset=61376 (i32.shl (local.get $z0) (i32.const 2))))
+      (br_if $z0_loop_2 (i32.lt_s (local.tee $z0 (i32.add (local.get $z0) (i32.const 1))) (i32.const 10)))
+    )
   )
 
   ;; matmul [B≤32,32], k = 10:
@@ -3505,683 +1718,187 @@
     (local $e2 v128) (local $e3 v128) (local $e4 v128) (local $e5 v128) (local $e6 v128) (local $e7 v128) (local $e8 v128) (local $e9 v128)
     (local $e10 v128) (local $e11 v128) (local $e12 v128) (local $e13 v128) (local $e14 v128) (local $e15 v128) (local $e16 v128)
     (local $e17 v128) (local $e18 v128) (local $e19 v128)
-    i32.const 0
-    local.set $z0
-    loop $z0_loop
-      local.get $z0
-      i32.const 2
-      i32.shl
-      f32.const 0
-      f32.store offset=61376
-      local.get $z0
-      i32.const 1
-      i32.add
-      local.tee $z0
-      i32.const 32
-      i32.lt_s
-      br_if $z0_loop
-    end
-    i32.const 0
-    local.set $j0
-    loop $j0_loop
-      i32.const 0
-      local.set $c
-      loop $c_loop
-        i32.const 0
-        local.set $p
-        loop $p_loop
-          local.get $p
-          i32.const 8
-          i32.mul
-          local.get $c
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $j0
-          i32.const 10
-          i32.mul
-          local.get $c
-          i32.const 10
-          i32.mul
-          i32.add
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=8320
-          f32.store offset=59328
-          local.get $p
-          i32.const 1
-          i32.add
-          local.tee $p
-          i32.const 10
-          i32.lt_s
-          br_if $p_loop
-        end
-        local.get $c
-        i32.const 1
-        i32.add
-        local.tee $c
-        i32.const 8
-        i32.lt_s
-        br_if $c_loop
-      end
-      i32.const 0
-      local.set $i0
-      block $i0_exit
-        local.get $i0
-        local.get $rows
-        local.get $rows
-        i32.const 4
-        i32.rem_s
-        i32.sub
-        i32.ge_s
-        br_if $i0_exit
-        loop $i0_loop
-          v128.const f32x4 0 0 0 0
-          local.set $init0
-          v128.const f32x4 0 0 0 0
-          local.set $init1
-          local.get $init0
-          local.set $c00
-          local.get $init1
-          local.set $c01
-          local.get $init0
-          local.set $c10
-          local.get $init1
-          local.set $c11
-          local.get $init0
-          local.set $c20
-          local.get $init1
-          local.set $c21
-          local.get $init0
-          local.set $c30
-          local.get $init1
-          local.set $c31
-          i32.const 0
-          local.set $p
-          loop $p_loop_2
-            local.get $p
-            i32.const 8
-            i32.mul
-            i32.const 2
-            i32.shl
-            v128.load offset=59328
-            local.set $b0
-            local.get $p
-            i32.const 8
-            i32.mul
-            i32.const 2
-            i32.shl
-            v128.load offset=59344
-            local.set $b1
-            local.get $i0
-            i32.const 10
-            i32.mul
-            local.get $p
-            i32.add
-            i32.const 2
-            i32.shl
-            v128.load32_splat offset=53888
-            local.set $a0
-            local.get $c00
-            local.get $a0
-            local.get $b0
-            f32x4.mul
-            f32x4.add
-            local.set $c00
-            local.get $c01
-            local.get $a0
-            local.get $b1
-            f32x4.mul
-            f32x4.add
-            local.set $c01
-            local.get $i0
-            i32.const 10
-            i32.mul
-            local.get $p
-            i32.add
-            i32.const 2
-            i32.shl
-            v128.load32_splat offset=53928
-            local.set $a1
-            local.get $c10
-            local.get $a1
-            local.get $b0
-            f32x4.mul
-            f32x4.add
-            local.set $c10
-            local.get $c11
-            local.get $a1
-            local.get $b1
-            f32x4.mul
-            f32x4.add
-            local.set $c11
-            local.get $i0
-            i32.const 10
-            i32.mul
-            local.get $p
-            i32.add
-            i32.const 2
-            i32.shl
-            v128.load32_splat offset=53968
-            local.set $a2
-            local.get $c20
-            local.get $a2
-            local.get $b0
-            f32x4.mul
-            f32x4.add
-            local.set $c20
-            local.get $c21
-            local.get $a2
-            local.get $b1
-            f32x4.mul
-            f32x4.add
-            local.set $c21
-            local.get $i0
-            i32.const 10
-            i32.mul
-            local.get $p
-            i32.add
-            i32.const 2
-            i32.shl
-            v128.load32_splat offset=54008
-            local.set $a3
-            local.get $c30
-            local.get $a3
-            local.get $b0
-            f32x4.mul
-            f32x4.add
-            local.set $c30
-            local.get $c31
-            local.get $a3
-            local.get $b1
-            f32x4.mul
-            f32x4.add
-            local.set $c31
-            local.get $p
-            i32.const 1
-            i32.add
-            local.tee $p
-            i32.const 10
-            i32.lt_s
-            br_if $p_loop_2
-          end
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load offset=48128
-          local.set $e0
-          local.get $c00
-          v128.const f32x4 1 1 1 1
-          local.get $e0
-          local.get $e0
-          f32x4.mul
-          f32x4.sub
-          f32x4.mul
-          local.set $e1
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $e1
-          v128.store offset=55168
-          local.get $j0
-          i32.const 2
-          i32.shl
-          local.get $j0
-          i32.const 2
-          i32.shl
-          v128.load offset=61376
-          local.get $e1
-          f32x4.add
-          v128.store offset=61376
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load offset=48144
-          local.set $e2
-          local.get $c01
-          v128.const f32x4 1 1 1 1
-          local.get $e2
-          local.get $e2
-          f32x4.mul
-          f32x4.sub
-          f32x4.mul
-          local.set $e3
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $e3
-          v128.store offset=55184
-          local.get $j0
-          i32.const 2
-          i32.shl
-          local.get $j0
-          i32.const 2
-          i32.shl
-          v128.load offset=61392
-          local.get $e3
-          f32x4.add
-          v128.store offset=61392
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load offset=48256
-          local.set $e4
-          local.get $c10
-          v128.const f32x4 1 1 1 1
-          local.get $e4
-          local.get $e4
-          f32x4.mul
-          f32x4.sub
-          f32x4.mul
-          local.set $e5
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $e5
-          v128.store offset=55296
-          local.get $j0
-          i32.const 2
-          i32.shl
-          local.get $j0
-          i32.const 2
-          i32.shl
-          v128.load offset=61376
-          local.get $e5
-          f32x4.add
-          v128.store offset=61376
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load offset=48272
-          local.set $e6
-          local.get $c11
-          v128.const f32x4 1 1 1 1
-          local.get $e6
-          local.get $e6
-          f32x4.mul
-          f32x4.sub
-          f32x4.mul
-          local.set $e7
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $e7
-          v128.store offset=55312
-          local.get $j0
-          i32.const 2
-          i32.shl
-          local.get $j0
-          i32.const 2
-          i32.shl
-          v128.load offset=61392
-          local.get $e7
-          f32x4.add
-          v128.store offset=61392
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load offset=48384
-          local.set $e8
-          local.get $c20
-          v128.const f32x4 1 1 1 1
-          local.get $e8
-          local.get $e8
-          f32x4.mul
-          f32x4.sub
-          f32x4.mul
-          local.set $e9
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $e9
-          v128.store offset=55424
-          local.get $j0
-          i32.const 2
-          i32.shl
-          local.get $j0
-          i32.const 2
-          i32.shl
-          v128.load offset=61376
-          local.get $e9
-          f32x4.add
-          v128.store offset=61376
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load offset=48400
-          local.set $e10
-          local.get $c21
-          v128.const f32x4 1 1 1 1
-          local.get $e10
-          local.get $e10
-          f32x4.mul
-          f32x4.sub
-          f32x4.mul
-          local.set $e11
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $e11
-          v128.store offset=55440
-          local.get $j0
-          i32.const 2
-          i32.shl
-          local.get $j0
-          i32.const 2
-          i32.shl
-          v128.load offset=61392
-          local.get $e11
-          f32x4.add
-          v128.store offset=61392
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load offset=48512
-          local.set $e12
-          local.get $c30
-          v128.const f32x4 1 1 1 1
-          local.get $e12
-          local.get $e12
-          f32x4.mul
-          f32x4.sub
-          f32x4.mul
-          local.set $e13
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $e13
-          v128.store offset=55552
-          local.get $j0
-          i32.const 2
-          i32.shl
-          local.get $j0
-          i32.const 2
-          i32.shl
-          v128.load offset=61376
-          local.get $e13
-          f32x4.add
-          v128.store offset=61376
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load offset=48528
-          local.set $e14
-          local.get $c31
-          v128.const f32x4 1 1 1 1
-          local.get $e14
-          local.get $e14
-          f32x4.mul
-          f32x4.sub
-          f32x4.mul
-          local.set $e15
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $e15
-          v128.store offset=55568
-          local.get $j0
-          i32.const 2
-          i32.shl
-          local.get $j0
-          i32.const 2
-          i32.shl
-          v128.load offset=61392
-          local.get $e15
-          f32x4.add
-          v128.store offset=61392
-          local.get $i0
-          i32.const 4
-          i32.add
-          local.tee $i0
-          local.get $rows
-          local.get $rows
-          i32.const 4
-          i32.rem_s
-          i32.sub
-          i32.lt_s
-          br_if $i0_loop
-        end
-      end
-      local.get $rows
-      local.get $rows
-      i32.const 4
-      i32.rem_s
-      i32.sub
-      local.set $i0
-      block $i0_exit_2
-        local.get $i0
-        local.get $rows
-        i32.ge_s
-        br_if $i0_exit_2
-        loop $i0_loop_2
-          v128.const f32x4 0 0 0 0
-          local.set $init0
-          v128.const f32x4 0 0 0 0
-          local.set $init1
-          local.get $init0
-          local.set $c00
-          local.get $init1
-          local.set $c01
-          i32.const 0
-          local.set $p
-          loop $p_loop_3
-            local.get $p
-            i32.const 8
-            i32.mul
-            i32.const 2
-            i32.shl
-            v128.load offset=59328
-            local.set $b0
-            local.get $p
-            i32.const 8
-            i32.mul
-            i32.const 2
-            i32.shl
-            v128.load offset=59344
-            local.set $b1
-            local.get $i0
-            i32.const 10
-            i32.mul
-            local.get $p
-            i32.add
-            i32.const 2
-            i32.shl
-            v128.load32_splat offset=53888
-            local.set $a0
-            local.get $c00
-            local.get $a0
-            local.get $b0
-            f32x4.mul
-            f32x4.add
-            local.set $c00
-            local.get $c01
-            local.get $a0
-            local.get $b1
-            f32x4.mul
-            f32x4.add
-            local.set $c01
-            local.get $p
-            i32.const 1
-            i32.add
-            local.tee $p
-            i32.const 10
-            i32.lt_s
-            br_if $p_loop_3
-          end
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load offset=48128
-          local.set $e16
-          local.get $c00
-          v128.const f32x4 1 1 1 1
-          local.get $e16
-          local.get $e16
-          f32x4.mul
-          f32x4.sub
-          f32x4.mul
-          local.set $e17
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $e17
-          v128.store offset=55168
-          local.get $j0
-          i32.const 2
-          i32.shl
-          local.get $j0
-          i32.const 2
-          i32.shl
-          v128.load offset=61376
-          local.get $e17
-          f32x4.add
-          v128.store offset=61376
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load offset=48144
-          local.set $e18
-          local.get $c01
-          v128.const f32x4 1 1 1 1
-          local.get $e18
-          local.get $e18
-          f32x4.mul
-          f32x4.sub
-          f32x4.mul
-          local.set $e19
-          local.get $i0
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $e19
-          v128.store offset=55184
-          local.get $j0
-          i32.const 2
-          i32.shl
-          local.get $j0
-          i32.const 2
-          i32.shl
-          v128.load offset=61392
-          local.get $e19
-          f32x4.add
-          v128.store offset=61392
-          local.get $i0
-          i32.const 1
-          i32.add
-          local.tee $i0
-          local.get $rows
-          i32.lt_s
-          br_if $i0_loop_2
-        end
-      end
-      local.get $j0
-      i32.const 8
-      i32.add
-      local.tee $j0
-      i32.const 32
-      i32.lt_s
-      br_if $j0_loop
-    end
-    i32.const 0
-    local.set $z0
-    loop $z0_loop_2
-      local.get $z0
-      i32.const 2
-      i32.shl
-      local.get $z0
-      i32.const 2
-      i32.shl
-      f32.load offset=61376
-      f32.store offset=17856
-      local.get $z0
-      i32.const 1
-      i32.add
-      local.tee $z0
-      i32.const 32
-      i32.lt_s
-      br_if $z0_loop_2
-    end
+    (local.set $z0 (i32.const 0))
+    (loop $z0_loop
+      (f32.store offset=61376 (i32.shl (local.get $z0) (i32.const 2)) (f32.const 0))
+      (br_if $z0_loop (i32.lt_s (local.tee $z0 (i32.add (local.get $z0) (i32.const 1))) (i32.const 32)))
+    )
+    (local.set $j0 (i32.const 0))
+    (loop $j0_loop
+      (local.set $c (i32.const 0))
+      (loop $c_loop
+        (local.set $p (i32.const 0))
+        (loop $p_loop
+          (f32.store offset=59328
+            (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 8)) (local.get $c)) (i32.const 2))
+            (f32.load offset=8320
+              (i32.shl
+                (i32.add (i32.add (i32.mul (local.get $j0) (i32.const 10)) (i32.mul (local.get $c) (i32.const 10))) (local.get $p))
+                (i32.const 2))))
+          (br_if $p_loop (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 10)))
+        )
+        (br_if $c_loop (i32.lt_s (local.tee $c (i32.add (local.get $c) (i32.const 1))) (i32.const 8)))
+      )
+      (local.set $i0 (i32.const 0))
+      (block $i0_exit
+        (br_if $i0_exit (i32.ge_s (local.get $i0) (i32.sub (local.get $rows) (i32.rem_s (local.get $rows) (i32.const 4)))))
+        (loop $i0_loop
+          (local.set $init0 (v128.const f32x4 0 0 0 0))
+          (local.set $init1 (v128.const f32x4 0 0 0 0))
+          (local.set $c00 (local.get $init0))
+          (local.set $c01 (local.get $init1))
+          (local.set $c10 (local.get $init0))
+          (local.set $c11 (local.get $init1))
+          (local.set $c20 (local.get $init0))
+          (local.set $c21 (local.get $init1))
+          (local.set $c30 (local.get $init0))
+          (local.set $c31 (local.get $init1))
+          (local.set $p (i32.const 0))
+          (loop $p_loop_2
+            (local.set $b0 (v128.load offset=59328 (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))))
+            (local.set $b1 (v128.load offset=59344 (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))))
+            (local.set $a0
+              (v128.load32_splat offset=53888 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 10)) (local.get $p)) (i32.const 2))))
+            (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
+            (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
+            (local.set $a1
+              (v128.load32_splat offset=53928 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 10)) (local.get $p)) (i32.const 2))))
+            (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a1) (local.get $b0))))
+            (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a1) (local.get $b1))))
+            (local.set $a2
+              (v128.load32_splat offset=53968 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 10)) (local.get $p)) (i32.const 2))))
+            (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a2) (local.get $b0))))
+            (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a2) (local.get $b1))))
+            (local.set $a3
+              (v128.load32_splat offset=54008 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 10)) (local.get $p)) (i32.const 2))))
+            (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a3) (local.get $b0))))
+            (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a3) (local.get $b1))))
+            (br_if $p_loop_2 (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 10)))
+          )
+          (local.set $e0
+            (v128.load offset=48128 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))))
+          (local.set $e1 (f32x4.mul (local.get $c00) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e0) (local.get $e0)))))
+          (v128.store offset=55168
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))
+            (local.get $e1))
+          (v128.store offset=61376
+            (i32.shl (local.get $j0) (i32.const 2))
+            (f32x4.add (v128.load offset=61376 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e1)))
+          (local.set $e2
+            (v128.load offset=48144 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))))
+          (local.set $e3 (f32x4.mul (local.get $c01) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e2) (local.get $e2)))))
+          (v128.store offset=55184
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))
+            (local.get $e3))
+          (v128.store offset=61392
+            (i32.shl (local.get $j0) (i32.const 2))
+            (f32x4.add (v128.load offset=61392 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e3)))
+          (local.set $e4
+            (v128.load offset=48256 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))))
+          (local.set $e5 (f32x4.mul (local.get $c10) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e4) (local.get $e4)))))
+          (v128.store offset=55296
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))
+            (local.get $e5))
+          (v128.store offset=61376
+            (i32.shl (local.get $j0) (i32.const 2))
+            (f32x4.add (v128.load offset=61376 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e5)))
+          (local.set $e6
+            (v128.load offset=48272 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))))
+          (local.set $e7 (f32x4.mul (local.get $c11) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e6) (local.get $e6)))))
+          (v128.store offset=55312
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))
+            (local.get $e7))
+          (v128.store offset=61392
+            (i32.shl (local.get $j0) (i32.const 2))
+            (f32x4.add (v128.load offset=61392 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e7)))
+          (local.set $e8
+            (v128.load offset=48384 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))))
+          (local.set $e9 (f32x4.mul (local.get $c20) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e8) (local.get $e8)))))
+          (v128.store offset=55424
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))
+            (local.get $e9))
+          (v128.store offset=61376
+            (i32.shl (local.get $j0) (i32.const 2))
+            (f32x4.add (v128.load offset=61376 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e9)))
+          (local.set $e10
+            (v128.load offset=48400 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))))
+          (local.set $e11 (f32x4.mul (local.get $c21) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e10) (local.get $e10)))))
+          (v128.store offset=55440
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))
+            (local.get $e11))
+          (v128.store offset=61392
+            (i32.shl (local.get $j0) (i32.const 2))
+            (f32x4.add (v128.load offset=61392 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e11)))
+          (local.set $e12
+            (v128.load offset=48512 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))))
+          (local.set $e13 (f32x4.mul (local.get $c30) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e12) (local.get $e12)))))
+          (v128.store offset=55552
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))
+            (local.get $e13))
+          (v128.store offset=61376
+            (i32.shl (local.get $j0) (i32.const 2))
+            (f32x4.add (v128.load offset=61376 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e13)))
+          (local.set $e14
+            (v128.load offset=48528 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))))
+          (local.set $e15 (f32x4.mul (local.get $c31) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e14) (local.get $e14)))))
+          (v128.store offset=55568
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))
+            (local.get $e15))
+          (v128.store offset=61392
+            (i32.shl (local.get $j0) (i32.const 2))
+            (f32x4.add (v128.load offset=61392 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e15)))
+          (br_if $i0_loop
+            (i32.lt_s
+              (local.tee $i0 (i32.add (local.get $i0) (i32.const 4)))
+              (i32.sub (local.get $rows) (i32.rem_s (local.get $rows) (i32.const 4)))))
+        )
+      )
+      (local.set $i0 (i32.sub (local.get $rows) (i32.rem_s (local.get $rows) (i32.const 4))))
+      (block $i0_exit_2
+        (br_if $i0_exit_2 (i32.ge_s (local.get $i0) (local.get $rows)))
+        (loop $i0_loop_2
+          (local.set $init0 (v128.const f32x4 0 0 0 0))
+          (local.set $init1 (v128.const f32x4 0 0 0 0))
+          (local.set $c00 (local.get $init0))
+          (local.set $c01 (local.get $init1))
+          (local.set $p (i32.const 0))
+          (loop $p_loop_3
+            (local.set $b0 (v128.load offset=59328 (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))))
+            (local.set $b1 (v128.load offset=59344 (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))))
+            (local.set $a0
+              (v128.load32_splat offset=53888 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 10)) (local.get $p)) (i32.const 2))))
+            (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
+            (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
+            (br_if $p_loop_3 (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 10)))
+          )
+          (local.set $e16
+            (v128.load offset=48128 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))))
+          (local.set $e17 (f32x4.mul (local.get $c00) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e16) (local.get $e16)))))
+          (v128.store offset=55168
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))
+            (local.get $e17))
+          (v128.store offset=61376
+            (i32.shl (local.get $j0) (i32.const 2))
+            (f32x4.add (v128.load offset=61376 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e17)))
+          (local.set $e18
+            (v128.load offset=48144 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))))
+          (local.set $e19 (f32x4.mul (local.get $c01) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e18) (local.get $e18)))))
+          (v128.store offset=55184
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))
+            (local.get $e19))
+          (v128.store offset=61392
+            (i32.shl (local.get $j0) (i32.const 2))
+            (f32x4.add (v128.load offset=61392 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e19)))
+          (br_if $i0_loop_2 (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 1))) (local.get $rows)))
+        )
+      )
+      (br_if $j0_loop (i32.lt_s (local.tee $j0 (i32.add (local.get $j0) (i32.const 8))) (i32.const 32)))
+    )
+    (local.set $z0 (i32.const 0))
+    (loop $z0_loop_2
+      (f32.store offset=17856 (i32.shl (local.get $z0) (i32.const 2)) (f32.load offset=61376 (i32.shl (local.get $z0) (i32.const 2))))
+      (br_if $z0_loop_2 (i32.lt_s (local.tee $z0 (i32.add (local.get $z0) (i32.const 1))) (i32.const 32)))
+    )
   )
 
   ;; matmul [32,10], k = B≤32:
@@ -4191,422 +1908,120 @@
     (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128) (local $b0 v128) (local $b1 v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $j0 i32) (local $c00_2 f32) (local $c10_2 f32)
     (local $c20_2 f32) (local $c30_2 f32) (local $b0_2 f32) (local $a0_2 f32) (local $a1_2 f32) (local $a2_2 f32) (local $a3_2 f32)
-    i32.const 0
-    local.set $i0
-    loop $i0_loop
-      i32.const 0
-      local.set $p
-      block $p_exit
-        local.get $p
-        local.get $rows
-        i32.ge_s
-        br_if $p_exit
-        loop $p_loop
-          local.get $i0
-          local.get $rows
-          i32.mul
-          local.get $p
-          i32.const 4
-          i32.mul
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $p
-          i32.const 32
-          i32.mul
-          local.get $i0
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load offset=48128
-          v128.store offset=61504
-          local.get $p
-          i32.const 1
-          i32.add
-          local.tee $p
-          local.get $rows
-          i32.lt_s
-          br_if $p_loop
-        end
-      end
-      local.get $i0
-      i32.const 4
-      i32.add
-      local.tee $i0
-      i32.const 32
-      i32.lt_s
-      br_if $i0_loop
-    end
-    i32.const 0
-    local.set $i0
-    loop $i0_loop_2
-      v128.const f32x4 0 0 0 0
-      local.set $init0
-      v128.const f32x4 0 0 0 0
-      local.set $init1
-      local.get $init0
-      local.set $c00
-      local.get $init1
-      local.set $c01
-      local.get $init0
-      local.set $c10
-      local.get $init1
-      local.set $c11
-      local.get $init0
-      local.set $c20
-      local.get $init1
-      local.set $c21
-      local.get $init0
-      local.set $c30
-      local.get $init1
-      local.set $c31
-      i32.const 0
-      local.set $p
-      block $p_exit_2
-        local.get $p
-        local.get $rows
-        i32.ge_s
-        br_if $p_exit_2
-        loop $p_loop_2
-          local.get $p
-          i32.const 10
-          i32.mul
-          i32.const 2
-          i32.shl
-          v128.load offset=53888
-          local.set $b0
-          local.get $p
-          i32.const 10
-          i32.mul
-          i32.const 2
-          i32.shl
-          v128.load offset=53904
-          local.set $b1
-          local.get $i0
-          local.get $rows
-          i32.mul
-          local.get $p
-          i32.const 4
-          i32.mul
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load32_splat offset=61504
-          local.set $a0
-          local.get $c00
-          local.get $a0
-          local.get $b0
-          f32x4.mul
-          f32x4.add
-          local.set $c00
-          local.get $c01
-          local.get $a0
-          local.get $b1
-          f32x4.mul
-          f32x4.add
-          local.set $c01
-          local.get $i0
-          local.get $rows
-          i32.mul
-          local.get $p
-          i32.const 4
-          i32.mul
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load32_splat offset=61508
-          local.set $a1
-          local.get $c10
-          local.get $a1
-          local.get $b0
-          f32x4.mul
-          f32x4.add
-          local.set $c10
-          local.get $c11
-          local.get $a1
-          local.get $b1
-          f32x4.mul
-          f32x4.add
-          local.set $c11
-          local.get $i0
-          local.get $rows
-          i32.mul
-          local.get $p
-          i32.const 4
-          i32.mul
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load32_splat offset=61512
-          local.set $a2
-          local.get $c20
-          local.get $a2
-          local.get $b0
-          f32x4.mul
-          f32x4.add
-          local.set $c20
-          local.get $c21
-          local.get $a2
-          local.get $b1
-          f32x4.mul
-          f32x4.add
-          local.set $c21
-          local.get $i0
-          local.get $rows
-          i32.mul
-          local.get $p
-          i32.const 4
-          i32.mul
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load32_splat offset=61516
-          local.set $a3
-          local.get $c30
-          local.get $a3
-          local.get $b0
-          f32x4.mul
-          f32x4.add
-          local.set $c30
-          local.get $c31
-          local.get $a3
-          local.get $b1
-          f32x4.mul
-          f32x4.add
-          local.set $c31
-          local.get $p
-          i32.const 1
-          i32.add
-          local.tee $p
-          local.get $rows
-          i32.lt_s
-          br_if $p_loop_2
-        end
-      end
-      local.get $i0
-      i32.const 10
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $c00
-      v128.store offset=17984
-      local.get $i0
-      i32.const 10
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $c01
-      v128.store offset=18000
-      local.get $i0
-      i32.const 10
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $c10
-      v128.store offset=18024
-      local.get $i0
-      i32.const 10
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $c11
-      v128.store offset=18040
-      local.get $i0
-      i32.const 10
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $c20
-      v128.store offset=18064
-      local.get $i0
-      i32.const 10
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $c21
-      v128.store offset=18080
-      local.get $i0
-      i32.const 10
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $c30
-      v128.store offset=18104
-      local.get $i0
-      i32.const 10
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $c31
-      v128.store offset=18120
-      local.get $i0
-      i32.const 4
-      i32.add
-      local.tee $i0
-      i32.const 32
-      i32.lt_s
-      br_if $i0_loop_2
-    end
-    i32.const 8
-    local.set $j0
-    loop $j0_loop
-      i32.const 0
-      local.set $i0
-      loop $i0_loop_3
-        f32.const 0
-        local.set $c00_2
-        f32.const 0
-        local.set $c10_2
-        f32.const 0
-        local.set $c20_2
-        f32.const 0
-        local.set $c30_2
-        i32.const 0
-        local.set $p
-        block $p_exit_3
-          local.get $p
-          local.get $rows
-          i32.ge_s
-          br_if $p_exit_3
-          loop $p_loop_3
-            local.get $p
-            i32.const 10
-            i32.mul
-            local.get $j0
-            i32.add
-            i32.const 2
-            i32.shl
-            f32.load offset=53888
-            local.set $b0_2
-            local.get $i0
-            local.get $rows
-            i32.mul
-            local.get $p
-            i32.const 4
-            i32.mul
-            i32.add
-            i32.const 2
-            i32.shl
-            f32.load offset=61504
-            local.set $a0_2
-            local.get $c00_2
-            local.get $a0_2
-            local.get $b0_2
-            f32.mul
-            f32.add
-            local.set $c00_2
-            local.get $i0
-            local.get $rows
-            i32.mul
-            local.get $p
-            i32.const 4
-            i32.mul
-            i32.add
-            i32.const 2
-            i32.shl
-            f32.load offset=61508
-            local.set $a1_2
-            local.get $c10_2
-            local.get $a1_2
-            local.get $b0_2
-            f32.mul
-            f32.add
-            local.set $c10_2
-            local.get $i0
-            local.get $rows
-            i32.mul
-            local.get $p
-            i32.const 4
-            i32.mul
-            i32.add
-            i32.const 2
-            i32.shl
-            f32.load offset=61512
-            local.set $a2_2
-            local.get $c20_2
-            local.get $a2_2
-            local.get $b0_2
-            f32.mul
-            f32.add
-            local.set $c20_2
-            local.get $i0
-            local.get $rows
-            i32.mul
-            local.get $p
-            i32.const 4
-            i32.mul
-            i32.add
-            i32.const 2
-            i32.shl
-            f32.load offset=61516
-            local.set $a3_2
-            local.get $c30_2
-            local.get $a3_2
-            local.get $b0_2
-            f32.mul
-            f32.add
-            local.set $c30_2
-            local.get $p
-            i32.const 1
-            i32.add
-            local.tee $p
-            local.get $rows
-            i32.lt_s
-            br_if $p_loop_3
-          end
-        end
-        local.get $i0
-        i32.const 10
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c00_2
-        f32.store offset=17984
-        local.get $i0
-        i32.const 10
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c10_2
-        f32.store offset=18024
-        local.get $i0
-        i32.const 10
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c20_2
-        f32.store offset=18064
-        local.get $i0
-        i32.const 10
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c30_2
-        f32.store offset=18104
-        local.get $i0
-        i32.const 4
-        i32.add
-        local.tee $i0
-        i32.const 32
-        i32.lt_s
-        br_if $i0_loop_3
-      end
-      local.get $j0
-      i32.const 1
-      i32.add
-      local.tee $j0
-      i32.const 10
-      i32.lt_s
-      br_if $j0_loop
-    end
+    (local.set $i0 (i32.const 0))
+    (loop $i0_loop
+      (local.set $p (i32.const 0))
+      (block $p_exit
+        (br_if $p_exit (i32.ge_s (local.get $p) (local.get $rows)))
+        (loop $p_loop
+          (v128.store offset=61504
+            (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $rows)) (i32.mul (local.get $p) (i32.const 4))) (i32.const 2))
+            (v128.load offset=48128 (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 32)) (local.get $i0)) (i32.const 2))))
+          (br_if $p_loop (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (local.get $rows)))
+        )
+      )
+      (br_if $i0_loop (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 4))) (i32.const 32)))
+    )
+    (local.set $i0 (i32.const 0))
+    (loop $i0_loop_2
+      (local.set $init0 (v128.const f32x4 0 0 0 0))
+      (local.set $init1 (v128.const f32x4 0 0 0 0))
+      (local.set $c00 (local.get $init0))
+      (local.set $c01 (local.get $init1))
+      (local.set $c10 (local.get $init0))
+      (local.set $c11 (local.get $init1))
+      (local.set $c20 (local.get $init0))
+      (local.set $c21 (local.get $init1))
+      (local.set $c30 (local.get $init0))
+      (local.set $c31 (local.get $init1))
+      (local.set $p (i32.const 0))
+      (block $p_exit_2
+        (br_if $p_exit_2 (i32.ge_s (local.get $p) (local.get $rows)))
+        (loop $p_loop_2
+          (local.set $b0 (v128.load offset=53888 (i32.shl (i32.mul (local.get $p) (i32.const 10)) (i32.const 2))))
+          (local.set $b1 (v128.load offset=53904 (i32.shl (i32.mul (local.get $p) (i32.const 10)) (i32.const 2))))
+          (local.set $a0
+            (v128.load32_splat offset=61504
+              (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $rows)) (i32.mul (local.get $p) (i32.const 4))) (i32.const 2))))
+          (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
+          (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
+          (local.set $a1
+            (v128.load32_splat offset=61508
+              (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $rows)) (i32.mul (local.get $p) (i32.const 4))) (i32.const 2))))
+          (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a1) (local.get $b0))))
+          (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a1) (local.get $b1))))
+          (local.set $a2
+            (v128.load32_splat offset=61512
+              (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $rows)) (i32.mul (local.get $p) (i32.const 4))) (i32.const 2))))
+          (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a2) (local.get $b0))))
+          (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a2) (local.get $b1))))
+          (local.set $a3
+            (v128.load32_splat offset=61516
+              (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $rows)) (i32.mul (local.get $p) (i32.const 4))) (i32.const 2))))
+          (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a3) (local.get $b0))))
+          (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a3) (local.get $b1))))
+          (br_if $p_loop_2 (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (local.get $rows)))
+        )
+      )
+      (v128.store offset=17984 (i32.shl (i32.mul (local.get $i0) (i32.const 10)) (i32.const 2)) (local.get $c00))
+      (v128.store offset=18000 (i32.shl (i32.mul (local.get $i0) (i32.const 10)) (i32.const 2)) (local.get $c01))
+      (v128.store offset=18024 (i32.shl (i32.mul (local.get $i0) (i32.const 10)) (i32.const 2)) (local.get $c10))
+      (v128.store offset=18040 (i32.shl (i32.mul (local.get $i0) (i32.const 10)) (i32.const 2)) (local.get $c11))
+      (v128.store offset=18064 (i32.shl (i32.mul (local.get $i0) (i32.const 10)) (i32.const 2)) (local.get $c20))
+      (v128.store offset=18080 (i32.shl (i32.mul (local.get $i0) (i32.const 10)) (i32.const 2)) (local.get $c21))
+      (v128.store offset=18104 (i32.shl (i32.mul (local.get $i0) (i32.const 10)) (i32.const 2)) (local.get $c30))
+      (v128.store offset=18120 (i32.shl (i32.mul (local.get $i0) (i32.const 10)) (i32.const 2)) (local.get $c31))
+      (br_if $i0_loop_2 (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 4))) (i32.const 32)))
+    )
+    (local.set $j0 (i32.const 8))
+    (loop $j0_loop
+      (local.set $i0 (i32.const 0))
+      (loop $i0_loop_3
+        (local.set $c00_2 (f32.const 0))
+        (local.set $c10_2 (f32.const 0))
+        (local.set $c20_2 (f32.const 0))
+        (local.set $c30_2 (f32.const 0))
+        (local.set $p (i32.const 0))
+        (block $p_exit_3
+          (br_if $p_exit_3 (i32.ge_s (local.get $p) (local.get $rows)))
+          (loop $p_loop_3
+            (local.set $b0_2
+              (f32.load offset=53888 (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 10)) (local.get $j0)) (i32.const 2))))
+            (local.set $a0_2
+              (f32.load offset=61504
+                (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $rows)) (i32.mul (local.get $p) (i32.const 4))) (i32.const 2))))
+            (local.set $c00_2 (f32.add (local.get $c00_2) (f32.mul (local.get $a0_2) (local.get $b0_2))))
+            (local.set $a1_2
+              (f32.load offset=61508
+                (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $rows)) (i32.mul (local.get $p) (i32.const 4))) (i32.const 2))))
+            (local.set $c10_2 (f32.add (local.get $c10_2) (f32.mul (local.get $a1_2) (local.get $b0_2))))
+            (local.set $a2_2
+              (f32.load offset=61512
+                (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $rows)) (i32.mul (local.get $p) (i32.const 4))) (i32.const 2))))
+            (local.set $c20_2 (f32.add (local.get $c20_2) (f32.mul (local.get $a2_2) (local.get $b0_2))))
+            (local.set $a3_2
+              (f32.load offset=61516
+                (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $rows)) (i32.mul (local.get $p) (i32.const 4))) (i32.const 2))))
+            (local.set $c30_2 (f32.add (local.get $c30_2) (f32.mul (local.get $a3_2) (local.get $b0_2))))
+            (br_if $p_loop_3 (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (local.get $rows)))
+          )
+        )
+        (f32.store offset=17984
+          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 10)) (local.get $j0)) (i32.const 2))
+          (local.get $c00_2))
+        (f32.store offset=18024
+          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 10)) (local.get $j0)) (i32.const 2))
+          (local.get $c10_2))
+        (f32.store offset=18064
+          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 10)) (local.get $j0)) (i32.const 2))
+          (local.get $c20_2))
+        (f32.store offset=18104
+          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 10)) (local.get $j0)) (i32.const 2))
+          (local.get $c30_2))
+        (br_if $i0_loop_3 (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 4))) (i32.const 32)))
+      )
+      (br_if $j0_loop (i32.lt_s (local.tee $j0 (i32.add (local.get $j0) (i32.const 1))) (i32.const 10)))
+    )
   )
 
   ;; matmul [64,32], k = B≤32:
@@ -4615,334 +2030,92 @@
     (local $i0 i32) (local $p i32) (local $j0 i32) (local $init0 v128) (local $init1 v128) (local $c00 v128) (local $c01 v128)
     (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128) (local $b0 v128)
     (local $b1 v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
-    i32.const 0
-    local.set $i0
-    loop $i0_loop
-      i32.const 0
-      local.set $p
-      block $p_exit
-        local.get $p
-        local.get $rows
-        i32.ge_s
-        br_if $p_exit
-        loop $p_loop
-          local.get $i0
-          local.get $rows
-          i32.mul
-          local.get $p
-          i32.const 4
-          i32.mul
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $p
-          i32.const 64
-          i32.mul
-          local.get $i0
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load offset=38656
-          v128.store offset=61504
-          local.get $p
-          i32.const 1
-          i32.add
-          local.tee $p
-          local.get $rows
-          i32.lt_s
-          br_if $p_loop
-        end
-      end
-      local.get $i0
-      i32.const 4
-      i32.add
-      local.tee $i0
-      i32.const 64
-      i32.lt_s
-      br_if $i0_loop
-    end
-    i32.const 0
-    local.set $j0
-    loop $j0_loop
-      i32.const 0
-      local.set $p
-      block $p_exit_2
-        local.get $p
-        local.get $rows
-        i32.ge_s
-        br_if $p_exit_2
-        loop $p_loop_2
-          local.get $p
-          i32.const 8
-          i32.mul
-          i32.const 2
-          i32.shl
-          local.get $p
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load offset=55168
-          v128.store offset=59328
-          local.get $p
-          i32.const 8
-          i32.mul
-          i32.const 2
-          i32.shl
-          local.get $p
-          i32.const 32
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load offset=55184
-          v128.store offset=59344
-          local.get $p
-          i32.const 1
-          i32.add
-          local.tee $p
-          local.get $rows
-          i32.lt_s
-          br_if $p_loop_2
-        end
-      end
-      i32.const 0
-      local.set $i0
-      loop $i0_loop_2
-        v128.const f32x4 0 0 0 0
-        local.set $init0
-        v128.const f32x4 0 0 0 0
-        local.set $init1
-        local.get $init0
-        local.set $c00
-        local.get $init1
-        local.set $c01
-        local.get $init0
-        local.set $c10
-        local.get $init1
-        local.set $c11
-        local.get $init0
-        local.set $c20
-        local.get $init1
-        local.set $c21
-        local.get $init0
-        local.set $c30
-        local.get $init1
-        local.set $c31
-        i32.const 0
-        local.set $p
-        block $p_exit_3
-          local.get $p
-          local.get $rows
-          i32.ge_s
-          br_if $p_exit_3
-          loop $p_loop_3
-            local.get $p
-            i32.const 8
-            i32.mul
-            i32.const 2
-            i32.shl
-            v128.load offset=59328
-            local.set $b0
-            local.get $p
-            i32.const 8
-            i32.mul
-            i32.const 2
-            i32.shl
-            v128.load offset=59344
-            local.set $b1
-            local.get $i0
-            local.get $rows
-            i32.mul
-            local.get $p
-            i32.const 4
-            i32.mul
-            i32.add
-            i32.const 2
-            i32.shl
-            v128.load32_splat offset=61504
-            local.set $a0
-            local.get $c00
-            local.get $a0
-            local.get $b0
-            f32x4.mul
-            f32x4.add
-            local.set $c00
-            local.get $c01
-            local.get $a0
-            local.get $b1
-            f32x4.mul
-            f32x4.add
-            local.set $c01
-            local.get $i0
-            local.get $rows
-            i32.mul
-            local.get $p
-            i32.const 4
-            i32.mul
-            i32.add
-            i32.const 2
-            i32.shl
-            v128.load32_splat offset=61508
-            local.set $a1
-            local.get $c10
-            local.get $a1
-            local.get $b0
-            f32x4.mul
-            f32x4.add
-            local.set $c10
-            local.get $c11
-            local.get $a1
-            local.get $b1
-            f32x4.mul
-            f32x4.add
-            local.set $c11
-            local.get $i0
-            local.get $rows
-            i32.mul
-            local.get $p
-            i32.const 4
-            i32.mul
-            i32.add
-            i32.const 2
-            i32.shl
-            v128.load32_splat offset=61512
-            local.set $a2
-            local.get $c20
-            local.get $a2
-            local.get $b0
-            f32x4.mul
-            f32x4.add
-            local.set $c20
-            local.get $c21
-            local.get $a2
-            local.get $b1
-            f32x4.mul
-            f32x4.add
-            local.set $c21
-            local.get $i0
-            local.get $rows
-            i32.mul
-            local.get $p
-            i32.const 4
-            i32.mul
-            i32.add
-            i32.const 2
-            i32.shl
-            v128.load32_splat offset=61516
-            local.set $a3
-            local.get $c30
-            local.get $a3
-            local.get $b0
-            f32x4.mul
-            f32x4.add
-            local.set $c30
-            local.get $c31
-            local.get $a3
-            local.get $b1
-            f32x4.mul
-            f32x4.add
-            local.set $c31
-            local.get $p
-            i32.const 1
-            i32.add
-            local.tee $p
-            local.get $rows
-            i32.lt_s
-            br_if $p_loop_3
-          end
-        end
-        local.get $i0
-        i32.const 32
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c00
-        v128.store offset=9664
-        local.get $i0
-        i32.const 32
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c01
-        v128.store offset=9680
-        local.get $i0
-        i32.const 32
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c10
-        v128.store offset=9792
-        local.get $i0
-        i32.const 32
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c11
-        v128.store offset=9808
-        local.get $i0
-        i32.const 32
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c20
-        v128.store offset=9920
-        local.get $i0
-        i32.const 32
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c21
-        v128.store offset=9936
-        local.get $i0
-        i32.const 32
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c30
-        v128.store offset=10048
-        local.get $i0
-        i32.const 32
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c31
-        v128.store offset=10064
-        local.get $i0
-        i32.const 4
-        i32.add
-        local.tee $i0
-        i32.const 64
-        i32.lt_s
-        br_if $i0_loop_2
-      end
-      local.get $j0
-      i32.const 8
-      i32.add
-      local.tee $j0
-      i32.const 32
-      i32.lt_s
-      br_if $j0_loop
-    end
+    (local.set $i0 (i32.const 0))
+    (loop $i0_loop
+      (local.set $p (i32.const 0))
+      (block $p_exit
+        (br_if $p_exit (i32.ge_s (local.get $p) (local.get $rows)))
+        (loop $p_loop
+          (v128.store offset=61504
+            (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $rows)) (i32.mul (local.get $p) (i32.const 4))) (i32.const 2))
+            (v128.load offset=38656 (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 64)) (local.get $i0)) (i32.const 2))))
+          (br_if $p_loop (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (local.get $rows)))
+        )
+      )
+      (br_if $i0_loop (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 4))) (i32.const 64)))
+    )
+    (local.set $j0 (i32.const 0))
+    (loop $j0_loop
+      (local.set $p (i32.const 0))
+      (block $p_exit_2
+        (br_if $p_exit_2 (i32.ge_s (local.get $p) (local.get $rows)))
+        (loop $p_loop_2
+          (v128.store offset=59328
+            (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))
+            (v128.load offset=55168 (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 32)) (local.get $j0)) (i32.const 2))))
+          (v128.store offset=59344
+            (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))
+            (v128.load offset=55184 (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 32)) (local.get $j0)) (i32.const 2))))
+          (br_if $p_loop_2 (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (local.get $rows)))
+        )
+      )
+      (local.set $i0 (i32.const 0))
+      (loop $i0_loop_2
+        (local.set $init0 (v128.const f32x4 0 0 0 0))
+        (local.set $init1 (v128.const f32x4 0 0 0 0))
+        (local.set $c00 (local.get $init0))
+        (local.set $c01 (local.get $init1))
+        (local.set $c10 (local.get $init0))
+        (local.set $c11 (local.get $init1))
+        (local.set $c20 (local.get $init0))
+        (local.set $c21 (local.get $init1))
+        (local.set $c30 (local.get $init0))
+        (local.set $c31 (local.get $init1))
+        (local.set $p (i32.const 0))
+        (block $p_exit_3
+          (br_if $p_exit_3 (i32.ge_s (local.get $p) (local.get $rows)))
+          (loop $p_loop_3
+            (local.set $b0 (v128.load offset=59328 (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))))
+            (local.set $b1 (v128.load offset=59344 (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))))
+            (local.set $a0
+              (v128.load32_splat offset=61504
+                (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $rows)) (i32.mul (local.get $p) (i32.const 4))) (i32.const 2))))
+            (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
+            (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
+            (local.set $a1
+              (v128.load32_splat offset=61508
+                (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $rows)) (i32.mul (local.get $p) (i32.const 4))) (i32.const 2))))
+            (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a1) (local.get $b0))))
+            (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a1) (local.get $b1))))
+            (local.set $a2
+              (v128.load32_splat offset=61512
+                (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $rows)) (i32.mul (local.get $p) (i32.const 4))) (i32.const 2))))
+            (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a2) (local.get $b0))))
+            (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a2) (local.get $b1))))
+            (local.set $a3
+              (v128.load32_splat offset=61516
+                (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $rows)) (i32.mul (local.get $p) (i32.const 4))) (i32.const 2))))
+            (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a3) (local.get $b0))))
+            (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a3) (local.get $b1))))
+            (br_if $p_loop_3 (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (local.get $rows)))
+          )
+        )
+        (v128.store offset=9664 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2)) (local.get $c00))
+        (v128.store offset=9680 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2)) (local.get $c01))
+        (v128.store offset=9792 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2)) (local.get $c10))
+        (v128.store offset=9808 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2)) (local.get $c11))
+        (v128.store offset=9920 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2)) (local.get $c20))
+        (v128.store offset=9936 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2)) (local.get $c21))
+        (v128.store offset=10048
+          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))
+          (local.get $c30))
+        (v128.store offset=10064
+          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 32)) (local.get $j0)) (i32.const 2))
+          (local.get $c31))
+        (br_if $i0_loop_2 (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 4))) (i32.const 64)))
+      )
+      (br_if $j0_loop (i32.lt_s (local.tee $j0 (i32.add (local.get $j0) (i32.const 8))) (i32.const 32)))
+    )
   )
 
   ;; adam update: m := β1·m + (1 − β1)·g, v := β2·v + (1 − β2)·g², θ := θ − α·(m/(1 − β1^t)) / (√(v/(1 − β2^t)) + ε), β1 = 0.9, β2 = 0.999,
@@ -4951,94 +2124,35 @@
   (func $k_adam_check (type $t2) (param $lr f32) (param $c1 f32) (param $c2 f32) (param $t f32)
     (local $i i32) (local $v0 f32) (local $v1 f32) (local $v2 f32) (local $v3 f32) (local $e0 f32) (local $e1 f32) (local $finite0 i32)
     (local $finite1 i32) (local $finite2 i32)
-    i32.const 0
-    local.set $i
-    loop $i_loop
-      local.get $i
-      i32.const 2
-      i32.shl
-      f32.load
-      local.set $v0
-      local.get $i
-      i32.const 2
-      i32.shl
-      f32.load offset=9664
-      local.set $v1
-      local.get $i
-      i32.const 2
-      i32.shl
-      f32.load offset=19328
-      local.set $v2
-      local.get $i
-      i32.const 2
-      i32.shl
-      f32.load offset=28992
-      local.set $v3
-      f32.const 0.9
-      local.get $v2
-      f32.mul
-      f32.const 0.1
-      local.get $v1
-      f32.mul
-      f32.add
-      local.set $e0
-      f32.const 0.999
-      local.get $v3
-      f32.mul
-      f32.const 0.001
-      local.get $v1
-      local.get $v1
-      f32.mul
-      f32.mul
-      f32.add
-      local.set $e1
-      f32.const 3.4028235e+38
-      local.get $v0
-      local.get $lr
-      local.get $e0
-      local.get $c1
-      f32.mul
-      local.get $e1
-      local.get $c2
-      f32.mul
-      f32.sqrt
-      f32.const 1e-7
-      f32.add
-      f32.div
-      f32.mul
-      f32.sub
-      f32.abs
-      f32.ge
-      local.set $finite0
-      f32.const 3.4028235e+38
-      local.get $e0
-      f32.abs
-      f32.ge
-      local.set $finite1
-      f32.const 3.4028235e+38
-      local.get $e1
-      f32.abs
-      f32.ge
-      local.set $finite2
-      local.get $finite0
-      local.get $finite1
-      i32.and
-      local.get $finite2
-      i32.and
-      i32.eqz
-      if $if
-        i32.const 0
-        local.get $t
-        f32.store offset=59264
-      end
-      local.get $i
-      i32.const 1
-      i32.add
-      local.tee $i
-      i32.const 2416
-      i32.lt_s
-      br_if $i_loop
-    end
+    (local.set $i (i32.const 0))
+    (loop $i_loop
+      (local.set $v0 (f32.load (i32.shl (local.get $i) (i32.const 2))))
+      (local.set $v1 (f32.load offset=9664 (i32.shl (local.get $i) (i32.const 2))))
+      (local.set $v2 (f32.load offset=19328 (i32.shl (local.get $i) (i32.const 2))))
+      (local.set $v3 (f32.load offset=28992 (i32.shl (local.get $i) (i32.const 2))))
+      (local.set $e0 (f32.add (f32.mul (f32.const 0.9) (local.get $v2)) (f32.mul (f32.const 0.1) (local.get $v1))))
+      (local.set $e1
+        (f32.add (f32.mul (f32.const 0.999) (local.get $v3)) (f32.mul (f32.const 0.001) (f32.mul (local.get $v1) (local.get $v1)))))
+      (local.set $finite0
+        (f32.ge
+          (f32.const 3.4028235e+38)
+          (f32.abs
+            (f32.sub
+              (local.get $v0)
+              (f32.mul
+                (local.get $lr)
+                (f32.div
+                  (f32.mul (local.get $e0) (local.get $c1))
+                  (f32.add (f32.sqrt (f32.mul (local.get $e1) (local.get $c2))) (f32.const 1e-7))))))))
+      (local.set $finite1 (f32.ge (f32.const 3.4028235e+38) (f32.abs (local.get $e0))))
+      (local.set $finite2 (f32.ge (f32.const 3.4028235e+38) (f32.abs (local.get $e1))))
+      (if $if (i32.eqz (i32.and (i32.and (local.get $finite0) (local.get $finite1)) (local.get $finite2)))
+        (then
+          (f32.store offset=59264 (i32.const 0) (local.get $t))
+        )
+      )
+      (br_if $i_loop (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 2416)))
+    )
   )
 
   ;; adam update: m := β1·m + (1 − β1)·g, v := β2·v + (1 − β2)·g², θ := θ − α·(m/(1 − β1^t)) / (√(v/(1 − β2^t)) + ε), β1 = 0.9, β2 = 0.999,
@@ -5046,179 +2160,85 @@
   ;; Stores the new values.
   (func $k_adam (type $t3) (param $lr f32) (param $c1 f32) (param $c2 f32)
     (local $i i32) (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $e0 v128) (local $e1 v128)
-    i32.const 0
-    local.set $i
-    loop $i_loop
-      local.get $i
-      i32.const 2
-      i32.shl
-      v128.load
-      local.set $v0
-      local.get $i
-      i32.const 2
-      i32.shl
-      v128.load offset=9664
-      local.set $v1
-      local.get $i
-      i32.const 2
-      i32.shl
-      v128.load offset=19328
-      local.set $v2
-      local.get $i
-      i32.const 2
-      i32.shl
-      v128.load offset=28992
-      local.set $v3
-      v128.const f32x4 0.9 0.9 0.9 0.9
-      local.get $v2
-      f32x4.mul
-      v128.const f32x4 0.1 0.1 0.1 0.1
-      local.get $v1
-      f32x4.mul
-      f32x4.add
-      local.set $e0
-      v128.const f32x4 0.999 0.999 0.999 0.999
-      local.get $v3
-      f32x4.mul
-      v128.const f32x4 0.001 0.001 0.001 0.001
-      local.get $v1
-      local.get $v1
-      f32x4.mul
-      f32x4.mul
-      f32x4.add
-      local.set $e1
-      local.get $i
-      i32.const 2
-      i32.shl
-      local.get $v0
-      local.get $lr
-      f32x4.splat
-      local.get $e0
-      local.get $c1
-      f32x4.splat
-      f32x4.mul
-      local.get $e1
-      local.get $c2
-      f32x4.splat
-      f32x4.mul
-      f32x4.sqrt
-      v128.const f32x4 1e-7 1e-7 1e-7 1e-7
-      f32x4.add
-      f32x4.div
-      f32x4.mul
-      f32x4.sub
-      v128.store
-      local.get $i
-      i32.const 2
-      i32.shl
-      local.get $e0
-      v128.store offset=19328
-      local.get $i
-      i32.const 2
-      i32.shl
-      local.get $e1
-      v128.store offset=28992
-      local.get $i
-      i32.const 4
-      i32.add
-      local.tee $i
-      i32.const 2416
-      i32.lt_s
-      br_if $i_loop
-    end
+    (local.set $i (i32.const 0))
+    (loop $i_loop
+      (local.set $v0 (v128.load (i32.shl (local.get $i) (i32.const 2))))
+      (local.set $v1 (v128.load offset=9664 (i32.shl (local.get $i) (i32.const 2))))
+      (local.set $v2 (v128.load offset=19328 (i32.shl (local.get $i) (i32.const 2))))
+      (local.set $v3 (v128.load offset=28992 (i32.shl (local.get $i) (i32.const 2))))
+      (local.set $e0
+        (f32x4.add
+          (f32x4.mul (v128.const f32x4 0.9 0.9 0.9 0.9) (local.get $v2))
+          (f32x4.mul (v128.const f32x4 0.1 0.1 0.1 0.1) (local.get $v1))))
+      (local.set $e1
+        (f32x4.add
+          (f32x4.mul (v128.const f32x4 0.999 0.999 0.999 0.999) (local.get $v3))
+          (f32x4.mul (v128.const f32x4 0.001 0.001 0.001 0.001) (f32x4.mul (local.get $v1) (local.get $v1)))))
+      (v128.store
+        (i32.shl (local.get $i) (i32.const 2))
+        (f32x4.sub
+          (local.get $v0)
+          (f32x4.mul
+            (f32x4.splat (local.get $lr))
+            (f32x4.div
+              (f32x4.mul (local.get $e0) (f32x4.splat (local.get $c1)))
+              (f32x4.add (f32x4.sqrt (f32x4.mul (local.get $e1) (f32x4.splat (local.get $c2)))) (v128.const f32x4 1e-7 1e-7 1e-7 1e-7))))))
+      (v128.store offset=19328 (i32.shl (local.get $i) (i32.const 2)) (local.get $e0))
+      (v128.store offset=28992 (i32.shl (local.get $i) (i32.const 2)) (local.get $e1))
+      (br_if $i_loop (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 4))) (i32.const 2416)))
+    )
   )
 
   ;; entry forward: k_h, k_z, k_softmax_exp, k_softmax
   (func $forward (export "forward") (type $t0) (param $rows i32)
-    local.get $rows
-    call $k_h
-    local.get $rows
-    call $k_z
-    local.get $rows
-    call $k_softmax_exp
-    local.get $rows
-    call $k_softmax
+    (call $k_h (local.get $rows))
+    (call $k_z (local.get $rows))
+    (call $k_softmax_exp (local.get $rows))
+    (call $k_softmax (local.get $rows))
   )
 
   ;; entry loss: k_h, k_z, k_softmax_sum, k_softmax_ce_lse, k_softmax_ce
   (func $loss (export "loss") (type $t1) (param $rows i32) (param $invRows f32)
-    local.get $rows
-    call $k_h
-    local.get $rows
-    call $k_z
-    local.get $rows
-    call $k_softmax_sum
-    local.get $rows
-    call $k_softmax_ce_lse
-    local.get $rows
-    local.get $invRows
-    call $k_softmax_ce
+    (call $k_h (local.get $rows))
+    (call $k_z (local.get $rows))
+    (call $k_softmax_sum (local.get $rows))
+    (call $k_softmax_ce_lse (local.get $rows))
+    (call $k_softmax_ce (local.get $rows) (local.get $invRows))
   )
 
   ;; entry gradient: k_h, k_z, k_softmax_sum, k_softmax_ce_lse, k_softmax_ce, k_d_softmax_ce_row_sums, k_d_z, k_d_h_affine, k_d_W2, k_d_W1
   (func $gradient (export "gradient") (type $t1) (param $rows i32) (param $invRows f32)
-    local.get $rows
-    call $k_h
-    local.get $rows
-    call $k_z
-    local.get $rows
-    call $k_softmax_sum
-    local.get $rows
-    call $k_softmax_ce_lse
-    local.get $rows
-    local.get $invRows
-    call $k_softmax_ce
-    local.get $rows
-    call $k_d_softmax_ce_row_sums
-    local.get $rows
-    local.get $invRows
-    call $k_d_z
-    local.get $rows
-    call $k_d_h_affine
-    local.get $rows
-    call $k_d_W2
-    local.get $rows
-    call $k_d_W1
+    (call $k_h (local.get $rows))
+    (call $k_z (local.get $rows))
+    (call $k_softmax_sum (local.get $rows))
+    (call $k_softmax_ce_lse (local.get $rows))
+    (call $k_softmax_ce (local.get $rows) (local.get $invRows))
+    (call $k_d_softmax_ce_row_sums (local.get $rows))
+    (call $k_d_z (local.get $rows) (local.get $invRows))
+    (call $k_d_h_affine (local.get $rows))
+    (call $k_d_W2 (local.get $rows))
+    (call $k_d_W1 (local.get $rows))
   )
 
   ;; entry train: k_h, k_z, k_softmax_sum, k_softmax_ce_lse, k_softmax_ce, k_d_softmax_ce_row_sums, k_d_z, k_d_h_affine, k_d_W2, k_d_W1,
   ;; k_adam_check
   (func $train (export "train") (type $t4) (param $rows i32) (param $invRows f32) (param $lr f32) (param $c1 f32) (param $c2 f32)
     (param $t f32)
-    local.get $rows
-    call $k_h
-    local.get $rows
-    call $k_z
-    local.get $rows
-    call $k_softmax_sum
-    local.get $rows
-    call $k_softmax_ce_lse
-    local.get $rows
-    local.get $invRows
-    call $k_softmax_ce
-    local.get $rows
-    call $k_d_softmax_ce_row_sums
-    local.get $rows
-    local.get $invRows
-    call $k_d_z
-    local.get $rows
-    call $k_d_h_affine
-    local.get $rows
-    call $k_d_W2
-    local.get $rows
-    call $k_d_W1
-    local.get $lr
-    local.get $c1
-    local.get $c2
-    local.get $t
-    call $k_adam_check
+    (call $k_h (local.get $rows))
+    (call $k_z (local.get $rows))
+    (call $k_softmax_sum (local.get $rows))
+    (call $k_softmax_ce_lse (local.get $rows))
+    (call $k_softmax_ce (local.get $rows) (local.get $invRows))
+    (call $k_d_softmax_ce_row_sums (local.get $rows))
+    (call $k_d_z (local.get $rows) (local.get $invRows))
+    (call $k_d_h_affine (local.get $rows))
+    (call $k_d_W2 (local.get $rows))
+    (call $k_d_W1 (local.get $rows))
+    (call $k_adam_check (local.get $lr) (local.get $c1) (local.get $c2) (local.get $t))
   )
 
   ;; entry apply: k_adam
   (func $apply (export "apply") (type $t3) (param $lr f32) (param $c1 f32) (param $c2 f32)
-    local.get $lr
-    local.get $c1
-    local.get $c2
-    call $k_adam
+    (call $k_adam (local.get $lr) (local.get $c1) (local.get $c2))
   )
 )

@@ -29,42 +29,29 @@ let b0 = params[p * 3u]; let b1 = params[p * 3u + 1u]; let b2 = params[p * 3u + 
 c0_0 += a0 * b0; c0_1 += a0 * b1; c0_2 += a0 * b2;
 }
 tile[0u] = c0_0; tile[1u] = c0_1; tile[2u] = c0_2;
-for (var j = 0u; j < 3u; j++) { arena[row0 * 3u + j] = max(tile[j] + params[j + 16u], 0f); }
+for (var j = 0u; j < 3u; j++) {
+let e0 = tile[j] + params[j + 16u];
+arena[row0 * 3u + j] = e0;
+arena[row0 * 3u + j + 192u] = max(e0, 0f);
+}
 }
 @compute @workgroup_size(1, 64)
 fn k_o(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 let row0 = lid.y;
 var c0_0 = 0f;
 for (var p = 0u; p < 3u; p++) {
-let a0 = arena[row0 * 3u + p];
+let a0 = arena[row0 * 3u + p + 192u];
 let b0 = params[p + 32u];
 c0_0 += a0 * b0;
 }
-arena[row0 + 192u] = c0_0 + params[48u];
-}
-@compute @workgroup_size(1, 64)
-fn k_h_affine_h(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-var tile: array<f32, 3>;
-let row0 = lid.y;
-var c0_0 = 0f; var c0_1 = 0f; var c0_2 = 0f;
-for (var p = 0u; p < 4u; p++) {
-let a0 = inputs[row0 * 4u + p];
-let b0 = params[p * 3u]; let b1 = params[p * 3u + 1u]; let b2 = params[p * 3u + 2u];
-c0_0 += a0 * b0; c0_1 += a0 * b1; c0_2 += a0 * b2;
-}
-tile[0u] = c0_0; tile[1u] = c0_1; tile[2u] = c0_2;
-for (var j = 0u; j < 3u; j++) {
-let e0 = tile[j] + params[j + 16u];
-arena[row0 * 3u + j + 192u] = e0;
-arena[row0 * 3u + j] = max(e0, 0f);
-}
+arena[row0] = c0_0 + params[48u];
 }
 @compute @workgroup_size(1, 64)
 fn k_d_o(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 let row0 = lid.y;
 var c0_0 = 0f;
 for (var p = 0u; p < 3u; p++) {
-let a0 = arena[row0 * 3u + p];
+let a0 = arena[row0 * 3u + p + 192u];
 let b0 = params[p + 32u];
 c0_0 += a0 * b0;
 }
@@ -102,7 +89,7 @@ c0_0 += a0 * b0; c0_1 += a0 * b1; c0_2 += a0 * b2;
 tile[0u] = c0_0; tile[1u] = c0_1; tile[2u] = c0_2;
 for (var zt0 = 0u; zt0 < 3u; zt0++) { t0[zt0] = 0f; }
 for (var j = 0u; j < 3u; j++) {
-let e0 = select(0f, tile[j], arena[row0 * 3u + j + 192u] >= 0f);
+let e0 = select(0f, tile[j], arena[row0 * 3u + j] >= 0f);
 arena[row0 * 3u + j + 464u] = e0;
 t0[j] += e0;
 }
@@ -122,7 +109,7 @@ fn k_d_W2(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
 let row0 = lid.y;
 var c0_0 = 0f;
 for (var p = 0u; p < 64u; p++) {
-let a0 = arena[p * 3u + row0];
+let a0 = arena[p * 3u + row0 + 192u];
 let b0 = arena[p + 384u];
 c0_0 += a0 * b0;
 }
@@ -174,7 +161,6 @@ const TABLES = {
   kernels: [
     ["k_h", 1, 1, 1, [0, 1, 2]],
     ["k_o", 1, 1, 1, [0, 2]],
-    ["k_h_affine_h", 1, 1, 1, [0, 1, 2]],
     ["k_d_o", 1, 1, 1, [0, 1, 2, 4]],
     ["k_d_o_finish", 1, 1, 1, [2, 3, 4]],
     ["k_d_h_affine", 1, 1, 1, [0, 2, 4]],
@@ -188,9 +174,9 @@ const TABLES = {
   params: [["W1", 12, "[4,3]", 0], ["b1", 3, "[3]", 16], ["W2", 3, "[3,1]", 32], ["b2", 1, "[1]", 48]],
   forwardInputs: [["x", 256, "[64,4]", 0]],
   allInputs: [["x", 256, "[64,4]", 0], ["y", 64, "[64,1]", 256]],
-  outputs: [["price", 64, "[64,1]", 192]],
+  outputs: [["price", 64, "[64,1]", 0]],
   training: {
-    entries: { loss: [2, 3, 4], gradient: [2, 3, 4, 5, 6, 7, 8], train: [2, 3, 4, 5, 6, 7, 8, 9, 10] },
+    entries: { loss: [0, 2, 3], gradient: [0, 2, 3, 4, 5, 6, 7], train: [0, 2, 3, 4, 5, 6, 7, 8, 9] },
     trainInputs: [["x", 256, "[64,4]", 0], ["y", 64, "[64,1]", 256]],
     grads: [["W1", 12, "[4,3]", 0], ["b1", 3, "[3]", 16], ["W2", 3, "[3,1]", 32], ["b2", 1, "[1]", 48]],
     loss: 448,

@@ -82,9 +82,9 @@ const t_d_W1 = grads.subarray(0, 12); // [4,3]
 const t_d_b1 = grads.subarray(16, 19); // [3]
 const t_d_W2 = grads.subarray(32, 35); // [3,1]
 const t_d_b2 = grads.subarray(48, 49); // [1]
-const t_h = arena.subarray(0, 192); // [64,3]
-const t_o = arena.subarray(192, 256); // [64,1]
-const t_h_affine = arena.subarray(192, 384); // [64,3]
+const t_h_affine = arena.subarray(0, 192); // [64,3]
+const t_h = arena.subarray(192, 384); // [64,3]
+const t_o = arena.subarray(0, 64); // [64,1]
 const t_d_o = arena.subarray(384, 448); // [64,1]
 const t_squared_loss = arena.subarray(448, 449); // []
 const t_d_h_affine = arena.subarray(464, 656); // [64,3]
@@ -94,58 +94,10 @@ const acc0 = new Float64Array(3); // kernel scratch
 /**
  * matmul [64,3], k = 4:
  *   h_affine_xw = x·W1  (not stored)
- *   h_affine = add(h_affine_xw, b1)  (not stored)
- *   h = relu(h_affine)
- */
-function k_h(in_x: Float32Array, p_W1: Float32Array, p_b1: Float32Array, t_h: Float32Array): void {
-  for (let i0 = 0; i0 < 64; i0 += 4) {
-    let c00 = 0, c01 = 0, c02 = 0;
-    let c10 = 0, c11 = 0, c12 = 0;
-    let c20 = 0, c21 = 0, c22 = 0;
-    let c30 = 0, c31 = 0, c32 = 0;
-    for (let p = 0; p < 4; p++) {
-      const a0 = in_x[i0 * 4 + p]!, a1 = in_x[i0 * 4 + p + 4]!, a2 = in_x[i0 * 4 + p + 8]!, a3 = in_x[i0 * 4 + p + 12]!;
-      const b0 = p_W1[p * 3]!, b1 = p_W1[p * 3 + 1]!, b2 = p_W1[p * 3 + 2]!;
-      c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2;
-      c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2;
-      c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2;
-      c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2;
-    }
-    tile[0] = c00; tile[1] = c01; tile[2] = c02;
-    tile[3] = c10; tile[4] = c11; tile[5] = c12;
-    tile[6] = c20; tile[7] = c21; tile[8] = c22;
-    tile[9] = c30; tile[10] = c31; tile[11] = c32;
-    for (let r = 0; r < 4; r++) {
-      for (let c = 0; c < 3; c++) { t_h[i0 * 3 + r * 3 + c] = Math.max(tile[r * 3 + c]! + p_b1[c]!, 0); }
-    }
-  }
-}
-
-/**
- * matmul [64,1], k = 3:
- *   o_xw = h·W2  (not stored)
- *   o = add(o_xw, b2)
- */
-function k_o(t_h: Float32Array, p_W2: Float32Array, p_b2: Float32Array, t_o: Float32Array): void {
-  for (let i0 = 0; i0 < 64; i0 += 4) {
-    let c00 = 0, c10 = 0, c20 = 0, c30 = 0;
-    for (let p = 0; p < 3; p++) {
-      const a0 = t_h[i0 * 3 + p]!, a1 = t_h[i0 * 3 + p + 3]!, a2 = t_h[i0 * 3 + p + 6]!, a3 = t_h[i0 * 3 + p + 9]!;
-      const b0 = p_W2[p]!;
-      c00 += a0 * b0; c10 += a1 * b0; c20 += a2 * b0; c30 += a3 * b0;
-    }
-    tile[0] = c00; tile[1] = c10; tile[2] = c20; tile[3] = c30;
-    for (let r = 0; r < 4; r++) { t_o[i0 + r] = tile[r]! + p_b2[0]!; }
-  }
-}
-
-/**
- * matmul [64,3], k = 4:
- *   h_affine_xw = x·W1  (not stored)
  *   h_affine = add(h_affine_xw, b1)
  *   h = relu(h_affine)
  */
-function k_h_affine_h(in_x: Float32Array, p_W1: Float32Array, p_b1: Float32Array, t_h_affine: Float32Array, t_h: Float32Array): void {
+function k_h(in_x: Float32Array, p_W1: Float32Array, p_b1: Float32Array, t_h_affine: Float32Array, t_h: Float32Array): void {
   for (let i0 = 0; i0 < 64; i0 += 4) {
     let c00 = 0, c01 = 0, c02 = 0;
     let c10 = 0, c11 = 0, c12 = 0;
@@ -170,6 +122,24 @@ function k_h_affine_h(in_x: Float32Array, p_W1: Float32Array, p_b1: Float32Array
         t_h[i0 * 3 + r * 3 + c] = Math.max(e0, 0);
       }
     }
+  }
+}
+
+/**
+ * matmul [64,1], k = 3:
+ *   o_xw = h·W2  (not stored)
+ *   o = add(o_xw, b2)
+ */
+function k_o(t_h: Float32Array, p_W2: Float32Array, p_b2: Float32Array, t_o: Float32Array): void {
+  for (let i0 = 0; i0 < 64; i0 += 4) {
+    let c00 = 0, c10 = 0, c20 = 0, c30 = 0;
+    for (let p = 0; p < 3; p++) {
+      const a0 = t_h[i0 * 3 + p]!, a1 = t_h[i0 * 3 + p + 3]!, a2 = t_h[i0 * 3 + p + 6]!, a3 = t_h[i0 * 3 + p + 9]!;
+      const b0 = p_W2[p]!;
+      c00 += a0 * b0; c10 += a1 * b0; c20 += a2 * b0; c30 += a3 * b0;
+    }
+    tile[0] = c00; tile[1] = c10; tile[2] = c20; tile[3] = c30;
+    for (let r = 0; r < 4; r++) { t_o[i0 + r] = tile[r]! + p_b2[0]!; }
   }
 }
 
@@ -333,7 +303,7 @@ export function initParams(seed: number = 0): Params {
 export function forward(params: Params, inputs: ForwardInputs): Outputs {
   const [p_W1, p_b1, p_W2, p_b2] = take('forward', 'params', params, PARAMS, PARAMS);
   const [in_x] = take('forward', 'inputs', inputs, FORWARD_INPUTS, ALL_INPUTS);
-  k_h(in_x, p_W1, p_b1, t_h);
+  k_h(in_x, p_W1, p_b1, t_h_affine, t_h);
   k_o(t_h, p_W2, p_b2, t_o);
   return { price: t_o.slice() };
 }
@@ -347,7 +317,7 @@ export function forward(params: Params, inputs: ForwardInputs): Outputs {
 export function loss(params: Params, inputs: TrainInputs): number {
   const [p_W1, p_b1, p_W2, p_b2] = take('loss', 'params', params, PARAMS, PARAMS);
   const [in_x, in_y] = take('loss', 'inputs', inputs, TRAIN_INPUTS, ALL_INPUTS);
-  k_h_affine_h(in_x, p_W1, p_b1, t_h_affine, t_h);
+  k_h(in_x, p_W1, p_b1, t_h_affine, t_h);
   k_d_o(t_h, p_W2, p_b2, in_y, t_d_o, t_squared_loss, t_d_b2);
   return t_squared_loss[0]!;
 }
@@ -361,7 +331,7 @@ export function loss(params: Params, inputs: TrainInputs): number {
 export function gradient(params: Params, inputs: TrainInputs): Gradient {
   const [p_W1, p_b1, p_W2, p_b2] = take('gradient', 'params', params, PARAMS, PARAMS);
   const [in_x, in_y] = take('gradient', 'inputs', inputs, TRAIN_INPUTS, ALL_INPUTS);
-  k_h_affine_h(in_x, p_W1, p_b1, t_h_affine, t_h);
+  k_h(in_x, p_W1, p_b1, t_h_affine, t_h);
   k_d_o(t_h, p_W2, p_b2, in_y, t_d_o, t_squared_loss, t_d_b2);
   k_d_h_affine(t_d_o, p_W2, t_h_affine, t_d_h_affine, t_d_b1);
   k_d_W2(t_h, t_d_o, t_d_W2);
@@ -383,7 +353,7 @@ export function trainStep(params: Params, inputs: TrainInputs, learningRate: num
   checkFinite('trainStep', 'params', [p_W1, p_b1, p_W2, p_b2], PARAMS);
   const [in_x, in_y] = take('trainStep', 'inputs', inputs, TRAIN_INPUTS, ALL_INPUTS);
   checkDisjoint('trainStep', [p_W1, p_b1, p_W2, p_b2, in_x, in_y], DISJOINT);
-  k_h_affine_h(in_x, p_W1, p_b1, t_h_affine, t_h);
+  k_h(in_x, p_W1, p_b1, t_h_affine, t_h);
   k_d_o(t_h, p_W2, p_b2, in_y, t_d_o, t_squared_loss, t_d_b2);
   k_d_h_affine(t_d_o, p_W2, t_h_affine, t_d_h_affine, t_d_b1);
   k_d_W2(t_h, t_d_o, t_d_W2);

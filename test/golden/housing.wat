@@ -2,9 +2,9 @@
 ;; (graph housing, hash 19818e5f9d96). Do not edit: regenerate with `gradc build`.
 ;; Memory, byte addresses: params 0, gradients 256, inputs 512, status 4416,
 ;; arena 1792, acc0 4480; 4544 bytes in all. The arena's values:
-;;         1792  h [64,3]
-;;         2560  o [64,1]
-;;         2560  h_affine [64,3]
+;;         1792  h_affine [64,3]
+;;         2560  h [64,3]
+;;         1792  o [64,1]
 ;;         3328  d_o [64,1]
 ;;         3584  squared_loss []
 ;;         3648  d_h_affine [64,3]
@@ -15,170 +15,53 @@
 
   ;; matmul [64,3], k = 4:
   ;; h_affine_xw = x·W1  (not stored)
-  ;; h_affine = add(h_affine_xw, b1)  (not stored)
+  ;; h_affine = add(h_affine_xw, b1)
   ;; h = relu(h_affine)
   (func $k_h (type $t0)
     (local $j0 i32) (local $i0 i32) (local $init0 f32) (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32) (local $p i32)
     (local $b0 f32) (local $a0 f32) (local $a1 f32) (local $a2 f32) (local $a3 f32)
-    i32.const 0
-    local.set $j0
-    loop $j0_loop
-      i32.const 0
-      local.set $i0
-      loop $i0_loop
-        local.get $j0
-        i32.const 2
-        i32.shl
-        f32.load offset=64
-        local.set $init0
-        local.get $init0
-        local.set $c00
-        local.get $init0
-        local.set $c10
-        local.get $init0
-        local.set $c20
-        local.get $init0
-        local.set $c30
-        i32.const 0
-        local.set $p
-        loop $p_loop
-          local.get $p
-          i32.const 3
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load
-          local.set $b0
-          local.get $i0
-          i32.const 4
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=512
-          local.set $a0
-          local.get $c00
-          local.get $a0
-          local.get $b0
-          f32.mul
-          f32.add
-          local.set $c00
-          local.get $i0
-          i32.const 4
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=528
-          local.set $a1
-          local.get $c10
-          local.get $a1
-          local.get $b0
-          f32.mul
-          f32.add
-          local.set $c10
-          local.get $i0
-          i32.const 4
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=544
-          local.set $a2
-          local.get $c20
-          local.get $a2
-          local.get $b0
-          f32.mul
-          f32.add
-          local.set $c20
-          local.get $i0
-          i32.const 4
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=560
-          local.set $a3
-          local.get $c30
-          local.get $a3
-          local.get $b0
-          f32.mul
-          f32.add
-          local.set $c30
-          local.get $p
-          i32.const 1
-          i32.add
-          local.tee $p
-          i32.const 4
-          i32.lt_s
-          br_if $p_loop
-        end
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c00
-        f32.const 0
-        f32.max
-        f32.store offset=1792
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c10
-        f32.const 0
-        f32.max
-        f32.store offset=1804
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c20
-        f32.const 0
-        f32.max
-        f32.store offset=1816
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c30
-        f32.const 0
-        f32.max
-        f32.store offset=1828
-        local.get $i0
-        i32.const 4
-        i32.add
-        local.tee $i0
-        i32.const 64
-        i32.lt_s
-        br_if $i0_loop
-      end
-      local.get $j0
-      i32.const 1
-      i32.add
-      local.tee $j0
-      i32.const 3
-      i32.lt_s
-      br_if $j0_loop
-    end
+    (local.set $j0 (i32.const 0))
+    (loop $j0_loop
+      (local.set $i0 (i32.const 0))
+      (loop $i0_loop
+        (local.set $init0 (f32.load offset=64 (i32.shl (local.get $j0) (i32.const 2))))
+        (local.set $c00 (local.get $init0))
+        (local.set $c10 (local.get $init0))
+        (local.set $c20 (local.get $init0))
+        (local.set $c30 (local.get $init0))
+        (local.set $p (i32.const 0))
+        (loop $p_loop
+          (local.set $b0 (f32.load (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 3)) (local.get $j0)) (i32.const 2))))
+          (local.set $a0 (f32.load offset=512 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 4)) (local.get $p)) (i32.const 2))))
+          (local.set $c00 (f32.add (local.get $c00) (f32.mul (local.get $a0) (local.get $b0))))
+          (local.set $a1 (f32.load offset=528 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 4)) (local.get $p)) (i32.const 2))))
+          (local.set $c10 (f32.add (local.get $c10) (f32.mul (local.get $a1) (local.get $b0))))
+          (local.set $a2 (f32.load offset=544 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 4)) (local.get $p)) (i32.const 2))))
+          (local.set $c20 (f32.add (local.get $c20) (f32.mul (local.get $a2) (local.get $b0))))
+          (local.set $a3 (f32.load offset=560 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 4)) (local.get $p)) (i32.const 2))))
+          (local.set $c30 (f32.add (local.get $c30) (f32.mul (local.get $a3) (local.get $b0))))
+          (br_if $p_loop (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 4)))
+        )
+        (f32.store offset=1792 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $c00))
+        (f32.store offset=2560
+          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2))
+          (f32.max (local.get $c00) (f32.const 0)))
+        (f32.store offset=1804 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $c10))
+        (f32.store offset=2572
+          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2))
+          (f32.max (local.get $c10) (f32.const 0)))
+        (f32.store offset=1816 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $c20))
+        (f32.store offset=2584
+          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2))
+          (f32.max (local.get $c20) (f32.const 0)))
+        (f32.store offset=1828 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $c30))
+        (f32.store offset=2596
+          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2))
+          (f32.max (local.get $c30) (f32.const 0)))
+        (br_if $i0_loop (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 4))) (i32.const 64)))
+      )
+      (br_if $j0_loop (i32.lt_s (local.tee $j0 (i32.add (local.get $j0) (i32.const 1))) (i32.const 3)))
+    )
   )
 
   ;; matmul [64,1], k = 3:
@@ -187,328 +70,32 @@
   (func $k_o (type $t0)
     (local $i0 i32) (local $init0 f32) (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32) (local $p i32) (local $b0 f32)
     (local $a0 f32) (local $a1 f32) (local $a2 f32) (local $a3 f32)
-    i32.const 0
-    local.set $i0
-    loop $i0_loop
-      i32.const 0
-      f32.load offset=192
-      local.set $init0
-      local.get $init0
-      local.set $c00
-      local.get $init0
-      local.set $c10
-      local.get $init0
-      local.set $c20
-      local.get $init0
-      local.set $c30
-      i32.const 0
-      local.set $p
-      loop $p_loop
-        local.get $p
-        i32.const 2
-        i32.shl
-        f32.load offset=128
-        local.set $b0
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $p
-        i32.add
-        i32.const 2
-        i32.shl
-        f32.load offset=1792
-        local.set $a0
-        local.get $c00
-        local.get $a0
-        local.get $b0
-        f32.mul
-        f32.add
-        local.set $c00
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $p
-        i32.add
-        i32.const 2
-        i32.shl
-        f32.load offset=1804
-        local.set $a1
-        local.get $c10
-        local.get $a1
-        local.get $b0
-        f32.mul
-        f32.add
-        local.set $c10
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $p
-        i32.add
-        i32.const 2
-        i32.shl
-        f32.load offset=1816
-        local.set $a2
-        local.get $c20
-        local.get $a2
-        local.get $b0
-        f32.mul
-        f32.add
-        local.set $c20
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $p
-        i32.add
-        i32.const 2
-        i32.shl
-        f32.load offset=1828
-        local.set $a3
-        local.get $c30
-        local.get $a3
-        local.get $b0
-        f32.mul
-        f32.add
-        local.set $c30
-        local.get $p
-        i32.const 1
-        i32.add
-        local.tee $p
-        i32.const 3
-        i32.lt_s
-        br_if $p_loop
-      end
-      local.get $i0
-      i32.const 2
-      i32.shl
-      local.get $c00
-      f32.store offset=2560
-      local.get $i0
-      i32.const 2
-      i32.shl
-      local.get $c10
-      f32.store offset=2564
-      local.get $i0
-      i32.const 2
-      i32.shl
-      local.get $c20
-      f32.store offset=2568
-      local.get $i0
-      i32.const 2
-      i32.shl
-      local.get $c30
-      f32.store offset=2572
-      local.get $i0
-      i32.const 4
-      i32.add
-      local.tee $i0
-      i32.const 64
-      i32.lt_s
-      br_if $i0_loop
-    end
-  )
-
-  ;; matmul [64,3], k = 4:
-  ;; h_affine_xw = x·W1  (not stored)
-  ;; h_affine = add(h_affine_xw, b1)
-  ;; h = relu(h_affine)
-  (func $k_h_affine_h (type $t0)
-    (local $j0 i32) (local $i0 i32) (local $init0 f32) (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32) (local $p i32)
-    (local $b0 f32) (local $a0 f32) (local $a1 f32) (local $a2 f32) (local $a3 f32)
-    i32.const 0
-    local.set $j0
-    loop $j0_loop
-      i32.const 0
-      local.set $i0
-      loop $i0_loop
-        local.get $j0
-        i32.const 2
-        i32.shl
-        f32.load offset=64
-        local.set $init0
-        local.get $init0
-        local.set $c00
-        local.get $init0
-        local.set $c10
-        local.get $init0
-        local.set $c20
-        local.get $init0
-        local.set $c30
-        i32.const 0
-        local.set $p
-        loop $p_loop
-          local.get $p
-          i32.const 3
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load
-          local.set $b0
-          local.get $i0
-          i32.const 4
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=512
-          local.set $a0
-          local.get $c00
-          local.get $a0
-          local.get $b0
-          f32.mul
-          f32.add
-          local.set $c00
-          local.get $i0
-          i32.const 4
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=528
-          local.set $a1
-          local.get $c10
-          local.get $a1
-          local.get $b0
-          f32.mul
-          f32.add
-          local.set $c10
-          local.get $i0
-          i32.const 4
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=544
-          local.set $a2
-          local.get $c20
-          local.get $a2
-          local.get $b0
-          f32.mul
-          f32.add
-          local.set $c20
-          local.get $i0
-          i32.const 4
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=560
-          local.set $a3
-          local.get $c30
-          local.get $a3
-          local.get $b0
-          f32.mul
-          f32.add
-          local.set $c30
-          local.get $p
-          i32.const 1
-          i32.add
-          local.tee $p
-          i32.const 4
-          i32.lt_s
-          br_if $p_loop
-        end
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c00
-        f32.store offset=2560
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c00
-        f32.const 0
-        f32.max
-        f32.store offset=1792
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c10
-        f32.store offset=2572
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c10
-        f32.const 0
-        f32.max
-        f32.store offset=1804
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c20
-        f32.store offset=2584
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c20
-        f32.const 0
-        f32.max
-        f32.store offset=1816
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c30
-        f32.store offset=2596
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c30
-        f32.const 0
-        f32.max
-        f32.store offset=1828
-        local.get $i0
-        i32.const 4
-        i32.add
-        local.tee $i0
-        i32.const 64
-        i32.lt_s
-        br_if $i0_loop
-      end
-      local.get $j0
-      i32.const 1
-      i32.add
-      local.tee $j0
-      i32.const 3
-      i32.lt_s
-      br_if $j0_loop
-    end
+    (local.set $i0 (i32.const 0))
+    (loop $i0_loop
+      (local.set $init0 (f32.load offset=192 (i32.const 0)))
+      (local.set $c00 (local.get $init0))
+      (local.set $c10 (local.get $init0))
+      (local.set $c20 (local.get $init0))
+      (local.set $c30 (local.get $init0))
+      (local.set $p (i32.const 0))
+      (loop $p_loop
+        (local.set $b0 (f32.load offset=128 (i32.shl (local.get $p) (i32.const 2))))
+        (local.set $a0 (f32.load offset=2560 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
+        (local.set $c00 (f32.add (local.get $c00) (f32.mul (local.get $a0) (local.get $b0))))
+        (local.set $a1 (f32.load offset=2572 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
+        (local.set $c10 (f32.add (local.get $c10) (f32.mul (local.get $a1) (local.get $b0))))
+        (local.set $a2 (f32.load offset=2584 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
+        (local.set $c20 (f32.add (local.get $c20) (f32.mul (local.get $a2) (local.get $b0))))
+        (local.set $a3 (f32.load offset=2596 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
+        (local.set $c30 (f32.add (local.get $c30) (f32.mul (local.get $a3) (local.get $b0))))
+        (br_if $p_loop (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 3)))
+      )
+      (f32.store offset=1792 (i32.shl (local.get $i0) (i32.const 2)) (local.get $c00))
+      (f32.store offset=1796 (i32.shl (local.get $i0) (i32.const 2)) (local.get $c10))
+      (f32.store offset=1800 (i32.shl (local.get $i0) (i32.const 2)) (local.get $c20))
+      (f32.store offset=1804 (i32.shl (local.get $i0) (i32.const 2)) (local.get $c30))
+      (br_if $i0_loop (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 4))) (i32.const 64)))
+    )
   )
 
   ;; matmul [64,1], k = 3:
@@ -523,301 +110,77 @@
     (local $a2 f32) (local $a3 f32) (local $e40 f32) (local $e41 f32) (local $e42 f32) (local $e43 f32) (local $e44 f32) (local $e45 f32)
     (local $e46 f32) (local $e47 f32) (local $e48 f32) (local $e49 f32) (local $e50 f32) (local $e51 f32) (local $e52 f32) (local $e53 f32)
     (local $e54 f32) (local $e55 f32) (local $t_v128_0 v128)
-    v128.const f32x4 0 0 0 0
-    local.set $rv0
-    v128.const f32x4 0 0 0 0
-    local.set $rvc0
-    f32.const 0
-    local.set $r0
-    f32.const 0
-    local.set $rc0
-    f32.const 0
-    local.set $r1
-    i32.const 0
-    local.set $i0
-    loop $i0_loop
-      i32.const 0
-      f32.load offset=192
-      local.set $init0
-      local.get $init0
-      local.set $c00
-      local.get $init0
-      local.set $c10
-      local.get $init0
-      local.set $c20
-      local.get $init0
-      local.set $c30
-      i32.const 0
-      local.set $p
-      loop $p_loop
-        local.get $p
-        i32.const 2
-        i32.shl
-        f32.load offset=128
-        local.set $b0
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $p
-        i32.add
-        i32.const 2
-        i32.shl
-        f32.load offset=1792
-        local.set $a0
-        local.get $c00
-        local.get $a0
-        local.get $b0
-        f32.mul
-        f32.add
-        local.set $c00
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $p
-        i32.add
-        i32.const 2
-        i32.shl
-        f32.load offset=1804
-        local.set $a1
-        local.get $c10
-        local.get $a1
-        local.get $b0
-        f32.mul
-        f32.add
-        local.set $c10
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $p
-        i32.add
-        i32.const 2
-        i32.shl
-        f32.load offset=1816
-        local.set $a2
-        local.get $c20
-        local.get $a2
-        local.get $b0
-        f32.mul
-        f32.add
-        local.set $c20
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $p
-        i32.add
-        i32.const 2
-        i32.shl
-        f32.load offset=1828
-        local.set $a3
-        local.get $c30
-        local.get $a3
-        local.get $b0
-        f32.mul
-        f32.add
-        local.set $c30
-        local.get $p
-        i32.const 1
-        i32.add
-        local.tee $p
-        i32.const 3
-        i32.lt_s
-        br_if $p_loop
-      end
-      local.get $c00
-      local.get $i0
-      i32.const 2
-      i32.shl
-      f32.load offset=1536
-      f32.sub
-      local.set $e40
-      local.get $e40
-      f32.const 0.015625
-      f32.mul
-      local.set $e41
-      local.get $i0
-      i32.const 2
-      i32.shl
-      local.get $e41
-      f32.store offset=3328
-      local.get $e40
-      local.get $e40
-      f32.mul
-      f32.const 0.5
-      f32.mul
-      local.get $rc0
-      f32.sub
-      local.set $e42
-      local.get $r0
-      local.get $e42
-      f32.add
-      local.set $e43
-      local.get $e43
-      local.get $r0
-      f32.sub
-      local.get $e42
-      f32.sub
-      local.set $rc0
-      local.get $e43
-      local.set $r0
-      local.get $r1
-      local.get $e41
-      f32.add
-      local.set $r1
-      local.get $c10
-      local.get $i0
-      i32.const 2
-      i32.shl
-      f32.load offset=1540
-      f32.sub
-      local.set $e44
-      local.get $e44
-      f32.const 0.015625
-      f32.mul
-      local.set $e45
-      local.get $i0
-      i32.const 2
-      i32.shl
-      local.get $e45
-      f32.store offset=3332
-      local.get $e44
-      local.get $e44
-      f32.mul
-      f32.const 0.5
-      f32.mul
-      local.get $rc0
-      f32.sub
-      local.set $e46
-      local.get $r0
-      local.get $e46
-      f32.add
-      local.set $e47
-      local.get $e47
-      local.get $r0
-      f32.sub
-      local.get $e46
-      f32.sub
-      local.set $rc0
-      local.get $e47
-      local.set $r0
-      local.get $r1
-      local.get $e45
-      f32.add
-      local.set $r1
-      local.get $c20
-      local.get $i0
-      i32.const 2
-      i32.shl
-      f32.load offset=1544
-      f32.sub
-      local.set $e48
-      local.get $e48
-      f32.const 0.015625
-      f32.mul
-      local.set $e49
-      local.get $i0
-      i32.const 2
-      i32.shl
-      local.get $e49
-      f32.store offset=3336
-      local.get $e48
-      local.get $e48
-      f32.mul
-      f32.const 0.5
-      f32.mul
-      local.get $rc0
-      f32.sub
-      local.set $e50
-      local.get $r0
-      local.get $e50
-      f32.add
-      local.set $e51
-      local.get $e51
-      local.get $r0
-      f32.sub
-      local.get $e50
-      f32.sub
-      local.set $rc0
-      local.get $e51
-      local.set $r0
-      local.get $r1
-      local.get $e49
-      f32.add
-      local.set $r1
-      local.get $c30
-      local.get $i0
-      i32.const 2
-      i32.shl
-      f32.load offset=1548
-      f32.sub
-      local.set $e52
-      local.get $e52
-      f32.const 0.015625
-      f32.mul
-      local.set $e53
-      local.get $i0
-      i32.const 2
-      i32.shl
-      local.get $e53
-      f32.store offset=3340
-      local.get $e52
-      local.get $e52
-      f32.mul
-      f32.const 0.5
-      f32.mul
-      local.get $rc0
-      f32.sub
-      local.set $e54
-      local.get $r0
-      local.get $e54
-      f32.add
-      local.set $e55
-      local.get $e55
-      local.get $r0
-      f32.sub
-      local.get $e54
-      f32.sub
-      local.set $rc0
-      local.get $e55
-      local.set $r0
-      local.get $r1
-      local.get $e53
-      f32.add
-      local.set $r1
-      local.get $i0
-      i32.const 4
-      i32.add
-      local.tee $i0
-      i32.const 64
-      i32.lt_s
-      br_if $i0_loop
-    end
-    i32.const 0
-    local.get $rv0
-    local.get $rvc0
-    f32x4.neg
-    f32x4.add
-    local.tee $t_v128_0
-    f32x4.extract_lane 0
-    local.get $t_v128_0
-    f32x4.extract_lane 1
-    f32.add
-    local.get $t_v128_0
-    f32x4.extract_lane 2
-    local.get $t_v128_0
-    f32x4.extract_lane 3
-    f32.add
-    f32.add
-    local.get $r0
-    local.get $rc0
-    f32.neg
-    f32.add
-    f32.add
-    f32.const 0.015625
-    f32.mul
-    f32.store offset=3584
-    i32.const 0
-    local.get $r1
-    f32.store offset=448
+    (local.set $rv0 (v128.const f32x4 0 0 0 0))
+    (local.set $rvc0 (v128.const f32x4 0 0 0 0))
+    (local.set $r0 (f32.const 0))
+    (local.set $rc0 (f32.const 0))
+    (local.set $r1 (f32.const 0))
+    (local.set $i0 (i32.const 0))
+    (loop $i0_loop
+      (local.set $init0 (f32.load offset=192 (i32.const 0)))
+      (local.set $c00 (local.get $init0))
+      (local.set $c10 (local.get $init0))
+      (local.set $c20 (local.get $init0))
+      (local.set $c30 (local.get $init0))
+      (local.set $p (i32.const 0))
+      (loop $p_loop
+        (local.set $b0 (f32.load offset=128 (i32.shl (local.get $p) (i32.const 2))))
+        (local.set $a0 (f32.load offset=2560 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
+        (local.set $c00 (f32.add (local.get $c00) (f32.mul (local.get $a0) (local.get $b0))))
+        (local.set $a1 (f32.load offset=2572 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
+        (local.set $c10 (f32.add (local.get $c10) (f32.mul (local.get $a1) (local.get $b0))))
+        (local.set $a2 (f32.load offset=2584 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
+        (local.set $c20 (f32.add (local.get $c20) (f32.mul (local.get $a2) (local.get $b0))))
+        (local.set $a3 (f32.load offset=2596 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
+        (local.set $c30 (f32.add (local.get $c30) (f32.mul (local.get $a3) (local.get $b0))))
+        (br_if $p_loop (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 3)))
+      )
+      (local.set $e40 (f32.sub (local.get $c00) (f32.load offset=1536 (i32.shl (local.get $i0) (i32.const 2)))))
+      (local.set $e41 (f32.mul (local.get $e40) (f32.const 0.015625)))
+      (f32.store offset=3328 (i32.shl (local.get $i0) (i32.const 2)) (local.get $e41))
+      (local.set $e42 (f32.sub (f32.mul (f32.mul (local.get $e40) (local.get $e40)) (f32.const 0.5)) (local.get $rc0)))
+      (local.set $e43 (f32.add (local.get $r0) (local.get $e42)))
+      (local.set $rc0 (f32.sub (f32.sub (local.get $e43) (local.get $r0)) (local.get $e42)))
+      (local.set $r0 (local.get $e43))
+      (local.set $r1 (f32.add (local.get $r1) (local.get $e41)))
+      (local.set $e44 (f32.sub (local.get $c10) (f32.load offset=1540 (i32.shl (local.get $i0) (i32.const 2)))))
+      (local.set $e45 (f32.mul (local.get $e44) (f32.const 0.015625)))
+      (f32.store offset=3332 (i32.shl (local.get $i0) (i32.const 2)) (local.get $e45))
+      (local.set $e46 (f32.sub (f32.mul (f32.mul (local.get $e44) (local.get $e44)) (f32.const 0.5)) (local.get $rc0)))
+      (local.set $e47 (f32.add (local.get $r0) (local.get $e46)))
+      (local.set $rc0 (f32.sub (f32.sub (local.get $e47) (local.get $r0)) (local.get $e46)))
+      (local.set $r0 (local.get $e47))
+      (local.set $r1 (f32.add (local.get $r1) (local.get $e45)))
+      (local.set $e48 (f32.sub (local.get $c20) (f32.load offset=1544 (i32.shl (local.get $i0) (i32.const 2)))))
+      (local.set $e49 (f32.mul (local.get $e48) (f32.const 0.015625)))
+      (f32.store offset=3336 (i32.shl (local.get $i0) (i32.const 2)) (local.get $e49))
+      (local.set $e50 (f32.sub (f32.mul (f32.mul (local.get $e48) (local.get $e48)) (f32.const 0.5)) (local.get $rc0)))
+      (local.set $e51 (f32.add (local.get $r0) (local.get $e50)))
+      (local.set $rc0 (f32.sub (f32.sub (local.get $e51) (local.get $r0)) (local.get $e50)))
+      (local.set $r0 (local.get $e51))
+      (local.set $r1 (f32.add (local.get $r1) (local.get $e49)))
+      (local.set $e52 (f32.sub (local.get $c30) (f32.load offset=1548 (i32.shl (local.get $i0) (i32.const 2)))))
+      (local.set $e53 (f32.mul (local.get $e52) (f32.const 0.015625)))
+      (f32.store offset=3340 (i32.shl (local.get $i0) (i32.const 2)) (local.get $e53))
+      (local.set $e54 (f32.sub (f32.mul (f32.mul (local.get $e52) (local.get $e52)) (f32.const 0.5)) (local.get $rc0)))
+      (local.set $e55 (f32.add (local.get $r0) (local.get $e54)))
+      (local.set $rc0 (f32.sub (f32.sub (local.get $e55) (local.get $r0)) (local.get $e54)))
+      (local.set $r0 (local.get $e55))
+      (local.set $r1 (f32.add (local.get $r1) (local.get $e53)))
+      (br_if $i0_loop (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 4))) (i32.const 64)))
+    )
+    (f32.store offset=3584
+      (i32.const 0)
+      (f32.mul
+        (f32.add
+          (f32.add
+            (f32.add
+              (f32x4.extract_lane 0 (local.tee $t_v128_0 (f32x4.add (local.get $rv0) (f32x4.neg (local.get $rvc0)))))
+              (f32x4.extract_lane 1 (local.get $t_v128_0)))
+            (f32.add (f32x4.extract_lane 2 (local.get $t_v128_0)) (f32x4.extract_lane 3 (local.get $t_v128_0))))
+          (f32.add (local.get $r0) (f32.neg (local.get $rc0))))
+        (f32.const 0.015625)))
+    (f32.store offset=448 (i32.const 0) (local.get $r1))
   )
 
   ;; matmul [64,3], k = 1:
@@ -827,307 +190,100 @@
   (func $k_d_h_affine (type $t0)
     (local $z0 i32) (local $j0 i32) (local $i0 i32) (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32) (local $b0 f32)
     (local $a0 f32) (local $a1 f32) (local $a2 f32) (local $a3 f32) (local $e10 f32) (local $e11 f32) (local $e12 f32) (local $e13 f32)
-    i32.const 0
-    local.set $z0
-    loop $z0_loop
-      local.get $z0
-      i32.const 2
-      i32.shl
-      f32.const 0
-      f32.store offset=4480
-      local.get $z0
-      i32.const 1
-      i32.add
-      local.tee $z0
-      i32.const 3
-      i32.lt_s
-      br_if $z0_loop
-    end
-    i32.const 0
-    local.set $j0
-    loop $j0_loop
-      i32.const 0
-      local.set $i0
-      loop $i0_loop
-        f32.const 0
-        local.set $c00
-        f32.const 0
-        local.set $c10
-        f32.const 0
-        local.set $c20
-        f32.const 0
-        local.set $c30
-        local.get $j0
-        i32.const 2
-        i32.shl
-        f32.load offset=128
-        local.set $b0
-        local.get $i0
-        i32.const 2
-        i32.shl
-        f32.load offset=3328
-        local.set $a0
-        local.get $c00
-        local.get $a0
-        local.get $b0
-        f32.mul
-        f32.add
-        local.set $c00
-        local.get $i0
-        i32.const 2
-        i32.shl
-        f32.load offset=3332
-        local.set $a1
-        local.get $c10
-        local.get $a1
-        local.get $b0
-        f32.mul
-        f32.add
-        local.set $c10
-        local.get $i0
-        i32.const 2
-        i32.shl
-        f32.load offset=3336
-        local.set $a2
-        local.get $c20
-        local.get $a2
-        local.get $b0
-        f32.mul
-        f32.add
-        local.set $c20
-        local.get $i0
-        i32.const 2
-        i32.shl
-        f32.load offset=3340
-        local.set $a3
-        local.get $c30
-        local.get $a3
-        local.get $b0
-        f32.mul
-        f32.add
-        local.set $c30
-        local.get $c00
-        f32.const 0
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        f32.load offset=2560
-        f32.const 0
-        f32.ge
-        select
-        local.set $e10
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e10
-        f32.store offset=3648
-        local.get $j0
-        i32.const 2
-        i32.shl
-        local.get $j0
-        i32.const 2
-        i32.shl
-        f32.load offset=4480
-        local.get $e10
-        f32.add
-        f32.store offset=4480
-        local.get $c10
-        f32.const 0
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        f32.load offset=2572
-        f32.const 0
-        f32.ge
-        select
-        local.set $e11
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e11
-        f32.store offset=3660
-        local.get $j0
-        i32.const 2
-        i32.shl
-        local.get $j0
-        i32.const 2
-        i32.shl
-        f32.load offset=4480
-        local.get $e11
-        f32.add
-        f32.store offset=4480
-        local.get $c20
-        f32.const 0
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        f32.load offset=2584
-        f32.const 0
-        f32.ge
-        select
-        local.set $e12
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e12
-        f32.store offset=3672
-        local.get $j0
-        i32.const 2
-        i32.shl
-        local.get $j0
-        i32.const 2
-        i32.shl
-        f32.load offset=4480
-        local.get $e12
-        f32.add
-        f32.store offset=4480
-        local.get $c30
-        f32.const 0
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        f32.load offset=2596
-        f32.const 0
-        f32.ge
-        select
-        local.set $e13
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e13
-        f32.store offset=3684
-        local.get $j0
-        i32.const 2
-        i32.shl
-        local.get $j0
-        i32.const 2
-        i32.shl
-        f32.load offset=4480
-        local.get $e13
-        f32.add
-        f32.store offset=4480
-        local.get $i0
-        i32.const 4
-        i32.add
-        local.tee $i0
-        i32.const 64
-        i32.lt_s
-        br_if $i0_loop
-      end
-      local.get $j0
-      i32.const 1
-      i32.add
-      local.tee $j0
-      i32.const 3
-      i32.lt_s
-      br_if $j0_loop
-    end
-    i32.const 0
-    local.set $z0
-    loop $z0_loop_2
-      local.get $z0
-      i32.const 2
-      i32.shl
-      local.get $z0
-      i32.const 2
-      i32.shl
-      f32.load offset=4480
-      f32.store offset=320
-      local.get $z0
-      i32.const 1
-      i32.add
-      local.tee $z0
-      i32.const 3
-      i32.lt_s
-      br_if $z0_loop_2
-    end
+    (local.set $z0 (i32.const 0))
+    (loop $z0_loop
+      (f32.store offset=4480 (i32.shl (local.get $z0) (i32.const 2)) (f32.const 0))
+      (br_if $z0_loop (i32.lt_s (local.tee $z0 (i32.add (local.get $z0) (i32.const 1))) (i32.const 3)))
+    )
+    (local.set $j0 (i32.const 0))
+    (loop $j0_loop
+      (local.set $i0 (i32.const 0))
+      (loop $i0_loop
+        (local.set $c00 (f32.const 0))
+        (local.set $c10 (f32.const 0))
+        (local.set $c20 (f32.const 0))
+        (local.set $c30 (f32.const 0))
+        (local.set $b0 (f32.load offset=128 (i32.shl (local.get $j0) (i32.const 2))))
+        (local.set $a0 (f32.load offset=3328 (i32.shl (local.get $i0) (i32.const 2))))
+        (local.set $c00 (f32.add (local.get $c00) (f32.mul (local.get $a0) (local.get $b0))))
+        (local.set $a1 (f32.load offset=3332 (i32.shl (local.get $i0) (i32.const 2))))
+        (local.set $c10 (f32.add (local.get $c10) (f32.mul (local.get $a1) (local.get $b0))))
+        (local.set $a2 (f32.load offset=3336 (i32.shl (local.get $i0) (i32.const 2))))
+        (local.set $c20 (f32.add (local.get $c20) (f32.mul (local.get $a2) (local.get $b0))))
+        (local.set $a3 (f32.load offset=3340 (i32.shl (local.get $i0) (i32.const 2))))
+        (local.set $c30 (f32.add (local.get $c30) (f32.mul (local.get $a3) (local.get $b0))))
+        (local.set $e10
+          (select
+            (local.get $c00)
+            (f32.const 0)
+            (f32.ge
+              (f32.load offset=1792 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)))
+              (f32.const 0))))
+        (f32.store offset=3648 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $e10))
+        (f32.store offset=4480
+          (i32.shl (local.get $j0) (i32.const 2))
+          (f32.add (f32.load offset=4480 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e10)))
+        (local.set $e11
+          (select
+            (local.get $c10)
+            (f32.const 0)
+            (f32.ge
+              (f32.load offset=1804 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)))
+              (f32.const 0))))
+        (f32.store offset=3660 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $e11))
+        (f32.store offset=4480
+          (i32.shl (local.get $j0) (i32.const 2))
+          (f32.add (f32.load offset=4480 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e11)))
+        (local.set $e12
+          (select
+            (local.get $c20)
+            (f32.const 0)
+            (f32.ge
+              (f32.load offset=1816 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)))
+              (f32.const 0))))
+        (f32.store offset=3672 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $e12))
+        (f32.store offset=4480
+          (i32.shl (local.get $j0) (i32.const 2))
+          (f32.add (f32.load offset=4480 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e12)))
+        (local.set $e13
+          (select
+            (local.get $c30)
+            (f32.const 0)
+            (f32.ge
+              (f32.load offset=1828 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)))
+              (f32.const 0))))
+        (f32.store offset=3684 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $e13))
+        (f32.store offset=4480
+          (i32.shl (local.get $j0) (i32.const 2))
+          (f32.add (f32.load offset=4480 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e13)))
+        (br_if $i0_loop (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 4))) (i32.const 64)))
+      )
+      (br_if $j0_loop (i32.lt_s (local.tee $j0 (i32.add (local.get $j0) (i32.const 1))) (i32.const 3)))
+    )
+    (local.set $z0 (i32.const 0))
+    (loop $z0_loop_2
+      (f32.store offset=320 (i32.shl (local.get $z0) (i32.const 2)) (f32.load offset=4480 (i32.shl (local.get $z0) (i32.const 2))))
+      (br_if $z0_loop_2 (i32.lt_s (local.tee $z0 (i32.add (local.get $z0) (i32.const 1))) (i32.const 3)))
+    )
   )
 
   ;; matmul [3,1], k = 64:
   ;; d_W2 = hᵀ·d_o
   (func $k_d_W2 (type $t0)
     (local $i0 i32) (local $c00 f32) (local $p i32) (local $b0 f32) (local $a0 f32)
-    i32.const 0
-    local.set $i0
-    loop $i0_loop
-      f32.const 0
-      local.set $c00
-      i32.const 0
-      local.set $p
-      loop $p_loop
-        local.get $p
-        i32.const 2
-        i32.shl
-        f32.load offset=3328
-        local.set $b0
-        local.get $p
-        i32.const 3
-        i32.mul
-        local.get $i0
-        i32.add
-        i32.const 2
-        i32.shl
-        f32.load offset=1792
-        local.set $a0
-        local.get $c00
-        local.get $a0
-        local.get $b0
-        f32.mul
-        f32.add
-        local.set $c00
-        local.get $p
-        i32.const 1
-        i32.add
-        local.tee $p
-        i32.const 64
-        i32.lt_s
-        br_if $p_loop
-      end
-      local.get $i0
-      i32.const 2
-      i32.shl
-      local.get $c00
-      f32.store offset=384
-      local.get $i0
-      i32.const 1
-      i32.add
-      local.tee $i0
-      i32.const 3
-      i32.lt_s
-      br_if $i0_loop
-    end
+    (local.set $i0 (i32.const 0))
+    (loop $i0_loop
+      (local.set $c00 (f32.const 0))
+      (local.set $p (i32.const 0))
+      (loop $p_loop
+        (local.set $b0 (f32.load offset=3328 (i32.shl (local.get $p) (i32.const 2))))
+        (local.set $a0 (f32.load offset=2560 (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 3)) (local.get $i0)) (i32.const 2))))
+        (local.set $c00 (f32.add (local.get $c00) (f32.mul (local.get $a0) (local.get $b0))))
+        (br_if $p_loop (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 64)))
+      )
+      (f32.store offset=384 (i32.shl (local.get $i0) (i32.const 2)) (local.get $c00))
+      (br_if $i0_loop (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 1))) (i32.const 3)))
+    )
   )
 
   ;; matmul [4,3], k = 64:
@@ -1135,234 +291,99 @@
   (func $k_d_W1 (type $t0)
     (local $j0 i32) (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32) (local $p i32) (local $b0 f32) (local $a0 f32)
     (local $a1 f32) (local $a2 f32) (local $a3 f32)
-    i32.const 0
-    local.set $j0
-    loop $j0_loop
-      f32.const 0
-      local.set $c00
-      f32.const 0
-      local.set $c10
-      f32.const 0
-      local.set $c20
-      f32.const 0
-      local.set $c30
-      i32.const 0
-      local.set $p
-      loop $p_loop
-        local.get $p
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        f32.load offset=3648
-        local.set $b0
-        local.get $p
-        i32.const 4
-        i32.mul
-        i32.const 2
-        i32.shl
-        f32.load offset=512
-        local.set $a0
-        local.get $c00
-        local.get $a0
-        local.get $b0
-        f32.mul
-        f32.add
-        local.set $c00
-        local.get $p
-        i32.const 4
-        i32.mul
-        i32.const 2
-        i32.shl
-        f32.load offset=516
-        local.set $a1
-        local.get $c10
-        local.get $a1
-        local.get $b0
-        f32.mul
-        f32.add
-        local.set $c10
-        local.get $p
-        i32.const 4
-        i32.mul
-        i32.const 2
-        i32.shl
-        f32.load offset=520
-        local.set $a2
-        local.get $c20
-        local.get $a2
-        local.get $b0
-        f32.mul
-        f32.add
-        local.set $c20
-        local.get $p
-        i32.const 4
-        i32.mul
-        i32.const 2
-        i32.shl
-        f32.load offset=524
-        local.set $a3
-        local.get $c30
-        local.get $a3
-        local.get $b0
-        f32.mul
-        f32.add
-        local.set $c30
-        local.get $p
-        i32.const 1
-        i32.add
-        local.tee $p
-        i32.const 64
-        i32.lt_s
-        br_if $p_loop
-      end
-      local.get $j0
-      i32.const 2
-      i32.shl
-      local.get $c00
-      f32.store offset=256
-      local.get $j0
-      i32.const 2
-      i32.shl
-      local.get $c10
-      f32.store offset=268
-      local.get $j0
-      i32.const 2
-      i32.shl
-      local.get $c20
-      f32.store offset=280
-      local.get $j0
-      i32.const 2
-      i32.shl
-      local.get $c30
-      f32.store offset=292
-      local.get $j0
-      i32.const 1
-      i32.add
-      local.tee $j0
-      i32.const 3
-      i32.lt_s
-      br_if $j0_loop
-    end
+    (local.set $j0 (i32.const 0))
+    (loop $j0_loop
+      (local.set $c00 (f32.const 0))
+      (local.set $c10 (f32.const 0))
+      (local.set $c20 (f32.const 0))
+      (local.set $c30 (f32.const 0))
+      (local.set $p (i32.const 0))
+      (loop $p_loop
+        (local.set $b0 (f32.load offset=3648 (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 3)) (local.get $j0)) (i32.const 2))))
+        (local.set $a0 (f32.load offset=512 (i32.shl (i32.mul (local.get $p) (i32.const 4)) (i32.const 2))))
+        (local.set $c00 (f32.add (local.get $c00) (f32.mul (local.get $a0) (local.get $b0))))
+        (local.set $a1 (f32.load offset=516 (i32.shl (i32.mul (local.get $p) (i32.const 4)) (i32.const 2))))
+        (local.set $c10 (f32.add (local.get $c10) (f32.mul (local.get $a1) (local.get $b0))))
+        (local.set $a2 (f32.load offset=520 (i32.shl (i32.mul (local.get $p) (i32.const 4)) (i32.const 2))))
+        (local.set $c20 (f32.add (local.get $c20) (f32.mul (local.get $a2) (local.get $b0))))
+        (local.set $a3 (f32.load offset=524 (i32.shl (i32.mul (local.get $p) (i32.const 4)) (i32.const 2))))
+        (local.set $c30 (f32.add (local.get $c30) (f32.mul (local.get $a3) (local.get $b0))))
+        (br_if $p_loop (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 64)))
+      )
+      (f32.store offset=256 (i32.shl (local.get $j0) (i32.const 2)) (local.get $c00))
+      (f32.store offset=268 (i32.shl (local.get $j0) (i32.const 2)) (local.get $c10))
+      (f32.store offset=280 (i32.shl (local.get $j0) (i32.const 2)) (local.get $c20))
+      (f32.store offset=292 (i32.shl (local.get $j0) (i32.const 2)) (local.get $c30))
+      (br_if $j0_loop (i32.lt_s (local.tee $j0 (i32.add (local.get $j0) (i32.const 1))) (i32.const 3)))
+    )
   )
 
   ;; sgd update: θ := θ − α·g, for every param at once
   ;; Checks that every new value is a finite f32, else stores 1 in status.
   (func $k_sgd_check (type $t1) (param $lr f32)
     (local $i i32) (local $v0 f32) (local $v1 f32) (local $finite0 i32)
-    i32.const 0
-    local.set $i
-    loop $i_loop
-      local.get $i
-      i32.const 2
-      i32.shl
-      f32.load
-      local.set $v0
-      local.get $i
-      i32.const 2
-      i32.shl
-      f32.load offset=256
-      local.set $v1
-      f32.const 3.4028235e+38
-      local.get $v0
-      local.get $lr
-      local.get $v1
-      f32.mul
-      f32.sub
-      f32.abs
-      f32.ge
-      local.set $finite0
-      local.get $finite0
-      i32.eqz
-      if $if
-        i32.const 0
-        f32.const 1
-        f32.store offset=4416
-      end
-      local.get $i
-      i32.const 1
-      i32.add
-      local.tee $i
-      i32.const 64
-      i32.lt_s
-      br_if $i_loop
-    end
+    (local.set $i (i32.const 0))
+    (loop $i_loop
+      (local.set $v0 (f32.load (i32.shl (local.get $i) (i32.const 2))))
+      (local.set $v1 (f32.load offset=256 (i32.shl (local.get $i) (i32.const 2))))
+      (local.set $finite0 (f32.ge (f32.const 3.4028235e+38) (f32.abs (f32.sub (local.get $v0) (f32.mul (local.get $lr) (local.get $v1))))))
+      (if $if (i32.eqz (local.get $finite0))
+        (then
+          (f32.store offset=4416 (i32.const 0) (f32.const 1))
+        )
+      )
+      (br_if $i_loop (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 64)))
+    )
   )
 
   ;; sgd update: θ := θ − α·g, for every param at once
   ;; Stores the new values.
   (func $k_sgd (type $t1) (param $lr f32)
     (local $i i32) (local $v0 v128) (local $v1 v128)
-    i32.const 0
-    local.set $i
-    loop $i_loop
-      local.get $i
-      i32.const 2
-      i32.shl
-      v128.load
-      local.set $v0
-      local.get $i
-      i32.const 2
-      i32.shl
-      v128.load offset=256
-      local.set $v1
-      local.get $i
-      i32.const 2
-      i32.shl
-      local.get $v0
-      local.get $lr
-      f32x4.splat
-      local.get $v1
-      f32x4.mul
-      f32x4.sub
-      v128.store
-      local.get $i
-      i32.const 4
-      i32.add
-      local.tee $i
-      i32.const 64
-      i32.lt_s
-      br_if $i_loop
-    end
+    (local.set $i (i32.const 0))
+    (loop $i_loop
+      (local.set $v0 (v128.load (i32.shl (local.get $i) (i32.const 2))))
+      (local.set $v1 (v128.load offset=256 (i32.shl (local.get $i) (i32.const 2))))
+      (v128.store
+        (i32.shl (local.get $i) (i32.const 2))
+        (f32x4.sub (local.get $v0) (f32x4.mul (f32x4.splat (local.get $lr)) (local.get $v1))))
+      (br_if $i_loop (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 4))) (i32.const 64)))
+    )
   )
 
   ;; entry forward: k_h, k_o
   (func $forward (export "forward") (type $t0)
-    call $k_h
-    call $k_o
+    (call $k_h)
+    (call $k_o)
   )
 
-  ;; entry loss: k_h_affine_h, k_d_o
+  ;; entry loss: k_h, k_d_o
   (func $loss (export "loss") (type $t0)
-    call $k_h_affine_h
-    call $k_d_o
+    (call $k_h)
+    (call $k_d_o)
   )
 
-  ;; entry gradient: k_h_affine_h, k_d_o, k_d_h_affine, k_d_W2, k_d_W1
+  ;; entry gradient: k_h, k_d_o, k_d_h_affine, k_d_W2, k_d_W1
   (func $gradient (export "gradient") (type $t0)
-    call $k_h_affine_h
-    call $k_d_o
-    call $k_d_h_affine
-    call $k_d_W2
-    call $k_d_W1
+    (call $k_h)
+    (call $k_d_o)
+    (call $k_d_h_affine)
+    (call $k_d_W2)
+    (call $k_d_W1)
   )
 
-  ;; entry train: k_h_affine_h, k_d_o, k_d_h_affine, k_d_W2, k_d_W1, k_sgd_check
+  ;; entry train: k_h, k_d_o, k_d_h_affine, k_d_W2, k_d_W1, k_sgd_check
   (func $train (export "train") (type $t1) (param $lr f32)
-    call $k_h_affine_h
-    call $k_d_o
-    call $k_d_h_affine
-    call $k_d_W2
-    call $k_d_W1
-    local.get $lr
-    call $k_sgd_check
+    (call $k_h)
+    (call $k_d_o)
+    (call $k_d_h_affine)
+    (call $k_d_W2)
+    (call $k_d_W1)
+    (call $k_sgd_check (local.get $lr))
   )
 
   ;; entry apply: k_sgd
   (func $apply (export "apply") (type $t1) (param $lr f32)
-    local.get $lr
-    call $k_sgd
+    (call $k_sgd (local.get $lr))
   )
 )

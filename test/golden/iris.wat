@@ -25,1082 +25,604 @@
     (local $t_v128_2 v128) (local $e0 v128) (local $e1 v128) (local $e2 v128) (local $e3 v128) (local $e4 v128) (local $e5 v128)
     (local $e6 v128) (local $e7 v128) (local $e8 v128) (local $e9 v128) (local $e10 v128) (local $e11 v128) (local $e12 v128)
     (local $e13 v128) (local $e14 v128) (local $e15 v128) (local $e16 v128) (local $e17 v128) (local $e18 v128) (local $e19 v128)
-    i32.const 0
-    local.set $j0
-    loop $j0_loop
-      i32.const 0
-      local.set $i0
-      loop $i0_loop
-        local.get $j0
-        i32.const 2
-        i32.shl
-        v128.load offset=256
-        local.set $init0
-        local.get $j0
-        i32.const 2
-        i32.shl
-        v128.load offset=272
-        local.set $init1
-        local.get $init0
-        local.set $c00
-        local.get $init1
-        local.set $c01
-        local.get $init0
-        local.set $c10
-        local.get $init1
-        local.set $c11
-        local.get $init0
-        local.set $c20
-        local.get $init1
-        local.set $c21
-        local.get $init0
-        local.set $c30
-        local.get $init1
-        local.set $c31
-        i32.const 0
-        local.set $p
-        loop $p_loop
-          local.get $p
-          i32.const 16
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load
-          local.set $b0
-          local.get $p
-          i32.const 16
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load offset=16
-          local.set $b1
-          local.get $i0
-          i32.const 4
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load32_splat offset=2176
-          local.set $a0
-          local.get $c00
-          local.get $a0
-          local.get $b0
-          f32x4.mul
-          f32x4.add
-          local.set $c00
-          local.get $c01
-          local.get $a0
-          local.get $b1
-          f32x4.mul
-          f32x4.add
-          local.set $c01
-          local.get $i0
-          i32.const 4
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load32_splat offset=2192
-          local.set $a1
-          local.get $c10
-          local.get $a1
-          local.get $b0
-          f32x4.mul
-          f32x4.add
-          local.set $c10
-          local.get $c11
-          local.get $a1
-          local.get $b1
-          f32x4.mul
-          f32x4.add
-          local.set $c11
-          local.get $i0
-          i32.const 4
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load32_splat offset=2208
-          local.set $a2
-          local.get $c20
-          local.get $a2
-          local.get $b0
-          f32x4.mul
-          f32x4.add
-          local.set $c20
-          local.get $c21
-          local.get $a2
-          local.get $b1
-          f32x4.mul
-          f32x4.add
-          local.set $c21
-          local.get $i0
-          i32.const 4
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load32_splat offset=2224
-          local.set $a3
-          local.get $c30
-          local.get $a3
-          local.get $b0
-          f32x4.mul
-          f32x4.add
-          local.set $c30
-          local.get $c31
-          local.get $a3
-          local.get $b1
-          f32x4.mul
-          f32x4.add
-          local.set $c31
-          local.get $p
-          i32.const 1
-          i32.add
-          local.tee $p
-          i32.const 4
-          i32.lt_s
-          br_if $p_loop
-        end
-        v128.const f32x4 -2 -2 -2 -2
-        local.get $c00
-        f32x4.abs
-        f32x4.mul
-        v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-        f32x4.pmax
-        v128.const f32x4 88.75 88.75 88.75 88.75
-        f32x4.pmin
-        local.tee $t_v128_0
-        local.get $t_v128_0
-        v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-        f32x4.mul
-        f32x4.nearest
-        local.tee $t_v128_1
-        v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-        f32x4.mul
-        f32x4.sub
-        local.get $t_v128_1
-        v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-        f32x4.mul
-        f32x4.sub
-        local.tee $t_v128_2
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.5 0.5 0.5 0.5
-        f32x4.add
-        f32x4.mul
-        local.get $t_v128_2
-        f32x4.add
-        v128.const f32x4 1 1 1 1
-        f32x4.add
-        local.get $t_v128_1
-        i32x4.trunc_sat_f32x4_s
-        v128.const i32x4 126 126 126 126
-        i32x4.add
-        i32.const 23
-        i32x4.shl
-        f32x4.mul
-        v128.const f32x4 2 2 2 2
-        f32x4.mul
-        local.set $e0
-        v128.const f32x4 1 1 1 1
-        local.tee $t_v128_0
-        local.get $e0
-        f32x4.sub
-        local.get $t_v128_0
-        local.get $e0
-        f32x4.add
-        f32x4.div
-        local.set $e1
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e1
-        local.get $e1
-        f32x4.neg
-        local.get $c00
-        v128.const f32x4 0 0 0 0
-        f32x4.ge
-        v128.bitselect
-        v128.store offset=2624
-        v128.const f32x4 -2 -2 -2 -2
-        local.get $c01
-        f32x4.abs
-        f32x4.mul
-        v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-        f32x4.pmax
-        v128.const f32x4 88.75 88.75 88.75 88.75
-        f32x4.pmin
-        local.tee $t_v128_0
-        local.get $t_v128_0
-        v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-        f32x4.mul
-        f32x4.nearest
-        local.tee $t_v128_1
-        v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-        f32x4.mul
-        f32x4.sub
-        local.get $t_v128_1
-        v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-        f32x4.mul
-        f32x4.sub
-        local.tee $t_v128_2
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.5 0.5 0.5 0.5
-        f32x4.add
-        f32x4.mul
-        local.get $t_v128_2
-        f32x4.add
-        v128.const f32x4 1 1 1 1
-        f32x4.add
-        local.get $t_v128_1
-        i32x4.trunc_sat_f32x4_s
-        v128.const i32x4 126 126 126 126
-        i32x4.add
-        i32.const 23
-        i32x4.shl
-        f32x4.mul
-        v128.const f32x4 2 2 2 2
-        f32x4.mul
-        local.set $e2
-        v128.const f32x4 1 1 1 1
-        local.tee $t_v128_0
-        local.get $e2
-        f32x4.sub
-        local.get $t_v128_0
-        local.get $e2
-        f32x4.add
-        f32x4.div
-        local.set $e3
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e3
-        local.get $e3
-        f32x4.neg
-        local.get $c01
-        v128.const f32x4 0 0 0 0
-        f32x4.ge
-        v128.bitselect
-        v128.store offset=2640
-        v128.const f32x4 -2 -2 -2 -2
-        local.get $c10
-        f32x4.abs
-        f32x4.mul
-        v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-        f32x4.pmax
-        v128.const f32x4 88.75 88.75 88.75 88.75
-        f32x4.pmin
-        local.tee $t_v128_0
-        local.get $t_v128_0
-        v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-        f32x4.mul
-        f32x4.nearest
-        local.tee $t_v128_1
-        v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-        f32x4.mul
-        f32x4.sub
-        local.get $t_v128_1
-        v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-        f32x4.mul
-        f32x4.sub
-        local.tee $t_v128_2
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.5 0.5 0.5 0.5
-        f32x4.add
-        f32x4.mul
-        local.get $t_v128_2
-        f32x4.add
-        v128.const f32x4 1 1 1 1
-        f32x4.add
-        local.get $t_v128_1
-        i32x4.trunc_sat_f32x4_s
-        v128.const i32x4 126 126 126 126
-        i32x4.add
-        i32.const 23
-        i32x4.shl
-        f32x4.mul
-        v128.const f32x4 2 2 2 2
-        f32x4.mul
-        local.set $e4
-        v128.const f32x4 1 1 1 1
-        local.tee $t_v128_0
-        local.get $e4
-        f32x4.sub
-        local.get $t_v128_0
-        local.get $e4
-        f32x4.add
-        f32x4.div
-        local.set $e5
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e5
-        local.get $e5
-        f32x4.neg
-        local.get $c10
-        v128.const f32x4 0 0 0 0
-        f32x4.ge
-        v128.bitselect
-        v128.store offset=2688
-        v128.const f32x4 -2 -2 -2 -2
-        local.get $c11
-        f32x4.abs
-        f32x4.mul
-        v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-        f32x4.pmax
-        v128.const f32x4 88.75 88.75 88.75 88.75
-        f32x4.pmin
-        local.tee $t_v128_0
-        local.get $t_v128_0
-        v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-        f32x4.mul
-        f32x4.nearest
-        local.tee $t_v128_1
-        v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-        f32x4.mul
-        f32x4.sub
-        local.get $t_v128_1
-        v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-        f32x4.mul
-        f32x4.sub
-        local.tee $t_v128_2
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.5 0.5 0.5 0.5
-        f32x4.add
-        f32x4.mul
-        local.get $t_v128_2
-        f32x4.add
-        v128.const f32x4 1 1 1 1
-        f32x4.add
-        local.get $t_v128_1
-        i32x4.trunc_sat_f32x4_s
-        v128.const i32x4 126 126 126 126
-        i32x4.add
-        i32.const 23
-        i32x4.shl
-        f32x4.mul
-        v128.const f32x4 2 2 2 2
-        f32x4.mul
-        local.set $e6
-        v128.const f32x4 1 1 1 1
-        local.tee $t_v128_0
-        local.get $e6
-        f32x4.sub
-        local.get $t_v128_0
-        local.get $e6
-        f32x4.add
-        f32x4.div
-        local.set $e7
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e7
-        local.get $e7
-        f32x4.neg
-        local.get $c11
-        v128.const f32x4 0 0 0 0
-        f32x4.ge
-        v128.bitselect
-        v128.store offset=2704
-        v128.const f32x4 -2 -2 -2 -2
-        local.get $c20
-        f32x4.abs
-        f32x4.mul
-        v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-        f32x4.pmax
-        v128.const f32x4 88.75 88.75 88.75 88.75
-        f32x4.pmin
-        local.tee $t_v128_0
-        local.get $t_v128_0
-        v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-        f32x4.mul
-        f32x4.nearest
-        local.tee $t_v128_1
-        v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-        f32x4.mul
-        f32x4.sub
-        local.get $t_v128_1
-        v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-        f32x4.mul
-        f32x4.sub
-        local.tee $t_v128_2
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.5 0.5 0.5 0.5
-        f32x4.add
-        f32x4.mul
-        local.get $t_v128_2
-        f32x4.add
-        v128.const f32x4 1 1 1 1
-        f32x4.add
-        local.get $t_v128_1
-        i32x4.trunc_sat_f32x4_s
-        v128.const i32x4 126 126 126 126
-        i32x4.add
-        i32.const 23
-        i32x4.shl
-        f32x4.mul
-        v128.const f32x4 2 2 2 2
-        f32x4.mul
-        local.set $e8
-        v128.const f32x4 1 1 1 1
-        local.tee $t_v128_0
-        local.get $e8
-        f32x4.sub
-        local.get $t_v128_0
-        local.get $e8
-        f32x4.add
-        f32x4.div
-        local.set $e9
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e9
-        local.get $e9
-        f32x4.neg
-        local.get $c20
-        v128.const f32x4 0 0 0 0
-        f32x4.ge
-        v128.bitselect
-        v128.store offset=2752
-        v128.const f32x4 -2 -2 -2 -2
-        local.get $c21
-        f32x4.abs
-        f32x4.mul
-        v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-        f32x4.pmax
-        v128.const f32x4 88.75 88.75 88.75 88.75
-        f32x4.pmin
-        local.tee $t_v128_0
-        local.get $t_v128_0
-        v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-        f32x4.mul
-        f32x4.nearest
-        local.tee $t_v128_1
-        v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-        f32x4.mul
-        f32x4.sub
-        local.get $t_v128_1
-        v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-        f32x4.mul
-        f32x4.sub
-        local.tee $t_v128_2
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.5 0.5 0.5 0.5
-        f32x4.add
-        f32x4.mul
-        local.get $t_v128_2
-        f32x4.add
-        v128.const f32x4 1 1 1 1
-        f32x4.add
-        local.get $t_v128_1
-        i32x4.trunc_sat_f32x4_s
-        v128.const i32x4 126 126 126 126
-        i32x4.add
-        i32.const 23
-        i32x4.shl
-        f32x4.mul
-        v128.const f32x4 2 2 2 2
-        f32x4.mul
-        local.set $e10
-        v128.const f32x4 1 1 1 1
-        local.tee $t_v128_0
-        local.get $e10
-        f32x4.sub
-        local.get $t_v128_0
-        local.get $e10
-        f32x4.add
-        f32x4.div
-        local.set $e11
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e11
-        local.get $e11
-        f32x4.neg
-        local.get $c21
-        v128.const f32x4 0 0 0 0
-        f32x4.ge
-        v128.bitselect
-        v128.store offset=2768
-        v128.const f32x4 -2 -2 -2 -2
-        local.get $c30
-        f32x4.abs
-        f32x4.mul
-        v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-        f32x4.pmax
-        v128.const f32x4 88.75 88.75 88.75 88.75
-        f32x4.pmin
-        local.tee $t_v128_0
-        local.get $t_v128_0
-        v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-        f32x4.mul
-        f32x4.nearest
-        local.tee $t_v128_1
-        v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-        f32x4.mul
-        f32x4.sub
-        local.get $t_v128_1
-        v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-        f32x4.mul
-        f32x4.sub
-        local.tee $t_v128_2
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.5 0.5 0.5 0.5
-        f32x4.add
-        f32x4.mul
-        local.get $t_v128_2
-        f32x4.add
-        v128.const f32x4 1 1 1 1
-        f32x4.add
-        local.get $t_v128_1
-        i32x4.trunc_sat_f32x4_s
-        v128.const i32x4 126 126 126 126
-        i32x4.add
-        i32.const 23
-        i32x4.shl
-        f32x4.mul
-        v128.const f32x4 2 2 2 2
-        f32x4.mul
-        local.set $e12
-        v128.const f32x4 1 1 1 1
-        local.tee $t_v128_0
-        local.get $e12
-        f32x4.sub
-        local.get $t_v128_0
-        local.get $e12
-        f32x4.add
-        f32x4.div
-        local.set $e13
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e13
-        local.get $e13
-        f32x4.neg
-        local.get $c30
-        v128.const f32x4 0 0 0 0
-        f32x4.ge
-        v128.bitselect
-        v128.store offset=2816
-        v128.const f32x4 -2 -2 -2 -2
-        local.get $c31
-        f32x4.abs
-        f32x4.mul
-        v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-        f32x4.pmax
-        v128.const f32x4 88.75 88.75 88.75 88.75
-        f32x4.pmin
-        local.tee $t_v128_0
-        local.get $t_v128_0
-        v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-        f32x4.mul
-        f32x4.nearest
-        local.tee $t_v128_1
-        v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-        f32x4.mul
-        f32x4.sub
-        local.get $t_v128_1
-        v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-        f32x4.mul
-        f32x4.sub
-        local.tee $t_v128_2
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.5 0.5 0.5 0.5
-        f32x4.add
-        f32x4.mul
-        local.get $t_v128_2
-        f32x4.add
-        v128.const f32x4 1 1 1 1
-        f32x4.add
-        local.get $t_v128_1
-        i32x4.trunc_sat_f32x4_s
-        v128.const i32x4 126 126 126 126
-        i32x4.add
-        i32.const 23
-        i32x4.shl
-        f32x4.mul
-        v128.const f32x4 2 2 2 2
-        f32x4.mul
-        local.set $e14
-        v128.const f32x4 1 1 1 1
-        local.tee $t_v128_0
-        local.get $e14
-        f32x4.sub
-        local.get $t_v128_0
-        local.get $e14
-        f32x4.add
-        f32x4.div
-        local.set $e15
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e15
-        local.get $e15
-        f32x4.neg
-        local.get $c31
-        v128.const f32x4 0 0 0 0
-        f32x4.ge
-        v128.bitselect
-        v128.store offset=2832
-        local.get $i0
-        i32.const 4
-        i32.add
-        local.tee $i0
-        i32.const 12
-        i32.lt_s
-        br_if $i0_loop
-      end
-      i32.const 12
-      local.set $i0
-      loop $i0_loop_2
-        local.get $j0
-        i32.const 2
-        i32.shl
-        v128.load offset=256
-        local.set $init0
-        local.get $j0
-        i32.const 2
-        i32.shl
-        v128.load offset=272
-        local.set $init1
-        local.get $init0
-        local.set $c00
-        local.get $init1
-        local.set $c01
-        i32.const 0
-        local.set $p
-        loop $p_loop_2
-          local.get $p
-          i32.const 16
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load
-          local.set $b0
-          local.get $p
-          i32.const 16
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load offset=16
-          local.set $b1
-          local.get $i0
-          i32.const 4
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load32_splat offset=2176
-          local.set $a0
-          local.get $c00
-          local.get $a0
-          local.get $b0
-          f32x4.mul
-          f32x4.add
-          local.set $c00
-          local.get $c01
-          local.get $a0
-          local.get $b1
-          f32x4.mul
-          f32x4.add
-          local.set $c01
-          local.get $p
-          i32.const 1
-          i32.add
-          local.tee $p
-          i32.const 4
-          i32.lt_s
-          br_if $p_loop_2
-        end
-        v128.const f32x4 -2 -2 -2 -2
-        local.get $c00
-        f32x4.abs
-        f32x4.mul
-        v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-        f32x4.pmax
-        v128.const f32x4 88.75 88.75 88.75 88.75
-        f32x4.pmin
-        local.tee $t_v128_0
-        local.get $t_v128_0
-        v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-        f32x4.mul
-        f32x4.nearest
-        local.tee $t_v128_1
-        v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-        f32x4.mul
-        f32x4.sub
-        local.get $t_v128_1
-        v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-        f32x4.mul
-        f32x4.sub
-        local.tee $t_v128_2
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.5 0.5 0.5 0.5
-        f32x4.add
-        f32x4.mul
-        local.get $t_v128_2
-        f32x4.add
-        v128.const f32x4 1 1 1 1
-        f32x4.add
-        local.get $t_v128_1
-        i32x4.trunc_sat_f32x4_s
-        v128.const i32x4 126 126 126 126
-        i32x4.add
-        i32.const 23
-        i32x4.shl
-        f32x4.mul
-        v128.const f32x4 2 2 2 2
-        f32x4.mul
-        local.set $e16
-        v128.const f32x4 1 1 1 1
-        local.tee $t_v128_0
-        local.get $e16
-        f32x4.sub
-        local.get $t_v128_0
-        local.get $e16
-        f32x4.add
-        f32x4.div
-        local.set $e17
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e17
-        local.get $e17
-        f32x4.neg
-        local.get $c00
-        v128.const f32x4 0 0 0 0
-        f32x4.ge
-        v128.bitselect
-        v128.store offset=2624
-        v128.const f32x4 -2 -2 -2 -2
-        local.get $c01
-        f32x4.abs
-        f32x4.mul
-        v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-        f32x4.pmax
-        v128.const f32x4 88.75 88.75 88.75 88.75
-        f32x4.pmin
-        local.tee $t_v128_0
-        local.get $t_v128_0
-        v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-        f32x4.mul
-        f32x4.nearest
-        local.tee $t_v128_1
-        v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-        f32x4.mul
-        f32x4.sub
-        local.get $t_v128_1
-        v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-        f32x4.mul
-        f32x4.sub
-        local.tee $t_v128_2
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-        f32x4.add
-        local.get $t_v128_2
-        f32x4.mul
-        v128.const f32x4 0.5 0.5 0.5 0.5
-        f32x4.add
-        f32x4.mul
-        local.get $t_v128_2
-        f32x4.add
-        v128.const f32x4 1 1 1 1
-        f32x4.add
-        local.get $t_v128_1
-        i32x4.trunc_sat_f32x4_s
-        v128.const i32x4 126 126 126 126
-        i32x4.add
-        i32.const 23
-        i32x4.shl
-        f32x4.mul
-        v128.const f32x4 2 2 2 2
-        f32x4.mul
-        local.set $e18
-        v128.const f32x4 1 1 1 1
-        local.tee $t_v128_0
-        local.get $e18
-        f32x4.sub
-        local.get $t_v128_0
-        local.get $e18
-        f32x4.add
-        f32x4.div
-        local.set $e19
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e19
-        local.get $e19
-        f32x4.neg
-        local.get $c01
-        v128.const f32x4 0 0 0 0
-        f32x4.ge
-        v128.bitselect
-        v128.store offset=2640
-        local.get $i0
-        i32.const 1
-        i32.add
-        local.tee $i0
-        i32.const 15
-        i32.lt_s
-        br_if $i0_loop_2
-      end
-      local.get $j0
-      i32.const 8
-      i32.add
-      local.tee $j0
-      i32.const 16
-      i32.lt_s
-      br_if $j0_loop
-    end
+    (local.set $j0 (i32.const 0))
+    (loop $j0_loop
+      (local.set $i0 (i32.const 0))
+      (loop $i0_loop
+        (local.set $init0 (v128.load offset=256 (i32.shl (local.get $j0) (i32.const 2))))
+        (local.set $init1 (v128.load offset=272 (i32.shl (local.get $j0) (i32.const 2))))
+        (local.set $c00 (local.get $init0))
+        (local.set $c01 (local.get $init1))
+        (local.set $c10 (local.get $init0))
+        (local.set $c11 (local.get $init1))
+        (local.set $c20 (local.get $init0))
+        (local.set $c21 (local.get $init1))
+        (local.set $c30 (local.get $init0))
+        (local.set $c31 (local.get $init1))
+        (local.set $p (i32.const 0))
+        (loop $p_loop
+          (local.set $b0 (v128.load (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 16)) (local.get $j0)) (i32.const 2))))
+          (local.set $b1 (v128.load offset=16 (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 16)) (local.get $j0)) (i32.const 2))))
+          (local.set $a0
+            (v128.load32_splat offset=2176 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 4)) (local.get $p)) (i32.const 2))))
+          (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
+          (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
+          (local.set $a1
+            (v128.load32_splat offset=2192 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 4)) (local.get $p)) (i32.const 2))))
+          (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a1) (local.get $b0))))
+          (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a1) (local.get $b1))))
+          (local.set $a2
+            (v128.load32_splat offset=2208 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 4)) (local.get $p)) (i32.const 2))))
+          (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a2) (local.get $b0))))
+          (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a2) (local.get $b1))))
+          (local.set $a3
+            (v128.load32_splat offset=2224 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 4)) (local.get $p)) (i32.const 2))))
+          (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a3) (local.get $b0))))
+          (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a3) (local.get $b1))))
+          (br_if $p_loop (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 4)))
+        )
+        (local.set $e0
+          (f32x4.mul
+            (f32x4.mul
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.mul
+                    (f32x4.mul
+                      (local.tee $t_v128_2
+                        (f32x4.sub
+                          (f32x4.sub
+                            (local.tee $t_v128_0
+                              (f32x4.pmin
+                                (f32x4.pmax
+                                  (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c00)))
+                                  (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                                (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                            (f32x4.mul
+                              (local.tee $t_v128_1
+                                (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                              (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                          (f32x4.mul (local.get $t_v128_1) (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                      (local.get $t_v128_2))
+                    (f32x4.add
+                      (f32x4.mul
+                        (f32x4.add
+                          (f32x4.mul
+                            (f32x4.add
+                              (f32x4.mul
+                                (f32x4.add
+                                  (f32x4.mul
+                                    (f32x4.add
+                                      (f32x4.mul
+                                        (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                        (local.get $t_v128_2))
+                                      (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                    (local.get $t_v128_2))
+                                  (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                                (local.get $t_v128_2))
+                              (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                            (local.get $t_v128_2))
+                          (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                        (local.get $t_v128_2))
+                      (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                  (local.get $t_v128_2))
+                (v128.const f32x4 1 1 1 1))
+              (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+            (v128.const f32x4 2 2 2 2)))
+        (local.set $e1
+          (f32x4.div
+            (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e0))
+            (f32x4.add (local.get $t_v128_0) (local.get $e0))))
+        (v128.store offset=2624
+          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2))
+          (v128.bitselect (local.get $e1) (f32x4.neg (local.get $e1)) (f32x4.ge (local.get $c00) (v128.const f32x4 0 0 0 0))))
+        (local.set $e2
+          (f32x4.mul
+            (f32x4.mul
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.mul
+                    (f32x4.mul
+                      (local.tee $t_v128_2
+                        (f32x4.sub
+                          (f32x4.sub
+                            (local.tee $t_v128_0
+                              (f32x4.pmin
+                                (f32x4.pmax
+                                  (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c01)))
+                                  (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                                (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                            (f32x4.mul
+                              (local.tee $t_v128_1
+                                (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                              (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                          (f32x4.mul (local.get $t_v128_1) (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                      (local.get $t_v128_2))
+                    (f32x4.add
+                      (f32x4.mul
+                        (f32x4.add
+                          (f32x4.mul
+                            (f32x4.add
+                              (f32x4.mul
+                                (f32x4.add
+                                  (f32x4.mul
+                                    (f32x4.add
+                                      (f32x4.mul
+                                        (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                        (local.get $t_v128_2))
+                                      (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                    (local.get $t_v128_2))
+                                  (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                                (local.get $t_v128_2))
+                              (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                            (local.get $t_v128_2))
+                          (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                        (local.get $t_v128_2))
+                      (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                  (local.get $t_v128_2))
+                (v128.const f32x4 1 1 1 1))
+              (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+            (v128.const f32x4 2 2 2 2)))
+        (local.set $e3
+          (f32x4.div
+            (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e2))
+            (f32x4.add (local.get $t_v128_0) (local.get $e2))))
+        (v128.store offset=2640
+          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2))
+          (v128.bitselect (local.get $e3) (f32x4.neg (local.get $e3)) (f32x4.ge (local.get $c01) (v128.const f32x4 0 0 0 0))))
+        (local.set $e4
+          (f32x4.mul
+            (f32x4.mul
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.mul
+                    (f32x4.mul
+                      (local.tee $t_v128_2
+                        (f32x4.sub
+                          (f32x4.sub
+                            (local.tee $t_v128_0
+                              (f32x4.pmin
+                                (f32x4.pmax
+                                  (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c10)))
+                                  (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                                (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                            (f32x4.mul
+                              (local.tee $t_v128_1
+                                (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                              (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                          (f32x4.mul (local.get $t_v128_1) (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                      (local.get $t_v128_2))
+                    (f32x4.add
+                      (f32x4.mul
+                        (f32x4.add
+                          (f32x4.mul
+                            (f32x4.add
+                              (f32x4.mul
+                                (f32x4.add
+                                  (f32x4.mul
+                                    (f32x4.add
+                                      (f32x4.mul
+                                        (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                        (local.get $t_v128_2))
+                                      (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                    (local.get $t_v128_2))
+                                  (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                                (local.get $t_v128_2))
+                              (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                            (local.get $t_v128_2))
+                          (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                        (local.get $t_v128_2))
+                      (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                  (local.get $t_v128_2))
+                (v128.const f32x4 1 1 1 1))
+              (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+            (v128.const f32x4 2 2 2 2)))
+        (local.set $e5
+          (f32x4.div
+            (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e4))
+            (f32x4.add (local.get $t_v128_0) (local.get $e4))))
+        (v128.store offset=2688
+          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2))
+          (v128.bitselect (local.get $e5) (f32x4.neg (local.get $e5)) (f32x4.ge (local.get $c10) (v128.const f32x4 0 0 0 0))))
+        (local.set $e6
+          (f32x4.mul
+            (f32x4.mul
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.mul
+                    (f32x4.mul
+                      (local.tee $t_v128_2
+                        (f32x4.sub
+                          (f32x4.sub
+                            (local.tee $t_v128_0
+                              (f32x4.pmin
+                                (f32x4.pmax
+                                  (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c11)))
+                                  (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                                (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                            (f32x4.mul
+                              (local.tee $t_v128_1
+                                (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                              (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                          (f32x4.mul (local.get $t_v128_1) (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                      (local.get $t_v128_2))
+                    (f32x4.add
+                      (f32x4.mul
+                        (f32x4.add
+                          (f32x4.mul
+                            (f32x4.add
+                              (f32x4.mul
+                                (f32x4.add
+                                  (f32x4.mul
+                                    (f32x4.add
+                                      (f32x4.mul
+                                        (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                        (local.get $t_v128_2))
+                                      (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                    (local.get $t_v128_2))
+                                  (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                                (local.get $t_v128_2))
+                              (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                            (local.get $t_v128_2))
+                          (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                        (local.get $t_v128_2))
+                      (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                  (local.get $t_v128_2))
+                (v128.const f32x4 1 1 1 1))
+              (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+            (v128.const f32x4 2 2 2 2)))
+        (local.set $e7
+          (f32x4.div
+            (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e6))
+            (f32x4.add (local.get $t_v128_0) (local.get $e6))))
+        (v128.store offset=2704
+          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2))
+          (v128.bitselect (local.get $e7) (f32x4.neg (local.get $e7)) (f32x4.ge (local.get $c11) (v128.const f32x4 0 0 0 0))))
+        (local.set $e8
+          (f32x4.mul
+            (f32x4.mul
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.mul
+                    (f32x4.mul
+                      (local.tee $t_v128_2
+                        (f32x4.sub
+                          (f32x4.sub
+                            (local.tee $t_v128_0
+                              (f32x4.pmin
+                                (f32x4.pmax
+                                  (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c20)))
+                                  (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                                (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                            (f32x4.mul
+                              (local.tee $t_v128_1
+                                (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                              (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                          (f32x4.mul (local.get $t_v128_1) (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                      (local.get $t_v128_2))
+                    (f32x4.add
+                      (f32x4.mul
+                        (f32x4.add
+                          (f32x4.mul
+                            (f32x4.add
+                              (f32x4.mul
+                                (f32x4.add
+                                  (f32x4.mul
+                                    (f32x4.add
+                                      (f32x4.mul
+                                        (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                        (local.get $t_v128_2))
+                                      (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                    (local.get $t_v128_2))
+                                  (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                                (local.get $t_v128_2))
+                              (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                            (local.get $t_v128_2))
+                          (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                        (local.get $t_v128_2))
+                      (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                  (local.get $t_v128_2))
+                (v128.const f32x4 1 1 1 1))
+              (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+            (v128.const f32x4 2 2 2 2)))
+        (local.set $e9
+          (f32x4.div
+            (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e8))
+            (f32x4.add (local.get $t_v128_0) (local.get $e8))))
+        (v128.store offset=2752
+          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2))
+          (v128.bitselect (local.get $e9) (f32x4.neg (local.get $e9)) (f32x4.ge (local.get $c20) (v128.const f32x4 0 0 0 0))))
+        (local.set $e10
+          (f32x4.mul
+            (f32x4.mul
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.mul
+                    (f32x4.mul
+                      (local.tee $t_v128_2
+                        (f32x4.sub
+                          (f32x4.sub
+                            (local.tee $t_v128_0
+                              (f32x4.pmin
+                                (f32x4.pmax
+                                  (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c21)))
+                                  (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                                (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                            (f32x4.mul
+                              (local.tee $t_v128_1
+                                (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                              (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                          (f32x4.mul (local.get $t_v128_1) (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                      (local.get $t_v128_2))
+                    (f32x4.add
+                      (f32x4.mul
+                        (f32x4.add
+                          (f32x4.mul
+                            (f32x4.add
+                              (f32x4.mul
+                                (f32x4.add
+                                  (f32x4.mul
+                                    (f32x4.add
+                                      (f32x4.mul
+                                        (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                        (local.get $t_v128_2))
+                                      (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                    (local.get $t_v128_2))
+                                  (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                                (local.get $t_v128_2))
+                              (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                            (local.get $t_v128_2))
+                          (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                        (local.get $t_v128_2))
+                      (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                  (local.get $t_v128_2))
+                (v128.const f32x4 1 1 1 1))
+              (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+            (v128.const f32x4 2 2 2 2)))
+        (local.set $e11
+          (f32x4.div
+            (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e10))
+            (f32x4.add (local.get $t_v128_0) (local.get $e10))))
+        (v128.store offset=2768
+          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2))
+          (v128.bitselect (local.get $e11) (f32x4.neg (local.get $e11)) (f32x4.ge (local.get $c21) (v128.const f32x4 0 0 0 0))))
+        (local.set $e12
+          (f32x4.mul
+            (f32x4.mul
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.mul
+                    (f32x4.mul
+                      (local.tee $t_v128_2
+                        (f32x4.sub
+                          (f32x4.sub
+                            (local.tee $t_v128_0
+                              (f32x4.pmin
+                                (f32x4.pmax
+                                  (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c30)))
+                                  (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                                (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                            (f32x4.mul
+                              (local.tee $t_v128_1
+                                (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                              (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                          (f32x4.mul (local.get $t_v128_1) (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                      (local.get $t_v128_2))
+                    (f32x4.add
+                      (f32x4.mul
+                        (f32x4.add
+                          (f32x4.mul
+                            (f32x4.add
+                              (f32x4.mul
+                                (f32x4.add
+                                  (f32x4.mul
+                                    (f32x4.add
+                                      (f32x4.mul
+                                        (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                        (local.get $t_v128_2))
+                                      (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                    (local.get $t_v128_2))
+                                  (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                                (local.get $t_v128_2))
+                              (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                            (local.get $t_v128_2))
+                          (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                        (local.get $t_v128_2))
+                      (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                  (local.get $t_v128_2))
+                (v128.const f32x4 1 1 1 1))
+              (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+            (v128.const f32x4 2 2 2 2)))
+        (local.set $e13
+          (f32x4.div
+            (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e12))
+            (f32x4.add (local.get $t_v128_0) (local.get $e12))))
+        (v128.store offset=2816
+          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2))
+          (v128.bitselect (local.get $e13) (f32x4.neg (local.get $e13)) (f32x4.ge (local.get $c30) (v128.const f32x4 0 0 0 0))))
+        (local.set $e14
+          (f32x4.mul
+            (f32x4.mul
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.mul
+                    (f32x4.mul
+                      (local.tee $t_v128_2
+                        (f32x4.sub
+                          (f32x4.sub
+                            (local.tee $t_v128_0
+                              (f32x4.pmin
+                                (f32x4.pmax
+                                  (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c31)))
+                                  (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                                (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                            (f32x4.mul
+                              (local.tee $t_v128_1
+                                (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                              (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                          (f32x4.mul (local.get $t_v128_1) (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                      (local.get $t_v128_2))
+                    (f32x4.add
+                      (f32x4.mul
+                        (f32x4.add
+                          (f32x4.mul
+                            (f32x4.add
+                              (f32x4.mul
+                                (f32x4.add
+                                  (f32x4.mul
+                                    (f32x4.add
+                                      (f32x4.mul
+                                        (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                        (local.get $t_v128_2))
+                                      (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                    (local.get $t_v128_2))
+                                  (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                                (local.get $t_v128_2))
+                              (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                            (local.get $t_v128_2))
+                          (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                        (local.get $t_v128_2))
+                      (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                  (local.get $t_v128_2))
+                (v128.const f32x4 1 1 1 1))
+              (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+            (v128.const f32x4 2 2 2 2)))
+        (local.set $e15
+          (f32x4.div
+            (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e14))
+            (f32x4.add (local.get $t_v128_0) (local.get $e14))))
+        (v128.store offset=2832
+          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2))
+          (v128.bitselect (local.get $e15) (f32x4.neg (local.get $e15)) (f32x4.ge (local.get $c31) (v128.const f32x4 0 0 0 0))))
+        (br_if $i0_loop (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 4))) (i32.const 12)))
+      )
+      (local.set $i0 (i32.const 12))
+      (loop $i0_loop_2
+        (local.set $init0 (v128.load offset=256 (i32.shl (local.get $j0) (i32.const 2))))
+        (local.set $init1 (v128.load offset=272 (i32.shl (local.get $j0) (i32.const 2))))
+        (local.set $c00 (local.get $init0))
+        (local.set $c01 (local.get $init1))
+        (local.set $p (i32.const 0))
+        (loop $p_loop_2
+          (local.set $b0 (v128.load (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 16)) (local.get $j0)) (i32.const 2))))
+          (local.set $b1 (v128.load offset=16 (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 16)) (local.get $j0)) (i32.const 2))))
+          (local.set $a0
+            (v128.load32_splat offset=2176 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 4)) (local.get $p)) (i32.const 2))))
+          (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
+          (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
+          (br_if $p_loop_2 (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 4)))
+        )
+        (local.set $e16
+          (f32x4.mul
+            (f32x4.mul
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.mul
+                    (f32x4.mul
+                      (local.tee $t_v128_2
+                        (f32x4.sub
+                          (f32x4.sub
+                            (local.tee $t_v128_0
+                              (f32x4.pmin
+                                (f32x4.pmax
+                                  (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c00)))
+                                  (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                                (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                            (f32x4.mul
+                              (local.tee $t_v128_1
+                                (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                              (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                          (f32x4.mul (local.get $t_v128_1) (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                      (local.get $t_v128_2))
+                    (f32x4.add
+                      (f32x4.mul
+                        (f32x4.add
+                          (f32x4.mul
+                            (f32x4.add
+                              (f32x4.mul
+                                (f32x4.add
+                                  (f32x4.mul
+                                    (f32x4.add
+                                      (f32x4.mul
+                                        (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                        (local.get $t_v128_2))
+                                      (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                    (local.get $t_v128_2))
+                                  (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                                (local.get $t_v128_2))
+                              (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                            (local.get $t_v128_2))
+                          (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                        (local.get $t_v128_2))
+                      (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                  (local.get $t_v128_2))
+                (v128.const f32x4 1 1 1 1))
+              (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+            (v128.const f32x4 2 2 2 2)))
+        (local.set $e17
+          (f32x4.div
+            (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e16))
+            (f32x4.add (local.get $t_v128_0) (local.get $e16))))
+        (v128.store offset=2624
+          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2))
+          (v128.bitselect (local.get $e17) (f32x4.neg (local.get $e17)) (f32x4.ge (local.get $c00) (v128.const f32x4 0 0 0 0))))
+        (local.set $e18
+          (f32x4.mul
+            (f32x4.mul
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.mul
+                    (f32x4.mul
+                      (local.tee $t_v128_2
+                        (f32x4.sub
+                          (f32x4.sub
+                            (local.tee $t_v128_0
+                              (f32x4.pmin
+                                (f32x4.pmax
+                                  (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c01)))
+                                  (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                                (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                            (f32x4.mul
+                              (local.tee $t_v128_1
+                                (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                              (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                          (f32x4.mul (local.get $t_v128_1) (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                      (local.get $t_v128_2))
+                    (f32x4.add
+                      (f32x4.mul
+                        (f32x4.add
+                          (f32x4.mul
+                            (f32x4.add
+                              (f32x4.mul
+                                (f32x4.add
+                                  (f32x4.mul
+                                    (f32x4.add
+                                      (f32x4.mul
+                                        (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                        (local.get $t_v128_2))
+                                      (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                    (local.get $t_v128_2))
+                                  (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                                (local.get $t_v128_2))
+                              (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                            (local.get $t_v128_2))
+                          (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                        (local.get $t_v128_2))
+                      (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                  (local.get $t_v128_2))
+                (v128.const f32x4 1 1 1 1))
+              (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+            (v128.const f32x4 2 2 2 2)))
+        (local.set $e19
+          (f32x4.div
+            (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e18))
+            (f32x4.add (local.get $t_v128_0) (local.get $e18))))
+        (v128.store offset=2640
+          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2))
+          (v128.bitselect (local.get $e19) (f32x4.neg (local.get $e19)) (f32x4.ge (local.get $c01) (v128.const f32x4 0 0 0 0))))
+        (br_if $i0_loop_2 (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 1))) (i32.const 15)))
+      )
+      (br_if $j0_loop (i32.lt_s (local.tee $j0 (i32.add (local.get $j0) (i32.const 8))) (i32.const 16)))
+    )
   )
 
   ;; matmul [15,8], k = 16:
@@ -1114,1035 +636,600 @@
     (local $e0 v128) (local $e1 v128) (local $e2 v128) (local $e3 v128) (local $e4 v128) (local $e5 v128) (local $e6 v128) (local $e7 v128)
     (local $e8 v128) (local $e9 v128) (local $e10 v128) (local $e11 v128) (local $e12 v128) (local $e13 v128) (local $e14 v128)
     (local $e15 v128) (local $e16 v128) (local $e17 v128) (local $e18 v128) (local $e19 v128)
-    i32.const 0
-    local.set $i0
-    loop $i0_loop
-      i32.const 0
-      v128.load offset=832
-      local.set $init0
-      i32.const 0
-      v128.load offset=848
-      local.set $init1
-      local.get $init0
-      local.set $c00
-      local.get $init1
-      local.set $c01
-      local.get $init0
-      local.set $c10
-      local.get $init1
-      local.set $c11
-      local.get $init0
-      local.set $c20
-      local.get $init1
-      local.set $c21
-      local.get $init0
-      local.set $c30
-      local.get $init1
-      local.set $c31
-      i32.const 0
-      local.set $p
-      loop $p_loop
-        local.get $p
-        i32.const 8
-        i32.mul
-        i32.const 2
-        i32.shl
-        v128.load offset=320
-        local.set $b0
-        local.get $p
-        i32.const 8
-        i32.mul
-        i32.const 2
-        i32.shl
-        v128.load offset=336
-        local.set $b1
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $p
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load32_splat offset=2624
-        local.set $a0
-        local.get $c00
-        local.get $a0
-        local.get $b0
-        f32x4.mul
-        f32x4.add
-        local.set $c00
-        local.get $c01
-        local.get $a0
-        local.get $b1
-        f32x4.mul
-        f32x4.add
-        local.set $c01
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $p
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load32_splat offset=2688
-        local.set $a1
-        local.get $c10
-        local.get $a1
-        local.get $b0
-        f32x4.mul
-        f32x4.add
-        local.set $c10
-        local.get $c11
-        local.get $a1
-        local.get $b1
-        f32x4.mul
-        f32x4.add
-        local.set $c11
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $p
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load32_splat offset=2752
-        local.set $a2
-        local.get $c20
-        local.get $a2
-        local.get $b0
-        f32x4.mul
-        f32x4.add
-        local.set $c20
-        local.get $c21
-        local.get $a2
-        local.get $b1
-        f32x4.mul
-        f32x4.add
-        local.set $c21
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $p
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load32_splat offset=2816
-        local.set $a3
-        local.get $c30
-        local.get $a3
-        local.get $b0
-        f32x4.mul
-        f32x4.add
-        local.set $c30
-        local.get $c31
-        local.get $a3
-        local.get $b1
-        f32x4.mul
-        f32x4.add
-        local.set $c31
-        local.get $p
-        i32.const 1
-        i32.add
-        local.tee $p
-        i32.const 16
-        i32.lt_s
-        br_if $p_loop
-      end
-      v128.const f32x4 -2 -2 -2 -2
-      local.get $c00
-      f32x4.abs
-      f32x4.mul
-      v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-      f32x4.pmax
-      v128.const f32x4 88.75 88.75 88.75 88.75
-      f32x4.pmin
-      local.tee $t_v128_0
-      local.get $t_v128_0
-      v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-      f32x4.mul
-      f32x4.nearest
-      local.tee $t_v128_1
-      v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-      f32x4.mul
-      f32x4.sub
-      local.get $t_v128_1
-      v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-      f32x4.mul
-      f32x4.sub
-      local.tee $t_v128_2
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.5 0.5 0.5 0.5
-      f32x4.add
-      f32x4.mul
-      local.get $t_v128_2
-      f32x4.add
-      v128.const f32x4 1 1 1 1
-      f32x4.add
-      local.get $t_v128_1
-      i32x4.trunc_sat_f32x4_s
-      v128.const i32x4 126 126 126 126
-      i32x4.add
-      i32.const 23
-      i32x4.shl
-      f32x4.mul
-      v128.const f32x4 2 2 2 2
-      f32x4.mul
-      local.set $e0
-      v128.const f32x4 1 1 1 1
-      local.tee $t_v128_0
-      local.get $e0
-      f32x4.sub
-      local.get $t_v128_0
-      local.get $e0
-      f32x4.add
-      f32x4.div
-      local.set $e1
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $e1
-      local.get $e1
-      f32x4.neg
-      local.get $c00
-      v128.const f32x4 0 0 0 0
-      f32x4.ge
-      v128.bitselect
-      v128.store offset=3584
-      v128.const f32x4 -2 -2 -2 -2
-      local.get $c01
-      f32x4.abs
-      f32x4.mul
-      v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-      f32x4.pmax
-      v128.const f32x4 88.75 88.75 88.75 88.75
-      f32x4.pmin
-      local.tee $t_v128_0
-      local.get $t_v128_0
-      v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-      f32x4.mul
-      f32x4.nearest
-      local.tee $t_v128_1
-      v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-      f32x4.mul
-      f32x4.sub
-      local.get $t_v128_1
-      v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-      f32x4.mul
-      f32x4.sub
-      local.tee $t_v128_2
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.5 0.5 0.5 0.5
-      f32x4.add
-      f32x4.mul
-      local.get $t_v128_2
-      f32x4.add
-      v128.const f32x4 1 1 1 1
-      f32x4.add
-      local.get $t_v128_1
-      i32x4.trunc_sat_f32x4_s
-      v128.const i32x4 126 126 126 126
-      i32x4.add
-      i32.const 23
-      i32x4.shl
-      f32x4.mul
-      v128.const f32x4 2 2 2 2
-      f32x4.mul
-      local.set $e2
-      v128.const f32x4 1 1 1 1
-      local.tee $t_v128_0
-      local.get $e2
-      f32x4.sub
-      local.get $t_v128_0
-      local.get $e2
-      f32x4.add
-      f32x4.div
-      local.set $e3
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $e3
-      local.get $e3
-      f32x4.neg
-      local.get $c01
-      v128.const f32x4 0 0 0 0
-      f32x4.ge
-      v128.bitselect
-      v128.store offset=3600
-      v128.const f32x4 -2 -2 -2 -2
-      local.get $c10
-      f32x4.abs
-      f32x4.mul
-      v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-      f32x4.pmax
-      v128.const f32x4 88.75 88.75 88.75 88.75
-      f32x4.pmin
-      local.tee $t_v128_0
-      local.get $t_v128_0
-      v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-      f32x4.mul
-      f32x4.nearest
-      local.tee $t_v128_1
-      v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-      f32x4.mul
-      f32x4.sub
-      local.get $t_v128_1
-      v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-      f32x4.mul
-      f32x4.sub
-      local.tee $t_v128_2
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.5 0.5 0.5 0.5
-      f32x4.add
-      f32x4.mul
-      local.get $t_v128_2
-      f32x4.add
-      v128.const f32x4 1 1 1 1
-      f32x4.add
-      local.get $t_v128_1
-      i32x4.trunc_sat_f32x4_s
-      v128.const i32x4 126 126 126 126
-      i32x4.add
-      i32.const 23
-      i32x4.shl
-      f32x4.mul
-      v128.const f32x4 2 2 2 2
-      f32x4.mul
-      local.set $e4
-      v128.const f32x4 1 1 1 1
-      local.tee $t_v128_0
-      local.get $e4
-      f32x4.sub
-      local.get $t_v128_0
-      local.get $e4
-      f32x4.add
-      f32x4.div
-      local.set $e5
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $e5
-      local.get $e5
-      f32x4.neg
-      local.get $c10
-      v128.const f32x4 0 0 0 0
-      f32x4.ge
-      v128.bitselect
-      v128.store offset=3616
-      v128.const f32x4 -2 -2 -2 -2
-      local.get $c11
-      f32x4.abs
-      f32x4.mul
-      v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-      f32x4.pmax
-      v128.const f32x4 88.75 88.75 88.75 88.75
-      f32x4.pmin
-      local.tee $t_v128_0
-      local.get $t_v128_0
-      v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-      f32x4.mul
-      f32x4.nearest
-      local.tee $t_v128_1
-      v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-      f32x4.mul
-      f32x4.sub
-      local.get $t_v128_1
-      v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-      f32x4.mul
-      f32x4.sub
-      local.tee $t_v128_2
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.5 0.5 0.5 0.5
-      f32x4.add
-      f32x4.mul
-      local.get $t_v128_2
-      f32x4.add
-      v128.const f32x4 1 1 1 1
-      f32x4.add
-      local.get $t_v128_1
-      i32x4.trunc_sat_f32x4_s
-      v128.const i32x4 126 126 126 126
-      i32x4.add
-      i32.const 23
-      i32x4.shl
-      f32x4.mul
-      v128.const f32x4 2 2 2 2
-      f32x4.mul
-      local.set $e6
-      v128.const f32x4 1 1 1 1
-      local.tee $t_v128_0
-      local.get $e6
-      f32x4.sub
-      local.get $t_v128_0
-      local.get $e6
-      f32x4.add
-      f32x4.div
-      local.set $e7
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $e7
-      local.get $e7
-      f32x4.neg
-      local.get $c11
-      v128.const f32x4 0 0 0 0
-      f32x4.ge
-      v128.bitselect
-      v128.store offset=3632
-      v128.const f32x4 -2 -2 -2 -2
-      local.get $c20
-      f32x4.abs
-      f32x4.mul
-      v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-      f32x4.pmax
-      v128.const f32x4 88.75 88.75 88.75 88.75
-      f32x4.pmin
-      local.tee $t_v128_0
-      local.get $t_v128_0
-      v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-      f32x4.mul
-      f32x4.nearest
-      local.tee $t_v128_1
-      v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-      f32x4.mul
-      f32x4.sub
-      local.get $t_v128_1
-      v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-      f32x4.mul
-      f32x4.sub
-      local.tee $t_v128_2
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.5 0.5 0.5 0.5
-      f32x4.add
-      f32x4.mul
-      local.get $t_v128_2
-      f32x4.add
-      v128.const f32x4 1 1 1 1
-      f32x4.add
-      local.get $t_v128_1
-      i32x4.trunc_sat_f32x4_s
-      v128.const i32x4 126 126 126 126
-      i32x4.add
-      i32.const 23
-      i32x4.shl
-      f32x4.mul
-      v128.const f32x4 2 2 2 2
-      f32x4.mul
-      local.set $e8
-      v128.const f32x4 1 1 1 1
-      local.tee $t_v128_0
-      local.get $e8
-      f32x4.sub
-      local.get $t_v128_0
-      local.get $e8
-      f32x4.add
-      f32x4.div
-      local.set $e9
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $e9
-      local.get $e9
-      f32x4.neg
-      local.get $c20
-      v128.const f32x4 0 0 0 0
-      f32x4.ge
-      v128.bitselect
-      v128.store offset=3648
-      v128.const f32x4 -2 -2 -2 -2
-      local.get $c21
-      f32x4.abs
-      f32x4.mul
-      v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-      f32x4.pmax
-      v128.const f32x4 88.75 88.75 88.75 88.75
-      f32x4.pmin
-      local.tee $t_v128_0
-      local.get $t_v128_0
-      v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-      f32x4.mul
-      f32x4.nearest
-      local.tee $t_v128_1
-      v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-      f32x4.mul
-      f32x4.sub
-      local.get $t_v128_1
-      v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-      f32x4.mul
-      f32x4.sub
-      local.tee $t_v128_2
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.5 0.5 0.5 0.5
-      f32x4.add
-      f32x4.mul
-      local.get $t_v128_2
-      f32x4.add
-      v128.const f32x4 1 1 1 1
-      f32x4.add
-      local.get $t_v128_1
-      i32x4.trunc_sat_f32x4_s
-      v128.const i32x4 126 126 126 126
-      i32x4.add
-      i32.const 23
-      i32x4.shl
-      f32x4.mul
-      v128.const f32x4 2 2 2 2
-      f32x4.mul
-      local.set $e10
-      v128.const f32x4 1 1 1 1
-      local.tee $t_v128_0
-      local.get $e10
-      f32x4.sub
-      local.get $t_v128_0
-      local.get $e10
-      f32x4.add
-      f32x4.div
-      local.set $e11
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $e11
-      local.get $e11
-      f32x4.neg
-      local.get $c21
-      v128.const f32x4 0 0 0 0
-      f32x4.ge
-      v128.bitselect
-      v128.store offset=3664
-      v128.const f32x4 -2 -2 -2 -2
-      local.get $c30
-      f32x4.abs
-      f32x4.mul
-      v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-      f32x4.pmax
-      v128.const f32x4 88.75 88.75 88.75 88.75
-      f32x4.pmin
-      local.tee $t_v128_0
-      local.get $t_v128_0
-      v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-      f32x4.mul
-      f32x4.nearest
-      local.tee $t_v128_1
-      v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-      f32x4.mul
-      f32x4.sub
-      local.get $t_v128_1
-      v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-      f32x4.mul
-      f32x4.sub
-      local.tee $t_v128_2
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.5 0.5 0.5 0.5
-      f32x4.add
-      f32x4.mul
-      local.get $t_v128_2
-      f32x4.add
-      v128.const f32x4 1 1 1 1
-      f32x4.add
-      local.get $t_v128_1
-      i32x4.trunc_sat_f32x4_s
-      v128.const i32x4 126 126 126 126
-      i32x4.add
-      i32.const 23
-      i32x4.shl
-      f32x4.mul
-      v128.const f32x4 2 2 2 2
-      f32x4.mul
-      local.set $e12
-      v128.const f32x4 1 1 1 1
-      local.tee $t_v128_0
-      local.get $e12
-      f32x4.sub
-      local.get $t_v128_0
-      local.get $e12
-      f32x4.add
-      f32x4.div
-      local.set $e13
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $e13
-      local.get $e13
-      f32x4.neg
-      local.get $c30
-      v128.const f32x4 0 0 0 0
-      f32x4.ge
-      v128.bitselect
-      v128.store offset=3680
-      v128.const f32x4 -2 -2 -2 -2
-      local.get $c31
-      f32x4.abs
-      f32x4.mul
-      v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-      f32x4.pmax
-      v128.const f32x4 88.75 88.75 88.75 88.75
-      f32x4.pmin
-      local.tee $t_v128_0
-      local.get $t_v128_0
-      v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-      f32x4.mul
-      f32x4.nearest
-      local.tee $t_v128_1
-      v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-      f32x4.mul
-      f32x4.sub
-      local.get $t_v128_1
-      v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-      f32x4.mul
-      f32x4.sub
-      local.tee $t_v128_2
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.5 0.5 0.5 0.5
-      f32x4.add
-      f32x4.mul
-      local.get $t_v128_2
-      f32x4.add
-      v128.const f32x4 1 1 1 1
-      f32x4.add
-      local.get $t_v128_1
-      i32x4.trunc_sat_f32x4_s
-      v128.const i32x4 126 126 126 126
-      i32x4.add
-      i32.const 23
-      i32x4.shl
-      f32x4.mul
-      v128.const f32x4 2 2 2 2
-      f32x4.mul
-      local.set $e14
-      v128.const f32x4 1 1 1 1
-      local.tee $t_v128_0
-      local.get $e14
-      f32x4.sub
-      local.get $t_v128_0
-      local.get $e14
-      f32x4.add
-      f32x4.div
-      local.set $e15
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $e15
-      local.get $e15
-      f32x4.neg
-      local.get $c31
-      v128.const f32x4 0 0 0 0
-      f32x4.ge
-      v128.bitselect
-      v128.store offset=3696
-      local.get $i0
-      i32.const 4
-      i32.add
-      local.tee $i0
-      i32.const 12
-      i32.lt_s
-      br_if $i0_loop
-    end
-    i32.const 12
-    local.set $i0
-    loop $i0_loop_2
-      i32.const 0
-      v128.load offset=832
-      local.set $init0
-      i32.const 0
-      v128.load offset=848
-      local.set $init1
-      local.get $init0
-      local.set $c00
-      local.get $init1
-      local.set $c01
-      i32.const 0
-      local.set $p
-      loop $p_loop_2
-        local.get $p
-        i32.const 8
-        i32.mul
-        i32.const 2
-        i32.shl
-        v128.load offset=320
-        local.set $b0
-        local.get $p
-        i32.const 8
-        i32.mul
-        i32.const 2
-        i32.shl
-        v128.load offset=336
-        local.set $b1
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $p
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load32_splat offset=2624
-        local.set $a0
-        local.get $c00
-        local.get $a0
-        local.get $b0
-        f32x4.mul
-        f32x4.add
-        local.set $c00
-        local.get $c01
-        local.get $a0
-        local.get $b1
-        f32x4.mul
-        f32x4.add
-        local.set $c01
-        local.get $p
-        i32.const 1
-        i32.add
-        local.tee $p
-        i32.const 16
-        i32.lt_s
-        br_if $p_loop_2
-      end
-      v128.const f32x4 -2 -2 -2 -2
-      local.get $c00
-      f32x4.abs
-      f32x4.mul
-      v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-      f32x4.pmax
-      v128.const f32x4 88.75 88.75 88.75 88.75
-      f32x4.pmin
-      local.tee $t_v128_0
-      local.get $t_v128_0
-      v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-      f32x4.mul
-      f32x4.nearest
-      local.tee $t_v128_1
-      v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-      f32x4.mul
-      f32x4.sub
-      local.get $t_v128_1
-      v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-      f32x4.mul
-      f32x4.sub
-      local.tee $t_v128_2
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.5 0.5 0.5 0.5
-      f32x4.add
-      f32x4.mul
-      local.get $t_v128_2
-      f32x4.add
-      v128.const f32x4 1 1 1 1
-      f32x4.add
-      local.get $t_v128_1
-      i32x4.trunc_sat_f32x4_s
-      v128.const i32x4 126 126 126 126
-      i32x4.add
-      i32.const 23
-      i32x4.shl
-      f32x4.mul
-      v128.const f32x4 2 2 2 2
-      f32x4.mul
-      local.set $e16
-      v128.const f32x4 1 1 1 1
-      local.tee $t_v128_0
-      local.get $e16
-      f32x4.sub
-      local.get $t_v128_0
-      local.get $e16
-      f32x4.add
-      f32x4.div
-      local.set $e17
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $e17
-      local.get $e17
-      f32x4.neg
-      local.get $c00
-      v128.const f32x4 0 0 0 0
-      f32x4.ge
-      v128.bitselect
-      v128.store offset=3584
-      v128.const f32x4 -2 -2 -2 -2
-      local.get $c01
-      f32x4.abs
-      f32x4.mul
-      v128.const f32x4 -87.5 -87.5 -87.5 -87.5
-      f32x4.pmax
-      v128.const f32x4 88.75 88.75 88.75 88.75
-      f32x4.pmin
-      local.tee $t_v128_0
-      local.get $t_v128_0
-      v128.const f32x4 1.442695 1.442695 1.442695 1.442695
-      f32x4.mul
-      f32x4.nearest
-      local.tee $t_v128_1
-      v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594
-      f32x4.mul
-      f32x4.sub
-      local.get $t_v128_1
-      v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444
-      f32x4.mul
-      f32x4.sub
-      local.tee $t_v128_2
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666
-      f32x4.add
-      local.get $t_v128_2
-      f32x4.mul
-      v128.const f32x4 0.5 0.5 0.5 0.5
-      f32x4.add
-      f32x4.mul
-      local.get $t_v128_2
-      f32x4.add
-      v128.const f32x4 1 1 1 1
-      f32x4.add
-      local.get $t_v128_1
-      i32x4.trunc_sat_f32x4_s
-      v128.const i32x4 126 126 126 126
-      i32x4.add
-      i32.const 23
-      i32x4.shl
-      f32x4.mul
-      v128.const f32x4 2 2 2 2
-      f32x4.mul
-      local.set $e18
-      v128.const f32x4 1 1 1 1
-      local.tee $t_v128_0
-      local.get $e18
-      f32x4.sub
-      local.get $t_v128_0
-      local.get $e18
-      f32x4.add
-      f32x4.div
-      local.set $e19
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $e19
-      local.get $e19
-      f32x4.neg
-      local.get $c01
-      v128.const f32x4 0 0 0 0
-      f32x4.ge
-      v128.bitselect
-      v128.store offset=3600
-      local.get $i0
-      i32.const 1
-      i32.add
-      local.tee $i0
-      i32.const 15
-      i32.lt_s
-      br_if $i0_loop_2
-    end
+    (local.set $i0 (i32.const 0))
+    (loop $i0_loop
+      (local.set $init0 (v128.load offset=832 (i32.const 0)))
+      (local.set $init1 (v128.load offset=848 (i32.const 0)))
+      (local.set $c00 (local.get $init0))
+      (local.set $c01 (local.get $init1))
+      (local.set $c10 (local.get $init0))
+      (local.set $c11 (local.get $init1))
+      (local.set $c20 (local.get $init0))
+      (local.set $c21 (local.get $init1))
+      (local.set $c30 (local.get $init0))
+      (local.set $c31 (local.get $init1))
+      (local.set $p (i32.const 0))
+      (loop $p_loop
+        (local.set $b0 (v128.load offset=320 (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))))
+        (local.set $b1 (v128.load offset=336 (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))))
+        (local.set $a0
+          (v128.load32_splat offset=2624 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $p)) (i32.const 2))))
+        (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
+        (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
+        (local.set $a1
+          (v128.load32_splat offset=2688 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $p)) (i32.const 2))))
+        (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a1) (local.get $b0))))
+        (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a1) (local.get $b1))))
+        (local.set $a2
+          (v128.load32_splat offset=2752 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $p)) (i32.const 2))))
+        (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a2) (local.get $b0))))
+        (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a2) (local.get $b1))))
+        (local.set $a3
+          (v128.load32_splat offset=2816 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $p)) (i32.const 2))))
+        (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a3) (local.get $b0))))
+        (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a3) (local.get $b1))))
+        (br_if $p_loop (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 16)))
+      )
+      (local.set $e0
+        (f32x4.mul
+          (f32x4.mul
+            (f32x4.add
+              (f32x4.add
+                (f32x4.mul
+                  (f32x4.mul
+                    (local.tee $t_v128_2
+                      (f32x4.sub
+                        (f32x4.sub
+                          (local.tee $t_v128_0
+                            (f32x4.pmin
+                              (f32x4.pmax
+                                (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c00)))
+                                (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                              (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                          (f32x4.mul
+                            (local.tee $t_v128_1
+                              (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                            (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                        (f32x4.mul (local.get $t_v128_1) (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                    (local.get $t_v128_2))
+                  (f32x4.add
+                    (f32x4.mul
+                      (f32x4.add
+                        (f32x4.mul
+                          (f32x4.add
+                            (f32x4.mul
+                              (f32x4.add
+                                (f32x4.mul
+                                  (f32x4.add
+                                    (f32x4.mul
+                                      (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                      (local.get $t_v128_2))
+                                    (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                  (local.get $t_v128_2))
+                                (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                              (local.get $t_v128_2))
+                            (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                          (local.get $t_v128_2))
+                        (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                      (local.get $t_v128_2))
+                    (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                (local.get $t_v128_2))
+              (v128.const f32x4 1 1 1 1))
+            (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+          (v128.const f32x4 2 2 2 2)))
+      (local.set $e1
+        (f32x4.div
+          (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e0))
+          (f32x4.add (local.get $t_v128_0) (local.get $e0))))
+      (v128.store offset=3584
+        (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2))
+        (v128.bitselect (local.get $e1) (f32x4.neg (local.get $e1)) (f32x4.ge (local.get $c00) (v128.const f32x4 0 0 0 0))))
+      (local.set $e2
+        (f32x4.mul
+          (f32x4.mul
+            (f32x4.add
+              (f32x4.add
+                (f32x4.mul
+                  (f32x4.mul
+                    (local.tee $t_v128_2
+                      (f32x4.sub
+                        (f32x4.sub
+                          (local.tee $t_v128_0
+                            (f32x4.pmin
+                              (f32x4.pmax
+                                (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c01)))
+                                (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                              (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                          (f32x4.mul
+                            (local.tee $t_v128_1
+                              (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                            (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                        (f32x4.mul (local.get $t_v128_1) (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                    (local.get $t_v128_2))
+                  (f32x4.add
+                    (f32x4.mul
+                      (f32x4.add
+                        (f32x4.mul
+                          (f32x4.add
+                            (f32x4.mul
+                              (f32x4.add
+                                (f32x4.mul
+                                  (f32x4.add
+                                    (f32x4.mul
+                                      (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                      (local.get $t_v128_2))
+                                    (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                  (local.get $t_v128_2))
+                                (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                              (local.get $t_v128_2))
+                            (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                          (local.get $t_v128_2))
+                        (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                      (local.get $t_v128_2))
+                    (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                (local.get $t_v128_2))
+              (v128.const f32x4 1 1 1 1))
+            (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+          (v128.const f32x4 2 2 2 2)))
+      (local.set $e3
+        (f32x4.div
+          (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e2))
+          (f32x4.add (local.get $t_v128_0) (local.get $e2))))
+      (v128.store offset=3600
+        (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2))
+        (v128.bitselect (local.get $e3) (f32x4.neg (local.get $e3)) (f32x4.ge (local.get $c01) (v128.const f32x4 0 0 0 0))))
+      (local.set $e4
+        (f32x4.mul
+          (f32x4.mul
+            (f32x4.add
+              (f32x4.add
+                (f32x4.mul
+                  (f32x4.mul
+                    (local.tee $t_v128_2
+                      (f32x4.sub
+                        (f32x4.sub
+                          (local.tee $t_v128_0
+                            (f32x4.pmin
+                              (f32x4.pmax
+                                (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c10)))
+                                (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                              (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                          (f32x4.mul
+                            (local.tee $t_v128_1
+                              (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                            (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                        (f32x4.mul (local.get $t_v128_1) (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                    (local.get $t_v128_2))
+                  (f32x4.add
+                    (f32x4.mul
+                      (f32x4.add
+                        (f32x4.mul
+                          (f32x4.add
+                            (f32x4.mul
+                              (f32x4.add
+                                (f32x4.mul
+                                  (f32x4.add
+                                    (f32x4.mul
+                                      (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                      (local.get $t_v128_2))
+                                    (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                  (local.get $t_v128_2))
+                                (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                              (local.get $t_v128_2))
+                            (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                          (local.get $t_v128_2))
+                        (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                      (local.get $t_v128_2))
+                    (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                (local.get $t_v128_2))
+              (v128.const f32x4 1 1 1 1))
+            (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+          (v128.const f32x4 2 2 2 2)))
+      (local.set $e5
+        (f32x4.div
+          (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e4))
+          (f32x4.add (local.get $t_v128_0) (local.get $e4))))
+      (v128.store offset=3616
+        (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2))
+        (v128.bitselect (local.get $e5) (f32x4.neg (local.get $e5)) (f32x4.ge (local.get $c10) (v128.const f32x4 0 0 0 0))))
+      (local.set $e6
+        (f32x4.mul
+          (f32x4.mul
+            (f32x4.add
+              (f32x4.add
+                (f32x4.mul
+                  (f32x4.mul
+                    (local.tee $t_v128_2
+                      (f32x4.sub
+                        (f32x4.sub
+                          (local.tee $t_v128_0
+                            (f32x4.pmin
+                              (f32x4.pmax
+                                (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c11)))
+                                (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                              (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                          (f32x4.mul
+                            (local.tee $t_v128_1
+                              (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                            (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                        (f32x4.mul (local.get $t_v128_1) (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                    (local.get $t_v128_2))
+                  (f32x4.add
+                    (f32x4.mul
+                      (f32x4.add
+                        (f32x4.mul
+                          (f32x4.add
+                            (f32x4.mul
+                              (f32x4.add
+                                (f32x4.mul
+                                  (f32x4.add
+                                    (f32x4.mul
+                                      (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                      (local.get $t_v128_2))
+                                    (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                  (local.get $t_v128_2))
+                                (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                              (local.get $t_v128_2))
+                            (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                          (local.get $t_v128_2))
+                        (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                      (local.get $t_v128_2))
+                    (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                (local.get $t_v128_2))
+              (v128.const f32x4 1 1 1 1))
+            (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+          (v128.const f32x4 2 2 2 2)))
+      (local.set $e7
+        (f32x4.div
+          (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e6))
+          (f32x4.add (local.get $t_v128_0) (local.get $e6))))
+      (v128.store offset=3632
+        (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2))
+        (v128.bitselect (local.get $e7) (f32x4.neg (local.get $e7)) (f32x4.ge (local.get $c11) (v128.const f32x4 0 0 0 0))))
+      (local.set $e8
+        (f32x4.mul
+          (f32x4.mul
+            (f32x4.add
+              (f32x4.add
+                (f32x4.mul
+                  (f32x4.mul
+                    (local.tee $t_v128_2
+                      (f32x4.sub
+                        (f32x4.sub
+                          (local.tee $t_v128_0
+                            (f32x4.pmin
+                              (f32x4.pmax
+                                (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c20)))
+                                (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                              (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                          (f32x4.mul
+                            (local.tee $t_v128_1
+                              (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                            (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                        (f32x4.mul (local.get $t_v128_1) (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                    (local.get $t_v128_2))
+                  (f32x4.add
+                    (f32x4.mul
+                      (f32x4.add
+                        (f32x4.mul
+                          (f32x4.add
+                            (f32x4.mul
+                              (f32x4.add
+                                (f32x4.mul
+                                  (f32x4.add
+                                    (f32x4.mul
+                                      (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                      (local.get $t_v128_2))
+                                    (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                  (local.get $t_v128_2))
+                                (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                              (local.get $t_v128_2))
+                            (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                          (local.get $t_v128_2))
+                        (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                      (local.get $t_v128_2))
+                    (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                (local.get $t_v128_2))
+              (v128.const f32x4 1 1 1 1))
+            (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+          (v128.const f32x4 2 2 2 2)))
+      (local.set $e9
+        (f32x4.div
+          (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e8))
+          (f32x4.add (local.get $t_v128_0) (local.get $e8))))
+      (v128.store offset=3648
+        (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2))
+        (v128.bitselect (local.get $e9) (f32x4.neg (local.get $e9)) (f32x4.ge (local.get $c20) (v128.const f32x4 0 0 0 0))))
+      (local.set $e10
+        (f32x4.mul
+          (f32x4.mul
+            (f32x4.add
+              (f32x4.add
+                (f32x4.mul
+                  (f32x4.mul
+                    (local.tee $t_v128_2
+                      (f32x4.sub
+                        (f32x4.sub
+                          (local.tee $t_v128_0
+                            (f32x4.pmin
+                              (f32x4.pmax
+                                (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c21)))
+                                (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                              (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                          (f32x4.mul
+                            (local.tee $t_v128_1
+                              (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                            (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                        (f32x4.mul (local.get $t_v128_1) (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                    (local.get $t_v128_2))
+                  (f32x4.add
+                    (f32x4.mul
+                      (f32x4.add
+                        (f32x4.mul
+                          (f32x4.add
+                            (f32x4.mul
+                              (f32x4.add
+                                (f32x4.mul
+                                  (f32x4.add
+                                    (f32x4.mul
+                                      (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                      (local.get $t_v128_2))
+                                    (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                  (local.get $t_v128_2))
+                                (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                              (local.get $t_v128_2))
+                            (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                          (local.get $t_v128_2))
+                        (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                      (local.get $t_v128_2))
+                    (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                (local.get $t_v128_2))
+              (v128.const f32x4 1 1 1 1))
+            (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+          (v128.const f32x4 2 2 2 2)))
+      (local.set $e11
+        (f32x4.div
+          (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e10))
+          (f32x4.add (local.get $t_v128_0) (local.get $e10))))
+      (v128.store offset=3664
+        (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2))
+        (v128.bitselect (local.get $e11) (f32x4.neg (local.get $e11)) (f32x4.ge (local.get $c21) (v128.const f32x4 0 0 0 0))))
+      (local.set $e12
+        (f32x4.mul
+          (f32x4.mul
+            (f32x4.add
+              (f32x4.add
+                (f32x4.mul
+                  (f32x4.mul
+                    (local.tee $t_v128_2
+                      (f32x4.sub
+                        (f32x4.sub
+                          (local.tee $t_v128_0
+                            (f32x4.pmin
+                              (f32x4.pmax
+                                (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c30)))
+                                (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                              (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                          (f32x4.mul
+                            (local.tee $t_v128_1
+                              (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                            (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                        (f32x4.mul (local.get $t_v128_1) (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                    (local.get $t_v128_2))
+                  (f32x4.add
+                    (f32x4.mul
+                      (f32x4.add
+                        (f32x4.mul
+                          (f32x4.add
+                            (f32x4.mul
+                              (f32x4.add
+                                (f32x4.mul
+                                  (f32x4.add
+                                    (f32x4.mul
+                                      (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                      (local.get $t_v128_2))
+                                    (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                  (local.get $t_v128_2))
+                                (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                              (local.get $t_v128_2))
+                            (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                          (local.get $t_v128_2))
+                        (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                      (local.get $t_v128_2))
+                    (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                (local.get $t_v128_2))
+              (v128.const f32x4 1 1 1 1))
+            (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+          (v128.const f32x4 2 2 2 2)))
+      (local.set $e13
+        (f32x4.div
+          (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e12))
+          (f32x4.add (local.get $t_v128_0) (local.get $e12))))
+      (v128.store offset=3680
+        (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2))
+        (v128.bitselect (local.get $e13) (f32x4.neg (local.get $e13)) (f32x4.ge (local.get $c30) (v128.const f32x4 0 0 0 0))))
+      (local.set $e14
+        (f32x4.mul
+          (f32x4.mul
+            (f32x4.add
+              (f32x4.add
+                (f32x4.mul
+                  (f32x4.mul
+                    (local.tee $t_v128_2
+                      (f32x4.sub
+                        (f32x4.sub
+                          (local.tee $t_v128_0
+                            (f32x4.pmin
+                              (f32x4.pmax
+                                (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c31)))
+                                (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                              (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                          (f32x4.mul
+                            (local.tee $t_v128_1
+                              (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                            (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                        (f32x4.mul (local.get $t_v128_1) (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                    (local.get $t_v128_2))
+                  (f32x4.add
+                    (f32x4.mul
+                      (f32x4.add
+                        (f32x4.mul
+                          (f32x4.add
+                            (f32x4.mul
+                              (f32x4.add
+                                (f32x4.mul
+                                  (f32x4.add
+                                    (f32x4.mul
+                                      (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                      (local.get $t_v128_2))
+                                    (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                  (local.get $t_v128_2))
+                                (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                              (local.get $t_v128_2))
+                            (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                          (local.get $t_v128_2))
+                        (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                      (local.get $t_v128_2))
+                    (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                (local.get $t_v128_2))
+              (v128.const f32x4 1 1 1 1))
+            (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+          (v128.const f32x4 2 2 2 2)))
+      (local.set $e15
+        (f32x4.div
+          (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e14))
+          (f32x4.add (local.get $t_v128_0) (local.get $e14))))
+      (v128.store offset=3696
+        (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2))
+        (v128.bitselect (local.get $e15) (f32x4.neg (local.get $e15)) (f32x4.ge (local.get $c31) (v128.const f32x4 0 0 0 0))))
+      (br_if $i0_loop (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 4))) (i32.const 12)))
+    )
+    (local.set $i0 (i32.const 12))
+    (loop $i0_loop_2
+      (local.set $init0 (v128.load offset=832 (i32.const 0)))
+      (local.set $init1 (v128.load offset=848 (i32.const 0)))
+      (local.set $c00 (local.get $init0))
+      (local.set $c01 (local.get $init1))
+      (local.set $p (i32.const 0))
+      (loop $p_loop_2
+        (local.set $b0 (v128.load offset=320 (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))))
+        (local.set $b1 (v128.load offset=336 (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))))
+        (local.set $a0
+          (v128.load32_splat offset=2624 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $p)) (i32.const 2))))
+        (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
+        (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
+        (br_if $p_loop_2 (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 16)))
+      )
+      (local.set $e16
+        (f32x4.mul
+          (f32x4.mul
+            (f32x4.add
+              (f32x4.add
+                (f32x4.mul
+                  (f32x4.mul
+                    (local.tee $t_v128_2
+                      (f32x4.sub
+                        (f32x4.sub
+                          (local.tee $t_v128_0
+                            (f32x4.pmin
+                              (f32x4.pmax
+                                (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c00)))
+                                (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                              (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                          (f32x4.mul
+                            (local.tee $t_v128_1
+                              (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                            (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                        (f32x4.mul (local.get $t_v128_1) (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                    (local.get $t_v128_2))
+                  (f32x4.add
+                    (f32x4.mul
+                      (f32x4.add
+                        (f32x4.mul
+                          (f32x4.add
+                            (f32x4.mul
+                              (f32x4.add
+                                (f32x4.mul
+                                  (f32x4.add
+                                    (f32x4.mul
+                                      (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                      (local.get $t_v128_2))
+                                    (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                  (local.get $t_v128_2))
+                                (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                              (local.get $t_v128_2))
+                            (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                          (local.get $t_v128_2))
+                        (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                      (local.get $t_v128_2))
+                    (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                (local.get $t_v128_2))
+              (v128.const f32x4 1 1 1 1))
+            (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+          (v128.const f32x4 2 2 2 2)))
+      (local.set $e17
+        (f32x4.div
+          (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e16))
+          (f32x4.add (local.get $t_v128_0) (local.get $e16))))
+      (v128.store offset=3584
+        (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2))
+        (v128.bitselect (local.get $e17) (f32x4.neg (local.get $e17)) (f32x4.ge (local.get $c00) (v128.const f32x4 0 0 0 0))))
+      (local.set $e18
+        (f32x4.mul
+          (f32x4.mul
+            (f32x4.add
+              (f32x4.add
+                (f32x4.mul
+                  (f32x4.mul
+                    (local.tee $t_v128_2
+                      (f32x4.sub
+                        (f32x4.sub
+                          (local.tee $t_v128_0
+                            (f32x4.pmin
+                              (f32x4.pmax
+                                (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $c01)))
+                                (v128.const f32x4 -87.5 -87.5 -87.5 -87.5))
+                              (v128.const f32x4 88.75 88.75 88.75 88.75)))
+                          (f32x4.mul
+                            (local.tee $t_v128_1
+                              (f32x4.nearest (f32x4.mul (local.get $t_v128_0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))))
+                            (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+                        (f32x4.mul (local.get $t_v128_1) (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+                    (local.get $t_v128_2))
+                  (f32x4.add
+                    (f32x4.mul
+                      (f32x4.add
+                        (f32x4.mul
+                          (f32x4.add
+                            (f32x4.mul
+                              (f32x4.add
+                                (f32x4.mul
+                                  (f32x4.add
+                                    (f32x4.mul
+                                      (v128.const f32x4 0.00019875691 0.00019875691 0.00019875691 0.00019875691)
+                                      (local.get $t_v128_2))
+                                    (v128.const f32x4 0.0013981999 0.0013981999 0.0013981999 0.0013981999))
+                                  (local.get $t_v128_2))
+                                (v128.const f32x4 0.008333452 0.008333452 0.008333452 0.008333452))
+                              (local.get $t_v128_2))
+                            (v128.const f32x4 0.041665796 0.041665796 0.041665796 0.041665796))
+                          (local.get $t_v128_2))
+                        (v128.const f32x4 0.16666666 0.16666666 0.16666666 0.16666666))
+                      (local.get $t_v128_2))
+                    (v128.const f32x4 0.5 0.5 0.5 0.5)))
+                (local.get $t_v128_2))
+              (v128.const f32x4 1 1 1 1))
+            (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $t_v128_1)) (v128.const i32x4 126 126 126 126)) (i32.const 23)))
+          (v128.const f32x4 2 2 2 2)))
+      (local.set $e19
+        (f32x4.div
+          (f32x4.sub (local.tee $t_v128_0 (v128.const f32x4 1 1 1 1)) (local.get $e18))
+          (f32x4.add (local.get $t_v128_0) (local.get $e18))))
+      (v128.store offset=3600
+        (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2))
+        (v128.bitselect (local.get $e19) (f32x4.neg (local.get $e19)) (f32x4.ge (local.get $c01) (v128.const f32x4 0 0 0 0))))
+      (br_if $i0_loop_2 (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 1))) (i32.const 15)))
+    )
   )
 
   ;; matmul [15,3], k = 8:
@@ -2154,584 +1241,270 @@
     (local $b0 f32) (local $a0 f32) (local $a1 f32) (local $a2 f32) (local $a3 f32) (local $t_f32_0 f32) (local $t_f32_1 f32)
     (local $t_f32_2 f32) (local $e20 f32) (local $e21 f32) (local $e22 f32) (local $e23 f32) (local $e24 f32) (local $e25 f32)
     (local $e26 f32) (local $e27 f32) (local $e28 f32) (local $e29 f32)
-    i32.const 0
-    local.set $j0
-    loop $j0_loop
-      i32.const 0
-      local.set $i0
-      loop $i0_loop
-        local.get $j0
-        i32.const 2
-        i32.shl
-        f32.load offset=1024
-        local.set $init0
-        local.get $init0
-        local.set $c00
-        local.get $init0
-        local.set $c10
-        local.get $init0
-        local.set $c20
-        local.get $init0
-        local.set $c30
-        i32.const 0
-        local.set $p
-        loop $p_loop
-          local.get $p
-          i32.const 3
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=896
-          local.set $b0
-          local.get $i0
-          i32.const 8
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=3584
-          local.set $a0
-          local.get $c00
-          local.get $a0
-          local.get $b0
-          f32.mul
-          f32.add
-          local.set $c00
-          local.get $i0
-          i32.const 8
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=3616
-          local.set $a1
-          local.get $c10
-          local.get $a1
-          local.get $b0
-          f32.mul
-          f32.add
-          local.set $c10
-          local.get $i0
-          i32.const 8
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=3648
-          local.set $a2
-          local.get $c20
-          local.get $a2
-          local.get $b0
-          f32.mul
-          f32.add
-          local.set $c20
-          local.get $i0
-          i32.const 8
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=3680
-          local.set $a3
-          local.get $c30
-          local.get $a3
-          local.get $b0
-          f32.mul
-          f32.add
-          local.set $c30
-          local.get $p
-          i32.const 1
-          i32.add
-          local.tee $p
-          i32.const 8
-          i32.lt_s
-          br_if $p_loop
-        end
-        local.get $c00
-        f32.abs
-        f32.neg
-        f32.const -87.5
-        f32.max
-        f32.const 88.75
-        f32.min
-        local.tee $t_f32_0
-        local.get $t_f32_0
-        f32.const 1.442695
-        f32.mul
-        f32.nearest
-        local.tee $t_f32_1
-        f32.const 0.6933594
-        f32.mul
-        f32.sub
-        local.get $t_f32_1
-        f32.const -0.00021219444
-        f32.mul
-        f32.sub
-        local.tee $t_f32_2
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.00019875691
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.0013981999
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.008333452
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.041665796
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.16666666
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.5
-        f32.add
-        f32.mul
-        local.get $t_f32_2
-        f32.add
-        f32.const 1
-        f32.add
-        local.get $t_f32_1
-        i32.trunc_sat_f32_s
-        i32.const 126
-        i32.add
-        i32.const 23
-        i32.shl
-        f32.reinterpret_i32
-        f32.mul
-        f32.const 2
-        f32.mul
-        local.set $e20
-        f32.const 1
-        local.get $e20
-        f32.add
-        local.set $e21
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        f32.const 1
-        local.get $e21
-        f32.div
-        local.get $e20
-        local.get $e21
-        f32.div
-        local.get $c00
-        f32.const 0
-        f32.ge
-        select
-        f32.store offset=2624
-        local.get $c10
-        f32.abs
-        f32.neg
-        f32.const -87.5
-        f32.max
-        f32.const 88.75
-        f32.min
-        local.tee $t_f32_0
-        local.get $t_f32_0
-        f32.const 1.442695
-        f32.mul
-        f32.nearest
-        local.tee $t_f32_1
-        f32.const 0.6933594
-        f32.mul
-        f32.sub
-        local.get $t_f32_1
-        f32.const -0.00021219444
-        f32.mul
-        f32.sub
-        local.tee $t_f32_2
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.00019875691
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.0013981999
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.008333452
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.041665796
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.16666666
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.5
-        f32.add
-        f32.mul
-        local.get $t_f32_2
-        f32.add
-        f32.const 1
-        f32.add
-        local.get $t_f32_1
-        i32.trunc_sat_f32_s
-        i32.const 126
-        i32.add
-        i32.const 23
-        i32.shl
-        f32.reinterpret_i32
-        f32.mul
-        f32.const 2
-        f32.mul
-        local.set $e22
-        f32.const 1
-        local.get $e22
-        f32.add
-        local.set $e23
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        f32.const 1
-        local.get $e23
-        f32.div
-        local.get $e22
-        local.get $e23
-        f32.div
-        local.get $c10
-        f32.const 0
-        f32.ge
-        select
-        f32.store offset=2636
-        local.get $c20
-        f32.abs
-        f32.neg
-        f32.const -87.5
-        f32.max
-        f32.const 88.75
-        f32.min
-        local.tee $t_f32_0
-        local.get $t_f32_0
-        f32.const 1.442695
-        f32.mul
-        f32.nearest
-        local.tee $t_f32_1
-        f32.const 0.6933594
-        f32.mul
-        f32.sub
-        local.get $t_f32_1
-        f32.const -0.00021219444
-        f32.mul
-        f32.sub
-        local.tee $t_f32_2
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.00019875691
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.0013981999
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.008333452
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.041665796
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.16666666
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.5
-        f32.add
-        f32.mul
-        local.get $t_f32_2
-        f32.add
-        f32.const 1
-        f32.add
-        local.get $t_f32_1
-        i32.trunc_sat_f32_s
-        i32.const 126
-        i32.add
-        i32.const 23
-        i32.shl
-        f32.reinterpret_i32
-        f32.mul
-        f32.const 2
-        f32.mul
-        local.set $e24
-        f32.const 1
-        local.get $e24
-        f32.add
-        local.set $e25
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        f32.const 1
-        local.get $e25
-        f32.div
-        local.get $e24
-        local.get $e25
-        f32.div
-        local.get $c20
-        f32.const 0
-        f32.ge
-        select
-        f32.store offset=2648
-        local.get $c30
-        f32.abs
-        f32.neg
-        f32.const -87.5
-        f32.max
-        f32.const 88.75
-        f32.min
-        local.tee $t_f32_0
-        local.get $t_f32_0
-        f32.const 1.442695
-        f32.mul
-        f32.nearest
-        local.tee $t_f32_1
-        f32.const 0.6933594
-        f32.mul
-        f32.sub
-        local.get $t_f32_1
-        f32.const -0.00021219444
-        f32.mul
-        f32.sub
-        local.tee $t_f32_2
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.00019875691
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.0013981999
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.008333452
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.041665796
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.16666666
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.5
-        f32.add
-        f32.mul
-        local.get $t_f32_2
-        f32.add
-        f32.const 1
-        f32.add
-        local.get $t_f32_1
-        i32.trunc_sat_f32_s
-        i32.const 126
-        i32.add
-        i32.const 23
-        i32.shl
-        f32.reinterpret_i32
-        f32.mul
-        f32.const 2
-        f32.mul
-        local.set $e26
-        f32.const 1
-        local.get $e26
-        f32.add
-        local.set $e27
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        f32.const 1
-        local.get $e27
-        f32.div
-        local.get $e26
-        local.get $e27
-        f32.div
-        local.get $c30
-        f32.const 0
-        f32.ge
-        select
-        f32.store offset=2660
-        local.get $i0
-        i32.const 4
-        i32.add
-        local.tee $i0
-        i32.const 12
-        i32.lt_s
-        br_if $i0_loop
-      end
-      i32.const 12
-      local.set $i0
-      loop $i0_loop_2
-        local.get $j0
-        i32.const 2
-        i32.shl
-        f32.load offset=1024
-        local.set $init0
-        local.get $init0
-        local.set $c00
-        i32.const 0
-        local.set $p
-        loop $p_loop_2
-          local.get $p
-          i32.const 3
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=896
-          local.set $b0
-          local.get $i0
-          i32.const 8
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=3584
-          local.set $a0
-          local.get $c00
-          local.get $a0
-          local.get $b0
-          f32.mul
-          f32.add
-          local.set $c00
-          local.get $p
-          i32.const 1
-          i32.add
-          local.tee $p
-          i32.const 8
-          i32.lt_s
-          br_if $p_loop_2
-        end
-        local.get $c00
-        f32.abs
-        f32.neg
-        f32.const -87.5
-        f32.max
-        f32.const 88.75
-        f32.min
-        local.tee $t_f32_0
-        local.get $t_f32_0
-        f32.const 1.442695
-        f32.mul
-        f32.nearest
-        local.tee $t_f32_1
-        f32.const 0.6933594
-        f32.mul
-        f32.sub
-        local.get $t_f32_1
-        f32.const -0.00021219444
-        f32.mul
-        f32.sub
-        local.tee $t_f32_2
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.00019875691
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.0013981999
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.008333452
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.041665796
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.16666666
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.5
-        f32.add
-        f32.mul
-        local.get $t_f32_2
-        f32.add
-        f32.const 1
-        f32.add
-        local.get $t_f32_1
-        i32.trunc_sat_f32_s
-        i32.const 126
-        i32.add
-        i32.const 23
-        i32.shl
-        f32.reinterpret_i32
-        f32.mul
-        f32.const 2
-        f32.mul
-        local.set $e28
-        f32.const 1
-        local.get $e28
-        f32.add
-        local.set $e29
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        f32.const 1
-        local.get $e29
-        f32.div
-        local.get $e28
-        local.get $e29
-        f32.div
-        local.get $c00
-        f32.const 0
-        f32.ge
-        select
-        f32.store offset=2624
-        local.get $i0
-        i32.const 1
-        i32.add
-        local.tee $i0
-        i32.const 15
-        i32.lt_s
-        br_if $i0_loop_2
-      end
-      local.get $j0
-      i32.const 1
-      i32.add
-      local.tee $j0
-      i32.const 3
-      i32.lt_s
-      br_if $j0_loop
-    end
+    (local.set $j0 (i32.const 0))
+    (loop $j0_loop
+      (local.set $i0 (i32.const 0))
+      (loop $i0_loop
+        (local.set $init0 (f32.load offset=1024 (i32.shl (local.get $j0) (i32.const 2))))
+        (local.set $c00 (local.get $init0))
+        (local.set $c10 (local.get $init0))
+        (local.set $c20 (local.get $init0))
+        (local.set $c30 (local.get $init0))
+        (local.set $p (i32.const 0))
+        (loop $p_loop
+          (local.set $b0 (f32.load offset=896 (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 3)) (local.get $j0)) (i32.const 2))))
+          (local.set $a0 (f32.load offset=3584 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 8)) (local.get $p)) (i32.const 2))))
+          (local.set $c00 (f32.add (local.get $c00) (f32.mul (local.get $a0) (local.get $b0))))
+          (local.set $a1 (f32.load offset=3616 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 8)) (local.get $p)) (i32.const 2))))
+          (local.set $c10 (f32.add (local.get $c10) (f32.mul (local.get $a1) (local.get $b0))))
+          (local.set $a2 (f32.load offset=3648 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 8)) (local.get $p)) (i32.const 2))))
+          (local.set $c20 (f32.add (local.get $c20) (f32.mul (local.get $a2) (local.get $b0))))
+          (local.set $a3 (f32.load offset=3680 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 8)) (local.get $p)) (i32.const 2))))
+          (local.set $c30 (f32.add (local.get $c30) (f32.mul (local.get $a3) (local.get $b0))))
+          (br_if $p_loop (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 8)))
+        )
+        (local.set $e20
+          (f32.mul
+            (f32.mul
+              (f32.add
+                (f32.add
+                  (f32.mul
+                    (f32.mul
+                      (local.tee $t_f32_2
+                        (f32.sub
+                          (f32.sub
+                            (local.tee $t_f32_0
+                              (f32.min (f32.max (f32.neg (f32.abs (local.get $c00))) (f32.const -87.5)) (f32.const 88.75)))
+                            (f32.mul
+                              (local.tee $t_f32_1 (f32.nearest (f32.mul (local.get $t_f32_0) (f32.const 1.442695))))
+                              (f32.const 0.6933594)))
+                          (f32.mul (local.get $t_f32_1) (f32.const -0.00021219444))))
+                      (local.get $t_f32_2))
+                    (f32.add
+                      (f32.mul
+                        (f32.add
+                          (f32.mul
+                            (f32.add
+                              (f32.mul
+                                (f32.add
+                                  (f32.mul
+                                    (f32.add (f32.mul (f32.const 0.00019875691) (local.get $t_f32_2)) (f32.const 0.0013981999))
+                                    (local.get $t_f32_2))
+                                  (f32.const 0.008333452))
+                                (local.get $t_f32_2))
+                              (f32.const 0.041665796))
+                            (local.get $t_f32_2))
+                          (f32.const 0.16666666))
+                        (local.get $t_f32_2))
+                      (f32.const 0.5)))
+                  (local.get $t_f32_2))
+                (f32.const 1))
+              (f32.reinterpret_i32 (i32.shl (i32.add (i32.trunc_sat_f32_s (local.get $t_f32_1)) (i32.const 126)) (i32.const 23))))
+            (f32.const 2)))
+        (local.set $e21 (f32.add (f32.const 1) (local.get $e20)))
+        (f32.store offset=2624
+          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2))
+          (select
+            (f32.div (f32.const 1) (local.get $e21))
+            (f32.div (local.get $e20) (local.get $e21))
+            (f32.ge (local.get $c00) (f32.const 0))))
+        (local.set $e22
+          (f32.mul
+            (f32.mul
+              (f32.add
+                (f32.add
+                  (f32.mul
+                    (f32.mul
+                      (local.tee $t_f32_2
+                        (f32.sub
+                          (f32.sub
+                            (local.tee $t_f32_0
+                              (f32.min (f32.max (f32.neg (f32.abs (local.get $c10))) (f32.const -87.5)) (f32.const 88.75)))
+                            (f32.mul
+                              (local.tee $t_f32_1 (f32.nearest (f32.mul (local.get $t_f32_0) (f32.const 1.442695))))
+                              (f32.const 0.6933594)))
+                          (f32.mul (local.get $t_f32_1) (f32.const -0.00021219444))))
+                      (local.get $t_f32_2))
+                    (f32.add
+                      (f32.mul
+                        (f32.add
+                          (f32.mul
+                            (f32.add
+                              (f32.mul
+                                (f32.add
+                                  (f32.mul
+                                    (f32.add (f32.mul (f32.const 0.00019875691) (local.get $t_f32_2)) (f32.const 0.0013981999))
+                                    (local.get $t_f32_2))
+                                  (f32.const 0.008333452))
+                                (local.get $t_f32_2))
+                              (f32.const 0.041665796))
+                            (local.get $t_f32_2))
+                          (f32.const 0.16666666))
+                        (local.get $t_f32_2))
+                      (f32.const 0.5)))
+                  (local.get $t_f32_2))
+                (f32.const 1))
+              (f32.reinterpret_i32 (i32.shl (i32.add (i32.trunc_sat_f32_s (local.get $t_f32_1)) (i32.const 126)) (i32.const 23))))
+            (f32.const 2)))
+        (local.set $e23 (f32.add (f32.const 1) (local.get $e22)))
+        (f32.store offset=2636
+          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2))
+          (select
+            (f32.div (f32.const 1) (local.get $e23))
+            (f32.div (local.get $e22) (local.get $e23))
+            (f32.ge (local.get $c10) (f32.const 0))))
+        (local.set $e24
+          (f32.mul
+            (f32.mul
+              (f32.add
+                (f32.add
+                  (f32.mul
+                    (f32.mul
+                      (local.tee $t_f32_2
+                        (f32.sub
+                          (f32.sub
+                            (local.tee $t_f32_0
+                              (f32.min (f32.max (f32.neg (f32.abs (local.get $c20))) (f32.const -87.5)) (f32.const 88.75)))
+                            (f32.mul
+                              (local.tee $t_f32_1 (f32.nearest (f32.mul (local.get $t_f32_0) (f32.const 1.442695))))
+                              (f32.const 0.6933594)))
+                          (f32.mul (local.get $t_f32_1) (f32.const -0.00021219444))))
+                      (local.get $t_f32_2))
+                    (f32.add
+                      (f32.mul
+                        (f32.add
+                          (f32.mul
+                            (f32.add
+                              (f32.mul
+                                (f32.add
+                                  (f32.mul
+                                    (f32.add (f32.mul (f32.const 0.00019875691) (local.get $t_f32_2)) (f32.const 0.0013981999))
+                                    (local.get $t_f32_2))
+                                  (f32.const 0.008333452))
+                                (local.get $t_f32_2))
+                              (f32.const 0.041665796))
+                            (local.get $t_f32_2))
+                          (f32.const 0.16666666))
+                        (local.get $t_f32_2))
+                      (f32.const 0.5)))
+                  (local.get $t_f32_2))
+                (f32.const 1))
+              (f32.reinterpret_i32 (i32.shl (i32.add (i32.trunc_sat_f32_s (local.get $t_f32_1)) (i32.const 126)) (i32.const 23))))
+            (f32.const 2)))
+        (local.set $e25 (f32.add (f32.const 1) (local.get $e24)))
+        (f32.store offset=2648
+          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2))
+          (select
+            (f32.div (f32.const 1) (local.get $e25))
+            (f32.div (local.get $e24) (local.get $e25))
+            (f32.ge (local.get $c20) (f32.const 0))))
+        (local.set $e26
+          (f32.mul
+            (f32.mul
+              (f32.add
+                (f32.add
+                  (f32.mul
+                    (f32.mul
+                      (local.tee $t_f32_2
+                        (f32.sub
+                          (f32.sub
+                            (local.tee $t_f32_0
+                              (f32.min (f32.max (f32.neg (f32.abs (local.get $c30))) (f32.const -87.5)) (f32.const 88.75)))
+                            (f32.mul
+                              (local.tee $t_f32_1 (f32.nearest (f32.mul (local.get $t_f32_0) (f32.const 1.442695))))
+                              (f32.const 0.6933594)))
+                          (f32.mul (local.get $t_f32_1) (f32.const -0.00021219444))))
+                      (local.get $t_f32_2))
+                    (f32.add
+                      (f32.mul
+                        (f32.add
+                          (f32.mul
+                            (f32.add
+                              (f32.mul
+                                (f32.add
+                                  (f32.mul
+                                    (f32.add (f32.mul (f32.const 0.00019875691) (local.get $t_f32_2)) (f32.const 0.0013981999))
+                                    (local.get $t_f32_2))
+                                  (f32.const 0.008333452))
+                                (local.get $t_f32_2))
+                              (f32.const 0.041665796))
+                            (local.get $t_f32_2))
+                          (f32.const 0.16666666))
+                        (local.get $t_f32_2))
+                      (f32.const 0.5)))
+                  (local.get $t_f32_2))
+                (f32.const 1))
+              (f32.reinterpret_i32 (i32.shl (i32.add (i32.trunc_sat_f32_s (local.get $t_f32_1)) (i32.const 126)) (i32.const 23))))
+            (f32.const 2)))
+        (local.set $e27 (f32.add (f32.const 1) (local.get $e26)))
+        (f32.store offset=2660
+          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2))
+          (select
+            (f32.div (f32.const 1) (local.get $e27))
+            (f32.div (local.get $e26) (local.get $e27))
+            (f32.ge (local.get $c30) (f32.const 0))))
+        (br_if $i0_loop (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 4))) (i32.const 12)))
+      )
+      (local.set $i0 (i32.const 12))
+      (loop $i0_loop_2
+        (local.set $init0 (f32.load offset=1024 (i32.shl (local.get $j0) (i32.const 2))))
+        (local.set $c00 (local.get $init0))
+        (local.set $p (i32.const 0))
+        (loop $p_loop_2
+          (local.set $b0 (f32.load offset=896 (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 3)) (local.get $j0)) (i32.const 2))))
+          (local.set $a0 (f32.load offset=3584 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 8)) (local.get $p)) (i32.const 2))))
+          (local.set $c00 (f32.add (local.get $c00) (f32.mul (local.get $a0) (local.get $b0))))
+          (br_if $p_loop_2 (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 8)))
+        )
+        (local.set $e28
+          (f32.mul
+            (f32.mul
+              (f32.add
+                (f32.add
+                  (f32.mul
+                    (f32.mul
+                      (local.tee $t_f32_2
+                        (f32.sub
+                          (f32.sub
+                            (local.tee $t_f32_0
+                              (f32.min (f32.max (f32.neg (f32.abs (local.get $c00))) (f32.const -87.5)) (f32.const 88.75)))
+                            (f32.mul
+                              (local.tee $t_f32_1 (f32.nearest (f32.mul (local.get $t_f32_0) (f32.const 1.442695))))
+                              (f32.const 0.6933594)))
+                          (f32.mul (local.get $t_f32_1) (f32.const -0.00021219444))))
+                      (local.get $t_f32_2))
+                    (f32.add
+                      (f32.mul
+                        (f32.add
+                          (f32.mul
+                            (f32.add
+                              (f32.mul
+                                (f32.add
+                                  (f32.mul
+                                    (f32.add (f32.mul (f32.const 0.00019875691) (local.get $t_f32_2)) (f32.const 0.0013981999))
+                                    (local.get $t_f32_2))
+                                  (f32.const 0.008333452))
+                                (local.get $t_f32_2))
+                              (f32.const 0.041665796))
+                            (local.get $t_f32_2))
+                          (f32.const 0.16666666))
+                        (local.get $t_f32_2))
+                      (f32.const 0.5)))
+                  (local.get $t_f32_2))
+                (f32.const 1))
+              (f32.reinterpret_i32 (i32.shl (i32.add (i32.trunc_sat_f32_s (local.get $t_f32_1)) (i32.const 126)) (i32.const 23))))
+            (f32.const 2)))
+        (local.set $e29 (f32.add (f32.const 1) (local.get $e28)))
+        (f32.store offset=2624
+          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2))
+          (select
+            (f32.div (f32.const 1) (local.get $e29))
+            (f32.div (local.get $e28) (local.get $e29))
+            (f32.ge (local.get $c00) (f32.const 0))))
+        (br_if $i0_loop_2 (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 1))) (i32.const 15)))
+      )
+      (br_if $j0_loop (i32.lt_s (local.tee $j0 (i32.add (local.get $j0) (i32.const 1))) (i32.const 3)))
+    )
   )
 
   ;; matmul [15,3], k = 8:
@@ -2751,916 +1524,362 @@
     (local $e88 f32) (local $e89 f32) (local $e90 f32) (local $e91 f32) (local $e92 f32) (local $e93 f32) (local $e94 f32) (local $e95 f32)
     (local $e96 f32) (local $e97 f32) (local $e98 f32) (local $e99 f32) (local $e100 f32) (local $e101 f32) (local $e102 f32)
     (local $e103 f32) (local $e104 f32) (local $t_v128_0 v128)
-    v128.const f32x4 0 0 0 0
-    local.set $rv0
-    v128.const f32x4 0 0 0 0
-    local.set $rvc0
-    f32.const 0
-    local.set $r0
-    f32.const 0
-    local.set $rc0
-    i32.const 0
-    local.set $z1
-    loop $z1_loop
-      local.get $z1
-      i32.const 2
-      i32.shl
-      f32.const 0
-      f32.store offset=5888
-      local.get $z1
-      i32.const 1
-      i32.add
-      local.tee $z1
-      i32.const 3
-      i32.lt_s
-      br_if $z1_loop
-    end
-    i32.const 0
-    local.set $j0
-    loop $j0_loop
-      i32.const 0
-      local.set $i0
-      loop $i0_loop
-        local.get $j0
-        i32.const 2
-        i32.shl
-        f32.load offset=1024
-        local.set $init0
-        local.get $init0
-        local.set $c00
-        local.get $init0
-        local.set $c10
-        local.get $init0
-        local.set $c20
-        local.get $init0
-        local.set $c30
-        i32.const 0
-        local.set $p
-        loop $p_loop
-          local.get $p
-          i32.const 3
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=896
-          local.set $b0
-          local.get $i0
-          i32.const 8
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=3584
-          local.set $a0
-          local.get $c00
-          local.get $a0
-          local.get $b0
-          f32.mul
-          f32.add
-          local.set $c00
-          local.get $i0
-          i32.const 8
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=3616
-          local.set $a1
-          local.get $c10
-          local.get $a1
-          local.get $b0
-          f32.mul
-          f32.add
-          local.set $c10
-          local.get $i0
-          i32.const 8
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=3648
-          local.set $a2
-          local.get $c20
-          local.get $a2
-          local.get $b0
-          f32.mul
-          f32.add
-          local.set $c20
-          local.get $i0
-          i32.const 8
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=3680
-          local.set $a3
-          local.get $c30
-          local.get $a3
-          local.get $b0
-          f32.mul
-          f32.add
-          local.set $c30
-          local.get $p
-          i32.const 1
-          i32.add
-          local.tee $p
-          i32.const 8
-          i32.lt_s
-          br_if $p_loop
-        end
-        local.get $c00
-        f32.abs
-        f32.neg
-        f32.const -87.5
-        f32.max
-        f32.const 88.75
-        f32.min
-        local.tee $t_f32_0
-        local.get $t_f32_0
-        f32.const 1.442695
-        f32.mul
-        f32.nearest
-        local.tee $t_f32_1
-        f32.const 0.6933594
-        f32.mul
-        f32.sub
-        local.get $t_f32_1
-        f32.const -0.00021219444
-        f32.mul
-        f32.sub
-        local.tee $t_f32_2
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.00019875691
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.0013981999
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.008333452
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.041665796
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.16666666
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.5
-        f32.add
-        f32.mul
-        local.get $t_f32_2
-        f32.add
-        f32.const 1
-        f32.add
-        local.get $t_f32_1
-        i32.trunc_sat_f32_s
-        i32.const 126
-        i32.add
-        i32.const 23
-        i32.shl
-        f32.reinterpret_i32
-        f32.mul
-        f32.const 2
-        f32.mul
-        local.set $e70
-        f32.const 1
-        local.get $e70
-        f32.add
-        local.set $e71
-        f32.const 1
-        local.get $e71
-        f32.div
-        local.get $e70
-        local.get $e71
-        f32.div
-        local.get $c00
-        f32.const 0
-        f32.ge
-        select
-        local.set $e72
-        local.get $e72
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        f32.load offset=2432
-        f32.sub
-        local.set $e73
-        local.get $e73
-        f32.const 0.06666667
-        f32.mul
-        local.get $e72
-        f32.const 1
-        local.get $e72
-        f32.sub
-        f32.mul
-        f32.mul
-        local.set $e74
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e74
-        f32.store offset=4096
-        local.get $e73
-        local.get $e73
-        f32.mul
-        f32.const 0.5
-        f32.mul
-        local.get $rc0
-        f32.sub
-        local.set $e75
-        local.get $r0
-        local.get $e75
-        f32.add
-        local.set $e76
-        local.get $e76
-        local.get $r0
-        f32.sub
-        local.get $e75
-        f32.sub
-        local.set $rc0
-        local.get $e76
-        local.set $r0
-        local.get $j0
-        i32.const 2
-        i32.shl
-        local.get $j0
-        i32.const 2
-        i32.shl
-        f32.load offset=5888
-        local.get $e74
-        f32.add
-        f32.store offset=5888
-        local.get $c10
-        f32.abs
-        f32.neg
-        f32.const -87.5
-        f32.max
-        f32.const 88.75
-        f32.min
-        local.tee $t_f32_0
-        local.get $t_f32_0
-        f32.const 1.442695
-        f32.mul
-        f32.nearest
-        local.tee $t_f32_1
-        f32.const 0.6933594
-        f32.mul
-        f32.sub
-        local.get $t_f32_1
-        f32.const -0.00021219444
-        f32.mul
-        f32.sub
-        local.tee $t_f32_2
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.00019875691
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.0013981999
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.008333452
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.041665796
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.16666666
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.5
-        f32.add
-        f32.mul
-        local.get $t_f32_2
-        f32.add
-        f32.const 1
-        f32.add
-        local.get $t_f32_1
-        i32.trunc_sat_f32_s
-        i32.const 126
-        i32.add
-        i32.const 23
-        i32.shl
-        f32.reinterpret_i32
-        f32.mul
-        f32.const 2
-        f32.mul
-        local.set $e77
-        f32.const 1
-        local.get $e77
-        f32.add
-        local.set $e78
-        f32.const 1
-        local.get $e78
-        f32.div
-        local.get $e77
-        local.get $e78
-        f32.div
-        local.get $c10
-        f32.const 0
-        f32.ge
-        select
-        local.set $e79
-        local.get $e79
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        f32.load offset=2444
-        f32.sub
-        local.set $e80
-        local.get $e80
-        f32.const 0.06666667
-        f32.mul
-        local.get $e79
-        f32.const 1
-        local.get $e79
-        f32.sub
-        f32.mul
-        f32.mul
-        local.set $e81
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e81
-        f32.store offset=4108
-        local.get $e80
-        local.get $e80
-        f32.mul
-        f32.const 0.5
-        f32.mul
-        local.get $rc0
-        f32.sub
-        local.set $e82
-        local.get $r0
-        local.get $e82
-        f32.add
-        local.set $e83
-        local.get $e83
-        local.get $r0
-        f32.sub
-        local.get $e82
-        f32.sub
-        local.set $rc0
-        local.get $e83
-        local.set $r0
-        local.get $j0
-        i32.const 2
-        i32.shl
-        local.get $j0
-        i32.const 2
-        i32.shl
-        f32.load offset=5888
-        local.get $e81
-        f32.add
-        f32.store offset=5888
-        local.get $c20
-        f32.abs
-        f32.neg
-        f32.const -87.5
-        f32.max
-        f32.const 88.75
-        f32.min
-        local.tee $t_f32_0
-        local.get $t_f32_0
-        f32.const 1.442695
-        f32.mul
-        f32.nearest
-        local.tee $t_f32_1
-        f32.const 0.6933594
-        f32.mul
-        f32.sub
-        local.get $t_f32_1
-        f32.const -0.00021219444
-        f32.mul
-        f32.sub
-        local.tee $t_f32_2
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.00019875691
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.0013981999
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.008333452
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.041665796
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.16666666
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.5
-        f32.add
-        f32.mul
-        local.get $t_f32_2
-        f32.add
-        f32.const 1
-        f32.add
-        local.get $t_f32_1
-        i32.trunc_sat_f32_s
-        i32.const 126
-        i32.add
-        i32.const 23
-        i32.shl
-        f32.reinterpret_i32
-        f32.mul
-        f32.const 2
-        f32.mul
-        local.set $e84
-        f32.const 1
-        local.get $e84
-        f32.add
-        local.set $e85
-        f32.const 1
-        local.get $e85
-        f32.div
-        local.get $e84
-        local.get $e85
-        f32.div
-        local.get $c20
-        f32.const 0
-        f32.ge
-        select
-        local.set $e86
-        local.get $e86
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        f32.load offset=2456
-        f32.sub
-        local.set $e87
-        local.get $e87
-        f32.const 0.06666667
-        f32.mul
-        local.get $e86
-        f32.const 1
-        local.get $e86
-        f32.sub
-        f32.mul
-        f32.mul
-        local.set $e88
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e88
-        f32.store offset=4120
-        local.get $e87
-        local.get $e87
-        f32.mul
-        f32.const 0.5
-        f32.mul
-        local.get $rc0
-        f32.sub
-        local.set $e89
-        local.get $r0
-        local.get $e89
-        f32.add
-        local.set $e90
-        local.get $e90
-        local.get $r0
-        f32.sub
-        local.get $e89
-        f32.sub
-        local.set $rc0
-        local.get $e90
-        local.set $r0
-        local.get $j0
-        i32.const 2
-        i32.shl
-        local.get $j0
-        i32.const 2
-        i32.shl
-        f32.load offset=5888
-        local.get $e88
-        f32.add
-        f32.store offset=5888
-        local.get $c30
-        f32.abs
-        f32.neg
-        f32.const -87.5
-        f32.max
-        f32.const 88.75
-        f32.min
-        local.tee $t_f32_0
-        local.get $t_f32_0
-        f32.const 1.442695
-        f32.mul
-        f32.nearest
-        local.tee $t_f32_1
-        f32.const 0.6933594
-        f32.mul
-        f32.sub
-        local.get $t_f32_1
-        f32.const -0.00021219444
-        f32.mul
-        f32.sub
-        local.tee $t_f32_2
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.00019875691
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.0013981999
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.008333452
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.041665796
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.16666666
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.5
-        f32.add
-        f32.mul
-        local.get $t_f32_2
-        f32.add
-        f32.const 1
-        f32.add
-        local.get $t_f32_1
-        i32.trunc_sat_f32_s
-        i32.const 126
-        i32.add
-        i32.const 23
-        i32.shl
-        f32.reinterpret_i32
-        f32.mul
-        f32.const 2
-        f32.mul
-        local.set $e91
-        f32.const 1
-        local.get $e91
-        f32.add
-        local.set $e92
-        f32.const 1
-        local.get $e92
-        f32.div
-        local.get $e91
-        local.get $e92
-        f32.div
-        local.get $c30
-        f32.const 0
-        f32.ge
-        select
-        local.set $e93
-        local.get $e93
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        f32.load offset=2468
-        f32.sub
-        local.set $e94
-        local.get $e94
-        f32.const 0.06666667
-        f32.mul
-        local.get $e93
-        f32.const 1
-        local.get $e93
-        f32.sub
-        f32.mul
-        f32.mul
-        local.set $e95
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e95
-        f32.store offset=4132
-        local.get $e94
-        local.get $e94
-        f32.mul
-        f32.const 0.5
-        f32.mul
-        local.get $rc0
-        f32.sub
-        local.set $e96
-        local.get $r0
-        local.get $e96
-        f32.add
-        local.set $e97
-        local.get $e97
-        local.get $r0
-        f32.sub
-        local.get $e96
-        f32.sub
-        local.set $rc0
-        local.get $e97
-        local.set $r0
-        local.get $j0
-        i32.const 2
-        i32.shl
-        local.get $j0
-        i32.const 2
-        i32.shl
-        f32.load offset=5888
-        local.get $e95
-        f32.add
-        f32.store offset=5888
-        local.get $i0
-        i32.const 4
-        i32.add
-        local.tee $i0
-        i32.const 12
-        i32.lt_s
-        br_if $i0_loop
-      end
-      i32.const 12
-      local.set $i0
-      loop $i0_loop_2
-        local.get $j0
-        i32.const 2
-        i32.shl
-        f32.load offset=1024
-        local.set $init0
-        local.get $init0
-        local.set $c00
-        i32.const 0
-        local.set $p
-        loop $p_loop_2
-          local.get $p
-          i32.const 3
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=896
-          local.set $b0
-          local.get $i0
-          i32.const 8
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=3584
-          local.set $a0
-          local.get $c00
-          local.get $a0
-          local.get $b0
-          f32.mul
-          f32.add
-          local.set $c00
-          local.get $p
-          i32.const 1
-          i32.add
-          local.tee $p
-          i32.const 8
-          i32.lt_s
-          br_if $p_loop_2
-        end
-        local.get $c00
-        f32.abs
-        f32.neg
-        f32.const -87.5
-        f32.max
-        f32.const 88.75
-        f32.min
-        local.tee $t_f32_0
-        local.get $t_f32_0
-        f32.const 1.442695
-        f32.mul
-        f32.nearest
-        local.tee $t_f32_1
-        f32.const 0.6933594
-        f32.mul
-        f32.sub
-        local.get $t_f32_1
-        f32.const -0.00021219444
-        f32.mul
-        f32.sub
-        local.tee $t_f32_2
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.00019875691
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.0013981999
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.008333452
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.041665796
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.16666666
-        f32.add
-        local.get $t_f32_2
-        f32.mul
-        f32.const 0.5
-        f32.add
-        f32.mul
-        local.get $t_f32_2
-        f32.add
-        f32.const 1
-        f32.add
-        local.get $t_f32_1
-        i32.trunc_sat_f32_s
-        i32.const 126
-        i32.add
-        i32.const 23
-        i32.shl
-        f32.reinterpret_i32
-        f32.mul
-        f32.const 2
-        f32.mul
-        local.set $e98
-        f32.const 1
-        local.get $e98
-        f32.add
-        local.set $e99
-        f32.const 1
-        local.get $e99
-        f32.div
-        local.get $e98
-        local.get $e99
-        f32.div
-        local.get $c00
-        f32.const 0
-        f32.ge
-        select
-        local.set $e100
-        local.get $e100
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        f32.load offset=2432
-        f32.sub
-        local.set $e101
-        local.get $e101
-        f32.const 0.06666667
-        f32.mul
-        local.get $e100
-        f32.const 1
-        local.get $e100
-        f32.sub
-        f32.mul
-        f32.mul
-        local.set $e102
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e102
-        f32.store offset=4096
-        local.get $e101
-        local.get $e101
-        f32.mul
-        f32.const 0.5
-        f32.mul
-        local.get $rc0
-        f32.sub
-        local.set $e103
-        local.get $r0
-        local.get $e103
-        f32.add
-        local.set $e104
-        local.get $e104
-        local.get $r0
-        f32.sub
-        local.get $e103
-        f32.sub
-        local.set $rc0
-        local.get $e104
-        local.set $r0
-        local.get $j0
-        i32.const 2
-        i32.shl
-        local.get $j0
-        i32.const 2
-        i32.shl
-        f32.load offset=5888
-        local.get $e102
-        f32.add
-        f32.store offset=5888
-        local.get $i0
-        i32.const 1
-        i32.add
-        local.tee $i0
-        i32.const 15
-        i32.lt_s
-        br_if $i0_loop_2
-      end
-      local.get $j0
-      i32.const 1
-      i32.add
-      local.tee $j0
-      i32.const 3
-      i32.lt_s
-      br_if $j0_loop
-    end
-    i32.const 0
-    local.get $rv0
-    local.get $rvc0
-    f32x4.neg
-    f32x4.add
-    local.tee $t_v128_0
-    f32x4.extract_lane 0
-    local.get $t_v128_0
-    f32x4.extract_lane 1
-    f32.add
-    local.get $t_v128_0
-    f32x4.extract_lane 2
-    local.get $t_v128_0
-    f32x4.extract_lane 3
-    f32.add
-    f32.add
-    local.get $r0
-    local.get $rc0
-    f32.neg
-    f32.add
-    f32.add
-    f32.const 0.06666667
-    f32.mul
-    f32.store offset=4288
-    i32.const 0
-    local.set $z1
-    loop $z1_loop_2
-      local.get $z1
-      i32.const 2
-      i32.shl
-      local.get $z1
-      i32.const 2
-      i32.shl
-      f32.load offset=5888
-      f32.store offset=2112
-      local.get $z1
-      i32.const 1
-      i32.add
-      local.tee $z1
-      i32.const 3
-      i32.lt_s
-      br_if $z1_loop_2
-    end
+    (local.set $rv0 (v128.const f32x4 0 0 0 0))
+    (local.set $rvc0 (v128.const f32x4 0 0 0 0))
+    (local.set $r0 (f32.const 0))
+    (local.set $rc0 (f32.const 0))
+    (local.set $z1 (i32.const 0))
+    (loop $z1_loop
+      (f32.store offset=5888 (i32.shl (local.get $z1) (i32.const 2)) (f32.const 0))
+      (br_if $z1_loop (i32.lt_s (local.tee $z1 (i32.add (local.get $z1) (i32.const 1))) (i32.const 3)))
+    )
+    (local.set $j0 (i32.const 0))
+    (loop $j0_loop
+      (local.set $i0 (i32.const 0))
+      (loop $i0_loop
+        (local.set $init0 (f32.load offset=1024 (i32.shl (local.get $j0) (i32.const 2))))
+        (local.set $c00 (local.get $init0))
+        (local.set $c10 (local.get $init0))
+        (local.set $c20 (local.get $init0))
+        (local.set $c30 (local.get $init0))
+        (local.set $p (i32.const 0))
+        (loop $p_loop
+          (local.set $b0 (f32.load offset=896 (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 3)) (local.get $j0)) (i32.const 2))))
+          (local.set $a0 (f32.load offset=3584 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 8)) (local.get $p)) (i32.const 2))))
+          (local.set $c00 (f32.add (local.get $c00) (f32.mul (local.get $a0) (local.get $b0))))
+          (local.set $a1 (f32.load offset=3616 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 8)) (local.get $p)) (i32.const 2))))
+          (local.set $c10 (f32.add (local.get $c10) (f32.mul (local.get $a1) (local.get $b0))))
+          (local.set $a2 (f32.load offset=3648 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 8)) (local.get $p)) (i32.const 2))))
+          (local.set $c20 (f32.add (local.get $c20) (f32.mul (local.get $a2) (local.get $b0))))
+          (local.set $a3 (f32.load offset=3680 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 8)) (local.get $p)) (i32.const 2))))
+          (local.set $c30 (f32.add (local.get $c30) (f32.mul (local.get $a3) (local.get $b0))))
+          (br_if $p_loop (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 8)))
+        )
+        (local.set $e70
+          (f32.mul
+            (f32.mul
+              (f32.add
+                (f32.add
+                  (f32.mul
+                    (f32.mul
+                      (local.tee $t_f32_2
+                        (f32.sub
+                          (f32.sub
+                            (local.tee $t_f32_0
+                              (f32.min (f32.max (f32.neg (f32.abs (local.get $c00))) (f32.const -87.5)) (f32.const 88.75)))
+                            (f32.mul
+                              (local.tee $t_f32_1 (f32.nearest (f32.mul (local.get $t_f32_0) (f32.const 1.442695))))
+                              (f32.const 0.6933594)))
+                          (f32.mul (local.get $t_f32_1) (f32.const -0.00021219444))))
+                      (local.get $t_f32_2))
+                    (f32.add
+                      (f32.mul
+                        (f32.add
+                          (f32.mul
+                            (f32.add
+                              (f32.mul
+                                (f32.add
+                                  (f32.mul
+                                    (f32.add (f32.mul (f32.const 0.00019875691) (local.get $t_f32_2)) (f32.const 0.0013981999))
+                                    (local.get $t_f32_2))
+                                  (f32.const 0.008333452))
+                                (local.get $t_f32_2))
+                              (f32.const 0.041665796))
+                            (local.get $t_f32_2))
+                          (f32.const 0.16666666))
+                        (local.get $t_f32_2))
+                      (f32.const 0.5)))
+                  (local.get $t_f32_2))
+                (f32.const 1))
+              (f32.reinterpret_i32 (i32.shl (i32.add (i32.trunc_sat_f32_s (local.get $t_f32_1)) (i32.const 126)) (i32.const 23))))
+            (f32.const 2)))
+        (local.set $e71 (f32.add (f32.const 1) (local.get $e70)))
+        (local.set $e72
+          (select
+            (f32.div (f32.const 1) (local.get $e71))
+            (f32.div (local.get $e70) (local.get $e71))
+            (f32.ge (local.get $c00) (f32.const 0))))
+        (local.set $e73
+          (f32.sub
+            (local.get $e72)
+            (f32.load offset=2432 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)))))
+        (local.set $e74
+          (f32.mul (f32.mul (local.get $e73) (f32.const 0.06666667)) (f32.mul (local.get $e72) (f32.sub (f32.const 1) (local.get $e72)))))
+        (f32.store offset=4096 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $e74))
+        (local.set $e75 (f32.sub (f32.mul (f32.mul (local.get $e73) (local.get $e73)) (f32.const 0.5)) (local.get $rc0)))
+        (local.set $e76 (f32.add (local.get $r0) (local.get $e75)))
+        (local.set $rc0 (f32.sub (f32.sub (local.get $e76) (local.get $r0)) (local.get $e75)))
+        (local.set $r0 (local.get $e76))
+        (f32.store offset=5888
+          (i32.shl (local.get $j0) (i32.const 2))
+          (f32.add (f32.load offset=5888 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e74)))
+        (local.set $e77
+          (f32.mul
+            (f32.mul
+              (f32.add
+                (f32.add
+                  (f32.mul
+                    (f32.mul
+                      (local.tee $t_f32_2
+                        (f32.sub
+                          (f32.sub
+                            (local.tee $t_f32_0
+                              (f32.min (f32.max (f32.neg (f32.abs (local.get $c10))) (f32.const -87.5)) (f32.const 88.75)))
+                            (f32.mul
+                              (local.tee $t_f32_1 (f32.nearest (f32.mul (local.get $t_f32_0) (f32.const 1.442695))))
+                              (f32.const 0.6933594)))
+                          (f32.mul (local.get $t_f32_1) (f32.const -0.00021219444))))
+                      (local.get $t_f32_2))
+                    (f32.add
+                      (f32.mul
+                        (f32.add
+                          (f32.mul
+                            (f32.add
+                              (f32.mul
+                                (f32.add
+                                  (f32.mul
+                                    (f32.add (f32.mul (f32.const 0.00019875691) (local.get $t_f32_2)) (f32.const 0.0013981999))
+                                    (local.get $t_f32_2))
+                                  (f32.const 0.008333452))
+                                (local.get $t_f32_2))
+                              (f32.const 0.041665796))
+                            (local.get $t_f32_2))
+                          (f32.const 0.16666666))
+                        (local.get $t_f32_2))
+                      (f32.const 0.5)))
+                  (local.get $t_f32_2))
+                (f32.const 1))
+              (f32.reinterpret_i32 (i32.shl (i32.add (i32.trunc_sat_f32_s (local.get $t_f32_1)) (i32.const 126)) (i32.const 23))))
+            (f32.const 2)))
+        (local.set $e78 (f32.add (f32.const 1) (local.get $e77)))
+        (local.set $e79
+          (select
+            (f32.div (f32.const 1) (local.get $e78))
+            (f32.div (local.get $e77) (local.get $e78))
+            (f32.ge (local.get $c10) (f32.const 0))))
+        (local.set $e80
+          (f32.sub
+            (local.get $e79)
+            (f32.load offset=2444 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)))))
+        (local.set $e81
+          (f32.mul (f32.mul (local.get $e80) (f32.const 0.06666667)) (f32.mul (local.get $e79) (f32.sub (f32.const 1) (local.get $e79)))))
+        (f32.store offset=4108 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $e81))
+        (local.set $e82 (f32.sub (f32.mul (f32.mul (local.get $e80) (local.get $e80)) (f32.const 0.5)) (local.get $rc0)))
+        (local.set $e83 (f32.add (local.get $r0) (local.get $e82)))
+        (local.set $rc0 (f32.sub (f32.sub (local.get $e83) (local.get $r0)) (local.get $e82)))
+        (local.set $r0 (local.get $e83))
+        (f32.store offset=5888
+          (i32.shl (local.get $j0) (i32.const 2))
+          (f32.add (f32.load offset=5888 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e81)))
+        (local.set $e84
+          (f32.mul
+            (f32.mul
+              (f32.add
+                (f32.add
+                  (f32.mul
+                    (f32.mul
+                      (local.tee $t_f32_2
+                        (f32.sub
+                          (f32.sub
+                            (local.tee $t_f32_0
+                              (f32.min (f32.max (f32.neg (f32.abs (local.get $c20))) (f32.const -87.5)) (f32.const 88.75)))
+                            (f32.mul
+                              (local.tee $t_f32_1 (f32.nearest (f32.mul (local.get $t_f32_0) (f32.const 1.442695))))
+                              (f32.const 0.6933594)))
+                          (f32.mul (local.get $t_f32_1) (f32.const -0.00021219444))))
+                      (local.get $t_f32_2))
+                    (f32.add
+                      (f32.mul
+                        (f32.add
+                          (f32.mul
+                            (f32.add
+                              (f32.mul
+                                (f32.add
+                                  (f32.mul
+                                    (f32.add (f32.mul (f32.const 0.00019875691) (local.get $t_f32_2)) (f32.const 0.0013981999))
+                                    (local.get $t_f32_2))
+                                  (f32.const 0.008333452))
+                                (local.get $t_f32_2))
+                              (f32.const 0.041665796))
+                            (local.get $t_f32_2))
+                          (f32.const 0.16666666))
+                        (local.get $t_f32_2))
+                      (f32.const 0.5)))
+                  (local.get $t_f32_2))
+                (f32.const 1))
+              (f32.reinterpret_i32 (i32.shl (i32.add (i32.trunc_sat_f32_s (local.get $t_f32_1)) (i32.const 126)) (i32.const 23))))
+            (f32.const 2)))
+        (local.set $e85 (f32.add (f32.const 1) (local.get $e84)))
+        (local.set $e86
+          (select
+            (f32.div (f32.const 1) (local.get $e85))
+            (f32.div (local.get $e84) (local.get $e85))
+            (f32.ge (local.get $c20) (f32.const 0))))
+        (local.set $e87
+          (f32.sub
+            (local.get $e86)
+            (f32.load offset=2456 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)))))
+        (local.set $e88
+          (f32.mul (f32.mul (local.get $e87) (f32.const 0.06666667)) (f32.mul (local.get $e86) (f32.sub (f32.const 1) (local.get $e86)))))
+        (f32.store offset=4120 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $e88))
+        (local.set $e89 (f32.sub (f32.mul (f32.mul (local.get $e87) (local.get $e87)) (f32.const 0.5)) (local.get $rc0)))
+        (local.set $e90 (f32.add (local.get $r0) (local.get $e89)))
+        (local.set $rc0 (f32.sub (f32.sub (local.get $e90) (local.get $r0)) (local.get $e89)))
+        (local.set $r0 (local.get $e90))
+        (f32.store offset=5888
+          (i32.shl (local.get $j0) (i32.const 2))
+          (f32.add (f32.load offset=5888 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e88)))
+        (local.set $e91
+          (f32.mul
+            (f32.mul
+              (f32.add
+                (f32.add
+                  (f32.mul
+                    (f32.mul
+                      (local.tee $t_f32_2
+                        (f32.sub
+                          (f32.sub
+                            (local.tee $t_f32_0
+                              (f32.min (f32.max (f32.neg (f32.abs (local.get $c30))) (f32.const -87.5)) (f32.const 88.75)))
+                            (f32.mul
+                              (local.tee $t_f32_1 (f32.nearest (f32.mul (local.get $t_f32_0) (f32.const 1.442695))))
+                              (f32.const 0.6933594)))
+                          (f32.mul (local.get $t_f32_1) (f32.const -0.00021219444))))
+                      (local.get $t_f32_2))
+                    (f32.add
+                      (f32.mul
+                        (f32.add
+                          (f32.mul
+                            (f32.add
+                              (f32.mul
+                                (f32.add
+                                  (f32.mul
+                                    (f32.add (f32.mul (f32.const 0.00019875691) (local.get $t_f32_2)) (f32.const 0.0013981999))
+                                    (local.get $t_f32_2))
+                                  (f32.const 0.008333452))
+                                (local.get $t_f32_2))
+                              (f32.const 0.041665796))
+                            (local.get $t_f32_2))
+                          (f32.const 0.16666666))
+                        (local.get $t_f32_2))
+                      (f32.const 0.5)))
+                  (local.get $t_f32_2))
+                (f32.const 1))
+              (f32.reinterpret_i32 (i32.shl (i32.add (i32.trunc_sat_f32_s (local.get $t_f32_1)) (i32.const 126)) (i32.const 23))))
+            (f32.const 2)))
+        (local.set $e92 (f32.add (f32.const 1) (local.get $e91)))
+        (local.set $e93
+          (select
+            (f32.div (f32.const 1) (local.get $e92))
+            (f32.div (local.get $e91) (local.get $e92))
+            (f32.ge (local.get $c30) (f32.const 0))))
+        (local.set $e94
+          (f32.sub
+            (local.get $e93)
+            (f32.load offset=2468 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)))))
+        (local.set $e95
+          (f32.mul (f32.mul (local.get $e94) (f32.const 0.06666667)) (f32.mul (local.get $e93) (f32.sub (f32.const 1) (local.get $e93)))))
+        (f32.store offset=4132 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $e95))
+        (local.set $e96 (f32.sub (f32.mul (f32.mul (local.get $e94) (local.get $e94)) (f32.const 0.5)) (local.get $rc0)))
+        (local.set $e97 (f32.add (local.get $r0) (local.get $e96)))
+        (local.set $rc0 (f32.sub (f32.sub (local.get $e97) (local.get $r0)) (local.get $e96)))
+        (local.set $r0 (local.get $e97))
+        (f32.store offset=5888
+          (i32.shl (local.get $j0) (i32.const 2))
+          (f32.add (f32.load offset=5888 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e95)))
+        (br_if $i0_loop (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 4))) (i32.const 12)))
+      )
+      (local.set $i0 (i32.const 12))
+      (loop $i0_loop_2
+        (local.set $init0 (f32.load offset=1024 (i32.shl (local.get $j0) (i32.const 2))))
+        (local.set $c00 (local.get $init0))
+        (local.set $p (i32.const 0))
+        (loop $p_loop_2
+          (local.set $b0 (f32.load offset=896 (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 3)) (local.get $j0)) (i32.const 2))))
+          (local.set $a0 (f32.load offset=3584 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 8)) (local.get $p)) (i32.const 2))))
+          (local.set $c00 (f32.add (local.get $c00) (f32.mul (local.get $a0) (local.get $b0))))
+          (br_if $p_loop_2 (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 8)))
+        )
+        (local.set $e98
+          (f32.mul
+            (f32.mul
+              (f32.add
+                (f32.add
+                  (f32.mul
+                    (f32.mul
+                      (local.tee $t_f32_2
+                        (f32.sub
+                          (f32.sub
+                            (local.tee $t_f32_0
+                              (f32.min (f32.max (f32.neg (f32.abs (local.get $c00))) (f32.const -87.5)) (f32.const 88.75)))
+                            (f32.mul
+                              (local.tee $t_f32_1 (f32.nearest (f32.mul (local.get $t_f32_0) (f32.const 1.442695))))
+                              (f32.const 0.6933594)))
+                          (f32.mul (local.get $t_f32_1) (f32.const -0.00021219444))))
+                      (local.get $t_f32_2))
+                    (f32.add
+                      (f32.mul
+                        (f32.add
+                          (f32.mul
+                            (f32.add
+                              (f32.mul
+                                (f32.add
+                                  (f32.mul
+                                    (f32.add (f32.mul (f32.const 0.00019875691) (local.get $t_f32_2)) (f32.const 0.0013981999))
+                                    (local.get $t_f32_2))
+                                  (f32.const 0.008333452))
+                                (local.get $t_f32_2))
+                              (f32.const 0.041665796))
+                            (local.get $t_f32_2))
+                          (f32.const 0.16666666))
+                        (local.get $t_f32_2))
+                      (f32.const 0.5)))
+                  (local.get $t_f32_2))
+                (f32.const 1))
+              (f32.reinterpret_i32 (i32.shl (i32.add (i32.trunc_sat_f32_s (local.get $t_f32_1)) (i32.const 126)) (i32.const 23))))
+            (f32.const 2)))
+        (local.set $e99 (f32.add (f32.const 1) (local.get $e98)))
+        (local.set $e100
+          (select
+            (f32.div (f32.const 1) (local.get $e99))
+            (f32.div (local.get $e98) (local.get $e99))
+            (f32.ge (local.get $c00) (f32.const 0))))
+        (local.set $e101
+          (f32.sub
+            (local.get $e100)
+            (f32.load offset=2432 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)))))
+        (local.set $e102
+          (f32.mul
+            (f32.mul (local.get $e101) (f32.const 0.06666667))
+            (f32.mul (local.get $e100) (f32.sub (f32.const 1) (local.get $e100)))))
+        (f32.store offset=4096 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $e102))
+        (local.set $e103 (f32.sub (f32.mul (f32.mul (local.get $e101) (local.get $e101)) (f32.const 0.5)) (local.get $rc0)))
+        (local.set $e104 (f32.add (local.get $r0) (local.get $e103)))
+        (local.set $rc0 (f32.sub (f32.sub (local.get $e104) (local.get $r0)) (local.get $e103)))
+        (local.set $r0 (local.get $e104))
+        (f32.store offset=5888
+          (i32.shl (local.get $j0) (i32.const 2))
+          (f32.add (f32.load offset=5888 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e102)))
+        (br_if $i0_loop_2 (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 1))) (i32.const 15)))
+      )
+      (br_if $j0_loop (i32.lt_s (local.tee $j0 (i32.add (local.get $j0) (i32.const 1))) (i32.const 3)))
+    )
+    (f32.store offset=4288
+      (i32.const 0)
+      (f32.mul
+        (f32.add
+          (f32.add
+            (f32.add
+              (f32x4.extract_lane 0 (local.tee $t_v128_0 (f32x4.add (local.get $rv0) (f32x4.neg (local.get $rvc0)))))
+              (f32x4.extract_lane 1 (local.get $t_v128_0)))
+            (f32.add (f32x4.extract_lane 2 (local.get $t_v128_0)) (f32x4.extract_lane 3 (local.get $t_v128_0))))
+          (f32.add (local.get $r0) (f32.neg (local.get $rc0))))
+        (f32.const 0.06666667)))
+    (local.set $z1 (i32.const 0))
+    (loop $z1_loop_2
+      (f32.store offset=2112 (i32.shl (local.get $z1) (i32.const 2)) (f32.load offset=5888 (i32.shl (local.get $z1) (i32.const 2))))
+      (br_if $z1_loop_2 (i32.lt_s (local.tee $z1 (i32.add (local.get $z1) (i32.const 1))) (i32.const 3)))
+    )
   )
 
   ;; matmul [15,8], k = 3:
@@ -3674,564 +1893,121 @@
     (local $e2 v128) (local $e3 v128) (local $e4 v128) (local $e5 v128) (local $e6 v128) (local $e7 v128) (local $e8 v128) (local $e9 v128)
     (local $e10 v128) (local $e11 v128) (local $e12 v128) (local $e13 v128) (local $e14 v128) (local $e15 v128) (local $e16 v128)
     (local $e17 v128) (local $e18 v128) (local $e19 v128)
-    i32.const 0
-    local.set $z0
-    loop $z0_loop
-      local.get $z0
-      i32.const 2
-      i32.shl
-      f32.const 0
-      f32.store offset=5952
-      local.get $z0
-      i32.const 1
-      i32.add
-      local.tee $z0
-      i32.const 8
-      i32.lt_s
-      br_if $z0_loop
-    end
-    i32.const 0
-    local.set $c
-    loop $c_loop
-      i32.const 0
-      local.set $p
-      loop $p_loop
-        local.get $p
-        i32.const 8
-        i32.mul
-        local.get $c
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c
-        i32.const 3
-        i32.mul
-        local.get $p
-        i32.add
-        i32.const 2
-        i32.shl
-        f32.load offset=896
-        f32.store offset=6016
-        local.get $p
-        i32.const 1
-        i32.add
-        local.tee $p
-        i32.const 3
-        i32.lt_s
-        br_if $p_loop
-      end
-      local.get $c
-      i32.const 1
-      i32.add
-      local.tee $c
-      i32.const 8
-      i32.lt_s
-      br_if $c_loop
-    end
-    i32.const 0
-    local.set $i0
-    loop $i0_loop
-      v128.const f32x4 0 0 0 0
-      local.set $init0
-      v128.const f32x4 0 0 0 0
-      local.set $init1
-      local.get $init0
-      local.set $c00
-      local.get $init1
-      local.set $c01
-      local.get $init0
-      local.set $c10
-      local.get $init1
-      local.set $c11
-      local.get $init0
-      local.set $c20
-      local.get $init1
-      local.set $c21
-      local.get $init0
-      local.set $c30
-      local.get $init1
-      local.set $c31
-      i32.const 0
-      local.set $p
-      loop $p_loop_2
-        local.get $p
-        i32.const 8
-        i32.mul
-        i32.const 2
-        i32.shl
-        v128.load offset=6016
-        local.set $b0
-        local.get $p
-        i32.const 8
-        i32.mul
-        i32.const 2
-        i32.shl
-        v128.load offset=6032
-        local.set $b1
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $p
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load32_splat offset=4096
-        local.set $a0
-        local.get $c00
-        local.get $a0
-        local.get $b0
-        f32x4.mul
-        f32x4.add
-        local.set $c00
-        local.get $c01
-        local.get $a0
-        local.get $b1
-        f32x4.mul
-        f32x4.add
-        local.set $c01
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $p
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load32_splat offset=4108
-        local.set $a1
-        local.get $c10
-        local.get $a1
-        local.get $b0
-        f32x4.mul
-        f32x4.add
-        local.set $c10
-        local.get $c11
-        local.get $a1
-        local.get $b1
-        f32x4.mul
-        f32x4.add
-        local.set $c11
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $p
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load32_splat offset=4120
-        local.set $a2
-        local.get $c20
-        local.get $a2
-        local.get $b0
-        f32x4.mul
-        f32x4.add
-        local.set $c20
-        local.get $c21
-        local.get $a2
-        local.get $b1
-        f32x4.mul
-        f32x4.add
-        local.set $c21
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $p
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load32_splat offset=4132
-        local.set $a3
-        local.get $c30
-        local.get $a3
-        local.get $b0
-        f32x4.mul
-        f32x4.add
-        local.set $c30
-        local.get $c31
-        local.get $a3
-        local.get $b1
-        f32x4.mul
-        f32x4.add
-        local.set $c31
-        local.get $p
-        i32.const 1
-        i32.add
-        local.tee $p
-        i32.const 3
-        i32.lt_s
-        br_if $p_loop_2
-      end
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      v128.load offset=3584
-      local.set $e0
-      local.get $c00
-      v128.const f32x4 1 1 1 1
-      local.get $e0
-      local.get $e0
-      f32x4.mul
-      f32x4.sub
-      f32x4.mul
-      local.set $e1
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $e1
-      v128.store offset=4352
-      i32.const 0
-      i32.const 0
-      v128.load offset=5952
-      local.get $e1
-      f32x4.add
-      v128.store offset=5952
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      v128.load offset=3600
-      local.set $e2
-      local.get $c01
-      v128.const f32x4 1 1 1 1
-      local.get $e2
-      local.get $e2
-      f32x4.mul
-      f32x4.sub
-      f32x4.mul
-      local.set $e3
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $e3
-      v128.store offset=4368
-      i32.const 0
-      i32.const 0
-      v128.load offset=5968
-      local.get $e3
-      f32x4.add
-      v128.store offset=5968
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      v128.load offset=3616
-      local.set $e4
-      local.get $c10
-      v128.const f32x4 1 1 1 1
-      local.get $e4
-      local.get $e4
-      f32x4.mul
-      f32x4.sub
-      f32x4.mul
-      local.set $e5
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $e5
-      v128.store offset=4384
-      i32.const 0
-      i32.const 0
-      v128.load offset=5952
-      local.get $e5
-      f32x4.add
-      v128.store offset=5952
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      v128.load offset=3632
-      local.set $e6
-      local.get $c11
-      v128.const f32x4 1 1 1 1
-      local.get $e6
-      local.get $e6
-      f32x4.mul
-      f32x4.sub
-      f32x4.mul
-      local.set $e7
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $e7
-      v128.store offset=4400
-      i32.const 0
-      i32.const 0
-      v128.load offset=5968
-      local.get $e7
-      f32x4.add
-      v128.store offset=5968
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      v128.load offset=3648
-      local.set $e8
-      local.get $c20
-      v128.const f32x4 1 1 1 1
-      local.get $e8
-      local.get $e8
-      f32x4.mul
-      f32x4.sub
-      f32x4.mul
-      local.set $e9
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $e9
-      v128.store offset=4416
-      i32.const 0
-      i32.const 0
-      v128.load offset=5952
-      local.get $e9
-      f32x4.add
-      v128.store offset=5952
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      v128.load offset=3664
-      local.set $e10
-      local.get $c21
-      v128.const f32x4 1 1 1 1
-      local.get $e10
-      local.get $e10
-      f32x4.mul
-      f32x4.sub
-      f32x4.mul
-      local.set $e11
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $e11
-      v128.store offset=4432
-      i32.const 0
-      i32.const 0
-      v128.load offset=5968
-      local.get $e11
-      f32x4.add
-      v128.store offset=5968
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      v128.load offset=3680
-      local.set $e12
-      local.get $c30
-      v128.const f32x4 1 1 1 1
-      local.get $e12
-      local.get $e12
-      f32x4.mul
-      f32x4.sub
-      f32x4.mul
-      local.set $e13
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $e13
-      v128.store offset=4448
-      i32.const 0
-      i32.const 0
-      v128.load offset=5952
-      local.get $e13
-      f32x4.add
-      v128.store offset=5952
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      v128.load offset=3696
-      local.set $e14
-      local.get $c31
-      v128.const f32x4 1 1 1 1
-      local.get $e14
-      local.get $e14
-      f32x4.mul
-      f32x4.sub
-      f32x4.mul
-      local.set $e15
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $e15
-      v128.store offset=4464
-      i32.const 0
-      i32.const 0
-      v128.load offset=5968
-      local.get $e15
-      f32x4.add
-      v128.store offset=5968
-      local.get $i0
-      i32.const 4
-      i32.add
-      local.tee $i0
-      i32.const 12
-      i32.lt_s
-      br_if $i0_loop
-    end
-    i32.const 12
-    local.set $i0
-    loop $i0_loop_2
-      v128.const f32x4 0 0 0 0
-      local.set $init0
-      v128.const f32x4 0 0 0 0
-      local.set $init1
-      local.get $init0
-      local.set $c00
-      local.get $init1
-      local.set $c01
-      i32.const 0
-      local.set $p
-      loop $p_loop_3
-        local.get $p
-        i32.const 8
-        i32.mul
-        i32.const 2
-        i32.shl
-        v128.load offset=6016
-        local.set $b0
-        local.get $p
-        i32.const 8
-        i32.mul
-        i32.const 2
-        i32.shl
-        v128.load offset=6032
-        local.set $b1
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $p
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load32_splat offset=4096
-        local.set $a0
-        local.get $c00
-        local.get $a0
-        local.get $b0
-        f32x4.mul
-        f32x4.add
-        local.set $c00
-        local.get $c01
-        local.get $a0
-        local.get $b1
-        f32x4.mul
-        f32x4.add
-        local.set $c01
-        local.get $p
-        i32.const 1
-        i32.add
-        local.tee $p
-        i32.const 3
-        i32.lt_s
-        br_if $p_loop_3
-      end
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      v128.load offset=3584
-      local.set $e16
-      local.get $c00
-      v128.const f32x4 1 1 1 1
-      local.get $e16
-      local.get $e16
-      f32x4.mul
-      f32x4.sub
-      f32x4.mul
-      local.set $e17
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $e17
-      v128.store offset=4352
-      i32.const 0
-      i32.const 0
-      v128.load offset=5952
-      local.get $e17
-      f32x4.add
-      v128.store offset=5952
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      v128.load offset=3600
-      local.set $e18
-      local.get $c01
-      v128.const f32x4 1 1 1 1
-      local.get $e18
-      local.get $e18
-      f32x4.mul
-      f32x4.sub
-      f32x4.mul
-      local.set $e19
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $e19
-      v128.store offset=4368
-      i32.const 0
-      i32.const 0
-      v128.load offset=5968
-      local.get $e19
-      f32x4.add
-      v128.store offset=5968
-      local.get $i0
-      i32.const 1
-      i32.add
-      local.tee $i0
-      i32.const 15
-      i32.lt_s
-      br_if $i0_loop_2
-    end
-    i32.const 0
-    local.set $z0
-    loop $z0_loop_2
-      local.get $z0
-      i32.const 2
-      i32.shl
-      local.get $z0
-      i32.const 2
-      i32.shl
-      f32.load offset=5952
-      f32.store offset=1920
-      local.get $z0
-      i32.const 1
-      i32.add
-      local.tee $z0
-      i32.const 8
-      i32.lt_s
-      br_if $z0_loop_2
-    end
+    (local.set $z0 (i32.const 0))
+    (loop $z0_loop
+      (f32.store offset=5952 (i32.shl (local.get $z0) (i32.const 2)) (f32.const 0))
+      (br_if $z0_loop (i32.lt_s (local.tee $z0 (i32.add (local.get $z0) (i32.const 1))) (i32.const 8)))
+    )
+    (local.set $c (i32.const 0))
+    (loop $c_loop
+      (local.set $p (i32.const 0))
+      (loop $p_loop
+        (f32.store offset=6016
+          (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 8)) (local.get $c)) (i32.const 2))
+          (f32.load offset=896 (i32.shl (i32.add (i32.mul (local.get $c) (i32.const 3)) (local.get $p)) (i32.const 2))))
+        (br_if $p_loop (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 3)))
+      )
+      (br_if $c_loop (i32.lt_s (local.tee $c (i32.add (local.get $c) (i32.const 1))) (i32.const 8)))
+    )
+    (local.set $i0 (i32.const 0))
+    (loop $i0_loop
+      (local.set $init0 (v128.const f32x4 0 0 0 0))
+      (local.set $init1 (v128.const f32x4 0 0 0 0))
+      (local.set $c00 (local.get $init0))
+      (local.set $c01 (local.get $init1))
+      (local.set $c10 (local.get $init0))
+      (local.set $c11 (local.get $init1))
+      (local.set $c20 (local.get $init0))
+      (local.set $c21 (local.get $init1))
+      (local.set $c30 (local.get $init0))
+      (local.set $c31 (local.get $init1))
+      (local.set $p (i32.const 0))
+      (loop $p_loop_2
+        (local.set $b0 (v128.load offset=6016 (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))))
+        (local.set $b1 (v128.load offset=6032 (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))))
+        (local.set $a0
+          (v128.load32_splat offset=4096 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
+        (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
+        (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
+        (local.set $a1
+          (v128.load32_splat offset=4108 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
+        (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a1) (local.get $b0))))
+        (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a1) (local.get $b1))))
+        (local.set $a2
+          (v128.load32_splat offset=4120 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
+        (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a2) (local.get $b0))))
+        (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a2) (local.get $b1))))
+        (local.set $a3
+          (v128.load32_splat offset=4132 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
+        (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a3) (local.get $b0))))
+        (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a3) (local.get $b1))))
+        (br_if $p_loop_2 (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 3)))
+      )
+      (local.set $e0 (v128.load offset=3584 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2))))
+      (local.set $e1 (f32x4.mul (local.get $c00) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e0) (local.get $e0)))))
+      (v128.store offset=4352 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2)) (local.get $e1))
+      (v128.store offset=5952 (i32.const 0) (f32x4.add (v128.load offset=5952 (i32.const 0)) (local.get $e1)))
+      (local.set $e2 (v128.load offset=3600 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2))))
+      (local.set $e3 (f32x4.mul (local.get $c01) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e2) (local.get $e2)))))
+      (v128.store offset=4368 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2)) (local.get $e3))
+      (v128.store offset=5968 (i32.const 0) (f32x4.add (v128.load offset=5968 (i32.const 0)) (local.get $e3)))
+      (local.set $e4 (v128.load offset=3616 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2))))
+      (local.set $e5 (f32x4.mul (local.get $c10) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e4) (local.get $e4)))))
+      (v128.store offset=4384 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2)) (local.get $e5))
+      (v128.store offset=5952 (i32.const 0) (f32x4.add (v128.load offset=5952 (i32.const 0)) (local.get $e5)))
+      (local.set $e6 (v128.load offset=3632 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2))))
+      (local.set $e7 (f32x4.mul (local.get $c11) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e6) (local.get $e6)))))
+      (v128.store offset=4400 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2)) (local.get $e7))
+      (v128.store offset=5968 (i32.const 0) (f32x4.add (v128.load offset=5968 (i32.const 0)) (local.get $e7)))
+      (local.set $e8 (v128.load offset=3648 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2))))
+      (local.set $e9 (f32x4.mul (local.get $c20) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e8) (local.get $e8)))))
+      (v128.store offset=4416 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2)) (local.get $e9))
+      (v128.store offset=5952 (i32.const 0) (f32x4.add (v128.load offset=5952 (i32.const 0)) (local.get $e9)))
+      (local.set $e10 (v128.load offset=3664 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2))))
+      (local.set $e11 (f32x4.mul (local.get $c21) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e10) (local.get $e10)))))
+      (v128.store offset=4432 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2)) (local.get $e11))
+      (v128.store offset=5968 (i32.const 0) (f32x4.add (v128.load offset=5968 (i32.const 0)) (local.get $e11)))
+      (local.set $e12 (v128.load offset=3680 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2))))
+      (local.set $e13 (f32x4.mul (local.get $c30) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e12) (local.get $e12)))))
+      (v128.store offset=4448 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2)) (local.get $e13))
+      (v128.store offset=5952 (i32.const 0) (f32x4.add (v128.load offset=5952 (i32.const 0)) (local.get $e13)))
+      (local.set $e14 (v128.load offset=3696 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2))))
+      (local.set $e15 (f32x4.mul (local.get $c31) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e14) (local.get $e14)))))
+      (v128.store offset=4464 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2)) (local.get $e15))
+      (v128.store offset=5968 (i32.const 0) (f32x4.add (v128.load offset=5968 (i32.const 0)) (local.get $e15)))
+      (br_if $i0_loop (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 4))) (i32.const 12)))
+    )
+    (local.set $i0 (i32.const 12))
+    (loop $i0_loop_2
+      (local.set $init0 (v128.const f32x4 0 0 0 0))
+      (local.set $init1 (v128.const f32x4 0 0 0 0))
+      (local.set $c00 (local.get $init0))
+      (local.set $c01 (local.get $init1))
+      (local.set $p (i32.const 0))
+      (loop $p_loop_3
+        (local.set $b0 (v128.load offset=6016 (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))))
+        (local.set $b1 (v128.load offset=6032 (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))))
+        (local.set $a0
+          (v128.load32_splat offset=4096 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $p)) (i32.const 2))))
+        (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
+        (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
+        (br_if $p_loop_3 (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 3)))
+      )
+      (local.set $e16 (v128.load offset=3584 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2))))
+      (local.set $e17 (f32x4.mul (local.get $c00) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e16) (local.get $e16)))))
+      (v128.store offset=4352 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2)) (local.get $e17))
+      (v128.store offset=5952 (i32.const 0) (f32x4.add (v128.load offset=5952 (i32.const 0)) (local.get $e17)))
+      (local.set $e18 (v128.load offset=3600 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2))))
+      (local.set $e19 (f32x4.mul (local.get $c01) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e18) (local.get $e18)))))
+      (v128.store offset=4368 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2)) (local.get $e19))
+      (v128.store offset=5968 (i32.const 0) (f32x4.add (v128.load offset=5968 (i32.const 0)) (local.get $e19)))
+      (br_if $i0_loop_2 (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 1))) (i32.const 15)))
+    )
+    (local.set $z0 (i32.const 0))
+    (loop $z0_loop_2
+      (f32.store offset=1920 (i32.shl (local.get $z0) (i32.const 2)) (f32.load offset=5952 (i32.shl (local.get $z0) (i32.const 2))))
+      (br_if $z0_loop_2 (i32.lt_s (local.tee $z0 (i32.add (local.get $z0) (i32.const 1))) (i32.const 8)))
+    )
   )
 
   ;; matmul [8,3], k = 15:
@@ -4239,152 +2015,35 @@
   (func $k_d_W3 (type $t0)
     (local $j0 i32) (local $i0 i32) (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32) (local $p i32) (local $b0 f32)
     (local $a0 f32) (local $a1 f32) (local $a2 f32) (local $a3 f32)
-    i32.const 0
-    local.set $j0
-    loop $j0_loop
-      i32.const 0
-      local.set $i0
-      loop $i0_loop
-        f32.const 0
-        local.set $c00
-        f32.const 0
-        local.set $c10
-        f32.const 0
-        local.set $c20
-        f32.const 0
-        local.set $c30
-        i32.const 0
-        local.set $p
-        loop $p_loop
-          local.get $p
-          i32.const 3
-          i32.mul
-          local.get $j0
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=4096
-          local.set $b0
-          local.get $p
-          i32.const 8
-          i32.mul
-          local.get $i0
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=3584
-          local.set $a0
-          local.get $c00
-          local.get $a0
-          local.get $b0
-          f32.mul
-          f32.add
-          local.set $c00
-          local.get $p
-          i32.const 8
-          i32.mul
-          local.get $i0
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=3588
-          local.set $a1
-          local.get $c10
-          local.get $a1
-          local.get $b0
-          f32.mul
-          f32.add
-          local.set $c10
-          local.get $p
-          i32.const 8
-          i32.mul
-          local.get $i0
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=3592
-          local.set $a2
-          local.get $c20
-          local.get $a2
-          local.get $b0
-          f32.mul
-          f32.add
-          local.set $c20
-          local.get $p
-          i32.const 8
-          i32.mul
-          local.get $i0
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=3596
-          local.set $a3
-          local.get $c30
-          local.get $a3
-          local.get $b0
-          f32.mul
-          f32.add
-          local.set $c30
-          local.get $p
-          i32.const 1
-          i32.add
-          local.tee $p
-          i32.const 15
-          i32.lt_s
-          br_if $p_loop
-        end
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c00
-        f32.store offset=1984
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c10
-        f32.store offset=1996
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c20
-        f32.store offset=2008
-        local.get $i0
-        i32.const 3
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $c30
-        f32.store offset=2020
-        local.get $i0
-        i32.const 4
-        i32.add
-        local.tee $i0
-        i32.const 8
-        i32.lt_s
-        br_if $i0_loop
-      end
-      local.get $j0
-      i32.const 1
-      i32.add
-      local.tee $j0
-      i32.const 3
-      i32.lt_s
-      br_if $j0_loop
-    end
+    (local.set $j0 (i32.const 0))
+    (loop $j0_loop
+      (local.set $i0 (i32.const 0))
+      (loop $i0_loop
+        (local.set $c00 (f32.const 0))
+        (local.set $c10 (f32.const 0))
+        (local.set $c20 (f32.const 0))
+        (local.set $c30 (f32.const 0))
+        (local.set $p (i32.const 0))
+        (loop $p_loop
+          (local.set $b0 (f32.load offset=4096 (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 3)) (local.get $j0)) (i32.const 2))))
+          (local.set $a0 (f32.load offset=3584 (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 8)) (local.get $i0)) (i32.const 2))))
+          (local.set $c00 (f32.add (local.get $c00) (f32.mul (local.get $a0) (local.get $b0))))
+          (local.set $a1 (f32.load offset=3588 (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 8)) (local.get $i0)) (i32.const 2))))
+          (local.set $c10 (f32.add (local.get $c10) (f32.mul (local.get $a1) (local.get $b0))))
+          (local.set $a2 (f32.load offset=3592 (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 8)) (local.get $i0)) (i32.const 2))))
+          (local.set $c20 (f32.add (local.get $c20) (f32.mul (local.get $a2) (local.get $b0))))
+          (local.set $a3 (f32.load offset=3596 (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 8)) (local.get $i0)) (i32.const 2))))
+          (local.set $c30 (f32.add (local.get $c30) (f32.mul (local.get $a3) (local.get $b0))))
+          (br_if $p_loop (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 15)))
+        )
+        (f32.store offset=1984 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $c00))
+        (f32.store offset=1996 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $c10))
+        (f32.store offset=2008 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $c20))
+        (f32.store offset=2020 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 3)) (local.get $j0)) (i32.const 2)) (local.get $c30))
+        (br_if $i0_loop (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 4))) (i32.const 8)))
+      )
+      (br_if $j0_loop (i32.lt_s (local.tee $j0 (i32.add (local.get $j0) (i32.const 1))) (i32.const 3)))
+    )
   )
 
   ;; matmul [15,16], k = 8:
@@ -4398,659 +2057,148 @@
     (local $e2 v128) (local $e3 v128) (local $e4 v128) (local $e5 v128) (local $e6 v128) (local $e7 v128) (local $e8 v128) (local $e9 v128)
     (local $e10 v128) (local $e11 v128) (local $e12 v128) (local $e13 v128) (local $e14 v128) (local $e15 v128) (local $e16 v128)
     (local $e17 v128) (local $e18 v128) (local $e19 v128)
-    i32.const 0
-    local.set $z0
-    loop $z0_loop
-      local.get $z0
-      i32.const 2
-      i32.shl
-      f32.const 0
-      f32.store offset=5952
-      local.get $z0
-      i32.const 1
-      i32.add
-      local.tee $z0
-      i32.const 16
-      i32.lt_s
-      br_if $z0_loop
-    end
-    i32.const 0
-    local.set $j0
-    loop $j0_loop
-      i32.const 0
-      local.set $c
-      loop $c_loop
-        i32.const 0
-        local.set $p
-        loop $p_loop
-          local.get $p
-          i32.const 8
-          i32.mul
-          local.get $c
-          i32.add
-          i32.const 2
-          i32.shl
-          local.get $j0
-          i32.const 8
-          i32.mul
-          local.get $c
-          i32.const 8
-          i32.mul
-          i32.add
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          f32.load offset=320
-          f32.store offset=6016
-          local.get $p
-          i32.const 1
-          i32.add
-          local.tee $p
-          i32.const 8
-          i32.lt_s
-          br_if $p_loop
-        end
-        local.get $c
-        i32.const 1
-        i32.add
-        local.tee $c
-        i32.const 8
-        i32.lt_s
-        br_if $c_loop
-      end
-      i32.const 0
-      local.set $i0
-      loop $i0_loop
-        v128.const f32x4 0 0 0 0
-        local.set $init0
-        v128.const f32x4 0 0 0 0
-        local.set $init1
-        local.get $init0
-        local.set $c00
-        local.get $init1
-        local.set $c01
-        local.get $init0
-        local.set $c10
-        local.get $init1
-        local.set $c11
-        local.get $init0
-        local.set $c20
-        local.get $init1
-        local.set $c21
-        local.get $init0
-        local.set $c30
-        local.get $init1
-        local.set $c31
-        i32.const 0
-        local.set $p
-        loop $p_loop_2
-          local.get $p
-          i32.const 8
-          i32.mul
-          i32.const 2
-          i32.shl
-          v128.load offset=6016
-          local.set $b0
-          local.get $p
-          i32.const 8
-          i32.mul
-          i32.const 2
-          i32.shl
-          v128.load offset=6032
-          local.set $b1
-          local.get $i0
-          i32.const 8
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load32_splat offset=4352
-          local.set $a0
-          local.get $c00
-          local.get $a0
-          local.get $b0
-          f32x4.mul
-          f32x4.add
-          local.set $c00
-          local.get $c01
-          local.get $a0
-          local.get $b1
-          f32x4.mul
-          f32x4.add
-          local.set $c01
-          local.get $i0
-          i32.const 8
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load32_splat offset=4384
-          local.set $a1
-          local.get $c10
-          local.get $a1
-          local.get $b0
-          f32x4.mul
-          f32x4.add
-          local.set $c10
-          local.get $c11
-          local.get $a1
-          local.get $b1
-          f32x4.mul
-          f32x4.add
-          local.set $c11
-          local.get $i0
-          i32.const 8
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load32_splat offset=4416
-          local.set $a2
-          local.get $c20
-          local.get $a2
-          local.get $b0
-          f32x4.mul
-          f32x4.add
-          local.set $c20
-          local.get $c21
-          local.get $a2
-          local.get $b1
-          f32x4.mul
-          f32x4.add
-          local.set $c21
-          local.get $i0
-          i32.const 8
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load32_splat offset=4448
-          local.set $a3
-          local.get $c30
-          local.get $a3
-          local.get $b0
-          f32x4.mul
-          f32x4.add
-          local.set $c30
-          local.get $c31
-          local.get $a3
-          local.get $b1
-          f32x4.mul
-          f32x4.add
-          local.set $c31
-          local.get $p
-          i32.const 1
-          i32.add
-          local.tee $p
-          i32.const 8
-          i32.lt_s
-          br_if $p_loop_2
-        end
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load offset=2624
-        local.set $e0
-        local.get $c00
-        v128.const f32x4 1 1 1 1
-        local.get $e0
-        local.get $e0
-        f32x4.mul
-        f32x4.sub
-        f32x4.mul
-        local.set $e1
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e1
-        v128.store offset=4864
-        local.get $j0
-        i32.const 2
-        i32.shl
-        local.get $j0
-        i32.const 2
-        i32.shl
-        v128.load offset=5952
-        local.get $e1
-        f32x4.add
-        v128.store offset=5952
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load offset=2640
-        local.set $e2
-        local.get $c01
-        v128.const f32x4 1 1 1 1
-        local.get $e2
-        local.get $e2
-        f32x4.mul
-        f32x4.sub
-        f32x4.mul
-        local.set $e3
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e3
-        v128.store offset=4880
-        local.get $j0
-        i32.const 2
-        i32.shl
-        local.get $j0
-        i32.const 2
-        i32.shl
-        v128.load offset=5968
-        local.get $e3
-        f32x4.add
-        v128.store offset=5968
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load offset=2688
-        local.set $e4
-        local.get $c10
-        v128.const f32x4 1 1 1 1
-        local.get $e4
-        local.get $e4
-        f32x4.mul
-        f32x4.sub
-        f32x4.mul
-        local.set $e5
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e5
-        v128.store offset=4928
-        local.get $j0
-        i32.const 2
-        i32.shl
-        local.get $j0
-        i32.const 2
-        i32.shl
-        v128.load offset=5952
-        local.get $e5
-        f32x4.add
-        v128.store offset=5952
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load offset=2704
-        local.set $e6
-        local.get $c11
-        v128.const f32x4 1 1 1 1
-        local.get $e6
-        local.get $e6
-        f32x4.mul
-        f32x4.sub
-        f32x4.mul
-        local.set $e7
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e7
-        v128.store offset=4944
-        local.get $j0
-        i32.const 2
-        i32.shl
-        local.get $j0
-        i32.const 2
-        i32.shl
-        v128.load offset=5968
-        local.get $e7
-        f32x4.add
-        v128.store offset=5968
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load offset=2752
-        local.set $e8
-        local.get $c20
-        v128.const f32x4 1 1 1 1
-        local.get $e8
-        local.get $e8
-        f32x4.mul
-        f32x4.sub
-        f32x4.mul
-        local.set $e9
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e9
-        v128.store offset=4992
-        local.get $j0
-        i32.const 2
-        i32.shl
-        local.get $j0
-        i32.const 2
-        i32.shl
-        v128.load offset=5952
-        local.get $e9
-        f32x4.add
-        v128.store offset=5952
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load offset=2768
-        local.set $e10
-        local.get $c21
-        v128.const f32x4 1 1 1 1
-        local.get $e10
-        local.get $e10
-        f32x4.mul
-        f32x4.sub
-        f32x4.mul
-        local.set $e11
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e11
-        v128.store offset=5008
-        local.get $j0
-        i32.const 2
-        i32.shl
-        local.get $j0
-        i32.const 2
-        i32.shl
-        v128.load offset=5968
-        local.get $e11
-        f32x4.add
-        v128.store offset=5968
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load offset=2816
-        local.set $e12
-        local.get $c30
-        v128.const f32x4 1 1 1 1
-        local.get $e12
-        local.get $e12
-        f32x4.mul
-        f32x4.sub
-        f32x4.mul
-        local.set $e13
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e13
-        v128.store offset=5056
-        local.get $j0
-        i32.const 2
-        i32.shl
-        local.get $j0
-        i32.const 2
-        i32.shl
-        v128.load offset=5952
-        local.get $e13
-        f32x4.add
-        v128.store offset=5952
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load offset=2832
-        local.set $e14
-        local.get $c31
-        v128.const f32x4 1 1 1 1
-        local.get $e14
-        local.get $e14
-        f32x4.mul
-        f32x4.sub
-        f32x4.mul
-        local.set $e15
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e15
-        v128.store offset=5072
-        local.get $j0
-        i32.const 2
-        i32.shl
-        local.get $j0
-        i32.const 2
-        i32.shl
-        v128.load offset=5968
-        local.get $e15
-        f32x4.add
-        v128.store offset=5968
-        local.get $i0
-        i32.const 4
-        i32.add
-        local.tee $i0
-        i32.const 12
-        i32.lt_s
-        br_if $i0_loop
-      end
-      i32.const 12
-      local.set $i0
-      loop $i0_loop_2
-        v128.const f32x4 0 0 0 0
-        local.set $init0
-        v128.const f32x4 0 0 0 0
-        local.set $init1
-        local.get $init0
-        local.set $c00
-        local.get $init1
-        local.set $c01
-        i32.const 0
-        local.set $p
-        loop $p_loop_3
-          local.get $p
-          i32.const 8
-          i32.mul
-          i32.const 2
-          i32.shl
-          v128.load offset=6016
-          local.set $b0
-          local.get $p
-          i32.const 8
-          i32.mul
-          i32.const 2
-          i32.shl
-          v128.load offset=6032
-          local.set $b1
-          local.get $i0
-          i32.const 8
-          i32.mul
-          local.get $p
-          i32.add
-          i32.const 2
-          i32.shl
-          v128.load32_splat offset=4352
-          local.set $a0
-          local.get $c00
-          local.get $a0
-          local.get $b0
-          f32x4.mul
-          f32x4.add
-          local.set $c00
-          local.get $c01
-          local.get $a0
-          local.get $b1
-          f32x4.mul
-          f32x4.add
-          local.set $c01
-          local.get $p
-          i32.const 1
-          i32.add
-          local.tee $p
-          i32.const 8
-          i32.lt_s
-          br_if $p_loop_3
-        end
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load offset=2624
-        local.set $e16
-        local.get $c00
-        v128.const f32x4 1 1 1 1
-        local.get $e16
-        local.get $e16
-        f32x4.mul
-        f32x4.sub
-        f32x4.mul
-        local.set $e17
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e17
-        v128.store offset=4864
-        local.get $j0
-        i32.const 2
-        i32.shl
-        local.get $j0
-        i32.const 2
-        i32.shl
-        v128.load offset=5952
-        local.get $e17
-        f32x4.add
-        v128.store offset=5952
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load offset=2640
-        local.set $e18
-        local.get $c01
-        v128.const f32x4 1 1 1 1
-        local.get $e18
-        local.get $e18
-        f32x4.mul
-        f32x4.sub
-        f32x4.mul
-        local.set $e19
-        local.get $i0
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $e19
-        v128.store offset=4880
-        local.get $j0
-        i32.const 2
-        i32.shl
-        local.get $j0
-        i32.const 2
-        i32.shl
-        v128.load offset=5968
-        local.get $e19
-        f32x4.add
-        v128.store offset=5968
-        local.get $i0
-        i32.const 1
-        i32.add
-        local.tee $i0
-        i32.const 15
-        i32.lt_s
-        br_if $i0_loop_2
-      end
-      local.get $j0
-      i32.const 8
-      i32.add
-      local.tee $j0
-      i32.const 16
-      i32.lt_s
-      br_if $j0_loop
-    end
-    i32.const 0
-    local.set $z0
-    loop $z0_loop_2
-      local.get $z0
-      i32.const 2
-      i32.shl
-      local.get $z0
-      i32.const 2
-      i32.shl
-      f32.load offset=5952
-      f32.store offset=1344
-      local.get $z0
-      i32.const 1
-      i32.add
-      local.tee $z0
-      i32.const 16
-      i32.lt_s
-      br_if $z0_loop_2
-    end
+    (local.set $z0 (i32.const 0))
+    (loop $z0_loop
+      (f32.store offset=5952 (i32.shl (local.get $z0) (i32.const 2)) (f32.const 0))
+      (br_if $z0_loop (i32.lt_s (local.tee $z0 (i32.add (local.get $z0) (i32.const 1))) (i32.const 16)))
+    )
+    (local.set $j0 (i32.const 0))
+    (loop $j0_loop
+      (local.set $c (i32.const 0))
+      (loop $c_loop
+        (local.set $p (i32.const 0))
+        (loop $p_loop
+          (f32.store offset=6016
+            (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 8)) (local.get $c)) (i32.const 2))
+            (f32.load offset=320
+              (i32.shl
+                (i32.add (i32.add (i32.mul (local.get $j0) (i32.const 8)) (i32.mul (local.get $c) (i32.const 8))) (local.get $p))
+                (i32.const 2))))
+          (br_if $p_loop (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 8)))
+        )
+        (br_if $c_loop (i32.lt_s (local.tee $c (i32.add (local.get $c) (i32.const 1))) (i32.const 8)))
+      )
+      (local.set $i0 (i32.const 0))
+      (loop $i0_loop
+        (local.set $init0 (v128.const f32x4 0 0 0 0))
+        (local.set $init1 (v128.const f32x4 0 0 0 0))
+        (local.set $c00 (local.get $init0))
+        (local.set $c01 (local.get $init1))
+        (local.set $c10 (local.get $init0))
+        (local.set $c11 (local.get $init1))
+        (local.set $c20 (local.get $init0))
+        (local.set $c21 (local.get $init1))
+        (local.set $c30 (local.get $init0))
+        (local.set $c31 (local.get $init1))
+        (local.set $p (i32.const 0))
+        (loop $p_loop_2
+          (local.set $b0 (v128.load offset=6016 (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))))
+          (local.set $b1 (v128.load offset=6032 (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))))
+          (local.set $a0
+            (v128.load32_splat offset=4352 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 8)) (local.get $p)) (i32.const 2))))
+          (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
+          (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
+          (local.set $a1
+            (v128.load32_splat offset=4384 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 8)) (local.get $p)) (i32.const 2))))
+          (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a1) (local.get $b0))))
+          (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a1) (local.get $b1))))
+          (local.set $a2
+            (v128.load32_splat offset=4416 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 8)) (local.get $p)) (i32.const 2))))
+          (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a2) (local.get $b0))))
+          (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a2) (local.get $b1))))
+          (local.set $a3
+            (v128.load32_splat offset=4448 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 8)) (local.get $p)) (i32.const 2))))
+          (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a3) (local.get $b0))))
+          (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a3) (local.get $b1))))
+          (br_if $p_loop_2 (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 8)))
+        )
+        (local.set $e0 (v128.load offset=2624 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2))))
+        (local.set $e1 (f32x4.mul (local.get $c00) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e0) (local.get $e0)))))
+        (v128.store offset=4864 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2)) (local.get $e1))
+        (v128.store offset=5952
+          (i32.shl (local.get $j0) (i32.const 2))
+          (f32x4.add (v128.load offset=5952 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e1)))
+        (local.set $e2 (v128.load offset=2640 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2))))
+        (local.set $e3 (f32x4.mul (local.get $c01) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e2) (local.get $e2)))))
+        (v128.store offset=4880 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2)) (local.get $e3))
+        (v128.store offset=5968
+          (i32.shl (local.get $j0) (i32.const 2))
+          (f32x4.add (v128.load offset=5968 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e3)))
+        (local.set $e4 (v128.load offset=2688 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2))))
+        (local.set $e5 (f32x4.mul (local.get $c10) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e4) (local.get $e4)))))
+        (v128.store offset=4928 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2)) (local.get $e5))
+        (v128.store offset=5952
+          (i32.shl (local.get $j0) (i32.const 2))
+          (f32x4.add (v128.load offset=5952 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e5)))
+        (local.set $e6 (v128.load offset=2704 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2))))
+        (local.set $e7 (f32x4.mul (local.get $c11) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e6) (local.get $e6)))))
+        (v128.store offset=4944 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2)) (local.get $e7))
+        (v128.store offset=5968
+          (i32.shl (local.get $j0) (i32.const 2))
+          (f32x4.add (v128.load offset=5968 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e7)))
+        (local.set $e8 (v128.load offset=2752 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2))))
+        (local.set $e9 (f32x4.mul (local.get $c20) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e8) (local.get $e8)))))
+        (v128.store offset=4992 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2)) (local.get $e9))
+        (v128.store offset=5952
+          (i32.shl (local.get $j0) (i32.const 2))
+          (f32x4.add (v128.load offset=5952 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e9)))
+        (local.set $e10 (v128.load offset=2768 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2))))
+        (local.set $e11 (f32x4.mul (local.get $c21) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e10) (local.get $e10)))))
+        (v128.store offset=5008 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2)) (local.get $e11))
+        (v128.store offset=5968
+          (i32.shl (local.get $j0) (i32.const 2))
+          (f32x4.add (v128.load offset=5968 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e11)))
+        (local.set $e12 (v128.load offset=2816 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2))))
+        (local.set $e13 (f32x4.mul (local.get $c30) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e12) (local.get $e12)))))
+        (v128.store offset=5056 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2)) (local.get $e13))
+        (v128.store offset=5952
+          (i32.shl (local.get $j0) (i32.const 2))
+          (f32x4.add (v128.load offset=5952 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e13)))
+        (local.set $e14 (v128.load offset=2832 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2))))
+        (local.set $e15 (f32x4.mul (local.get $c31) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e14) (local.get $e14)))))
+        (v128.store offset=5072 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2)) (local.get $e15))
+        (v128.store offset=5968
+          (i32.shl (local.get $j0) (i32.const 2))
+          (f32x4.add (v128.load offset=5968 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e15)))
+        (br_if $i0_loop (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 4))) (i32.const 12)))
+      )
+      (local.set $i0 (i32.const 12))
+      (loop $i0_loop_2
+        (local.set $init0 (v128.const f32x4 0 0 0 0))
+        (local.set $init1 (v128.const f32x4 0 0 0 0))
+        (local.set $c00 (local.get $init0))
+        (local.set $c01 (local.get $init1))
+        (local.set $p (i32.const 0))
+        (loop $p_loop_3
+          (local.set $b0 (v128.load offset=6016 (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))))
+          (local.set $b1 (v128.load offset=6032 (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))))
+          (local.set $a0
+            (v128.load32_splat offset=4352 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 8)) (local.get $p)) (i32.const 2))))
+          (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
+          (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
+          (br_if $p_loop_3 (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 8)))
+        )
+        (local.set $e16 (v128.load offset=2624 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2))))
+        (local.set $e17 (f32x4.mul (local.get $c00) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e16) (local.get $e16)))))
+        (v128.store offset=4864 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2)) (local.get $e17))
+        (v128.store offset=5952
+          (i32.shl (local.get $j0) (i32.const 2))
+          (f32x4.add (v128.load offset=5952 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e17)))
+        (local.set $e18 (v128.load offset=2640 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2))))
+        (local.set $e19 (f32x4.mul (local.get $c01) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $e18) (local.get $e18)))))
+        (v128.store offset=4880 (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 16)) (local.get $j0)) (i32.const 2)) (local.get $e19))
+        (v128.store offset=5968
+          (i32.shl (local.get $j0) (i32.const 2))
+          (f32x4.add (v128.load offset=5968 (i32.shl (local.get $j0) (i32.const 2))) (local.get $e19)))
+        (br_if $i0_loop_2 (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 1))) (i32.const 15)))
+      )
+      (br_if $j0_loop (i32.lt_s (local.tee $j0 (i32.add (local.get $j0) (i32.const 8))) (i32.const 16)))
+    )
+    (local.set $z0 (i32.const 0))
+    (loop $z0_loop_2
+      (f32.store offset=1344 (i32.shl (local.get $z0) (i32.const 2)) (f32.load offset=5952 (i32.shl (local.get $z0) (i32.const 2))))
+      (br_if $z0_loop_2 (i32.lt_s (local.tee $z0 (i32.add (local.get $z0) (i32.const 1))) (i32.const 16)))
+    )
   )
 
   ;; matmul [16,8], k = 15:
@@ -5059,250 +2207,65 @@
     (local $i0 i32) (local $p i32) (local $init0 v128) (local $init1 v128) (local $c00 v128) (local $c01 v128) (local $c10 v128)
     (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128) (local $b0 v128) (local $b1 v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
-    i32.const 0
-    local.set $i0
-    loop $i0_loop
-      i32.const 0
-      local.set $p
-      loop $p_loop
-        local.get $i0
-        i32.const 15
-        i32.mul
-        local.get $p
-        i32.const 4
-        i32.mul
-        i32.add
-        i32.const 2
-        i32.shl
-        local.get $p
-        i32.const 16
-        i32.mul
-        local.get $i0
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load offset=2624
-        v128.store offset=6272
-        local.get $p
-        i32.const 1
-        i32.add
-        local.tee $p
-        i32.const 15
-        i32.lt_s
-        br_if $p_loop
-      end
-      local.get $i0
-      i32.const 4
-      i32.add
-      local.tee $i0
-      i32.const 16
-      i32.lt_s
-      br_if $i0_loop
-    end
-    i32.const 0
-    local.set $i0
-    loop $i0_loop_2
-      v128.const f32x4 0 0 0 0
-      local.set $init0
-      v128.const f32x4 0 0 0 0
-      local.set $init1
-      local.get $init0
-      local.set $c00
-      local.get $init1
-      local.set $c01
-      local.get $init0
-      local.set $c10
-      local.get $init1
-      local.set $c11
-      local.get $init0
-      local.set $c20
-      local.get $init1
-      local.set $c21
-      local.get $init0
-      local.set $c30
-      local.get $init1
-      local.set $c31
-      i32.const 0
-      local.set $p
-      loop $p_loop_2
-        local.get $p
-        i32.const 8
-        i32.mul
-        i32.const 2
-        i32.shl
-        v128.load offset=4352
-        local.set $b0
-        local.get $p
-        i32.const 8
-        i32.mul
-        i32.const 2
-        i32.shl
-        v128.load offset=4368
-        local.set $b1
-        local.get $i0
-        i32.const 15
-        i32.mul
-        local.get $p
-        i32.const 4
-        i32.mul
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load32_splat offset=6272
-        local.set $a0
-        local.get $c00
-        local.get $a0
-        local.get $b0
-        f32x4.mul
-        f32x4.add
-        local.set $c00
-        local.get $c01
-        local.get $a0
-        local.get $b1
-        f32x4.mul
-        f32x4.add
-        local.set $c01
-        local.get $i0
-        i32.const 15
-        i32.mul
-        local.get $p
-        i32.const 4
-        i32.mul
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load32_splat offset=6276
-        local.set $a1
-        local.get $c10
-        local.get $a1
-        local.get $b0
-        f32x4.mul
-        f32x4.add
-        local.set $c10
-        local.get $c11
-        local.get $a1
-        local.get $b1
-        f32x4.mul
-        f32x4.add
-        local.set $c11
-        local.get $i0
-        i32.const 15
-        i32.mul
-        local.get $p
-        i32.const 4
-        i32.mul
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load32_splat offset=6280
-        local.set $a2
-        local.get $c20
-        local.get $a2
-        local.get $b0
-        f32x4.mul
-        f32x4.add
-        local.set $c20
-        local.get $c21
-        local.get $a2
-        local.get $b1
-        f32x4.mul
-        f32x4.add
-        local.set $c21
-        local.get $i0
-        i32.const 15
-        i32.mul
-        local.get $p
-        i32.const 4
-        i32.mul
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load32_splat offset=6284
-        local.set $a3
-        local.get $c30
-        local.get $a3
-        local.get $b0
-        f32x4.mul
-        f32x4.add
-        local.set $c30
-        local.get $c31
-        local.get $a3
-        local.get $b1
-        f32x4.mul
-        f32x4.add
-        local.set $c31
-        local.get $p
-        i32.const 1
-        i32.add
-        local.tee $p
-        i32.const 15
-        i32.lt_s
-        br_if $p_loop_2
-      end
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $c00
-      v128.store offset=1408
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $c01
-      v128.store offset=1424
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $c10
-      v128.store offset=1440
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $c11
-      v128.store offset=1456
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $c20
-      v128.store offset=1472
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $c21
-      v128.store offset=1488
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $c30
-      v128.store offset=1504
-      local.get $i0
-      i32.const 8
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $c31
-      v128.store offset=1520
-      local.get $i0
-      i32.const 4
-      i32.add
-      local.tee $i0
-      i32.const 16
-      i32.lt_s
-      br_if $i0_loop_2
-    end
+    (local.set $i0 (i32.const 0))
+    (loop $i0_loop
+      (local.set $p (i32.const 0))
+      (loop $p_loop
+        (v128.store offset=6272
+          (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 15)) (i32.mul (local.get $p) (i32.const 4))) (i32.const 2))
+          (v128.load offset=2624 (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 16)) (local.get $i0)) (i32.const 2))))
+        (br_if $p_loop (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 15)))
+      )
+      (br_if $i0_loop (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 4))) (i32.const 16)))
+    )
+    (local.set $i0 (i32.const 0))
+    (loop $i0_loop_2
+      (local.set $init0 (v128.const f32x4 0 0 0 0))
+      (local.set $init1 (v128.const f32x4 0 0 0 0))
+      (local.set $c00 (local.get $init0))
+      (local.set $c01 (local.get $init1))
+      (local.set $c10 (local.get $init0))
+      (local.set $c11 (local.get $init1))
+      (local.set $c20 (local.get $init0))
+      (local.set $c21 (local.get $init1))
+      (local.set $c30 (local.get $init0))
+      (local.set $c31 (local.get $init1))
+      (local.set $p (i32.const 0))
+      (loop $p_loop_2
+        (local.set $b0 (v128.load offset=4352 (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))))
+        (local.set $b1 (v128.load offset=4368 (i32.shl (i32.mul (local.get $p) (i32.const 8)) (i32.const 2))))
+        (local.set $a0
+          (v128.load32_splat offset=6272
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 15)) (i32.mul (local.get $p) (i32.const 4))) (i32.const 2))))
+        (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
+        (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
+        (local.set $a1
+          (v128.load32_splat offset=6276
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 15)) (i32.mul (local.get $p) (i32.const 4))) (i32.const 2))))
+        (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a1) (local.get $b0))))
+        (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a1) (local.get $b1))))
+        (local.set $a2
+          (v128.load32_splat offset=6280
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 15)) (i32.mul (local.get $p) (i32.const 4))) (i32.const 2))))
+        (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a2) (local.get $b0))))
+        (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a2) (local.get $b1))))
+        (local.set $a3
+          (v128.load32_splat offset=6284
+            (i32.shl (i32.add (i32.mul (local.get $i0) (i32.const 15)) (i32.mul (local.get $p) (i32.const 4))) (i32.const 2))))
+        (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a3) (local.get $b0))))
+        (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a3) (local.get $b1))))
+        (br_if $p_loop_2 (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 15)))
+      )
+      (v128.store offset=1408 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2)) (local.get $c00))
+      (v128.store offset=1424 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2)) (local.get $c01))
+      (v128.store offset=1440 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2)) (local.get $c10))
+      (v128.store offset=1456 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2)) (local.get $c11))
+      (v128.store offset=1472 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2)) (local.get $c20))
+      (v128.store offset=1488 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2)) (local.get $c21))
+      (v128.store offset=1504 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2)) (local.get $c30))
+      (v128.store offset=1520 (i32.shl (i32.mul (local.get $i0) (i32.const 8)) (i32.const 2)) (local.get $c31))
+      (br_if $i0_loop_2 (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 4))) (i32.const 16)))
+    )
   )
 
   ;; matmul [4,16], k = 15:
@@ -5311,330 +2274,129 @@
     (local $p i32) (local $j0 i32) (local $init0 v128) (local $init1 v128) (local $c00 v128) (local $c01 v128) (local $c10 v128)
     (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128) (local $b0 v128) (local $b1 v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
-    i32.const 0
-    local.set $p
-    loop $p_loop
-      local.get $p
-      i32.const 4
-      i32.mul
-      i32.const 2
-      i32.shl
-      local.get $p
-      i32.const 4
-      i32.mul
-      i32.const 2
-      i32.shl
-      v128.load offset=2176
-      v128.store offset=6272
-      local.get $p
-      i32.const 1
-      i32.add
-      local.tee $p
-      i32.const 15
-      i32.lt_s
-      br_if $p_loop
-    end
-    i32.const 0
-    local.set $j0
-    loop $j0_loop
-      v128.const f32x4 0 0 0 0
-      local.set $init0
-      v128.const f32x4 0 0 0 0
-      local.set $init1
-      local.get $init0
-      local.set $c00
-      local.get $init1
-      local.set $c01
-      local.get $init0
-      local.set $c10
-      local.get $init1
-      local.set $c11
-      local.get $init0
-      local.set $c20
-      local.get $init1
-      local.set $c21
-      local.get $init0
-      local.set $c30
-      local.get $init1
-      local.set $c31
-      i32.const 0
-      local.set $p
-      loop $p_loop_2
-        local.get $p
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load offset=4864
-        local.set $b0
-        local.get $p
-        i32.const 16
-        i32.mul
-        local.get $j0
-        i32.add
-        i32.const 2
-        i32.shl
-        v128.load offset=4880
-        local.set $b1
-        local.get $p
-        i32.const 4
-        i32.mul
-        i32.const 2
-        i32.shl
-        v128.load32_splat offset=6272
-        local.set $a0
-        local.get $c00
-        local.get $a0
-        local.get $b0
-        f32x4.mul
-        f32x4.add
-        local.set $c00
-        local.get $c01
-        local.get $a0
-        local.get $b1
-        f32x4.mul
-        f32x4.add
-        local.set $c01
-        local.get $p
-        i32.const 4
-        i32.mul
-        i32.const 2
-        i32.shl
-        v128.load32_splat offset=6276
-        local.set $a1
-        local.get $c10
-        local.get $a1
-        local.get $b0
-        f32x4.mul
-        f32x4.add
-        local.set $c10
-        local.get $c11
-        local.get $a1
-        local.get $b1
-        f32x4.mul
-        f32x4.add
-        local.set $c11
-        local.get $p
-        i32.const 4
-        i32.mul
-        i32.const 2
-        i32.shl
-        v128.load32_splat offset=6280
-        local.set $a2
-        local.get $c20
-        local.get $a2
-        local.get $b0
-        f32x4.mul
-        f32x4.add
-        local.set $c20
-        local.get $c21
-        local.get $a2
-        local.get $b1
-        f32x4.mul
-        f32x4.add
-        local.set $c21
-        local.get $p
-        i32.const 4
-        i32.mul
-        i32.const 2
-        i32.shl
-        v128.load32_splat offset=6284
-        local.set $a3
-        local.get $c30
-        local.get $a3
-        local.get $b0
-        f32x4.mul
-        f32x4.add
-        local.set $c30
-        local.get $c31
-        local.get $a3
-        local.get $b1
-        f32x4.mul
-        f32x4.add
-        local.set $c31
-        local.get $p
-        i32.const 1
-        i32.add
-        local.tee $p
-        i32.const 15
-        i32.lt_s
-        br_if $p_loop_2
-      end
-      local.get $j0
-      i32.const 2
-      i32.shl
-      local.get $c00
-      v128.store offset=1088
-      local.get $j0
-      i32.const 2
-      i32.shl
-      local.get $c01
-      v128.store offset=1104
-      local.get $j0
-      i32.const 2
-      i32.shl
-      local.get $c10
-      v128.store offset=1152
-      local.get $j0
-      i32.const 2
-      i32.shl
-      local.get $c11
-      v128.store offset=1168
-      local.get $j0
-      i32.const 2
-      i32.shl
-      local.get $c20
-      v128.store offset=1216
-      local.get $j0
-      i32.const 2
-      i32.shl
-      local.get $c21
-      v128.store offset=1232
-      local.get $j0
-      i32.const 2
-      i32.shl
-      local.get $c30
-      v128.store offset=1280
-      local.get $j0
-      i32.const 2
-      i32.shl
-      local.get $c31
-      v128.store offset=1296
-      local.get $j0
-      i32.const 8
-      i32.add
-      local.tee $j0
-      i32.const 16
-      i32.lt_s
-      br_if $j0_loop
-    end
+    (local.set $p (i32.const 0))
+    (loop $p_loop
+      (v128.store offset=6272
+        (i32.shl (i32.mul (local.get $p) (i32.const 4)) (i32.const 2))
+        (v128.load offset=2176 (i32.shl (i32.mul (local.get $p) (i32.const 4)) (i32.const 2))))
+      (br_if $p_loop (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 15)))
+    )
+    (local.set $j0 (i32.const 0))
+    (loop $j0_loop
+      (local.set $init0 (v128.const f32x4 0 0 0 0))
+      (local.set $init1 (v128.const f32x4 0 0 0 0))
+      (local.set $c00 (local.get $init0))
+      (local.set $c01 (local.get $init1))
+      (local.set $c10 (local.get $init0))
+      (local.set $c11 (local.get $init1))
+      (local.set $c20 (local.get $init0))
+      (local.set $c21 (local.get $init1))
+      (local.set $c30 (local.get $init0))
+      (local.set $c31 (local.get $init1))
+      (local.set $p (i32.const 0))
+      (loop $p_loop_2
+        (local.set $b0 (v128.load offset=4864 (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 16)) (local.get $j0)) (i32.const 2))))
+        (local.set $b1 (v128.load offset=4880 (i32.shl (i32.add (i32.mul (local.get $p) (i32.const 16)) (local.get $j0)) (i32.const 2))))
+        (local.set $a0 (v128.load32_splat offset=6272 (i32.shl (i32.mul (local.get $p) (i32.const 4)) (i32.const 2))))
+        (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
+        (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
+        (local.set $a1 (v128.load32_splat offset=6276 (i32.shl (i32.mul (local.get $p) (i32.const 4)) (i32.const 2))))
+        (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a1) (local.get $b0))))
+        (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a1) (local.get $b1))))
+        (local.set $a2 (v128.load32_splat offset=6280 (i32.shl (i32.mul (local.get $p) (i32.const 4)) (i32.const 2))))
+        (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a2) (local.get $b0))))
+        (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a2) (local.get $b1))))
+        (local.set $a3 (v128.load32_splat offset=6284 (i32.shl (i32.mul (local.get $p) (i32.const 4)) (i32.const 2))))
+        (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a3) (local.get $b0))))
+        (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a3) (local.get $b1))))
+        (br_if $p_loop_2 (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 15)))
+      )
+      (v128.store offset=1088 (i32.shl (local.get $j0) (i32.const 2)) (local.get $c00))
+      (v128.store offset=1104 (i32.shl (local.get $j0) (i32.const 2)) (local.get $c01))
+      (v128.store offset=1152 (i32.shl (local.get $j0) (i32.const 2)) (local.get $c10))
+      (v128.store offset=1168 (i32.shl (local.get $j0) (i32.const 2)) (local.get $c11))
+      (v128.store offset=1216 (i32.shl (local.get $j0) (i32.const 2)) (local.get $c20))
+      (v128.store offset=1232 (i32.shl (local.get $j0) (i32.const 2)) (local.get $c21))
+      (v128.store offset=1280 (i32.shl (local.get $j0) (i32.const 2)) (local.get $c30))
+      (v128.store offset=1296 (i32.shl (local.get $j0) (i32.const 2)) (local.get $c31))
+      (br_if $j0_loop (i32.lt_s (local.tee $j0 (i32.add (local.get $j0) (i32.const 8))) (i32.const 16)))
+    )
   )
 
   ;; sgd update: θ := θ − α·g, for every param at once
   ;; Checks that every new value is a finite f32, else stores 1 in status.
   (func $k_sgd_check (type $t1) (param $lr f32)
     (local $i i32) (local $v0 f32) (local $v1 f32) (local $finite0 i32)
-    i32.const 0
-    local.set $i
-    loop $i_loop
-      local.get $i
-      i32.const 2
-      i32.shl
-      f32.load
-      local.set $v0
-      local.get $i
-      i32.const 2
-      i32.shl
-      f32.load offset=1088
-      local.set $v1
-      f32.const 3.4028235e+38
-      local.get $v0
-      local.get $lr
-      local.get $v1
-      f32.mul
-      f32.sub
-      f32.abs
-      f32.ge
-      local.set $finite0
-      local.get $finite0
-      i32.eqz
-      if $if
-        i32.const 0
-        f32.const 1
-        f32.store offset=5824
-      end
-      local.get $i
-      i32.const 1
-      i32.add
-      local.tee $i
-      i32.const 272
-      i32.lt_s
-      br_if $i_loop
-    end
+    (local.set $i (i32.const 0))
+    (loop $i_loop
+      (local.set $v0 (f32.load (i32.shl (local.get $i) (i32.const 2))))
+      (local.set $v1 (f32.load offset=1088 (i32.shl (local.get $i) (i32.const 2))))
+      (local.set $finite0 (f32.ge (f32.const 3.4028235e+38) (f32.abs (f32.sub (local.get $v0) (f32.mul (local.get $lr) (local.get $v1))))))
+      (if $if (i32.eqz (local.get $finite0))
+        (then
+          (f32.store offset=5824 (i32.const 0) (f32.const 1))
+        )
+      )
+      (br_if $i_loop (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 272)))
+    )
   )
 
   ;; sgd update: θ := θ − α·g, for every param at once
   ;; Stores the new values.
   (func $k_sgd (type $t1) (param $lr f32)
     (local $i i32) (local $v0 v128) (local $v1 v128)
-    i32.const 0
-    local.set $i
-    loop $i_loop
-      local.get $i
-      i32.const 2
-      i32.shl
-      v128.load
-      local.set $v0
-      local.get $i
-      i32.const 2
-      i32.shl
-      v128.load offset=1088
-      local.set $v1
-      local.get $i
-      i32.const 2
-      i32.shl
-      local.get $v0
-      local.get $lr
-      f32x4.splat
-      local.get $v1
-      f32x4.mul
-      f32x4.sub
-      v128.store
-      local.get $i
-      i32.const 4
-      i32.add
-      local.tee $i
-      i32.const 272
-      i32.lt_s
-      br_if $i_loop
-    end
+    (local.set $i (i32.const 0))
+    (loop $i_loop
+      (local.set $v0 (v128.load (i32.shl (local.get $i) (i32.const 2))))
+      (local.set $v1 (v128.load offset=1088 (i32.shl (local.get $i) (i32.const 2))))
+      (v128.store
+        (i32.shl (local.get $i) (i32.const 2))
+        (f32x4.sub (local.get $v0) (f32x4.mul (f32x4.splat (local.get $lr)) (local.get $v1))))
+      (br_if $i_loop (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 4))) (i32.const 272)))
+    )
   )
 
   ;; entry forward: k_h1, k_h2, k_scores
   (func $forward (export "forward") (type $t0)
-    call $k_h1
-    call $k_h2
-    call $k_scores
+    (call $k_h1)
+    (call $k_h2)
+    (call $k_scores)
   )
 
   ;; entry loss: k_h1, k_h2, k_d_scores_affine
   (func $loss (export "loss") (type $t0)
-    call $k_h1
-    call $k_h2
-    call $k_d_scores_affine
+    (call $k_h1)
+    (call $k_h2)
+    (call $k_d_scores_affine)
   )
 
   ;; entry gradient: k_h1, k_h2, k_d_scores_affine, k_d_h2_affine, k_d_W3, k_d_h1_affine, k_d_W2, k_d_W1
   (func $gradient (export "gradient") (type $t0)
-    call $k_h1
-    call $k_h2
-    call $k_d_scores_affine
-    call $k_d_h2_affine
-    call $k_d_W3
-    call $k_d_h1_affine
-    call $k_d_W2
-    call $k_d_W1
+    (call $k_h1)
+    (call $k_h2)
+    (call $k_d_scores_affine)
+    (call $k_d_h2_affine)
+    (call $k_d_W3)
+    (call $k_d_h1_affine)
+    (call $k_d_W2)
+    (call $k_d_W1)
   )
 
   ;; entry train: k_h1, k_h2, k_d_scores_affine, k_d_h2_affine, k_d_W3, k_d_h1_affine, k_d_W2, k_d_W1, k_sgd_check
   (func $train (export "train") (type $t1) (param $lr f32)
-    call $k_h1
-    call $k_h2
-    call $k_d_scores_affine
-    call $k_d_h2_affine
-    call $k_d_W3
-    call $k_d_h1_affine
-    call $k_d_W2
-    call $k_d_W1
-    local.get $lr
-    call $k_sgd_check
+    (call $k_h1)
+    (call $k_h2)
+    (call $k_d_scores_affine)
+    (call $k_d_h2_affine)
+    (call $k_d_W3)
+    (call $k_d_h1_affine)
+    (call $k_d_W2)
+    (call $k_d_W1)
+    (call $k_sgd_check (local.get $lr))
   )
 
   ;; entry apply: k_sgd
   (func $apply (export "apply") (type $t1) (param $lr f32)
-    local.get $lr
-    call $k_sgd
+    (call $k_sgd (local.get $lr))
   )
 )

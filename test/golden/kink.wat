@@ -17,103 +17,28 @@
   (func $k_price (type $t0)
     (local $i0 i32) (local $init0 f32) (local $c00 f32) (local $c10 f32) (local $c20 f32) (local $c30 f32) (local $b0 f32) (local $a0 f32)
     (local $a1 f32) (local $a2 f32) (local $a3 f32)
-    i32.const 0
-    local.set $i0
-    loop $i0_loop
-      i32.const 0
-      f32.load offset=64
-      local.set $init0
-      local.get $init0
-      local.set $c00
-      local.get $init0
-      local.set $c10
-      local.get $init0
-      local.set $c20
-      local.get $init0
-      local.set $c30
-      i32.const 0
-      f32.load
-      local.set $b0
-      local.get $i0
-      i32.const 2
-      i32.shl
-      f32.load offset=256
-      local.set $a0
-      local.get $c00
-      local.get $a0
-      local.get $b0
-      f32.mul
-      f32.add
-      local.set $c00
-      local.get $i0
-      i32.const 2
-      i32.shl
-      f32.load offset=260
-      local.set $a1
-      local.get $c10
-      local.get $a1
-      local.get $b0
-      f32.mul
-      f32.add
-      local.set $c10
-      local.get $i0
-      i32.const 2
-      i32.shl
-      f32.load offset=264
-      local.set $a2
-      local.get $c20
-      local.get $a2
-      local.get $b0
-      f32.mul
-      f32.add
-      local.set $c20
-      local.get $i0
-      i32.const 2
-      i32.shl
-      f32.load offset=268
-      local.set $a3
-      local.get $c30
-      local.get $a3
-      local.get $b0
-      f32.mul
-      f32.add
-      local.set $c30
-      local.get $i0
-      i32.const 2
-      i32.shl
-      local.get $c00
-      f32.const 0
-      f32.max
-      f32.store offset=384
-      local.get $i0
-      i32.const 2
-      i32.shl
-      local.get $c10
-      f32.const 0
-      f32.max
-      f32.store offset=388
-      local.get $i0
-      i32.const 2
-      i32.shl
-      local.get $c20
-      f32.const 0
-      f32.max
-      f32.store offset=392
-      local.get $i0
-      i32.const 2
-      i32.shl
-      local.get $c30
-      f32.const 0
-      f32.max
-      f32.store offset=396
-      local.get $i0
-      i32.const 4
-      i32.add
-      local.tee $i0
-      i32.const 16
-      i32.lt_s
-      br_if $i0_loop
-    end
+    (local.set $i0 (i32.const 0))
+    (loop $i0_loop
+      (local.set $init0 (f32.load offset=64 (i32.const 0)))
+      (local.set $c00 (local.get $init0))
+      (local.set $c10 (local.get $init0))
+      (local.set $c20 (local.get $init0))
+      (local.set $c30 (local.get $init0))
+      (local.set $b0 (f32.load (i32.const 0)))
+      (local.set $a0 (f32.load offset=256 (i32.shl (local.get $i0) (i32.const 2))))
+      (local.set $c00 (f32.add (local.get $c00) (f32.mul (local.get $a0) (local.get $b0))))
+      (local.set $a1 (f32.load offset=260 (i32.shl (local.get $i0) (i32.const 2))))
+      (local.set $c10 (f32.add (local.get $c10) (f32.mul (local.get $a1) (local.get $b0))))
+      (local.set $a2 (f32.load offset=264 (i32.shl (local.get $i0) (i32.const 2))))
+      (local.set $c20 (f32.add (local.get $c20) (f32.mul (local.get $a2) (local.get $b0))))
+      (local.set $a3 (f32.load offset=268 (i32.shl (local.get $i0) (i32.const 2))))
+      (local.set $c30 (f32.add (local.get $c30) (f32.mul (local.get $a3) (local.get $b0))))
+      (f32.store offset=384 (i32.shl (local.get $i0) (i32.const 2)) (f32.max (local.get $c00) (f32.const 0)))
+      (f32.store offset=388 (i32.shl (local.get $i0) (i32.const 2)) (f32.max (local.get $c10) (f32.const 0)))
+      (f32.store offset=392 (i32.shl (local.get $i0) (i32.const 2)) (f32.max (local.get $c20) (f32.const 0)))
+      (f32.store offset=396 (i32.shl (local.get $i0) (i32.const 2)) (f32.max (local.get $c30) (f32.const 0)))
+      (br_if $i0_loop (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 4))) (i32.const 16)))
+    )
   )
 
   ;; matmul [16,1], k = 1:
@@ -130,447 +55,148 @@
     (local $a3 f32) (local $e40 f32) (local $e41 f32) (local $e42 f32) (local $e43 f32) (local $e44 f32) (local $e45 f32) (local $e46 f32)
     (local $e47 f32) (local $e48 f32) (local $e49 f32) (local $e50 f32) (local $e51 f32) (local $e52 f32) (local $e53 f32) (local $e54 f32)
     (local $e55 f32) (local $t_v128_0 v128)
-    v128.const f32x4 0 0 0 0
-    local.set $rv0
-    v128.const f32x4 0 0 0 0
-    local.set $rvc0
-    f32.const 0
-    local.set $r0
-    f32.const 0
-    local.set $rc0
-    f32.const 0
-    local.set $r1
-    i32.const 0
-    local.set $i0
-    loop $i0_loop
-      i32.const 0
-      f32.load offset=64
-      local.set $init0
-      local.get $init0
-      local.set $c00
-      local.get $init0
-      local.set $c10
-      local.get $init0
-      local.set $c20
-      local.get $init0
-      local.set $c30
-      i32.const 0
-      f32.load
-      local.set $b0
-      local.get $i0
-      i32.const 2
-      i32.shl
-      f32.load offset=256
-      local.set $a0
-      local.get $c00
-      local.get $a0
-      local.get $b0
-      f32.mul
-      f32.add
-      local.set $c00
-      local.get $i0
-      i32.const 2
-      i32.shl
-      f32.load offset=260
-      local.set $a1
-      local.get $c10
-      local.get $a1
-      local.get $b0
-      f32.mul
-      f32.add
-      local.set $c10
-      local.get $i0
-      i32.const 2
-      i32.shl
-      f32.load offset=264
-      local.set $a2
-      local.get $c20
-      local.get $a2
-      local.get $b0
-      f32.mul
-      f32.add
-      local.set $c20
-      local.get $i0
-      i32.const 2
-      i32.shl
-      f32.load offset=268
-      local.set $a3
-      local.get $c30
-      local.get $a3
-      local.get $b0
-      f32.mul
-      f32.add
-      local.set $c30
-      local.get $c00
-      f32.const 0
-      f32.max
-      local.get $i0
-      i32.const 2
-      i32.shl
-      f32.load offset=320
-      f32.sub
-      local.set $e40
-      local.get $e40
-      f32.const 0.0625
-      f32.mul
-      f32.const 0
-      local.get $c00
-      f32.const 0
-      f32.ge
-      select
-      local.set $e41
-      local.get $i0
-      i32.const 2
-      i32.shl
-      local.get $e41
-      f32.store offset=384
-      local.get $e40
-      local.get $e40
-      f32.mul
-      f32.const 0.5
-      f32.mul
-      local.get $rc0
-      f32.sub
-      local.set $e42
-      local.get $r0
-      local.get $e42
-      f32.add
-      local.set $e43
-      local.get $e43
-      local.get $r0
-      f32.sub
-      local.get $e42
-      f32.sub
-      local.set $rc0
-      local.get $e43
-      local.set $r0
-      local.get $r1
-      local.get $e41
-      f32.add
-      local.set $r1
-      local.get $c10
-      f32.const 0
-      f32.max
-      local.get $i0
-      i32.const 2
-      i32.shl
-      f32.load offset=324
-      f32.sub
-      local.set $e44
-      local.get $e44
-      f32.const 0.0625
-      f32.mul
-      f32.const 0
-      local.get $c10
-      f32.const 0
-      f32.ge
-      select
-      local.set $e45
-      local.get $i0
-      i32.const 2
-      i32.shl
-      local.get $e45
-      f32.store offset=388
-      local.get $e44
-      local.get $e44
-      f32.mul
-      f32.const 0.5
-      f32.mul
-      local.get $rc0
-      f32.sub
-      local.set $e46
-      local.get $r0
-      local.get $e46
-      f32.add
-      local.set $e47
-      local.get $e47
-      local.get $r0
-      f32.sub
-      local.get $e46
-      f32.sub
-      local.set $rc0
-      local.get $e47
-      local.set $r0
-      local.get $r1
-      local.get $e45
-      f32.add
-      local.set $r1
-      local.get $c20
-      f32.const 0
-      f32.max
-      local.get $i0
-      i32.const 2
-      i32.shl
-      f32.load offset=328
-      f32.sub
-      local.set $e48
-      local.get $e48
-      f32.const 0.0625
-      f32.mul
-      f32.const 0
-      local.get $c20
-      f32.const 0
-      f32.ge
-      select
-      local.set $e49
-      local.get $i0
-      i32.const 2
-      i32.shl
-      local.get $e49
-      f32.store offset=392
-      local.get $e48
-      local.get $e48
-      f32.mul
-      f32.const 0.5
-      f32.mul
-      local.get $rc0
-      f32.sub
-      local.set $e50
-      local.get $r0
-      local.get $e50
-      f32.add
-      local.set $e51
-      local.get $e51
-      local.get $r0
-      f32.sub
-      local.get $e50
-      f32.sub
-      local.set $rc0
-      local.get $e51
-      local.set $r0
-      local.get $r1
-      local.get $e49
-      f32.add
-      local.set $r1
-      local.get $c30
-      f32.const 0
-      f32.max
-      local.get $i0
-      i32.const 2
-      i32.shl
-      f32.load offset=332
-      f32.sub
-      local.set $e52
-      local.get $e52
-      f32.const 0.0625
-      f32.mul
-      f32.const 0
-      local.get $c30
-      f32.const 0
-      f32.ge
-      select
-      local.set $e53
-      local.get $i0
-      i32.const 2
-      i32.shl
-      local.get $e53
-      f32.store offset=396
-      local.get $e52
-      local.get $e52
-      f32.mul
-      f32.const 0.5
-      f32.mul
-      local.get $rc0
-      f32.sub
-      local.set $e54
-      local.get $r0
-      local.get $e54
-      f32.add
-      local.set $e55
-      local.get $e55
-      local.get $r0
-      f32.sub
-      local.get $e54
-      f32.sub
-      local.set $rc0
-      local.get $e55
-      local.set $r0
-      local.get $r1
-      local.get $e53
-      f32.add
-      local.set $r1
-      local.get $i0
-      i32.const 4
-      i32.add
-      local.tee $i0
-      i32.const 16
-      i32.lt_s
-      br_if $i0_loop
-    end
-    i32.const 0
-    local.get $rv0
-    local.get $rvc0
-    f32x4.neg
-    f32x4.add
-    local.tee $t_v128_0
-    f32x4.extract_lane 0
-    local.get $t_v128_0
-    f32x4.extract_lane 1
-    f32.add
-    local.get $t_v128_0
-    f32x4.extract_lane 2
-    local.get $t_v128_0
-    f32x4.extract_lane 3
-    f32.add
-    f32.add
-    local.get $r0
-    local.get $rc0
-    f32.neg
-    f32.add
-    f32.add
-    f32.const 0.0625
-    f32.mul
-    f32.store offset=448
-    i32.const 0
-    local.get $r1
-    f32.store offset=192
+    (local.set $rv0 (v128.const f32x4 0 0 0 0))
+    (local.set $rvc0 (v128.const f32x4 0 0 0 0))
+    (local.set $r0 (f32.const 0))
+    (local.set $rc0 (f32.const 0))
+    (local.set $r1 (f32.const 0))
+    (local.set $i0 (i32.const 0))
+    (loop $i0_loop
+      (local.set $init0 (f32.load offset=64 (i32.const 0)))
+      (local.set $c00 (local.get $init0))
+      (local.set $c10 (local.get $init0))
+      (local.set $c20 (local.get $init0))
+      (local.set $c30 (local.get $init0))
+      (local.set $b0 (f32.load (i32.const 0)))
+      (local.set $a0 (f32.load offset=256 (i32.shl (local.get $i0) (i32.const 2))))
+      (local.set $c00 (f32.add (local.get $c00) (f32.mul (local.get $a0) (local.get $b0))))
+      (local.set $a1 (f32.load offset=260 (i32.shl (local.get $i0) (i32.const 2))))
+      (local.set $c10 (f32.add (local.get $c10) (f32.mul (local.get $a1) (local.get $b0))))
+      (local.set $a2 (f32.load offset=264 (i32.shl (local.get $i0) (i32.const 2))))
+      (local.set $c20 (f32.add (local.get $c20) (f32.mul (local.get $a2) (local.get $b0))))
+      (local.set $a3 (f32.load offset=268 (i32.shl (local.get $i0) (i32.const 2))))
+      (local.set $c30 (f32.add (local.get $c30) (f32.mul (local.get $a3) (local.get $b0))))
+      (local.set $e40 (f32.sub (f32.max (local.get $c00) (f32.const 0)) (f32.load offset=320 (i32.shl (local.get $i0) (i32.const 2)))))
+      (local.set $e41 (select (f32.mul (local.get $e40) (f32.const 0.0625)) (f32.const 0) (f32.ge (local.get $c00) (f32.const 0))))
+      (f32.store offset=384 (i32.shl (local.get $i0) (i32.const 2)) (local.get $e41))
+      (local.set $e42 (f32.sub (f32.mul (f32.mul (local.get $e40) (local.get $e40)) (f32.const 0.5)) (local.get $rc0)))
+      (local.set $e43 (f32.add (local.get $r0) (local.get $e42)))
+      (local.set $rc0 (f32.sub (f32.sub (local.get $e43) (local.get $r0)) (local.get $e42)))
+      (local.set $r0 (local.get $e43))
+      (local.set $r1 (f32.add (local.get $r1) (local.get $e41)))
+      (local.set $e44 (f32.sub (f32.max (local.get $c10) (f32.const 0)) (f32.load offset=324 (i32.shl (local.get $i0) (i32.const 2)))))
+      (local.set $e45 (select (f32.mul (local.get $e44) (f32.const 0.0625)) (f32.const 0) (f32.ge (local.get $c10) (f32.const 0))))
+      (f32.store offset=388 (i32.shl (local.get $i0) (i32.const 2)) (local.get $e45))
+      (local.set $e46 (f32.sub (f32.mul (f32.mul (local.get $e44) (local.get $e44)) (f32.const 0.5)) (local.get $rc0)))
+      (local.set $e47 (f32.add (local.get $r0) (local.get $e46)))
+      (local.set $rc0 (f32.sub (f32.sub (local.get $e47) (local.get $r0)) (local.get $e46)))
+      (local.set $r0 (local.get $e47))
+      (local.set $r1 (f32.add (local.get $r1) (local.get $e45)))
+      (local.set $e48 (f32.sub (f32.max (local.get $c20) (f32.const 0)) (f32.load offset=328 (i32.shl (local.get $i0) (i32.const 2)))))
+      (local.set $e49 (select (f32.mul (local.get $e48) (f32.const 0.0625)) (f32.const 0) (f32.ge (local.get $c20) (f32.const 0))))
+      (f32.store offset=392 (i32.shl (local.get $i0) (i32.const 2)) (local.get $e49))
+      (local.set $e50 (f32.sub (f32.mul (f32.mul (local.get $e48) (local.get $e48)) (f32.const 0.5)) (local.get $rc0)))
+      (local.set $e51 (f32.add (local.get $r0) (local.get $e50)))
+      (local.set $rc0 (f32.sub (f32.sub (local.get $e51) (local.get $r0)) (local.get $e50)))
+      (local.set $r0 (local.get $e51))
+      (local.set $r1 (f32.add (local.get $r1) (local.get $e49)))
+      (local.set $e52 (f32.sub (f32.max (local.get $c30) (f32.const 0)) (f32.load offset=332 (i32.shl (local.get $i0) (i32.const 2)))))
+      (local.set $e53 (select (f32.mul (local.get $e52) (f32.const 0.0625)) (f32.const 0) (f32.ge (local.get $c30) (f32.const 0))))
+      (f32.store offset=396 (i32.shl (local.get $i0) (i32.const 2)) (local.get $e53))
+      (local.set $e54 (f32.sub (f32.mul (f32.mul (local.get $e52) (local.get $e52)) (f32.const 0.5)) (local.get $rc0)))
+      (local.set $e55 (f32.add (local.get $r0) (local.get $e54)))
+      (local.set $rc0 (f32.sub (f32.sub (local.get $e55) (local.get $r0)) (local.get $e54)))
+      (local.set $r0 (local.get $e55))
+      (local.set $r1 (f32.add (local.get $r1) (local.get $e53)))
+      (br_if $i0_loop (i32.lt_s (local.tee $i0 (i32.add (local.get $i0) (i32.const 4))) (i32.const 16)))
+    )
+    (f32.store offset=448
+      (i32.const 0)
+      (f32.mul
+        (f32.add
+          (f32.add
+            (f32.add
+              (f32x4.extract_lane 0 (local.tee $t_v128_0 (f32x4.add (local.get $rv0) (f32x4.neg (local.get $rvc0)))))
+              (f32x4.extract_lane 1 (local.get $t_v128_0)))
+            (f32.add (f32x4.extract_lane 2 (local.get $t_v128_0)) (f32x4.extract_lane 3 (local.get $t_v128_0))))
+          (f32.add (local.get $r0) (f32.neg (local.get $rc0))))
+        (f32.const 0.0625)))
+    (f32.store offset=192 (i32.const 0) (local.get $r1))
   )
 
   ;; matmul [1,1], k = 16:
   ;; d_w = xᵀ·d_price_affine
   (func $k_d_w (type $t0)
     (local $c00 f32) (local $p i32) (local $b0 f32) (local $a0 f32)
-    f32.const 0
-    local.set $c00
-    i32.const 0
-    local.set $p
-    loop $p_loop
-      local.get $p
-      i32.const 2
-      i32.shl
-      f32.load offset=384
-      local.set $b0
-      local.get $p
-      i32.const 2
-      i32.shl
-      f32.load offset=256
-      local.set $a0
-      local.get $c00
-      local.get $a0
-      local.get $b0
-      f32.mul
-      f32.add
-      local.set $c00
-      local.get $p
-      i32.const 1
-      i32.add
-      local.tee $p
-      i32.const 16
-      i32.lt_s
-      br_if $p_loop
-    end
-    i32.const 0
-    local.get $c00
-    f32.store offset=128
+    (local.set $c00 (f32.const 0))
+    (local.set $p (i32.const 0))
+    (loop $p_loop
+      (local.set $b0 (f32.load offset=384 (i32.shl (local.get $p) (i32.const 2))))
+      (local.set $a0 (f32.load offset=256 (i32.shl (local.get $p) (i32.const 2))))
+      (local.set $c00 (f32.add (local.get $c00) (f32.mul (local.get $a0) (local.get $b0))))
+      (br_if $p_loop (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 16)))
+    )
+    (f32.store offset=128 (i32.const 0) (local.get $c00))
   )
 
   ;; sgd update: θ := θ − α·g, for every param at once
   ;; Checks that every new value is a finite f32, else stores 1 in status.
   (func $k_sgd_check (type $t1) (param $lr f32)
     (local $i i32) (local $v0 f32) (local $v1 f32) (local $finite0 i32)
-    i32.const 0
-    local.set $i
-    loop $i_loop
-      local.get $i
-      i32.const 2
-      i32.shl
-      f32.load
-      local.set $v0
-      local.get $i
-      i32.const 2
-      i32.shl
-      f32.load offset=128
-      local.set $v1
-      f32.const 3.4028235e+38
-      local.get $v0
-      local.get $lr
-      local.get $v1
-      f32.mul
-      f32.sub
-      f32.abs
-      f32.ge
-      local.set $finite0
-      local.get $finite0
-      i32.eqz
-      if $if
-        i32.const 0
-        f32.const 1
-        f32.store offset=512
-      end
-      local.get $i
-      i32.const 1
-      i32.add
-      local.tee $i
-      i32.const 32
-      i32.lt_s
-      br_if $i_loop
-    end
+    (local.set $i (i32.const 0))
+    (loop $i_loop
+      (local.set $v0 (f32.load (i32.shl (local.get $i) (i32.const 2))))
+      (local.set $v1 (f32.load offset=128 (i32.shl (local.get $i) (i32.const 2))))
+      (local.set $finite0 (f32.ge (f32.const 3.4028235e+38) (f32.abs (f32.sub (local.get $v0) (f32.mul (local.get $lr) (local.get $v1))))))
+      (if $if (i32.eqz (local.get $finite0))
+        (then
+          (f32.store offset=512 (i32.const 0) (f32.const 1))
+        )
+      )
+      (br_if $i_loop (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 32)))
+    )
   )
 
   ;; sgd update: θ := θ − α·g, for every param at once
   ;; Stores the new values.
   (func $k_sgd (type $t1) (param $lr f32)
     (local $i i32) (local $v0 v128) (local $v1 v128)
-    i32.const 0
-    local.set $i
-    loop $i_loop
-      local.get $i
-      i32.const 2
-      i32.shl
-      v128.load
-      local.set $v0
-      local.get $i
-      i32.const 2
-      i32.shl
-      v128.load offset=128
-      local.set $v1
-      local.get $i
-      i32.const 2
-      i32.shl
-      local.get $v0
-      local.get $lr
-      f32x4.splat
-      local.get $v1
-      f32x4.mul
-      f32x4.sub
-      v128.store
-      local.get $i
-      i32.const 4
-      i32.add
-      local.tee $i
-      i32.const 32
-      i32.lt_s
-      br_if $i_loop
-    end
+    (local.set $i (i32.const 0))
+    (loop $i_loop
+      (local.set $v0 (v128.load (i32.shl (local.get $i) (i32.const 2))))
+      (local.set $v1 (v128.load offset=128 (i32.shl (local.get $i) (i32.const 2))))
+      (v128.store
+        (i32.shl (local.get $i) (i32.const 2))
+        (f32x4.sub (local.get $v0) (f32x4.mul (f32x4.splat (local.get $lr)) (local.get $v1))))
+      (br_if $i_loop (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 4))) (i32.const 32)))
+    )
   )
 
   ;; entry forward: k_price
   (func $forward (export "forward") (type $t0)
-    call $k_price
+    (call $k_price)
   )
 
   ;; entry loss: k_d_price_affine
   (func $loss (export "loss") (type $t0)
-    call $k_d_price_affine
+    (call $k_d_price_affine)
   )
 
   ;; entry gradient: k_d_price_affine, k_d_w
   (func $gradient (export "gradient") (type $t0)
-    call $k_d_price_affine
-    call $k_d_w
+    (call $k_d_price_affine)
+    (call $k_d_w)
   )
 
   ;; entry train: k_d_price_affine, k_d_w, k_sgd_check
   (func $train (export "train") (type $t1) (param $lr f32)
-    call $k_d_price_affine
-    call $k_d_w
-    local.get $lr
-    call $k_sgd_check
+    (call $k_d_price_affine)
+    (call $k_d_w)
+    (call $k_sgd_check (local.get $lr))
   )
 
   ;; entry apply: k_sgd
   (func $apply (export "apply") (type $t1) (param $lr f32)
-    local.get $lr
-    call $k_sgd
+    (call $k_sgd (local.get $lr))
   )
 )

@@ -3,11 +3,11 @@
  * and the text format (`printWat`), both from the same instruction lists, so the `.wat` a
  * reviewer reads is exactly what runs. Only what gradc's kernels need: functions without
  * results, one memory, exports, the numeric, memory, control and SIMD128 instructions of
- * `OPS`. Instructions are flat (not folded); blocks, loops and `if`s are labelled by name
- * in the text and by depth in the binary.
+ * `OPS`. Instructions are kept flat and printed folded (`foldedBody`); blocks, loops and
+ * `if`s are labelled by name in the text and by depth in the binary.
  */
 
-import { commentLines, commentText } from '../common/text.ts';
+import { WIDTH, commentLines, commentText } from '../common/text.ts';
 import { packed } from '../common/ts.ts';
 
 export type ValType = 'i32' | 'f32' | 'v128';
@@ -370,7 +370,7 @@ export function printWat(m: WasmModule): string {
     ...types.map((t, i) => `  (type $t${i} (func${typeText(t)}))`),
     m.importMemory ? `  (memory (export "memory") (import "env" "memory") ${m.pages} ${m.pages})` : `  (memory (export "memory") ${m.pages})`,
   ];
-  const names = { func: (i: number) => m.functions[i].name };
+  const names = { func: (i: number) => m.functions[i].name, params: (i: number) => m.functions[i].params.length };
   m.functions.forEach((f, fi) => lines.push('', ...functionLines(f, names, typeOf[fi]).map((l) => `  ${l}`)));
   lines.push(')', '');
   return lines.join('\n');
@@ -381,7 +381,7 @@ export function printWat(m: WasmModule): string {
  * the module, when given), locals and body. `printWat` indents it into the module; alone it is
  * what `gradc inspect --html` shows of a kernel.
  */
-export function functionLines(f: WasmFunction, names: { func: (i: number) => string }, typeIndex?: number): string[] {
+export function functionLines(f: WasmFunction, names: { func: (i: number) => string; params?: (i: number) => number }, typeIndex?: number): string[] {
   // Measured where printWat puts them, two spaces in.
   const lines = f.doc.flatMap((d) => commentLines('  ;; ', d)).map((l) => l.slice(2));
   // The signature on one line, or its params continued on indented lines.
@@ -389,12 +389,120 @@ export function functionLines(f: WasmFunction, names: { func: (i: number) => str
   const [first, ...rest] = packed([head, ...f.params.map((p) => `(param ${id(p.name)} ${p.type})`)], '    ');
   lines.push(first.trimStart(), ...rest.map((l) => l.slice(2)));
   lines.push(...packed(f.locals.map((l) => `(local ${id(l.name)} ${l.type})`), '    ').map((l) => l.slice(2)));
-  let depth = 1;
-  for (const ins of f.body) {
-    if (ins.op === 'end' || ins.op === 'else') depth--;
-    lines.push(`${'  '.repeat(depth)}${ins.op === ';;' ? `;; ${commentText(ins.text!)}` : instrText(ins, f, names)}`);
-    if (ins.op === 'block' || ins.op === 'loop' || ins.op === 'if' || ins.op === 'else') depth++;
-  }
+  lines.push(...foldedBody(f, names));
   lines.push(')');
   return lines;
+}
+
+/** A folded instruction: `(op operand…)`, its operands the instructions that pushed what it pops. */
+interface Folded {
+  readonly head: string;
+  readonly args: readonly Folded[];
+}
+
+const foldedText = (n: Folded): string => `(${[n.head, ...n.args.map(foldedText)].join(' ')})`;
+
+/**
+ * A folded instruction on one line where it fits the width (with the `closing` parentheses
+ * that end its parents; measured two spaces in, where printWat puts it), else its operands on
+ * lines of their own, one level in.
+ */
+function foldedLines(n: Folded, depth: number, closing = ''): string[] {
+  const pad = '  '.repeat(depth);
+  const one = `${pad}${foldedText(n)}${closing}`;
+  if (one.length + 2 <= WIDTH || n.args.length === 0) return [one];
+  const last = n.args.length - 1;
+  return [`${pad}(${n.head}`, ...n.args.flatMap((a, i) => foldedLines(a, depth + 1, i === last ? `)${closing}` : ''))];
+}
+
+const BINARY_OP = /\.(eq|lt_s|gt_s|ge_s|lt|gt|ge|add|sub|mul|div_s|rem_s|div|and|or|shl|shr_s|min|max|pmin|pmax)$/;
+const UNARY_OP = /\.(eqz|abs|neg|nearest|sqrt|convert_\w+|reinterpret_\w+|trunc_sat_\w+|extract_lane|splat|load|load32_splat)$/;
+
+/** What an instruction pops and whether it pushes a value (`block`, `loop`, `if`, `else`, `end` are structure). */
+function stackEffect(ins: Instr, params: (func: number) => number): { pops: number; pushes: boolean } {
+  const { op } = ins;
+  if (op === 'local.get' || op.endsWith('.const')) return { pops: 0, pushes: true };
+  if (op === 'local.tee') return { pops: 1, pushes: true };
+  if (op === 'local.set' || op === 'br_if') return { pops: 1, pushes: false };
+  if (op === 'br') return { pops: 0, pushes: false };
+  if (op === 'call') return { pops: params(ins.index!), pushes: false };
+  if (op === 'select' || op === 'v128.bitselect') return { pops: 3, pushes: true };
+  if (op.endsWith('.store')) return { pops: 2, pushes: false };
+  if (BINARY_OP.test(op)) return { pops: 2, pushes: true };
+  if (UNARY_OP.test(op)) return { pops: 1, pushes: true };
+  throw new Error(`internal: no stack effect known for ${op}`);
+}
+
+/**
+ * A function body in the folded form: each statement one S-expression whose operands are the
+ * expressions that compute them (`(f32.store (local.get $i) (f32.add …))`), blocks and loops
+ * as `(block $l …)`, an `if` as `(if $l condition (then …) (else …))`. It assembles to the
+ * same bytes as the flat list: operands are printed in the order they were pushed, and values
+ * left waiting on the stack across a statement are printed before it.
+ */
+function foldedBody(f: WasmFunction, names: { func: (i: number) => string; params?: (i: number) => number }): string[] {
+  const out: string[] = [];
+  const frames: ('block' | 'if')[] = [];
+  let depth = 1;
+  let pending: Folded[] = [];
+  const pad = (d: number) => '  '.repeat(d);
+  const flush = () => {
+    pending.forEach((n) => out.push(...foldedLines(n, depth)));
+    pending = [];
+  };
+  const take = (count: number): Folded[] => {
+    const args = pending.slice(Math.max(0, pending.length - count));
+    pending = pending.slice(0, pending.length - args.length);
+    return args;
+  };
+  for (const ins of f.body) {
+    if (ins.op === ';;') {
+      flush();
+      out.push(`${pad(depth)};; ${commentText(ins.text!)}`);
+      continue;
+    }
+    const head = instrText(ins, f, names);
+    switch (ins.op) {
+      case 'block': case 'loop':
+        flush();
+        out.push(`${pad(depth)}(${head}`);
+        frames.push('block');
+        depth++;
+        continue;
+      case 'if': {
+        const cond = take(1);
+        flush();
+        const first = `${pad(depth)}(${head}${cond.length ? ` ${foldedText(cond[0])}` : ''}`;
+        if (cond.length && first.length + 2 > WIDTH) out.push(`${pad(depth)}(${head}`, ...foldedLines(cond[0], depth + 1));
+        else out.push(first);
+        out.push(`${pad(depth + 1)}(then`);
+        frames.push('if');
+        depth += 2;
+        continue;
+      }
+      case 'else':
+        flush();
+        out.push(`${pad(depth - 1)})`, `${pad(depth - 1)}(else`);
+        continue;
+      case 'end':
+        flush();
+        if (frames.pop() === 'if') {
+          depth -= 2;
+          out.push(`${pad(depth + 1)})`, `${pad(depth)})`);
+        } else {
+          depth--;
+          out.push(`${pad(depth)})`);
+        }
+        continue;
+    }
+    const { pops, pushes } = stackEffect(ins, names.params ?? (() => 0));
+    const node: Folded = { head, args: take(pops) };
+    if (pushes) pending.push(node);
+    else {
+      flush();
+      out.push(...foldedLines(node, depth));
+    }
+  }
+  flush();
+  return out;
 }
