@@ -80,7 +80,7 @@ beforeAll(() => {
   cpSync(join(root, 'test', 'fixtures', 'consumer'), app, { recursive: true });
   // The packed CLI builds the graphs (SGD, Adam over g.batch(32), momentum) for every target;
   // one copy keeps only the .js and .d.ts, the other the generated .ts too.
-  const graphs = ['model.graph.ts', 'adam.graph.ts', 'momentum.graph.ts'];
+  const graphs = ['model.graph.ts', 'adam.graph.ts', 'momentum.graph.ts', 'wide.graph.ts'];
   execFileSync(process.execPath, [join(installed, 'dist', 'cli.js'), 'build', ...graphs, '--out', 'generated-ts', '--target', 'js,wasm,wgsl'], { cwd: app });
   cpSync(join(app, 'generated-ts'), join(app, 'generated'), { recursive: true });
   for (const file of readdirSync(join(app, 'generated'))) if (file.endsWith('.ts') && !file.endsWith('.d.ts')) rmSync(join(app, 'generated', file));

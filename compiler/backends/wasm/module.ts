@@ -281,7 +281,10 @@ function emitWasmModule(module: LoweredModule, kernels: readonly WasmFunction[],
   ];
   const instantiate = [
     ...docBlock('The two host globals this module uses, declared here (module-scoped, shadowing the DOM\'s or @types/node\'s) so it type-checks with or without either.'),
-    'declare const WebAssembly: { instantiate(bytes: Uint8Array): Promise<{ instance: { exports: unknown } }> };',
+    threaded
+      // A threaded module makes its memory and passes it in; the pool takes the exports as a record.
+      ? 'declare const WebAssembly: { Memory: new (limits: { initial: number; maximum: number }) => object; instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: Record<string, unknown> } }> };'
+      : 'declare const WebAssembly: { instantiate(bytes: Uint8Array): Promise<{ instance: { exports: unknown } }> };',
     'declare function atob(base64: string): string;',
     '',
     ...docBlock(`The kernels: ${bytes.length} bytes of WebAssembly (SIMD128), the binary of ${g.name}.wat, base64.`),
