@@ -2,7 +2,8 @@
  * Property-based fuzzing (fast-check): random graphs of depth 1–6, widths 1–300 and batches
  * 1–513 (weighted toward 1, primes and sizes around the GPU tile 16 and workgroup 256), any
  * mix of affine/matmul layers, relu/sigmoid/tanh, add/sub/mul with row, scalar, constant,
- * self and skip operands, a weight used twice, and squared/sum/mean losses. For each graph:
+ * self and skip operands, a weight used twice, and squared/sum/mean losses or softmax/sigmoid
+ * cross-entropies (labels an input, or made from params). For each graph:
  *
  *   (a) the JS module's loss and every element of its gradient agree with an independent
  *       float64 reference (test/support/reference64.ts: hand-written rules and reverse mode,
