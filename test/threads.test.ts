@@ -99,7 +99,7 @@ describe('wasm threads', () => {
       g.loss(squaredLoss(o, y));
     });
     const wideText = wasmOf(wide);
-    expect(wideText).toContain('split by rows');
+    expect(wideText).toMatch(/pool\.run\(\d+, 256\); \/\/ k_\w+, 256 shared by the threads/);
     // Its update is worth splitting too (203,536 elements: 200,704 + 256 + 2,560 + 10 padded
     // to 16, each region 64-byte aligned): both passes share every element.
     expect(wideText).toMatch(/pool\.run\(\d+, 203536, s0\); \/\/ k_sgd_check/);
@@ -112,7 +112,7 @@ describe('wasm threads', () => {
       g.loss(squaredLoss(o, y));
     });
     const text = wasmOf(s1);
-    expect(text).not.toContain('split by rows');
+    expect(text).not.toContain('shared by the threads');
     expect(text).not.toContain('pool.run');
     expect(text).toContain('const pool = noThreads();');
   });

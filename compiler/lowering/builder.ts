@@ -73,7 +73,8 @@ export interface LoweringParams {
   readonly buffersPerLaunch?: boolean;
   /**
    * Serial vector kernels that may run on several threads at once (wasm): a matrix product
-   * worth it (see `splitRows` in lower.ts) takes the rows of C it computes, `r0` to `r1`, and
+   * worth it (see `splitRows` in lower.ts) takes the rows of C it computes, `r0` to `r1` (the
+   * update, see `splitUpdate`, its elements), and
    * the thread it runs on, `tid` (which of `maxThreads` copies of its private scratch it uses).
    */
   readonly threads?: { readonly maxThreads: number; readonly minFlops: number };
@@ -96,9 +97,10 @@ export interface Launch {
   /** Index into `LoweredModule.kernels`. */
   readonly kernel: number;
   /**
-   * A kernel split by rows (`LoweringParams.threads`): how many rows of its output the
-   * threads share, a number or the call's `rows` (a dynamic batch). Its scalars r0, r1 and
-   * tid are bound to 0, those rows and 0 here (one thread runs them all).
+   * A kernel split across threads (`LoweringParams.threads`): how many rows of its output (a
+   * product) or elements (the update) the threads share, a number or the call's `rows` (a
+   * dynamic batch). Its scalars r0, r1 and tid are bound to 0, that count and 0 here (one
+   * thread runs them all).
    */
   readonly split?: number | 'rows';
   /** Where each buffer param of the kernel lives for this launch (its fixed slot where it has one). */

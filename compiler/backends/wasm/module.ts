@@ -36,7 +36,7 @@ export const WASM_LOWERING: LoweringParams = {
 };
 
 /**
- * Whether a lowered module has kernels split by rows (`LoweringParams.threads`): then its memory
+ * Whether a lowered module has kernels split across threads (`LoweringParams.threads`): then its memory
  * is imported (threads share one) and every kernel is exported (`k0`, `k1`, …) for the host
  * to launch one at a time.
  */
@@ -211,7 +211,7 @@ function onThreads(module: LoweredModule, fn: WasmFunction, launches: readonly L
       return [sc.k === 'const' ? String(sc.value) : param(scalarKey(sc))];
     });
     const rows = l.split === undefined ? '0' : l.split === 'rows' ? param('rows') : String(l.split);
-    return `  pool.run(${[l.kernel, rows, ...scalars].join(', ')}); // ${commentText(kernels[l.kernel].name)}${l.split === undefined ? '' : ', split by rows'}`;
+    return `  pool.run(${[l.kernel, rows, ...scalars].join(', ')}); // ${commentText(kernels[l.kernel].name)}${l.split === undefined ? '' : `, ${l.split === 'rows' ? 'the call\'s rows' : l.split} shared by the threads`}`;
   });
   return [
     `/** ${fn.name} on the pool's threads: its kernels one at a time (see runtime/threads.ts). */`,
