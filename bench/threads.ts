@@ -61,8 +61,7 @@ async function benchSide(spec: NetSpec, threads: number, side: 'gradc' | 'ort', 
   };
   try {
     if (side === 'ort') {
-      const [train1] = await Promise.all([buildModule(def, false, 'wasm')]);
-      const reference = train1.module as Threaded;
+      const reference = (await buildModule(def, false, 'wasm')).module as Threaded;
       const params0 = reference.initParams(SEED);
       const ortm = await OrtMlp.create(spec, params0, x, y, LEARNING_RATE, threads);
       try {

@@ -202,10 +202,10 @@ function transact(out: string, shown: string, built: readonly OutputFile[], opti
     }
     if (kind === 'file' && name !== MANIFEST && previous?.files[name] === undefined) foreign.push(name);
   }
+  // Compared case-folded: on a case-insensitive disk (macOS, Windows) NET.ts is net.ts.
+  const fold = (n: string) => n.toLowerCase();
   for (const [graph, names] of Object.entries(previous?.graphs ?? {})) {
     if (options.graphs?.[graph] ?? (options.graphs === undefined && graph === '')) continue;
-    // Compared case-folded: on a case-insensitive disk (macOS, Windows) NET.ts is net.ts.
-    const fold = (n: string) => n.toLowerCase();
     const taken = names.find((n) => fold(n).startsWith(fold(`${graph}.`)) && built.some((f) => fold(f.name) === fold(n)));
     if (taken) throw new GradcError(join(shown, taken), `was written by graph '${graph}', which this build does not build; the build would write over it — rename the graph or choose another --out`);
   }
