@@ -40,7 +40,7 @@ export interface LoweredUpdate {
  * What one element of the update costs, in the flops of a product (`threads.minFlops`): the
  * passes read and write memory more than they compute. Measured on the wasm target: the check
  * of S2's 235,152 param elements takes 0.17 ms on one core, as long as a product's 6.8 MFLOP
- * at 40 GFLOP/s (29 a element); the apply, four elements an instruction, about half that.
+ * at 40 GFLOP/s (29 an element); the apply, four elements an instruction, about half that.
  */
 export const UPDATE_FLOPS_PER_ELEMENT = 24;
 
